@@ -1,0 +1,431 @@
+/*
+ * gwconf.c - the greenwich.conf parser: one table row per key.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gwconf.h"
+#include "log.h"
+
+enum conf_type { T_STR, T_INT, T_BOOL, T_LIST, T_LEVEL, T_FACILITY };
+
+struct conf_opt {
+	const char *section;
+	const char *name;
+	enum conf_type type;
+	size_t off;
+	const char *defval;
+	long min, max;
+	const char *help;
+};
+
+#define O(f) offsetof(struct gw_conf, f)
+
+static const struct conf_opt conf_opts[] = {
+	{"server", "udp", T_LIST, O(udp), "127.0.0.1:5060", 0, 0,
+	 "UDP listen addresses (host:port, [v6]:port), comma separated"},
+	{"server", "tcp", T_LIST, O(tcp), "127.0.0.1:5060", 0, 0, "TCP listen addresses"},
+	{"server", "tls", T_LIST, O(tls), "", 0, 0, "TLS listen addresses (needs [tls])"},
+	{"server", "domains", T_LIST, O(domains), "localdomain", 0, 0, "served SIP domains"},
+	{"server", "workers", T_INT, O(workers), "0", 0, 64,
+	 "SIP worker threads; 0 means one per CPU core"},
+	{"server", "state-directory", T_STR, O(state_dir), "/var/lib/greenwich", 0, 0,
+	 "where the location store (SQLite) lives"},
+	{"server", "pid-file", T_STR, O(pid_file), "/run/greenwich/greenwichd.pid", 0, 0,
+	 "pid file written when running as a daemon"},
+	{"server", "control-socket", T_STR, O(control_socket), "/run/greenwich/control.sock", 0,
+	 0, "Unix socket for greenwich-mmc"},
+	{"server", "server-name", T_STR, O(server_name), "", 0, 0,
+	 "host name used in Record-Route; empty means the first listen address"},
+	{"tls", "certificate", T_STR, O(tls_certificate), "", 0, 0, "PEM certificate chain"},
+	{"tls", "key", T_STR, O(tls_key), "", 0, 0, "PEM private key"},
+	{"log", "level", T_LEVEL, O(log_level), "info", 0, 0,
+	 "error, warning, notice, info or debug"},
+	{"log", "syslog-facility", T_FACILITY, O(syslog_facility), "daemon", 0, 0,
+	 "syslog facility: daemon, user, auth, local0..local7"},
+	{"registrar", "min-expires", T_INT, O(min_expires), "60", 1, 86400,
+	 "shorter registrations get 423 Interval Too Brief"},
+	{"registrar", "max-expires", T_INT, O(max_expires), "86400", 1, 604800,
+	 "longer registrations are shortened to this"},
+	{"registrar", "default-expires", T_INT, O(default_expires), "3600", 1, 604800,
+	 "expiry when the client asks for none"},
+	{"registrar", "max-contacts", T_INT, O(max_contacts), "10", 1, 1000,
+	 "devices one address of record may register"},
+	{"limits", "max-message-size", T_INT, O(max_message_size), "65536", 1024, 16777216,
+	 "largest SIP message accepted, in bytes"},
+	{"limits", "max-im-size", T_INT, O(max_im_size), "16384", 1, 16777216,
+	 "largest MESSAGE body; larger ones get 413"},
+	{"auth", "realm", T_STR, O(realm), "", 0, 0,
+	 "Digest realm; empty means the first served domain"},
+	{"auth", "digest-algorithms", T_LIST, O(digest_algorithms), "SHA-256,MD5", 0, 0,
+	 "Digest algorithms offered, in order: SHA-256, MD5"},
+	{"auth", "nonce-lifetime", T_INT, O(nonce_lifetime), "300", 10, 86400,
+	 "seconds a Digest nonce stays fresh"},
+	{"auth", "local-accounts", T_BOOL, O(local_accounts), "yes", 0, 0,
+	 "accept Digest sign-in of local accounts"},
+	{"proxy", "invite-timeout", T_INT, O(invite_timeout), "180", 5, 3600,
+	 "seconds a forked INVITE may ring before 408"},
+};
+
+#define N_OPTS (sizeof(conf_opts) / sizeof(conf_opts[0]))
+
+static void
+conf_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static char *
+str_trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static void
+strlist_clear(struct gw_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int
+strlist_parse(struct gw_strlist *l, const char *value)
+{
+	char *copy = strdup(value);
+	char *save = NULL;
+	int ret = 0;
+
+	if (copy == NULL)
+		return -ENOMEM;
+	strlist_clear(l);
+	for (char *tok = strtok_r(copy, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		char **nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
+		if (nv == NULL) {
+			ret = -ENOMEM;
+			break;
+		}
+		l->v = nv;
+		l->v[l->n] = strdup(tok);
+		if (l->v[l->n] == NULL) {
+			ret = -ENOMEM;
+			break;
+		}
+		l->n++;
+	}
+	free(copy);
+	return ret;
+}
+
+static int
+bool_parse(const char *v, bool *out)
+{
+	if (!strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcmp(v, "1") ||
+	    !strcasecmp(v, "on")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcasecmp(v, "no") || !strcasecmp(v, "false") || !strcmp(v, "0") ||
+	    !strcasecmp(v, "off")) {
+		*out = false;
+		return 0;
+	}
+	return -1;
+}
+
+/* Store one value; returns 0 or -1 with a reason in err. */
+static int
+opt_set(struct gw_conf *conf, const struct conf_opt *o, const char *value, char *err,
+	size_t errlen)
+{
+	void *field = (char *)conf + o->off;
+
+	switch (o->type) {
+	case T_STR: {
+		char *s = strdup(value);
+		if (s == NULL) {
+			conf_err(err, errlen, "out of memory");
+			return -1;
+		}
+		free(*(char **)field);
+		*(char **)field = s;
+		return 0;
+	}
+	case T_INT: {
+		char *end = NULL;
+		errno = 0;
+		long n = strtol(value, &end, 10);
+		if (errno || end == value || *end != '\0') {
+			conf_err(err, errlen, "'%s' is not a number", value);
+			return -1;
+		}
+		if (n < o->min || n > o->max) {
+			conf_err(err, errlen, "%ld is out of range %ld..%ld", n, o->min, o->max);
+			return -1;
+		}
+		*(int *)field = (int)n;
+		return 0;
+	}
+	case T_BOOL:
+		if (bool_parse(value, (bool *)field) < 0) {
+			conf_err(err, errlen, "'%s' is not yes or no", value);
+			return -1;
+		}
+		return 0;
+	case T_LIST:
+		if (strlist_parse((struct gw_strlist *)field, value) < 0) {
+			conf_err(err, errlen, "out of memory");
+			return -1;
+		}
+		return 0;
+	case T_LEVEL: {
+		int l = log_level_parse(value);
+		if (l < 0) {
+			conf_err(err, errlen, "'%s' is not a log level (error, warning, notice, info, debug)",
+				 value);
+			return -1;
+		}
+		*(int *)field = l;
+		return 0;
+	}
+	case T_FACILITY: {
+		int f = log_facility_parse(value);
+		if (f < 0) {
+			conf_err(err, errlen, "'%s' is not a syslog facility", value);
+			return -1;
+		}
+		*(int *)field = f;
+		return 0;
+	}
+	}
+	return -1;
+}
+
+struct gw_conf *
+gw_conf_defaults(void)
+{
+	struct gw_conf *conf = calloc(1, sizeof(*conf));
+	char err[256];
+
+	if (conf == NULL)
+		return NULL;
+	for (size_t i = 0; i < N_OPTS; i++) {
+		if (opt_set(conf, &conf_opts[i], conf_opts[i].defval, err, sizeof(err)) < 0) {
+			gw_conf_free(conf);
+			return NULL;
+		}
+	}
+	return conf;
+}
+
+static bool
+section_known(const char *name)
+{
+	for (size_t i = 0; i < N_OPTS; i++)
+		if (strcmp(conf_opts[i].section, name) == 0)
+			return true;
+	return false;
+}
+
+static const struct conf_opt *
+opt_find(const char *section, const char *name)
+{
+	for (size_t i = 0; i < N_OPTS; i++)
+		if (!strcmp(conf_opts[i].section, section) && !strcmp(conf_opts[i].name, name))
+			return &conf_opts[i];
+	return NULL;
+}
+
+/* Cross-key rules that one row alone cannot state. */
+static int
+conf_validate(const struct gw_conf *conf, const char *path, char *err, size_t errlen)
+{
+	if (conf->min_expires > conf->max_expires) {
+		conf_err(err, errlen, "%s: [registrar] min-expires is larger than max-expires",
+			 path);
+		return -1;
+	}
+	if (conf->default_expires < conf->min_expires ||
+	    conf->default_expires > conf->max_expires) {
+		conf_err(err, errlen,
+			 "%s: [registrar] default-expires must lie between min-expires and max-expires",
+			 path);
+		return -1;
+	}
+	if (conf->domains.n == 0) {
+		conf_err(err, errlen, "%s: [server] domains: at least one SIP domain is needed", path);
+		return -1;
+	}
+	if (conf->udp.n + conf->tcp.n + conf->tls.n == 0) {
+		conf_err(err, errlen, "%s: [server]: no udp, tcp or tls listen address", path);
+		return -1;
+	}
+	if (conf->tls.n && (!conf->tls_certificate[0] || !conf->tls_key[0])) {
+		conf_err(err, errlen, "%s: [server] tls needs [tls] certificate and key", path);
+		return -1;
+	}
+	for (size_t i = 0; i < conf->digest_algorithms.n; i++) {
+		const char *a = conf->digest_algorithms.v[i];
+		if (strcasecmp(a, "SHA-256") && strcasecmp(a, "MD5")) {
+			conf_err(err, errlen,
+				 "%s: [auth] digest-algorithms: '%s' is not SHA-256 or MD5", path, a);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct gw_conf *
+gw_conf_load(const char *path, char *err, size_t errlen)
+{
+	struct gw_conf *conf = NULL;
+	FILE *fp = NULL;
+	char line[4096];
+	char section[64] = "";
+	char why[256];
+	int lineno = 0;
+	bool ok = false;
+
+	fp = fopen(path, "r");
+	if (fp == NULL) {
+		conf_err(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		goto done;
+	}
+	conf = gw_conf_defaults();
+	if (conf == NULL) {
+		conf_err(err, errlen, "%s: out of memory", path);
+		goto done;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(fp)) {
+			conf_err(err, errlen, "%s:%d: line too long", path, lineno);
+			goto done;
+		}
+		char *s = str_trim(line);
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			char *e = strchr(s, ']');
+			if (e == NULL || e[1] != '\0') {
+				conf_err(err, errlen, "%s:%d: malformed section header", path, lineno);
+				goto done;
+			}
+			*e = '\0';
+			char *name = str_trim(s + 1);
+			if (!section_known(name)) {
+				conf_err(err, errlen, "%s:%d: unknown section [%s]", path, lineno, name);
+				goto done;
+			}
+			snprintf(section, sizeof(section), "%s", name);
+			continue;
+		}
+		char *eq = strchr(s, '=');
+		if (eq == NULL) {
+			conf_err(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
+			goto done;
+		}
+		*eq = '\0';
+		char *key = str_trim(s);
+		char *value = str_trim(eq + 1);
+		if (section[0] == '\0') {
+			conf_err(err, errlen, "%s:%d: key '%s' outside of any [section]", path, lineno,
+				 key);
+			goto done;
+		}
+		const struct conf_opt *o = opt_find(section, key);
+		if (o == NULL) {
+			conf_err(err, errlen, "%s:%d: unknown key '%s' in [%s]", path, lineno, key,
+				 section);
+			goto done;
+		}
+		if (opt_set(conf, o, value, why, sizeof(why)) < 0) {
+			conf_err(err, errlen, "%s:%d: [%s] %s: %s", path, lineno, section, key, why);
+			goto done;
+		}
+	}
+	if (ferror(fp)) {
+		conf_err(err, errlen, "%s: read error", path);
+		goto done;
+	}
+	if (conf_validate(conf, path, err, errlen) < 0)
+		goto done;
+	ok = true;
+done:
+	if (fp != NULL)
+		fclose(fp);
+	if (!ok) {
+		gw_conf_free(conf);
+		conf = NULL;
+	}
+	return conf;
+}
+
+void
+gw_conf_free(struct gw_conf *conf)
+{
+	if (conf == NULL)
+		return;
+	for (size_t i = 0; i < N_OPTS; i++) {
+		void *field = (char *)conf + conf_opts[i].off;
+		if (conf_opts[i].type == T_STR)
+			free(*(char **)field);
+		else if (conf_opts[i].type == T_LIST)
+			strlist_clear((struct gw_strlist *)field);
+	}
+	free(conf);
+}
+
+bool
+gw_conf_serves(const struct gw_conf *conf, const char *domain)
+{
+	if (domain == NULL)
+		return false;
+	for (size_t i = 0; i < conf->domains.n; i++)
+		if (strcasecmp(conf->domains.v[i], domain) == 0)
+			return true;
+	return false;
+}
+
+const char *
+gw_conf_realm(const struct gw_conf *conf)
+{
+	if (conf->realm && conf->realm[0])
+		return conf->realm;
+	return conf->domains.v[0];
+}
+
+size_t
+gw_conf_keys(const struct gw_conf_key_info **keys)
+{
+	static struct gw_conf_key_info info[N_OPTS];
+
+	for (size_t i = 0; i < N_OPTS; i++) {
+		info[i].section = conf_opts[i].section;
+		info[i].name = conf_opts[i].name;
+		info[i].defval = conf_opts[i].defval;
+		info[i].help = conf_opts[i].help;
+	}
+	*keys = info;
+	return N_OPTS;
+}

@@ -1,0 +1,74 @@
+/*
+ * gwconf.h - greenwich.conf: the server's INI configuration file.
+ *
+ * Every key is one row of a table (section, name, type, default, bounds) in
+ * gwconf.c; greenwich.conf(5) documents the same rows.  Parsing is strict: an
+ * unknown section or key, or a bad value, is an error naming file, line and key.
+ */
+#ifndef GW_CONF_H
+#define GW_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct gw_strlist {
+	char **v;
+	size_t n;
+};
+
+struct gw_conf {
+	/* [server] */
+	struct gw_strlist udp;	 /* listen addresses host:port */
+	struct gw_strlist tcp;
+	struct gw_strlist tls;
+	struct gw_strlist domains; /* served SIP domains */
+	int workers;		   /* SIP worker threads, 0 = one per core */
+	char *state_dir;
+	char *pid_file;
+	char *control_socket;
+	char *server_name;	 /* our host name in Record-Route/Via, "" = first address */
+	/* [tls] */
+	char *tls_certificate;
+	char *tls_key;
+	/* [log] */
+	int log_level;
+	int syslog_facility;
+	/* [registrar] */
+	int min_expires;
+	int max_expires;
+	int default_expires;
+	int max_contacts;
+	/* [limits] */
+	int max_message_size;
+	int max_im_size;
+	/* [auth] */
+	char *realm; /* "" = the first served domain */
+	struct gw_strlist digest_algorithms;
+	int nonce_lifetime;
+	bool local_accounts;
+	/* [proxy] */
+	int invite_timeout;
+};
+
+/* Parse `path` into a freshly allocated configuration.  On failure returns
+ * NULL and writes a one-line reason ("file:line: ...") into err. */
+struct gw_conf *gw_conf_load(const char *path, char *err, size_t errlen);
+/* The built-in defaults, as if from an empty file. */
+struct gw_conf *gw_conf_defaults(void);
+void gw_conf_free(struct gw_conf *conf);
+
+/* True when `domain` is one of the served SIP domains (case-insensitive). */
+bool gw_conf_serves(const struct gw_conf *conf, const char *domain);
+/* The Digest realm in effect. */
+const char *gw_conf_realm(const struct gw_conf *conf);
+
+/* Iterate the table, for documentation and `--print-defaults`. */
+struct gw_conf_key_info {
+	const char *section;
+	const char *name;
+	const char *defval;
+	const char *help;
+};
+size_t gw_conf_keys(const struct gw_conf_key_info **keys);
+
+#endif
