@@ -241,7 +241,8 @@ addc_provision()
 		--option="winbindd socket directory = $dir/winbindd" \
 		--option="ncalrpc dir = $dir/ncalrpc" \
 		--option="disable netbios = yes" \
-		--option="server services = -nbt -dnsupdate -spoolss" \
+		--option="server services = rpc ldap cldap kdc winbindd dns s3fs" \
+		--option="prefork children = 1" \
 		>"$dir/log/provision.log" 2>&1 ||
 		{ tail -n 30 "$dir/log/provision.log" >&2; addc_die "provision: samba-tool failed"; }
 	# The internal DNS must never forward to the machine's resolvers.
@@ -285,9 +286,43 @@ addc_pid()
 	[ -f "$pidfile" ] || return 1
 	read -r pid <"$pidfile" || return 1
 	case $pid in '' | *[!0-9]*) return 1 ;; esac
-	[ -d "/proc/$pid" ] || return 1
 	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = samba ] || return 1
 	printf '%s\n' "$pid"
+}
+
+# Prints PID and all its descendants (the DC's prefork workers, smbd, winbindd), and in
+# netns mode every process inside the DC's own network namespace.
+addc_tree()
+{
+	local pid=$1 stat rest ppid p
+	declare -A kids=()
+	for stat in /proc/[0-9]*/stat; do
+		read -r p rest <"$stat" 2>/dev/null || continue
+		rest=${rest##*) }
+		ppid=${rest#* }
+		ppid=${ppid%% *}
+		kids[$ppid]+=" $p"
+	done
+	local queue=("$pid") seen=()
+	while [ ${#queue[@]} -gt 0 ]; do
+		p=${queue[0]}
+		queue=("${queue[@]:1}")
+		seen+=("$p")
+		# shellcheck disable=SC2206
+		[ -z "${kids[$p]:-}" ] || queue+=(${kids[$p]})
+	done
+	printf '%s\n' "${seen[@]}"
+	[ -z "$ADDC_NETNS" ] || [ ! -e "/run/netns/$ADDC_NETNS" ] || ip netns pids "$ADDC_NETNS"
+}
+
+# True while any of the given PIDs exists.
+addc_any_alive()
+{
+	local p
+	for p in "$@"; do
+		[ ! -d "/proc/$p" ] || return 0
+	done
+	return 1
 }
 
 # Runs CMD in the DC's network namespace (if it has one).
@@ -353,22 +388,23 @@ addc_start()
 
 addc_stop()
 {
-	local dir pid deadline
+	local dir pid deadline pids
 	dir=$(addc_abspath "${1:?stop: DIR missing}")
 	addc_load_env "$dir"
 	if pid=$(addc_pid "$dir"); then
+		mapfile -t pids < <(addc_tree "$pid" | sort -un)
 		kill -TERM "$pid"
 		deadline=$((SECONDS + ADDC_STOP_TIMEOUT))
-		while [ -d "/proc/$pid" ] && [ "$SECONDS" -lt "$deadline" ]; do
+		while addc_any_alive "${pids[@]}" && [ "$SECONDS" -lt "$deadline" ]; do
 			sleep 0.1
 		done
-		if [ -d "/proc/$pid" ]; then
-			echo "addc.sh: stop: pid $pid still there after ${ADDC_STOP_TIMEOUT}s," \
+		if addc_any_alive "${pids[@]}"; then
+			echo "addc.sh: stop: DC processes still there after ${ADDC_STOP_TIMEOUT}s," \
 				"sending SIGKILL" >&2
-			kill -KILL "$pid" 2>/dev/null || true
-			while [ -d "/proc/$pid" ]; do sleep 0.1; done
+			kill -KILL "${pids[@]}" 2>/dev/null || true
+			while addc_any_alive "${pids[@]}"; do sleep 0.1; done
 		fi
-		echo "addc.sh: DC in $dir stopped (pid $pid)"
+		echo "addc.sh: DC in $dir stopped (pid $pid and ${#pids[@]} processes in all)"
 	else
 		echo "addc.sh: DC in $dir not running"
 	fi
@@ -399,9 +435,15 @@ addc_run_with_hosts()
 	[ "${1:-}" = -- ] && shift
 	[ $# -gt 0 ] || addc_die "run-with-hosts: no command given"
 	addc_load_env "$dir"
+	# libwbclient ignores WINBINDD_SOCKET_DIR (only Samba's selftest can move it), so
+	# the DC's socket directory is mounted where it looks: /run/samba/winbindd.
+	[ -d /run/samba ] || mkdir -m 0755 -p /run/samba
 	addc_in_netns unshare -m --propagation private -- /bin/sh -c '
 		mount --bind "$1/hosts" /etc/hosts &&
-		mount --bind "$1/resolv.conf" /etc/resolv.conf || exit 125
+		mount --bind "$1/resolv.conf" /etc/resolv.conf &&
+		mount -t tmpfs -o mode=0755,size=64k gwaddc /run/samba &&
+		mkdir -m 0755 /run/samba/winbindd &&
+		mount --bind "$1/winbindd" /run/samba/winbindd || exit 125
 		shift
 		exec "$@"' addc-run "$dir" "$@"
 }
