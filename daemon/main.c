@@ -1,1 +1,334 @@
-int main(void){return 0;}
+/*
+ * main.c - greenwichd: configuration, start-up, signals and shut-down.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+#include <sofia-sip/su.h>
+
+#include "gwd.h"
+#include "loc.h"
+#include "log.h"
+#include "reuseport.h"
+#include "store.h"
+#include "tlsfiles.h"
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: greenwichd [--config FILE] [--foreground] [--check-config] [--version]\n"
+		    "  -c, --config FILE   configuration file (default " SYSCONFDIR
+		    "/greenwich/greenwich.conf)\n"
+		    "  -f, --foreground    stay in the foreground and log to stderr\n"
+		    "  -n, --check-config  validate the configuration and exit\n"
+		    "  -V, --version       print the version and exit\n");
+}
+
+/* Split "host:port" / "[v6]:port" and bind a probe socket without SO_REUSEPORT. */
+static int
+port_probe(const char *addr, int socktype, char *err, size_t errlen)
+{
+	char host[128], port[16] = "5060";
+	const char *colon;
+	struct addrinfo hints = {.ai_socktype = socktype, .ai_flags = AI_NUMERICHOST}, *ai = NULL;
+	int fd = -1, ret = -1;
+
+	if (addr[0] == '[') {
+		const char *e = strchr(addr, ']');
+		if (e == NULL || (size_t)(e - addr - 1) >= sizeof(host))
+			goto bad;
+		memcpy(host, addr + 1, (size_t)(e - addr - 1));
+		host[e - addr - 1] = '\0';
+		colon = e[1] == ':' ? e + 1 : NULL;
+	} else {
+		colon = strrchr(addr, ':');
+		size_t hl = colon ? (size_t)(colon - addr) : strlen(addr);
+		if (hl >= sizeof(host))
+			goto bad;
+		memcpy(host, addr, hl);
+		host[hl] = '\0';
+	}
+	if (colon)
+		snprintf(port, sizeof(port), "%s", colon + 1);
+	if (getaddrinfo(host, port, &hints, &ai) != 0)
+		goto bad;
+	fd = socket(ai->ai_family, socktype | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		snprintf(err, errlen, "cannot bind %s/%s: %s", addr,
+			 socktype == SOCK_DGRAM ? "udp" : "tcp", strerror(errno));
+		goto done;
+	}
+	ret = 0;
+	goto done;
+bad:
+	snprintf(err, errlen, "'%s' is not a numeric host:port address", addr);
+done:
+	if (fd >= 0)
+		close(fd);
+	if (ai)
+		freeaddrinfo(ai);
+	return ret;
+}
+
+static int
+ports_check(const struct gw_conf *c, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < c->udp.n; i++)
+		if (port_probe(c->udp.v[i], SOCK_DGRAM, err, errlen) < 0)
+			return -1;
+	for (size_t i = 0; i < c->tcp.n; i++)
+		if (port_probe(c->tcp.v[i], SOCK_STREAM, err, errlen) < 0)
+			return -1;
+	for (size_t i = 0; i < c->tls.n; i++)
+		if (port_probe(c->tls.v[i], SOCK_STREAM, err, errlen) < 0)
+			return -1;
+	return 0;
+}
+
+static int
+pidfile_write(const char *path)
+{
+	char buf[32];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return -errno;
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+static int
+daemonize(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid > 0)
+		_exit(0);
+	int fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	return 0;
+}
+
+/* SIGHUP: re-read the file; apply what can change while running. */
+static void
+reload(struct gwd *g)
+{
+	char err[512];
+	struct gw_conf *n = gw_conf_load(g->config_path, err, sizeof(err));
+
+	if (n == NULL) {
+		log_err("event=reload-failed reason=\"%s\" (keeping the running configuration)", err);
+		return;
+	}
+	log_level_set(n->log_level);
+	g->conf->log_level = n->log_level;
+	if (n->udp.n != g->conf->udp.n || n->tcp.n != g->conf->tcp.n || n->tls.n != g->conf->tls.n ||
+	    n->workers != g->conf->workers || strcmp(n->state_dir, g->conf->state_dir) != 0 ||
+	    n->domains.n != g->conf->domains.n)
+		log_notice("event=reload note=\"listen addresses, workers, domains and "
+			   "state-directory change only on restart\"");
+	log_notice("event=reload level=%s", log_level_name(n->log_level));
+	gw_conf_free(n);
+}
+
+static int
+workers_start(struct gwd *g)
+{
+	int n = g->conf->workers > 0 ? g->conf->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		n = 1;
+	if (n > 64)
+		n = 64;
+	g->workers = calloc((size_t)n, sizeof(*g->workers));
+	if (g->workers == NULL)
+		return -ENOMEM;
+	reuseport_set(n > 1);
+	for (int i = 0; i < n; i++) {
+		struct worker *w = &g->workers[i];
+		w->w_id = i;
+		w->w_gwd = g;
+		if (worker_start(w) < 0) {
+			log_err("worker=%d cannot start: %s", i, w->w_error);
+			return -1;
+		}
+		g->nworkers++;
+		/* wait until it listens, so a bind error is reported here */
+		while (atomic_load(&w->w_state) == 0)
+			usleep(1000);
+		if (atomic_load(&w->w_state) < 0) {
+			log_err("worker=%d cannot start: %s", i, w->w_error);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+workers_stop(struct gwd *g)
+{
+	for (int i = 0; i < g->nworkers; i++)
+		worker_stop(&g->workers[i]);
+	free(g->workers);
+	g->workers = NULL;
+	g->nworkers = 0;
+}
+
+static int
+run(struct gwd *g, bool foreground)
+{
+	char err[512];
+	sigset_t set;
+	int sig, ret = 1;
+
+	if (mkdir(g->conf->state_dir, 0750) < 0 && errno != EEXIST) {
+		log_err("cannot create state directory %s: %s", g->conf->state_dir, strerror(errno));
+		return 1;
+	}
+	if (asprintf(&g->db_path, "%s/greenwich.db", g->conf->state_dir) < 0)
+		return 1;
+	if (store_open(&g->store, g->db_path, err, sizeof(err)) < 0) {
+		log_err("cannot open the store: %s", err);
+		return 1;
+	}
+	if (loc_alloc(&g->loc, g->store) < 0) {
+		log_err("cannot load registrations from %s", g->db_path);
+		return 1;
+	}
+	if (tlsfiles_prepare(g, err, sizeof(err)) < 0 || ports_check(g->conf, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return 1;
+	}
+	if (RAND_bytes(g->secret, sizeof(g->secret)) != 1) {
+		log_err("no random numbers for the server secret");
+		return 1;
+	}
+	if (!foreground && daemonize() < 0) {
+		log_err("cannot become a daemon: %s", strerror(errno));
+		return 1;
+	}
+	if (!foreground && pidfile_write(g->conf->pid_file) < 0)
+		log_warnx("cannot write pid file %s", g->conf->pid_file);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	g->started = time(NULL);
+	if (workers_start(g) < 0)
+		goto stop;
+	log_notice("event=started version=" PACKAGE_VERSION " workers=%d bindings=%zu domain=%s",
+		   g->nworkers, loc_count(g->loc), g->conf->domains.v[0]);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			reload(g);
+			continue;
+		}
+		break;
+	}
+	log_notice("event=stopping signal=%d bindings=%zu", sig, loc_count(g->loc));
+	ret = 0;
+stop:
+	workers_stop(g);
+	if (!foreground)
+		unlink(g->conf->pid_file);
+	return ret;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
+		{"check-config", no_argument, NULL, 'n'}, {"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0}};
+	struct gwd g = {0};
+	const char *path = SYSCONFDIR "/greenwich/greenwich.conf";
+	bool foreground = false, check = false;
+	char err[512];
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "c:fnVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'V':
+			printf("greenwichd " PACKAGE_VERSION "\n");
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	g.conf = gw_conf_load(path, err, sizeof(err));
+	if (g.conf == NULL) {
+		fprintf(stderr, "greenwichd: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		printf("%s: configuration OK\n", path);
+		gw_conf_free(g.conf);
+		return 0;
+	}
+	g.config_path = strdup(path);
+	log_init("greenwichd", foreground, g.conf->syslog_facility);
+	log_level_set(g.conf->log_level);
+	su_init();
+	ret = run(&g, foreground);
+	loc_free(g.loc);
+	store_close(g.store);
+	su_deinit();
+	free(g.db_path);
+	free(g.config_path);
+	gw_conf_free(g.conf);
+	return ret;
+}

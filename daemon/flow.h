@@ -1,0 +1,26 @@
+/*
+ * flow.h - the connections (TCP/TLS) clients registered over, per worker.
+ *
+ * A binding remembers (worker, flow id); the owning worker maps the id back
+ * to its Sofia transport to reach the client over the same connection, as
+ * RFC 5626 asks for clients behind NAT.
+ */
+#ifndef GW_FLOW_H
+#define GW_FLOW_H
+
+#include <stdint.h>
+
+#include <sofia-sip/tport.h>
+
+struct flow_table;
+
+struct flow_table *flow_table_alloc(void);
+void flow_table_free(struct flow_table *ft);
+/* The id of tp, registering it (with a reference) when new. */
+uint64_t flow_id(struct flow_table *ft, tport_t *tp);
+/* The live transport of id, or NULL when that connection is gone. */
+tport_t *flow_get(struct flow_table *ft, uint64_t id);
+/* Forget closed connections; returns how many. */
+int flow_prune(struct flow_table *ft);
+
+#endif

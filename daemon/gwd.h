@@ -1,0 +1,68 @@
+/*
+ * gwd.h - greenwichd's shared state: the server, its SIP workers and the
+ * services they call.  Private to daemon/.
+ */
+#ifndef GW_GWD_H
+#define GW_GWD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/tport.h>
+
+#include "gwconf.h"
+
+struct loc;
+struct store;
+struct userdb;
+struct flow_table;
+
+struct gwd_stats {
+	atomic_ulong requests;
+	atomic_ulong registers;
+	atomic_ulong auth_failures;
+	atomic_ulong proxied;
+	atomic_ulong rejected;
+};
+
+struct worker {
+	int w_id;
+	pthread_t w_thread;
+	struct gwd *w_gwd;
+	su_home_t w_home[1];
+	su_root_t *w_root;
+	nta_agent_t *w_agent;
+	struct userdb *w_userdb;     /* this thread's connection to the accounts */
+	struct flow_table *w_flows;  /* connections clients registered over */
+	su_timer_t *w_timer;	     /* housekeeping */
+	char w_rr_host[128];	     /* host[:port] for our Record-Route */
+	int w_ctl[2];		     /* pipe from the main thread */
+	su_wait_t w_wait[1];
+	char w_error[512];
+	atomic_int w_state;	     /* 0 starting, 1 ready, -1 failed */
+};
+
+struct gwd {
+	struct gw_conf *conf;
+	char *config_path;
+	char *db_path;
+	struct store *store;
+	struct loc *loc;
+	unsigned char secret[32]; /* for nonces and route tokens; new at each start */
+	struct worker *workers;
+	int nworkers;
+	time_t started;
+	struct gwd_stats stats;
+	char tls_dir[512];	 /* Sofia wants agent.pem in a directory */
+};
+
+/* worker.c */
+int worker_start(struct worker *w);
+void worker_stop(struct worker *w);
+
+#endif

@@ -1,0 +1,506 @@
+/*
+ * loc.c - the in-memory location table, written through to the store.
+ *
+ * Two hash indexes over the same contact nodes: by address of record
+ * (routing) and by contact URI (in-dialog requests that target a registered
+ * contact).  One rwlock guards both; writes also hold it while the store
+ * commits, which keeps memory and disk in the same order.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "loc.h"
+#include "log.h"
+#include "store.h"
+
+#define LOC_BUCKETS (1u << 16)
+
+struct loc_node {
+	struct loc_contact c;
+	struct loc_node *next_aor; /* chain in the AOR bucket */
+	struct loc_node *next_uri; /* chain in the URI bucket */
+};
+
+struct loc {
+	pthread_rwlock_t lock;
+	struct store *store;
+	struct loc_node *by_aor[LOC_BUCKETS];
+	struct loc_node *by_uri[LOC_BUCKETS];
+	size_t count;
+};
+
+static uint32_t
+hash_ci(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++) {
+		h ^= (uint32_t)tolower((unsigned char)*s);
+		h *= 16777619u;
+	}
+	return h & (LOC_BUCKETS - 1);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+void
+loc_contact_clear(struct loc_contact *c)
+{
+	free(c->aor);
+	free(c->uri);
+	free(c->call_id);
+	free(c->path);
+	free(c->instance);
+	free(c->user_agent);
+	memset(c, 0, sizeof(*c));
+}
+
+void
+loc_contacts_free(struct loc_contact *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		loc_contact_clear(&v[i]);
+	free(v);
+}
+
+int
+loc_contact_copy(struct loc_contact *dst, const struct loc_contact *src)
+{
+	*dst = *src;
+	dst->aor = dup_or_null(src->aor);
+	dst->uri = dup_or_null(src->uri);
+	dst->call_id = dup_or_null(src->call_id);
+	dst->path = dup_or_null(src->path);
+	dst->instance = dup_or_null(src->instance);
+	dst->user_agent = dup_or_null(src->user_agent);
+	if (!dst->aor || !dst->uri || !dst->call_id || (src->path && !dst->path) ||
+	    (src->instance && !dst->instance) || (src->user_agent && !dst->user_agent)) {
+		loc_contact_clear(dst);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void
+node_link(struct loc *loc, struct loc_node *n)
+{
+	uint32_t ha = hash_ci(n->c.aor), hu = hash_ci(n->c.uri);
+
+	n->next_aor = loc->by_aor[ha];
+	loc->by_aor[ha] = n;
+	n->next_uri = loc->by_uri[hu];
+	loc->by_uri[hu] = n;
+	loc->count++;
+}
+
+static void
+node_unlink(struct loc *loc, struct loc_node *n)
+{
+	struct loc_node **pp;
+
+	for (pp = &loc->by_aor[hash_ci(n->c.aor)]; *pp; pp = &(*pp)->next_aor)
+		if (*pp == n) {
+			*pp = n->next_aor;
+			break;
+		}
+	for (pp = &loc->by_uri[hash_ci(n->c.uri)]; *pp; pp = &(*pp)->next_uri)
+		if (*pp == n) {
+			*pp = n->next_uri;
+			break;
+		}
+	loc->count--;
+}
+
+static void
+node_free(struct loc_node *n)
+{
+	loc_contact_clear(&n->c);
+	free(n);
+}
+
+static int
+load_one(const struct loc_contact *c, void *arg)
+{
+	struct loc *loc = arg;
+	struct loc_node *n = calloc(1, sizeof(*n));
+
+	if (n == NULL || loc_contact_copy(&n->c, c) < 0) {
+		free(n);
+		return -1;
+	}
+	node_link(loc, n);
+	return 0;
+}
+
+int
+loc_alloc(struct loc **out, struct store *store)
+{
+	struct loc *loc = calloc(1, sizeof(*loc));
+
+	*out = NULL;
+	if (loc == NULL)
+		return -ENOMEM;
+	pthread_rwlock_init(&loc->lock, NULL);
+	loc->store = store;
+	if (store_binding_each(store, time(NULL), load_one, loc) < 0) {
+		loc_free(loc);
+		return -EIO;
+	}
+	*out = loc;
+	return 0;
+}
+
+void
+loc_free(struct loc *loc)
+{
+	if (loc == NULL)
+		return;
+	for (size_t i = 0; i < LOC_BUCKETS; i++) {
+		struct loc_node *n = loc->by_aor[i];
+		while (n) {
+			struct loc_node *next = n->next_aor;
+			node_free(n);
+			n = next;
+		}
+	}
+	pthread_rwlock_destroy(&loc->lock);
+	free(loc);
+}
+
+static bool
+contact_matches(const struct loc_contact *c, const char *aor, const char *uri,
+		const char *instance)
+{
+	if (strcasecmp(c->aor, aor) != 0)
+		return false;
+	if (instance && c->instance)
+		return strcmp(c->instance, instance) == 0;
+	return strcmp(c->uri, uri) == 0;
+}
+
+static struct loc_node *
+find_contact(struct loc *loc, const char *aor, const char *uri, const char *instance)
+{
+	for (struct loc_node *n = loc->by_aor[hash_ci(aor)]; n; n = n->next_aor)
+		if (contact_matches(&n->c, aor, uri, instance))
+			return n;
+	return NULL;
+}
+
+static size_t
+count_live(struct loc *loc, const char *aor, time_t now)
+{
+	size_t k = 0;
+
+	for (struct loc_node *n = loc->by_aor[hash_ci(aor)]; n; n = n->next_aor)
+		if (n->c.expires > now && strcasecmp(n->c.aor, aor) == 0)
+			k++;
+	return k;
+}
+
+/* Pending change, applied to memory only after the store committed. */
+struct loc_change {
+	struct loc_node *old; /* replaced or removed node, or NULL */
+	struct loc_node *new; /* new node, or NULL for a removal */
+};
+
+static struct loc_node *
+node_make(const struct loc_register_req *req, const struct loc_update *u, time_t now)
+{
+	struct loc_node *n = calloc(1, sizeof(*n));
+
+	if (n == NULL)
+		return NULL;
+	n->c.aor = strdup(req->aor);
+	n->c.uri = strdup(u->uri);
+	n->c.call_id = strdup(req->call_id);
+	n->c.cseq = req->cseq;
+	n->c.expires = now + u->expires;
+	n->c.q = u->q;
+	n->c.path = dup_or_null(req->path);
+	n->c.instance = dup_or_null(u->instance);
+	n->c.user_agent = dup_or_null(req->user_agent);
+	n->c.flow = req->flow;
+	if (!n->c.aor || !n->c.uri || !n->c.call_id || (req->path && !n->c.path) ||
+	    (u->instance && !n->c.instance) || (req->user_agent && !n->c.user_agent)) {
+		node_free(n);
+		return NULL;
+	}
+	return n;
+}
+
+/* RFC 3261 10.3 step 7: same Call-ID needs a higher CSeq.  An equal CSeq is a
+ * retransmission of the request already applied and changes nothing. */
+static int
+order_check(const struct loc_node *old, const struct loc_register_req *req)
+{
+	if (old == NULL || strcmp(old->c.call_id, req->call_id) != 0)
+		return 1;
+	if (req->cseq > old->c.cseq)
+		return 1;
+	return req->cseq == old->c.cseq ? 0 : -1;
+}
+
+static enum loc_result
+plan_changes(struct loc *loc, const struct loc_register_req *req, time_t now,
+	     struct loc_change *ch, size_t *nch)
+{
+	size_t k = 0;
+
+	if (req->remove_all) {
+		for (struct loc_node *n = loc->by_aor[hash_ci(req->aor)]; n; n = n->next_aor) {
+			if (strcasecmp(n->c.aor, req->aor) != 0)
+				continue;
+			if (order_check(n, req) < 0)
+				return LOC_OUT_OF_ORDER;
+			ch[k].old = n;
+			ch[k].new = NULL;
+			k++;
+		}
+		*nch = k;
+		return LOC_OK;
+	}
+	for (size_t i = 0; i < req->nupdates; i++) {
+		const struct loc_update *u = &req->updates[i];
+		struct loc_node *old = find_contact(loc, req->aor, u->uri, u->instance);
+		int ord = order_check(old, req);
+
+		if (ord < 0)
+			return LOC_OUT_OF_ORDER;
+		if (ord == 0 && old->c.expires > now && u->expires > 0)
+			continue; /* retransmission: already applied */
+		if (old == NULL && u->expires == 0)
+			continue;
+		ch[k].old = old;
+		ch[k].new = NULL;
+		if (u->expires > 0) {
+			ch[k].new = node_make(req, u, now);
+			if (ch[k].new == NULL)
+				return LOC_STORE_FAILED;
+		}
+		k++;
+		*nch = k;
+	}
+	*nch = k;
+	return LOC_OK;
+}
+
+static bool
+limit_exceeded(struct loc *loc, const struct loc_register_req *req, time_t now,
+	       const struct loc_change *ch, size_t nch)
+{
+	long live = (long)count_live(loc, req->aor, now);
+
+	for (size_t i = 0; i < nch; i++) {
+		if (ch[i].old && ch[i].old->c.expires > now)
+			live--;
+		if (ch[i].new)
+			live++;
+	}
+	return live > req->max_contacts;
+}
+
+static int
+persist_changes(struct loc *loc, const struct loc_change *ch, size_t nch)
+{
+	if (store_begin(loc->store) < 0)
+		return -EIO;
+	for (size_t i = 0; i < nch; i++) {
+		int rc = 0;
+		if (ch[i].old && (!ch[i].new || strcmp(ch[i].old->c.uri, ch[i].new->c.uri) != 0))
+			rc = store_binding_delete(loc->store, ch[i].old->c.aor, ch[i].old->c.uri);
+		if (rc == 0 && ch[i].new)
+			rc = store_binding_put(loc->store, &ch[i].new->c);
+		if (rc < 0) {
+			store_rollback(loc->store);
+			return -EIO;
+		}
+	}
+	if (store_commit(loc->store) < 0) {
+		store_rollback(loc->store);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int
+collect_locked(struct loc *loc, const char *aor, time_t now, struct loc_contact **out,
+	       size_t *nout)
+{
+	size_t n = count_live(loc, aor, now), k = 0;
+	struct loc_contact *v = NULL;
+
+	*out = NULL;
+	*nout = 0;
+	if (n == 0)
+		return 0;
+	v = calloc(n, sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	for (struct loc_node *p = loc->by_aor[hash_ci(aor)]; p && k < n; p = p->next_aor) {
+		if (p->c.expires <= now || strcasecmp(p->c.aor, aor) != 0)
+			continue;
+		if (loc_contact_copy(&v[k], &p->c) < 0) {
+			loc_contacts_free(v, k);
+			return -ENOMEM;
+		}
+		k++;
+	}
+	/* highest q first; insertion sort, lists are short */
+	for (size_t i = 1; i < k; i++) {
+		struct loc_contact t = v[i];
+		size_t j = i;
+		while (j > 0 && v[j - 1].q < t.q) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = t;
+	}
+	*out = v;
+	*nout = k;
+	return 0;
+}
+
+enum loc_result
+loc_register(struct loc *loc, const struct loc_register_req *req, time_t now,
+	     struct loc_contact **out, size_t *nout)
+{
+	size_t cap = req->remove_all ? loc->count + 1 : req->nupdates + 1;
+	struct loc_change *ch = calloc(cap, sizeof(*ch));
+	size_t nch = 0;
+	enum loc_result res;
+
+	*out = NULL;
+	*nout = 0;
+	if (ch == NULL)
+		return LOC_STORE_FAILED;
+	pthread_rwlock_wrlock(&loc->lock);
+	res = plan_changes(loc, req, now, ch, &nch);
+	if (res == LOC_OK && limit_exceeded(loc, req, now, ch, nch))
+		res = LOC_TOO_MANY;
+	if (res == LOC_OK && nch > 0 && persist_changes(loc, ch, nch) < 0)
+		res = LOC_STORE_FAILED;
+	if (res == LOC_OK) {
+		for (size_t i = 0; i < nch; i++) {
+			if (ch[i].old) {
+				node_unlink(loc, ch[i].old);
+				node_free(ch[i].old);
+			}
+			if (ch[i].new)
+				node_link(loc, ch[i].new);
+			ch[i].new = NULL;
+		}
+		if (collect_locked(loc, req->aor, now, out, nout) < 0)
+			res = LOC_STORE_FAILED;
+	}
+	pthread_rwlock_unlock(&loc->lock);
+	for (size_t i = 0; i < nch; i++)
+		if (ch[i].new)
+			node_free(ch[i].new);
+	free(ch);
+	return res;
+}
+
+int
+loc_lookup(struct loc *loc, const char *aor, time_t now, struct loc_contact **out, size_t *nout)
+{
+	int ret;
+
+	pthread_rwlock_rdlock(&loc->lock);
+	ret = collect_locked(loc, aor, now, out, nout);
+	pthread_rwlock_unlock(&loc->lock);
+	return ret;
+}
+
+int
+loc_lookup_uri(struct loc *loc, const char *uri, time_t now, struct loc_contact *out)
+{
+	int ret = -ENOENT;
+
+	pthread_rwlock_rdlock(&loc->lock);
+	for (struct loc_node *n = loc->by_uri[hash_ci(uri)]; n; n = n->next_uri)
+		if (n->c.expires > now && strcmp(n->c.uri, uri) == 0) {
+			ret = loc_contact_copy(out, &n->c);
+			break;
+		}
+	pthread_rwlock_unlock(&loc->lock);
+	return ret;
+}
+
+static int
+remove_where(struct loc *loc, const char *aor, time_t now)
+{
+	int removed = 0;
+
+	pthread_rwlock_wrlock(&loc->lock);
+	if (store_begin(loc->store) < 0)
+		goto done;
+	if (aor == NULL && store_binding_delete_expired(loc->store, now) < 0)
+		goto fail;
+	for (size_t i = 0; i < LOC_BUCKETS; i++) {
+		if (aor != NULL && i != hash_ci(aor))
+			continue;
+		for (struct loc_node *n = loc->by_aor[i]; n; n = n->next_aor) {
+			bool hit = aor ? strcasecmp(n->c.aor, aor) == 0 : n->c.expires <= now;
+			if (hit && aor && store_binding_delete(loc->store, n->c.aor, n->c.uri) < 0)
+				goto fail;
+		}
+	}
+	if (store_commit(loc->store) < 0)
+		goto fail;
+	for (size_t i = 0; i < LOC_BUCKETS; i++) {
+		if (aor != NULL && i != hash_ci(aor))
+			continue;
+		struct loc_node *n = loc->by_aor[i];
+		while (n) {
+			struct loc_node *next = n->next_aor;
+			bool hit = aor ? strcasecmp(n->c.aor, aor) == 0 : n->c.expires <= now;
+			if (hit) {
+				node_unlink(loc, n);
+				node_free(n);
+				removed++;
+			}
+			n = next;
+		}
+	}
+	goto done;
+fail:
+	store_rollback(loc->store);
+	removed = -EIO;
+done:
+	pthread_rwlock_unlock(&loc->lock);
+	return removed;
+}
+
+int
+loc_remove_aor(struct loc *loc, const char *aor)
+{
+	return remove_where(loc, aor, time(NULL));
+}
+
+int
+loc_expire(struct loc *loc, time_t now)
+{
+	return remove_where(loc, NULL, now);
+}
+
+size_t
+loc_count(struct loc *loc)
+{
+	size_t n;
+
+	pthread_rwlock_rdlock(&loc->lock);
+	n = loc->count;
+	pthread_rwlock_unlock(&loc->lock);
+	return n;
+}

@@ -1,0 +1,92 @@
+/*
+ * loc.h - the location service: address of record -> registered contacts.
+ *
+ * Shared by every SIP worker thread.  Reads (routing) are served from memory
+ * under a read lock; every change is written to the store (SQLite) before
+ * the call returns, so a binding answered with 200 OK survives a restart or
+ * a kill -9.
+ */
+#ifndef GW_LOC_H
+#define GW_LOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct store;
+
+/* Where a contact can be reached: the connection it registered over. */
+struct loc_flow {
+	int worker;	   /* worker owning the connection; -1 for none */
+	uint64_t id;	   /* connection id within that worker; 0 for none */
+	char transport[8]; /* "udp", "tcp", "tls" */
+	char addr[64];	   /* source host:port the REGISTER came from */
+};
+
+struct loc_contact {
+	char *aor;
+	char *uri;	   /* Contact URI as registered */
+	char *call_id;
+	uint32_t cseq;
+	time_t expires;	   /* absolute time */
+	int q;		   /* q-value times 1000; -1 when none was given */
+	char *path;	   /* Path header values, comma separated, or NULL */
+	char *instance;	   /* +sip.instance, or NULL */
+	char *user_agent;
+	struct loc_flow flow;
+};
+
+/* One contact of a REGISTER request, as the registrar decided it. */
+struct loc_update {
+	const char *uri;
+	int expires; /* relative seconds; 0 removes */
+	int q;
+	const char *instance;
+};
+
+struct loc_register_req {
+	const char *aor;
+	const char *call_id;
+	uint32_t cseq;
+	const char *path;
+	const char *user_agent;
+	struct loc_flow flow;
+	bool remove_all; /* Contact: * */
+	const struct loc_update *updates;
+	size_t nupdates;
+	int max_contacts;
+};
+
+enum loc_result {
+	LOC_OK = 0,
+	LOC_OUT_OF_ORDER,  /* CSeq not higher than the stored one for this Call-ID */
+	LOC_TOO_MANY,	   /* more than max_contacts */
+	LOC_STORE_FAILED,  /* the durable write failed: nothing changed */
+};
+
+struct loc;
+
+int loc_alloc(struct loc **out, struct store *store);
+void loc_free(struct loc *loc);
+
+/* Apply one REGISTER atomically.  On LOC_OK, out and nout hold copies of the
+ * resulting contacts of the AOR, freed with loc_contacts_free. */
+enum loc_result loc_register(struct loc *loc, const struct loc_register_req *req, time_t now,
+			     struct loc_contact **out, size_t *nout);
+/* Copies of the live contacts of aor, highest q first. */
+int loc_lookup(struct loc *loc, const char *aor, time_t now, struct loc_contact **out,
+	       size_t *nout);
+/* The live contact whose URI is uri (used for in-dialog routing), copied. */
+int loc_lookup_uri(struct loc *loc, const char *uri, time_t now, struct loc_contact *out);
+/* Remove every binding of aor (sign out); returns how many went. */
+int loc_remove_aor(struct loc *loc, const char *aor);
+/* Drop expired bindings from memory and the store; returns how many. */
+int loc_expire(struct loc *loc, time_t now);
+size_t loc_count(struct loc *loc);
+
+void loc_contact_clear(struct loc_contact *c);
+void loc_contacts_free(struct loc_contact *v, size_t n);
+int loc_contact_copy(struct loc_contact *dst, const struct loc_contact *src);
+
+#endif

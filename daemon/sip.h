@@ -1,0 +1,66 @@
+/*
+ * sip.h - the SIP services of a worker: request intake, authentication,
+ * registrar and proxy.  Private to daemon/.
+ */
+#ifndef GW_SIP_H
+#define GW_SIP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <sofia-sip/nta.h>
+#include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/sip.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+
+struct worker;
+struct loc_contact;
+
+/* sip_request.c: nta's callback for every request outside a transaction. */
+int sip_request_cb(nta_agent_magic_t *magic, nta_agent_t *agent, msg_t *msg, sip_t *sip);
+/* Stateless final answer, adding our Allow/Supported where useful. */
+void sip_reply(struct worker *w, msg_t *msg, int status, const char *phrase);
+
+/* sip_util.c */
+/* "user@host" of a SIP URL, lower-cased host; 0 or -ENAMETOOLONG / -EINVAL. */
+int sip_url_aor(char *out, size_t len, const url_t *url);
+/* "host:port" of the sender as the transport saw it, and its transport name. */
+void sip_msg_source(struct worker *w, msg_t *msg, char *addr, size_t addrlen, char *proto,
+		    size_t protolen);
+/* True when the URL names this server (a served domain without user, or a listen address). */
+bool sip_url_is_us(struct worker *w, const url_t *url);
+/* HMAC-SHA256 of data with the server secret, hex, truncated to outlen-1 chars. */
+void sip_token(struct worker *w, char *out, size_t outlen, const char *data);
+
+/* sip_auth.c */
+enum auth_result {
+	AUTH_OK,	/* credentials valid: *user holds the authenticated AOR */
+	AUTH_REPLIED,	/* a challenge or a refusal was sent; stop */
+};
+/* Authenticate the request as its From (REGISTER: also To) user. */
+enum auth_result sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register,
+				char *user, size_t userlen);
+
+/* sip_register.c */
+void sip_register_handle(struct worker *w, msg_t *msg, sip_t *sip);
+
+/* sip_proxy.c */
+void sip_proxy_handle(struct worker *w, msg_t *msg, sip_t *sip);
+/* ACK for a 2xx, and other requests forwarded without a transaction. */
+void sip_proxy_stateless(struct worker *w, msg_t *msg, sip_t *sip);
+/* A response that matches no transaction of ours (a late 2xx). */
+void sip_proxy_stray_response(struct worker *w, msg_t *msg, sip_t *sip);
+void sip_proxy_shutdown(struct worker *w);
+
+/* URL_STRING_MAKE for a string that may live in an array. */
+static inline url_string_t *
+gw_url(const char *s)
+{
+	return URL_STRING_MAKE(s);
+}
+
+#define GW_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER, INFO, UPDATE, REFER, NOTIFY, SUBSCRIBE, PRACK"
+#define GW_SUPPORTED "path, outbound"
+
+#endif

@@ -1,0 +1,227 @@
+/*
+ * sip_auth.c - Digest sign-in of local accounts (RFC 3261 22, RFC 8760).
+ *
+ * Nonces carry their own issue time and an HMAC over it, so any worker can
+ * check any nonce without shared state; a nonce older than nonce-lifetime
+ * is answered with stale=true.  The authenticated user must be the From of
+ * the request (and the To of a REGISTER): nobody speaks as somebody else.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <sofia-sip/auth_digest.h>
+#include <sofia-sip/su_tag.h>
+
+#include "digest.h"
+#include "gwd.h"
+#include "log.h"
+#include "sip.h"
+#include "userdb.h"
+
+#define NONCE_MAC_LEN 33
+
+static void
+nonce_make(struct worker *w, char *out, size_t len, time_t now)
+{
+	char data[160], mac[NONCE_MAC_LEN];
+
+	snprintf(data, sizeof(data), "%" PRIx64 ":%s", (uint64_t)now,
+		 gw_conf_realm(w->w_gwd->conf));
+	sip_token(w, mac, sizeof(mac), data);
+	snprintf(out, len, "%" PRIx64 ".%s", (uint64_t)now, mac);
+}
+
+/* 1 fresh, 0 stale (ours but too old), -1 not ours. */
+static int
+nonce_check(struct worker *w, const char *nonce, time_t now)
+{
+	char expect[128];
+	const char *dot = strchr(nonce, '.');
+	char *end = NULL;
+	uint64_t t;
+
+	if (dot == NULL)
+		return -1;
+	t = strtoull(nonce, &end, 16);
+	if (end != dot)
+		return -1;
+	nonce_make(w, expect, sizeof(expect), (time_t)t);
+	if (!gw_digest_equal(expect, nonce))
+		return -1;
+	if ((time_t)t > now + 5 || now - (time_t)t > w->w_gwd->conf->nonce_lifetime)
+		return 0;
+	return 1;
+}
+
+static void
+challenge(struct worker *w, msg_t *msg, bool is_register, bool stale, int status,
+	  const char *phrase)
+{
+	const struct gw_conf *c = w->w_gwd->conf;
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	char nonce[128];
+	msg_header_t *first = NULL, **tail = &first;
+	msg_hclass_t *hc = is_register ? sip_www_authenticate_class : sip_proxy_authenticate_class;
+
+	nonce_make(w, nonce, sizeof(nonce), time(NULL));
+	for (size_t i = 0; i < c->digest_algorithms.n; i++) {
+		char *v = su_sprintf(home,
+				     "Digest realm=\"%s\", nonce=\"%s\", algorithm=%s, qop=\"auth\"%s",
+				     gw_conf_realm(c), nonce, c->digest_algorithms.v[i],
+				     stale ? ", stale=true" : "");
+		msg_header_t *h = msg_header_make(home, hc, v);
+		if (h == NULL)
+			continue;
+		*tail = h;
+		tail = &h->sh_next;
+	}
+	if (is_register)
+		nta_msg_treply(w->w_agent, msg, status, phrase,
+			       SIPTAG_WWW_AUTHENTICATE((sip_www_authenticate_t *)first), TAG_END());
+	else
+		nta_msg_treply(w->w_agent, msg, status, phrase,
+			       SIPTAG_PROXY_AUTHENTICATE((sip_proxy_authenticate_t *)first),
+			       TAG_END());
+	su_home_deinit(home);
+}
+
+static void
+refuse(struct worker *w, msg_t *msg, const char *user, const char *reason, int status,
+       const char *phrase)
+{
+	sip_t *sip = sip_object(msg);
+
+	atomic_fetch_add(&w->w_gwd->stats.auth_failures, 1);
+	log_notice("event=auth-failed scheme=digest user=%s method=%s call-id=%s reason=\"%s\"",
+		   user, sip->sip_request->rq_method_name, sip->sip_call_id->i_id, reason);
+	nta_msg_treply(w->w_agent, msg, status, phrase, TAG_END());
+}
+
+/* The credentials header for our realm, or NULL. */
+static msg_auth_t *
+find_credentials(sip_t *sip, bool is_register, const char *realm)
+{
+	msg_auth_t *au = is_register ? sip->sip_authorization : sip->sip_proxy_authorization;
+
+	for (; au; au = au->au_next) {
+		if (au->au_scheme == NULL || strcasecmp(au->au_scheme, "Digest") != 0)
+			continue;
+		su_home_t home[1] = {SU_HOME_INIT(home)};
+		auth_response_t ar = {.ar_size = sizeof(ar)};
+		bool match = auth_digest_response_get(home, &ar, au->au_params) > 0 &&
+			     ar.ar_realm && strcmp(ar.ar_realm, realm) == 0;
+		su_home_deinit(home);
+		if (match)
+			return au;
+	}
+	return NULL;
+}
+
+/* The account the credentials claim: username@<domain of From>. */
+static int
+claimed_aor(char *out, size_t len, const char *username, const url_t *from)
+{
+	int n;
+
+	if (strchr(username, '@'))
+		n = snprintf(out, len, "%s", username);
+	else
+		n = snprintf(out, len, "%s@%s", username, from->url_host);
+	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+}
+
+static bool
+response_valid(const struct userdb_account *acct, const auth_response_t *ar, const char *method)
+{
+	int alg = gw_digest_alg_parse(ar->ar_algorithm);
+	char expect[65];
+
+	if (alg < 0)
+		return false;
+	if (strcmp(acct->realm, ar->ar_realm) != 0)
+		return false;
+	const char *ha1 = alg == GW_DIGEST_SHA256 ? acct->ha1_sha256 : acct->ha1_md5;
+	const char *qop = ar->ar_qop;
+	if (qop && strcasecmp(qop, "auth") != 0)
+		return false;
+	if (qop && (!ar->ar_nc || !ar->ar_cnonce))
+		return false;
+	if (gw_digest_response(alg, expect, ha1, ar->ar_nonce, ar->ar_nc, ar->ar_cnonce, qop, method,
+			       ar->ar_uri) < 0)
+		return false;
+	return gw_digest_equal(expect, ar->ar_response);
+}
+
+static bool
+offered(const struct gw_conf *c, const char *alg)
+{
+	for (size_t i = 0; i < c->digest_algorithms.n; i++)
+		if (strcasecmp(c->digest_algorithms.v[i], alg ? alg : "MD5") == 0)
+			return true;
+	return false;
+}
+
+enum auth_result
+sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char *user,
+	       size_t userlen)
+{
+	const struct gw_conf *c = w->w_gwd->conf;
+	const char *realm = gw_conf_realm(c);
+	int status = is_register ? 401 : 407;
+	const char *phrase = is_register ? "Unauthorized" : "Proxy Authentication Required";
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	auth_response_t ar = {.ar_size = sizeof(ar)};
+	struct userdb_account acct;
+	char aor[256], from[256], to[256];
+	enum auth_result res = AUTH_REPLIED;
+	msg_auth_t *au = find_credentials(sip, is_register, realm);
+
+	if (au == NULL || !c->local_accounts) {
+		if (!c->local_accounts)
+			refuse(w, msg, "-", "no sign-in method enabled", 403, "Forbidden");
+		else
+			challenge(w, msg, is_register, false, status, phrase);
+		goto done;
+	}
+	auth_digest_response_get(home, &ar, au->au_params);
+	if (!ar.ar_username || !ar.ar_nonce || !ar.ar_response || !ar.ar_uri) {
+		nta_msg_treply(w->w_agent, msg, 400, "Incomplete credentials", TAG_END());
+		goto done;
+	}
+	if (!offered(c, ar.ar_algorithm)) {
+		challenge(w, msg, is_register, false, status, phrase);
+		goto done;
+	}
+	int fresh = nonce_check(w, ar.ar_nonce, time(NULL));
+	if (fresh <= 0) {
+		challenge(w, msg, is_register, fresh == 0, status, phrase);
+		goto done;
+	}
+	if (claimed_aor(aor, sizeof(aor), ar.ar_username, sip->sip_from->a_url) < 0 ||
+	    userdb_get(w->w_userdb, aor, &acct) < 0 ||
+	    !response_valid(&acct, &ar, sip->sip_request->rq_method_name)) {
+		refuse(w, msg, ar.ar_username, "wrong user name or password", 403,
+		       "Authentication failed");
+		goto done;
+	}
+	memset(&acct, 0, sizeof(acct));
+	if (sip_url_aor(from, sizeof(from), sip->sip_from->a_url) < 0 ||
+	    strcasecmp(from, aor) != 0 ||
+	    (is_register && (sip_url_aor(to, sizeof(to), sip->sip_to->a_url) < 0 ||
+			     strcasecmp(to, aor) != 0))) {
+		refuse(w, msg, aor, "From/To is not the authenticated user", 403,
+		       "Identity does not match credentials");
+		goto done;
+	}
+	snprintf(user, userlen, "%s", aor);
+	res = AUTH_OK;
+done:
+	su_home_deinit(home);
+	return res;
+}

@@ -1,0 +1,609 @@
+/*
+ * sip_proxy.c - the transaction-stateful proxy (RFC 3261 section 16).
+ *
+ * A request for a user of a served domain is forked in parallel to every
+ * registered contact; provisional and 2xx responses are relayed at once,
+ * other finals are collected and the best one is sent when every branch has
+ * answered.  Dialog-creating requests are record-routed with a token that
+ * lets in-dialog requests pass without a new challenge.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/sip_util.h>
+#include <sofia-sip/su_tag.h>
+
+#include "flow.h"
+#include "gwd.h"
+#include "loc.h"
+#include "log.h"
+#include "sip.h"
+#include "userdb.h"
+
+#define RR_TOKEN_LEN 17
+#define LOOP_HASH_LEN 17
+#define MAX_BRANCHES 16
+
+struct pcall;
+
+struct branch {
+	struct pcall *pc;
+	nta_outgoing_t *orq;
+	int status;
+};
+
+struct pcall {
+	struct worker *w;
+	nta_incoming_t *irq;
+	struct branch br[MAX_BRANCHES];
+	size_t nbr, npending;
+	int best_status;
+	msg_t *best;
+	bool final_sent, canceled, is_invite;
+	su_timer_t *timer;
+	struct pcall *next, **prevp;
+};
+
+/* live calls of each worker, for shutdown */
+static __thread struct pcall *pcalls;
+static __thread uint64_t branch_counter;
+
+/* One place a request is forwarded to. */
+struct target {
+	char ruri[512];	    /* new Request-URI, "" keeps the current one */
+	char hop[600];	    /* next-hop URL for nta */
+	char *path;	    /* Route headers to add (from Path), or NULL */
+	tport_t *tp;	    /* connection to use, or NULL */
+	char proto[8];
+};
+
+static void
+rr_token(struct worker *w, char *out, const sip_t *sip)
+{
+	sip_token(w, out, RR_TOKEN_LEN, sip->sip_call_id->i_id);
+}
+
+static void
+loop_hash(struct worker *w, char *out, const sip_t *sip)
+{
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	char *data = su_sprintf(home, "%s|%s|%s|%" PRIu32 "|%s",
+				url_as_string(home, sip->sip_request->rq_url), sip->sip_call_id->i_id,
+				sip->sip_from->a_tag ? sip->sip_from->a_tag : "",
+				sip->sip_cseq->cs_seq, sip->sip_to->a_tag ? sip->sip_to->a_tag : "");
+
+	sip_token(w, out, LOOP_HASH_LEN, data ? data : "");
+	su_home_deinit(home);
+}
+
+static bool
+loop_detected(struct worker *w, const sip_t *sip)
+{
+	char lh[LOOP_HASH_LEN];
+	size_t pfx = strlen("z9hG4bKgw");
+
+	loop_hash(w, lh, sip);
+	for (const sip_via_t *v = sip->sip_via; v; v = v->v_next)
+		if (v->v_branch && strncmp(v->v_branch, "z9hG4bKgw", pfx) == 0 &&
+		    strncmp(v->v_branch + pfx, lh, LOOP_HASH_LEN - 1) == 0)
+			return true;
+	return false;
+}
+
+/* Remove the Route entries that name us; true when one carried a valid dialog token. */
+static bool
+routes_strip_own(struct worker *w, msg_t *msg, sip_t *sip)
+{
+	char tok[RR_TOKEN_LEN];
+	bool valid = false;
+
+	rr_token(w, tok, sip);
+	while (sip->sip_route && sip_url_is_us(w, sip->sip_route->r_url)) {
+		char val[64];
+		if (sip->sip_route->r_url->url_params &&
+		    url_param(sip->sip_route->r_url->url_params, "gwd", val, sizeof(val)) > 0 &&
+		    strcmp(val, tok) == 0)
+			valid = true;
+		msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)sip->sip_route);
+	}
+	return valid;
+}
+
+static const char *
+listen_for(struct worker *w, const char *proto)
+{
+	const struct gw_conf *c = w->w_gwd->conf;
+
+	if (strcasecmp(proto, "tcp") == 0 && c->tcp.n)
+		return c->tcp.v[0];
+	if (strcasecmp(proto, "tls") == 0 && c->tls.n)
+		return c->tls.v[0];
+	return c->udp.n ? c->udp.v[0] : w->w_rr_host;
+}
+
+static void
+add_record_route(struct worker *w, msg_t *msg, sip_t *sip, const char *proto)
+{
+	char tok[RR_TOKEN_LEN], buf[400];
+	const char *host = w->w_gwd->conf->server_name[0] ? w->w_gwd->conf->server_name
+							   : listen_for(w, proto);
+
+	rr_token(w, tok, sip);
+	snprintf(buf, sizeof(buf), "<%s:%s;transport=%s;lr;gwd=%s>",
+		 strcasecmp(proto, "tls") == 0 ? "sips" : "sip", host, proto, tok);
+	sip_record_route_t *rr = sip_record_route_make(msg_home(msg), buf);
+	if (rr)
+		msg_header_insert(msg, (msg_pub_t *)sip, (msg_header_t *)rr);
+}
+
+static void
+target_from_contact(struct worker *w, struct target *t, const struct loc_contact *c)
+{
+	snprintf(t->ruri, sizeof(t->ruri), "%s", c->uri);
+	snprintf(t->proto, sizeof(t->proto), "%s", c->flow.transport[0] ? c->flow.transport : "udp");
+	t->path = c->path ? strdup(c->path) : NULL;
+	if (c->path) {
+		/* the first Path entry is the next hop; all of them become Route */
+		su_home_t home[1] = {SU_HOME_INIT(home)};
+		sip_route_t *r = sip_route_make(home, c->path);
+		if (r)
+			snprintf(t->hop, sizeof(t->hop), "%s", url_as_string(home, r->r_url));
+		su_home_deinit(home);
+		return;
+	}
+	if (c->flow.worker == w->w_id && c->flow.id)
+		t->tp = flow_get(w->w_flows, c->flow.id);
+	if (c->flow.addr[0] && c->flow.addr[0] != '?')
+		snprintf(t->hop, sizeof(t->hop), "%s:%s;transport=%s",
+			 strcmp(t->proto, "tls") == 0 ? "sips" : "sip", c->flow.addr, t->proto);
+	else
+		snprintf(t->hop, sizeof(t->hop), "%s", c->uri);
+}
+
+static void
+targets_free(struct target *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(t[i].path);
+}
+
+static void
+pcall_free(struct pcall *pc)
+{
+	for (size_t i = 0; i < pc->nbr; i++)
+		if (pc->br[i].orq)
+			nta_outgoing_destroy(pc->br[i].orq);
+	if (pc->timer)
+		su_timer_destroy(pc->timer);
+	if (pc->best)
+		msg_destroy(pc->best);
+	if (pc->irq)
+		nta_incoming_destroy(pc->irq);
+	if (pc->prevp) {
+		*pc->prevp = pc->next;
+		if (pc->next)
+			pc->next->prevp = pc->prevp;
+	}
+	free(pc);
+}
+
+static void
+pcall_maybe_done(struct pcall *pc)
+{
+	if (pc->npending == 0 && pc->final_sent)
+		pcall_free(pc);
+}
+
+static void
+cancel_pending(struct pcall *pc)
+{
+	for (size_t i = 0; i < pc->nbr; i++)
+		if (pc->br[i].orq && pc->br[i].status < 200)
+			nta_outgoing_cancel(pc->br[i].orq);
+}
+
+/* RFC 3261 16.7: 6xx wins, else the lowest class; 503 becomes 500. */
+static int
+status_rank(int st)
+{
+	if (st >= 600)
+		return 0;
+	if (st >= 400 && st < 500)
+		return 1;
+	if (st >= 300 && st < 400)
+		return 2;
+	return 3;
+}
+
+static void
+send_best(struct pcall *pc)
+{
+	if (pc->final_sent)
+		return;
+	pc->final_sent = true;
+	if (pc->best) {
+		msg_t *m = pc->best;
+		pc->best = NULL;
+		if (pc->best_status == 503) {
+			nta_incoming_treply(pc->irq, 500, "Service Unavailable downstream", TAG_END());
+			msg_destroy(m);
+			return;
+		}
+		nta_incoming_mreply(pc->irq, m);
+		return;
+	}
+	if (pc->canceled)
+		nta_incoming_treply(pc->irq, SIP_487_REQUEST_CANCELLED, TAG_END());
+	else
+		nta_incoming_treply(pc->irq, pc->best_status ? pc->best_status : 408,
+				    pc->best_status ? NULL : "Request Timeout", TAG_END());
+}
+
+static void
+relay(struct pcall *pc, nta_outgoing_t *orq)
+{
+	msg_t *m = nta_outgoing_getresponse(orq);
+	sip_t *s = m ? sip_object(m) : NULL;
+
+	if (s == NULL || s->sip_via == NULL) {
+		if (m)
+			msg_destroy(m);
+		return;
+	}
+	msg_header_remove(m, (msg_pub_t *)s, (msg_header_t *)s->sip_via);
+	nta_incoming_mreply(pc->irq, m);
+}
+
+static int
+branch_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
+{
+	struct branch *b = (struct branch *)magic;
+	struct pcall *pc = b->pc;
+	int status = sip ? sip->sip_status->st_status : nta_outgoing_status(orq);
+
+	if (status < 200) {
+		if (status > 100 && !pc->final_sent)
+			relay(pc, orq);
+		return 0;
+	}
+	if (b->status >= 200)
+		return 0; /* a retransmitted final */
+	b->status = status;
+	pc->npending--;
+	if (status < 300) {
+		relay(pc, orq);
+		pc->final_sent = true;
+		if (pc->is_invite)
+			cancel_pending(pc);
+	} else if (!pc->final_sent) {
+		if (pc->best_status == 0 || status_rank(status) < status_rank(pc->best_status)) {
+			if (pc->best)
+				msg_destroy(pc->best);
+			pc->best = NULL;
+			pc->best_status = status;
+			msg_t *m = sip ? nta_outgoing_getresponse(orq) : NULL;
+			sip_t *s = m ? sip_object(m) : NULL;
+			if (s && s->sip_via) {
+				msg_header_remove(m, (msg_pub_t *)s, (msg_header_t *)s->sip_via);
+				pc->best = m;
+			} else if (m) {
+				msg_destroy(m);
+			}
+		}
+		if (status >= 600 && pc->is_invite)
+			cancel_pending(pc);
+	}
+	if (pc->npending == 0)
+		send_best(pc);
+	pcall_maybe_done(pc);
+	return 0;
+}
+
+static int
+irq_cb(nta_incoming_magic_t *magic, nta_incoming_t *irq, sip_t const *sip)
+{
+	struct pcall *pc = (struct pcall *)magic;
+
+	if (sip && sip->sip_request && sip->sip_request->rq_method == sip_method_cancel) {
+		pc->canceled = true;
+		cancel_pending(pc);
+	}
+	return 0;
+}
+
+static void
+timer_c_cb(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
+{
+	struct pcall *pc = (struct pcall *)arg;
+
+	cancel_pending(pc);
+}
+
+/* A copy of the request for one target, rewritten as RFC 3261 16.6 says. */
+static msg_t *
+branch_request(struct worker *w, msg_t *orig, const struct target *t, bool record_route)
+{
+	msg_t *m = msg_dup(orig);
+	sip_t *s = m ? sip_object(m) : NULL;
+
+	if (s == NULL)
+		goto fail;
+	if (t->ruri[0]) {
+		sip_request_t *rq = sip_request_create(msg_home(m), s->sip_request->rq_method,
+						       s->sip_request->rq_method_name,
+						       gw_url(t->ruri), NULL);
+		if (rq == NULL || msg_header_replace(m, (msg_pub_t *)s,
+						     (msg_header_t *)s->sip_request,
+						     (msg_header_t *)rq) < 0)
+			goto fail;
+	}
+	if (s->sip_max_forwards) {
+		s->sip_max_forwards->mf_count--;
+		msg_fragment_clear(s->sip_max_forwards->mf_common);
+	} else {
+		sip_add_tl(m, s, SIPTAG_MAX_FORWARDS_STR("70"), TAG_END());
+	}
+	if (record_route)
+		add_record_route(w, m, s, t->proto);
+	if (t->path) {
+		sip_route_t *r = sip_route_make(msg_home(m), t->path);
+		if (r)
+			msg_header_insert(m, (msg_pub_t *)s, (msg_header_t *)r);
+	}
+	return m;
+fail:
+	if (m)
+		msg_destroy(m);
+	return NULL;
+}
+
+static bool
+dialog_creating(const sip_t *sip)
+{
+	sip_method_t m = sip->sip_request->rq_method;
+
+	return !sip->sip_to->a_tag &&
+	       (m == sip_method_invite || m == sip_method_subscribe || m == sip_method_refer);
+}
+
+static void
+forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t nt)
+{
+	struct pcall *pc = calloc(1, sizeof(*pc));
+	char lh[LOOP_HASH_LEN];
+	bool rr = dialog_creating(sip);
+
+	if (pc == NULL) {
+		sip_reply(w, msg, 500, "Out of memory");
+		return;
+	}
+	loop_hash(w, lh, sip);
+	pc->w = w;
+	pc->is_invite = sip->sip_request->rq_method == sip_method_invite;
+	pc->irq = nta_incoming_create(w->w_agent, NULL, msg, sip, TAG_END());
+	if (pc->irq == NULL) {
+		free(pc);
+		sip_reply(w, msg, 500, "Cannot create transaction");
+		return;
+	}
+	nta_incoming_bind(pc->irq, irq_cb, (nta_incoming_magic_t *)pc);
+	pc->next = pcalls;
+	if (pcalls)
+		pcalls->prevp = &pc->next;
+	pcalls = pc;
+	pc->prevp = &pcalls;
+	if (pc->is_invite)
+		nta_incoming_treply(pc->irq, SIP_100_TRYING, TAG_END());
+	msg_t *orig = nta_incoming_getrequest(pc->irq);
+	for (size_t i = 0; i < nt && pc->nbr < MAX_BRANCHES; i++) {
+		char key[64];
+		msg_t *m = branch_request(w, orig, &t[i], rr);
+		if (m == NULL)
+			continue;
+		snprintf(key, sizeof(key), "z9hG4bKgw%s.%" PRIx64 "x%d", lh, ++branch_counter, w->w_id);
+		struct branch *b = &pc->br[pc->nbr];
+		b->pc = pc;
+		b->orq = nta_outgoing_mcreate(w->w_agent, branch_cb, (nta_outgoing_magic_t *)b,
+					      gw_url(t[i].hop), m, NTATAG_BRANCH_KEY(key),
+					      TAG_IF(t[i].tp, NTATAG_TPORT(t[i].tp)), TAG_END());
+		if (b->orq == NULL) {
+			log_warnx("event=forward-failed target=%s", t[i].hop);
+			msg_destroy(m);
+			continue;
+		}
+		pc->nbr++;
+		pc->npending++;
+	}
+	if (orig)
+		msg_destroy(orig);
+	atomic_fetch_add(&w->w_gwd->stats.proxied, 1);
+	if (pc->npending == 0) {
+		pc->final_sent = true;
+		nta_incoming_treply(pc->irq, 480, "Temporarily Unavailable", TAG_END());
+		pcall_free(pc);
+		return;
+	}
+	if (pc->is_invite) {
+		pc->timer = su_timer_create(su_root_task(w->w_root),
+					    (su_duration_t)w->w_gwd->conf->invite_timeout * 1000);
+		su_timer_set(pc->timer, timer_c_cb, (su_timer_arg_t *)pc);
+	}
+}
+
+/* Known local user without a registration: 480; unknown: 404. */
+static void
+reply_not_found(struct worker *w, msg_t *msg, const char *aor)
+{
+	struct userdb_account acct;
+
+	if (userdb_get(w->w_userdb, aor, &acct) == 0)
+		sip_reply(w, msg, 480, "User not signed in");
+	else
+		sip_reply(w, msg, 404, "User not found");
+	memset(&acct, 0, sizeof(acct));
+}
+
+/* Targets for the request; 0 with *nt set, or a status already answered. */
+static int
+resolve_targets(struct worker *w, msg_t *msg, sip_t *sip, bool in_dialog, struct target *t,
+		size_t *nt)
+{
+	const url_t *ru = sip->sip_request->rq_url;
+	struct loc_contact *cs = NULL;
+	size_t n = 0;
+	char aor[256];
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+
+	*nt = 0;
+	if (sip->sip_route) {
+		snprintf(t[0].hop, sizeof(t[0].hop), "%s",
+			 url_as_string(home, sip->sip_route->r_url));
+		snprintf(t[0].proto, sizeof(t[0].proto), "udp");
+		*nt = 1;
+		goto done;
+	}
+	if (ru->url_user && gw_conf_serves(w->w_gwd->conf, ru->url_host)) {
+		if (sip_url_aor(aor, sizeof(aor), ru) < 0 ||
+		    loc_lookup(w->w_gwd->loc, aor, time(NULL), &cs, &n) < 0) {
+			sip_reply(w, msg, 500, "Location lookup failed");
+			su_home_deinit(home);
+			return 500;
+		}
+		if (n == 0) {
+			reply_not_found(w, msg, aor);
+			su_home_deinit(home);
+			return 404;
+		}
+		for (size_t i = 0; i < n && i < MAX_BRANCHES; i++)
+			target_from_contact(w, &t[i], &cs[i]);
+		*nt = n < MAX_BRANCHES ? n : MAX_BRANCHES;
+		loc_contacts_free(cs, n);
+		goto done;
+	}
+	struct loc_contact c;
+	char *ruri = url_as_string(home, ru);
+	if (ruri && loc_lookup_uri(w->w_gwd->loc, ruri, time(NULL), &c) == 0) {
+		target_from_contact(w, &t[0], &c);
+		t[0].ruri[0] = '\0';
+		loc_contact_clear(&c);
+		*nt = 1;
+		goto done;
+	}
+	if (in_dialog && ruri) {
+		snprintf(t[0].hop, sizeof(t[0].hop), "%s", ruri);
+		snprintf(t[0].proto, sizeof(t[0].proto), "udp");
+		*nt = 1;
+		goto done;
+	}
+	sip_reply(w, msg, 403, "Domain not served here");
+	su_home_deinit(home);
+	return 403;
+done:
+	su_home_deinit(home);
+	return 0;
+}
+
+void
+sip_proxy_handle(struct worker *w, msg_t *msg, sip_t *sip)
+{
+	struct target t[MAX_BRANCHES];
+	size_t nt = 0;
+	char user[256];
+
+	memset(t, 0, sizeof(t));
+	if (loop_detected(w, sip)) {
+		sip_reply(w, msg, SIP_482_LOOP_DETECTED);
+		return;
+	}
+	bool in_dialog = routes_strip_own(w, msg, sip) && sip->sip_to->a_tag;
+	if (!in_dialog && gw_conf_serves(w->w_gwd->conf, sip->sip_from->a_url->url_host) &&
+	    sip_auth_check(w, msg, sip, false, user, sizeof(user)) != AUTH_OK)
+		return;
+	if (sip->sip_request->rq_method == sip_method_message && sip->sip_payload &&
+	    sip->sip_payload->pl_len > (size_t)w->w_gwd->conf->max_im_size) {
+		sip_reply(w, msg, 413, "Message too large");
+		return;
+	}
+	if (resolve_targets(w, msg, sip, in_dialog, t, &nt) != 0)
+		return;
+	forward(w, msg, sip, t, nt);
+	targets_free(t, nt);
+}
+
+void
+sip_proxy_stateless(struct worker *w, msg_t *msg, sip_t *sip)
+{
+	struct target t[1];
+	size_t nt = 0;
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+
+	memset(t, 0, sizeof(t));
+	if (!routes_strip_own(w, msg, sip)) {
+		msg_destroy(msg); /* not part of a dialog we route */
+		goto done;
+	}
+	if (sip->sip_route) {
+		snprintf(t[0].hop, sizeof(t[0].hop), "%s", url_as_string(home, sip->sip_route->r_url));
+	} else {
+		struct loc_contact c;
+		char *ruri = url_as_string(home, sip->sip_request->rq_url);
+		if (ruri && loc_lookup_uri(w->w_gwd->loc, ruri, time(NULL), &c) == 0) {
+			target_from_contact(w, &t[0], &c);
+			loc_contact_clear(&c);
+		} else if (ruri) {
+			snprintf(t[0].hop, sizeof(t[0].hop), "%s", ruri);
+		}
+	}
+	nt = 1;
+	if (sip->sip_max_forwards) {
+		if (sip->sip_max_forwards->mf_count == 0) {
+			msg_destroy(msg);
+			goto done;
+		}
+		sip->sip_max_forwards->mf_count--;
+		msg_fragment_clear(sip->sip_max_forwards->mf_common);
+	}
+	if (nta_msg_tsend(w->w_agent, msg, gw_url(t[0].hop),
+			  TAG_IF(t[0].tp, NTATAG_TPORT(t[0].tp)), TAG_END()) < 0)
+		log_debug("event=ack-forward-failed call-id=%s", sip->sip_call_id->i_id);
+done:
+	targets_free(t, nt);
+	su_home_deinit(home);
+}
+
+void
+sip_proxy_stray_response(struct worker *w, msg_t *msg, sip_t *sip)
+{
+	/* Only a retransmitted 2xx to INVITE must travel on without a transaction. */
+	if (sip->sip_cseq && sip->sip_cseq->cs_method == sip_method_invite &&
+	    sip->sip_status->st_status >= 200 && sip->sip_status->st_status < 300 && sip->sip_via &&
+	    sip->sip_via->v_next && sip->sip_via->v_branch &&
+	    strncmp(sip->sip_via->v_branch, "z9hG4bKgw", 9) == 0) {
+		msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)sip->sip_via);
+		nta_msg_tsend(w->w_agent, msg, NULL, TAG_END());
+		return;
+	}
+	msg_destroy(msg);
+}
+
+void
+sip_proxy_shutdown(struct worker *w)
+{
+	while (pcalls) {
+		struct pcall *pc = pcalls;
+		if (!pc->final_sent) {
+			pc->final_sent = true;
+			nta_incoming_treply(pc->irq, 503, "Server shutting down", TAG_END());
+		}
+		pc->npending = 0;
+		pcall_free(pc);
+	}
+}

@@ -1,0 +1,220 @@
+/*
+ * sip_register.c - the registrar (RFC 3261 section 10, RFC 3327 Path).
+ *
+ * Answered statelessly: a retransmitted REGISTER carries the same Call-ID
+ * and CSeq, which the location service treats as already applied, so the
+ * retransmission gets the same answer without a transaction.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/sip_util.h>
+#include <sofia-sip/su_tag.h>
+
+#include "flow.h"
+#include "gwd.h"
+#include "loc.h"
+#include "log.h"
+#include "sip.h"
+
+#define MAX_UPDATES 32
+
+static int
+contact_expires(const struct gw_conf *c, const sip_t *sip, const sip_contact_t *m)
+{
+	if (m->m_expires)
+		return (int)strtoul(m->m_expires, NULL, 10);
+	if (sip->sip_expires)
+		return (int)sip->sip_expires->ex_delta;
+	return c->default_expires;
+}
+
+static int
+contact_q(const sip_contact_t *m)
+{
+	if (m->m_q == NULL)
+		return -1;
+	double q = strtod(m->m_q, NULL);
+	if (q < 0 || q > 1)
+		return -2;
+	return (int)(q * 1000 + 0.5);
+}
+
+static const char *
+contact_instance(su_home_t *home, const sip_contact_t *m)
+{
+	const char *v = msg_params_find(m->m_params, "+sip.instance=");
+
+	return v ? su_strdup(home, v) : NULL;
+}
+
+static char *
+path_string(su_home_t *home, const sip_t *sip)
+{
+	char *s = NULL;
+
+	for (const sip_path_t *p = sip->sip_path; p; p = p->r_next) {
+		char *one = sip_header_as_string(home, (const sip_header_t *)p);
+		s = s ? su_sprintf(home, "%s, %s", s, one) : one;
+	}
+	return s;
+}
+
+static void
+reply_ok(struct worker *w, msg_t *msg, sip_t *sip, const struct loc_contact *v, size_t n,
+	 time_t now)
+{
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	sip_contact_t *first = NULL, **tail = &first;
+
+	for (size_t i = 0; i < n; i++) {
+		char *s = v[i].q >= 0 ? su_sprintf(home, "<%s>;expires=%ld;q=%d.%03d", v[i].uri,
+						   (long)(v[i].expires - now), v[i].q / 1000,
+						   v[i].q % 1000)
+				      : su_sprintf(home, "<%s>;expires=%ld", v[i].uri,
+						   (long)(v[i].expires - now));
+		sip_contact_t *m = sip_contact_make(home, s);
+		if (m == NULL)
+			continue;
+		*tail = m;
+		tail = &m->m_next;
+	}
+	nta_msg_treply(w->w_agent, msg, SIP_200_OK, SIPTAG_CONTACT(first), SIPTAG_PATH(sip->sip_path),
+		       SIPTAG_DATE(sip_date_create(home, sip_now())), SIPTAG_ALLOW_STR(GW_ALLOW),
+		       SIPTAG_SUPPORTED_STR(GW_SUPPORTED), TAG_END());
+	su_home_deinit(home);
+}
+
+/* Fill the updates from the Contact headers; 0, or a status already sent. */
+static int
+collect_updates(struct worker *w, msg_t *msg, sip_t *sip, su_home_t *home,
+		struct loc_register_req *req, struct loc_update *u)
+{
+	const struct gw_conf *c = w->w_gwd->conf;
+	size_t n = 0;
+
+	for (sip_contact_t *m = sip->sip_contact; m; m = m->m_next) {
+		if (m->m_url->url_type == url_any) {
+			if (n > 0 || m->m_next || !sip->sip_expires || sip->sip_expires->ex_delta != 0) {
+				nta_msg_treply(w->w_agent, msg, 400,
+					       "Contact * needs Expires: 0 and no other Contact",
+					       TAG_END());
+				return 400;
+			}
+			req->remove_all = true;
+			return 0;
+		}
+		if (n == MAX_UPDATES) {
+			nta_msg_treply(w->w_agent, msg, 403, "Too many contacts", TAG_END());
+			return 403;
+		}
+		int exp = contact_expires(c, sip, m);
+		if (exp > 0 && exp < c->min_expires) {
+			char me[16];
+			snprintf(me, sizeof(me), "%d", c->min_expires);
+			nta_msg_treply(w->w_agent, msg, SIP_423_INTERVAL_TOO_BRIEF,
+				       SIPTAG_MIN_EXPIRES_STR(me), TAG_END());
+			return 423;
+		}
+		if (exp > c->max_expires)
+			exp = c->max_expires;
+		u[n].q = contact_q(m);
+		if (u[n].q == -2) {
+			nta_msg_treply(w->w_agent, msg, 400, "Bad q-value", TAG_END());
+			return 400;
+		}
+		u[n].uri = url_as_string(home, m->m_url);
+		u[n].expires = exp;
+		u[n].instance = contact_instance(home, m);
+		n++;
+	}
+	req->updates = u;
+	req->nupdates = n;
+	return 0;
+}
+
+static void
+flow_fill(struct worker *w, msg_t *msg, struct loc_flow *flow)
+{
+	tport_t *tp = nta_incoming_transport(w->w_agent, NULL, msg);
+
+	sip_msg_source(w, msg, flow->addr, sizeof(flow->addr), flow->transport,
+		       sizeof(flow->transport));
+	flow->worker = -1;
+	flow->id = 0;
+	if (tp && tport_is_reliable(tp)) {
+		flow->worker = w->w_id;
+		flow->id = flow_id(w->w_flows, tp);
+	}
+	tport_unref(tp);
+}
+
+void
+sip_register_handle(struct worker *w, msg_t *msg, sip_t *sip)
+{
+	const struct gw_conf *c = w->w_gwd->conf;
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	struct loc_update u[MAX_UPDATES];
+	struct loc_register_req req = {0};
+	struct loc_contact *out = NULL;
+	size_t nout = 0;
+	char aor[256], user[256];
+	time_t now = time(NULL);
+
+	atomic_fetch_add(&w->w_gwd->stats.registers, 1);
+	if (sip_url_aor(aor, sizeof(aor), sip->sip_to->a_url) < 0 || !sip->sip_to->a_url->url_user) {
+		nta_msg_treply(w->w_agent, msg, 400, "Bad To", TAG_END());
+		goto done;
+	}
+	if (!gw_conf_serves(c, sip->sip_to->a_url->url_host)) {
+		sip_reply(w, msg, 403, "Domain not served here");
+		goto done;
+	}
+	if (sip_auth_check(w, msg, sip, true, user, sizeof(user)) != AUTH_OK)
+		goto done;
+	req.aor = aor;
+	req.call_id = sip->sip_call_id->i_id;
+	req.cseq = sip->sip_cseq->cs_seq;
+	req.path = path_string(home, sip);
+	req.user_agent = sip->sip_user_agent ? sip->sip_user_agent->g_string : NULL;
+	req.max_contacts = c->max_contacts;
+	flow_fill(w, msg, &req.flow);
+	if (collect_updates(w, msg, sip, home, &req, u) != 0)
+		goto done;
+	if (!req.remove_all && req.nupdates == 0) {
+		/* a query: list the bindings */
+		if (loc_lookup(w->w_gwd->loc, aor, now, &out, &nout) < 0) {
+			sip_reply(w, msg, 500, "Location lookup failed");
+			goto done;
+		}
+		reply_ok(w, msg, sip, out, nout, now);
+		goto done;
+	}
+	switch (loc_register(w->w_gwd->loc, &req, now, &out, &nout)) {
+	case LOC_OK:
+		log_info("event=register user=%s contacts=%zu transport=%s source=%s", aor, nout,
+			 req.flow.transport, req.flow.addr);
+		reply_ok(w, msg, sip, out, nout, now);
+		break;
+	case LOC_OUT_OF_ORDER:
+		sip_reply(w, msg, 400, "CSeq out of order");
+		break;
+	case LOC_TOO_MANY:
+		sip_reply(w, msg, 403, "Too many registered contacts");
+		break;
+	case LOC_STORE_FAILED:
+		log_err("event=register-failed user=%s reason=\"store write failed\"", aor);
+		nta_msg_treply(w->w_agent, msg, 500, "Registration not stored",
+			       SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
+		break;
+	}
+done:
+	loc_contacts_free(out, nout);
+	su_home_deinit(home);
+}

@@ -1,0 +1,153 @@
+/*
+ * sip_request.c - intake of every request nta hands over statelessly:
+ * sanity checks, then the registrar, the server's own answers, or the proxy.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/sip_util.h>
+#include <sofia-sip/su_tag.h>
+
+#include "gwd.h"
+#include "log.h"
+#include "sip.h"
+
+void
+sip_reply(struct worker *w, msg_t *msg, int status, const char *phrase)
+{
+	bool extra = status == 405 || status == 420 || (status >= 200 && status < 300);
+
+	if (status >= 300)
+		atomic_fetch_add(&w->w_gwd->stats.rejected, 1);
+	nta_msg_treply(w->w_agent, msg, status, phrase, TAG_IF(extra, SIPTAG_ALLOW_STR(GW_ALLOW)),
+		       TAG_IF(extra, SIPTAG_SUPPORTED_STR(GW_SUPPORTED)), TAG_END());
+}
+
+/* The option tags we implement; anything else in Require/Proxy-Require is 420. */
+static bool
+option_supported(const char *tag)
+{
+	return strcasecmp(tag, "path") == 0 || strcasecmp(tag, "outbound") == 0;
+}
+
+static bool
+check_required(struct worker *w, msg_t *msg, sip_t *sip)
+{
+	const msg_list_t *lists[] = {(msg_list_t *)sip->sip_proxy_require,
+				     sip->sip_request->rq_method == sip_method_register
+					     ? (msg_list_t *)sip->sip_require
+					     : NULL};
+
+	for (size_t k = 0; k < 2; k++) {
+		if (lists[k] == NULL)
+			continue;
+		for (const msg_list_t *l = lists[k]; l; l = l->k_next)
+			for (size_t i = 0; l->k_items && l->k_items[i]; i++)
+				if (!option_supported(l->k_items[i])) {
+					nta_msg_treply(w->w_agent, msg, SIP_420_BAD_EXTENSION,
+						       SIPTAG_UNSUPPORTED_STR(l->k_items[i]),
+						       TAG_END());
+					return false;
+				}
+	}
+	return true;
+}
+
+/* Requests addressed to the server itself (no user part, or one of our addresses). */
+static void
+handle_own(struct worker *w, msg_t *msg, sip_t *sip)
+{
+	switch (sip->sip_request->rq_method) {
+	case sip_method_options:
+		sip_reply(w, msg, SIP_200_OK);
+		return;
+	case sip_method_ack:
+		msg_destroy(msg);
+		return;
+	default:
+		sip_reply(w, msg, SIP_405_METHOD_NOT_ALLOWED);
+		return;
+	}
+}
+
+static bool
+sane(struct worker *w, msg_t *msg, sip_t *sip)
+{
+	if (!sip->sip_from || !sip->sip_to || !sip->sip_call_id || !sip->sip_cseq ||
+	    !sip->sip_via || !sip->sip_from->a_url->url_host) {
+		nta_msg_treply(w->w_agent, msg, 400, "Missing mandatory header", TAG_END());
+		return false;
+	}
+	if (sip->sip_cseq->cs_method != sip->sip_request->rq_method ||
+	    (sip->sip_request->rq_method == sip_method_unknown &&
+	     strcasecmp(sip->sip_cseq->cs_method_name, sip->sip_request->rq_method_name) != 0)) {
+		nta_msg_treply(w->w_agent, msg, 400, "CSeq method does not match", TAG_END());
+		return false;
+	}
+	if (sip->sip_error) {
+		nta_msg_treply(w->w_agent, msg, 400, "Malformed header", TAG_END());
+		return false;
+	}
+	return true;
+}
+
+int
+sip_request_cb(nta_agent_magic_t *magic, nta_agent_t *agent, msg_t *msg, sip_t *sip)
+{
+	struct worker *w = (struct worker *)magic;
+
+	if (sip == NULL) {
+		msg_destroy(msg);
+		return 0;
+	}
+	if (sip->sip_status) {
+		sip_proxy_stray_response(w, msg, sip);
+		return 0;
+	}
+	if (sip->sip_request == NULL) {
+		msg_destroy(msg);
+		return 0;
+	}
+	atomic_fetch_add(&w->w_gwd->stats.requests, 1);
+	if (!sane(w, msg, sip))
+		return 0;
+	if (sip->sip_request->rq_method == sip_method_ack) {
+		sip_proxy_stateless(w, msg, sip);
+		return 0;
+	}
+	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0 &&
+	    !(sip->sip_request->rq_method == sip_method_options &&
+	      sip_url_is_us(w, sip->sip_request->rq_url) && !sip->sip_route)) {
+		sip_reply(w, msg, SIP_483_TOO_MANY_HOPS);
+		return 0;
+	}
+	if (!check_required(w, msg, sip))
+		return 0;
+	switch (sip->sip_request->rq_method) {
+	case sip_method_register:
+		sip_register_handle(w, msg, sip);
+		return 0;
+	case sip_method_cancel:
+		/* a CANCEL that matched a transaction never gets here */
+		sip_reply(w, msg, SIP_481_NO_TRANSACTION);
+		return 0;
+	case sip_method_publish:
+		sip_reply(w, msg, 501, "Presence is not served yet");
+		return 0;
+	default:
+		break;
+	}
+	if (!sip->sip_route && sip_url_is_us(w, sip->sip_request->rq_url)) {
+		handle_own(w, msg, sip);
+		return 0;
+	}
+	if (sip->sip_request->rq_method == sip_method_unknown) {
+		sip_reply(w, msg, SIP_405_METHOD_NOT_ALLOWED);
+		return 0;
+	}
+	sip_proxy_handle(w, msg, sip);
+	return 0;
+}

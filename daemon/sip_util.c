@@ -1,0 +1,129 @@
+/*
+ * sip_util.c - small helpers over Sofia's SIP types.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/hmac.h>
+#include <openssl/evp.h>
+
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/su.h>
+
+#include "gwd.h"
+#include "sip.h"
+
+int
+sip_url_aor(char *out, size_t len, const url_t *url)
+{
+	int n;
+
+	if (url == NULL || url->url_host == NULL || url->url_host[0] == '\0')
+		return -EINVAL;
+	if (url->url_user && url->url_user[0])
+		n = snprintf(out, len, "%s@%s", url->url_user, url->url_host);
+	else
+		n = snprintf(out, len, "%s", url->url_host);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	for (char *p = strchr(out, '@') ? strchr(out, '@') : out; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return 0;
+}
+
+void
+sip_msg_source(struct worker *w, msg_t *msg, char *addr, size_t addrlen, char *proto,
+	       size_t protolen)
+{
+	su_addrinfo_t *ai = msg_addrinfo(msg);
+	char host[64] = "?";
+	unsigned port = 0;
+	tport_t *tp = nta_incoming_transport(w->w_agent, NULL, msg);
+
+	if (ai && ai->ai_addr) {
+		su_sockaddr_t *su = (su_sockaddr_t *)ai->ai_addr;
+		su_inet_ntop(su->su_family, SU_ADDR(su), host, sizeof(host));
+		port = ntohs(su->su_port);
+		if (su->su_family == AF_INET6)
+			snprintf(addr, addrlen, "[%s]:%u", host, port);
+		else
+			snprintf(addr, addrlen, "%s:%u", host, port);
+	} else {
+		snprintf(addr, addrlen, "?");
+	}
+	const char *p = ai && ai->ai_protocol == IPPROTO_TCP ? "tcp" : "udp";
+	if (tp && tport_name(tp) && tport_name(tp)->tpn_proto)
+		p = tport_name(tp)->tpn_proto;
+	snprintf(proto, protolen, "%s", p);
+	tport_unref(tp);
+}
+
+static bool
+hostport_match(const char *listen, const url_t *url)
+{
+	char host[128];
+	const char *colon;
+	const char *port = url->url_port ? url->url_port : "5060";
+	size_t hl;
+
+	if (listen[0] == '[') {
+		const char *e = strchr(listen, ']');
+		if (e == NULL)
+			return false;
+		hl = (size_t)(e - listen + 1);
+		colon = e[1] == ':' ? e + 1 : NULL;
+	} else {
+		colon = strrchr(listen, ':');
+		hl = colon ? (size_t)(colon - listen) : strlen(listen);
+	}
+	if (hl >= sizeof(host))
+		return false;
+	memcpy(host, listen, hl);
+	host[hl] = '\0';
+	if (strcasecmp(host, url->url_host) != 0)
+		return false;
+	return strcmp(colon ? colon + 1 : "5060", port) == 0;
+}
+
+bool
+sip_url_is_us(struct worker *w, const url_t *url)
+{
+	const struct gw_conf *c = w->w_gwd->conf;
+
+	if (url == NULL || url->url_host == NULL)
+		return false;
+	if (!(url->url_user && url->url_user[0]) && gw_conf_serves(c, url->url_host))
+		return true;
+	if (c->server_name[0] && strcasecmp(c->server_name, url->url_host) == 0)
+		return true;
+	const struct gw_strlist *lists[] = {&c->udp, &c->tcp, &c->tls};
+	for (size_t k = 0; k < 3; k++)
+		for (size_t i = 0; i < lists[k]->n; i++)
+			if (hostport_match(lists[k]->v[i], url))
+				return true;
+	return false;
+}
+
+void
+sip_token(struct worker *w, char *out, size_t outlen, const char *data)
+{
+	static const char hexd[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	size_t k = 0;
+
+	HMAC(EVP_sha256(), w->w_gwd->secret, sizeof(w->w_gwd->secret),
+	     (const unsigned char *)data, strlen(data), md, &mdlen);
+	for (unsigned int i = 0; i < mdlen && k + 2 < outlen; i++) {
+		out[k++] = hexd[md[i] >> 4];
+		out[k++] = hexd[md[i] & 15];
+	}
+	out[k] = '\0';
+}

@@ -1,0 +1,31 @@
+/*
+ * store.h - durable state of greenwichd in SQLite (WAL) under the state
+ * directory: registrations today; subscriptions and presence later.
+ *
+ * One connection per caller thread is not needed: calls are serialized by
+ * the owner (the location service holds its write lock while writing).
+ */
+#ifndef GW_STORE_H
+#define GW_STORE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "loc.h"
+
+struct store;
+
+int store_open(struct store **out, const char *path, char *err, size_t errlen);
+void store_close(struct store *st);
+
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+int store_binding_put(struct store *st, const struct loc_contact *c);
+int store_binding_delete(struct store *st, const char *aor, const char *uri);
+int store_binding_delete_expired(struct store *st, time_t now);
+/* Calls cb for each stored binding not expired at now. */
+int store_binding_each(struct store *st, time_t now,
+		       int (*cb)(const struct loc_contact *, void *), void *arg);
+
+#endif

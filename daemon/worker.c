@@ -1,0 +1,185 @@
+/*
+ * worker.c - one SIP worker: a thread with its own su_root and nta agent.
+ *
+ * Every worker listens on the UDP addresses (the kernel spreads datagrams
+ * over them, see reuseport.c); worker 0 also owns the TCP and TLS listeners
+ * and the connections accepted on them.  The main thread talks to a worker
+ * through a pipe registered with its su_root.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/tport_tag.h>
+#include <sofia-sip/su_tag.h>
+
+#include "flow.h"
+#include "gwd.h"
+#include "loc.h"
+#include "log.h"
+#include "sip.h"
+#include "userdb.h"
+
+static void
+listen_url(char *out, size_t len, const char *proto, const char *addr)
+{
+	const char *scheme = strcmp(proto, "tls") == 0 ? "sips" : "sip";
+
+	snprintf(out, len, "%s:%s;transport=%s", scheme, addr, proto);
+}
+
+static int
+add_listeners(struct worker *w, const struct gw_strlist *l, const char *proto, bool *first)
+{
+	struct gwd *g = w->w_gwd;
+	char url[300];
+
+	for (size_t i = 0; i < l->n; i++) {
+		listen_url(url, sizeof(url), proto, l->v[i]);
+		if (*first) {
+			w->w_agent = nta_agent_create(
+				w->w_root, gw_url(url), sip_request_cb, (void *)w,
+				NTATAG_UA(0), NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
+				NTATAG_MAXSIZE(g->conf->max_message_size), NTATAG_PASS_100(0),
+				NTATAG_CANCEL_487(0), NTATAG_MERGE_482(0),
+				TAG_IF(g->tls_dir[0], TPTAG_CERTIFICATE(g->tls_dir)), TAG_END());
+			if (w->w_agent == NULL) {
+				snprintf(w->w_error, sizeof(w->w_error), "cannot listen on %s: %s", url,
+					 strerror(errno));
+				return -1;
+			}
+			*first = false;
+			continue;
+		}
+		if (nta_agent_add_tport(w->w_agent, gw_url(url),
+					TAG_IF(g->tls_dir[0], TPTAG_CERTIFICATE(g->tls_dir)),
+					TAG_END()) < 0) {
+			snprintf(w->w_error, sizeof(w->w_error), "cannot listen on %s: %s", url,
+				 strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Record-Route host: server-name, or the first listen address. */
+static void
+rr_host_init(struct worker *w)
+{
+	const struct gw_conf *c = w->w_gwd->conf;
+	const char *first = c->udp.n ? c->udp.v[0] : c->tcp.n ? c->tcp.v[0] : c->tls.v[0];
+
+	if (c->server_name[0])
+		snprintf(w->w_rr_host, sizeof(w->w_rr_host), "%s", c->server_name);
+	else
+		snprintf(w->w_rr_host, sizeof(w->w_rr_host), "%s", first);
+}
+
+static void
+housekeeping_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
+{
+	struct worker *w = (struct worker *)arg;
+
+	flow_prune(w->w_flows);
+	if (w->w_id == 0) {
+		int n = loc_expire(w->w_gwd->loc, time(NULL));
+		if (n > 0)
+			log_debug("expired=%d bindings", n);
+	}
+}
+
+static int
+ctl_cb(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t *arg)
+{
+	struct worker *w = (struct worker *)arg;
+	char c;
+
+	if (read(w->w_ctl[0], &c, 1) == 1 && c == 'q')
+		su_root_break(w->w_root);
+	return 0;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	const struct gw_conf *c = w->w_gwd->conf;
+	bool first = true;
+
+	su_init();
+	w->w_root = su_root_create(NULL);
+	if (w->w_root == NULL) {
+		snprintf(w->w_error, sizeof(w->w_error), "cannot create event loop");
+		goto done;
+	}
+	if (add_listeners(w, &c->udp, "udp", &first) < 0)
+		goto done;
+	if (w->w_id == 0 && (add_listeners(w, &c->tcp, "tcp", &first) < 0 ||
+			     add_listeners(w, &c->tls, "tls", &first) < 0))
+		goto done;
+	rr_host_init(w);
+	su_wait_create(w->w_wait, w->w_ctl[0], SU_WAIT_IN);
+	su_root_register(w->w_root, w->w_wait, ctl_cb, (void *)w, 0);
+	w->w_timer = su_timer_create(su_root_task(w->w_root), 1000);
+	su_timer_set_for_ever(w->w_timer, housekeeping_cb, (void *)w);
+	atomic_store(&w->w_state, 1);
+	su_root_run(w->w_root);
+	sip_proxy_shutdown(w);
+done:
+	if (atomic_load(&w->w_state) == 0)
+		atomic_store(&w->w_state, -1);
+	if (w->w_timer)
+		su_timer_destroy(w->w_timer);
+	w->w_timer = NULL;
+	if (w->w_agent)
+		nta_agent_destroy(w->w_agent);
+	w->w_agent = NULL;
+	flow_table_free(w->w_flows);
+	w->w_flows = NULL;
+	if (w->w_root)
+		su_root_destroy(w->w_root);
+	w->w_root = NULL;
+	su_deinit();
+	return NULL;
+}
+
+int
+worker_start(struct worker *w)
+{
+	char err[256];
+
+	su_home_init(w->w_home);
+	if (pipe2(w->w_ctl, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -errno;
+	w->w_flows = flow_table_alloc();
+	if (w->w_flows == NULL)
+		return -ENOMEM;
+	if (userdb_open(&w->w_userdb, w->w_gwd->db_path, err, sizeof(err)) < 0) {
+		snprintf(w->w_error, sizeof(w->w_error), "%s", err);
+		return -EIO;
+	}
+	if (pthread_create(&w->w_thread, NULL, worker_main, w) != 0)
+		return -errno;
+	return 0;
+}
+
+void
+worker_stop(struct worker *w)
+{
+	char q = 'q';
+
+	if (write(w->w_ctl[1], &q, 1) != 1)
+		log_warnx("worker=%d cannot signal stop", w->w_id);
+	pthread_join(w->w_thread, NULL);
+	close(w->w_ctl[0]);
+	close(w->w_ctl[1]);
+	userdb_close(w->w_userdb);
+	w->w_userdb = NULL;
+	su_home_deinit(w->w_home);
+}
