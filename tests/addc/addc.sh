@@ -171,7 +171,7 @@ EOF
 	printf 'nameserver %s\n' "$ADDC_DC_IP" >"$dir/resolv.conf"
 	(
 		umask 077
-		for v in ADDC_DIR ADDC_SMB_CONF KRB5_CONFIG KRB5CCNAME WINBINDD_SOCKET_DIR \
+		for v in ADDC_DIR ADDC_SMB_CONF ADDC_TLS_CA KRB5_CONFIG KRB5CCNAME WINBINDD_SOCKET_DIR \
 			ADDC_ADMIN_PASSWORD ADDC_REALM ADDC_DOMAIN ADDC_DNS_DOMAIN ADDC_BASE_DN \
 			ADDC_DC_FQDN ADDC_DC_IP ADDC_NETNS ADDC_MODE; do
 			printf "export %s='%s'\n" "$v" "${!v//\'/\'\\\'\'}"
@@ -206,6 +206,7 @@ addc_provision()
 
 	ADDC_DIR=$dir
 	ADDC_SMB_CONF=$dir/etc/smb.conf
+	ADDC_TLS_CA=$dir/tls-ca.pem
 	KRB5_CONFIG=$dir/krb5.conf
 	KRB5CCNAME=FILE:$dir/krb5cc
 	WINBINDD_SOCKET_DIR=$dir/winbindd
@@ -248,6 +249,7 @@ addc_provision()
 	# The internal DNS must never forward to the machine's resolvers.
 	sed -i '/^\s*dns forwarder\s*=/d' "$ADDC_SMB_CONF"
 
+	addc_make_tls "$dir"
 	addc_write_client_files "$dir"
 	{
 		addc_ldif_domain_policy
@@ -257,6 +259,22 @@ addc_provision()
 	addc_ldb_apply "$dir" "$dir/fixtures.ldif"
 	echo "addc.sh: provisioned $ADDC_REALM ($mode) in $dir"
 	[ "$mode" != demo ] || addc_print_demo
+}
+
+# A 2048-bit self-signed certificate for LDAPS made now: otherwise samba generates a
+# 4096-bit one at its first start, which takes about two seconds.
+addc_make_tls()
+{
+	local tls=$1/private/tls
+	mkdir -p "$tls"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -keyout "$tls/key.pem" \
+		-out "$tls/cert.pem" -subj "/CN=$ADDC_DC_FQDN" \
+		-addext "subjectAltName=DNS:$ADDC_DC_FQDN,IP:$ADDC_DC_IP" \
+		>"$1/log/tls.log" 2>&1 ||
+		{ cat "$1/log/tls.log" >&2; addc_die "provision: openssl failed"; }
+	chmod 600 "$tls/key.pem"
+	cp "$tls/cert.pem" "$tls/ca.pem"
+	cp "$tls/cert.pem" "$1/tls-ca.pem"
 }
 
 # Applies an LDIF (adds and changetype: modify records) to the offline sam.ldb.
@@ -290,8 +308,8 @@ addc_pid()
 	printf '%s\n' "$pid"
 }
 
-# Prints PID and all its descendants (the DC's prefork workers, smbd, winbindd), and in
-# netns mode every process inside the DC's own network namespace.
+# Prints PID and all its descendants (the DC's prefork workers, smbd, winbindd). Other
+# processes in the DC's network namespace (run-with-hosts clients) are not the DC's.
 addc_tree()
 {
 	local pid=$1 stat rest ppid p
@@ -312,7 +330,6 @@ addc_tree()
 		[ -z "${kids[$p]:-}" ] || queue+=(${kids[$p]})
 	done
 	printf '%s\n' "${seen[@]}"
-	[ -z "$ADDC_NETNS" ] || [ ! -e "/run/netns/$ADDC_NETNS" ] || ip netns pids "$ADDC_NETNS"
 }
 
 # True while any of the given PIDs exists.
@@ -343,10 +360,16 @@ addc_netns_up()
 	ip -n "$ADDC_NETNS" addr replace "$ADDC_DC_IP/8" dev lo
 }
 
+# Deletes the DC's network namespace unless processes other than the DC still use it (a
+# greenwichd started with run-with-hosts must find the DC again after stop and start).
 addc_netns_down()
 {
-	[ -n "$ADDC_NETNS" ] || return 0
-	[ ! -e "/run/netns/$ADDC_NETNS" ] || ip netns delete "$ADDC_NETNS"
+	[ -n "$ADDC_NETNS" ] && [ -e "/run/netns/$ADDC_NETNS" ] || return 0
+	if [ -n "$(ip netns pids "$ADDC_NETNS")" ]; then
+		echo "addc.sh: network namespace $ADDC_NETNS kept: processes still run in it"
+		return 0
+	fi
+	ip netns delete "$ADDC_NETNS"
 }
 
 # True once LDAP answers the rootDSE and the KDC issues a ticket to Administrator.
@@ -438,6 +461,7 @@ addc_run_with_hosts()
 	# libwbclient ignores WINBINDD_SOCKET_DIR (only Samba's selftest can move it), so
 	# the DC's socket directory is mounted where it looks: /run/samba/winbindd.
 	[ -d /run/samba ] || mkdir -m 0755 -p /run/samba
+	addc_netns_up
 	addc_in_netns unshare -m --propagation private -- /bin/sh -c '
 		mount --bind "$1/hosts" /etc/hosts &&
 		mount --bind "$1/resolv.conf" /etc/resolv.conf &&

@@ -231,6 +231,15 @@ check_not "no test fixture carol in the demo domain" check_kinit "$D2" carol Cor
 check "the first DC still answers" check_kinit "$D" alice Apple-Pie-11
 check "stop the demo DC" "$ADDC" stop "$D2"
 
+echo "# DC stopped and started again while a client runs in its domain"
+in_dc "$D" sh -c 'while [ ! -e "$ADDC_DIR/go" ]; do sleep 0.1; done
+	printf "%s\n" Apple-Pie-11 | kinit alice' >"$WORK/client.out" 2>&1 &
+client=$!
+check "stop with the client running" "$ADDC" stop "$D"
+check "start again" "$ADDC" start "$D"
+touch "$D/go"
+check "the client reaches the restarted DC" wait "$client"
+
 echo "# stop"
 pid=$(cat "$D/run/samba.pid")
 mapfile -t dcpids < <(if [ -n "$ADDC_NETNS" ]; then ip netns pids "$ADDC_NETNS"; else echo "$pid"; fi)
