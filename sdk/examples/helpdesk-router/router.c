@@ -1,0 +1,123 @@
+/* helpdesk-router: routing and event callbacks given to libgreenwich-proxy. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "router.h"
+
+/* User part of a SIP URI ("sip:alice@host" -> "alice"). */
+static void
+uri_user(const char *uri, char *buf, size_t len)
+{
+	const char *s = strchr(uri ? uri : "", ':');
+	size_t n;
+
+	buf[0] = '\0';
+	if (!s || !strchr(s, '@'))
+		return;
+	s++;
+	n = strcspn(s, "@;");
+	if (n >= len)
+		n = len - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+}
+
+static void
+loads_print(struct hd_router *r)
+{
+	size_t i;
+
+	printf("loads:");
+	for (i = 0; i < r->table.n; i++)
+		printf(" %s=%u", r->table.ops[i].name, r->table.ops[i].load);
+	printf("\n");
+	fflush(stdout);
+}
+
+static void
+route_register(struct hd_router *r, gwp_request *req)
+{
+	char name[64];
+	unsigned expires = gwp_request_expires(req);
+
+	uri_user(gwp_request_to(req), name, sizeof(name));
+	if (!name[0] || strcmp(name, r->conf.service) == 0) {
+		gwp_request_respond(req, 403, "Name Not Allowed");
+		return;
+	}
+	if (hd_op_register(&r->table, name, gwp_request_contact(req), expires, time(NULL)) < 0) {
+		gwp_request_respond(req, 500, NULL);
+		return;
+	}
+	printf("register %s %s expires=%u\n", name, gwp_request_contact(req) ? gwp_request_contact(req) : "-", expires);
+	fflush(stdout);
+	gwp_request_respond(req, 200, "OK");
+}
+
+static void
+route_helpdesk(struct hd_router *r, gwp_request *req)
+{
+	struct hd_operator *list[32];
+	size_t n, i;
+
+	n = hd_select(&r->table, time(NULL), list, sizeof(list) / sizeof(list[0]));
+	if (n == 0) {
+		printf("route %s -> all busy\n", gwp_request_call_id(req));
+		fflush(stdout);
+		gwp_request_respond(req, 486, "All Operators Busy");
+		return;
+	}
+	printf("route %s ->", gwp_request_call_id(req));
+	for (i = 0; i < n; i++) {
+		printf(" %s", list[i]->name);
+		gwp_request_add_target(req, list[i]->contact, r->conf.timeout_s * 1000);
+	}
+	printf("\n");
+	fflush(stdout);
+	gwp_request_forward(req, GWP_FORK_SEQUENTIAL);
+}
+
+void
+hd_route(void *arg, gwp_request *req)
+{
+	struct hd_router *r = arg;
+	struct hd_operator *op;
+	const char *method = gwp_request_method(req);
+	const char *user = gwp_request_user(req);
+
+	if (strcmp(method, "REGISTER") == 0) {
+		route_register(r, req);
+		return;
+	}
+	if (strcmp(user, r->conf.service) == 0) {
+		route_helpdesk(r, req);
+		return;
+	}
+	/* A direct call to one operator. */
+	op = hd_op_find(&r->table, user);
+	if (!op) {
+		gwp_request_respond(req, 404, NULL);
+	} else if (!hd_op_reachable(op, time(NULL))) {
+		gwp_request_respond(req, 480, NULL);
+	} else {
+		gwp_request_add_target(req, op->contact, r->conf.timeout_s * 1000);
+		gwp_request_forward(req, GWP_FORK_SEQUENTIAL);
+	}
+}
+
+void
+hd_event(void *arg, const gwp_event *ev)
+{
+	struct hd_router *r = arg;
+	enum gwp_event_type type = gwp_event_type(ev);
+	struct hd_operator *op = hd_op_by_contact(&r->table, gwp_event_target(ev));
+
+	if (type == GWP_EVENT_TRYING)
+		hd_load_up(&r->table, gwp_event_target(ev));
+	else if (type == GWP_EVENT_FAILED || type == GWP_EVENT_ENDED)
+		hd_load_down(&r->table, gwp_event_target(ev));
+	printf("event %s %s call=%s status=%d\n", gwp_event_type_name(type),
+	       op ? op->name : gwp_event_target(ev), gwp_event_call_id(ev), gwp_event_status(ev));
+	loads_print(r);
+}

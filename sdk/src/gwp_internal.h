@@ -1,0 +1,229 @@
+/* Private declarations shared by the sources of libgreenwich-proxy. */
+#ifndef GWP_INTERNAL_H
+#define GWP_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+struct gwp_proxy;
+struct gwp_txn;
+struct gwp_branch;
+
+/* Sofia passes these "magic" pointers back to our callbacks. */
+#define SU_ROOT_MAGIC_T struct gwp_proxy
+#define SU_WAKEUP_ARG_T struct gwp_proxy
+#define SU_TIMER_ARG_T struct gwp_branch
+#define NTA_LEG_MAGIC_T struct gwp_proxy
+#define NTA_INCOMING_MAGIC_T struct gwp_txn
+#define NTA_OUTGOING_MAGIC_T struct gwp_branch
+
+#include <sofia-sip/su_wait.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/sip.h>
+
+#include "greenwich/proxy.h"
+
+#define GWP_DEFAULT_TIMEOUT_MS 20000u
+
+struct gwp_listen {
+	enum gwp_transport tp;
+	char *host;
+	unsigned port;
+};
+
+struct gwp_config {
+	struct gwp_listen *listens;
+	size_t n_listens;
+	char *domain;
+	char *tls_cert;
+	char *tls_key;
+	gwp_route_fn route_fn;
+	void *route_arg;
+	gwp_event_fn event_fn;
+	void *event_arg;
+	int registrar;
+	unsigned default_timeout;
+};
+
+int gwp_config_copy(struct gwp_config *dst, const struct gwp_config *src);
+void gwp_config_clear(struct gwp_config *cfg);
+char *gwp_strdup(const char *s);
+
+/* A mutex-protected FIFO of pointers with an eventfd that is readable while
+ * the FIFO is not empty. */
+struct gwp_qitem {
+	struct gwp_qitem *next;
+	int kind;
+	void *ptr;
+};
+
+struct gwp_queue {
+	pthread_mutex_t mu;
+	struct gwp_qitem *head;
+	struct gwp_qitem **tail;
+	int efd;
+};
+
+enum gwp_qkind {
+	GWP_Q_ANSWER,	/* inbox: a gwp_request answered by the application */
+	GWP_Q_STOP,	/* inbox: leave the SIP loop */
+	GWP_Q_ROUTE,	/* outbox: a gwp_request to route */
+	GWP_Q_EVENT,	/* outbox: a gwp_event to report */
+};
+
+int gwp_queue_init(struct gwp_queue *q);
+void gwp_queue_fini(struct gwp_queue *q);
+int gwp_queue_push(struct gwp_queue *q, int kind, void *ptr);
+int gwp_queue_pop(struct gwp_queue *q, int *kind, void **ptr);
+
+/* A request as the application sees it: plain strings, no Sofia types. */
+struct gwp_target {
+	char *uri;
+	unsigned timeout_ms;
+};
+
+enum gwp_action { GWP_ACT_NONE, GWP_ACT_FORWARD, GWP_ACT_RESPOND };
+
+struct gwp_request {
+	struct gwp_proxy *proxy;
+	uint64_t txn_id;
+	char *method, *uri, *user, *from, *to, *call_id, *source, *contact;
+	unsigned expires;
+	size_t n_hdrs;
+	char **hdr_names;
+	char **hdr_values;
+	struct gwp_target *targets;
+	size_t n_targets;
+	enum gwp_action action;
+	enum gwp_fork mode;
+	int code;
+	char *reason;
+};
+
+void gwp_request_free(struct gwp_request *req);
+int gwp_request_add_header(struct gwp_request *req, const char *name, const char *value);
+
+struct gwp_event {
+	enum gwp_event_type type;
+	const char *call_id;
+	const char *target;
+	const char *method;
+	int status;
+};
+
+struct gwp_event *gwp_event_dup(const struct gwp_event *ev);
+void gwp_event_free(struct gwp_event *ev);
+
+/* Engine side: one server transaction and its client branches. */
+enum gwp_bstate { GWP_B_IDLE, GWP_B_ACTIVE, GWP_B_DONE };
+
+struct gwp_branch {
+	struct gwp_txn *txn;
+	nta_outgoing_t *orq;
+	su_timer_t *timer;
+	char *uri;
+	unsigned timeout_ms;
+	enum gwp_bstate state;
+	int rang;
+};
+
+struct gwp_txn {
+	struct gwp_txn *next;
+	struct gwp_proxy *proxy;
+	uint64_t id;
+	nta_incoming_t *irq;
+	msg_t *msg;		/* reference to the received request */
+	sip_method_t method;
+	char *method_name;
+	char *call_id;
+	int in_dialog;		/* no route callback, no events */
+	int final_sent;
+	enum gwp_fork mode;
+	struct gwp_branch *branches;
+	size_t n_branches;
+	size_t next_branch;
+	msg_t *best;		/* best final response so far (reference) */
+	int best_status;
+};
+
+struct gwp_dialog {
+	struct gwp_dialog *next;
+	char *call_id;
+	char *target;
+};
+
+enum gwp_mode { GWP_MODE_IDLE, GWP_MODE_THREAD, GWP_MODE_EMBEDDED };
+
+struct gwp_proxy {
+	struct gwp_config cfg;
+	enum gwp_mode mode;
+	int refs;		/* the application's handle plus live requests */
+	pthread_mutex_t mu;	/* refs, start handshake */
+	pthread_cond_t cv;
+	int start_done;
+	int start_err;
+	pthread_t thread;
+
+	struct gwp_queue inbox;	/* to the SIP thread */
+	struct gwp_queue outbox;	/* to gwp_proxy_dispatch() */
+
+	/* Owned by the SIP thread. */
+	su_home_t home[1];
+	su_root_t *root;
+	nta_agent_t *agent;
+	nta_leg_t *leg;
+	su_wait_t inbox_wait[1];
+	int inbox_reg;
+	char *tls_dir;
+	struct gwp_txn *txns;
+	uint64_t next_id;
+	struct gwp_dialog *dialogs;
+};
+
+/* proxy.c */
+void gwp_proxy_unref(struct gwp_proxy *p);
+void gwp_proxy_ref(struct gwp_proxy *p);
+
+/* agent.c: SIP stack setup in the SIP thread */
+int gwp_agent_open(struct gwp_proxy *p);
+void gwp_agent_close(struct gwp_proxy *p);
+
+/* incoming.c */
+int gwp_incoming_request(struct gwp_proxy *p, nta_leg_t *leg, nta_incoming_t *irq,
+			 sip_t const *sip);
+void gwp_inbox_drain(struct gwp_proxy *p);
+
+/* txn.c */
+struct gwp_txn *gwp_txn_new(struct gwp_proxy *p, nta_incoming_t *irq, sip_t const *sip);
+struct gwp_txn *gwp_txn_find(struct gwp_proxy *p, uint64_t id);
+void gwp_txn_free(struct gwp_txn *t);
+void gwp_txn_reply(struct gwp_txn *t, int code, const char *reason);
+void gwp_txn_free_all(struct gwp_proxy *p);
+
+/* forward.c */
+int gwp_forward_start(struct gwp_txn *t, const struct gwp_target *targets, size_t n,
+		      enum gwp_fork mode);
+void gwp_forward_cancel_all(struct gwp_txn *t);
+
+/* sipmsg.c */
+int gwp_url_is_ours(const struct gwp_proxy *p, const url_t *url);
+int gwp_host_is_local(const struct gwp_proxy *p, const char *host);
+int gwp_via_has_us(const struct gwp_proxy *p, const sip_via_t *via);
+msg_t *gwp_msg_prepare(struct gwp_proxy *p, msg_t *orig, int record_route);
+struct gwp_request *gwp_request_from_sip(struct gwp_proxy *p, msg_t *msg, sip_t const *sip);
+int gwp_status_fails_over(int status);
+int gwp_status_rank(int status, int local);
+
+/* event.c */
+void gwp_event_emit(struct gwp_proxy *p, enum gwp_event_type type, const char *call_id,
+		    const char *target, const char *method, int status);
+
+/* dialog.c */
+int gwp_dialog_add(struct gwp_proxy *p, const char *call_id, const char *target);
+void gwp_dialog_end(struct gwp_proxy *p, const char *call_id);
+void gwp_dialog_free_all(struct gwp_proxy *p);
+
+/* Route an application callback: direct in thread mode, queued otherwise. */
+void gwp_route_deliver(struct gwp_proxy *p, struct gwp_request *req);
+
+#endif /* GWP_INTERNAL_H */
