@@ -180,6 +180,7 @@ EOF
 	) >"$dir/env"
 }
 
+# shellcheck disable=SC2034 # the ADDC_* variables are written to DIR/env by name
 addc_provision()
 {
 	local dir="" realm="" domain="" mode=test netns=yes
@@ -201,8 +202,9 @@ addc_provision()
 		: "${realm:=CORP.EXAMPLE.COM}" "${domain:=CORP}"
 	fi
 	mkdir -p "$dir"
-	[ ! -e "$dir/env" ] && [ ! -e "$dir/etc/smb.conf" ] ||
+	if [ -e "$dir/env" ] || [ -e "$dir/etc/smb.conf" ]; then
 		addc_die "provision: $dir already holds a domain; use a fresh directory"
+	fi
 
 	ADDC_DIR=$dir
 	ADDC_SMB_CONF=$dir/etc/smb.conf
@@ -355,7 +357,9 @@ addc_in_netns()
 addc_netns_up()
 {
 	[ -n "$ADDC_NETNS" ] || return 0
-	[ -e "/run/netns/$ADDC_NETNS" ] || ip netns add "$ADDC_NETNS"
+	# Two run-with-hosts at once may both try to add it.
+	[ -e "/run/netns/$ADDC_NETNS" ] || ip netns add "$ADDC_NETNS" 2>/dev/null ||
+		[ -e "/run/netns/$ADDC_NETNS" ] || addc_die "cannot create network namespace"
 	ip -n "$ADDC_NETNS" link set lo up
 	ip -n "$ADDC_NETNS" addr replace "$ADDC_DC_IP/8" dev lo
 }
@@ -457,11 +461,13 @@ addc_run_with_hosts()
 	shift
 	[ "${1:-}" = -- ] && shift
 	[ $# -gt 0 ] || addc_die "run-with-hosts: no command given"
-	addc_load_env "$dir"
+	# A caller that sourced DIR/env keeps its own values (e.g. a KRB5CCNAME of its own).
+	[ "${ADDC_DIR:-}" = "$dir" ] || addc_load_env "$dir"
 	# libwbclient ignores WINBINDD_SOCKET_DIR (only Samba's selftest can move it), so
 	# the DC's socket directory is mounted where it looks: /run/samba/winbindd.
-	[ -d /run/samba ] || mkdir -m 0755 -p /run/samba
+	[ -d /run/samba ] || mkdir -m 0755 /run/samba
 	addc_netns_up
+	# shellcheck disable=SC2016 # expanded by the inner shell
 	addc_in_netns unshare -m --propagation private -- /bin/sh -c '
 		mount --bind "$1/hosts" /etc/hosts &&
 		mount --bind "$1/resolv.conf" /etc/resolv.conf &&

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2016 # single-quoted scripts run in the domain with its variables
 # test-addc.sh - checks tests/addc/addc.sh against a real Samba AD DC: provision, start,
 # Kerberos, LDAP/GSSAPI reads of every fixture, an adcli join, NTLM through the DC's
 # winbindd, a second (demo) DC alongside, stop; the machine's own configuration untouched.
@@ -161,6 +162,12 @@ check_all_gone()
 	! ss -Hltn | grep -E "(^|\s)$ADDC_DC_IP:389\s"
 }
 
+# No socket listens on the DC's LDAP port in its network namespace (or on the machine).
+check_no_listener()
+{
+	! in_dc "$1" ss -Hltn | grep -E "(^|\s)$ADDC_DC_IP:389\s"
+}
+
 check_untouched()
 {
 	sums >"$WORK/sums.after"
@@ -236,6 +243,8 @@ in_dc "$D" sh -c 'while [ ! -e "$ADDC_DIR/go" ]; do sleep 0.1; done
 	printf "%s\n" Apple-Pie-11 | kinit alice' >"$WORK/client.out" 2>&1 &
 client=$!
 check "stop with the client running" "$ADDC" stop "$D"
+check "namespace kept for the client, nothing listens on $ADDC_DC_IP:389 in it" \
+	check_no_listener "$D"
 check "start again" "$ADDC" start "$D"
 touch "$D/go"
 check "the client reaches the restarted DC" wait "$client"
