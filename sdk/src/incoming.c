@@ -116,6 +116,10 @@ gwp_incoming_request(struct gwp_proxy *p, nta_leg_t *leg, nta_incoming_t *irq,
 		}
 		return 483;
 	}
+	if (m == sip_method_ack && !routed && gwp_host_is_local(p, sip->sip_request->rq_url->url_host)) {
+		nta_incoming_destroy(irq); /* a stray ACK for us: nothing to relay */
+		return 0;
+	}
 	if (m == sip_method_ack)
 		return ack_forward(p, irq);
 	if (m == sip_method_cancel)
