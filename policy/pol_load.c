@@ -83,7 +83,8 @@ cmp_parsed(const void *a, const void *b)
 static int
 sort_priorities(struct pol_parsed *v, size_t n, struct pol_error *err)
 {
-	qsort(v, n, sizeof(*v), cmp_parsed);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp_parsed);
 	for (size_t i = 1; i < n; i++) {
 		if (v[i].rule->priority == v[i - 1].rule->priority) {
 			pol_error_set(err, v[i].prio_line, v[i].prio_col,
