@@ -62,6 +62,7 @@ struct gwp_queue {
 	struct gwp_qitem *head;
 	struct gwp_qitem **tail;
 	int efd;
+	int closed;	/* pushes fail once the consumer is gone */
 };
 
 enum gwp_qkind {
@@ -75,6 +76,7 @@ int gwp_queue_init(struct gwp_queue *q);
 void gwp_queue_fini(struct gwp_queue *q);
 int gwp_queue_push(struct gwp_queue *q, int kind, void *ptr);
 int gwp_queue_pop(struct gwp_queue *q, int *kind, void **ptr);
+void gwp_queue_close(struct gwp_queue *q, int closed);
 
 /* A request as the application sees it: plain strings, no Sofia types. */
 struct gwp_target {

@@ -167,6 +167,7 @@ proxy_run(struct gwp_proxy *p, enum gwp_mode mode)
 		return GWP_ERR_STATE;
 	p->mode = mode;
 	p->start_done = 0;
+	gwp_queue_close(&p->inbox, 0);
 	if (pthread_create(&p->thread, NULL, engine_main, p) != 0) {
 		p->mode = GWP_MODE_IDLE;
 		return GWP_ERR_THREAD;
@@ -247,6 +248,7 @@ gwp_proxy_stop(gwp_proxy *p)
 	if (gwp_queue_push(&p->inbox, GWP_Q_STOP, NULL) != GWP_OK)
 		return GWP_ERR_NOMEM;
 	pthread_join(p->thread, NULL);
+	gwp_queue_close(&p->inbox, 1);
 	queue_discard(&p->outbox);
 	queue_discard(&p->inbox);
 	p->mode = GWP_MODE_IDLE;
@@ -260,5 +262,8 @@ gwp_proxy_free(gwp_proxy *p)
 		return;
 	if (p->mode != GWP_MODE_IDLE)
 		gwp_proxy_stop(p);
+	/* Requests still held by the application keep the proxy allocated;
+	 * their late answers are refused and freed. */
+	gwp_queue_close(&p->inbox, 1);
 	gwp_proxy_unref(p);
 }

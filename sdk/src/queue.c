@@ -13,6 +13,7 @@ gwp_queue_init(struct gwp_queue *q)
 {
 	q->head = NULL;
 	q->tail = &q->head;
+	q->closed = 0;
 	q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (q->efd < 0)
 		return GWP_ERR_THREAD;
@@ -46,6 +47,11 @@ gwp_queue_push(struct gwp_queue *q, int kind, void *ptr)
 	it->kind = kind;
 	it->ptr = ptr;
 	pthread_mutex_lock(&q->mu);
+	if (q->closed) {
+		pthread_mutex_unlock(&q->mu);
+		free(it);
+		return GWP_ERR_STATE;
+	}
 	*q->tail = it;
 	q->tail = &it->next;
 	/* The counter only wakes the reader; it cannot overflow in practice. */
@@ -79,4 +85,12 @@ gwp_queue_pop(struct gwp_queue *q, int *kind, void **ptr)
 	*ptr = it->ptr;
 	free(it);
 	return 1;
+}
+
+void
+gwp_queue_close(struct gwp_queue *q, int closed)
+{
+	pthread_mutex_lock(&q->mu);
+	q->closed = closed;
+	pthread_mutex_unlock(&q->mu);
 }

@@ -169,7 +169,8 @@ gwp_request_add_target(gwp_request *req, const char *uri, unsigned timeout_ms)
 	return GWP_OK;
 }
 
-/* Hand the answered request to the SIP thread, which applies and frees it. */
+/* Hand the answered request to the SIP thread, which applies and frees it.
+ * When the proxy is stopped the request is freed here. */
 static int
 request_submit(struct gwp_request *req)
 {
@@ -205,7 +206,7 @@ gwp_request_forward(gwp_request *req, enum gwp_fork mode)
 GWP_EXPORT int
 gwp_request_respond(gwp_request *req, int code, const char *reason)
 {
-	int rc = GWP_OK;
+	int rc = GWP_OK, sub;
 
 	if (!req)
 		return GWP_ERR_INVAL;
@@ -219,7 +220,6 @@ gwp_request_respond(gwp_request *req, int code, const char *reason)
 	} else if (reason) {
 		req->reason = strdup(reason);
 	}
-	if (request_submit(req) != GWP_OK && rc == GWP_OK)
-		rc = GWP_ERR_NOMEM;
-	return rc;
+	sub = request_submit(req);
+	return rc != GWP_OK ? rc : sub;
 }

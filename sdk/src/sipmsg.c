@@ -210,11 +210,18 @@ headers_collect(struct gwp_request *req, msg_t *msg)
 		if (h->sh_class == sip_request_class || h->sh_class == sip_separator_class ||
 		    h->sh_class == sip_payload_class || h->sh_class == sip_error_class)
 			continue;
-		name = h->sh_class == sip_unknown_class ? h->sh_unknown->un_name
-							: h->sh_class->hc_name;
-		if (!name || msg_header_field_e(value, sizeof(value), h, 0) < 0)
-			continue;
+		if (h->sh_class == sip_unknown_class) {
+			name = h->sh_unknown->un_name;
+			snprintf(value, sizeof(value), "%s",
+				 h->sh_unknown->un_value ? h->sh_unknown->un_value : "");
+		} else {
+			name = h->sh_class->hc_name;
+			if (msg_header_field_e(value, sizeof(value), h, 0) < 0)
+				continue;
+		}
 		value[sizeof(value) - 1] = '\0';
+		if (!name)
+			continue;
 		if (gwp_request_add_header(req, name, value) != GWP_OK)
 			return GWP_ERR_NOMEM;
 	}

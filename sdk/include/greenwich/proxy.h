@@ -123,7 +123,9 @@ typedef struct gwp_event gwp_event;
  * gwp_request_respond(); answering frees @p req. It may answer before it
  * returns, or keep @p req and answer later from any thread (a deferred
  * decision). If the caller cancels meanwhile, the late answer is accepted
- * and ignored.
+ * and ignored. Answers given after gwp_proxy_stop() return #GWP_ERR_STATE
+ * (and still free the request); the proxy stays allocated until every
+ * request it handed out is answered, even after gwp_proxy_free().
  *
  * @param arg the pointer given to gwp_config_set_route_handler().
  * @param req the request; read its facts with the gwp_request_* accessors.
@@ -282,7 +284,7 @@ GWP_EXPORT int gwp_request_add_target(gwp_request *req, const char *uri, unsigne
  * @p req (also on error: the caller then gets a 500).
  * @param req the request; invalid after the call.
  * @param mode #GWP_FORK_SEQUENTIAL or #GWP_FORK_PARALLEL.
- * @return 0 or #GWP_ERR_NOTARGET, #GWP_ERR_INVAL.
+ * @return 0 or #GWP_ERR_NOTARGET, #GWP_ERR_INVAL, #GWP_ERR_STATE (proxy stopped).
  */
 GWP_EXPORT int gwp_request_forward(gwp_request *req, enum gwp_fork mode);
 
@@ -291,7 +293,8 @@ GWP_EXPORT int gwp_request_forward(gwp_request *req, enum gwp_fork mode);
  * @param req the request; invalid after the call.
  * @param code a final SIP status, 200-699 (2xx only makes sense for REGISTER).
  * @param reason a reason phrase, or NULL for the standard one.
- * @return 0 or #GWP_ERR_INVAL (the caller then gets a 500).
+ * @return 0 or #GWP_ERR_INVAL (the caller then gets a 500), #GWP_ERR_STATE
+ *         (proxy stopped).
  */
 GWP_EXPORT int gwp_request_respond(gwp_request *req, int code, const char *reason);
 
