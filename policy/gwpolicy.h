@@ -168,11 +168,11 @@ struct pol_request {
 /** The outcome of pol_eval(); it copies what it reports and stays valid after set changes. */
 struct pol_decision {
 	enum pol_verdict verdict;
-	int code;                         /**< 0 when allowed; 400-699 when denied */
-	char reason[POL_REASON_MAX + 1];  /**< reason phrase when denied, else "" */
-	char rule[POL_NAME_MAX + 1];      /**< name of the deciding rule; "" for the default */
-	bool by_default;                  /**< no rule matched: the built-in default decided */
-	bool by_exception;                /**< the rule decided through one of its exceptions */
+	int code;                        /**< 0 when allowed; 400-699 when denied */
+	char reason[POL_REASON_MAX + 1]; /**< reason phrase when denied, else "" */
+	char rule[POL_NAME_MAX + 1];     /**< name of the deciding rule; "" for the default */
+	bool by_default;                 /**< no rule matched: the built-in default decided */
+	bool by_exception;               /**< the rule decided through one of its exceptions */
 };
 
 struct pol_rule;
@@ -245,8 +245,7 @@ int pol_set_delete(struct pol_set *set, const char *name);
  * Give a rule a new priority number, which moves it in the order.
  * @return 0, -ENOENT, -EEXIST (priority taken by another rule), -ERANGE (above maximum)
  */
-int pol_set_move(struct pol_set *set, const char *name, unsigned priority,
-		 struct pol_error *err);
+int pol_set_move(struct pol_set *set, const char *name, unsigned priority, struct pol_error *err);
 
 /**
  * Decide a request: first matching rule in priority order, else the built-in default.

@@ -87,8 +87,7 @@ now(void)
 int
 main(int argc, char **argv)
 {
-	static const enum pol_class classes[] = {POL_CLASS_IM, POL_CLASS_CALL,
-						 POL_CLASS_PRESENCE};
+	static const enum pol_class classes[] = {POL_CLASS_IM, POL_CLASS_CALL, POL_CLASS_PRESENCE};
 	struct bench b;
 	struct pol_request req;
 	struct pol_decision d;

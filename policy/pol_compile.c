@@ -81,8 +81,8 @@ intern_ident(struct pol_ident_list *l, struct pol_ident *id, void *arg)
 
 	if (id->kind == POL_ID_ANY)
 		return 0;
-	return pol_table_intern(id->kind == POL_ID_GROUP ? &t->sids : &t->names, key,
-				strlen(key), &ignored, &added);
+	return pol_table_intern(id->kind == POL_ID_GROUP ? &t->sids : &t->names, key, strlen(key),
+				&ignored, &added);
 }
 
 static int

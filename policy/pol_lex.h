@@ -12,7 +12,7 @@ enum pol_tok { TK_EOF, TK_WORD, TK_STRING, TK_LBRACE, TK_RBRACE, TK_SEMI, TK_COM
 
 struct pol_lex {
 	const char *p, *end;
-	unsigned line, col;      /* position of p */
+	unsigned line, col; /* position of p */
 	/* the current token */
 	enum pol_tok tok;
 	unsigned tline, tcol;

@@ -21,6 +21,7 @@ struct keyword {
 	unsigned bit;
 };
 
+/* clang-format off */
 static const struct keyword class_words[] = {
 	{"im", POL_CLASS_IM}, {"presence", POL_CLASS_PRESENCE}, {"call", POL_CLASS_CALL},
 	{"any", POL_CLASS_IM | POL_CLASS_PRESENCE | POL_CLASS_CALL}, {NULL, 0}};
@@ -30,6 +31,7 @@ static const struct keyword zone_words[] = {{"internal", POL_ZONE_INTERNAL},
 					    {NULL, 0}};
 static const struct keyword net_words[] = {
 	{"internal", POL_NET_INTERNAL}, {"remote", POL_NET_REMOTE}, {NULL, 0}};
+/* clang-format on */
 
 static int
 next(struct parser *ps)
@@ -80,8 +82,8 @@ parse_number(struct parser *ps, unsigned min, unsigned max, const char *what, un
 		return fail_expected(ps, what);
 	if (strspn(s, "0123456789") != ps->lx.len || (s[0] == '0' && s[1] != '\0') ||
 	    ps->lx.len > 9 || (v = strtoul(s, NULL, 10)) < min || v > max) {
-		pol_error_set(ps->err, ps->lx.tline, ps->lx.tcol, "%s must be %u to %u", what,
-			      min, max);
+		pol_error_set(ps->err, ps->lx.tline, ps->lx.tcol, "%s must be %u to %u", what, min,
+			      max);
 		return -EINVAL;
 	}
 	*out = (unsigned)v;
@@ -126,7 +128,7 @@ parse_ident_value(struct parser *ps, enum pol_ident_kind kind, struct pol_ident_
 
 	if (ps->lx.tok != TK_WORD && ps->lx.tok != TK_STRING)
 		return fail_expected(ps, bad[kind]);
-	ok = kind == POL_ID_GROUP ? pol_sid_valid(ps->lx.text)
+	ok = kind == POL_ID_GROUP  ? pol_sid_valid(ps->lx.text)
 	     : kind == POL_ID_USER ? pol_uri_valid(ps->lx.text)
 				   : pol_domain_valid(ps->lx.text);
 	if (!ok)
@@ -207,8 +209,7 @@ parse_cond(struct parser *ps, struct pol_cond *c)
 		return parse_mask(ps, zone_words, "internal, federated or external", &c->zones);
 	}
 	if (from && is_word(ps, "network")) {
-		if ((ret = mark_kind(ps, c, POL_C_NET, "from network")) < 0 ||
-		    (ret = next(ps)) < 0)
+		if ((ret = mark_kind(ps, c, POL_C_NET, "from network")) < 0 || (ret = next(ps)) < 0)
 			return ret;
 		return parse_mask(ps, net_words, "internal or remote", &c->nets);
 	}

@@ -51,7 +51,9 @@ buf_str(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
-static void __attribute__((format(printf, 2, 3)))
+static void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
 buf_printf(struct buf *b, const char *fmt, ...)
 {
 	char tmp[64];

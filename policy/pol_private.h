@@ -10,7 +10,7 @@
 
 #include "gwpolicy.h"
 
-#define POL_TOKEN_MAX 512  /* longest WORD or STRING */
+#define POL_TOKEN_MAX 512 /* longest WORD or STRING */
 #define POL_URI_MAX 256
 #define POL_DOMAIN_MAX 253
 #define POL_NO_ID UINT32_MAX
@@ -80,8 +80,8 @@ struct pol_set {
 	struct pol_rule **rules; /* sorted by priority */
 	uint32_t *combos;        /* per rule: which class/zone/network combinations it accepts */
 	size_t n, cap;           /* both arrays have room for cap rules */
-	struct pol_table sids;  /* group SIDs (case-sensitive) */
-	struct pol_table names; /* user addresses (without scheme) and domains, case-folded */
+	struct pol_table sids;   /* group SIDs (case-sensitive) */
+	struct pol_table names;  /* user addresses (without scheme) and domains, case-folded */
 };
 
 /* pol_rule.c */
@@ -96,14 +96,13 @@ int pol_ident_add(struct pol_ident_list *l, enum pol_ident_kind kind, const char
 		  const char *display);
 bool pol_ident_dup(const struct pol_ident_list *l, enum pol_ident_kind kind, const char *value);
 void pol_error_set(struct pol_error *err, unsigned line, unsigned col, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 /* pol_table.c */
 int pol_table_init(struct pol_table *t, size_t capacity, bool fold);
 void pol_table_clear(struct pol_table *t);
 /* Find key or add it (the table keeps the pointer, not a copy); *id is its index. */
-int pol_table_intern(struct pol_table *t, const char *key, size_t len, uint32_t *id,
-		     bool *added);
+int pol_table_intern(struct pol_table *t, const char *key, size_t len, uint32_t *id, bool *added);
 
 /* pol_compile.c */
 int pol_set_compile(struct pol_set *set);
@@ -115,7 +114,7 @@ struct pol_parsed {
 	struct pol_rule *rule;
 	unsigned name_line, name_col, prio_line, prio_col;
 };
-int pol_parse_rules(const char *text, size_t len, size_t max, struct pol_parsed **out,
-		    size_t *n, struct pol_error *err);
+int pol_parse_rules(const char *text, size_t len, size_t max, struct pol_parsed **out, size_t *n,
+		    struct pol_error *err);
 
 #endif

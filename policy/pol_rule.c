@@ -52,21 +52,23 @@ pol_strerror(int code)
 const char *
 pol_reason_default(int code)
 {
+	/* clang-format off */
 	static const struct {
 		int code;
 		const char *reason;
 	} reasons[] = {
-		{400, "Bad Request"},      {401, "Unauthorized"},
-		{403, "Forbidden"},        {404, "Not Found"},
-		{405, "Method Not Allowed"}, {406, "Not Acceptable"},
-		{408, "Request Timeout"},  {410, "Gone"},
-		{415, "Unsupported Media Type"}, {433, "Anonymity Disallowed"},
+		{400, "Bad Request"},             {401, "Unauthorized"},
+		{403, "Forbidden"},               {404, "Not Found"},
+		{405, "Method Not Allowed"},      {406, "Not Acceptable"},
+		{408, "Request Timeout"},         {410, "Gone"},
+		{415, "Unsupported Media Type"},  {433, "Anonymity Disallowed"},
 		{480, "Temporarily Unavailable"}, {486, "Busy Here"},
-		{488, "Not Acceptable Here"}, {500, "Server Internal Error"},
-		{501, "Not Implemented"},  {503, "Service Unavailable"},
-		{600, "Busy Everywhere"},  {603, "Decline"},
+		{488, "Not Acceptable Here"},     {500, "Server Internal Error"},
+		{501, "Not Implemented"},         {503, "Service Unavailable"},
+		{600, "Busy Everywhere"},         {603, "Decline"},
 		{604, "Does Not Exist Anywhere"}, {606, "Not Acceptable"},
 	};
+	/* clang-format on */
 
 	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
 		if (reasons[i].code == code)

@@ -154,8 +154,8 @@ test_delete_move(void **state)
 static void
 test_rule_text_in_set(void **state)
 {
-	struct pol_set *set = test_set("rule a priority 1 { to group " SUPPORT
-				       " \"Support\"; action allow; }\n");
+	struct pol_set *set =
+	    test_set("rule a priority 1 { to group " SUPPORT " \"Support\"; action allow; }\n");
 	struct pol_error err;
 	char *text = NULL;
 
@@ -198,11 +198,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_add_get_list),
-		cmocka_unit_test(test_replace),
-		cmocka_unit_test(test_delete_move),
-		cmocka_unit_test(test_rule_text_in_set),
-		cmocka_unit_test(test_rules_max),
+	    cmocka_unit_test(test_add_get_list), cmocka_unit_test(test_replace),
+	    cmocka_unit_test(test_delete_move),  cmocka_unit_test(test_rule_text_in_set),
+	    cmocka_unit_test(test_rules_max),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

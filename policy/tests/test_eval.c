@@ -88,8 +88,8 @@ static void
 test_headline(void **state)
 {
 	struct pol_set *set = test_set(headline);
-	struct pol_request req = req_make(POL_CLASS_IM, POL_ZONE_EXTERNAL,
-					  "sip:guest@internet.example", NULL);
+	struct pol_request req =
+	    req_make(POL_CLASS_IM, POL_ZONE_EXTERNAL, "sip:guest@internet.example", NULL);
 	struct pol_decision d;
 
 	to_carol(&req);
@@ -194,11 +194,13 @@ test_default(void **state)
 static void
 test_custom_deny(void **state)
 {
-	struct pol_set *set = test_set("rule busy priority 1 {\n"
-				       "\tto user sip:CEO@corp.example.com;\n"
-				       "\taction deny 486 \"Busy: ask the \\\"assistant\\\"\";\n}\n");
-	struct pol_request req = req_make(POL_CLASS_CALL, POL_ZONE_INTERNAL,
-					  "sip:alice@corp.example.com", "sips:ceo@Corp.Example.com");
+	struct pol_set *set =
+	    test_set("rule busy priority 1 {\n"
+		     "\tto user sip:CEO@corp.example.com;\n"
+		     "\taction deny 486 \"Busy: ask the \\\"assistant\\\"\";\n}\n");
+	struct pol_request req =
+	    req_make(POL_CLASS_CALL, POL_ZONE_INTERNAL, "sip:alice@corp.example.com",
+		     "sips:ceo@Corp.Example.com");
 	struct pol_decision d = decide(set, &req);
 
 	assert_denied(&d, 486, "Busy: ask the \"assistant\"", "busy");
@@ -242,11 +244,12 @@ test_allow_exceptions(void **state)
 static void
 test_identities(void **state)
 {
-	struct pol_set *set = test_set("rule guests priority 1 {\n"
-				       "\tfrom user sip:Guest@Example.NET, domain partner.example;\n"
-				       "\tto any;\n\tfrom network remote;\n\taction allow;\n}\n");
-	struct pol_request req = req_make(POL_CLASS_IM, POL_ZONE_EXTERNAL,
-					  "sips:guest@example.net", "sip:bob@corp.example.com");
+	struct pol_set *set =
+	    test_set("rule guests priority 1 {\n"
+		     "\tfrom user sip:Guest@Example.NET, domain partner.example;\n"
+		     "\tto any;\n\tfrom network remote;\n\taction allow;\n}\n");
+	struct pol_request req = req_make(POL_CLASS_IM, POL_ZONE_EXTERNAL, "sips:guest@example.net",
+					  "sip:bob@corp.example.com");
 	struct pol_decision d = decide(set, &req);
 
 	assert_allowed(&d, "guests");
@@ -321,11 +324,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_headline),	 cmocka_unit_test(test_nested_groups),
-		cmocka_unit_test(test_priorities),	 cmocka_unit_test(test_default),
-		cmocka_unit_test(test_custom_deny),	 cmocka_unit_test(test_allow_exceptions),
-		cmocka_unit_test(test_identities),	 cmocka_unit_test(test_long_sid_list),
-		cmocka_unit_test(test_bad_requests),
+	    cmocka_unit_test(test_headline),     cmocka_unit_test(test_nested_groups),
+	    cmocka_unit_test(test_priorities),   cmocka_unit_test(test_default),
+	    cmocka_unit_test(test_custom_deny),  cmocka_unit_test(test_allow_exceptions),
+	    cmocka_unit_test(test_identities),   cmocka_unit_test(test_long_sid_list),
+	    cmocka_unit_test(test_bad_requests),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

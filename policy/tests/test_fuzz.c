@@ -10,6 +10,7 @@
 
 #include "pol_test.h"
 
+/* clang-format off */
 static const char sample[] =
 	"# sample policy\n"
 	"rule \"internet-im\" priority 100 {\n"
@@ -25,7 +26,7 @@ static const char sample[] =
 	"\texcept { class call; from network internal; }\n"
 	"\taction allow;\n"
 	"}\n";
-
+/* clang-format on */
 static uint64_t rng_state;
 
 static uint32_t
@@ -54,7 +55,9 @@ static void
 check_input(const char *text, size_t len)
 {
 	const char *const sids[] = {"S-1-5-21-1-2-3-1105", "S-1-5-32-544"};
-	struct pol_request req = {POL_CLASS_IM, POL_ZONE_FEDERATED, POL_NET_REMOTE,
+	struct pol_request req = {POL_CLASS_IM,
+				  POL_ZONE_FEDERATED,
+				  POL_NET_REMOTE,
 				  {"sip:a@partner.example", NULL, sids, 2},
 				  {"sip:b@corp.example.com", NULL, sids, 1}};
 	struct pol_set *set = NULL, *again = NULL;
@@ -76,8 +79,8 @@ check_input(const char *text, size_t len)
 	} else {
 		assert_int_equal(pol_set_text(set, &out), 0);
 		if (pol_set_parse(out, strlen(out), &again, &err) != 0)
-			fail_msg("printed text does not parse: %u:%u: %s\n%s", err.line,
-				 err.column, err.msg, out);
+			fail_msg("printed text does not parse: %u:%u: %s\n%s", err.line, err.column,
+				 err.msg, out);
 		assert_int_equal(pol_set_text(again, &out2), 0);
 		assert_string_equal(out, out2);
 		assert_int_equal(pol_eval(set, &req, &d), 0);
@@ -173,14 +176,15 @@ test_mutated(void **state)
 static void
 test_token_soup(void **state)
 {
+	/* clang-format off */
 	static const char *const tokens[] = {
-		"rule",	     "priority", "{",	     "}",	  ";",	       ",",
-		"class",     "im",	 "presence", "call",	  "any",       "from",
-		"to",	     "zone",	 "network",  "internal",  "external",  "federated",
-		"remote",    "group",	 "user",     "domain",	  "except",    "action",
-		"allow",     "deny",	 "403",	     "42",	  "\"x y\"",   "S-1-5-32-544",
-		"sip:a@b.c", "b.c",	 "r1",	     "\"r2\"",	  "# c\n",     "\n",
+		"rule", "priority", "{", "}", ";", ",", "class", "im", "presence", "call", "any",
+		"from", "to", "zone", "network", "internal", "external", "federated", "remote",
+		"group", "user", "domain", "except", "action", "allow", "deny", "403", "42",
+		"\"x y\"", "S-1-5-32-544", "sip:a@b.c", "b.c", "r1", "\"r2\"", "# c\n", "\n",
 	};
+	/* clang-format on */
+
 	char buf[1024];
 
 	for (int i = 0; i < 20000; i++) {
@@ -227,10 +231,10 @@ main(void)
 {
 	const char *seed = getenv("POL_FUZZ_SEED");
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_mutated),
-		cmocka_unit_test(test_token_soup),
-		cmocka_unit_test(test_random_bytes),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_mutated),
+	    cmocka_unit_test(test_token_soup),
+	    cmocka_unit_test(test_random_bytes),
 	};
 
 	rng_state = seed != NULL ? strtoull(seed, NULL, 0) : 0x9e3779b97f4a7c15ULL;

@@ -15,6 +15,7 @@ struct good_case {
 	unsigned priority;
 };
 
+/* clang-format off */
 static const struct good_case good_cases[] = {
 	{"rule a priority 0 { action allow; }", "a", 0},
 	{"rule \"internet-im-to-support\" priority 100 {\n"
@@ -34,7 +35,7 @@ static const struct good_case good_cases[] = {
 	{"rule f priority 9{from user sips:Bob@Corp.Example.COM;action allow;}", "f", 9},
 	{"rule g priority 10 { from group S-1-0-0 \"Everyone\"; action deny 699 \"x\"; }", "g", 10},
 };
-
+/* clang-format on */
 static void
 test_good(void **state)
 {
@@ -54,6 +55,7 @@ struct bad_case {
 	const char *msg; /* a part of the expected message */
 };
 
+/* clang-format off */
 static const struct bad_case bad_rules[] = {
 	{"", 1, 1, "expected 'rule', found end of input"},
 	{"rul x", 1, 1, "expected 'rule', found 'rul'"},
@@ -145,7 +147,7 @@ static const struct bad_case bad_rules[] = {
 	{"rule a priority 1 { action allow; } }", 1, 37, "expected end of input after the rule"},
 	{"rule a priority 1 { action allow; } }", 1, 37, NULL}, /* NULL: text has a NUL */
 };
-
+/* clang-format on */
 static void
 check_bad(const char *text, size_t len, const struct bad_case *c)
 {
@@ -183,6 +185,7 @@ test_bad(void **state)
 	}
 }
 
+/* clang-format off */
 static const struct bad_case bad_sets[] = {
 	{"rule a priority 1 { action allow; }\nrule b priority 2 { action allow; }\n"
 	 "rule a priority 3 { action allow; }",
@@ -194,7 +197,7 @@ static const struct bad_case bad_sets[] = {
 	 "expected ';', found '}'"},
 	{"rule a priority 1 { action allow; } }", 1, 37, "expected 'rule', found '}'"},
 };
-
+/* clang-format on */
 static void
 test_bad_sets(void **state)
 {
@@ -208,8 +211,8 @@ test_bad_sets(void **state)
 		ret = pol_set_parse(c->text, strlen(c->text), &set, &err);
 		if (ret != -EINVAL || err.line != c->line || err.column != c->column ||
 		    strstr(err.msg, c->msg) == NULL)
-			fail_msg("%s\n  got %d %u:%u: %s\n  want %u:%u: %s", c->text, ret,
-				 err.line, err.column, err.msg, c->line, c->column, c->msg);
+			fail_msg("%s\n  got %d %u:%u: %s\n  want %u:%u: %s", c->text, ret, err.line,
+				 err.column, err.msg, c->line, c->column, c->msg);
 		assert_null(set);
 	}
 }
@@ -338,10 +341,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good),      cmocka_unit_test(test_bad),
-		cmocka_unit_test(test_bad_sets),  cmocka_unit_test(test_empty_set),
-		cmocka_unit_test(test_limits),    cmocka_unit_test(test_too_many),
-		cmocka_unit_test(test_load_file),
+	    cmocka_unit_test(test_good),      cmocka_unit_test(test_bad),
+	    cmocka_unit_test(test_bad_sets),  cmocka_unit_test(test_empty_set),
+	    cmocka_unit_test(test_limits),    cmocka_unit_test(test_too_many),
+	    cmocka_unit_test(test_load_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

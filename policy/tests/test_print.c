@@ -6,6 +6,7 @@
 #include "pol_test.h"
 
 /* Texts already in canonical form print back unchanged. */
+/* clang-format off */
 static const char *const canonical[] = {
 	"rule \"a\" priority 0 {\n"
 	"\taction allow;\n"
@@ -41,7 +42,7 @@ static const char *const canonical[] = {
 	"\taction deny 603 \"Decline\";\n"
 	"}\n",
 };
-
+/* clang-format on */
 static void
 test_canonical(void **state)
 {
@@ -61,6 +62,7 @@ struct norm_case {
 };
 
 /* Other spellings print in canonical form. */
+/* clang-format off */
 static const struct norm_case norm[] = {
 	{"rule a priority 1{action deny;}",
 	 "rule \"a\" priority 1 {\n\taction deny 403 \"Forbidden\";\n}\n"},
@@ -73,7 +75,7 @@ static const struct norm_case norm[] = {
 	{"# comment\nrule \"d\"   priority 4 {\n\n\taction deny 499;   # unknown code\n}",
 	 "rule \"d\" priority 4 {\n\taction deny 499 \"Denied\";\n}\n"},
 };
-
+/* clang-format on */
 static void
 test_normalize(void **state)
 {
@@ -137,10 +139,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_canonical),
-		cmocka_unit_test(test_normalize),
-		cmocka_unit_test(test_set_round_trip),
-		cmocka_unit_test(test_empty_set_text),
+	    cmocka_unit_test(test_canonical),
+	    cmocka_unit_test(test_normalize),
+	    cmocka_unit_test(test_set_round_trip),
+	    cmocka_unit_test(test_empty_set_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
