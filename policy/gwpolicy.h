@@ -239,7 +239,10 @@ int pol_set_add(struct pol_set *set, struct pol_rule *rule, struct pol_error *er
  * @return 0, -ENOENT (no such rule), -EEXIST (priority taken by another rule), -E2BIG, -ENOMEM
  */
 int pol_set_replace(struct pol_set *set, struct pol_rule *rule, struct pol_error *err);
-/** Delete a rule by name.  @return 0 or -ENOENT */
+/**
+ * Delete a rule by name and free it.
+ * @return 0, -ENOENT, or -ENOMEM (recompiling failed; the set is unchanged)
+ */
 int pol_set_delete(struct pol_set *set, const char *name);
 /**
  * Give a rule a new priority number, which moves it in the order.

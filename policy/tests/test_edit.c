@@ -194,13 +194,70 @@ test_rules_max(void **state)
 	pol_set_free(set);
 }
 
+/* A text of 16 rules naming 4096 distinct SIDs S-1-5-21-9-<i>: the most a set may hold. */
+static char *
+full_set_text(void)
+{
+	size_t size = 256 * 1024, len = 0;
+	char *text = malloc(size);
+
+	assert_non_null(text);
+	for (int i = 0; i < POL_SIDS_MAX; i++) {
+		if (i % POL_LIST_MAX == 0)
+			len += (size_t)snprintf(text + len, size - len,
+						"%srule r%d priority %d { to group S-1-5-21-9-%d",
+						i ? "; action allow; }\n" : "", i, i, i);
+		else
+			len += (size_t)snprintf(text + len, size - len, ", group S-1-5-21-9-%d", i);
+	}
+	snprintf(text + len, size - len, "; action allow; }\n");
+	return text;
+}
+
+/* An edit that would exceed the SID limit fails and leaves the set working as before. */
+static void
+test_failed_edits(void **state)
+{
+	const char *const last[] = {"S-1-5-21-9-4095"};
+	char *text = full_set_text();
+	struct pol_set *set = test_set(text);
+	struct pol_rule *r;
+	struct pol_error err;
+	char rule[POL_NAME_MAX + 1];
+
+	free(text);
+	assert_int_equal(verdict_to(set, last, 1, rule), POL_ALLOW);
+	assert_string_equal(rule, "r3840");
+	r = test_rule("rule extra priority 1 { to group S-1-5-21-9-5000; action deny; }");
+	assert_int_equal(pol_set_add(set, r, &err), -E2BIG);
+	assert_non_null(strstr(err.msg, "distinct group SIDs"));
+	assert_int_equal(pol_set_count(set), 16);
+	assert_null(pol_set_get(set, "extra"));
+	/* replacing r0 by a rule with one more SID than it had fails the same way */
+	pol_rule_free(r);
+	text = full_set_text();
+	strcpy(strchr(text, ';'), "; from group S-1-5-21-9-5000; action deny; }");
+	r = test_rule(text);
+	free(text);
+	assert_int_equal(pol_set_replace(set, r, &err), -E2BIG);
+	pol_rule_free(r);
+	assert_int_equal(verdict_to(set, last, 1, rule), POL_ALLOW);
+	assert_string_equal(rule, "r3840");
+	/* replacing r0 by a rule with fewer SIDs works, and the others still match */
+	r = test_rule("rule r0 priority 0 { to group S-1-5-21-9-5000; action deny; }");
+	assert_int_equal(pol_set_replace(set, r, &err), 0);
+	assert_int_equal(verdict_to(set, last, 1, rule), POL_ALLOW);
+	assert_string_equal(rule, "r3840");
+	pol_set_free(set);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_add_get_list), cmocka_unit_test(test_replace),
 	    cmocka_unit_test(test_delete_move),  cmocka_unit_test(test_rule_text_in_set),
-	    cmocka_unit_test(test_rules_max),
+	    cmocka_unit_test(test_rules_max),    cmocka_unit_test(test_failed_edits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
