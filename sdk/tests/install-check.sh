@@ -21,7 +21,9 @@ ver=$(pkg-config --modversion greenwich-proxy)
 
 mkdir "$D/app"
 cp "$GWP_SRCDIR"/examples/helpdesk-router/{Makefile,*.c,*.h} "$D/app/"
-"$MAKE" -C "$D/app" >"$D/build.log" 2>&1 || { cat "$D/build.log"; echo "FAIL: example build"; exit 1; }
+# same CFLAGS/LDFLAGS as the kit (a sanitizer build needs its runtime in the app)
+"$MAKE" -C "$D/app" CFLAGS="${GWP_APP_CFLAGS:--O2} -Wall -Wextra" LDFLAGS="${GWP_APP_LDFLAGS:-}" \
+	>"$D/build.log" 2>&1 || { cat "$D/build.log"; echo "FAIL: example build"; exit 1; }
 grep -q -- "-I$D/root" "$D/build.log" || { echo "FAIL: not built against the installed headers"; exit 1; }
 
 libdir=$(dirname "$(ls "$D"/root/*/*/lib/libgreenwich-proxy.so.0)")

@@ -128,8 +128,11 @@ hd_select(struct hd_table *t, time_t now, struct hd_operator **out, size_t max)
 		if (!hd_op_reachable(op, now) || op->load >= t->max_calls)
 			continue;
 		/* insertion sort (the table is small); the worst falls off at max */
-		j = n < max ? n++ : max - 1;
-		if (j == max - 1 && n == max && !op_before(op, out[j]))
+		if (n < max)
+			j = n++;
+		else if (op_before(op, out[max - 1]))
+			j = max - 1;
+		else
 			continue;
 		for (; j > 0 && op_before(op, out[j - 1]); j--)
 			out[j] = out[j - 1];
