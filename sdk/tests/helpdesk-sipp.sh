@@ -1,5 +1,5 @@
 #!/bin/bash
-# helpdesk-router under SIPp: three operators (alice registers, bob and carol
+# helpdesk-router under SIPp (ports GWP_PORT_BASE + 0..30): three operators (alice registers, bob and carol
 # come from the config), least-loaded distribution, 486 when all are busy,
 # failover on 486 and on no answer, BYE through the Record-Route.
 set -eu
@@ -62,6 +62,7 @@ last_loads() {
 cat > "$W/helpdesk.conf" <<CONF
 domain helpdesk.test
 listen udp 127.0.0.1 $P
+listen tcp 127.0.0.1 $P
 timeout 2
 max_calls 2
 operator alice
@@ -69,7 +70,7 @@ operator bob sip:bob@127.0.0.1:$B
 operator carol sip:carol@127.0.0.1:$C
 CONF
 
-"$ROUTER" -c "$W/helpdesk.conf" >"$W/router.log" 2>&1 &
+"$ROUTER" -c "$W/helpdesk.conf" ${ROUTER_FLAGS:-} >"$W/router.log" 2>&1 &
 RPID=$!
 PIDS+=($RPID)
 operator alice "$A" uas-answer.xml
@@ -86,6 +87,13 @@ call helpdesk $((P + 20)) 1 200 phase0 || fail "phase 0 call failed"
 [ "$(last_loads)" = "loads: alice=0 bob=0 carol=0" ] || fail "BYE did not free the load"
 grep -q '^BYE ' "$W/bob.uas-answer.xml.msg" || fail "bob never saw the BYE"
 
+echo "== a caller over TCP: carol (idle longest now), record-routed on TCP"
+call helpdesk $((P + 27)) 1 200 tcp -t t1 || fail "TCP call failed"
+[ "$(invites carol)" = 1 ] || fail "carol should have the TCP call"
+grep -q "^Record-Route: <sip:127.0.0.1:$P;transport=tcp;lr>" "$W/tcp.msg" ||
+	fail "no TCP Record-Route in the answer"
+grep -q '^BYE ' "$W/carol.uas-answer.xml.msg" || fail "carol never saw the BYE"
+
 echo "== alice registers"
 timeout 20 "$SIPP" -sf "$SC/register.xml" -i 127.0.0.1 -p $((P + 30)) -s alice \
 	-key contact_port "$A" -key expires 3600 -m 1 -nostdin "127.0.0.1:$P" \
@@ -98,11 +106,13 @@ DIRECT=$!
 sleep 1.5
 call helpdesk $((P + 22)) 5 2500 burst -r 20 || fail "burst calls failed"
 wait $DIRECT || fail "direct calls failed"
-# loads before: alice 2 (at max_calls), bob 0, carol 0; carol idle longest.
-# carol, bob, carol (tie at 1, idle longest), bob, then everyone is busy.
+# loads before: alice 2 (at max_calls), bob 0, carol 0; bob idle longest.
+# bob, carol, bob (tie at 1, idle longest), carol, then everyone is busy.
 [ "$(invites alice)" = 2 ] || fail "alice: $(invites alice) INVITEs, expected 2 (direct only)"
 [ "$(invites bob)" = 3 ] || fail "bob: $(invites bob) INVITEs, expected 1 + 2"
-[ "$(invites carol)" = 2 ] || fail "carol: $(invites carol) INVITEs, expected 2"
+[ "$(invites carol)" = 3 ] || fail "carol: $(invites carol) INVITEs, expected 1 + 2"
+grep '^route [0-9]*-' "$W/router.log" | tail -5 | awk '{print $4}' | tr '\n' ' ' |
+	grep -qx 'bob carol bob carol all ' || fail "burst order is not least-loaded"
 [ "$(grep -c '^SIP/2.0 486' "$W/burst.msg")" = 1 ] || fail "expected one 486 (all busy)"
 [ "$(last_loads)" = "loads: alice=0 bob=0 carol=0" ] || fail "loads not back to zero: $(last_loads)"
 

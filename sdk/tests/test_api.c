@@ -96,9 +96,9 @@ test_proxy_lifecycle(void **state)
 	assert_int_equal(gwp_config_set_route_handler(cfg, route_nothing, NULL), GWP_OK);
 	assert_int_equal(gwp_proxy_new(&p, cfg), GWP_ERR_INVAL); /* no listener */
 	gwp_config_free(cfg);
-	assert_null(proxy_make(test_port(50), GWP_TRANSPORT_UDP, 0));
+	assert_null(proxy_make(test_port(90), GWP_TRANSPORT_UDP, 0));
 
-	p = proxy_make(test_port(50), GWP_TRANSPORT_UDP, 1);
+	p = proxy_make(test_port(90), GWP_TRANSPORT_UDP, 1);
 	assert_int_equal(gwp_proxy_dispatch(p), GWP_ERR_STATE);
 	assert_int_equal(gwp_proxy_stop(p), GWP_ERR_STATE);
 	assert_int_equal(gwp_proxy_start(p), GWP_OK);
@@ -106,7 +106,7 @@ test_proxy_lifecycle(void **state)
 	assert_int_equal(gwp_proxy_dispatch(p), GWP_ERR_STATE); /* thread mode */
 
 	/* the same address cannot be bound twice */
-	q = proxy_make(test_port(50), GWP_TRANSPORT_UDP, 1);
+	q = proxy_make(test_port(90), GWP_TRANSPORT_UDP, 1);
 	assert_int_equal(gwp_proxy_start(q), GWP_ERR_BIND);
 	gwp_proxy_free(q);
 
@@ -121,10 +121,43 @@ test_proxy_lifecycle(void **state)
 static void
 test_tls_needs_certificate(void **state)
 {
-	gwp_proxy *p = proxy_make(test_port(51), GWP_TRANSPORT_TLS, 1);
+	gwp_proxy *p = proxy_make(test_port(91), GWP_TRANSPORT_TLS, 1);
 
 	assert_int_equal(gwp_proxy_start(p), GWP_ERR_TLS);
 	gwp_proxy_free(p);
+}
+
+static void
+test_tls_listener(void **state)
+{
+	char dir[] = "/tmp/gwp-tls-test-XXXXXX", cmd[1024], cert[256], key[256];
+	gwp_config *cfg = NULL;
+	gwp_proxy *p = NULL;
+	unsigned port = test_port(93);
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+	snprintf(key, sizeof(key), "%s/key.pem", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s -days 2 "
+		 "-subj /CN=127.0.0.1 >/dev/null 2>&1", key, cert);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(gwp_config_new(&cfg), GWP_OK);
+	assert_int_equal(gwp_config_add_listen(cfg, GWP_TRANSPORT_TLS, "127.0.0.1", port), 0);
+	assert_int_equal(gwp_config_set_tls(cfg, cert, key), GWP_OK);
+	assert_int_equal(gwp_config_set_route_handler(cfg, route_nothing, NULL), GWP_OK);
+	assert_int_equal(gwp_proxy_new(&p, cfg), GWP_OK);
+	assert_int_equal(gwp_proxy_start(p), GWP_OK);
+	/* a TLS client completes the handshake with our certificate */
+	snprintf(cmd, sizeof(cmd),
+		 "timeout 10 openssl s_client -connect 127.0.0.1:%u -CAfile %s "
+		 "-verify_return_error </dev/null >/dev/null 2>&1", port, cert);
+	assert_int_equal(system(cmd), 0);
+	gwp_proxy_free(p);
+	/* nothing of the key is left behind in /tmp by the proxy */
+	snprintf(cmd, sizeof(cmd), "rm -r %s", dir);
+	assert_int_equal(system(cmd), 0);
+	gwp_config_free(cfg);
 }
 
 /* A request as the SIP thread hands it to the application. */
@@ -154,7 +187,7 @@ inbox_take(gwp_proxy *p)
 static void
 test_answers(void **state)
 {
-	gwp_proxy *p = proxy_make(test_port(52), GWP_TRANSPORT_UDP, 1);
+	gwp_proxy *p = proxy_make(test_port(92), GWP_TRANSPORT_UDP, 1);
 	struct gwp_request *req = request_make(p), *got;
 	void *ptr;
 	int kind;
@@ -211,6 +244,7 @@ main(void)
 		cmocka_unit_test(test_config_validation),
 		cmocka_unit_test(test_proxy_lifecycle),
 		cmocka_unit_test(test_tls_needs_certificate),
+		cmocka_unit_test(test_tls_listener),
 		cmocka_unit_test(test_answers),
 	};
 

@@ -36,7 +36,7 @@ port_base(void)
 {
 	const char *base = getenv("GWP_PORT_BASE");
 
-	return (base ? (unsigned)atoi(base) : 5300) + 60;
+	return (base ? (unsigned)atoi(base) : 5300) + 94;
 }
 
 static int

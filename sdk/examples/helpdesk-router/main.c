@@ -104,6 +104,7 @@ main(int argc, char **argv)
 			argv[0], gwp_version());
 		return 2;
 	}
+	memset(&r, 0, sizeof(r));
 	hd_table_init(&r.table, 1);
 	if (hd_conf_load(&r.conf, &r.table, conf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
@@ -122,7 +123,7 @@ main(int argc, char **argv)
 	if (rc != 0)
 		fprintf(stderr, "helpdesk-router: %s\n", gwp_strerror(rc));
 	gwp_proxy_free(p);
-	hd_table_free(&r.table);
+	hd_router_free(&r);
 	if (sfd >= 0)
 		close(sfd);
 	return rc == 0 ? 0 : 1;

@@ -1,5 +1,6 @@
 /* helpdesk-router: routing and event callbacks given to libgreenwich-proxy. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -36,6 +37,69 @@ loads_print(struct hd_router *r)
 }
 
 static void
+reserve(struct hd_router *r, const char *call_id, const char *contact)
+{
+	struct hd_reservation *res = calloc(1, sizeof(*res));
+
+	if (!res)
+		return;
+	res->call_id = strdup(call_id);
+	res->contact = strdup(contact);
+	if (!res->call_id || !res->contact) {
+		free(res->call_id);
+		free(res->contact);
+		free(res);
+		return;
+	}
+	res->next = r->reserved;
+	r->reserved = res;
+	hd_load_up(&r->table, contact);
+}
+
+/* The TRYING event of a reserved choice: the load was already counted. */
+static int
+reservation_take(struct hd_router *r, const char *call_id, const char *contact)
+{
+	struct hd_reservation **pp, *res;
+
+	for (pp = &r->reserved; (res = *pp); pp = &res->next) {
+		if (!strcmp(res->call_id, call_id) && !strcmp(res->contact, contact)) {
+			*pp = res->next;
+			free(res->call_id);
+			free(res->contact);
+			free(res);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void
+hd_router_free(struct hd_router *r)
+{
+	struct hd_reservation *res;
+
+	while ((res = r->reserved)) {
+		r->reserved = res->next;
+		free(res->call_id);
+		free(res->contact);
+		free(res);
+	}
+	hd_table_free(&r->table);
+}
+
+static void
+forward_to(struct hd_router *r, gwp_request *req, struct hd_operator **list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		gwp_request_add_target(req, list[i]->contact, r->conf.timeout_s * 1000);
+	reserve(r, gwp_request_call_id(req), list[0]->contact);
+	gwp_request_forward(req, GWP_FORK_SEQUENTIAL);
+}
+
+static void
 route_register(struct hd_router *r, gwp_request *req)
 {
 	char name[64];
@@ -69,13 +133,11 @@ route_helpdesk(struct hd_router *r, gwp_request *req)
 		return;
 	}
 	printf("route %s ->", gwp_request_call_id(req));
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		printf(" %s", list[i]->name);
-		gwp_request_add_target(req, list[i]->contact, r->conf.timeout_s * 1000);
-	}
 	printf("\n");
 	fflush(stdout);
-	gwp_request_forward(req, GWP_FORK_SEQUENTIAL);
+	forward_to(r, req, list, n);
 }
 
 void
@@ -101,8 +163,7 @@ hd_route(void *arg, gwp_request *req)
 	} else if (!hd_op_reachable(op, time(NULL))) {
 		gwp_request_respond(req, 480, NULL);
 	} else {
-		gwp_request_add_target(req, op->contact, r->conf.timeout_s * 1000);
-		gwp_request_forward(req, GWP_FORK_SEQUENTIAL);
+		forward_to(r, req, &op, 1);
 	}
 }
 
@@ -113,8 +174,10 @@ hd_event(void *arg, const gwp_event *ev)
 	enum gwp_event_type type = gwp_event_type(ev);
 	struct hd_operator *op = hd_op_by_contact(&r->table, gwp_event_target(ev));
 
-	if (type == GWP_EVENT_TRYING)
-		hd_load_up(&r->table, gwp_event_target(ev));
+	if (type == GWP_EVENT_TRYING) {
+		if (!reservation_take(r, gwp_event_call_id(ev), gwp_event_target(ev)))
+			hd_load_up(&r->table, gwp_event_target(ev));
+	}
 	else if (type == GWP_EVENT_FAILED || type == GWP_EVENT_ENDED)
 		hd_load_down(&r->table, gwp_event_target(ev));
 	printf("event %s %s call=%s status=%d\n", gwp_event_type_name(type),

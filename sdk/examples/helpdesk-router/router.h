@@ -7,10 +7,22 @@
 #include "hdconf.h"
 #include "operators.h"
 
+/* A load taken when a call is routed, before its TRYING event arrives: in
+ * embedded mode the next call may be routed before that event is
+ * dispatched, so the choice must count at once. */
+struct hd_reservation {
+	struct hd_reservation *next;
+	char *call_id;
+	char *contact;
+};
+
 struct hd_router {
 	struct hd_conf conf;
 	struct hd_table table;
+	struct hd_reservation *reserved;
 };
+
+void hd_router_free(struct hd_router *r);
 
 void hd_route(void *arg, gwp_request *req);
 void hd_event(void *arg, const gwp_event *ev);
