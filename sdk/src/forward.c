@@ -246,8 +246,7 @@ txn_settle(struct gwp_txn *t)
 }
 
 int
-gwp_forward_start(struct gwp_txn *t, const struct gwp_target *targets, size_t n,
-		  enum gwp_fork mode)
+gwp_forward_start(struct gwp_txn *t, const struct gwp_target *targets, size_t n, enum gwp_fork mode)
 {
 	size_t i;
 

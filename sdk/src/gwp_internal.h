@@ -62,14 +62,14 @@ struct gwp_queue {
 	struct gwp_qitem *head;
 	struct gwp_qitem **tail;
 	int efd;
-	int closed;	/* pushes fail once the consumer is gone */
+	int closed; /* pushes fail once the consumer is gone */
 };
 
 enum gwp_qkind {
-	GWP_Q_ANSWER,	/* inbox: a gwp_request answered by the application */
-	GWP_Q_STOP,	/* inbox: leave the SIP loop */
-	GWP_Q_ROUTE,	/* outbox: a gwp_request to route */
-	GWP_Q_EVENT,	/* outbox: a gwp_event to report */
+	GWP_Q_ANSWER, /* inbox: a gwp_request answered by the application */
+	GWP_Q_STOP,   /* inbox: leave the SIP loop */
+	GWP_Q_ROUTE,  /* outbox: a gwp_request to route */
+	GWP_Q_EVENT,  /* outbox: a gwp_event to report */
 };
 
 int gwp_queue_init(struct gwp_queue *q);
@@ -134,17 +134,17 @@ struct gwp_txn {
 	struct gwp_proxy *proxy;
 	uint64_t id;
 	nta_incoming_t *irq;
-	msg_t *msg;		/* reference to the received request */
+	msg_t *msg; /* reference to the received request */
 	sip_method_t method;
 	char *method_name;
 	char *call_id;
-	int in_dialog;		/* no route callback, no events */
+	int in_dialog; /* no route callback, no events */
 	int final_sent;
 	enum gwp_fork mode;
 	struct gwp_branch *branches;
 	size_t n_branches;
 	size_t next_branch;
-	msg_t *best;		/* best final response so far (reference) */
+	msg_t *best; /* best final response so far (reference) */
 	int best_status;
 };
 
@@ -159,15 +159,15 @@ enum gwp_mode { GWP_MODE_IDLE, GWP_MODE_THREAD, GWP_MODE_EMBEDDED };
 struct gwp_proxy {
 	struct gwp_config cfg;
 	enum gwp_mode mode;
-	int refs;		/* the application's handle plus live requests */
-	pthread_mutex_t mu;	/* refs, start handshake */
+	int refs;           /* the application's handle plus live requests */
+	pthread_mutex_t mu; /* refs, start handshake */
 	pthread_cond_t cv;
 	int start_done;
 	int start_err;
 	pthread_t thread;
 
-	struct gwp_queue inbox;	/* to the SIP thread */
-	struct gwp_queue outbox;	/* to gwp_proxy_dispatch() */
+	struct gwp_queue inbox;  /* to the SIP thread */
+	struct gwp_queue outbox; /* to gwp_proxy_dispatch() */
 
 	/* Owned by the SIP thread. */
 	su_home_t home[1];

@@ -103,8 +103,7 @@ out_of_dialog(struct gwp_proxy *p, nta_incoming_t *irq, sip_t const *sip)
 }
 
 int
-gwp_incoming_request(struct gwp_proxy *p, nta_leg_t *leg, nta_incoming_t *irq,
-		     sip_t const *sip)
+gwp_incoming_request(struct gwp_proxy *p, nta_leg_t *leg, nta_incoming_t *irq, sip_t const *sip)
 {
 	sip_method_t m = sip->sip_request->rq_method;
 	int routed = sip->sip_route && gwp_url_is_ours(p, sip->sip_route->r_url);
@@ -116,7 +115,8 @@ gwp_incoming_request(struct gwp_proxy *p, nta_leg_t *leg, nta_incoming_t *irq,
 		}
 		return 483;
 	}
-	if (m == sip_method_ack && !routed && gwp_host_is_local(p, sip->sip_request->rq_url->url_host)) {
+	if (m == sip_method_ack && !routed &&
+	    gwp_host_is_local(p, sip->sip_request->rq_url->url_host)) {
 		nta_incoming_destroy(irq); /* a stray ACK for us: nothing to relay */
 		return 0;
 	}

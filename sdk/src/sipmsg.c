@@ -99,8 +99,8 @@ record_route_add(struct gwp_proxy *p, msg_t *m, sip_t *sip)
 	char buf[300];
 
 	if (strchr(l->host, ':'))
-		snprintf(buf, sizeof(buf), "<%s:[%s]:%u;transport=%s;lr>", scheme, l->host,
-			 l->port, tp[l->tp]);
+		snprintf(buf, sizeof(buf), "<%s:[%s]:%u;transport=%s;lr>", scheme, l->host, l->port,
+			 tp[l->tp]);
 	else
 		snprintf(buf, sizeof(buf), "<%s:%s:%u;transport=%s;lr>", scheme, l->host, l->port,
 			 tp[l->tp]);
@@ -152,8 +152,8 @@ fail:
 int
 gwp_status_fails_over(int status)
 {
-	return status == 408 || status == 480 || status == 486 || status == 600 ||
-	       status == 603 || (status >= 500 && status < 600);
+	return status == 408 || status == 480 || status == 486 || status == 600 || status == 603 ||
+	       (status >= 500 && status < 600);
 }
 
 /* Rank of a final response when choosing what the caller gets after every
@@ -259,8 +259,8 @@ gwp_request_from_sip(struct gwp_proxy *p, msg_t *msg, sip_t const *sip)
 	req->call_id = gwp_strdup(sip->sip_call_id ? sip->sip_call_id->i_id : "");
 	req->source = source_string(msg);
 	contact_facts(req, sip);
-	if (!req->method || !req->uri || !req->user || !req->from || !req->to ||
-	    !req->call_id || !req->source || headers_collect(req, msg) != GWP_OK) {
+	if (!req->method || !req->uri || !req->user || !req->from || !req->to || !req->call_id ||
+	    !req->source || headers_collect(req, msg) != GWP_OK) {
 		gwp_request_free(req);
 		return NULL;
 	}

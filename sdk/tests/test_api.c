@@ -140,7 +140,8 @@ test_tls_listener(void **state)
 	snprintf(key, sizeof(key), "%s/key.pem", dir);
 	snprintf(cmd, sizeof(cmd),
 		 "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s -days 2 "
-		 "-subj /CN=127.0.0.1 >/dev/null 2>&1", key, cert);
+		 "-subj /CN=127.0.0.1 >/dev/null 2>&1",
+		 key, cert);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(gwp_config_new(&cfg), GWP_OK);
 	assert_int_equal(gwp_config_add_listen(cfg, GWP_TRANSPORT_TLS, "127.0.0.1", port), 0);
@@ -151,7 +152,8 @@ test_tls_listener(void **state)
 	/* a TLS client completes the handshake with our certificate */
 	snprintf(cmd, sizeof(cmd),
 		 "timeout 10 openssl s_client -connect 127.0.0.1:%u -CAfile %s "
-		 "-verify_return_error </dev/null >/dev/null 2>&1", port, cert);
+		 "-verify_return_error </dev/null >/dev/null 2>&1",
+		 port, cert);
 	assert_int_equal(system(cmd), 0);
 	gwp_proxy_free(p);
 	/* nothing of the key is left behind in /tmp by the proxy */
@@ -240,12 +242,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_strerror),
-		cmocka_unit_test(test_config_validation),
-		cmocka_unit_test(test_proxy_lifecycle),
-		cmocka_unit_test(test_tls_needs_certificate),
-		cmocka_unit_test(test_tls_listener),
-		cmocka_unit_test(test_answers),
+	    cmocka_unit_test(test_strerror),        cmocka_unit_test(test_config_validation),
+	    cmocka_unit_test(test_proxy_lifecycle), cmocka_unit_test(test_tls_needs_certificate),
+	    cmocka_unit_test(test_tls_listener),    cmocka_unit_test(test_answers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

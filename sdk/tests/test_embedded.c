@@ -21,10 +21,10 @@
 
 struct world {
 	gwp_proxy *proxy;
-	int fd;			/* the proxy's pollable descriptor */
+	int fd; /* the proxy's pollable descriptor */
 	int caller, live, silent;
 	unsigned port, live_port, silent_port, dead_port;
-	char events[2048];	/* "type:target-user:status " in order */
+	char events[2048]; /* "type:target-user:status " in order */
 	gwp_request *deferred;
 	int seq;
 };
@@ -105,7 +105,9 @@ on_event(void *arg, const gwp_event *ev)
 	assert_string_equal(gwp_event_method(ev), "MESSAGE");
 	snprintf(w.events + len, sizeof(w.events) - len, "%s:%s:%d ",
 		 gwp_event_type_name(gwp_event_type(ev)),
-		 port == w.live_port ? "live" : port == w.dead_port ? "dead" : "silent",
+		 port == w.live_port   ? "live"
+		 : port == w.dead_port ? "dead"
+				       : "silent",
 		 gwp_event_status(ev));
 }
 
@@ -150,7 +152,8 @@ run_until_final(void)
 	int status = 0, i;
 
 	for (i = 0; i < 500 && status < 200; i++) {
-		struct pollfd fds[3] = {{w.fd, POLLIN, 0}, {w.caller, POLLIN, 0}, {w.live, POLLIN, 0}};
+		struct pollfd fds[3] = {
+		    {w.fd, POLLIN, 0}, {w.caller, POLLIN, 0}, {w.live, POLLIN, 0}};
 
 		assert_true(poll(fds, 3, 20) >= 0);
 		if (fds[0].revents)
@@ -240,7 +243,7 @@ static void
 test_not_ours(void **state)
 {
 	assert_int_equal(call("MESSAGE", "fwd", "example.com", 69), 404); /* foreign domain */
-	assert_int_equal(call("MESSAGE", "fwd", "127.0.0.1", 0), 483);	  /* too many hops */
+	assert_int_equal(call("MESSAGE", "fwd", "127.0.0.1", 0), 483);    /* too many hops */
 	assert_int_equal(call("SUBSCRIBE", "fwd", "127.0.0.1", 69), 405);
 	assert_int_equal(call("REGISTER", "op", "embedded.test", 69), 405); /* registrar off */
 }
@@ -304,12 +307,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_reject),
-		cmocka_unit_test(test_not_ours),
-		cmocka_unit_test(test_deferred_from_another_thread),
-		cmocka_unit_test(test_forward_and_events),
-		cmocka_unit_test(test_parallel),
-		cmocka_unit_test(test_sequential_timeout),
+	    cmocka_unit_test(test_reject),
+	    cmocka_unit_test(test_not_ours),
+	    cmocka_unit_test(test_deferred_from_another_thread),
+	    cmocka_unit_test(test_forward_and_events),
+	    cmocka_unit_test(test_parallel),
+	    cmocka_unit_test(test_sequential_timeout),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -129,7 +129,8 @@ test_config_file(void **state)
 
 	assert_non_null(f);
 	fputs("# comment\ndomain hd.test\nlisten udp 127.0.0.1 5300\nlisten tcp 127.0.0.1 5300\n"
-	      "timeout 3\nmax_calls 4\noperator x sip:x@127.0.0.1:1\noperator y\n", f);
+	      "timeout 3\nmax_calls 4\noperator x sip:x@127.0.0.1:1\noperator y\n",
+	      f);
 	fclose(f);
 	hd_table_init(&t, 1);
 	assert_int_equal(hd_conf_load(&c, &t, path, err, sizeof(err)), 0);
@@ -158,11 +159,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_unregistered_skipped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_registration, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_least_loaded_then_idle_longest, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_busy_skipped, setup, teardown),
-		cmocka_unit_test(test_config_file),
+	    cmocka_unit_test_setup_teardown(test_unregistered_skipped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_registration, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_least_loaded_then_idle_longest, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_busy_skipped, setup, teardown),
+	    cmocka_unit_test(test_config_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

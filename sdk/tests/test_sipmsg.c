@@ -21,8 +21,10 @@ setup(void **state)
 	memset(&proxy, 0, sizeof(proxy));
 	pthread_mutex_init(&proxy.mu, NULL);
 	proxy.refs = 1;
-	assert_int_equal(gwp_config_add_listen(&proxy.cfg, GWP_TRANSPORT_UDP, "127.0.0.1", 5300), 0);
-	assert_int_equal(gwp_config_add_listen(&proxy.cfg, GWP_TRANSPORT_TCP, "127.0.0.1", 5301), 0);
+	assert_int_equal(gwp_config_add_listen(&proxy.cfg, GWP_TRANSPORT_UDP, "127.0.0.1", 5300),
+			 0);
+	assert_int_equal(gwp_config_add_listen(&proxy.cfg, GWP_TRANSPORT_TCP, "127.0.0.1", 5301),
+			 0);
 	assert_int_equal(gwp_config_set_domain(&proxy.cfg, "helpdesk.test"), 0);
 	return 0;
 }
@@ -46,20 +48,19 @@ parse(const char *text)
 	return m;
 }
 
-static const char invite[] =
-	"INVITE sip:helpdesk@helpdesk.test SIP/2.0\r\n"
-	"Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1\r\n"
-	"Route: <sip:127.0.0.1:5300;lr>\r\n"
-	"Route: <sip:192.0.2.7;lr>\r\n"
-	"Max-Forwards: 12\r\n"
-	"From: \"Caller\" <sip:caller@example.com>;tag=a1\r\n"
-	"To: <sip:helpdesk@helpdesk.test>\r\n"
-	"Call-ID: call-1@example.com\r\n"
-	"CSeq: 1 INVITE\r\n"
-	"Contact: <sip:caller@127.0.0.1:5070>;expires=120\r\n"
-	"Subject: printer on fire\r\n"
-	"X-Priority: high\r\n"
-	"Content-Length: 0\r\n\r\n";
+static const char invite[] = "INVITE sip:helpdesk@helpdesk.test SIP/2.0\r\n"
+			     "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1\r\n"
+			     "Route: <sip:127.0.0.1:5300;lr>\r\n"
+			     "Route: <sip:192.0.2.7;lr>\r\n"
+			     "Max-Forwards: 12\r\n"
+			     "From: \"Caller\" <sip:caller@example.com>;tag=a1\r\n"
+			     "To: <sip:helpdesk@helpdesk.test>\r\n"
+			     "Call-ID: call-1@example.com\r\n"
+			     "CSeq: 1 INVITE\r\n"
+			     "Contact: <sip:caller@127.0.0.1:5070>;expires=120\r\n"
+			     "Subject: printer on fire\r\n"
+			     "X-Priority: high\r\n"
+			     "Content-Length: 0\r\n\r\n";
 
 static void
 test_failover_codes(void **state)
@@ -188,13 +189,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_failover_codes),
-		cmocka_unit_test(test_best_response_rank),
-		cmocka_unit_test(test_our_addresses),
-		cmocka_unit_test(test_loop_detection),
-		cmocka_unit_test(test_prepare_rewrites),
-		cmocka_unit_test(test_prepare_without_max_forwards),
-		cmocka_unit_test(test_request_facts),
+	    cmocka_unit_test(test_failover_codes),
+	    cmocka_unit_test(test_best_response_rank),
+	    cmocka_unit_test(test_our_addresses),
+	    cmocka_unit_test(test_loop_detection),
+	    cmocka_unit_test(test_prepare_rewrites),
+	    cmocka_unit_test(test_prepare_without_max_forwards),
+	    cmocka_unit_test(test_request_facts),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

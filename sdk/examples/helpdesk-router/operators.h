@@ -7,17 +7,17 @@
 
 struct hd_operator {
 	char *name;
-	char *contact;		/* SIP URI calls are sent to; NULL when unknown */
-	int is_static;		/* contact from the config file, never expires */
-	time_t expires;		/* registered contacts: end of the binding */
-	unsigned load;		/* calls offered or active right now */
+	char *contact;          /* SIP URI calls are sent to; NULL when unknown */
+	int is_static;          /* contact from the config file, never expires */
+	time_t expires;         /* registered contacts: end of the binding */
+	unsigned load;          /* calls offered or active right now */
 	unsigned long idle_seq; /* when the load last went down; lower = idle longer */
 };
 
 struct hd_table {
 	struct hd_operator *ops;
 	size_t n;
-	unsigned max_calls;	/* an operator at this load is busy */
+	unsigned max_calls; /* an operator at this load is busy */
 	unsigned long seq;
 };
 
@@ -28,8 +28,8 @@ struct hd_operator *hd_op_by_contact(struct hd_table *t, const char *contact);
 /* Add an operator (contact may be NULL: it must register first). */
 int hd_op_add(struct hd_table *t, const char *name, const char *contact);
 /* Record a REGISTER: expires 0 removes the binding. Unknown names are added. */
-int hd_op_register(struct hd_table *t, const char *name, const char *contact,
-		   unsigned expires, time_t now);
+int hd_op_register(struct hd_table *t, const char *name, const char *contact, unsigned expires,
+		   time_t now);
 /* Reachable now: a static contact or an unexpired registration. */
 int hd_op_reachable(const struct hd_operator *op, time_t now);
 /* Fill out[] with the operators to try, least loaded first, ties to the one

@@ -114,7 +114,8 @@ route_register(struct hd_router *r, gwp_request *req)
 		gwp_request_respond(req, 500, NULL);
 		return;
 	}
-	printf("register %s %s expires=%u\n", name, gwp_request_contact(req) ? gwp_request_contact(req) : "-", expires);
+	printf("register %s %s expires=%u\n", name,
+	       gwp_request_contact(req) ? gwp_request_contact(req) : "-", expires);
 	fflush(stdout);
 	gwp_request_respond(req, 200, "OK");
 }
@@ -177,8 +178,7 @@ hd_event(void *arg, const gwp_event *ev)
 	if (type == GWP_EVENT_TRYING) {
 		if (!reservation_take(r, gwp_event_call_id(ev), gwp_event_target(ev)))
 			hd_load_up(&r->table, gwp_event_target(ev));
-	}
-	else if (type == GWP_EVENT_FAILED || type == GWP_EVENT_ENDED)
+	} else if (type == GWP_EVENT_FAILED || type == GWP_EVENT_ENDED)
 		hd_load_down(&r->table, gwp_event_target(ev));
 	printf("event %s %s call=%s status=%d\n", gwp_event_type_name(type),
 	       op ? op->name : gwp_event_target(ev), gwp_event_call_id(ev), gwp_event_status(ev));

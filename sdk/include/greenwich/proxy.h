@@ -51,16 +51,16 @@ extern "C" {
 /** Error codes. Functions return 0 (#GWP_OK) or one of these, negated by
  *  definition: every enumerator except #GWP_OK is below zero. */
 enum gwp_err {
-	GWP_OK = 0,		/**< Success. */
-	GWP_ERR_INVAL = -1,	/**< An argument is invalid (NULL, out of range, bad URI). */
-	GWP_ERR_NOMEM = -2,	/**< Out of memory. */
-	GWP_ERR_STATE = -3,	/**< Not allowed in the current state (e.g. started twice). */
-	GWP_ERR_BIND = -4,	/**< A listening address could not be bound. */
-	GWP_ERR_TLS = -5,	/**< The TLS certificate or key could not be used. */
-	GWP_ERR_SIP = -6,	/**< The SIP stack failed (agent, transaction, message). */
-	GWP_ERR_THREAD = -7,	/**< A thread or event file descriptor could not be made. */
-	GWP_ERR_ANSWERED = -8,	/**< The request was already answered. */
-	GWP_ERR_NOTARGET = -9,	/**< Forwarding was asked without any target. */
+	GWP_OK = 0,            /**< Success. */
+	GWP_ERR_INVAL = -1,    /**< An argument is invalid (NULL, out of range, bad URI). */
+	GWP_ERR_NOMEM = -2,    /**< Out of memory. */
+	GWP_ERR_STATE = -3,    /**< Not allowed in the current state (e.g. started twice). */
+	GWP_ERR_BIND = -4,     /**< A listening address could not be bound. */
+	GWP_ERR_TLS = -5,      /**< The TLS certificate or key could not be used. */
+	GWP_ERR_SIP = -6,      /**< The SIP stack failed (agent, transaction, message). */
+	GWP_ERR_THREAD = -7,   /**< A thread or event file descriptor could not be made. */
+	GWP_ERR_ANSWERED = -8, /**< The request was already answered. */
+	GWP_ERR_NOTARGET = -9, /**< Forwarding was asked without any target. */
 };
 
 /**
@@ -98,11 +98,11 @@ enum gwp_fork {
  *  same call id and target, so counting TRYING up and FAILED/ENDED down keeps
  *  an exact count of the calls each target holds. */
 enum gwp_event_type {
-	GWP_EVENT_TRYING = 0,	/**< The request was sent to a target. */
-	GWP_EVENT_RINGING = 1,	/**< The target answered 180 or 183. */
+	GWP_EVENT_TRYING = 0,   /**< The request was sent to a target. */
+	GWP_EVENT_RINGING = 1,  /**< The target answered 180 or 183. */
 	GWP_EVENT_ANSWERED = 2, /**< The target answered 2xx. */
-	GWP_EVENT_ENDED = 3,	/**< The answered call ended (BYE seen; MESSAGE: at once). */
-	GWP_EVENT_FAILED = 4,	/**< The target failed, timed out or was cancelled. */
+	GWP_EVENT_ENDED = 3,    /**< The answered call ended (BYE seen; MESSAGE: at once). */
+	GWP_EVENT_FAILED = 4,   /**< The target failed, timed out or was cancelled. */
 };
 
 /** Proxy settings, built before gwp_proxy_new(). Opaque. */
