@@ -1,7 +1,7 @@
 #!/bin/bash
 # helpdesk-router under SIPp (ports GWP_PORT_BASE + 0..30): three operators (alice registers, bob and carol
 # come from the config), least-loaded distribution, 486 when all are busy,
-# failover on 486 and on no answer, BYE through the Record-Route.
+# failover on 486 and on no answer, CANCEL, BYE through the Record-Route.
 set -eu
 
 SIPP=${SIPP:-sipp}
@@ -149,6 +149,18 @@ sleep 0.5
 answered=$(grep -c '^event answered' "$W/router.log")
 ended=$(grep -c '^event ended' "$W/router.log")
 [ "$answered" = "$ended" ] || fail "$answered answered calls but $ended ended"
+
+echo "== the caller hangs up while carol rings: CANCEL relayed, 487"
+stop_operator carol
+operator carol "$C" uas-noanswer.xml
+sleep 0.3
+timeout 20 "$SIPP" -sf "$SC/uac-cancel.xml" -i 127.0.0.1 -p $((P + 28)) -s carol -m 1 \
+	-nostdin -trace_msg -message_file "$W/cancel.msg" "127.0.0.1:$P" >"$W/cancel.out" 2>&1 ||
+	fail "cancelled call did not get its 487"
+grep -q '^CANCEL ' "$W/carol.uas-noanswer.xml.msg" || fail "CANCEL not relayed to carol"
+grep -q '^event failed carol .* status=487' "$W/router.log" || fail "no cancelled event"
+sleep 0.5
+[ "$(last_loads)" = "loads: alice=0 bob=0 carol=0" ] || fail "loads not zero: $(last_loads)"
 
 kill -TERM "$RPID"
 rc=0
