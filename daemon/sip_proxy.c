@@ -47,9 +47,10 @@ struct pcall {
 	size_t nbr, npending;
 	int best_status;
 	msg_t *best;
-	bool final_sent, canceled, is_invite;
+	bool final_sent, canceled, is_invite, reaping;
 	su_timer_t *timer;
 	struct pcall *next, **prevp;
+	struct pcall *reap_next;
 };
 
 /* live calls of each worker, for shutdown */
@@ -144,6 +145,30 @@ add_record_route(struct worker *w, msg_t *msg, sip_t *sip, const char *proto)
 		msg_header_insert(msg, (msg_pub_t *)sip, (msg_header_t *)rr);
 }
 
+/* Reach the contact at the address its REGISTER came from rather than at its
+ * Contact URI when the client asked for it (RFC 5626 reg-id / ob) or when the
+ * Contact's host is not the host the request came from (a NAT in between). */
+static bool
+contact_behind_nat(const struct loc_contact *c)
+{
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	url_t *u = url_make(home, c->uri);
+	char src[64];
+	bool nat = false;
+
+	if (c->flow.addr[0] == '\0' || c->flow.addr[0] == '?' || u == NULL || u->url_host == NULL)
+		goto done;
+	snprintf(src, sizeof(src), "%s", c->flow.addr);
+	char *colon = src[0] == '[' ? strstr(src, "]:") : strrchr(src, ':');
+	if (colon)
+		colon[src[0] == '[' ? 1 : 0] = '\0';
+	nat = strcasecmp(src, u->url_host) != 0 ||
+	      (u->url_params && (url_has_param(u, "ob") || url_has_param(u, "reg-id")));
+done:
+	su_home_deinit(home);
+	return nat;
+}
+
 static void
 target_from_contact(struct worker *w, struct target *t, const struct loc_contact *c)
 {
@@ -161,7 +186,7 @@ target_from_contact(struct worker *w, struct target *t, const struct loc_contact
 	}
 	if (c->flow.worker == w->w_id && c->flow.id)
 		t->tp = flow_get(w->w_flows, c->flow.id);
-	if (c->flow.addr[0] && c->flow.addr[0] != '?')
+	if (t->tp || contact_behind_nat(c))
 		snprintf(t->hop, sizeof(t->hop), "%s:%s;transport=%s",
 			 strcmp(t->proto, "tls") == 0 ? "sips" : "sip", c->flow.addr, t->proto);
 	else
@@ -195,11 +220,36 @@ pcall_free(struct pcall *pc)
 	free(pc);
 }
 
+static __thread struct pcall *reap_list;
+static __thread su_timer_t *reap_timer;
+
+static void
+reap_cb(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
+{
+	while (reap_list) {
+		struct pcall *pc = reap_list;
+		reap_list = pc->reap_next;
+		pcall_free(pc);
+	}
+}
+
+/* Free a finished call from the event loop, never from inside one of its
+ * own transaction callbacks (Sofia is still using the transaction there). */
 static void
 pcall_maybe_done(struct pcall *pc)
 {
-	if (pc->npending == 0 && pc->final_sent)
-		pcall_free(pc);
+	if (pc->npending != 0 || !pc->final_sent || pc->reaping)
+		return;
+	pc->reaping = true;
+	if (pc->timer)
+		su_timer_destroy(pc->timer);
+	pc->timer = NULL;
+	pc->reap_next = reap_list;
+	reap_list = pc;
+	if (reap_timer == NULL)
+		reap_timer = su_timer_create(su_root_task(pc->w->w_root), 0);
+	if (reap_timer)
+		su_timer_set_interval(reap_timer, reap_cb, NULL, 0);
 }
 
 static void
@@ -279,7 +329,8 @@ branch_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
 	b->status = status;
 	pc->npending--;
 	if (status < 300) {
-		relay(pc, orq);
+		if (pc->is_invite || !pc->final_sent)
+			relay(pc, orq);
 		pc->final_sent = true;
 		if (pc->is_invite)
 			cancel_pending(pc);
@@ -597,6 +648,10 @@ sip_proxy_stray_response(struct worker *w, msg_t *msg, sip_t *sip)
 void
 sip_proxy_shutdown(struct worker *w)
 {
+	reap_cb(NULL, NULL, NULL);
+	if (reap_timer)
+		su_timer_destroy(reap_timer);
+	reap_timer = NULL;
 	while (pcalls) {
 		struct pcall *pc = pcalls;
 		if (!pc->final_sent) {
@@ -604,6 +659,6 @@ sip_proxy_shutdown(struct worker *w)
 			nta_incoming_treply(pc->irq, 503, "Server shutting down", TAG_END());
 		}
 		pc->npending = 0;
-		pcall_free(pc);
+		pcall_free(pc); /* unlinks itself from pcalls */
 	}
 }

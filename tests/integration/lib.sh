@@ -1,0 +1,154 @@
+# lib.sh - shared helpers for greenwichd integration tests (bash, sourced).
+#
+# Each test gets a private directory with a generated greenwich.conf, starts
+# greenwichd on free loopback ports, and drives it with SIPp and friends.
+# Only processes started here are stopped, by their PIDs.
+
+set -eu
+
+: "${top_builddir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${top_srcdir:=$top_builddir}"
+GWD="$top_builddir/daemon/greenwichd"
+MMC="$top_builddir/mmc-cli/greenwich-mmc"
+SCEN="$top_srcdir/tests/sipp"
+SIPP="${SIPP:-sipp}"
+
+T="$(mktemp -d "${TMPDIR:-/tmp}/gwtest.XXXXXX")"
+PIDS=()
+FAILS=0
+CHECKS=0
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then
+		rm -rf "$T"
+	else
+		echo "test files kept in $T"
+	fi
+}
+trap cleanup EXIT
+
+# A free port (UDP and TCP) on 127.0.0.1.
+free_port() {
+	python3 - <<'PY'
+import socket, random
+for _ in range(200):
+    p = random.randint(20000, 59000)
+    try:
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", p))
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t.bind(("127.0.0.1", p))
+        u2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u2.bind(("127.0.0.1", p + 1))
+        t2 = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t2.bind(("127.0.0.1", p + 1))
+        print(p); break
+    except OSError:
+        pass
+PY
+}
+
+pass() { CHECKS=$((CHECKS + 1)); echo "ok - $*"; }
+fail() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "FAILED - $*"; }
+check() { # check DESCRIPTION COMMAND...
+	local d="$1"; shift
+	if "$@"; then pass "$d"; else fail "$d"; fi
+}
+finish() {
+	echo "$((CHECKS - FAILS)) passed, $FAILS failed"
+	[ "$FAILS" -eq 0 ]
+}
+
+DOMAIN=example.test
+# write_conf [extra INI lines...]: the test's greenwich.conf.
+write_conf() {
+	PORT=${PORT:-$(free_port)}
+	TLSPORT=$((PORT + 1))
+	mkdir -p "$T/state"
+	{
+		echo "[server]"
+		echo "udp = 127.0.0.1:$PORT"
+		echo "tcp = 127.0.0.1:$PORT"
+		echo "domains = $DOMAIN"
+		echo "workers = ${WORKERS:-2}"
+		echo "state-directory = $T/state"
+		echo "pid-file = $T/greenwichd.pid"
+		echo "[auth]"
+		echo "digest-algorithms = MD5"
+		echo "[log]"
+		echo "level = debug"
+		for l in "$@"; do echo "$l"; done
+	} > "$T/greenwich.conf"
+}
+
+add_user() { # add_user USER PASSWORD
+	echo "$2" | "$MMC" -c "$T/greenwich.conf" local-user add "$1@$DOMAIN" --password-stdin >/dev/null
+}
+
+# start_gwd: run greenwichd in the foreground (background job), wait for its ports.
+start_gwd() {
+	${GWD_WRAP:-} "$GWD" -c "$T/greenwich.conf" -f >> "$T/greenwichd.log" 2>&1 &
+	GWD_PID=$!
+	PIDS+=("$GWD_PID")
+	local i
+	for i in $(seq 1 100); do
+		if grep -q "event=started" "$T/greenwichd.log" 2>/dev/null &&
+			[ "$(grep -c event=started "$T/greenwichd.log")" -ge "${GWD_STARTS:=1}" ]; then
+			GWD_STARTS=$((GWD_STARTS + 1))
+			return 0
+		fi
+		if ! kill -0 "$GWD_PID" 2>/dev/null; then
+			echo "greenwichd exited:"; tail -5 "$T/greenwichd.log"; return 1
+		fi
+		sleep 0.05
+	done
+	echo "greenwichd did not start"; return 1
+}
+
+stop_gwd() { # stop_gwd [SIGNAL]
+	kill -"${1:-TERM}" "$GWD_PID" 2>/dev/null || true
+	wait "$GWD_PID" 2>/dev/null || true
+}
+
+# sipp_run NAME SCENARIO [sipp args...]: run a UAC scenario to completion; its exit
+# status is left in SIPP_RC (0 when the scenario passed).
+sipp_run() {
+	local name="$1" scen="$2"; shift 2
+	(cd "$T" && timeout 60 "$SIPP" -sf "$SCEN/$scen" -i 127.0.0.1 -p "$(free_port)" -m 1 \
+		-timeout 15 -nostdin \
+		-trace_err -trace_msg -message_file "$T/$name.msg" -error_file "$T/$name.err" \
+		"$@" "127.0.0.1:${TARGET_PORT:-$PORT}" > "$T/$name.out" 2>&1) && SIPP_RC=0 || SIPP_RC=$?
+	return 0
+}
+
+# sipp_bg NAME SCENARIO LOCALPORT [args...]: a UAS in the background; sets SIPP_BG_PID.
+sipp_bg() {
+	local name="$1" scen="$2" lport="$3"; shift 3
+	(cd "$T" && exec timeout 90 "$SIPP" -sf "$SCEN/$scen" -i 127.0.0.1 -p "$lport" -nostdin \
+		-trace_err -trace_msg -message_file "$T/$name.msg" -error_file "$T/$name.err" \
+		"$@" > "$T/$name.out" 2>&1) &
+	SIPP_BG_PID=$!
+	PIDS+=("$SIPP_BG_PID")
+	sleep 0.3
+}
+
+# sipp_wait PID: wait for a background SIPp; 0 when it succeeded.
+sipp_wait() {
+	wait "$1"
+}
+
+# register NAME USER PASS CONTACT-URI EXPIRES [CSEQ] [sipp args]: one REGISTER with Digest.
+register() {
+	local n="$1" u="$2" p="$3" c="$4" e="$5" q="${6:-1}"
+	shift 5; [ $# -gt 0 ] && shift
+	sipp_run "$n" register.xml -au "$u" -ap "$p" -set user "$u" -set domain "$DOMAIN" \
+		-set expires "$e" -set contact "$c" -set cseq "$q" "$@"
+}
+
+# last_status NAME: the last status code SIPp received in trace NAME.
+last_status() {
+	grep -a '^SIP/2.0 [0-9]' "$T/$1.msg" 2>/dev/null | tail -1 | awk '{print $2}'
+}
