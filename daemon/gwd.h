@@ -61,8 +61,24 @@ struct gwd {
 	char tls_dir[512];	 /* Sofia wants agent.pem in a directory */
 };
 
+/* A request handed from a UDP worker to worker 0, which owns every TCP and
+ * TLS connection.  The receiving worker answers over its own UDP socket,
+ * which shares the port, so the client sees no difference. */
+struct handoff {
+	int kind;	 /* HANDOFF_PROXY or HANDOFF_STATELESS */
+	bool in_dialog;	 /* the sending worker found a valid dialog route */
+	char *data;	 /* the request as rewritten so far, serialized */
+	size_t len;
+	su_sockaddr_t addr; /* where it came from */
+	socklen_t addrlen;
+};
+enum { HANDOFF_PROXY = 1, HANDOFF_STATELESS = 2 };
+
 /* worker.c */
 int worker_start(struct worker *w);
 void worker_stop(struct worker *w);
+/* Queue h for worker `to`; it takes ownership.  0 or -errno. */
+int worker_handoff(struct worker *to, struct handoff *h);
+void handoff_free(struct handoff *h);
 
 #endif

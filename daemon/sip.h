@@ -52,6 +52,9 @@ void sip_proxy_stateless(struct worker *w, msg_t *msg, sip_t *sip);
 /* A response that matches no transaction of ours (a late 2xx). */
 void sip_proxy_stray_response(struct worker *w, msg_t *msg, sip_t *sip);
 void sip_proxy_shutdown(struct worker *w);
+/* Worker 0: carry on with a request another worker handed over. */
+struct handoff;
+void sip_proxy_handoff_recv(struct worker *w, struct handoff *h);
 
 /* URL_STRING_MAKE for a string that may live in an array. */
 static inline url_string_t *

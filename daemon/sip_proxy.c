@@ -63,8 +63,12 @@ struct target {
 	char hop[600];	    /* next-hop URL for nta */
 	char *path;	    /* Route headers to add (from Path), or NULL */
 	tport_t *tp;	    /* connection to use, or NULL */
+	int flow_worker;    /* worker owning the client's connection, -1 for none */
 	char proto[8];
 };
+
+/* Set while worker 0 works on a handed-over request: the UDP socket to answer on. */
+static __thread tport_t *handoff_tport;
 
 static void
 rr_token(struct worker *w, char *out, const sip_t *sip)
@@ -175,6 +179,7 @@ target_from_contact(struct worker *w, struct target *t, const struct loc_contact
 	snprintf(t->ruri, sizeof(t->ruri), "%s", c->uri);
 	snprintf(t->proto, sizeof(t->proto), "%s", c->flow.transport[0] ? c->flow.transport : "udp");
 	t->path = c->path ? strdup(c->path) : NULL;
+	t->flow_worker = c->flow.id ? c->flow.worker : -1;
 	if (c->path) {
 		/* the first Path entry is the next hop; all of them become Route */
 		su_home_t home[1] = {SU_HOME_INIT(home)};
@@ -439,7 +444,8 @@ forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t nt)
 	loop_hash(w, lh, sip);
 	pc->w = w;
 	pc->is_invite = sip->sip_request->rq_method == sip_method_invite;
-	pc->irq = nta_incoming_create(w->w_agent, NULL, msg, sip, TAG_END());
+	pc->irq = nta_incoming_create(w->w_agent, NULL, msg, sip,
+				      TAG_IF(handoff_tport, NTATAG_TPORT(handoff_tport)), TAG_END());
 	if (pc->irq == NULL) {
 		free(pc);
 		sip_reply(w, msg, 500, "Cannot create transaction");
@@ -562,6 +568,53 @@ done:
 	return 0;
 }
 
+/* Only worker 0 has TCP and TLS. */
+static bool
+needs_stream(const struct target *t, size_t nt)
+{
+	for (size_t i = 0; i < nt; i++)
+		if (t[i].flow_worker == 0 || strcasecmp(t[i].proto, "udp") != 0 ||
+		    strstr(t[i].hop, "transport=tcp") || strstr(t[i].hop, "transport=tls") ||
+		    strncasecmp(t[i].hop, "sips:", 5) == 0)
+			return true;
+	return false;
+}
+
+static void
+handoff(struct worker *w, msg_t *msg, sip_t *sip, int kind, bool in_dialog)
+{
+	struct gwd *g = w->w_gwd;
+	struct handoff *h = calloc(1, sizeof(*h));
+	su_addrinfo_t *ai = msg_addrinfo(msg);
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	size_t len = 0;
+	char *s = NULL;
+
+	if (h == NULL || ai == NULL || ai->ai_addrlen > sizeof(h->addr) ||
+	    msg_serialize(msg, (msg_pub_t *)sip) < 0 ||
+	    (s = msg_as_string(home, msg, (msg_pub_t *)sip, 0, &len)) == NULL ||
+	    (h->data = malloc(len + 1)) == NULL) {
+		free(h);
+		if (kind == HANDOFF_PROXY)
+			sip_reply(w, msg, 500, "Cannot hand over request");
+		else
+			msg_destroy(msg);
+		su_home_deinit(home);
+		return;
+	}
+	memcpy(h->data, s, len);
+	h->data[len] = '\0';
+	h->len = len;
+	h->kind = kind;
+	h->in_dialog = in_dialog;
+	memcpy(&h->addr, ai->ai_addr, ai->ai_addrlen);
+	h->addrlen = (socklen_t)ai->ai_addrlen;
+	su_home_deinit(home);
+	msg_destroy(msg);
+	if (worker_handoff(&g->workers[0], h) < 0)
+		log_warnx("event=handoff-failed reason=\"worker 0 queue full\"");
+}
+
 void
 sip_proxy_handle(struct worker *w, msg_t *msg, sip_t *sip)
 {
@@ -585,22 +638,23 @@ sip_proxy_handle(struct worker *w, msg_t *msg, sip_t *sip)
 	}
 	if (resolve_targets(w, msg, sip, in_dialog, t, &nt) != 0)
 		return;
-	forward(w, msg, sip, t, nt);
+	if (w->w_id != 0 && needs_stream(t, nt))
+		handoff(w, msg, sip, HANDOFF_PROXY, in_dialog);
+	else
+		forward(w, msg, sip, t, nt);
 	targets_free(t, nt);
 }
 
-void
-sip_proxy_stateless(struct worker *w, msg_t *msg, sip_t *sip)
+/* Forward an ACK (or other request without a transaction) along its route. */
+static void
+stateless_forward(struct worker *w, msg_t *msg, sip_t *sip)
 {
 	struct target t[1];
-	size_t nt = 0;
 	su_home_t home[1] = {SU_HOME_INIT(home)};
 
 	memset(t, 0, sizeof(t));
-	if (!routes_strip_own(w, msg, sip)) {
-		msg_destroy(msg); /* not part of a dialog we route */
-		goto done;
-	}
+	t[0].flow_worker = -1;
+	snprintf(t[0].proto, sizeof(t[0].proto), "udp");
 	if (sip->sip_route) {
 		snprintf(t[0].hop, sizeof(t[0].hop), "%s", url_as_string(home, sip->sip_route->r_url));
 	} else {
@@ -613,21 +667,74 @@ sip_proxy_stateless(struct worker *w, msg_t *msg, sip_t *sip)
 			snprintf(t[0].hop, sizeof(t[0].hop), "%s", ruri);
 		}
 	}
-	nt = 1;
+	if (w->w_id != 0 && needs_stream(t, 1)) {
+		handoff(w, msg, sip, HANDOFF_STATELESS, true);
+		goto done;
+	}
+	if (nta_msg_tsend(w->w_agent, msg, gw_url(t[0].hop), TAG_IF(t[0].tp, NTATAG_TPORT(t[0].tp)),
+			  TAG_END()) < 0)
+		log_debug("event=ack-forward-failed call-id=%s", sip->sip_call_id->i_id);
+done:
+	targets_free(t, 1);
+	su_home_deinit(home);
+}
+
+void
+sip_proxy_stateless(struct worker *w, msg_t *msg, sip_t *sip)
+{
+	if (!routes_strip_own(w, msg, sip)) {
+		msg_destroy(msg); /* not part of a dialog we route */
+		return;
+	}
 	if (sip->sip_max_forwards) {
 		if (sip->sip_max_forwards->mf_count == 0) {
 			msg_destroy(msg);
-			goto done;
+			return;
 		}
 		sip->sip_max_forwards->mf_count--;
 		msg_fragment_clear(sip->sip_max_forwards->mf_common);
 	}
-	if (nta_msg_tsend(w->w_agent, msg, gw_url(t[0].hop),
-			  TAG_IF(t[0].tp, NTATAG_TPORT(t[0].tp)), TAG_END()) < 0)
-		log_debug("event=ack-forward-failed call-id=%s", sip->sip_call_id->i_id);
-done:
-	targets_free(t, nt);
-	su_home_deinit(home);
+	stateless_forward(w, msg, sip);
+}
+
+/* The UDP listener of worker 0 matching the client's address family. */
+static tport_t *
+udp_primary(struct worker *w, int family)
+{
+	for (tport_t *tp = tport_primaries(nta_agent_tports(w->w_agent)); tp; tp = tport_next(tp))
+		if (tport_is_udp(tp) && (family == AF_INET6 ? tport_has_ip6(tp) : tport_has_ip4(tp)))
+			return tp;
+	return NULL;
+}
+
+void
+sip_proxy_handoff_recv(struct worker *w, struct handoff *h)
+{
+	struct target t[MAX_BRANCHES];
+	size_t nt = 0;
+	msg_t *m = msg_make(sip_default_mclass(), 0, h->data, (isize_t)h->len);
+	sip_t *sip = m ? sip_object(m) : NULL;
+
+	if (sip == NULL || sip->sip_request == NULL || !sip->sip_call_id || !sip->sip_from ||
+	    !sip->sip_to || !sip->sip_cseq || !sip->sip_via) {
+		log_warnx("event=handoff-dropped reason=\"unparsable\"");
+		if (m)
+			msg_destroy(m);
+		return;
+	}
+	msg_set_address(m, &h->addr, h->addrlen);
+	msg_addrinfo(m)->ai_protocol = IPPROTO_UDP;
+	msg_addrinfo(m)->ai_family = h->addr.su_family;
+	handoff_tport = udp_primary(w, h->addr.su_family);
+	if (h->kind == HANDOFF_STATELESS) {
+		stateless_forward(w, m, sip);
+	} else {
+		memset(t, 0, sizeof(t));
+		if (resolve_targets(w, m, sip, h->in_dialog, t, &nt) == 0)
+			forward(w, m, sip, t, nt);
+		targets_free(t, nt);
+	}
+	handoff_tport = NULL;
 }
 
 void
@@ -637,8 +744,13 @@ sip_proxy_stray_response(struct worker *w, msg_t *msg, sip_t *sip)
 	if (sip->sip_cseq && sip->sip_cseq->cs_method == sip_method_invite &&
 	    sip->sip_status->st_status >= 200 && sip->sip_status->st_status < 300 && sip->sip_via &&
 	    sip->sip_via->v_next && sip->sip_via->v_branch &&
-	    strncmp(sip->sip_via->v_branch, "z9hG4bKgw", 9) == 0) {
-		msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)sip->sip_via);
+	    strncmp(sip->sip_via->v_branch, "z9hG4bKgw", 9) == 0 &&
+	    sip->sip_via->v_next->v_protocol &&
+	    tport_by_protocol(nta_agent_tports(w->w_agent),
+			      strchr(sip->sip_via->v_next->v_protocol, '/')
+				      ? strrchr(sip->sip_via->v_next->v_protocol, '/') + 1
+				      : sip->sip_via->v_next->v_protocol)) {
+		/* nta_msg_tsend removes our Via and sends along the next one */
 		nta_msg_tsend(w->w_agent, msg, NULL, TAG_END());
 		return;
 	}

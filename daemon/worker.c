@@ -94,15 +94,42 @@ housekeeping_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 	}
 }
 
+/* The control pipe carries pointers: NULL asks the worker to stop, anything
+ * else is a struct handoff.  Pointer-sized writes to a pipe are atomic. */
 static int
 ctl_cb(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t *arg)
 {
 	struct worker *w = (struct worker *)arg;
-	char c;
+	struct handoff *h;
 
-	if (read(w->w_ctl[0], &c, 1) == 1 && c == 'q')
-		su_root_break(w->w_root);
+	while (read(w->w_ctl[0], &h, sizeof(h)) == (ssize_t)sizeof(h)) {
+		if (h == NULL) {
+			su_root_break(w->w_root);
+			return 0;
+		}
+		sip_proxy_handoff_recv(w, h);
+		handoff_free(h);
+	}
 	return 0;
+}
+
+int
+worker_handoff(struct worker *to, struct handoff *h)
+{
+	if (write(to->w_ctl[1], &h, sizeof(h)) != (ssize_t)sizeof(h)) {
+		handoff_free(h);
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+void
+handoff_free(struct handoff *h)
+{
+	if (h == NULL)
+		return;
+	free(h->data);
+	free(h);
 }
 
 static void *
@@ -172,9 +199,9 @@ worker_start(struct worker *w)
 void
 worker_stop(struct worker *w)
 {
-	char q = 'q';
+	struct handoff *quit = NULL;
 
-	if (write(w->w_ctl[1], &q, 1) != 1)
+	if (write(w->w_ctl[1], &quit, sizeof(quit)) != (ssize_t)sizeof(quit))
 		log_warnx("worker=%d cannot signal stop", w->w_id);
 	pthread_join(w->w_thread, NULL);
 	close(w->w_ctl[0]);
