@@ -1,0 +1,223 @@
+/*
+ * ad_cache.c - lookup answers kept for a while: positive and negative TTLs, at most
+ * max_entries (least recently used go first), one mutex.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ad_private.h"
+
+struct ad_centry {
+	struct ad_centry *hnext;             /* hash chain */
+	struct ad_centry *prev, *next;       /* LRU list, most recent first */
+	char *key;
+	struct ad_user *user;                /* NULL: negative answer */
+	int64_t expires_ms;
+};
+
+struct ad_cache {
+	pthread_mutex_t lock;
+	struct ad_centry **buckets;
+	size_t nbuckets;
+	struct ad_centry *head, *tail;
+	size_t count, max;
+	int ttl_ms, negative_ttl_ms;
+};
+
+static size_t
+key_hash(const char *key)
+{
+	size_t h = 14695981039346656037ULL;
+
+	for (; *key != '\0'; key++)
+		h = (h ^ (unsigned char)*key) * 1099511628211ULL;
+	return h;
+}
+
+struct ad_cache *
+ad_cache_alloc(size_t max_entries, int ttl_ms, int negative_ttl_ms)
+{
+	struct ad_cache *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->max = max_entries > 0 ? max_entries : 1;
+	for (c->nbuckets = 16; c->nbuckets < c->max * 2; c->nbuckets *= 2)
+		;
+	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
+	if (c->buckets == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->ttl_ms = ttl_ms;
+	c->negative_ttl_ms = negative_ttl_ms;
+	pthread_mutex_init(&c->lock, NULL);
+	return c;
+}
+
+static struct ad_centry **
+slot_find(struct ad_cache *c, const char *key)
+{
+	struct ad_centry **pp = &c->buckets[key_hash(key) & (c->nbuckets - 1)];
+
+	while (*pp != NULL && strcmp((*pp)->key, key) != 0)
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
+static void
+lru_unlink(struct ad_cache *c, struct ad_centry *e)
+{
+	if (e->prev != NULL)
+		e->prev->next = e->next;
+	else
+		c->head = e->next;
+	if (e->next != NULL)
+		e->next->prev = e->prev;
+	else
+		c->tail = e->prev;
+	e->prev = e->next = NULL;
+}
+
+static void
+lru_push(struct ad_cache *c, struct ad_centry *e)
+{
+	e->next = c->head;
+	e->prev = NULL;
+	if (c->head != NULL)
+		c->head->prev = e;
+	c->head = e;
+	if (c->tail == NULL)
+		c->tail = e;
+}
+
+/* Unlinks and frees the entry that *pp points to. */
+static void
+entry_drop(struct ad_cache *c, struct ad_centry **pp)
+{
+	struct ad_centry *e = *pp;
+
+	*pp = e->hnext;
+	lru_unlink(c, e);
+	ad_user_free(e->user);
+	free(e->key);
+	free(e);
+	c->count--;
+}
+
+int
+ad_cache_get(struct ad_cache *c, const char *key, int64_t now_ms, struct ad_user **userp)
+{
+	struct ad_centry **pp;
+	int ret = 0;
+
+	*userp = NULL;
+	pthread_mutex_lock(&c->lock);
+	pp = slot_find(c, key);
+	if (*pp == NULL)
+		goto done;
+	if ((*pp)->expires_ms <= now_ms) {
+		entry_drop(c, pp);
+		goto done;
+	}
+	lru_unlink(c, *pp);
+	lru_push(c, *pp);
+	ret = 1;
+	if ((*pp)->user != NULL) {
+		*userp = ad_user_dup((*pp)->user);
+		if (*userp == NULL)
+			ret = -ENOMEM;
+	}
+done:
+	pthread_mutex_unlock(&c->lock);
+	return ret;
+}
+
+int
+ad_cache_put(struct ad_cache *c, const char *key, const struct ad_user *user, int64_t now_ms)
+{
+	struct ad_centry **pp, *e = calloc(1, sizeof(*e));
+	int ret = -ENOMEM;
+
+	if (e == NULL)
+		return -ENOMEM;
+	e->key = strdup(key);
+	e->user = user != NULL ? ad_user_dup(user) : NULL;
+	if (e->key == NULL || (user != NULL && e->user == NULL))
+		goto done;
+	e->expires_ms = now_ms + (user != NULL ? c->ttl_ms : c->negative_ttl_ms);
+	pthread_mutex_lock(&c->lock);
+	pp = slot_find(c, key);
+	if (*pp != NULL)
+		entry_drop(c, pp);
+	while (c->count >= c->max)
+		entry_drop(c, slot_find(c, c->tail->key));
+	pp = slot_find(c, key);
+	*pp = e;
+	lru_push(c, e);
+	c->count++;
+	pthread_mutex_unlock(&c->lock);
+	e = NULL;
+	ret = 0;
+done:
+	if (e != NULL) {
+		ad_user_free(e->user);
+		free(e->key);
+		free(e);
+	}
+	return ret;
+}
+
+void
+ad_cache_clear(struct ad_cache *c)
+{
+	pthread_mutex_lock(&c->lock);
+	while (c->head != NULL)
+		entry_drop(c, slot_find(c, c->head->key));
+	pthread_mutex_unlock(&c->lock);
+}
+
+size_t
+ad_cache_count(struct ad_cache *c)
+{
+	size_t n;
+
+	pthread_mutex_lock(&c->lock);
+	n = c->count;
+	pthread_mutex_unlock(&c->lock);
+	return n;
+}
+
+void
+ad_cache_free(struct ad_cache *c)
+{
+	if (c == NULL)
+		return;
+	ad_cache_clear(c);
+	pthread_mutex_destroy(&c->lock);
+	free(c->buckets);
+	free(c);
+}
+
+char *
+ad_cache_key(const struct ad_query *query)
+{
+	static const char tag[] = {[AD_QUERY_SIP_URI] = 'u', [AD_QUERY_SAM] = 's',
+				   [AD_QUERY_UPN] = 'p'};
+	const char *v = query->type == AD_QUERY_SIP_URI ? ad_uri_addr(query->value)
+							: query->value;
+	size_t i, n = strlen(v);
+	char *key = malloc(n + 3);
+
+	if (key == NULL)
+		return NULL;
+	key[0] = tag[query->type];
+	key[1] = ':';
+	for (i = 0; i <= n; i++)
+		key[i + 2] = (char)tolower((unsigned char)v[i]);
+	return key;
+}

@@ -1,0 +1,143 @@
+/*
+ * ad_private.h - libgwad internals shared by its files and its unit tests.
+ */
+#ifndef AD_PRIVATE_H
+#define AD_PRIVATE_H
+
+#include <pthread.h>
+#include <stdarg.h>
+
+#include "gwad.h"
+
+/* ---- ad_util.c: text helpers, reasons, time */
+
+/* Formats a reason into @reason (AD_REASON_LEN bytes) if it is not NULL. */
+void ad_reason_set(char *reason, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Copies @src into @dst (@size bytes), truncating. */
+void ad_str_copy(char *dst, size_t size, const char *src);
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+int64_t ad_now_ms(void);
+
+/* The address part of a SIP URI: "sip:" or "sips:" removed (any case). */
+const char *ad_uri_addr(const char *uri);
+
+/* Escapes a value for an LDAP filter (RFC 4515). 0 or -ENOSPC. */
+int ad_filter_escape(const char *in, char *out, size_t outlen);
+
+/* "DC=corp,DC=example,DC=com" from "corp.example.com". 0 or -ENOSPC. */
+int ad_domain_to_dn(const char *domain, char *out, size_t outlen);
+
+/* ---- ad_user.c: decoding directory attributes (pure) */
+
+/* Binary objectSid to "S-1-5-21-...". 0, -AD_ERR_PARSE or -ENOSPC. */
+int ad_sid_to_str(const unsigned char *bin, size_t len, char *out, size_t outlen);
+
+/*
+ * Chooses the SIP URIs of a user from the proxyAddresses values and mail: the "SIP:"
+ * value (capital prefix) is primary, other "sip:" values are aliases; with no SIP value
+ * at all, "sip:" + mail is primary. Output URIs all start with lower-case "sip:".
+ */
+int ad_proxy_select(const char *const *proxies, size_t n, const char *mail, char **primaryp,
+		    char ***aliasesp, size_t *countp);
+
+/* accountExpires / lockoutTime (100 ns since 1601) to Unix time; 0 for "never". */
+int64_t ad_filetime_to_unix(int64_t ft);
+
+/* The AD_USER_DISABLED / LOCKED_OUT / EXPIRED bits. @computed_uac < 0: not returned. */
+unsigned ad_account_flags(uint32_t uac, int64_t computed_uac, int64_t lockout_time,
+			  int64_t account_expires, time_t now);
+
+/* Deep copy. NULL on allocation failure. */
+struct ad_user *ad_user_dup(const struct ad_user *user);
+
+/* Frees a NULL-terminated or counted string array. */
+void ad_strv_free(char **v, size_t n);
+
+/* ---- ad_srv.c: DNS SRV */
+
+struct ad_srv {
+	unsigned priority;
+	unsigned weight;
+	unsigned port;
+	char target[256];
+};
+
+/* Parses a DNS answer to SRV records sorted by priority then weight (highest first). */
+int ad_srv_parse(const unsigned char *msg, size_t len, struct ad_srv **srvp, size_t *countp);
+
+/* Queries _ldap._tcp.dc._msdcs.<domain> (res_nquery). */
+int ad_srv_lookup(const char *domain, int timeout_ms, struct ad_srv **srvp, size_t *countp,
+		  char *reason);
+
+/* ---- ad_cache.c: TTL + LRU cache of lookups, thread-safe */
+
+struct ad_cache;
+
+struct ad_cache *ad_cache_alloc(size_t max_entries, int ttl_ms, int negative_ttl_ms);
+void ad_cache_free(struct ad_cache *cache);
+
+/*
+ * Looks @key up at time @now_ms. Returns 1 and a copy of the user (*userp) on a positive
+ * hit, 1 and *userp = NULL on a negative hit, 0 on a miss (or expiry), -ENOMEM.
+ */
+int ad_cache_get(struct ad_cache *cache, const char *key, int64_t now_ms, struct ad_user **userp);
+
+/* Stores a copy of @user (NULL: a negative answer). 0 or -ENOMEM. */
+int ad_cache_put(struct ad_cache *cache, const char *key, const struct ad_user *user,
+		 int64_t now_ms);
+
+void ad_cache_clear(struct ad_cache *cache);
+size_t ad_cache_count(struct ad_cache *cache);
+
+/* The cache key of a query ("u:sip-addr-lowercase"), malloc'd; NULL on ENOMEM. */
+char *ad_cache_key(const struct ad_query *query);
+
+/* ---- ad_krb5.c: machine credentials in a private memory ccache */
+
+struct ad_krb5;
+
+int ad_krb5_alloc(const struct ad_config *cfg, struct ad_krb5 **krbp, char *reason);
+void ad_krb5_free(struct ad_krb5 *krb);
+
+/* Makes sure valid credentials are in the ccache (acquires from the keytab if needed). */
+int ad_krb5_ensure(struct ad_krb5 *krb, char *reason);
+
+/* Makes this thread's GSSAPI use the library's ccache (gss_krb5_ccache_name). */
+int ad_krb5_thread_use(struct ad_krb5 *krb, char *reason);
+
+uint64_t ad_krb5_kinits(struct ad_krb5 *krb);
+
+/* ---- ad_ldap.c: one connection (owned by one worker) and the searches */
+
+struct ad_conn;
+struct ad_dcs;
+
+struct ad_dcs *ad_dcs_alloc(const struct ad_config *cfg);
+void ad_dcs_free(struct ad_dcs *dcs);
+/* True while the DCs are known to be down (fail fast). */
+bool ad_dcs_down(struct ad_dcs *dcs);
+void ad_dcs_last(struct ad_dcs *dcs, char *out, size_t outlen);
+uint64_t ad_dcs_binds(struct ad_dcs *dcs);
+
+struct ad_conn *ad_conn_alloc(struct ad_ctx *ctx);
+void ad_conn_free(struct ad_conn *conn);
+
+/* Finds one user; *userp gets the user with tokenGroups and flags. */
+int ad_conn_lookup(struct ad_conn *conn, const struct ad_query *query, struct ad_user **userp,
+		   char *reason);
+
+/* Lists all users (paged). */
+int ad_conn_list(struct ad_conn *conn, struct ad_user ***usersp, size_t *countp, char *reason);
+
+/* ---- ad_ctx.c: pieces of the context the other files need */
+
+const struct ad_config *ad_ctx_config(const struct ad_ctx *ctx);
+struct ad_krb5 *ad_ctx_krb5(const struct ad_ctx *ctx);
+struct ad_dcs *ad_ctx_dcs(const struct ad_ctx *ctx);
+/* The SID of the Greenwich group, resolving it over @conn if needed; NULL if none. */
+int ad_ctx_group_sid(struct ad_ctx *ctx, struct ad_conn *conn, char *out, size_t outlen,
+		     char *reason);
+
+#endif /* AD_PRIVATE_H */

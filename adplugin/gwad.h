@@ -1,0 +1,268 @@
+/*
+ * gwad.h - libgwad, Greenwich's Active Directory client.
+ *
+ * Finds domain controllers (DNS SRV, then a configured list), binds with SASL/GSSAPI
+ * (signing and sealing) as the machine account from a keytab, and looks up users by SIP
+ * URI, sAMAccountName or userPrincipalName. Answers are cached (TTL, bounded size).
+ *
+ * Two ways to use it:
+ * - asynchronous, for an event loop that must never block (greenwichd's su_root):
+ *   ad_lookup_send() queues the LDAP work on worker threads; completions are signalled
+ *   on ad_fd(), which the caller watches for reading and drains with ad_dispatch(); the
+ *   callbacks run in the thread that calls ad_dispatch().
+ * - blocking, for the command line: ad_user_lookup(), ad_user_list().
+ *
+ * Errors are 0 or a negative code: -errno, or -AD_ERR_* (above #AD_ERR_BASE); see
+ * ad_strerror(). Calls that can fail for a reason worth showing also fill a caller's
+ * buffer with a human-readable reason. The library never logs and never prints.
+ */
+#ifndef GWAD_H
+#define GWAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/** Base of libgwad's own error codes; they are returned negated (-AD_ERR_NOT_FOUND). */
+#define AD_ERR_BASE 0x4144000
+
+/** libgwad's error codes, returned negated. */
+enum ad_err {
+	AD_ERR_UNAVAILABLE = AD_ERR_BASE, /**< no domain controller answers (503 material) */
+	AD_ERR_NOT_FOUND,                 /**< no such user */
+	AD_ERR_AMBIGUOUS,                 /**< more than one user matches */
+	AD_ERR_DISABLED,                  /**< the account is disabled */
+	AD_ERR_LOCKED_OUT,                /**< the account is locked out */
+	AD_ERR_EXPIRED,                   /**< the account has expired */
+	AD_ERR_NOT_ENABLED,               /**< no SIP URI, or not in the Greenwich group */
+	AD_ERR_KRB5,                      /**< Kerberos failure (keytab, principal, KDC reply) */
+	AD_ERR_BIND,                      /**< the SASL/GSSAPI bind failed or was too weak */
+	AD_ERR_LDAP,                      /**< an LDAP operation failed */
+	AD_ERR_DNS,                       /**< no usable SRV records */
+	AD_ERR_PARSE,                     /**< malformed data (DNS packet, SID, attribute) */
+	AD_ERR_CONFIG,                    /**< invalid configuration */
+	AD_ERR_GROUP,                     /**< the configured Greenwich group does not exist */
+	AD_ERR_LAST
+};
+
+/**
+ * ad_strerror() - a short text for a return code.
+ * @param err 0, -errno or -AD_ERR_* (the sign is ignored).
+ * @return a static string, never NULL.
+ */
+const char *ad_strerror(int err);
+
+/** Length of the reason buffers that the API fills. */
+#define AD_REASON_LEN 256
+
+/** Configuration of a context; ad_config_init() sets the defaults. */
+struct ad_config {
+	const char *domain;          /**< DNS domain (corp.example.com); required */
+	const char *realm;           /**< Kerberos realm; default: the domain in capitals */
+	const char *base_dn;         /**< search base; default: DC=... of the domain */
+	const char *const *servers;  /**< fallback DC host names (NULL-terminated), or NULL */
+	bool use_srv;                /**< locate DCs by SRV first (default true) */
+	int ldap_port;               /**< port for the fallback servers (default 389) */
+	const char *keytab;          /**< keytab with the machine account; required */
+	const char *principal;       /**< client principal; default: the keytab's NAME$ entry */
+	const char *group;           /**< Greenwich group (name or S-1-5-... SID), or NULL */
+	int connect_timeout_ms;      /**< TCP connect and DNS timeout (default 3000) */
+	int query_timeout_ms;        /**< timeout of each LDAP operation (default 10000) */
+	int retry_interval_ms;       /**< after all DCs failed, fail fast this long (2000) */
+	int cache_ttl;               /**< seconds a found user stays cached (default 300) */
+	int cache_negative_ttl;      /**< seconds a "not found" stays cached (default 60) */
+	size_t cache_size;           /**< most cached answers, least recently used go (1000) */
+	int workers;                 /**< worker threads (default 2) */
+};
+
+/**
+ * ad_config_init() - fills @p cfg with the defaults (no domain, no keytab).
+ * @param cfg the configuration to fill.
+ */
+void ad_config_init(struct ad_config *cfg);
+
+/** User account flags (struct ad_user.flags). */
+enum ad_user_flag {
+	AD_USER_DISABLED = 1 << 0,    /**< userAccountControl ACCOUNTDISABLE */
+	AD_USER_LOCKED_OUT = 1 << 1,  /**< locked out (computed UAC or lockoutTime) */
+	AD_USER_EXPIRED = 1 << 2,     /**< accountExpires is in the past */
+	AD_USER_SIP_ENABLED = 1 << 3, /**< has a SIP URI and is in the Greenwich group, if any */
+};
+
+/** A directory user. Every string is owned by the struct; free with ad_user_free(). */
+struct ad_user {
+	char *dn;               /**< distinguished name */
+	char *sam;              /**< sAMAccountName */
+	char *upn;              /**< userPrincipalName, or NULL */
+	char *display_name;     /**< displayName, or NULL */
+	char *mail;             /**< mail, or NULL */
+	char *sip_uri;          /**< primary SIP URI ("sip:user@domain"), or NULL */
+	char **aliases;         /**< other SIP URIs ("sip:..."), @ref alias_count of them */
+	size_t alias_count;     /**< number of aliases */
+	char *sid;              /**< objectSid as text (S-1-5-21-...) */
+	char **group_sids;      /**< tokenGroups (nested memberships) as text SIDs */
+	size_t group_count;     /**< number of group SIDs */
+	uint32_t uac;           /**< userAccountControl */
+	int64_t account_expires;/**< accountExpires as Unix time; 0 = never */
+	unsigned flags;         /**< enum ad_user_flag bits */
+};
+
+/**
+ * ad_user_free() - frees a user and everything in it.
+ * @param user the user, or NULL.
+ */
+void ad_user_free(struct ad_user *user);
+
+/**
+ * ad_user_check() - may this user use Greenwich?
+ * @param user a user from a lookup.
+ * @return 0, or -AD_ERR_DISABLED, -AD_ERR_LOCKED_OUT, -AD_ERR_EXPIRED, -AD_ERR_NOT_ENABLED.
+ */
+int ad_user_check(const struct ad_user *user);
+
+/**
+ * ad_user_has_sid() - is @p sid the user's own SID or in the user's tokenGroups?
+ * @param user a user.
+ * @param sid a text SID.
+ * @return true when it is.
+ */
+bool ad_user_has_sid(const struct ad_user *user, const char *sid);
+
+/**
+ * ad_user_has_uri() - is @p uri the user's primary SIP URI or one of the aliases?
+ * Compared case-insensitively; "sip:" may be left out of @p uri.
+ * @param user a user.
+ * @param uri a SIP URI.
+ * @return true when it is.
+ */
+bool ad_user_has_uri(const struct ad_user *user, const char *uri);
+
+/** What a lookup searches by. */
+enum ad_query_type {
+	AD_QUERY_SIP_URI, /**< SIP URI, "sip:" optional, case-insensitive */
+	AD_QUERY_SAM,     /**< sAMAccountName */
+	AD_QUERY_UPN,     /**< userPrincipalName */
+};
+
+/** A lookup. */
+struct ad_query {
+	enum ad_query_type type; /**< what @ref value is */
+	const char *value;       /**< the URI or name; copied by the calls that take it */
+};
+
+/** A library context: configuration, credentials, connections, cache, workers. */
+struct ad_ctx;
+
+/**
+ * ad_ctx_alloc() - makes a context and starts its worker threads.
+ * No network traffic happens before the first lookup.
+ * @param cfg configuration (copied).
+ * @param ctxp receives the context.
+ * @param reason receives a reason on failure (#AD_REASON_LEN bytes), or NULL.
+ * @return 0, -AD_ERR_CONFIG, -ENOMEM or another -errno.
+ */
+int ad_ctx_alloc(const struct ad_config *cfg, struct ad_ctx **ctxp, char *reason);
+
+/**
+ * ad_ctx_free() - stops the workers (after their current LDAP operation) and frees the
+ * context. Queued lookups are dropped without their callbacks. Not from a callback.
+ * @param ctx the context, or NULL.
+ */
+void ad_ctx_free(struct ad_ctx *ctx);
+
+/**
+ * ad_fd() - the completion descriptor; readable when ad_dispatch() has work.
+ * @param ctx the context.
+ * @return a file descriptor owned by the context.
+ */
+int ad_fd(const struct ad_ctx *ctx);
+
+/**
+ * Completion of an asynchronous lookup.
+ * @param status 0 or a negative code (-AD_ERR_NOT_FOUND, -AD_ERR_UNAVAILABLE, ...).
+ * @param user the user on success (the callback owns it: ad_user_free()), else NULL.
+ * @param reason a human-readable reason when @p status is an error, else "".
+ * @param arg the caller's argument.
+ */
+typedef void ad_lookup_fn(int status, struct ad_user *user, const char *reason, void *arg);
+
+/** ad_lookup_send() returned: the callback has already run. */
+#define AD_LOOKUP_DONE 1
+
+/**
+ * ad_lookup_send() - starts a lookup without blocking.
+ * A cached answer, or -AD_ERR_UNAVAILABLE while the DCs are known to be down, completes
+ * at once: the callback runs before this returns and the return is #AD_LOOKUP_DONE.
+ * Otherwise the work is queued (return 0) and the callback runs from ad_dispatch().
+ * @param ctx the context.
+ * @param query the lookup (copied).
+ * @param cb the callback, called exactly once unless the return is negative.
+ * @param arg passed to @p cb.
+ * @return 0 (queued), #AD_LOOKUP_DONE, or -EINVAL / -ENOMEM (callback not called).
+ */
+int ad_lookup_send(struct ad_ctx *ctx, const struct ad_query *query, ad_lookup_fn *cb,
+		   void *arg);
+
+/**
+ * ad_dispatch() - runs the callbacks of finished lookups, in the caller's thread.
+ * Call it when ad_fd() is readable; it never blocks.
+ * @param ctx the context.
+ * @return the number of callbacks run.
+ */
+int ad_dispatch(struct ad_ctx *ctx);
+
+/**
+ * ad_user_lookup() - blocking lookup (cache first, then a worker does the LDAP work).
+ * @param ctx the context.
+ * @param query the lookup.
+ * @param userp receives the user on success (free with ad_user_free()).
+ * @param reason receives a reason on failure (#AD_REASON_LEN bytes), or NULL.
+ * @return 0, -AD_ERR_NOT_FOUND, -AD_ERR_UNAVAILABLE, ...
+ */
+int ad_user_lookup(struct ad_ctx *ctx, const struct ad_query *query, struct ad_user **userp,
+		   char *reason);
+
+/**
+ * ad_user_list() - blocking listing of every user account (paged LDAP search), with
+ * the same fields and flags as a lookup. Not cached.
+ * @param ctx the context.
+ * @param usersp receives an array of users (free with ad_user_list_free()).
+ * @param countp receives the number of users.
+ * @param reason receives a reason on failure (#AD_REASON_LEN bytes), or NULL.
+ * @return 0 or a negative code.
+ */
+int ad_user_list(struct ad_ctx *ctx, struct ad_user ***usersp, size_t *countp, char *reason);
+
+/**
+ * ad_user_list_free() - frees a listing.
+ * @param users the array from ad_user_list(), or NULL.
+ * @param count its length.
+ */
+void ad_user_list_free(struct ad_user **users, size_t count);
+
+/**
+ * ad_cache_flush() - forgets every cached answer.
+ * @param ctx the context.
+ */
+void ad_cache_flush(struct ad_ctx *ctx);
+
+/** Counters of a context (ad_stats_get()). */
+struct ad_stats {
+	uint64_t cache_hits;   /**< lookups answered from the cache */
+	uint64_t cache_misses; /**< lookups that went to a worker */
+	uint64_t ldap_binds;   /**< successful SASL binds (new connections) */
+	uint64_t kinits;       /**< credentials acquired from the keytab */
+	uint64_t fail_fast;    /**< lookups refused at once while the DCs were down */
+	size_t cache_entries;  /**< answers in the cache now */
+	char dc[256];          /**< the DC of the last successful bind, or "" */
+};
+
+/**
+ * ad_stats_get() - copies the context's counters.
+ * @param ctx the context.
+ * @param stats receives the counters.
+ */
+void ad_stats_get(struct ad_ctx *ctx, struct ad_stats *stats);
+
+#endif /* GWAD_H */
