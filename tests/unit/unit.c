@@ -1,0 +1,87 @@
+/*
+ * unit.c - scratch files for the unit tests.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "unit.h"
+
+int
+unit_dir_make(char *out, size_t len)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (tmp == NULL || tmp[0] == '\0')
+		tmp = "/tmp";
+	if ((size_t)snprintf(out, len, "%s/gw-unit-XXXXXX", tmp) >= len)
+		return -ENAMETOOLONG;
+	return mkdtemp(out) ? 0 : -errno;
+}
+
+static int
+_remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path) < 0 ? -1 : 0;
+}
+
+void
+unit_dir_remove(const char *dir)
+{
+	nftw(dir, _remove_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+unit_file_write(char *out, size_t len, const char *dir, const char *text)
+{
+	size_t n = strlen(text);
+	int fd;
+	int ret = 0;
+
+	if ((size_t)snprintf(out, len, "%s/conf-XXXXXX", dir) >= len)
+		return -ENAMETOOLONG;
+	fd = mkstemp(out);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, n) != (ssize_t)n)
+		ret = -EIO;
+	if (close(fd) < 0 && ret == 0)
+		ret = -errno;
+	return ret;
+}
+
+bool
+unit_file_contains(const char *path, const void *needle, size_t n)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, len = 0, got;
+	bool found = false;
+
+	if (fp == NULL)
+		return false;
+	do {
+		if (len == cap) {
+			char *nb = realloc(buf, cap ? cap * 2 : 65536);
+			if (nb == NULL)
+				goto done;
+			buf = nb;
+			cap = cap ? cap * 2 : 65536;
+		}
+		got = fread(buf + len, 1, cap - len, fp);
+		len += got;
+	} while (got > 0);
+	found = memmem(buf, len, needle, n) != NULL;
+done:
+	free(buf);
+	fclose(fp);
+	return found;
+}

@@ -1,0 +1,20 @@
+/*
+ * unit.h - small helpers shared by the cmocka unit tests: scratch
+ * directories and files under $TMPDIR, removed again by the test.
+ */
+#ifndef GW_UNIT_H
+#define GW_UNIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A fresh private directory (mkdtemp); 0 or -errno. */
+int unit_dir_make(char *out, size_t len);
+/* Remove dir and everything below it. */
+void unit_dir_remove(const char *dir);
+/* Write text to a new file made by mkstemp in dir; its name goes to out. */
+int unit_file_write(char *out, size_t len, const char *dir, const char *text);
+/* True when the file holds the bytes needle[0..n) anywhere; false when missing. */
+bool unit_file_contains(const char *path, const void *needle, size_t n);
+
+#endif
