@@ -42,6 +42,9 @@ struct worker {
 	su_timer_t *w_timer;	     /* housekeeping */
 	char w_rr_host[128];	     /* host[:port] for our Record-Route */
 	int w_ctl[2];		     /* pipe from the main thread */
+	su_sockaddr_t w_relay;	     /* private UDP port: responses relayed from other workers */
+	socklen_t w_relay_len;
+	int w_relay_fd;		     /* plain socket to send relayed responses from */
 	su_wait_t w_wait[1];
 	char w_error[512];
 	atomic_int w_state;	     /* 0 starting, 1 ready, -1 failed */
@@ -56,6 +59,7 @@ struct gwd {
 	unsigned char secret[32]; /* for nonces and route tokens; new at each start */
 	struct worker *workers;
 	int nworkers;
+	int nworkers_planned;
 	time_t started;
 	struct gwd_stats stats;
 	char tls_dir[512];	 /* Sofia wants agent.pem in a directory */
@@ -72,7 +76,7 @@ struct handoff {
 	su_sockaddr_t addr; /* where it came from */
 	socklen_t addrlen;
 };
-enum { HANDOFF_PROXY = 1, HANDOFF_STATELESS = 2 };
+enum { HANDOFF_PROXY = 1, HANDOFF_STATELESS = 2, HANDOFF_CANCEL = 3 };
 
 /* worker.c */
 int worker_start(struct worker *w);

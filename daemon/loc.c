@@ -251,6 +251,28 @@ order_check(const struct loc_node *old, const struct loc_register_req *req)
 	return req->cseq == old->c.cseq ? 0 : -1;
 }
 
+/* The pending change that already removes n or adds uri, or NULL. */
+static struct loc_change *
+change_find(struct loc_change *ch, size_t k, const struct loc_node *n, const char *uri)
+{
+	for (size_t j = 0; j < k; j++)
+		if ((n && ch[j].old == n) || (ch[j].new && strcmp(ch[j].new->c.uri, uri) == 0))
+			return &ch[j];
+	return NULL;
+}
+
+/* Another binding of the AOR with the URI the update adds (the store keys
+ * on AOR and URI): it goes too. */
+static struct loc_node *
+find_clash(struct loc *loc, const struct loc_register_req *req, const char *uri,
+	   const struct loc_node *old)
+{
+	for (struct loc_node *n = loc->by_aor[hash_ci(req->aor)]; n; n = n->next_aor)
+		if (n != old && strcasecmp(n->c.aor, req->aor) == 0 && strcmp(n->c.uri, uri) == 0)
+			return n;
+	return NULL;
+}
+
 static enum loc_result
 plan_changes(struct loc *loc, const struct loc_register_req *req, time_t now,
 	     struct loc_change *ch, size_t *nch)
@@ -281,6 +303,23 @@ plan_changes(struct loc *loc, const struct loc_register_req *req, time_t now,
 			continue; /* retransmission: already applied */
 		if (old == NULL && u->expires == 0)
 			continue;
+		struct loc_change *dup = change_find(ch, k, old, u->uri);
+		if (dup != NULL) {
+			/* the same contact twice in one request: the last one wins */
+			if (dup->new)
+				node_free(dup->new);
+			dup->new = u->expires > 0 ? node_make(req, u, now) : NULL;
+			if (u->expires > 0 && dup->new == NULL)
+				return LOC_STORE_FAILED;
+			continue;
+		}
+		struct loc_node *clash = u->expires > 0 ? find_clash(loc, req, u->uri, old) : NULL;
+		if (clash && !change_find(ch, k, clash, "")) {
+			ch[k].old = clash;
+			ch[k].new = NULL;
+			k++;
+			*nch = k;
+		}
 		ch[k].old = old;
 		ch[k].new = NULL;
 		if (u->expires > 0) {
@@ -375,17 +414,17 @@ enum loc_result
 loc_register(struct loc *loc, const struct loc_register_req *req, time_t now,
 	     struct loc_contact **out, size_t *nout)
 {
-	size_t cap = req->remove_all ? loc->count + 1 : req->nupdates + 1;
-	struct loc_change *ch = calloc(cap, sizeof(*ch));
+	struct loc_change *ch = NULL;
 	size_t nch = 0;
-	enum loc_result res;
+	enum loc_result res = LOC_STORE_FAILED;
 
 	*out = NULL;
 	*nout = 0;
-	if (ch == NULL)
-		return LOC_STORE_FAILED;
 	pthread_rwlock_wrlock(&loc->lock);
-	res = plan_changes(loc, req, now, ch, &nch);
+	/* sized under the lock: Contact * may remove every binding of the AOR */
+	ch = calloc(req->remove_all ? loc->count + 1 : 2 * req->nupdates + 1, sizeof(*ch));
+	if (ch != NULL)
+		res = plan_changes(loc, req, now, ch, &nch);
 	if (res == LOC_OK && limit_exceeded(loc, req, now, ch, nch))
 		res = LOC_TOO_MANY;
 	if (res == LOC_OK && nch > 0 && persist_changes(loc, ch, nch) < 0)
@@ -443,8 +482,10 @@ remove_where(struct loc *loc, const char *aor, time_t now)
 	int removed = 0;
 
 	pthread_rwlock_wrlock(&loc->lock);
-	if (store_begin(loc->store) < 0)
+	if (store_begin(loc->store) < 0) {
+		removed = -EIO;
 		goto done;
+	}
 	if (aor == NULL && store_binding_delete_expired(loc->store, now) < 0)
 		goto fail;
 	for (size_t i = 0; i < LOC_BUCKETS; i++) {

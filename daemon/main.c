@@ -175,6 +175,7 @@ workers_start(struct gwd *g)
 	g->workers = calloc((size_t)n, sizeof(*g->workers));
 	if (g->workers == NULL)
 		return -ENOMEM;
+	g->nworkers_planned = n;
 	reuseport_set(n > 1);
 	for (int i = 0; i < n; i++) {
 		struct worker *w = &g->workers[i];

@@ -313,6 +313,10 @@ relay(struct pcall *pc, nta_outgoing_t *orq)
 			msg_destroy(m);
 		return;
 	}
+	if (s->sip_via->v_next == NULL) {
+		msg_destroy(m); /* the answer lost the caller's Via: cannot be relayed */
+		return;
+	}
 	msg_header_remove(m, (msg_pub_t *)s, (msg_header_t *)s->sip_via);
 	nta_incoming_mreply(pc->irq, m);
 }
@@ -347,10 +351,11 @@ branch_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
 			pc->best_status = status;
 			msg_t *m = sip ? nta_outgoing_getresponse(orq) : NULL;
 			sip_t *s = m ? sip_object(m) : NULL;
-			if (s && s->sip_via) {
+			if (s && s->sip_via && s->sip_via->v_next) {
 				msg_header_remove(m, (msg_pub_t *)s, (msg_header_t *)s->sip_via);
 				pc->best = m;
 			} else if (m) {
+				/* malformed answer (no Via of the caller): keep only its code */
 				msg_destroy(m);
 			}
 		}
@@ -737,9 +742,46 @@ sip_proxy_handoff_recv(struct worker *w, struct handoff *h)
 	handoff_tport = NULL;
 }
 
+/* The worker whose transaction a response belongs to, from our branch
+ * "z9hG4bKgw<loop hash>.<counter>x<worker>"; -1 when the branch is not ours. */
+static int
+branch_worker(const sip_t *sip)
+{
+	const char *b = sip->sip_via ? sip->sip_via->v_branch : NULL;
+	const char *x;
+	char *end = NULL;
+
+	if (b == NULL || strncmp(b, "z9hG4bKgw", 9) != 0 || (x = strrchr(b, 'x')) == NULL)
+		return -1;
+	long id = strtol(x + 1, &end, 10);
+	return (end && *end == '\0' && id >= 0 && id < 64) ? (int)id : -1;
+}
+
+static bool
+relay_response(struct worker *w, msg_t *msg, sip_t *sip)
+{
+	struct gwd *g = w->w_gwd;
+	int id = branch_worker(sip);
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	size_t len = 0;
+
+	if (id < 0 || id == w->w_id || id >= g->nworkers || g->workers[id].w_relay_len == 0 ||
+	    w->w_relay_fd < 0)
+		return false;
+	char *s = msg_as_string(home, msg, (msg_pub_t *)sip, 0, &len);
+	if (s && sendto(w->w_relay_fd, s, len, 0, &g->workers[id].w_relay.su_sa,
+			g->workers[id].w_relay_len) < 0)
+		log_debug("event=relay-failed worker=%d", id);
+	su_home_deinit(home);
+	msg_destroy(msg);
+	return true;
+}
+
 void
 sip_proxy_stray_response(struct worker *w, msg_t *msg, sip_t *sip)
 {
+	if (relay_response(w, msg, sip))
+		return;
 	/* Only a retransmitted 2xx to INVITE must travel on without a transaction. */
 	if (sip->sip_cseq && sip->sip_cseq->cs_method == sip_method_invite &&
 	    sip->sip_status->st_status >= 200 && sip->sip_status->st_status < 300 && sip->sip_via &&

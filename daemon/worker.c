@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <sofia-sip/nta_tport.h>
 #include <sofia-sip/tport_tag.h>
@@ -79,6 +81,52 @@ rr_host_init(struct worker *w)
 		snprintf(w->w_rr_host, sizeof(w->w_rr_host), "%s", c->server_name);
 	else
 		snprintf(w->w_rr_host, sizeof(w->w_rr_host), "%s", first);
+}
+
+/* With several workers the kernel spreads datagrams by address, so the answer
+ * to a request one worker forwarded may reach another.  Each worker listens
+ * on a private loopback port too; a worker that gets a response carrying
+ * another worker's branch passes the datagram on to that port, where Sofia
+ * matches it to the transaction as usual. */
+static int
+relay_init(struct worker *w)
+{
+	const struct gw_conf *c = w->w_gwd->conf;
+	bool v4 = false;
+
+	for (size_t i = 0; i < c->udp.n; i++)
+		if (c->udp.v[i][0] != '[')
+			v4 = true;
+	const char *url = v4 ? "sip:127.0.0.1:0;transport=udp" : "sip:[::1]:0;transport=udp";
+	if (nta_agent_add_tport(w->w_agent, gw_url(url), TAG_END()) < 0) {
+		snprintf(w->w_error, sizeof(w->w_error), "cannot open the relay port: %s",
+			 strerror(errno));
+		return -1;
+	}
+	for (tport_t *tp = tport_primaries(nta_agent_tports(w->w_agent)); tp; tp = tport_next(tp)) {
+		const su_addrinfo_t *ai = tport_get_address(tp);
+		char port[16];
+		bool listener = false;
+		if (!tport_is_udp(tp) || ai == NULL || ai->ai_addrlen > sizeof(w->w_relay))
+			continue;
+		snprintf(port, sizeof(port), ":%u",
+			 ntohs(((const su_sockaddr_t *)ai->ai_addr)->su_port));
+		for (size_t i = 0; i < c->udp.n; i++) {
+			size_t lp = strlen(c->udp.v[i]), lq = strlen(port);
+			if (lp >= lq && strcmp(c->udp.v[i] + lp - lq, port) == 0)
+				listener = true;
+		}
+		if (listener)
+			continue;
+		memcpy(&w->w_relay, ai->ai_addr, ai->ai_addrlen);
+		w->w_relay_len = (socklen_t)ai->ai_addrlen;
+	}
+	w->w_relay_fd = socket(v4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (w->w_relay_fd < 0 || w->w_relay_len == 0) {
+		snprintf(w->w_error, sizeof(w->w_error), "cannot open the relay port");
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -150,6 +198,8 @@ worker_main(void *arg)
 	if (w->w_id == 0 && (add_listeners(w, &c->tcp, "tcp", &first) < 0 ||
 			     add_listeners(w, &c->tls, "tls", &first) < 0))
 		goto done;
+	if (w->w_gwd->nworkers_planned > 1 && relay_init(w) < 0)
+		goto done;
 	rr_host_init(w);
 	su_wait_create(w->w_wait, w->w_ctl[0], SU_WAIT_IN);
 	su_root_register(w->w_root, w->w_wait, ctl_cb, (void *)w, 0);
@@ -172,6 +222,9 @@ done:
 	if (w->w_root)
 		su_root_destroy(w->w_root);
 	w->w_root = NULL;
+	if (w->w_relay_fd >= 0)
+		close(w->w_relay_fd);
+	w->w_relay_fd = -1;
 	su_deinit();
 	return NULL;
 }
@@ -182,6 +235,7 @@ worker_start(struct worker *w)
 	char err[256];
 
 	su_home_init(w->w_home);
+	w->w_relay_fd = -1;
 	if (pipe2(w->w_ctl, O_CLOEXEC | O_NONBLOCK) < 0)
 		return -errno;
 	w->w_flows = flow_table_alloc();

@@ -51,5 +51,19 @@ sipp_run m8 uac_message.xml -au bob -ap bob-pw -set user alice -set domain $DOMA
 	-set to "carol@$DOMAIN" -set body "x"
 check "bob sending as alice: 403" [ "$(last_status m8)" = 403 ]
 
+# carol registers over TCP with a Contact nobody can connect to (as behind NAT):
+# her messages must come back over the connection she registered on.
+C1=$(free_port)
+sipp_bg uas-c uas_reg_message.xml "$C1" -t t1 -m 1 -oocsf "$SCEN/uas_message.xml" -au carol -ap carol-pw -set user carol \
+	-set domain $DOMAIN -set contact "<sip:carol@192.0.2.1:5999;transport=tcp>" \
+	127.0.0.1:$PORT
+P3=$SIPP_BG_PID
+sleep 1
+sipp_run m9 uac_message.xml -au alice -ap alice-pw -set user alice -set domain $DOMAIN \
+	-set to "carol@$DOMAIN" -set body "over-your-connection"
+check "MESSAGE to a TCP-registered device answered 200" [ "$(last_status m9)" = 200 ]
+check "it arrived over carol's own connection" sipp_wait "$P3"
+check "with the text" grep -q "over-your-connection" "$T/uas-c.msg"
+
 check "greenwichd still running" kill -0 "$GWD_PID"
 finish

@@ -309,6 +309,52 @@ test_lookup_uri(void **state)
 			 -ENOENT);
 }
 
+/* A REGISTER that names the same contact twice leaves one binding, in
+ * memory as in the store, whether the contact was bound before or not. */
+static void
+test_same_contact_twice(void **state)
+{
+	struct fixture *f = *state;
+	struct loc_update bound[] = {
+	    {.uri = "sip:alice@127.0.0.1:5001", .expires = 600, .q = -1},
+	    {.uri = "sip:alice@127.0.0.1:5001", .expires = 1200, .q = -1},
+	};
+	struct loc_update fresh[] = {
+	    {.uri = "sip:alice@127.0.0.1:5002", .expires = 600, .q = -1},
+	    {.uri = "sip:alice@127.0.0.1:5002", .expires = 1200, .q = -1},
+	};
+	struct loc_register_req r = fx_req(ALICE, "call-1", 2, bound, 2);
+
+	fx_bind(f, ALICE, "call-1", 1, bound[0].uri, 3600, f->now);
+	assert_int_equal(fx_reg(f, &r, f->now), LOC_OK);
+	assert_int_equal(fx_live(f, ALICE, f->now), 1);
+	assert_int_equal(loc_count(f->loc), 1);
+	r = fx_req(ALICE, "call-1", 3, fresh, 2);
+	assert_int_equal(fx_reg(f, &r, f->now), LOC_OK);
+	assert_int_equal(fx_live(f, ALICE, f->now), 2);
+	assert_int_equal(loc_count(f->loc), 2);
+}
+
+/* A contact URI registered anew with another +sip.instance replaces the
+ * binding of that URI: the store keeps one row per (AOR, URI), so must memory. */
+static void
+test_same_uri_new_instance(void **state)
+{
+	struct fixture *f = *state;
+	struct loc_update u = {.uri = "sip:alice@127.0.0.1:5001",
+			       .expires = 600,
+			       .q = -1,
+			       .instance = "\"<urn:uuid:one>\""};
+	struct loc_register_req r = fx_req(ALICE, "call-1", 1, &u, 1);
+
+	assert_int_equal(fx_reg(f, &r, f->now), LOC_OK);
+	u.instance = "\"<urn:uuid:two>\"";
+	r = fx_req(ALICE, "call-2", 1, &u, 1);
+	assert_int_equal(fx_reg(f, &r, f->now), LOC_OK);
+	assert_int_equal(fx_live(f, ALICE, f->now), 1);
+	assert_int_equal(loc_count(f->loc), 1);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int
@@ -326,6 +372,8 @@ main(void)
 	    T(test_max_contacts),
 	    T(test_instance_replaces),
 	    T(test_lookup_uri),
+	    T(test_same_contact_twice),
+	    T(test_same_uri_new_instance),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -176,7 +176,7 @@ test_store_failure_remove(void **state)
 }
 
 /* Another process holds the database's write lock past the busy timeout:
- * a REGISTER reports the failure and leaves memory as it was. */
+ * every writer reports the failure and leaves memory as it was. */
 static void
 test_store_locked(void **state)
 {
@@ -189,6 +189,8 @@ test_store_locked(void **state)
 	fx_side_exec(side, "BEGIN IMMEDIATE");
 	assert_int_equal(fx_reg1(f, ALICE, "call-1", 2, "sip:alice@127.0.0.1:5002", 60, f->now),
 			 LOC_STORE_FAILED);
+	assert_true(loc_remove_aor(f->loc, ALICE) < 0);
+	assert_true(loc_expire(f->loc, f->now + 61) < 0);
 	fx_side_exec(side, "COMMIT");
 	fx_snapshot(f, after, sizeof(after));
 	assert_string_equal(before, after);
