@@ -12,10 +12,10 @@
 #include "ad_private.h"
 
 struct ad_centry {
-	struct ad_centry *hnext;             /* hash chain */
-	struct ad_centry *prev, *next;       /* LRU list, most recent first */
+	struct ad_centry *hnext;       /* hash chain */
+	struct ad_centry *prev, *next; /* LRU list, most recent first */
 	char *key;
-	struct ad_user *user;                /* NULL: negative answer */
+	struct ad_user *user; /* NULL: negative answer */
 	int64_t expires_ms;
 };
 
@@ -206,10 +206,9 @@ ad_cache_free(struct ad_cache *c)
 char *
 ad_cache_key(const struct ad_query *query)
 {
-	static const char tag[] = {[AD_QUERY_SIP_URI] = 'u', [AD_QUERY_SAM] = 's',
-				   [AD_QUERY_UPN] = 'p'};
-	const char *v = query->type == AD_QUERY_SIP_URI ? ad_uri_addr(query->value)
-							: query->value;
+	static const char tag[] = {
+	    [AD_QUERY_SIP_URI] = 'u', [AD_QUERY_SAM] = 's', [AD_QUERY_UPN] = 'p'};
+	const char *v = query->type == AD_QUERY_SIP_URI ? ad_uri_addr(query->value) : query->value;
 	size_t i, n = strlen(v);
 	char *key = malloc(n + 3);
 

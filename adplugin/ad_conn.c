@@ -221,8 +221,10 @@ conn_open(struct ad_conn *conn, char *reason)
 	size_t i, n;
 	int ret;
 
-	if (conn->ld != NULL)
+	if (conn->ld != NULL && time(NULL) < conn->renew_at)
 		return 0;
+	/* Credentials about to expire: bind again with fresh ones. */
+	ad_conn_drop(conn);
 	if (ad_dcs_down(conn->dcs)) {
 		ad_reason_set(reason, "no domain controller answered recently");
 		return -AD_ERR_UNAVAILABLE;
@@ -237,6 +239,7 @@ conn_open(struct ad_conn *conn, char *reason)
 	for (i = 0; i < n; i++) {
 		ret = conn_bind(conn, cand[i], reason);
 		if (ret == 0) {
+			conn->renew_at = ad_krb5_refresh_at(conn->krb);
 			dcs_mark(conn->dcs, cand[i]);
 			break;
 		}

@@ -14,6 +14,7 @@ struct ad_conn {
 	struct ad_krb5 *krb;
 	struct ad_dcs *dcs;
 	LDAP *ld;
+	time_t renew_at; /* the bind's credentials are refreshed then: bind again */
 	char host[300];
 };
 

@@ -80,7 +80,8 @@ config_copy(struct ad_ctx *ctx, const struct ad_config *in)
 	for (i = 0; i < 4; i++)
 		if (ctx->strs[i] == NULL)
 			return -ENOMEM;
-	if (ctx->servers == NULL || (in->principal && !ctx->strs[4]) || (in->group && !ctx->strs[5]))
+	if (ctx->servers == NULL || (in->principal && !ctx->strs[4]) ||
+	    (in->group && !ctx->strs[5]))
 		return -ENOMEM;
 	if (in->realm == NULL)
 		for (s = ctx->strs[1]; *s != '\0'; s++)
@@ -122,8 +123,8 @@ ad_ctx_alloc(const struct ad_config *cfg, struct ad_ctx **ctxp, char *reason)
 	if (ret < 0)
 		goto done;
 	ctx->dcs = ad_dcs_alloc(&ctx->cfg);
-	ctx->cache = ad_cache_alloc(cfg->cache_size, cfg->cache_ttl * 1000,
-				    cfg->cache_negative_ttl * 1000);
+	ctx->cache =
+	    ad_cache_alloc(cfg->cache_size, cfg->cache_ttl * 1000, cfg->cache_negative_ttl * 1000);
 	ret = ctx->dcs != NULL && ctx->cache != NULL ? 0 : -ENOMEM;
 	if (ret == 0)
 		ret = ad_workers_start(ctx, reason);
@@ -178,8 +179,7 @@ ad_ctx_dcs(const struct ad_ctx *ctx)
 }
 
 int
-ad_ctx_group_sid(struct ad_ctx *ctx, struct ad_conn *conn, char *out, size_t outlen,
-		 char *reason)
+ad_ctx_group_sid(struct ad_ctx *ctx, struct ad_conn *conn, char *out, size_t outlen, char *reason)
 {
 	const char *group = ctx->cfg.group;
 	int ret = 0;

@@ -9,12 +9,12 @@
 /* A lookup or listing handed to a worker. */
 struct ad_job {
 	struct ad_job *next;
-	bool list;                /* a listing, else a lookup */
-	struct ad_query query;    /* value points into the job's own copy */
-	char *key;                /* cache key of a lookup */
-	ad_lookup_fn *cb;         /* asynchronous completion, or NULL for a blocking call */
+	bool list;             /* a listing, else a lookup */
+	struct ad_query query; /* value points into the job's own copy */
+	char *key;             /* cache key of a lookup */
+	ad_lookup_fn *cb;      /* asynchronous completion, or NULL for a blocking call */
 	void *arg;
-	bool done;                /* blocking call: the worker has finished */
+	bool done; /* blocking call: the worker has finished */
 	int status;
 	struct ad_user *user;
 	struct ad_user **users;
@@ -23,7 +23,7 @@ struct ad_job {
 };
 
 struct ad_ctx {
-	struct ad_config cfg;     /* strings below are the context's own copies */
+	struct ad_config cfg; /* strings below are the context's own copies */
 	char *strs[8];
 	char **servers;
 	struct ad_krb5 *krb;

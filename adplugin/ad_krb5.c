@@ -15,7 +15,13 @@
 
 #include "ad_private.h"
 
-#define KRB5_MIN_MARGIN 300 /* acquire again when less than this many seconds are left */
+/*
+ * Credentials are acquired again a quarter of their lifetime before they end, but at
+ * least KRB5_MIN_MARGIN (a KDC refuses a TGT within its clock skew, 5 minutes, of the
+ * end) and at most KRB5_MAX_MARGIN seconds before.
+ */
+#define KRB5_MIN_MARGIN 360
+#define KRB5_MAX_MARGIN 600
 
 struct ad_krb5 {
 	pthread_mutex_t lock;
@@ -24,7 +30,8 @@ struct ad_krb5 {
 	krb5_principal princ;
 	krb5_ccache cc;
 	char ccname[64];
-	time_t start, end;
+	time_t start, end, refresh;
+	int lifetime;
 	uint64_t kinits;
 };
 
@@ -51,8 +58,8 @@ keytab_principal(struct ad_krb5 *krb, krb5_principal *princp)
 		return kerr;
 	while (*princp == NULL && krb5_kt_next_entry(krb->kctx, krb->kt, &ent, &cur) == 0) {
 		const krb5_data *c0 = ent.principal->length == 1
-					      ? krb5_princ_component(krb->kctx, ent.principal, 0)
-					      : NULL;
+					  ? krb5_princ_component(krb->kctx, ent.principal, 0)
+					  : NULL;
 
 		if (c0 != NULL && c0->length > 1 && c0->data[c0->length - 1] == '$')
 			kerr = krb5_copy_principal(krb->kctx, ent.principal, princp);
@@ -111,6 +118,7 @@ ad_krb5_alloc(const struct ad_config *cfg, struct ad_krb5 **krbp, char *reason)
 	if (krb == NULL)
 		return -ENOMEM;
 	pthread_mutex_init(&krb->lock, NULL);
+	krb->lifetime = cfg->ticket_lifetime;
 	kerr = krb5_init_context(&krb->kctx);
 	if (kerr != 0) {
 		ad_reason_set(reason, "krb5_init_context failed (%d)", (int)kerr);
@@ -157,10 +165,13 @@ krb5_acquire(struct ad_krb5 *krb, char *reason)
 	krb5_get_init_creds_opt *opt = NULL;
 	krb5_creds creds;
 	krb5_error_code kerr;
+	time_t margin;
 	int ret = -AD_ERR_KRB5;
 
 	memset(&creds, 0, sizeof(creds));
 	kerr = krb5_get_init_creds_opt_alloc(krb->kctx, &opt);
+	if (kerr == 0 && krb->lifetime > 0)
+		krb5_get_init_creds_opt_set_tkt_life(opt, krb->lifetime);
 	if (kerr == 0)
 		kerr = krb5_get_init_creds_keytab(krb->kctx, &creds, krb->princ, krb->kt, 0, NULL,
 						  opt);
@@ -179,6 +190,10 @@ krb5_acquire(struct ad_krb5 *krb, char *reason)
 	}
 	krb->start = creds.times.starttime ? creds.times.starttime : creds.times.authtime;
 	krb->end = creds.times.endtime;
+	margin = (krb->end - krb->start) / 4;
+	margin = margin < KRB5_MIN_MARGIN ? KRB5_MIN_MARGIN : margin;
+	margin = margin > KRB5_MAX_MARGIN ? KRB5_MAX_MARGIN : margin;
+	krb->refresh = krb->end - margin;
 	krb->kinits++;
 	ret = 0;
 done:
@@ -190,14 +205,10 @@ done:
 int
 ad_krb5_ensure(struct ad_krb5 *krb, char *reason)
 {
-	time_t now = time(NULL), margin;
 	int ret = 0;
 
 	pthread_mutex_lock(&krb->lock);
-	margin = (krb->end - krb->start) / 4;
-	if (margin < KRB5_MIN_MARGIN)
-		margin = KRB5_MIN_MARGIN;
-	if (krb->end == 0 || now + margin >= krb->end)
+	if (krb->end == 0 || time(NULL) >= krb->refresh)
 		ret = krb5_acquire(krb, reason);
 	pthread_mutex_unlock(&krb->lock);
 	return ret;
@@ -214,6 +225,17 @@ ad_krb5_thread_use(struct ad_krb5 *krb, char *reason)
 		return -AD_ERR_KRB5;
 	}
 	return 0;
+}
+
+time_t
+ad_krb5_refresh_at(struct ad_krb5 *krb)
+{
+	time_t t;
+
+	pthread_mutex_lock(&krb->lock);
+	t = krb->refresh;
+	pthread_mutex_unlock(&krb->lock);
+	return t;
 }
 
 uint64_t

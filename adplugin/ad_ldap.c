@@ -15,9 +15,9 @@
 #define PAGE_SIZE 500
 #define UF_LOCKOUT 0x10
 
-static char *user_attrs[] = {"sAMAccountName", "userPrincipalName", "displayName", "mail",
-			     "proxyAddresses", "objectSid", "userAccountControl", "lockoutTime",
-			     "accountExpires", NULL};
+static char *user_attrs[] = {
+    "sAMAccountName", "userPrincipalName",  "displayName", "mail",           "proxyAddresses",
+    "objectSid",      "userAccountControl", "lockoutTime", "accountExpires", NULL};
 static char *token_attrs[] = {"tokenGroups", "msDS-User-Account-Control-Computed", NULL};
 static char *sid_attrs[] = {"objectSid", NULL};
 
@@ -30,8 +30,7 @@ search(struct ad_conn *conn, const char *base, int scope, const char *filter, ch
 	int lrc;
 
 	*resp = NULL;
-	lrc = ldap_search_ext_s(conn->ld, base, scope, filter, attrs, 0, ctrls, NULL, &tv, 0,
-				resp);
+	lrc = ldap_search_ext_s(conn->ld, base, scope, filter, attrs, 0, ctrls, NULL, &tv, 0, resp);
 	if (lrc == LDAP_SUCCESS || lrc == LDAP_NO_SUCH_OBJECT)
 		return 0;
 	ad_reason_set(reason, "%s: search %s: %s", conn->host, filter, ldap_err2string(lrc));
@@ -149,8 +148,8 @@ entry_decode(LDAP *ld, LDAPMessage *e, struct ad_user **userp)
 	u->uac = (uint32_t)attr_int(ld, e, "userAccountControl", 0);
 	expires = attr_int(ld, e, "accountExpires", 0);
 	u->account_expires = ad_filetime_to_unix(expires);
-	u->flags = ad_account_flags(u->uac, -1, attr_int(ld, e, "lockoutTime", 0), expires,
-				    time(NULL));
+	u->flags =
+	    ad_account_flags(u->uac, -1, attr_int(ld, e, "lockoutTime", 0), expires, time(NULL));
 	*userp = u;
 	u = NULL;
 done:
@@ -291,8 +290,7 @@ ad_conn_lookup(struct ad_conn *conn, const struct ad_query *query, struct ad_use
 }
 
 int
-ad_ldap_group_sid(struct ad_conn *conn, const char *name, char *out, size_t outlen,
-		  char *reason)
+ad_ldap_group_sid(struct ad_conn *conn, const char *name, char *out, size_t outlen, char *reason)
 {
 	LDAPMessage *res = NULL, *e;
 	char v[600], filter[1400], **sids = NULL;

@@ -128,8 +128,8 @@ ad_filetime_to_unix(int64_t ft)
 }
 
 unsigned
-ad_account_flags(uint32_t uac, int64_t computed_uac, int64_t lockout_time,
-		 int64_t account_expires, time_t now)
+ad_account_flags(uint32_t uac, int64_t computed_uac, int64_t lockout_time, int64_t account_expires,
+		 time_t now)
 {
 	unsigned flags = 0;
 	int64_t expires = ad_filetime_to_unix(account_expires);

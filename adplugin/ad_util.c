@@ -12,20 +12,20 @@
 #include "ad_private.h"
 
 static const char *const ad_err_text[] = {
-	[AD_ERR_UNAVAILABLE - AD_ERR_BASE] = "no domain controller available",
-	[AD_ERR_NOT_FOUND - AD_ERR_BASE] = "no such user",
-	[AD_ERR_AMBIGUOUS - AD_ERR_BASE] = "more than one user matches",
-	[AD_ERR_DISABLED - AD_ERR_BASE] = "account disabled",
-	[AD_ERR_LOCKED_OUT - AD_ERR_BASE] = "account locked out",
-	[AD_ERR_EXPIRED - AD_ERR_BASE] = "account expired",
-	[AD_ERR_NOT_ENABLED - AD_ERR_BASE] = "user not enabled for Greenwich",
-	[AD_ERR_KRB5 - AD_ERR_BASE] = "Kerberos error",
-	[AD_ERR_BIND - AD_ERR_BASE] = "LDAP SASL/GSSAPI bind failed",
-	[AD_ERR_LDAP - AD_ERR_BASE] = "LDAP error",
-	[AD_ERR_DNS - AD_ERR_BASE] = "no domain controller in DNS",
-	[AD_ERR_PARSE - AD_ERR_BASE] = "malformed data",
-	[AD_ERR_CONFIG - AD_ERR_BASE] = "invalid configuration",
-	[AD_ERR_GROUP - AD_ERR_BASE] = "Greenwich group not found",
+    [AD_ERR_UNAVAILABLE - AD_ERR_BASE] = "no domain controller available",
+    [AD_ERR_NOT_FOUND - AD_ERR_BASE] = "no such user",
+    [AD_ERR_AMBIGUOUS - AD_ERR_BASE] = "more than one user matches",
+    [AD_ERR_DISABLED - AD_ERR_BASE] = "account disabled",
+    [AD_ERR_LOCKED_OUT - AD_ERR_BASE] = "account locked out",
+    [AD_ERR_EXPIRED - AD_ERR_BASE] = "account expired",
+    [AD_ERR_NOT_ENABLED - AD_ERR_BASE] = "user not enabled for Greenwich",
+    [AD_ERR_KRB5 - AD_ERR_BASE] = "Kerberos error",
+    [AD_ERR_BIND - AD_ERR_BASE] = "LDAP SASL/GSSAPI bind failed",
+    [AD_ERR_LDAP - AD_ERR_BASE] = "LDAP error",
+    [AD_ERR_DNS - AD_ERR_BASE] = "no domain controller in DNS",
+    [AD_ERR_PARSE - AD_ERR_BASE] = "malformed data",
+    [AD_ERR_CONFIG - AD_ERR_BASE] = "invalid configuration",
+    [AD_ERR_GROUP - AD_ERR_BASE] = "Greenwich group not found",
 };
 
 const char *

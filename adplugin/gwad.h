@@ -58,22 +58,23 @@ const char *ad_strerror(int err);
 
 /** Configuration of a context; ad_config_init() sets the defaults. */
 struct ad_config {
-	const char *domain;          /**< DNS domain (corp.example.com); required */
-	const char *realm;           /**< Kerberos realm; default: the domain in capitals */
-	const char *base_dn;         /**< search base; default: DC=... of the domain */
-	const char *const *servers;  /**< fallback DC host names (NULL-terminated), or NULL */
-	bool use_srv;                /**< locate DCs by SRV first (default true) */
-	int ldap_port;               /**< port for the fallback servers (default 389) */
-	const char *keytab;          /**< keytab with the machine account; required */
-	const char *principal;       /**< client principal; default: the keytab's NAME$ entry */
-	const char *group;           /**< Greenwich group (name or S-1-5-... SID), or NULL */
-	int connect_timeout_ms;      /**< TCP connect and DNS timeout (default 3000) */
-	int query_timeout_ms;        /**< timeout of each LDAP operation (default 10000) */
-	int retry_interval_ms;       /**< after all DCs failed, fail fast this long (2000) */
-	int cache_ttl;               /**< seconds a found user stays cached (default 300) */
-	int cache_negative_ttl;      /**< seconds a "not found" stays cached (default 60) */
-	size_t cache_size;           /**< most cached answers, least recently used go (1000) */
-	int workers;                 /**< worker threads (default 2) */
+	const char *domain;         /**< DNS domain (corp.example.com); required */
+	const char *realm;          /**< Kerberos realm; default: the domain in capitals */
+	const char *base_dn;        /**< search base; default: DC=... of the domain */
+	const char *const *servers; /**< fallback DC host names (NULL-terminated), or NULL */
+	bool use_srv;               /**< locate DCs by SRV first (default true) */
+	int ldap_port;              /**< port for the fallback servers (default 389) */
+	const char *keytab;         /**< keytab with the machine account; required */
+	const char *principal;      /**< client principal; default: the keytab's NAME$ entry */
+	const char *group;          /**< Greenwich group (name or S-1-5-... SID), or NULL */
+	int ticket_lifetime;        /**< seconds asked for the machine's TGT (0: KDC's) */
+	int connect_timeout_ms;     /**< TCP connect and DNS timeout (default 3000) */
+	int query_timeout_ms;       /**< timeout of each LDAP operation (default 10000) */
+	int retry_interval_ms;      /**< after all DCs failed, fail fast this long (2000) */
+	int cache_ttl;              /**< seconds a found user stays cached (default 300) */
+	int cache_negative_ttl;     /**< seconds a "not found" stays cached (default 60) */
+	size_t cache_size;          /**< most cached answers, least recently used go (1000) */
+	int workers;                /**< worker threads (default 2) */
 };
 
 /**
@@ -92,20 +93,20 @@ enum ad_user_flag {
 
 /** A directory user. Every string is owned by the struct; free with ad_user_free(). */
 struct ad_user {
-	char *dn;               /**< distinguished name */
-	char *sam;              /**< sAMAccountName */
-	char *upn;              /**< userPrincipalName, or NULL */
-	char *display_name;     /**< displayName, or NULL */
-	char *mail;             /**< mail, or NULL */
-	char *sip_uri;          /**< primary SIP URI ("sip:user@domain"), or NULL */
-	char **aliases;         /**< other SIP URIs ("sip:..."), @ref alias_count of them */
-	size_t alias_count;     /**< number of aliases */
-	char *sid;              /**< objectSid as text (S-1-5-21-...) */
-	char **group_sids;      /**< tokenGroups (nested memberships) as text SIDs */
-	size_t group_count;     /**< number of group SIDs */
-	uint32_t uac;           /**< userAccountControl */
-	int64_t account_expires;/**< accountExpires as Unix time; 0 = never */
-	unsigned flags;         /**< enum ad_user_flag bits */
+	char *dn;                /**< distinguished name */
+	char *sam;               /**< sAMAccountName */
+	char *upn;               /**< userPrincipalName, or NULL */
+	char *display_name;      /**< displayName, or NULL */
+	char *mail;              /**< mail, or NULL */
+	char *sip_uri;           /**< primary SIP URI ("sip:user@domain"), or NULL */
+	char **aliases;          /**< other SIP URIs ("sip:..."), @ref alias_count of them */
+	size_t alias_count;      /**< number of aliases */
+	char *sid;               /**< objectSid as text (S-1-5-21-...) */
+	char **group_sids;       /**< tokenGroups (nested memberships) as text SIDs */
+	size_t group_count;      /**< number of group SIDs */
+	uint32_t uac;            /**< userAccountControl */
+	int64_t account_expires; /**< accountExpires as Unix time; 0 = never */
+	unsigned flags;          /**< enum ad_user_flag bits */
 };
 
 /**
@@ -201,8 +202,7 @@ typedef void ad_lookup_fn(int status, struct ad_user *user, const char *reason, 
  * @param arg passed to @p cb.
  * @return 0 (queued), #AD_LOOKUP_DONE, or -EINVAL / -ENOMEM (callback not called).
  */
-int ad_lookup_send(struct ad_ctx *ctx, const struct ad_query *query, ad_lookup_fn *cb,
-		   void *arg);
+int ad_lookup_send(struct ad_ctx *ctx, const struct ad_query *query, ad_lookup_fn *cb, void *arg);
 
 /**
  * ad_dispatch() - runs the callbacks of finished lookups, in the caller's thread.

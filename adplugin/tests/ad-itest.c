@@ -25,8 +25,7 @@
 static int fails, checks;
 static const char *keytab, *syncdir, *domain;
 
-static bool
-check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static bool
 check(bool ok, const char *fmt, ...)
@@ -69,6 +68,8 @@ sync_point(const char *name)
 		usleep(100000);
 }
 
+static int ticket_lifetime;
+
 static struct ad_ctx *
 ctx_make(const char *group, const char *const *servers, int ttl)
 {
@@ -86,6 +87,7 @@ ctx_make(const char *group, const char *const *servers, int ttl)
 	cfg.cache_ttl = ttl;
 	cfg.retry_interval_ms = 500;
 	cfg.connect_timeout_ms = 2000;
+	cfg.ticket_lifetime = ticket_lifetime;
 	ret = ad_ctx_alloc(&cfg, &ctx, reason);
 	check(ret == 0, "context (group %s, %s): %s %s", group ? group : "none",
 	      servers ? "servers" : "SRV", ad_strerror(ret), reason);
@@ -287,8 +289,7 @@ async_cb(int status, struct ad_user *user, const char *reason, void *arg)
 
 /* Sends lookups, then polls the descriptor and dispatches until all have completed. */
 static int
-async_run(struct ad_ctx *ctx, const char *const *uris, size_t n, struct async_res *res,
-	  int *sent)
+async_run(struct ad_ctx *ctx, const char *const *uris, size_t n, struct async_res *res, int *sent)
 {
 	struct pollfd pfd = {ad_fd(ctx), POLLIN, 0};
 	int64_t t0 = now_ms();
@@ -314,8 +315,9 @@ async_run(struct ad_ctx *ctx, const char *const *uris, size_t n, struct async_re
 static void
 async_lookups(struct ad_ctx *ctx)
 {
-	static const char *const uris[] = {"sip:alice@corp.example.com", "sip:bobby@corp.example.com",
-					   "sip:carol@corp.example.com", "sip:ghost@corp.example.com"};
+	static const char *const uris[] = {
+	    "sip:alice@corp.example.com", "sip:bobby@corp.example.com",
+	    "sip:carol@corp.example.com", "sip:ghost@corp.example.com"};
 	static const char *const want[] = {"alice", "bob", "carol", NULL};
 	struct async_res res[4];
 	int sent[4], i;
@@ -335,6 +337,29 @@ async_lookups(struct ad_ctx *ctx)
 		check(sent[i] == AD_LOOKUP_DONE && res[i].done == 1,
 		      "async %s again: answered at once from the cache", uris[i]);
 	check(ad_dispatch(ctx) == 0, "nothing left to dispatch");
+}
+
+/* Credentials of 366 s are acquired again (and connections bound again) after 6 s. */
+static void
+renewal(void)
+{
+	struct ad_ctx *ctx;
+	struct ad_user *u;
+	struct ad_stats st;
+
+	ticket_lifetime = 366;
+	ctx = ctx_make(NULL, NULL, 300);
+	ticket_lifetime = 0;
+	u = look(ctx, AD_QUERY_SAM, "alice", 0);
+	ad_user_free(u);
+	usleep(6500 * 1000);
+	u = look(ctx, AD_QUERY_SAM, "bob", 0);
+	ad_user_free(u);
+	ad_stats_get(ctx, &st);
+	check(st.kinits == 2 && st.ldap_binds == 2,
+	      "short tickets acquired again before expiry (%llu kinits, %llu binds)",
+	      (unsigned long long)st.kinits, (unsigned long long)st.ldap_binds);
+	ad_ctx_free(ctx);
 }
 
 /* A lookup that must fail with -AD_ERR_UNAVAILABLE within @max_ms. */
@@ -394,8 +419,7 @@ dc_down(struct ad_ctx *ctx, struct ad_ctx *shortttl)
 int
 main(int argc, char **argv)
 {
-	static const char *const servers[] = {"dc9.corp.example.com", "dc1.corp.example.com",
-					      NULL};
+	static const char *const servers[] = {"dc9.corp.example.com", "dc1.corp.example.com", NULL};
 	struct ad_ctx *ctx, *staff, *async, *shortttl;
 	struct ad_stats st;
 
@@ -425,6 +449,7 @@ main(int argc, char **argv)
 	listing(staff);
 	async = ctx_make("Greenwich Users", servers, 300);
 	async_lookups(async);
+	renewal();
 	shortttl = ctx_make("Greenwich Users", NULL, 1);
 	dc_down(ctx, shortttl);
 	ad_ctx_free(shortttl);

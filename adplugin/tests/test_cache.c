@@ -175,11 +175,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ttl),
-		cmocka_unit_test(test_lru_eviction),
-		cmocka_unit_test(test_replace_and_clear),
-		cmocka_unit_test(test_keys),
-		cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_ttl),
+	    cmocka_unit_test(test_lru_eviction),
+	    cmocka_unit_test(test_replace_and_clear),
+	    cmocka_unit_test(test_keys),
+	    cmocka_unit_test(test_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

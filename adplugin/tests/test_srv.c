@@ -19,16 +19,103 @@
 
 /* A response as Samba's DNS sends it: one SRV record, names not compressed. */
 static const unsigned char one_srv[] = {
-	0x12, 0x34, 0x85, 0x80, 0, 1, 0, 1, 0, 0, 0, 0,
-	/* question */
-	5, '_', 'l', 'd', 'a', 'p', 4, '_', 't', 'c', 'p', 2, 'd', 'c', 6, '_', 'm', 's', 'd',
-	'c', 's', 4, 'c', 'o', 'r', 'p', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm',
-	0, 0, 33, 0, 1,
-	/* answer: pointer to the question name, SRV IN, TTL 900 */
-	0xc0, 12, 0, 33, 0, 1, 0, 0, 0x03, 0x84, 0, 28,
-	0, 0, 0, 100, 0x01, 0x85, /* priority 0, weight 100, port 389 */
-	3, 'd', 'c', '1', 4, 'c', 'o', 'r', 'p', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c',
-	'o', 'm', 0,
+    0x12,
+    0x34,
+    0x85,
+    0x80,
+    0,
+    1,
+    0,
+    1,
+    0,
+    0,
+    0,
+    0,
+    /* question */
+    5,
+    '_',
+    'l',
+    'd',
+    'a',
+    'p',
+    4,
+    '_',
+    't',
+    'c',
+    'p',
+    2,
+    'd',
+    'c',
+    6,
+    '_',
+    'm',
+    's',
+    'd',
+    'c',
+    's',
+    4,
+    'c',
+    'o',
+    'r',
+    'p',
+    7,
+    'e',
+    'x',
+    'a',
+    'm',
+    'p',
+    'l',
+    'e',
+    3,
+    'c',
+    'o',
+    'm',
+    0,
+    0,
+    33,
+    0,
+    1,
+    /* answer: pointer to the question name, SRV IN, TTL 900 */
+    0xc0,
+    12,
+    0,
+    33,
+    0,
+    1,
+    0,
+    0,
+    0x03,
+    0x84,
+    0,
+    28,
+    0,
+    0,
+    0,
+    100,
+    0x01,
+    0x85, /* priority 0, weight 100, port 389 */
+    3,
+    'd',
+    'c',
+    '1',
+    4,
+    'c',
+    'o',
+    'r',
+    'p',
+    7,
+    'e',
+    'x',
+    'a',
+    'm',
+    'p',
+    'l',
+    'e',
+    3,
+    'c',
+    'o',
+    'm',
+    0,
 };
 
 struct pkt {
@@ -54,8 +141,7 @@ pkt_start(struct pkt *k)
 
 /* An answer record; type SRV with the fields given, or another type with empty data. */
 static void
-pkt_rr(struct pkt *k, int type, unsigned prio, unsigned weight, unsigned port,
-       const char *target)
+pkt_rr(struct pkt *k, int type, unsigned prio, unsigned weight, unsigned port, const char *target)
 {
 	unsigned char *rdlen;
 
@@ -166,10 +252,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_canned_one),
-		cmocka_unit_test(test_sorted),
-		cmocka_unit_test(test_no_service),
-		cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_canned_one),
+	    cmocka_unit_test(test_sorted),
+	    cmocka_unit_test(test_no_service),
+	    cmocka_unit_test(test_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,8 +17,8 @@
 
 /* S-1-5-21-1004336348-1177238915-682003330-512 */
 static const unsigned char sid_admins[] = {
-	1, 5, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0, 0xdc, 0xf4, 0xdc, 0x3b,
-	0x83, 0x3d, 0x2b, 0x46, 0x82, 0x8b, 0xa6, 0x28, 0x00, 0x02, 0x00, 0x00,
+    1,    5,    0,    0,    0,    0,    0,    5,    21,   0,    0,    0,    0xdc, 0xf4,
+    0xdc, 0x3b, 0x83, 0x3d, 0x2b, 0x46, 0x82, 0x8b, 0xa6, 0x28, 0x00, 0x02, 0x00, 0x00,
 };
 
 static void
@@ -260,21 +260,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sid_to_str),
-		cmocka_unit_test(test_sid_well_known),
-		cmocka_unit_test(test_sid_malformed),
-		cmocka_unit_test(test_proxy_primary_and_alias),
-		cmocka_unit_test(test_proxy_mail_only),
-		cmocka_unit_test(test_proxy_none),
-		cmocka_unit_test(test_proxy_lowercase_only),
-		cmocka_unit_test(test_proxy_two_capitals),
-		cmocka_unit_test(test_filetime),
-		cmocka_unit_test(test_account_flags),
-		cmocka_unit_test(test_filter_escape),
-		cmocka_unit_test(test_domain_dn),
-		cmocka_unit_test(test_strerror),
-		cmocka_unit_test(test_user_uri_sid),
-		cmocka_unit_test(test_user_check),
+	    cmocka_unit_test(test_sid_to_str),
+	    cmocka_unit_test(test_sid_well_known),
+	    cmocka_unit_test(test_sid_malformed),
+	    cmocka_unit_test(test_proxy_primary_and_alias),
+	    cmocka_unit_test(test_proxy_mail_only),
+	    cmocka_unit_test(test_proxy_none),
+	    cmocka_unit_test(test_proxy_lowercase_only),
+	    cmocka_unit_test(test_proxy_two_capitals),
+	    cmocka_unit_test(test_filetime),
+	    cmocka_unit_test(test_account_flags),
+	    cmocka_unit_test(test_filter_escape),
+	    cmocka_unit_test(test_domain_dn),
+	    cmocka_unit_test(test_strerror),
+	    cmocka_unit_test(test_user_uri_sid),
+	    cmocka_unit_test(test_user_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
