@@ -28,8 +28,10 @@ struct ad_krb5 {
 	krb5_context kctx;
 	krb5_keytab kt;
 	krb5_principal princ;
-	krb5_ccache cc;
-	char ccname[64];
+	/* Two caches used in turn: new credentials never replace those a bind may be reading. */
+	krb5_ccache cc[2];
+	char ccname[2][64];
+	int cur;
 	time_t start, end, refresh;
 	int lifetime;
 	uint64_t kinits;
@@ -99,8 +101,11 @@ krb5_setup(struct ad_krb5 *krb, const struct ad_config *cfg, char *reason)
 		krb5_reason(krb->kctx, kerr, reason, "keytab principal");
 		return -AD_ERR_KRB5;
 	}
-	snprintf(krb->ccname, sizeof(krb->ccname), "MEMORY:gwad-%p", (void *)krb);
-	kerr = krb5_cc_resolve(krb->kctx, krb->ccname, &krb->cc);
+	snprintf(krb->ccname[0], sizeof(krb->ccname[0]), "MEMORY:gwad-%p-0", (void *)krb);
+	snprintf(krb->ccname[1], sizeof(krb->ccname[1]), "MEMORY:gwad-%p-1", (void *)krb);
+	kerr = krb5_cc_resolve(krb->kctx, krb->ccname[0], &krb->cc[0]);
+	if (kerr == 0)
+		kerr = krb5_cc_resolve(krb->kctx, krb->ccname[1], &krb->cc[1]);
 	if (kerr != 0) {
 		krb5_reason(krb->kctx, kerr, reason, "credential cache");
 		return -AD_ERR_KRB5;
@@ -140,8 +145,10 @@ ad_krb5_free(struct ad_krb5 *krb)
 	if (krb == NULL)
 		return;
 	if (krb->kctx != NULL) {
-		if (krb->cc != NULL)
-			krb5_cc_destroy(krb->kctx, krb->cc);
+		if (krb->cc[0] != NULL)
+			krb5_cc_destroy(krb->kctx, krb->cc[0]);
+		if (krb->cc[1] != NULL)
+			krb5_cc_destroy(krb->kctx, krb->cc[1]);
 		krb5_free_principal(krb->kctx, krb->princ);
 		if (krb->kt != NULL)
 			krb5_kt_close(krb->kctx, krb->kt);
@@ -166,7 +173,7 @@ krb5_acquire(struct ad_krb5 *krb, char *reason)
 	krb5_creds creds;
 	krb5_error_code kerr;
 	time_t margin;
-	int ret = -AD_ERR_KRB5;
+	int next, ret = -AD_ERR_KRB5;
 
 	memset(&creds, 0, sizeof(creds));
 	kerr = krb5_get_init_creds_opt_alloc(krb->kctx, &opt);
@@ -181,9 +188,10 @@ krb5_acquire(struct ad_krb5 *krb, char *reason)
 			ret = -AD_ERR_UNAVAILABLE;
 		goto done;
 	}
-	kerr = krb5_cc_initialize(krb->kctx, krb->cc, krb->princ);
+	next = krb->kinits == 0 ? 0 : !krb->cur;
+	kerr = krb5_cc_initialize(krb->kctx, krb->cc[next], krb->princ);
 	if (kerr == 0)
-		kerr = krb5_cc_store_cred(krb->kctx, krb->cc, &creds);
+		kerr = krb5_cc_store_cred(krb->kctx, krb->cc[next], &creds);
 	if (kerr != 0) {
 		krb5_reason(krb->kctx, kerr, reason, "credential cache");
 		goto done;
@@ -194,6 +202,7 @@ krb5_acquire(struct ad_krb5 *krb, char *reason)
 	margin = margin < KRB5_MIN_MARGIN ? KRB5_MIN_MARGIN : margin;
 	margin = margin > KRB5_MAX_MARGIN ? KRB5_MAX_MARGIN : margin;
 	krb->refresh = krb->end - margin;
+	krb->cur = next;
 	krb->kinits++;
 	ret = 0;
 done:
@@ -218,8 +227,12 @@ int
 ad_krb5_thread_use(struct ad_krb5 *krb, char *reason)
 {
 	OM_uint32 major, minor;
+	char name[64];
 
-	major = gss_krb5_ccache_name(&minor, krb->ccname, NULL);
+	pthread_mutex_lock(&krb->lock);
+	memcpy(name, krb->ccname[krb->cur], sizeof(name));
+	pthread_mutex_unlock(&krb->lock);
+	major = gss_krb5_ccache_name(&minor, name, NULL);
 	if (GSS_ERROR(major)) {
 		ad_reason_set(reason, "gss_krb5_ccache_name failed");
 		return -AD_ERR_KRB5;

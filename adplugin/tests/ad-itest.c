@@ -362,6 +362,32 @@ renewal(void)
 	ad_ctx_free(ctx);
 }
 
+/* Bad configuration and bad calls give clear errors. */
+static void
+bad_input(void)
+{
+	struct ad_config cfg;
+	struct ad_ctx *ctx = NULL;
+	struct ad_query q = {AD_QUERY_SAM, "alice"}, empty = {AD_QUERY_SAM, ""};
+	char reason[AD_REASON_LEN] = "";
+	int ret;
+
+	ad_config_init(&cfg);
+	cfg.keytab = keytab;
+	ret = ad_ctx_alloc(&cfg, &ctx, reason);
+	check(ret == -AD_ERR_CONFIG && ctx == NULL, "no domain: %s (%s)", ad_strerror(ret), reason);
+	cfg.domain = domain;
+	cfg.keytab = "/nonexistent/gw.keytab";
+	ret = ad_ctx_alloc(&cfg, &ctx, reason);
+	check(ret == -AD_ERR_KRB5 && ctx == NULL, "missing keytab: %s (%s)", ad_strerror(ret),
+	      reason);
+	ctx = ctx_make("No Such Group", NULL, 300);
+	look(ctx, AD_QUERY_SAM, "alice", -AD_ERR_GROUP);
+	check(ad_lookup_send(ctx, &q, NULL, NULL) == -EINVAL, "no callback: EINVAL");
+	check(ad_lookup_send(ctx, &empty, async_cb, NULL) == -EINVAL, "empty query: EINVAL");
+	ad_ctx_free(ctx);
+}
+
 /* A lookup that must fail with -AD_ERR_UNAVAILABLE within @max_ms. */
 static void
 look_unavailable(struct ad_ctx *ctx, enum ad_query_type type, const char *value, int max_ms)
@@ -450,6 +476,7 @@ main(int argc, char **argv)
 	async = ctx_make("Greenwich Users", servers, 300);
 	async_lookups(async);
 	renewal();
+	bad_input();
 	shortttl = ctx_make("Greenwich Users", NULL, 1);
 	dc_down(ctx, shortttl);
 	ad_ctx_free(shortttl);
