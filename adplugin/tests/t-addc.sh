@@ -1,5 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2016 # single-quoted scripts run in the domain with its variables
+# shellcheck disable=SC2317 # cleanup runs from the EXIT trap
 # t-addc.sh - libgwad against a real Samba AD DC: provisions and starts a test domain
 # with tests/addc/addc.sh, joins a machine account with adcli (keytab with sip/...), then
 # runs ad-itest inside the domain; at its sync points this script stops the DC and
@@ -26,8 +27,8 @@ trap cleanup EXIT
 # wait_for FILE: until FILE exists (ad-itest reached a sync point) or ad-itest ended.
 wait_for()
 {
-	local i
-	for i in $(seq 1 1200); do
+	local _
+	for _ in $(seq 1 1200); do
 		[ -e "$1" ] && return 0
 		kill -0 "$itest_pid" 2>/dev/null || return 1
 		sleep 0.1
