@@ -140,7 +140,8 @@ sip_request_cb(nta_agent_magic_t *magic, nta_agent_t *agent, msg_t *msg, sip_t *
 	default:
 		break;
 	}
-	if (!sip->sip_route && sip_url_is_us(w, sip->sip_request->rq_url)) {
+	if (!sip->sip_route && !sip->sip_request->rq_url->url_user &&
+	    sip_url_is_us(w, sip->sip_request->rq_url)) {
 		handle_own(w, msg, sip);
 		return 0;
 	}
