@@ -36,6 +36,8 @@ wait_for()
 	return 1
 }
 
+[ -x "$ADDC" ] || { echo "FAIL tests/addc/addc.sh not found at $ADDC"; exit 1; }
+[ -x "$ITEST" ] || { echo "FAIL ad-itest not built at $ITEST"; exit 1; }
 echo "# provisioning a test DC in $D"
 "$ADDC" provision "$D" >"$WORK/provision.out" 2>&1 || { cat "$WORK/provision.out"; exit 1; }
 "$ADDC" start "$D" >"$WORK/start.out" 2>&1 || { cat "$WORK/start.out"; exit 1; }
