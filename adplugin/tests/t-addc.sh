@@ -20,7 +20,7 @@ cleanup()
 	"$ADDC" stop "$D" >/dev/null 2>&1 || true
 	# A second stop removes the network namespace once nothing runs in it.
 	"$ADDC" stop "$D" >/dev/null 2>&1 || true
-	if [ "$ok" = 1 ]; then rm -rf "$WORK"; else echo "kept $WORK for inspection"; fi
+	if [ "$ok" = 1 ]; then rm -rf "$WORK"; else rmdir "$WORK" 2>/dev/null || echo "kept $WORK for inspection"; fi
 }
 trap cleanup EXIT
 
