@@ -1,0 +1,47 @@
+#!/bin/bash
+# Build Greenwich and run every test: once in a normal build, once under
+# AddressSanitizer/UBSan.  Needs root (the test domain controller runs in a
+# network namespace of its own).  Usage: sudo ./run-tests.sh [--no-deps] [--no-sanitizers]
+set -euo pipefail
+cd "$(dirname "$0")"
+SRC=$(pwd)
+deps=1 san=1
+for a in "$@"; do
+	case "$a" in
+	--no-deps) deps=0 ;;
+	--no-sanitizers) san=0 ;;
+	*) echo "usage: $0 [--no-deps] [--no-sanitizers]" >&2; exit 2 ;;
+	esac
+done
+[ "$deps" = 1 ] && ./deps.sh
+./autogen.sh >/dev/null 2>&1 || { ./autogen.sh; exit 1; }
+JOBS=$(nproc)
+total_pass=0 total_fail=0 status=0
+
+run_suite() { # run_suite NAME CONFIGURE-ARGS...
+	local name="$1"; shift
+	local dir="$SRC/_build-$name"
+	rm -rf "$dir"; mkdir -p "$dir"
+	echo "== $name build: configure $*"
+	(cd "$dir" && "$SRC/configure" -q "$@" && make -s -j"$JOBS") || { status=1; return; }
+	echo "== $name: make check"
+	local rc=0
+	(cd "$dir" && make -s -k check -j1 ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1) || rc=$?
+	local p f
+	p=$(find "$dir" -name '*.trs' -exec grep -h '^:test-result: PASS' {} + | wc -l)
+	f=$(find "$dir" -name '*.trs' -exec grep -h -E '^:test-result: (FAIL|ERROR|XPASS)' {} + | wc -l)
+	echo "== $name: $p test programs passed, $f failed"
+	if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then
+		status=1
+		find "$dir" -name '*.log' -newer "$dir/config.status" -path '*test*' -print0 |
+			xargs -0 grep -l -E '^(FAIL|ERROR)' 2>/dev/null | head -5 | while read -r l; do
+				echo "---- $l"; tail -40 "$l"; done
+	fi
+	total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+}
+
+run_suite normal --enable-werror
+[ "$san" = 1 ] && run_suite sanitizers --enable-werror --enable-sanitizers
+echo "$total_pass passed, $total_fail failed"
+exit "$status"
