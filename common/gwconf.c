@@ -74,6 +74,18 @@ static const struct conf_opt conf_opts[] = {
 	 "accept Digest sign-in of local accounts"},
 	{"proxy", "invite-timeout", T_INT, O(invite_timeout), "180", 5, 3600,
 	 "seconds a forked INVITE may ring before 408"},
+	{"domain", "name", T_STR, O(domain_name), "", 0, 0,
+	 "DNS name of the Active Directory domain joined; empty means not joined"},
+	{"domain", "realm", T_STR, O(domain_realm), "", 0, 0,
+	 "Kerberos realm; empty means the domain name in capitals"},
+	{"domain", "fqdn", T_STR, O(domain_fqdn), "", 0, 0,
+	 "this server's host name in the domain (SPNs sip/<fqdn>, HTTP/<fqdn>)"},
+	{"domain", "keytab", T_STR, O(domain_keytab), "", 0, 0,
+	 "machine keytab; empty means <state-directory>/greenwich.keytab"},
+	{"domain", "dcs", T_LIST, O(domain_dcs), "", 0, 0,
+	 "domain controllers to use when DNS SRV finds none, in order"},
+	{"domain", "enabled-group", T_STR, O(domain_enabled_group), "", 0, 0,
+	 "group (name or SID) allowed to use Greenwich; empty: everyone with a SIP URI"},
 };
 
 #define N_OPTS (sizeof(conf_opts) / sizeof(conf_opts[0]))

@@ -48,6 +48,13 @@ struct gw_conf {
 	bool local_accounts;
 	/* [proxy] */
 	int invite_timeout;
+	/* [domain] */
+	char *domain_name;	     /* DNS domain joined, "" = not joined */
+	char *domain_realm;	     /* Kerberos realm, "" = the name in capitals */
+	char *domain_fqdn;	     /* our host name in the domain (sip/<fqdn>) */
+	char *domain_keytab;	     /* "" = <state-directory>/greenwich.keytab */
+	struct gw_strlist domain_dcs; /* DCs to use when DNS SRV finds none */
+	char *domain_enabled_group;  /* name or SID; "" = everyone with a SIP URI */
 };
 
 /* Parse `path` into a freshly allocated configuration.  On failure returns
