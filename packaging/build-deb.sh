@@ -6,7 +6,8 @@
 # files into OUTDIR (default: ./deb).
 #
 # The copy is `git archive HEAD` of the repository this script is in, or,
-# with --source, a copy of DIR (an unpacked release tarball, for example).
+# with --source (or outside a git checkout, e.g. in an unpacked release
+# tarball), a copy of DIR (default: the tree this script is in).
 # Nothing is built inside the repository.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,10 +24,10 @@ outdir=$(cd "$outdir" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/greenwich-deb.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/greenwich"
-if [ -n "$source_dir" ]; then
-	cp -a "$source_dir/." "$work/greenwich/"
-else
+if [ -z "$source_dir" ] && git -C "$top" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 	git -C "$top" archive HEAD | tar -x -C "$work/greenwich"
+else
+	cp -a "${source_dir:-$top}/." "$work/greenwich/"
 fi
 rm -rf "$work/greenwich/debian"
 cp -a "$work/greenwich/packaging/debian" "$work/greenwich/debian"

@@ -148,7 +148,7 @@ unshare --net -- bash -c '
 	pid=$!
 	for _ in $(seq 50); do grep -q event=started "$2" && break; sleep 0.1; done
 	grep -q event=started "$2" || { echo "no event=started"; exit 1; }
-	sipsak -s sip:ping@127.0.0.1:5060 || { echo "no 200 OK to OPTIONS"; exit 1; }
+	sipsak -s sip:127.0.0.1:5060 || { echo "no 200 OK to OPTIONS"; exit 1; }
 	kill -TERM "$pid"
 	wait "$pid" || { echo "greenwichd exited with $? on SIGTERM"; exit 1; }' _ "$conf" "$log" || {
 	cat "$log"
