@@ -13,12 +13,41 @@ BARESIP_MODULES="${BARESIP_MODULES:-/usr/lib/baresip/modules}"
 # wait_for FILE PATTERN [TENTHS]: wait (bounded, default 10 s) until FILE matches
 # the extended regular expression PATTERN.
 wait_for() {
-	local f="$1" re="$2" n="${3:-100}" i
-	for i in $(seq 1 "$n"); do
+	local f="$1" re="$2" n="${3:-100}"
+	for _ in $(seq 1 "$n"); do
 		grep -a -q -E "$re" "$f" 2>/dev/null && return 0
 		sleep 0.1
 	done
 	return 1
+}
+
+# forget_pid PID: a job that has been reaped leaves PIDS, so that the cleanup never
+# signals a process that reused its number.
+forget_pid() {
+	local keep=() q
+	for q in "${PIDS[@]}"; do
+		[ "$q" = "$1" ] || keep+=("$q")
+	done
+	PIDS=("${keep[@]}")
+}
+
+# wait_exit PID [TENTHS]: bounded wait (default 10 s) for a background job of ours;
+# its exit status, or 1 (after stopping it) when it is still running at the end.
+wait_exit() {
+	local p="$1" n="${2:-100}" rc=0
+	for _ in $(seq 1 "$n"); do
+		kill -0 "$p" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$p" 2>/dev/null; then
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+		rc=1
+	else
+		wait "$p" || rc=$?
+	fi
+	forget_pid "$p"
+	return "$rc"
 }
 
 # bs_responses METHOD: the status codes of the responses baresip received to its
@@ -66,15 +95,16 @@ start_baresip() {
 
 # stop_baresip: SIGTERM to our baresip, bounded wait for it to unregister and exit.
 stop_baresip() {
-	local i
 	kill -TERM "$BS_PID" 2>/dev/null || return 1
-	for i in $(seq 1 100); do
-		kill -0 "$BS_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	! kill -0 "$BS_PID" 2>/dev/null
+	wait_exit "$BS_PID"
 }
 
+if ! command -v "$BARESIP" >/dev/null || [ ! -f "$BARESIP_MODULES/menu.so" ]; then
+	echo "baresip and its modules are needed: apt-get install baresip-core"
+	exit 1
+fi
+
+# shellcheck disable=SC2119 # the defaults are what this test wants
 write_conf
 add_user alice alice-pw
 add_user bob bob-pw
@@ -90,6 +120,10 @@ check "baresip answered with Digest credentials" \
 	grep -a -q "^Authorization: Digest username=\"alice\"" "$T/baresip.log"
 check "greenwichd logged alice's registration" \
 	wait_for "$T/greenwichd.log" "event=register user=alice@$DOMAIN contacts=1 transport=udp"
+if [ "$FAILS" -ne 0 ]; then
+	echo "baresip is not registered: the MESSAGE exchange cannot work, stopping here"
+	finish
+fi
 
 # bob: a SIPp device that registers, then accepts one MESSAGE.
 B1=$(free_port)
@@ -99,7 +133,7 @@ sipp_bg uas-b uas_message.xml "$B1" -m 1
 PB=$SIPP_BG_PID
 
 bs_cmd "message hello-bob-from-baresip"
-check "bob's device received baresip's MESSAGE" sipp_wait "$PB"
+check "bob's device received baresip's MESSAGE" wait_exit "$PB"
 check "with the text" grep -a -q "hello-bob-from-baresip" "$T/uas-b.msg"
 check "from alice" grep -a -q -i "^From: .*<sip:alice@$DOMAIN>" "$T/uas-b.msg"
 check "baresip's MESSAGE was challenged (407), then answered 200" \
@@ -119,4 +153,8 @@ check "its un-REGISTER was challenged too" [ "$(bs_responses REGISTER)" = "401 2
 exec 7>&-
 
 check "greenwichd still running" kill -0 "$GWD_PID"
+kill -TERM "$GWD_PID"
+check "greenwichd stopped cleanly on SIGTERM (status 0)" wait_exit "$GWD_PID"
+check "no sanitizer report from greenwichd" \
+	bash -c "! grep -a -q -E 'Sanitizer|runtime error:' '$T/greenwichd.log'"
 finish
