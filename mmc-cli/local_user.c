@@ -18,30 +18,15 @@
 #include "userdb.h"
 
 static int
-read_password(bool from_stdin, char *buf, size_t len)
-{
-	if (from_stdin) {
-		if (fgets(buf, (int)len, stdin) == NULL)
-			return -1;
-		buf[strcspn(buf, "\r\n")] = '\0';
-		return buf[0] ? 0 : -1;
-	}
-	char *p = getpass("Password: ");
-	if (p == NULL || p[0] == '\0')
-		return -1;
-	snprintf(buf, len, "%s", p);
-	OPENSSL_cleanse(p, strlen(p));
-	return 0;
-}
-
-static int
 print_account(const struct userdb_account *a, void *arg)
 {
-	bool *json_first = arg;
+	json_object *arr = arg;
 
 	if (mmc_json) {
-		printf("%s{\"aor\":\"%s\",\"realm\":\"%s\"}", *json_first ? "" : ",", a->aor, a->realm);
-		*json_first = false;
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "aor", json_object_new_string(a->aor));
+		json_object_object_add(o, "realm", json_object_new_string(a->realm));
+		json_object_array_add(arr, o);
 	} else {
 		printf("%-40s %s\n", a->aor, a->realm);
 	}
@@ -65,11 +50,25 @@ valid_aor(const struct gw_conf *c, const char *aor)
 	return 0;
 }
 
+static int
+db_open(const struct gw_conf *c, struct userdb **db)
+{
+	char path[600], err[600];
+
+	mkdir(c->state_dir, 0750);
+	snprintf(path, sizeof(path), "%s/greenwich.db", c->state_dir);
+	if (userdb_open(db, path, err, sizeof(err)) < 0) {
+		fprintf(stderr, "greenwich-mmc: cannot open the account database: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 int
 mmc_local_user(const struct gw_conf *c, int argc, char **argv)
 {
 	struct userdb *db = NULL;
-	char path[600], err[600], pw[512];
+	char pw[512];
 	bool pw_stdin = false;
 	int ret = MMC_EXIT_USAGE;
 
@@ -81,23 +80,19 @@ mmc_local_user(const struct gw_conf *c, int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--password-stdin") == 0)
 			pw_stdin = true;
-	mkdir(c->state_dir, 0750);
-	snprintf(path, sizeof(path), "%s/greenwich.db", c->state_dir);
-	if (userdb_open(&db, path, err, sizeof(err)) < 0) {
-		fprintf(stderr, "greenwich-mmc: cannot open the account database: %s\n", err);
+	if (db_open(c, &db) < 0)
 		return MMC_EXIT_FAIL;
-	}
 	if (strcmp(argv[0], "list") == 0) {
-		bool first = true;
+		json_object *arr = json_object_new_array();
+		ret = userdb_list(db, print_account, arr) < 0 ? MMC_EXIT_FAIL : MMC_EXIT_OK;
 		if (mmc_json)
-			printf("[");
-		ret = userdb_list(db, print_account, &first) < 0 ? MMC_EXIT_FAIL : MMC_EXIT_OK;
-		if (mmc_json)
-			printf("]\n");
+			mmc_json_print(arr);
+		else
+			json_object_put(arr);
 	} else if (strcmp(argv[0], "add") == 0 && argc >= 2) {
 		if (valid_aor(c, argv[1]) < 0) {
 			ret = MMC_EXIT_USAGE;
-		} else if (read_password(pw_stdin, pw, sizeof(pw)) < 0) {
+		} else if (mmc_read_secret(pw_stdin, "Password: ", pw, sizeof(pw)) < 0) {
 			fprintf(stderr, "greenwich-mmc: an empty password is not allowed\n");
 			ret = MMC_EXIT_USAGE;
 		} else if (userdb_set(db, argv[1], gw_conf_realm(c), pw) < 0) {
@@ -117,9 +112,97 @@ mmc_local_user(const struct gw_conf *c, int argc, char **argv)
 		else
 			printf("local user %s removed\n", argv[1]);
 		ret = rc == 0 ? MMC_EXIT_OK : rc == -ENOENT ? MMC_EXIT_NOTFOUND : MMC_EXIT_FAIL;
+	} else if (!strcmp(argv[0], "add") || !strcmp(argv[0], "remove")) {
+		fprintf(stderr, "greenwich-mmc: local-user %s needs USER@DOMAIN\n", argv[0]);
 	} else {
 		fprintf(stderr, "greenwich-mmc: unknown local-user command '%s'\n", argv[0]);
 	}
 	userdb_close(db);
 	return ret;
+}
+
+struct each {
+	mmc_aor_fn *cb;
+	void *arg;
+};
+
+static int
+each_cb(const struct userdb_account *a, void *arg)
+{
+	struct each *e = arg;
+	e->cb(a->aor, e->arg);
+	return 0;
+}
+
+/* Calls cb with each local account's address, in order. */
+int
+mmc_local_user_each(const struct gw_conf *c, mmc_aor_fn *cb, void *arg)
+{
+	struct userdb *db = NULL;
+	struct each e = {cb, arg};
+	int ret;
+
+	if (db_open(c, &db) < 0)
+		return -EIO;
+	ret = userdb_list(db, each_cb, &e);
+	userdb_close(db);
+	return ret;
+}
+
+/* Look an account up (and set a new password when pw is not NULL); an exit code. */
+static int
+account_get(const struct gw_conf *c, const char *aor, struct userdb_account *a, const char *pw)
+{
+	struct userdb *db = NULL;
+	int rc;
+
+	if (db_open(c, &db) < 0)
+		return MMC_EXIT_FAIL;
+	rc = userdb_get(db, aor, a);
+	if (rc == 0 && pw != NULL)
+		rc = userdb_set(db, aor, gw_conf_realm(c), pw);
+	userdb_close(db);
+	if (rc == -ENOENT) {
+		fprintf(stderr, "greenwich-mmc: no local user %s\n", aor);
+		return MMC_EXIT_NOTFOUND;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "greenwich-mmc: cannot %s %s\n", pw ? "store" : "read", aor);
+		return MMC_EXIT_FAIL;
+	}
+	return MMC_EXIT_OK;
+}
+
+/* The properties of one account (never its hashes). */
+int
+mmc_local_user_show(const struct gw_conf *c, const char *aor)
+{
+	struct userdb_account a;
+	int rc = account_get(c, aor, &a, NULL);
+
+	if (rc != MMC_EXIT_OK)
+		return rc;
+	const char *rows[][2] = {{"aor", a.aor},
+				 {"realm", a.realm},
+				 {"md5", a.ha1_md5[0] ? "yes" : "no"},
+				 {"sha-256", a.ha1_sha256[0] ? "yes" : "no"},
+				 {"password", "(set; change it with: set password)"}};
+	struct mmc_props *p = mmc_props_new();
+	for (size_t i = 0; i < (mmc_json ? 4u : 5u); i++)
+		mmc_props_add(p, rows[i][0], rows[i][1]);
+	mmc_props_print(p);
+	return MMC_EXIT_OK;
+}
+
+/* A new password for an existing account, hashed for the realm now in effect. */
+int
+mmc_local_user_password(const struct gw_conf *c, const char *aor, const char *pw)
+{
+	struct userdb_account a;
+	int rc = account_get(c, aor, &a, pw);
+
+	if (rc != MMC_EXIT_OK)
+		return rc;
+	printf("password of %s changed\n", aor);
+	return MMC_EXIT_OK;
 }

@@ -1,25 +1,31 @@
 /*
  * main.c - greenwich-mmc: the Greenwich management console.
+ *
+ * `greenwich-mmc [--config F] [--json] NOUN VERB ...` runs one command (cmd.c);
+ * without a command on a terminal, or with `shell`, it opens the console (console.c).
  */
 #include "config.h"
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gwconf.h"
 #include "mmc.h"
 
 bool mmc_json;
 
-static void
-usage(FILE *fp)
+static bool
+needs_conf(int argc, char **argv)
 {
-	fprintf(fp, "usage: greenwich-mmc [--config FILE] [--json] COMMAND ...\n"
-		    "commands:\n"
-		    "  local-user add USER@DOMAIN [--password-stdin]   add or reset a local account\n"
-		    "  local-user remove USER@DOMAIN                    remove a local account\n"
-		    "  local-user list                                  list local accounts\n");
+	static const char *const free_cmds[] = {"help", "version"};
+
+	for (size_t i = 0; i < sizeof(free_cmds) / sizeof(free_cmds[0]); i++)
+		if (argc > 0 && strcmp(argv[0], free_cmds[i]) == 0)
+			return false;
+	return true;
 }
 
 int
@@ -30,14 +36,14 @@ main(int argc, char **argv)
 					     {"version", no_argument, NULL, 'V'},
 					     {"help", no_argument, NULL, 'h'},
 					     {NULL, 0, NULL, 0}};
-	const char *path = SYSCONFDIR "/greenwich/greenwich.conf";
-	char err[512];
-	int c;
+	struct mmc m = {.conf_path = SYSCONFDIR "/greenwich/greenwich.conf"};
+	char err[600];
+	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "+c:jVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
-			path = optarg;
+			m.conf_path = optarg;
 			break;
 		case 'j':
 			mmc_json = true;
@@ -46,27 +52,31 @@ main(int argc, char **argv)
 			printf("greenwich-mmc " PACKAGE_VERSION "\n");
 			return MMC_EXIT_OK;
 		case 'h':
-			usage(stdout);
+			mmc_usage(stdout, NULL);
 			return MMC_EXIT_OK;
 		default:
-			usage(stderr);
+			mmc_usage(stderr, NULL);
 			return MMC_EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
-		usage(stderr);
+	argc -= optind;
+	argv += optind;
+	if (argc == 0 && !isatty(STDIN_FILENO)) {
+		mmc_usage(stderr, NULL);
 		return MMC_EXIT_USAGE;
 	}
-	struct gw_conf *conf = gw_conf_load(path, err, sizeof(err));
-	if (conf == NULL) {
-		fprintf(stderr, "greenwich-mmc: %s\n", err);
-		return MMC_EXIT_FAIL;
+	if (argc > 0 && !strcmp(argv[0], "complete")) {
+		m.conf = gw_conf_load(m.conf_path, err, sizeof(err)); /* nodes only if readable */
+	} else if (needs_conf(argc, argv)) {
+		m.conf = gw_conf_load(m.conf_path, err, sizeof(err));
+		if (m.conf == NULL) {
+			mmc_err("%s", err);
+			return MMC_EXIT_FAIL;
+		}
 	}
-	int ret = MMC_EXIT_USAGE;
-	if (strcmp(argv[optind], "local-user") == 0)
-		ret = mmc_local_user(conf, argc - optind - 1, argv + optind + 1);
-	else
-		fprintf(stderr, "greenwich-mmc: unknown command '%s' (try --help)\n", argv[optind]);
-	gw_conf_free(conf);
+	ret = argc == 0 ? mmc_console(&m) : mmc_dispatch(&m, argc, argv);
+	for (size_t i = 0; i < m.cwd_n; i++)
+		free(m.cwd[i]);
+	gw_conf_free(m.conf);
 	return ret;
 }

@@ -1,23 +1,140 @@
 /*
- * mmc.h - greenwich-mmc internals: exit codes and the command entry points.
+ * mmc.h - greenwich-mmc internals: exit codes, the command table, the console tree
+ * and the helpers the commands share.
  */
 #ifndef GW_MMC_H
 #define GW_MMC_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
 
 #include "gwconf.h"
 
-/* Documented in greenwich-mmc(8). */
+/* Exit codes, documented in greenwich-mmc(8) and `greenwich-mmc help`. */
 enum {
 	MMC_EXIT_OK = 0,
-	MMC_EXIT_FAIL = 1,     /* the operation failed */
-	MMC_EXIT_USAGE = 2,    /* bad command line or argument */
-	MMC_EXIT_NOTFOUND = 3, /* the named object does not exist */
+	MMC_EXIT_FAIL = 1,        /* the operation failed (or a `domain test` check did) */
+	MMC_EXIT_USAGE = 2,       /* bad command line or argument */
+	MMC_EXIT_NOTFOUND = 3,    /* the named object does not exist */
+	MMC_EXIT_UNAVAILABLE = 4, /* not available yet in this version (the reason is printed) */
+	MMC_EXIT_AUTH = 5,        /* credentials refused, no Kerberos ticket, access denied */
+	MMC_EXIT_UNREACHABLE = 6, /* unknown domain or no domain controller answers */
 };
 
 extern bool mmc_json;
 
+/* The state a command runs with. */
+struct mmc {
+	const char *conf_path;
+	struct gw_conf *conf;
+	bool interactive; /* inside the console */
+	char *cwd[8];     /* console tree path below the root, cwd_n components */
+	size_t cwd_n;
+};
+
+/* Command flags. */
+#define MMC_CMD_AD_CREDS 0x1 /* asks for the credentials of a domain administrator */
+#define MMC_CMD_CONSOLE 0x2  /* only meaningful inside the console */
+#define MMC_CMD_HIDDEN 0x4   /* not in the help (plumbing for the shell completion) */
+
+/* One row of the command table.  The handler gets argv[0] = the last grammar word. */
+struct mmc_cmd {
+	const char *grammar; /* "domain join" */
+	const char *args;    /* "--domain DOMAIN [--dc HOST] ..." */
+	const char *help;
+	unsigned flags;
+	int (*run)(struct mmc *m, int argc, char **argv);
+	const char *unavailable; /* not NULL: why the command cannot work yet (exit 4) */
+};
+
+/* cmd.c */
+size_t mmc_commands(const struct mmc_cmd **cmds);
+int mmc_dispatch(struct mmc *m, int argc, char **argv);
+void mmc_usage(FILE *fp, const char *prefix);
+int mmc_reload_conf(struct mmc *m);
+
+/* console.c */
+int mmc_console(struct mmc *m);
+int mmc_split_line(const char *line, char ***argvp, int *argcp);
+void mmc_free_argv(char **argv, int argc);
+
+/* tree.c: the console tree (Greenwich > domain > Servers | Users | Local users | ...) */
+enum mmc_node {
+	N_ROOT,
+	N_DOMAIN,
+	N_SERVERS,
+	N_SERVER,
+	N_STATUS,
+	N_REGISTRATIONS,
+	N_CONNECTIONS,
+	N_USERS,
+	N_LOCALUSERS,
+	N_LOCALUSER,
+	N_POLICIES,
+	N_FEDERATION,
+};
+typedef void mmc_child_fn(const char *name, enum mmc_node type, void *arg);
+int mmc_tree_children(struct mmc *m, char *const *path, size_t n, enum mmc_node type,
+		      mmc_child_fn *cb, void *arg);
+int mmc_tree_resolve(struct mmc *m, const char *spec, char ***pathp, size_t *np,
+		     enum mmc_node *typep);
+void mmc_tree_free_path(char **path, size_t n);
+char *mmc_tree_prompt(const struct mmc *m);
+int mmc_cmd_ls(struct mmc *m, int argc, char **argv);
+int mmc_cmd_cd(struct mmc *m, int argc, char **argv);
+int mmc_cmd_show(struct mmc *m, int argc, char **argv);
+int mmc_cmd_set(struct mmc *m, int argc, char **argv);
+int mmc_cmd_new(struct mmc *m, int argc, char **argv);
+int mmc_cmd_delete(struct mmc *m, int argc, char **argv);
+int mmc_cmd_refresh(struct mmc *m, int argc, char **argv);
+int mmc_cmd_pwd(struct mmc *m, int argc, char **argv);
+const char *mmc_domain_label(const struct mmc *m);
+
+/* out.c: aligned tables for people, json-c for scripts, messages */
+struct mmc_table;
+struct mmc_table *mmc_table_new(size_t ncols, const char *const *headers);
+void mmc_table_add(struct mmc_table *t, const char *const *cells);
+void mmc_table_print(struct mmc_table *t, FILE *fp);
+void mmc_table_free(struct mmc_table *t);
+void mmc_json_print(json_object *obj);
+struct mmc_props;
+struct mmc_props *mmc_props_new(void);
+void mmc_props_add(struct mmc_props *p, const char *name, const char *value);
+void mmc_props_print(struct mmc_props *p);
+void mmc_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int mmc_unavailable(const char *what, const char *reason);
+int mmc_read_secret(bool from_stdin, const char *prompt, char *buf, size_t len);
+
+/* proc.c: run a tool (adcli) with a secret on its stdin; capture its output */
+struct mmc_proc_out {
+	char *out;
+	char *err;
+};
+int mmc_run(char *const argv[], const char *input, struct mmc_proc_out *po);
+void mmc_proc_out_free(struct mmc_proc_out *po);
+
+/* conffile.c: rewrite one section of greenwich.conf, keeping everything else */
+int mmc_conf_update(const char *path, const char *section, const char *const *kv, size_t nkv,
+		    bool drop_section, char *err, size_t errlen);
+
+/* domain.c, domain_test.c */
+int mmc_domain_join(struct mmc *m, int argc, char **argv);
+int mmc_domain_leave(struct mmc *m, int argc, char **argv);
+int mmc_domain_show(struct mmc *m, int argc, char **argv);
+int mmc_domain_test(struct mmc *m, int argc, char **argv);
+int mmc_domain_set(struct mmc *m, const char *key, const char *value);
+void mmc_domain_keytab_path(const struct gw_conf *c, char *buf, size_t len);
+void mmc_domain_realm(const struct gw_conf *c, char *buf, size_t len);
+int mmc_dc_find(const struct gw_conf *c, char *dc, size_t len);
+
+/* local_user.c */
 int mmc_local_user(const struct gw_conf *c, int argc, char **argv);
+typedef void mmc_aor_fn(const char *aor, void *arg);
+int mmc_local_user_each(const struct gw_conf *c, mmc_aor_fn *cb, void *arg);
+int mmc_local_user_show(const struct gw_conf *c, const char *aor);
+int mmc_local_user_password(const struct gw_conf *c, const char *aor, const char *pw);
 
 #endif

@@ -1,0 +1,248 @@
+/*
+ * cmd.c - the command table of greenwich-mmc: one row per command, shared by the
+ * one-shot mode, the console, its tab completion, `help` and the bash completion.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "complete.h"
+#include "mmc.h"
+
+#define NO_SOCKET "greenwichd has no control socket in this version"
+#define NO_AD_USERS "managing directory users needs the admin's own credentials, not wired yet"
+#define NO_AD_POLICY "policies and federation are stored in AD, which this version cannot read yet"
+
+static int cmd_help(struct mmc *m, int argc, char **argv);
+static int cmd_shell(struct mmc *m, int argc, char **argv);
+static int cmd_version(struct mmc *m, int argc, char **argv);
+static int cmd_complete(struct mmc *m, int argc, char **argv);
+
+static int
+cmd_local_user(struct mmc *m, int argc, char **argv)
+{
+	return mmc_local_user(m->conf, argc, argv);
+}
+
+static const struct mmc_cmd commands[] = {
+    {"domain join",
+     "--domain DOMAIN [--dc HOST] [--ou OU] [--user USER] [--password-stdin] "
+     "[--fqdn FQDN] [--keytab FILE]",
+     "join this server to an AD domain (computer account, SPNs sip/ and HTTP/, keytab)",
+     MMC_CMD_AD_CREDS, mmc_domain_join, NULL},
+    {"domain leave", "[--user USER] [--password-stdin]",
+     "delete the computer account, the keytab and the [domain] settings", MMC_CMD_AD_CREDS,
+     mmc_domain_leave, NULL},
+    {"domain test", "", "check keytab, domain controller, Kerberos, LDAP bind, clock and SPN", 0,
+     mmc_domain_test, NULL},
+    {"domain show", "", "the domain settings of this server", 0, mmc_domain_show, NULL},
+    {"local-user add", "USER@DOMAIN [--password-stdin]", "add a local account or set its password",
+     0, cmd_local_user, NULL},
+    {"local-user remove", "USER@DOMAIN", "remove a local account", 0, cmd_local_user, NULL},
+    {"local-user list", "", "list the local accounts", 0, cmd_local_user, NULL},
+    {"server status", "", "uptime, version, domain and counters of greenwichd", 0, NULL, NO_SOCKET},
+    {"server registrations", "[USER]", "registered devices", 0, NULL, NO_SOCKET},
+    {"server connections", "", "open TCP and TLS connections", 0, NULL, NO_SOCKET},
+    {"server sign-out", "USER", "sign a user out everywhere", 0, NULL, NO_SOCKET},
+    {"server reload", "", "reload the configuration and policies", 0, NULL, NO_SOCKET},
+    {"server log-level", "LEVEL", "change the log level of greenwichd", 0, NULL, NO_SOCKET},
+    {"users list", "", "directory users and whether they may use Greenwich", MMC_CMD_AD_CREDS, NULL,
+     NO_AD_USERS},
+    {"users show", "USER", "SIP URI, groups, devices and presence of a user", MMC_CMD_AD_CREDS,
+     NULL, NO_AD_USERS},
+    {"users enable", "USER", "add a user to the Greenwich group", MMC_CMD_AD_CREDS, NULL,
+     NO_AD_USERS},
+    {"users disable", "USER", "remove a user from the Greenwich group", MMC_CMD_AD_CREDS, NULL,
+     NO_AD_USERS},
+    {"users set-uri", "USER URI", "set a user's SIP URI (proxyAddresses SIP:)", MMC_CMD_AD_CREDS,
+     NULL, NO_AD_USERS},
+    {"policy list", "", "policies of the domain", MMC_CMD_AD_CREDS, NULL, NO_AD_POLICY},
+    {"federation list", "", "federated domains", MMC_CMD_AD_CREDS, NULL, NO_AD_POLICY},
+    {"ls", "[PATH]", "list a node of the console tree", 0, mmc_cmd_ls, NULL},
+    {"show", "[PATH]", "properties of a node", 0, mmc_cmd_show, NULL},
+    {"properties", "[PATH]", "same as show", 0, mmc_cmd_show, NULL},
+    {"set", "[PATH] PROPERTY [VALUE]", "change a property (a password is prompted for)", 0,
+     mmc_cmd_set, NULL},
+    {"new", "PATH", "create an object (a local user: Local users/USER@DOMAIN)", 0, mmc_cmd_new,
+     NULL},
+    {"delete", "PATH", "delete an object", 0, mmc_cmd_delete, NULL},
+    {"cd", "PATH", "go to a node of the console tree", MMC_CMD_CONSOLE, mmc_cmd_cd, NULL},
+    {"pwd", "", "where you are in the console tree", MMC_CMD_CONSOLE, mmc_cmd_pwd, NULL},
+    {"refresh", "", "read the configuration again", MMC_CMD_CONSOLE, mmc_cmd_refresh, NULL},
+    {"shell", "", "the interactive console", 0, cmd_shell, NULL},
+    {"complete", "LINE", "print the completions of a partial command line (for shells)",
+     MMC_CMD_HIDDEN, cmd_complete, NULL},
+    {"help", "[COMMAND]", "this help, or the commands starting with COMMAND", 0, cmd_help, NULL},
+    {"version", "", "print the version", 0, cmd_version, NULL},
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+size_t
+mmc_commands(const struct mmc_cmd **cmds)
+{
+	*cmds = commands;
+	return N_COMMANDS;
+}
+
+/* How many grammar words of c match argv (all of them, or 0). */
+static int
+grammar_match(const struct mmc_cmd *c, int argc, char **argv)
+{
+	const char *g = c->grammar;
+	int n = 0;
+
+	while (*g) {
+		size_t len = strcspn(g, " ");
+		if (n >= argc || strlen(argv[n]) != len || strncmp(argv[n], g, len) != 0)
+			return 0;
+		n++;
+		g += len;
+		g += *g == ' ';
+	}
+	return n;
+}
+
+static bool
+starts_with_word(const char *grammar, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return strncmp(grammar, prefix, n) == 0 && (grammar[n] == ' ' || grammar[n] == '\0');
+}
+
+void
+mmc_usage(FILE *fp, const char *prefix)
+{
+	if (prefix == NULL)
+		fprintf(fp,
+			"usage: greenwich-mmc [--config FILE] [--json] COMMAND ...\n"
+			"       greenwich-mmc [--config FILE]     (the console, on a terminal)\n"
+			"commands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const struct mmc_cmd *c = &commands[i];
+		char g[200];
+		if ((prefix && !starts_with_word(c->grammar, prefix)) || c->flags & MMC_CMD_HIDDEN)
+			continue;
+		snprintf(g, sizeof(g), "%s%s%s", c->grammar, c->args[0] ? " " : "", c->args);
+		if (strlen(g) > 32)
+			fprintf(fp, "  %s\n  %-32s ", g, "");
+		else
+			fprintf(fp, "  %-32s ", g);
+		fprintf(fp, "%s%s\n", c->help, c->flags & MMC_CMD_CONSOLE ? " (console)" : "");
+	}
+	if (prefix == NULL)
+		fprintf(fp,
+			"exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 not available yet,\n"
+			"            5 credentials refused or missing, 6 domain unreachable\n");
+}
+
+int
+mmc_dispatch(struct mmc *m, int argc, char **argv)
+{
+	const struct mmc_cmd *best = NULL;
+	int words = 0;
+
+	if (argc < 1)
+		return MMC_EXIT_OK;
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		int n = grammar_match(&commands[i], argc, argv);
+		if (n > words) {
+			words = n;
+			best = &commands[i];
+		}
+	}
+	if (best == NULL) {
+		bool noun = false;
+		for (size_t i = 0; i < N_COMMANDS && !noun; i++)
+			noun = starts_with_word(commands[i].grammar, argv[0]);
+		if (noun && argc > 1)
+			mmc_err("unknown %s command '%s'; %s commands:", argv[0], argv[1], argv[0]);
+		else if (noun)
+			mmc_err("%s needs a command:", argv[0]);
+		else
+			mmc_err("unknown command '%s' (try help)", argv[0]);
+		if (noun)
+			mmc_usage(stderr, argv[0]);
+		return MMC_EXIT_USAGE;
+	}
+	if ((best->flags & MMC_CMD_CONSOLE) && !m->interactive) {
+		mmc_err("'%s' only works in the console (greenwich-mmc shell)", best->grammar);
+		return MMC_EXIT_USAGE;
+	}
+	if (best->unavailable)
+		return mmc_unavailable(best->grammar, best->unavailable);
+	return best->run(m, argc - words + 1, argv + words - 1);
+}
+
+int
+mmc_reload_conf(struct mmc *m)
+{
+	char err[600];
+	struct gw_conf *c = gw_conf_load(m->conf_path, err, sizeof(err));
+
+	if (c == NULL) {
+		mmc_err("%s", err);
+		return MMC_EXIT_FAIL;
+	}
+	gw_conf_free(m->conf);
+	m->conf = c;
+	return MMC_EXIT_OK;
+}
+
+static int
+cmd_help(struct mmc *m, int argc, char **argv)
+{
+	(void)m;
+	if (argc < 2) {
+		mmc_usage(stdout, NULL);
+		return MMC_EXIT_OK;
+	}
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (starts_with_word(commands[i].grammar, argv[1])) {
+			mmc_usage(stdout, argv[1]);
+			return MMC_EXIT_OK;
+		}
+	mmc_err("no command '%s' (try help)", argv[1]);
+	return MMC_EXIT_NOTFOUND;
+}
+
+static int
+cmd_shell(struct mmc *m, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	if (m->interactive) {
+		mmc_err("already in the console");
+		return MMC_EXIT_USAGE;
+	}
+	return mmc_console(m);
+}
+
+static int
+cmd_version(struct mmc *m, int argc, char **argv)
+{
+	(void)m;
+	(void)argc;
+	(void)argv;
+	printf("greenwich-mmc " PACKAGE_VERSION "\n");
+	return MMC_EXIT_OK;
+}
+
+/* For the bash completion: candidates one per line, nodes with children ending in "/". */
+static int
+cmd_complete(struct mmc *m, int argc, char **argv)
+{
+	struct mmc_cands c = {.mark_dirs = true};
+	char *partial = NULL;
+
+	if (argc != 2)
+		return MMC_EXIT_USAGE;
+	if (mmc_complete_words(m, argv[1], &c, &partial) < 0)
+		return MMC_EXIT_FAIL;
+	for (size_t i = 0; i < c.n; i++)
+		printf("%s\n", c.v[i]);
+	mmc_cands_free(&c);
+	free(partial);
+	return MMC_EXIT_OK;
+}

@@ -1,0 +1,227 @@
+/*
+ * console.c - the interactive console: libedit line editing, history (kept in
+ * ~/.greenwich-mmc_history), tab completion of commands, options, properties and tree
+ * nodes, and a prompt that shows where you are in the tree.  Without a terminal the
+ * same loop reads commands from stdin, one per line, for scripts.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <histedit.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mmc.h"
+
+#include "complete.h"
+
+static int
+push_word(char ***argvp, int *argcp, const char *w, size_t len)
+{
+	char **nv = realloc(*argvp, (size_t)(*argcp + 2) * sizeof(*nv));
+
+	if (nv == NULL)
+		return -ENOMEM;
+	*argvp = nv;
+	nv[*argcp] = strndup(w, len);
+	if (nv[*argcp] == NULL)
+		return -ENOMEM;
+	(*argcp)++;
+	nv[*argcp] = NULL;
+	return 0;
+}
+
+/*
+ * Split a line into words: blanks separate, "..." and '...' quote, a backslash escapes
+ * the next character, # starts a comment.  Returns -EINVAL for an unterminated quote
+ * (the words so far are still returned, for completion), -ENOMEM.
+ */
+int
+mmc_split_line(const char *line, char ***argvp, int *argcp)
+{
+	size_t cap = strlen(line) + 1, len = 0;
+	char *w = malloc(cap), quote = 0;
+	bool in_word = false;
+	int ret = 0;
+
+	*argvp = NULL;
+	*argcp = 0;
+	if (w == NULL)
+		return -ENOMEM;
+	for (const char *p = line; *p && ret == 0; p++) {
+		if (quote) {
+			if (*p == quote)
+				quote = 0;
+			else
+				w[len++] = *p;
+		} else if (*p == '"' || *p == '\'') {
+			quote = *p;
+			in_word = true;
+		} else if (*p == '\\' && p[1]) {
+			w[len++] = *++p;
+			in_word = true;
+		} else if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
+			   (*p == '#' && !in_word)) {
+			if (in_word)
+				ret = push_word(argvp, argcp, w, len);
+			len = 0;
+			in_word = false;
+			if (*p == '#')
+				break;
+		} else {
+			w[len++] = *p;
+			in_word = true;
+		}
+	}
+	if (ret == 0 && in_word)
+		ret = push_word(argvp, argcp, w, len);
+	if (ret == 0 && quote)
+		ret = -EINVAL;
+	free(w);
+	return ret;
+}
+
+void
+mmc_free_argv(char **argv, int argc)
+{
+	for (int i = 0; i < argc; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+/* Returns -1 for exit/quit, else the command's exit code. */
+static int
+run_line(struct mmc *m, const char *line)
+{
+	char **argv = NULL;
+	int argc = 0, ret;
+
+	ret = mmc_split_line(line, &argv, &argc);
+	if (ret == -EINVAL) {
+		mmc_err("unterminated quote");
+		ret = MMC_EXIT_USAGE;
+	} else if (ret < 0) {
+		ret = MMC_EXIT_FAIL;
+	} else if (argc > 0 && (!strcmp(argv[0], "exit") || !strcmp(argv[0], "quit"))) {
+		ret = -1;
+	} else {
+		ret = mmc_dispatch(m, argc, argv);
+	}
+	mmc_free_argv(argv, argc);
+	fflush(stdout);
+	return ret;
+}
+
+static int
+script_loop(struct mmc *m)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int last = MMC_EXIT_OK;
+
+	while (getline(&line, &cap, stdin) > 0) {
+		int r = run_line(m, line);
+		if (r < 0)
+			break;
+		if (r != MMC_EXIT_OK)
+			last = r;
+	}
+	free(line);
+	return last;
+}
+
+static char prompt_buf[1024];
+
+static char *
+prompt_fn(EditLine *el)
+{
+	(void)el;
+	return prompt_buf;
+}
+
+static void
+set_prompt(const struct mmc *m)
+{
+	char *p = mmc_tree_prompt(m);
+	snprintf(prompt_buf, sizeof(prompt_buf), "%s", p ? p : "Greenwich> ");
+	free(p);
+}
+
+/* Lines that carry a secret are kept out of the history. */
+static bool
+history_worthy(const char *line)
+{
+	char **argv = NULL;
+	int argc = 0;
+	bool ok;
+
+	mmc_split_line(line, &argv, &argc);
+	ok = argc > 0 && !(argc >= 3 && !strcmp(argv[0], "set") &&
+			   (!strcmp(argv[argc - 2], "password") || !strcmp(argv[1], "password")));
+	mmc_free_argv(argv, argc);
+	return ok;
+}
+
+static int
+edit_loop(struct mmc *m)
+{
+	EditLine *el = el_init("greenwich-mmc", stdin, stdout, stderr);
+	History *h = history_init();
+	HistEvent ev;
+	char hist_path[1024] = "";
+	const char *line, *home = getenv("HOME");
+	int count, last = MMC_EXIT_OK;
+
+	if (el == NULL || h == NULL) {
+		mmc_err("cannot start line editing");
+		last = MMC_EXIT_FAIL;
+		goto done;
+	}
+	if (home && home[0])
+		snprintf(hist_path, sizeof(hist_path), "%s/.greenwich-mmc_history", home);
+	history(h, &ev, H_SETSIZE, 1000);
+	history(h, &ev, H_SETUNIQUE, 1);
+	if (hist_path[0])
+		history(h, &ev, H_LOAD, hist_path);
+	el_set(el, EL_EDITOR, "emacs");
+	el_set(el, EL_PROMPT, prompt_fn);
+	el_set(el, EL_HIST, history, h);
+	el_set(el, EL_CLIENTDATA, m);
+	el_set(el, EL_ADDFN, "gw-complete", "complete a command or node", mmc_complete_fn);
+	el_set(el, EL_BIND, "^I", "gw-complete", NULL);
+	printf("Greenwich management console. Type help for the commands, exit to leave.\n");
+	for (;;) {
+		set_prompt(m);
+		line = el_gets(el, &count);
+		if (line == NULL || count <= 0) {
+			printf("\n");
+			break;
+		}
+		if (history_worthy(line))
+			history(h, &ev, H_ENTER, line);
+		int r = run_line(m, line);
+		if (r < 0)
+			break;
+		last = r;
+	}
+	if (hist_path[0])
+		history(h, &ev, H_SAVE, hist_path);
+done:
+	if (el)
+		el_end(el);
+	if (h)
+		history_end(h);
+	return last;
+}
+
+int
+mmc_console(struct mmc *m)
+{
+	int ret;
+
+	m->interactive = true;
+	ret = isatty(STDIN_FILENO) ? edit_loop(m) : script_loop(m);
+	m->interactive = false;
+	return ret;
+}
