@@ -1,0 +1,47 @@
+# lib.sh - shared by the greenwich-mmc tests: paths, a scratch directory, checks.
+# shellcheck shell=bash
+top_builddir=${top_builddir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+top_srcdir=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+MMC=${MMC:-$top_builddir/mmc-cli/greenwich-mmc}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+T=$(mktemp -d "${TMPDIR:-/tmp}/gw-cli.XXXXXX")
+export HOME=$T/home
+mkdir -p "$HOME"
+FAILS=0
+CHECKS=0
+
+pass()
+{
+	CHECKS=$((CHECKS + 1))
+	echo "ok   $*"
+}
+
+fail()
+{
+	CHECKS=$((CHECKS + 1))
+	FAILS=$((FAILS + 1))
+	echo "FAIL $*"
+}
+
+# write_conf FILE [EXTRA LINES]: a minimal configuration with its state under $T.
+write_conf()
+{
+	cat >"$1" <<CONF
+# greenwich.conf for the greenwich-mmc tests
+[server]
+domains = example.com
+state-directory = $T/state
+server-name = sip1.example.com
+
+[log]
+level = info
+CONF
+	if [ $# -gt 1 ]; then printf '%s\n' "$2" >>"$1"; fi
+}
+
+finish()
+{
+	echo "# $CHECKS checks, $FAILS failed"
+	if [ "$FAILS" -eq 0 ]; then rm -rf "$T"; else echo "kept $T for inspection"; fi
+	[ "$FAILS" -eq 0 ]
+}
