@@ -120,8 +120,13 @@ edit(FILE *fp, struct lines *out, const char *section, const char *const *kv, si
 			seen = seen || !strcmp(name, section);
 		}
 		bool in = !strcmp(cur, section);
-		if (in && drop)
+		if (in && drop) {
+			/* The blank lines that set the section apart go with it. */
+			while (out->n &&
+			       strspn(out->v[out->n - 1], " \t\r\n") == strlen(out->v[out->n - 1]))
+				free(out->v[--out->n]);
 			continue;
+		}
 		int k = in ? kv_match(line, kv, nkv) : -1;
 		if (k >= 0) {
 			if (done[k] || kv[2 * k + 1] == NULL)

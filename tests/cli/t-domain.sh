@@ -1,0 +1,164 @@
+#!/bin/bash
+# shellcheck disable=SC2016 # single-quoted scripts run in the domain with its variables
+# t-domain.sh - greenwich-mmc domain join/test/leave against a real Samba AD DC
+# (tests/addc/addc.sh, in its own network namespace): a wrong admin password and an
+# unknown domain first (clear error, exit code, no keytab, config unchanged), then a join
+# with the password on stdin (keytab 0600 with sip/ and HTTP/, [domain] written), domain
+# test (every check OK, also as JSON), a stale keytab (test FAILED), leave.  Needs root.
+set -eu
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+ADDC=${ADDC_SH:-$top_srcdir/tests/addc/addc.sh}
+D=$T/dc
+CONF=$T/greenwich.conf
+FQDN=sip1.corp.example.com
+
+cleanup()
+{
+	"$ADDC" stop "$D" >/dev/null 2>&1 || true
+	if [ "$FAILS" -ne 0 ]; then echo "kept $T for inspection"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+
+# expect WHAT WANT_RC PATTERN CMD...: CMD exits with WANT_RC and its output matches PATTERN.
+expect()
+{
+	local what=$1 want=$2 pattern=$3 rc=0
+	shift 3
+	"$@" >"$T/out" 2>&1 || rc=$?
+	if [ "$rc" -eq "$want" ] && grep -qE -- "$pattern" "$T/out"; then
+		pass "$what"
+	else
+		fail "$what (exit $rc, wanted $want and /$pattern/)"
+		sed 's/^/     /' "$T/out"
+	fi
+}
+
+# mmc STDIN ARG...: greenwich-mmc inside the domain (its netns, hosts, krb5.conf).
+mmc()
+{
+	local input=$1
+	shift
+	printf '%s' "$input" | "$ADDC" run-with-hosts "$D" -- "$MMC" -c "$CONF" "$@"
+}
+
+cat >"$CONF" <<CONF
+# greenwich.conf for t-domain.sh; this comment and [log] must survive join and leave
+[server]
+domains = corp.example.com
+state-directory = $T/state
+server-name = $FQDN
+
+[log]
+level = info
+CONF
+cp "$CONF" "$T/conf.orig"
+KT=$T/state/greenwich.keytab
+
+echo "# provisioning and starting a test DC in $D"
+"$ADDC" provision "$D" >"$T/provision.log" 2>&1 || { cat "$T/provision.log"; exit 1; }
+"$ADDC" start "$D" >"$T/start.log" 2>&1 || { cat "$T/start.log"; exit 1; }
+# shellcheck disable=SC1091
+. "$D/env"
+# No ticket of the caller's may stand in for the password.
+export KRB5CCNAME=FILE:$T/no-ccache
+
+echo "# errors"
+expect "wrong admin password: clear error, exit 5" 5 "refused the password of Administrator" \
+	mmc $'Wrong-Pass-1\n' domain join --domain corp.example.com --user Administrator \
+	--password-stdin
+[ ! -e "$KT" ] && pass "no keytab after the wrong password" || fail "a keytab was written"
+ls -A "$T/state" | grep -q . && fail "leftovers in the state directory: $(ls -A "$T/state")" ||
+	pass "nothing left in the state directory"
+cmp -s "$CONF" "$T/conf.orig" && pass "configuration unchanged" || fail "configuration changed"
+expect "unknown user: exit 5" 5 "no user nobody|refused" \
+	mmc $'x\n' domain join --domain corp.example.com --user nobody --password-stdin
+expect "unknown domain: exit 6" 6 "no domain controller of nosuch.example.com" \
+	mmc "$ADDC_ADMIN_PASSWORD"$'\n' domain join --domain nosuch.example.com \
+	--user Administrator --password-stdin
+expect "unreachable DC named with --dc: exit 6" 6 "domain controller" \
+	mmc "$ADDC_ADMIN_PASSWORD"$'\n' domain join --domain corp.example.com \
+	--dc 127.0.0.9 --user Administrator --password-stdin
+[ ! -e "$KT" ] && pass "still no keytab" || fail "a keytab was written"
+expect "no password and no ticket: exit 5" 5 "no Kerberos ticket.*kinit Administrator@CORP.EXAMPLE.COM" \
+	mmc '' domain join --domain corp.example.com
+expect "domain test before joining: exit 1" 1 "not joined" mmc '' domain test
+
+echo "# join"
+expect "join with the password on stdin" 0 "joined corp.example.com as $FQDN" \
+	mmc "$ADDC_ADMIN_PASSWORD"$'\n' domain join --domain corp.example.com \
+	--user Administrator --password-stdin
+[ "$(stat -c %a "$KT")" = 600 ] && pass "keytab mode 0600" || fail "keytab mode $(stat -c %a "$KT")"
+owner=root
+getent passwd greenwich >/dev/null && owner=greenwich
+[ "$(stat -c %U "$KT")" = "$owner" ] && pass "keytab owned by $owner" ||
+	fail "keytab owner $(stat -c %U "$KT"), want $owner"
+klist -k "$KT" >"$T/klist" 2>&1 || true
+for p in "sip/$FQDN@CORP.EXAMPLE.COM" "HTTP/$FQDN@CORP.EXAMPLE.COM" 'SIP1$@CORP.EXAMPLE.COM'; do
+	grep -qF "$p" "$T/klist" && pass "keytab holds $p" || fail "keytab lacks $p"
+done
+for kv in "name = corp.example.com" "realm = CORP.EXAMPLE.COM" "fqdn = $FQDN" "keytab = $KT"; do
+	grep -qxF "$kv" "$CONF" && pass "[domain] $kv" || fail "[domain] $kv missing"
+done
+grep -qF "this comment and [log] must survive" "$CONF" && grep -qx 'level = info' "$CONF" &&
+	pass "the rest of the file kept" || fail "the rest of the file changed"
+expect "join again while joined elsewhere refused" 1 "joined to corp.example.com" \
+	mmc "$ADDC_ADMIN_PASSWORD"$'\n' domain join --domain other.example.com --password-stdin
+
+echo "# test"
+expect "domain test: all OK" 0 "all checks OK" mmc '' domain test
+for c in keytab "domain controller" clock kerberos ldap spn; do
+	grep -qE "^$c +OK " "$T/out" && pass "check $c OK" || fail "check $c not OK"
+done
+mmc '' --json domain test >"$T/json" 2>&1 || true
+python3 - "$T/json" <<'PY' && pass "domain test --json: six checks, ok true" || fail "domain test --json"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["ok"] is True and d["domain"] == "corp.example.com", d
+names = [c["check"] for c in d["checks"]]
+assert names == ["keytab", "domain controller", "clock", "kerberos", "ldap", "spn"], names
+assert all(c["ok"] is True and isinstance(c["detail"], str) for c in d["checks"])
+PY
+expect "domain show" 0 "fqdn +$FQDN" mmc '' domain show
+
+echo "# failures seen by domain test"
+# root reads anything: drop the capabilities that let it, as an unprivileged admin would be.
+chmod 000 "$KT"
+expect "unreadable keytab: FAILED, exit 1" 1 "keytab +FAILED .*cannot read .*Permission denied" \
+	"$ADDC" run-with-hosts "$D" -- setpriv --bounding-set=-dac_override,-dac_read_search \
+	"$MMC" -c "$CONF" domain test
+chmod 600 "$KT"
+cp "$KT" "$T/keytab.good"
+head -c 100 "$T/keytab.good" >"$KT"
+expect "damaged keytab: FAILED, exit 1" 1 "keytab +FAILED" mmc '' domain test
+cp "$T/keytab.good" "$KT"
+sed -i 's/^\[domain\]$/[domain]\ndcs = dc9.corp.example.com/' "$CONF"
+expect "unreachable DC: FAILED with the reason" 1 "domain controller +FAILED .*dc9.corp.example.com" \
+	mmc '' domain test
+sed -i '/^dcs = dc9/d' "$CONF"
+expect "all OK again" 0 "all checks OK" mmc '' domain test
+
+echo "# leave"
+expect "leave with a wrong password: exit 5, nothing removed" 5 "refused the password" \
+	mmc $'Wrong-Pass-1\n' domain leave --password-stdin
+[ -e "$KT" ] && grep -q '^\[domain\]' "$CONF" && pass "keytab and settings kept" ||
+	fail "keytab or settings gone after a failed leave"
+expect "leave" 0 "left corp.example.com" mmc "$ADDC_ADMIN_PASSWORD"$'\n' domain leave --password-stdin
+[ ! -e "$KT" ] && pass "keytab removed" || fail "keytab still there"
+cmp -s "$CONF" "$T/conf.orig" && pass "configuration back as it was" ||
+	{ fail "configuration differs"; diff "$T/conf.orig" "$CONF" || true; }
+in_dc_ldap()
+{
+	"$ADDC" run-with-hosts "$D" -- sh -c 'KRB5CCNAME=$ADDC_DIR/admin.ccache exec ldapsearch \
+		-LLL -Q -Y GSSAPI -H "ldap://$ADDC_DC_FQDN" -b "$ADDC_BASE_DN" \
+		"(sAMAccountName=SIP1\$)" dn'
+}
+if in_dc_ldap >"$T/ldap" 2>&1 && ! grep -q '^dn:' "$T/ldap"; then
+	pass "the computer account is gone from the directory"
+else
+	fail "computer account still there (or LDAP failed)"
+	sed 's/^/     /' "$T/ldap"
+fi
+expect "domain test after leave: not joined" 1 "not joined" mmc '' domain test
+echo "# $CHECKS checks, $FAILS failed"
+[ "$FAILS" -eq 0 ]
