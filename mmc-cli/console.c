@@ -188,7 +188,8 @@ edit_loop(struct mmc *m)
 	el_set(el, EL_PROMPT, prompt_fn);
 	el_set(el, EL_HIST, history, h);
 	el_set(el, EL_CLIENTDATA, m);
-	el_set(el, EL_ADDFN, "gw-complete", "complete a command or node", mmc_complete_fn);
+	/* The wide call: the narrow EL_ADDFN keeps copies of both strings that it never frees. */
+	el_wset(el, EL_ADDFN, L"gw-complete", L"complete a command or node", mmc_complete_fn);
 	el_set(el, EL_BIND, "^I", "gw-complete", NULL);
 	printf("Greenwich management console. Type help for the commands, exit to leave.\n");
 	for (;;) {

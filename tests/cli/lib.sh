@@ -3,6 +3,7 @@
 top_builddir=${top_builddir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 top_srcdir=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 MMC=${MMC:-$top_builddir/mmc-cli/greenwich-mmc}
+# shellcheck disable=SC2034 # used by the scripts that source this
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/gw-cli.XXXXXX")
 export HOME=$T/home
@@ -37,6 +38,19 @@ server-name = sip1.example.com
 level = info
 CONF
 	if [ $# -gt 1 ]; then printf '%s\n' "$2" >>"$1"; fi
+}
+
+# check_that WHAT CMD...: CMD must succeed.
+check_that()
+{
+	local what=$1
+	shift
+	if "$@"; then pass "$what"; else fail "$what"; fi
+}
+
+dir_empty()
+{
+	[ -z "$(find "$1" -mindepth 1 -print -quit)" ]
 }
 
 finish()

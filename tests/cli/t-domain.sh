@@ -6,7 +6,7 @@
 # with the password on stdin (keytab 0600 with sip/ and HTTP/, [domain] written), domain
 # test (every check OK, also as JSON), a stale keytab (test FAILED), leave.  Needs root.
 set -eu
-# shellcheck source=lib.sh
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ADDC=${ADDC_SH:-$top_srcdir/tests/addc/addc.sh}
 D=$T/dc
@@ -67,10 +67,9 @@ echo "# errors"
 expect "wrong admin password: clear error, exit 5" 5 "refused the password of Administrator" \
 	mmc $'Wrong-Pass-1\n' domain join --domain corp.example.com --user Administrator \
 	--password-stdin
-[ ! -e "$KT" ] && pass "no keytab after the wrong password" || fail "a keytab was written"
-ls -A "$T/state" | grep -q . && fail "leftovers in the state directory: $(ls -A "$T/state")" ||
-	pass "nothing left in the state directory"
-cmp -s "$CONF" "$T/conf.orig" && pass "configuration unchanged" || fail "configuration changed"
+check_that "no keytab after the wrong password" test ! -e "$KT"
+check_that "nothing left in the state directory" dir_empty "$T/state"
+check_that "configuration unchanged" cmp -s "$CONF" "$T/conf.orig"
 expect "unknown user: exit 5" 5 "no user nobody|refused" \
 	mmc $'x\n' domain join --domain corp.example.com --user nobody --password-stdin
 expect "unknown domain: exit 6" 6 "no domain controller of nosuch.example.com" \
@@ -79,7 +78,7 @@ expect "unknown domain: exit 6" 6 "no domain controller of nosuch.example.com" \
 expect "unreachable DC named with --dc: exit 6" 6 "domain controller" \
 	mmc "$ADDC_ADMIN_PASSWORD"$'\n' domain join --domain corp.example.com \
 	--dc 127.0.0.9 --user Administrator --password-stdin
-[ ! -e "$KT" ] && pass "still no keytab" || fail "a keytab was written"
+check_that "still no keytab" test ! -e "$KT"
 expect "no password and no ticket: exit 5" 5 "no Kerberos ticket.*kinit Administrator@CORP.EXAMPLE.COM" \
 	mmc '' domain join --domain corp.example.com
 expect "domain test before joining: exit 1" 1 "not joined" mmc '' domain test
@@ -88,30 +87,29 @@ echo "# join"
 expect "join with the password on stdin" 0 "joined corp.example.com as $FQDN" \
 	mmc "$ADDC_ADMIN_PASSWORD"$'\n' domain join --domain corp.example.com \
 	--user Administrator --password-stdin
-[ "$(stat -c %a "$KT")" = 600 ] && pass "keytab mode 0600" || fail "keytab mode $(stat -c %a "$KT")"
+check_that "keytab mode 0600" test "$(stat -c %a "$KT")" = 600
 owner=root
 getent passwd greenwich >/dev/null && owner=greenwich
-[ "$(stat -c %U "$KT")" = "$owner" ] && pass "keytab owned by $owner" ||
-	fail "keytab owner $(stat -c %U "$KT"), want $owner"
+check_that "keytab owned by $owner" test "$(stat -c %U "$KT")" = "$owner"
 klist -k "$KT" >"$T/klist" 2>&1 || true
 for p in "sip/$FQDN@CORP.EXAMPLE.COM" "HTTP/$FQDN@CORP.EXAMPLE.COM" 'SIP1$@CORP.EXAMPLE.COM'; do
-	grep -qF "$p" "$T/klist" && pass "keytab holds $p" || fail "keytab lacks $p"
+	check_that "keytab holds $p" grep -qF "$p" "$T/klist"
 done
 for kv in "name = corp.example.com" "realm = CORP.EXAMPLE.COM" "fqdn = $FQDN" "keytab = $KT"; do
-	grep -qxF "$kv" "$CONF" && pass "[domain] $kv" || fail "[domain] $kv missing"
+	check_that "[domain] $kv" grep -qxF "$kv" "$CONF"
 done
-grep -qF "this comment and [log] must survive" "$CONF" && grep -qx 'level = info' "$CONF" &&
-	pass "the rest of the file kept" || fail "the rest of the file changed"
+check_that "the comment kept" grep -qF "this comment and [log] must survive" "$CONF"
+check_that "[log] kept" grep -qx 'level = info' "$CONF"
 expect "join again while joined elsewhere refused" 1 "joined to corp.example.com" \
 	mmc "$ADDC_ADMIN_PASSWORD"$'\n' domain join --domain other.example.com --password-stdin
 
 echo "# test"
 expect "domain test: all OK" 0 "all checks OK" mmc '' domain test
 for c in keytab "domain controller" clock kerberos ldap spn; do
-	grep -qE "^$c +OK " "$T/out" && pass "check $c OK" || fail "check $c not OK"
+	check_that "check $c OK" grep -qE "^$c +OK " "$T/out"
 done
 mmc '' --json domain test >"$T/json" 2>&1 || true
-python3 - "$T/json" <<'PY' && pass "domain test --json: six checks, ok true" || fail "domain test --json"
+cat >"$T/json.py" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["ok"] is True and d["domain"] == "corp.example.com", d
@@ -119,6 +117,7 @@ names = [c["check"] for c in d["checks"]]
 assert names == ["keytab", "domain controller", "clock", "kerberos", "ldap", "spn"], names
 assert all(c["ok"] is True and isinstance(c["detail"], str) for c in d["checks"])
 PY
+check_that "domain test --json: six checks, ok true" python3 "$T/json.py" "$T/json"
 expect "domain show" 0 "fqdn +$FQDN" mmc '' domain show
 
 echo "# failures seen by domain test"
@@ -141,12 +140,11 @@ expect "all OK again" 0 "all checks OK" mmc '' domain test
 echo "# leave"
 expect "leave with a wrong password: exit 5, nothing removed" 5 "refused the password" \
 	mmc $'Wrong-Pass-1\n' domain leave --password-stdin
-[ -e "$KT" ] && grep -q '^\[domain\]' "$CONF" && pass "keytab and settings kept" ||
-	fail "keytab or settings gone after a failed leave"
+check_that "keytab kept after a failed leave" test -e "$KT"
+check_that "settings kept after a failed leave" grep -q '^\[domain\]' "$CONF"
 expect "leave" 0 "left corp.example.com" mmc "$ADDC_ADMIN_PASSWORD"$'\n' domain leave --password-stdin
-[ ! -e "$KT" ] && pass "keytab removed" || fail "keytab still there"
-cmp -s "$CONF" "$T/conf.orig" && pass "configuration back as it was" ||
-	{ fail "configuration differs"; diff "$T/conf.orig" "$CONF" || true; }
+check_that "keytab removed" test ! -e "$KT"
+check_that "configuration back as it was" diff "$T/conf.orig" "$CONF"
 in_dc_ldap()
 {
 	"$ADDC" run-with-hosts "$D" -- sh -c 'KRB5CCNAME=$ADDC_DIR/admin.ccache exec ldapsearch \

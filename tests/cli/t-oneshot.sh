@@ -4,7 +4,7 @@
 # case (exit code, stdout, stderr; the scratch directory written as @T@) must equal
 # golden/NAME.out.  GOLDEN_UPDATE=1 rewrites the files (then review them with git diff).
 set -eu
-# shellcheck source=lib.sh
+# shellcheck source=tests/cli/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CONF=$T/greenwich.conf
@@ -23,7 +23,7 @@ golden()
 		cat "$T/stdout"
 		echo "--- stderr"
 		cat "$T/stderr"
-	} | sed -e "s|$T|@T@|g" -e "s|$VERSION|@VERSION@|g" >"$T/got"
+	} | sed -e "s|$MMC|@MMC@|g" -e "s|$T|@T@|g" -e "s|$VERSION|@VERSION@|g" >"$T/got"
 	if [ "${GOLDEN_UPDATE:-}" = 1 ]; then
 		cp "$T/got" "$HERE/golden/$name.out"
 	fi
@@ -136,6 +136,25 @@ exit
 ' "${C[@]}" shell
 golden shell-unterminated 'ls "/example.com
 ' "${C[@]}" shell
+
+echo "# the bash completion file"
+# bash_complete WORD...: COMPREPLY for the command line WORD... (the last one being completed)
+bash_complete()
+{
+	# shellcheck source=mmc-cli/greenwich-mmc.bash-completion
+	. "$top_srcdir/mmc-cli/greenwich-mmc.bash-completion"
+	COMP_WORDS=("$MMC" "$@")
+	COMP_CWORD=$#
+	COMPREPLY=()
+	_greenwich_mmc 2>/dev/null
+	printf '%s\n' "${COMPREPLY[@]}"
+}
+check_that "bash: a command word" test "$(bash_complete -c "$CONF" loc)" = local-user
+check_that "bash: the verbs of domain" test "$(bash_complete -c "$CONF" domain "" | tr '\n' ' ')" = \
+	"join leave test show "
+check_that "bash: a node with a blank" test \
+	"$(bash_complete -c "$CONF" ls /example.com/Lo)" = "/example.com/Local users/"
+check_that "bash: global options" test "$(bash_complete --j)" = --json
 
 echo "# JSON is valid JSON"
 for args in "local-user list" "ls /example.com" "show /example.com" "domain show" \
