@@ -109,7 +109,7 @@ for c in keytab "domain controller" clock kerberos ldap spn; do
 	check_that "check $c OK" grep -qE "^$c +OK " "$T/out"
 done
 mmc '' --json domain test >"$T/json" 2>&1 || true
-cat >"$T/json.py" <<'PY'
+cat >"$T/check_json.py" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["ok"] is True and d["domain"] == "corp.example.com", d
@@ -117,7 +117,7 @@ names = [c["check"] for c in d["checks"]]
 assert names == ["keytab", "domain controller", "clock", "kerberos", "ldap", "spn"], names
 assert all(c["ok"] is True and isinstance(c["detail"], str) for c in d["checks"])
 PY
-check_that "domain test --json: six checks, ok true" python3 "$T/json.py" "$T/json"
+check_that "domain test --json: six checks, ok true" python3 "$T/check_json.py" "$T/json"
 expect "domain show" 0 "fqdn +$FQDN" mmc '' domain show
 
 echo "# failures seen by domain test"
