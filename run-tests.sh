@@ -43,5 +43,12 @@ run_suite() { # run_suite NAME CONFIGURE-ARGS...
 
 run_suite normal --enable-werror
 [ "$san" = 1 ] && run_suite sanitizers --enable-werror --enable-sanitizers
+echo "== Debian packages: build, install, check, purge"
+if packaging/test-package.sh > "$SRC/_build-normal/test-package.log" 2>&1; then
+	total_pass=$((total_pass + 1)); echo "PASS: packaging/test-package.sh"
+else
+	total_fail=$((total_fail + 1)); status=1; echo "FAIL: packaging/test-package.sh"
+	tail -30 "$SRC/_build-normal/test-package.log"
+fi
 echo "$total_pass passed, $total_fail failed"
 exit "$status"

@@ -15,6 +15,7 @@
 static int log_cur_level = LOG_INFO;
 static bool log_to_stderr = true;
 static const char *log_ident = "greenwich";
+static bool log_journal;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const struct {
@@ -40,6 +41,7 @@ log_init(const char *ident, bool foreground, int facility)
 {
 	log_ident = ident;
 	log_to_stderr = foreground;
+	log_journal = foreground && getenv("JOURNAL_STREAM") != NULL;
 	if (!foreground)
 		openlog(ident, LOG_PID | LOG_NDELAY, facility);
 }
@@ -100,6 +102,8 @@ log_vmsg(int level, const char *func, const char *fmt, va_list ap)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	pthread_mutex_lock(&log_lock);
+	if (log_journal)
+		fprintf(stderr, "<%d>", level); /* the journal reads the priority from this */
 	fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s[%s] %s: %s\n", tm.tm_year + 1900,
 		tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
 		log_ident, log_level_name(level), func, line);

@@ -21,6 +21,7 @@
 #include "gwd.h"
 #include "loc.h"
 #include "log.h"
+#include "notify.h"
 #include "reuseport.h"
 #include "store.h"
 #include "tlsfiles.h"
@@ -253,15 +254,19 @@ run(struct gwd *g, bool foreground)
 		goto stop;
 	log_notice("event=started version=" PACKAGE_VERSION " workers=%d bindings=%zu domain=%s",
 		   g->nworkers, loc_count(g->loc), g->conf->domains.v[0]);
+	notify_send("READY=1");
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
+			notify_send("RELOADING=1");
 			reload(g);
+			notify_send("READY=1");
 			continue;
 		}
 		break;
 	}
+	notify_send("STOPPING=1");
 	log_notice("event=stopping signal=%d bindings=%zu", sig, loc_count(g->loc));
 	ret = 0;
 stop:

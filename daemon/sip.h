@@ -42,6 +42,9 @@ enum auth_result {
 enum auth_result sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register,
 				char *user, size_t userlen);
 
+/* Remove the Proxy-Authorization for our realm before forwarding. */
+void sip_auth_consume(struct worker *w, msg_t *msg, sip_t *sip);
+
 /* sip_register.c */
 void sip_register_handle(struct worker *w, msg_t *msg, sip_t *sip);
 
@@ -51,6 +54,7 @@ void sip_proxy_handle(struct worker *w, msg_t *msg, sip_t *sip);
 void sip_proxy_stateless(struct worker *w, msg_t *msg, sip_t *sip);
 /* A response that matches no transaction of ours (a late 2xx). */
 void sip_proxy_stray_response(struct worker *w, msg_t *msg, sip_t *sip);
+void sip_proxy_cancel(struct worker *w, msg_t *msg, sip_t *sip);
 void sip_proxy_shutdown(struct worker *w);
 /* Worker 0: carry on with a request another worker handed over. */
 struct handoff;

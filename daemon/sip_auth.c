@@ -225,3 +225,23 @@ done:
 	su_home_deinit(home);
 	return res;
 }
+
+void
+sip_auth_consume(struct worker *w, msg_t *msg, sip_t *sip)
+{
+	const char *realm = gw_conf_realm(w->w_gwd->conf);
+	msg_auth_t *au = sip->sip_proxy_authorization;
+
+	/* our own credentials are not passed on to the callee */
+	while (au) {
+		msg_auth_t *next = au->au_next;
+		su_home_t home[1] = {SU_HOME_INIT(home)};
+		auth_response_t ar = {.ar_size = sizeof(ar)};
+		if (au->au_scheme && strcasecmp(au->au_scheme, "Digest") == 0 &&
+		    auth_digest_response_get(home, &ar, au->au_params) > 0 && ar.ar_realm &&
+		    strcmp(ar.ar_realm, realm) == 0)
+			msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)au);
+		su_home_deinit(home);
+		au = next;
+	}
+}

@@ -38,6 +38,7 @@ struct branch {
 	struct pcall *pc;
 	nta_outgoing_t *orq;
 	int status;
+	char key[64]; /* our Via branch */
 };
 
 struct pcall {
@@ -51,6 +52,7 @@ struct pcall {
 	su_timer_t *timer;
 	struct pcall *next, **prevp;
 	struct pcall *reap_next;
+	char *ho_key; /* Call-ID, CSeq and branch of a request handed to worker 0 */
 };
 
 /* live calls of each worker, for shutdown */
@@ -217,6 +219,7 @@ pcall_free(struct pcall *pc)
 		msg_destroy(pc->best);
 	if (pc->irq)
 		nta_incoming_destroy(pc->irq);
+	free(pc->ho_key);
 	if (pc->prevp) {
 		*pc->prevp = pc->next;
 		if (pc->next)
@@ -302,69 +305,91 @@ send_best(struct pcall *pc)
 				    pc->best_status ? NULL : "Request Timeout", TAG_END());
 }
 
+/* Send a response upstream without our Via; takes the reference to m. */
 static void
-relay(struct pcall *pc, nta_outgoing_t *orq)
+relay(struct pcall *pc, msg_t *m)
 {
-	msg_t *m = nta_outgoing_getresponse(orq);
 	sip_t *s = m ? sip_object(m) : NULL;
 
-	if (s == NULL || s->sip_via == NULL) {
+	if (s == NULL || s->sip_via == NULL || s->sip_via->v_next == NULL) {
 		if (m)
-			msg_destroy(m);
-		return;
-	}
-	if (s->sip_via->v_next == NULL) {
-		msg_destroy(m); /* the answer lost the caller's Via: cannot be relayed */
+			msg_destroy(m); /* it lost the caller's Via: cannot be relayed */
 		return;
 	}
 	msg_header_remove(m, (msg_pub_t *)s, (msg_header_t *)s->sip_via);
 	nta_incoming_mreply(pc->irq, m);
 }
 
-static int
-branch_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
+/* Keep m (a reference) as the best final so far when it ranks higher. */
+static void
+best_update(struct pcall *pc, int status, msg_t *m)
 {
-	struct branch *b = (struct branch *)magic;
+	sip_t *s = m ? sip_object(m) : NULL;
+
+	if (pc->best_status != 0 && status_rank(status) >= status_rank(pc->best_status)) {
+		if (m)
+			msg_destroy(m);
+		return;
+	}
+	if (pc->best)
+		msg_destroy(pc->best);
+	pc->best = NULL;
+	pc->best_status = status;
+	if (s && s->sip_via && s->sip_via->v_next) {
+		msg_header_remove(m, (msg_pub_t *)s, (msg_header_t *)s->sip_via);
+		pc->best = m;
+	} else if (m) {
+		msg_destroy(m); /* malformed answer (no Via of the caller): keep only its code */
+	}
+}
+
+/* One branch's response; m is a new reference to it, or NULL (timeout). */
+static void
+branch_response(struct branch *b, int status, msg_t *m)
+{
 	struct pcall *pc = b->pc;
-	int status = sip ? sip->sip_status->st_status : nta_outgoing_status(orq);
 
 	if (status < 200) {
 		if (status > 100 && !pc->final_sent)
-			relay(pc, orq);
-		return 0;
+			relay(pc, m);
+		else if (m)
+			msg_destroy(m);
+		return;
 	}
-	if (b->status >= 200)
-		return 0; /* a retransmitted final */
+	if (b->status >= 200) {
+		if (m)
+			msg_destroy(m); /* a retransmitted final */
+		return;
+	}
 	b->status = status;
 	pc->npending--;
 	if (status < 300) {
 		if (pc->is_invite || !pc->final_sent)
-			relay(pc, orq);
+			relay(pc, m);
+		else if (m)
+			msg_destroy(m);
 		pc->final_sent = true;
 		if (pc->is_invite)
 			cancel_pending(pc);
 	} else if (!pc->final_sent) {
-		if (pc->best_status == 0 || status_rank(status) < status_rank(pc->best_status)) {
-			if (pc->best)
-				msg_destroy(pc->best);
-			pc->best = NULL;
-			pc->best_status = status;
-			msg_t *m = sip ? nta_outgoing_getresponse(orq) : NULL;
-			sip_t *s = m ? sip_object(m) : NULL;
-			if (s && s->sip_via && s->sip_via->v_next) {
-				msg_header_remove(m, (msg_pub_t *)s, (msg_header_t *)s->sip_via);
-				pc->best = m;
-			} else if (m) {
-				/* malformed answer (no Via of the caller): keep only its code */
-				msg_destroy(m);
-			}
-		}
+		best_update(pc, status, m);
 		if (status >= 600 && pc->is_invite)
 			cancel_pending(pc);
+	} else if (m) {
+		msg_destroy(m);
 	}
 	if (pc->npending == 0)
 		send_best(pc);
 	pcall_maybe_done(pc);
+}
+
+static int
+branch_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
+{
+	struct branch *b = (struct branch *)magic;
+	int status = sip ? sip->sip_status->st_status : nta_outgoing_status(orq);
+
+	branch_response(b, status, sip ? nta_outgoing_getresponse(orq) : NULL);
 	return 0;
 }
 
@@ -435,6 +460,32 @@ dialog_creating(const sip_t *sip)
 	       (m == sip_method_invite || m == sip_method_subscribe || m == sip_method_refer);
 }
 
+/* Identifies a handed-over INVITE so that its retransmissions and its CANCEL,
+ * which reach the worker that handed it over, can find it on worker 0. */
+static char *
+handoff_key(const sip_t *sip)
+{
+	char *k = NULL;
+
+	if (asprintf(&k, "%s|%" PRIu32 "|%s", sip->sip_call_id->i_id, sip->sip_cseq->cs_seq,
+		     sip->sip_via->v_branch ? sip->sip_via->v_branch : "") < 0)
+		return NULL;
+	return k;
+}
+
+static struct pcall *
+handoff_find(const sip_t *sip)
+{
+	char *k = handoff_key(sip);
+	struct pcall *pc = NULL;
+
+	for (pc = pcalls; k && pc; pc = pc->next)
+		if (pc->ho_key && strcmp(pc->ho_key, k) == 0)
+			break;
+	free(k);
+	return pc;
+}
+
 static void
 forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t nt)
 {
@@ -457,6 +508,8 @@ forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t nt)
 		return;
 	}
 	nta_incoming_bind(pc->irq, irq_cb, (nta_incoming_magic_t *)pc);
+	if (handoff_tport)
+		pc->ho_key = handoff_key(sip);
 	pc->next = pcalls;
 	if (pcalls)
 		pcalls->prevp = &pc->next;
@@ -473,6 +526,7 @@ forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t nt)
 		snprintf(key, sizeof(key), "z9hG4bKgw%s.%" PRIx64 "x%d", lh, ++branch_counter, w->w_id);
 		struct branch *b = &pc->br[pc->nbr];
 		b->pc = pc;
+		snprintf(b->key, sizeof(b->key), "%s", key);
 		b->orq = nta_outgoing_mcreate(w->w_agent, branch_cb, (nta_outgoing_magic_t *)b,
 					      gw_url(t[i].hop), m, NTATAG_BRANCH_KEY(key),
 					      TAG_IF(t[i].tp, NTATAG_TPORT(t[i].tp)), TAG_END());
@@ -636,6 +690,8 @@ sip_proxy_handle(struct worker *w, msg_t *msg, sip_t *sip)
 	if (!in_dialog && gw_conf_serves(w->w_gwd->conf, sip->sip_from->a_url->url_host) &&
 	    sip_auth_check(w, msg, sip, false, user, sizeof(user)) != AUTH_OK)
 		return;
+	if (sip->sip_proxy_authorization)
+		sip_auth_consume(w, msg, sip);
 	if (sip->sip_request->rq_method == sip_method_message && sip->sip_payload &&
 	    sip->sip_payload->pl_len > (size_t)w->w_gwd->conf->max_im_size) {
 		sip_reply(w, msg, 413, "Message too large");
@@ -733,6 +789,17 @@ sip_proxy_handoff_recv(struct worker *w, struct handoff *h)
 	handoff_tport = udp_primary(w, h->addr.su_family);
 	if (h->kind == HANDOFF_STATELESS) {
 		stateless_forward(w, m, sip);
+	} else if (h->kind == HANDOFF_CANCEL) {
+		struct pcall *pc = handoff_find(sip);
+		if (pc && !pc->final_sent) {
+			pc->canceled = true;
+			cancel_pending(pc);
+			nta_msg_treply(w->w_agent, m, SIP_200_OK, TAG_END());
+		} else {
+			nta_msg_treply(w->w_agent, m, SIP_481_NO_TRANSACTION, TAG_END());
+		}
+	} else if (handoff_find(sip)) {
+		msg_destroy(m); /* a retransmission of a request already in progress here */
 	} else {
 		memset(t, 0, sizeof(t));
 		if (resolve_targets(w, m, sip, h->in_dialog, t, &nt) == 0)
@@ -778,9 +845,37 @@ relay_response(struct worker *w, msg_t *msg, sip_t *sip)
 }
 
 void
+sip_proxy_cancel(struct worker *w, msg_t *msg, sip_t *sip)
+{
+	/* A CANCEL nta did not match: its INVITE may be on worker 0 */
+	if (w->w_id != 0)
+		handoff(w, msg, sip, HANDOFF_CANCEL, false);
+	else
+		sip_reply(w, msg, SIP_481_NO_TRANSACTION);
+}
+
+/* A final answer Sofia did not match to the branch that caused it (seen for
+ * answers that lost the caller's Via): finish that branch all the same. */
+static bool
+finish_branch(struct worker *w, msg_t *msg, sip_t *sip)
+{
+	const char *key = sip->sip_via ? sip->sip_via->v_branch : NULL;
+
+	if (key == NULL || sip->sip_status->st_status < 200 || branch_worker(sip) != w->w_id)
+		return false;
+	for (struct pcall *pc = pcalls; pc; pc = pc->next)
+		for (size_t i = 0; i < pc->nbr; i++)
+			if (pc->br[i].status < 200 && strcmp(pc->br[i].key, key) == 0) {
+				branch_response(&pc->br[i], sip->sip_status->st_status, msg);
+				return true;
+			}
+	return false;
+}
+
+void
 sip_proxy_stray_response(struct worker *w, msg_t *msg, sip_t *sip)
 {
-	if (relay_response(w, msg, sip))
+	if (relay_response(w, msg, sip) || finish_branch(w, msg, sip))
 		return;
 	/* Only a retransmitted 2xx to INVITE must travel on without a transaction. */
 	if (sip->sip_cseq && sip->sip_cseq->cs_method == sip_method_invite &&

@@ -131,8 +131,8 @@ sip_request_cb(nta_agent_magic_t *magic, nta_agent_t *agent, msg_t *msg, sip_t *
 		sip_register_handle(w, msg, sip);
 		return 0;
 	case sip_method_cancel:
-		/* a CANCEL that matched a transaction never gets here */
-		sip_reply(w, msg, SIP_481_NO_TRANSACTION);
+		/* a CANCEL that matched a transaction of this worker never gets here */
+		sip_proxy_cancel(w, msg, sip);
 		return 0;
 	case sip_method_publish:
 		sip_reply(w, msg, 501, "Presence is not served yet");

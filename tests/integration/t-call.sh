@@ -29,6 +29,20 @@ sipp_run cancel1 uac_cancel.xml -au alice -ap alice-pw -set user alice -set doma
 check "caller: 180, CANCEL 200, 487, ACK" [ "$SIPP_RC" = 0 ]
 check "callee saw the CANCEL and answered 487" sipp_wait "$PC"
 
+# a UDP caller cancels a call ringing on a TCP device (both workers take part)
+D1=$(free_port)
+add_user dan dan-pw
+register rdan dan dan-pw "<sip:dan@127.0.0.1:$D1;transport=tcp>" 600
+for i in 1 2 3; do
+	sipp_bg uas-dan$i uas_ring.xml "$D1" -m 1 -t t1
+	PD=$SIPP_BG_PID
+	sipp_run cancel-tcp$i uac_cancel.xml -au alice -ap alice-pw -set user alice -set domain $DOMAIN -set to "dan@$DOMAIN"
+	check "UDP caller to TCP callee, try $i: 180, CANCEL 200, 487, ACK" [ "$SIPP_RC" = 0 ]
+	# (SIPp's 487 over TCP lacks the caller's Via, so its ACK is not awaited)
+	check "TCP callee saw the CANCEL, try $i" grep -a -q "^CANCEL sip:dan@" "$T/uas-dan$i.msg"
+	kill "$PD" 2>/dev/null || true
+done
+
 # forking: carol on two devices; one answers, the other is cancelled
 C2=$(free_port); C3=$(free_port)
 register rc2 carol carol-pw "<sip:carol@127.0.0.1:$C2>" 600
