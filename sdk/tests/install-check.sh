@@ -12,7 +12,8 @@ pcdir=$(dirname "$(find "$D/root" -name greenwich-proxy.pc | head -1)")
 test -f "$pcdir/greenwich-proxy.pc" || { echo "FAIL: greenwich-proxy.pc not installed"; exit 1; }
 incs=$(find "$D/root" -path '*/include/*' -type f)
 [ "$(basename "$incs")" = proxy.h ] || { echo "FAIL: installed headers: $incs"; exit 1; }
-ls "$D"/root/*/*/lib/libgreenwich-proxy.so.0 "$D"/root/*/*/lib/libgreenwich-proxy.a >/dev/null ||
+[ -n "$(find "$D/root" -name libgreenwich-proxy.so.0)" ] &&
+	[ -n "$(find "$D/root" -name libgreenwich-proxy.a)" ] ||
 	{ echo "FAIL: shared or static library missing"; exit 1; }
 
 export PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_SYSROOT_DIR="$D/root"
@@ -22,7 +23,7 @@ ver=$(pkg-config --modversion greenwich-proxy)
 mkdir "$D/app"
 cp "$GWP_SRCDIR"/examples/helpdesk-router/{Makefile,*.c,*.h} "$D/app/"
 # same CFLAGS/LDFLAGS as the kit (a sanitizer build needs its runtime in the app)
-"$MAKE" -C "$D/app" CFLAGS="${GWP_APP_CFLAGS:--O2} -Wall -Wextra" LDFLAGS="${GWP_APP_LDFLAGS:-}" \
+"$MAKE" --no-silent -C "$D/app" CFLAGS="${GWP_APP_CFLAGS:--O2} -Wall -Wextra" LDFLAGS="${GWP_APP_LDFLAGS:-}" \
 	>"$D/build.log" 2>&1 || { cat "$D/build.log"; echo "FAIL: example build"; exit 1; }
 grep -q -- "-I$D/root" "$D/build.log" || { echo "FAIL: not built against the installed headers"; exit 1; }
 
