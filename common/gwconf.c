@@ -74,6 +74,8 @@ static const struct conf_opt conf_opts[] = {
 	 "accept Digest sign-in of local accounts"},
 	{"proxy", "invite-timeout", T_INT, O(invite_timeout), "180", 5, 3600,
 	 "seconds a forked INVITE may ring before 408"},
+	{"proxy", "routes", T_LIST, O(routes), "", 0, 0,
+	 "service addresses forwarded to application servers: user@domain=sip:host:port"},
 	{"domain", "name", T_STR, O(domain_name), "", 0, 0,
 	 "DNS name of the Active Directory domain joined; empty means not joined"},
 	{"domain", "realm", T_STR, O(domain_realm), "", 0, 0,
@@ -296,6 +298,16 @@ conf_validate(const struct gw_conf *conf, const char *path, char *err, size_t er
 		conf_err(err, errlen, "%s: [server] tls needs [tls] certificate and key", path);
 		return -1;
 	}
+	for (size_t i = 0; i < conf->routes.n; i++) {
+		const char *r = conf->routes.v[i];
+		const char *eq = strchr(r, '=');
+		if (eq == NULL || eq == r || !strchr(r, '@') || strchr(r, '@') > eq ||
+		    (strncasecmp(eq + 1, "sip:", 4) != 0 && strncasecmp(eq + 1, "sips:", 5) != 0)) {
+			conf_err(err, errlen,
+				 "%s: [proxy] routes: '%s' is not user@domain=sip:host[:port]", path, r);
+			return -1;
+		}
+	}
 	for (size_t i = 0; i < conf->digest_algorithms.n; i++) {
 		const char *a = conf->digest_algorithms.v[i];
 		if (strcasecmp(a, "SHA-256") && strcasecmp(a, "MD5")) {
@@ -417,6 +429,19 @@ gw_conf_serves(const struct gw_conf *conf, const char *domain)
 		if (strcasecmp(conf->domains.v[i], domain) == 0)
 			return true;
 	return false;
+}
+
+const char *
+gw_conf_route(const struct gw_conf *conf, const char *aor)
+{
+	size_t len = strlen(aor);
+
+	for (size_t i = 0; i < conf->routes.n; i++) {
+		const char *r = conf->routes.v[i];
+		if (strncasecmp(r, aor, len) == 0 && r[len] == '=')
+			return r + len + 1;
+	}
+	return NULL;
 }
 
 const char *

@@ -48,6 +48,7 @@ struct gw_conf {
 	bool local_accounts;
 	/* [proxy] */
 	int invite_timeout;
+	struct gw_strlist routes; /* user@domain=sip:host:port service addresses */
 	/* [domain] */
 	char *domain_name;	     /* DNS domain joined, "" = not joined */
 	char *domain_realm;	     /* Kerberos realm, "" = the name in capitals */
@@ -66,6 +67,8 @@ void gw_conf_free(struct gw_conf *conf);
 
 /* True when `domain` is one of the served SIP domains (case-insensitive). */
 bool gw_conf_serves(const struct gw_conf *conf, const char *domain);
+/* The application server a service address (user@domain) is forwarded to, or NULL. */
+const char *gw_conf_route(const struct gw_conf *conf, const char *aor);
 /* The Digest realm in effect. */
 const char *gw_conf_realm(const struct gw_conf *conf);
 

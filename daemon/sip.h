@@ -67,6 +67,9 @@ gw_url(const char *s)
 	return URL_STRING_MAKE(s);
 }
 
+/* Longest user@host we route (the location store's key). */
+#define GW_AOR_MAX 250
+
 #define GW_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER, INFO, UPDATE, REFER, NOTIFY, SUBSCRIBE, PRACK"
 #define GW_SUPPORTED "path, outbound"
 

@@ -20,6 +20,7 @@
 #include <sofia-sip/nta_tport.h>
 #include <sofia-sip/sip_util.h>
 #include <sofia-sip/su_tag.h>
+#include <sofia-sip/tport_tag.h>
 
 #include "flow.h"
 #include "gwd.h"
@@ -198,6 +199,28 @@ target_from_contact(struct worker *w, struct target *t, const struct loc_contact
 			 strcmp(t->proto, "tls") == 0 ? "sips" : "sip", c->flow.addr, t->proto);
 	else
 		snprintf(t->hop, sizeof(t->hop), "%s", c->uri);
+}
+
+/* Sofia may pick the first listener of a protocol whatever its address
+ * family: for an IPv6 next hop, name the IPv6 listener explicitly. */
+static void
+target_pick_family(struct worker *w, struct target *t)
+{
+	const char *at = strchr(t->hop, '@');
+	const char *host = at ? at + 1 : strchr(t->hop, ':') ? strchr(t->hop, ':') + 1 : t->hop;
+	bool reliable = strcasecmp(t->proto, "udp") != 0;
+
+	if (t->tp || host[0] != '[')
+		return;
+	for (tport_t *tp = tport_primaries(nta_agent_tports(w->w_agent)); tp; tp = tport_next(tp))
+		if (tport_has_ip6(tp) && (reliable ? (tport_is_tcp(tp) && !tport_has_tls(tp) &&
+						      strcasecmp(t->proto, "tcp") == 0) ||
+							     (tport_has_tls(tp) &&
+							      strcasecmp(t->proto, "tls") == 0)
+						   : tport_is_udp(tp))) {
+			t->tp = tp;
+			return;
+		}
 }
 
 static void
@@ -520,6 +543,7 @@ forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t nt)
 	msg_t *orig = nta_incoming_getrequest(pc->irq);
 	for (size_t i = 0; i < nt && pc->nbr < MAX_BRANCHES; i++) {
 		char key[64];
+		target_pick_family(w, &t[i]);
 		msg_t *m = branch_request(w, orig, &t[i], rr);
 		if (m == NULL)
 			continue;
@@ -529,7 +553,12 @@ forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t nt)
 		snprintf(b->key, sizeof(b->key), "%s", key);
 		b->orq = nta_outgoing_mcreate(w->w_agent, branch_cb, (nta_outgoing_magic_t *)b,
 					      gw_url(t[i].hop), m, NTATAG_BRANCH_KEY(key),
-					      TAG_IF(t[i].tp, NTATAG_TPORT(t[i].tp)), TAG_END());
+					      TAG_IF(t[i].tp && tport_is_secondary(t[i].tp),
+						     NTATAG_TPORT(t[i].tp)),
+					      TAG_IF(t[i].tp && tport_is_primary(t[i].tp) &&
+							     tport_has_ip6(t[i].tp),
+						     TPTAG_IDENT("v6")),
+					      TAG_END());
 		if (b->orq == NULL) {
 			log_warnx("event=forward-failed target=%s", t[i].hop);
 			msg_destroy(m);
@@ -583,6 +612,17 @@ resolve_targets(struct worker *w, msg_t *msg, sip_t *sip, bool in_dialog, struct
 		snprintf(t[0].hop, sizeof(t[0].hop), "%s",
 			 url_as_string(home, sip->sip_route->r_url));
 		snprintf(t[0].proto, sizeof(t[0].proto), "udp");
+		*nt = 1;
+		goto done;
+	}
+	if (ru->url_user && gw_conf_serves(w->w_gwd->conf, ru->url_host) &&
+	    sip_url_aor(aor, sizeof(aor), ru) == 0 && gw_conf_route(w->w_gwd->conf, aor)) {
+		/* a service address: on to its application server, Request-URI kept */
+		const char *app = gw_conf_route(w->w_gwd->conf, aor);
+		snprintf(t[0].hop, sizeof(t[0].hop), "%s", app);
+		snprintf(t[0].proto, sizeof(t[0].proto), "%s",
+			 strstr(app, "transport=tcp") ? "tcp" : strstr(app, "transport=tls") ? "tls" : "udp");
+		t[0].flow_worker = -1;
 		*nt = 1;
 		goto done;
 	}

@@ -91,6 +91,12 @@ sane(struct worker *w, msg_t *msg, sip_t *sip)
 		nta_msg_treply(w->w_agent, msg, 400, "Malformed header", TAG_END());
 		return false;
 	}
+	const url_t *ru = sip->sip_request->rq_url;
+	size_t ulen = (ru->url_user ? strlen(ru->url_user) : 0) + (ru->url_host ? strlen(ru->url_host) : 0);
+	if (ulen > GW_AOR_MAX) {
+		nta_msg_treply(w->w_agent, msg, SIP_414_REQUEST_URI_TOO_LONG, TAG_END());
+		return false;
+	}
 	return true;
 }
 

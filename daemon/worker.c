@@ -44,13 +44,15 @@ add_listeners(struct worker *w, const struct gw_strlist *l, const char *proto, b
 
 	for (size_t i = 0; i < l->n; i++) {
 		listen_url(url, sizeof(url), proto, l->v[i]);
+		bool v6 = l->v[i][0] == '[';
 		if (*first) {
 			w->w_agent = nta_agent_create(
 				w->w_root, gw_url(url), sip_request_cb, (void *)w,
 				NTATAG_UA(0), NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
 				NTATAG_MAXSIZE(g->conf->max_message_size), NTATAG_PASS_100(0),
 				NTATAG_CANCEL_487(0), NTATAG_MERGE_482(0),
-				TAG_IF(g->tls_dir[0], TPTAG_CERTIFICATE(g->tls_dir)), TAG_END());
+				TAG_IF(g->tls_dir[0], TPTAG_CERTIFICATE(g->tls_dir)),
+				TPTAG_IDENT(v6 ? "v6" : "v4"), TAG_END());
 			if (w->w_agent == NULL) {
 				snprintf(w->w_error, sizeof(w->w_error), "cannot listen on %s: %s", url,
 					 strerror(errno));
@@ -61,7 +63,7 @@ add_listeners(struct worker *w, const struct gw_strlist *l, const char *proto, b
 		}
 		if (nta_agent_add_tport(w->w_agent, gw_url(url),
 					TAG_IF(g->tls_dir[0], TPTAG_CERTIFICATE(g->tls_dir)),
-					TAG_END()) < 0) {
+					TPTAG_IDENT(v6 ? "v6" : "v4"), TAG_END()) < 0) {
 			snprintf(w->w_error, sizeof(w->w_error), "cannot listen on %s: %s", url,
 				 strerror(errno));
 			return -1;
@@ -98,7 +100,7 @@ relay_init(struct worker *w)
 		if (c->udp.v[i][0] != '[')
 			v4 = true;
 	const char *url = v4 ? "sip:127.0.0.1:0;transport=udp" : "sip:[::1]:0;transport=udp";
-	if (nta_agent_add_tport(w->w_agent, gw_url(url), TAG_END()) < 0) {
+	if (nta_agent_add_tport(w->w_agent, gw_url(url), TPTAG_IDENT(v4 ? "v4" : "v6"), TAG_END()) < 0) {
 		snprintf(w->w_error, sizeof(w->w_error), "cannot open the relay port: %s",
 			 strerror(errno));
 		return -1;

@@ -117,17 +117,17 @@ stop_gwd() { # stop_gwd [SIGNAL]
 # status is left in SIPP_RC (0 when the scenario passed).
 sipp_run() {
 	local name="$1" scen="$2"; shift 2
-	(cd "$T" && timeout 60 "$SIPP" -sf "$SCEN/$scen" -i 127.0.0.1 -p "$(free_port)" -m 1 \
+	(cd "$T" && timeout 60 "$SIPP" -sf "$SCEN/$scen" -i "${SIPP_LOCAL:-127.0.0.1}" -p "$(free_port)" -m 1 \
 		-timeout 15 -nostdin \
 		-trace_err -trace_msg -message_file "$T/$name.msg" -error_file "$T/$name.err" \
-		"$@" "127.0.0.1:${TARGET_PORT:-$PORT}" > "$T/$name.out" 2>&1) && SIPP_RC=0 || SIPP_RC=$?
+		"$@" "${TARGET_HOST:-127.0.0.1}:${TARGET_PORT:-$PORT}" > "$T/$name.out" 2>&1) && SIPP_RC=0 || SIPP_RC=$?
 	return 0
 }
 
 # sipp_bg NAME SCENARIO LOCALPORT [args...]: a UAS in the background; sets SIPP_BG_PID.
 sipp_bg() {
 	local name="$1" scen="$2" lport="$3"; shift 3
-	(cd "$T" && exec timeout 90 "$SIPP" -sf "$SCEN/$scen" -i 127.0.0.1 -p "$lport" -nostdin \
+	(cd "$T" && exec timeout 90 "$SIPP" -sf "$SCEN/$scen" -i "${SIPP_LOCAL:-127.0.0.1}" -p "$lport" -nostdin \
 		-trace_err -trace_msg -message_file "$T/$name.msg" -error_file "$T/$name.err" \
 		"$@" > "$T/$name.out" 2>&1) &
 	SIPP_BG_PID=$!

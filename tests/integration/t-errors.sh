@@ -39,6 +39,9 @@ check "binary garbage: dropped without an answer" grep -q "NO ANSWER" <<<"$out"
 big=$(head -c 6000 /dev/zero | tr '\0' a)
 out=$( (req MESSAGE "sip:bob@$DOMAIN" "Max-Forwards: 70" "X-Pad: $big") | $SEND "$PORT" - 1)
 check "message over max-message-size is not processed" bash -c "! grep -q '^SIP/2.0 200' <<<'$out'"
+check "message over max-message-size: 413" grep -q "^SIP/2.0 413" <<<"$out"
+out=$(req MESSAGE "sip:$(head -c 400 /dev/zero | tr '\0' u)@$DOMAIN" "Max-Forwards: 70" | $SEND "$PORT" - 1)
+check "overlong Request-URI: 414" grep -q "^SIP/2.0 414" <<<"$out"
 out=$(req MESSAGE "sip:bob@$DOMAIN" "Max-Forwards: 70" "Content-Length: 99999" | $SEND "$PORT" - 1)
 check "lying Content-Length: no crash" kill -0 "$GWD_PID"
 
@@ -49,7 +52,7 @@ out=$(req OPTIONS "sip:dave@$DOMAIN" "Max-Forwards: 70" | $SEND "$PORT" - 3)
 check "request looping through us: 482" grep -q "^SIP/2.0 482" <<<"$out"
 
 # fuzz a little: truncated and mangled copies of a valid request, all answered or dropped
-valid=$(req MESSAGE "sip:bob@$DOMAIN" "Max-Forwards: 70")
+valid=$(req MESSAGE "sip:nobody@$DOMAIN" "Max-Forwards: 70")
 for i in $(seq 1 60); do
 	n=$(( (RANDOM % ${#valid}) + 1 ))
 	printf 'RAW:%s' "${valid:0:$n}" | $SEND "$PORT" - 0.05 >/dev/null
