@@ -29,8 +29,8 @@ run_suite() { # run_suite NAME CONFIGURE-ARGS...
 	(cd "$dir" && make -s -k check -j1 ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1) || rc=$?
 	local p f
-	p=$(find "$dir" -name '*.trs' -exec grep -h '^:test-result: PASS' {} + | wc -l)
-	f=$(find "$dir" -name '*.trs' -exec grep -h -E '^:test-result: (FAIL|ERROR|XPASS)' {} + | wc -l)
+	p=$( (find "$dir" -name '*.trs' -exec grep -h '^:test-result: PASS' {} + || true) | wc -l)
+	f=$( (find "$dir" -name '*.trs' -exec grep -h -E '^:test-result: (FAIL|ERROR|XPASS)' {} + || true) | wc -l)
 	echo "== $name: $p test programs passed, $f failed"
 	if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then
 		status=1
