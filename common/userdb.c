@@ -16,6 +16,7 @@
 
 struct userdb {
 	sqlite3 *db;
+	sqlite3_stmt *get; /* prepared once: sign-in looks up an account per request */
 };
 
 static const char userdb_schema[] = "CREATE TABLE IF NOT EXISTS local_users ("
@@ -57,6 +58,7 @@ userdb_close(struct userdb *u)
 {
 	if (u == NULL)
 		return;
+	sqlite3_finalize(u->get);
 	sqlite3_close(u->db);
 	free(u);
 }
@@ -81,17 +83,17 @@ row_read(sqlite3_stmt *st, struct userdb_account *a)
 int
 userdb_get(struct userdb *u, const char *aor, struct userdb_account *acct)
 {
-	sqlite3_stmt *st = NULL;
 	int ret = -EIO;
 
-	if (sqlite3_prepare_v2(u->db,
+	if (u->get == NULL &&
+	    sqlite3_prepare_v3(u->db,
 			       "SELECT aor, realm, ha1_md5, ha1_sha256 FROM local_users WHERE aor = ?",
-			       -1, &st, NULL) != SQLITE_OK)
-		goto done;
-	sqlite3_bind_text(st, 1, aor, -1, SQLITE_STATIC);
-	switch (sqlite3_step(st)) {
+			       -1, SQLITE_PREPARE_PERSISTENT, &u->get, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_text(u->get, 1, aor, -1, SQLITE_STATIC);
+	switch (sqlite3_step(u->get)) {
 	case SQLITE_ROW:
-		row_read(st, acct);
+		row_read(u->get, acct);
 		ret = 0;
 		break;
 	case SQLITE_DONE:
@@ -100,8 +102,8 @@ userdb_get(struct userdb *u, const char *aor, struct userdb_account *acct)
 	default:
 		break;
 	}
-done:
-	sqlite3_finalize(st);
+	sqlite3_reset(u->get);
+	sqlite3_clear_bindings(u->get);
 	return ret;
 }
 

@@ -32,6 +32,8 @@ void sip_msg_source(struct worker *w, msg_t *msg, char *addr, size_t addrlen, ch
 bool sip_url_is_us(struct worker *w, const url_t *url);
 /* HMAC-SHA256 of data with the server secret, hex, truncated to outlen-1 chars. */
 void sip_token(struct worker *w, char *out, size_t outlen, const char *data);
+/* Free this thread's token hashing state (at worker exit). */
+void sip_token_thread_free(void);
 
 /* sip_auth.c */
 enum auth_result {

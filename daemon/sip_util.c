@@ -111,6 +111,64 @@ sip_url_is_us(struct worker *w, const url_t *url)
 	return false;
 }
 
+/* HMAC-SHA256 keyed with the server secret.  The inner and outer hash states
+ * after the key blocks are computed once per thread and copied for each token:
+ * OpenSSL 3's one-shot HMAC() looks the digest up again on every call. */
+struct token_ctx {
+	EVP_MD_CTX *inner, *outer, *tmp;
+	const unsigned char *key;
+};
+static __thread struct token_ctx token_ctx;
+
+static int
+token_ctx_init(struct token_ctx *t, const unsigned char *key, size_t keylen)
+{
+	unsigned char ipad[64], opad[64];
+
+	memset(ipad, 0x36, sizeof(ipad));
+	memset(opad, 0x5c, sizeof(opad));
+	for (size_t i = 0; i < keylen && i < 64; i++) {
+		ipad[i] ^= key[i];
+		opad[i] ^= key[i];
+	}
+	t->inner = EVP_MD_CTX_new();
+	t->outer = EVP_MD_CTX_new();
+	t->tmp = EVP_MD_CTX_new();
+	if (!t->inner || !t->outer || !t->tmp || !EVP_DigestInit_ex(t->inner, EVP_sha256(), NULL) ||
+	    !EVP_DigestUpdate(t->inner, ipad, sizeof(ipad)) ||
+	    !EVP_DigestInit_ex(t->outer, EVP_sha256(), NULL) ||
+	    !EVP_DigestUpdate(t->outer, opad, sizeof(opad)))
+		return -1;
+	t->key = key;
+	return 0;
+}
+
+static int
+token_mac(struct worker *w, const char *data, unsigned char *md, unsigned int *mdlen)
+{
+	struct token_ctx *t = &token_ctx;
+	unsigned char ih[EVP_MAX_MD_SIZE];
+	unsigned int ilen = 0;
+
+	if (t->key != w->w_gwd->secret &&
+	    token_ctx_init(t, w->w_gwd->secret, sizeof(w->w_gwd->secret)) < 0)
+		return -1;
+	if (!EVP_MD_CTX_copy_ex(t->tmp, t->inner) || !EVP_DigestUpdate(t->tmp, data, strlen(data)) ||
+	    !EVP_DigestFinal_ex(t->tmp, ih, &ilen) || !EVP_MD_CTX_copy_ex(t->tmp, t->outer) ||
+	    !EVP_DigestUpdate(t->tmp, ih, ilen) || !EVP_DigestFinal_ex(t->tmp, md, mdlen))
+		return -1;
+	return 0;
+}
+
+void
+sip_token_thread_free(void)
+{
+	EVP_MD_CTX_free(token_ctx.inner);
+	EVP_MD_CTX_free(token_ctx.outer);
+	EVP_MD_CTX_free(token_ctx.tmp);
+	memset(&token_ctx, 0, sizeof(token_ctx));
+}
+
 void
 sip_token(struct worker *w, char *out, size_t outlen, const char *data)
 {
@@ -119,8 +177,9 @@ sip_token(struct worker *w, char *out, size_t outlen, const char *data)
 	unsigned int mdlen = 0;
 	size_t k = 0;
 
-	HMAC(EVP_sha256(), w->w_gwd->secret, sizeof(w->w_gwd->secret),
-	     (const unsigned char *)data, strlen(data), md, &mdlen);
+	if (token_mac(w, data, md, &mdlen) < 0)
+		HMAC(EVP_sha256(), w->w_gwd->secret, sizeof(w->w_gwd->secret),
+		     (const unsigned char *)data, strlen(data), md, &mdlen);
 	for (unsigned int i = 0; i < mdlen && k + 2 < outlen; i++) {
 		out[k++] = hexd[md[i] >> 4];
 		out[k++] = hexd[md[i] & 15];

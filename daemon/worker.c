@@ -21,6 +21,7 @@
 #include <sofia-sip/tport_tag.h>
 #include <sofia-sip/su_tag.h>
 
+#include "directory.h"
 #include "flow.h"
 #include "gwd.h"
 #include "loc.h"
@@ -203,6 +204,10 @@ worker_main(void *arg)
 	if (w->w_gwd->nworkers_planned > 1 && relay_init(w) < 0)
 		goto done;
 	rr_host_init(w);
+	if (w->w_id == 0 && dir_attach(w) < 0) {
+		snprintf(w->w_error, sizeof(w->w_error), "cannot watch directory lookups");
+		goto done;
+	}
 	su_wait_create(w->w_wait, w->w_ctl[0], SU_WAIT_IN);
 	su_root_register(w->w_root, w->w_wait, ctl_cb, (void *)w, 0);
 	w->w_timer = su_timer_create(su_root_task(w->w_root), 1000);
@@ -210,6 +215,9 @@ worker_main(void *arg)
 	atomic_store(&w->w_state, 1);
 	su_root_run(w->w_root);
 	sip_proxy_shutdown(w);
+	sip_token_thread_free();
+	if (w->w_id == 0)
+		dir_detach(w);
 done:
 	if (atomic_load(&w->w_state) == 0)
 		atomic_store(&w->w_state, -1);
