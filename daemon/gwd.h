@@ -21,6 +21,7 @@ struct loc;
 struct store;
 struct userdb;
 struct flow_table;
+struct gwdir;
 
 struct gwd_stats {
 	atomic_ulong requests;
@@ -56,6 +57,7 @@ struct gwd {
 	char *db_path;
 	struct store *store;
 	struct loc *loc;
+	struct gwdir *dir;        /* domain users ([domain]), or NULL */
 	unsigned char secret[32]; /* for nonces and route tokens; new at each start */
 	struct worker *workers;
 	int nworkers;

@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 #include <sofia-sip/su.h>
 
+#include "directory.h"
 #include "gwd.h"
 #include "loc.h"
 #include "log.h"
@@ -250,6 +251,8 @@ run(struct gwd *g, bool foreground)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	g->started = time(NULL);
+	if (dir_open(g) < 0)
+		goto stop;
 	if (workers_start(g) < 0)
 		goto stop;
 	log_notice("event=started version=" PACKAGE_VERSION " workers=%d bindings=%zu domain=%s",
@@ -271,6 +274,7 @@ run(struct gwd *g, bool foreground)
 	ret = 0;
 stop:
 	workers_stop(g);
+	dir_close(g);
 	if (!foreground)
 		unlink(g->conf->pid_file);
 	return ret;

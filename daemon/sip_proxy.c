@@ -22,6 +22,7 @@
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "directory.h"
 #include "flow.h"
 #include "gwd.h"
 #include "loc.h"
@@ -583,17 +584,79 @@ forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t nt)
 	}
 }
 
-/* Known local user without a registration: 480; unknown: 404. */
+/* Known user without a registration: 480; unknown: 404. */
 static void
-reply_not_found(struct worker *w, msg_t *msg, const char *aor)
+reply_not_found(struct worker *w, msg_t *msg, const char *aor, bool known)
 {
 	struct userdb_account acct;
 
-	if (userdb_get(w->w_userdb, aor, &acct) == 0)
+	if (known || userdb_get(w->w_userdb, aor, &acct) == 0)
 		sip_reply(w, msg, 480, "User not signed in");
 	else
 		sip_reply(w, msg, 404, "User not found");
 	memset(&acct, 0, sizeof(acct));
+}
+
+/* The registered contacts of aor; 0 with *nt set, or a status already answered. */
+static int
+location_targets(struct worker *w, msg_t *msg, const char *aor, bool known, struct target *t,
+		 size_t *nt)
+{
+	struct loc_contact *cs = NULL;
+	size_t n = 0;
+
+	if (loc_lookup(w->w_gwd->loc, aor, time(NULL), &cs, &n) < 0) {
+		sip_reply(w, msg, 500, "Location lookup failed");
+		return 500;
+	}
+	if (n == 0) {
+		reply_not_found(w, msg, aor, known);
+		return 404;
+	}
+	for (size_t i = 0; i < n && i < MAX_BRANCHES; i++)
+		target_from_contact(w, &t[i], &cs[i]);
+	*nt = n < MAX_BRANCHES ? n : MAX_BRANCHES;
+	loc_contacts_free(cs, n);
+	return 0;
+}
+
+/* resolve_targets(): the request waits for the directory, which answers or resumes it. */
+#define RESOLVE_PENDING 1
+
+static void handoff(struct worker *w, msg_t *msg, sip_t *sip, int kind, bool in_dialog);
+static void forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t nt);
+
+/* Worker 0, the directory found the user: on as for a local user, with the primary AOR. */
+static void
+directory_resume(struct worker *w, msg_t *msg, const char *aor, const struct dir_resume *r)
+{
+	struct target t[MAX_BRANCHES];
+	size_t nt = 0;
+
+	memset(t, 0, sizeof(t));
+	handoff_tport = r->tport;
+	if (location_targets(w, msg, aor, true, t, &nt) == 0)
+		forward(w, msg, sip_object(msg), t, nt);
+	targets_free(t, nt);
+	handoff_tport = NULL;
+}
+
+/* A served-domain user that is no local account: ask the directory, on worker 0. */
+static bool
+directory_user(struct worker *w, msg_t *msg, sip_t *sip, bool in_dialog, const char *aor)
+{
+	struct userdb_account acct;
+	struct dir_resume r = {in_dialog, handoff_tport};
+	bool local = userdb_get(w->w_userdb, aor, &acct) == 0;
+
+	memset(&acct, 0, sizeof(acct));
+	if (local || !dir_enabled(w->w_gwd))
+		return false;
+	if (w->w_id != 0)
+		handoff(w, msg, sip, HANDOFF_PROXY, in_dialog);
+	else
+		dir_lookup(w, msg, aor, &r, directory_resume);
+	return true;
 }
 
 /* Targets for the request; 0 with *nt set, or a status already answered. */
@@ -602,8 +665,6 @@ resolve_targets(struct worker *w, msg_t *msg, sip_t *sip, bool in_dialog, struct
 		size_t *nt)
 {
 	const url_t *ru = sip->sip_request->rq_url;
-	struct loc_contact *cs = NULL;
-	size_t n = 0;
 	char aor[256];
 	su_home_t home[1] = {SU_HOME_INIT(home)};
 
@@ -627,22 +688,15 @@ resolve_targets(struct worker *w, msg_t *msg, sip_t *sip, bool in_dialog, struct
 		goto done;
 	}
 	if (ru->url_user && gw_conf_serves(w->w_gwd->conf, ru->url_host)) {
-		if (sip_url_aor(aor, sizeof(aor), ru) < 0 ||
-		    loc_lookup(w->w_gwd->loc, aor, time(NULL), &cs, &n) < 0) {
+		int rc = 500;
+		if (sip_url_aor(aor, sizeof(aor), ru) < 0)
 			sip_reply(w, msg, 500, "Location lookup failed");
-			su_home_deinit(home);
-			return 500;
-		}
-		if (n == 0) {
-			reply_not_found(w, msg, aor);
-			su_home_deinit(home);
-			return 404;
-		}
-		for (size_t i = 0; i < n && i < MAX_BRANCHES; i++)
-			target_from_contact(w, &t[i], &cs[i]);
-		*nt = n < MAX_BRANCHES ? n : MAX_BRANCHES;
-		loc_contacts_free(cs, n);
-		goto done;
+		else if (directory_user(w, msg, sip, in_dialog, aor))
+			rc = RESOLVE_PENDING;
+		else
+			rc = location_targets(w, msg, aor, false, t, nt);
+		su_home_deinit(home);
+		return rc;
 	}
 	struct loc_contact c;
 	char *ruri = url_as_string(home, ru);

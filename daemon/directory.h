@@ -1,0 +1,46 @@
+/*
+ * directory.h - domain users of the joined Active Directory domain ([domain]).
+ *
+ * One libgwad context serves the whole daemon; its completions are dispatched
+ * on worker 0, so lookups that must wait for a domain controller run there and
+ * the request is resumed on that worker.  Private to daemon/.
+ */
+#ifndef GW_DIRECTORY_H
+#define GW_DIRECTORY_H
+
+#include <stdbool.h>
+
+#include <sofia-sip/sip.h>
+#include <sofia-sip/tport.h>
+
+struct gwd;
+struct worker;
+
+/* How to carry on with a request once its user is known. */
+struct dir_resume {
+	bool in_dialog;
+	tport_t *tport; /* socket to answer a handed-over request on, or NULL */
+};
+
+/* Called on the worker that asked, with the user's primary AOR (user@domain). */
+typedef void dir_resume_fn(struct worker *w, msg_t *msg, const char *aor,
+			   const struct dir_resume *r);
+
+/* Make the context when [domain] name is set (no network traffic).  0 or -errno. */
+int dir_open(struct gwd *g);
+/* Free the context, after the workers stopped. */
+void dir_close(struct gwd *g);
+/* True when domain users are looked up. */
+bool dir_enabled(const struct gwd *g);
+/* Worker 0: watch the completions in its event loop and probe the DCs once. */
+int dir_attach(struct worker *w);
+/* Worker 0, before its agent goes: answer the requests still waiting with 503. */
+void dir_detach(struct worker *w);
+/*
+ * Look up the user of aor (user@domain) by SIP URI, on worker 0 only.  Takes msg: it is
+ * answered here (404, 403, 503, ...) or passed to fn, now or from the event loop.
+ */
+void dir_lookup(struct worker *w, msg_t *msg, const char *aor, const struct dir_resume *r,
+		dir_resume_fn *fn);
+
+#endif

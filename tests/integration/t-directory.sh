@@ -1,0 +1,125 @@
+#!/bin/bash
+# shellcheck disable=SC2016 # single-quoted scripts run in the domain with its variables
+# Domain users through the directory: a real Samba AD DC (tests/addc/addc.sh) in its own
+# network namespace, greenwichd joined with adcli and running in that namespace. Requests
+# for users of the domain are answered from Active Directory: unknown 404, refused
+# accounts 403, known but not signed in 480 (aliases too), DC down 503 with Retry-After
+# for users not cached, and lookups work again once the DC is back, without a restart.
+. "$(dirname "$0")/lib.sh"
+
+ADDC="$top_srcdir/tests/addc/addc.sh"
+# The DC lives beside the test directory (short path for Samba's sockets), so that it can
+# be stopped after lib.sh's cleanup has ended greenwichd and SIPp.
+DCW=$(mktemp -d "${TMPDIR:-/tmp}/gwdc.XXXXXX")
+D="$DCW/dc"
+
+dc_cleanup() {
+	cleanup
+	for p in "${GWD_PID:-}" "${P2_PID:-}"; do
+		while [ -n "$p" ] && kill -0 "$p" 2>/dev/null; do sleep 0.05; done
+	done
+	"$ADDC" stop "$D" >/dev/null 2>&1 || true
+	# a second stop removes the network namespace once nothing runs in it any more
+	"$ADDC" stop "$D" >/dev/null 2>&1 || true
+	if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$DCW"; else echo "DC kept in $DCW"; fi
+}
+trap dc_cleanup EXIT
+
+"$ADDC" provision "$D" > "$T/provision.out" 2>&1 || { cat "$T/provision.out"; exit 1; }
+"$ADDC" start "$D" > "$T/dcstart.out" 2>&1 || { cat "$T/dcstart.out"; exit 1; }
+# shellcheck disable=SC1091
+. "$D/env"
+"$ADDC" run-with-hosts "$D" -- sh -c 'printf "%s" "$ADDC_ADMIN_PASSWORD" |
+	adcli join --domain "$ADDC_DNS_DOMAIN" --domain-controller "$ADDC_DC_FQDN" \
+	-U Administrator --stdin-password --host-keytab "$ADDC_DIR/gw.keytab" \
+	--host-fqdn "greenwich.$ADDC_DNS_DOMAIN" --service-name sip' > "$T/join.out" 2>&1 ||
+	{ cat "$T/join.out"; exit 1; }
+chmod 0600 "$D/gw.keytab"
+
+# greenwichd and SIPp share the DC's namespace (its loopback, hosts and DNS).
+# run-with-hosts forks, so the wrapped command leaves its own PID for us to stop.
+printf '#!/bin/sh\necho $$ > "$1"\nshift\nexec "$@"\n' > "$T/exec-pid"
+chmod +x "$T/exec-pid"
+GWD_WRAP="$ADDC run-with-hosts $D -- $T/exec-pid $T/gwd.realpid"
+printf '#!/bin/sh\nexec nsenter --net=/run/netns/%s -- %s "$@"\n' "$ADDC_NETNS" \
+	"$(command -v "$SIPP")" > "$T/sipp-in-domain"
+chmod +x "$T/sipp-in-domain"
+SIPP="$T/sipp-in-domain"
+
+DOMAIN=$ADDC_DNS_DOMAIN
+write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" \
+	"fqdn = greenwich.$ADDC_DNS_DOMAIN" "enabled-group = Greenwich Users"
+start_gwd
+GWD_PID=$(cat "$T/gwd.realpid")
+PIDS+=("$GWD_PID")
+
+msg() { # msg NAME USER: a MESSAGE from an outside sender (not challenged) to USER@DOMAIN
+	sipp_run "$1" uac_message.xml -set user guest -set domain outside.test \
+		-set to "$2@$DOMAIN" -set body hello
+}
+expect() { # expect USER STATUS [WHAT]
+	msg "m-$1-$2" "$1"
+	check "$1@$DOMAIN: $2${3:+ ($3)}" [ "$(last_status "m-$1-$2")" = "$2" ]
+}
+
+expect alice 480 "in the directory, not signed in"
+expect robert 480 "bob's primary SIP URI"
+expect bobby 480 "bob's alias"
+expect bob 404 "bob's mail is not his SIP URI"
+expect nobody 404 "no such user"
+expect dave 404 "no SIP URI"
+expect erin 403 "disabled"
+check "erin's refusal says why" grep -aq "^SIP/2.0 403 Account disabled" "$T/m-erin-403.msg"
+expect frank 403 "expired"
+check "frank's refusal says why" grep -aq "^SIP/2.0 403 Account expired" "$T/m-frank-403.msg"
+check "refusals logged with user and reason" \
+	grep -q 'event=directory-refused user=sip:erin@.*reason=' "$T/greenwichd.log"
+check "the DC's answers were looked up, not guessed" \
+	grep -q 'event=directory-lookup user=robert@' "$T/greenwichd.log"
+
+# the DC goes away while greenwichd runs
+"$ADDC" stop "$D" > /dev/null
+expect alice 480 "cached while the DC is down"
+expect carol 503 "not cached, DC down"
+check "503 carries Retry-After: 30" grep -aiq "^Retry-After: *30" "$T/m-carol-503.msg"
+check "the outage is logged" grep -q "event=directory-unavailable user=sip:carol@" \
+	"$T/greenwichd.log"
+
+# a greenwichd started while the DC is down starts all the same and says so
+mkdir -p "$T/second/state"
+P2=$(free_port)
+sed -e "s|127.0.0.1:$PORT|127.0.0.1:$P2|" -e "s|$T/state|$T/second/state|" \
+	-e "s|$T/greenwichd.pid|$T/second/gwd.pid|" "$T/greenwich.conf" > "$T/second/greenwich.conf"
+"$ADDC" run-with-hosts "$D" -- "$T/exec-pid" "$T/second/realpid" \
+	"$GWD" -c "$T/second/greenwich.conf" -f > "$T/second/gwd.log" 2>&1 &
+PIDS+=("$!")
+for _ in $(seq 1 50); do
+	[ -s "$T/second/realpid" ] && break
+	sleep 0.1
+done
+P2_PID=$(cat "$T/second/realpid")
+PIDS+=("$P2_PID")
+for _ in $(seq 1 200); do
+	grep -q "event=directory-unreachable" "$T/second/gwd.log" && break
+	kill -0 "$P2_PID" 2>/dev/null || break
+	sleep 0.1
+done
+check "second greenwichd started with the DC down" grep -q "event=started" "$T/second/gwd.log"
+check "it warns that the DC is unreachable" grep -q "\[warning\].*event=directory-unreachable" \
+	"$T/second/gwd.log"
+check "it is still running" kill -0 "$P2_PID"
+kill "$P2_PID"
+
+# the DC comes back: the same user resolves without restarting greenwichd
+"$ADDC" start "$D" > /dev/null
+st=
+for i in $(seq 1 30); do
+	msg "m-carol-back-$i" carol
+	st=$(last_status "m-carol-back-$i")
+	[ "$st" = 480 ] && break
+	sleep 1
+done
+check "carol@$DOMAIN: 480 once the DC is back (in the group through nested Staff)" [ "$st" = 480 ]
+expect frank 403 "still refused after the outage"
+check "greenwichd still running" kill -0 "$GWD_PID"
+finish
