@@ -136,6 +136,11 @@ expect "unreachable DC: FAILED with the reason" 1 "domain controller +FAILED .*d
 	mmc '' domain test
 sed -i '/^dcs = dc9/d' "$CONF"
 expect "all OK again" 0 "all checks OK" mmc '' domain test
+# this machine's clock 20 minutes ahead of the DC's (libfaketime, for greenwich-mmc alone)
+expect "clock skew: FAILED with the difference" 1 "clock +FAILED" \
+	"$ADDC" run-with-hosts "$D" -- env LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 \
+	FAKETIME=+20m FAKETIME_DONT_FAKE_MONOTONIC=1 "$MMC" -c "$CONF" domain test
+expect "all OK once the clocks agree" 0 "all checks OK" mmc '' domain test
 
 echo "# leave"
 expect "leave with a wrong password: exit 5, nothing removed" 5 "refused the password" \
