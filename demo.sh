@@ -30,6 +30,10 @@ tcp = $LISTEN:$PORT
 domains = $DOMAIN
 state-directory = $RUN/state
 pid-file = $RUN/greenwichd.pid
+[auth]
+# MD5 first: some SIP clients answer only the first challenge and know no
+# SHA-256 (the packaged default offers SHA-256 first, as RFC 8760 advises)
+digest-algorithms = MD5, SHA-256
 [log]
 level = info
 CONF
