@@ -111,16 +111,18 @@ loop_detected(struct worker *w, const sip_t *sip)
 static bool
 routes_strip_own(struct worker *w, msg_t *msg, sip_t *sip)
 {
-	char tok[RR_TOKEN_LEN];
+	char tok[RR_TOKEN_LEN] = "";
 	bool valid = false;
 
-	rr_token(w, tok, sip);
 	while (sip->sip_route && sip_url_is_us(w, sip->sip_route->r_url)) {
 		char val[64];
 		if (sip->sip_route->r_url->url_params &&
-		    url_param(sip->sip_route->r_url->url_params, "gwd", val, sizeof(val)) > 0 &&
-		    strcmp(val, tok) == 0)
-			valid = true;
+		    url_param(sip->sip_route->r_url->url_params, "gwd", val, sizeof(val)) > 0) {
+			if (tok[0] == '\0')
+				rr_token(w, tok, sip); /* only requests that carry our route pay for it */
+			if (strcmp(val, tok) == 0)
+				valid = true;
+		}
 		msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)sip->sip_route);
 	}
 	return valid;
