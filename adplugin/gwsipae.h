@@ -1,0 +1,163 @@
+/*
+ * gwsipae.h - the security mechanisms behind MS-SIPAE sign-in (NTLM and
+ * Kerberos), independent of SIP: NTLM challenge/authenticate messages,
+ * verification through the domain controller (winbind), key derivation,
+ * message signatures, and the Kerberos acceptor on the joined keytab.
+ *
+ * The SIP side (headers, the string that is signed, security associations)
+ * lives in greenwichd; this library holds no SIP knowledge and no passwords.
+ *
+ * All functions return 0 or -errno unless said otherwise.  None blocks on
+ * the network except sipae_ntlm_check(), which callers run on a thread of
+ * their own (sipae_pool).
+ */
+#ifndef GW_SIPAE_H
+#define GW_SIPAE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Load the crypto this library needs (OpenSSL 3 "legacy" provider for RC4,
+ * in a private library context).  Optional and idempotent: every function
+ * does it on first use; call it at start-up to fail early (-ENOTSUP). */
+int sipae_init(void);
+
+/* ---- NTLM (connectionless NTLMv2, [MS-NLMP]) ---- */
+
+/* What the server says of itself in the CHALLENGE's TargetInfo. */
+struct sipae_ntlm_names {
+	const char *nb_domain;	 /* NetBIOS domain, e.g. "CORP" */
+	const char *nb_computer; /* NetBIOS computer name, e.g. "GREENWICH" */
+	const char *dns_domain;	 /* e.g. "corp.example.com" */
+	const char *dns_computer; /* e.g. "greenwich.corp.example.com" */
+};
+
+/* Build a CHALLENGE_MESSAGE for connectionless NTLM (no NEGOTIATE seen):
+ * flags 0xE2998255, the names above as TargetInfo plus MsvAvTimestamp (now),
+ * a fresh random 8-byte server challenge copied to chal.  *msg is malloc'ed. */
+int sipae_ntlm_challenge(const struct sipae_ntlm_names *names, uint8_t chal[8],
+			 uint8_t **msg, size_t *len);
+
+/* The fields of an AUTHENTICATE_MESSAGE (pointers into the parsed buffer,
+ * which must outlive this struct; strings converted to UTF-8, malloc'ed). */
+struct sipae_ntlm_auth {
+	uint32_t flags;
+	char *user;		/* UTF-8, malloc'ed */
+	char *domain;		/* UTF-8, malloc'ed, may be "" */
+	char *workstation;	/* UTF-8, malloc'ed, may be "" */
+	const uint8_t *lm;	/* LmChallengeResponse (NULL when empty) */
+	size_t lm_len;
+	const uint8_t *nt;	/* NtChallengeResponse (NTLMv2: > 24 bytes) */
+	size_t nt_len;
+	uint8_t enc_session_key[16]; /* EncryptedRandomSessionKey (KEY_EXCH) */
+	bool has_session_key;
+};
+/* Parse and bounds-check; -EINVAL (with a reason in err) on anything malformed
+ * (fields outside the message, overlapping each other or the header, too long,
+ * names that are not UTF-16, empty user), -EPROTO when it is not NTLMv2 or
+ * lacks UNICODE, KEY_EXCH or SIGN.  On failure *a holds nothing to free. */
+int sipae_ntlm_parse_auth(const uint8_t *buf, size_t len, struct sipae_ntlm_auth *a,
+			  char *err, size_t errlen);
+void sipae_ntlm_auth_free(struct sipae_ntlm_auth *a);
+
+/* Why the domain refused a sign-in (mapped from the NTSTATUS winbind returns). */
+enum sipae_refusal {
+	SIPAE_OK = 0,
+	SIPAE_WRONG_PASSWORD,	/* also unknown user (the DC does not tell them apart) */
+	SIPAE_DISABLED,
+	SIPAE_LOCKED,
+	SIPAE_EXPIRED,		/* account or password expired, or must change */
+	SIPAE_LOGON_HOURS,	/* outside hours or workstation not allowed */
+	SIPAE_DC_DOWN,		/* winbind or the DC unreachable: answer 503 */
+	SIPAE_OTHER,
+};
+
+/* What the DC says of a successful NTLM sign-in. */
+struct sipae_ntlm_result {
+	enum sipae_refusal refusal;
+	char status[64];	  /* NTSTATUS name or wbc error text, for the log */
+	char account[256];	  /* sAMAccountName as the DC returned it */
+	char domain[256];	  /* NetBIOS domain as the DC returned it */
+	uint8_t session_base_key[16];
+	char **sids;		  /* user SID then group SIDs (strings "S-1-5-..."), NULL-ended, malloc'ed */
+	size_t nsids;
+};
+/* Verify through winbind (libwbclient wbcAuthenticateUserEx, response level).
+ * BLOCKS for a DC round trip.  Returns 0 when an answer was obtained (look at
+ * r->refusal), -errno on local failure. */
+int sipae_ntlm_check(const struct sipae_ntlm_auth *a, const uint8_t chal[8],
+		     struct sipae_ntlm_result *r);
+void sipae_ntlm_result_free(struct sipae_ntlm_result *r);
+
+/* Signing and sealing keys of one security association. */
+struct sipae_ntlm_keys {
+	uint8_t client_sign[16], server_sign[16];
+	uint8_t client_seal[16], server_seal[16];
+};
+/* ExportedSessionKey = RC4(SessionBaseKey, EncryptedRandomSessionKey) and the four keys. */
+int sipae_ntlm_derive(const uint8_t session_base_key[16], const uint8_t enc_session_key[16],
+		      struct sipae_ntlm_keys *k);
+/* MAC with extended session security, connectionless (RC4 re-keyed per message):
+ * sig = LE32(1) | RC4(MD5(seal|LE32(seq)), HMAC_MD5(sign, LE32(seq)|data)[0..7]) | LE32(seq).
+ * server = true: server keys (what the server sends); false: client keys.
+ * pidgin-sipe checks server signatures with seq = 100 only.
+ * 0, or -ENOTSUP/-EIO if the crypto is unavailable. */
+int sipae_ntlm_sign(const struct sipae_ntlm_keys *k, bool server, uint32_t seq,
+		     const void *data, size_t len, uint8_t sig[16]);
+/* Verify a signature made with the client keys, seq taken from sig[12..15]
+ * (constant-time compare).  0, or -EBADMSG (or -ENOTSUP/-EIO as above). */
+int sipae_ntlm_verify(const struct sipae_ntlm_keys *k, const void *data, size_t len,
+		      const uint8_t sig[16]);
+
+/* ---- Kerberos (GSSAPI, krb5 mechanism) ---- */
+
+struct sipae_krb;			/* acceptor credentials from a keytab */
+struct sipae_krb_ctx;			/* one established context */
+
+/* Acquire acceptor credentials for any principal in keytab (the joined
+ * server's, including sip/<fqdn>). */
+int sipae_krb_open(struct sipae_krb **out, const char *keytab, char *err, size_t errlen);
+void sipae_krb_close(struct sipae_krb *k);
+
+/* Accept one initial context token (AP-REQ).  On success *ctx is complete,
+ * principal is the client ("alice@CORP.EXAMPLE.COM"), *expires its end time,
+ * out/outlen an optional reply token (AP-REP; malloc'ed, may be NULL).
+ * Failure: -EACCES (bad ticket, wrong key, replay), -ETIME (clock skew),
+ * -EKEYEXPIRED (ticket expired), -EINVAL (not a token), err says why. */
+int sipae_krb_accept(struct sipae_krb *k, const uint8_t *token, size_t len,
+		     struct sipae_krb_ctx **ctx, char *principal, size_t plen, time_t *expires,
+		     uint8_t **out, size_t *outlen, char *err, size_t errlen);
+/* Group SIDs from the ticket's PAC (logon info), NULL-ended, malloc'ed; or -ENOENT. */
+int sipae_krb_sids(struct sipae_krb_ctx *ctx, char ***sids, size_t *nsids);
+/* MIC over data (gss_get_mic), malloc'ed. */
+int sipae_krb_mic(struct sipae_krb_ctx *ctx, const void *data, size_t len, uint8_t **mic,
+		  size_t *miclen);
+/* 0, or -EBADMSG (bad or replayed MIC), -EKEYEXPIRED (context expired). */
+int sipae_krb_verify_mic(struct sipae_krb_ctx *ctx, const void *data, size_t len,
+			 const uint8_t *mic, size_t miclen);
+void sipae_krb_ctx_free(struct sipae_krb_ctx *ctx);
+
+/* ---- helpers ---- */
+
+/* Upper-case hex; out must hold 2*len+1. */
+void sipae_hex(char *out, const uint8_t *in, size_t len);
+/* Parse hex (either case) into out; returns the byte count or -EINVAL. */
+int sipae_unhex(uint8_t *out, size_t outmax, const char *in);
+/* Base64 (no line breaks); malloc'ed results. */
+int sipae_b64_encode(const uint8_t *in, size_t len, char **out);
+int sipae_b64_decode(const char *in, uint8_t **out, size_t *len);
+
+/* ---- a small thread pool for the blocking calls ---- */
+
+struct sipae_pool;
+/* nthreads workers; jobs queue up to maxq (beyond: -EAGAIN, answer 503). */
+int sipae_pool_start(struct sipae_pool **out, int nthreads, int maxq);
+/* Run fn(arg) on a pool thread, then done(arg) is called ON THE POOL THREAD;
+ * callers hand the completion back to their own loop (e.g. su_msg or a pipe). */
+int sipae_pool_run(struct sipae_pool *p, void (*fn)(void *), void (*done)(void *), void *arg);
+/* Finish queued jobs, join the threads. */
+void sipae_pool_stop(struct sipae_pool *p);
+
+#endif
