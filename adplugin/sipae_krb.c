@@ -1,0 +1,285 @@
+/*
+ * sipae_krb.c - the Kerberos acceptor of MS-SIPAE: credentials from the joined
+ * server's keytab (never the process-wide KRB5_KTNAME), one-token contexts
+ * (the client asks for integrity only, no mutual authentication), MICs, and
+ * the group SIDs of the ticket's PAC.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gssapi/gssapi.h>
+#include <gssapi/gssapi_ext.h>
+#include <gssapi/gssapi_krb5.h>
+#include <krb5.h>
+
+#include "sipae_private.h"
+
+struct sipae_krb {
+	krb5_context kctx;
+	krb5_keytab kt;
+	gss_cred_id_t cred;
+};
+
+struct sipae_krb_ctx {
+	gss_ctx_id_t ctx;
+	gss_name_t client;
+};
+
+/* "major text; minor text" of a GSS failure into err. */
+static void
+sipae_gss_err(char *err, size_t errlen, const char *what, OM_uint32 major, OM_uint32 minor)
+{
+	OM_uint32 maj, min, mctx = 0;
+	gss_buffer_desc b1 = GSS_C_EMPTY_BUFFER, b2 = GSS_C_EMPTY_BUFFER;
+
+	if (err == NULL || errlen == 0)
+		return;
+	maj = gss_display_status(&min, major, GSS_C_GSS_CODE, GSS_C_NO_OID, &mctx, &b1);
+	if (GSS_ERROR(maj))
+		b1.length = 0;
+	mctx = 0;
+	maj = gss_display_status(&min, minor, GSS_C_MECH_CODE, (gss_OID)gss_mech_krb5, &mctx,
+				 &b2);
+	if (GSS_ERROR(maj))
+		b2.length = 0;
+	snprintf(err, errlen, "%s: %.*s; %.*s", what, (int)b1.length, (const char *)b1.value,
+		 (int)b2.length, (const char *)b2.value);
+	gss_release_buffer(&min, &b1);
+	gss_release_buffer(&min, &b2);
+}
+
+int
+sipae_krb_open(struct sipae_krb **out, const char *keytab, char *err, size_t errlen)
+{
+	struct sipae_krb *k = calloc(1, sizeof(*k));
+	OM_uint32 major, minor = 0;
+	krb5_error_code kret;
+	int ret = -ENOMEM;
+
+	*out = NULL;
+	if (k == NULL)
+		goto done;
+	ret = -EINVAL;
+	kret = krb5_init_context(&k->kctx);
+	if (kret != 0) {
+		snprintf(err, errlen, "krb5_init_context: error %d", (int)kret);
+		goto done;
+	}
+	kret = krb5_kt_resolve(k->kctx, keytab, &k->kt);
+	if (kret != 0) {
+		const char *msg = krb5_get_error_message(k->kctx, kret);
+
+		snprintf(err, errlen, "keytab %s: %s", keytab, msg);
+		krb5_free_error_message(k->kctx, msg);
+		goto done;
+	}
+	major = gss_krb5_import_cred(&minor, NULL, NULL, k->kt, &k->cred);
+	if (GSS_ERROR(major)) {
+		sipae_gss_err(err, errlen, keytab, major, minor);
+		ret = -ENOKEY;
+		goto done;
+	}
+	*out = k;
+	k = NULL;
+	ret = 0;
+done:
+	sipae_krb_close(k);
+	return ret;
+}
+
+void
+sipae_krb_close(struct sipae_krb *k)
+{
+	OM_uint32 minor;
+
+	if (k == NULL)
+		return;
+	if (k->cred != GSS_C_NO_CREDENTIAL)
+		gss_release_cred(&minor, &k->cred);
+	if (k->kt != NULL)
+		krb5_kt_close(k->kctx, k->kt);
+	if (k->kctx != NULL)
+		krb5_free_context(k->kctx);
+	free(k);
+}
+
+static int
+sipae_accept_errno(OM_uint32 major, OM_uint32 minor)
+{
+	if (minor == (OM_uint32)KRB5KRB_AP_ERR_SKEW)
+		return -ETIME;
+	if (minor == (OM_uint32)KRB5KRB_AP_ERR_TKT_EXPIRED ||
+	    GSS_ROUTINE_ERROR(major) == GSS_S_CREDENTIALS_EXPIRED ||
+	    GSS_ROUTINE_ERROR(major) == GSS_S_CONTEXT_EXPIRED)
+		return -EKEYEXPIRED;
+	if (GSS_ROUTINE_ERROR(major) == GSS_S_DEFECTIVE_TOKEN ||
+	    GSS_ROUTINE_ERROR(major) == GSS_S_BAD_MECH)
+		return -EINVAL;
+	return -EACCES;
+}
+
+/* Principal, end time and reply token of an established context. */
+static int
+sipae_accepted(struct sipae_krb_ctx *c, OM_uint32 time_rec, gss_buffer_t reply, char *principal,
+	       size_t plen, time_t *expires, uint8_t **out, size_t *outlen)
+{
+	gss_buffer_desc name = GSS_C_EMPTY_BUFFER;
+	OM_uint32 major, minor;
+	int ret = -EACCES;
+
+	major = gss_display_name(&minor, c->client, &name, NULL);
+	if (GSS_ERROR(major))
+		goto done;
+	ret = -ENAMETOOLONG;
+	if (name.length >= plen)
+		goto done;
+	memcpy(principal, name.value, name.length);
+	principal[name.length] = '\0';
+	*expires = time(NULL) + (time_rec == GSS_C_INDEFINITE ? 36000 : (time_t)time_rec);
+	ret = 0;
+	if (reply->length > 0 && out != NULL) {
+		ret = -ENOMEM;
+		*out = malloc(reply->length);
+		if (*out == NULL)
+			goto done;
+		memcpy(*out, reply->value, reply->length);
+		*outlen = reply->length;
+		ret = 0;
+	}
+done:
+	gss_release_buffer(&minor, &name);
+	return ret;
+}
+
+int
+sipae_krb_accept(struct sipae_krb *k, const uint8_t *token, size_t len,
+		 struct sipae_krb_ctx **ctx, char *principal, size_t plen, time_t *expires,
+		 uint8_t **out, size_t *outlen, char *err, size_t errlen)
+{
+	gss_buffer_desc in = {len, (void *)token}, reply = GSS_C_EMPTY_BUFFER;
+	struct sipae_krb_ctx *c = calloc(1, sizeof(*c));
+	OM_uint32 major, minor = 0, time_rec = 0;
+	int ret = -ENOMEM;
+
+	*ctx = NULL;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	if (out != NULL) {
+		*out = NULL;
+		*outlen = 0;
+	}
+	if (c == NULL)
+		goto done;
+	ret = -EINVAL;
+	if (len < 16 || token[0] != 0x60) { /* RFC 2743 3.1: [APPLICATION 0] framing */
+		snprintf(err, errlen, "not a GSS-API initial context token");
+		goto done;
+	}
+	c->ctx = GSS_C_NO_CONTEXT;
+	major = gss_accept_sec_context(&minor, &c->ctx, k->cred, &in, GSS_C_NO_CHANNEL_BINDINGS,
+				       &c->client, NULL, &reply, NULL, &time_rec, NULL);
+	if (GSS_ERROR(major)) {
+		sipae_gss_err(err, errlen, "gss_accept_sec_context", major, minor);
+		ret = sipae_accept_errno(major, minor);
+		goto done;
+	}
+	ret = -EPROTO;
+	if (major & GSS_S_CONTINUE_NEEDED) {
+		snprintf(err, errlen, "the context needs more than one token");
+		goto done;
+	}
+	ret = sipae_accepted(c, time_rec, &reply, principal, plen, expires, out, outlen);
+	if (ret < 0) {
+		snprintf(err, errlen, "no usable client name");
+		goto done;
+	}
+	*ctx = c;
+	c = NULL;
+done:
+	gss_release_buffer(&minor, &reply);
+	sipae_krb_ctx_free(c);
+	return ret;
+}
+
+int
+sipae_krb_mic(struct sipae_krb_ctx *ctx, const void *data, size_t len, uint8_t **mic,
+	      size_t *miclen)
+{
+	gss_buffer_desc msg = {len, (void *)data}, tok = GSS_C_EMPTY_BUFFER;
+	OM_uint32 major, minor;
+	int ret = 0;
+
+	*mic = NULL;
+	*miclen = 0;
+	major = gss_get_mic(&minor, ctx->ctx, GSS_C_QOP_DEFAULT, &msg, &tok);
+	if (GSS_ROUTINE_ERROR(major) == GSS_S_CONTEXT_EXPIRED) {
+		ret = -EKEYEXPIRED;
+	} else if (GSS_ERROR(major)) {
+		ret = -EIO;
+	} else if ((*mic = malloc(tok.length ? tok.length : 1)) == NULL) {
+		ret = -ENOMEM;
+	} else {
+		memcpy(*mic, tok.value, tok.length);
+		*miclen = tok.length;
+	}
+	gss_release_buffer(&minor, &tok);
+	return ret;
+}
+
+int
+sipae_krb_verify_mic(struct sipae_krb_ctx *ctx, const void *data, size_t len,
+		     const uint8_t *mic, size_t miclen)
+{
+	gss_buffer_desc msg = {len, (void *)data}, tok = {miclen, (void *)mic};
+	OM_uint32 major, minor;
+
+	major = gss_verify_mic(&minor, ctx->ctx, &msg, &tok, NULL);
+	if (GSS_ROUTINE_ERROR(major) == GSS_S_CONTEXT_EXPIRED)
+		return -EKEYEXPIRED;
+	if (GSS_ERROR(major) || (major & GSS_S_DUPLICATE_TOKEN))
+		return -EBADMSG;
+	return 0;
+}
+
+int
+sipae_krb_sids(struct sipae_krb_ctx *ctx, char ***sids, size_t *nsids)
+{
+	char attr_name[] = "urn:mspac:logon-info";
+	gss_buffer_desc attr = {sizeof(attr_name) - 1, attr_name};
+	gss_buffer_desc value = GSS_C_EMPTY_BUFFER, display = GSS_C_EMPTY_BUFFER;
+	OM_uint32 major, minor;
+	int authenticated = 0, complete = 0, more = -1, ret = -ENOENT;
+
+	*sids = NULL;
+	*nsids = 0;
+	major = gss_get_name_attribute(&minor, ctx->client, &attr, &authenticated, &complete,
+				       &value, &display, &more);
+	if (GSS_ERROR(major))
+		goto done;
+	ret = -EACCES;
+	if (!authenticated) /* the PAC's server signature did not verify */
+		goto done;
+	ret = sipae_pac_logon_sids(value.value, value.length, sids, nsids);
+done:
+	gss_release_buffer(&minor, &value);
+	gss_release_buffer(&minor, &display);
+	return ret;
+}
+
+void
+sipae_krb_ctx_free(struct sipae_krb_ctx *ctx)
+{
+	OM_uint32 minor;
+
+	if (ctx == NULL)
+		return;
+	if (ctx->ctx != GSS_C_NO_CONTEXT)
+		gss_delete_sec_context(&minor, &ctx->ctx, GSS_C_NO_BUFFER);
+	if (ctx->client != GSS_C_NO_NAME)
+		gss_release_name(&minor, &ctx->client);
+	free(ctx);
+}
