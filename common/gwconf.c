@@ -72,6 +72,14 @@ static const struct conf_opt conf_opts[] = {
 	 "seconds a Digest nonce stays fresh"},
 	{"auth", "local-accounts", T_BOOL, O(local_accounts), "yes", 0, 0,
 	 "accept Digest sign-in of local accounts"},
+	{"auth", "schemes", T_LIST, O(auth_schemes), "Kerberos,NTLM,Digest", 0, 0,
+	 "sign-in schemes offered, in order: Kerberos, NTLM (both need [domain]), Digest"},
+	{"auth", "digest-disabled-domains", T_LIST, O(digest_disabled_domains), "", 0, 0,
+	 "served domains whose users may not sign in with Digest"},
+	{"auth", "sipae-realm", T_STR, O(sipae_realm), "SIP Communications Service", 0, 0,
+	 "realm of the Kerberos and NTLM challenges (MS-SIPAE)"},
+	{"auth", "sa-lifetime", T_INT, O(sa_lifetime), "28800", 300, 604800,
+	 "seconds a Kerberos or NTLM sign-in stays valid before the client signs in again"},
 	{"proxy", "invite-timeout", T_INT, O(invite_timeout), "180", 5, 3600,
 	 "seconds a forked INVITE may ring before 408"},
 	{"proxy", "routes", T_LIST, O(routes), "", 0, 0,
@@ -316,7 +324,25 @@ conf_validate(const struct gw_conf *conf, const char *path, char *err, size_t er
 			return -1;
 		}
 	}
+	for (size_t i = 0; i < conf->auth_schemes.n; i++) {
+		const char *a = conf->auth_schemes.v[i];
+		if (strcasecmp(a, "Kerberos") && strcasecmp(a, "NTLM") && strcasecmp(a, "Digest")) {
+			conf_err(err, errlen,
+				 "%s: [auth] schemes: '%s' is not Kerberos, NTLM or Digest", path, a);
+			return -1;
+		}
+	}
 	return 0;
+}
+
+/* Whether `scheme` is in [auth] schemes. */
+bool
+gw_conf_scheme(const struct gw_conf *conf, const char *scheme)
+{
+	for (size_t i = 0; i < conf->auth_schemes.n; i++)
+		if (strcasecmp(conf->auth_schemes.v[i], scheme) == 0)
+			return true;
+	return false;
 }
 
 struct gw_conf *

@@ -46,6 +46,10 @@ struct gw_conf {
 	struct gw_strlist digest_algorithms;
 	int nonce_lifetime;
 	bool local_accounts;
+	struct gw_strlist auth_schemes;		/* "Kerberos", "NTLM", "Digest", in order */
+	struct gw_strlist digest_disabled_domains;
+	char *sipae_realm;
+	int sa_lifetime;
 	/* [proxy] */
 	int invite_timeout;
 	struct gw_strlist routes; /* user@domain=sip:host:port service addresses */
@@ -67,6 +71,8 @@ void gw_conf_free(struct gw_conf *conf);
 
 /* True when `domain` is one of the served SIP domains (case-insensitive). */
 bool gw_conf_serves(const struct gw_conf *conf, const char *domain);
+/* True when `scheme` (Kerberos, NTLM, Digest) is offered in [auth] schemes. */
+bool gw_conf_scheme(const struct gw_conf *conf, const char *scheme);
 /* The application server a service address (user@domain) is forwarded to, or NULL. */
 const char *gw_conf_route(const struct gw_conf *conf, const char *aor);
 /* The Digest realm in effect. */

@@ -50,6 +50,12 @@ dir_enabled(const struct gwd *g)
 	return g->dir != NULL;
 }
 
+struct ad_ctx *
+dir_ctx(struct gwd *g)
+{
+	return g->dir ? g->dir->ctx : NULL;
+}
+
 int
 dir_open(struct gwd *g)
 {
@@ -184,8 +190,8 @@ reply_unavailable(struct worker *w, msg_t *msg)
 		       TAG_END());
 }
 
-static const char *
-refusal_phrase(int err)
+const char *
+dir_refusal_phrase(int err)
 {
 	switch (-err) {
 	case AD_ERR_DISABLED:
@@ -224,7 +230,7 @@ lookup_found(struct dir_req *q, struct ad_user *user)
 	if (rc < 0) {
 		log_notice("event=directory-refused user=%s account=%s reason=\"%s\"", q->aor,
 			   user->sam ? user->sam : "?", ad_strerror(rc));
-		sip_reply(q->w, q->msg, 403, refusal_phrase(rc));
+		sip_reply(q->w, q->msg, 403, dir_refusal_phrase(rc));
 		return;
 	}
 	if (user->sip_uri == NULL || primary_aor(aor, sizeof(aor), user->sip_uri) < 0) {

@@ -9,6 +9,7 @@
 #define GW_DIRECTORY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <sofia-sip/sip.h>
 #include <sofia-sip/tport.h>
@@ -20,6 +21,7 @@ struct worker;
 struct dir_resume {
 	bool in_dialog;
 	tport_t *tport; /* socket to answer a handed-over request on, or NULL */
+	uint64_t flow;	/* or the connection (flow id of worker 0) it came over, or 0 */
 };
 
 /* Called on the worker that asked, with the user's primary AOR (user@domain). */
@@ -30,6 +32,10 @@ typedef void dir_resume_fn(struct worker *w, msg_t *msg, const char *aor,
 int dir_open(struct gwd *g);
 /* Free the context, after the workers stopped. */
 void dir_close(struct gwd *g);
+/* The libgwad context (worker 0 only), or NULL without [domain]. */
+struct ad_ctx *dir_ctx(struct gwd *g);
+/* The reason phrase for a refused account (ad_user_check's error). */
+const char *dir_refusal_phrase(int err);
 /* True when domain users are looked up. */
 bool dir_enabled(const struct gwd *g);
 /* Worker 0: watch the completions in its event loop and probe the DCs once. */

@@ -22,6 +22,9 @@ struct store;
 struct userdb;
 struct flow_table;
 struct gwdir;
+struct sa_table;
+struct sipae_srv;
+struct sipae_sa;
 
 struct gwd_stats {
 	atomic_ulong requests;
@@ -49,6 +52,12 @@ struct worker {
 	su_wait_t w_wait[1];
 	char w_error[512];
 	atomic_int w_state;	     /* 0 starting, 1 ready, -1 failed */
+	/* set while a request signed by a domain sign-in is dispatched (worker 0) */
+	const char *w_auth_user;
+	struct sipae_sa *w_auth_sa;
+	/* the connection a parked request (w_resume_msg) came over, while it is resumed */
+	tport_t *w_resume_tp;
+	msg_t *w_resume_msg;
 };
 
 struct gwd {
@@ -58,6 +67,8 @@ struct gwd {
 	struct store *store;
 	struct loc *loc;
 	struct gwdir *dir;        /* domain users ([domain]), or NULL */
+	struct sipae_srv *sipae;  /* Kerberos/NTLM sign-in, or NULL */
+	struct sa_table *sas;     /* security associations (worker 0) */
 	unsigned char secret[32]; /* for nonces and route tokens; new at each start */
 	struct worker *workers;
 	int nworkers;
@@ -71,14 +82,16 @@ struct gwd {
  * TLS connection.  The receiving worker answers over its own UDP socket,
  * which shares the port, so the client sees no difference. */
 struct handoff {
-	int kind;	 /* HANDOFF_PROXY or HANDOFF_STATELESS */
+	int kind;	 /* HANDOFF_PROXY, HANDOFF_STATELESS, HANDOFF_CANCEL or HANDOFF_CALL */
+	void (*fn)(struct worker *w, void *arg); /* HANDOFF_CALL: run fn(w, arg) */
+	void *arg;
 	bool in_dialog;	 /* the sending worker found a valid dialog route */
 	char *data;	 /* the request as rewritten so far, serialized */
 	size_t len;
 	su_sockaddr_t addr; /* where it came from */
 	socklen_t addrlen;
 };
-enum { HANDOFF_PROXY = 1, HANDOFF_STATELESS = 2, HANDOFF_CANCEL = 3 };
+enum { HANDOFF_PROXY = 1, HANDOFF_STATELESS = 2, HANDOFF_CANCEL = 3, HANDOFF_CALL = 4 };
 
 /* worker.c */
 int worker_start(struct worker *w);
@@ -86,5 +99,9 @@ void worker_stop(struct worker *w);
 /* Queue h for worker `to`; it takes ownership.  0 or -errno. */
 int worker_handoff(struct worker *to, struct handoff *h);
 void handoff_free(struct handoff *h);
+/* Run fn(to, arg) on worker `to` from any thread.  0 or -errno (fn not called). */
+int worker_post(struct worker *to, void (*fn)(struct worker *, void *), void *arg);
+/* Run the calls already posted to w (at shutdown, from w's own thread). */
+void worker_drain_calls(struct worker *w);
 
 #endif

@@ -19,6 +19,7 @@
 #include <sofia-sip/su.h>
 
 #include "directory.h"
+#include "sipae.h"
 #include "gwd.h"
 #include "loc.h"
 #include "log.h"
@@ -67,6 +68,10 @@ port_probe(const char *addr, int socktype, char *err, size_t errlen)
 	if (getaddrinfo(host, port, &hints, &ai) != 0)
 		goto bad;
 	fd = socket(ai->ai_family, socktype | SOCK_CLOEXEC, 0);
+	/* closed connections of a previous run (TIME_WAIT) must not stop a restart;
+	 * a live listener still does */
+	if (fd >= 0 && socktype == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){1}, sizeof(int));
 	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
 		snprintf(err, errlen, "cannot bind %s/%s: %s", addr,
 			 socktype == SOCK_DGRAM ? "udp" : "tcp", strerror(errno));
@@ -253,6 +258,8 @@ run(struct gwd *g, bool foreground)
 	g->started = time(NULL);
 	if (dir_open(g) < 0)
 		goto stop;
+	if (sipae_server_init(g) < 0)
+		goto stop;
 	if (workers_start(g) < 0)
 		goto stop;
 	log_notice("event=started version=" PACKAGE_VERSION " workers=%d bindings=%zu domain=%s",
@@ -274,6 +281,7 @@ run(struct gwd *g, bool foreground)
 	ret = 0;
 stop:
 	workers_stop(g);
+	sipae_server_shutdown(g);
 	dir_close(g);
 	if (!foreground)
 		unlink(g->conf->pid_file);

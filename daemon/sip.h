@@ -28,6 +28,9 @@ int sip_url_aor(char *out, size_t len, const url_t *url);
 /* "host:port" of the sender as the transport saw it, and its transport name. */
 void sip_msg_source(struct worker *w, msg_t *msg, char *addr, size_t addrlen, char *proto,
 		    size_t protolen);
+/* The transport msg came over (a reference, or NULL), also for a request resumed
+ * after waiting (w_resume_msg), when Sofia no longer knows it. */
+tport_t *sip_msg_tport(struct worker *w, msg_t *msg);
 /* True when the URL names this server (a served domain without user, or a listen address). */
 bool sip_url_is_us(struct worker *w, const url_t *url);
 /* HMAC-SHA256 of data with the server secret, hex, truncated to outlen-1 chars. */
@@ -44,6 +47,9 @@ enum auth_result {
 enum auth_result sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register,
 				char *user, size_t userlen);
 
+/* Answer msg with a challenge offering every sign-in scheme available to its
+ * sender (401 WWW-Authenticate when www, else 407), or 403 when none is. */
+void sip_auth_challenge(struct worker *w, msg_t *msg, bool www);
 /* Remove the Proxy-Authorization for our realm before forwarding. */
 void sip_auth_consume(struct worker *w, msg_t *msg, sip_t *sip);
 
@@ -74,5 +80,7 @@ gw_url(const char *s)
 
 #define GW_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER, INFO, UPDATE, REFER, NOTIFY, SUBSCRIBE, PRACK"
 #define GW_SUPPORTED "path, outbound"
+/* Asks Microsoft-protocol clients for a CRLF keep-alive after 300 idle seconds. */
+#define GW_MS_KEEPALIVE "ms-keep-alive: UAS; tcp=no; hop-hop=yes; end-end=no; timeout=300"
 
 #endif

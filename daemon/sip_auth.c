@@ -22,6 +22,7 @@
 #include "gwd.h"
 #include "log.h"
 #include "sip.h"
+#include "sipae.h"
 #include "userdb.h"
 
 #define NONCE_MAC_LEN 33
@@ -59,36 +60,79 @@ nonce_check(struct worker *w, const char *nonce, time_t now)
 	return 1;
 }
 
-static void
-challenge(struct worker *w, msg_t *msg, bool is_register, bool stale, int status,
-	  const char *phrase)
+static bool
+digest_allowed(const struct gw_conf *c, const sip_t *sip)
+{
+	const char *host = sip->sip_from->a_url->url_host;
+
+	if (!c->local_accounts || !gw_conf_scheme(c, "Digest"))
+		return false;
+	for (size_t i = 0; host && i < c->digest_disabled_domains.n; i++)
+		if (strcasecmp(c->digest_disabled_domains.v[i], host) == 0)
+			return false;
+	return true;
+}
+
+static bool
+digest_challenge_add(struct worker *w, msg_t *reply, msg_hclass_t *hc, bool stale)
 {
 	const struct gw_conf *c = w->w_gwd->conf;
-	su_home_t home[1] = {SU_HOME_INIT(home)};
-	char nonce[128];
-	msg_header_t *first = NULL, **tail = &first;
-	msg_hclass_t *hc = is_register ? sip_www_authenticate_class : sip_proxy_authenticate_class;
+	char nonce[128], v[512];
+	bool any = false;
 
 	nonce_make(w, nonce, sizeof(nonce), time(NULL));
 	for (size_t i = 0; i < c->digest_algorithms.n; i++) {
-		char *v = su_sprintf(home,
-				     "Digest realm=\"%s\", nonce=\"%s\", algorithm=%s, qop=\"auth\"%s",
-				     gw_conf_realm(c), nonce, c->digest_algorithms.v[i],
-				     stale ? ", stale=true" : "");
-		msg_header_t *h = msg_header_make(home, hc, v);
-		if (h == NULL)
-			continue;
-		*tail = h;
-		tail = &h->sh_next;
+		snprintf(v, sizeof(v), "Digest realm=\"%s\", nonce=\"%s\", algorithm=%s, qop=\"auth\"%s",
+			 gw_conf_realm(c), nonce, c->digest_algorithms.v[i],
+			 stale ? ", stale=true" : "");
+		if (msg_header_add_make(reply, NULL, hc, v) == 0)
+			any = true;
 	}
-	if (is_register)
-		nta_msg_treply(w->w_agent, msg, status, phrase,
-			       SIPTAG_WWW_AUTHENTICATE((sip_www_authenticate_t *)first), TAG_END());
-	else
-		nta_msg_treply(w->w_agent, msg, status, phrase,
-			       SIPTAG_PROXY_AUTHENTICATE((sip_proxy_authenticate_t *)first),
+	return any;
+}
+
+static void refuse(struct worker *w, msg_t *msg, const char *user, const char *reason, int status,
+		   const char *phrase);
+
+/* 401/407 with a header per scheme offered, in [auth] schemes order. */
+static void
+challenge(struct worker *w, msg_t *msg, bool www, bool stale)
+{
+	const struct gw_conf *c = w->w_gwd->conf;
+	sip_t *sip = sip_object(msg);
+	msg_hclass_t *hc = www ? sip_www_authenticate_class : sip_proxy_authenticate_class;
+	msg_t *reply = nta_msg_create(w->w_agent, 0);
+	bool sipae = sipae_offer(w, msg), digest = digest_allowed(c, sip), any = false;
+
+	if (reply == NULL) {
+		msg_destroy(msg);
+		return;
+	}
+	for (size_t i = 0; i < c->auth_schemes.n; i++) {
+		const char *scheme = c->auth_schemes.v[i];
+		if (strcasecmp(scheme, "Digest") == 0)
+			any |= digest && digest_challenge_add(w, reply, hc, stale);
+		else if (sipae)
+			any |= sipae_challenge_add(w, reply, scheme, www);
+	}
+	if (!any) {
+		msg_destroy(reply);
+		refuse(w, msg, "-", "no sign-in method available to this user", 403,
+		       "No sign-in method available");
+		return;
+	}
+	if (www)
+		nta_msg_mreply(w->w_agent, reply, sip_object(reply), SIP_401_UNAUTHORIZED, msg,
 			       TAG_END());
-	su_home_deinit(home);
+	else
+		nta_msg_mreply(w->w_agent, reply, sip_object(reply),
+			       SIP_407_PROXY_AUTH_REQUIRED, msg, TAG_END());
+}
+
+void
+sip_auth_challenge(struct worker *w, msg_t *msg, bool www)
+{
+	challenge(w, msg, www, false);
 }
 
 static void
@@ -173,20 +217,21 @@ sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char 
 {
 	const struct gw_conf *c = w->w_gwd->conf;
 	const char *realm = gw_conf_realm(c);
-	int status = is_register ? 401 : 407;
-	const char *phrase = is_register ? "Unauthorized" : "Proxy Authentication Required";
 	su_home_t home[1] = {SU_HOME_INIT(home)};
 	auth_response_t ar = {.ar_size = sizeof(ar)};
 	struct userdb_account acct;
 	char aor[256], from[256], to[256];
 	enum auth_result res = AUTH_REPLIED;
-	msg_auth_t *au = find_credentials(sip, is_register, realm);
+	msg_auth_t *au;
 
-	if (au == NULL || !c->local_accounts) {
-		if (!c->local_accounts)
-			refuse(w, msg, "-", "no sign-in method enabled", 403, "Forbidden");
-		else
-			challenge(w, msg, is_register, false, status, phrase);
+	if (w->w_auth_user) {
+		/* signed by a domain sign-in: identity checked with the signature */
+		snprintf(user, userlen, "%s", w->w_auth_user);
+		return AUTH_OK;
+	}
+	au = find_credentials(sip, is_register, realm);
+	if (au == NULL || !digest_allowed(c, sip)) {
+		challenge(w, msg, is_register, false);
 		goto done;
 	}
 	auth_digest_response_get(home, &ar, au->au_params);
@@ -195,12 +240,12 @@ sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char 
 		goto done;
 	}
 	if (!offered(c, ar.ar_algorithm)) {
-		challenge(w, msg, is_register, false, status, phrase);
+		challenge(w, msg, is_register, false);
 		goto done;
 	}
 	int fresh = nonce_check(w, ar.ar_nonce, time(NULL));
 	if (fresh <= 0) {
-		challenge(w, msg, is_register, fresh == 0, status, phrase);
+		challenge(w, msg, is_register, fresh == 0);
 		goto done;
 	}
 	if (claimed_aor(aor, sizeof(aor), ar.ar_username, sip->sip_from->a_url) < 0 ||
@@ -233,6 +278,8 @@ sip_auth_consume(struct worker *w, msg_t *msg, sip_t *sip)
 	msg_auth_t *au = sip->sip_proxy_authorization;
 
 	/* our own credentials are not passed on to the callee */
+	sipae_consume(msg, sip);
+	au = sip->sip_proxy_authorization;
 	while (au) {
 		msg_auth_t *next = au->au_next;
 		su_home_t home[1] = {SU_HOME_INIT(home)};

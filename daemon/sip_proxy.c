@@ -637,6 +637,11 @@ directory_resume(struct worker *w, msg_t *msg, const char *aor, const struct dir
 
 	memset(t, 0, sizeof(t));
 	handoff_tport = r->tport;
+	if (r->flow && (handoff_tport = flow_get(w->w_flows, r->flow)) == NULL) {
+		/* the sender's connection closed while we waited: nobody to answer */
+		msg_destroy(msg);
+		return;
+	}
 	if (location_targets(w, msg, aor, true, t, &nt) == 0)
 		forward(w, msg, sip_object(msg), t, nt);
 	targets_free(t, nt);
@@ -648,16 +653,24 @@ static bool
 directory_user(struct worker *w, msg_t *msg, sip_t *sip, bool in_dialog, const char *aor)
 {
 	struct userdb_account acct;
-	struct dir_resume r = {in_dialog, handoff_tport};
+	struct dir_resume r = {in_dialog, handoff_tport, 0};
 	bool local = userdb_get(w->w_userdb, aor, &acct) == 0;
 
 	memset(&acct, 0, sizeof(acct));
 	if (local || !dir_enabled(w->w_gwd))
 		return false;
-	if (w->w_id != 0)
+	if (w->w_id != 0) {
 		handoff(w, msg, sip, HANDOFF_PROXY, in_dialog);
-	else
-		dir_lookup(w, msg, aor, &r, directory_resume);
+		return true;
+	}
+	if (r.tport == NULL) {
+		/* after the wait Sofia no longer knows the connection: remember it */
+		tport_t *tp = sip_msg_tport(w, msg);
+		if (tp && tport_is_reliable(tp))
+			r.flow = flow_id(w->w_flows, tp);
+		tport_unref(tp);
+	}
+	dir_lookup(w, msg, aor, &r, directory_resume);
 	return true;
 }
 
@@ -786,7 +799,7 @@ sip_proxy_handle(struct worker *w, msg_t *msg, sip_t *sip)
 	if (!in_dialog && gw_conf_serves(w->w_gwd->conf, sip->sip_from->a_url->url_host) &&
 	    sip_auth_check(w, msg, sip, false, user, sizeof(user)) != AUTH_OK)
 		return;
-	if (sip->sip_proxy_authorization)
+	if (sip->sip_proxy_authorization || sip->sip_authorization)
 		sip_auth_consume(w, msg, sip);
 	if (sip->sip_request->rq_method == sip_method_message && sip->sip_payload &&
 	    sip->sip_payload->pl_len > (size_t)w->w_gwd->conf->max_im_size) {

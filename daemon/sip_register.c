@@ -85,9 +85,20 @@ reply_ok(struct worker *w, msg_t *msg, sip_t *sip, const struct loc_contact *v, 
 		*tail = m;
 		tail = &m->m_next;
 	}
+	/* Microsoft-protocol clients need the granted time in Expires, and are told
+	 * to keep their connection alive */
+	bool ms = w->w_auth_sa != NULL;
+	char expires[16] = "0";
+	if (ms && sip->sip_contact && sip->sip_contact->m_url->url_host) {
+		char *uri = url_as_string(home, sip->sip_contact->m_url);
+		for (size_t i = 0; uri && i < n; i++)
+			if (strcmp(v[i].uri, uri) == 0)
+				snprintf(expires, sizeof(expires), "%ld", (long)(v[i].expires - now));
+	}
 	nta_msg_treply(w->w_agent, msg, SIP_200_OK, SIPTAG_CONTACT(first), SIPTAG_PATH(sip->sip_path),
 		       SIPTAG_DATE(sip_date_create(home, sip_now())), SIPTAG_ALLOW_STR(GW_ALLOW),
-		       SIPTAG_SUPPORTED_STR(GW_SUPPORTED), TAG_END());
+		       SIPTAG_SUPPORTED_STR(GW_SUPPORTED), TAG_IF(ms, SIPTAG_EXPIRES_STR(expires)),
+		       TAG_IF(ms, SIPTAG_HEADER_STR(GW_MS_KEEPALIVE)), TAG_END());
 	su_home_deinit(home);
 }
 
@@ -142,7 +153,7 @@ collect_updates(struct worker *w, msg_t *msg, sip_t *sip, su_home_t *home,
 static void
 flow_fill(struct worker *w, msg_t *msg, struct loc_flow *flow)
 {
-	tport_t *tp = nta_incoming_transport(w->w_agent, NULL, msg);
+	tport_t *tp = sip_msg_tport(w, msg);
 
 	sip_msg_source(w, msg, flow->addr, sizeof(flow->addr), flow->transport,
 		       sizeof(flow->transport));

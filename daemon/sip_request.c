@@ -14,6 +14,7 @@
 #include "gwd.h"
 #include "log.h"
 #include "sip.h"
+#include "sipae.h"
 
 void
 sip_reply(struct worker *w, msg_t *msg, int status, const char *phrase)
@@ -100,6 +101,8 @@ sane(struct worker *w, msg_t *msg, sip_t *sip)
 	return true;
 }
 
+static void dispatch(struct worker *w, msg_t *msg, sip_t *sip);
+
 int
 sip_request_cb(nta_agent_magic_t *magic, nta_agent_t *agent, msg_t *msg, sip_t *sip)
 {
@@ -120,41 +123,53 @@ sip_request_cb(nta_agent_magic_t *magic, nta_agent_t *agent, msg_t *msg, sip_t *
 	atomic_fetch_add(&w->w_gwd->stats.requests, 1);
 	if (!sane(w, msg, sip))
 		return 0;
+	/* domain sign-in: handshakes, and the signature of signed-in clients */
+	if (w->w_gwd->sipae && w->w_id == 0 && sipae_intake(w, msg, sip))
+		return 0;
+	dispatch(w, msg, sip);
+	w->w_auth_user = NULL;
+	w->w_auth_sa = NULL;
+	return 0;
+}
+
+static void
+dispatch(struct worker *w, msg_t *msg, sip_t *sip)
+{
 	if (sip->sip_request->rq_method == sip_method_ack) {
 		sip_proxy_stateless(w, msg, sip);
-		return 0;
+		return;
 	}
 	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0 &&
 	    !(sip->sip_request->rq_method == sip_method_options &&
 	      sip_url_is_us(w, sip->sip_request->rq_url) && !sip->sip_route)) {
 		sip_reply(w, msg, SIP_483_TOO_MANY_HOPS);
-		return 0;
+		return;
 	}
 	if (!check_required(w, msg, sip))
-		return 0;
+		return;
 	switch (sip->sip_request->rq_method) {
 	case sip_method_register:
 		sip_register_handle(w, msg, sip);
-		return 0;
+		return;
 	case sip_method_cancel:
 		/* a CANCEL that matched a transaction of this worker never gets here */
 		sip_proxy_cancel(w, msg, sip);
-		return 0;
+		return;
 	case sip_method_publish:
 		sip_reply(w, msg, 501, "Presence is not served yet");
-		return 0;
+		return;
 	default:
 		break;
 	}
 	if (!sip->sip_route && !sip->sip_request->rq_url->url_user &&
 	    sip_url_is_us(w, sip->sip_request->rq_url)) {
 		handle_own(w, msg, sip);
-		return 0;
+		return;
 	}
 	if (sip->sip_request->rq_method == sip_method_unknown) {
 		sip_reply(w, msg, SIP_405_METHOD_NOT_ALLOWED);
-		return 0;
+		return;
 	}
 	sip_proxy_handle(w, msg, sip);
-	return 0;
+	return;
 }

@@ -38,6 +38,14 @@ sip_url_aor(char *out, size_t len, const url_t *url)
 	return 0;
 }
 
+tport_t *
+sip_msg_tport(struct worker *w, msg_t *msg)
+{
+	if (w->w_resume_msg == msg && w->w_resume_tp)
+		return tport_ref(w->w_resume_tp);
+	return nta_incoming_transport(w->w_agent, NULL, msg);
+}
+
 void
 sip_msg_source(struct worker *w, msg_t *msg, char *addr, size_t addrlen, char *proto,
 	       size_t protolen)
@@ -45,7 +53,7 @@ sip_msg_source(struct worker *w, msg_t *msg, char *addr, size_t addrlen, char *p
 	su_addrinfo_t *ai = msg_addrinfo(msg);
 	char host[64] = "?";
 	unsigned port = 0;
-	tport_t *tp = nta_incoming_transport(w->w_agent, NULL, msg);
+	tport_t *tp = sip_msg_tport(w, msg);
 
 	if (ai && ai->ai_addr) {
 		su_sockaddr_t *su = (su_sockaddr_t *)ai->ai_addr;

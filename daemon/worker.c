@@ -27,6 +27,7 @@
 #include "loc.h"
 #include "log.h"
 #include "sip.h"
+#include "sipae.h"
 #include "userdb.h"
 
 static void
@@ -142,6 +143,8 @@ housekeeping_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 		int n = loc_expire(w->w_gwd->loc, time(NULL));
 		if (n > 0)
 			log_debug("expired=%d bindings", n);
+		if (w->w_gwd->sas)
+			sa_expire(w->w_gwd, time(NULL));
 	}
 }
 
@@ -158,10 +161,40 @@ ctl_cb(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t *arg)
 			su_root_break(w->w_root);
 			return 0;
 		}
-		sip_proxy_handoff_recv(w, h);
+		if (h->kind == HANDOFF_CALL)
+			h->fn(w, h->arg);
+		else
+			sip_proxy_handoff_recv(w, h);
 		handoff_free(h);
 	}
 	return 0;
+}
+
+int
+worker_post(struct worker *to, void (*fn)(struct worker *, void *), void *arg)
+{
+	struct handoff *h = calloc(1, sizeof(*h));
+
+	if (h == NULL)
+		return -ENOMEM;
+	h->kind = HANDOFF_CALL;
+	h->fn = fn;
+	h->arg = arg;
+	return worker_handoff(to, h);
+}
+
+void
+worker_drain_calls(struct worker *w)
+{
+	struct handoff *h;
+
+	while (read(w->w_ctl[0], &h, sizeof(h)) == (ssize_t)sizeof(h)) {
+		if (h == NULL)
+			continue;
+		if (h->kind == HANDOFF_CALL)
+			h->fn(w, h->arg);
+		handoff_free(h);
+	}
 }
 
 int
@@ -208,6 +241,8 @@ worker_main(void *arg)
 		snprintf(w->w_error, sizeof(w->w_error), "cannot watch directory lookups");
 		goto done;
 	}
+	if (w->w_id == 0)
+		sipae_attach(w);
 	su_wait_create(w->w_wait, w->w_ctl[0], SU_WAIT_IN);
 	su_root_register(w->w_root, w->w_wait, ctl_cb, (void *)w, 0);
 	w->w_timer = su_timer_create(su_root_task(w->w_root), 1000);
@@ -216,8 +251,10 @@ worker_main(void *arg)
 	su_root_run(w->w_root);
 	sip_proxy_shutdown(w);
 	sip_token_thread_free();
-	if (w->w_id == 0)
+	if (w->w_id == 0) {
+		sipae_detach(w);
 		dir_detach(w);
+	}
 done:
 	if (atomic_load(&w->w_state) == 0)
 		atomic_store(&w->w_state, -1);

@@ -1,0 +1,234 @@
+/*
+ * sipae_sa.c - the security associations of signed-in Microsoft-protocol
+ * clients, by opaque id (hash chains) and by connection.  Worker 0 only.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "flow.h"
+#include "gwd.h"
+#include "log.h"
+#include "sipae.h"
+
+#define SA_BUCKETS 1024
+#define SA_WINDOW 64
+
+struct sa_table {
+	struct sipae_sa *b[SA_BUCKETS];	 /* by opaque */
+	struct sipae_sa *tb[SA_BUCKETS]; /* established, by connection */
+	size_t n;
+};
+
+static unsigned
+tp_hash(const tport_t *tp)
+{
+	return (unsigned)(((uintptr_t)tp >> 4) % SA_BUCKETS);
+}
+
+static void
+sa_unbind(struct sa_table *t, struct sipae_sa *sa)
+{
+	if (!sa->bound)
+		return;
+	for (struct sipae_sa **pp = &t->tb[tp_hash(sa->tp)]; *pp; pp = &(*pp)->tnext)
+		if (*pp == sa) {
+			*pp = sa->tnext;
+			break;
+		}
+	sa->bound = false;
+}
+
+void
+sa_bind(struct gwd *g, struct sipae_sa *sa)
+{
+	unsigned h = tp_hash(sa->tp);
+
+	sa->state = SA_ESTABLISHED;
+	/* the newest sign-in on a connection signs: it goes first in its chain */
+	sa_unbind(g->sas, sa);
+	sa->tnext = g->sas->tb[h];
+	g->sas->tb[h] = sa;
+	sa->bound = true;
+}
+
+static unsigned
+sa_hash(const char *opaque)
+{
+	unsigned h = 5381;
+
+	for (const char *p = opaque; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	return h % SA_BUCKETS;
+}
+
+int
+sa_table_init(struct gwd *g)
+{
+	g->sas = calloc(1, sizeof(*g->sas));
+	return g->sas ? 0 : -ENOMEM;
+}
+
+static void
+strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+tport_t *
+sa_flow_tport(struct gwd *g, uint64_t flow)
+{
+	if (flow == 0 || g->workers == NULL)
+		return NULL;
+	return flow_get(g->workers[0].w_flows, flow);
+}
+
+bool
+sa_on(struct gwd *g, const struct sipae_sa *sa, tport_t *tp)
+{
+	return tp && sa->tp == tp && sa_flow_tport(g, sa->flow) == tp;
+}
+
+static void
+sa_free(struct sa_table *t, struct sipae_sa *sa)
+{
+	sa_unbind(t, sa);
+	sipae_krb_ctx_free(sa->krb);
+	strv_free(sa->uris);
+	strv_free(sa->sids);
+	OPENSSL_cleanse(&sa->keys, sizeof(sa->keys));
+	free(sa);
+}
+
+void
+sa_table_free(struct gwd *g)
+{
+	if (g->sas == NULL)
+		return;
+	for (size_t i = 0; i < SA_BUCKETS; i++)
+		while (g->sas->b[i]) {
+			struct sipae_sa *sa = g->sas->b[i];
+			g->sas->b[i] = sa->next;
+			sa_free(g->sas, sa);
+		}
+	free(g->sas);
+	g->sas = NULL;
+}
+
+struct sipae_sa *
+sa_find(struct gwd *g, const char *opaque)
+{
+	if (opaque == NULL)
+		return NULL;
+	for (struct sipae_sa *sa = g->sas->b[sa_hash(opaque)]; sa; sa = sa->next)
+		if (strcmp(sa->opaque, opaque) == 0)
+			return sa;
+	return NULL;
+}
+
+struct sipae_sa *
+sa_new(struct gwd *g, enum sipae_scheme scheme, tport_t *tp)
+{
+	struct sipae_sa *sa = calloc(1, sizeof(*sa));
+	uint8_t r[4];
+
+	if (sa == NULL)
+		return NULL;
+	do {
+		if (RAND_bytes(r, sizeof(r)) != 1) {
+			free(sa);
+			return NULL;
+		}
+		snprintf(sa->opaque, sizeof(sa->opaque), "%02X%02X%02X%02X", r[0], r[1], r[2],
+			 r[3]);
+	} while (sa_find(g, sa->opaque));
+	sa->scheme = scheme;
+	sa->state = SA_CHALLENGED;
+	/* the flow table holds the connection while it lives, and tells when it is gone */
+	sa->tp = tp;
+	sa->flow = flow_id(g->workers[0].w_flows, tp);
+	sa->created = time(NULL);
+	sa->expires = sa->created + 60; /* a handshake must finish within a minute */
+	unsigned h = sa_hash(sa->opaque);
+	sa->next = g->sas->b[h];
+	g->sas->b[h] = sa;
+	g->sas->n++;
+	return sa;
+}
+
+void
+sa_drop(struct gwd *g, struct sipae_sa *sa)
+{
+	for (struct sipae_sa **pp = &g->sas->b[sa_hash(sa->opaque)]; *pp; pp = &(*pp)->next)
+		if (*pp == sa) {
+			*pp = sa->next;
+			g->sas->n--;
+			sa_free(g->sas, sa);
+			return;
+		}
+}
+
+struct sipae_sa *
+sa_by_tport(struct gwd *g, tport_t *tp)
+{
+	if (g->sas == NULL || tp == NULL || g->sas->n == 0)
+		return NULL;
+	for (struct sipae_sa *sa = g->sas->tb[tp_hash(tp)]; sa; sa = sa->tnext)
+		if (sa->tp == tp)
+			return sa_on(g, sa, tp) ? sa : NULL;
+	return NULL;
+}
+
+int
+sa_expire(struct gwd *g, time_t now)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < SA_BUCKETS; i++)
+		for (struct sipae_sa **pp = &g->sas->b[i]; *pp;) {
+			struct sipae_sa *sa = *pp;
+			bool closed = sa_flow_tport(g, sa->flow) == NULL;
+			if ((sa->expires <= now || closed) && sa->state != SA_VERIFYING) {
+				log_debug("event=sa-end opaque=%s user=%s reason=%s", sa->opaque,
+					  sa->aor[0] ? sa->aor : "-", closed ? "closed" : "expired");
+				*pp = sa->next;
+				g->sas->n--;
+				sa_free(g->sas, sa);
+				n++;
+			} else {
+				pp = &sa->next;
+			}
+		}
+	return n;
+}
+
+bool
+sa_cnum_fresh(struct sipae_sa *sa, uint32_t cnum)
+{
+	if (cnum > sa->cnum_max) {
+		uint32_t shift = cnum - sa->cnum_max;
+		sa->cnum_seen = shift >= SA_WINDOW ? 0 : sa->cnum_seen << shift;
+		sa->cnum_seen |= 1;
+		sa->cnum_max = cnum;
+		return true;
+	}
+	uint32_t back = sa->cnum_max - cnum;
+	if (back >= SA_WINDOW || (sa->cnum_seen & (1ULL << back)))
+		return false;
+	sa->cnum_seen |= 1ULL << back;
+	return true;
+}
+
+size_t
+sa_count(struct gwd *g)
+{
+	return g->sas ? g->sas->n : 0;
+}
