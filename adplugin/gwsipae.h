@@ -84,9 +84,11 @@ struct sipae_ntlm_result {
 	char **sids;		  /* user SID then group SIDs (strings "S-1-5-..."), NULL-ended, malloc'ed */
 	size_t nsids;
 };
-/* Verify through winbind (libwbclient wbcAuthenticateUserEx, response level).
- * BLOCKS for a DC round trip.  Returns 0 when an answer was obtained (look at
- * r->refusal), -errno on local failure. */
+/* Verify through winbind (libwbclient wbcCtxAuthenticateUserEx, response level,
+ * a wbcContext per call so any thread may call it).  The user may be a UPN
+ * with an empty domain.  BLOCKS for a DC round trip.  Returns 0 when an answer
+ * was obtained (look at r->refusal; winbind not running gives SIPAE_DC_DOWN),
+ * -errno on local failure.  Free r with sipae_ntlm_result_free() either way. */
 int sipae_ntlm_check(const struct sipae_ntlm_auth *a, const uint8_t chal[8],
 		     struct sipae_ntlm_result *r);
 void sipae_ntlm_result_free(struct sipae_ntlm_result *r);
@@ -117,24 +119,34 @@ struct sipae_krb;			/* acceptor credentials from a keytab */
 struct sipae_krb_ctx;			/* one established context */
 
 /* Acquire acceptor credentials for any principal in keytab (the joined
- * server's, including sip/<fqdn>). */
+ * server's, including sip/<fqdn>); KRB5_KTNAME is not used.  -ENOKEY when the
+ * keytab is missing, unreadable or empty, -EINVAL when it cannot be resolved.
+ * One struct sipae_krb may serve accepts on several threads at once. */
 int sipae_krb_open(struct sipae_krb **out, const char *keytab, char *err, size_t errlen);
 void sipae_krb_close(struct sipae_krb *k);
 
 /* Accept one initial context token (AP-REQ).  On success *ctx is complete,
  * principal is the client ("alice@CORP.EXAMPLE.COM"), *expires its end time,
- * out/outlen an optional reply token (AP-REP; malloc'ed, may be NULL).
+ * out/outlen an optional reply token (AP-REP; malloc'ed, may be NULL; out may
+ * be NULL when the caller does not want it).
  * Failure: -EACCES (bad ticket, wrong key, replay), -ETIME (clock skew),
- * -EKEYEXPIRED (ticket expired), -EINVAL (not a token), err says why. */
+ * -EKEYEXPIRED (ticket expired), -EINVAL (not a token), -EPROTO (the context
+ * would need more tokens), -ENAMETOOLONG (principal longer than plen); err
+ * says why.  A struct sipae_krb_ctx is not thread-safe: use it from one
+ * thread at a time. */
 int sipae_krb_accept(struct sipae_krb *k, const uint8_t *token, size_t len,
 		     struct sipae_krb_ctx **ctx, char *principal, size_t plen, time_t *expires,
 		     uint8_t **out, size_t *outlen, char *err, size_t errlen);
-/* Group SIDs from the ticket's PAC (logon info), NULL-ended, malloc'ed; or -ENOENT. */
+/* SIDs from the ticket's PAC (logon info): the user's first, then its groups
+ * (domain SID + each GroupIds RID), ExtraSids and resource groups, without
+ * duplicates; NULL-ended, malloc'ed (free each string and the array).
+ * -ENOENT (no PAC), -EACCES (PAC signature not verified), -EINVAL (malformed). */
 int sipae_krb_sids(struct sipae_krb_ctx *ctx, char ***sids, size_t *nsids);
-/* MIC over data (gss_get_mic), malloc'ed. */
+/* MIC over data (gss_get_mic), malloc'ed.  -EKEYEXPIRED when the context expired. */
 int sipae_krb_mic(struct sipae_krb_ctx *ctx, const void *data, size_t len, uint8_t **mic,
 		  size_t *miclen);
-/* 0, or -EBADMSG (bad or replayed MIC), -EKEYEXPIRED (context expired). */
+/* gss_verify_mic: 0, or -EBADMSG (bad, malformed or replayed MIC),
+ * -EKEYEXPIRED (context expired). */
 int sipae_krb_verify_mic(struct sipae_krb_ctx *ctx, const void *data, size_t len,
 			 const uint8_t *mic, size_t miclen);
 void sipae_krb_ctx_free(struct sipae_krb_ctx *ctx);
@@ -152,10 +164,11 @@ int sipae_b64_decode(const char *in, uint8_t **out, size_t *len);
 /* ---- a small thread pool for the blocking calls ---- */
 
 struct sipae_pool;
-/* nthreads workers; jobs queue up to maxq (beyond: -EAGAIN, answer 503). */
+/* nthreads workers (1..256); jobs queue up to maxq (beyond: -EAGAIN, answer 503). */
 int sipae_pool_start(struct sipae_pool **out, int nthreads, int maxq);
-/* Run fn(arg) on a pool thread, then done(arg) is called ON THE POOL THREAD;
- * callers hand the completion back to their own loop (e.g. su_msg or a pipe). */
+/* Run fn(arg) on a pool thread, then done(arg) (if not NULL) is called ON THE
+ * POOL THREAD; callers hand the completion back to their own loop (e.g. su_msg
+ * or a pipe).  -EAGAIN when the queue is full, -ESHUTDOWN after stop began. */
 int sipae_pool_run(struct sipae_pool *p, void (*fn)(void *), void (*done)(void *), void *arg);
 /* Finish queued jobs, join the threads. */
 void sipae_pool_stop(struct sipae_pool *p);

@@ -6,6 +6,8 @@
  *   sipae-itest ntlm SUPPORT_SID     NTLMv2 through winbind: accepted, refused, locked
  *   sipae-itest dcdown               no winbind socket: SIPAE_DC_DOWN
  *   sipae-itest krb KEYTAB FQDN SUPPORT_SID   Kerberos acceptor (needs a ticket in KRB5CCNAME)
+ *   sipae-itest krb-token FQDN FILE  a client token into FILE
+ *   sipae-itest krb-skew KEYTAB FILE accept FILE's token (run on a skewed clock): -ETIME
  */
 #include "config.h"
 
@@ -188,6 +190,10 @@ main(int argc, char **argv)
 		ret = itest_dcdown();
 	else if (argc == 5 && strcmp(argv[1], "krb") == 0)
 		ret = itest_krb(argv[2], argv[3], argv[4]);
+	else if (argc == 4 && strcmp(argv[1], "krb-token") == 0)
+		ret = itest_krb_token(argv[2], argv[3]);
+	else if (argc == 4 && strcmp(argv[1], "krb-skew") == 0)
+		ret = itest_krb_skew(argv[2], argv[3]);
 	else
 		fprintf(stderr, "usage: sipae-itest ntlm SID | dcdown | krb KEYTAB FQDN SID\n");
 	printf("%d failure(s)\n", ret);

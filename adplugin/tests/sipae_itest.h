@@ -10,5 +10,7 @@ extern int itest_fails;
 void itest_check(bool ok, const char *what);
 bool itest_has_sid(char **sids, const char *sid);
 int itest_krb(const char *keytab, const char *fqdn, const char *support_sid);
+int itest_krb_token(const char *fqdn, const char *path);
+int itest_krb_skew(const char *keytab, const char *path);
 
 #endif
