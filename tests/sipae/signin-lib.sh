@@ -116,6 +116,11 @@ signin_scenario() {
 		"$T/ntlm-alice.out"
 	check "NTLM: rspauth signed with seq 100 (ends 64000000)" \
 		grep -Eq 'rspauth="01000000[0-9A-F]{16}64000000"' "$T/ntlm-alice.out"
+	check "the first 401 offers NTLM with realm, targetname $FQDN and version=3" \
+		grep -q "^WWW-Authenticate: NTLM realm=\"SIP Communications Service\", targetname=\"$FQDN\", version=3" \
+		"$T/ntlm-alice.trace"
+	check "the first 401 offers Kerberos for sip/$FQDN" \
+		grep -q "^WWW-Authenticate: Kerberos .*targetname=\"sip/$FQDN\"" "$T/ntlm-alice.trace"
 	client ntlm-upn "${ALICE_UPN[@]}" register
 	ok_run ntlm-upn "NTLM sign-in with the UPN alice@$DOMAIN (empty NTLM domain)"
 	client krb-alice "${ALICE_KRB[@]}" register --refresh
@@ -164,6 +169,8 @@ signin_scenario() {
 	check "bob got exactly one MESSAGE: the first copy of the replayed one (exit $CRC)" \
 		[ "$CRC" = 0 ]
 	check "bob got the replayed text" grep -q ": once$" "$T/bob-neg.log"
-	check "bob got none of the refused ones" \
+	check "bob (signed in) got none of the refused ones" grep -q "^registered " "$T/bob-neg.log"
+	check "... none: $(grep -e ': tampered$' -e ': opaque$' -e ': unsigned$' -e ': spoof$' \
+		"$T/bob-neg.log" | tr '\n' ' ')" \
 		[ "$(grep -c -e ': tampered$' -e ': opaque$' -e ': unsigned$' -e ': spoof$' "$T/bob-neg.log")" = 0 ]
 }

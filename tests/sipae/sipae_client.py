@@ -41,6 +41,7 @@ def _error(name, code):
 
 
 StatusError = _error("StatusError", 1)          # unexpected final status
+RefusedError = _error("RefusedError", 1)        # credentials or the request under test refused
 SignatureError = _error("SignatureError", 2)    # server signature missing or wrong
 TransportError = _error("TransportError", 3)    # connection, framing-level I/O, timeout
 UsageError = _error("UsageError", 4)
@@ -152,6 +153,7 @@ class Client:
         self.instance = str(uuid.uuid4())
         self.cseq = 0
         self.last = None       # final response to the last request
+        self.target_sent = False  # the request under test (after sign-in) went out
 
     # -- transport ----------------------------------------------------------------
     def connect(self):
@@ -450,7 +452,7 @@ class Client:
                 if c is None or "gssapi-data" in c:
                     raise ProtocolError("refusal 401 should carry a bare %s challenge" %
                                         sa.protocol)
-            raise StatusError("REGISTER refused: %s" % resp.start)
+            raise RefusedError("REGISTER refused: %s" % resp.start)
         info = resp.get("Authentication-Info")
         if not info:
             raise SignatureError("200 to REGISTER has no Authentication-Info")
@@ -501,12 +503,18 @@ def apply_knobs(client, req, args):
     return req
 
 
+POST_SIGNIN_KNOBS = ("tamper", "no_signature", "bad_opaque", "replay", "from_uri")
+
+
 def send_target(client, req, args):
     """Send the request under test (with its knobs), and a replay of it if asked."""
+    client.target_sent = True
     req = apply_knobs(client, req, args)
     resp = client.send_request(req)
     show("%s" % req.method, resp)
     if args.replay:
+        if resp.status >= 300:
+            raise StatusError("the original of the replayed request got %s" % resp.start)
         again = req.copy()
         again.set("Via", client.via())   # a new transaction, same signed fields
         resp = client.send_request(again)
@@ -519,8 +527,7 @@ def cmd_register(client, args):
     show("REGISTER", resp)
     print("signed-in scheme=%s opaque=%s" % (client.sa.protocol, client.sa.opaque))
     sys.stdout.flush()
-    if not (args.refresh or args.tamper or args.no_signature or args.bad_opaque or
-            args.replay or args.from_uri):
+    if not (args.refresh or any(getattr(args, k) for k in POST_SIGNIN_KNOBS)):
         return resp
     req = client.register_request()
     if args.from_uri:
@@ -624,8 +631,11 @@ def main(argv=None):
                "receive": cmd_receive}[args.command]
         try:
             run(client, args)
-        except StatusError as e:
-            if args.expect_status is None or client.last is None:
+        except RefusedError as e:
+            # --expect-status applies to the request under test: the sign-in itself, or
+            # with a post-sign-in knob only the request after it
+            knob = any(getattr(args, k) for k in POST_SIGNIN_KNOBS)
+            if args.expect_status is None or (knob and not client.target_sent):
                 raise
             print("refused: %s" % e)
             show("last", client.last)
