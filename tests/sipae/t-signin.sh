@@ -5,7 +5,7 @@
 # NTLM (CORP\alice and the UPN) and Kerberos sign-in with every later message signed both
 # ways, alice's MESSAGE reaching bob, and the refusals: wrong password (401, then a bare
 # challenge), spoofed From (403), tampered signed header, unknown opaque, unsigned and
-# replayed requests (401 with a fresh challenge, never routed to bob).
+# replayed requests (401 with a fresh challenge, never routed to bob). Sign-in over TLS too.
 # The same checks run against a scripted server in t-sipae-client-selftest.sh.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/signin-lib.sh"
@@ -27,7 +27,10 @@ SIGNIN_AUTH_SCHEMES=${SIGNIN_AUTH_SCHEMES-Kerberos,NTLM}   # empty: leave [auth]
 # ---------------------------------------------------------------------------------------
 
 GWD_WRAP="$ADDC run-with-hosts $D -- $T/exec-pid $T/gwd.realpid"
-write_conf "${SIGNIN_DOMAIN_CONF[@]}"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/server.key" -out "$T/server.crt" \
+	-days 2 -subj "/CN=$FQDN" 2>/dev/null
+write_conf "${SIGNIN_DOMAIN_CONF[@]}" "[tls]" "certificate = $T/server.crt" "key = $T/server.key"
+sed -i "s|^tcp = .*|&\ntls = 127.0.0.1:$TLSPORT|" "$T/greenwich.conf"
 # write_conf already opened [auth]: add the schemes there
 [ -z "$SIGNIN_AUTH_SCHEMES" ] ||
 	sed -i "s/^\[auth\]\$/[auth]\nschemes = $SIGNIN_AUTH_SCHEMES/" "$T/greenwich.conf"
@@ -37,6 +40,12 @@ REAL_PIDS+=("$GWD_PID")
 SPORT=$PORT
 
 signin_scenario
+
+SPORT=$TLSPORT
+client tls-alice "${ALICE[@]}" --tls register --refresh
+ok_run tls-alice "NTLM sign-in over TLS, signed refresh REGISTER"
+client tls-krb "${ALICE_KRB[@]}" --tls register --refresh
+ok_run tls-krb "Kerberos sign-in over TLS, signed refresh REGISTER"
 
 check "greenwichd still running" kill -0 "$GWD_PID"
 finish
