@@ -100,7 +100,7 @@ bg_done() { # bg_done NAME: wait for the background client NAME; its exit status
 ALICE=(--user alice --ntlm-domain "CORP" --password Apple-Pie-11)
 ALICE_UPN=(--user "alice@corp.example.com" --password Apple-Pie-11)
 ALICE_KRB=(--scheme kerberos --user alice --password Apple-Pie-11)
-BOB=(--user bob --ntlm-domain "CORP" --password Blue-Sky-22)
+CAROL=(--user carol --ntlm-domain "CORP" --password Coral-Reef-33)
 
 ok_run() { # ok_run NAME DESCRIPTION: CRC 0
 	check "$2 (exit $CRC)" [ "$CRC" = 0 ]
@@ -109,7 +109,7 @@ ok_run() { # ok_run NAME DESCRIPTION: CRC 0
 
 # signin_scenario: sign-in, IM and refusals against the server at 127.0.0.1:$SPORT.
 signin_scenario() {
-	local to="sip:bob@$DOMAIN" m
+	local to="sip:carol@$DOMAIN" m
 	client ntlm-alice "${ALICE[@]}" register --refresh
 	ok_run ntlm-alice "NTLM sign-in as CORP\\alice, signed refresh REGISTER"
 	check "NTLM: the 200 names the NTLM SA" grep -q "^signed-in scheme=NTLM opaque=." \
@@ -131,25 +131,25 @@ signin_scenario() {
 	for m in ntlm:ALICE krb:ALICE_KRB; do
 		local who="${m#*:}" tag="${m%%:*}"
 		local -n creds="$who"
-		client_bg "bob-$tag" "${BOB[@]}" receive --count 1 --exact --wait 6
+		client_bg "carol-$tag" "${CAROL[@]}" receive --count 1 --exact --wait 6
 		client "send-$tag" "${creds[@]}" send-message --to "$to" --text "hi from $tag"
-		ok_run "send-$tag" "$tag: alice's signed MESSAGE to bob answered 2xx"
-		bg_done "bob-$tag"
-		check "$tag: bob got it once, signed, and answered it signed (exit $CRC)" [ "$CRC" = 0 ]
-		check "$tag: bob saw alice's text" grep -q "^MESSAGE from sip:alice@$DOMAIN .*: hi from $tag" \
-			"$T/bob-$tag.log"
+		ok_run "send-$tag" "$tag: alice's signed MESSAGE to carol answered 2xx"
+		bg_done "carol-$tag"
+		check "$tag: carol got it once, signed, and answered it signed (exit $CRC)" [ "$CRC" = 0 ]
+		check "$tag: carol saw alice's text" grep -q "^MESSAGE from sip:alice@$DOMAIN .*: hi from $tag" \
+			"$T/carol-$tag.log"
 	done
 
 	client wrong "${ALICE[@]}" --wrong-password --expect-status 401 register
 	ok_run wrong "wrong password: final 401 (and a bare challenge, checked by the client)"
-	client spoof-reg "${ALICE[@]}" --aor "sip:bob@$DOMAIN" --expect-status 403 register
-	ok_run spoof-reg "REGISTER as bob with alice's credentials: 403"
+	client spoof-reg "${ALICE[@]}" --aor "sip:carol@$DOMAIN" --expect-status 403 register
+	ok_run spoof-reg "REGISTER as carol with alice's credentials: 403"
 
-	# refused requests are not routed: bob listens while they are sent
-	client_bg bob-neg "${BOB[@]}" receive --count 1 --exact --wait 12
-	client spoof-msg "${ALICE[@]}" --from "sip:bob@$DOMAIN" --expect-status 403 \
+	# refused requests are not routed: carol listens while they are sent
+	client_bg carol-neg "${CAROL[@]}" receive --count 1 --exact --wait 12
+	client spoof-msg "${ALICE[@]}" --from "sip:carol@$DOMAIN" --expect-status 403 \
 		send-message --to "$to" --text spoof
-	ok_run spoof-msg "MESSAGE from alice's SA with From bob: 403"
+	ok_run spoof-msg "MESSAGE from alice's SA with From carol: 403"
 	client tamper "${ALICE[@]}" --tamper --expect-status 401 send-message --to "$to" --text tampered
 	ok_run tamper "tampered signed header: 401"
 	check "tampered: the 401 is a fresh challenge" grep -q "WWW-Authenticate: NTLM realm=" \
@@ -165,12 +165,12 @@ signin_scenario() {
 	ok_run nosig "unsigned MESSAGE after sign-in: 401"
 	client replay "${ALICE[@]}" --replay --expect-status 401 send-message --to "$to" --text once
 	ok_run replay "replayed signed MESSAGE (same crand/cnum): 401"
-	bg_done bob-neg
-	check "bob got exactly one MESSAGE: the first copy of the replayed one (exit $CRC)" \
+	bg_done carol-neg
+	check "carol got exactly one MESSAGE: the first copy of the replayed one (exit $CRC)" \
 		[ "$CRC" = 0 ]
-	check "bob got the replayed text" grep -q ": once$" "$T/bob-neg.log"
-	check "bob (signed in) got none of the refused ones" grep -q "^registered " "$T/bob-neg.log"
+	check "carol got the replayed text" grep -q ": once$" "$T/carol-neg.log"
+	check "carol (signed in) got none of the refused ones" grep -q "^registered " "$T/carol-neg.log"
 	check "... none: $(grep -e ': tampered$' -e ': opaque$' -e ': unsigned$' -e ': spoof$' \
-		"$T/bob-neg.log" | tr '\n' ' ')" \
-		[ "$(grep -c -e ': tampered$' -e ': opaque$' -e ': unsigned$' -e ': spoof$' "$T/bob-neg.log")" = 0 ]
+		"$T/carol-neg.log" | tr '\n' ' ')" \
+		[ "$(grep -c -e ': tampered$' -e ': opaque$' -e ': unsigned$' -e ': spoof$' "$T/carol-neg.log")" = 0 ]
 }

@@ -3,9 +3,9 @@
 # (tests/sipae/sipae_client.py): a real Samba AD DC in its own network namespace, greenwichd
 # joined with adcli (service sip, host greenwich.<domain>) and running in that namespace.
 # NTLM (CORP\alice and the UPN) and Kerberos sign-in with every later message signed both
-# ways, alice's MESSAGE reaching bob, and the refusals: wrong password (401, then a bare
+# ways, alice's MESSAGE reaching carol, and the refusals: wrong password (401, then a bare
 # challenge), spoofed From (403), tampered signed header, unknown opaque, unsigned and
-# replayed requests (401 with a fresh challenge, never routed to bob). Sign-in over TLS too.
+# replayed requests (401 with a fresh challenge, never routed to carol). Sign-in over TLS too.
 # The same checks run against a scripted server in t-sipae-client-selftest.sh.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/signin-lib.sh"
@@ -40,6 +40,10 @@ REAL_PIDS+=("$GWD_PID")
 SPORT=$PORT
 
 signin_scenario
+
+# bob's SIP address is his primary proxyAddresses entry, not his mail
+client robert --user bob --ntlm-domain CORP --password Blue-Sky-22 --aor "sip:robert@$DOMAIN" register
+ok_run robert "CORP\\bob signs in as his SIP address sip:robert@$DOMAIN"
 
 SPORT=$TLSPORT
 client tls-alice "${ALICE[@]}" --tls register --refresh

@@ -82,10 +82,10 @@ mistake unsigned 2 "unsigned MESSAGE answer" "${ALICE[@]}" send-message --to "si
 mistake no-opaque 5 "200 to REGISTER without opaque" "${ALICE_KRB[@]}" register
 mistake compact 5 "compact header names" "${ALICE[@]}" register
 start_fake fake-unsigned-request --mistake unsigned-request
-client_bg bob-unsigned "${BOB[@]}" receive --count 1 --wait 6
-client m-unsigned-request "${ALICE[@]}" send-message --to "sip:bob@$DOMAIN" --text x
-bg_done bob-unsigned
+client_bg carol-unsigned "${CAROL[@]}" receive --count 1 --wait 6
+client m-unsigned-request "${ALICE[@]}" send-message --to "sip:carol@$DOMAIN" --text x
+bg_done carol-unsigned
 check "server mistake unsigned-request: the receiving client refuses it (exit $CRC, want 2)" \
 	[ "$CRC" = 2 ]
-check "... and says why" grep -q "unsigned message from server: MESSAGE" "$T/bob-unsigned.log"
+check "... and says why" grep -q "unsigned message from server: MESSAGE" "$T/carol-unsigned.log"
 finish
