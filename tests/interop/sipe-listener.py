@@ -8,6 +8,8 @@ It records every SIP message it receives in LOG and answers one client according
   ntlm    REGISTER gets 401 "NTLM realm, targetname, version=3"; the second REGISTER
           (the client's NTLM start, gssapi-data="") gets the same bare 401 again, which
           pidgin-sipe reports as an authentication failure.
+  kerberos  like ntlm, with "Kerberos realm, targetname="sip/FQDN", version=3": the
+          second REGISTER carries the client's GSS krb5 token (AP-REQ) for that SPN.
   open    no authentication at all: REGISTER gets 200 (Expires, Allow-Events), so
           pidgin-sipe signs in unsigned (legacy mode). Its contact-list SUBSCRIBE gets a
           NOTIFY listing BUDDY, a presence SUBSCRIBE for BUDDY gets a PIDF NOTIFY with
@@ -112,6 +114,9 @@ class Client:
         if self.args.mode == "digest":
             ch = ['WWW-Authenticate: Digest realm="%s", nonce="%08x", algorithm=MD5, '
                   'qop="auth"' % (self.args.domain, random.getrandbits(32))]
+        elif self.args.mode == "kerberos":
+            ch = ['WWW-Authenticate: Kerberos realm="%s", targetname="sip/%s", version=3' %
+                  (REALM, self.args.fqdn)]
         else:
             ch = ['WWW-Authenticate: NTLM realm="%s", targetname="%s", version=3' %
                   (REALM, self.args.fqdn)]
@@ -201,7 +206,7 @@ class Client:
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--mode", choices=("digest", "ntlm", "open"), required=True)
+    ap.add_argument("--mode", choices=("digest", "ntlm", "kerberos", "open"), required=True)
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--domain", default="corp.example.com")
