@@ -16,6 +16,7 @@
 # purple-sipe her realm-qualified login alice@CORP.EXAMPLE.COM and password, so sipe gets
 # her ticket itself (docs/MS-SIPAE.md 3.2: CORP\alice would map to the wrong realm).
 . "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/purple-sipe-env.sh"
 
 # ---------------------------------------------------------------------------------------
 # LEAD: the greenwich.conf lines that switch on MS-SIPAE sign-in (NTLM and Kerberos) for the
@@ -23,12 +24,7 @@
 SIPAE_CONF=()
 # ---------------------------------------------------------------------------------------
 
-PS="${PURPLE_SIPE:-$top_builddir/tests/interop/purple-sipe}"
 ADDC="$top_srcdir/tests/addc/addc.sh"
-if [ ! -x "$PS" ] || [ ! -f /usr/lib/purple-2/libsipe.so ]; then
-	echo "purple-sipe (make -C tests/interop purple-sipe) and pidgin-sipe are needed"
-	exit 1
-fi
 
 # The DC lives beside the test directory (short path for Samba's sockets), so that it can
 # be stopped after lib.sh's cleanup has ended greenwichd and the clients.
@@ -88,7 +84,7 @@ why() {
 client() {
 	local n="$1" mech="$2" user="$3"
 	shift 3
-	in_domain_bg "$n" env KRB5CCNAME="FILE:$T/$n.cc" "$PS" --user "$user" \
+	in_domain_bg "$n" env KRB5CCNAME="FILE:$T/$n.cc" "${PS_ENV[@]}" "$PS" --user "$user" \
 		--server "127.0.0.1:$PORT" --transport tcp --auth "$mech" --debug "$@"
 }
 
@@ -101,7 +97,9 @@ exchange() {
 	client "bob-$mech" "$mech" sip:robert@$DOMAIN "${b[@]}" --timeout 60 --expect-im "$text"
 	wait_for "$T/bob-$mech.out" " (signed-on|connection-error|exit status)" || true
 	if ! grep -a -q " signed-on " "$T/bob-$mech.out"; then
-		fail "bob signed in with $mech: pidgin-sipe did not sign in to greenwichd: $(why "bob-$mech"). MS-SIPAE $mech sign-in is not enabled or not implemented in greenwichd yet (see SIPAE_CONF at the top of $0)"
+		fail "bob signed in with $mech: pidgin-sipe did not sign in to greenwichd:" \
+			"$(why "bob-$mech"). MS-SIPAE $mech sign-in is not enabled or not" \
+			"implemented in greenwichd yet (see SIPAE_CONF at the top of $0)"
 		return 0
 	fi
 	pass "bob (CORP\\bob as sip:robert@$DOMAIN) signed in with $mech"
@@ -117,7 +115,7 @@ exchange() {
 	fi
 	check "alice signed in with $mech, sent the IM, no delivery error (exit $st)" [ "$st" = 0 ]
 	check "$mech: alice's requests after sign-in are signed (crand, cnum, response)" \
-		grep -a -q -E "^(Proxy-)?Authorization: $(scheme "$mech") qop=\"auth\", opaque=\"[^\"(]+\", .*crand=\"[0-9a-fA-F]{8}\", cnum=\"[0-9]+\", response=\"[0-9a-fA-F]+\"" \
+		grep -a -q -E "^(Proxy-)?Authorization: $(scheme "$mech") qop=\"auth\", $SIGNED" \
 		"$T/alice-$mech.err"
 	check "$mech: greenwichd signs what it sends to alice (rspauth, srand, snum, opaque)" \
 		grep -a -q -E "^(Proxy-)?Authentication-Info: $(scheme "$mech") .*rspauth=\"[0-9a-fA-F]+\"" \
@@ -127,6 +125,9 @@ exchange() {
 	check "$mech: from sip:alice@$DOMAIN, with the text" grep -a -q -E \
 		"received-im-msg from=sip:alice@$DOMAIN text=.*$text" "$T/bob-$mech.out"
 }
+
+# the signed form of Authorization after the scheme and qop (docs/MS-SIPAE.md section 2)
+SIGNED='opaque="[^"(]+", .*crand="[0-9a-fA-F]{8}", cnum="[0-9]+", response="[0-9a-fA-F]+"'
 
 scheme() { # scheme MECH: the MS-SIPAE scheme token
 	[ "$1" = kerberos ] && echo Kerberos || echo NTLM
@@ -141,7 +142,8 @@ done
 FQDN="greenwich.$ADDC_DNS_DOMAIN"
 # greenwichd's machine account, with the SPN sip/FQDN in its keytab
 if ! printf '%s' "$ADDC_ADMIN_PASSWORD" | "$ADDC" run-with-hosts "$D" -- adcli join \
-	--domain "$ADDC_DNS_DOMAIN" --domain-controller "$ADDC_DC_FQDN" --host-fqdn "$FQDN" --service-name sip \
+	--domain "$ADDC_DNS_DOMAIN" --domain-controller "$ADDC_DC_FQDN" \
+	--host-fqdn "$FQDN" --service-name sip \
 	-U Administrator --stdin-password --host-keytab "$D/gw.keytab" > "$T/join.out" 2>&1; then
 	cat "$T/join.out"
 	exit 1
@@ -151,7 +153,8 @@ check "the keytab holds sip/$FQDN" bash -c "klist -k '$D/gw.keytab' | grep -q ' 
 
 # The clients' krb5.conf: the DC's, with no canonicalisation of the SIP server's name
 # (greenwich.<domain> is in no DNS or hosts file here; see docs/MS-SIPAE.md 3.2).
-awk '{ print } /^\[libdefaults\]/ { print "\tdns_canonicalize_hostname = false"; print "\trdns = false" }' \
+awk '{ print }
+	/^\[libdefaults\]/ { print "\tdns_canonicalize_hostname = false"; print "\trdns = false" }' \
 	"$KRB5_CONFIG" > "$T/krb5-client.conf"
 export KRB5_CONFIG="$T/krb5-client.conf"
 

@@ -6,21 +6,13 @@
 # (contact list, PIDF: the libxml2 SAX repair), shows presence, sends and receives IMs,
 # reports an undelivered IM and publishes its own status. greenwichd is not involved.
 . "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/purple-sipe-env.sh"
 
-PS="${PURPLE_SIPE:-$top_builddir/tests/interop/purple-sipe}"
 LISTENER="$top_srcdir/tests/interop/sipe-listener.py"
 # libpurple and sipe must write nothing into the real home directory
 export HOME="$T/home"
 mkdir -p "$HOME" "$T/tmp"
 
-if [ ! -x "$PS" ]; then
-	echo "purple-sipe not built: make -C tests/interop purple-sipe"
-	exit 1
-fi
-if [ ! -f /usr/lib/purple-2/libsipe.so ]; then
-	echo "pidgin-sipe is needed: apt-get install pidgin-sipe"
-	exit 1
-fi
 
 # listen NAME MODE [listener args]: start sipe-listener.py, set LPORT and LPID.
 listen() {
@@ -39,8 +31,8 @@ ps_run() {
 	local n="$1"
 	shift
 	PS_RC=0
-	TMPDIR="$T/tmp" timeout 60 "$PS" --user sip:alice@corp.example.com --login 'CORP\alice' \
-		--password Apple-Pie-11 --server "127.0.0.1:$LPORT" --transport tcp --debug \
+	TMPDIR="$T/tmp" timeout 60 env "${PS_ENV[@]}" "$PS" --user sip:alice@corp.example.com \
+		--login 'CORP\alice' --password Apple-Pie-11 --server "127.0.0.1:$LPORT" --transport tcp --debug \
 		"$@" > "$T/$n.out" 2> "$T/$n.err" || PS_RC=$?
 }
 
@@ -48,10 +40,12 @@ has() { # has FILE EXTENDED-REGEX
 	grep -a -q -E -- "$2" "$1"
 }
 
-"$PS" --list-options > "$T/options.out"
-check "prpl-sipe loads (pidgin-sipe 1.25)" has "$T/options.out" "plugin-loaded id=prpl-sipe version=1\.25"
+env "${PS_ENV[@]}" "$PS" --list-options > "$T/options.out"
+check "prpl-sipe loads (pidgin-sipe 1.25)" \
+	has "$T/options.out" "plugin-loaded id=prpl-sipe version=1\.25"
 check "setting server" has "$T/options.out" "^option server "
-check "setting transport: tcp and tls" has "$T/options.out" "^option transport .*values=auto,tls,tcp"
+check "setting transport: tcp and tls" \
+	has "$T/options.out" "^option transport .*values=auto,tls,tcp"
 check "setting authentication: ntlm and krb5" has "$T/options.out" \
 	"^option authentication .*values=auto,ntlm,krb5,tls-dsk"
 check "setting sso" has "$T/options.out" "^option sso "
@@ -104,7 +98,8 @@ check "open: done, then a clean exit" has "$T/open.out" "done$"
 listen offline open --im-reply 480
 ps_run offline --timeout 20 --settle 10 --send-im sip:bob@corp.example.com --text lost
 check "offline: exit status 3 (not delivered)" [ "$PS_RC" = 3 ]
-check "offline: the error line is printed" has "$T/offline.out" "im-error conv=sip:bob@corp\.example\.com"
+check "offline: the error line is printed" \
+	has "$T/offline.out" "im-error conv=sip:bob@corp\.example\.com"
 
 # 5. Without the SAX repair, Debian 12's pidgin-sipe never sees presence.
 listen nofix open --status away
