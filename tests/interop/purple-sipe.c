@@ -292,30 +292,33 @@ static PurpleNotifyUiOps ps_notify_ops = {
 	.notify_message = ps_notify_message,
 };
 
-/* Requests: certificate questions are accepted only with --accept-cert. */
+/* Requests (certificate questions): "Accept" with --accept-cert, otherwise "Reject". */
 static void *ps_request_action(const char *title, const char *primary, const char *secondary,
 			       int default_action, PurpleAccount *account, const char *who,
 			       PurpleConversation *conv, void *user_data, size_t count,
 			       va_list actions)
 {
-	PurpleRequestActionCb pick = NULL, dflt = NULL;
+	const char *want = ps.o.accept_cert ? "ccept" : "eject";
+	PurpleRequestActionCb cb = NULL;
+	const char *answer = "-";
+	int pick = default_action;
 	char *p = ps_flat(primary);
 	size_t i;
 
 	for (i = 0; i < count; i++) {
 		const char *label = va_arg(actions, const char *);
-		PurpleRequestActionCb cb = va_arg(actions, PurpleRequestActionCb);
+		PurpleRequestActionCb f = va_arg(actions, PurpleRequestActionCb);
 
-		if ((int)i == default_action)
-			dflt = cb;
-		if (ps.o.accept_cert && label && strstr(label, "ccept"))
-			pick = cb;
+		if ((label && strstr(label, want)) || (!cb && (int)i == default_action)) {
+			cb = f;
+			pick = (int)i;
+			answer = label ? label : "-";
+		}
 	}
-	ps_event("request title=%s primary=%s answer=%s", title ? title : "", p,
-		 pick ? "accept" : "default");
+	ps_event("request title=%s primary=%s answer=%s", title ? title : "", p, answer);
 	g_free(p);
-	if (pick ? pick : dflt)
-		(pick ? pick : dflt)(user_data, pick ? 0 : default_action);
+	if (cb)
+		cb(user_data, pick);
 	return NULL;
 }
 

@@ -16,6 +16,8 @@ It records every SIP message it receives in LOG and answers one client according
           STATUS, and once the client has subscribed, BUDDY sends it a MESSAGE with TEXT.
           An INVITE from the client gets IM_REPLY (200: then MESSAGE, ACK are answered 200).
 
+With --tls CERT KEY the listener speaks TLS instead of plain TCP.
+
 This is a test fixture for the client program, not a model of greenwichd.
 """
 import argparse
@@ -23,6 +25,7 @@ import os
 import random
 import re
 import socket
+import ssl
 import sys
 import threading
 
@@ -215,7 +218,12 @@ def main():
     ap.add_argument("--status", default="away")
     ap.add_argument("--text", default="")
     ap.add_argument("--im-reply", type=int, default=200)
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = ap.parse_args()
+    ctx = None
+    if args.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(*args.tls)
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.bind(("127.0.0.1", 0))
     srv.listen(4)
@@ -225,6 +233,11 @@ def main():
     os.rename(args.port_file + ".tmp", args.port_file)
     while True:
         sock, _ = srv.accept()
+        if ctx:
+            try:
+                sock = ctx.wrap_socket(sock, server_side=True)
+            except (OSError, ssl.SSLError):
+                continue  # the client refused our certificate
         threading.Thread(target=Client(sock, args).run, daemon=True).start()
 
 

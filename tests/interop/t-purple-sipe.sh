@@ -65,6 +65,20 @@ check "digest: the REGISTER is in the --debug output too" \
 check "digest: no credentials were sent" bash -c "! grep -a -q '^Authorization' '$T/digest.sip'"
 check "digest: no signed-on" bash -c "! grep -a -q signed-on '$T/digest.out'"
 
+# 1b. The same over TLS, with a self-signed certificate: refused unless --accept-cert.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/tls.key" -out "$T/tls.crt" -days 2 \
+	-subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+listen tls digest --tls "$T/tls.crt" "$T/tls.key"
+ps_run tls-reject --timeout 20 --transport tls
+check "tls: an unknown certificate is rejected by default" \
+	has "$T/tls-reject.out" "request title=.*Certificate.* answer=_?Reject"
+check "tls: and reported as a connection error" \
+	has "$T/tls-reject.out" "connection-error reason=[0-9]+ text=.*certificate"
+ps_run tls --timeout 20 --transport tls --accept-cert
+check "tls: with --accept-cert the REGISTER goes over TLS" \
+	has "$T/tls.sip" "^Via: SIP/2.0/tls 127\.0\.0\.1:[0-9]+;branch="
+check "tls: then the same connection error (exit 2)" [ "$PS_RC" = 2 ]
+
 # 2. NTLM challenge, then the same bare challenge again: sipe gives up.
 listen ntlm ntlm
 ps_run ntlm --timeout 20
