@@ -22,6 +22,7 @@ struct store;
 struct userdb;
 struct flow_table;
 struct gwdir;
+struct control;
 
 struct gwd_stats {
 	atomic_ulong requests;
@@ -29,6 +30,8 @@ struct gwd_stats {
 	atomic_ulong auth_failures;
 	atomic_ulong proxied;
 	atomic_ulong rejected;
+	atomic_ulong policy_denials; /* refused by the directory or a policy */
+	atomic_long subscriptions;   /* live presence subscriptions (a gauge) */
 };
 
 struct worker {
@@ -65,6 +68,7 @@ struct gwd {
 	time_t started;
 	struct gwd_stats stats;
 	char tls_dir[512];	 /* Sofia wants agent.pem in a directory */
+	struct control *control; /* the control socket's thread, or NULL */
 };
 
 /* A request handed from a UDP worker to worker 0, which owns every TCP and
@@ -78,7 +82,7 @@ struct handoff {
 	su_sockaddr_t addr; /* where it came from */
 	socklen_t addrlen;
 };
-enum { HANDOFF_PROXY = 1, HANDOFF_STATELESS = 2, HANDOFF_CANCEL = 3 };
+enum { HANDOFF_PROXY = 1, HANDOFF_STATELESS = 2, HANDOFF_CANCEL = 3, HANDOFF_QUERY = 4 };
 
 /* worker.c */
 int worker_start(struct worker *w);
@@ -86,5 +90,9 @@ void worker_stop(struct worker *w);
 /* Queue h for worker `to`; it takes ownership.  0 or -errno. */
 int worker_handoff(struct worker *to, struct handoff *h);
 void handoff_free(struct handoff *h);
+
+/* main.c: re-read the configuration (SIGHUP, the control socket's reload).
+ * 0, or -1 with the reason in err (the running configuration stays). */
+int gwd_reload(struct gwd *g, char *err, size_t errlen);
 
 #endif
