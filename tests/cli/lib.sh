@@ -32,6 +32,7 @@ write_conf()
 [server]
 domains = example.com
 state-directory = $T/state
+control-socket = $T/control.sock
 server-name = sip1.example.com
 
 [log]
