@@ -10,7 +10,6 @@
 #include "complete.h"
 #include "mmc.h"
 
-#define NO_AD_USERS "managing directory users needs the admin's own credentials, not wired yet"
 #define NO_AD_POLICY "policies and federation are stored in AD, which this version cannot read yet"
 
 static int cmd_help(struct mmc *m, int argc, char **argv);
@@ -59,16 +58,15 @@ static const struct mmc_cmd commands[] = {
      NULL},
     {"server log-level", "LEVEL", "change the log level of greenwichd (error ... debug)", 0,
      mmc_server_cmd, NULL},
-    {"users list", "", "directory users and whether they may use Greenwich", MMC_CMD_AD_CREDS, NULL,
-     NO_AD_USERS},
-    {"users show", "USER", "SIP URI, groups, devices and presence of a user", MMC_CMD_AD_CREDS,
-     NULL, NO_AD_USERS},
-    {"users enable", "USER", "add a user to the Greenwich group", MMC_CMD_AD_CREDS, NULL,
-     NO_AD_USERS},
-    {"users disable", "USER", "remove a user from the Greenwich group", MMC_CMD_AD_CREDS, NULL,
-     NO_AD_USERS},
-    {"users set-uri", "USER URI", "set a user's SIP URI (proxyAddresses SIP:)", MMC_CMD_AD_CREDS,
-     NULL, NO_AD_USERS},
+    {"users list", "", "directory users with a SIP URI and whether they may use Greenwich", 0,
+     mmc_users_cmd, NULL},
+    {"users show", "USER", "SIP URI, aliases, enabled, groups and signed-in devices of a user", 0,
+     mmc_users_cmd, NULL},
+    {"users enable", "USER", "add a user to the Greenwich group (enabled-group)", 0, mmc_users_cmd,
+     NULL},
+    {"users disable", "USER", "remove a user from the Greenwich group", 0, mmc_users_cmd, NULL},
+    {"users set-uri", "USER URI", "set a user's SIP URI (proxyAddresses SIP:, aliases kept)", 0,
+     mmc_users_cmd, NULL},
     {"policy list", "", "policies of the domain", MMC_CMD_AD_CREDS, NULL, NO_AD_POLICY},
     {"federation list", "", "federated domains", MMC_CMD_AD_CREDS, NULL, NO_AD_POLICY},
     {"ls", "[PATH]", "list a node of the console tree", 0, mmc_cmd_ls, NULL},
@@ -86,6 +84,11 @@ static const struct mmc_cmd commands[] = {
     {"sign-out", "USER", "sign a user out everywhere", MMC_CMD_CONSOLE, cmd_console_server, NULL},
     {"reload", "", "greenwichd reloads its configuration", MMC_CMD_CONSOLE, cmd_console_server,
      NULL},
+    {"enable", "USER", "enable a directory user for Greenwich", MMC_CMD_CONSOLE, mmc_users_cmd,
+     NULL},
+    {"disable", "USER", "disable a directory user for Greenwich", MMC_CMD_CONSOLE, mmc_users_cmd,
+     NULL},
+    {"set-uri", "USER URI", "set a directory user's SIP URI", MMC_CMD_CONSOLE, mmc_users_cmd, NULL},
     {"log-level", "LEVEL", "change greenwichd's log level", MMC_CMD_CONSOLE, cmd_console_server,
      NULL},
     {"shell", "", "the interactive console", 0, cmd_shell, NULL},

@@ -147,6 +147,9 @@ int mmc_server_registrations(struct mmc *m, const char *user);
 int mmc_server_connections(struct mmc *m);
 int mmc_server_signout(struct mmc *m, const char *user);
 
+/* users.c: list, show, enable, disable, set-uri (argv[0] the verb) */
+int mmc_users_cmd(struct mmc *m, int argc, char **argv);
+
 /* local_user.c */
 int mmc_local_user(const struct gw_conf *c, int argc, char **argv);
 typedef void mmc_aor_fn(const char *aor, void *arg);

@@ -21,7 +21,6 @@
 
 #include "mmc.h"
 
-#define NO_AD_USERS "managing directory users needs the admin's own credentials, not wired yet"
 #define NO_AD_POLICY "policies and federation are stored in AD, which this version cannot read yet"
 
 static const char *const node_types[] = {
@@ -44,8 +43,6 @@ static const char *
 node_unavailable(enum mmc_node t)
 {
 	switch (t) {
-	case N_USERS:
-		return NO_AD_USERS;
 	case N_POLICIES:
 	case N_FEDERATION:
 		return NO_AD_POLICY;
@@ -300,6 +297,8 @@ ls_node(struct mmc *m, const struct node *nd)
 
 	if (is_live(nd->t))
 		return live_node(m, nd->t);
+	if (nd->t == N_USERS)
+		return mmc_users_cmd(m, 1, (char *[]){"list", NULL});
 	if (node_unavailable(nd->t))
 		return node_unavailable_err(nd);
 	if (mmc_json)
@@ -393,10 +392,28 @@ show_props(struct mmc *m, enum mmc_node t)
 	return MMC_EXIT_OK;
 }
 
+/* In Users, `show NAME` shows that directory user. */
+static bool
+in_users(struct mmc *m, int argc, char **argv)
+{
+	struct node nd;
+	bool yes;
+
+	if (argc != 2 || strchr(argv[1], '/') || argv[1][0] == '.' ||
+	    mmc_tree_resolve(m, "", &nd.path, &nd.n, &nd.t) < 0)
+		return false;
+	yes = nd.t == N_USERS;
+	mmc_tree_free_path(nd.path, nd.n);
+	return yes;
+}
+
 int
 mmc_cmd_show(struct mmc *m, int argc, char **argv)
 {
 	struct node nd;
+
+	if (in_users(m, argc, argv))
+		return mmc_users_cmd(m, 2, (char *[]){"show", argv[1], NULL});
 	int ret = arg_node(m, argc > 1 ? argv[1] : "", &nd);
 
 	if (ret != MMC_EXIT_OK)
