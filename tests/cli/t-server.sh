@@ -162,7 +162,7 @@ check "sign-out alice: exit 0" [ "$RC" = 0 ]
 check "sign-out alice: two registrations removed" has so.out "^signed out alice@$DOMAIN \(2 registrations removed\)$"
 mmc so2 server registrations alice
 check "alice has no registrations left" [ "$RC" = 3 ]
-mmc so3 server signout alice@$DOMAIN
+mmc so3 server signout "alice@$DOMAIN"
 check "signing out again: exit 3" [ "$RC" = 3 ]
 check "signing out again: says why" has so3.err "alice@$DOMAIN has no registrations"
 mmc so4 server sign-out
