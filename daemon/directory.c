@@ -228,6 +228,7 @@ lookup_found(struct dir_req *q, struct ad_user *user)
 	int rc = ad_user_check(user);
 
 	if (rc < 0) {
+		atomic_fetch_add(&q->w->w_gwd->stats.policy_denials, 1);
 		log_notice("event=directory-refused user=%s account=%s reason=\"%s\"", q->aor,
 			   user->sam ? user->sam : "?", ad_strerror(rc));
 		sip_reply(q->w, q->msg, 403, dir_refusal_phrase(rc));

@@ -88,3 +88,10 @@ flow_prune(struct flow_table *ft)
 	ft->n = k;
 	return gone;
 }
+
+void
+flow_each(struct flow_table *ft, flow_each_fn *fn, void *arg)
+{
+	for (size_t i = 0; i < ft->n; i++)
+		fn(ft->v[i].id, ft->v[i].tp, arg);
+}

@@ -20,6 +20,9 @@ void flow_table_free(struct flow_table *ft);
 uint64_t flow_id(struct flow_table *ft, tport_t *tp);
 /* The live transport of id, or NULL when that connection is gone. */
 tport_t *flow_get(struct flow_table *ft, uint64_t id);
+/* Call fn for every connection in the table (the control socket's listing). */
+typedef void flow_each_fn(uint64_t id, tport_t *tp, void *arg);
+void flow_each(struct flow_table *ft, flow_each_fn *fn, void *arg);
 /* Forget closed connections; returns how many. */
 int flow_prune(struct flow_table *ft);
 

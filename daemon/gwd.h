@@ -25,6 +25,7 @@ struct gwdir;
 struct sa_table;
 struct sipae_srv;
 struct sipae_sa;
+struct control;
 
 struct gwd_stats {
 	atomic_ulong requests;
@@ -32,6 +33,8 @@ struct gwd_stats {
 	atomic_ulong auth_failures;
 	atomic_ulong proxied;
 	atomic_ulong rejected;
+	atomic_ulong policy_denials; /* refused by the directory or a policy */
+	atomic_long subscriptions;   /* live presence subscriptions (a gauge) */
 };
 
 struct worker {
@@ -76,6 +79,7 @@ struct gwd {
 	time_t started;
 	struct gwd_stats stats;
 	char tls_dir[512];	 /* Sofia wants agent.pem in a directory */
+	struct control *control; /* the control socket's thread, or NULL */
 };
 
 /* A request handed from a UDP worker to worker 0, which owns every TCP and
@@ -91,7 +95,7 @@ struct handoff {
 	su_sockaddr_t addr; /* where it came from */
 	socklen_t addrlen;
 };
-enum { HANDOFF_PROXY = 1, HANDOFF_STATELESS = 2, HANDOFF_CANCEL = 3, HANDOFF_CALL = 4 };
+enum { HANDOFF_PROXY = 1, HANDOFF_STATELESS = 2, HANDOFF_CANCEL = 3, HANDOFF_CALL = 4, HANDOFF_QUERY = 5 };
 
 /* worker.c */
 int worker_start(struct worker *w);
@@ -103,5 +107,9 @@ void handoff_free(struct handoff *h);
 int worker_post(struct worker *to, void (*fn)(struct worker *, void *), void *arg);
 /* Run the calls already posted to w (at shutdown, from w's own thread). */
 void worker_drain_calls(struct worker *w);
+
+/* main.c: re-read the configuration (SIGHUP, the control socket's reload).
+ * 0, or -1 with the reason in err (the running configuration stays). */
+int gwd_reload(struct gwd *g, char *err, size_t errlen);
 
 #endif

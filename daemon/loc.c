@@ -545,3 +545,43 @@ loc_count(struct loc *loc)
 	pthread_rwlock_unlock(&loc->lock);
 	return n;
 }
+
+static int
+contact_order(const void *a, const void *b)
+{
+	const struct loc_contact *x = a, *y = b;
+	int r = strcasecmp(x->aor, y->aor);
+
+	return r ? r : strcmp(x->uri, y->uri);
+}
+
+int
+loc_list(struct loc *loc, time_t now, struct loc_contact **out, size_t *nout)
+{
+	struct loc_contact *v;
+	size_t k = 0;
+	int ret = 0;
+
+	*out = NULL;
+	*nout = 0;
+	pthread_rwlock_rdlock(&loc->lock);
+	v = calloc(loc->count + 1, sizeof(*v));
+	if (v == NULL) {
+		ret = -ENOMEM;
+		goto done;
+	}
+	for (size_t i = 0; i < LOC_BUCKETS && ret == 0; i++)
+		for (struct loc_node *n = loc->by_aor[i]; n && ret == 0; n = n->next_aor)
+			if (n->c.expires > now && (ret = loc_contact_copy(&v[k], &n->c)) == 0)
+				k++;
+done:
+	pthread_rwlock_unlock(&loc->lock);
+	if (ret < 0) {
+		loc_contacts_free(v, k);
+		return ret;
+	}
+	qsort(v, k, sizeof(*v), contact_order);
+	*out = v;
+	*nout = k;
+	return 0;
+}

@@ -84,6 +84,8 @@ int loc_remove_aor(struct loc *loc, const char *aor);
 /* Drop expired bindings from memory and the store; returns how many. */
 int loc_expire(struct loc *loc, time_t now);
 size_t loc_count(struct loc *loc);
+/* Copies of every live contact, ordered by AOR (for the control socket). */
+int loc_list(struct loc *loc, time_t now, struct loc_contact **out, size_t *nout);
 
 void loc_contact_clear(struct loc_contact *c);
 void loc_contacts_free(struct loc_contact *v, size_t n);

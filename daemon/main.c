@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 #include <sofia-sip/su.h>
 
+#include "control.h"
 #include "directory.h"
 #include "sipae.h"
 #include "gwd.h"
@@ -148,17 +149,19 @@ daemonize(void)
 	return 0;
 }
 
-/* SIGHUP: re-read the file; apply what can change while running. */
-static void
-reload(struct gwd *g)
+/* SIGHUP and the control socket's reload: re-read the file; apply what can
+ * change while running.  Both may ask at once, hence the lock. */
+int
+gwd_reload(struct gwd *g, char *err, size_t errlen)
 {
-	char err[512];
-	struct gw_conf *n = gw_conf_load(g->config_path, err, sizeof(err));
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct gw_conf *n = gw_conf_load(g->config_path, err, errlen);
 
 	if (n == NULL) {
 		log_err("event=reload-failed reason=\"%s\" (keeping the running configuration)", err);
-		return;
+		return -1;
 	}
+	pthread_mutex_lock(&lock);
 	log_level_set(n->log_level);
 	g->conf->log_level = n->log_level;
 	if (n->udp.n != g->conf->udp.n || n->tcp.n != g->conf->tcp.n || n->tls.n != g->conf->tls.n ||
@@ -167,7 +170,9 @@ reload(struct gwd *g)
 		log_notice("event=reload note=\"listen addresses, workers, domains and "
 			   "state-directory change only on restart\"");
 	log_notice("event=reload level=%s", log_level_name(n->log_level));
+	pthread_mutex_unlock(&lock);
 	gw_conf_free(n);
+	return 0;
 }
 
 static int
@@ -262,6 +267,10 @@ run(struct gwd *g, bool foreground)
 		goto stop;
 	if (workers_start(g) < 0)
 		goto stop;
+	if (control_start(g, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto stop;
+	}
 	log_notice("event=started version=" PACKAGE_VERSION " workers=%d bindings=%zu domain=%s",
 		   g->nworkers, loc_count(g->loc), g->conf->domains.v[0]);
 	notify_send("READY=1");
@@ -270,7 +279,7 @@ run(struct gwd *g, bool foreground)
 			continue;
 		if (sig == SIGHUP) {
 			notify_send("RELOADING=1");
-			reload(g);
+			gwd_reload(g, err, sizeof(err));
 			notify_send("READY=1");
 			continue;
 		}
@@ -280,6 +289,7 @@ run(struct gwd *g, bool foreground)
 	log_notice("event=stopping signal=%d bindings=%zu", sig, loc_count(g->loc));
 	ret = 0;
 stop:
+	control_stop(g);
 	workers_stop(g);
 	sipae_server_shutdown(g);
 	dir_close(g);

@@ -21,6 +21,7 @@
 #include <sofia-sip/tport_tag.h>
 #include <sofia-sip/su_tag.h>
 
+#include "control.h"
 #include "directory.h"
 #include "flow.h"
 #include "gwd.h"
@@ -149,7 +150,8 @@ housekeeping_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 }
 
 /* The control pipe carries pointers: NULL asks the worker to stop, anything
- * else is a struct handoff.  Pointer-sized writes to a pipe are atomic. */
+ * else is a struct handoff (HANDOFF_QUERY: the control socket asking).
+ * Pointer-sized writes to a pipe are atomic. */
 static int
 ctl_cb(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t *arg)
 {
@@ -160,6 +162,10 @@ ctl_cb(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t *arg)
 		if (h == NULL) {
 			su_root_break(w->w_root);
 			return 0;
+		}
+		if (h->kind == HANDOFF_QUERY) { /* the control socket's; it frees it */
+			control_query_run(w, h);
+			continue;
 		}
 		if (h->kind == HANDOFF_CALL)
 			h->fn(w, h->arg);

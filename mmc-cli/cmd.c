@@ -10,8 +10,6 @@
 #include "complete.h"
 #include "mmc.h"
 
-#define NO_SOCKET "greenwichd has no control socket in this version"
-#define NO_AD_USERS "managing directory users needs the admin's own credentials, not wired yet"
 #define NO_AD_POLICY "policies and federation are stored in AD, which this version cannot read yet"
 
 static int cmd_help(struct mmc *m, int argc, char **argv);
@@ -23,6 +21,13 @@ static int
 cmd_local_user(struct mmc *m, int argc, char **argv)
 {
 	return mmc_local_user(m->conf, argc, argv);
+}
+
+/* The console's action verbs are the server commands without the noun. */
+static int
+cmd_console_server(struct mmc *m, int argc, char **argv)
+{
+	return mmc_server_cmd(m, argc, argv);
 }
 
 static const struct mmc_cmd commands[] = {
@@ -41,22 +46,27 @@ static const struct mmc_cmd commands[] = {
      0, cmd_local_user, NULL},
     {"local-user remove", "USER@DOMAIN", "remove a local account", 0, cmd_local_user, NULL},
     {"local-user list", "", "list the local accounts", 0, cmd_local_user, NULL},
-    {"server status", "", "uptime, version, domain and counters of greenwichd", 0, NULL, NO_SOCKET},
-    {"server registrations", "[USER]", "registered devices", 0, NULL, NO_SOCKET},
-    {"server connections", "", "open TCP and TLS connections", 0, NULL, NO_SOCKET},
-    {"server sign-out", "USER", "sign a user out everywhere", 0, NULL, NO_SOCKET},
-    {"server reload", "", "reload the configuration and policies", 0, NULL, NO_SOCKET},
-    {"server log-level", "LEVEL", "change the log level of greenwichd", 0, NULL, NO_SOCKET},
-    {"users list", "", "directory users and whether they may use Greenwich", MMC_CMD_AD_CREDS, NULL,
-     NO_AD_USERS},
-    {"users show", "USER", "SIP URI, groups, devices and presence of a user", MMC_CMD_AD_CREDS,
-     NULL, NO_AD_USERS},
-    {"users enable", "USER", "add a user to the Greenwich group", MMC_CMD_AD_CREDS, NULL,
-     NO_AD_USERS},
-    {"users disable", "USER", "remove a user from the Greenwich group", MMC_CMD_AD_CREDS, NULL,
-     NO_AD_USERS},
-    {"users set-uri", "USER URI", "set a user's SIP URI (proxyAddresses SIP:)", MMC_CMD_AD_CREDS,
-     NULL, NO_AD_USERS},
+    {"server status", "", "uptime, version, domain and counters of greenwichd", 0, mmc_server_cmd,
+     NULL},
+    {"server registrations", "[USER]", "signed-in devices, per user", 0, mmc_server_cmd, NULL},
+    {"server connections", "", "TCP and TLS connections of signed-in devices", 0, mmc_server_cmd,
+     NULL},
+    {"server sign-out", "USER", "sign a user out everywhere (remove every registration)", 0,
+     mmc_server_cmd, NULL},
+    {"server signout", "USER", "same as sign-out", MMC_CMD_HIDDEN, mmc_server_cmd, NULL},
+    {"server reload", "", "reload the configuration and policies (as SIGHUP)", 0, mmc_server_cmd,
+     NULL},
+    {"server log-level", "LEVEL", "change the log level of greenwichd (error ... debug)", 0,
+     mmc_server_cmd, NULL},
+    {"users list", "", "directory users with a SIP URI and whether they may use Greenwich", 0,
+     mmc_users_cmd, NULL},
+    {"users show", "USER", "SIP URI, aliases, enabled, groups and signed-in devices of a user", 0,
+     mmc_users_cmd, NULL},
+    {"users enable", "USER", "add a user to the Greenwich group (enabled-group)", 0, mmc_users_cmd,
+     NULL},
+    {"users disable", "USER", "remove a user from the Greenwich group", 0, mmc_users_cmd, NULL},
+    {"users set-uri", "USER URI", "set a user's SIP URI (proxyAddresses SIP:, aliases kept)", 0,
+     mmc_users_cmd, NULL},
     {"policy list", "", "policies of the domain", MMC_CMD_AD_CREDS, NULL, NO_AD_POLICY},
     {"federation list", "", "federated domains", MMC_CMD_AD_CREDS, NULL, NO_AD_POLICY},
     {"ls", "[PATH]", "list a node of the console tree", 0, mmc_cmd_ls, NULL},
@@ -69,7 +79,18 @@ static const struct mmc_cmd commands[] = {
     {"delete", "PATH", "delete an object", 0, mmc_cmd_delete, NULL},
     {"cd", "PATH", "go to a node of the console tree", MMC_CMD_CONSOLE, mmc_cmd_cd, NULL},
     {"pwd", "", "where you are in the console tree", MMC_CMD_CONSOLE, mmc_cmd_pwd, NULL},
-    {"refresh", "", "read the configuration again", MMC_CMD_CONSOLE, mmc_cmd_refresh, NULL},
+    {"refresh", "", "read the configuration again, show live data again", MMC_CMD_CONSOLE,
+     mmc_cmd_refresh, NULL},
+    {"sign-out", "USER", "sign a user out everywhere", MMC_CMD_CONSOLE, cmd_console_server, NULL},
+    {"reload", "", "greenwichd reloads its configuration", MMC_CMD_CONSOLE, cmd_console_server,
+     NULL},
+    {"enable", "USER", "enable a directory user for Greenwich", MMC_CMD_CONSOLE, mmc_users_cmd,
+     NULL},
+    {"disable", "USER", "disable a directory user for Greenwich", MMC_CMD_CONSOLE, mmc_users_cmd,
+     NULL},
+    {"set-uri", "USER URI", "set a directory user's SIP URI", MMC_CMD_CONSOLE, mmc_users_cmd, NULL},
+    {"log-level", "LEVEL", "change greenwichd's log level", MMC_CMD_CONSOLE, cmd_console_server,
+     NULL},
     {"shell", "", "the interactive console", 0, cmd_shell, NULL},
     {"complete", "LINE", "print the completions of a partial command line (for shells)",
      MMC_CMD_HIDDEN, cmd_complete, NULL},
@@ -115,10 +136,11 @@ void
 mmc_usage(FILE *fp, const char *prefix)
 {
 	if (prefix == NULL)
-		fprintf(fp,
-			"usage: greenwich-mmc [--config FILE] [--json] COMMAND ...\n"
-			"       greenwich-mmc [--config FILE]     (the console, on a terminal)\n"
-			"commands:\n");
+		fprintf(
+		    fp,
+		    "usage: greenwich-mmc [--config FILE] [--socket PATH] [--json] COMMAND ...\n"
+		    "       greenwich-mmc [--config FILE]     (the console, on a terminal)\n"
+		    "commands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		const struct mmc_cmd *c = &commands[i];
 		char g[200];
@@ -134,7 +156,8 @@ mmc_usage(FILE *fp, const char *prefix)
 	if (prefix == NULL)
 		fprintf(fp,
 			"exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 not available yet,\n"
-			"            5 credentials refused or missing, 6 domain unreachable\n");
+			"            5 credentials refused or missing, access denied,\n"
+			"            6 domain unreachable or greenwichd not running\n");
 }
 
 int

@@ -50,6 +50,12 @@ mmc_ldap_open(const char *dc, struct mmc_ldap **lp, char *err, size_t errlen)
 	return 0;
 }
 
+LDAP *
+mmc_ldap_ld(struct mmc_ldap *l)
+{
+	return l->ld;
+}
+
 void
 mmc_ldap_close(struct mmc_ldap *l)
 {

@@ -31,22 +31,24 @@ needs_conf(int argc, char **argv)
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-					     {"json", no_argument, NULL, 'j'},
-					     {"version", no_argument, NULL, 'V'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'}, {"json", no_argument, NULL, 'j'},
+	    {"socket", required_argument, NULL, 's'}, {"version", no_argument, NULL, 'V'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
 	struct mmc m = {.conf_path = SYSCONFDIR "/greenwich/greenwich.conf"};
 	char err[600];
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "+c:jVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:js:Vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			m.conf_path = optarg;
 			break;
 		case 'j':
 			mmc_json = true;
+			break;
+		case 's':
+			m.socket_path = optarg;
 			break;
 		case 'V':
 			printf("greenwich-mmc " PACKAGE_VERSION "\n");

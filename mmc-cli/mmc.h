@@ -21,7 +21,7 @@ enum {
 	MMC_EXIT_NOTFOUND = 3,    /* the named object does not exist */
 	MMC_EXIT_UNAVAILABLE = 4, /* not available yet in this version (the reason is printed) */
 	MMC_EXIT_AUTH = 5,        /* credentials refused, no Kerberos ticket, access denied */
-	MMC_EXIT_UNREACHABLE = 6, /* unknown domain or no domain controller answers */
+	MMC_EXIT_UNREACHABLE = 6, /* unknown domain, no DC answers, greenwichd not running */
 };
 
 extern bool mmc_json;
@@ -29,6 +29,7 @@ extern bool mmc_json;
 /* The state a command runs with. */
 struct mmc {
 	const char *conf_path;
+	const char *socket_path; /* --socket: greenwichd's control socket */
 	struct gw_conf *conf;
 	bool interactive; /* inside the console */
 	char *cwd[8];     /* console tree path below the root, cwd_n components */
@@ -129,6 +130,25 @@ int mmc_domain_set(struct mmc *m, const char *key, const char *value);
 void mmc_domain_keytab_path(const struct gw_conf *c, char *buf, size_t len);
 void mmc_domain_realm(const struct gw_conf *c, char *buf, size_t len);
 int mmc_dc_find(const struct gw_conf *c, char *dc, size_t len);
+
+/* ctl.c: greenwichd's control socket */
+const char *mmc_ctl_path(const struct mmc *m);
+json_object *mmc_ctl_req(const char *cmd, const char *key, const char *value);
+int mmc_ctl_call(struct mmc *m, json_object *req, json_object **replyp);
+int mmc_ctl_try(struct mmc *m, json_object *req, json_object **replyp);
+/* An error on stderr; with --json also {"error":..,"exit":code} on stdout.  Returns code. */
+int mmc_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* server.c */
+void mmc_user_aor(const struct mmc *m, const char *user, char *buf, size_t len);
+int mmc_server_cmd(struct mmc *m, int argc, char **argv);
+int mmc_server_status(struct mmc *m);
+int mmc_server_registrations(struct mmc *m, const char *user);
+int mmc_server_connections(struct mmc *m);
+int mmc_server_signout(struct mmc *m, const char *user);
+
+/* users.c: list, show, enable, disable, set-uri (argv[0] the verb) */
+int mmc_users_cmd(struct mmc *m, int argc, char **argv);
 
 /* local_user.c */
 int mmc_local_user(const struct gw_conf *c, int argc, char **argv);

@@ -4,9 +4,10 @@
  *   Greenwich > <domain> > Servers > <server> > Status | Registrations | Connections
  *                        > Users | Local users > <user@domain> | Policies | Federation
  *
- * and the verbs that work on it (ls, cd, show, set, new, delete, refresh, pwd).  Nodes
- * whose data lives behind greenwichd's control socket or in AD answer "not available
- * yet" with exit code 4; nothing is invented.
+ * and the verbs that work on it (ls, cd, show, set, new, delete, refresh, pwd).  Status,
+ * Registrations and Connections ask greenwichd over its control socket (server.c).
+ * Nodes whose data is not reachable in this version answer "not available yet" with
+ * exit code 4; nothing is invented.
  */
 #include "config.h"
 
@@ -20,8 +21,6 @@
 
 #include "mmc.h"
 
-#define NO_SOCKET "greenwichd has no control socket in this version"
-#define NO_AD_USERS "managing directory users needs the admin's own credentials, not wired yet"
 #define NO_AD_POLICY "policies and federation are stored in AD, which this version cannot read yet"
 
 static const char *const node_types[] = {
@@ -44,12 +43,6 @@ static const char *
 node_unavailable(enum mmc_node t)
 {
 	switch (t) {
-	case N_STATUS:
-	case N_REGISTRATIONS:
-	case N_CONNECTIONS:
-		return NO_SOCKET;
-	case N_USERS:
-		return NO_AD_USERS;
 	case N_POLICIES:
 	case N_FEDERATION:
 		return NO_AD_POLICY;
@@ -279,12 +272,33 @@ ls_cb(const char *name, enum mmc_node type, void *arg)
 	}
 }
 
+/* The live nodes: greenwichd's state, asked for each time. */
+static int
+live_node(struct mmc *m, enum mmc_node t)
+{
+	if (t == N_STATUS)
+		return mmc_server_status(m);
+	if (t == N_REGISTRATIONS)
+		return mmc_server_registrations(m, NULL);
+	return mmc_server_connections(m);
+}
+
+static bool
+is_live(enum mmc_node t)
+{
+	return t == N_STATUS || t == N_REGISTRATIONS || t == N_CONNECTIONS;
+}
+
 static int
 ls_node(struct mmc *m, const struct node *nd)
 {
 	struct ls_state s = {NULL, NULL};
 	int ret;
 
+	if (is_live(nd->t))
+		return live_node(m, nd->t);
+	if (nd->t == N_USERS)
+		return mmc_users_cmd(m, 1, (char *[]){"list", NULL});
 	if (node_unavailable(nd->t))
 		return node_unavailable_err(nd);
 	if (mmc_json)
@@ -378,10 +392,28 @@ show_props(struct mmc *m, enum mmc_node t)
 	return MMC_EXIT_OK;
 }
 
+/* In Users, `show NAME` shows that directory user. */
+static bool
+in_users(struct mmc *m, int argc, char **argv)
+{
+	struct node nd;
+	bool yes;
+
+	if (argc != 2 || strchr(argv[1], '/') || argv[1][0] == '.' ||
+	    mmc_tree_resolve(m, "", &nd.path, &nd.n, &nd.t) < 0)
+		return false;
+	yes = nd.t == N_USERS;
+	mmc_tree_free_path(nd.path, nd.n);
+	return yes;
+}
+
 int
 mmc_cmd_show(struct mmc *m, int argc, char **argv)
 {
 	struct node nd;
+
+	if (in_users(m, argc, argv))
+		return mmc_users_cmd(m, 2, (char *[]){"show", argv[1], NULL});
 	int ret = arg_node(m, argc > 1 ? argv[1] : "", &nd);
 
 	if (ret != MMC_EXIT_OK)
@@ -536,6 +568,8 @@ mmc_cmd_refresh(struct mmc *m, int argc, char **argv)
 				free(m->cwd[i]);
 			m->cwd_n = 0;
 		} else {
+			if (is_live(nd.t))
+				ret = live_node(m, nd.t);
 			mmc_tree_free_path(nd.path, nd.n);
 		}
 	}

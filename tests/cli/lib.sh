@@ -32,6 +32,7 @@ write_conf()
 [server]
 domains = example.com
 state-directory = $T/state
+control-socket = $T/control.sock
 server-name = sip1.example.com
 
 [log]
@@ -51,6 +52,27 @@ check_that()
 dir_empty()
 {
 	[ -z "$(find "$1" -mindepth 1 -print -quit)" ]
+}
+
+# expect WHAT WANT_RC PATTERN CMD...: CMD exits with WANT_RC and its output matches PATTERN.
+expect()
+{
+	local what=$1 want=$2 pattern=$3 rc=0
+	shift 3
+	"$@" >"$T/out" 2>&1 || rc=$?
+	if [ "$rc" -eq "$want" ] && grep -qE -- "$pattern" "$T/out"; then
+		pass "$what"
+	else
+		fail "$what (exit $rc, wanted $want and /$pattern/)"
+		sed 's/^/     /' "$T/out"
+	fi
+}
+
+# dc_cleanup: stop the test DC in $D (ADDC = addc.sh); keep $T only when a check failed.
+dc_cleanup()
+{
+	"$ADDC" stop "$D" >/dev/null 2>&1 || true
+	if [ "$FAILS" -ne 0 ]; then echo "kept $T for inspection"; else rm -rf "$T"; fi
 }
 
 finish()

@@ -13,26 +13,7 @@ D=$T/dc
 CONF=$T/greenwich.conf
 FQDN=sip1.corp.example.com
 
-cleanup()
-{
-	"$ADDC" stop "$D" >/dev/null 2>&1 || true
-	if [ "$FAILS" -ne 0 ]; then echo "kept $T for inspection"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
-
-# expect WHAT WANT_RC PATTERN CMD...: CMD exits with WANT_RC and its output matches PATTERN.
-expect()
-{
-	local what=$1 want=$2 pattern=$3 rc=0
-	shift 3
-	"$@" >"$T/out" 2>&1 || rc=$?
-	if [ "$rc" -eq "$want" ] && grep -qE -- "$pattern" "$T/out"; then
-		pass "$what"
-	else
-		fail "$what (exit $rc, wanted $want and /$pattern/)"
-		sed 's/^/     /' "$T/out"
-	fi
-}
+trap dc_cleanup EXIT
 
 # mmc STDIN ARG...: greenwich-mmc inside the domain (its netns, hosts, krb5.conf).
 mmc()

@@ -76,6 +76,7 @@ write_conf() {
 		echo "workers = ${WORKERS:-2}"
 		echo "state-directory = $T/state"
 		echo "pid-file = $T/greenwichd.pid"
+		echo "control-socket = $T/control.sock"
 		echo "[auth]"
 		echo "digest-algorithms = MD5"
 		echo "[log]"

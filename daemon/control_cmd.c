@@ -1,0 +1,334 @@
+/*
+ * control_cmd.c - the commands of the control socket: status, registrations,
+ * connections, signout, reload, loglevel.
+ *
+ * Requests:  {"cmd":"status"}  {"cmd":"registrations","aor":"bob@example.com"}
+ *            {"cmd":"connections"}  {"cmd":"signout","aor":"bob@example.com"}
+ *            {"cmd":"reload"}  {"cmd":"loglevel","level":"debug"}
+ * Replies:   {"ok":true, ...} or {"ok":false,"code":"bad-request"|"not-found"|
+ *            "failed"|"unavailable","error":"..."}
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "control.h"
+#include "flow.h"
+#include "gwd.h"
+#include "loc.h"
+#include "log.h"
+
+#define QUERY_WAIT_S 3
+
+static json_object *
+reply_new(void)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	return o;
+}
+
+json_object *
+control_reply_err(const char *code, const char *msg)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "ok", json_object_new_boolean(0));
+	json_object_object_add(o, "code", json_object_new_string(code));
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	return o;
+}
+
+static void
+add_u64(json_object *o, const char *k, unsigned long long v)
+{
+	json_object_object_add(o, k, json_object_new_int64((int64_t)v));
+}
+
+static json_object *
+cmd_status(struct gwd *g, double rps)
+{
+	json_object *r = reply_new(), *c = json_object_new_object(), *d = json_object_new_array();
+	const struct gwd_stats *s = &g->stats;
+	long subs = atomic_load(&s->subscriptions);
+
+	json_object_object_add(r, "version", json_object_new_string(PACKAGE_VERSION));
+	add_u64(r, "pid", (unsigned long long)getpid());
+	add_u64(r, "started", (unsigned long long)g->started);
+	add_u64(r, "uptime", (unsigned long long)(time(NULL) - g->started));
+	json_object_object_add(r, "domain", json_object_new_string(g->conf->domains.v[0]));
+	for (size_t i = 0; i < g->conf->domains.n; i++)
+		json_object_array_add(d, json_object_new_string(g->conf->domains.v[i]));
+	json_object_object_add(r, "domains", d);
+	json_object_object_add(r, "ad_domain", json_object_new_string(g->conf->domain_name));
+	json_object_object_add(r, "workers", json_object_new_int(g->nworkers));
+	json_object_object_add(r, "log_level",
+			       json_object_new_string(log_level_name(log_level_get())));
+	add_u64(c, "registrations", loc_count(g->loc));
+	add_u64(c, "subscriptions", subs > 0 ? (unsigned long long)subs : 0);
+	add_u64(c, "requests", atomic_load(&s->requests));
+	json_object_object_add(c, "requests_per_second", json_object_new_double(rps));
+	add_u64(c, "registers", atomic_load(&s->registers));
+	add_u64(c, "sign_in_failures", atomic_load(&s->auth_failures));
+	add_u64(c, "policy_denials", atomic_load(&s->policy_denials));
+	add_u64(c, "proxied", atomic_load(&s->proxied));
+	add_u64(c, "rejected", atomic_load(&s->rejected));
+	json_object_object_add(r, "counters", c);
+	return r;
+}
+
+static json_object *
+contact_json(const struct loc_contact *c, time_t now)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "uri", json_object_new_string(c->uri));
+	add_u64(o, "expires", (unsigned long long)(c->expires - now));
+	json_object_object_add(o, "transport", json_object_new_string(c->flow.transport));
+	json_object_object_add(o, "source", json_object_new_string(c->flow.addr));
+	json_object_object_add(o, "user_agent",
+			       json_object_new_string(c->user_agent ? c->user_agent : ""));
+	json_object_object_add(o, "instance",
+			       json_object_new_string(c->instance ? c->instance : ""));
+	json_object_object_add(
+	    o, "connection", json_object_new_int64(c->flow.worker >= 0 ? (int64_t)c->flow.id : 0));
+	return o;
+}
+
+/* [{"aor":..,"contacts":[..]}, ...], one entry per user; only aor when given. */
+static json_object *
+cmd_registrations(struct gwd *g, const char *aor)
+{
+	struct loc_contact *v = NULL;
+	size_t n = 0;
+	time_t now = time(NULL);
+	json_object *r, *users, *cur = NULL;
+
+	if (loc_list(g->loc, now, &v, &n) < 0)
+		return control_reply_err("failed", "out of memory");
+	r = reply_new();
+	users = json_object_new_array();
+	for (size_t i = 0; i < n; i++) {
+		if (aor && strcasecmp(v[i].aor, aor) != 0)
+			continue;
+		if (i == 0 || cur == NULL || strcasecmp(v[i - 1].aor, v[i].aor) != 0) {
+			json_object *u = json_object_new_object();
+			cur = json_object_new_array();
+			json_object_object_add(u, "aor", json_object_new_string(v[i].aor));
+			json_object_object_add(u, "contacts", cur);
+			json_object_array_add(users, u);
+		}
+		json_object_array_add(cur, contact_json(&v[i], now));
+	}
+	loc_contacts_free(v, n);
+	json_object_object_add(r, "registrations", users);
+	return r;
+}
+
+static json_object *
+cmd_signout(struct gwd *g, const char *aor)
+{
+	char msg[400];
+	int n;
+
+	if (aor == NULL || aor[0] == '\0' || strchr(aor, '@') == NULL)
+		return control_reply_err("bad-request", "signout needs an aor (user@domain)");
+	n = loc_remove_aor(g->loc, aor);
+	if (n < 0)
+		return control_reply_err("failed", "the location store could not be written");
+	if (n == 0) {
+		snprintf(msg, sizeof(msg), "%s has no registrations", aor);
+		return control_reply_err("not-found", msg);
+	}
+	log_notice("event=signout user=%s bindings=%d by=control-socket", aor, n);
+	json_object *r = reply_new();
+	json_object_object_add(r, "aor", json_object_new_string(aor));
+	json_object_object_add(r, "removed", json_object_new_int(n));
+	return r;
+}
+
+static json_object *
+cmd_reload(struct gwd *g)
+{
+	char err[512];
+
+	if (gwd_reload(g, err, sizeof(err)) < 0)
+		return control_reply_err("failed", err);
+	json_object *r = reply_new();
+	json_object_object_add(r, "log_level",
+			       json_object_new_string(log_level_name(log_level_get())));
+	return r;
+}
+
+static json_object *
+cmd_loglevel(struct gwd *g, const char *name)
+{
+	int level = name ? log_level_parse(name) : -1;
+
+	if (level < 0)
+		return control_reply_err(
+		    "bad-request", "level must be one of error, warning, notice, info, debug");
+	log_level_set(level);
+	g->conf->log_level = level;
+	log_notice("event=log-level level=%s by=control-socket", log_level_name(level));
+	json_object *r = reply_new();
+	json_object_object_add(r, "log_level", json_object_new_string(log_level_name(level)));
+	return r;
+}
+
+static const char *
+str_arg(json_object *req, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(req, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+json_object *
+control_execute(struct gwd *g, json_object *req, double rate)
+{
+	const char *cmd = str_arg(req, "cmd");
+
+	if (cmd == NULL)
+		return control_reply_err("bad-request", "no \"cmd\"");
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(g, rate);
+	if (strcmp(cmd, "registrations") == 0)
+		return cmd_registrations(g, str_arg(req, "aor"));
+	if (strcmp(cmd, "connections") == 0)
+		return control_connections(g);
+	if (strcmp(cmd, "signout") == 0)
+		return cmd_signout(g, str_arg(req, "aor"));
+	if (strcmp(cmd, "reload") == 0)
+		return cmd_reload(g);
+	if (strcmp(cmd, "loglevel") == 0)
+		return cmd_loglevel(g, str_arg(req, "level"));
+	return control_reply_err("bad-request", "unknown command");
+}
+
+/* A question for worker 0, handed over through its control pipe.  Whoever
+ * finishes last (the worker answering, or the control thread giving up)
+ * frees it. */
+struct ctl_query {
+	struct handoff h; /* first: h.kind == HANDOFF_QUERY */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done, abandoned;
+	json_object *result;
+};
+
+static void
+query_free(struct ctl_query *q)
+{
+	json_object_put(q->result);
+	pthread_mutex_destroy(&q->mu);
+	pthread_cond_destroy(&q->cv);
+	free(q);
+}
+
+static void
+flow_json(uint64_t id, tport_t *tp, void *arg)
+{
+	json_object *o = json_object_new_object();
+	const su_addrinfo_t *ai = tport_get_address(tp);
+	char addr[80] = "";
+
+	if (ai && ai->ai_addr)
+		tport_hostport(addr, sizeof(addr), (su_sockaddr_t *)ai->ai_addr, 1);
+	json_object_object_add(o, "id", json_object_new_int64((int64_t)id));
+	json_object_object_add(o, "transport",
+			       json_object_new_string(tport_has_tls(tp) ? "tls" : "tcp"));
+	json_object_object_add(o, "peer", json_object_new_string(addr));
+	json_object_object_add(
+	    o, "open", json_object_new_boolean(!tport_is_closed(tp) && !tport_is_shutdown(tp)));
+	json_object_array_add((json_object *)arg, o);
+}
+
+void
+control_query_run(struct worker *w, struct handoff *h)
+{
+	struct ctl_query *q = (struct ctl_query *)h;
+	json_object *arr = json_object_new_array();
+	bool abandoned;
+
+	flow_each(w->w_flows, flow_json, arr);
+	pthread_mutex_lock(&q->mu);
+	q->result = arr;
+	q->done = true;
+	abandoned = q->abandoned;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+	if (abandoned)
+		query_free(q);
+}
+
+/* Registered users per connection, from the location table. */
+static void
+add_users(struct gwd *g, json_object *arr)
+{
+	struct loc_contact *v = NULL;
+	size_t n = 0;
+
+	loc_list(g->loc, time(NULL), &v, &n);
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *c = json_object_array_get_idx(arr, i), *id, *users;
+		users = json_object_new_array();
+		json_object_object_get_ex(c, "id", &id);
+		for (size_t k = 0; k < n; k++)
+			if (v[k].flow.worker == 0 &&
+			    (int64_t)v[k].flow.id == json_object_get_int64(id) &&
+			    (k == 0 || strcasecmp(v[k - 1].aor, v[k].aor) != 0 ||
+			     v[k - 1].flow.id != v[k].flow.id))
+				json_object_array_add(users, json_object_new_string(v[k].aor));
+		json_object_object_add(c, "users", users);
+	}
+	loc_contacts_free(v, n);
+}
+
+json_object *
+control_connections(struct gwd *g)
+{
+	struct ctl_query *q;
+	struct timespec until;
+	json_object *r = NULL;
+
+	if (g->nworkers < 1)
+		return control_reply_err("unavailable", "no SIP worker is running");
+	q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		return control_reply_err("failed", "out of memory");
+	q->h.kind = HANDOFF_QUERY;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+	if (write(g->workers[0].w_ctl[1], &q, sizeof(q)) != (ssize_t)sizeof(q)) {
+		query_free(q);
+		return control_reply_err("failed", "worker 0 does not take requests");
+	}
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += QUERY_WAIT_S;
+	pthread_mutex_lock(&q->mu);
+	while (!q->done && pthread_cond_timedwait(&q->cv, &q->mu, &until) == 0)
+		;
+	if (q->done) {
+		r = reply_new();
+		add_users(g, q->result);
+		json_object_object_add(r, "connections", json_object_get(q->result));
+	} else {
+		q->abandoned = true;
+	}
+	pthread_mutex_unlock(&q->mu);
+	if (r == NULL)
+		return control_reply_err("failed", "worker 0 did not answer in time");
+	query_free(q);
+	return r;
+}

@@ -1,0 +1,212 @@
+/*
+ * ctl.c - greenwich-mmc's side of greenwichd's control socket: one JSON request
+ * per line, one JSON reply per line (see daemon/control.h).
+ *
+ * The socket is --socket PATH, else $GREENWICH_CONTROL_SOCKET, else [server]
+ * control-socket of the configuration.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "mmc.h"
+
+#define CTL_TIMEOUT_MS 10000
+#define CTL_REPLY_MAX (16 << 20)
+
+const char *
+mmc_ctl_path(const struct mmc *m)
+{
+	const char *env = getenv("GREENWICH_CONTROL_SOCKET");
+
+	if (m->socket_path)
+		return m->socket_path;
+	if (env && env[0])
+		return env;
+	return m->conf ? m->conf->control_socket : "/run/greenwich/control.sock";
+}
+
+/* An error: on stderr, and with --json also as {"error":..,"exit":..} on stdout. */
+int
+mmc_fail(int code, const char *fmt, ...)
+{
+	char msg[800];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	mmc_err("%s", msg);
+	if (mmc_json) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "error", json_object_new_string(msg));
+		json_object_object_add(o, "exit", json_object_new_int(code));
+		mmc_json_print(o);
+	}
+	return code;
+}
+
+static int
+ctl_connect(const char *path, bool quiet)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd, e;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return quiet ? -MMC_EXIT_USAGE
+			     : -mmc_fail(MMC_EXIT_USAGE, "control socket path too long: %s", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -MMC_EXIT_FAIL;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return fd;
+	e = errno;
+	close(fd);
+	if (quiet)
+		return -MMC_EXIT_FAIL;
+	if (e == ENOENT || e == ECONNREFUSED || e == ENOTDIR)
+		return -mmc_fail(MMC_EXIT_UNREACHABLE,
+				 "greenwichd is not running (no control socket at %s)", path);
+	if (e == EACCES || e == EPERM)
+		return -mmc_fail(
+		    MMC_EXIT_AUTH,
+		    "permission denied: add yourself to greenwich-admins (control socket %s)",
+		    path);
+	return -mmc_fail(MMC_EXIT_UNREACHABLE, "cannot reach greenwichd at %s: %s", path,
+			 strerror(e));
+}
+
+static int
+send_all(int fd, const char *s, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, s, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* One line from fd into a malloc'd string, or NULL. */
+static char *
+read_line(int fd)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+
+	while (buf) {
+		struct pollfd p = {fd, POLLIN, 0};
+		if (poll(&p, 1, CTL_TIMEOUT_MS) != 1)
+			break;
+		if (len + 1 >= cap) {
+			char *nb = cap < CTL_REPLY_MAX ? realloc(buf, cap * 2) : NULL;
+			if (nb == NULL)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t n = read(fd, buf + len, cap - len - 1);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+		char *nl = strchr(buf, '\n');
+		if (nl) {
+			*nl = '\0';
+			return buf;
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+/* The exit code for a reply with "ok": false, its error printed. */
+static int
+reply_error(json_object *reply)
+{
+	json_object *code = NULL, *msg = NULL;
+	const char *c;
+
+	json_object_object_get_ex(reply, "code", &code);
+	json_object_object_get_ex(reply, "error", &msg);
+	c = code ? json_object_get_string(code) : "failed";
+	int rc = !strcmp(c, "not-found")     ? MMC_EXIT_NOTFOUND
+		 : !strcmp(c, "bad-request") ? MMC_EXIT_USAGE
+					     : MMC_EXIT_FAIL;
+	return mmc_fail(rc, "greenwichd: %s", msg ? json_object_get_string(msg) : "request failed");
+}
+
+static int
+call(struct mmc *m, json_object *req, json_object **replyp, bool quiet)
+{
+	const char *path = mmc_ctl_path(m);
+	const char *s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	int fd = ctl_connect(path, quiet), ret = MMC_EXIT_FAIL;
+	char *line = NULL;
+	json_object *reply = NULL, *ok = NULL;
+
+	*replyp = NULL;
+	if (fd < 0) {
+		ret = -fd;
+		goto done;
+	}
+	if (send_all(fd, s, strlen(s)) < 0 || send_all(fd, "\n", 1) < 0 ||
+	    (line = read_line(fd)) == NULL || (reply = json_tokener_parse(line)) == NULL) {
+		if (!quiet)
+			mmc_fail(MMC_EXIT_FAIL, "greenwichd did not answer on %s", path);
+		goto done;
+	}
+	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
+		ret = quiet ? MMC_EXIT_FAIL : reply_error(reply);
+		json_object_put(reply);
+		goto done;
+	}
+	json_object_object_del(reply, "ok");
+	*replyp = reply;
+	ret = MMC_EXIT_OK;
+done:
+	if (fd >= 0)
+		close(fd);
+	free(line);
+	json_object_put(req);
+	return ret;
+}
+
+/* Send req (consumed); on MMC_EXIT_OK *replyp holds the reply without "ok". */
+int
+mmc_ctl_call(struct mmc *m, json_object *req, json_object **replyp)
+{
+	return call(m, req, replyp, false);
+}
+
+/* The same without messages, for optional extras (a user's devices in `users show`). */
+int
+mmc_ctl_try(struct mmc *m, json_object *req, json_object **replyp)
+{
+	return call(m, req, replyp, true);
+}
+
+/* {"cmd": cmd, key: value} (key may be NULL). */
+json_object *
+mmc_ctl_req(const char *cmd, const char *key, const char *value)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "cmd", json_object_new_string(cmd));
+	if (key)
+		json_object_object_add(o, key, json_object_new_string(value));
+	return o;
+}

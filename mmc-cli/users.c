@@ -1,0 +1,430 @@
+/*
+ * users.c - `users list|show|enable|disable|set-uri`: directory users in AD, with the
+ * admin's own Kerberos ticket (SASL/GSSAPI bind as the person running the command, so
+ * AD decides what they may change).
+ *
+ * A user's SIP URI is the "SIP:" proxyAddresses value (other "sip:" values are
+ * aliases), else sip:<mail>.  Enabled for Greenwich = member, also through nested
+ * groups, of [domain] enabled-group (everyone with a SIP URI when it is empty).
+ */
+#include "config.h"
+
+#include <ldap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ad_private.h"
+#include "krb.h"
+#include "mmc.h"
+#include "users.h"
+
+#define USER_FILTER "(&(objectCategory=person)(objectClass=user)"
+#define SIP_FILTER "(|(proxyAddresses=sip:*)(mail=*))"
+#define IN_CHAIN "1.2.840.113556.1.4.1941"
+
+static char *user_attrs[] = {"sAMAccountName", "proxyAddresses", "mail", "userAccountControl",
+			     NULL};
+
+static void
+ud_close(struct ud *u)
+{
+	mmc_ldap_close(u->l);
+	u->l = NULL;
+	u->ld = NULL;
+}
+
+/* The enabled group's DN into u->group_dn ("" when none is configured). */
+static int
+group_find(struct ud *u)
+{
+	const char *g = u->m->conf->domain_enabled_group;
+	char esc[600], filter[1400];
+	LDAPMessage *res = NULL, *e;
+	char *attrs[] = {"cn", NULL}, *dn;
+	bool sid = strncmp(g, "S-1-", 4) == 0;
+
+	u->group_dn[0] = '\0';
+	if (g[0] == '\0')
+		return MMC_EXIT_OK;
+	if (ad_filter_escape(g, esc, sizeof(esc)) < 0)
+		return mmc_fail(MMC_EXIT_USAGE, "enabled-group too long");
+	if (sid)
+		snprintf(filter, sizeof(filter), "(&(objectClass=group)(objectSid=%s))", esc);
+	else
+		snprintf(filter, sizeof(filter),
+			 "(&(objectClass=group)(|(cn=%s)(sAMAccountName=%s)))", esc, esc);
+	int rc = ldap_search_ext_s(u->ld, u->base, LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL, NULL,
+				   NULL, 2, &res);
+	e = rc == LDAP_SUCCESS ? ldap_first_entry(u->ld, res) : NULL;
+	dn = e ? ldap_get_dn(u->ld, e) : NULL;
+	if (dn)
+		snprintf(u->group_dn, sizeof(u->group_dn), "%s", dn);
+	ldap_memfree(dn);
+	ldap_msgfree(res);
+	if (u->group_dn[0] == '\0')
+		return mmc_fail(MMC_EXIT_NOTFOUND,
+				"the enabled-group '%s' of [domain] is not a group in %s", g,
+				u->m->conf->domain_name);
+	return MMC_EXIT_OK;
+}
+
+/* Checks, DC, anonymous rootDSE, GSSAPI bind with the caller's ticket, the group. */
+static int
+ud_open(struct mmc *m, struct ud *u)
+{
+	char realm[256], dc[256], err[600];
+	time_t dc_time;
+
+	memset(u, 0, sizeof(*u));
+	u->m = m;
+	if (m->conf->domain_name[0] == '\0')
+		return mmc_fail(MMC_EXIT_FAIL, "this server is not joined to a domain: run "
+					       "`greenwich-mmc domain join --domain DOMAIN` first");
+	mmc_domain_realm(m->conf, realm, sizeof(realm));
+	if (!mmc_krb_have_ticket(u->princ, sizeof(u->princ)))
+		return mmc_fail(MMC_EXIT_AUTH,
+				"no Kerberos ticket: run `kinit YOUR-ADMIN-ACCOUNT@%s` first "
+				"(users commands act with your own rights)",
+				realm);
+	if (mmc_dc_find(m->conf, dc, sizeof(dc)) < 0)
+		return mmc_fail(MMC_EXIT_UNREACHABLE, "no domain controller of %s found (DNS SRV)",
+				m->conf->domain_name);
+	if (mmc_ldap_open(dc, &u->l, err, sizeof(err)) < 0)
+		return mmc_fail(MMC_EXIT_UNREACHABLE, "%s", err);
+	u->ld = mmc_ldap_ld(u->l);
+	if (mmc_ldap_rootdse(u->l, &dc_time, u->base, sizeof(u->base), err, sizeof(err)) < 0) {
+		ud_close(u);
+		return mmc_fail(MMC_EXIT_UNREACHABLE, "domain controller %s unreachable: %s", dc,
+				err);
+	}
+	if (mmc_ldap_gssapi(u->l, getenv("KRB5CCNAME"), err, sizeof(err)) < 0) {
+		ud_close(u);
+		return mmc_fail(MMC_EXIT_AUTH, "%s refused the ticket of %s: %s", dc, u->princ,
+				err);
+	}
+	int ret = group_find(u);
+	if (ret != MMC_EXIT_OK)
+		ud_close(u);
+	return ret;
+}
+
+static char **
+values(LDAP *ld, LDAPMessage *e, const char *attr, size_t *np)
+{
+	struct berval **v = ldap_get_values_len(ld, e, attr);
+	size_t n = ldap_count_values_len(v);
+	char **out = calloc(n + 1, sizeof(*out));
+
+	for (size_t i = 0; out && i < n; i++)
+		out[i] = strndup(v[i]->bv_val, v[i]->bv_len);
+	ldap_value_free_len(v);
+	*np = out ? n : 0;
+	return out;
+}
+
+void
+mmc_dir_user_free(struct mmc_dir_user *du)
+{
+	free(du->sam);
+	free(du->dn);
+	free(du->sip_uri);
+	ad_strv_free(du->aliases, du->naliases);
+	ad_strv_free(du->proxies, du->nproxies);
+	memset(du, 0, sizeof(*du));
+}
+
+/* Decode one user entry. */
+static void
+user_read(struct ud *u, LDAPMessage *e, struct mmc_dir_user *du)
+{
+	size_t n;
+	char **sam = values(u->ld, e, "sAMAccountName", &n), **mail, **uac;
+	char *dn = ldap_get_dn(u->ld, e);
+
+	memset(du, 0, sizeof(*du));
+	du->sam = n ? strdup(sam[0]) : strdup("?");
+	du->dn = strdup(dn ? dn : "");
+	ldap_memfree(dn);
+	ad_strv_free(sam, n);
+	du->proxies = values(u->ld, e, "proxyAddresses", &du->nproxies);
+	mail = values(u->ld, e, "mail", &n);
+	if (ad_proxy_select((const char *const *)du->proxies, du->nproxies, n ? mail[0] : NULL,
+			    &du->sip_uri, &du->aliases, &du->naliases) < 0)
+		du->sip_uri = NULL;
+	ad_strv_free(mail, n);
+	uac = values(u->ld, e, "userAccountControl", &n);
+	du->disabled = n && (strtoul(uac[0], NULL, 10) & 2);
+	ad_strv_free(uac, n);
+}
+
+/* Is dn a member of the enabled group, directly or through nested groups? */
+static bool
+enabled(struct ud *u, const struct mmc_dir_user *du)
+{
+	char esc[1200], filter[1400];
+	LDAPMessage *res = NULL;
+	char *attrs[] = {"1.1", NULL};
+	bool yes;
+
+	if (u->group_dn[0] == '\0')
+		return du->sip_uri != NULL;
+	if (ad_filter_escape(u->group_dn, esc, sizeof(esc)) < 0)
+		return false;
+	snprintf(filter, sizeof(filter), "(memberOf:" IN_CHAIN ":=%s)", esc);
+	yes = ldap_search_ext_s(u->ld, du->dn, LDAP_SCOPE_BASE, filter, attrs, 0, NULL, NULL, NULL,
+				1, &res) == LDAP_SUCCESS &&
+	      ldap_count_entries(u->ld, res) == 1;
+	ldap_msgfree(res);
+	return yes;
+}
+
+/* The user named by who: sAMAccountName, or user@domain (UPN, mail, SIP address). */
+static int
+user_find(struct ud *u, const char *who, struct mmc_dir_user *du)
+{
+	char esc[600], filter[2000];
+	LDAPMessage *res = NULL, *e;
+	const char *a = strncasecmp(who, "sip:", 4) == 0 ? who + 4 : who;
+	int rc;
+
+	if (ad_filter_escape(a, esc, sizeof(esc)) < 0)
+		return mmc_fail(MMC_EXIT_USAGE, "user name too long");
+	if (strchr(a, '@'))
+		snprintf(filter, sizeof(filter),
+			 USER_FILTER "(|(userPrincipalName=%s)(mail=%s)(proxyAddresses=sip:%s)))",
+			 esc, esc, esc);
+	else
+		snprintf(filter, sizeof(filter), USER_FILTER "(sAMAccountName=%s))", esc);
+	rc = ldap_search_ext_s(u->ld, u->base, LDAP_SCOPE_SUBTREE, filter, user_attrs, 0, NULL,
+			       NULL, NULL, 2, &res);
+	e = rc == LDAP_SUCCESS ? ldap_first_entry(u->ld, res) : NULL;
+	if (e)
+		user_read(u, e, du);
+	ldap_msgfree(res);
+	if (rc != LDAP_SUCCESS)
+		return mmc_fail(MMC_EXIT_FAIL, "searching for %s: %s", who, ldap_err2string(rc));
+	if (e == NULL)
+		return mmc_fail(MMC_EXIT_NOTFOUND, "no user %s in %s", who,
+				u->m->conf->domain_name);
+	return MMC_EXIT_OK;
+}
+
+static int
+user_cmp(const void *a, const void *b)
+{
+	const struct mmc_dir_user *x = a, *y = b;
+	return strcasecmp(x->sam, y->sam);
+}
+
+static int
+users_list(struct ud *u)
+{
+	LDAPMessage *res = NULL;
+	struct mmc_dir_user *v;
+	size_t n = 0;
+	int rc = ldap_search_ext_s(u->ld, u->base, LDAP_SCOPE_SUBTREE, USER_FILTER SIP_FILTER ")",
+				   user_attrs, 0, NULL, NULL, NULL, 0, &res);
+
+	if (rc != LDAP_SUCCESS) {
+		ldap_msgfree(res);
+		return mmc_fail(MMC_EXIT_FAIL, "listing users: %s", ldap_err2string(rc));
+	}
+	v = calloc((size_t)ldap_count_entries(u->ld, res) + 1, sizeof(*v));
+	for (LDAPMessage *e = ldap_first_entry(u->ld, res); v && e; e = ldap_next_entry(u->ld, e))
+		user_read(u, e, &v[n++]);
+	ldap_msgfree(res);
+	if (v == NULL)
+		return MMC_EXIT_FAIL;
+	qsort(v, n, sizeof(*v), user_cmp);
+	for (size_t i = 0; i < n; i++)
+		v[i].enabled = enabled(u, &v[i]);
+	mmc_users_print_list(v, n);
+	for (size_t i = 0; i < n; i++)
+		mmc_dir_user_free(&v[i]);
+	free(v);
+	return MMC_EXIT_OK;
+}
+
+/* The names of the user's groups (tokenGroups: nested ones included). */
+static char *
+user_groups(struct ud *u, const struct mmc_dir_user *du)
+{
+	char *attrs[] = {"tokenGroups", NULL}, *names[] = {"sAMAccountName", NULL};
+	LDAPMessage *res = NULL, *res2 = NULL;
+	struct berval **v = NULL;
+	char filter[8192] = "(|", sid[128], *out = calloc(1, 4096);
+	size_t len = 0;
+
+	if (ldap_search_ext_s(u->ld, du->dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL,
+			      NULL, NULL, 1, &res) == LDAP_SUCCESS &&
+	    ldap_first_entry(u->ld, res))
+		v = ldap_get_values_len(u->ld, ldap_first_entry(u->ld, res), "tokenGroups");
+	for (size_t i = 0; v && v[i]; i++)
+		if (ad_sid_to_str((unsigned char *)v[i]->bv_val, v[i]->bv_len, sid, sizeof(sid)) ==
+			0 &&
+		    strlen(filter) + strlen(sid) + 16 < sizeof(filter))
+			snprintf(filter + strlen(filter), sizeof(filter) - strlen(filter),
+				 "(objectSid=%s)", sid);
+	strcat(filter, ")");
+	if (out && v && v[0] &&
+	    ldap_search_ext_s(u->ld, u->base, LDAP_SCOPE_SUBTREE, filter, names, 0, NULL, NULL,
+			      NULL, 0, &res2) == LDAP_SUCCESS) {
+		for (LDAPMessage *e = ldap_first_entry(u->ld, res2); e;
+		     e = ldap_next_entry(u->ld, e)) {
+			size_t n;
+			char **nm = values(u->ld, e, "sAMAccountName", &n);
+			if (n && len + strlen(nm[0]) + 3 < 4096)
+				len += (size_t)snprintf(out + len, 4096 - len, "%s%s",
+							len ? "\n" : "", nm[0]);
+			ad_strv_free(nm, n);
+		}
+	}
+	ldap_value_free_len(v);
+	ldap_msgfree(res);
+	ldap_msgfree(res2);
+	return out;
+}
+
+static int
+users_show(struct ud *u, const char *who)
+{
+	struct mmc_dir_user du;
+	char aor[300];
+	json_object *devices = NULL;
+	int ret = user_find(u, who, &du);
+
+	if (ret != MMC_EXIT_OK)
+		return ret;
+	du.enabled = enabled(u, &du);
+	char *groups = user_groups(u, &du);
+	if (du.sip_uri) {
+		mmc_user_aor(u->m, du.sip_uri, aor, sizeof(aor));
+		if (mmc_ctl_try(u->m, mmc_ctl_req("registrations", "aor", aor), &devices) != 0)
+			devices = NULL;
+	}
+	mmc_users_print_one(&du, u->m->conf->domain_enabled_group, groups, devices);
+	json_object_put(devices);
+	free(groups);
+	mmc_dir_user_free(&du);
+	return MMC_EXIT_OK;
+}
+
+static int
+modify_err(struct ud *u, int rc, const char *who, const char *what)
+{
+	if (rc == LDAP_INSUFFICIENT_ACCESS || rc == LDAP_STRONG_AUTH_REQUIRED)
+		return mmc_fail(MMC_EXIT_AUTH, "access denied: %s may not change %s of %s",
+				u->princ, what, who);
+	return mmc_fail(MMC_EXIT_FAIL, "changing %s of %s: %s", what, who, ldap_err2string(rc));
+}
+
+/* enable/disable: add or remove the user as a direct member of the enabled group. */
+static int
+users_member(struct ud *u, const char *who, bool add)
+{
+	struct mmc_dir_user du;
+	int ret = user_find(u, who, &du), rc;
+
+	if (ret != MMC_EXIT_OK)
+		return ret;
+	if (u->group_dn[0] == '\0') {
+		mmc_dir_user_free(&du);
+		return mmc_fail(MMC_EXIT_USAGE,
+				"no [domain] enabled-group is set, so everyone with "
+				"a SIP URI is enabled (set one: greenwich-mmc set "
+				"/%s enabled-group GROUP)",
+				u->m->conf->domain_name);
+	}
+	struct berval bv = {strlen(du.dn), du.dn}, *bvs[] = {&bv, NULL};
+	LDAPMod mod = {.mod_op = (add ? LDAP_MOD_ADD : LDAP_MOD_DELETE) | LDAP_MOD_BVALUES,
+		       .mod_type = "member",
+		       .mod_vals.modv_bvals = bvs},
+		*mods[] = {&mod, NULL};
+	rc = ldap_modify_ext_s(u->ld, u->group_dn, mods, NULL, NULL);
+	bool direct_gone = rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_UNWILLING_TO_PERFORM;
+	if (rc == LDAP_SUCCESS || rc == LDAP_TYPE_OR_VALUE_EXISTS || rc == LDAP_ALREADY_EXISTS ||
+	    (!add && direct_gone))
+		ret = mmc_users_member_report(&du, u->m->conf->domain_enabled_group, add,
+					      rc == LDAP_SUCCESS, enabled(u, &du));
+	else
+		ret = modify_err(u, rc, du.sam, "the members of the Greenwich group");
+	mmc_dir_user_free(&du);
+	return ret;
+}
+
+/* set-uri: the "SIP:" proxyAddresses value replaced; aliases kept (one equal to the new
+ * address is dropped, it becomes the primary). */
+static int
+users_set_uri(struct ud *u, const char *who, const char *uri)
+{
+	struct mmc_dir_user du;
+	const char *addr = strncasecmp(uri, "sip:", 4) == 0 ? uri + 4 : NULL;
+	int ret, rc;
+
+	if (addr == NULL || strchr(addr, '@') == NULL || addr[0] == '@' || strpbrk(addr, " <>;"))
+		return mmc_fail(MMC_EXIT_USAGE, "'%s' is not a SIP URI like sip:user@domain", uri);
+	ret = user_find(u, who, &du);
+	if (ret != MMC_EXIT_OK)
+		return ret;
+	char **del = calloc(du.nproxies + 1, sizeof(*del)), *primary = NULL;
+	size_t nd = 0;
+	for (size_t i = 0; del && i < du.nproxies; i++)
+		if (!strncmp(du.proxies[i], "SIP:", 4) || !strcasecmp(du.proxies[i] + 0, uri) ||
+		    (!strncasecmp(du.proxies[i], "sip:", 4) &&
+		     !strcasecmp(du.proxies[i] + 4, addr)))
+			del[nd++] = du.proxies[i];
+	if (asprintf(&primary, "SIP:%s", addr) < 0)
+		primary = NULL;
+	char *add[] = {primary, NULL};
+	LDAPMod mdel = {.mod_op = LDAP_MOD_DELETE, .mod_type = "proxyAddresses", .mod_values = del};
+	LDAPMod madd = {.mod_op = LDAP_MOD_ADD, .mod_type = "proxyAddresses", .mod_values = add};
+	LDAPMod *mods[] = {nd ? &mdel : &madd, nd ? &madd : NULL, NULL};
+	rc = del && primary ? ldap_modify_ext_s(u->ld, du.dn, mods, NULL, NULL) : LDAP_NO_MEMORY;
+	if (rc == LDAP_SUCCESS) {
+		if (mmc_json) {
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "user", json_object_new_string(du.sam));
+			json_object_object_add(o, "sip_uri", json_object_new_string(primary));
+			mmc_json_print(o);
+		} else {
+			printf("the SIP URI of %s is now sip:%s\n", du.sam, addr);
+		}
+		ret = MMC_EXIT_OK;
+	} else {
+		ret = modify_err(u, rc, du.sam, "the SIP URI");
+	}
+	free(del);
+	free(primary);
+	mmc_dir_user_free(&du);
+	return ret;
+}
+
+/* argv[0]: list, show, enable, disable, set-uri. */
+int
+mmc_users_cmd(struct mmc *m, int argc, char **argv)
+{
+	const char *v = argv[0];
+	int want = !strcmp(v, "list") ? 1 : !strcmp(v, "set-uri") ? 3 : 2, ret;
+	struct ud u;
+
+	if (argc != want)
+		return mmc_fail(MMC_EXIT_USAGE, "usage: users %s%s", v,
+				want == 1   ? ""
+				: want == 3 ? " USER sip:USER@DOMAIN"
+					    : " USER");
+	ret = ud_open(m, &u);
+	if (ret != MMC_EXIT_OK)
+		return ret;
+	if (!strcmp(v, "list"))
+		ret = users_list(&u);
+	else if (!strcmp(v, "show"))
+		ret = users_show(&u, argv[1]);
+	else if (!strcmp(v, "enable") || !strcmp(v, "disable"))
+		ret = users_member(&u, argv[1], !strcmp(v, "enable"));
+	else
+		ret = users_set_uri(&u, argv[1], argv[2]);
+	ud_close(&u);
+	return ret;
+}

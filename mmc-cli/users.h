@@ -1,0 +1,48 @@
+/*
+ * users.h - directory users for greenwich-mmc's `users` commands (users.c talks to AD,
+ * users_out.c prints).
+ */
+#ifndef GW_MMC_USERS_H
+#define GW_MMC_USERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+struct mmc;
+struct mmc_ldap;
+struct ldap;
+
+/* An LDAP session to a DC bound with the caller's own ticket. */
+struct ud {
+	struct mmc *m;
+	struct mmc_ldap *l;
+	struct ldap *ld;
+	char base[512];      /* defaultNamingContext */
+	char group_dn[1024]; /* the enabled group, "" when none is configured */
+	char princ[300];     /* whose ticket */
+};
+
+struct mmc_dir_user {
+	char *sam;
+	char *dn;
+	char *sip_uri; /* sip:..., or NULL */
+	char **aliases;
+	size_t naliases;
+	char **proxies; /* proxyAddresses as stored */
+	size_t nproxies;
+	bool disabled; /* the AD account is disabled */
+	bool enabled;  /* may use Greenwich */
+};
+
+void mmc_dir_user_free(struct mmc_dir_user *du);
+
+/* users_out.c */
+void mmc_users_print_list(const struct mmc_dir_user *v, size_t n);
+void mmc_users_print_one(const struct mmc_dir_user *du, const char *group, const char *groups,
+			 json_object *devices);
+int mmc_users_member_report(const struct mmc_dir_user *du, const char *group, bool add,
+			    bool changed, bool now_enabled);
+
+#endif
