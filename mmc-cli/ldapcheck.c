@@ -59,6 +59,12 @@ mmc_ldap_close(struct mmc_ldap *l)
 	free(l);
 }
 
+LDAP *
+mmc_ldap_handle(struct mmc_ldap *l)
+{
+	return l->ld;
+}
+
 static int
 first_value(LDAP *ld, LDAPMessage *res, const char *attr, char *buf, size_t len)
 {

@@ -130,6 +130,12 @@ void mmc_domain_keytab_path(const struct gw_conf *c, char *buf, size_t len);
 void mmc_domain_realm(const struct gw_conf *c, char *buf, size_t len);
 int mmc_dc_find(const struct gw_conf *c, char *dc, size_t len);
 
+/* policy.c: policy and federation verbs */
+int mmc_policy(struct mmc *m, int argc, char **argv);
+int mmc_federation(struct mmc *m, int argc, char **argv);
+/* ls / show of the Policies and Federation nodes */
+int mmc_policy_node(struct mmc *m, enum mmc_node t);
+
 /* local_user.c */
 int mmc_local_user(const struct gw_conf *c, int argc, char **argv);
 typedef void mmc_aor_fn(const char *aor, void *arg);

@@ -22,7 +22,6 @@
 
 #define NO_SOCKET "greenwichd has no control socket in this version"
 #define NO_AD_USERS "managing directory users needs the admin's own credentials, not wired yet"
-#define NO_AD_POLICY "policies and federation are stored in AD, which this version cannot read yet"
 
 static const char *const node_types[] = {
     [N_ROOT] = "root",
@@ -50,9 +49,6 @@ node_unavailable(enum mmc_node t)
 		return NO_SOCKET;
 	case N_USERS:
 		return NO_AD_USERS;
-	case N_POLICIES:
-	case N_FEDERATION:
-		return NO_AD_POLICY;
 	default:
 		return NULL;
 	}
@@ -287,6 +283,8 @@ ls_node(struct mmc *m, const struct node *nd)
 
 	if (node_unavailable(nd->t))
 		return node_unavailable_err(nd);
+	if (nd->t == N_POLICIES || nd->t == N_FEDERATION)
+		return mmc_policy_node(m, nd->t);
 	if (mmc_json)
 		s.arr = json_object_new_array();
 	else
