@@ -19,6 +19,7 @@
 #include <sofia-sip/su.h>
 
 #include "directory.h"
+#include "sip_policy.h"
 #include "gwd.h"
 #include "loc.h"
 #include "log.h"
@@ -251,7 +252,7 @@ run(struct gwd *g, bool foreground)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	g->started = time(NULL);
-	if (dir_open(g) < 0)
+	if (dir_open(g) < 0 || sip_policy_start(g) < 0)
 		goto stop;
 	if (workers_start(g) < 0)
 		goto stop;
@@ -264,6 +265,7 @@ run(struct gwd *g, bool foreground)
 		if (sig == SIGHUP) {
 			notify_send("RELOADING=1");
 			reload(g);
+			sip_policy_reload();
 			notify_send("READY=1");
 			continue;
 		}
@@ -274,6 +276,7 @@ run(struct gwd *g, bool foreground)
 	ret = 0;
 stop:
 	workers_stop(g);
+	sip_policy_stop();
 	dir_close(g);
 	if (!foreground)
 		unlink(g->conf->pid_file);

@@ -96,20 +96,11 @@ names_resolve(struct polstore *s)
 static int
 ad_load(struct polstore *s)
 {
-	struct pol_ad_data d;
-	struct pol_error perr = {0};
 	char reason[POL_AD_REASON_LEN] = "";
-	int ret = pol_ad_read(s->ld, s->container, &d, reason);
+	int ret = pol_ad_load(s->ld, s->container, &s->set, &s->fed, reason);
 
 	if (ret < 0)
 		return store_fail(s, ret, reason);
-	ret = pol_set_parse(d.rules, strlen(d.rules), &s->set, &perr);
-	s->fed = d.fed;
-	d.fed.v = NULL;
-	d.fed.n = 0;
-	pol_ad_data_clear(&d);
-	if (ret < 0)
-		return store_fail(s, ret, perr.msg);
 	names_resolve(s);
 	return 0;
 }

@@ -37,20 +37,13 @@ int pol_ad_container(LDAP *ld, char *dn, size_t len, char *reason);
 /** The DC's highestCommittedUSN: when it has not changed, nothing in the directory has. */
 int pol_ad_usn(LDAP *ld, uint64_t *usn, char *reason);
 
-/** What pol_ad_read() found. */
-struct pol_ad_data {
-	char *rules;        /**< every rule's text, in priority order, NUL-terminated */
-	struct pol_fed fed; /**< the federation settings */
-	size_t nobjects;    /**< rule objects read */
-};
-void pol_ad_data_clear(struct pol_ad_data *d);
-
 /**
- * Read every rule and the federation settings.  A container that does not exist yet
- * gives no rules and no settings (0).  A rule object that does not parse is an error: the
- * reason names it (the caller keeps its last good rules).
+ * Read every rule (into a new set: free it with pol_set_free()) and the federation
+ * settings.  A container that does not exist yet gives no rules and no settings (0).  A rule
+ * object that does not parse is an error: the reason names it (keep the last good rules).
  */
-int pol_ad_read(LDAP *ld, const char *container, struct pol_ad_data *d, char *reason);
+int pol_ad_load(LDAP *ld, const char *container, struct pol_set **set, struct pol_fed *fed,
+		char *reason);
 
 /** Create the containers when missing. */
 int pol_ad_prepare(LDAP *ld, const char *container, char *reason);

@@ -116,15 +116,6 @@ pol_ad_usn(LDAP *ld, uint64_t *usn, char *reason)
 	return ret;
 }
 
-void
-pol_ad_data_clear(struct pol_ad_data *d)
-{
-	free(d->rules);
-	d->rules = NULL;
-	pol_fed_clear(&d->fed);
-	d->nobjects = 0;
-}
-
 /* Every rule object's text into one set: the set sorts them and checks names and numbers. */
 static int
 read_rules(LDAP *ld, const char *container, struct pol_set **setp, size_t *nobj, char *reason)
@@ -200,20 +191,23 @@ done:
 }
 
 int
-pol_ad_read(LDAP *ld, const char *container, struct pol_ad_data *d, char *reason)
+pol_ad_load(LDAP *ld, const char *container, struct pol_set **set, struct pol_fed *fed,
+	    char *reason)
 {
-	struct pol_set *set = NULL;
+	size_t nobj = 0;
 	int ret;
 
-	memset(d, 0, sizeof(*d));
-	ret = read_rules(ld, container, &set, &d->nobjects, reason);
+	*set = NULL;
+	fed->v = NULL;
+	fed->n = 0;
+	ret = read_rules(ld, container, set, &nobj, reason);
 	if (ret == 0)
-		ret = read_fed(ld, container, &d->fed, reason);
-	if (ret == 0)
-		ret = pol_set_text(set, &d->rules);
-	pol_set_free(set);
-	if (ret < 0)
-		pol_ad_data_clear(d);
+		ret = read_fed(ld, container, fed, reason);
+	if (ret < 0) {
+		pol_set_free(*set);
+		*set = NULL;
+		pol_fed_clear(fed);
+	}
 	return ret;
 }
 
