@@ -269,7 +269,8 @@ ad_setup(struct gwd *g)
 
 	if ((src.servers = calloc(c->domain_dcs.n + 1, sizeof(char *))) == NULL)
 		return -ENOMEM;
-	memcpy(src.servers, c->domain_dcs.v, c->domain_dcs.n * sizeof(char *));
+	for (size_t i = 0; i < c->domain_dcs.n; i++)
+		src.servers[i] = c->domain_dcs.v[i];
 	snprintf(src.keytab, sizeof(src.keytab), "%s", c->domain_keytab);
 	if (src.keytab[0] == '\0')
 		snprintf(src.keytab, sizeof(src.keytab), "%s/greenwich.keytab", c->state_dir);
