@@ -96,6 +96,12 @@ static const struct conf_opt conf_opts[] = {
 	 "domain controllers to use when DNS SRV finds none, in order"},
 	{"domain", "enabled-group", T_STR, O(domain_enabled_group), "", 0, 0,
 	 "group (name or SID) allowed to use Greenwich; empty: everyone with a SIP URI"},
+	{"policy", "rules-file", T_STR, O(policy_rules_file), "", 0, 0,
+	 "policy rules of a server without a domain; empty: none (joined: rules from AD)"},
+	{"policy", "internal-networks", T_LIST, O(policy_internal_networks), "", 0, 0,
+	 "networks whose senders count as inside (CIDR, comma separated)"},
+	{"policy", "poll-interval", T_INT, O(policy_poll_interval), "5", 1, 3600,
+	 "seconds between checks for changed rules in AD or in the rules file"},
 };
 
 #define N_OPTS (sizeof(conf_opts) / sizeof(conf_opts[0]))

@@ -60,6 +60,10 @@ struct gw_conf {
 	char *domain_keytab;	     /* "" = <state-directory>/greenwich.keytab */
 	struct gw_strlist domain_dcs; /* DCs to use when DNS SRV finds none */
 	char *domain_enabled_group;  /* name or SID; "" = everyone with a SIP URI */
+	/* [policy] */
+	char *policy_rules_file;		/* rules for a server without a domain, "" = none */
+	struct gw_strlist policy_internal_networks; /* CIDR list: network location "internal" */
+	int policy_poll_interval;		/* seconds between checks for changed rules */
 };
 
 /* Parse `path` into a freshly allocated configuration.  On failure returns

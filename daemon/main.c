@@ -21,6 +21,7 @@
 #include "control.h"
 #include "directory.h"
 #include "sipae.h"
+#include "sip_policy.h"
 #include "gwd.h"
 #include "loc.h"
 #include "log.h"
@@ -172,6 +173,7 @@ gwd_reload(struct gwd *g, char *err, size_t errlen)
 	log_notice("event=reload level=%s", log_level_name(n->log_level));
 	pthread_mutex_unlock(&lock);
 	gw_conf_free(n);
+	sip_policy_reload();
 	return 0;
 }
 
@@ -261,7 +263,7 @@ run(struct gwd *g, bool foreground)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	g->started = time(NULL);
-	if (dir_open(g) < 0)
+	if (dir_open(g) < 0 || sip_policy_start(g) < 0)
 		goto stop;
 	if (sipae_server_init(g) < 0)
 		goto stop;
@@ -291,6 +293,7 @@ run(struct gwd *g, bool foreground)
 stop:
 	control_stop(g);
 	workers_stop(g);
+	sip_policy_stop();
 	sipae_server_shutdown(g);
 	dir_close(g);
 	if (!foreground)

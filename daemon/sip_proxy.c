@@ -28,6 +28,7 @@
 #include "loc.h"
 #include "log.h"
 #include "sip.h"
+#include "sip_policy.h"
 #include "userdb.h"
 
 #define RR_TOKEN_LEN 17
@@ -788,7 +789,7 @@ sip_proxy_handle(struct worker *w, msg_t *msg, sip_t *sip)
 {
 	struct target t[MAX_BRANCHES];
 	size_t nt = 0;
-	char user[256];
+	char user[256] = "";
 
 	memset(t, 0, sizeof(t));
 	if (loop_detected(w, sip)) {
@@ -806,7 +807,8 @@ sip_proxy_handle(struct worker *w, msg_t *msg, sip_t *sip)
 		sip_reply(w, msg, 413, "Message too large");
 		return;
 	}
-	if (resolve_targets(w, msg, sip, in_dialog, t, &nt) != 0)
+	if ((!in_dialog && !sip_policy_check(w, msg, sip, user)) ||
+	    resolve_targets(w, msg, sip, in_dialog, t, &nt) != 0)
 		return;
 	if (w->w_id != 0 && needs_stream(t, nt))
 		handoff(w, msg, sip, HANDOFF_PROXY, in_dialog);

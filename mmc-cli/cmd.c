@@ -10,7 +10,6 @@
 #include "complete.h"
 #include "mmc.h"
 
-#define NO_AD_POLICY "policies and federation are stored in AD, which this version cannot read yet"
 
 static int cmd_help(struct mmc *m, int argc, char **argv);
 static int cmd_shell(struct mmc *m, int argc, char **argv);
@@ -67,8 +66,22 @@ static const struct mmc_cmd commands[] = {
     {"users disable", "USER", "remove a user from the Greenwich group", 0, mmc_users_cmd, NULL},
     {"users set-uri", "USER URI", "set a user's SIP URI (proxyAddresses SIP:, aliases kept)", 0,
      mmc_users_cmd, NULL},
-    {"policy list", "", "policies of the domain", MMC_CMD_AD_CREDS, NULL, NO_AD_POLICY},
-    {"federation list", "", "federated domains", MMC_CMD_AD_CREDS, NULL, NO_AD_POLICY},
+    {"policy list", "", "policy rules in the order they are tried", 0, mmc_policy, NULL},
+    {"policy show", "NAME", "the text of a rule", 0, mmc_policy, NULL},
+    {"policy add", "TEXT|-", "add a rule (group names become SIDs); - reads stdin",
+     MMC_CMD_AD_CREDS, mmc_policy, NULL},
+    {"policy set", "NAME TEXT|-", "replace the text of a rule", MMC_CMD_AD_CREDS, mmc_policy, NULL},
+    {"policy delete", "NAME", "delete a rule", MMC_CMD_AD_CREDS, mmc_policy, NULL},
+    {"policy move", "NAME --before OTHER | --after OTHER | --priority N",
+     "change where a rule is tried", MMC_CMD_AD_CREDS, mmc_policy, NULL},
+    {"policy test", "--from URI --to URI --class im|presence|call [--zone ZONE] [--network NET]",
+     "the decision for a request and the rule that makes it", 0, mmc_policy, NULL},
+    {"federation list", "", "partner domains allowed or blocked", 0, mmc_federation, NULL},
+    {"federation allow", "DOMAIN", "allow a partner domain", MMC_CMD_AD_CREDS, mmc_federation,
+     NULL},
+    {"federation block", "DOMAIN", "block a domain", MMC_CMD_AD_CREDS, mmc_federation, NULL},
+    {"federation remove", "DOMAIN", "forget a domain's setting", MMC_CMD_AD_CREDS,
+     mmc_federation, NULL},
     {"ls", "[PATH]", "list a node of the console tree", 0, mmc_cmd_ls, NULL},
     {"show", "[PATH]", "properties of a node", 0, mmc_cmd_show, NULL},
     {"properties", "[PATH]", "same as show", 0, mmc_cmd_show, NULL},

@@ -25,8 +25,8 @@ void mmc_krb_destroy(const char *ccname);
 struct mmc_ldap;
 int mmc_ldap_open(const char *dc, struct mmc_ldap **lp, char *err, size_t errlen);
 void mmc_ldap_close(struct mmc_ldap *l);
-/* The libldap handle, for the users commands (struct ldap is libldap's LDAP). */
-struct ldap *mmc_ldap_ld(struct mmc_ldap *l);
+/* The libldap handle (an OpenLDAP LDAP *), for the policy store. */
+struct ldap *mmc_ldap_handle(struct mmc_ldap *l);
 /* rootDSE (anonymous): the DC's currentTime and defaultNamingContext. */
 int mmc_ldap_rootdse(struct mmc_ldap *l, time_t *dc_time, char *base, size_t blen, char *err,
 		     size_t errlen);

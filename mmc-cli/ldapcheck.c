@@ -50,12 +50,6 @@ mmc_ldap_open(const char *dc, struct mmc_ldap **lp, char *err, size_t errlen)
 	return 0;
 }
 
-LDAP *
-mmc_ldap_ld(struct mmc_ldap *l)
-{
-	return l->ld;
-}
-
 void
 mmc_ldap_close(struct mmc_ldap *l)
 {
@@ -63,6 +57,12 @@ mmc_ldap_close(struct mmc_ldap *l)
 		return;
 	ldap_unbind_ext_s(l->ld, NULL, NULL);
 	free(l);
+}
+
+LDAP *
+mmc_ldap_handle(struct mmc_ldap *l)
+{
+	return l->ld;
 }
 
 static int

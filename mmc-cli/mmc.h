@@ -149,6 +149,11 @@ int mmc_server_signout(struct mmc *m, const char *user);
 
 /* users.c: list, show, enable, disable, set-uri (argv[0] the verb) */
 int mmc_users_cmd(struct mmc *m, int argc, char **argv);
+/* policy.c: policy and federation verbs */
+int mmc_policy(struct mmc *m, int argc, char **argv);
+int mmc_federation(struct mmc *m, int argc, char **argv);
+/* ls / show of the Policies and Federation nodes */
+int mmc_policy_node(struct mmc *m, enum mmc_node t);
 
 /* local_user.c */
 int mmc_local_user(const struct gw_conf *c, int argc, char **argv);

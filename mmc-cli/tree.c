@@ -21,7 +21,6 @@
 
 #include "mmc.h"
 
-#define NO_AD_POLICY "policies and federation are stored in AD, which this version cannot read yet"
 
 static const char *const node_types[] = {
     [N_ROOT] = "root",
@@ -42,13 +41,8 @@ static const char *const node_types[] = {
 static const char *
 node_unavailable(enum mmc_node t)
 {
-	switch (t) {
-	case N_POLICIES:
-	case N_FEDERATION:
-		return NO_AD_POLICY;
-	default:
-		return NULL;
-	}
+	(void)t; /* every node has live data now */
+	return NULL;
 }
 
 const char *
@@ -301,6 +295,8 @@ ls_node(struct mmc *m, const struct node *nd)
 		return mmc_users_cmd(m, 1, (char *[]){"list", NULL});
 	if (node_unavailable(nd->t))
 		return node_unavailable_err(nd);
+	if (nd->t == N_POLICIES || nd->t == N_FEDERATION)
+		return mmc_policy_node(m, nd->t);
 	if (mmc_json)
 		s.arr = json_object_new_array();
 	else

@@ -93,7 +93,7 @@ ud_open(struct mmc *m, struct ud *u)
 				m->conf->domain_name);
 	if (mmc_ldap_open(dc, &u->l, err, sizeof(err)) < 0)
 		return mmc_fail(MMC_EXIT_UNREACHABLE, "%s", err);
-	u->ld = mmc_ldap_ld(u->l);
+	u->ld = mmc_ldap_handle(u->l);
 	if (mmc_ldap_rootdse(u->l, &dc_time, u->base, sizeof(u->base), err, sizeof(err)) < 0) {
 		ud_close(u);
 		return mmc_fail(MMC_EXIT_UNREACHABLE, "domain controller %s unreachable: %s", dc,

@@ -251,6 +251,60 @@ int pol_set_delete(struct pol_set *set, const char *name);
 int pol_set_move(struct pol_set *set, const char *name, unsigned priority, struct pol_error *err);
 
 /**
+ * The groups a set's rules name: pol_set_group_count() distinct SIDs, pol_set_group_sid()
+ * the one at idx (in no particular order; NULL when out of range).  Valid until the set changes.
+ */
+size_t pol_set_group_count(const struct pol_set *set);
+const char *pol_set_group_sid(const struct pol_set *set, size_t idx);
+/**
+ * Show group sid as name (its current name in the directory) wherever the set's rules name it.
+ * Only printing changes; matching still compares SIDs.
+ * @return 0, -ENOENT (no rule names that SID), -EINVAL (empty or over 256 bytes), -ENOMEM
+ */
+int pol_set_group_name(struct pol_set *set, const char *sid, const char *name);
+
+/**
+ * Finds the SID of a group by name for pol_text_resolve_groups().
+ * @return 0 with sid filled, -ENOENT (no such group), or another negative errno
+ */
+typedef int pol_group_fn(const char *name, char *sid, size_t sidlen, void *arg);
+/**
+ * Rule text as an administrator may write it, "group Support" with a name instead of a SID,
+ * turned into parsable text: each such name becomes "SID \"name\"" through fn.  Text without
+ * names comes back unchanged.  The result is not checked otherwise: parse it next.
+ * @param out  a malloc'd NUL-terminated string on success; free() it
+ * @return 0, -EINVAL (a lexical error, or fn failed: err says which group), -E2BIG, -ENOMEM
+ */
+int pol_text_resolve_groups(const char *text, size_t len, pol_group_fn *fn, void *arg, char **out,
+			    struct pol_error *err);
+
+/* ---- federation settings (the data; gwpolicy_ad.h stores them in AD) */
+
+/** A federation setting: a partner domain allowed or blocked. */
+struct pol_fed_entry {
+	char domain[254];
+	bool allow;
+};
+
+/** The federation settings (sorted by domain). */
+struct pol_fed {
+	struct pol_fed_entry *v;
+	size_t n;
+};
+
+void pol_fed_clear(struct pol_fed *fed);
+/** The setting for domain (ASCII case ignored), or NULL when there is none. */
+const struct pol_fed_entry *pol_fed_find(const struct pol_fed *fed, const char *domain);
+/** Parse one stored value, "allow example.net" or "block example.org". 0 or -EINVAL. */
+int pol_fed_parse_value(const char *value, size_t len, struct pol_fed_entry *e);
+/** Parse text of such lines (the disk cache); '#' lines and blank lines are skipped. */
+int pol_fed_parse_text(const char *text, struct pol_fed *fed);
+/** The text form of the settings, one "allow D" / "block D" per line; free() *out. */
+int pol_fed_text(const struct pol_fed *fed, char **out);
+/** Add or change one entry (kept sorted).  0, -EINVAL (bad domain), -ENOMEM. */
+int pol_fed_set(struct pol_fed *fed, const char *domain, bool allow);
+
+/**
  * Decide a request: first matching rule in priority order, else the built-in default.
  * Allocates nothing; safe to call from several threads on one unchanging set.
  * @return 0, or -EINVAL when the request's class, zone or network is not a single valid value

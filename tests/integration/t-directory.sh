@@ -49,7 +49,11 @@ SIPP="$T/sipp-in-domain"
 DOMAIN=$ADDC_DNS_DOMAIN
 write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" \
 	"fqdn = greenwich.$ADDC_DNS_DOMAIN" "enabled-group = Greenwich Users"
+# senders from outside are denied by the built-in policy default: allow them here
+KRB5CCNAME="FILE:$D/admin.ccache" "$ADDC" run-with-hosts "$D" -- "$MMC" -c "$T/greenwich.conf" \
+	policy add 'rule "outside-ok" priority 1 { from zone external; action allow; }' > /dev/null
 start_gwd
+for _ in $(seq 1 100); do grep -q "event=policy-loaded source=ad rules=1" "$T/greenwichd.log" && break; sleep 0.1; done
 GWD_PID=$(cat "$T/gwd.realpid")
 PIDS+=("$GWD_PID")
 

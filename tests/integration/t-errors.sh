@@ -4,7 +4,9 @@
 # unsupported extensions (420), unknown methods (405).
 . "$(dirname "$0")/lib.sh"
 
-write_conf "[limits]" "max-message-size = 4096"
+# the requests below come from outside senders: let them through the policy
+echo 'rule "outside-ok" priority 1 { from zone external; action allow; }' > "$T/rules.pol"
+write_conf "[limits]" "max-message-size = 4096" "[policy]" "rules-file = $T/rules.pol"
 add_user alice alice-pw
 add_user bob bob-pw
 start_gwd

@@ -1,0 +1,351 @@
+/*
+ * sip_policy.c - the decision for one request: the facts (class, zone, network location,
+ * groups of sender and recipient), the rules in force, the answer and the log line.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/tport.h>
+
+#include "gwd.h"
+#include "log.h"
+#include "sip.h"
+#include "sip_policy.h"
+
+#define MAX_PARTY_SIDS 64
+
+/* The internal networks, parsed once at start. */
+struct net4or6 {
+	int family;
+	unsigned char addr[16];
+	unsigned bits;
+};
+
+static pthread_rwlock_t snap_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct pol_snap *snap; /* the rules in force */
+static struct net4or6 *nets;
+static size_t nnets;
+
+void
+pol_snap_free(struct pol_snap *s)
+{
+	if (s == NULL)
+		return;
+	pol_set_free(s->set);
+	pol_fed_clear(&s->fed);
+	for (size_t i = 0; i < s->nsids; i++)
+		free(s->sids[i]);
+	free(s->sids);
+	for (size_t i = 0; i < s->nmembers; i++)
+		free(s->members[i].aor);
+	free(s->members);
+	free(s);
+}
+
+int
+pol_snap_member_add(struct pol_snap *s, const char *aor, size_t sid)
+{
+	struct pol_member *nm;
+
+	if (s->nmembers % 64 == 0) {
+		nm = realloc(s->members, (s->nmembers + 64) * sizeof(*nm));
+		if (nm == NULL)
+			return -ENOMEM;
+		s->members = nm;
+	}
+	if ((s->members[s->nmembers].aor = strdup(aor)) == NULL)
+		return -ENOMEM;
+	s->members[s->nmembers++].sid = sid;
+	return 0;
+}
+
+static int
+member_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pol_member *)a)->aor, ((const struct pol_member *)b)->aor);
+}
+
+void
+pol_snap_sort(struct pol_snap *s)
+{
+	if (s->nmembers)
+		qsort(s->members, s->nmembers, sizeof(*s->members), member_cmp);
+}
+
+void
+sip_policy_install(struct pol_snap *s)
+{
+	struct pol_snap *old;
+
+	pthread_rwlock_wrlock(&snap_lock);
+	old = snap;
+	snap = s;
+	pthread_rwlock_unlock(&snap_lock);
+	log_notice("event=policy-loaded source=%s rules=%zu groups=%zu members=%zu federation=%zu",
+		   s->source, pol_set_count(s->set), s->nsids, s->nmembers, s->fed.n);
+	pol_snap_free(old);
+}
+
+/* The SIDs of the rules' groups that aor is in (the snapshot owns the strings). */
+static size_t
+party_sids(const struct pol_snap *s, const char *aor, const char **out)
+{
+	size_t lo = 0, hi = s->nmembers, n = 0;
+
+	if (aor == NULL || aor[0] == '\0')
+		return 0;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (strcasecmp(s->members[mid].aor, aor) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < s->nmembers && n < MAX_PARTY_SIDS && !strcasecmp(s->members[lo].aor, aor); lo++)
+		out[n++] = s->sids[s->members[lo].sid];
+	return n;
+}
+
+static int
+net_parse(const char *cidr, struct net4or6 *n)
+{
+	char buf[80], *slash;
+	long bits;
+
+	snprintf(buf, sizeof(buf), "%s", cidr);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	n->family = strchr(buf, ':') ? AF_INET6 : AF_INET;
+	if (inet_pton(n->family, buf, n->addr) != 1)
+		return -EINVAL;
+	bits = slash ? strtol(slash, NULL, 10) : (n->family == AF_INET ? 32 : 128);
+	if (bits < 0 || bits > (n->family == AF_INET ? 32 : 128))
+		return -EINVAL;
+	n->bits = (unsigned)bits;
+	return 0;
+}
+
+static bool
+net_match(const struct net4or6 *n, int family, const unsigned char *a)
+{
+	unsigned full = n->bits / 8, rest = n->bits % 8;
+
+	if (family != n->family || memcmp(a, n->addr, full) != 0)
+		return false;
+	return rest == 0 || ((a[full] ^ n->addr[full]) & (0xff << (8 - rest))) == 0;
+}
+
+static enum pol_net
+sender_net(msg_t *msg)
+{
+	su_addrinfo_t *ai = msg_addrinfo(msg);
+	const su_sockaddr_t *sa = ai ? (const su_sockaddr_t *)ai->ai_addr : NULL;
+	const unsigned char *a;
+	int fam;
+
+	if (sa == NULL)
+		return POL_NET_REMOTE;
+	fam = sa->su_family;
+	a = fam == AF_INET6 ? (const unsigned char *)&sa->su_sin6.sin6_addr
+			    : (const unsigned char *)&sa->su_sin.sin_addr;
+	if (fam == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&sa->su_sin6.sin6_addr)) {
+		fam = AF_INET;
+		a += 12;
+	}
+	for (size_t i = 0; i < nnets; i++)
+		if (net_match(&nets[i], fam, a))
+			return POL_NET_INTERNAL;
+	return POL_NET_REMOTE;
+}
+
+static const char *
+class_name(enum pol_class c)
+{
+	return c == POL_CLASS_IM ? "im" : c == POL_CLASS_CALL ? "call" : "presence";
+}
+
+static const char *
+zone_name(enum pol_zone z)
+{
+	return z == POL_ZONE_INTERNAL ? "internal" : z == POL_ZONE_FEDERATED ? "federated"
+									   : "external";
+}
+
+/* A phrase for the code that says nothing about why (for senders from outside). */
+static const char *
+plain_phrase(int code)
+{
+	switch (code) {
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 480:
+		return "Temporarily Unavailable";
+	case 486:
+		return "Busy Here";
+	case 603:
+		return "Decline";
+	default:
+		return "Denied";
+	}
+}
+
+/* Methods that are not IM, calls or presence are held to the strictest of the three. */
+static int
+decide(const struct pol_snap *s, sip_method_t m, struct pol_request *rq, struct pol_decision *d)
+{
+	static const enum pol_class all[] = {POL_CLASS_IM, POL_CLASS_CALL, POL_CLASS_PRESENCE};
+	enum pol_class one = m == sip_method_message ? POL_CLASS_IM
+			     : m == sip_method_invite ? POL_CLASS_CALL
+			     : m == sip_method_subscribe || m == sip_method_publish ||
+				       m == sip_method_notify
+				     ? POL_CLASS_PRESENCE
+				     : 0;
+	int ret = 0;
+
+	for (size_t i = 0; i < 3 && ret == 0; i++) {
+		if (one && all[i] != one)
+			continue;
+		rq->req_class = all[i];
+		ret = pol_eval(s->set, rq, d);
+		if (ret == 0 && d->verdict == POL_DENY)
+			break;
+	}
+	return ret;
+}
+
+/* Zone of the sender: authenticated user, partner over TLS, or anyone. */
+static enum pol_zone
+sender_zone(const struct pol_snap *s, const sip_t *sip, const char *auth_user, bool *blocked)
+{
+	const struct pol_fed_entry *fe = pol_fed_find(&s->fed, sip->sip_from->a_url->url_host);
+	const char *proto = sip->sip_via->v_protocol;
+
+	*blocked = false;
+	if (auth_user && auth_user[0])
+		return POL_ZONE_INTERNAL;
+	if (fe && !fe->allow)
+		*blocked = true;
+	else if (fe && proto && strcasecmp(proto, "SIP/2.0/TLS") == 0)
+		return POL_ZONE_FEDERATED;
+	return POL_ZONE_EXTERNAL;
+}
+
+static void
+log_decision(const struct pol_request *rq, const struct pol_decision *d, const char *method)
+{
+	char result[200];
+
+	if (d->verdict == POL_ALLOW)
+		snprintf(result, sizeof(result), "allow");
+	else
+		snprintf(result, sizeof(result), "deny code=%d reason=\"%s\"", d->code, d->reason);
+	log_notice("event=policy rule=%s from=%s to=%s method=%s class=%s zone=%s network=%s "
+		   "result=%s%s",
+		   d->by_default ? "(default)" : d->rule, rq->from.uri, rq->to.uri, method,
+		   class_name(rq->req_class), zone_name(rq->zone),
+		   rq->net == POL_NET_INTERNAL ? "internal" : "remote", result,
+		   d->by_exception ? " by=exception" : "");
+}
+
+bool
+sip_policy_check(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user)
+{
+	char from[GW_AOR_MAX + 6], to[GW_AOR_MAX + 6], fa[GW_AOR_MAX + 1] = "", ta[GW_AOR_MAX + 1] = "";
+	const char *fs[MAX_PARTY_SIDS], *ts[MAX_PARTY_SIDS];
+	struct pol_request rq = {0};
+	struct pol_decision d;
+	bool blocked, ok;
+	int ret;
+
+	sip_url_aor(fa, sizeof(fa), sip->sip_from->a_url);
+	sip_url_aor(ta, sizeof(ta), sip->sip_request->rq_url);
+	snprintf(from, sizeof(from), "sip:%s", auth_user && auth_user[0] ? auth_user : fa);
+	snprintf(to, sizeof(to), "sip:%s", ta);
+	rq.from.uri = from;
+	rq.to.uri = to;
+	rq.net = sender_net(msg);
+	pthread_rwlock_rdlock(&snap_lock);
+	rq.zone = sender_zone(snap, sip, auth_user, &blocked);
+	/* the groups of a sender count only when we know who it is */
+	rq.from.sids = fs;
+	rq.from.nsids = rq.zone == POL_ZONE_INTERNAL ? party_sids(snap, from + 4, fs) : 0;
+	rq.to.sids = ts;
+	rq.to.nsids = party_sids(snap, ta, ts);
+	if (blocked) {
+		memset(&d, 0, sizeof(d));
+		d.verdict = POL_DENY;
+		d.code = 403;
+		snprintf(d.reason, sizeof(d.reason), "Forbidden");
+		snprintf(d.rule, sizeof(d.rule), "federation-blocked");
+		rq.req_class = POL_CLASS_IM;
+		ret = 0;
+	} else {
+		ret = decide(snap, sip->sip_request->rq_method, &rq, &d);
+	}
+	pthread_rwlock_unlock(&snap_lock);
+	if (ret < 0) {
+		log_err("event=policy-failed from=%s to=%s reason=\"%s\"", from, to,
+			pol_strerror(ret));
+		sip_reply(w, msg, 500, "Policy evaluation failed");
+		return false;
+	}
+	log_decision(&rq, &d, sip->sip_request->rq_method_name);
+	ok = d.verdict == POL_ALLOW;
+	if (!ok)
+		sip_reply(w, msg, d.code,
+			  rq.zone == POL_ZONE_INTERNAL ? d.reason : plain_phrase(d.code));
+	return ok;
+}
+
+int
+sip_policy_start(struct gwd *g)
+{
+	const struct gw_strlist *l = &g->conf->policy_internal_networks;
+	struct pol_snap *s = calloc(1, sizeof(*s));
+
+	if (s == NULL || pol_set_alloc(&s->set) < 0) {
+		free(s);
+		return -ENOMEM;
+	}
+	snprintf(s->source, sizeof(s->source), "default");
+	snap = s;
+	nets = calloc(l->n + 1, sizeof(*nets));
+	if (nets == NULL)
+		return -ENOMEM;
+	for (nnets = 0; nnets < l->n; nnets++)
+		if (net_parse(l->v[nnets], &nets[nnets]) < 0) {
+			log_err("event=policy-failed reason=\"[policy] internal-networks: bad "
+				"network '%s'\"",
+				l->v[nnets]);
+			return -EINVAL;
+		}
+	return policy_src_start(g);
+}
+
+void
+sip_policy_stop(void)
+{
+	policy_src_stop();
+	pol_snap_free(snap);
+	snap = NULL;
+	free(nets);
+	nets = NULL;
+	nnets = 0;
+}
+
+void
+sip_policy_reload(void)
+{
+	policy_src_kick();
+}
