@@ -78,7 +78,13 @@ struct handoff {
 	su_sockaddr_t addr; /* where it came from */
 	socklen_t addrlen;
 };
-enum { HANDOFF_PROXY = 1, HANDOFF_STATELESS = 2, HANDOFF_CANCEL = 3 };
+enum {
+	HANDOFF_PROXY = 1,
+	HANDOFF_STATELESS = 2,
+	HANDOFF_CANCEL = 3,
+	HANDOFF_PRESENCE = 4,	  /* a request for the presence service */
+	HANDOFF_PRESENCE_AOR = 5, /* data: an AOR whose bindings changed */
+};
 
 /* worker.c */
 int worker_start(struct worker *w);

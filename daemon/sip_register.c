@@ -21,6 +21,7 @@
 #include "gwd.h"
 #include "loc.h"
 #include "log.h"
+#include "presence.h"
 #include "sip.h"
 
 #define MAX_UPDATES 32
@@ -201,6 +202,7 @@ sip_register_handle(struct worker *w, msg_t *msg, sip_t *sip)
 		log_info("event=register user=%s contacts=%zu transport=%s source=%s", aor, nout,
 			 req.flow.transport, req.flow.addr);
 		reply_ok(w, msg, sip, out, nout, now);
+		presence_bindings_changed(w, aor);
 		break;
 	case LOC_OUT_OF_ORDER:
 		sip_reply(w, msg, 400, "CSeq out of order");

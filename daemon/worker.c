@@ -26,6 +26,7 @@
 #include "gwd.h"
 #include "loc.h"
 #include "log.h"
+#include "presence.h"
 #include "sip.h"
 #include "userdb.h"
 
@@ -158,7 +159,10 @@ ctl_cb(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t *arg)
 			su_root_break(w->w_root);
 			return 0;
 		}
-		sip_proxy_handoff_recv(w, h);
+		if (h->kind == HANDOFF_PRESENCE_AOR)
+			presence_handoff_recv(w, h);
+		else
+			sip_proxy_handoff_recv(w, h);
 		handoff_free(h);
 	}
 	return 0;
@@ -208,12 +212,17 @@ worker_main(void *arg)
 		snprintf(w->w_error, sizeof(w->w_error), "cannot watch directory lookups");
 		goto done;
 	}
+	if (w->w_id == 0 && presence_start(w) < 0) {
+		snprintf(w->w_error, sizeof(w->w_error), "cannot start the presence service");
+		goto done;
+	}
 	su_wait_create(w->w_wait, w->w_ctl[0], SU_WAIT_IN);
 	su_root_register(w->w_root, w->w_wait, ctl_cb, (void *)w, 0);
 	w->w_timer = su_timer_create(su_root_task(w->w_root), 1000);
 	su_timer_set_for_ever(w->w_timer, housekeeping_cb, (void *)w);
 	atomic_store(&w->w_state, 1);
 	su_root_run(w->w_root);
+	presence_stop(w);
 	sip_proxy_shutdown(w);
 	sip_token_thread_free();
 	if (w->w_id == 0)
