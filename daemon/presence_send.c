@@ -118,19 +118,22 @@ notify_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, const sip_t *sip)
 		return 0;
 	nta_outgoing_destroy(orq);
 	s->orq = NULL;
-	if (status >= 300 && !s->ending) {
-		log_info("event=subscription-dropped watcher=%s presentity=%s status=%d", s->watcher,
-			 s->presentity, status);
+	if (status >= 300) {
+		if (!s->ending)
+			log_info("event=subscription-dropped watcher=%s presentity=%s status=%d",
+				 s->watcher, s->presentity, status);
 		s->ending = true;
-	}
-	if (s->ending) {
-		s->dead = true;
-		return 0;
+		s->dirty = false;
 	}
 	if (s->dirty) {
+		/* the state changed (or the subscription ended) meanwhile */
 		s->dirty = false;
 		pres_sub_notify(presence_get(), s);
+		if (s->orq)
+			return 0;
 	}
+	if (s->ending)
+		s->dead = true;
 	return 0;
 }
 
