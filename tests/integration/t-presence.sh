@@ -1,7 +1,7 @@
 #!/bin/bash
 # t-presence.sh: presence (PUBLISH, SUBSCRIBE/NOTIFY, composition, expiry,
 # restart, blocking, winfo, hostile XML, the legacy Microsoft events) and IM
-# odds and ends, with presua.py as the clients and one SIPp PUBLISH.
+# odds and ends, with presua.py (a small Python SIP client) as the clients.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
