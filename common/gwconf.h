@@ -41,6 +41,9 @@ struct gw_conf {
 	/* [limits] */
 	int max_message_size;
 	int max_im_size;
+	/* [presence] */
+	int presence_max_document;
+	int presence_max_expires;
 	/* [auth] */
 	char *realm; /* "" = the first served domain */
 	struct gw_strlist digest_algorithms;

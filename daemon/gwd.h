@@ -95,7 +95,15 @@ struct handoff {
 	su_sockaddr_t addr; /* where it came from */
 	socklen_t addrlen;
 };
-enum { HANDOFF_PROXY = 1, HANDOFF_STATELESS = 2, HANDOFF_CANCEL = 3, HANDOFF_CALL = 4, HANDOFF_QUERY = 5 };
+enum {
+	HANDOFF_PROXY = 1,
+	HANDOFF_STATELESS = 2,
+	HANDOFF_CANCEL = 3,
+	HANDOFF_CALL = 4,	  /* fn(w, arg) on the receiving worker */
+	HANDOFF_QUERY = 5,	  /* the control socket asking worker 0 */
+	HANDOFF_PRESENCE = 6,	  /* a request for the presence service */
+	HANDOFF_PRESENCE_AOR = 7, /* data: an AOR whose bindings changed */
+};
 
 /* worker.c */
 int worker_start(struct worker *w);

@@ -67,6 +67,8 @@ void sip_proxy_shutdown(struct worker *w);
 /* Worker 0: carry on with a request another worker handed over. */
 struct handoff;
 void sip_proxy_handoff_recv(struct worker *w, struct handoff *h);
+/* Hand a UDP request to worker 0 (kind HANDOFF_*); takes msg. */
+void sip_proxy_handoff(struct worker *w, msg_t *msg, sip_t *sip, int kind);
 
 /* URL_STRING_MAKE for a string that may live in an array. */
 static inline url_string_t *
@@ -78,9 +80,13 @@ gw_url(const char *s)
 /* Longest user@host we route (the location store's key). */
 #define GW_AOR_MAX 250
 
-#define GW_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER, INFO, UPDATE, REFER, NOTIFY, SUBSCRIBE, PRACK"
+#define GW_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER, INFO, UPDATE, REFER, NOTIFY, SUBSCRIBE, PRACK, PUBLISH"
 #define GW_SUPPORTED "path, outbound"
 /* Asks Microsoft-protocol clients for a CRLF keep-alive after 300 idle seconds. */
 #define GW_MS_KEEPALIVE "ms-keep-alive: UAS; tcp=no; hop-hop=yes; end-end=no; timeout=300"
+/* The event packages Microsoft-protocol clients subscribe to after sign-in; they
+ * split this list on commas exactly, so it goes out verbatim, without spaces. */
+#define GW_MS_ALLOW_EVENTS "Allow-Events: vnd-microsoft-roaming-contacts,presence"
+#define GW_ALLOW_EVENTS "presence, presence.winfo, vnd-microsoft-roaming-contacts"
 
 #endif

@@ -27,6 +27,7 @@
 #include "gwd.h"
 #include "loc.h"
 #include "log.h"
+#include "presence.h"
 #include "sip.h"
 #include "sip_policy.h"
 #include "userdb.h"
@@ -785,6 +786,12 @@ handoff(struct worker *w, msg_t *msg, sip_t *sip, int kind, bool in_dialog)
 }
 
 void
+sip_proxy_handoff(struct worker *w, msg_t *msg, sip_t *sip, int kind)
+{
+	handoff(w, msg, sip, kind, false);
+}
+
+void
 sip_proxy_handle(struct worker *w, msg_t *msg, sip_t *sip)
 {
 	struct target t[MAX_BRANCHES];
@@ -909,6 +916,8 @@ sip_proxy_handoff_recv(struct worker *w, struct handoff *h)
 		} else {
 			nta_msg_treply(w->w_agent, m, SIP_481_NO_TRANSACTION, TAG_END());
 		}
+	} else if (h->kind == HANDOFF_PRESENCE) {
+		presence_request(w, m, sip, handoff_tport);
 	} else if (handoff_find(sip)) {
 		msg_destroy(m); /* a retransmission of a request already in progress here */
 	} else {

@@ -21,6 +21,7 @@
 #include "gwd.h"
 #include "loc.h"
 #include "log.h"
+#include "presence.h"
 #include "sip.h"
 
 #define MAX_UPDATES 32
@@ -98,7 +99,8 @@ reply_ok(struct worker *w, msg_t *msg, sip_t *sip, const struct loc_contact *v, 
 	nta_msg_treply(w->w_agent, msg, SIP_200_OK, SIPTAG_CONTACT(first), SIPTAG_PATH(sip->sip_path),
 		       SIPTAG_DATE(sip_date_create(home, sip_now())), SIPTAG_ALLOW_STR(GW_ALLOW),
 		       SIPTAG_SUPPORTED_STR(GW_SUPPORTED), TAG_IF(ms, SIPTAG_EXPIRES_STR(expires)),
-		       TAG_IF(ms, SIPTAG_HEADER_STR(GW_MS_KEEPALIVE)), TAG_END());
+		       TAG_IF(ms, SIPTAG_HEADER_STR(GW_MS_KEEPALIVE)),
+		       TAG_IF(ms, SIPTAG_UNKNOWN_STR(GW_MS_ALLOW_EVENTS)), TAG_END());
 	su_home_deinit(home);
 }
 
@@ -212,6 +214,7 @@ sip_register_handle(struct worker *w, msg_t *msg, sip_t *sip)
 		log_info("event=register user=%s contacts=%zu transport=%s source=%s", aor, nout,
 			 req.flow.transport, req.flow.addr);
 		reply_ok(w, msg, sip, out, nout, now);
+		presence_bindings_changed(w, aor);
 		break;
 	case LOC_OUT_OF_ORDER:
 		sip_reply(w, msg, 400, "CSeq out of order");

@@ -13,6 +13,7 @@
 
 #include "gwd.h"
 #include "log.h"
+#include "presence.h"
 #include "sip.h"
 #include "sipae.h"
 
@@ -31,7 +32,8 @@ sip_reply(struct worker *w, msg_t *msg, int status, const char *phrase)
 static bool
 option_supported(const char *tag)
 {
-	return strcasecmp(tag, "path") == 0 || strcasecmp(tag, "outbound") == 0;
+	return strcasecmp(tag, "path") == 0 || strcasecmp(tag, "outbound") == 0 ||
+	       strcasecmp(tag, "ms-benotify") == 0; /* pidgin-sipe's SUBSCRIBEs */
 }
 
 static bool
@@ -155,11 +157,12 @@ dispatch(struct worker *w, msg_t *msg, sip_t *sip)
 		/* a CANCEL that matched a transaction of this worker never gets here */
 		sip_proxy_cancel(w, msg, sip);
 		return;
-	case sip_method_publish:
-		sip_reply(w, msg, 501, "Presence is not served yet");
-		return;
 	default:
 		break;
+	}
+	if (presence_claims(w, sip)) {
+		presence_request(w, msg, sip, NULL);
+		return;
 	}
 	if (!sip->sip_route && !sip->sip_request->rq_url->url_user &&
 	    sip_url_is_us(w, sip->sip_request->rq_url)) {

@@ -27,6 +27,7 @@
 #include "gwd.h"
 #include "loc.h"
 #include "log.h"
+#include "presence.h"
 #include "sip.h"
 #include "sipae.h"
 #include "userdb.h"
@@ -169,6 +170,8 @@ ctl_cb(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t *arg)
 		}
 		if (h->kind == HANDOFF_CALL)
 			h->fn(w, h->arg);
+		else if (h->kind == HANDOFF_PRESENCE_AOR)
+			presence_handoff_recv(w, h);
 		else
 			sip_proxy_handoff_recv(w, h);
 		handoff_free(h);
@@ -247,6 +250,10 @@ worker_main(void *arg)
 		snprintf(w->w_error, sizeof(w->w_error), "cannot watch directory lookups");
 		goto done;
 	}
+	if (w->w_id == 0 && presence_start(w) < 0) {
+		snprintf(w->w_error, sizeof(w->w_error), "cannot start the presence service");
+		goto done;
+	}
 	if (w->w_id == 0)
 		sipae_attach(w);
 	su_wait_create(w->w_wait, w->w_ctl[0], SU_WAIT_IN);
@@ -255,6 +262,7 @@ worker_main(void *arg)
 	su_timer_set_for_ever(w->w_timer, housekeeping_cb, (void *)w);
 	atomic_store(&w->w_state, 1);
 	su_root_run(w->w_root);
+	presence_stop(w);
 	sip_proxy_shutdown(w);
 	sip_token_thread_free();
 	if (w->w_id == 0) {

@@ -1,0 +1,291 @@
+/*
+ * presence.c - the presence service's entry points: which requests it
+ * takes, authentication, hand-over to worker 0, the housekeeping timer,
+ * start and stop.
+ *
+ * Worker 0 owns all presence state (publications, subscriptions and their
+ * dialogs), so nothing here is locked: a request that reaches another
+ * worker is authenticated there and handed to worker 0, like a request
+ * for a TCP connection is.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <libxml/parser.h>
+
+#include "gwd.h"
+#include "loc.h"
+#include "log.h"
+#include "presence.h"
+#include "presence_int.h"
+#include "presence_store.h"
+#include "sip.h"
+
+static struct presence *the_presence; /* worker 0's */
+
+struct presence *
+presence_get(void)
+{
+	return the_presence;
+}
+
+void
+presence_token(struct presence *ps, char *out, size_t len, const char *what)
+{
+	char data[128];
+
+	snprintf(data, sizeof(data), "%s|%" PRIu64 "|%ld", what, ++ps->counter, (long)time(NULL));
+	sip_token(ps->w, out, len, data);
+}
+
+static bool
+is_service(const sip_t *sip)
+{
+	return sip->sip_request->rq_method == sip_method_unknown &&
+	       strcasecmp(sip->sip_request->rq_method_name, "SERVICE") == 0;
+}
+
+/* The event packages of SUBSCRIBE we answer; -1 others, -2 those we refuse with 489. */
+static int
+event_of(const sip_t *sip)
+{
+	static const char *const refused[] = {"presence.wpending", "vnd-microsoft-roaming-ACL",
+					      "vnd-microsoft-provisioning",
+					      "vnd-microsoft-provisioning-v2",
+					      "vnd-microsoft-roaming-self"};
+	const char *e = sip->sip_event ? sip->sip_event->o_type : NULL;
+
+	if (e == NULL)
+		return -1;
+	if (strcasecmp(e, "presence") == 0)
+		return EV_PRESENCE;
+	if (strcasecmp(e, "presence.winfo") == 0)
+		return EV_WINFO;
+	if (strcasecmp(e, "vnd-microsoft-roaming-contacts") == 0)
+		return EV_ROAMING;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		if (strcasecmp(e, refused[i]) == 0)
+			return -2;
+	return -1;
+}
+
+bool
+presence_claims(struct worker *w, const sip_t *sip)
+{
+	const url_t *ru = sip->sip_request->rq_url;
+
+	if (sip->sip_request->rq_method == sip_method_publish || is_service(sip))
+		return true;
+	if (sip->sip_request->rq_method != sip_method_subscribe || event_of(sip) == -1)
+		return false;
+	if (sip->sip_to->a_tag)
+		return !sip->sip_route && sip_url_is_us(w, ru); /* our own dialog */
+	return ru->url_user && gw_conf_serves(w->w_gwd->conf, ru->url_host);
+}
+
+/* Authenticate a request outside a dialog; false when an answer was sent. */
+static bool
+authenticate(struct pres_req *r)
+{
+	sip_t *sip = r->sip;
+
+	r->user[0] = '\0';
+	if (sip->sip_to->a_tag)
+		return true; /* in a dialog: it must match one of ours */
+	if (gw_conf_serves(r->w->w_gwd->conf, sip->sip_from->a_url->url_host)) {
+		if (sip_auth_check(r->w, r->msg, sip, false, r->user, sizeof(r->user)) == AUTH_OK)
+			return true;
+		r->msg = NULL; /* answered */
+		return false;
+	}
+	if (sip->sip_request->rq_method == sip_method_subscribe)
+		return true; /* a watcher from elsewhere: authorization decides */
+	presence_reply(r, 403, "Only users of this server publish here", TAG_END());
+	return false;
+}
+
+static void
+dispatch(struct pres_req *r)
+{
+	sip_t *sip = r->sip;
+	int ev;
+
+	if (sip->sip_request->rq_method == sip_method_publish) {
+		pres_publish(r);
+		return;
+	}
+	if (is_service(sip)) {
+		pres_sipe_service(r);
+		return;
+	}
+	ev = event_of(sip);
+	if (ev < 0) {
+		presence_reply(r, 489, "Bad Event", SIPTAG_ALLOW_EVENTS_STR(GW_ALLOW_EVENTS),
+			       TAG_END());
+		return;
+	}
+	pres_subscribe(r, (enum pres_event)ev);
+}
+
+void
+presence_request(struct worker *w, msg_t *msg, sip_t *sip, tport_t *tp)
+{
+	struct pres_req r = {.w = w, .ps = the_presence, .msg = msg, .sip = sip, .tp = tp};
+
+	if (!authenticate(&r))
+		goto done;
+	if (w->w_id != 0) {
+		sip_proxy_handoff(w, msg, sip, HANDOFF_PRESENCE);
+		r.msg = NULL;
+		goto done;
+	}
+	if (r.ps == NULL) {
+		presence_reply(&r, 503, "Presence not available", TAG_END());
+		goto done;
+	}
+	dispatch(&r);
+done:
+	if (r.msg)
+		msg_destroy(r.msg);
+}
+
+/* A SUBSCRIBE inside one of our dialogs that nta matched to its leg. */
+int
+presence_leg_request(struct pres_sub *s, nta_incoming_t *irq, const sip_t *sip)
+{
+	struct presence *ps = the_presence;
+	struct pres_req r = {.w = ps->w, .ps = ps, .sip = (sip_t *)sip, .irq = irq};
+
+	if (sip->sip_request->rq_method != sip_method_subscribe)
+		return 405;
+	r.msg = nta_incoming_getrequest(irq);
+	dispatch(&r);
+	if (r.msg)
+		msg_destroy(r.msg);
+	nta_incoming_destroy(irq);
+	return 0;
+}
+
+static void
+bindings_changed(struct presence *ps, const char *aor)
+{
+	struct loc_contact *cs = NULL;
+	size_t n = 0;
+
+	if (loc_lookup(ps->w->w_gwd->loc, aor, time(NULL), &cs, &n) == 0 && n == 0)
+		pres_pub_drop_soap(ps, aor); /* a signed-out legacy client is offline */
+	loc_contacts_free(cs, n);
+	pres_changed(ps, aor, false);
+}
+
+void
+presence_bindings_changed(struct worker *w, const char *aor)
+{
+	struct handoff *h;
+
+	if (w->w_id == 0) {
+		if (the_presence)
+			bindings_changed(the_presence, aor);
+		return;
+	}
+	h = calloc(1, sizeof(*h));
+	if (h == NULL || (h->data = strdup(aor)) == NULL) {
+		free(h);
+		return;
+	}
+	h->kind = HANDOFF_PRESENCE_AOR;
+	h->len = strlen(aor);
+	worker_handoff(&w->w_gwd->workers[0], h);
+}
+
+void
+presence_handoff_recv(struct worker *w, struct handoff *h)
+{
+	if (the_presence && h->data)
+		bindings_changed(the_presence, h->data);
+}
+
+static void
+tick_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
+{
+	struct presence *ps = (struct presence *)arg;
+	time_t now = time(NULL);
+
+	pres_pub_expire(ps, now);
+	pres_sub_expire(ps, now);
+	/* registrations that expired: recompose the watched presentities */
+	pres_seen_prune(ps);
+	for (struct pres_seen *e = ps->seen; e; e = e->next)
+		pres_changed(ps, e->aor, false);
+}
+
+static int
+restore_pub(const struct pres_pub *p, void *arg)
+{
+	return pres_pub_load((struct presence *)arg, p);
+}
+
+static int
+restore_sub(struct pres_sub *s, void *arg)
+{
+	return pres_sub_restore((struct presence *)arg, s);
+}
+
+int
+presence_start(struct worker *w)
+{
+	struct presence *ps = calloc(1, sizeof(*ps));
+	char err[512];
+	time_t now = time(NULL);
+
+	if (ps == NULL)
+		return -ENOMEM;
+	xmlInitParser();
+	ps->w = w;
+	ps->max_doc = (size_t)w->w_gwd->conf->presence_max_document;
+	ps->max_expires = w->w_gwd->conf->presence_max_expires;
+	if (pres_store_open(&ps->st, w->w_gwd->db_path, err, sizeof(err)) < 0) {
+		log_err("cannot open the presence store: %s", err);
+		free(ps);
+		return -EIO;
+	}
+	the_presence = ps;
+	if (pres_store_pub_each(ps->st, now, restore_pub, ps) < 0 ||
+	    pres_store_sub_each(ps->st, now, restore_sub, ps) < 0)
+		log_warnx("event=presence-restore-incomplete");
+	/* tell every restored watcher the state as it is now */
+	for (struct pres_sub *s = ps->subs; s; s = s->next)
+		pres_sub_notify(ps, s);
+	ps->timer = su_timer_create(su_root_task(w->w_root), 1000);
+	su_timer_set_for_ever(ps->timer, tick_cb, (su_timer_arg_t *)ps);
+	return 0;
+}
+
+void
+presence_stop(struct worker *w)
+{
+	struct presence *ps = the_presence;
+
+	if (ps == NULL || ps->w != w)
+		return;
+	if (ps->timer)
+		su_timer_destroy(ps->timer);
+	pres_subs_free(ps);
+	pres_pubs_free(ps);
+	while (ps->seen) {
+		struct pres_seen *e = ps->seen;
+		ps->seen = e->next;
+		free(e->aor);
+		free(e);
+	}
+	pres_store_close(ps->st);
+	the_presence = NULL;
+	free(ps);
+}

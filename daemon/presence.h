@@ -1,0 +1,41 @@
+/*
+ * presence.h - the presence service (SIMPLE: PUBLISH, SUBSCRIBE/NOTIFY,
+ * watcher info, authorization lists, the legacy Microsoft events) as seen
+ * from the rest of greenwichd.  Private to daemon/.
+ *
+ * All presence state lives on worker 0 and is touched by its thread only;
+ * other workers hand presence requests and registration changes over.
+ */
+#ifndef GW_PRESENCE_H
+#define GW_PRESENCE_H
+
+#include <stdbool.h>
+
+#include <sofia-sip/nta.h>
+#include <sofia-sip/sip.h>
+
+struct worker;
+struct handoff;
+
+/* True when the request belongs to the presence service (PUBLISH, SERVICE,
+ * SUBSCRIBE for one of our event packages). */
+bool presence_claims(struct worker *w, const sip_t *sip);
+/* Serve a claimed request; any worker (others hand it to worker 0).
+ * tp: the UDP transport to answer on for a request handed over, or NULL. */
+void presence_request(struct worker *w, msg_t *msg, sip_t *sip, tport_t *tp);
+/* The registrar changed the bindings of aor; any worker. */
+void presence_bindings_changed(struct worker *w, const char *aor);
+/* Worker 0: a registration change handed over by another worker. */
+void presence_handoff_recv(struct worker *w, struct handoff *h);
+
+/* Worker 0 thread: load the store and start the timers; 0 or -errno. */
+int presence_start(struct worker *w);
+/* Worker 0 thread: drop dialogs and transactions before the agent goes. */
+void presence_stop(struct worker *w);
+
+/* Authorization lists, for the management console (any thread, own
+ * database connection).  rule: "allow", "block" or NULL to remove. */
+int presence_acl_set(const char *db_path, const char *owner, const char *watcher,
+		     const char *rule);
+
+#endif

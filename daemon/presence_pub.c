@@ -1,0 +1,302 @@
+/*
+ * presence_pub.c - publications: PUBLISH (RFC 3903) of PIDF, with entity
+ * tags, refresh, modification, removal and expiry; and the legacy SOAP
+ * setPresence, kept as one publication per user.
+ *
+ * Answered without a transaction: a retransmitted initial PUBLISH carries
+ * the Call-ID and CSeq of the publication it created and gets its entity tag
+ * again; a retransmitted refresh names an entity tag that changed and gets
+ * 412, which the client answers with a new initial PUBLISH.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gwd.h"
+#include "log.h"
+#include "presence_int.h"
+#include "presence_store.h"
+#include "sip.h"
+
+#define PUB_DEFAULT_EXPIRES 3600
+
+static void
+pub_free(struct pres_pub *p)
+{
+	free(p->aor);
+	free(p->call_id);
+	free(p);
+}
+
+static struct pres_pub *
+pub_new(struct presence *ps, const char *aor, const char *call_id, uint32_t cseq)
+{
+	struct pres_pub *p = calloc(1, sizeof(*p));
+
+	if (p == NULL || (p->aor = strdup(aor)) == NULL ||
+	    (call_id && (p->call_id = strdup(call_id)) == NULL)) {
+		if (p)
+			pub_free(p);
+		return NULL;
+	}
+	p->cseq = cseq;
+	p->next = ps->pubs;
+	ps->pubs = p;
+	return p;
+}
+
+static void
+pub_unlink(struct presence *ps, struct pres_pub *p)
+{
+	for (struct pres_pub **pp = &ps->pubs; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			return;
+		}
+}
+
+int
+pres_pub_load(struct presence *ps, const struct pres_pub *src)
+{
+	struct pres_pub *p = pub_new(ps, src->aor, src->call_id, src->cseq);
+
+	if (p == NULL)
+		return -1;
+	memcpy(p->etag, src->etag, sizeof(p->etag));
+	p->expires = src->expires;
+	p->seq = src->seq;
+	p->source = src->source;
+	p->st = src->st;
+	if (p->seq > ps->seq)
+		ps->seq = p->seq;
+	return 0;
+}
+
+static struct pres_pub *
+pub_find(struct presence *ps, const char *aor, const char *etag)
+{
+	for (struct pres_pub *p = ps->pubs; p; p = p->next)
+		if (strcmp(p->etag, etag) == 0 && strcasecmp(p->aor, aor) == 0)
+			return p;
+	return NULL;
+}
+
+static struct pres_pub *
+pub_find_retransmission(struct presence *ps, const char *aor, const sip_t *sip)
+{
+	for (struct pres_pub *p = ps->pubs; p; p = p->next)
+		if (p->call_id && strcmp(p->call_id, sip->sip_call_id->i_id) == 0 &&
+		    p->cseq == sip->sip_cseq->cs_seq && strcasecmp(p->aor, aor) == 0)
+			return p;
+	return NULL;
+}
+
+/* Store p (a new entity tag each time it changes) and tell the watchers. */
+static int
+pub_commit(struct presence *ps, struct pres_pub *p, bool changed)
+{
+	char tok[24];
+
+	presence_token(ps, tok, sizeof(tok), "etag");
+	snprintf(p->etag, sizeof(p->etag), "%s", tok);
+	if (changed)
+		p->seq = ++ps->seq;
+	if (pres_store_pub_put(ps->st, p) < 0)
+		return -1;
+	pres_changed(ps, p->aor, false);
+	return 0;
+}
+
+static void
+pub_remove(struct presence *ps, struct pres_pub *p)
+{
+	char *aor = strdup(p->aor);
+
+	pres_store_pub_delete(ps->st, p->etag);
+	pub_unlink(ps, p);
+	pub_free(p);
+	if (aor)
+		pres_changed(ps, aor, false);
+	free(aor);
+}
+
+static void
+reply_etag(struct pres_req *r, const struct pres_pub *p)
+{
+	char exp[16];
+
+	snprintf(exp, sizeof(exp), "%ld", (long)(p->expires - time(NULL)));
+	presence_reply(r, SIP_200_OK, SIPTAG_ETAG_STR(p->etag), SIPTAG_EXPIRES_STR(exp), TAG_END());
+}
+
+/* The PIDF of the request into st; false when an error was answered. */
+static bool
+body_read(struct pres_req *r, struct pres_status *st)
+{
+	const sip_t *sip = r->sip;
+	const char *ct = sip->sip_content_type ? sip->sip_content_type->c_type : "";
+	int rc;
+
+	if (strcasecmp(ct, "application/pidf+xml") != 0) {
+		presence_reply(r, SIP_415_UNSUPPORTED_MEDIA, SIPTAG_ACCEPT_STR("application/pidf+xml"),
+			       TAG_END());
+		return false;
+	}
+	rc = pres_pidf_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, r->ps->max_doc,
+			     st);
+	if (rc == DOC_TOO_LARGE) {
+		presence_reply(r, 413, "Presence document too large", TAG_END());
+		return false;
+	}
+	if (rc != DOC_OK) {
+		log_info("event=publish-refused user=%s reason=\"bad PIDF\"", r->user);
+		presence_reply(r, 400, "Bad PIDF document", TAG_END());
+		return false;
+	}
+	return true;
+}
+
+/* A PUBLISH that names an entity tag: refresh, modify or remove. */
+static void
+publish_existing(struct pres_req *r, const char *aor, const char *etag, int expires)
+{
+	struct presence *ps = r->ps;
+	struct pres_pub *p = pub_find(ps, aor, etag);
+	struct pres_status st;
+	bool has_body = r->sip->sip_payload && r->sip->sip_payload->pl_len > 0;
+
+	if (p == NULL) {
+		presence_reply(r, 412, "Conditional Request Failed", TAG_END());
+		return;
+	}
+	if (expires == 0) {
+		pub_remove(ps, p);
+		presence_reply(r, SIP_200_OK, SIPTAG_EXPIRES_STR("0"), TAG_END());
+		return;
+	}
+	if (has_body && !body_read(r, &st))
+		return;
+	pres_store_pub_delete(ps->st, p->etag);
+	p->expires = time(NULL) + expires;
+	if (has_body)
+		p->st = st;
+	if (pub_commit(ps, p, has_body) < 0) {
+		presence_reply(r, 500, "Publication not stored", TAG_END());
+		return;
+	}
+	reply_etag(r, p);
+}
+
+void
+pres_publish(struct pres_req *r)
+{
+	const sip_t *sip = r->sip;
+	struct presence *ps = r->ps;
+	char aor[256];
+	int expires = sip->sip_expires ? (int)sip->sip_expires->ex_delta : PUB_DEFAULT_EXPIRES;
+	struct pres_status st;
+
+	if (!sip->sip_event || strcasecmp(sip->sip_event->o_type, "presence") != 0) {
+		presence_reply(r, 489, "Bad Event", SIPTAG_ALLOW_EVENTS_STR("presence"), TAG_END());
+		return;
+	}
+	if (sip_url_aor(aor, sizeof(aor), sip->sip_request->rq_url) < 0 ||
+	    strcasecmp(aor, r->user) != 0) {
+		presence_reply(r, 403, "Only the presentity may publish", TAG_END());
+		return;
+	}
+	if (expires > ps->max_expires)
+		expires = ps->max_expires;
+	if (sip->sip_if_match) {
+		publish_existing(r, aor, sip->sip_if_match->g_string, expires);
+		return;
+	}
+	struct pres_pub *p = pub_find_retransmission(ps, aor, sip);
+	if (p) {
+		reply_etag(r, p);
+		return;
+	}
+	if (!sip->sip_payload || sip->sip_payload->pl_len == 0 || expires == 0) {
+		presence_reply(r, 400, "Initial PUBLISH needs a PIDF body", TAG_END());
+		return;
+	}
+	if (!body_read(r, &st))
+		return;
+	p = pub_new(ps, aor, sip->sip_call_id->i_id, sip->sip_cseq->cs_seq);
+	if (p == NULL) {
+		presence_reply(r, 500, "Out of memory", TAG_END());
+		return;
+	}
+	p->expires = time(NULL) + expires;
+	p->st = st;
+	if (pub_commit(ps, p, true) < 0) {
+		pub_unlink(ps, p);
+		pub_free(p);
+		presence_reply(r, 500, "Publication not stored", TAG_END());
+		return;
+	}
+	log_info("event=publish user=%s open=%d activity=%s", aor, st.open,
+		 pres_activity_name(st.activity));
+	reply_etag(r, p);
+}
+
+static struct pres_pub *
+soap_pub(struct presence *ps, const char *aor)
+{
+	for (struct pres_pub *p = ps->pubs; p; p = p->next)
+		if (p->source == SRC_SOAP && strcasecmp(p->aor, aor) == 0)
+			return p;
+	return NULL;
+}
+
+void
+pres_pub_soap(struct presence *ps, const char *aor, const struct pres_status *st)
+{
+	struct pres_pub *p = soap_pub(ps, aor);
+
+	if (p)
+		pres_store_pub_delete(ps->st, p->etag);
+	else if ((p = pub_new(ps, aor, NULL, 0)) == NULL)
+		return;
+	p->source = SRC_SOAP;
+	p->st = *st;
+	p->expires = time(NULL) + ps->w->w_gwd->conf->max_expires; /* until sign-out */
+	pub_commit(ps, p, true);
+}
+
+void
+pres_pub_drop_soap(struct presence *ps, const char *aor)
+{
+	struct pres_pub *p = soap_pub(ps, aor);
+
+	if (p)
+		pub_remove(ps, p);
+}
+
+void
+pres_pub_expire(struct presence *ps, time_t now)
+{
+	struct pres_pub *p = ps->pubs;
+
+	while (p) {
+		struct pres_pub *next = p->next;
+		if (p->expires <= now) {
+			log_debug("event=publication-expired user=%s", p->aor);
+			pub_remove(ps, p);
+		}
+		p = next;
+	}
+}
+
+void
+pres_pubs_free(struct presence *ps)
+{
+	while (ps->pubs) {
+		struct pres_pub *p = ps->pubs;
+		ps->pubs = p->next;
+		pub_free(p);
+	}
+}

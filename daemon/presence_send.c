@@ -1,0 +1,171 @@
+/*
+ * presence_send.c - everything the presence service sends to a client
+ * leaves through presence_reply() (answers) or presence_send_notify()
+ * (NOTIFY requests), so that message signing (MS-SIPAE) has one place each.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/su_tagarg.h>
+#include <sofia-sip/tport_tag.h>
+
+#include "flow.h"
+#include "gwd.h"
+#include "loc.h"
+#include "log.h"
+#include "presence_int.h"
+#include "presence_store.h"
+#include "sip.h"
+
+void
+presence_reply(struct pres_req *r, int status, const char *phrase, tag_type_t tag,
+	       tag_value_t value, ...)
+{
+	ta_list ta;
+
+	ta_start(ta, tag, value);
+	if (status >= 300)
+		atomic_fetch_add(&r->w->w_gwd->stats.rejected, 1);
+	/* SIPAE: sign here */
+	if (r->irq) {
+		nta_incoming_treply(r->irq, status, phrase, ta_tags(ta));
+	} else if (r->msg) {
+		nta_msg_treply(r->w->w_agent, r->msg, status, phrase,
+			       TAG_IF(r->tp, NTATAG_TPORT(r->tp)), ta_tags(ta));
+		r->msg = NULL;
+	}
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-value" /* Sofia's ta_end() */
+	ta_end(ta);
+#pragma GCC diagnostic pop
+}
+
+static const char *
+event_name(enum pres_event ev)
+{
+	return ev == EV_WINFO	  ? "presence.winfo"
+	       : ev == EV_ROAMING ? "vnd-microsoft-roaming-contacts"
+				  : "presence";
+}
+
+/* Our Contact in the dialog: the listen address of the subscriber's transport. */
+void
+pres_our_contact(struct worker *w, const struct pres_sub *s, char *out, size_t len)
+{
+	const struct gw_conf *c = w->w_gwd->conf;
+	const char *addr = c->udp.n ? c->udp.v[0] : w->w_rr_host;
+	const char *proto = "udp";
+
+	if (strcasecmp(s->transport, "tcp") == 0 && c->tcp.n) {
+		addr = c->tcp.v[0];
+		proto = "tcp";
+	} else if (strcasecmp(s->transport, "tls") == 0 && c->tls.n) {
+		addr = c->tls.v[0];
+		proto = "tls";
+	}
+	snprintf(out, len, "<%s:%s;transport=%s>", strcmp(proto, "tls") == 0 ? "sips" : "sip",
+		 c->server_name[0] ? c->server_name : addr, proto);
+}
+
+/* Where the NOTIFY goes when the dialog has no route set: the connection
+ * the subscriber used, else its registration's flow, else the address the
+ * SUBSCRIBE came from (UDP), else its Contact (hop left empty). */
+static tport_t *
+notify_hop(struct presence *ps, const struct pres_sub *s, char *hop, size_t len)
+{
+	struct worker *w = ps->w;
+	struct loc_contact c;
+	tport_t *tp = NULL;
+
+	hop[0] = '\0';
+	if (s->route)
+		return NULL;
+	if (s->flow && (tp = flow_get(w->w_flows, s->flow)) != NULL) {
+		snprintf(hop, len, "%s:%s;transport=%s",
+			 strcmp(s->transport, "tls") == 0 ? "sips" : "sip", s->addr, s->transport);
+		return tp;
+	}
+	if (loc_lookup_uri(w->w_gwd->loc, s->contact, time(NULL), &c) == 0) {
+		if (c.flow.worker == 0 && c.flow.id)
+			tp = flow_get(w->w_flows, c.flow.id);
+		if (!c.path && c.flow.addr[0] && c.flow.addr[0] != '?')
+			snprintf(hop, len, "%s:%s;transport=%s",
+				 strcmp(c.flow.transport, "tls") == 0 ? "sips" : "sip", c.flow.addr,
+				 c.flow.transport[0] ? c.flow.transport : "udp");
+		loc_contact_clear(&c);
+		return tp;
+	}
+	if (strcmp(s->transport, "udp") == 0 && s->addr[0])
+		snprintf(hop, len, "sip:%s;transport=udp", s->addr);
+	return NULL;
+}
+
+static int
+notify_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, const sip_t *sip)
+{
+	struct pres_sub *s = (struct pres_sub *)magic;
+	int status = sip ? sip->sip_status->st_status : nta_outgoing_status(orq);
+
+	if (status < 200)
+		return 0;
+	nta_outgoing_destroy(orq);
+	s->orq = NULL;
+	if (status >= 300) {
+		if (!s->ending)
+			log_info("event=subscription-dropped watcher=%s presentity=%s status=%d",
+				 s->watcher, s->presentity, status);
+		s->ending = true;
+		s->dirty = false;
+	}
+	if (s->dirty) {
+		/* the state changed (or the subscription ended) meanwhile */
+		s->dirty = false;
+		pres_sub_notify(presence_get(), s);
+		if (s->orq)
+			return 0;
+	}
+	if (s->ending)
+		s->dead = true;
+	return 0;
+}
+
+int
+presence_send_notify(struct presence *ps, struct pres_sub *s, const char *state,
+		     const char *ctype, const char *body)
+{
+	char hop[160], contact[200], key[64], tok[20];
+	tport_t *tp;
+
+	if (s->leg == NULL && pres_sub_leg(ps, s) < 0)
+		return -EIO;
+	if (s->orq) {
+		s->dirty = true; /* one NOTIFY at a time per dialog (RFC 6665 4.2.2) */
+		return 0;
+	}
+	tp = notify_hop(ps, s, hop, sizeof(hop));
+	pres_our_contact(ps->w, s, contact, sizeof(contact));
+	presence_token(ps, tok, sizeof(tok), "branch");
+	snprintf(key, sizeof(key), "z9hG4bKgw%s.%" PRIx64 "x0", tok, ++ps->counter);
+	/* SIPAE: sign here */
+	s->orq = nta_outgoing_tcreate(s->leg, notify_cb, (nta_outgoing_magic_t *)s,
+				      hop[0] ? gw_url(hop) : NULL, SIP_METHOD_NOTIFY, NULL,
+				      NTATAG_BRANCH_KEY(key), TAG_IF(tp, NTATAG_TPORT(tp)),
+				      SIPTAG_MAX_FORWARDS_STR("70"),
+				      SIPTAG_EVENT_STR(event_name(s->event)),
+				      SIPTAG_SUBSCRIPTION_STATE_STR(state), SIPTAG_CONTACT_STR(contact),
+				      TAG_IF(body, SIPTAG_CONTENT_TYPE_STR(ctype)),
+				      TAG_IF(body, SIPTAG_PAYLOAD_STR(body)), TAG_END());
+	if (s->orq == NULL) {
+		log_warnx("event=notify-failed watcher=%s presentity=%s", s->watcher, s->presentity);
+		return -EIO;
+	}
+	return 0;
+}

@@ -1,0 +1,234 @@
+/*
+ * presence_sipe.c - what Microsoft-protocol clients in LCS 2005 ("legacy")
+ * mode use, as pidgin-sipe does (docs MS-SIPAE.md sections 7, 8 and 10):
+ * SERVICE requests carrying SOAP (setPresence, contact and group
+ * management, setACE) and the server-stored contact list sent on the
+ * vnd-microsoft-roaming-contacts event.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gwd.h"
+#include "log.h"
+#include "presence_int.h"
+#include "presence_store.h"
+#include "sip.h"
+
+#define CONTACTLIST_NS "http://schemas.microsoft.com/2006/09/sip/contactlist"
+#define SOAP_ENVELOPE                                                                              \
+	"<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\""                        \
+	" xmlns:m=\"http://schemas.microsoft.com/winrtc/2002/11/sip\"><s:Body>%s</s:Body>"         \
+	"</s:Envelope>"
+
+bool
+pres_sipe_legacy(const sip_t *sip)
+{
+	for (const sip_accept_t *a = sip->sip_accept; a; a = a->ac_next)
+		if (a->ac_type && strcasecmp(a->ac_type, "text/xml+msrtc.pidf") == 0)
+			return true;
+	return sip->sip_user_agent && sip->sip_user_agent->g_string &&
+	       strstr(sip->sip_user_agent->g_string, "Sipe");
+}
+
+/* LCS activity numbers: 100 away, 300 be right back, 400 available,
+ * 500 on the phone, 600 busy / do not disturb; availability 0 offline. */
+static void
+soap_status(const struct pres_soap *soap, struct pres_status *st)
+{
+	const char *avail = pres_soap_arg(soap, "availability");
+	const char *act = pres_soap_arg(soap, "activity");
+	const char *note = pres_soap_arg(soap, "note");
+	long a = act ? strtol(act, NULL, 10) : 400;
+
+	memset(st, 0, sizeof(*st));
+	st->open = !(avail && strtol(avail, NULL, 10) == 0);
+	st->activity = a < 200 ? ACT_AWAY : a < 400 ? ACT_BRB : a < 500 ? ACT_AVAILABLE
+		       : a < 600 ? ACT_ON_THE_PHONE : ACT_BUSY;
+	if (note)
+		snprintf(st->note, sizeof(st->note), "%s", note);
+}
+
+static void
+contacts_changed(struct presence *ps, const char *owner)
+{
+	pres_notify_event(ps, owner, EV_ROAMING);
+}
+
+static int
+soap_contact(struct presence *ps, const char *owner, const struct pres_soap *soap, bool del)
+{
+	const char *uri = pres_soap_arg(soap, "URI");
+	const char *sub = pres_soap_arg(soap, "subscribed");
+	char who[256];
+
+	if (uri == NULL)
+		return -1;
+	pres_uri_norm(who, sizeof(who), uri);
+	if (del)
+		return pres_store_contact_delete(ps->st, owner, who);
+	return pres_store_contact_set(ps->st, owner, who, pres_soap_arg(soap, "displayName"),
+				      pres_soap_arg(soap, "groups"),
+				      !(sub && strcasecmp(sub, "false") == 0));
+}
+
+/* Group methods; *added is set to a new group's id. */
+static int
+soap_group(struct presence *ps, const char *owner, const struct pres_soap *soap, bool del,
+	   int64_t *added)
+{
+	const char *id = pres_soap_arg(soap, "groupID");
+	const char *name = pres_soap_arg(soap, "name");
+	int64_t gid = id ? strtoll(id, NULL, 10) : 0;
+
+	if (del)
+		return gid > 0 ? pres_store_group_delete(ps->st, owner, gid) : -1;
+	if (name == NULL)
+		return -1;
+	if (pres_store_group_set(ps->st, owner, &gid, name) < 0)
+		return -1;
+	if (id == NULL || id[0] == '\0')
+		*added = gid;
+	return 0;
+}
+
+static int
+soap_ace(struct presence *ps, const char *owner, const struct pres_soap *soap)
+{
+	const char *type = pres_soap_arg(soap, "type");
+	const char *mask = pres_soap_arg(soap, "mask");
+	const char *rights = pres_soap_arg(soap, "rights");
+
+	if (type == NULL || strcasecmp(type, "USER") != 0 || mask == NULL || rights == NULL)
+		return 0; /* domain and everyone entries: the defaults stand */
+	return pres_acl_change(ps, owner, mask, strcasecmp(rights, "BD") == 0 ? "block" : "allow");
+}
+
+static void
+reply_group_added(struct pres_req *r, int64_t gid)
+{
+	char inner[128], *body = NULL;
+
+	snprintf(inner, sizeof(inner), "<m:addGroup><m:groupID>%" PRId64 "</m:groupID></m:addGroup>",
+		 gid);
+	if (asprintf(&body, SOAP_ENVELOPE, inner) < 0)
+		body = NULL;
+	presence_reply(r, SIP_200_OK, TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/SOAP+xml")),
+		       TAG_IF(body, SIPTAG_PAYLOAD_STR(body)), TAG_END());
+	free(body);
+}
+
+static int
+soap_apply(struct presence *ps, const char *owner, const struct pres_soap *soap, int64_t *added)
+{
+	const char *m = soap->method;
+	struct pres_status st;
+
+	if (strcmp(m, "setPresence") == 0) {
+		soap_status(soap, &st);
+		pres_pub_soap(ps, owner, &st);
+		log_info("event=set-presence user=%s open=%d activity=%s", owner, st.open,
+			 pres_activity_name(st.activity));
+		return 0;
+	}
+	if (strcmp(m, "setContact") == 0 || strcmp(m, "deleteContact") == 0) {
+		int rc = soap_contact(ps, owner, soap, m[0] == 'd');
+		contacts_changed(ps, owner);
+		return rc;
+	}
+	if (strcmp(m, "addGroup") == 0 || strcmp(m, "modifyGroup") == 0 ||
+	    strcmp(m, "setContactGroup") == 0 || strcmp(m, "deleteGroup") == 0 ||
+	    strcmp(m, "deleteContactGroup") == 0) {
+		int rc = soap_group(ps, owner, soap, m[0] == 'd', added);
+		contacts_changed(ps, owner);
+		return rc;
+	}
+	if (strcmp(m, "setACE") == 0)
+		return soap_ace(ps, owner, soap);
+	return 0; /* other methods: accepted and ignored */
+}
+
+void
+pres_sipe_service(struct pres_req *r)
+{
+	const sip_t *sip = r->sip;
+	const url_t *ru = sip->sip_request->rq_url;
+	char target[256];
+	struct pres_soap soap;
+	int64_t added = 0;
+	int rc;
+
+	if (ru->url_user && (sip_url_aor(target, sizeof(target), ru) < 0 ||
+			     strcasecmp(target, r->user) != 0)) {
+		presence_reply(r, 403, "SERVICE only for oneself", TAG_END());
+		return;
+	}
+	if (!sip->sip_payload || sip->sip_payload->pl_len == 0) {
+		presence_reply(r, SIP_200_OK, TAG_END());
+		return;
+	}
+	rc = pres_soap_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, r->ps->max_doc,
+			     &soap);
+	if (rc != DOC_OK) {
+		presence_reply(r, rc, rc == DOC_TOO_LARGE ? "SOAP body too large" : "Bad SOAP body",
+			       TAG_END());
+		return;
+	}
+	if (soap_apply(r->ps, r->user, &soap, &added) < 0) {
+		presence_reply(r, 400, "Bad SOAP request", TAG_END());
+		return;
+	}
+	if (added)
+		reply_group_added(r, added);
+	else
+		presence_reply(r, SIP_200_OK, TAG_END());
+}
+
+static void
+group_cb(int64_t id, const char *name, void *arg)
+{
+	char *esc = pres_xml_escape(name);
+
+	if (esc == NULL)
+		((struct pres_buf *)arg)->failed = true;
+	else
+		pres_buf_printf(arg, "<group id=\"%" PRId64 "\" name=\"%s\" externalURI=\"\"/>\n",
+				id, esc);
+	free(esc);
+}
+
+static void
+contact_cb(const char *uri, const char *name, const char *groups, int subscribed, void *arg)
+{
+	char *u = pres_xml_escape(uri), *n = pres_xml_escape(name), *g = pres_xml_escape(groups);
+
+	if (u && n && g)
+		pres_buf_printf(arg,
+				"<contact uri=\"%s\" name=\"%s\" groups=\"%s\" subscribed=\"%s\""
+				" externalURI=\"\"/>\n",
+				u, n, g[0] ? g : "1", subscribed ? "true" : "false");
+	else
+		((struct pres_buf *)arg)->failed = true;
+	free(u);
+	free(n);
+	free(g);
+}
+
+char *
+pres_sipe_contacts_build(struct presence *ps, const char *owner)
+{
+	struct pres_buf b = {0};
+
+	pres_buf_printf(&b,
+			"<contactList deltaNum=\"%" PRId64 "\" xmlns=\"" CONTACTLIST_NS "\">\n"
+			"<group id=\"1\" name=\"~\" externalURI=\"\"/>\n",
+			pres_store_delta(ps->st, owner));
+	pres_store_groups_each(ps->st, owner, group_cb, &b);
+	pres_store_contacts_each(ps->st, owner, contact_cb, &b);
+	pres_buf_printf(&b, "</contactList>\n");
+	return pres_buf_take(&b);
+}
