@@ -18,11 +18,9 @@
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/purple-sipe-env.sh"
 
-# ---------------------------------------------------------------------------------------
-# LEAD: the greenwich.conf lines that switch on MS-SIPAE sign-in (NTLM and Kerberos) for the
-# domain go here, e.g. ("[auth]" "schemes = ntlm, kerberos") -- the key does not exist yet.
+# Extra greenwich.conf lines: none, Kerberos and NTLM are offered by default ([auth] schemes)
+# once [domain] is set.
 SIPAE_CONF=()
-# ---------------------------------------------------------------------------------------
 
 ADDC="$top_srcdir/tests/addc/addc.sh"
 
