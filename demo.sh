@@ -7,9 +7,9 @@
 #
 #   sudo ./demo.sh [--no-ad] [--listen IP] [--port N] [--domain NAME] [--state-dir DIR]
 #                  [--netns NAME] [--build-dir DIR] [--install-deps]
-#   sudo ./demo.sh --status | --stop | --purge [--state-dir DIR]
+#   sudo ./demo.sh [--state-dir DIR] --status | --stop | --purge | --run CMD [ARG...]
 #
-# See "The demo" in docs/admin-guide.md for what it does and why.
+# See "Trying it out: the demo" in docs/admin-guide.md for what it does and why.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")" && pwd)
 ADDC=$SRC/tests/addc/addc.sh
@@ -31,6 +31,13 @@ parse_args() {
 			set_opt "$1" "$2"; shift ;;
 		--install-deps) DEPS=1 ;;
 		--status | --stop | --purge) ACTION=${1#--} ;;
+		--run)
+			ACTION=run
+			shift
+			[ "${1:-}" != -- ] || shift
+			[ $# -gt 0 ] || usage
+			RUN_ARGS=("$@")
+			return 0 ;;
 		*) usage ;;
 		esac
 		shift
@@ -225,6 +232,7 @@ dc_provision() {
 	echo "demo.sh: provisioning the domain $DOMAIN in $S/dc"
 	"$ADDC" provision "$S/dc" --demo --realm "$DOMAIN" --host-loopback >"$S/provision.log" 2>&1 ||
 		{ tail -n 20 "$S/provision.log" >&2; die "provisioning the demo domain failed"; }
+	printf '127.0.0.1\tgreenwich.%s greenwich\n' "$DOMAIN" >>"$S/dc/hosts"
 	for u in $AD_USERS; do
 		samba-tool user setpassword "$u" --newpassword="$(password "$u")" \
 			-H "$S/dc/private/sam.ldb" -s "$S/dc/etc/smb.conf" >>"$S/provision.log" 2>&1 ||
@@ -359,6 +367,16 @@ EOF
 
 # ------------------------------------------------------------------------------ actions
 
+# --run: CMD where greenwichd runs: in the demo's network namespace (--netns) and, with
+# the domain, with its hosts, resolv.conf, krb5.conf (KRB5_CONFIG) and winbindd socket.
+run_in_demo() {
+	local cmd=()
+	[ -f "$S/demo.env" ] || die "no demo in $S"
+	[ -z "$NETNS" ] || cmd=(nsenter --net="/run/netns/$NETNS" --)
+	[ "$MODE" = local ] || cmd+=("$ADDC" run-with-hosts "$S/dc" --)
+	exec "${cmd[@]}" "${RUN_ARGS[@]}"
+}
+
 on_exit() {
 	local rc=$?
 	[ "$rc" -ne 0 ] && [ "${DONE:-0}" = 0 ] || return 0
@@ -421,6 +439,7 @@ main() {
 		print_status
 		{ gwd_pid >/dev/null && dc_up; } || exit 3 ;;
 	stop) [ ! -f "$S/demo.env" ] || stop_all ;;
+	run) run_in_demo ;;
 	purge)
 		[ ! -f "$S/demo.env" ] || stop_all
 		rm -rf "$S"

@@ -89,8 +89,10 @@ check "keytab mode 0600" [ "$(stat -c %a "$KT")" = 600 ]
 check "keytab holds sip/greenwich.$DOMAIN" \
 	sh -c 'klist -k "$1" | grep -qF "sip/greenwich.$2@DEMO.GREENWICH.TEST"' - "$KT" "$DOMAIN"
 check "[domain] written to the demo's greenwich.conf" grep -qx "name = $DOMAIN" "$S/greenwich.conf"
-in_domain "$MMC" -c "$S/greenwich.conf" domain test >"$T/dtest.out" 2>&1 || true
-check "greenwich-mmc domain test: all checks OK" grep -q "^all checks OK" "$T/dtest.out"
+demo dtest --run "$MMC" -c "$S/greenwich.conf" domain test
+check "demo.sh --run greenwich-mmc domain test: all checks OK" grep -q "^all checks OK" "$T/dtest.out"
+demo names --run getent hosts "greenwich.$DOMAIN" "dc1.$DOMAIN"
+check "demo.sh --run: the server's and the DC's names resolve" [ "$(wc -l <"$T/names.out")" = 2 ]
 
 echo "# greenwichd"
 msg() { # msg NAME USER: a MESSAGE from an outside sender to USER@DOMAIN
