@@ -145,4 +145,6 @@ check "restart: alice@$DOMAIN 480 again" [ "$(last_status m-alice2)" = 480 ]
 gwd3=$(cat "$S/greenwichd.pid")
 demo stop2 --stop
 check "stopped again" none_alive "$gwd3"
+check "greenwichd logged no sanitizer report (ASan/UBSan builds)" not grep -qE \
+	"ERROR: (Address|Leak)Sanitizer|runtime error:" "$S/greenwichd.log" "$S/greenwichd.log.old"
 finish
