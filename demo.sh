@@ -327,7 +327,7 @@ print_users() {
 }
 
 print_info() {
-	local in="" pw nb=DEMO
+	local in="" pw run="sudo $SELF${GIVEN_DIR:-} --run" nb=DEMO
 	pw=$(password carol)
 	# shellcheck disable=SC1091
 	[ ! -f "$S/dc/env" ] || nb=$(. "$S/dc/env" && echo "$ADDC_DOMAIN")
@@ -344,24 +344,27 @@ print_info() {
 	print_users
 	cat <<EOF
 
-Standard SIP client: SIP address carol@$DOMAIN, user name carol, password as
-  above, realm $DOMAIN, outbound proxy $LISTEN:$PORT (UDP or TCP); then message or
-  call dave@$DOMAIN.
-SIPp (from $SRC):
+Standard SIP client (Digest): SIP address carol@$DOMAIN, user name carol, the
+  password above, outbound proxy $LISTEN:$PORT (UDP or TCP); message or call
+  dave@$DOMAIN.
+SIPp, from $SRC:
   ${in}sipp -sf tests/sipp/register.xml -au carol -ap '$pw' -set user carol \\
     -set domain $DOMAIN -set expires 60 -set contact '<sip:carol@127.0.0.1:7399>' \\
     -set cseq 1 -i 127.0.0.1 -p 7398 -m 1 $LISTEN:$PORT
 EOF
 	[ "$MODE" = local ] || cat <<EOF
-Domain credentials (pidgin-sipe): Username alice@$DOMAIN, Login $nb\\alice (or
-  alice@$DOMAIN), password as above; Advanced: Server[:Port] $LISTEN:$PORT,
-  Connection type TCP, Authentication scheme NTLM, or Kerberos with
-  KRB5_CONFIG=$S/dc/krb5.conf in pidgin's environment.  Messages to alice and bob
-  are routed by looking them up in the domain (480 until they sign in).
+Domain credentials (NTLM or Kerberos), e.g. pidgin-sipe: Username alice@$DOMAIN,
+  Login $nb\\alice, the password above; Advanced: Server[:Port] $LISTEN:$PORT,
+  Connection type TCP, Authentication scheme NTLM.  Kerberos also needs the realm
+  and the name greenwich.$DOMAIN (Server[:Port] greenwich.$DOMAIN:$PORT): run
+  the client with $run CLIENT.
+Messages to alice and bob go through the directory: 480 until they sign in.
+Check the join: $run \\
+  $BUILD/mmc-cli/greenwich-mmc -c $S/greenwich.conf domain test
 Administrator of the domain: password in $S/dc/env (ADDC_ADMIN_PASSWORD).
 EOF
 	cat <<EOF
-State and logs: $S (greenwichd.log).  Stop: sudo $SELF --stop${GIVEN_DIR:-}
+State and logs: $S (greenwichd.log).  Stop: sudo $SELF${GIVEN_DIR:-} --stop
 EOF
 }
 
@@ -394,7 +397,8 @@ start() {
 		return 0
 	fi
 	trap on_exit EXIT
-	[ "$DEPS" = 0 ] || "$SRC/deps.sh"
+	# with --netns, deps.sh ran outside, where the package mirrors can be reached
+	[ "$DEPS" = 0 ] || [ -n "${GREENWICH_DEMO_IN_NETNS:-}" ] || "$SRC/deps.sh"
 	check_commands
 	build
 	check_ports
@@ -417,6 +421,7 @@ start() {
 # deleted by --stop): this script again, under nsenter.
 start_in_netns() {
 	local rc=0
+	[ "$DEPS" = 0 ] || "$SRC/deps.sh"
 	if [ ! -e "/run/netns/$NETNS" ]; then
 		ip netns add "$NETNS"
 		touch "$S/netns-created"

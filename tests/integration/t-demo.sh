@@ -19,8 +19,10 @@ DOMAIN=demo.greenwich.test
 PORT=$(free_port)
 
 demo_cleanup() {
-	"$DEMO" --stop --state-dir "$S" >/dev/null 2>&1 || true
-	[ ! -e "/run/netns/$NS" ] || [ -n "$(ip netns pids "$NS")" ] || ip netns delete "$NS"
+	local d
+	for d in "$S" "$SW/l"; do
+		[ ! -d "$d" ] || "$DEMO" --stop --state-dir "$d" >/dev/null 2>&1 || true
+	done
 	cleanup
 	if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$SW"; else echo "demo kept in $S"; fi
 }
@@ -71,8 +73,8 @@ for u in alice bob carol dave; do
 	check "it prints $u with the stored password" \
 		grep -qE "^  $u@$DOMAIN +password $(pw "$u")( |\$)" "$T/up1.out"
 done
-check "it says how to stop" grep -qF -- "--stop --state-dir $S" "$T/up1.out"
-check "it says how to sign in with domain credentials" grep -q "pidgin-sipe.*DEMO\\\\alice" "$T/up1.out"
+check "it says how to stop" grep -qF -- "--state-dir $S --stop" "$T/up1.out"
+check "it says how to sign in with domain credentials" grep -q "Login DEMO\\\\alice" "$T/up1.out"
 check "passwords stored with mode 0600" [ "$(stat -c %a "$S/passwords")" = 600 ]
 check "distinct generated passwords" [ "$(awk '{print $2}' "$S/passwords" | sort -u | wc -l)" = 4 ]
 check "status: up" "$DEMO" --status --state-dir "$S"
@@ -147,4 +149,23 @@ demo stop2 --stop
 check "stopped again" none_alive "$gwd3"
 check "greenwichd logged no sanitizer report (ASan/UBSan builds)" not grep -qE \
 	"ERROR: (Address|Leak)Sanitizer|runtime error:" "$S/greenwichd.log" "$S/greenwichd.log.old"
+
+echo "# --no-ad: local accounts only, in a state directory and namespace of its own"
+NS2=$NS-l
+S2=$SW/l
+"$DEMO" --state-dir "$S2" --no-ad --netns "$NS2" --port "$PORT" --build-dir "$top_builddir" \
+	>"$T/local.out" 2>&1 && rc=0 || rc=$?
+check "--no-ad starts" [ "$rc" -eq 0 ]
+check "--no-ad: no domain controller" test ! -e "$S2/dc"
+check "--no-ad: no [domain] section" not grep -q '^\[domain\]' "$S2/greenwich.conf"
+gwl=$(cat "$S2/greenwichd.pid")
+sed -i "s|/run/netns/[^ ]*|/run/netns/$NS2|" "$T/sipp-in-ns"
+register r-local carol "$(awk '$1 == "carol" { print $2 }' "$S2/passwords")" \
+	"<sip:carol@127.0.0.1:7399>" 60
+check "--no-ad: carol signs in: 200" [ "$(last_status r-local)" = 200 ]
+msg m-alice-local alice
+check "--no-ad: alice@$DOMAIN unknown: 404" [ "$(last_status m-alice-local)" = 404 ]
+"$DEMO" --state-dir "$S2" --stop >/dev/null 2>&1
+check "--no-ad: --stop ends greenwichd and the namespace" \
+	sh -c '! [ -d "/proc/$1" ] && ! [ -e "/run/netns/$2" ]' - "$gwl" "$NS2"
 finish
