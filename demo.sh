@@ -300,7 +300,7 @@ add_local_users() {
 print_status() {
 	local pid
 	if [ "$MODE" = ad ]; then
-		"$ADDC" status "$S/dc" 2>/dev/null | sed 's/^/domain controller: /' || true
+		"$ADDC" status "$S/dc" 2>/dev/null | sed 's/^/domain controller: /; s/ netns=none$//' || true
 	fi
 	if pid=$(gwd_pid); then
 		echo "greenwichd: running pid=$pid sip=$LISTEN:$PORT"
@@ -443,7 +443,9 @@ main() {
 		[ -f "$S/demo.env" ] || die "no demo in $S"
 		print_status
 		{ gwd_pid >/dev/null && dc_up; } || exit 3 ;;
-	stop) [ ! -f "$S/demo.env" ] || stop_all ;;
+	stop)
+		[ -f "$S/demo.env" ] || die "no demo in $S"
+		stop_all ;;
 	run) run_in_demo ;;
 	purge)
 		[ ! -f "$S/demo.env" ] || stop_all
