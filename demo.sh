@@ -281,6 +281,9 @@ server-name = greenwich.$DOMAIN
 # MD5 first: some SIP clients answer only the first challenge and know no
 # SHA-256 (the packaged default offers SHA-256 first, as RFC 8760 advises)
 digest-algorithms = MD5, SHA-256
+# Digest first for the same reason; Microsoft-protocol clients pick Kerberos or
+# NTLM from the same challenge (the packaged default offers them first)
+schemes = Digest, Kerberos, NTLM
 
 [log]
 level = info

@@ -97,9 +97,9 @@ demo names --run getent hosts "greenwich.$DOMAIN" "dc1.$DOMAIN"
 check "demo.sh --run: the server's and the DC's names resolve" [ "$(wc -l <"$T/names.out")" = 2 ]
 
 echo "# greenwichd"
-msg() { # msg NAME USER: a MESSAGE from an outside sender to USER@DOMAIN
-	sipp_run "$1" uac_message.xml -set user guest -set domain outside.test \
-		-set to "$2@$DOMAIN" -set body hello
+msg() { # msg NAME USER: a MESSAGE from carol (a local account, Digest) to USER@DOMAIN
+	sipp_run "$1" uac_message.xml -set user carol -set domain "$DOMAIN" -au carol \
+		-ap "$(pw carol)" -set to "$2@$DOMAIN" -set body hello
 }
 msg m-alice alice
 check "alice@$DOMAIN: 480 (in the directory, not signed in)" [ "$(last_status m-alice)" = 480 ]
@@ -144,6 +144,13 @@ check "restart: not provisioned again" not grep -q "provisioning" "$T/up3.out"
 check "restart: the same passwords" cmp -s "$S/passwords" "$T/passwords.before"
 msg m-alice2 alice
 check "restart: alice@$DOMAIN 480 again" [ "$(last_status m-alice2)" = 480 ]
+for scheme in ntlm kerberos; do
+	demo "sae-$scheme" --run /usr/bin/python3 "$top_srcdir/tests/sipae/sipae_client.py" \
+		--server "127.0.0.1:$PORT" --domain "$DOMAIN" --user alice --ntlm-domain DEMO \
+		--password "$(pw alice)" --scheme "$scheme" register
+	check "alice signs in with her domain credentials ($scheme, signed)" \
+		grep -q "^signed-in scheme=" "$T/sae-$scheme.out"
+done
 gwd3=$(cat "$S/greenwichd.pid")
 demo stop2 --stop
 check "stopped again" none_alive "$gwd3"
@@ -163,7 +170,7 @@ sed -i "s|/run/netns/[^ ]*|/run/netns/$NS2|" "$T/sipp-in-ns"
 register r-local carol "$(awk '$1 == "carol" { print $2 }' "$S2/passwords")" \
 	"<sip:carol@127.0.0.1:7399>" 60
 check "--no-ad: carol signs in: 200" [ "$(last_status r-local)" = 200 ]
-msg m-alice-local alice
+S=$S2 msg m-alice-local alice
 check "--no-ad: alice@$DOMAIN unknown: 404" [ "$(last_status m-alice-local)" = 404 ]
 "$DEMO" --state-dir "$S2" --stop >/dev/null 2>&1
 check "--no-ad: --stop ends greenwichd and the namespace" \
