@@ -13,6 +13,7 @@
 
 #include "gwd.h"
 #include "log.h"
+#include "overload.h"
 #include "sip.h"
 
 void
@@ -124,6 +125,8 @@ sip_request_cb(nta_agent_magic_t *magic, nta_agent_t *agent, msg_t *msg, sip_t *
 		sip_proxy_stateless(w, msg, sip);
 		return 0;
 	}
+	if (overload_shed(w, msg, sip))
+		return 0;
 	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0 &&
 	    !(sip->sip_request->rq_method == sip_method_options &&
 	      sip_url_is_us(w, sip->sip_request->rq_url) && !sip->sip_route)) {

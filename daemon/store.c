@@ -91,6 +91,12 @@ store_close(struct store *st)
 	free(st);
 }
 
+const char *
+store_error(struct store *st)
+{
+	return sqlite3_errmsg(st->db);
+}
+
 static int
 exec_simple(struct store *st, const char *sql)
 {
