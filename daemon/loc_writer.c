@@ -55,6 +55,14 @@ op_write(struct store *st, const struct loc_op *op)
 	return 0;
 }
 
+static int
+batch_abort(struct store *st)
+{
+	log_warnx("event=store-failed reason=\"%s\"", store_error(st));
+	store_rollback(st);
+	return -EIO;
+}
+
 /* One transaction for the whole batch; 0 or -EIO (nothing written). */
 static int
 batch_commit(struct store *st, const struct loc_op *ops)
@@ -66,16 +74,12 @@ batch_commit(struct store *st, const struct loc_op *ops)
 	if (!any)
 		return 0;
 	if (store_begin(st) < 0)
-		return -EIO;
+		return batch_abort(st);
 	for (const struct loc_op *op = ops; op; op = op->next)
-		if (op_write(st, op) < 0) {
-			store_rollback(st);
-			return -EIO;
-		}
-	if (store_commit(st) < 0) {
-		store_rollback(st);
-		return -EIO;
-	}
+		if (op_write(st, op) < 0)
+			return batch_abort(st);
+	if (store_commit(st) < 0)
+		return batch_abort(st);
 	return 0;
 }
 
@@ -158,7 +162,6 @@ writer_main(void *arg)
 			pthread_mutex_unlock(&wr->mu);
 			ops_finish(batch, LOC_OK);
 		} else {
-			log_warnx("event=store-failed reason=\"%s\"", store_error(wr->st));
 			ops_finish(batch_fail(wr, batch), LOC_STORE_FAILED);
 		}
 		pthread_mutex_lock(&wr->mu);

@@ -75,8 +75,10 @@ overload_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 		o->level--;
 	if (before == 0 && o->level > 0)
 		log_warnx("event=overload worker=%d action=shedding", o->w->w_id);
-	else if (before > 0 && o->level == 0)
+	else if (before > 0 && o->level == 0) {
 		log_notice("event=overload-end worker=%d refused=%lu", o->w->w_id, o->shed);
+		o->shed = 0;
+	}
 }
 
 int
