@@ -26,6 +26,8 @@ struct sa_table;
 struct sipae_srv;
 struct sipae_sa;
 struct control;
+struct mailbox;
+struct overload;
 
 struct gwd_stats {
 	atomic_ulong requests;
@@ -47,6 +49,8 @@ struct worker {
 	struct userdb *w_userdb;     /* this thread's connection to the accounts */
 	struct flow_table *w_flows;  /* connections clients registered over */
 	su_timer_t *w_timer;	     /* housekeeping */
+	struct mailbox *w_mbox;	     /* completions from other threads (durable registrations) */
+	struct overload *w_load;     /* load shedding state */
 	char w_rr_host[128];	     /* host[:port] for our Record-Route */
 	int w_ctl[2];		     /* pipe from the main thread */
 	su_sockaddr_t w_relay;	     /* private UDP port: responses relayed from other workers */

@@ -11,25 +11,22 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "loc.h"
+#include "loc_int.h"
 #include "log.h"
 #include "store.h"
 
 #define LOC_BUCKETS (1u << 16)
 
-struct loc_node {
-	struct loc_contact c;
-	struct loc_node *next_aor; /* chain in the AOR bucket */
-	struct loc_node *next_uri; /* chain in the URI bucket */
-};
-
 struct loc {
 	pthread_rwlock_t lock;
-	struct store *store;
+	struct loc_writer *writer;
+	atomic_ulong retrans; /* REGISTERs that changed nothing: seen before */
 	struct loc_node *by_aor[LOC_BUCKETS];
 	struct loc_node *by_uri[LOC_BUCKETS];
 	size_t count;
@@ -151,8 +148,8 @@ loc_alloc(struct loc **out, struct store *store)
 	if (loc == NULL)
 		return -ENOMEM;
 	pthread_rwlock_init(&loc->lock, NULL);
-	loc->store = store;
-	if (store_binding_each(store, time(NULL), load_one, loc) < 0) {
+	if (store_binding_each(store, time(NULL), load_one, loc) < 0 ||
+	    loc_writer_alloc(&loc->writer, loc, store) < 0) {
 		loc_free(loc);
 		return -EIO;
 	}
@@ -165,6 +162,7 @@ loc_free(struct loc *loc)
 {
 	if (loc == NULL)
 		return;
+	loc_writer_free(loc->writer);
 	for (size_t i = 0; i < LOC_BUCKETS; i++) {
 		struct loc_node *n = loc->by_aor[i];
 		while (n) {
@@ -207,12 +205,6 @@ count_live(struct loc *loc, const char *aor, time_t now)
 			k++;
 	return k;
 }
-
-/* Pending change, applied to memory only after the store committed. */
-struct loc_change {
-	struct loc_node *old; /* replaced or removed node, or NULL */
-	struct loc_node *new; /* new node, or NULL for a removal */
-};
 
 static struct loc_node *
 node_make(const struct loc_register_req *req, const struct loc_update *u, time_t now)
@@ -350,29 +342,6 @@ limit_exceeded(struct loc *loc, const struct loc_register_req *req, time_t now,
 }
 
 static int
-persist_changes(struct loc *loc, const struct loc_change *ch, size_t nch)
-{
-	if (store_begin(loc->store) < 0)
-		return -EIO;
-	for (size_t i = 0; i < nch; i++) {
-		int rc = 0;
-		if (ch[i].old && (!ch[i].new || strcmp(ch[i].old->c.uri, ch[i].new->c.uri) != 0))
-			rc = store_binding_delete(loc->store, ch[i].old->c.aor, ch[i].old->c.uri);
-		if (rc == 0 && ch[i].new)
-			rc = store_binding_put(loc->store, &ch[i].new->c);
-		if (rc < 0) {
-			store_rollback(loc->store);
-			return -EIO;
-		}
-	}
-	if (store_commit(loc->store) < 0) {
-		store_rollback(loc->store);
-		return -EIO;
-	}
-	return 0;
-}
-
-static int
 collect_locked(struct loc *loc, const char *aor, time_t now, struct loc_contact **out,
 	       size_t *nout)
 {
@@ -410,44 +379,201 @@ collect_locked(struct loc *loc, const char *aor, time_t now, struct loc_contact 
 	return 0;
 }
 
-enum loc_result
-loc_register(struct loc *loc, const struct loc_register_req *req, time_t now,
-	     struct loc_contact **out, size_t *nout)
+static void
+changes_apply(struct loc *loc, struct loc_change *ch, size_t nch)
 {
-	struct loc_change *ch = NULL;
-	size_t nch = 0;
+	for (size_t i = 0; i < nch; i++) {
+		if (ch[i].old)
+			node_unlink(loc, ch[i].old);
+		if (ch[i].new)
+			node_link(loc, ch[i].new);
+	}
+}
+
+void
+loc_ops_undo(struct loc *loc, struct loc_op *ops)
+{
+	struct loc_op *rev = NULL;
+
+	while (ops) {
+		struct loc_op *next = ops->next;
+		ops->next = rev;
+		rev = ops;
+		ops = next;
+	}
+	for (struct loc_op *op = rev; op; op = op->next)
+		for (size_t i = op->nch; i-- > 0;) {
+			struct loc_change *c = &op->ch[i];
+			if (c->new) {
+				node_unlink(loc, c->new);
+				node_free(c->new);
+				c->new = NULL;
+			}
+			if (c->old)
+				node_link(loc, c->old);
+			c->old = NULL;
+		}
+	/* the list goes back in the order it came, for the answers */
+	ops = NULL;
+	while (rev) {
+		struct loc_op *next = rev->next;
+		rev->next = ops;
+		ops = rev;
+		rev = next;
+	}
+}
+
+void
+loc_op_free(struct loc_op *op)
+{
+	for (size_t i = 0; i < op->nch; i++)
+		if (op->ch[i].old)
+			node_free(op->ch[i].old);
+	loc_contacts_free(op->out, op->nout);
+	free(op->ch);
+	free(op);
+}
+
+void
+loc_lock_write(struct loc *loc)
+{
+	pthread_rwlock_wrlock(&loc->lock);
+}
+
+void
+loc_unlock(struct loc *loc)
+{
+	pthread_rwlock_unlock(&loc->lock);
+}
+
+/* Planned changes not applied: the new nodes go. */
+static void
+changes_drop(struct loc_change *ch, size_t nch)
+{
+	for (size_t i = 0; ch && i < nch; i++)
+		if (ch[i].new)
+			node_free(ch[i].new);
+	free(ch);
+}
+
+/* Under the write lock: answer at once when nothing changes and everything
+ * in memory is durable; else apply, queue and return LOC_PENDING. */
+static enum loc_result
+register_locked(struct loc *loc, const struct loc_register_req *req, time_t now,
+		struct loc_op *op, struct loc_contact **out, size_t *nout)
+{
+	enum loc_result res = LOC_STORE_FAILED;
+
+	/* sized under the lock: Contact * may remove every binding of the AOR */
+	op->ch = calloc(req->remove_all ? loc->count + 1 : 2 * req->nupdates + 1, sizeof(*op->ch));
+	if (op->ch != NULL)
+		res = plan_changes(loc, req, now, op->ch, &op->nch);
+	if (res == LOC_OK && limit_exceeded(loc, req, now, op->ch, op->nch))
+		res = LOC_TOO_MANY;
+	if (res != LOC_OK)
+		return res;
+	if (op->nch == 0 && !req->remove_all && req->nupdates > 0)
+		atomic_fetch_add_explicit(&loc->retrans, 1, memory_order_relaxed);
+	if (op->nch == 0 && loc_writer_idle(loc->writer))
+		return collect_locked(loc, req->aor, now, out, nout) < 0 ? LOC_STORE_FAILED
+									  : LOC_OK;
+	changes_apply(loc, op->ch, op->nch);
+	if (collect_locked(loc, req->aor, now, &op->out, &op->nout) < 0)
+		log_warnx("event=register-answer-incomplete user=%s", req->aor);
+	loc_writer_submit(loc->writer, op);
+	return LOC_PENDING;
+}
+
+enum loc_result
+loc_register_start(struct loc *loc, const struct loc_register_req *req, time_t now,
+		   loc_done_f *done, void *arg, struct loc_contact **out, size_t *nout)
+{
+	struct loc_op *op = calloc(1, sizeof(*op));
 	enum loc_result res = LOC_STORE_FAILED;
 
 	*out = NULL;
 	*nout = 0;
+	if (op == NULL)
+		return res;
+	op->done = done;
+	op->arg = arg;
 	pthread_rwlock_wrlock(&loc->lock);
-	/* sized under the lock: Contact * may remove every binding of the AOR */
-	ch = calloc(req->remove_all ? loc->count + 1 : 2 * req->nupdates + 1, sizeof(*ch));
-	if (ch != NULL)
-		res = plan_changes(loc, req, now, ch, &nch);
-	if (res == LOC_OK && limit_exceeded(loc, req, now, ch, nch))
-		res = LOC_TOO_MANY;
-	if (res == LOC_OK && nch > 0 && persist_changes(loc, ch, nch) < 0)
-		res = LOC_STORE_FAILED;
-	if (res == LOC_OK) {
-		for (size_t i = 0; i < nch; i++) {
-			if (ch[i].old) {
-				node_unlink(loc, ch[i].old);
-				node_free(ch[i].old);
-			}
-			if (ch[i].new)
-				node_link(loc, ch[i].new);
-			ch[i].new = NULL;
-		}
-		if (collect_locked(loc, req->aor, now, out, nout) < 0)
-			res = LOC_STORE_FAILED;
-	}
+	res = register_locked(loc, req, now, op, out, nout);
 	pthread_rwlock_unlock(&loc->lock);
-	for (size_t i = 0; i < nch; i++)
-		if (ch[i].new)
-			node_free(ch[i].new);
-	free(ch);
+	if (res != LOC_PENDING) {
+		changes_drop(op->ch, op->nch);
+		free(op);
+	}
 	return res;
+}
+
+/* The synchronous form: wait for the writer. */
+struct loc_wait {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	enum loc_result res;
+	struct loc_contact *out;
+	size_t nout;
+};
+
+static void
+wait_done(void *arg, enum loc_result res, struct loc_contact *v, size_t n)
+{
+	struct loc_wait *lw = arg;
+
+	pthread_mutex_lock(&lw->mu);
+	lw->res = res;
+	lw->out = v;
+	lw->nout = n;
+	lw->done = true;
+	pthread_cond_signal(&lw->cv);
+	pthread_mutex_unlock(&lw->mu);
+}
+
+static enum loc_result
+wait_for(struct loc_wait *lw, struct loc_contact **out, size_t *nout)
+{
+	pthread_mutex_lock(&lw->mu);
+	while (!lw->done)
+		pthread_cond_wait(&lw->cv, &lw->mu);
+	pthread_mutex_unlock(&lw->mu);
+	pthread_cond_destroy(&lw->cv);
+	pthread_mutex_destroy(&lw->mu);
+	if (out) {
+		*out = lw->out;
+		*nout = lw->nout;
+	} else {
+		loc_contacts_free(lw->out, lw->nout);
+	}
+	return lw->res;
+}
+
+enum loc_result
+loc_register(struct loc *loc, const struct loc_register_req *req, time_t now,
+	     struct loc_contact **out, size_t *nout)
+{
+	struct loc_wait lw = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	enum loc_result res = loc_register_start(loc, req, now, wait_done, &lw, out, nout);
+
+	if (res != LOC_PENDING) {
+		pthread_cond_destroy(&lw.cv);
+		pthread_mutex_destroy(&lw.mu);
+		return res;
+	}
+	return wait_for(&lw, out, nout);
+}
+
+unsigned long
+loc_retransmissions(struct loc *loc)
+{
+	return atomic_load_explicit(&loc->retrans, memory_order_relaxed);
+}
+
+size_t
+loc_pending(struct loc *loc)
+{
+	return loc_writer_depth(loc->writer);
 }
 
 int
@@ -476,50 +602,60 @@ loc_lookup_uri(struct loc *loc, const char *uri, time_t now, struct loc_contact 
 	return ret;
 }
 
+static bool
+remove_hit(const struct loc_node *n, const char *aor, time_t now)
+{
+	return aor ? strcasecmp(n->c.aor, aor) == 0 : n->c.expires <= now;
+}
+
+/* Under the write lock: the removals as changes of op; how many. */
+static int
+remove_plan(struct loc *loc, const char *aor, time_t now, struct loc_op *op)
+{
+	size_t lo = aor ? hash_ci(aor) : 0, hi = aor ? lo + 1 : LOC_BUCKETS, k = 0;
+
+	for (size_t i = lo; i < hi; i++)
+		for (struct loc_node *n = loc->by_aor[i]; n; n = n->next_aor)
+			k += remove_hit(n, aor, now);
+	if (k == 0)
+		return 0;
+	op->ch = calloc(k, sizeof(*op->ch));
+	if (op->ch == NULL)
+		return -ENOMEM;
+	for (size_t i = lo; i < hi; i++)
+		for (struct loc_node *n = loc->by_aor[i]; n; n = n->next_aor)
+			if (remove_hit(n, aor, now))
+				op->ch[op->nch++].old = n;
+	return (int)k;
+}
+
 static int
 remove_where(struct loc *loc, const char *aor, time_t now)
 {
-	int removed = 0;
+	struct loc_wait lw = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	struct loc_op *op = calloc(1, sizeof(*op));
+	int removed = -ENOMEM;
 
-	pthread_rwlock_wrlock(&loc->lock);
-	if (store_begin(loc->store) < 0) {
-		removed = -EIO;
+	if (op == NULL)
 		goto done;
+	op->done = wait_done;
+	op->arg = &lw;
+	op->sweep = aor == NULL;
+	op->sweep_at = now;
+	pthread_rwlock_wrlock(&loc->lock);
+	removed = remove_plan(loc, aor, now, op);
+	if (removed > 0) {
+		changes_apply(loc, op->ch, op->nch);
+		loc_writer_submit(loc->writer, op);
 	}
-	if (aor == NULL && store_binding_delete_expired(loc->store, now) < 0)
-		goto fail;
-	for (size_t i = 0; i < LOC_BUCKETS; i++) {
-		if (aor != NULL && i != hash_ci(aor))
-			continue;
-		for (struct loc_node *n = loc->by_aor[i]; n; n = n->next_aor) {
-			bool hit = aor ? strcasecmp(n->c.aor, aor) == 0 : n->c.expires <= now;
-			if (hit && aor && store_binding_delete(loc->store, n->c.aor, n->c.uri) < 0)
-				goto fail;
-		}
-	}
-	if (store_commit(loc->store) < 0)
-		goto fail;
-	for (size_t i = 0; i < LOC_BUCKETS; i++) {
-		if (aor != NULL && i != hash_ci(aor))
-			continue;
-		struct loc_node *n = loc->by_aor[i];
-		while (n) {
-			struct loc_node *next = n->next_aor;
-			bool hit = aor ? strcasecmp(n->c.aor, aor) == 0 : n->c.expires <= now;
-			if (hit) {
-				node_unlink(loc, n);
-				node_free(n);
-				removed++;
-			}
-			n = next;
-		}
-	}
-	goto done;
-fail:
-	store_rollback(loc->store);
-	removed = -EIO;
-done:
 	pthread_rwlock_unlock(&loc->lock);
+	if (removed > 0)
+		return wait_for(&lw, NULL, NULL) == LOC_OK ? removed : -EIO;
+	free(op->ch);
+	free(op);
+done:
+	pthread_cond_destroy(&lw.cv);
+	pthread_mutex_destroy(&lw.mu);
 	return removed;
 }
 

@@ -2,9 +2,10 @@
  * loc.h - the location service: address of record -> registered contacts.
  *
  * Shared by every SIP worker thread.  Reads (routing) are served from memory
- * under a read lock; every change is written to the store (SQLite) before
- * the call returns, so a binding answered with 200 OK survives a restart or
- * a kill -9.
+ * under a read lock.  A change is applied to memory at once and committed to
+ * the store (SQLite) by a writer thread in batches; the caller learns the
+ * outcome only once the change is durable (or undone), so a binding
+ * answered with 200 OK survives a restart or a kill -9.
  */
 #ifndef GW_LOC_H
 #define GW_LOC_H
@@ -63,17 +64,34 @@ enum loc_result {
 	LOC_OUT_OF_ORDER,  /* CSeq not higher than the stored one for this Call-ID */
 	LOC_TOO_MANY,	   /* more than max_contacts */
 	LOC_STORE_FAILED,  /* the durable write failed: nothing changed */
+	LOC_PENDING,	   /* loc_register_start: the outcome comes through done */
 };
+
+/* Called once from the writer thread when the change is durable (LOC_OK,
+ * with the AOR's contacts, which done then owns) or undone (LOC_STORE_FAILED). */
+typedef void loc_done_f(void *arg, enum loc_result res, struct loc_contact *v, size_t n);
 
 struct loc;
 
 int loc_alloc(struct loc **out, struct store *store);
 void loc_free(struct loc *loc);
 
-/* Apply one REGISTER atomically.  On LOC_OK, out and nout hold copies of the
- * resulting contacts of the AOR, freed with loc_contacts_free. */
+/* Apply one REGISTER atomically and wait until it is durable.  On LOC_OK, out
+ * and nout hold copies of the resulting contacts of the AOR, freed with
+ * loc_contacts_free. */
 enum loc_result loc_register(struct loc *loc, const struct loc_register_req *req, time_t now,
 			     struct loc_contact **out, size_t *nout);
+/* The same without waiting: LOC_PENDING when the change was applied to memory
+ * and queued (done will be called, from another thread), else the outcome
+ * now, as loc_register gives it (a refusal, or nothing to write while
+ * everything earlier is durable); done is then never called. */
+enum loc_result loc_register_start(struct loc *loc, const struct loc_register_req *req,
+				   time_t now, loc_done_f *done, void *arg,
+				   struct loc_contact **out, size_t *nout);
+/* Changes queued or being committed. */
+size_t loc_pending(struct loc *loc);
+/* REGISTERs so far that only repeated what was applied (retransmissions). */
+unsigned long loc_retransmissions(struct loc *loc);
 /* Copies of the live contacts of aor, highest q first. */
 int loc_lookup(struct loc *loc, const char *aor, time_t now, struct loc_contact **out,
 	       size_t *nout);

@@ -22,6 +22,7 @@
 #include "loc.h"
 #include "log.h"
 #include "presence.h"
+#include "mailbox.h"
 #include "sip.h"
 
 #define MAX_UPDATES 32
@@ -67,9 +68,10 @@ path_string(su_home_t *home, const sip_t *sip)
 	return s;
 }
 
+/* ms: the REGISTER came from a Microsoft-protocol sign-in (Kerberos or NTLM) */
 static void
 reply_ok(struct worker *w, msg_t *msg, sip_t *sip, const struct loc_contact *v, size_t n,
-	 time_t now)
+	 time_t now, bool ms)
 {
 	su_home_t home[1] = {SU_HOME_INIT(home)};
 	sip_contact_t *first = NULL, **tail = &first;
@@ -88,7 +90,6 @@ reply_ok(struct worker *w, msg_t *msg, sip_t *sip, const struct loc_contact *v, 
 	}
 	/* Microsoft-protocol clients need the granted time in Expires, and are told
 	 * to keep their connection alive */
-	bool ms = w->w_auth_sa != NULL;
 	char expires[16] = "0";
 	if (ms && sip->sip_contact && sip->sip_contact->m_url->url_host) {
 		char *uri = url_as_string(home, sip->sip_contact->m_url);
@@ -168,6 +169,101 @@ flow_fill(struct worker *w, msg_t *msg, struct loc_flow *flow)
 	tport_unref(tp);
 }
 
+/* The answer to a REGISTER the location service decided on; on the worker's
+ * thread, also when the decision came from the writer thread. */
+struct reg_answer {
+	struct mailbox_item item; /* first: the mailbox hands it back */
+	struct worker *w;
+	msg_t *msg;
+	time_t now;
+	enum loc_result res;
+	struct loc_contact *out;
+	size_t nout;
+	char aor[256];
+	struct loc_flow flow;
+	bool ms; /* a Kerberos/NTLM sign-in: the 200 carries what those clients need */
+};
+
+static void
+reg_answer_send(struct reg_answer *ra)
+{
+	struct worker *w = ra->w;
+	msg_t *msg = ra->msg;
+
+	switch (ra->res) {
+	case LOC_OK:
+		log_info("event=register user=%s contacts=%zu transport=%s source=%s", ra->aor,
+			 ra->nout, ra->flow.transport, ra->flow.addr);
+		reply_ok(w, msg, sip_object(msg), ra->out, ra->nout, ra->now, ra->ms);
+		presence_bindings_changed(w, ra->aor);
+		break;
+	case LOC_OUT_OF_ORDER:
+		sip_reply(w, msg, 400, "CSeq out of order");
+		break;
+	case LOC_TOO_MANY:
+		sip_reply(w, msg, 403, "Too many registered contacts");
+		break;
+	case LOC_STORE_FAILED:
+	case LOC_PENDING:
+		log_err("event=register-failed user=%s reason=\"store write failed\"", ra->aor);
+		nta_msg_treply(w->w_agent, msg, 500, "Registration not stored",
+			       SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
+		break;
+	}
+	loc_contacts_free(ra->out, ra->nout);
+	free(ra);
+}
+
+static void
+reg_answer_run(struct mailbox_item *item)
+{
+	reg_answer_send((struct reg_answer *)item);
+}
+
+/* From the location writer's thread: the change is durable, or undone. */
+static void
+reg_answer_done(void *arg, enum loc_result res, struct loc_contact *v, size_t n)
+{
+	struct reg_answer *ra = arg;
+
+	ra->res = res;
+	ra->out = v;
+	ra->nout = n;
+	ra->item.fn = reg_answer_run;
+	mailbox_post(ra->w->w_mbox, &ra->item);
+}
+
+/* Apply the REGISTER; the 200 goes out once the binding is on disk. */
+static void
+register_apply(struct worker *w, msg_t *msg, const struct loc_register_req *req, time_t now)
+{
+	struct reg_answer *ra = calloc(1, sizeof(*ra));
+	struct loc_contact *out = NULL;
+	size_t nout = 0;
+	enum loc_result res;
+
+	if (ra == NULL) {
+		sip_reply(w, msg, 500, "Out of memory");
+		return;
+	}
+	ra->w = w;
+	ra->msg = msg;
+	ra->now = now;
+	ra->flow = req->flow;
+	ra->ms = w->w_auth_sa != NULL;
+	snprintf(ra->aor, sizeof(ra->aor), "%s", req->aor);
+	/* once pending, ra belongs to the writer thread until the mailbox hands it back */
+	res = loc_register_start(w->w_gwd->loc, req, now, reg_answer_done, ra, &out, &nout);
+	if (res == LOC_PENDING) {
+		mailbox_expect(w->w_mbox);
+		return;
+	}
+	ra->res = res;
+	ra->out = out;
+	ra->nout = nout;
+	reg_answer_send(ra);
+}
+
 void
 sip_register_handle(struct worker *w, msg_t *msg, sip_t *sip)
 {
@@ -206,28 +302,10 @@ sip_register_handle(struct worker *w, msg_t *msg, sip_t *sip)
 			sip_reply(w, msg, 500, "Location lookup failed");
 			goto done;
 		}
-		reply_ok(w, msg, sip, out, nout, now);
+		reply_ok(w, msg, sip, out, nout, now, w->w_auth_sa != NULL);
 		goto done;
 	}
-	switch (loc_register(w->w_gwd->loc, &req, now, &out, &nout)) {
-	case LOC_OK:
-		log_info("event=register user=%s contacts=%zu transport=%s source=%s", aor, nout,
-			 req.flow.transport, req.flow.addr);
-		reply_ok(w, msg, sip, out, nout, now);
-		presence_bindings_changed(w, aor);
-		break;
-	case LOC_OUT_OF_ORDER:
-		sip_reply(w, msg, 400, "CSeq out of order");
-		break;
-	case LOC_TOO_MANY:
-		sip_reply(w, msg, 403, "Too many registered contacts");
-		break;
-	case LOC_STORE_FAILED:
-		log_err("event=register-failed user=%s reason=\"store write failed\"", aor);
-		nta_msg_treply(w->w_agent, msg, 500, "Registration not stored",
-			       SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
-		break;
-	}
+	register_apply(w, msg, &req, now);
 done:
 	loc_contacts_free(out, nout);
 	su_home_deinit(home);

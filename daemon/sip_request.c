@@ -14,6 +14,7 @@
 #include "gwd.h"
 #include "log.h"
 #include "presence.h"
+#include "overload.h"
 #include "sip.h"
 #include "sipae.h"
 
@@ -141,6 +142,8 @@ dispatch(struct worker *w, msg_t *msg, sip_t *sip)
 		sip_proxy_stateless(w, msg, sip);
 		return;
 	}
+	if (overload_shed(w, msg, sip))
+		return;
 	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0 &&
 	    !(sip->sip_request->rq_method == sip_method_options &&
 	      sip_url_is_us(w, sip->sip_request->rq_url) && !sip->sip_route)) {

@@ -3,7 +3,9 @@
  *
  * WAL mode with synchronous=NORMAL: a committed write reaches the operating
  * system before the 200 OK, so it survives the process being killed; see
- * DESIGN.md for the durability trade-off.
+ * DESIGN.md for the durability trade-off.  The WAL is checkpointed (the one
+ * step that syncs) every 4,000 pages rather than SQLite's 1,000: under a
+ * registration storm that was a visible share of the writer's time.
  */
 #include "config.h"
 
@@ -57,7 +59,8 @@ store_open(struct store **out, const char *path, char *err, size_t errlen)
 	}
 	sqlite3_busy_timeout(st->db, 5000);
 	if (sqlite3_exec(st->db,
-			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
+			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+			 " PRAGMA wal_autocheckpoint=4000;", NULL, NULL,
 			 &msg) != SQLITE_OK ||
 	    sqlite3_exec(st->db, store_schema, NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, msg ? msg : "cannot prepare database");
@@ -89,6 +92,12 @@ store_close(struct store *st)
 	sqlite3_finalize(st->del_expired);
 	sqlite3_close(st->db);
 	free(st);
+}
+
+const char *
+store_error(struct store *st)
+{
+	return sqlite3_errmsg(st->db);
 }
 
 static int

@@ -28,6 +28,8 @@
 #include "loc.h"
 #include "log.h"
 #include "presence.h"
+#include "mailbox.h"
+#include "overload.h"
 #include "sip.h"
 #include "sipae.h"
 #include "userdb.h"
@@ -238,6 +240,10 @@ worker_main(void *arg)
 		snprintf(w->w_error, sizeof(w->w_error), "cannot create event loop");
 		goto done;
 	}
+	if (mailbox_alloc(&w->w_mbox, w->w_root) < 0) {
+		snprintf(w->w_error, sizeof(w->w_error), "cannot create the completion mailbox");
+		goto done;
+	}
 	if (add_listeners(w, &c->udp, "udp", &first) < 0)
 		goto done;
 	if (w->w_id == 0 && (add_listeners(w, &c->tcp, "tcp", &first) < 0 ||
@@ -260,9 +266,15 @@ worker_main(void *arg)
 	su_root_register(w->w_root, w->w_wait, ctl_cb, (void *)w, 0);
 	w->w_timer = su_timer_create(su_root_task(w->w_root), 1000);
 	su_timer_set_for_ever(w->w_timer, housekeeping_cb, (void *)w);
+	if (overload_alloc(&w->w_load, w) < 0) {
+		snprintf(w->w_error, sizeof(w->w_error), "cannot start the load watch");
+		goto done;
+	}
 	atomic_store(&w->w_state, 1);
 	su_root_run(w->w_root);
 	presence_stop(w);
+	mailbox_free(w->w_mbox);
+	w->w_mbox = NULL;
 	sip_proxy_shutdown(w);
 	sip_token_thread_free();
 	if (w->w_id == 0) {
@@ -275,6 +287,10 @@ done:
 	if (w->w_timer)
 		su_timer_destroy(w->w_timer);
 	w->w_timer = NULL;
+	overload_free(w->w_load);
+	w->w_load = NULL;
+	mailbox_free(w->w_mbox);
+	w->w_mbox = NULL;
 	if (w->w_agent)
 		nta_agent_destroy(w->w_agent);
 	w->w_agent = NULL;

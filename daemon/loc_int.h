@@ -1,0 +1,68 @@
+/*
+ * loc_int.h - what loc.c (the in-memory table) and loc_writer.c (the thread
+ * that makes its changes durable) share.  Private to the location service.
+ *
+ * A change is applied to memory at once and kept in an operation (struct
+ * loc_op) until the writer has committed it: the replaced nodes stay alive
+ * so that a failed commit can put them back.  Operations are committed in
+ * the order they were applied, so undoing every uncommitted one in reverse
+ * order restores exactly what the database holds.
+ */
+#ifndef GW_LOC_INT_H
+#define GW_LOC_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "loc.h"
+
+struct store;
+
+struct loc_node {
+	struct loc_contact c;	   /* never changed once linked */
+	struct loc_node *next_aor; /* chain in the AOR bucket */
+	struct loc_node *next_uri; /* chain in the URI bucket */
+};
+
+/* One binding replaced (old and new), added (new only) or removed (old only). */
+struct loc_change {
+	struct loc_node *old;
+	struct loc_node *new;
+};
+
+struct loc_op {
+	struct loc_op *next;
+	struct loc_change *ch;
+	size_t nch;
+	bool sweep;	     /* also delete every stored row expired at sweep_at */
+	time_t sweep_at;
+	enum loc_result res; /* set by the writer */
+	struct loc_contact *out; /* the answer: the AOR's contacts after the change */
+	size_t nout;
+	loc_done_f *done;
+	void *arg;
+};
+
+struct loc_writer;
+
+/* loc_writer.c */
+int loc_writer_alloc(struct loc_writer **out, struct loc *loc, struct store *st);
+/* Commits what is queued, then stops the thread. */
+void loc_writer_free(struct loc_writer *wr);
+/* Queue op (the caller holds the location write lock). */
+void loc_writer_submit(struct loc_writer *wr, struct loc_op *op);
+/* True when nothing is queued or being committed (write lock held). */
+bool loc_writer_idle(struct loc_writer *wr);
+/* Operations queued or being committed. */
+size_t loc_writer_depth(struct loc_writer *wr);
+
+/* loc.c, for the writer */
+void loc_lock_write(struct loc *loc);
+void loc_unlock(struct loc *loc);
+/* Undo the memory changes of ops, a list in the order they were applied. */
+void loc_ops_undo(struct loc *loc, struct loc_op *ops);
+/* Free an operation whose changes are durable (old nodes go) or undone. */
+void loc_op_free(struct loc_op *op);
+
+#endif

@@ -1,0 +1,137 @@
+/*
+ * overload.c - when to answer 503, measured per worker.
+ *
+ * The shed level goes from 0 (accept everything) to LEVEL_ALL (refuse every
+ * new request).  Each interval that shows overload raises it by two; each
+ * calm one lowers it by one.  Below LEVEL_ALL only requests that carry no
+ * credentials are refused: a REGISTER that already answered a challenge is
+ * cheaper to finish than to send round again.  Requests inside a dialog,
+ * ACK and CANCEL are never refused.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sofia-sip/nta.h>
+#include <sofia-sip/su_tag.h>
+
+#include "gwd.h"
+#include "loc.h"
+#include "log.h"
+#include "overload.h"
+#include "sip.h"
+
+#define INTERVAL_MS 100
+#define LEVEL_ALL 8
+/* Retransmissions per interval, absolute floor and share of the requests. */
+#define RETRY_FLOOR 20
+#define RETRY_PER_MILLE 20
+/* Registrations waiting for the disk, over every worker. */
+#define LOC_QUEUE_HIGH 4000
+
+struct overload {
+	struct worker *w;
+	su_timer_t *timer;
+	usize_t requests;
+	usize_t retries;
+	unsigned long reg_retries;
+	unsigned level;
+	unsigned turn;
+	unsigned long shed;
+};
+
+static bool
+interval_overloaded(struct overload *o)
+{
+	usize_t req = 0, retry = 0;
+	unsigned long reg = loc_retransmissions(o->w->w_gwd->loc);
+	bool over;
+
+	nta_agent_get_stats(o->w->w_agent, NTATAG_S_RECV_REQUEST_REF(req),
+			    NTATAG_S_RECV_RETRY_REF(retry), TAG_END());
+	usize_t dreq = req - o->requests, dretry = retry - o->retries + (reg - o->reg_retries);
+	over = dretry > RETRY_FLOOR && dretry * 1000 > dreq * RETRY_PER_MILLE;
+	if (loc_pending(o->w->w_gwd->loc) > LOC_QUEUE_HIGH)
+		over = true;
+	o->requests = req;
+	o->retries = retry;
+	o->reg_retries = reg;
+	return over;
+}
+
+static void
+overload_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
+{
+	struct overload *o = (struct overload *)arg;
+	unsigned before = o->level;
+
+	(void)magic;
+	(void)t;
+	if (interval_overloaded(o))
+		o->level = o->level + 2 > LEVEL_ALL ? LEVEL_ALL : o->level + 2;
+	else if (o->level > 0)
+		o->level--;
+	if (before == 0 && o->level > 0)
+		log_warnx("event=overload worker=%d action=shedding", o->w->w_id);
+	else if (before > 0 && o->level == 0) {
+		log_notice("event=overload-end worker=%d refused=%lu", o->w->w_id, o->shed);
+		o->shed = 0;
+	}
+}
+
+int
+overload_alloc(struct overload **out, struct worker *w)
+{
+	struct overload *o = calloc(1, sizeof(*o));
+
+	*out = NULL;
+	if (o == NULL)
+		return -ENOMEM;
+	o->w = w;
+	o->timer = su_timer_create(su_root_task(w->w_root), INTERVAL_MS);
+	if (o->timer == NULL) {
+		free(o);
+		return -ENOMEM;
+	}
+	interval_overloaded(o);
+	su_timer_set_for_ever(o->timer, overload_cb, (su_timer_arg_t *)o);
+	*out = o;
+	return 0;
+}
+
+void
+overload_free(struct overload *o)
+{
+	if (o == NULL)
+		return;
+	su_timer_destroy(o->timer);
+	free(o);
+}
+
+static bool
+sheddable(const sip_t *sip, unsigned level)
+{
+	sip_method_t m = sip->sip_request->rq_method;
+
+	if (m == sip_method_ack || m == sip_method_cancel || sip->sip_to->a_tag)
+		return false;
+	return level >= LEVEL_ALL || (!sip->sip_authorization && !sip->sip_proxy_authorization);
+}
+
+bool
+overload_shed(struct worker *w, msg_t *msg, sip_t *sip)
+{
+	struct overload *o = w->w_load;
+
+	if (o == NULL || o->level == 0 || !sheddable(sip, o->level))
+		return false;
+	if (o->level < LEVEL_ALL && o->turn++ % LEVEL_ALL >= o->level)
+		return false;
+	o->shed++;
+	atomic_fetch_add(&w->w_gwd->stats.rejected, 1);
+	nta_msg_treply(w->w_agent, msg, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR("1"),
+		       TAG_END());
+	return true;
+}

@@ -1,0 +1,54 @@
+#!/bin/bash
+# Load shedding: the registrations' writes are held back (another process
+# holds the database's write lock), so REGISTERs queue and their clients
+# retransmit.  greenwichd must answer new requests 503 with Retry-After
+# rather than queue them, finish the queued ones once the disk is back, and
+# then serve normally again.
+. "$(dirname "$0")/lib.sh"
+
+write_conf "[registrar]" "max-contacts = 1000"
+sed -i 's/^level = debug/level = notice/' "$T/greenwich.conf"
+add_user alice alice-pw
+add_user bob bob-pw
+start_gwd
+
+# hold the write lock for 3 s (below SQLite's 5 s busy timeout)
+/usr/bin/python3 - "$T/state/greenwich.db" <<'PY' &
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN IMMEDIATE")
+open(sys.argv[1] + ".held", "w").close()
+time.sleep(3)
+db.execute("COMMIT")
+PY
+HOLD=$!
+PIDS+=("$HOLD")
+while [ ! -e "$T/state/greenwich.db.held" ]; do sleep 0.05; done
+
+# 300 registrations, each retransmitted every 50 ms until answered
+/usr/bin/python3 "$(dirname "$0")/regflood.py" "$PORT" alice alice-pw "$DOMAIN" 300 count 0.05 \
+	"$T/burst.txt" > "$T/burst.out"
+wait "$HOLD" || true
+check "every request of the burst got a final answer" grep -q "pending=0" "$T/burst.out"
+check "part of the burst was refused with 503" grep -q "^503$" "$T/burst.txt"
+check "the queued ones were stored: 200" grep -q "^200$" "$T/burst.txt"
+check "no answer other than 200 and 503" [ -z "$(grep -v -e '^200$' -e '^503$' "$T/burst.txt")" ]
+check "shedding is logged" grep -q "event=overload .*action=shedding" "$T/greenwichd.log"
+
+# calm again: every worker that shed says it stopped, then normal service
+calm() {
+	[ "$(grep -c 'event=overload-end' "$T/greenwichd.log")" -ge \
+		"$(grep -c 'event=overload ' "$T/greenwichd.log")" ]
+}
+for i in $(seq 1 100); do
+	calm && break
+	sleep 0.1
+done
+check "shedding ended on every worker" calm
+register after bob bob-pw "<sip:bob@127.0.0.1:7001>" 600
+check "a REGISTER after the burst: 200" [ "$(last_status after)" = 200 ]
+/usr/bin/python3 "$(dirname "$0")/regflood.py" "$PORT" bob bob-pw "$DOMAIN" 100 count 0.5 \
+	"$T/after.txt" > "$T/after.out"
+check "100 registrations after the burst: all 200" \
+	[ "$(grep -c '^200$' "$T/after.txt")" = 100 ]
+finish
