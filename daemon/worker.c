@@ -291,11 +291,12 @@ done:
 	w->w_load = NULL;
 	mailbox_free(w->w_mbox);
 	w->w_mbox = NULL;
+	/* the flows hold references to the agent's connections: let go first */
+	flow_table_free(w->w_flows);
+	w->w_flows = NULL;
 	if (w->w_agent)
 		nta_agent_destroy(w->w_agent);
 	w->w_agent = NULL;
-	flow_table_free(w->w_flows);
-	w->w_flows = NULL;
 	if (w->w_root)
 		su_root_destroy(w->w_root);
 	w->w_root = NULL;

@@ -109,9 +109,9 @@ start_gwd() {
 	echo "greenwichd did not start"; return 1
 }
 
-stop_gwd() { # stop_gwd [SIGNAL]
+stop_gwd() { # stop_gwd [SIGNAL]: its exit status is left in GWD_RC
 	kill -"${1:-TERM}" "$GWD_PID" 2>/dev/null || true
-	wait "$GWD_PID" 2>/dev/null || true
+	wait "$GWD_PID" 2>/dev/null && GWD_RC=0 || GWD_RC=$?
 }
 
 # sipp_run NAME SCENARIO [sipp args...]: run a UAC scenario to completion; its exit

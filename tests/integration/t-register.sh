@@ -69,4 +69,10 @@ sipp_run reg-stale register_stale.xml -au bob -ap bob-pw -set user bob -set doma
 check "stale nonce: 401 with stale=true" grep -q 'stale=true' "$T/reg-stale.msg"
 
 check "greenwichd still running" kill -0 "$GWD_PID"
+
+# a clean stop while a device is registered over a live TCP connection
+register reg-tcp alice alice-pw "<sip:alice@127.0.0.1:6105;transport=tcp>" 60 1 -t t1
+check "TCP registration: 200" [ "$(last_status reg-tcp)" = 200 ]
+stop_gwd
+check "SIGTERM with a TCP registration: greenwichd exits 0 (got $GWD_RC)" [ "$GWD_RC" = 0 ]
 finish
