@@ -48,6 +48,10 @@ static const struct conf_opt conf_opts[] = {
 	 "host name used in Record-Route; empty means the first listen address"},
 	{"tls", "certificate", T_STR, O(tls_certificate), "", 0, 0, "PEM certificate chain"},
 	{"tls", "key", T_STR, O(tls_key), "", 0, 0, "PEM private key"},
+	{"tls", "ca-file", T_STR, O(tls_ca_file), "", 0, 0,
+	 "PEM trust anchors for partner servers; empty: peers are not verified"},
+	{"tls", "verify-peer", T_BOOL, O(tls_verify_peer), "yes", 0, 0,
+	 "ask TLS clients for a certificate (a verified one identifies a partner server)"},
 	{"log", "level", T_LEVEL, O(log_level), "info", 0, 0,
 	 "error, warning, notice, info or debug"},
 	{"log", "syslog-facility", T_FACILITY, O(syslog_facility), "daemon", 0, 0,
@@ -106,6 +110,10 @@ static const struct conf_opt conf_opts[] = {
 	 "networks whose senders count as inside (CIDR, comma separated)"},
 	{"policy", "poll-interval", T_INT, O(policy_poll_interval), "5", 1, 3600,
 	 "seconds between checks for changed rules in AD or in the rules file"},
+	{"federation", "allow", T_LIST, O(federation_allow), "", 0, 0,
+	 "partner domains of a server without a domain (joined: settings from AD)"},
+	{"federation", "block", T_LIST, O(federation_block), "", 0, 0,
+	 "blocked domains of a server without a domain (joined: settings from AD)"},
 };
 
 #define N_OPTS (sizeof(conf_opts) / sizeof(conf_opts[0]))
@@ -314,6 +322,10 @@ conf_validate(const struct gw_conf *conf, const char *path, char *err, size_t er
 	}
 	if (conf->tls.n && (!conf->tls_certificate[0] || !conf->tls_key[0])) {
 		conf_err(err, errlen, "%s: [server] tls needs [tls] certificate and key", path);
+		return -1;
+	}
+	if (conf->tls_ca_file[0] && !conf->tls.n) {
+		conf_err(err, errlen, "%s: [tls] ca-file needs [server] tls listen addresses", path);
 		return -1;
 	}
 	for (size_t i = 0; i < conf->routes.n; i++) {

@@ -30,6 +30,8 @@ struct gw_conf {
 	/* [tls] */
 	char *tls_certificate;
 	char *tls_key;
+	char *tls_ca_file;	 /* trust anchors for partner servers, "" = no verification */
+	bool tls_verify_peer;	 /* ask TLS clients for a certificate (needs ca-file) */
 	/* [log] */
 	int log_level;
 	int syslog_facility;
@@ -67,6 +69,9 @@ struct gw_conf {
 	char *policy_rules_file;		/* rules for a server without a domain, "" = none */
 	struct gw_strlist policy_internal_networks; /* CIDR list: network location "internal" */
 	int policy_poll_interval;		/* seconds between checks for changed rules */
+	/* [federation] (servers without a domain; joined servers read AD) */
+	struct gw_strlist federation_allow;
+	struct gw_strlist federation_block;
 };
 
 /* Parse `path` into a freshly allocated configuration.  On failure returns

@@ -317,6 +317,10 @@ file_check(bool force)
 	if ((s = snap_new("file")) == NULL)
 		return;
 	ret = pol_set_load_file(path, &s->set, &perr);
+	if (ret == 0 && pol_snap_conf_fed(s, src.g->conf) < 0) {
+		pol_snap_free(s);
+		return;
+	}
 	if (ret < 0) {
 		log_err("event=policy-file-invalid file=%s line=%u column=%u reason=\"%s\" "
 			"note=\"the last good rules stay in force\"",

@@ -15,6 +15,7 @@
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/tport.h>
 
+#include "federation.h"
 #include "gwd.h"
 #include "log.h"
 #include "sip.h"
@@ -224,21 +225,36 @@ decide(const struct pol_snap *s, sip_method_t m, struct pol_request *rq, struct 
 	return ret;
 }
 
-/* Zone of the sender: authenticated user, partner over TLS, or anyone. */
+/* Zone of the sender: an authenticated user of ours; a user of a partner domain whose server
+ * proved itself with its TLS certificate (peer_ok); or anyone.  The From header alone
+ * proves nothing. */
 static enum pol_zone
-sender_zone(const struct pol_snap *s, const sip_t *sip, const char *auth_user, bool *blocked)
+sender_zone(const struct pol_snap *s, const sip_t *sip, const char *auth_user, bool peer_ok,
+	    bool *blocked)
 {
 	const struct pol_fed_entry *fe = pol_fed_find(&s->fed, sip->sip_from->a_url->url_host);
-	const char *proto = sip->sip_via->v_protocol;
 
 	*blocked = false;
 	if (auth_user && auth_user[0])
 		return POL_ZONE_INTERNAL;
 	if (fe && !fe->allow)
 		*blocked = true;
-	else if (fe && proto && strcasecmp(proto, "SIP/2.0/TLS") == 0)
+	else if (fe && peer_ok)
 		return POL_ZONE_FEDERATED;
 	return POL_ZONE_EXTERNAL;
+}
+
+int
+sip_policy_partner(const char *domain)
+{
+	const struct pol_fed_entry *fe;
+	int ret;
+
+	pthread_rwlock_rdlock(&snap_lock);
+	fe = snap ? pol_fed_find(&snap->fed, domain) : NULL;
+	ret = fe == NULL ? -ENOENT : fe->allow ? 1 : 0;
+	pthread_rwlock_unlock(&snap_lock);
+	return ret;
 }
 
 static void
@@ -265,7 +281,7 @@ sip_policy_check(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user
 	const char *fs[MAX_PARTY_SIDS], *ts[MAX_PARTY_SIDS];
 	struct pol_request rq = {0};
 	struct pol_decision d;
-	bool blocked, ok;
+	bool blocked, ok, peer_ok = false;
 	int ret;
 
 	sip_url_aor(fa, sizeof(fa), sip->sip_from->a_url);
@@ -275,8 +291,10 @@ sip_policy_check(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user
 	rq.from.uri = from;
 	rq.to.uri = to;
 	rq.net = sender_net(msg);
+	if (!(auth_user && auth_user[0]))
+		peer_ok = fed_peer_is(w, msg, sip->sip_from->a_url->url_host);
 	pthread_rwlock_rdlock(&snap_lock);
-	rq.zone = sender_zone(snap, sip, auth_user, &blocked);
+	rq.zone = sender_zone(snap, sip, auth_user, peer_ok, &blocked);
 	/* the groups of a sender count only when we know who it is */
 	rq.from.sids = fs;
 	rq.from.nsids = rq.zone == POL_ZONE_INTERNAL ? party_sids(snap, from + 4, fs) : 0;
@@ -308,6 +326,29 @@ sip_policy_check(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user
 	return ok;
 }
 
+static int
+conf_fed_list(struct pol_snap *s, const struct gw_strlist *l, bool allow)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		int ret = pol_fed_set(&s->fed, l->v[i], allow);
+		if (ret < 0) {
+			log_err("event=policy-failed reason=\"[federation] %s: '%s' is not a "
+				"domain\"",
+				allow ? "allow" : "block", l->v[i]);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int
+pol_snap_conf_fed(struct pol_snap *s, const struct gw_conf *c)
+{
+	int ret = conf_fed_list(s, &c->federation_allow, true);
+
+	return ret < 0 ? ret : conf_fed_list(s, &c->federation_block, false);
+}
+
 int
 sip_policy_start(struct gwd *g)
 {
@@ -317,6 +358,10 @@ sip_policy_start(struct gwd *g)
 	if (s == NULL || pol_set_alloc(&s->set) < 0) {
 		free(s);
 		return -ENOMEM;
+	}
+	if (g->conf->domain_name[0] == '\0' && pol_snap_conf_fed(s, g->conf) < 0) {
+		pol_snap_free(s);
+		return -EINVAL;
 	}
 	snprintf(s->source, sizeof(s->source), "default");
 	snap = s;

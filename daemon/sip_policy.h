@@ -34,6 +34,9 @@ void sip_policy_reload(void);
  */
 bool sip_policy_check(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user);
 
+/* The federation setting for domain: 1 an allowed partner, 0 blocked, -ENOENT neither. */
+int sip_policy_partner(const char *domain);
+
 /* ---- policy_src.c <-> sip_policy.c */
 
 /* One rule set and what evaluating it needs; replaced as a whole, never changed. */
@@ -58,6 +61,9 @@ void sip_policy_install(struct pol_snap *s);
 /* Add a member of sids[sid] to s (unsorted until pol_snap_sort()).  0 or -ENOMEM. */
 int pol_snap_member_add(struct pol_snap *s, const char *aor, size_t sid);
 void pol_snap_sort(struct pol_snap *s);
+/* Add the [federation] allow and block lists of c to s (servers without a domain). */
+struct gw_conf;
+int pol_snap_conf_fed(struct pol_snap *s, const struct gw_conf *c);
 
 /* policy_src.c */
 int policy_src_start(struct gwd *g);

@@ -23,6 +23,7 @@
 #include <sofia-sip/tport_tag.h>
 
 #include "directory.h"
+#include "federation.h"
 #include "flow.h"
 #include "gwd.h"
 #include "loc.h"
@@ -730,6 +731,13 @@ resolve_targets(struct worker *w, msg_t *msg, sip_t *sip, bool in_dialog, struct
 		*nt = 1;
 		goto done;
 	}
+	if (!in_dialog && fed_next_hop(ru->url_host, t[0].hop, sizeof(t[0].hop)) == 0) {
+		/* a partner domain: its server, found by DNS, over mutual TLS */
+		snprintf(t[0].proto, sizeof(t[0].proto), "tls");
+		t[0].flow_worker = -1;
+		*nt = 1;
+		goto done;
+	}
 	sip_reply(w, msg, 403, "Domain not served here");
 	su_home_deinit(home);
 	return 403;
@@ -814,7 +822,8 @@ sip_proxy_handle(struct worker *w, msg_t *msg, sip_t *sip)
 		sip_reply(w, msg, 413, "Message too large");
 		return;
 	}
-	if ((!in_dialog && !sip_policy_check(w, msg, sip, user)) ||
+	if ((!in_dialog && !fed_relay_check(w, msg, sip, user)) ||
+	    (!in_dialog && !sip_policy_check(w, msg, sip, user)) ||
 	    resolve_targets(w, msg, sip, in_dialog, t, &nt) != 0)
 		return;
 	if (w->w_id != 0 && needs_stream(t, nt))
@@ -1018,6 +1027,7 @@ void
 sip_proxy_shutdown(struct worker *w)
 {
 	reap_cb(NULL, NULL, NULL);
+	fed_thread_free();
 	if (reap_timer)
 		su_timer_destroy(reap_timer);
 	reap_timer = NULL;

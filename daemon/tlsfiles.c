@@ -2,7 +2,8 @@
  * tlsfiles.c - Sofia's TLS transport loads "agent.pem" (private key and
  * certificate chain) and "cafile.pem" from one directory.  greenwich.conf
  * names a certificate and a key file, as admins keep them; this joins them
- * into a private directory under the state directory at start-up.
+ * into a private directory under the state directory at start-up, with a copy
+ * of [tls] ca-file as cafile.pem (the trust anchors for partner servers).
  */
 #include "config.h"
 
@@ -16,6 +17,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "federation.h"
 #include "gwd.h"
 #include "tlsfiles.h"
 
@@ -65,12 +67,32 @@ check_pem(const char *path, bool key, char *err, size_t errlen)
 	return 0;
 }
 
+/* <tls_dir>/name: the concatenation of the files a and b (b may be NULL); 0 or -1. */
+static int
+write_joined(const char *dir, const char *name, const char *a, const char *b, char *err,
+	     size_t errlen)
+{
+	char path[600];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
+	ret = append_file(fd, a, err, errlen);
+	if (ret == 0 && b)
+		ret = append_file(fd, b, err, errlen);
+	close(fd);
+	return ret;
+}
+
 int
 tlsfiles_prepare(struct gwd *g, char *err, size_t errlen)
 {
 	const struct gw_conf *c = g->conf;
 	char path[600];
-	int fd;
 
 	if (c->tls.n == 0)
 		return 0;
@@ -82,15 +104,17 @@ tlsfiles_prepare(struct gwd *g, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create %s: %s", g->tls_dir, strerror(errno));
 		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/agent.pem", g->tls_dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+	if (write_joined(g->tls_dir, "agent.pem", c->tls_key, c->tls_certificate, err, errlen) < 0)
 		return -1;
+	snprintf(path, sizeof(path), "%s/cafile.pem", g->tls_dir);
+	if (c->tls_ca_file[0] == '\0') {
+		unlink(path); /* left by an earlier configuration */
+		tlspolicy_request_client_cert(false);
+		return 0;
 	}
-	int ret = append_file(fd, c->tls_key, err, errlen);
-	if (ret == 0)
-		ret = append_file(fd, c->tls_certificate, err, errlen);
-	close(fd);
-	return ret;
+	if (check_pem(c->tls_ca_file, false, err, errlen) < 0 ||
+	    write_joined(g->tls_dir, "cafile.pem", c->tls_ca_file, NULL, err, errlen) < 0)
+		return -1;
+	tlspolicy_request_client_cert(c->tls_verify_peer);
+	return 0;
 }

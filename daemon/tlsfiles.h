@@ -9,7 +9,8 @@
 struct gwd;
 
 /* When TLS is configured, write <state>/tls/agent.pem (key + chain, mode
- * 0600) and set g->tls_dir; checks both files first. */
+ * 0600) and, with [tls] ca-file, cafile.pem, and set g->tls_dir; checks the
+ * files first.  Also tells tlspolicy.c whether to ask clients for certificates. */
 int tlsfiles_prepare(struct gwd *g, char *err, size_t errlen);
 
 #endif

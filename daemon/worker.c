@@ -58,6 +58,8 @@ add_listeners(struct worker *w, const struct gw_strlist *l, const char *proto, b
 				NTATAG_MAXSIZE(g->conf->max_message_size), NTATAG_PASS_100(0),
 				NTATAG_CANCEL_487(0), NTATAG_MERGE_482(0),
 				TAG_IF(g->tls_dir[0], TPTAG_CERTIFICATE(g->tls_dir)),
+				TAG_IF(g->conf->tls_ca_file[0],
+				       TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_SUBJECTS_OUT)),
 				TPTAG_IDENT(v6 ? "v6" : "v4"), TAG_END());
 			if (w->w_agent == NULL) {
 				snprintf(w->w_error, sizeof(w->w_error), "cannot listen on %s: %s", url,
@@ -69,6 +71,8 @@ add_listeners(struct worker *w, const struct gw_strlist *l, const char *proto, b
 		}
 		if (nta_agent_add_tport(w->w_agent, gw_url(url),
 					TAG_IF(g->tls_dir[0], TPTAG_CERTIFICATE(g->tls_dir)),
+					TAG_IF(g->conf->tls_ca_file[0],
+					       TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_SUBJECTS_OUT)),
 					TPTAG_IDENT(v6 ? "v6" : "v4"), TAG_END()) < 0) {
 			snprintf(w->w_error, sizeof(w->w_error), "cannot listen on %s: %s", url,
 				 strerror(errno));

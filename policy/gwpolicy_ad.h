@@ -66,8 +66,10 @@ int pol_ad_group_name(LDAP *ld, const char *base, const char *sid, char *name, s
 /** Called for each SIP address of a member (without "sip:", lower case). */
 typedef void pol_member_fn(const char *aor, void *arg);
 /**
- * Every user who is a member of the group, directly or through nested groups, with the
- * SIP address of each: its proxyAddresses "sip:" values, or mail when it has none.
+ * Every user who is a member of the group, directly, through nested groups or through its
+ * primary group (primaryGroupID: Domain Users, which memberOf does not list), with the SIP
+ * address of each: its proxyAddresses "sip:" values, or mail when it has none.  A user may be
+ * reported more than once.
  */
 int pol_ad_group_members(LDAP *ld, const char *base, const char *sid, pol_member_fn *fn,
 			 void *arg, char *reason);

@@ -439,18 +439,72 @@ member_addresses(LDAP *ld, LDAPMessage *e, pol_member_fn *fn, void *arg)
 	}
 }
 
+/* The users whose primary group (primaryGroupID, e.g. Domain Users) is the group named by the
+ * entry e's objectSid; memberOf never lists a primary group.  Groups of other domains are
+ * skipped: primaryGroupID is a RID of the user's own domain. */
+static int
+primary_members(LDAP *ld, const char *base, LDAPMessage *e, pol_member_fn *fn, void *arg,
+		char *reason)
+{
+	char *attrs[] = {"proxyAddresses", "mail", NULL};
+	struct berval **v = ldap_get_values_len(ld, e, "objectSid");
+	char *dn = ldap_get_dn(ld, e), filter[100];
+	size_t dl = dn ? strlen(dn) : 0, bl = strlen(base);
+	LDAPMessage *res = NULL;
+	int ret = 0;
+
+	if (v == NULL || v[0] == NULL || v[0]->bv_len < 12 || dl <= bl ||
+	    strcasecmp(dn + dl - bl, base) != 0 || dn[dl - bl - 1] != ',')
+		goto done;
+	const unsigned char *r = (const unsigned char *)v[0]->bv_val + v[0]->bv_len - 4;
+	snprintf(filter, sizeof(filter), "(&(objectCategory=person)(primaryGroupID=%" PRIu32 "))",
+		 (uint32_t)r[0] | (uint32_t)r[1] << 8 | (uint32_t)r[2] << 16 |
+			 (uint32_t)r[3] << 24);
+	ret = search(ld, base, LDAP_SCOPE_SUBTREE, filter, attrs, 0, &res, reason);
+	for (LDAPMessage *u = ret == 0 ? ldap_first_entry(ld, res) : NULL; u;
+	     u = ldap_next_entry(ld, u))
+		member_addresses(ld, u, fn, arg);
+	ldap_msgfree(res);
+done:
+	ldap_value_free_len(v);
+	ldap_memfree(dn);
+	return ret;
+}
+
+/* The group and every group nested in it, each with the users it is the primary group of. */
+static int
+primary_members_nested(LDAP *ld, const char *base, const char *esc_sid_filter, const char *esc_dn,
+		       pol_member_fn *fn, void *arg, char *reason)
+{
+	char *attrs[] = {"objectSid", NULL};
+	char filter[POL_AD_DN_MAX * 3 + 400];
+	LDAPMessage *res = NULL;
+	int ret;
+
+	snprintf(filter, sizeof(filter),
+		 "(&(objectCategory=group)(|%s(memberOf:1.2.840.113556.1.4.1941:=%s)))",
+		 esc_sid_filter, esc_dn);
+	ret = search(ld, base, LDAP_SCOPE_SUBTREE, filter, attrs, 0, &res, reason);
+	for (LDAPMessage *e = ret == 0 ? ldap_first_entry(ld, res) : NULL; e && ret == 0;
+	     e = ldap_next_entry(ld, e))
+		ret = primary_members(ld, base, e, fn, arg, reason);
+	ldap_msgfree(res);
+	return ret;
+}
+
 int
 pol_ad_group_members(LDAP *ld, const char *base, const char *sid, pol_member_fn *fn, void *arg,
 		     char *reason)
 {
 	char *attrs[] = {"proxyAddresses", "mail", NULL};
 	char gdn[POL_AD_DN_MAX], filter[POL_AD_DN_MAX * 3 + 100], esc[POL_AD_DN_MAX * 3];
+	char sidf[200];
 	LDAPMessage *res = NULL;
 	int ret = 0;
 
-	snprintf(filter, sizeof(filter), "(objectSid=%s)", sid);
+	snprintf(sidf, sizeof(sidf), "(objectSid=%s)", sid);
 	if (!pol_sid_valid(sid) ||
-	    (ret = group_attr(ld, base, filter, "distinguishedName", gdn, sizeof(gdn), reason)) < 0)
+	    (ret = group_attr(ld, base, sidf, "distinguishedName", gdn, sizeof(gdn), reason)) < 0)
 		return ret < 0 ? ret : -EINVAL;
 	if (filter_escape(gdn, esc, sizeof(esc)) < 0)
 		return -ENAMETOOLONG;
@@ -461,5 +515,7 @@ pol_ad_group_members(LDAP *ld, const char *base, const char *sid, pol_member_fn 
 	     e = ldap_next_entry(ld, e))
 		member_addresses(ld, e, fn, arg);
 	ldap_msgfree(res);
+	if (ret == 0)
+		ret = primary_members_nested(ld, base, sidf, esc, fn, arg, reason);
 	return ret;
 }

@@ -6,47 +6,9 @@
 # accounts 403, known but not signed in 480 (aliases too), DC down 503 with Retry-After
 # for users not cached, and lookups work again once the DC is back, without a restart.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/domain-lib.sh"
+domain_setup
 
-ADDC="$top_srcdir/tests/addc/addc.sh"
-# The DC lives beside the test directory (short path for Samba's sockets), so that it can
-# be stopped after lib.sh's cleanup has ended greenwichd and SIPp.
-DCW=$(mktemp -d "${TMPDIR:-/tmp}/gwdc.XXXXXX")
-D="$DCW/dc"
-
-dc_cleanup() {
-	cleanup
-	for p in "${GWD_PID:-}" "${P2_PID:-}"; do
-		while [ -n "$p" ] && kill -0 "$p" 2>/dev/null; do sleep 0.05; done
-	done
-	"$ADDC" stop "$D" >/dev/null 2>&1 || true
-	# a second stop removes the network namespace once nothing runs in it any more
-	"$ADDC" stop "$D" >/dev/null 2>&1 || true
-	if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$DCW"; else echo "DC kept in $DCW"; fi
-}
-trap dc_cleanup EXIT
-
-"$ADDC" provision "$D" > "$T/provision.out" 2>&1 || { cat "$T/provision.out"; exit 1; }
-"$ADDC" start "$D" > "$T/dcstart.out" 2>&1 || { cat "$T/dcstart.out"; exit 1; }
-# shellcheck disable=SC1091
-. "$D/env"
-"$ADDC" run-with-hosts "$D" -- sh -c 'printf "%s" "$ADDC_ADMIN_PASSWORD" |
-	adcli join --domain "$ADDC_DNS_DOMAIN" --domain-controller "$ADDC_DC_FQDN" \
-	-U Administrator --stdin-password --host-keytab "$ADDC_DIR/gw.keytab" \
-	--host-fqdn "greenwich.$ADDC_DNS_DOMAIN" --service-name sip' > "$T/join.out" 2>&1 ||
-	{ cat "$T/join.out"; exit 1; }
-chmod 0600 "$D/gw.keytab"
-
-# greenwichd and SIPp share the DC's namespace (its loopback, hosts and DNS).
-# run-with-hosts forks, so the wrapped command leaves its own PID for us to stop.
-printf '#!/bin/sh\necho $$ > "$1"\nshift\nexec "$@"\n' > "$T/exec-pid"
-chmod +x "$T/exec-pid"
-GWD_WRAP="$ADDC run-with-hosts $D -- $T/exec-pid $T/gwd.realpid"
-printf '#!/bin/sh\nexec nsenter --net=/run/netns/%s -- %s "$@"\n' "$ADDC_NETNS" \
-	"$(command -v "$SIPP")" > "$T/sipp-in-domain"
-chmod +x "$T/sipp-in-domain"
-SIPP="$T/sipp-in-domain"
-
-DOMAIN=$ADDC_DNS_DOMAIN
 write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" \
 	"fqdn = greenwich.$ADDC_DNS_DOMAIN" "enabled-group = Greenwich Users"
 # senders from outside are denied by the built-in policy default: allow them here

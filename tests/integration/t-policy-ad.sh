@@ -7,42 +7,9 @@
 # greenwichd runs is in force within seconds; a user without rights cannot change policy;
 # with the DC stopped the last rules hold, from the disk cache after a restart too.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/domain-lib.sh"
+domain_setup
 
-ADDC="$top_srcdir/tests/addc/addc.sh"
-DCW=$(mktemp -d "${TMPDIR:-/tmp}/gwpdc.XXXXXX")
-D="$DCW/dc"
-
-dc_cleanup() {
-	cleanup
-	for p in "${GWD_PID:-}"; do
-		while [ -n "$p" ] && kill -0 "$p" 2>/dev/null; do sleep 0.05; done
-	done
-	"$ADDC" stop "$D" >/dev/null 2>&1 || true
-	"$ADDC" stop "$D" >/dev/null 2>&1 || true
-	if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$DCW"; else echo "DC kept in $DCW"; fi
-}
-trap dc_cleanup EXIT
-
-"$ADDC" provision "$D" > "$T/provision.out" 2>&1 || { cat "$T/provision.out"; exit 1; }
-"$ADDC" start "$D" > "$T/dcstart.out" 2>&1 || { cat "$T/dcstart.out"; exit 1; }
-# shellcheck disable=SC1091
-. "$D/env"
-"$ADDC" run-with-hosts "$D" -- sh -c 'printf "%s" "$ADDC_ADMIN_PASSWORD" |
-	adcli join --domain "$ADDC_DNS_DOMAIN" --domain-controller "$ADDC_DC_FQDN" \
-	-U Administrator --stdin-password --host-keytab "$ADDC_DIR/gw.keytab" \
-	--host-fqdn "greenwich.$ADDC_DNS_DOMAIN" --service-name sip' > "$T/join.out" 2>&1 ||
-	{ cat "$T/join.out"; exit 1; }
-chmod 0600 "$D/gw.keytab"
-
-printf '#!/bin/sh\necho $$ > "$1"\nshift\nexec "$@"\n' > "$T/exec-pid"
-chmod +x "$T/exec-pid"
-GWD_WRAP="$ADDC run-with-hosts $D -- $T/exec-pid $T/gwd.realpid"
-printf '#!/bin/sh\nexec nsenter --net=/run/netns/%s -- %s "$@"\n' "$ADDC_NETNS" \
-	"$(command -v "$SIPP")" > "$T/sipp-in-domain"
-chmod +x "$T/sipp-in-domain"
-SIPP="$T/sipp-in-domain"
-
-DOMAIN=$ADDC_DNS_DOMAIN
 write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" \
 	"fqdn = greenwich.$ADDC_DNS_DOMAIN" "enabled-group = Greenwich Users" \
 	"[policy]" "poll-interval = 1"
@@ -95,14 +62,6 @@ check "policy test: alice denied by the rule" \
 start_gwd
 GWD_PID=$(cat "$T/gwd.realpid")
 PIDS+=("$GWD_PID")
-wait_log() { # wait_log PATTERN [SECONDS]
-	local i
-	for i in $(seq 1 $((${2:-15} * 10))); do
-		grep -q "$1" "$T/greenwichd.log" && return 0
-		sleep 0.1
-	done
-	return 1
-}
 check "greenwichd loads the rule from AD" wait_log "event=policy-loaded source=ad rules=1"
 
 msg() { # msg NAME USER: a MESSAGE from an unauthenticated sender outside to USER@DOMAIN
