@@ -10,7 +10,8 @@ RUN="openssl sqlite3 python3"
 TEST="sip-tester sipsak samba winbind krb5-user adcli ldb-tools ldap-utils
 	libsasl2-modules-gssapi-mit iproute2 util-linux bind9-host procps psmisc
 	groff-base man-db kamailio kamailio-presence-modules baresip-core sqlite3 faketime
-	libfaketime python3-gssapi python3-pycryptodome python3-jsonschema libpurple-dev pidgin-sipe"
+	libfaketime python3-gssapi python3-pycryptodome python3-jsonschema python3-dnspython
+	libpurple-dev pidgin-sipe"
 PACKAGE="debhelper dpkg-dev lintian fakeroot systemd adduser"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps.sh: run as root (sudo ./deps.sh)" >&2
