@@ -20,6 +20,7 @@
 #include "log.h"
 #include "sip.h"
 #include "sip_policy.h"
+#include "sipae.h"
 
 #define MAX_PARTY_SIDS 64
 
@@ -93,6 +94,22 @@ sip_policy_install(struct pol_snap *s)
 	log_notice("event=policy-loaded source=%s rules=%zu groups=%zu members=%zu federation=%zu",
 		   s->source, pol_set_count(s->set), s->nsids, s->nmembers, s->fed.n);
 	pol_snap_free(old);
+}
+
+/* Add the rules' groups found among the SIDs a sign-in brought (the Kerberos PAC or
+ * the DC's NTLM answer: current even before the next poll of the members). */
+static size_t
+signin_sids(const struct pol_snap *s, char *const *sids, const char **out, size_t n)
+{
+	for (size_t i = 0; i < s->nsids && n < MAX_PARTY_SIDS; i++) {
+		bool have = false;
+		for (size_t k = 0; k < n && !have; k++)
+			have = strcmp(out[k], s->sids[i]) == 0;
+		for (size_t j = 0; sids && sids[j] && !have; j++)
+			if (strcmp(sids[j], s->sids[i]) == 0)
+				out[n++] = s->sids[i], have = true;
+	}
+	return n;
 }
 
 /* The SIDs of the rules' groups that aor is in (the snapshot owns the strings). */
@@ -298,6 +315,8 @@ sip_policy_check(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user
 	/* the groups of a sender count only when we know who it is */
 	rq.from.sids = fs;
 	rq.from.nsids = rq.zone == POL_ZONE_INTERNAL ? party_sids(snap, from + 4, fs) : 0;
+	if (rq.zone == POL_ZONE_INTERNAL && w->w_auth_sa && w->w_auth_sa->sids)
+		rq.from.nsids = signin_sids(snap, w->w_auth_sa->sids, fs, rq.from.nsids);
 	rq.to.sids = ts;
 	rq.to.nsids = party_sids(snap, ta, ts);
 	if (blocked) {
