@@ -34,22 +34,6 @@ pres_acl_decide(struct presence *ps, const char *owner, const char *watcher)
 	return ACL_PENDING;
 }
 
-/* A URI as clients write it (sip:bob@x, bob@x, <sip:bob@x>) to user@host. */
-void
-pres_uri_norm(char *out, size_t len, const char *in)
-{
-	while (*in == '<' || *in == ' ')
-		in++;
-	if (strncasecmp(in, "sip:", 4) == 0)
-		in += 4;
-	else if (strncasecmp(in, "sips:", 5) == 0)
-		in += 5;
-	snprintf(out, len, "%s", in);
-	out[strcspn(out, ">;? ")] = '\0';
-	for (char *p = strchr(out, '@'); p && *p; p++)
-		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
-}
-
 int
 pres_acl_change(struct presence *ps, const char *owner, const char *watcher, const char *rule)
 {
@@ -59,27 +43,14 @@ pres_acl_change(struct presence *ps, const char *owner, const char *watcher, con
 	if (who[0] == '\0' || pres_store_acl_set(ps->st, owner, who, rule) < 0)
 		return -EIO;
 	log_info("event=acl owner=%s watcher=%s rule=%s", owner, who, rule ? rule : "none");
-	for (struct pres_sub *s = ps->subs; s; s = s->next)
-		if (s->event == EV_PRESENCE && !s->ending && strcasecmp(s->presentity, owner) == 0 &&
-		    strcasecmp(s->watcher, who) == 0)
-			pres_sub_notify(ps, s);
-	pres_notify_event(ps, owner, EV_WINFO);
+	pres_acl_refresh(ps, owner);
 	return 0;
 }
 
-int
-presence_acl_set(const char *db_path, const char *owner, const char *watcher, const char *rule)
+/* owner's rules may have changed: every watcher gets what it may see now. */
+void
+pres_acl_refresh(struct presence *ps, const char *owner)
 {
-	struct pres_store *st = NULL;
-	char err[256], who[256];
-	int ret;
-
-	if (rule && strcmp(rule, "allow") != 0 && strcmp(rule, "block") != 0)
-		return -EINVAL;
-	pres_uri_norm(who, sizeof(who), watcher);
-	ret = pres_store_open(&st, db_path, err, sizeof(err));
-	if (ret == 0)
-		ret = pres_store_acl_set(st, owner, who, rule);
-	pres_store_close(st);
-	return ret;
+	pres_notify_event(ps, owner, EV_PRESENCE);
+	pres_notify_event(ps, owner, EV_WINFO);
 }

@@ -126,7 +126,7 @@ void pres_our_contact(struct worker *w, const struct pres_sub *s, char *out, siz
 /* presence_doc.c: XML in and out (libxml2, hardened). */
 enum { DOC_OK = 0, DOC_TOO_LARGE = 413, DOC_BAD = 400 };
 int pres_pidf_parse(const char *body, size_t len, size_t max, struct pres_status *out);
-char *pres_pidf_build(const char *entity, const struct pres_status *st, bool legacy);
+char *pres_pidf_build(const char *entity, const struct pres_status *st);
 char *pres_xml_escape(const char *s);
 /* A growing string; failed stays set after an allocation failure. */
 struct pres_buf {
@@ -177,14 +177,19 @@ char *pres_winfo_build(struct presence *ps, struct pres_sub *s);
 /* presence_acl.c */
 enum pres_acl { ACL_ALLOW, ACL_BLOCK, ACL_PENDING };
 enum pres_acl pres_acl_decide(struct presence *ps, const char *owner, const char *watcher);
-/* sip:bob@x, <sip:bob@x>, bob@x -> bob@x */
-void pres_uri_norm(char *out, size_t len, const char *in);
 int pres_acl_change(struct presence *ps, const char *owner, const char *watcher,
 		    const char *rule);
+void pres_acl_refresh(struct presence *ps, const char *owner);
 
 /* presence_sipe.c: pidgin-sipe legacy mode */
 void pres_sipe_service(struct pres_req *r);
+/* The presence document legacy clients read (text/xml+msrtc.pidf). */
+char *pres_sipe_msrtc_build(const char *entity, const struct pres_status *st);
+#define PRES_MSRTC_TYPE "text/xml+msrtc.pidf"
 char *pres_sipe_contacts_build(struct presence *ps, const char *owner);
+/* Re-send owner's contact list; sip: the request that changed it (its device is
+ * skipped), NULL for a change from elsewhere. */
+void pres_sipe_contacts_changed(struct presence *ps, const char *owner, const sip_t *sip);
 bool pres_sipe_legacy(const sip_t *sip);
 
 #endif

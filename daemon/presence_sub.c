@@ -97,7 +97,12 @@ pres_sub_notify(struct presence *ps, struct pres_sub *s)
 		memset(&st, 0, sizeof(st)); /* what a watcher not allowed sees: offline */
 		if (pres_acl_decide(ps, s->presentity, s->watcher) == ACL_ALLOW)
 			pres_compose(ps, s->presentity, time(NULL), &st);
-		body = pres_pidf_build(s->presentity, &st, s->legacy);
+		if (s->legacy) {
+			body = pres_sipe_msrtc_build(s->presentity, &st);
+			ctype = PRES_MSRTC_TYPE;
+		} else {
+			body = pres_pidf_build(s->presentity, &st);
+		}
 		break;
 	case EV_WINFO:
 		body = pres_winfo_build(ps, s);
