@@ -197,6 +197,7 @@ cmd_presence_changed(struct gwd *g, const char *aor, const char *list)
 					 "presence-changed needs an aor and list contacts or acl");
 	if (presence_lists_changed(g, aor, contacts) < 0)
 		return control_reply_err("failed", "the presence service did not take it");
+	log_info("event=presence-changed user=%s list=%s by=control-socket", aor, list);
 	json_object *r = reply_new();
 	json_object_object_add(r, "aor", json_object_new_string(aor));
 	return r;

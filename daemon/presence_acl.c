@@ -1,9 +1,10 @@
 /*
  * presence_acl.c - who may see a user's presence.
  *
- * A user's own rules first (stored per owner and watcher: allow or block);
- * without one, users of the served domains see each other and anybody else
- * waits as "pending".  Blocked and pending watchers get the same answers as
+ * Watchers outside the served domains go through the policy engine first
+ * (sip_policy_allows, class presence, when they subscribe): denied means
+ * blocked.  Then the user's own rules (stored per owner and watcher: allow
+ * or block); without one, the watcher sees the user.  Blocked and pending watchers get the same answers as
  * allowed ones, with a document that says offline (polite blocking).
  */
 #include "config.h"
@@ -20,18 +21,19 @@
 #include "presence_store.h"
 
 enum pres_acl
-pres_acl_decide(struct presence *ps, const char *owner, const char *watcher)
+pres_acl_decide(struct presence *ps, const struct pres_sub *s)
 {
 	char rule[16];
-	const char *at = strchr(watcher, '@');
+	const char *at = strchr(s->watcher, '@');
+	bool ours = at && gw_conf_serves(ps->w->w_gwd->conf, at + 1);
 
-	if (strcasecmp(owner, watcher) == 0)
+	if (strcasecmp(s->presentity, s->watcher) == 0)
 		return ACL_ALLOW;
-	if (pres_store_acl_get(ps->st, owner, watcher, rule, sizeof(rule)) == 0)
+	if (!ours && !(s->flags & SUB_POLICY_ALLOWED))
+		return ACL_BLOCK; /* the policy engine said no: the owner cannot overrule it */
+	if (pres_store_acl_get(ps->st, s->presentity, s->watcher, rule, sizeof(rule)) == 0)
 		return strcmp(rule, "block") == 0 ? ACL_BLOCK : ACL_ALLOW;
-	if (at && gw_conf_serves(ps->w->w_gwd->conf, at + 1))
-		return ACL_ALLOW;
-	return ACL_PENDING;
+	return ACL_ALLOW;
 }
 
 int

@@ -99,27 +99,26 @@ pres_sipe_msrtc_build(const char *entity, const struct pres_status *st)
 	return out;
 }
 
-/* The subscription s belongs to the device that sent sip (pidgin-sipe names its
- * endpoint in an epid parameter of From). */
+/* The subscription s belongs to the device with this endpoint id (pidgin-sipe names
+ * its endpoint in an epid parameter of From). */
 static bool
-same_device(const struct pres_sub *s, const sip_t *sip)
+same_device(const struct pres_sub *s, const char *epid)
 {
-	const char *epid = msg_params_find(sip->sip_from->a_params, "epid=");
 	const char *p = strcasestr(s->remote, ";epid=");
-	size_t n = epid ? strlen(epid) : 0;
+	size_t n = strlen(epid);
 
 	return n > 0 && p && strncasecmp(p + 6, epid, n) == 0 && strchr(";>, ", p[6 + n]);
 }
 
 /* The owner's contact list changed: every device gets the new list, except the one
  * that made the change (it knows already; a list crossing its pending changes would
- * make pidgin-sipe drop the buddy it is adding).  sip NULL: a change from the console. */
+ * make pidgin-sipe drop the buddy it is adding).  epid NULL: a change from elsewhere. */
 void
-pres_sipe_contacts_changed(struct presence *ps, const char *owner, const sip_t *sip)
+pres_sipe_contacts_changed(struct presence *ps, const char *owner, const char *epid)
 {
 	for (struct pres_sub *s = ps->subs; s; s = s->next)
 		if (s->event == EV_ROAMING && !s->ending && strcasecmp(s->presentity, owner) == 0 &&
-		    !(sip && same_device(s, sip)))
+		    !(epid && same_device(s, epid)))
 			pres_sub_notify(ps, s);
 }
 
@@ -229,6 +228,8 @@ pres_sipe_service(struct pres_req *r)
 	const url_t *ru = sip->sip_request->rq_url;
 	char target[256];
 	struct pres_soap soap;
+	const char *epid;
+	char device[64];
 	int64_t added = 0;
 	int rc;
 
@@ -248,18 +249,21 @@ pres_sipe_service(struct pres_req *r)
 			       TAG_END());
 		return;
 	}
+	epid = msg_params_find(sip->sip_from->a_params, "epid=");
+	snprintf(device, sizeof(device), "%s", epid ? epid : "");
 	rc = soap_apply(r->ps, r->user, &soap, &added);
 	if (rc < 0) {
 		presence_reply(r, 400, "Bad SOAP request", TAG_END());
 		return;
 	}
-	/* the answer first: the client must know a new group's id before any list */
+	/* the answer first: the client must know a new group's id before any list
+	 * (the request is gone after it) */
 	if (added)
 		reply_group_added(r, added);
 	else
 		presence_reply(r, SIP_200_OK, TAG_END());
 	if (rc > 0)
-		pres_sipe_contacts_changed(r->ps, r->user, sip);
+		pres_sipe_contacts_changed(r->ps, r->user, device[0] ? device : NULL);
 }
 
 static void

@@ -74,7 +74,7 @@ pres_store_sub_put(struct pres_store *st, struct pres_sub *s)
 			   " addr) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			   "isssssssiiiiss", (int64_t)s->event, s->presentity, s->watcher, s->call_id,
 			   s->local, s->remote, s->contact, s->route ? s->route : "",
-			   (int64_t)s->rseq, (int64_t)lseq, (int64_t)s->expires, (int64_t)s->legacy,
+			   (int64_t)s->rseq, (int64_t)lseq, (int64_t)s->expires, (int64_t)(s->legacy | s->flags << 1),
 			   s->transport, s->addr);
 		if (ret == 0)
 			s->id = sqlite3_last_insert_rowid(pres_store_db(st));
@@ -123,7 +123,8 @@ pres_store_sub_each(struct pres_store *st, time_t now, int (*cb)(struct pres_sub
 		/* NOTIFYs after the last write went unrecorded: jump ahead */
 		s->lseq = (uint32_t)sqlite3_column_int64(q, 10) + 10000;
 		s->expires = (time_t)sqlite3_column_int64(q, 11);
-		s->legacy = sqlite3_column_int(q, 12) != 0;
+		s->legacy = (sqlite3_column_int(q, 12) & 1) != 0; /* bit 0 legacy, then flags */
+		s->flags = (unsigned)sqlite3_column_int(q, 12) >> 1;
 		snprintf(s->transport, sizeof(s->transport), "%s", pres_sql_col(q, 13));
 		snprintf(s->addr, sizeof(s->addr), "%s", pres_sql_col(q, 14));
 		ret = cb(s, arg);
