@@ -5,6 +5,7 @@
  * Requests:  {"cmd":"status"}  {"cmd":"registrations","aor":"bob@example.com"}
  *            {"cmd":"connections"}  {"cmd":"signout","aor":"bob@example.com"}
  *            {"cmd":"reload"}  {"cmd":"loglevel","level":"debug"}
+ *            {"cmd":"presence-changed","aor":"bob@example.com","list":"contacts"|"acl"}
  * Replies:   {"ok":true, ...} or {"ok":false,"code":"bad-request"|"not-found"|
  *            "failed"|"unavailable","error":"..."}
  */
@@ -24,6 +25,7 @@
 #include "gwd.h"
 #include "loc.h"
 #include "log.h"
+#include "presence.h"
 
 #define QUERY_WAIT_S 3
 
@@ -184,6 +186,23 @@ cmd_loglevel(struct gwd *g, const char *name)
 	return r;
 }
 
+/* The console edited a user's contact or authorization list in the database. */
+static json_object *
+cmd_presence_changed(struct gwd *g, const char *aor, const char *list)
+{
+	bool contacts = list && strcmp(list, "contacts") == 0;
+
+	if (aor == NULL || strchr(aor, '@') == NULL || (!contacts && (!list || strcmp(list, "acl"))))
+		return control_reply_err("bad-request",
+					 "presence-changed needs an aor and list contacts or acl");
+	if (presence_lists_changed(g, aor, contacts) < 0)
+		return control_reply_err("failed", "the presence service did not take it");
+	log_info("event=presence-changed user=%s list=%s by=control-socket", aor, list);
+	json_object *r = reply_new();
+	json_object_object_add(r, "aor", json_object_new_string(aor));
+	return r;
+}
+
 static const char *
 str_arg(json_object *req, const char *key)
 {
@@ -213,6 +232,8 @@ control_execute(struct gwd *g, json_object *req, double rate)
 		return cmd_reload(g);
 	if (strcmp(cmd, "loglevel") == 0)
 		return cmd_loglevel(g, str_arg(req, "level"));
+	if (strcmp(cmd, "presence-changed") == 0)
+		return cmd_presence_changed(g, str_arg(req, "aor"), str_arg(req, "list"));
 	return control_reply_err("bad-request", "unknown command");
 }
 

@@ -212,6 +212,41 @@ presence_handoff_recv(struct worker *w, struct handoff *h)
 		bindings_changed(the_presence, h->data);
 }
 
+/* A change of the lists made outside the SIP path (greenwich-mmc). */
+struct pres_poke {
+	bool contacts;	/* the contact list; otherwise the authorization list */
+	char aor[256];
+};
+
+static void
+poke_run(struct worker *w, void *arg)
+{
+	struct pres_poke *p = arg;
+	struct presence *ps = the_presence;
+
+	if (ps && p->contacts)
+		pres_sipe_contacts_changed(ps, p->aor, NULL);
+	else if (ps)
+		pres_acl_refresh(ps, p->aor);
+	free(p);
+}
+
+int
+presence_lists_changed(struct gwd *g, const char *aor, bool contacts)
+{
+	struct pres_poke *p = calloc(1, sizeof(*p));
+	int ret;
+
+	if (p == NULL)
+		return -ENOMEM;
+	p->contacts = contacts;
+	snprintf(p->aor, sizeof(p->aor), "%s", aor);
+	ret = worker_post(&g->workers[0], poke_run, p);
+	if (ret < 0)
+		free(p);
+	return ret;
+}
+
 static void
 tick_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 {

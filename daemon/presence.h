@@ -33,9 +33,10 @@ int presence_start(struct worker *w);
 /* Worker 0 thread: drop dialogs and transactions before the agent goes. */
 void presence_stop(struct worker *w);
 
-/* Authorization lists, for the management console (any thread, own
- * database connection).  rule: "allow", "block" or NULL to remove. */
-int presence_acl_set(const char *db_path, const char *owner, const char *watcher,
-		     const char *rule);
+/* The console changed aor's contact list (contacts) or authorization list in the
+ * database: worker 0 sends the new list, or re-evaluates aor's watchers and
+ * notifies them.  Any thread; 0 or -errno. */
+struct gwd;
+int presence_lists_changed(struct gwd *g, const char *aor, bool contacts);
 
 #endif

@@ -241,39 +241,23 @@ rpid_activity(enum pres_activity a)
 }
 
 char *
-pres_pidf_build(const char *entity, const struct pres_status *st, bool legacy)
+pres_pidf_build(const char *entity, const struct pres_status *st)
 {
 	char *ent = pres_xml_escape(entity), *note = pres_xml_escape(st->note), *out = NULL;
-	const char *basic = st->open ? "open" : "closed";
 	const char *act = st->open ? rpid_activity(st->activity) : NULL;
-	int n;
 
-	if (ent == NULL || note == NULL)
-		goto done;
-	if (legacy)
-		/* the dialect pidgin-sipe reads in legacy mode (MS-SIPAE.md section 8) */
-		n = asprintf(&out,
-			     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-			     "<presence xmlns=\"" PIDF_NS "\" entity=\"sip:%s\">"
-			     "<tuple id=\"t1\"><status><basic>%s</basic>"
-			     "<activities><activity>%s</activity></activities></status>"
-			     "%s%s%s</tuple></presence>\n",
-			     ent, basic, st->open ? pres_activity_name(st->activity) : "offline",
-			     note[0] ? "<note>" : "", note, note[0] ? "</note>" : "");
-	else
-		n = asprintf(&out,
-			     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-			     "<presence xmlns=\"" PIDF_NS "\""
-			     " xmlns:dm=\"urn:ietf:params:xml:ns:pidf:data-model\""
-			     " xmlns:rpid=\"urn:ietf:params:xml:ns:pidf:rpid\" entity=\"sip:%s\">\n"
-			     "<tuple id=\"gw\"><status><basic>%s</basic></status>%s%s%s</tuple>\n"
-			     "<dm:person id=\"p\">%s%s%s</dm:person>\n</presence>\n",
-			     ent, basic, note[0] ? "<note>" : "", note, note[0] ? "</note>" : "",
-			     act ? "<rpid:activities>" : "", act ? act : "",
-			     act ? "</rpid:activities>" : "");
-	if (n < 0)
+	if (ent && note &&
+	    asprintf(&out,
+		     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		     "<presence xmlns=\"" PIDF_NS "\""
+		     " xmlns:dm=\"urn:ietf:params:xml:ns:pidf:data-model\""
+		     " xmlns:rpid=\"urn:ietf:params:xml:ns:pidf:rpid\" entity=\"sip:%s\">\n"
+		     "<tuple id=\"gw\"><status><basic>%s</basic></status>%s%s%s</tuple>\n"
+		     "<dm:person id=\"p\">%s%s%s</dm:person>\n</presence>\n",
+		     ent, st->open ? "open" : "closed", note[0] ? "<note>" : "", note,
+		     note[0] ? "</note>" : "", act ? "<rpid:activities>" : "", act ? act : "",
+		     act ? "</rpid:activities>" : "") < 0)
 		out = NULL;
-done:
 	free(ent);
 	free(note);
 	return out;

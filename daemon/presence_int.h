@@ -51,6 +51,9 @@ struct pres_pub {
 
 enum pres_event { EV_PRESENCE = 0, EV_WINFO, EV_ROAMING };
 
+/* pres_sub.flags: a watcher outside our domains the policy engine let through. */
+#define SUB_POLICY_ALLOWED 0x1
+
 /* One subscription: we are the notifier, the UAS of its dialog. */
 struct pres_sub {
 	int64_t id;		/* row in the store */
@@ -66,6 +69,7 @@ struct pres_sub {
 	uint32_t lseq;		/* our CSeq to start from (restored subscriptions) */
 	time_t expires;
 	bool legacy;		/* Microsoft legacy-mode client: its PIDF dialect */
+	unsigned flags;		/* SUB_POLICY_ALLOWED */
 	char transport[8];	/* how the SUBSCRIBE came */
 	char addr[64];
 	uint64_t flow;		/* worker 0 connection id, 0 for none */
@@ -126,7 +130,7 @@ void pres_our_contact(struct worker *w, const struct pres_sub *s, char *out, siz
 /* presence_doc.c: XML in and out (libxml2, hardened). */
 enum { DOC_OK = 0, DOC_TOO_LARGE = 413, DOC_BAD = 400 };
 int pres_pidf_parse(const char *body, size_t len, size_t max, struct pres_status *out);
-char *pres_pidf_build(const char *entity, const struct pres_status *st, bool legacy);
+char *pres_pidf_build(const char *entity, const struct pres_status *st);
 char *pres_xml_escape(const char *s);
 /* A growing string; failed stays set after an allocation failure. */
 struct pres_buf {
@@ -176,15 +180,20 @@ char *pres_winfo_build(struct presence *ps, struct pres_sub *s);
 
 /* presence_acl.c */
 enum pres_acl { ACL_ALLOW, ACL_BLOCK, ACL_PENDING };
-enum pres_acl pres_acl_decide(struct presence *ps, const char *owner, const char *watcher);
-/* sip:bob@x, <sip:bob@x>, bob@x -> bob@x */
-void pres_uri_norm(char *out, size_t len, const char *in);
+enum pres_acl pres_acl_decide(struct presence *ps, const struct pres_sub *s);
 int pres_acl_change(struct presence *ps, const char *owner, const char *watcher,
 		    const char *rule);
+void pres_acl_refresh(struct presence *ps, const char *owner);
 
 /* presence_sipe.c: pidgin-sipe legacy mode */
 void pres_sipe_service(struct pres_req *r);
+/* The presence document legacy clients read (text/xml+msrtc.pidf). */
+char *pres_sipe_msrtc_build(const char *entity, const struct pres_status *st);
+#define PRES_MSRTC_TYPE "text/xml+msrtc.pidf"
 char *pres_sipe_contacts_build(struct presence *ps, const char *owner);
+/* Re-send owner's contact list; epid: the endpoint that changed it (skipped), or
+ * NULL. */
+void pres_sipe_contacts_changed(struct presence *ps, const char *owner, const char *epid);
 bool pres_sipe_legacy(const sip_t *sip);
 
 #endif

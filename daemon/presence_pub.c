@@ -20,6 +20,7 @@
 #include "presence_int.h"
 #include "presence_store.h"
 #include "sip.h"
+#include "sip_policy.h"
 
 #define PUB_DEFAULT_EXPIRES 3600
 
@@ -210,6 +211,10 @@ pres_publish(struct pres_req *r)
 	}
 	if (expires > ps->max_expires)
 		expires = ps->max_expires;
+	if (r->msg && !sip_policy_check(r->w, r->msg, (sip_t *)sip, r->user)) {
+		r->msg = NULL; /* answered with the rule's code */
+		return;
+	}
 	if (sip->sip_if_match) {
 		publish_existing(r, aor, sip->sip_if_match->g_string, expires);
 		return;

@@ -20,6 +20,7 @@
 #include "sip.h"
 
 #define CONTACTLIST_NS "http://schemas.microsoft.com/2006/09/sip/contactlist"
+#define MSRTC_NS "http://schemas.microsoft.com/2002/09/sip/presence"
 #define SOAP_ENVELOPE                                                                              \
 	"<s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\""                        \
 	" xmlns:m=\"http://schemas.microsoft.com/winrtc/2002/11/sip\"><s:Body>%s</s:Body>"         \
@@ -36,27 +37,89 @@ pres_sipe_legacy(const sip_t *sip)
 }
 
 /* LCS activity numbers: 100 away, 300 be right back, 400 available,
- * 500 on the phone, 600 busy / do not disturb; availability 0 offline. */
+ * 500 on the phone, 600 busy / do not disturb; availability 0 offline.
+ * pidgin-sipe adds the user's choice as a 2007 state token (<state>), which
+ * tells do-not-disturb from busy. */
 static void
 soap_status(const struct pres_soap *soap, struct pres_status *st)
 {
 	const char *avail = pres_soap_arg(soap, "availability");
 	const char *act = pres_soap_arg(soap, "activity");
 	const char *note = pres_soap_arg(soap, "note");
+	const char *state = pres_soap_arg(soap, "state");
 	long a = act ? strtol(act, NULL, 10) : 400;
 
 	memset(st, 0, sizeof(*st));
 	st->open = !(avail && strtol(avail, NULL, 10) == 0);
 	st->activity = a < 200 ? ACT_AWAY : a < 400 ? ACT_BRB : a < 500 ? ACT_AVAILABLE
 		       : a < 600 ? ACT_ON_THE_PHONE : ACT_BUSY;
+	if (st->activity == ACT_BUSY && state && strcmp(state, "do-not-disturb") == 0)
+		st->activity = ACT_DND;
 	if (note)
 		snprintf(st->note, sizeof(st->note), "%s", note);
 }
 
-static void
-contacts_changed(struct presence *ps, const char *owner)
+/* The LCS numbers of a status, for the msrtc document. */
+static int
+msrtc_activity(const struct pres_status *st)
 {
-	pres_notify_event(ps, owner, EV_ROAMING);
+	switch (st->activity) {
+	case ACT_AWAY:
+		return 100;
+	case ACT_BRB:
+		return 300;
+	case ACT_ON_THE_PHONE:
+		return 500;
+	case ACT_BUSY:
+	case ACT_DND:
+		return 600;
+	default:
+		return 400;
+	}
+}
+
+char *
+pres_sipe_msrtc_build(const char *entity, const struct pres_status *st)
+{
+	char *ent = pres_xml_escape(entity), *note = pres_xml_escape(st->note), *out = NULL;
+
+	/* uri without "sip:", as LCS writes it; availability 300 online, 0 offline */
+	if (ent && note &&
+	    asprintf(&out,
+		     "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		     "<presentity uri=\"%s\" xmlns=\"" MSRTC_NS "\">"
+		     "<availability aggregate=\"%d\" description=\"\"/>"
+		     "<activity aggregate=\"%d\" description=\"\"/>"
+		     "<userInfo>%s%s%s</userInfo></presentity>\n",
+		     ent, st->open ? 300 : 0, st->open ? msrtc_activity(st) : 0,
+		     note[0] ? "<note>" : "", note, note[0] ? "</note>" : "") < 0)
+		out = NULL;
+	free(ent);
+	free(note);
+	return out;
+}
+
+/* The subscription s belongs to the device with this endpoint id (pidgin-sipe names
+ * its endpoint in an epid parameter of From). */
+static bool
+same_device(const struct pres_sub *s, const char *epid)
+{
+	const char *p = strcasestr(s->remote, ";epid=");
+	size_t n = strlen(epid);
+
+	return n > 0 && p && strncasecmp(p + 6, epid, n) == 0 && strchr(";>, ", p[6 + n]);
+}
+
+/* The owner's contact list changed: every device gets the new list, except the one
+ * that made the change (it knows already; a list crossing its pending changes would
+ * make pidgin-sipe drop the buddy it is adding).  epid NULL: a change from elsewhere. */
+void
+pres_sipe_contacts_changed(struct presence *ps, const char *owner, const char *epid)
+{
+	for (struct pres_sub *s = ps->subs; s; s = s->next)
+		if (s->event == EV_ROAMING && !s->ending && strcasecmp(s->presentity, owner) == 0 &&
+		    !(epid && same_device(s, epid)))
+			pres_sub_notify(ps, s);
 }
 
 static int
@@ -69,6 +132,7 @@ soap_contact(struct presence *ps, const char *owner, const struct pres_soap *soa
 	if (uri == NULL)
 		return -1;
 	pres_uri_norm(who, sizeof(who), uri);
+	log_info("event=contact-%s owner=%s contact=%s", del ? "delete" : "set", owner, who);
 	if (del)
 		return pres_store_contact_delete(ps->st, owner, who);
 	return pres_store_contact_set(ps->st, owner, who, pres_soap_arg(soap, "displayName"),
@@ -89,6 +153,16 @@ soap_group(struct presence *ps, const char *owner, const struct pres_soap *soap,
 		return gid > 0 ? pres_store_group_delete(ps->st, owner, gid) : -1;
 	if (name == NULL)
 		return -1;
+	if (id == NULL || id[0] == '\0') {
+		/* the default group, or one of that name already (a client that adds two
+		 * buddies to a new group asks twice before the first answer) */
+		gid = strcmp(name, "~") == 0 ? 1 : pres_store_group_find(ps->st, owner, name);
+		if (gid > 0) {
+			*added = gid;
+			return 0;
+		}
+		gid = 0;
+	}
 	if (pres_store_group_set(ps->st, owner, &gid, name) < 0)
 		return -1;
 	if (id == NULL || id[0] == '\0')
@@ -122,6 +196,7 @@ reply_group_added(struct pres_req *r, int64_t gid)
 	free(body);
 }
 
+/* 0, 1 when the contact list changed, or -1. */
 static int
 soap_apply(struct presence *ps, const char *owner, const struct pres_soap *soap, int64_t *added)
 {
@@ -135,20 +210,14 @@ soap_apply(struct presence *ps, const char *owner, const struct pres_soap *soap,
 			 pres_activity_name(st.activity));
 		return 0;
 	}
-	if (strcmp(m, "setContact") == 0 || strcmp(m, "deleteContact") == 0) {
-		int rc = soap_contact(ps, owner, soap, m[0] == 'd');
-		contacts_changed(ps, owner);
-		return rc;
-	}
+	if (strcmp(m, "setContact") == 0 || strcmp(m, "deleteContact") == 0)
+		return soap_contact(ps, owner, soap, m[0] == 'd') < 0 ? -1 : 1;
 	if (strcmp(m, "addGroup") == 0 || strcmp(m, "modifyGroup") == 0 ||
 	    strcmp(m, "setContactGroup") == 0 || strcmp(m, "deleteGroup") == 0 ||
-	    strcmp(m, "deleteContactGroup") == 0) {
-		int rc = soap_group(ps, owner, soap, m[0] == 'd', added);
-		contacts_changed(ps, owner);
-		return rc;
-	}
+	    strcmp(m, "deleteContactGroup") == 0)
+		return soap_group(ps, owner, soap, m[0] == 'd', added) < 0 ? -1 : 1;
 	if (strcmp(m, "setACE") == 0)
-		return soap_ace(ps, owner, soap);
+		return soap_ace(ps, owner, soap) < 0 ? -1 : 0;
 	return 0; /* other methods: accepted and ignored */
 }
 
@@ -159,6 +228,8 @@ pres_sipe_service(struct pres_req *r)
 	const url_t *ru = sip->sip_request->rq_url;
 	char target[256];
 	struct pres_soap soap;
+	const char *epid;
+	char device[64];
 	int64_t added = 0;
 	int rc;
 
@@ -178,14 +249,21 @@ pres_sipe_service(struct pres_req *r)
 			       TAG_END());
 		return;
 	}
-	if (soap_apply(r->ps, r->user, &soap, &added) < 0) {
+	epid = msg_params_find(sip->sip_from->a_params, "epid=");
+	snprintf(device, sizeof(device), "%s", epid ? epid : "");
+	rc = soap_apply(r->ps, r->user, &soap, &added);
+	if (rc < 0) {
 		presence_reply(r, 400, "Bad SOAP request", TAG_END());
 		return;
 	}
+	/* the answer first: the client must know a new group's id before any list
+	 * (the request is gone after it) */
 	if (added)
 		reply_group_added(r, added);
 	else
 		presence_reply(r, SIP_200_OK, TAG_END());
+	if (rc > 0)
+		pres_sipe_contacts_changed(r->ps, r->user, device[0] ? device : NULL);
 }
 
 static void

@@ -26,6 +26,7 @@
 #include "presence_int.h"
 #include "presence_store.h"
 #include "sip.h"
+#include "sip_policy.h"
 
 #define SUB_DEFAULT_EXPIRES 3600
 
@@ -95,9 +96,14 @@ pres_sub_notify(struct presence *ps, struct pres_sub *s)
 	switch (s->event) {
 	case EV_PRESENCE:
 		memset(&st, 0, sizeof(st)); /* what a watcher not allowed sees: offline */
-		if (pres_acl_decide(ps, s->presentity, s->watcher) == ACL_ALLOW)
+		if (pres_acl_decide(ps, s) == ACL_ALLOW)
 			pres_compose(ps, s->presentity, time(NULL), &st);
-		body = pres_pidf_build(s->presentity, &st, s->legacy);
+		if (s->legacy) {
+			body = pres_sipe_msrtc_build(s->presentity, &st);
+			ctype = PRES_MSRTC_TYPE;
+		} else {
+			body = pres_pidf_build(s->presentity, &st);
+		}
 		break;
 	case EV_WINFO:
 		body = pres_winfo_build(ps, s);
@@ -254,6 +260,11 @@ sub_create(struct pres_req *r, enum pres_event ev, const char *presentity, const
 	s->rseq = sip->sip_cseq->cs_seq;
 	s->expires = time(NULL) + expires;
 	s->legacy = pres_sipe_legacy(sip);
+	/* a watcher from elsewhere: the policy engine decides (never answering: a denied
+	 * watcher gets the same 200 and NOTIFYs, saying closed) */
+	if (ev == EV_PRESENCE && !gw_conf_serves(r->w->w_gwd->conf, sip->sip_from->a_url->url_host) &&
+	    sip_policy_allows(r->w, r->msg, (sip_t *)sip, r->user))
+		s->flags |= SUB_POLICY_ALLOWED;
 	su_home_deinit(home);
 	source_fill(r, s);
 	if (!s->presentity || !s->watcher || !s->call_id || !s->local || !s->remote ||

@@ -43,7 +43,7 @@ pres_winfo_build(struct presence *ps, struct pres_sub *s)
 			continue;
 		char *who = pres_xml_escape(w->watcher);
 		pres_buf_printf(&b, "<watcher id=\"w%" PRId64 "\" %s>sip:%s</watcher>\n", w->id,
-				watcher_state(pres_acl_decide(ps, w->presentity, w->watcher)),
+				watcher_state(pres_acl_decide(ps, w)),
 				who ? who : "");
 		free(who);
 	}

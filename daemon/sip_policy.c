@@ -291,6 +291,8 @@ log_decision(const struct pol_request *rq, const struct pol_decision *d, const c
 		   d->by_exception ? " by=exception" : "");
 }
 
+static __thread bool policy_quiet; /* sip_policy_allows(): decide, answer nothing */
+
 bool
 sip_policy_check(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user)
 {
@@ -334,12 +336,13 @@ sip_policy_check(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user
 	if (ret < 0) {
 		log_err("event=policy-failed from=%s to=%s reason=\"%s\"", from, to,
 			pol_strerror(ret));
-		sip_reply(w, msg, 500, "Policy evaluation failed");
+		if (!policy_quiet)
+			sip_reply(w, msg, 500, "Policy evaluation failed");
 		return false;
 	}
 	log_decision(&rq, &d, sip->sip_request->rq_method_name);
 	ok = d.verdict == POL_ALLOW;
-	if (!ok)
+	if (!ok && !policy_quiet)
 		sip_reply(w, msg, d.code,
 			  rq.zone == POL_ZONE_INTERNAL ? d.reason : plain_phrase(d.code));
 	return ok;
@@ -366,6 +369,15 @@ pol_snap_conf_fed(struct pol_snap *s, const struct gw_conf *c)
 	int ret = conf_fed_list(s, &c->federation_allow, true);
 
 	return ret < 0 ? ret : conf_fed_list(s, &c->federation_block, false);
+}
+
+bool
+sip_policy_allows(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user)
+{
+	policy_quiet = true;
+	bool ok = sip_policy_check(w, msg, sip, auth_user);
+	policy_quiet = false;
+	return ok;
 }
 
 int

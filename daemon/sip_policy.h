@@ -33,6 +33,8 @@ void sip_policy_reload(void);
  * (the rule's code).  The decision is logged at notice level.
  */
 bool sip_policy_check(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user);
+/* The same decision without answering (presence: a denied watcher is blocked politely). */
+bool sip_policy_allows(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user);
 
 /* The federation setting for domain: 1 an allowed partner, 0 blocked, -ENOENT neither. */
 int sip_policy_partner(const char *domain);

@@ -149,6 +149,8 @@ int mmc_server_signout(struct mmc *m, const char *user);
 
 /* users.c: list, show, enable, disable, set-uri (argv[0] the verb) */
 int mmc_users_cmd(struct mmc *m, int argc, char **argv);
+/* presence.c: users contacts|contact-add|contact-remove|acl|allow|block|acl-remove */
+int mmc_presence_cmd(struct mmc *m, int argc, char **argv);
 /* policy.c: policy and federation verbs */
 int mmc_policy(struct mmc *m, int argc, char **argv);
 int mmc_federation(struct mmc *m, int argc, char **argv);

@@ -250,8 +250,9 @@ def case_sipe():
     leg.notify()
     publish(alice, pidf(alice.aor, activity="busy"))
     n = leg.notify()
-    check("legacy watcher: busy in the tuple (the client's dialect)",
-          has(n, "<activity>busy</activity>") and basic_of(n) == "open")
+    check("legacy watcher: busy as LCS numbers in text/xml+msrtc.pidf (the client's dialect)",
+          n is not None and n.h("content-type") == "text/xml+msrtc.pidf"
+          and has(n, '<availability aggregate="300"') and has(n, '<activity aggregate="600"'))
     for ev in ("presence.wpending", "vnd-microsoft-roaming-ACL", "vnd-microsoft-provisioning"):
         s = Sub(alice, "alice@example.test", event=ev)
         check(ev + ": 489 (tolerated by the client)", status(s.resp) == 489)
@@ -292,6 +293,42 @@ def case_tcp():
     dave.register(0)
     s.refresh(0)
     frank.register(0)
+
+
+def outsider(user, domain):
+    u = UA(user, "unused", PORT)
+    u.aor = "%s@%s" % (user, domain)
+    return u
+
+
+def case_policy():
+    """Run with a rules file that allows presence from domain partner.test only."""
+    alice = ua("alice")
+    alice.register()
+    publish(alice, pidf(alice.aor, activity="busy"))
+    eve, pat = outsider("eve", "other.test"), outsider("pat", "partner.test")
+    se = Sub(eve, "alice@example.test")
+    sp = Sub(pat, "alice@example.test")
+    check("watcher the policy denies: 200 all the same (nothing reveals the block)",
+          status(se.resp) == 200 and se.resp.h("expires") == "600")
+    check("watcher the policy allows: 200", status(sp.resp) == 200)
+    check("denied watcher: NOTIFY says closed although alice is online",
+          basic_of(se.notify()) == "closed")
+    check("allowed outside watcher: NOTIFY open", basic_of(sp.notify()) == "open")
+    w = Sub(alice, "alice@example.test", event="presence.winfo")
+    n = w.notify()
+    check("winfo: alice sees pat active and eve rejected",
+          has(n, 'status="active">sip:pat@partner.test') and
+          has(n, 'event="rejected" status="terminated">sip:eve@other.test'))
+    service(alice, "setACE", "<m:type>USER</m:type><m:mask>sip:eve@other.test</m:mask>"
+            "<m:rights>AA</m:rights>")
+    check("alice's own allow rule does not overrule the policy: still closed",
+          basic_of(se.notify()) == "closed")
+    publish(alice, pidf(alice.aor, activity="away"))
+    check("allowed watcher gets the change", has(sp.notify(lambda m: "away" in m.body), "away"))
+    for s in (se, sp, w):
+        s.refresh(0)
+    alice.register(0)
 
 
 def main():

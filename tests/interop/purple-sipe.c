@@ -50,6 +50,8 @@ struct ps_opts {
 	const char *status_buddy;
 	const char *status_want;
 	const char *set_status;
+	const char *add_buddy;
+	int commands;
 	int timeout;
 	int settle;
 	int hold;
@@ -168,6 +170,8 @@ static void ps_check_done(void)
 	if (!ps.signed_on || (o->send_to && !ps.settled) || (o->expect_im && !ps.got_im) ||
 	    (o->status_buddy && !ps.got_status))
 		return;
+	if (o->commands)
+		return;	/* ends with the quit command, SIGTERM or the timeout */
 	ps_event("done");
 	ps_finish(PS_OK, o->hold);
 }
@@ -387,6 +391,93 @@ static void ps_set_status(PurpleAccount *a)
 		 purple_status_get_id(purple_account_get_active_status(a)));
 }
 
+/* A buddy into the local list and to the server (sipe sends its contact SOAP). */
+static void ps_add_buddy(const char *uri, const char *group)
+{
+	PurpleGroup *g = purple_find_group(group);
+	PurpleBuddy *b = purple_find_buddy(ps.account, uri);
+
+	if (!g) {
+		g = purple_group_new(group);
+		purple_blist_add_group(g, NULL);
+	}
+	if (!b) {
+		b = purple_buddy_new(ps.account, uri, NULL);
+		purple_blist_add_buddy(b, NULL, g, NULL);
+	}
+	purple_account_add_buddy(ps.account, b);
+	ps_event("buddy-added buddy=%s group=%s", uri, group);
+}
+
+static void ps_remove_buddy(const char *uri)
+{
+	PurpleBuddy *b = purple_find_buddy(ps.account, uri);
+
+	if (!b) {
+		ps_event("buddy-unknown buddy=%s", uri);
+		return;
+	}
+	purple_account_remove_buddy(ps.account, b, purple_buddy_get_group(b));
+	purple_blist_remove_buddy(b);
+	ps_event("buddy-removed buddy=%s", uri);
+}
+
+static void ps_set_status(PurpleAccount *a);
+
+/* One line of --commands: add-buddy URI [GROUP], remove-buddy URI, status ID, quit. */
+static void ps_command(char *line)
+{
+	char **w = g_strsplit_set(g_strstrip(line), " \t", 3);
+	const char *verb = w[0] ? w[0] : "";
+
+	ps_event("command %s", line);
+	if (!ps.signed_on && verb[0] && strcmp(verb, "quit"))
+		ps_event("command-refused reason=not-signed-on");
+	else if (!strcmp(verb, "add-buddy") && w[1])
+		ps_add_buddy(w[1], w[2] ? w[2] : "Greenwich");
+	else if (!strcmp(verb, "remove-buddy") && w[1])
+		ps_remove_buddy(w[1]);
+	else if (!strcmp(verb, "status") && w[1]) {
+		ps.o.set_status = g_intern_string(w[1]);
+		ps_set_status(ps.account);
+	} else if (!strcmp(verb, "quit"))
+		ps_finish(PS_OK, 0);
+	else if (verb[0])
+		ps_event("command-unknown %s", verb);
+	g_strfreev(w);
+}
+
+static gboolean ps_stdin_cb(GIOChannel *ch, GIOCondition cond, gpointer data)
+{
+	char *line = NULL;
+	GIOStatus s = g_io_channel_read_line(ch, &line, NULL, NULL, NULL);
+
+	if (s == G_IO_STATUS_NORMAL && line)
+		ps_command(line);
+	g_free(line);
+	if (s == G_IO_STATUS_EOF || s == G_IO_STATUS_ERROR) {
+		ps_event("commands-end");
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static void ps_commands_start(void)
+{
+	GIOChannel *ch = g_io_channel_unix_new(0);
+
+	g_io_add_watch(ch, G_IO_IN | G_IO_HUP | G_IO_ERR, ps_stdin_cb, NULL);
+	g_io_channel_unref(ch);
+}
+
+/* --add-buddy: after the server's contact list had time to arrive (sipe drops local
+ * buddies that are not on it). */
+static gboolean ps_add_buddy_cb(gpointer data)
+{
+	ps_add_buddy(ps.o.add_buddy, "Greenwich");
+	return G_SOURCE_REMOVE;
+}
+
 static void ps_signed_on(PurpleConnection *gc, gpointer data)
 {
 	PurpleAccount *a = purple_connection_get_account(gc);
@@ -397,6 +488,8 @@ static void ps_signed_on(PurpleConnection *gc, gpointer data)
 		ps_set_status(a);
 	if (ps.o.send_to)
 		ps_send_im();
+	if (ps.o.add_buddy)
+		g_timeout_add_seconds(2, ps_add_buddy_cb, NULL);
 	/* offline is the start state: only a change to it counts */
 	if (ps.o.status_want && g_ascii_strcasecmp(ps.o.status_want, "offline"))
 		ps_check_status(NULL);
@@ -650,8 +743,8 @@ static void ps_usage(FILE *f)
 	      "         [--auth ntlm|kerberos|tls-dsk|auto] [--sso] [--accept-cert]\n"
 	      "         [--send-im sip:bob@... --text TEXT [--settle S]]\n"
 	      "         [--expect-im TEXT] [--expect-status sip:bob@... STATUS]\n"
-	      "         [--set-status STATUS] [--timeout S] [--hold S] [--purple-dir DIR]\n"
-	      "         [--debug]\n"
+	      "         [--set-status STATUS] [--add-buddy sip:bob@...] [--commands]\n"
+	      "         [--timeout S] [--hold S] [--purple-dir DIR] [--debug]\n"
 	      "       purple-sipe --list-options\n", f);
 }
 
@@ -668,6 +761,8 @@ static const struct option ps_longopts[] = {
 	{ "expect-im", required_argument, NULL, 'e' },
 	{ "expect-status", required_argument, NULL, 'E' },
 	{ "set-status", required_argument, NULL, 'y' },
+	{ "add-buddy", required_argument, NULL, 'b' },
+	{ "commands", no_argument, NULL, 'c' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "settle", required_argument, NULL, 'w' },
 	{ "hold", required_argument, NULL, 'H' },
@@ -699,6 +794,8 @@ static int ps_opt_set(struct ps_opts *o, int c, char *arg, int argc, char **argv
 		o->status_want = argv[optind++];
 		break;
 	case 'y': o->set_status = arg; break;
+	case 'b': o->add_buddy = arg; break;
+	case 'c': o->commands = 1; break;
 	case 't': o->timeout = atoi(arg); break;
 	case 'w': o->settle = atoi(arg); break;
 	case 'H': o->hold = atoi(arg); break;
@@ -748,6 +845,8 @@ static int ps_run(void)
 		return PS_OK;
 	}
 	ps_connect_signals();
+	if (ps.o.commands)
+		ps_commands_start();
 	ps_account_setup();
 	g_timeout_add_seconds(ps.o.timeout, ps_timeout_cb, NULL);
 	g_unix_signal_add(SIGTERM, ps_signal_cb, GINT_TO_POINTER(SIGTERM));

@@ -1,0 +1,244 @@
+/*
+ * presence.c - `users contacts|contact-add|contact-remove|acl|allow|block|acl-remove`:
+ * a user's server-stored contact list and presence authorization list, in the presence
+ * tables of the server's database (daemon/presence_lists.c, the code greenwichd uses).
+ * After a change, a running greenwichd is told through its control socket
+ * ({"cmd":"presence-changed"}), so the user's devices get the new contact list and
+ * watchers what they may now see, at once.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "gwconf.h"
+#include "mmc.h"
+#include "presence_lists.h"
+
+/* A user or contact URI as the lists keep it; -1 when not user@domain. */
+static int
+aor_norm(const char *in, char *out, size_t len)
+{
+	const char *at;
+
+	pres_uri_norm(out, len, in);
+	at = strchr(out, '@');
+	if (at == NULL || at == out || at[1] == '\0' || strchr(at + 1, '@') ||
+	    strpbrk(out, " \t:\"<>")) {
+		mmc_fail(MMC_EXIT_USAGE, "'%s' is not a user@domain address", in);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+store_open(const struct mmc *m, struct pres_store **st)
+{
+	char path[600], err[700];
+
+	mkdir(m->conf->state_dir, 0750);
+	snprintf(path, sizeof(path), "%s/greenwich.db", m->conf->state_dir);
+	if (pres_store_open(st, path, err, sizeof(err)) < 0)
+		return mmc_fail(MMC_EXIT_FAIL, "cannot open the presence tables: %s", err);
+	return MMC_EXIT_OK;
+}
+
+/* Tell a running greenwichd; not running is fine (it reads the tables on use). */
+static void
+push(struct mmc *m, const char *aor, const char *list)
+{
+	json_object *req = mmc_ctl_req("presence-changed", "aor", aor), *reply = NULL;
+
+	json_object_object_add(req, "list", json_object_new_string(list));
+	if (mmc_ctl_try(m, req, &reply) == MMC_EXIT_OK) {
+		if (!mmc_json)
+			printf("greenwichd told: %s's %s sent to the signed-in devices\n", aor,
+			       strcmp(list, "acl") ? "contact list" : "watchers");
+	} else if (!mmc_json) {
+		printf("greenwichd not reachable: the change applies when it next reads the list\n");
+	}
+	json_object_put(reply);
+}
+
+struct list_out {
+	struct pres_store *st;
+	const char *owner;
+	json_object *arr;
+};
+
+/* Group ids ("2 5") to their names ("Colleagues,Other Contacts"). */
+static void
+group_names(struct pres_store *st, const char *owner, const char *ids, char *out, size_t len)
+{
+	char buf[256], *save = NULL;
+	size_t n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", ids[0] ? ids : "1");
+	out[0] = '\0';
+	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		char name[128] = "~";
+		int64_t id = strtoll(t, NULL, 10);
+		if (id != 1 && pres_store_group_name(st, owner, id, name, sizeof(name)) < 0)
+			snprintf(name, sizeof(name), "%s", t);
+		n += (size_t)snprintf(out + n, n < len ? len - n : 0, "%s%s", n ? "," : "",
+				      strcmp(name, "~") ? name : "Other Contacts");
+	}
+}
+
+static void
+contact_out(const char *uri, const char *name, const char *groups, int subscribed, void *arg)
+{
+	struct list_out *o = arg;
+	char g[400];
+
+	group_names(o->st, o->owner, groups, g, sizeof(g));
+	if (mmc_json) {
+		json_object *c = json_object_new_object();
+		json_object_object_add(c, "uri", json_object_new_string(uri));
+		json_object_object_add(c, "name", json_object_new_string(name));
+		json_object_object_add(c, "groups", json_object_new_string(g));
+		json_object_object_add(c, "subscribed", json_object_new_boolean(subscribed));
+		json_object_array_add(o->arr, c);
+	} else {
+		printf("%-36s %-20s %s\n", uri, g, name);
+	}
+}
+
+static void
+acl_out(const char *watcher, const char *rule, void *arg)
+{
+	struct list_out *o = arg;
+
+	if (mmc_json) {
+		json_object *c = json_object_new_object();
+		json_object_object_add(c, "watcher", json_object_new_string(watcher));
+		json_object_object_add(c, "rule", json_object_new_string(rule));
+		json_object_array_add(o->arr, c);
+	} else {
+		printf("%-40s %s\n", watcher, rule);
+	}
+}
+
+static int
+show(struct pres_store *st, const char *owner, bool contacts)
+{
+	struct list_out o = {st, owner, mmc_json ? json_object_new_array() : NULL};
+	int ret = contacts ? pres_store_contacts_each(st, owner, contact_out, &o)
+			   : pres_store_acl_each(st, owner, acl_out, &o);
+
+	if (ret < 0) {
+		json_object_put(o.arr);
+		return mmc_fail(MMC_EXIT_FAIL, "cannot read the presence tables");
+	}
+	if (mmc_json) {
+		json_object *r = json_object_new_object();
+		json_object_object_add(r, "user", json_object_new_string(owner));
+		json_object_object_add(r, contacts ? "contacts" : "acl", o.arr);
+		mmc_json_print(r);
+	} else if (!contacts) {
+		printf("(users of the served domains not listed here see %s; others are pending)\n",
+		       owner);
+	}
+	return MMC_EXIT_OK;
+}
+
+/* contact-add OWNER URI [--group G] [--name N] */
+static int
+contact_add(struct pres_store *st, const char *owner, const char *uri, int argc, char **argv)
+{
+	const char *group = NULL, *name = "";
+	char gid[24] = "1";
+	int64_t id = 0;
+
+	for (int i = 0; i < argc; i++) {
+		if (i + 1 < argc && strcmp(argv[i], "--group") == 0)
+			group = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--name") == 0)
+			name = argv[++i];
+		else
+			return mmc_fail(MMC_EXIT_USAGE, "unexpected argument '%s'", argv[i]);
+	}
+	if (group && strcmp(group, "~") && strcasecmp(group, "Other Contacts")) {
+		id = pres_store_group_find(st, owner, group);
+		if (id == 0 && pres_store_group_set(st, owner, &id, group) < 0)
+			return mmc_fail(MMC_EXIT_FAIL, "cannot add the group %s", group);
+		snprintf(gid, sizeof(gid), "%" PRId64, id);
+	}
+	if (pres_store_contact_set(st, owner, uri, name, gid, 1) < 0)
+		return mmc_fail(MMC_EXIT_FAIL, "cannot store the contact");
+	if (!mmc_json)
+		printf("%s added to %s's contacts (group %s)\n", uri, owner, group ? group : "~");
+	return MMC_EXIT_OK;
+}
+
+static int
+contact_remove(struct pres_store *st, const char *owner, const char *uri)
+{
+	if (!pres_store_contact_has(st, owner, uri))
+		return mmc_fail(MMC_EXIT_NOTFOUND, "%s is not on %s's contact list", uri, owner);
+	if (pres_store_contact_delete(st, owner, uri) < 0)
+		return mmc_fail(MMC_EXIT_FAIL, "cannot remove the contact");
+	if (!mmc_json)
+		printf("%s removed from %s's contacts\n", uri, owner);
+	return MMC_EXIT_OK;
+}
+
+static int
+acl_set(struct pres_store *st, const char *owner, const char *watcher, const char *rule)
+{
+	if (pres_store_acl_set(st, owner, watcher, rule) < 0)
+		return mmc_fail(MMC_EXIT_FAIL, "cannot store the rule");
+	if (!mmc_json)
+		printf("%s: %s %s\n", owner, rule ? rule : "no rule for", watcher);
+	return MMC_EXIT_OK;
+}
+
+static int
+run(struct pres_store *st, const char *v, const char *owner, const char *other,
+    int argc, char **argv)
+{
+	if (!strcmp(v, "contacts") || !strcmp(v, "acl"))
+		return show(st, owner, v[0] == 'c');
+	if (!strcmp(v, "contact-add"))
+		return contact_add(st, owner, other, argc, argv);
+	if (!strcmp(v, "contact-remove"))
+		return contact_remove(st, owner, other);
+	if (!strcmp(v, "acl-remove"))
+		return acl_set(st, owner, other, NULL);
+	return acl_set(st, owner, other, v); /* allow, block */
+}
+
+int
+mmc_presence_cmd(struct mmc *m, int argc, char **argv)
+{
+	const char *v = argv[0];
+	bool listing = !strcmp(v, "contacts") || !strcmp(v, "acl");
+	char owner[256], other[256] = "";
+	struct pres_store *st = NULL;
+	int ret;
+
+	if (argc < (listing ? 2 : 3) || (argc > (listing ? 2 : 3) && strcmp(v, "contact-add")))
+		return mmc_fail(MMC_EXIT_USAGE, "usage: users %s USER@DOMAIN%s", v,
+				listing			   ? ""
+				: !strcmp(v, "contact-add") ? " URI [--group GROUP] [--name NAME]"
+				: strncmp(v, "contact", 7)  ? " WATCHER-URI"
+							    : " URI");
+	if (aor_norm(argv[1], owner, sizeof(owner)) < 0 ||
+	    (!listing && aor_norm(argv[2], other, sizeof(other)) < 0))
+		return MMC_EXIT_USAGE;
+	if (!gw_conf_serves(m->conf, strchr(owner, '@') + 1))
+		return mmc_fail(MMC_EXIT_USAGE, "%s is not in a domain this server serves", owner);
+	ret = store_open(m, &st);
+	if (ret != MMC_EXIT_OK)
+		return ret;
+	ret = run(st, v, owner, other, argc - 3, argv + 3);
+	pres_store_close(st);
+	if (ret == MMC_EXIT_OK && !listing)
+		push(m, owner, strncmp(v, "contact", 7) ? "acl" : "contacts");
+	return ret;
+}
