@@ -78,6 +78,8 @@ struct sipae_srv {
 /* sipae_sa.c: the table (worker 0). */
 int sa_table_init(struct gwd *g);
 void sa_table_free(struct gwd *g);
+/* 0 when tp may start one more handshake: -EAGAIN (too many on tp), -ENOSPC (in all). */
+int sa_admit(struct gwd *g, tport_t *tp);
 struct sipae_sa *sa_new(struct gwd *g, enum sipae_scheme scheme, tport_t *tp);
 struct sipae_sa *sa_find(struct gwd *g, const char *opaque);
 /* True when sa belongs to the live connection tp. */

@@ -101,12 +101,32 @@ hvalue(const msg_header_t *h, char *tmp, size_t tmpsz, const char **v, size_t *v
 	return true;
 }
 
-/* Split a From/To value into its URI and tag. */
+/* The '<' that opens the URI of a name-addr: not one inside a quoted display name. */
+static const char *
+addr_open(const char *v, size_t n)
+{
+	bool quoted = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (quoted && v[i] == '\\' && i + 1 < n)
+			i++;
+		else if (v[i] == '"')
+			quoted = !quoted;
+		else if (!quoted && v[i] == '<')
+			return v + i;
+	}
+	return NULL;
+}
+
+/*
+ * Split a From/To value into its URI and tag, as the SIP parser sees them: a
+ * display name cannot smuggle in the URI and tag that the signature covers.
+ */
 static void
 addr_parts(const char *v, size_t n, const char **uri, size_t *urilen, const char **tag,
 	   size_t *taglen)
 {
-	const char *lt = memchr(v, '<', n), *rest;
+	const char *lt = addr_open(v, n), *rest;
 
 	if (lt) {
 		const char *gt = memchr(lt, '>', n - (size_t)(lt - v));
