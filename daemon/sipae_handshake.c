@@ -154,6 +154,11 @@ user_cb(int status, struct ad_user *user, const char *reason, void *arg)
 			  "Not Found");
 	} else if (status < 0) {
 		hs_refuse(w, msg, sa, sa->scheme, sa->account, why, 503, "Directory unavailable");
+	} else if (sa->sids && sa->sids[0] && user->sid && strcmp(sa->sids[0], user->sid) != 0) {
+		/* e.g. a user of a trusted domain with the same account name as ours */
+		hs_refuse(w, msg, sa, sa->scheme, sa->account,
+			  "the account's SID is not the directory user's", 403,
+			  "Account of another domain");
 	} else if ((rc = ad_user_check(user)) < 0) {
 		hs_refuse(w, msg, sa, sa->scheme, sa->account, ad_strerror(rc), 403,
 			  dir_refusal_phrase(rc));
