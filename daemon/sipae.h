@@ -105,6 +105,8 @@ void sipae_handshake(struct worker *w, msg_t *msg, sip_t *sip, const struct sipa
 /* Build it for msg, with rand/num/realm/targetname as given; malloc'ed, or NULL. */
 char *sipae_sig_string(msg_t *msg, const sip_t *sip, const char *protocol, const char *rand,
 		       const char *num, const char *realm, const char *targetname, size_t *len);
+/* Remove P-Asserted-Identity and P-Preferred-Identity (covered by the signature). */
+void sipae_identity_strip(msg_t *msg, sip_t *sip);
 /* Find our scheme's credentials in Authorization/Proxy-Authorization; false if none. */
 bool sipae_cred_get(msg_t *msg, const sip_t *sip, struct sipae_cred *cr);
 

@@ -330,6 +330,9 @@ sipae_intake(struct worker *w, msg_t *msg, sip_t *sip)
 	}
 	if (cr.response || cr.crand) {
 		taken = check_signed(w, msg, sip, &cr, tp);
+		/* a client asserts no identity (RFC 3325): once checked, they go */
+		if (!taken)
+			sipae_identity_strip(msg, sip);
 		goto done;
 	}
 	if (sip->sip_request->rq_method != sip_method_register) {

@@ -501,6 +501,8 @@ def apply_knobs(client, req, args):
         opaque = "%08X" % ((int(client.sa.opaque, 16) + 1) & 0xFFFFFFFF
                            if all(ch in "0123456789abcdefABCDEF" for ch in client.sa.opaque)
                            else 0xDEADBEEF)
+    if args.pai:
+        req.headers.append(("P-Asserted-Identity", "<%s>" % args.pai))
     client.sign(req, opaque=opaque)
     if not args.tamper:
         return req
@@ -582,8 +584,9 @@ def cmd_receive(client, args):
         print("MESSAGE from %s to %s: %s" % (uri_of(m.get("From", "")), uri_of(m.get("To", "")),
                                              m.body.decode(errors="replace")))
     for m in client.inbox:
-        print("request %s from %s via %s" % (m.method, uri_of(m.get("From", "")),
-                                              m.get("Via", "")))
+        print("request %s from %s via %s pai=%s" % (m.method, uri_of(m.get("From", "")),
+                                                     m.get("Via", ""),
+                                                     m.get("P-Asserted-Identity", "-")))
     sys.stdout.flush()
     if len(got) != args.count:
         raise (StatusError if args.count == 0 or len(got) > args.count else TransportError)(
@@ -619,6 +622,7 @@ def parse_args(argv):
     knobs.add_argument("--replay", action="store_true",
                        help="send the signed request again (new Via branch, same cnum/crand)")
     knobs.add_argument("--from", dest="from_uri", help="spoofed From URI")
+    knobs.add_argument("--pai", help="a P-Asserted-Identity (signed) in the request")
     knobs.add_argument("--other-connection", action="store_true",
                        help="send the signed request over a second connection")
     ap.add_argument("--print-keys", action="store_true",

@@ -4,11 +4,12 @@
 # locked-out accounts (NTLM: 403 + Warning + log line; Kerberos: the KDC refuses, nothing
 # registered), a wrong password (log line, and no secret in the debug log), Digest off for
 # the AD domain but on for a local one, the SA of another connection, a signed From whose
-# display name hides another tag, in-dialog requests without a Via branch (pidgin-sipe
-# style), the REGISTER To that is not the primary address, the cap on half-open
-# handshakes (per connection and in all), SA expiry and re-authentication on the same
-# connection (greenwichd under libfaketime, 20x), Kerberos clock skew (+20 min), and the DC
-# going down (NTLM 503 + Retry-After, Kerberos still works, NTLM back after a DC restart).
+# display name hides another tag, a signed P-Asserted-Identity (not passed on), in-dialog
+# requests without a Via branch (pidgin-sipe style), the REGISTER To that is not the
+# primary address, the cap on half-open handshakes (per connection and in all), SA expiry
+# and re-authentication on the same connection (greenwichd under libfaketime, 20x), Kerberos
+# clock skew (+20 min), and the DC going down (NTLM 503 + Retry-After, Kerberos still
+# works, NTLM back after a DC restart).
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/signin-lib.sh"
 
@@ -138,6 +139,15 @@ ok_run display "From display name holding the signed URI and tag, real tag chang
 check "... logged as a bad signature" has A.log 'reason="bad signature (tampered message)"'
 bg_done carol-neg
 check "carol got none of them (exit $CRC)" [ "$CRC" = 0 ]
+
+# a signed-in client asserts no identity: its P-Asserted-Identity does not reach carol
+client_bg carol-pai "${CAROL[@]}" receive --count 1 --exact --wait 6
+client pai "${ALICE[@]}" --pai "sip:boss@$DOMAIN" send-message --to "sip:carol@$DOMAIN" --text pai
+ok_run pai "signed MESSAGE with P-Asserted-Identity boss: delivered (2xx)"
+bg_done carol-pai
+check "carol got it (exit $CRC)" [ "$CRC" = 0 ]
+check "... without alice's P-Asserted-Identity" \
+	bash -c "grep -q '^request MESSAGE .* pai=-\$' '$T/carol-pai.log' && ! grep -q boss '$T/carol-pai.log'"
 
 # the REGISTER To must be the user's primary SIP address (robert), not an alias (bobby)
 client bobby --user bob --ntlm-domain CORP --password Blue-Sky-22 --aor "sip:bobby@$DOMAIN" \
