@@ -78,6 +78,8 @@ struct sipae_srv {
 /* sipae_sa.c: the table (worker 0). */
 int sa_table_init(struct gwd *g);
 void sa_table_free(struct gwd *g);
+/* 0 when tp may start one more handshake: -EAGAIN (too many on tp), -ENOSPC (in all). */
+int sa_admit(struct gwd *g, tport_t *tp);
 struct sipae_sa *sa_new(struct gwd *g, enum sipae_scheme scheme, tport_t *tp);
 struct sipae_sa *sa_find(struct gwd *g, const char *opaque);
 /* True when sa belongs to the live connection tp. */
@@ -103,6 +105,8 @@ void sipae_handshake(struct worker *w, msg_t *msg, sip_t *sip, const struct sipa
 /* Build it for msg, with rand/num/realm/targetname as given; malloc'ed, or NULL. */
 char *sipae_sig_string(msg_t *msg, const sip_t *sip, const char *protocol, const char *rand,
 		       const char *num, const char *realm, const char *targetname, size_t *len);
+/* Remove P-Asserted-Identity and P-Preferred-Identity (covered by the signature). */
+void sipae_identity_strip(msg_t *msg, sip_t *sip);
 /* Find our scheme's credentials in Authorization/Proxy-Authorization; false if none. */
 bool sipae_cred_get(msg_t *msg, const sip_t *sip, struct sipae_cred *cr);
 

@@ -249,6 +249,16 @@ identity_ok(const struct sipae_sa *sa, const url_t *url)
 	return false;
 }
 
+/* The REGISTER To: the user's primary address, which calls reach (sa->uris[0]). */
+static bool
+is_primary(const struct sipae_sa *sa, const url_t *url)
+{
+	char aor[GW_AOR_MAX + 1];
+
+	return sa->uris && sa->uris[0] && sip_url_aor(aor, sizeof(aor), url) == 0 &&
+	       strcasecmp(sa->uris[0], aor) == 0;
+}
+
 /* A request with the signed form: true when it was answered here. */
 static bool
 check_signed(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_cred *cr, tport_t *tp)
@@ -286,7 +296,7 @@ check_signed(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_cred *
 	}
 	if (!identity_ok(sa, sip->sip_from->a_url) ||
 	    (sip->sip_request->rq_method == sip_method_register &&
-	     !identity_ok(sa, sip->sip_to->a_url))) {
+	     !is_primary(sa, sip->sip_to->a_url))) {
 		atomic_fetch_add(&g->stats.auth_failures, 1);
 		log_notice("event=auth-failed scheme=%s user=%s method=%s call-id=%s "
 			   "reason=\"From/To is not the signed-in user\"",
@@ -320,6 +330,9 @@ sipae_intake(struct worker *w, msg_t *msg, sip_t *sip)
 	}
 	if (cr.response || cr.crand) {
 		taken = check_signed(w, msg, sip, &cr, tp);
+		/* a client asserts no identity (RFC 3325): once checked, they go */
+		if (!taken)
+			sipae_identity_strip(msg, sip);
 		goto done;
 	}
 	if (sip->sip_request->rq_method != sip_method_register) {

@@ -154,6 +154,11 @@ user_cb(int status, struct ad_user *user, const char *reason, void *arg)
 			  "Not Found");
 	} else if (status < 0) {
 		hs_refuse(w, msg, sa, sa->scheme, sa->account, why, 503, "Directory unavailable");
+	} else if (sa->sids && sa->sids[0] && user->sid && strcmp(sa->sids[0], user->sid) != 0) {
+		/* e.g. a user of a trusted domain with the same account name as ours */
+		hs_refuse(w, msg, sa, sa->scheme, sa->account,
+			  "the account's SID is not the directory user's", 403,
+			  "Account of another domain");
 	} else if ((rc = ad_user_check(user)) < 0) {
 		hs_refuse(w, msg, sa, sa->scheme, sa->account, ad_strerror(rc), 403,
 			  dir_refusal_phrase(rc));
@@ -167,6 +172,11 @@ user_cb(int status, struct ad_user *user, const char *reason, void *arg)
 		hs_refuse(w, msg, sa, sa->scheme, sa->account,
 			  "From/To is not the signed-in user", 403,
 			  "Identity does not match credentials");
+	} else if (strcasecmp(to, sa->uris[0]) != 0) {
+		/* the registrar binds To, and calls reach the primary address only */
+		hs_refuse(w, msg, sa, sa->scheme, sa->account,
+			  "REGISTER To is not the user's primary SIP address", 403,
+			  "Register your primary SIP address");
 	} else {
 		const struct gw_conf *c = g->conf;
 		time_t now = time(NULL), until = now + c->sa_lifetime;
@@ -202,6 +212,21 @@ lookup_account(struct hs_job *j, const char *sam)
 		user_cb(-AD_ERR_UNAVAILABLE, NULL, "cannot start a directory lookup", j);
 }
 
+/* A new handshake may start on tp; otherwise it was answered 503 here. */
+static bool
+admitted(struct worker *w, msg_t *msg, enum sipae_scheme scheme, tport_t *tp)
+{
+	int rc = sa_admit(w->w_gwd, tp);
+
+	if (rc == 0)
+		return true;
+	hs_refuse(w, msg, NULL, scheme, "-",
+		  rc == -EAGAIN ? "too many sign-ins in progress on this connection"
+				: "too many sign-ins in progress",
+		  503, "Too many sign-ins in progress");
+	return false;
+}
+
 /* ---- NTLM ---- */
 
 static void
@@ -214,8 +239,11 @@ ntlm_challenge(struct worker *w, msg_t *msg, sip_t *sip, tport_t *tp)
 	uint8_t *cm = NULL;
 	size_t cmlen = 0;
 	char *b64 = NULL, *v = NULL;
-	struct sipae_sa *sa = sa_new(g, SIPAE_NTLM, tp);
+	struct sipae_sa *sa;
 
+	if (!admitted(w, msg, SIPAE_NTLM, tp))
+		goto done;
+	sa = sa_new(g, SIPAE_NTLM, tp);
 	if (sa == NULL || sipae_ntlm_challenge(&names, sa->chal, &cm, &cmlen) < 0 ||
 	    sipae_b64_encode(cm, cmlen, &b64) < 0 ||
 	    asprintf(&v, "NTLM opaque=\"%s\", gssapi-data=\"%s\", targetname=\"%s\", "
@@ -363,6 +391,8 @@ kerberos(struct worker *w, msg_t *msg, const struct sipae_cred *cr, tport_t *tp)
 	struct hs_job *j;
 	int rc;
 
+	if (!admitted(w, msg, SIPAE_KERBEROS, tp))
+		goto done;
 	if (sipae_b64_decode(cr->gssapi_data, &tok, &toklen) < 0 || toklen == 0) {
 		hs_refuse(w, msg, NULL, SIPAE_KERBEROS, "-", "malformed Kerberos token", 401, NULL);
 		goto done;

@@ -21,12 +21,25 @@
 
 #define SA_BUCKETS 1024
 #define SA_WINDOW 64
+/*
+ * Handshakes in progress cost memory before anybody has authenticated, so they
+ * are capped: a few per connection (a client runs one at a time), and in all
+ * (GW_SIPAE_MAX_PENDING in the environment lowers it for tests).  A signed-in
+ * connection keeps its newest established SAs only.
+ */
+#define SA_PENDING_PER_CONN 4
+#define SA_PENDING_MAX 1024
+#define SA_ESTABLISHED_PER_CONN 2
 
 struct sa_table {
 	struct sipae_sa *b[SA_BUCKETS];	 /* by opaque */
 	struct sipae_sa *tb[SA_BUCKETS]; /* established, by connection */
 	size_t n;
+	size_t pending;			 /* not established */
+	size_t pending_max;
 };
+
+void sa_drop(struct gwd *g, struct sipae_sa *sa);
 
 static unsigned
 tp_hash(const tport_t *tp)
@@ -51,13 +64,39 @@ void
 sa_bind(struct gwd *g, struct sipae_sa *sa)
 {
 	unsigned h = tp_hash(sa->tp);
+	int kept = 0;
 
+	if (sa->state != SA_ESTABLISHED)
+		g->sas->pending--;
 	sa->state = SA_ESTABLISHED;
 	/* the newest sign-in on a connection signs: it goes first in its chain */
 	sa_unbind(g->sas, sa);
 	sa->tnext = g->sas->tb[h];
 	g->sas->tb[h] = sa;
 	sa->bound = true;
+	for (struct sipae_sa *o = sa, *next; o; o = next) {
+		next = o->tnext;
+		if (o->tp == sa->tp && ++kept > SA_ESTABLISHED_PER_CONN) {
+			log_debug("event=sa-end opaque=%s user=%s reason=replaced", o->opaque,
+				  o->aor[0] ? o->aor : "-");
+			sa_drop(g, o);
+		}
+	}
+}
+
+int
+sa_admit(struct gwd *g, tport_t *tp)
+{
+	int n = 0;
+
+	if (g->sas->pending >= g->sas->pending_max)
+		return -ENOSPC;
+	for (size_t i = 0; i < SA_BUCKETS; i++)
+		for (const struct sipae_sa *sa = g->sas->b[i]; sa; sa = sa->next)
+			if (sa->tp == tp && sa->state != SA_ESTABLISHED &&
+			    ++n >= SA_PENDING_PER_CONN)
+				return -EAGAIN;
+	return 0;
 }
 
 static unsigned
@@ -73,8 +112,15 @@ sa_hash(const char *opaque)
 int
 sa_table_init(struct gwd *g)
 {
+	const char *max = getenv("GW_SIPAE_MAX_PENDING");
+
 	g->sas = calloc(1, sizeof(*g->sas));
-	return g->sas ? 0 : -ENOMEM;
+	if (g->sas == NULL)
+		return -ENOMEM;
+	g->sas->pending_max = SA_PENDING_MAX;
+	if (max && atoi(max) > 0 && atoi(max) < SA_PENDING_MAX)
+		g->sas->pending_max = (size_t)atoi(max);
+	return 0;
 }
 
 static void
@@ -102,6 +148,8 @@ sa_on(struct gwd *g, const struct sipae_sa *sa, tport_t *tp)
 static void
 sa_free(struct sa_table *t, struct sipae_sa *sa)
 {
+	if (sa->state != SA_ESTABLISHED)
+		t->pending--;
 	sa_unbind(t, sa);
 	sipae_krb_ctx_free(sa->krb);
 	strv_free(sa->uris);
@@ -163,6 +211,7 @@ sa_new(struct gwd *g, enum sipae_scheme scheme, tport_t *tp)
 	sa->next = g->sas->b[h];
 	g->sas->b[h] = sa;
 	g->sas->n++;
+	g->sas->pending++;
 	return sa;
 }
 

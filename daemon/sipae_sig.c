@@ -17,7 +17,6 @@
 #include <strings.h>
 
 #include <sofia-sip/msg_header.h>
-#include <sofia-sip/sip_extra.h>
 
 #include "sipae.h"
 
@@ -101,12 +100,32 @@ hvalue(const msg_header_t *h, char *tmp, size_t tmpsz, const char **v, size_t *v
 	return true;
 }
 
-/* Split a From/To value into its URI and tag. */
+/* The '<' that opens the URI of a name-addr: not one inside a quoted display name. */
+static const char *
+addr_open(const char *v, size_t n)
+{
+	bool quoted = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (quoted && v[i] == '\\' && i + 1 < n)
+			i++;
+		else if (v[i] == '"')
+			quoted = !quoted;
+		else if (!quoted && v[i] == '<')
+			return v + i;
+	}
+	return NULL;
+}
+
+/*
+ * Split a From/To value into its URI and tag, as the SIP parser sees them: a
+ * display name cannot smuggle in the URI and tag that the signature covers.
+ */
 static void
 addr_parts(const char *v, size_t n, const char **uri, size_t *urilen, const char **tag,
 	   size_t *taglen)
 {
-	const char *lt = memchr(v, '<', n), *rest;
+	const char *lt = addr_open(v, n), *rest;
 
 	if (lt) {
 		const char *gt = memchr(lt, '>', n - (size_t)(lt - v));
@@ -152,31 +171,71 @@ sb_addr(struct sbuf *b, const msg_header_t *h, char *tmp, size_t tmpsz)
 	sb_field(b, tag, tl);
 }
 
-/* The first sip:/sips: and tel: URIs of P-Asserted-Identity (else P-Preferred-Identity). */
-static void
-sb_identity(struct sbuf *b, const sip_t *sip, char *tmp, size_t tmpsz)
-{
-	const msg_header_t *h = (const msg_header_t *)sip_p_asserted_identity(sip);
-	const char *v = NULL, *sipu = "", *telu = "";
-	size_t n = 0, sl = 0, tl = 0;
+static const char *const id_names[] = {"P-Asserted-Identity", "P-Preferred-Identity"};
 
-	if (h == NULL)
-		h = (const msg_header_t *)sip_p_preferred_identity(sip);
-	if (h && hvalue(h, tmp, tmpsz, &v, &n)) {
-		for (size_t i = 0; i < n; i++) {
-			if (v[i] != '<')
+/* Keep the first sip:/sips: and tel: URIs of an identity header's value. */
+static void
+id_uris(const char *v, size_t n, const char **sipu, size_t *sl, const char **telu, size_t *tl)
+{
+	bool quoted = false;
+	int angle = 0;
+
+	for (size_t i = 0, start = 0; i <= n; i++) {
+		if (i < n) {
+			if (v[i] == '"')
+				quoted = !quoted;
+			else if (!quoted && v[i] == '<')
+				angle++;
+			else if (!quoted && v[i] == '>' && angle)
+				angle--;
+			if (quoted || angle || v[i] != ',')
 				continue;
-			const char *u = v + i + 1;
-			const char *gt = memchr(u, '>', n - i - 1);
-			size_t ul = gt ? (size_t)(gt - u) : 0;
-			if (!sl && ul > 4 && (strncasecmp(u, "sip:", 4) == 0 || strncasecmp(u, "sips:", 5) == 0))
-				sipu = u, sl = ul;
-			else if (!tl && ul > 4 && strncasecmp(u, "tel:", 4) == 0)
-				telu = u, tl = ul;
 		}
+		const char *p = v + start, *uri, *tag;
+		size_t pn = i - start, ul, tagl;
+		while (pn && (*p == ' ' || *p == '\t'))
+			p++, pn--;
+		addr_parts(p, pn, &uri, &ul, &tag, &tagl);
+		if (!*sl && ul > 4 &&
+		    (strncasecmp(uri, "sip:", 4) == 0 || strncasecmp(uri, "sips:", 5) == 0))
+			*sipu = uri, *sl = ul;
+		else if (!*tl && ul > 4 && strncasecmp(uri, "tel:", 4) == 0)
+			*telu = uri, *tl = ul;
+		start = i + 1;
 	}
+}
+
+/*
+ * The first sip:/sips: and tel: URIs of the P-Asserted-Identity headers, else
+ * of the P-Preferred-Identity ones.  Our parser knows neither header: they are
+ * among the unknown ones.
+ */
+static void
+sb_identity(struct sbuf *b, const sip_t *sip)
+{
+	const char *sipu = "", *telu = "";
+	size_t sl = 0, tl = 0;
+	bool found = false;
+
+	for (size_t k = 0; k < 2 && !found; k++)
+		for (const sip_unknown_t *u = sip->sip_unknown; u; u = u->un_next)
+			if (u->un_name && u->un_value && strcasecmp(u->un_name, id_names[k]) == 0) {
+				found = true;
+				id_uris(u->un_value, strlen(u->un_value), &sipu, &sl, &telu, &tl);
+			}
 	sb_field(b, sipu, sl);
 	sb_field(b, telu, tl);
+}
+
+void
+sipae_identity_strip(msg_t *msg, sip_t *sip)
+{
+	for (sip_unknown_t *u = sip->sip_unknown, *next; u; u = next) {
+		next = u->un_next;
+		if (u->un_name && (strcasecmp(u->un_name, id_names[0]) == 0 ||
+				   strcasecmp(u->un_name, id_names[1]) == 0))
+			msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)u);
+	}
 }
 
 char *
@@ -214,7 +273,7 @@ sipae_sig_string(msg_t *msg, const sip_t *sip, const char *protocol, const char 
 	sb_str(&b, method);
 	sb_addr(&b, (const msg_header_t *)sip->sip_from, tmp, sizeof(tmp));
 	sb_addr(&b, (const msg_header_t *)sip->sip_to, tmp, sizeof(tmp));
-	sb_identity(&b, sip, tmp, sizeof(tmp));
+	sb_identity(&b, sip);
 	if (hvalue((const msg_header_t *)sip->sip_expires, tmp, sizeof(tmp), &v, &n))
 		sb_field(&b, v, n);
 	else

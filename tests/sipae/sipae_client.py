@@ -151,9 +151,12 @@ class Client:
         self.tag = rand_hex(4)
         self.epid = os.urandom(5).hex()
         self.instance = str(uuid.uuid4())
+        self.ms_opaque = os.urandom(5).hex()  # one Contact for the whole run
+        self.no_branch = False  # in-dialog requests with an RFC 2543 Via (no branch)
         self.cseq = 0
         self.last = None       # final response to the last request
         self.target_sent = False  # the request under test (after sign-in) went out
+        self.print_keys = False
 
     # -- transport ----------------------------------------------------------------
     def connect(self):
@@ -221,17 +224,17 @@ class Client:
             raise ProtocolError("no Content-Length in %s" % msg.start)
 
     # -- building requests ----------------------------------------------------------
-    def via(self):
+    def via(self, branch=True):
         proto = "TLS" if self.tls else "TCP"
-        return "SIP/2.0/%s %s:%d;branch=z9hG4bK%s" % (proto, self.local[0], self.local[1],
-                                                       rand_hex(6))
+        via = "SIP/2.0/%s %s:%d" % (proto, self.local[0], self.local[1])
+        return via + ";branch=z9hG4bK" + rand_hex(6) if branch else via
 
     def contact(self):
         proto = "tls" if self.tls else "tcp"
         return ('<sip:%s:%d;transport=%s;ms-opaque=%s>;methods="INVITE, MESSAGE, INFO, '
                 'SUBSCRIBE, OPTIONS, BYE, CANCEL, NOTIFY, ACK, REFER, BENOTIFY";proxy=replace;'
                 '+sip.instance="<urn:uuid:%s>"' % (self.local[0], self.local[1], proto,
-                                                   os.urandom(5).hex(), self.instance))
+                                                   self.ms_opaque, self.instance))
 
     def request(self, method, uri, to, call_id=None, from_uri=None, body=b"", ctype=None):
         self.cseq += 1
@@ -331,7 +334,7 @@ class Client:
         self.inbox.append(req)
         if req.method in ("ACK", "BENOTIFY"):
             return
-        ok = req.method in ("MESSAGE", "NOTIFY", "OPTIONS", "BYE", "INFO")
+        ok = req.method in ("MESSAGE", "NOTIFY", "OPTIONS", "BYE", "INFO", "INVITE")
         resp = SipMessage("SIP/2.0 200 OK" if ok else "SIP/2.0 501 Not Implemented")
         for name in ("Via", "Record-Route"):
             resp.headers += [(name, v) for v in req.get_all(name)]
@@ -340,6 +343,8 @@ class Client:
             to += ";tag=" + self.tag
         resp.headers += [("From", req.get("From", "")), ("To", to),
                          ("Call-ID", req.get("Call-ID", "")), ("CSeq", req.get("CSeq", ""))]
+        if req.method == "INVITE":  # a session with us: our Contact is the remote target
+            resp.headers.append(("Contact", self.contact()))
         if self.sa:
             self.sign(resp)
         self.send_raw(resp)
@@ -423,6 +428,10 @@ class Client:
         user, dom = self.ntlm_names()
         auth = ntlm.authenticate(challenge, user, dom, self.password, self.workstation)
         self.ntlm_auth = auth
+        if self.print_keys:  # for the tests that grep the server's log for secrets
+            print("keys nt-hash=%s session-base-key=%s exported-session-key=%s" % (
+                ntlm.md4(ntlm.utf16(self.password)).hex(), auth.session_base_key.hex(),
+                auth.exported_session_key.hex()))
         opaque = c["opaque"]
         req = self.register_request()
         req.headers.append(("Authorization", self._auth_header(
@@ -471,7 +480,8 @@ class Client:
 
 # -- command line ----------------------------------------------------------------------
 
-KEY_HEADERS = ("WWW-Authenticate", "Authentication-Info", "Expires", "Warning", "Contact")
+KEY_HEADERS = ("WWW-Authenticate", "Authentication-Info", "Expires", "Warning", "Contact",
+               "Retry-After")
 
 
 def show(label, resp):
@@ -491,11 +501,18 @@ def apply_knobs(client, req, args):
         opaque = "%08X" % ((int(client.sa.opaque, 16) + 1) & 0xFFFFFFFF
                            if all(ch in "0123456789abcdefABCDEF" for ch in client.sa.opaque)
                            else 0xDEADBEEF)
+    if args.pai:
+        req.headers.append(("P-Asserted-Identity", "<%s>" % args.pai))
     client.sign(req, opaque=opaque)
     if not args.tamper:
         return req
     if args.tamper_field == "from-tag":
         req.set("From", req.get("From").replace(";tag=", ";tag=X", 1))
+    elif args.tamper_field == "from-display":
+        # a display name that holds the signed URI and tag, then another tag: a server
+        # that reads the signed fields without honouring the quotes sees the old ones
+        uri, tag = uri_of(req.get("From")), req.get("From").split(";tag=")[1].split(";")[0]
+        req.set("From", '"<%s>;tag=%s;" <%s>;tag=X%s' % (uri, tag, uri, tag))
     elif args.tamper_field == "call-id":
         req.set("Call-ID", "X" + req.get("Call-ID"))
     else:
@@ -503,13 +520,20 @@ def apply_knobs(client, req, args):
     return req
 
 
-POST_SIGNIN_KNOBS = ("tamper", "no_signature", "bad_opaque", "replay", "from_uri")
+POST_SIGNIN_KNOBS = ("tamper", "no_signature", "bad_opaque", "replay", "from_uri",
+                     "other_connection")
 
 
 def send_target(client, req, args):
     """Send the request under test (with its knobs), and a replay of it if asked."""
     client.target_sent = True
     req = apply_knobs(client, req, args)
+    if args.other_connection:
+        # the SA's own connection stays open; the signed request goes over a new one
+        client.spare = client.sock
+        client.framer = Framer()
+        client.connect()
+        req.set("Via", client.via())
     resp = client.send_request(req)
     show("%s" % req.method, resp)
     if args.replay:
@@ -540,7 +564,8 @@ def cmd_send_message(client, args):
     resp = cmd_register(client, argparse.Namespace(**dict(vars(args), refresh=False,
                                                            tamper=False, no_signature=False,
                                                            bad_opaque=False, replay=False,
-                                                           from_uri=None)))
+                                                           from_uri=None,
+                                                           other_connection=False)))
     if resp.status != 200:
         return resp
     req = client.request("MESSAGE", args.to, args.to, call_id=rand_hex(8) + "@" + rand_hex(2),
@@ -558,6 +583,10 @@ def cmd_receive(client, args):
     for m in got:
         print("MESSAGE from %s to %s: %s" % (uri_of(m.get("From", "")), uri_of(m.get("To", "")),
                                              m.body.decode(errors="replace")))
+    for m in client.inbox:
+        print("request %s from %s via %s pai=%s" % (m.method, uri_of(m.get("From", "")),
+                                                     m.get("Via", ""),
+                                                     m.get("P-Asserted-Identity", "-")))
     sys.stdout.flush()
     if len(got) != args.count:
         raise (StatusError if args.count == 0 or len(got) > args.count else TransportError)(
@@ -585,13 +614,19 @@ def parse_args(argv):
     knobs.add_argument("--wrong-password", action="store_true")
     knobs.add_argument("--tamper", action="store_true",
                        help="change a signed header after signing (see --tamper-field)")
-    knobs.add_argument("--tamper-field", choices=("from-tag", "call-id", "expires"),
+    knobs.add_argument("--tamper-field",
+                       choices=("from-tag", "from-display", "call-id", "expires"),
                        default="from-tag", help="what --tamper changes (default from-tag)")
     knobs.add_argument("--no-signature", action="store_true")
     knobs.add_argument("--bad-opaque", action="store_true")
     knobs.add_argument("--replay", action="store_true",
                        help="send the signed request again (new Via branch, same cnum/crand)")
     knobs.add_argument("--from", dest="from_uri", help="spoofed From URI")
+    knobs.add_argument("--pai", help="a P-Asserted-Identity (signed) in the request")
+    knobs.add_argument("--other-connection", action="store_true",
+                       help="send the signed request over a second connection")
+    ap.add_argument("--print-keys", action="store_true",
+                    help="print the NTLM hash and session keys (to check logs for them)")
     sub = ap.add_subparsers(dest="command", required=True)
     r = sub.add_parser("register", help="sign in (then optionally a signed refresh)")
     r.add_argument("--refresh", action="store_true", help="send a signed refresh REGISTER")
@@ -604,6 +639,9 @@ def parse_args(argv):
     v.add_argument("--exact", action="store_true",
                    help="keep listening for --wait seconds; more than --count is an error")
     v.add_argument("--wait", type=float, default=10.0, help="seconds to wait for them")
+    import sipae_failcmds
+    sipae_failcmds.sc = sys.modules[__name__]
+    sipae_failcmds.add_parsers(sub)
     return ap, ap.parse_args(argv)
 
 
@@ -626,9 +664,11 @@ def main(argv=None):
         client = Client(host.strip("[]"), int(port), args.domain, args.user, password,
                         args.scheme, args.tls, args.ntlm_domain, args.aor,
                         timeout=args.timeout, trace=trace)
+        client.print_keys = args.print_keys
         client.connect()
-        run = {"register": cmd_register, "send-message": cmd_send_message,
-               "receive": cmd_receive}[args.command]
+        import sipae_failcmds
+        run = dict({"register": cmd_register, "send-message": cmd_send_message,
+                    "receive": cmd_receive}, **sipae_failcmds.COMMANDS)[args.command]
         try:
             run(client, args)
         except RefusedError as e:

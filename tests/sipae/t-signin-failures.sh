@@ -1,0 +1,252 @@
+#!/bin/bash
+# The failure cases of MS-SIPAE domain sign-in against greenwichd, end to end with the
+# independent client (sipae_client.py) and a real Samba AD DC: disabled, expired and
+# locked-out accounts (NTLM: 403 + Warning + log line; Kerberos: the KDC refuses, nothing
+# registered), a wrong password (log line, and no secret in the debug log), Digest off for
+# the AD domain but on for a local one, the SA of another connection, a signed From whose
+# display name hides another tag, a signed P-Asserted-Identity (not passed on), in-dialog
+# requests without a Via branch (pidgin-sipe style), the REGISTER To that is not the
+# primary address, the cap on half-open handshakes (per connection and in all), SA expiry
+# and re-authentication on the same connection (greenwichd under libfaketime, 20x), Kerberos
+# clock skew (+20 min), and the DC going down (NTLM 503 + Retry-After, Kerberos still
+# works, NTLM back after a DC restart).
+. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/signin-lib.sh"
+
+FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+[ -r "$FAKETIME_LIB" ] || { echo "libfaketime missing (Debian package libfaketime)"; exit 1; }
+sae_dc_up
+LOCAL=local.test
+
+samba_tool() { # samba_tool ARGS...: as Administrator against the test DC
+	in_dc samba-tool "$@" -H "ldap://$ADDC_DC_FQDN" -U "Administrator%$ADDC_ADMIN_PASSWORD" \
+		>> "$T/samba-tool.out" 2>&1 || { cat "$T/samba-tool.out"; exit 1; }
+}
+# a lockout threshold, and gail: a throw-away user that the test locks out
+samba_tool domain passwordsettings set --account-lockout-threshold=3
+samba_tool user create gail Garnet-77-Gx --mail-address="gail@$DOMAIN"
+samba_tool group addmembers "Greenwich Users" gail
+
+# mkconf NAME [INI lines...]: $T/NAME.conf for a greenwichd of its own (port in NAME_PORT)
+mkconf() {
+	local name="$1"; shift
+	PORT=$(free_port)
+	write_conf "[domain]" "name = $DOMAIN" "keytab = $D/gw.keytab" "fqdn = $FQDN" \
+		"enabled-group = Greenwich Users" "$@"
+	sed -i -e "s|^state-directory = .*|state-directory = $T/$name-state|" \
+		-e "s|^pid-file = .*|pid-file = $T/$name.pidfile|" \
+		-e "s|^control-socket = .*|control-socket = $T/$name.sock|" \
+		-e "s|^domains = .*|domains = $DOMAIN, $LOCAL|" "$T/greenwich.conf"
+	mkdir -p "$T/$name-state"
+	mv "$T/greenwich.conf" "$T/$name.conf"
+	printf -v "${name}_PORT" %s "$PORT"
+}
+auth_set() { # auth_set NAME KEY VALUE: a line in NAME.conf's [auth]
+	sed -i "s|^\[auth\]\$|[auth]\n$2 = $3|" "$T/$1.conf"
+}
+# gwd NAME [VAR=VALUE...]: greenwichd with NAME.conf in the domain, log NAME.log
+gwd() {
+	local name="$1"; shift
+	start_in_dc "$name" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		"$@" "$GWD" -c "$T/$name.conf" -f
+	wait_log "$T/$name.log" "event=started" 100 || { cat "$T/$name.log"; exit 1; }
+}
+has() { grep -q -- "$2" "$T/$1"; }      # has FILE PATTERN (grep -e)
+hasn() { ! grep -q -- "$2" "$T/$1"; }   # hasn FILE PATTERN
+nosecret() { ! grep -qiF -- "$2" "$T/$1"; } # nosecret FILE STRING: not there in any case
+not_registered() { # not_registered GWD AOR
+	"$MMC" -c "$T/$1.conf" server registrations "$2" > "$T/reg-$1.out" 2>&1 || true
+	grep -q "not signed in anywhere" "$T/reg-$1.out"
+}
+
+# ---- A: the main server: Kerberos, NTLM and Digest; Digest off for the AD domain ----------
+mkconf A
+auth_set A schemes "Kerberos,NTLM,Digest"
+auth_set A digest-disabled-domains "$DOMAIN"
+echo Dora-Local-1 | "$MMC" -c "$T/A.conf" local-user add "dora@$LOCAL" --password-stdin >/dev/null
+gwd A
+A_PID=$BG_PID
+SPORT=$A_PORT
+
+# 1. refused accounts over NTLM: 403 with a Warning, a log line, nothing registered
+for acct in erin:Emerald-55:disabled frank:Forest-66:expired; do
+	IFS=: read -r u pw what <<< "$acct"
+	client "ntlm-$u" --user "$u" --ntlm-domain CORP --password "$pw" --expect-status 403 register
+	ok_run "ntlm-$u" "NTLM: $what account $u: 403"
+	check "NTLM $u: the 403 carries a Warning" has "ntlm-$u.out" '^  Warning: 399 '
+	check "NTLM $u: log event=auth-failed scheme=NTLM user=CORP\\$u reason=..." \
+		grep -Eq "event=auth-failed scheme=NTLM user=CORP.$u .*reason=\"[^\"]+\"" "$T/A.log"
+	client "krb-$u" --scheme kerberos --user "$u" --password "$pw" register
+	check "Kerberos: the KDC refuses $what $u: no ticket (client exit $CRC)" [ "$CRC" = 6 ]
+	check "... the client sees: $(grep -o "Client's credentials have been revoked" \
+		"$T/krb-$u.out")" has "krb-$u.out" "Client's credentials have been revoked"
+	check "$u is registered nowhere" not_registered A "$u@$DOMAIN"
+	check "$u: no sign-in in the log" hasn A.log "event=sign-in .*user=$u@"
+done
+for i in 1 2 3; do
+	client "gail-wrong$i" --user gail --ntlm-domain CORP --password Garnet-77-Gx \
+		--wrong-password --expect-status 401 register
+	ok_run "gail-wrong$i" "NTLM: gail's wrong password #$i: 401"
+done
+client gail-locked --user gail --ntlm-domain CORP --password Garnet-77-Gx --expect-status 403 register
+ok_run gail-locked "NTLM: gail locked out after 3 wrong passwords: 403 (right password)"
+check "gail: the 403 carries a Warning" has gail-locked.out '^  Warning: 399 .*[Ll]ocked'
+check "gail: log line names scheme, user and the lock-out" \
+	grep -Eq 'event=auth-failed scheme=NTLM user=CORP.gail .*reason="[^"]*LOCKED' "$T/A.log"
+check "gail is registered nowhere" not_registered A "gail@$DOMAIN"
+
+# 2. a wrong password: the log names user, scheme, reason; no secret in the debug log
+client alice-wrong "${ALICE[@]}" --print-keys --wrong-password --expect-status 401 register
+ok_run alice-wrong "NTLM: alice's wrong password: 401"
+check "wrong password: log names scheme, user and reason" \
+	grep -Eq 'event=auth-failed scheme=NTLM user=CORP.alice .*reason="wrong user name or password"' \
+	"$T/A.log"
+client alice-keys "${ALICE[@]}" --print-keys register --refresh
+ok_run alice-keys "NTLM sign-in of alice"
+client alice-krb-keys "${ALICE_KRB[@]}" register --refresh
+ok_run alice-krb-keys "Kerberos sign-in of alice"
+check "the log is at debug level" has A.log "event=signed "
+secrets=(Apple-Pie-11 Garnet-77-Gx Emerald-55 Forest-66)
+for f in alice-wrong alice-keys; do
+	read -r _ nt base esk < <(grep '^keys ' "$T/$f.out" | tr '=' ' ' | awk '{print $1, $3, $5, $7}')
+	secrets+=("$nt" "$base" "$esk")
+done
+check "the client printed its keys (${#secrets[@]} secrets to look for)" [ "${#secrets[@]}" = 10 ]
+for s in "${secrets[@]}"; do
+	check "no secret ${s:0:6}... in greenwichd's log (any case)" nosecret A.log "$s"
+done
+
+# 4. Digest is off for the AD domain, on for the local one
+check "the 401 to alice (AD domain) offers no Digest" hasn alice-keys.trace "^WWW-Authenticate: Digest"
+check "... but Kerberos and NTLM" has alice-keys.trace "^WWW-Authenticate: NTLM realm"
+printf '#!/bin/sh\nexec "%s" run-with-hosts "%s" -- sipp "$@"\n' "$ADDC" "$D" > "$T/sipp-dc"
+chmod +x "$T/sipp-dc"
+SIPP="$T/sipp-dc" TARGET_PORT=$A_PORT DOMAIN=$LOCAL register dora dora Dora-Local-1 \
+	"<sip:dora@127.0.0.1:5999>" 300
+check "local Digest account dora@$LOCAL signs in with Digest (SIPp $SIPP_RC, $(last_status dora))" \
+	test "$SIPP_RC" = 0 -a "$(last_status dora)" = 200
+check "... after a Digest challenge" grep -q "^WWW-Authenticate: Digest" "$T/dora.msg"
+
+# 7. the SA of another connection, and a display name that hides another From tag
+client_bg carol-neg "${CAROL[@]}" receive --count 0 --exact --wait 10
+client other "${ALICE[@]}" --other-connection --expect-status 401 send-message \
+	--to "sip:carol@$DOMAIN" --text other-connection
+ok_run other "signed MESSAGE with the SA of another connection: 401"
+check "... logged" has A.log 'reason="security association of another connection"'
+client display "${ALICE[@]}" --tamper --tamper-field from-display --expect-status 401 \
+	send-message --to "sip:carol@$DOMAIN" --text display
+ok_run display "From display name holding the signed URI and tag, real tag changed: 401"
+check "... logged as a bad signature" has A.log 'reason="bad signature (tampered message)"'
+bg_done carol-neg
+check "carol got none of them (exit $CRC)" [ "$CRC" = 0 ]
+
+# a signed-in client asserts no identity: its P-Asserted-Identity does not reach carol
+client_bg carol-pai "${CAROL[@]}" receive --count 1 --exact --wait 6
+client pai "${ALICE[@]}" --pai "sip:boss@$DOMAIN" send-message --to "sip:carol@$DOMAIN" --text pai
+ok_run pai "signed MESSAGE with P-Asserted-Identity boss: delivered (2xx)"
+bg_done carol-pai
+check "carol got it (exit $CRC)" [ "$CRC" = 0 ]
+check "... without alice's P-Asserted-Identity" \
+	bash -c "grep -q '^request MESSAGE .* pai=-\$' '$T/carol-pai.log' && ! grep -q boss '$T/carol-pai.log'"
+
+# the REGISTER To must be the user's primary SIP address (robert), not an alias (bobby)
+client bobby --user bob --ntlm-domain CORP --password Blue-Sky-22 --aor "sip:bobby@$DOMAIN" \
+	--expect-status 403 register
+ok_run bobby "REGISTER of bob's alias sip:bobby@$DOMAIN: 403"
+
+# 8. in-dialog requests without a Via branch (RFC 2543 style, as pidgin-sipe sends them)
+client_bg carol-dlg "${CAROL[@]}" receive --count 1 --exact --wait 8
+client dialog "${ALICE[@]}" dialog --to "sip:carol@$DOMAIN" --no-branch --text "in dialog"
+ok_run dialog "INVITE, then ACK, MESSAGE and BYE without Via branch: answered 2xx, signed"
+check "... they went without branch" \
+	[ "$(grep -Ec '^Via: SIP/2.0/TCP [0-9.]+:[0-9]+[[:space:]]*$' "$T/dialog.trace")" = 3 ]
+bg_done carol-dlg
+check "carol got the in-dialog MESSAGE, signed (exit $CRC)" [ "$CRC" = 0 ]
+check "... with alice's text" has carol-dlg.log "^MESSAGE from sip:alice@$DOMAIN .*: in dialog$"
+check "... and the ACK and the BYE" \
+	bash -c "grep -q '^request ACK' '$T/carol-dlg.log' && grep -q '^request BYE' '$T/carol-dlg.log'"
+
+# the cap on half-open NTLM handshakes: 4 per connection; others still sign in
+start_in_dc flood "$PY" "$SAE/sipae_client.py" --server "127.0.0.1:$SPORT" --domain "$DOMAIN" \
+	--user x --password x --trace "$T/flood.trace" flood --count 40 --hold 8
+wait_log "$T/flood.log" "^holding" 150 || cat "$T/flood.log"
+check "40 NTLM first steps on one connection: 4 challenged, 36 503 + Retry-After" \
+	has flood.log "^flood 401=4 503=36 other=0"
+check "... logged" has A.log 'reason="too many sign-ins in progress on this connection"'
+client after-flood "${ALICE[@]}" register --refresh
+ok_run after-flood "alice signs in on another connection meanwhile"
+bg_done flood
+
+# ---- B: greenwichd's clock 20x fast, sa-lifetime 300 s, at most 6 handshakes pending -------
+mkconf B
+auth_set B schemes "NTLM,Kerberos,Digest"
+auth_set B sa-lifetime 300
+gwd B LD_PRELOAD="$FAKETIME_LIB" FAKETIME="+0 x20" FAKETIME_DONT_FAKE_MONOTONIC=1
+SPORT=$B_PORT
+client reauth "${ALICE[@]}" --timeout 20 reauth --pause 17
+ok_run reauth "SA expired (300 s at 20x): signed REGISTER gets 401, new sign-in on the same connection"
+old=$(sed -n 's/^signed-in scheme=NTLM opaque=//p' "$T/reauth.out")
+check "... the SA $old ended as expired" \
+	grep -Eq "event=sa-end opaque=$old user=alice@$DOMAIN reason=expired|opaque=$old reason=\"security association expired\"" \
+	"$T/B.log"
+check "control: with Digest allowed for the domain, the 401 offers it" \
+	has reauth.trace "^WWW-Authenticate: Digest"
+
+# ---- C: greenwichd's clock 20 minutes ahead: Kerberos refused with "clock skew" ----------
+mkconf C
+auth_set C schemes "Kerberos,NTLM"
+gwd C LD_PRELOAD="$FAKETIME_LIB" FAKETIME="+20m" FAKETIME_DONT_FAKE_MONOTONIC=1 \
+	GW_SIPAE_MAX_PENDING=6
+SPORT=$C_PORT
+client skew "${ALICE_KRB[@]}" --expect-status 401 register
+ok_run skew "Kerberos AP-REQ to a server 20 min ahead: 401 (a bare challenge)"
+check "... logged as clock skew" \
+	grep -Eq 'event=auth-failed scheme=Kerberos user=.* reason="clock skew' "$T/C.log"
+# at most 6 handshakes pending in all (GW_SIPAE_MAX_PENDING)
+start_in_dc flood1 "$PY" "$SAE/sipae_client.py" --server "127.0.0.1:$SPORT" --domain "$DOMAIN" \
+	--user x --password x flood --count 5 --hold 6
+wait_log "$T/flood1.log" "^holding" 150 || cat "$T/flood1.log"
+client flood2 --user x --password x flood --count 5
+check "pending handshakes capped in all (6): 4 + 2 challenged" \
+	bash -c "grep -q '^flood 401=4 503=1 ' '$T/flood1.log' && grep -q '^flood 401=2 503=3 ' '$T/flood2.out'"
+check "... logged" has C.log 'reason="too many sign-ins in progress"'
+bg_done flood1
+sleep 2
+client after-flood-c --user x --password x flood --count 1
+check "once those connections closed, a new handshake starts again" \
+	has after-flood-c.out "^flood 401=1 503=0 other=0"
+
+# ---- 3. the DC goes down: NTLM 503 + Retry-After, Kerberos still works, NTLM comes back ----
+SPORT=$A_PORT
+export KRB5CCNAME="FILE:$T/alice.ccache"
+echo Apple-Pie-11 | in_dc kinit alice > "$T/kinit.out" 2>&1 || cat "$T/kinit.out"
+client krb-cache --scheme kerberos --user alice register
+ok_run krb-cache "Kerberos sign-in of alice from her credential cache (DC up)"
+"$ADDC" stop "$D" > "$T/dc-stop.out" 2>&1 || cat "$T/dc-stop.out"
+check "the DC is stopped" bash -c "! '$ADDC' status '$D' >/dev/null 2>&1"
+lines=$(wc -l < "$T/A.log")
+client dcdown-ntlm "${ALICE[@]}" --expect-status 503 register
+ok_run dcdown-ntlm "NTLM sign-in with the DC down: 503"
+check "... with Retry-After" has dcdown-ntlm.out "^  Retry-After: [0-9]"
+check "... logged: $(tail -n +$((lines + 1)) "$T/A.log" | grep -o 'event=auth-failed.*' | head -1)" \
+	bash -c "tail -n +$((lines + 1)) '$T/A.log' | grep -Eq 'event=auth-failed scheme=NTLM user=CORP.alice '"
+client dcdown-krb --scheme kerberos --user alice register --refresh
+ok_run dcdown-krb "Kerberos sign-in of alice with the DC down (ticket from before, local keytab)"
+"$ADDC" start "$D" > "$T/dc-start.out" 2>&1 || cat "$T/dc-start.out"
+for i in $(seq 1 20); do
+	client dcup-ntlm "${ALICE[@]}" register
+	[ "$CRC" = 0 ] && break
+	sleep 1
+done
+ok_run dcup-ntlm "NTLM works again once the DC is back, greenwichd not restarted ($i tries)"
+unset KRB5CCNAME
+
+for n in A B C; do
+	p=$(cat "$T/$n.pid")
+	check "greenwichd $n still running" kill -0 "$p"
+	kill "$p"
+	while kill -0 "$p" 2>/dev/null; do sleep 0.05; done
+	check "greenwichd $n: no sanitizer report" \
+		bash -c "! grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' '$T/$n.log'"
+done
+finish
