@@ -77,10 +77,23 @@ struct target {
 /* Set while worker 0 works on a handed-over request: the UDP socket to answer on. */
 static __thread tport_t *handoff_tport;
 
+/*
+ * The dialog token in our Record-Route: an HMAC of the Call-ID and the two
+ * parties' addresses, in either order.  A request that carries it skips the
+ * sign-in check, so it must not let a party of one dialog speak as someone
+ * else: a changed From or To no longer matches.
+ */
 static void
 rr_token(struct worker *w, char *out, const sip_t *sip)
 {
-	sip_token(w, out, RR_TOKEN_LEN, sip->sip_call_id->i_id);
+	char a[GW_AOR_MAX + 1] = "", b[GW_AOR_MAX + 1] = "", data[2 * GW_AOR_MAX + 300];
+
+	sip_url_aor(a, sizeof(a), sip->sip_from->a_url);
+	sip_url_aor(b, sizeof(b), sip->sip_to->a_url);
+	bool swap = strcmp(a, b) > 0;
+	snprintf(data, sizeof(data), "%.256s|%s|%s", sip->sip_call_id->i_id, swap ? b : a,
+		 swap ? a : b);
+	sip_token(w, out, RR_TOKEN_LEN, data);
 }
 
 static void

@@ -20,6 +20,20 @@ check "callee got the BYE through the proxy" bash -c "grep -a '^BYE' '$T/uas-bob
 check "caller's BYE carried the recorded route" bash -c "grep -a -A6 '^BYE' '$T/call1.msg' | grep -q '^Route: .*gwd='"
 check "the ACK for 2xx reached the callee" bash -c "grep -a -q '^ACK' '$T/uas-bob.msg'"
 
+# the dialog token does not let a party speak as someone else: with the call's route,
+# Call-ID and tags, a request with another From is challenged; the parties' own is not
+RR=$(grep -a -m1 '^Route: .*gwd=' "$T/call1.msg" | sed 's/^Route: //; s/\r$//')
+CID=$(grep -a -m1 '^Call-ID:' "$T/call1.msg" | sed 's/^Call-ID: //; s/\r$//')
+indialog() { # indialog FROM-USER TO-USER: an in-dialog MESSAGE with the call's route
+	printf 'MESSAGE sip:%s@127.0.0.1:%s SIP/2.0\nVia: SIP/2.0/UDP 127.0.0.1:{lport};branch=z9hG4bK-dlg%s\nRoute: %s\nFrom: <sip:%s@%s>;tag=f1\nTo: <sip:%s@%s>;tag=t1\nCall-ID: %s\nCSeq: 9 MESSAGE\nMax-Forwards: 70\nContent-Type: text/plain\nContent-Length: 2\n\nhi' \
+		"$2" "$B1" "$1" "$RR" "$1" "$DOMAIN" "$2" "$DOMAIN" "$CID" |
+		python3 "$top_srcdir/tests/integration/sipsend.py" "$PORT" - 2
+}
+check "in-dialog request with the dialog's parties passes without a challenge" \
+	bash -c '! grep -q "^SIP/2.0 407" <<<"$1"' - "$(indialog alice bob)"
+check "in-dialog request with another From (carol) is challenged: 407" \
+	grep -q "^SIP/2.0 407" <<<"$(indialog carol bob)"
+
 # CANCEL while ringing
 C1=$(free_port)
 register rc carol carol-pw "<sip:carol@127.0.0.1:$C1>" 600
