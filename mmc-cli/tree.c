@@ -239,10 +239,8 @@ struct node {
 static int
 arg_node(struct mmc *m, const char *spec, struct node *nd)
 {
-	if (mmc_tree_resolve(m, spec, &nd->path, &nd->n, &nd->t) < 0) {
-		mmc_err("no such node: %s", spec);
-		return MMC_EXIT_NOTFOUND;
-	}
+	if (mmc_tree_resolve(m, spec, &nd->path, &nd->n, &nd->t) < 0)
+		return mmc_fail(MMC_EXIT_NOTFOUND, "no such node: %s", spec);
 	return MMC_EXIT_OK;
 }
 
