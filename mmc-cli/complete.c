@@ -193,7 +193,8 @@ complete_args(struct mmc *m, char **argv, int nw, const char *partial, struct mm
 
 	for (size_t i = 0; i < nc; i++) {
 		int gl = grammar_len(cmds[i].grammar);
-		if (gl > nw && grammar_prefix(cmds[i].grammar, argv, nw) &&
+		if (gl > nw && !(cmds[i].flags & MMC_CMD_HIDDEN) &&
+		    grammar_prefix(cmds[i].grammar, argv, nw) &&
 		    grammar_word(cmds[i].grammar, nw, w, sizeof(w)) &&
 		    !strncmp(w, partial, strlen(partial)))
 			cand_add(c, w);
