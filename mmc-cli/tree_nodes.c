@@ -97,11 +97,12 @@ seek_cb(const char *name, void *arg)
 int
 mmc_node_exists(struct mmc *m, char *const *path, size_t n, enum mmc_node t)
 {
-	struct seek s = {path[n - 1], false};
+	struct seek s = {NULL, false};
 	int ret;
 
 	if (t != N_RULE && t != N_FEDDOMAIN)
 		return MMC_EXIT_OK;
+	s.want = path[n - 1];
 	ret = mmc_policy_each(m, t == N_FEDDOMAIN, seek_cb, &s, true);
 	if (ret != MMC_EXIT_OK)
 		return ret;
