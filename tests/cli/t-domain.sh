@@ -115,9 +115,13 @@ expect "unreadable keytab: FAILED, exit 1" 1 "keytab +FAILED .*cannot read .*Per
 chmod 600 "$KT"
 cp "$KT" "$T/keytab.good"
 head -c 100 "$T/keytab.good" >"$KT"
+# libkrb5 leaks on a truncated entry: suppressed for these two runs (lsan-krb5.supp)
+LSAN_SAVED=${LSAN_OPTIONS:-}
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$HERE/lsan-krb5.supp:print_suppressions=0"
 expect "damaged keytab: FAILED, exit 1" 1 "keytab +FAILED" mmc '' domain test
 rc=0
 mmc '' --json domain test >"$T/json" 2>/dev/null || rc=$?
+LSAN_OPTIONS=$LSAN_SAVED
 check_that "damaged keytab --json: exit 1, matches domain-test, ok false" sh -c "[ $rc = 1 ] &&
 	/usr/bin/python3 '$HERE/schemacheck.py' '$HERE/mmc-schema.json' domain-test '$T/json' &&
 	grep -q '\"ok\":false' '$T/json'"
