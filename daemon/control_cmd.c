@@ -1,11 +1,12 @@
 /*
  * control_cmd.c - the commands of the control socket: status, registrations,
- * connections, signout, reload, loglevel.
+ * connections, signout, reload, loglevel, presence-changed, presence.
  *
  * Requests:  {"cmd":"status"}  {"cmd":"registrations","aor":"bob@example.com"}
  *            {"cmd":"connections"}  {"cmd":"signout","aor":"bob@example.com"}
  *            {"cmd":"reload"}  {"cmd":"loglevel","level":"debug"}
  *            {"cmd":"presence-changed","aor":"bob@example.com","list":"contacts"|"acl"}
+ *            {"cmd":"presence","aor":"bob@example.com"}
  * Replies:   {"ok":true, ...} or {"ok":false,"code":"bad-request"|"not-found"|
  *            "failed"|"unavailable","error":"..."}
  */
@@ -203,6 +204,8 @@ cmd_presence_changed(struct gwd *g, const char *aor, const char *list)
 	return r;
 }
 
+static json_object *cmd_presence(struct gwd *g, const char *aor);
+
 static const char *
 str_arg(json_object *req, const char *key)
 {
@@ -234,14 +237,17 @@ control_execute(struct gwd *g, json_object *req, double rate)
 		return cmd_loglevel(g, str_arg(req, "level"));
 	if (strcmp(cmd, "presence-changed") == 0)
 		return cmd_presence_changed(g, str_arg(req, "aor"), str_arg(req, "list"));
+	if (strcmp(cmd, "presence") == 0)
+		return cmd_presence(g, str_arg(req, "aor"));
 	return control_reply_err("bad-request", "unknown command");
 }
 
-/* A question for worker 0, handed over through its control pipe.  Whoever
- * finishes last (the worker answering, or the control thread giving up)
- * frees it. */
+/* A question for worker 0, handed over through its control pipe: its
+ * connections (aor empty), or aor's composed presence.  Whoever finishes last
+ * (the worker answering, or the control thread giving up) frees it. */
 struct ctl_query {
 	struct handoff h; /* first: h.kind == HANDOFF_QUERY */
+	char aor[256];
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool done, abandoned;
@@ -275,16 +281,39 @@ flow_json(uint64_t id, tport_t *tp, void *arg)
 	json_object_array_add((json_object *)arg, o);
 }
 
+/* {"status":"online"|"offline","activity":..,"note":..}, or NULL: no presence service. */
+static json_object *
+presence_json(const char *aor)
+{
+	const char *activity = "";
+	char note[256] = "";
+	bool open = false;
+	json_object *o;
+
+	if (!presence_status(aor, &open, &activity, note, sizeof(note)))
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string(open ? "online" : "offline"));
+	json_object_object_add(o, "activity", json_object_new_string(open ? activity : ""));
+	json_object_object_add(o, "note", json_object_new_string(note));
+	return o;
+}
+
 void
 control_query_run(struct worker *w, struct handoff *h)
 {
 	struct ctl_query *q = (struct ctl_query *)h;
-	json_object *arr = json_object_new_array();
+	json_object *res = NULL;
 	bool abandoned;
 
-	flow_each(w->w_flows, flow_json, arr);
+	if (q->aor[0]) {
+		res = presence_json(q->aor);
+	} else {
+		res = json_object_new_array();
+		flow_each(w->w_flows, flow_json, res);
+	}
 	pthread_mutex_lock(&q->mu);
-	q->result = arr;
+	q->result = res;
 	q->done = true;
 	abandoned = q->abandoned;
 	pthread_cond_signal(&q->cv);
@@ -316,40 +345,84 @@ add_users(struct gwd *g, json_object *arr)
 	loc_contacts_free(v, n);
 }
 
-json_object *
-control_connections(struct gwd *g)
+/* Hand q to worker 0 and wait for its answer; false (q given up or freed) when
+ * there is none in time, with the error reply in *errp. */
+static bool
+query_ask(struct gwd *g, struct ctl_query *q, json_object **errp)
 {
-	struct ctl_query *q;
 	struct timespec until;
-	json_object *r = NULL;
+	bool done;
 
-	if (g->nworkers < 1)
-		return control_reply_err("unavailable", "no SIP worker is running");
-	q = calloc(1, sizeof(*q));
-	if (q == NULL)
-		return control_reply_err("failed", "out of memory");
 	q->h.kind = HANDOFF_QUERY;
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cv, NULL);
 	if (write(g->workers[0].w_ctl[1], &q, sizeof(q)) != (ssize_t)sizeof(q)) {
 		query_free(q);
-		return control_reply_err("failed", "worker 0 does not take requests");
+		*errp = control_reply_err("failed", "worker 0 does not take requests");
+		return false;
 	}
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += QUERY_WAIT_S;
 	pthread_mutex_lock(&q->mu);
 	while (!q->done && pthread_cond_timedwait(&q->cv, &q->mu, &until) == 0)
 		;
-	if (q->done) {
-		r = reply_new();
-		add_users(g, q->result);
-		json_object_object_add(r, "connections", json_object_get(q->result));
-	} else {
-		q->abandoned = true;
-	}
+	done = q->done;
+	q->abandoned = !done;
 	pthread_mutex_unlock(&q->mu);
-	if (r == NULL)
-		return control_reply_err("failed", "worker 0 did not answer in time");
+	if (!done)
+		*errp = control_reply_err("failed", "worker 0 did not answer in time");
+	return done;
+}
+
+static struct ctl_query *
+query_new(struct gwd *g, json_object **errp)
+{
+	struct ctl_query *q = NULL;
+
+	if (g->nworkers < 1)
+		*errp = control_reply_err("unavailable", "no SIP worker is running");
+	else if ((q = calloc(1, sizeof(*q))) == NULL)
+		*errp = control_reply_err("failed", "out of memory");
+	return q;
+}
+
+json_object *
+control_connections(struct gwd *g)
+{
+	json_object *r = NULL;
+	struct ctl_query *q = query_new(g, &r);
+
+	if (q == NULL || !query_ask(g, q, &r))
+		return r;
+	r = reply_new();
+	add_users(g, q->result);
+	json_object_object_add(r, "connections", json_object_get(q->result));
+	query_free(q);
+	return r;
+}
+
+/* aor's composed presence, from worker 0 (where the presence service lives). */
+static json_object *
+cmd_presence(struct gwd *g, const char *aor)
+{
+	json_object *r = NULL;
+	struct ctl_query *q;
+
+	if (aor == NULL || strchr(aor, '@') == NULL || strlen(aor) >= sizeof(q->aor))
+		return control_reply_err("bad-request", "presence needs an aor (user@domain)");
+	if ((q = query_new(g, &r)) == NULL)
+		return r;
+	snprintf(q->aor, sizeof(q->aor), "%s", aor);
+	if (!query_ask(g, q, &r))
+		return r;
+	if (q->result == NULL) {
+		r = control_reply_err("unavailable", "the presence service is not running");
+	} else {
+		r = reply_new();
+		json_object_object_add(r, "aor", json_object_new_string(aor));
+		json_object_object_foreach(q->result, k, v)
+			json_object_object_add(r, k, json_object_get(v));
+	}
 	query_free(q);
 	return r;
 }

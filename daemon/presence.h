@@ -10,6 +10,7 @@
 #define GW_PRESENCE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <sofia-sip/nta.h>
 #include <sofia-sip/sip.h>
@@ -38,5 +39,10 @@ void presence_stop(struct worker *w);
  * notifies them.  Any thread; 0 or -errno. */
 struct gwd;
 int presence_lists_changed(struct gwd *g, const char *aor, bool contacts);
+
+/* Worker 0 thread: aor's composed status (online or not, activity, note), as its
+ * watchers see it before authorization; false when the service does not run. */
+bool presence_status(const char *aor, bool *open, const char **activity, char *note,
+		     size_t len);
 
 #endif

@@ -12,12 +12,14 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "gwd.h"
 #include "loc.h"
+#include "presence.h"
 #include "presence_int.h"
 
 void
@@ -46,6 +48,21 @@ pres_compose(struct presence *ps, const char *aor, time_t now, struct pres_statu
 	if (loc_lookup(ps->w->w_gwd->loc, aor, now, &cs, &n) == 0 && n > 0)
 		out->open = true;
 	loc_contacts_free(cs, n);
+}
+
+bool
+presence_status(const char *aor, bool *open, const char **activity, char *note, size_t len)
+{
+	struct presence *ps = presence_get();
+	struct pres_status st;
+
+	if (ps == NULL)
+		return false;
+	pres_compose(ps, aor, time(NULL), &st);
+	*open = st.open;
+	*activity = pres_activity_name(st.activity);
+	snprintf(note, len, "%s", st.note);
+	return true;
 }
 
 static bool

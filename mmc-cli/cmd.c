@@ -59,7 +59,7 @@ static const struct mmc_cmd commands[] = {
      mmc_server_cmd, NULL},
     {"users list", "", "directory users with a SIP URI and whether they may use Greenwich", 0,
      mmc_users_cmd, NULL},
-    {"users show", "USER", "SIP URI, aliases, enabled, groups and signed-in devices of a user", 0,
+    {"users show", "USER", "SIP URI, aliases, enabled, groups, signed-in devices and presence of a user", 0,
      mmc_users_cmd, NULL},
     {"users enable", "USER", "add a user to the Greenwich group (enabled-group)", 0, mmc_users_cmd,
      NULL},

@@ -81,7 +81,9 @@ struct path_state {
 static bool
 is_container(enum mmc_node t)
 {
-	return t == N_ROOT || t == N_DOMAIN || t == N_SERVERS || t == N_SERVER || t == N_LOCALUSERS;
+	return t == N_ROOT || t == N_DOMAIN || t == N_SERVERS || t == N_SERVER ||
+	       t == N_LOCALUSERS || t == N_USERS || t == N_USER || t == N_CONTACTS ||
+	       t == N_WATCHERS || t == N_POLICIES || t == N_FEDERATION;
 }
 
 static void
@@ -132,18 +134,21 @@ complete_options(const char *args, const char *partial, struct mmc_cands *c)
 static void
 complete_props(struct mmc *m, const char *partial, struct mmc_cands *c)
 {
-	static const char *const props[] = {"password", "enabled-group", "dcs"};
+	static const struct {
+		const char *name;
+		enum mmc_node t;
+	} props[] = {{"password", N_LOCALUSER}, {"enabled-group", N_DOMAIN}, {"dcs", N_DOMAIN},
+		     {"text", N_RULE},		{"priority", N_RULE},	     {"setting", N_FEDDOMAIN},
+		     {"rule", N_WATCHER}};
 	char **path;
 	size_t n;
 	enum mmc_node t;
 
 	if (m->conf == NULL || mmc_tree_resolve(m, "", &path, &n, &t) < 0)
 		return;
-	for (size_t i = 0; i < 3; i++) {
-		bool ok = (t == N_LOCALUSER) == (i == 0) && (t == N_LOCALUSER || t == N_DOMAIN);
-		if (ok && !strncmp(props[i], partial, strlen(partial)))
-			cand_add(c, props[i]);
-	}
+	for (size_t i = 0; i < sizeof(props) / sizeof(props[0]); i++)
+		if (props[i].t == t && !strncmp(props[i].name, partial, strlen(partial)))
+			cand_add(c, props[i].name);
 	mmc_tree_free_path(path, n);
 }
 
@@ -188,7 +193,8 @@ complete_args(struct mmc *m, char **argv, int nw, const char *partial, struct mm
 
 	for (size_t i = 0; i < nc; i++) {
 		int gl = grammar_len(cmds[i].grammar);
-		if (gl > nw && grammar_prefix(cmds[i].grammar, argv, nw) &&
+		if (gl > nw && !(cmds[i].flags & MMC_CMD_HIDDEN) &&
+		    grammar_prefix(cmds[i].grammar, argv, nw) &&
 		    grammar_word(cmds[i].grammar, nw, w, sizeof(w)) &&
 		    !strncmp(w, partial, strlen(partial)))
 			cand_add(c, w);

@@ -33,18 +33,36 @@ print_account(const struct userdb_account *a, void *arg)
 	return 0;
 }
 
+/* A change done: a line for people, {"aor":..,"change":..[,"realm":..]} with --json. */
+static int
+report(const char *aor, const char *change, const char *realm)
+{
+	if (mmc_json) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "aor", json_object_new_string(aor));
+		json_object_object_add(o, "change", json_object_new_string(change));
+		if (realm)
+			json_object_object_add(o, "realm", json_object_new_string(realm));
+		mmc_json_print(o);
+	} else if (realm) {
+		printf("local user %s %s (realm %s)\n", aor, change, realm);
+	} else {
+		printf("local user %s %s\n", aor, change);
+	}
+	return MMC_EXIT_OK;
+}
+
 static int
 valid_aor(const struct gw_conf *c, const char *aor)
 {
 	const char *at = strchr(aor, '@');
 
 	if (at == NULL || at == aor || strchr(at + 1, '@') || strpbrk(aor, " \t:;<>\"")) {
-		fprintf(stderr, "greenwich-mmc: '%s' is not a user@domain address\n", aor);
+		mmc_fail(MMC_EXIT_USAGE, "'%s' is not a user@domain address", aor);
 		return -1;
 	}
 	if (!gw_conf_serves(c, at + 1)) {
-		fprintf(stderr, "greenwich-mmc: domain '%s' is not served (see [server] domains)\n",
-			at + 1);
+		mmc_fail(MMC_EXIT_USAGE, "domain '%s' is not served (see [server] domains)", at + 1);
 		return -1;
 	}
 	return 0;
@@ -58,7 +76,7 @@ db_open(const struct gw_conf *c, struct userdb **db)
 	mkdir(c->state_dir, 0750);
 	snprintf(path, sizeof(path), "%s/greenwich.db", c->state_dir);
 	if (userdb_open(db, path, err, sizeof(err)) < 0) {
-		fprintf(stderr, "greenwich-mmc: cannot open the account database: %s\n", err);
+		mmc_fail(MMC_EXIT_FAIL, "cannot open the account database: %s", err);
 		return -1;
 	}
 	return 0;
@@ -93,29 +111,25 @@ mmc_local_user(const struct gw_conf *c, int argc, char **argv)
 		if (valid_aor(c, argv[1]) < 0) {
 			ret = MMC_EXIT_USAGE;
 		} else if (mmc_read_secret(pw_stdin, "Password: ", pw, sizeof(pw)) < 0) {
-			fprintf(stderr, "greenwich-mmc: an empty password is not allowed\n");
-			ret = MMC_EXIT_USAGE;
+			ret = mmc_fail(MMC_EXIT_USAGE, "an empty password is not allowed");
 		} else if (userdb_set(db, argv[1], gw_conf_realm(c), pw) < 0) {
-			fprintf(stderr, "greenwich-mmc: cannot store %s\n", argv[1]);
-			ret = MMC_EXIT_FAIL;
+			ret = mmc_fail(MMC_EXIT_FAIL, "cannot store %s", argv[1]);
 		} else {
-			printf("local user %s added (realm %s)\n", argv[1], gw_conf_realm(c));
-			ret = MMC_EXIT_OK;
+			ret = report(argv[1], "added", gw_conf_realm(c));
 		}
 		OPENSSL_cleanse(pw, sizeof(pw));
 	} else if (strcmp(argv[0], "remove") == 0 && argc >= 2) {
 		int rc = userdb_remove(db, argv[1]);
 		if (rc == -ENOENT)
-			fprintf(stderr, "greenwich-mmc: no local user %s\n", argv[1]);
+			ret = mmc_fail(MMC_EXIT_NOTFOUND, "no local user %s", argv[1]);
 		else if (rc < 0)
-			fprintf(stderr, "greenwich-mmc: cannot remove %s\n", argv[1]);
+			ret = mmc_fail(MMC_EXIT_FAIL, "cannot remove %s", argv[1]);
 		else
-			printf("local user %s removed\n", argv[1]);
-		ret = rc == 0 ? MMC_EXIT_OK : rc == -ENOENT ? MMC_EXIT_NOTFOUND : MMC_EXIT_FAIL;
+			ret = report(argv[1], "removed", NULL);
 	} else if (!strcmp(argv[0], "add") || !strcmp(argv[0], "remove")) {
-		fprintf(stderr, "greenwich-mmc: local-user %s needs USER@DOMAIN\n", argv[0]);
+		mmc_fail(ret, "local-user %s needs USER@DOMAIN", argv[0]);
 	} else {
-		fprintf(stderr, "greenwich-mmc: unknown local-user command '%s'\n", argv[0]);
+		mmc_fail(ret, "unknown local-user command '%s'", argv[0]);
 	}
 	userdb_close(db);
 	return ret;

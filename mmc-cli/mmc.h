@@ -76,6 +76,13 @@ enum mmc_node {
 	N_LOCALUSER,
 	N_POLICIES,
 	N_FEDERATION,
+	N_USER,       /* Users/<user>: any name, looked up when used */
+	N_CONTACTS,   /* Users/<user>/Contacts */
+	N_CONTACT,    /* ... /Contacts/<uri> */
+	N_WATCHERS,   /* Users/<user>/Watchers (allow/block rules) */
+	N_WATCHER,    /* ... /Watchers/<uri> */
+	N_RULE,       /* Policies/<name> */
+	N_FEDDOMAIN,  /* Federation/<domain> */
 };
 typedef void mmc_child_fn(const char *name, enum mmc_node type, void *arg);
 int mmc_tree_children(struct mmc *m, char *const *path, size_t n, enum mmc_node type,
@@ -93,6 +100,21 @@ int mmc_cmd_delete(struct mmc *m, int argc, char **argv);
 int mmc_cmd_refresh(struct mmc *m, int argc, char **argv);
 int mmc_cmd_pwd(struct mmc *m, int argc, char **argv);
 const char *mmc_domain_label(const struct mmc *m);
+
+/* tree_nodes.c: the nodes below Users, Policies and Federation.  path/n: the node's
+ * canonical path below the root; args: what follows PATH on the command line. */
+bool mmc_node_dynamic(enum mmc_node parent);
+int mmc_node_children(struct mmc *m, char *const *path, size_t n, enum mmc_node t,
+		      mmc_child_fn *cb, void *arg);
+bool mmc_node_mine(enum mmc_node t);
+int mmc_node_exists(struct mmc *m, char *const *path, size_t n, enum mmc_node t);
+int mmc_node_show(struct mmc *m, char *const *path, size_t n, enum mmc_node t);
+bool mmc_node_settable(enum mmc_node t, const char *prop);
+int mmc_node_set(struct mmc *m, char *const *path, size_t n, enum mmc_node t, const char *prop,
+		 const char *value);
+int mmc_node_new(struct mmc *m, char *const *path, size_t n, enum mmc_node parent,
+		 const char *name, int argc, char **argv);
+int mmc_node_delete(struct mmc *m, char *const *path, size_t n, enum mmc_node t);
 
 /* out.c: aligned tables for people, json-c for scripts, messages */
 struct mmc_table;
@@ -151,15 +173,23 @@ int mmc_server_signout(struct mmc *m, const char *user);
 int mmc_users_cmd(struct mmc *m, int argc, char **argv);
 /* presence.c: users contacts|contact-add|contact-remove|acl|allow|block|acl-remove */
 int mmc_presence_cmd(struct mmc *m, int argc, char **argv);
+typedef void mmc_aor_fn(const char *aor, void *arg);
+/* The console tree: a user's contacts or watchers; one entry's properties; list owners. */
+int mmc_presence_each(struct mmc *m, const char *user, bool contacts, mmc_aor_fn *cb, void *arg);
+int mmc_presence_entry_show(struct mmc *m, const char *user, bool contacts, const char *uri);
+int mmc_presence_owners(struct mmc *m, mmc_aor_fn *cb, void *arg);
 /* policy.c: policy and federation verbs */
 int mmc_policy(struct mmc *m, int argc, char **argv);
 int mmc_federation(struct mmc *m, int argc, char **argv);
 /* ls / show of the Policies and Federation nodes */
 int mmc_policy_node(struct mmc *m, enum mmc_node t);
+/* The console tree: rule names or federated domains; a new named rule; a domain. */
+int mmc_policy_each(struct mmc *m, bool fed, mmc_aor_fn *cb, void *arg, bool loud);
+int mmc_policy_new(struct mmc *m, const char *name, const char *text);
+int mmc_federation_show(struct mmc *m, const char *domain);
 
 /* local_user.c */
 int mmc_local_user(const struct gw_conf *c, int argc, char **argv);
-typedef void mmc_aor_fn(const char *aor, void *arg);
 int mmc_local_user_each(const struct gw_conf *c, mmc_aor_fn *cb, void *arg);
 int mmc_local_user_show(const struct gw_conf *c, const char *aor);
 int mmc_local_user_password(const struct gw_conf *c, const char *aor, const char *pw);

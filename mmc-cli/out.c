@@ -129,6 +129,7 @@ mmc_json_print(json_object *obj)
 {
 	printf("%s\n", json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
 							       JSON_C_TO_STRING_NOSLASHESCAPE));
+	fflush(stdout); /* one whole document, whatever happens next */
 	json_object_put(obj);
 }
 

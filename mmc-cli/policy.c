@@ -100,8 +100,7 @@ policy_show(struct polstore *s, const char *name)
 	char *text = NULL;
 
 	if (r == NULL) {
-		mmc_err("no rule '%s'", name);
-		return MMC_EXIT_NOTFOUND;
+		return mmc_fail(MMC_EXIT_NOTFOUND, "no rule '%s'", name);
 	}
 	if (pol_rule_text(r, &text) < 0)
 		return MMC_EXIT_FAIL;
@@ -116,6 +115,23 @@ policy_show(struct polstore *s, const char *name)
 	}
 	free(text);
 	return MMC_EXIT_OK;
+}
+
+/* With --json, {key: name, "change": change[, "priority": prio]}; true when printed. */
+static bool
+change_json(const char *key, const char *name, const char *change, long prio)
+{
+	json_object *o;
+
+	if (!mmc_json)
+		return false;
+	o = json_object_new_object();
+	json_object_object_add(o, key, json_object_new_string(name));
+	json_object_object_add(o, "change", json_object_new_string(change));
+	if (prio >= 0)
+		json_object_object_add(o, "priority", json_object_new_int64(prio));
+	mmc_json_print(o);
+	return true;
 }
 
 /* Put the new or changed rule into the set, then into the store. */
@@ -135,13 +151,15 @@ rule_store(struct polstore *s, struct pol_rule *rule, bool create)
 	}
 	if ((ret = polstore_put(s, name, create)) < 0)
 		return polstore_exit(s, ret);
-	printf("%s rule '%s'\n", create ? "added" : "changed", name);
+	if (!change_json("rule", name, create ? "added" : "changed", -1))
+		printf("%s rule '%s'\n", create ? "added" : "changed", name);
 	return MMC_EXIT_OK;
 }
 
-/* add TEXT, or set NAME TEXT (the text names the same rule). */
+/* add TEXT, or set NAME TEXT (the text names the same rule); create with a name: the
+ * console's `new Policies/NAME TEXT`. */
 static int
-policy_write(struct polstore *s, const char *name, const char *arg)
+policy_write(struct polstore *s, const char *name, const char *arg, bool create)
 {
 	struct pol_rule *rule = NULL;
 	char *text = text_arg(arg);
@@ -152,23 +170,20 @@ policy_write(struct polstore *s, const char *name, const char *arg)
 	if (ret < 0)
 		return polstore_exit(s, ret);
 	rname = pol_rule_name(rule);
-	if (name && strcmp(rname, name) != 0) {
-		mmc_err("the text names rule '%s', not '%s' (delete and add to rename)", rname,
-			name);
+	if (name && strcmp(rname, name) != 0)
+		ret = mmc_fail(MMC_EXIT_USAGE,
+			       "the text names rule '%s', not '%s' (delete and add to rename)", rname,
+			       name);
+	else if (create && pol_set_get(s->set, rname))
+		ret = mmc_fail(MMC_EXIT_USAGE,
+			       "rule '%s' exists already (use policy set to change it)", rname);
+	else if (!create && pol_set_get(s->set, name) == NULL)
+		ret = mmc_fail(MMC_EXIT_NOTFOUND, "no rule '%s'", name);
+	if (ret > 0) {
 		pol_rule_free(rule);
-		return MMC_EXIT_USAGE;
+		return ret;
 	}
-	if (name == NULL && pol_set_get(s->set, rname)) {
-		mmc_err("rule '%s' exists already (use policy set to change it)", rname);
-		pol_rule_free(rule);
-		return MMC_EXIT_USAGE;
-	}
-	if (name && pol_set_get(s->set, name) == NULL) {
-		mmc_err("no rule '%s'", name);
-		pol_rule_free(rule);
-		return MMC_EXIT_NOTFOUND;
-	}
-	return rule_store(s, rule, name == NULL);
+	return rule_store(s, rule, create);
 }
 
 static int
@@ -177,12 +192,12 @@ policy_delete(struct polstore *s, const char *name)
 	int ret;
 
 	if (pol_set_delete(s->set, name) < 0) {
-		mmc_err("no rule '%s'", name);
-		return MMC_EXIT_NOTFOUND;
+		return mmc_fail(MMC_EXIT_NOTFOUND, "no rule '%s'", name);
 	}
 	if ((ret = polstore_delete(s, name)) < 0)
 		return polstore_exit(s, ret);
-	printf("deleted rule '%s'\n", name);
+	if (!change_json("rule", name, "deleted", -1))
+		printf("deleted rule '%s'\n", name);
 	return MMC_EXIT_OK;
 }
 
@@ -252,14 +267,12 @@ policy_move(struct polstore *s, const char *name, const char *how, const char *o
 		char *end = NULL;
 		to = strtol(other, &end, 10);
 		if (end == other || *end || to < 0) {
-			mmc_err("--priority needs a number from 0 to %d", POL_PRIORITY_MAX);
-			return MMC_EXIT_USAGE;
+			return mmc_fail(MMC_EXIT_USAGE, "--priority needs a number from 0 to %d", POL_PRIORITY_MAX);
 		}
 		other = NULL;
 	}
 	if (pol_set_get(s->set, name) == NULL || (other && pol_set_get(s->set, other) == NULL)) {
-		mmc_err("no rule '%s'", pol_set_get(s->set, name) ? other : name);
-		return MMC_EXIT_NOTFOUND;
+		return mmc_fail(MMC_EXIT_NOTFOUND, "no rule '%s'", pol_set_get(s->set, name) ? other : name);
 	}
 	if (other && (to = free_priority(s->set, name, other, before)) < 0 &&
 	    (ret = renumber(s)) == 0)
@@ -272,7 +285,8 @@ policy_move(struct polstore *s, const char *name, const char *how, const char *o
 		snprintf(s->err, sizeof(s->err), "%s", perr.msg);
 	if (ret < 0)
 		return polstore_exit(s, ret);
-	printf("rule '%s' now has priority %ld\n", name, to);
+	if (!change_json("rule", name, "moved", to))
+		printf("rule '%s' now has priority %ld\n", name, to);
 	return MMC_EXIT_OK;
 }
 
@@ -364,14 +378,14 @@ policy_test(struct polstore *s, const struct gw_conf *c, int argc, char **argv)
 			goto done;
 	}
 	if (!rq.from.uri || !rq.to.uri || !cls || optind != argc) {
-		mmc_err("policy test needs --from URI --to URI --class im|presence|call");
+		mmc_fail(ret, "policy test needs --from URI --to URI --class im|presence|call");
 		goto done;
 	}
 	rq.req_class = !strcmp(cls, "im") ? POL_CLASS_IM : !strcmp(cls, "presence") ? POL_CLASS_PRESENCE
 					 : !strcmp(cls, "call") ? POL_CLASS_CALL : 0;
 	if (rq.req_class == 0 || test_facts(s, c, zone, net, &rq) < 0) {
-		mmc_err("--class is im, presence or call; --zone internal, federated or external; "
-			"--network internal or remote");
+		mmc_fail(ret, "--class is im, presence or call; --zone internal, federated or "
+			      "external; --network internal or remote");
 		goto done;
 	}
 	const char *fa = strchr(rq.from.uri, ':') ? strchr(rq.from.uri, ':') + 1 : rq.from.uri;
@@ -389,8 +403,7 @@ policy_test(struct polstore *s, const struct gw_conf *c, int argc, char **argv)
 	rq.to.sids = (const char *const *)ts;
 	rq.to.nsids = nt;
 	if (pol_eval(s->set, &rq, &d) < 0) {
-		mmc_err("cannot decide: bad request facts");
-		ret = MMC_EXIT_FAIL;
+		ret = mmc_fail(MMC_EXIT_FAIL, "cannot decide: bad request facts");
 		goto done;
 	}
 	test_print(&rq, &d);
@@ -441,8 +454,7 @@ mmc_federation(struct mmc *m, int argc, char **argv)
 	int ret;
 
 	if (argc != (list ? 1 : 2)) {
-		mmc_err("usage: federation %s%s", argv[0], list ? "" : " DOMAIN");
-		return MMC_EXIT_USAGE;
+		return mmc_fail(MMC_EXIT_USAGE, "usage: federation %s%s", argv[0], list ? "" : " DOMAIN");
 	}
 	if ((ret = polstore_open(&s, m->conf, true)) < 0) {
 		ret = polstore_exit(&s, ret);
@@ -451,7 +463,9 @@ mmc_federation(struct mmc *m, int argc, char **argv)
 	} else if ((ret = polstore_fed(&s, argv[1], allow)) < 0) {
 		ret = polstore_exit(&s, ret);
 	} else {
-		printf("%s: %s\n", argv[1], allow < 0 ? "removed" : allow ? "allowed" : "blocked");
+		const char *how = allow < 0 ? "removed" : allow ? "allowed" : "blocked";
+		if (!change_json("domain", argv[1], how, -1))
+			printf("%s: %s\n", argv[1], how);
 		ret = MMC_EXIT_OK;
 	}
 	polstore_close(&s);
@@ -468,13 +482,11 @@ mmc_policy(struct mmc *m, int argc, char **argv)
 	int ret;
 
 	if (need > 0 && argc != need) {
-		mmc_err("wrong number of arguments (try help policy)");
-		return MMC_EXIT_USAGE;
+		return mmc_fail(MMC_EXIT_USAGE, "wrong number of arguments (try help policy)");
 	}
 	if (!strcmp(verb, "move") && strcmp(argv[2], "--before") && strcmp(argv[2], "--after") &&
 	    strcmp(argv[2], "--priority")) {
-		mmc_err("policy move NAME --before OTHER | --after OTHER | --priority N");
-		return MMC_EXIT_USAGE;
+		return mmc_fail(MMC_EXIT_USAGE, "policy move NAME --before OTHER | --after OTHER | --priority N");
 	}
 	if ((ret = polstore_open(&s, m->conf, false)) < 0)
 		ret = polstore_exit(&s, ret);
@@ -483,9 +495,9 @@ mmc_policy(struct mmc *m, int argc, char **argv)
 	else if (!strcmp(verb, "show"))
 		ret = policy_show(&s, argv[1]);
 	else if (!strcmp(verb, "add"))
-		ret = policy_write(&s, NULL, argv[1]);
+		ret = policy_write(&s, NULL, argv[1], true);
 	else if (!strcmp(verb, "set"))
-		ret = policy_write(&s, argv[1], argv[2]);
+		ret = policy_write(&s, argv[1], argv[2], false);
 	else if (!strcmp(verb, "delete"))
 		ret = policy_delete(&s, argv[1]);
 	else if (!strcmp(verb, "move"))
@@ -503,4 +515,56 @@ mmc_policy_node(struct mmc *m, enum mmc_node t)
 	char *argv[] = {verb, NULL};
 
 	return t == N_POLICIES ? mmc_policy(m, 1, argv) : mmc_federation(m, 1, argv);
+}
+
+/* The console tree (tree_nodes.c): rule names or federated domains, in order; an exit
+ * code, the error printed when loud. */
+int
+mmc_policy_each(struct mmc *m, bool fed, mmc_aor_fn *cb, void *arg, bool loud)
+{
+	struct polstore s;
+	int ret = polstore_open(&s, m->conf, fed);
+
+	if (ret < 0)
+		ret = loud ? polstore_exit(&s, ret) : MMC_EXIT_FAIL;
+	for (size_t i = 0; ret == 0 && !fed && i < pol_set_count(s.set); i++)
+		cb(pol_rule_name(pol_set_at(s.set, i)), arg);
+	for (size_t i = 0; ret == 0 && fed && i < s.fed.n; i++)
+		cb(s.fed.v[i].domain, arg);
+	polstore_close(&s);
+	return ret;
+}
+
+/* new Policies/NAME TEXT: a rule whose text names it NAME. */
+int
+mmc_policy_new(struct mmc *m, const char *name, const char *text)
+{
+	struct polstore s;
+	int ret = polstore_open(&s, m->conf, false);
+
+	ret = ret < 0 ? polstore_exit(&s, ret) : policy_write(&s, name, text, true);
+	polstore_close(&s);
+	return ret;
+}
+
+/* The properties of a federated domain. */
+int
+mmc_federation_show(struct mmc *m, const char *domain)
+{
+	const struct pol_fed_entry *fe;
+	struct polstore s;
+	int ret = polstore_open(&s, m->conf, true);
+
+	if (ret < 0) {
+		ret = polstore_exit(&s, ret);
+	} else if ((fe = pol_fed_find(&s.fed, domain)) == NULL) {
+		ret = mmc_fail(MMC_EXIT_NOTFOUND, "%s has no federation setting", domain);
+	} else {
+		struct mmc_props *p = mmc_props_new();
+		mmc_props_add(p, "domain", fe->domain);
+		mmc_props_add(p, "setting", fe->allow ? "allow" : "block");
+		mmc_props_print(p);
+	}
+	polstore_close(&s);
+	return ret;
 }

@@ -31,26 +31,20 @@ polstore_exit(const struct polstore *s, int ret)
 	case 0:
 		return MMC_EXIT_OK;
 	case -EACCES:
-		mmc_err("access denied: %s may not change Greenwich policy in this domain (%s)",
+		return mmc_fail(MMC_EXIT_AUTH, "access denied: %s may not change Greenwich policy in this domain (%s)",
 			s->who[0] ? s->who : "this user", s->err);
-		return MMC_EXIT_AUTH;
 	case -ENOENT:
-		mmc_err("%s", s->err);
-		return MMC_EXIT_NOTFOUND;
+		return mmc_fail(MMC_EXIT_NOTFOUND, "%s", s->err);
 	case -ENOTCONN:
-		mmc_err("no domain controller answers: %s", s->err);
-		return MMC_EXIT_UNREACHABLE;
+		return mmc_fail(MMC_EXIT_UNREACHABLE, "no domain controller answers: %s", s->err);
 	case -ENOKEY:
-		mmc_err("%s", s->err);
-		return MMC_EXIT_AUTH;
+		return mmc_fail(MMC_EXIT_AUTH, "%s", s->err);
 	case -EINVAL:
 	case -EEXIST:
 	case -ERANGE:
-		mmc_err("%s", s->err);
-		return MMC_EXIT_USAGE;
+		return mmc_fail(MMC_EXIT_USAGE, "%s", s->err);
 	default:
-		mmc_err("%s", s->err);
-		return MMC_EXIT_FAIL;
+		return mmc_fail(MMC_EXIT_FAIL, "%s", s->err);
 	}
 }
 

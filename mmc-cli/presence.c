@@ -49,20 +49,34 @@ store_open(const struct mmc *m, struct pres_store **st)
 }
 
 /* Tell a running greenwichd; not running is fine (it reads the tables on use). */
-static void
+static bool
 push(struct mmc *m, const char *aor, const char *list)
 {
 	json_object *req = mmc_ctl_req("presence-changed", "aor", aor), *reply = NULL;
+	bool told;
 
 	json_object_object_add(req, "list", json_object_new_string(list));
-	if (mmc_ctl_try(m, req, &reply) == MMC_EXIT_OK) {
-		if (!mmc_json)
-			printf("greenwichd told: %s's %s sent to the signed-in devices\n", aor,
-			       strcmp(list, "acl") ? "contact list" : "watchers");
-	} else if (!mmc_json) {
+	told = mmc_ctl_try(m, req, &reply) == MMC_EXIT_OK;
+	if (!mmc_json && told)
+		printf("greenwichd told: %s's %s sent to the signed-in devices\n", aor,
+		       strcmp(list, "acl") ? "contact list" : "watchers");
+	else if (!mmc_json)
 		printf("greenwichd not reachable: the change applies when it next reads the list\n");
-	}
 	json_object_put(reply);
+	return told;
+}
+
+/* --json result of a change: {"user":..,"change":verb,"uri":..,"server_told":bool} */
+static void
+change_json(const char *owner, const char *verb, const char *other, bool told)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "user", json_object_new_string(owner));
+	json_object_object_add(o, "change", json_object_new_string(verb));
+	json_object_object_add(o, "uri", json_object_new_string(other));
+	json_object_object_add(o, "server_told", json_object_new_boolean(told));
+	mmc_json_print(o);
 }
 
 struct list_out {
@@ -238,7 +252,115 @@ mmc_presence_cmd(struct mmc *m, int argc, char **argv)
 		return ret;
 	ret = run(st, v, owner, other, argc - 3, argv + 3);
 	pres_store_close(st);
-	if (ret == MMC_EXIT_OK && !listing)
-		push(m, owner, strncmp(v, "contact", 7) ? "acl" : "contacts");
+	if (ret == MMC_EXIT_OK && !listing) {
+		bool told = push(m, owner, strncmp(v, "contact", 7) ? "acl" : "contacts");
+		if (mmc_json)
+			change_json(owner, v, other, told);
+	}
 	return ret;
+}
+
+/* The console tree's views of the lists (tree_nodes.c). */
+struct each_fwd {
+	mmc_aor_fn *cb;
+	void *arg;
+	const char *want; /* show: only this entry */
+	int found;
+	struct pres_store *st;
+	const char *owner;
+};
+
+static void
+each_contact(const char *uri, const char *name, const char *groups, int subscribed, void *arg)
+{
+	struct each_fwd *f = arg;
+	char g[400];
+
+	if (f->want == NULL) {
+		f->cb(uri, f->arg);
+		return;
+	}
+	if (strcasecmp(uri, f->want) != 0)
+		return;
+	struct mmc_props *p = mmc_props_new();
+	group_names(f->st, f->owner, groups, g, sizeof(g));
+	mmc_props_add(p, "uri", uri);
+	mmc_props_add(p, "name", name);
+	mmc_props_add(p, "groups", g);
+	mmc_props_add(p, "subscribed", subscribed ? "yes" : "no");
+	mmc_props_print(p);
+	f->found++;
+}
+
+static void
+each_acl(const char *watcher, const char *rule, void *arg)
+{
+	struct each_fwd *f = arg;
+
+	if (f->want == NULL) {
+		f->cb(watcher, f->arg);
+		return;
+	}
+	if (strcasecmp(watcher, f->want) != 0)
+		return;
+	struct mmc_props *p = mmc_props_new();
+	mmc_props_add(p, "watcher", watcher);
+	mmc_props_add(p, "rule", rule);
+	mmc_props_print(p);
+	f->found++;
+}
+
+static int
+lists_walk(struct mmc *m, const char *user, bool contacts, struct each_fwd *f)
+{
+	char owner[256];
+	int ret;
+
+	mmc_user_aor(m, user, owner, sizeof(owner));
+	if (store_open(m, &f->st) != MMC_EXIT_OK)
+		return -EIO;
+	f->owner = owner;
+	ret = contacts ? pres_store_contacts_each(f->st, owner, each_contact, f)
+		       : pres_store_acl_each(f->st, owner, each_acl, f);
+	pres_store_close(f->st);
+	return ret;
+}
+
+int
+mmc_presence_each(struct mmc *m, const char *user, bool contacts, mmc_aor_fn *cb, void *arg)
+{
+	struct each_fwd f = {.cb = cb, .arg = arg};
+
+	return lists_walk(m, user, contacts, &f);
+}
+
+int
+mmc_presence_entry_show(struct mmc *m, const char *user, bool contacts, const char *uri)
+{
+	struct each_fwd f = {.want = uri};
+
+	if (lists_walk(m, user, contacts, &f) < 0)
+		return mmc_fail(MMC_EXIT_FAIL, "cannot read the presence tables");
+	if (f.found == 0)
+		return mmc_fail(MMC_EXIT_NOTFOUND, "%s is not on the %s of %s", uri,
+				contacts ? "contact list" : "watcher list", user);
+	return MMC_EXIT_OK;
+}
+
+/* Users with lists, for the console's completion; local accounts come from local_user.c. */
+int
+mmc_presence_owners(struct mmc *m, mmc_aor_fn *cb, void *arg)
+{
+	struct pres_store *st = NULL;
+	sqlite3_stmt *q;
+
+	if (store_open(m, &st) != MMC_EXIT_OK)
+		return -EIO;
+	q = pres_sql_stmt(st, "SELECT owner FROM presence_contacts UNION "
+			      "SELECT owner FROM presence_acl ORDER BY 1", "");
+	while (q && sqlite3_step(q) == SQLITE_ROW)
+		cb(pres_sql_col(q, 0), arg);
+	sqlite3_finalize(q);
+	pres_store_close(st);
+	return 0;
 }

@@ -2,7 +2,9 @@
  * tree.c - the console tree:
  *
  *   Greenwich > <domain> > Servers > <server> > Status | Registrations | Connections
- *                        > Users | Local users > <user@domain> | Policies | Federation
+ *                        > Users > <user> > Contacts | Watchers   (tree_nodes.c)
+ *                        > Local users > <user@domain>
+ *                        > Policies > <rule> | Federation > <domain>   (tree_nodes.c)
  *
  * and the verbs that work on it (ls, cd, show, set, new, delete, refresh, pwd).  Status,
  * Registrations and Connections ask greenwichd over its control socket (server.c).
@@ -35,6 +37,13 @@ static const char *const node_types[] = {
     [N_LOCALUSER] = "local-user",
     [N_POLICIES] = "policies",
     [N_FEDERATION] = "federation",
+    [N_USER] = "user",
+    [N_CONTACTS] = "contacts",
+    [N_CONTACT] = "contact",
+    [N_WATCHERS] = "watchers",
+    [N_WATCHER] = "watcher",
+    [N_RULE] = "rule",
+    [N_FEDDOMAIN] = "federated-domain",
 };
 
 /* Why a node has no data yet, or NULL when it has. */
@@ -82,8 +91,6 @@ mmc_tree_children(struct mmc *m, char *const *path, size_t n, enum mmc_node type
 {
 	char host[256];
 
-	(void)path;
-	(void)n;
 	switch (type) {
 	case N_ROOT:
 		cb(mmc_domain_label(m), N_DOMAIN, arg);
@@ -108,7 +115,7 @@ mmc_tree_children(struct mmc *m, char *const *path, size_t n, enum mmc_node type
 		return mmc_local_user_each(m->conf, aor_forward, &f);
 	}
 	default:
-		return 0;
+		return mmc_node_children(m, path, n, type, cb, arg);
 	}
 }
 
@@ -144,6 +151,10 @@ path_type(struct mmc *m, char **path, size_t n, enum mmc_node *typep)
 
 	for (size_t i = 0; i < n; i++) {
 		struct find f = {path[i], NULL, N_ROOT};
+		if (mmc_node_dynamic(t)) { /* any name: looked up when used */
+			t = t == N_USERS ? N_USER : t == N_POLICIES ? N_RULE : N_FEDDOMAIN;
+			continue;
+		}
 		mmc_tree_children(m, path, i, t, find_cb, &f);
 		if (f.found == NULL)
 			return -ENOENT;
@@ -228,10 +239,8 @@ struct node {
 static int
 arg_node(struct mmc *m, const char *spec, struct node *nd)
 {
-	if (mmc_tree_resolve(m, spec, &nd->path, &nd->n, &nd->t) < 0) {
-		mmc_err("no such node: %s", spec);
-		return MMC_EXIT_NOTFOUND;
-	}
+	if (mmc_tree_resolve(m, spec, &nd->path, &nd->n, &nd->t) < 0)
+		return mmc_fail(MMC_EXIT_NOTFOUND, "no such node: %s", spec);
 	return MMC_EXIT_OK;
 }
 
@@ -293,6 +302,8 @@ ls_node(struct mmc *m, const struct node *nd)
 		return live_node(m, nd->t);
 	if (nd->t == N_USERS)
 		return mmc_users_cmd(m, 1, (char *[]){"list", NULL});
+	if (mmc_node_mine(nd->t) && nd->t != N_USER)
+		return mmc_node_show(m, nd->path, nd->n, nd->t);
 	if (node_unavailable(nd->t))
 		return node_unavailable_err(nd);
 	if (nd->t == N_POLICIES || nd->t == N_FEDERATION)
@@ -329,8 +340,12 @@ mmc_cmd_cd(struct mmc *m, int argc, char **argv)
 {
 	struct node nd;
 
-	if (arg_node(m, argc > 1 ? argv[1] : "/", &nd) != MMC_EXIT_OK)
-		return MMC_EXIT_NOTFOUND;
+	int ret = arg_node(m, argc > 1 ? argv[1] : "/", &nd);
+
+	if (ret == MMC_EXIT_OK && (ret = mmc_node_exists(m, nd.path, nd.n, nd.t)) != MMC_EXIT_OK)
+		mmc_tree_free_path(nd.path, nd.n);
+	if (ret != MMC_EXIT_OK)
+		return ret;
 	for (size_t i = 0; i < m->cwd_n; i++)
 		free(m->cwd[i]);
 	for (size_t i = 0; i < nd.n; i++)
@@ -420,6 +435,8 @@ mmc_cmd_show(struct mmc *m, int argc, char **argv)
 		ret = mmc_domain_show(m, 1, argv);
 	else if (nd.t == N_LOCALUSER)
 		ret = mmc_local_user_show(m->conf, node_name(&nd));
+	else if (mmc_node_mine(nd.t))
+		ret = mmc_node_show(m, nd.path, nd.n, nd.t);
 	else
 		ret = ls_node(m, &nd);
 	mmc_tree_free_path(nd.path, nd.n);
@@ -433,7 +450,7 @@ settable(enum mmc_node t, const char *p)
 		return !strcmp(p, "password");
 	if (t == N_DOMAIN)
 		return !strcmp(p, "enabled-group") || !strcmp(p, "dcs");
-	return false;
+	return mmc_node_settable(t, p);
 }
 
 static int
@@ -476,12 +493,17 @@ mmc_cmd_set(struct mmc *m, int argc, char **argv)
 		ret = node_unavailable_err(&nd);
 	} else if (!settable(nd.t, p)) {
 		mmc_err("'%s' is not a property that can be set here%s", p,
-			nd.t == N_LOCALUSER ? " (try: set password)"
-			: nd.t == N_DOMAIN  ? " (try: set enabled-group GROUP, set dcs HOST,...)"
-					    : "");
+			nd.t == N_LOCALUSER    ? " (try: set password)"
+			: nd.t == N_DOMAIN     ? " (try: set enabled-group GROUP, set dcs HOST,...)"
+			: nd.t == N_RULE       ? " (try: set text TEXT, set priority N)"
+			: nd.t == N_FEDDOMAIN  ? " (try: set setting allow|block)"
+			: nd.t == N_WATCHER    ? " (try: set rule allow|block)"
+					       : "");
 		ret = MMC_EXIT_USAGE;
 	} else if (nd.t == N_LOCALUSER) {
 		ret = set_password(m, node_name(&nd), v);
+	} else if (mmc_node_mine(nd.t)) {
+		ret = mmc_node_set(m, nd.path, nd.n, nd.t, p, v);
 	} else {
 		ret = mmc_domain_set(m, p, v ? v : "");
 	}
@@ -489,7 +511,14 @@ mmc_cmd_set(struct mmc *m, int argc, char **argv)
 	return ret;
 }
 
-/* new PATH: the parent must be "Local users". */
+static bool
+creatable(enum mmc_node parent)
+{
+	return parent == N_LOCALUSERS || parent == N_CONTACTS || parent == N_WATCHERS ||
+	       parent == N_POLICIES || parent == N_FEDERATION;
+}
+
+/* new PATH [ARG...]: under Local users, a user's Contacts or Watchers, Policies, Federation. */
 int
 mmc_cmd_new(struct mmc *m, int argc, char **argv)
 {
@@ -497,7 +526,7 @@ mmc_cmd_new(struct mmc *m, int argc, char **argv)
 	struct node nd;
 	int ret;
 
-	if (argc != 2) {
+	if (argc < 2) {
 		mmc_err("usage: new PATH (for example: new \"Local users/bob@example.com\")");
 		return MMC_EXIT_USAGE;
 	}
@@ -512,9 +541,13 @@ mmc_cmd_new(struct mmc *m, int argc, char **argv)
 		return ret;
 	if (node_unavailable(nd.t)) {
 		ret = node_unavailable_err(&nd);
+	} else if (!creatable(nd.t) || name[0] == '\0') {
+		ret = mmc_fail(MMC_EXIT_USAGE, "objects can only be created under Local users, "
+					       "a user's Contacts or Watchers, Policies and Federation");
 	} else if (nd.t != N_LOCALUSERS) {
-		mmc_err("objects can only be created under Local users");
-		ret = MMC_EXIT_USAGE;
+		ret = mmc_node_new(m, nd.path, nd.n, nd.t, name, argc - 2, argv + 2);
+	} else if (argc > 2) {
+		ret = mmc_fail(MMC_EXIT_USAGE, "usage: new \"Local users/USER@DOMAIN\"");
 	} else {
 		char *av[] = {"add", (char *)name};
 		ret = mmc_local_user(m->conf, 2, av);
@@ -538,9 +571,12 @@ mmc_cmd_delete(struct mmc *m, int argc, char **argv)
 		return ret;
 	if (node_unavailable(nd.t)) {
 		ret = node_unavailable_err(&nd);
+	} else if (nd.t == N_CONTACT || nd.t == N_WATCHER || nd.t == N_RULE ||
+		   nd.t == N_FEDDOMAIN) {
+		ret = mmc_node_delete(m, nd.path, nd.n, nd.t);
 	} else if (nd.t != N_LOCALUSER) {
-		mmc_err("only local users can be deleted here");
-		ret = MMC_EXIT_USAGE;
+		ret = mmc_fail(MMC_EXIT_USAGE, "only local users, contacts, watchers, rules and "
+					       "federated domains can be deleted");
 	} else {
 		char *av[] = {"remove", nd.path[nd.n - 1]};
 		ret = mmc_local_user(m->conf, 2, av);

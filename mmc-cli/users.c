@@ -6,6 +6,8 @@
  * A user's SIP URI is the "SIP:" proxyAddresses value (other "sip:" values are
  * aliases), else sip:<mail>.  Enabled for Greenwich = member, also through nested
  * groups, of [domain] enabled-group (everyone with a SIP URI when it is empty).
+ * `users show` adds, when greenwichd answers on its control socket, the user's
+ * signed-in devices and composed presence.
  */
 #include "config.h"
 
@@ -292,7 +294,7 @@ users_show(struct ud *u, const char *who)
 {
 	struct mmc_dir_user du;
 	char aor[300];
-	json_object *devices = NULL;
+	json_object *devices = NULL, *presence = NULL;
 	int ret = user_find(u, who, &du);
 
 	if (ret != MMC_EXIT_OK)
@@ -303,9 +305,12 @@ users_show(struct ud *u, const char *who)
 		mmc_user_aor(u->m, du.sip_uri, aor, sizeof(aor));
 		if (mmc_ctl_try(u->m, mmc_ctl_req("registrations", "aor", aor), &devices) != 0)
 			devices = NULL;
+		if (mmc_ctl_try(u->m, mmc_ctl_req("presence", "aor", aor), &presence) != 0)
+			presence = NULL;
 	}
-	mmc_users_print_one(&du, u->m->conf->domain_enabled_group, groups, devices);
+	mmc_users_print_one(&du, u->m->conf->domain_enabled_group, groups, devices, presence);
 	json_object_put(devices);
+	json_object_put(presence);
 	free(groups);
 	mmc_dir_user_free(&du);
 	return MMC_EXIT_OK;

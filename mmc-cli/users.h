@@ -41,7 +41,7 @@ void mmc_dir_user_free(struct mmc_dir_user *du);
 /* users_out.c */
 void mmc_users_print_list(const struct mmc_dir_user *v, size_t n);
 void mmc_users_print_one(const struct mmc_dir_user *du, const char *group, const char *groups,
-			 json_object *devices);
+			 json_object *devices, json_object *presence);
 int mmc_users_member_report(const struct mmc_dir_user *du, const char *group, bool add,
 			    bool changed, bool now_enabled);
 

@@ -84,14 +84,43 @@ devices_text(json_object *devices, char *buf, size_t len, json_object **arrp)
 		snprintf(buf, len, "none");
 }
 
+/* "online (away: back at 3)", "offline"; NULL reply: greenwichd does not answer. */
+static void
+presence_text(json_object *r, char *buf, size_t len, json_object **objp)
+{
+	json_object *st = NULL, *act = NULL, *note = NULL, *o;
+	const char *a, *n;
+
+	*objp = NULL;
+	if (r == NULL) {
+		snprintf(buf, len, "unknown (greenwichd does not answer)");
+		return;
+	}
+	json_object_object_get_ex(r, "status", &st);
+	json_object_object_get_ex(r, "activity", &act);
+	json_object_object_get_ex(r, "note", &note);
+	a = act ? json_object_get_string(act) : "";
+	n = note ? json_object_get_string(note) : "";
+	snprintf(buf, len, "%s%s%s%s%s%s", st ? json_object_get_string(st) : "?",
+		 a[0] || n[0] ? " (" : "", a, a[0] && n[0] ? ": " : "", n, a[0] || n[0] ? ")" : "");
+	o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_get(st));
+	json_object_object_add(o, "activity", json_object_new_string(a));
+	json_object_object_add(o, "note", json_object_new_string(n));
+	*objp = o;
+}
+
 void
 mmc_users_print_one(const struct mmc_dir_user *du, const char *group, const char *groups,
-		    json_object *devices)
+		    json_object *devices, json_object *presence)
 {
+	char pres[400];
+	json_object *pobj;
 	char aliases[1024] = "", dev[1024], *gl = strdup(groups ? groups : "");
 	json_object *darr;
 
 	devices_text(devices, dev, sizeof(dev), &darr);
+	presence_text(presence, pres, sizeof(pres), &pobj);
 	if (mmc_json) {
 		json_object *o = json_object_new_object(), *ga = json_object_new_array();
 		char *save = NULL;
@@ -108,11 +137,13 @@ mmc_users_print_one(const struct mmc_dir_user *du, const char *group, const char
 		    o, "account", json_object_new_string(du->disabled ? "disabled" : "active"));
 		json_object_object_add(o, "groups", ga);
 		json_object_object_add(o, "devices", darr);
+		json_object_object_add(o, "presence", pobj);
 		mmc_json_print(o);
 		free(gl);
 		return;
 	}
 	json_object_put(darr);
+	json_object_put(pobj);
 	for (size_t i = 0; i < du->naliases; i++)
 		snprintf(aliases + strlen(aliases), sizeof(aliases) - strlen(aliases), "%s%s",
 			 i ? ", " : "", du->aliases[i]);
@@ -128,6 +159,7 @@ mmc_users_print_one(const struct mmc_dir_user *du, const char *group, const char
 	mmc_props_add(p, "account", du->disabled ? "disabled" : "active");
 	mmc_props_add(p, "groups", gl ? gl : "");
 	mmc_props_add(p, "devices", dev);
+	mmc_props_add(p, "presence", pres);
 	mmc_props_print(p);
 	free(gl);
 }

@@ -3,7 +3,7 @@
 
 usage: ptysteps.py STEPS PROGRAM [ARG...]
 Each line of STEPS is  WHAT <TAB> INPUT <TAB> REGEX : type INPUT ("\\r" for Enter,
-may be empty), then wait until the terminal shows REGEX.  Prints ok/FAILED per
+"\\t" for Tab, may be empty), then wait until the terminal shows REGEX.  Prints ok/FAILED per
 step; exits 1 when a step failed."""
 import os
 import pty
@@ -43,7 +43,7 @@ term = Term(sys.argv[2:])
 failed = 0
 for line in open(sys.argv[1]):
     what, typed, regex = line.rstrip("\n").split("\t")
-    os.write(term.fd, typed.replace("\\r", "\r").encode())
+    os.write(term.fd, typed.replace("\\r", "\r").replace("\\t", "\t").encode())
     if term.expect(regex):
         print("ok - pty: " + what)
     else:

@@ -2,14 +2,19 @@
 # t-console.sh - the interactive console under a pseudo-terminal (python3's pty):
 # prompt with the path, cd/ls/show through the tree, tab completion of commands and
 # nodes (a name with a blank included), listing of ambiguous completions, a password
-# change with `set password` at its no-echo prompt (checked in the database), a node
-# that is not available yet, history kept in ~/.greenwich-mmc_history.
+# change with `set password` at its no-echo prompt (checked in the database); below Users a
+# user's Contacts and Watchers (new, completion, a watcher's rule changed with set), below
+# Policies a rule (completion, show, set text, set priority; a missing rule refused), all
+# checked in the database and the rules file afterwards; history kept in
+# ~/.greenwich-mmc_history.
 set -eu
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CONF=$T/greenwich.conf
-write_conf "$CONF"
+write_conf "$CONF" "[policy]
+rules-file = $T/rules.pol"
 printf 'Old-Secret-1\n' | "$MMC" -c "$CONF" local-user add alice@example.com --password-stdin >/dev/null
+"$MMC" -c "$CONF" policy add 'rule "outside-im" priority 10 { from zone external; class im; action allow; }' >/dev/null
 
 cat >"$T/drive.py" <<'PY'
 import os, pty, re, select, sys, time
@@ -81,8 +86,30 @@ os.write(fd, b"\x15")  # kill the line
 step("cd .. goes up", "\rcd ..\r", P("Greenwich > example.com > Local users> "))
 step("cd / goes to the top", "cd /\r", P("Greenwich> "))
 step("unknown node", "cd nowhere\r", P("no such node: nowhere"))
-step("Policies without a domain or a rules file says so", "ls example.com/Policies\r",
-     P("has no [policy] rules-file"))
+step("completion of a user below Users", "cd /example.com/Users/al\t", P("ice@example.com/"))
+step("the prompt shows the user", "\r", P("Greenwich > example.com > Users > alice@example.com> "))
+step("ls: Contacts and Watchers", "ls\r", r"Watchers\s+watchers")
+step("cd Contacts", "cd Contacts\r", P("alice@example.com > Contacts> "))
+step("new contact", "new bob@example.com --name Bob\r",
+     P("bob@example.com added to alice@example.com's contacts"))
+step("ls lists the contact", "ls\r", r"bob@example\.com\s+Other Contacts\s+Bob")
+step("cd ../Watchers", "cd ../Watchers\r", P("alice@example.com > Watchers> "))
+step("new watcher, blocked", "new eve@example.com block\r", P("alice@example.com: block eve@example.com"))
+# (the prompt is wider than the terminal here: the line wraps before its last "> ")
+step("cd to the watcher by completion", "cd ev\t\r", P("Watchers > eve@example.com"))
+step("completion of the watcher's property", "set ru\t", P("le "))
+step("property change: rule allow", "allow\r", P("alice@example.com: allow eve@example.com"))
+step("show has the new rule", "show\r", r"rule\s+allow")
+step("cd Policies", "cd /example.com/Policies\r", P("Greenwich > example.com > Policies> "))
+step("ls lists the rules", "ls\r", r"10\s+outside-im")
+step("completion of a rule name", "cd out\t", P("side-im "))
+step("the prompt shows the rule", "\r", P("Policies > outside-im> "))
+step("show the rule", "show\r", P("from zone external;"))
+step("set text", "set text 'rule \"outside-im\" priority 10 { from zone external; "
+     "class im; action deny 403 \"Not here\"; }'\r", P("changed rule 'outside-im'"))
+step("set priority", "set priority 12\r", P("rule 'outside-im' now has priority 12"))
+step("cd to a missing rule is refused", "cd ../nothing\r", P("no rule nothing"))
+step("still on the rule", None, P("Policies > outside-im> "))
 os.write(fd, b"exit\r")
 read_until(r"\Z(?!x)", timeout=10)  # everything until the console closes the terminal
 _, status = os.waitpid(pid, 0)
@@ -102,6 +129,13 @@ sed 's/^/     /' "$T/drive.out"
 ha1=$(sqlite3 "$T/state/greenwich.db" "SELECT ha1_md5 FROM local_users WHERE aor = 'alice@example.com'")
 want=$(printf '%s' 'alice:example.com:Pw-Changed-9' | md5sum | cut -d' ' -f1)
 if [ "$ha1" = "$want" ]; then pass "the new password is in the database"; else fail "new password (HA1 $ha1, want $want)"; fi
+check_that "the contact is in the database" test "$(sqlite3 "$T/state/greenwich.db" \
+	"SELECT uri || ' ' || name FROM presence_contacts WHERE owner = 'alice@example.com'")" = "bob@example.com Bob"
+check_that "the watcher's rule is allow" test "$(sqlite3 "$T/state/greenwich.db" \
+	"SELECT watcher || ' ' || rule FROM presence_acl WHERE owner = 'alice@example.com'")" = "eve@example.com allow"
+check_that "the rules file has the new text and priority" \
+	grep -qE 'rule "outside-im" priority 12|action deny 403 "Not here"' "$T/rules.pol"
+check_that "... both" bash -c "grep -q 'priority 12' '$T/rules.pol' && grep -q 'Not here' '$T/rules.pol'"
 if grep -q 'Pw-Changed-9' "$T/terminal.log"; then fail "the password was echoed"; else pass "the password never appeared on the terminal"; fi
 # libedit's history file encodes blanks and newlines (vis(3)): "cd\040/\012".
 if grep -qxF 'cd\040/\012' "$HOME/.greenwich-mmc_history" && ! grep -q 'Pw-Changed' "$HOME/.greenwich-mmc_history"; then

@@ -91,7 +91,7 @@ golden delete-local-user '' "${C[@]}" delete "/example.com/Local users/dave@exam
 golden delete-missing '' "${C[@]}" delete "/example.com/Local users/dave@example.com"
 golden delete-container '' "${C[@]}" delete /example.com/Servers
 
-echo "# not available yet (exit 4), never made-up data"
+echo "# live data and AD without a daemon or a domain: clear errors"
 golden server-status '' "${C[@]}" server status
 golden server-status-json '' "${C[@]}" --json server status
 golden users-list '' "${C[@]}" users list
@@ -155,6 +155,15 @@ check_that "bash: the verbs of domain" test "$(bash_complete -c "$CONF" domain "
 check_that "bash: a node with a blank" test \
 	"$(bash_complete -c "$CONF" ls /example.com/Lo)" = "/example.com/Local users/"
 check_that "bash: global options" test "$(bash_complete --j)" = --json
+# every verb `help` lists is offered by the bash completion
+for noun in domain local-user server users policy federation; do
+	want=$("$MMC" help "$noun" | sed -n "s/^  $noun \([a-z-]*\).*/\1/p" | sort -u | tr '\n' ' ')
+	got=$(bash_complete -c "$CONF" "$noun" "" | sort -u | tr '\n' ' ')
+	check_that "bash: every $noun verb ($want)" test "$got" = "$want"
+done
+check_that "bash: a user node's children" test \
+	"$(bash_complete -c "$CONF" ls /example.com/Users/alice/ | tr '\n' ' ')" = \
+	"/example.com/Users/alice/Contacts/ /example.com/Users/alice/Watchers/ "
 
 echo "# JSON is valid JSON"
 for args in "local-user list" "ls /example.com" "show /example.com" "domain show" \

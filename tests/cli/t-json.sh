@@ -1,0 +1,112 @@
+#!/bin/bash
+# t-json.sh - greenwich-mmc --json: the output of every one-shot verb that needs no domain
+# controller and no running greenwichd (local-user, policy with a [policy] rules-file, the
+# presence lists, domain show, the tree's ls and show, and the error object of each kind of
+# failure) validated against mmc-schema.json with python3-jsonschema, and its exit code.
+# The verbs that need a DC are validated the same way in t-users.sh and t-domain.sh, the
+# server verbs in t-server.sh (server-schema.json).
+set -eu
+# shellcheck source=tests/cli/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+CONF=$T/greenwich.conf
+write_conf "$CONF" "[policy]
+rules-file = $T/rules.pol"
+SCHEMA=$HERE/mmc-schema.json
+
+# js NAME DEF RC ARG...: `greenwich-mmc --json ARG...` exits RC, its stdout matches $defs/DEF.
+js()
+{
+	local name=$1 def=$2 want=$3 rc=0
+	shift 3
+	"$MMC" -c "$CONF" --json "$@" >"$T/$name.json" 2>"$T/$name.err" </dev/null || rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		fail "$name: exit $rc, wanted $want"
+		sed 's/^/     /' "$T/$name.json" "$T/$name.err"
+	elif /usr/bin/python3 "$HERE/schemacheck.py" "$SCHEMA" "$def" "$T/$name.json" >"$T/$name.why"; then
+		pass "$name: exit $rc, $def"
+	else
+		fail "$name: $(cat "$T/$name.why")"
+	fi
+}
+# field NAME EXPR: a python expression on the document d of $T/NAME.json is true.
+field()
+{
+	check_that "$1: $2" /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" "$T/$1.json"
+}
+
+echo "# local-user"
+printf 'Secret-1\n' | "$MMC" -c "$CONF" --json local-user add alice@example.com --password-stdin >"$T/lu-add.json"
+check_that "local-user add: local-user-change" /usr/bin/python3 "$HERE/schemacheck.py" "$SCHEMA" local-user-change "$T/lu-add.json"
+field lu-add 'd["change"] == "added" and d["realm"] == "example.com"'
+printf 'Secret-2\n' | "$MMC" -c "$CONF" local-user add bob@example.com --password-stdin >/dev/null
+js lu-list local-user-list 0 local-user list
+field lu-list '[u["aor"] for u in d] == ["alice@example.com", "bob@example.com"]'
+js lu-show local-user-show 0 show "/example.com/Local users/alice@example.com"
+js lu-remove local-user-change 0 local-user remove bob@example.com
+field lu-remove 'd == {"aor": "bob@example.com", "change": "removed"}'
+js lu-remove-missing error 3 local-user remove bob@example.com
+field lu-remove-missing 'd["exit"] == 3 and "no local user bob@example.com" in d["error"]'
+js lu-add-bad error 2 local-user add nobody --password-stdin
+js lu-add-empty error 2 local-user add carol@example.com --password-stdin
+
+echo "# policy (rules file)"
+js pol-add policy-change 0 policy add 'rule "outside-im" priority 10 { from zone external; class im; action allow; }'
+field pol-add 'd == {"rule": "outside-im", "change": "added"}'
+js pol-add2 policy-change 0 policy add 'rule "no-calls" priority 20 { class call; action deny 403 "No calls"; }'
+js pol-list policy-list 0 policy list
+field pol-list '[r["name"] for r in d] == ["outside-im", "no-calls"]'
+js pol-show rule 0 policy show no-calls
+field pol-show 'd["priority"] == 20'
+js pol-set policy-change 0 policy set no-calls 'rule "no-calls" priority 20 { class call; action deny 486 "Busy"; }'
+field pol-set 'd["change"] == "changed"'
+js pol-move policy-change 0 policy move no-calls --before outside-im
+field pol-move 'd["change"] == "moved" and d["priority"] < 10'
+js pol-test policy-test 0 policy test --from sip:x@outside.org --to sip:alice@example.com --class im
+field pol-test 'd["decision"] == "allow" and d["rule"] == "outside-im" and d["zone"] == "external"'
+js pol-test-deny policy-test 0 policy test --from sip:x@outside.org --to sip:alice@example.com --class call
+field pol-test-deny 'd["decision"] == "deny" and d["code"] == 486'
+js pol-show-missing error 3 policy show nothing
+js pol-add-bad error 2 policy add 'rule "x" priority 1 { class imm; action allow; }'
+js pol-add-dup error 2 policy add 'rule "no-calls" priority 30 { class im; action allow; }'
+js pol-test-usage error 2 policy test --from sip:a@b
+js pol-tree-ls policy-list 0 ls /example.com/Policies/no-calls/..
+js pol-tree-show rule 0 show /example.com/Policies/no-calls
+js pol-tree-new policy-change 0 new /example.com/Policies/extra 'rule "extra" priority 40 { class im; action allow; }'
+js pol-tree-prio policy-change 0 set /example.com/Policies/extra priority 45
+js pol-delete policy-change 0 delete /example.com/Policies/extra
+js pol-delete-missing error 3 policy delete extra
+
+echo "# federation and users need a domain"
+js fed-list-no-domain error 3 federation list
+field fed-list-no-domain '"join a domain first" in d["error"]'
+js users-no-domain error 1 users list
+field users-no-domain '"not joined to a domain" in d["error"]'
+
+echo "# presence lists"
+js pl-add list-change 0 users contact-add alice@example.com sip:Bob@Example.com --group Team --name Bob
+field pl-add 'd["change"] == "contact-add" and d["uri"] == "Bob@example.com" and not d["server_told"]'
+js pl-contacts contacts 0 users contacts alice@example.com
+field pl-contacts 'd["contacts"][0]["groups"] == "Team"'
+js pl-block list-change 0 users block alice@example.com eve@example.com
+js pl-acl acl 0 users acl alice@example.com
+field pl-acl 'd["acl"] == [{"watcher": "eve@example.com", "rule": "block"}]'
+js pl-tree-contact contact-node 0 show /example.com/Users/alice/Contacts/Bob@example.com
+js pl-tree-watcher watcher-node 0 show /example.com/Users/alice/Watchers/eve@example.com
+js pl-tree-set list-change 0 set /example.com/Users/alice/Watchers/eve@example.com rule allow
+js pl-tree-ls tree-ls 0 ls /example.com/Users/alice@example.com
+field pl-tree-ls '[n["type"] for n in d] == ["contacts", "watchers"]'
+js pl-tree-ls-watchers acl 0 ls /example.com/Users/alice/Watchers
+field pl-tree-ls-watchers 'd["acl"][0]["rule"] == "allow"'
+js pl-acl-remove list-change 0 users acl-remove alice@example.com eve@example.com
+js pl-remove list-change 0 delete /example.com/Users/alice/Contacts/bob@example.com
+js pl-remove-missing error 3 users contact-remove alice@example.com bob@example.com
+js pl-not-served error 2 users contacts alice@elsewhere.org
+js pl-tree-missing error 3 show /example.com/Users/alice/Contacts/bob@example.com
+
+echo "# domain show, the tree, the server without greenwichd"
+js domain-show domain-show 0 domain show
+js tree-ls tree-ls 0 ls /example.com
+js tree-ls-root tree-ls 0 ls /
+js server-down error 6 server status
+field server-down '"greenwichd is not running" in d["error"]'
+finish
