@@ -58,6 +58,17 @@ check() { # check DESCRIPTION COMMAND...
 	if "$@"; then pass "$d"; else fail "$d"; fi
 }
 finish() {
+	# a clean stop, and nothing the sanitizers found (ASan/UBSan builds report in the log)
+	if [ -n "${GWD_PID:-}" ] && kill -0 "$GWD_PID" 2>/dev/null; then
+		stop_gwd
+		check "greenwichd stops cleanly on SIGTERM (exit $GWD_RC)" \
+			bash -c '[ "$1" = 0 ] || [ "$1" = - ]' - "$GWD_RC"
+	fi
+	local logs=("$T"/greenwichd*.log)
+	if [ -e "${logs[0]}" ]; then
+		check "no leak or sanitizer report from greenwichd" \
+			bash -c '! grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$@"' - "${logs[@]}"
+	fi
 	echo "$((CHECKS - FAILS)) passed, $FAILS failed"
 	[ "$FAILS" -eq 0 ]
 }
@@ -109,9 +120,14 @@ start_gwd() {
 	echo "greenwichd did not start"; return 1
 }
 
-stop_gwd() { # stop_gwd [SIGNAL]: its exit status is left in GWD_RC
+stop_gwd() { # stop_gwd [SIGNAL]: its exit status is left in GWD_RC ("-" when unknown)
 	kill -"${1:-TERM}" "$GWD_PID" 2>/dev/null || true
 	wait "$GWD_PID" 2>/dev/null && GWD_RC=0 || GWD_RC=$?
+	if [ "$GWD_RC" = 127 ]; then
+		# started through a wrapper (GWD_WRAP): not our child, wait for it to go
+		while kill -0 "$GWD_PID" 2>/dev/null; do sleep 0.05; done
+		GWD_RC=-
+	fi
 }
 
 # sipp_run NAME SCENARIO [sipp args...]: run a UAC scenario to completion; its exit
