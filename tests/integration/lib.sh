@@ -33,6 +33,8 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
+# sanitizer builds: known leaks of libraries, nothing of ours (see the file)
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$top_srcdir/tests/integration/lsan-sofia.supp"
 
 # A free port (UDP and TCP) on 127.0.0.1.
 free_port() {
