@@ -457,10 +457,11 @@ changes_drop(struct loc_change *ch, size_t nch)
 }
 
 /* Under the write lock: answer at once when nothing changes and everything
- * in memory is durable; else apply, queue and return LOC_PENDING. */
+ * in memory is durable; else apply and return LOC_PENDING, with *here set
+ * when the caller commits op itself (the writer was idle), else queued. */
 static enum loc_result
 register_locked(struct loc *loc, const struct loc_register_req *req, time_t now,
-		struct loc_op *op, struct loc_contact **out, size_t *nout)
+		struct loc_op *op, struct loc_contact **out, size_t *nout, bool *here)
 {
 	enum loc_result res = LOC_STORE_FAILED;
 
@@ -480,8 +481,28 @@ register_locked(struct loc *loc, const struct loc_register_req *req, time_t now,
 	changes_apply(loc, op->ch, op->nch);
 	if (collect_locked(loc, req->aor, now, &op->out, &op->nout) < 0)
 		log_warnx("event=register-answer-incomplete user=%s", req->aor);
-	loc_writer_submit(loc->writer, op);
+	*here = op->nch > 0 && loc_writer_claim(loc->writer);
+	if (!*here)
+		loc_writer_submit(loc->writer, op);
 	return LOC_PENDING;
+}
+
+/* Commit op on this thread (no hand-off when nothing else is waiting). */
+static enum loc_result
+register_here(struct loc *loc, struct loc_op *op, struct loc_contact **out, size_t *nout)
+{
+	int rc = loc_writer_commit_here(loc->writer, op);
+
+	if (rc == -EAGAIN)
+		return LOC_PENDING; /* the writer has it now */
+	if (rc == 0) {
+		*out = op->out;
+		*nout = op->nout;
+		op->out = NULL;
+		op->nout = 0;
+	}
+	loc_op_free(op);
+	return rc == 0 ? LOC_OK : LOC_STORE_FAILED;
 }
 
 enum loc_result
@@ -490,6 +511,7 @@ loc_register_start(struct loc *loc, const struct loc_register_req *req, time_t n
 {
 	struct loc_op *op = calloc(1, sizeof(*op));
 	enum loc_result res = LOC_STORE_FAILED;
+	bool here = false;
 
 	*out = NULL;
 	*nout = 0;
@@ -498,8 +520,10 @@ loc_register_start(struct loc *loc, const struct loc_register_req *req, time_t n
 	op->done = done;
 	op->arg = arg;
 	pthread_rwlock_wrlock(&loc->lock);
-	res = register_locked(loc, req, now, op, out, nout);
+	res = register_locked(loc, req, now, op, out, nout, &here);
 	pthread_rwlock_unlock(&loc->lock);
+	if (here)
+		return register_here(loc, op, out, nout);
 	if (res != LOC_PENDING) {
 		changes_drop(op->ch, op->nch);
 		free(op);

@@ -5,6 +5,8 @@
  *
  * A second connection holds the database's write lock, so the writer is
  * held in front of its transaction while the test queues more changes.
+ * Without it, the caller commits on its own thread (the writer is idle):
+ * answered at once, already on disk, or undone at once when the write fails.
  */
 #include "config.h"
 
@@ -204,6 +206,62 @@ test_remove_behind_queue(void **state)
 	sqlite3_close(side);
 }
 
+/* Nothing queued: the caller commits itself; the answer comes back now and
+ * the row is on disk before the call returns; done is never called. */
+static void
+test_commit_here(void **state)
+{
+	struct fixture *f = *state;
+	struct answers a = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	struct loc_update u = {.uri = "sip:alice@127.0.0.1:5001", .expires = 600, .q = -1};
+	struct loc_register_req r = fx_req(ALICE, "call-a", 1, &u, 1);
+	struct loc_contact *out = NULL;
+	size_t nout = 0;
+	sqlite3 *side = fx_side_open(f);
+
+	assert_int_equal(loc_register_start(f->loc, &r, f->now, answer_cb, &a, &out, &nout),
+			 LOC_OK);
+	assert_int_equal(nout, 1);
+	assert_string_equal(out[0].uri, u.uri);
+	loc_contacts_free(out, nout);
+	assert_int_equal(side_rows(side), 1);
+	assert_int_equal(loc_pending(f->loc), 0);
+	assert_int_equal(answers_count(&a), 0);
+	fx_assert_agrees(f, ALICE, f->now);
+	sqlite3_close(side);
+}
+
+/* The caller's own commit fails: its change is undone before the call
+ * returns and it gets LOC_STORE_FAILED; the next one is written again. */
+static void
+test_commit_here_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct answers a = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	struct loc_update u = {.uri = "sip:user5@127.0.0.1:6005", .expires = 600, .q = -1};
+	struct loc_register_req r = fx_req("user5@example.com", "call-5", 2, &u, 1);
+	struct loc_contact *out = NULL;
+	size_t nout = 0;
+	char before[SNAP_LEN], after[SNAP_LEN];
+	sqlite3 *side = fx_side_open(f);
+
+	fx_bind(f, "user5@example.com", "call-5", 1, "sip:user5@127.0.0.1:7005", 600, f->now);
+	fx_snapshot(f, before, sizeof(before));
+	fx_side_exec(side, "CREATE TRIGGER no_put BEFORE INSERT ON bindings"
+			   " WHEN NEW.uri LIKE '%6005' BEGIN SELECT RAISE(ABORT, 'disk says no'); END");
+	assert_int_equal(loc_register_start(f->loc, &r, f->now, answer_cb, &a, &out, &nout),
+			 LOC_STORE_FAILED);
+	assert_null(out);
+	fx_snapshot(f, after, sizeof(after));
+	assert_string_equal(before, after);
+	assert_int_equal(loc_pending(f->loc), 0);
+	assert_int_equal(answers_count(&a), 0);
+	fx_side_exec(side, "DROP TRIGGER no_put");
+	fx_bind(f, "user5@example.com", "call-5", 3, "sip:user5@127.0.0.1:6005", 600, f->now);
+	fx_assert_agrees(f, "user5@example.com", f->now);
+	sqlite3_close(side);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int
@@ -213,6 +271,8 @@ main(void)
 	    T(test_batch_commit),
 	    T(test_batch_failure),
 	    T(test_remove_behind_queue),
+	    T(test_commit_here),
+	    T(test_commit_here_fails),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
