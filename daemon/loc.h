@@ -58,6 +58,10 @@ struct loc_register_req {
 	const struct loc_update *updates;
 	size_t nupdates;
 	int max_contacts;
+	/* out, or NULL: set by loc_register_start when the change takes the AOR
+	 * from no live binding to some or back (what presence cares about); left
+	 * alone when nothing changes */
+	bool *flipped;
 };
 
 enum loc_result {

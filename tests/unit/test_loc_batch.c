@@ -262,6 +262,35 @@ test_commit_here_fails(void **state)
 	sqlite3_close(side);
 }
 
+/* flipped: set when the AOR goes from no live binding to some or back, not
+ * on a refresh nor on a second device (presence is told only then). */
+static void
+test_flipped(void **state)
+{
+	struct fixture *f = *state;
+	struct loc_update u = {.uri = "sip:alice@127.0.0.1:5001", .expires = 600, .q = -1};
+	struct loc_update u2 = {.uri = "sip:alice@127.0.0.1:5002", .expires = 600, .q = -1};
+	const struct {
+		struct loc_update *u;
+		uint32_t cseq;
+		int expires;
+		bool flipped;
+	} steps[] = {{&u, 1, 600, true},  {&u, 2, 600, false}, {&u2, 3, 600, false},
+		     {&u2, 4, 0, false},  {&u, 5, 0, true},    {&u, 6, 600, true}};
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		bool flipped = !steps[i].flipped;
+		struct loc_contact *out = NULL;
+		size_t nout = 0;
+		steps[i].u->expires = steps[i].expires;
+		struct loc_register_req r = fx_req(ALICE, "call-a", steps[i].cseq, steps[i].u, 1);
+		r.flipped = &flipped;
+		assert_int_equal(loc_register(f->loc, &r, f->now, &out, &nout), LOC_OK);
+		loc_contacts_free(out, nout);
+		assert_int_equal(flipped, steps[i].flipped);
+	}
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int
@@ -273,6 +302,7 @@ main(void)
 	    T(test_remove_behind_queue),
 	    T(test_commit_here),
 	    T(test_commit_here_fails),
+	    T(test_flipped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
