@@ -262,7 +262,8 @@ loc_writer_claim(struct loc_writer *wr)
 
 	pthread_mutex_lock(&wr->mu);
 	ok = wr->queued == 0 && wr->busy == 0 && !wr->claimed && !wr->stop;
-	wr->claimed = ok;
+	if (ok)
+		wr->claimed = true;
 	pthread_mutex_unlock(&wr->mu);
 	return ok;
 }

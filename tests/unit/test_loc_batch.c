@@ -291,6 +291,62 @@ test_flipped(void **state)
 	}
 }
 
+#define NTHREADS 3
+#define NROUNDS 1500
+
+struct racer {
+	struct fixture *f;
+	int id;
+	int failed;
+};
+
+static void *
+racer_run(void *arg)
+{
+	struct racer *r = arg;
+
+	for (int i = 0; i < NROUNDS; i++) {
+		char aor[64], uri[64], cid[32];
+		struct loc_contact *out = NULL;
+		size_t nout = 0;
+		snprintf(aor, sizeof(aor), "t%d-%d@example.com", r->id, i % 100);
+		snprintf(uri, sizeof(uri), "sip:t%d-%d@127.0.0.1:5060", r->id, i % 100);
+		snprintf(cid, sizeof(cid), "c%d-%d", r->id, i % 100);
+		struct loc_update u = {.uri = uri, .expires = 600, .q = -1};
+		struct loc_register_req q = fx_req(aor, cid, (uint32_t)i + 1, &u, 1);
+		if (loc_register(r->f->loc, &q, r->f->now, &out, &nout) != LOC_OK)
+			r->failed++;
+		loc_contacts_free(out, nout);
+	}
+	return NULL;
+}
+
+/* Workers registering at once: one commits on its own thread, the others
+ * queue for the writer meanwhile; never two on the store together. */
+static void
+test_concurrent(void **state)
+{
+	struct fixture *f = *state;
+	struct racer r[NTHREADS];
+	pthread_t t[NTHREADS];
+
+	for (int i = 0; i < NTHREADS; i++) {
+		r[i] = (struct racer){.f = f, .id = i};
+		assert_int_equal(pthread_create(&t[i], NULL, racer_run, &r[i]), 0);
+	}
+	for (int i = 0; i < NTHREADS; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(r[i].failed, 0);
+	}
+	assert_int_equal(loc_count(f->loc), NTHREADS * 100);
+	assert_int_equal(loc_pending(f->loc), 0);
+	for (int i = 0; i < NTHREADS * 100; i++) {
+		char aor[64];
+		snprintf(aor, sizeof(aor), "t%d-%d@example.com", i / 100, i % 100);
+		fx_assert_agrees(f, aor, f->now);
+	}
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int
@@ -303,6 +359,7 @@ main(void)
 	    T(test_commit_here),
 	    T(test_commit_here_fails),
 	    T(test_flipped),
+	    T(test_concurrent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
