@@ -148,7 +148,9 @@ loc_alloc(struct loc **out, struct store *store)
 	if (loc == NULL)
 		return -ENOMEM;
 	pthread_rwlock_init(&loc->lock, NULL);
+	/* what expired while stopped goes now; later, rows go with their nodes */
 	if (store_binding_each(store, time(NULL), load_one, loc) < 0 ||
+	    store_binding_delete_expired(store, time(NULL)) < 0 ||
 	    loc_writer_alloc(&loc->writer, loc, store) < 0) {
 		loc_free(loc);
 		return -EIO;
@@ -667,8 +669,6 @@ remove_where(struct loc *loc, const char *aor, time_t now)
 		goto done;
 	op->done = wait_done;
 	op->arg = &lw;
-	op->sweep = aor == NULL;
-	op->sweep_at = now;
 	pthread_rwlock_wrlock(&loc->lock);
 	removed = remove_plan(loc, aor, now, op);
 	if (removed > 0) {

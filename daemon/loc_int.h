@@ -35,8 +35,6 @@ struct loc_op {
 	struct loc_op *next;
 	struct loc_change *ch;
 	size_t nch;
-	bool sweep;	     /* also delete every stored row expired at sweep_at */
-	time_t sweep_at;
 	enum loc_result res; /* set by the writer */
 	struct loc_contact *out; /* the answer: the AOR's contacts after the change */
 	size_t nout;

@@ -38,6 +38,7 @@ struct loc_writer {
 	size_t queued; /* in the list */
 	size_t busy;   /* taken by the thread and not yet durable or undone */
 	bool claimed;  /* a worker is committing its own operation */
+	bool checkpoint; /* asked by a worker: the WAL is long */
 	bool stop;
 	struct loc *loc;
 	struct store *st;
@@ -56,8 +57,6 @@ op_write(struct store *st, const struct loc_op *op)
 		if (rc < 0)
 			return rc;
 	}
-	if (op->sweep && store_binding_delete_expired(st, op->sweep_at) < 0)
-		return -EIO;
 	return 0;
 }
 
@@ -87,7 +86,7 @@ batch_commit(struct store *st, const struct loc_op *ops)
 	bool any = false;
 
 	for (const struct loc_op *op = ops; op && !any; op = op->next)
-		any = op->nch > 0 || op->sweep;
+		any = op->nch > 0;
 	if (!any)
 		return 0;
 	if (store_begin(st) < 0)
@@ -156,6 +155,19 @@ batch_take(struct loc_writer *wr)
 	return batch;
 }
 
+/* With wr->mu held and the store free (no claim, no batch): checkpoint
+ * while workers queue rather than wait. */
+static void
+writer_checkpoint(struct loc_writer *wr)
+{
+	wr->checkpoint = false;
+	wr->busy = 1;
+	pthread_mutex_unlock(&wr->mu);
+	store_checkpoint(wr->st);
+	pthread_mutex_lock(&wr->mu);
+	wr->busy = 0;
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -163,8 +175,12 @@ writer_main(void *arg)
 
 	pthread_mutex_lock(&wr->mu);
 	for (;;) {
-		while ((wr->head == NULL && !wr->stop) || wr->claimed)
+		while ((wr->head == NULL && !wr->checkpoint && !wr->stop) || wr->claimed)
 			pthread_cond_wait(&wr->cv, &wr->mu);
+		if (wr->checkpoint) {
+			writer_checkpoint(wr);
+			continue;
+		}
 		if (wr->head == NULL)
 			break;
 		struct loc_op *batch = batch_take(wr);
@@ -172,6 +188,7 @@ writer_main(void *arg)
 		if (batch_commit(wr->st, batch) == 0) {
 			pthread_mutex_lock(&wr->mu);
 			wr->busy = 0;
+			wr->checkpoint = store_wants_checkpoint(wr->st);
 			pthread_mutex_unlock(&wr->mu);
 			ops_finish(batch, LOC_OK);
 		} else {
@@ -282,7 +299,9 @@ claim_release(struct loc_writer *wr, struct loc_op *op)
 		wr->queued++;
 	}
 	wr->claimed = false;
-	if (wr->head != NULL)
+	if (store_wants_checkpoint(wr->st))
+		wr->checkpoint = true;
+	if (wr->head != NULL || wr->checkpoint)
 		pthread_cond_signal(&wr->cv);
 	pthread_mutex_unlock(&wr->mu);
 }

@@ -8,6 +8,7 @@
 #ifndef GW_STORE_H
 #define GW_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -28,6 +29,9 @@ int store_begin(struct store *st);
 /* BEGIN without waiting: -EBUSY when another connection holds the write lock. */
 int store_try_begin(struct store *st);
 int store_commit(struct store *st);
+/* The WAL has grown enough to be copied back into the database (which syncs). */
+bool store_wants_checkpoint(const struct store *st);
+void store_checkpoint(struct store *st);
 void store_rollback(struct store *st);
 int store_binding_put(struct store *st, const struct loc_contact *c);
 int store_binding_delete(struct store *st, const char *aor, const char *uri);

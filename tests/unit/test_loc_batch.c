@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -347,6 +349,26 @@ test_concurrent(void **state)
 	}
 }
 
+/* Commits never checkpoint themselves; the writer does once the WAL is long,
+ * so it stays bounded (4,000 pages) however many commits come. */
+static void
+test_checkpoint(void **state)
+{
+	struct fixture *f = *state;
+	char wal[600];
+	struct stat sb;
+
+	for (uint32_t i = 1; i <= 9000; i++) {
+		fx_bind(f, ALICE, "call-a", i, "sip:alice@127.0.0.1:5001", 600, f->now);
+		if (i % 1000 == 0)
+			usleep(20000); /* let the writer thread have its turn */
+	}
+	snprintf(wal, sizeof(wal), "%s-wal", f->db);
+	assert_int_equal(stat(wal, &sb), 0);
+	assert_true(sb.st_size < 4500L * (4096 + 24));
+	fx_assert_agrees(f, ALICE, f->now);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int
@@ -360,6 +382,7 @@ main(void)
 	    T(test_commit_here_fails),
 	    T(test_flipped),
 	    T(test_concurrent),
+	    T(test_checkpoint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
