@@ -148,7 +148,9 @@ loc_alloc(struct loc **out, struct store *store)
 	if (loc == NULL)
 		return -ENOMEM;
 	pthread_rwlock_init(&loc->lock, NULL);
+	/* what expired while stopped goes now; later, rows go with their nodes */
 	if (store_binding_each(store, time(NULL), load_one, loc) < 0 ||
+	    store_binding_delete_expired(store, time(NULL)) < 0 ||
 	    loc_writer_alloc(&loc->writer, loc, store) < 0) {
 		loc_free(loc);
 		return -EIO;
@@ -457,10 +459,11 @@ changes_drop(struct loc_change *ch, size_t nch)
 }
 
 /* Under the write lock: answer at once when nothing changes and everything
- * in memory is durable; else apply, queue and return LOC_PENDING. */
+ * in memory is durable; else apply and return LOC_PENDING, with *here set
+ * when the caller commits op itself (the writer was idle), else queued. */
 static enum loc_result
 register_locked(struct loc *loc, const struct loc_register_req *req, time_t now,
-		struct loc_op *op, struct loc_contact **out, size_t *nout)
+		struct loc_op *op, struct loc_contact **out, size_t *nout, bool *here)
 {
 	enum loc_result res = LOC_STORE_FAILED;
 
@@ -477,11 +480,34 @@ register_locked(struct loc *loc, const struct loc_register_req *req, time_t now,
 	if (op->nch == 0 && loc_writer_idle(loc->writer))
 		return collect_locked(loc, req->aor, now, out, nout) < 0 ? LOC_STORE_FAILED
 									  : LOC_OK;
+	bool was_empty = count_live(loc, req->aor, now) == 0;
 	changes_apply(loc, op->ch, op->nch);
 	if (collect_locked(loc, req->aor, now, &op->out, &op->nout) < 0)
 		log_warnx("event=register-answer-incomplete user=%s", req->aor);
-	loc_writer_submit(loc->writer, op);
+	if (req->flipped)
+		*req->flipped = was_empty != (count_live(loc, req->aor, now) == 0);
+	*here = op->nch > 0 && loc_writer_claim(loc->writer);
+	if (!*here)
+		loc_writer_submit(loc->writer, op);
 	return LOC_PENDING;
+}
+
+/* Commit op on this thread (no hand-off when nothing else is waiting). */
+static enum loc_result
+register_here(struct loc *loc, struct loc_op *op, struct loc_contact **out, size_t *nout)
+{
+	int rc = loc_writer_commit_here(loc->writer, op);
+
+	if (rc == -EAGAIN)
+		return LOC_PENDING; /* the writer has it now */
+	if (rc == 0) {
+		*out = op->out;
+		*nout = op->nout;
+		op->out = NULL;
+		op->nout = 0;
+	}
+	loc_op_free(op);
+	return rc == 0 ? LOC_OK : LOC_STORE_FAILED;
 }
 
 enum loc_result
@@ -490,6 +516,7 @@ loc_register_start(struct loc *loc, const struct loc_register_req *req, time_t n
 {
 	struct loc_op *op = calloc(1, sizeof(*op));
 	enum loc_result res = LOC_STORE_FAILED;
+	bool here = false;
 
 	*out = NULL;
 	*nout = 0;
@@ -498,8 +525,10 @@ loc_register_start(struct loc *loc, const struct loc_register_req *req, time_t n
 	op->done = done;
 	op->arg = arg;
 	pthread_rwlock_wrlock(&loc->lock);
-	res = register_locked(loc, req, now, op, out, nout);
+	res = register_locked(loc, req, now, op, out, nout, &here);
 	pthread_rwlock_unlock(&loc->lock);
+	if (here)
+		return register_here(loc, op, out, nout);
 	if (res != LOC_PENDING) {
 		changes_drop(op->ch, op->nch);
 		free(op);
@@ -640,8 +669,6 @@ remove_where(struct loc *loc, const char *aor, time_t now)
 		goto done;
 	op->done = wait_done;
 	op->arg = &lw;
-	op->sweep = aor == NULL;
-	op->sweep_at = now;
 	pthread_rwlock_wrlock(&loc->lock);
 	removed = remove_plan(loc, aor, now, op);
 	if (removed > 0) {

@@ -3,7 +3,8 @@
  *
  * Shared by every SIP worker thread.  Reads (routing) are served from memory
  * under a read lock.  A change is applied to memory at once and committed to
- * the store (SQLite) by a writer thread in batches; the caller learns the
+ * the store (SQLite) by the caller when nothing else is waiting, else by a
+ * writer thread in batches; the caller learns the
  * outcome only once the change is durable (or undone), so a binding
  * answered with 200 OK survives a restart or a kill -9.
  */
@@ -57,6 +58,10 @@ struct loc_register_req {
 	const struct loc_update *updates;
 	size_t nupdates;
 	int max_contacts;
+	/* out, or NULL: set by loc_register_start when the change takes the AOR
+	 * from no live binding to some or back (what presence cares about); left
+	 * alone when nothing changes */
+	bool *flipped;
 };
 
 enum loc_result {
@@ -81,10 +86,11 @@ void loc_free(struct loc *loc);
  * loc_contacts_free. */
 enum loc_result loc_register(struct loc *loc, const struct loc_register_req *req, time_t now,
 			     struct loc_contact **out, size_t *nout);
-/* The same without waiting: LOC_PENDING when the change was applied to memory
- * and queued (done will be called, from another thread), else the outcome
- * now, as loc_register gives it (a refusal, or nothing to write while
- * everything earlier is durable); done is then never called. */
+/* The same without waiting for the writer thread: when nothing is queued the
+ * change is committed on the calling thread and the outcome returned now;
+ * otherwise LOC_PENDING (applied to memory and queued; done will be called,
+ * from another thread).  Also answered now: a refusal, or nothing to write
+ * while everything earlier is durable; done is then never called. */
 enum loc_result loc_register_start(struct loc *loc, const struct loc_register_req *req,
 				   time_t now, loc_done_f *done, void *arg,
 				   struct loc_contact **out, size_t *nout);

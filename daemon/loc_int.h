@@ -35,8 +35,6 @@ struct loc_op {
 	struct loc_op *next;
 	struct loc_change *ch;
 	size_t nch;
-	bool sweep;	     /* also delete every stored row expired at sweep_at */
-	time_t sweep_at;
 	enum loc_result res; /* set by the writer */
 	struct loc_contact *out; /* the answer: the AOR's contacts after the change */
 	size_t nout;
@@ -52,6 +50,14 @@ int loc_writer_alloc(struct loc_writer **out, struct loc *loc, struct store *st)
 void loc_writer_free(struct loc_writer *wr);
 /* Queue op (the caller holds the location write lock). */
 void loc_writer_submit(struct loc_writer *wr, struct loc_op *op);
+/* Nothing queued or being committed: the caller takes the store and must
+ * call loc_writer_commit_here next (write lock held); else false. */
+bool loc_writer_claim(struct loc_writer *wr);
+/* On the claiming thread, without the write lock: commit op (applied to
+ * memory) now.  0: durable.  -EAGAIN: the database was busy, op went to the
+ * writer (its done comes later).  -EIO: op and everything queued behind it
+ * are undone in memory; those behind it are answered failed. */
+int loc_writer_commit_here(struct loc_writer *wr, struct loc_op *op);
 /* True when nothing is queued or being committed (write lock held). */
 bool loc_writer_idle(struct loc_writer *wr);
 /* Operations queued or being committed. */

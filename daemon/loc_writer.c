@@ -9,6 +9,11 @@
  * carries many registrations and its fixed cost (locks, the WAL write) is
  * shared.  A batch that fails is rolled back in the database, and every
  * change not yet durable is undone in memory and reported failed.
+ *
+ * When nothing is queued or committing, a worker claims the store and
+ * commits its own operation (loc_writer_commit_here): at low and moderate
+ * load a REGISTER then costs no thread hand-off; whatever arrives meanwhile
+ * queues for the writer, which starts once the claim ends.
  */
 #include "config.h"
 
@@ -32,6 +37,8 @@ struct loc_writer {
 	struct loc_op **tail;
 	size_t queued; /* in the list */
 	size_t busy;   /* taken by the thread and not yet durable or undone */
+	bool claimed;  /* a worker is committing its own operation */
+	bool checkpoint; /* asked by a worker: the WAL is long */
 	bool stop;
 	struct loc *loc;
 	struct store *st;
@@ -50,8 +57,6 @@ op_write(struct store *st, const struct loc_op *op)
 		if (rc < 0)
 			return rc;
 	}
-	if (op->sweep && store_binding_delete_expired(st, op->sweep_at) < 0)
-		return -EIO;
 	return 0;
 }
 
@@ -63,6 +68,17 @@ batch_abort(struct store *st)
 	return -EIO;
 }
 
+static int
+batch_write(struct store *st, const struct loc_op *ops)
+{
+	for (const struct loc_op *op = ops; op; op = op->next)
+		if (op_write(st, op) < 0)
+			return batch_abort(st);
+	if (store_commit(st) < 0)
+		return batch_abort(st);
+	return 0;
+}
+
 /* One transaction for the whole batch; 0 or -EIO (nothing written). */
 static int
 batch_commit(struct store *st, const struct loc_op *ops)
@@ -70,17 +86,12 @@ batch_commit(struct store *st, const struct loc_op *ops)
 	bool any = false;
 
 	for (const struct loc_op *op = ops; op && !any; op = op->next)
-		any = op->nch > 0 || op->sweep;
+		any = op->nch > 0;
 	if (!any)
 		return 0;
 	if (store_begin(st) < 0)
 		return batch_abort(st);
-	for (const struct loc_op *op = ops; op; op = op->next)
-		if (op_write(st, op) < 0)
-			return batch_abort(st);
-	if (store_commit(st) < 0)
-		return batch_abort(st);
-	return 0;
+	return batch_write(st, ops);
 }
 
 static void
@@ -119,6 +130,7 @@ batch_fail(struct loc_writer *wr, struct loc_op *batch)
 	wr->queued = 0;
 	loc_ops_undo(wr->loc, batch);
 	wr->busy = 0;
+	wr->claimed = false;
 	pthread_mutex_unlock(&wr->mu);
 	loc_unlock(wr->loc);
 	return batch;
@@ -143,6 +155,19 @@ batch_take(struct loc_writer *wr)
 	return batch;
 }
 
+/* With wr->mu held and the store free (no claim, no batch): checkpoint
+ * while workers queue rather than wait. */
+static void
+writer_checkpoint(struct loc_writer *wr)
+{
+	wr->checkpoint = false;
+	wr->busy = 1;
+	pthread_mutex_unlock(&wr->mu);
+	store_checkpoint(wr->st);
+	pthread_mutex_lock(&wr->mu);
+	wr->busy = 0;
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -150,8 +175,12 @@ writer_main(void *arg)
 
 	pthread_mutex_lock(&wr->mu);
 	for (;;) {
-		while (wr->head == NULL && !wr->stop)
+		while ((wr->head == NULL && !wr->checkpoint && !wr->stop) || wr->claimed)
 			pthread_cond_wait(&wr->cv, &wr->mu);
+		if (wr->checkpoint) {
+			writer_checkpoint(wr);
+			continue;
+		}
 		if (wr->head == NULL)
 			break;
 		struct loc_op *batch = batch_take(wr);
@@ -159,6 +188,7 @@ writer_main(void *arg)
 		if (batch_commit(wr->st, batch) == 0) {
 			pthread_mutex_lock(&wr->mu);
 			wr->busy = 0;
+			wr->checkpoint = store_wants_checkpoint(wr->st);
 			pthread_mutex_unlock(&wr->mu);
 			ops_finish(batch, LOC_OK);
 		} else {
@@ -226,7 +256,7 @@ loc_writer_idle(struct loc_writer *wr)
 	bool idle;
 
 	pthread_mutex_lock(&wr->mu);
-	idle = wr->queued == 0 && wr->busy == 0;
+	idle = wr->queued == 0 && wr->busy == 0 && !wr->claimed;
 	pthread_mutex_unlock(&wr->mu);
 	return idle;
 }
@@ -237,7 +267,67 @@ loc_writer_depth(struct loc_writer *wr)
 	size_t n;
 
 	pthread_mutex_lock(&wr->mu);
-	n = wr->queued + wr->busy;
+	n = wr->queued + wr->busy + wr->claimed;
 	pthread_mutex_unlock(&wr->mu);
 	return n;
+}
+
+bool
+loc_writer_claim(struct loc_writer *wr)
+{
+	bool ok;
+
+	pthread_mutex_lock(&wr->mu);
+	ok = wr->queued == 0 && wr->busy == 0 && !wr->claimed && !wr->stop;
+	if (ok)
+		wr->claimed = true;
+	pthread_mutex_unlock(&wr->mu);
+	return ok;
+}
+
+/* The claim ends: the writer takes over what queued meanwhile (and op in
+ * front of it, when op could not be written here). */
+static void
+claim_release(struct loc_writer *wr, struct loc_op *op)
+{
+	pthread_mutex_lock(&wr->mu);
+	if (op != NULL) {
+		op->next = wr->head;
+		if (wr->head == NULL)
+			wr->tail = &op->next;
+		wr->head = op;
+		wr->queued++;
+	}
+	wr->claimed = false;
+	if (store_wants_checkpoint(wr->st))
+		wr->checkpoint = true;
+	if (wr->head != NULL || wr->checkpoint)
+		pthread_cond_signal(&wr->cv);
+	pthread_mutex_unlock(&wr->mu);
+}
+
+int
+loc_writer_commit_here(struct loc_writer *wr, struct loc_op *op)
+{
+	struct loc_op *rest;
+	int rc = store_try_begin(wr->st);
+
+	if (rc == -EBUSY) {
+		claim_release(wr, op);
+		return -EAGAIN;
+	}
+	if (rc < 0)
+		rc = batch_abort(wr->st);
+	else
+		rc = batch_write(wr->st, op);
+	if (rc == 0) {
+		claim_release(wr, NULL);
+		return 0;
+	}
+	op->next = NULL;
+	batch_fail(wr, op);
+	rest = op->next;
+	op->next = NULL;
+	ops_finish(rest, LOC_STORE_FAILED);
+	return -EIO;
 }

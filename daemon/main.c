@@ -232,12 +232,17 @@ run(struct gwd *g, bool foreground)
 		log_err("cannot create state directory %s: %s", g->conf->state_dir, strerror(errno));
 		return 1;
 	}
-	if (asprintf(&g->db_path, "%s/greenwich.db", g->conf->state_dir) < 0)
+	char *loc_path = NULL;
+	if (asprintf(&g->db_path, "%s/greenwich.db", g->conf->state_dir) < 0 ||
+	    asprintf(&loc_path, "%s/location.db", g->conf->state_dir) < 0)
 		return 1;
-	if (store_open(&g->store, g->db_path, err, sizeof(err)) < 0) {
+	ret = store_open(&g->store, loc_path, g->db_path, err, sizeof(err));
+	free(loc_path);
+	if (ret < 0) {
 		log_err("cannot open the store: %s", err);
 		return 1;
 	}
+	ret = 1;
 	if (loc_alloc(&g->loc, g->store) < 0) {
 		log_err("cannot load registrations from %s", g->db_path);
 		return 1;

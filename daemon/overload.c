@@ -129,9 +129,26 @@ overload_shed(struct worker *w, msg_t *msg, sip_t *sip)
 		return false;
 	if (o->level < LEVEL_ALL && o->turn++ % LEVEL_ALL >= o->level)
 		return false;
-	o->shed++;
+	overload_refuse(w, msg);
+	return true;
+}
+
+void
+overload_refuse(struct worker *w, msg_t *msg)
+{
+	struct overload *o = w->w_load;
+
+	if (o)
+		o->shed++;
 	atomic_fetch_add(&w->w_gwd->stats.rejected, 1);
 	nta_msg_treply(w->w_agent, msg, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR("1"),
 		       TAG_END());
-	return true;
+}
+
+size_t
+overload_bound(struct worker *w, size_t bound)
+{
+	struct overload *o = w->w_load;
+
+	return o && o->level > 0 ? bound / 4 : bound;
 }

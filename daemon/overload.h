@@ -13,6 +13,7 @@
 #define GW_OVERLOAD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <sofia-sip/sip.h>
 
@@ -23,5 +24,9 @@ int overload_alloc(struct overload **out, struct worker *w);
 void overload_free(struct overload *o);
 /* For a request outside a transaction: true when it was answered 503. */
 bool overload_shed(struct worker *w, msg_t *msg, sip_t *sip);
+/* Answer a new request 503 with Retry-After, statelessly (counted as shed). */
+void overload_refuse(struct worker *w, msg_t *msg);
+/* A bound on work in progress: a quarter of it while the worker sheds load. */
+size_t overload_bound(struct worker *w, size_t bound);
 
 #endif

@@ -28,6 +28,7 @@
 #include "gwd.h"
 #include "loc.h"
 #include "log.h"
+#include "overload.h"
 #include "presence.h"
 #include "sip.h"
 #include "sip_policy.h"
@@ -62,6 +63,10 @@ struct pcall {
 
 /* live calls of each worker, for shutdown */
 static __thread struct pcall *pcalls;
+/* and how many: each may hold client transactions that retransmit toward a
+ * slow next hop; past the bound new requests are refused (503) instead */
+static __thread size_t npcalls;
+#define PCALLS_MAX 1024
 static __thread uint64_t branch_counter;
 
 /* One place a request is forwarded to. */
@@ -263,6 +268,7 @@ pcall_free(struct pcall *pc)
 		nta_incoming_destroy(pc->irq);
 	free(pc->ho_key);
 	if (pc->prevp) {
+		npcalls--;
 		*pc->prevp = pc->next;
 		if (pc->next)
 			pc->next->prevp = pc->prevp;
@@ -557,6 +563,7 @@ forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t nt)
 		pcalls->prevp = &pc->next;
 	pcalls = pc;
 	pc->prevp = &pcalls;
+	npcalls++;
 	if (pc->is_invite)
 		nta_incoming_treply(pc->irq, SIP_100_TRYING, TAG_END());
 	msg_t *orig = nta_incoming_getrequest(pc->irq);
@@ -820,6 +827,10 @@ sip_proxy_handle(struct worker *w, msg_t *msg, sip_t *sip)
 	char user[256] = "";
 
 	memset(t, 0, sizeof(t));
+	if (!sip->sip_to->a_tag && npcalls >= overload_bound(w, PCALLS_MAX)) {
+		overload_refuse(w, msg);
+		return;
+	}
 	if (loop_detected(w, sip)) {
 		sip_reply(w, msg, SIP_482_LOOP_DETECTED);
 		return;

@@ -182,6 +182,7 @@ struct reg_answer {
 	char aor[256];
 	struct loc_flow flow;
 	bool ms; /* a Kerberos/NTLM sign-in: the 200 carries what those clients need */
+	bool flipped; /* the AOR went online or offline: presence is told */
 };
 
 static void
@@ -195,7 +196,8 @@ reg_answer_send(struct reg_answer *ra)
 		log_info("event=register user=%s contacts=%zu transport=%s source=%s", ra->aor,
 			 ra->nout, ra->flow.transport, ra->flow.addr);
 		reply_ok(w, msg, sip_object(msg), ra->out, ra->nout, ra->now, ra->ms);
-		presence_bindings_changed(w, ra->aor);
+		if (ra->flipped)
+			presence_bindings_changed(w, ra->aor);
 		break;
 	case LOC_OUT_OF_ORDER:
 		sip_reply(w, msg, 400, "CSeq out of order");
@@ -235,7 +237,7 @@ reg_answer_done(void *arg, enum loc_result res, struct loc_contact *v, size_t n)
 
 /* Apply the REGISTER; the 200 goes out once the binding is on disk. */
 static void
-register_apply(struct worker *w, msg_t *msg, const struct loc_register_req *req, time_t now)
+register_apply(struct worker *w, msg_t *msg, struct loc_register_req *req, time_t now)
 {
 	struct reg_answer *ra = calloc(1, sizeof(*ra));
 	struct loc_contact *out = NULL;
@@ -252,6 +254,7 @@ register_apply(struct worker *w, msg_t *msg, const struct loc_register_req *req,
 	ra->flow = req->flow;
 	ra->ms = w->w_auth_sa != NULL;
 	snprintf(ra->aor, sizeof(ra->aor), "%s", req->aor);
+	req->flipped = &ra->flipped; /* set under the location lock, before the call returns */
 	/* once pending, ra belongs to the writer thread until the mailbox hands it back */
 	res = loc_register_start(w->w_gwd->loc, req, now, reg_answer_done, ra, &out, &nout);
 	if (res == LOC_PENDING) {

@@ -21,7 +21,7 @@ check "killed after 200s with REGISTERs still in flight" \
 check "at least a quarter answered 200 ($OK)" [ "$OK" -ge $((N / 4)) ]
 check "fewer answered than sent: the kill came mid-load" [ "$OK" -lt $N ]
 
-/usr/bin/python3 - "$T/state/greenwich.db" "$T/ok.txt" > "$T/missing.txt" <<'PY'
+/usr/bin/python3 - "$T/state/location.db" "$T/ok.txt" > "$T/missing.txt" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 stored = {r[0] for r in db.execute("SELECT uri FROM bindings WHERE aor LIKE 'alice@%'")}

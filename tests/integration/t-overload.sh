@@ -13,7 +13,7 @@ add_user bob bob-pw
 start_gwd
 
 # hold the write lock for 3 s (below SQLite's 5 s busy timeout)
-/usr/bin/python3 - "$T/state/greenwich.db" <<'PY' &
+/usr/bin/python3 - "$T/state/location.db" <<'PY' &
 import sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1], isolation_level=None)
 db.execute("BEGIN IMMEDIATE")
@@ -23,7 +23,7 @@ db.execute("COMMIT")
 PY
 HOLD=$!
 PIDS+=("$HOLD")
-while [ ! -e "$T/state/greenwich.db.held" ]; do sleep 0.05; done
+while [ ! -e "$T/state/location.db.held" ]; do sleep 0.05; done
 
 # 300 registrations, each retransmitted every 50 ms until answered
 /usr/bin/python3 "$(dirname "$0")/regflood.py" "$PORT" alice alice-pw "$DOMAIN" 300 count 0.05 \

@@ -26,7 +26,7 @@ fx_open(struct fixture *f)
 {
 	char err[256];
 
-	if (store_open(&f->st, f->db, err, sizeof(err)) != 0)
+	if (store_open(&f->st, f->db, NULL, err, sizeof(err)) != 0)
 		return -1;
 	if (loc_alloc(&f->loc, f->st) != 0) {
 		store_close(f->st);
@@ -54,7 +54,7 @@ fx_setup(void **state)
 		free(f);
 		return -1;
 	}
-	snprintf(f->db, sizeof(f->db), "%s/greenwich.db", f->dir);
+	snprintf(f->db, sizeof(f->db), "%s/location.db", f->dir);
 	if (fx_open(f) < 0) {
 		unit_dir_remove(f->dir);
 		free(f);

@@ -5,6 +5,8 @@
  *
  * A second connection holds the database's write lock, so the writer is
  * held in front of its transaction while the test queues more changes.
+ * Without it, the caller commits on its own thread (the writer is idle):
+ * answered at once, already on disk, or undone at once when the write fails.
  */
 #include "config.h"
 
@@ -16,6 +18,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -204,6 +208,167 @@ test_remove_behind_queue(void **state)
 	sqlite3_close(side);
 }
 
+/* Nothing queued: the caller commits itself; the answer comes back now and
+ * the row is on disk before the call returns; done is never called. */
+static void
+test_commit_here(void **state)
+{
+	struct fixture *f = *state;
+	struct answers a = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	struct loc_update u = {.uri = "sip:alice@127.0.0.1:5001", .expires = 600, .q = -1};
+	struct loc_register_req r = fx_req(ALICE, "call-a", 1, &u, 1);
+	struct loc_contact *out = NULL;
+	size_t nout = 0;
+	sqlite3 *side = fx_side_open(f);
+
+	assert_int_equal(loc_register_start(f->loc, &r, f->now, answer_cb, &a, &out, &nout),
+			 LOC_OK);
+	assert_int_equal(nout, 1);
+	assert_string_equal(out[0].uri, u.uri);
+	loc_contacts_free(out, nout);
+	assert_int_equal(side_rows(side), 1);
+	assert_int_equal(loc_pending(f->loc), 0);
+	assert_int_equal(answers_count(&a), 0);
+	fx_assert_agrees(f, ALICE, f->now);
+	sqlite3_close(side);
+}
+
+/* The caller's own commit fails: its change is undone before the call
+ * returns and it gets LOC_STORE_FAILED; the next one is written again. */
+static void
+test_commit_here_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct answers a = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	struct loc_update u = {.uri = "sip:user5@127.0.0.1:6005", .expires = 600, .q = -1};
+	struct loc_register_req r = fx_req("user5@example.com", "call-5", 2, &u, 1);
+	struct loc_contact *out = NULL;
+	size_t nout = 0;
+	char before[SNAP_LEN], after[SNAP_LEN];
+	sqlite3 *side = fx_side_open(f);
+
+	fx_bind(f, "user5@example.com", "call-5", 1, "sip:user5@127.0.0.1:7005", 600, f->now);
+	fx_snapshot(f, before, sizeof(before));
+	fx_side_exec(side, "CREATE TRIGGER no_put BEFORE INSERT ON bindings"
+			   " WHEN NEW.uri LIKE '%6005' BEGIN SELECT RAISE(ABORT, 'disk says no'); END");
+	assert_int_equal(loc_register_start(f->loc, &r, f->now, answer_cb, &a, &out, &nout),
+			 LOC_STORE_FAILED);
+	assert_null(out);
+	fx_snapshot(f, after, sizeof(after));
+	assert_string_equal(before, after);
+	assert_int_equal(loc_pending(f->loc), 0);
+	assert_int_equal(answers_count(&a), 0);
+	fx_side_exec(side, "DROP TRIGGER no_put");
+	fx_bind(f, "user5@example.com", "call-5", 3, "sip:user5@127.0.0.1:6005", 600, f->now);
+	fx_assert_agrees(f, "user5@example.com", f->now);
+	sqlite3_close(side);
+}
+
+/* flipped: set when the AOR goes from no live binding to some or back, not
+ * on a refresh nor on a second device (presence is told only then). */
+static void
+test_flipped(void **state)
+{
+	struct fixture *f = *state;
+	struct loc_update u = {.uri = "sip:alice@127.0.0.1:5001", .expires = 600, .q = -1};
+	struct loc_update u2 = {.uri = "sip:alice@127.0.0.1:5002", .expires = 600, .q = -1};
+	const struct {
+		struct loc_update *u;
+		uint32_t cseq;
+		int expires;
+		bool flipped;
+	} steps[] = {{&u, 1, 600, true},  {&u, 2, 600, false}, {&u2, 3, 600, false},
+		     {&u2, 4, 0, false},  {&u, 5, 0, true},    {&u, 6, 600, true}};
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		bool flipped = !steps[i].flipped;
+		struct loc_contact *out = NULL;
+		size_t nout = 0;
+		steps[i].u->expires = steps[i].expires;
+		struct loc_register_req r = fx_req(ALICE, "call-a", steps[i].cseq, steps[i].u, 1);
+		r.flipped = &flipped;
+		assert_int_equal(loc_register(f->loc, &r, f->now, &out, &nout), LOC_OK);
+		loc_contacts_free(out, nout);
+		assert_int_equal(flipped, steps[i].flipped);
+	}
+}
+
+#define NTHREADS 3
+#define NROUNDS 1500
+
+struct racer {
+	struct fixture *f;
+	int id;
+	int failed;
+};
+
+static void *
+racer_run(void *arg)
+{
+	struct racer *r = arg;
+
+	for (int i = 0; i < NROUNDS; i++) {
+		char aor[64], uri[64], cid[32];
+		struct loc_contact *out = NULL;
+		size_t nout = 0;
+		snprintf(aor, sizeof(aor), "t%d-%d@example.com", r->id, i % 100);
+		snprintf(uri, sizeof(uri), "sip:t%d-%d@127.0.0.1:5060", r->id, i % 100);
+		snprintf(cid, sizeof(cid), "c%d-%d", r->id, i % 100);
+		struct loc_update u = {.uri = uri, .expires = 600, .q = -1};
+		struct loc_register_req q = fx_req(aor, cid, (uint32_t)i + 1, &u, 1);
+		if (loc_register(r->f->loc, &q, r->f->now, &out, &nout) != LOC_OK)
+			r->failed++;
+		loc_contacts_free(out, nout);
+	}
+	return NULL;
+}
+
+/* Workers registering at once: one commits on its own thread, the others
+ * queue for the writer meanwhile; never two on the store together. */
+static void
+test_concurrent(void **state)
+{
+	struct fixture *f = *state;
+	struct racer r[NTHREADS];
+	pthread_t t[NTHREADS];
+
+	for (int i = 0; i < NTHREADS; i++) {
+		r[i] = (struct racer){.f = f, .id = i};
+		assert_int_equal(pthread_create(&t[i], NULL, racer_run, &r[i]), 0);
+	}
+	for (int i = 0; i < NTHREADS; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(r[i].failed, 0);
+	}
+	assert_int_equal(loc_count(f->loc), NTHREADS * 100);
+	assert_int_equal(loc_pending(f->loc), 0);
+	for (int i = 0; i < NTHREADS * 100; i++) {
+		char aor[64];
+		snprintf(aor, sizeof(aor), "t%d-%d@example.com", i / 100, i % 100);
+		fx_assert_agrees(f, aor, f->now);
+	}
+}
+
+/* Commits never checkpoint themselves; the writer does once the WAL is long,
+ * so it stays bounded (4,000 pages) however many commits come. */
+static void
+test_checkpoint(void **state)
+{
+	struct fixture *f = *state;
+	char wal[600];
+	struct stat sb;
+
+	for (uint32_t i = 1; i <= 9000; i++) {
+		fx_bind(f, ALICE, "call-a", i, "sip:alice@127.0.0.1:5001", 600, f->now);
+		if (i % 1000 == 0)
+			usleep(20000); /* let the writer thread have its turn */
+	}
+	snprintf(wal, sizeof(wal), "%s-wal", f->db);
+	assert_int_equal(stat(wal, &sb), 0);
+	assert_true(sb.st_size < 4500L * (4096 + 24));
+	fx_assert_agrees(f, ALICE, f->now);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int
@@ -213,6 +378,11 @@ main(void)
 	    T(test_batch_commit),
 	    T(test_batch_failure),
 	    T(test_remove_behind_queue),
+	    T(test_commit_here),
+	    T(test_commit_here_fails),
+	    T(test_flipped),
+	    T(test_concurrent),
+	    T(test_checkpoint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

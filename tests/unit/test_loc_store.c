@@ -1,6 +1,7 @@
 /*
  * test_loc_store.c - the location service and its SQLite store: expiry,
- * sign-out, persistence across a restart, and a store that fails.
+ * sign-out, persistence across a restart, a store that fails, and bindings
+ * moved from the state database where they were kept before.
  */
 #include "config.h"
 
@@ -197,6 +198,52 @@ test_store_locked(void **state)
 	sqlite3_close(side);
 }
 
+/* Bindings kept in greenwich.db (the layout before location.db) move to the
+ * location database at the first open and leave the rest of that file. */
+static void
+test_legacy_move(void **state)
+{
+	struct fixture *f = *state;
+	char legacy[600], err[256];
+	sqlite3 *old = NULL;
+	sqlite3_stmt *s = NULL;
+
+	fx_close(f);
+	snprintf(legacy, sizeof(legacy), "%s/greenwich.db", f->dir);
+	assert_int_equal(sqlite3_open(legacy, &old), SQLITE_OK);
+	fx_side_exec(old, "CREATE TABLE local_users (aor TEXT PRIMARY KEY);"
+			  "INSERT INTO local_users VALUES ('alice@example.com');"
+			  "CREATE TABLE bindings (aor TEXT NOT NULL COLLATE NOCASE, uri TEXT NOT NULL,"
+			  " call_id TEXT NOT NULL, cseq INTEGER NOT NULL, expires INTEGER NOT NULL,"
+			  " q INTEGER NOT NULL, path TEXT, instance TEXT, user_agent TEXT,"
+			  " transport TEXT, addr TEXT, PRIMARY KEY (aor, uri));");
+	char sql[512];
+	snprintf(sql, sizeof(sql), "INSERT INTO bindings VALUES ('alice@example.com',"
+		 " 'sip:alice@127.0.0.1:5001', 'c1', 1, %lld, -1, NULL, NULL, 'ua', 'udp',"
+		 " '127.0.0.1:5001')", (long long)f->now + 600);
+	fx_side_exec(old, sql);
+	assert_int_equal(store_open(&f->st, f->db, legacy, err, sizeof(err)), 0);
+	assert_int_equal(loc_alloc(&f->loc, f->st), 0);
+	assert_int_equal(fx_live(f, ALICE, f->now), 1);
+	fx_assert_agrees(f, ALICE, f->now);
+	assert_int_equal(sqlite3_prepare_v2(old, "SELECT count(*) FROM sqlite_master WHERE"
+					    " name = 'bindings'", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), 0);
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_prepare_v2(old, "SELECT count(*) FROM local_users", -1, &s, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), 1);
+	sqlite3_finalize(s);
+	sqlite3_close(old);
+	/* a second open finds nothing more to move */
+	fx_close(f);
+	assert_int_equal(store_open(&f->st, f->db, legacy, err, sizeof(err)), 0);
+	assert_int_equal(loc_alloc(&f->loc, f->st), 0);
+	assert_int_equal(fx_live(f, ALICE, f->now), 1);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int
@@ -209,6 +256,7 @@ main(void)
 	    T(test_store_failure_register),
 	    T(test_store_failure_remove),
 	    T(test_store_locked),
+	    T(test_legacy_move),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,106 @@
+#!/bin/bash
+# bench/signin/run.sh - sign-ins per second (MS-SIPAE NTLM and Kerberos) against a real
+# Samba AD DC (tests/addc), and the anchors: greenwichd's own primitives in a loop
+# (sipae_ntlm_check through winbind, sipae_krb_accept), with no SIP around them.
+#
+#   GW_BUILDDIR=/path/to/build bench/signin/run.sh [--smoke] [--seconds S] [--procs N]
+#
+# The DC runs in a network namespace of its own; greenwichd and the clients run there
+# (addc.sh run-with-hosts).  Prints markdown rows; exits non-zero when a part fails.
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+B=${GW_BUILDDIR:-$SRC}
+ADDC="$SRC/tests/addc/addc.sh"
+PY=/usr/bin/python3
+SECONDS_RUN=10 PROCS=4 N=2000
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--smoke) SECONDS_RUN=2 PROCS=2 N=20 ;;
+	--seconds) SECONDS_RUN=$2; shift ;;
+	--procs) PROCS=$2; shift ;;
+	*) echo "unknown option $1" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+W=$(mktemp -d /tmp/gwsib.XXXXXX)
+D="$W/dc"
+GWD_PID=
+cleanup() {
+	[ -z "$GWD_PID" ] || { kill "$GWD_PID" 2>/dev/null || true
+		while kill -0 "$GWD_PID" 2>/dev/null; do sleep 0.05; done; }
+	"$ADDC" stop "$D" >/dev/null 2>&1 || true
+	"$ADDC" stop "$D" >/dev/null 2>&1 || true # the second removes the namespace
+	[ -n "${KEEP:-}" ] && echo "work files kept in $W" >&2 || rm -rf "$W"
+}
+trap cleanup EXIT
+in_dc() { "$ADDC" run-with-hosts "$D" -- "$@"; }
+
+for step in provision start; do
+	"$ADDC" "$step" "$D" > "$W/dc-$step.out" 2>&1 || { cat "$W/dc-$step.out" >&2; exit 1; }
+done
+# shellcheck disable=SC1091
+. "$D/env"
+FQDN="greenwich.$ADDC_DNS_DOMAIN"
+printf '%s' "$ADDC_ADMIN_PASSWORD" | in_dc adcli join --domain "$ADDC_DNS_DOMAIN" \
+	--domain-controller "$ADDC_DC_FQDN" -U Administrator --stdin-password \
+	--host-keytab "$D/gw.keytab" --host-fqdn "$FQDN" --service-name sip > "$W/join.out" 2>&1 ||
+	{ cat "$W/join.out" >&2; exit 1; }
+chmod 0600 "$D/gw.keytab"
+
+PORT=$((20000 + RANDOM % 30000))
+mkdir -p "$W/state"
+cat > "$W/greenwich.conf" <<CONF
+[server]
+udp = 127.0.0.1:$PORT
+tcp = 127.0.0.1:$PORT
+domains = $ADDC_DNS_DOMAIN
+workers = 2
+state-directory = $W/state
+pid-file = $W/greenwichd.pid
+control-socket = $W/control.sock
+[registrar]
+max-contacts = 1000
+[domain]
+name = $ADDC_DNS_DOMAIN
+keytab = $D/gw.keytab
+fqdn = $FQDN
+enabled-group = Greenwich Users
+[auth]
+schemes = Kerberos,NTLM
+[log]
+level = notice
+CONF
+printf '#!/bin/sh\necho $$ > "$1"\nshift\nexec "$@"\n' > "$W/exec-pid"
+chmod +x "$W/exec-pid"
+in_dc "$W/exec-pid" "$W/gwd.pid" "$B/daemon/greenwichd" -c "$W/greenwich.conf" -f \
+	> "$W/greenwichd.log" 2>&1 &
+for _ in $(seq 1 100); do
+	grep -q event=started "$W/greenwichd.log" 2>/dev/null && break
+	sleep 0.1
+done
+GWD_PID=$(cat "$W/gwd.pid")
+grep -q event=started "$W/greenwichd.log" || { tail -5 "$W/greenwichd.log" >&2; exit 1; }
+
+# alice's TGT, once: Kerberos sign-ins then cost the DC nothing but the first TGS
+export KRB5CCNAME="FILE:$W/alice.cc"
+printf 'Apple-Pie-11\n' | in_dc env KRB5CCNAME="$KRB5CCNAME" kinit alice > "$W/kinit.out" 2>&1 ||
+	{ cat "$W/kinit.out" >&2; exit 1; }
+
+rc=0
+for scheme in ntlm kerberos; do
+	in_dc env KRB5CCNAME="$KRB5CCNAME" "$PY" "$HERE/load.py" --server "127.0.0.1:$PORT" \
+		--domain "$ADDC_DNS_DOMAIN" --user alice --ntlm-domain "$ADDC_DOMAIN" \
+		--password Apple-Pie-11 --scheme "$scheme" --procs "$PROCS" \
+		--seconds "$SECONDS_RUN" --pid "$GWD_PID" 2> "$W/load-$scheme.err" || rc=1
+	head -3 "$W/load-$scheme.err" >&2
+done
+# the anchors, with what clients would send prepared beforehand
+in_dc "$B/bench/signin/anchor" challenges "$N" "$ADDC_DOMAIN" GREENWICH "$ADDC_DNS_DOMAIN" \
+	"$FQDN" > "$W/chal.txt"
+"$PY" "$HERE/tokens.py" ntlm alice "$ADDC_DOMAIN" Apple-Pie-11 < "$W/chal.txt" > "$W/ntlm.txt"
+in_dc "$B/bench/signin/anchor" ntlm "$PROCS" < "$W/ntlm.txt" || rc=1
+in_dc env KRB5CCNAME="$KRB5CCNAME" "$PY" "$HERE/tokens.py" krb "$N" "sip/$FQDN" > "$W/krb.txt"
+in_dc "$B/bench/signin/anchor" krb "$D/gw.keytab" "$PROCS" < "$W/krb.txt" || rc=1
+exit $rc
