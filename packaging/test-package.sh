@@ -156,6 +156,7 @@ unshare --net -- bash -c '
 }
 grep -q event=stopping "$log" || fail "no event=stopping in the log"
 check_mode /var/lib/greenwich/greenwich.db "640 greenwich:greenwich"
+check_mode /var/lib/greenwich/location.db "640 greenwich:greenwich"
 echo "ok: started, answered OPTIONS on 127.0.0.1:5060, stopped"
 
 step "remove keeps the state and the configuration"
