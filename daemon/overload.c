@@ -115,9 +115,15 @@ sheddable(const sip_t *sip, unsigned level)
 {
 	sip_method_t m = sip->sip_request->rq_method;
 
+	bool creds = sip->sip_authorization || sip->sip_proxy_authorization;
+
 	if (m == sip_method_ack || m == sip_method_cancel || sip->sip_to->a_tag)
 		return false;
-	return level >= LEVEL_ALL || (!sip->sip_authorization && !sip->sip_proxy_authorization);
+	/* a REGISTER with credentials may be the retransmission of one already queued
+	 * for the disk: refusing it would contradict the 200 the original will get */
+	if (m == sip_method_register && creds)
+		return false;
+	return level >= LEVEL_ALL || !creds;
 }
 
 bool

@@ -33,8 +33,14 @@ bind(int fd, const struct sockaddr *addr, socklen_t len)
 		int one = 1;
 		int type = 0;
 		socklen_t tl = sizeof(type);
-		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_DGRAM)
+		/* a burst of answers (a PUBLISH fanned out to 1,000 watchers answering at
+		 * once) overflows the default 208 KiB: ask for 4 MiB (capped by the
+		 * kernel's net.core.rmem_max) */
+		int rcvbuf = 4 << 20;
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_DGRAM) {
 			(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+		}
 	}
 	return (int)syscall(SYS_bind, fd, addr, len);
 }

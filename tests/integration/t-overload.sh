@@ -25,14 +25,24 @@ HOLD=$!
 PIDS+=("$HOLD")
 while [ ! -e "$T/state/location.db.held" ]; do sleep 0.05; done
 
-# 300 registrations, each retransmitted every 50 ms until answered
+# 300 registrations, each retransmitted every 50 ms until answered; a second wave of
+# new ones arrives while the first is stuck behind the disk
 /usr/bin/python3 "$(dirname "$0")/regflood.py" "$PORT" alice alice-pw "$DOMAIN" 300 count 0.05 \
-	"$T/burst.txt" > "$T/burst.out"
+	"$T/burst.txt" > "$T/burst.out" &
+FLOOD=$!
+PIDS+=("$FLOOD")
+sleep 1.5
+/usr/bin/python3 "$(dirname "$0")/regflood.py" "$PORT" bob bob-pw "$DOMAIN" 300 count 0.05 \
+	"$T/wave2.txt" > "$T/wave2.out"
+wait "$FLOOD" || true
 wait "$HOLD" || true
 check "every request of the burst got a final answer" grep -q "pending=0" "$T/burst.out"
-check "part of the burst was refused with 503" grep -q "^503$" "$T/burst.txt"
+check "every request of the second wave got a final answer" grep -q "pending=0" "$T/wave2.out"
+check "new requests during the overload were refused with 503" \
+	grep -q "^503$" "$T/burst.txt" "$T/wave2.txt"
 check "the queued ones were stored: 200" grep -q "^200$" "$T/burst.txt"
-check "no answer other than 200 and 503" [ -z "$(grep -v -e '^200$' -e '^503$' "$T/burst.txt")" ]
+check "no answer other than 200 and 503" \
+	[ -z "$(cat "$T/burst.txt" "$T/wave2.txt" | grep -v -e '^200$' -e '^503$')" ]
 check "shedding is logged" grep -q "event=overload .*action=shedding" "$T/greenwichd.log"
 
 # calm again: every worker that shed says it stopped, then normal service
