@@ -477,7 +477,7 @@ register_locked(struct loc *loc, const struct loc_register_req *req, time_t now,
 		return res;
 	if (op->nch == 0 && !req->remove_all && req->nupdates > 0)
 		atomic_fetch_add_explicit(&loc->retrans, 1, memory_order_relaxed);
-	if (op->nch == 0 && loc_writer_idle(loc->writer))
+	if (op->nch == 0 && loc_writer_depth(loc->writer) == 0)
 		return collect_locked(loc, req->aor, now, out, nout) < 0 ? LOC_STORE_FAILED
 									  : LOC_OK;
 	bool was_empty = count_live(loc, req->aor, now) == 0;

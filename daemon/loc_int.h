@@ -58,9 +58,7 @@ bool loc_writer_claim(struct loc_writer *wr);
  * writer (its done comes later).  -EIO: op and everything queued behind it
  * are undone in memory; those behind it are answered failed. */
 int loc_writer_commit_here(struct loc_writer *wr, struct loc_op *op);
-/* True when nothing is queued or being committed (write lock held). */
-bool loc_writer_idle(struct loc_writer *wr);
-/* Operations queued or being committed. */
+/* Operations queued or being committed (0: the writer is idle). */
 size_t loc_writer_depth(struct loc_writer *wr);
 
 /* loc.c, for the writer */

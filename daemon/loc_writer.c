@@ -250,17 +250,6 @@ loc_writer_submit(struct loc_writer *wr, struct loc_op *op)
 	pthread_mutex_unlock(&wr->mu);
 }
 
-bool
-loc_writer_idle(struct loc_writer *wr)
-{
-	bool idle;
-
-	pthread_mutex_lock(&wr->mu);
-	idle = wr->queued == 0 && wr->busy == 0 && !wr->claimed;
-	pthread_mutex_unlock(&wr->mu);
-	return idle;
-}
-
 size_t
 loc_writer_depth(struct loc_writer *wr)
 {
