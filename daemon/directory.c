@@ -50,6 +50,12 @@ dir_enabled(const struct gwd *g)
 	return g->dir != NULL;
 }
 
+const char *
+dir_keytab(const struct gwd *g)
+{
+	return g->dir ? g->dir->keytab : NULL;
+}
+
 struct ad_ctx *
 dir_ctx(struct gwd *g)
 {

@@ -32,6 +32,8 @@ typedef void dir_resume_fn(struct worker *w, msg_t *msg, const char *aor,
 int dir_open(struct gwd *g);
 /* Free the context, after the workers stopped. */
 void dir_close(struct gwd *g);
+/* The machine keytab in use ([domain] keytab or the state directory's), or NULL. */
+const char *dir_keytab(const struct gwd *g);
 /* The libgwad context (worker 0 only), or NULL without [domain]. */
 struct ad_ctx *dir_ctx(struct gwd *g);
 /* The reason phrase for a refused account (ad_user_check's error). */

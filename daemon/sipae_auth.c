@@ -45,15 +45,6 @@ netbios(char *out, size_t len, const char *name)
 }
 
 static void
-keytab_path(const struct gw_conf *c, char *out, size_t len)
-{
-	if (c->domain_keytab && c->domain_keytab[0])
-		snprintf(out, len, "%s", c->domain_keytab);
-	else
-		snprintf(out, len, "%s/greenwich.keytab", c->state_dir);
-}
-
-static void
 names_init(struct sipae_srv *s, const struct gw_conf *c)
 {
 	snprintf(s->realm, sizeof(s->realm), "%s", c->sipae_realm);
@@ -76,7 +67,8 @@ sipae_server_init(struct gwd *g)
 	const struct gw_conf *c = g->conf;
 	bool krb = gw_conf_scheme(c, "Kerberos"), ntlm = gw_conf_scheme(c, "NTLM");
 	struct sipae_srv *s;
-	char keytab[600], err[256] = "";
+	const char *keytab = dir_keytab(g);
+	char err[256] = "";
 
 	if (!dir_enabled(g) || (!krb && !ntlm))
 		return 0;
@@ -88,7 +80,6 @@ sipae_server_init(struct gwd *g)
 	if (s == NULL)
 		return -ENOMEM;
 	names_init(s, c);
-	keytab_path(c, keytab, sizeof(keytab));
 	if (krb && sipae_krb_open(&s->krb, keytab, err, sizeof(err)) < 0)
 		log_warnx("event=sipae-kerberos-off keytab=%s reason=\"%s\"", keytab, err);
 	s->kerberos = s->krb != NULL;
