@@ -34,12 +34,7 @@ echo "# provisioning a test DC in $D"
 . "$D/env"
 
 echo "# joining greenwich.$ADDC_DNS_DOMAIN with adcli"
-in_domain sh -c 'printf "%s" "$ADDC_ADMIN_PASSWORD" |
-	adcli join --domain "$ADDC_DNS_DOMAIN" --domain-controller "$ADDC_DC_FQDN" \
-	-U Administrator --stdin-password --host-keytab "$ADDC_DIR/gw.keytab" \
-	--host-fqdn "greenwich.$ADDC_DNS_DOMAIN" --service-name sip' >"$WORK/join.out" 2>&1 ||
-	{ cat "$WORK/join.out"; exit 1; }
-chmod 0600 "$D/gw.keytab"
+"$ADDC" join "$D" >"$WORK/join.out" 2>&1 || { cat "$WORK/join.out"; exit 1; }
 
 # The Support group's SID, as the directory knows it, and a lockout threshold so that
 # the NTLM test can lock bob out.

@@ -43,11 +43,7 @@ done
 # shellcheck disable=SC1091
 . "$D/env"
 FQDN="greenwich.$ADDC_DNS_DOMAIN"
-printf '%s' "$ADDC_ADMIN_PASSWORD" | in_dc adcli join --domain "$ADDC_DNS_DOMAIN" \
-	--domain-controller "$ADDC_DC_FQDN" -U Administrator --stdin-password \
-	--host-keytab "$D/gw.keytab" --host-fqdn "$FQDN" --service-name sip > "$W/join.out" 2>&1 ||
-	{ cat "$W/join.out" >&2; exit 1; }
-chmod 0600 "$D/gw.keytab"
+"$ADDC" join "$D" > "$W/join.out" 2>&1 || { cat "$W/join.out" >&2; exit 1; }
 
 PORT=$((20000 + RANDOM % 30000))
 mkdir -p "$W/state"

@@ -6,6 +6,7 @@
 #   addc.sh stop DIR
 #   addc.sh status DIR
 #   addc.sh run-with-hosts DIR -- CMD [ARG...]
+#   addc.sh join DIR
 #
 # Everything lives inside DIR; the machine's /etc/krb5.conf, /etc/samba and /etc/hosts are
 # never read for the domain's configuration nor written. See README.md in this folder.
@@ -22,7 +23,7 @@ addc_die()
 
 addc_usage()
 {
-	sed -n '4,8s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+	sed -n '4,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
 	exit 2
 }
 
@@ -478,11 +479,26 @@ addc_run_with_hosts()
 		exec "$@"' addc-run "$dir" "$@"
 }
 
+# Join greenwich.<domain> to the running DC with adcli, as greenwich-mmc domain join does:
+# computer account, SPN sip/greenwich.<domain>, keytab DIR/gw.keytab (mode 0600).
+addc_join()
+{
+	local dir
+	dir=$(addc_abspath "${1:?join: DIR missing}")
+	# shellcheck disable=SC2016 # expanded in the domain, with DIR/env loaded
+	addc_run_with_hosts "$dir" -- sh -c 'printf "%s" "$ADDC_ADMIN_PASSWORD" |
+		adcli join --domain "$ADDC_DNS_DOMAIN" --domain-controller "$ADDC_DC_FQDN" \
+		-U Administrator --stdin-password --host-keytab "$ADDC_DIR/gw.keytab" \
+		--host-fqdn "greenwich.$ADDC_DNS_DOMAIN" --service-name sip'
+	chmod 0600 "$dir/gw.keytab"
+}
+
 case ${1:-} in
 provision) shift; addc_provision "$@" ;;
 start) shift; addc_start "$@" ;;
 stop) shift; addc_stop "$@" ;;
 status) shift; addc_status "$@" ;;
 run-with-hosts) shift; addc_run_with_hosts "$@" ;;
+join) shift; addc_join "$@" ;;
 *) addc_usage ;;
 esac

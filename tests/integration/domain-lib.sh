@@ -27,12 +27,7 @@ domain_setup() {
 	"$ADDC" start "$D" > "$T/dcstart.out" 2>&1 || { cat "$T/dcstart.out"; exit 1; }
 	# shellcheck disable=SC1091
 	. "$D/env"
-	"$ADDC" run-with-hosts "$D" -- sh -c 'printf "%s" "$ADDC_ADMIN_PASSWORD" |
-		adcli join --domain "$ADDC_DNS_DOMAIN" --domain-controller "$ADDC_DC_FQDN" \
-		-U Administrator --stdin-password --host-keytab "$ADDC_DIR/gw.keytab" \
-		--host-fqdn "greenwich.$ADDC_DNS_DOMAIN" --service-name sip' > "$T/join.out" 2>&1 ||
-		{ cat "$T/join.out"; exit 1; }
-	chmod 0600 "$D/gw.keytab"
+	"$ADDC" join "$D" > "$T/join.out" 2>&1 || { cat "$T/join.out"; exit 1; }
 	# run-with-hosts forks, so the wrapped command leaves its own PID for us to stop.
 	printf '#!/bin/sh\necho $$ > "$1"\nshift\nexec "$@"\n' > "$T/exec-pid"
 	chmod +x "$T/exec-pid"

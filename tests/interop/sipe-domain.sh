@@ -91,15 +91,7 @@ domain_up() {
 	# shellcheck disable=SC1091
 	. "$D/env"
 	FQDN="greenwich.$ADDC_DNS_DOMAIN"
-	if ! printf '%s' "$ADDC_ADMIN_PASSWORD" | in_domain adcli join \
-		--domain "$ADDC_DNS_DOMAIN" --domain-controller "$ADDC_DC_FQDN" \
-		--host-fqdn "$FQDN" --service-name sip \
-		-U Administrator --stdin-password --host-keytab "$D/gw.keytab" > "$T/join.out" 2>&1
-	then
-		cat "$T/join.out"
-		exit 1
-	fi
-	chmod 0600 "$D/gw.keytab"
+	"$ADDC" join "$D" > "$T/join.out" 2>&1 || { cat "$T/join.out"; exit 1; }
 	check "the keytab holds sip/$FQDN" bash -c "klist -k '$D/gw.keytab' | grep -q ' sip/$FQDN@'"
 	# The clients' krb5.conf: the DC's, with no canonicalisation of the SIP server's name
 	# (greenwich.<domain> is in no DNS or hosts file here; see docs/MS-SIPAE.md 3.2).

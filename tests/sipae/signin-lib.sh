@@ -38,12 +38,7 @@ sae_dc_up() {
 	# shellcheck disable=SC1091
 	. "$D/env"
 	FQDN="greenwich.$ADDC_DNS_DOMAIN"
-	local join=(adcli join --domain "$ADDC_DNS_DOMAIN" --domain-controller "$ADDC_DC_FQDN"
-		-U Administrator --stdin-password --host-keytab "$D/gw.keytab"
-		--host-fqdn "$FQDN" --service-name sip)
-	printf '%s' "$ADDC_ADMIN_PASSWORD" | in_dc "${join[@]}" > "$T/join.out" 2>&1 ||
-		{ cat "$T/join.out"; exit 1; }
-	chmod 0600 "$D/gw.keytab"
+	"$ADDC" join "$D" > "$T/join.out" 2>&1 || { cat "$T/join.out"; exit 1; }
 	DOMAIN=$ADDC_DNS_DOMAIN
 	printf '#!/bin/sh\necho $$ > "$1"\nshift\nexec "$@"\n' > "$T/exec-pid"
 	chmod +x "$T/exec-pid"
