@@ -133,7 +133,7 @@ fed_relay_check(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user)
 {
 	const char *host = sip->sip_request->rq_url->url_host;
 
-	if (sip->sip_route || host == NULL || gw_conf_serves(w->w_gwd->conf, host) ||
+	if (host == NULL || gw_conf_serves(w->w_gwd->conf, host) ||
 	    (auth_user && auth_user[0]) || sip_policy_partner(host) != 1)
 		return true;
 	log_notice("event=federation-refused to=%s reason=\"sender is no user of ours\"", host);

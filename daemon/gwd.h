@@ -28,6 +28,7 @@ struct sipae_sa;
 struct control;
 struct mailbox;
 struct overload;
+struct admit;
 
 struct gwd_stats {
 	atomic_ulong requests;
@@ -93,7 +94,7 @@ struct handoff {
 	int kind;	 /* HANDOFF_PROXY, HANDOFF_STATELESS, HANDOFF_CANCEL or HANDOFF_CALL */
 	void (*fn)(struct worker *w, void *arg); /* HANDOFF_CALL: run fn(w, arg) */
 	void *arg;
-	bool in_dialog;	 /* the sending worker found a valid dialog route */
+	struct admit *adm; /* HANDOFF_PROXY/STATELESS: what admission established */
 	char *data;	 /* the request as rewritten so far, serialized */
 	size_t len;
 	su_sockaddr_t addr; /* where it came from */

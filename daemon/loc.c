@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -42,6 +43,57 @@ hash_ci(const char *s)
 		h *= 16777619u;
 	}
 	return h & (LOC_BUCKETS - 1);
+}
+
+/*
+ * The device a contact URI names, whatever its spelling: lower-case user and
+ * host and the port (5060, 5061 for sips, when none is given); scheme case,
+ * password, parameters and headers do not count.  Two contacts with one key
+ * reach the same device, so they belong to one AOR.
+ */
+void
+loc_uri_key(char *out, size_t len, const char *uri)
+{
+	const char *p = uri, *at, *end;
+	bool sips = strncasecmp(p, "sips:", 5) == 0;
+	size_t o = 0;
+
+	if (len == 0)
+		return;
+	p += sips ? 5 : strncasecmp(p, "sip:", 4) == 0 ? 4 : 0;
+	end = p + strcspn(p, ";?>");
+	at = memchr(p, '@', (size_t)(end - p));
+	if (at) {
+		size_t ulen = strcspn(p, ":@");
+		for (size_t i = 0; i < ulen && o + 1 < len; i++)
+			out[o++] = (char)tolower((unsigned char)p[i]);
+		if (o + 1 < len)
+			out[o++] = '@';
+		p = at + 1;
+	}
+	const char *hend = *p == '[' ? memchr(p, ']', (size_t)(end - p)) : NULL;
+	hend = hend ? hend + 1 : p + strcspn(p, ":;?>");
+	if (hend > end)
+		hend = end;
+	for (const char *q = p; q < hend && o + 1 < len; q++)
+		out[o++] = (char)tolower((unsigned char)*q);
+	long port = sips ? 5061 : 5060;
+	if (*hend == ':') {
+		char *pe = NULL;
+		long v = strtol(hend + 1, &pe, 10);
+		if (pe != hend + 1 && v > 0 && v < 65536)
+			port = v;
+	}
+	snprintf(out + o, len - o, ":%ld", port);
+}
+
+static uint32_t
+hash_key(const char *uri)
+{
+	char key[300];
+
+	loc_uri_key(key, sizeof(key), uri);
+	return hash_ci(key);
 }
 
 static char *
@@ -91,7 +143,7 @@ loc_contact_copy(struct loc_contact *dst, const struct loc_contact *src)
 static void
 node_link(struct loc *loc, struct loc_node *n)
 {
-	uint32_t ha = hash_ci(n->c.aor), hu = hash_ci(n->c.uri);
+	uint32_t ha = hash_ci(n->c.aor), hu = hash_key(n->c.uri);
 
 	n->next_aor = loc->by_aor[ha];
 	loc->by_aor[ha] = n;
@@ -110,7 +162,7 @@ node_unlink(struct loc *loc, struct loc_node *n)
 			*pp = n->next_aor;
 			break;
 		}
-	for (pp = &loc->by_uri[hash_ci(n->c.uri)]; *pp; pp = &(*pp)->next_uri)
+	for (pp = &loc->by_uri[hash_key(n->c.uri)]; *pp; pp = &(*pp)->next_uri)
 		if (*pp == n) {
 			*pp = n->next_uri;
 			break;
@@ -619,16 +671,45 @@ loc_lookup(struct loc *loc, const char *aor, time_t now, struct loc_contact **ou
 int
 loc_lookup_uri(struct loc *loc, const char *uri, time_t now, struct loc_contact *out)
 {
+	char key[300], k2[300];
+	const struct loc_node *hit = NULL;
 	int ret = -ENOENT;
 
+	loc_uri_key(key, sizeof(key), uri);
 	pthread_rwlock_rdlock(&loc->lock);
-	for (struct loc_node *n = loc->by_uri[hash_ci(uri)]; n; n = n->next_uri)
-		if (n->c.expires > now && strcmp(n->c.uri, uri) == 0) {
-			ret = loc_contact_copy(out, &n->c);
+	for (struct loc_node *n = loc->by_uri[hash_ci(key)]; n; n = n->next_uri) {
+		if (n->c.expires <= now)
+			continue;
+		if (strcmp(n->c.uri, uri) == 0) {
+			hit = n;
 			break;
 		}
+		loc_uri_key(k2, sizeof(k2), n->c.uri);
+		if (hit == NULL && strcmp(k2, key) == 0)
+			hit = n; /* another spelling of the same device */
+	}
+	if (hit)
+		ret = loc_contact_copy(out, &hit->c);
 	pthread_rwlock_unlock(&loc->lock);
 	return ret;
+}
+
+bool
+loc_uri_taken(struct loc *loc, const char *uri, const char *aor, time_t now)
+{
+	char key[300], k2[300];
+	bool taken = false;
+
+	loc_uri_key(key, sizeof(key), uri);
+	pthread_rwlock_rdlock(&loc->lock);
+	for (struct loc_node *n = loc->by_uri[hash_ci(key)]; n && !taken; n = n->next_uri) {
+		if (n->c.expires <= now || strcasecmp(n->c.aor, aor) == 0)
+			continue;
+		loc_uri_key(k2, sizeof(k2), n->c.uri);
+		taken = strcmp(k2, key) == 0;
+	}
+	pthread_rwlock_unlock(&loc->lock);
+	return taken;
 }
 
 static bool

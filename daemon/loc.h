@@ -101,8 +101,13 @@ unsigned long loc_retransmissions(struct loc *loc);
 /* Copies of the live contacts of aor, highest q first. */
 int loc_lookup(struct loc *loc, const char *aor, time_t now, struct loc_contact **out,
 	       size_t *nout);
-/* The live contact whose URI is uri (used for in-dialog routing), copied. */
+/* The live contact whose URI is uri, or another spelling of it (loc_uri_key),
+ * copied: a request addressed to a device goes to the AOR that owns it. */
 int loc_lookup_uri(struct loc *loc, const char *uri, time_t now, struct loc_contact *out);
+/* True when a live binding of another AOR than aor names the device of uri. */
+bool loc_uri_taken(struct loc *loc, const char *uri, const char *aor, time_t now);
+/* "user@host:port" of a contact URI, lower case, default port filled in. */
+void loc_uri_key(char *out, size_t len, const char *uri);
 /* Remove every binding of aor (sign out); returns how many went. */
 int loc_remove_aor(struct loc *loc, const char *aor);
 /* Drop expired bindings from memory and the store; returns how many. */

@@ -21,6 +21,7 @@
 #include "control.h"
 #include "directory.h"
 #include "sipae.h"
+#include "sip_dialog.h"
 #include "sip_policy.h"
 #include "gwd.h"
 #include "loc.h"
@@ -299,6 +300,7 @@ stop:
 	control_stop(g);
 	workers_stop(g);
 	sip_policy_stop();
+	dlg_clear();
 	sipae_server_shutdown(g);
 	dir_close(g);
 	if (!foreground)

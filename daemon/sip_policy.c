@@ -291,33 +291,42 @@ log_decision(const struct pol_request *rq, const struct pol_decision *d, const c
 		   d->by_exception ? " by=exception" : "");
 }
 
-static __thread bool policy_quiet; /* sip_policy_allows(): decide, answer nothing */
-
 bool
-sip_policy_check(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user)
+sip_policy_decide(struct worker *w, msg_t *msg, sip_t *sip, const struct sip_policy_facts *f,
+		  bool answer)
 {
 	char from[GW_AOR_MAX + 6], to[GW_AOR_MAX + 6], fa[GW_AOR_MAX + 1] = "", ta[GW_AOR_MAX + 1] = "";
 	const char *fs[MAX_PARTY_SIDS], *ts[MAX_PARTY_SIDS];
+	const char *auth_user = f->auth_user && f->auth_user[0] ? f->auth_user : NULL;
 	struct pol_request rq = {0};
 	struct pol_decision d;
-	bool blocked, ok, peer_ok = false;
+	bool blocked = false, ok, peer_ok = false;
 	int ret;
 
 	sip_url_aor(fa, sizeof(fa), sip->sip_from->a_url);
-	sip_url_aor(ta, sizeof(ta), sip->sip_request->rq_url);
-	snprintf(from, sizeof(from), "sip:%s", auth_user && auth_user[0] ? auth_user : fa);
+	if (f->to_aor)
+		snprintf(ta, sizeof(ta), "%s", f->to_aor);
+	else
+		sip_url_aor(ta, sizeof(ta), sip->sip_request->rq_url);
+	snprintf(from, sizeof(from), "sip:%s",
+		 auth_user ? auth_user : f->zone >= 0 && f->from_aor ? f->from_aor : fa);
 	snprintf(to, sizeof(to), "sip:%s", ta);
-	rq.from.uri = from;
 	rq.to.uri = to;
 	rq.net = sender_net(msg);
-	if (!(auth_user && auth_user[0]))
+	if (auth_user == NULL && f->zone < 0)
 		peer_ok = fed_peer_is(w, msg, sip->sip_from->a_url->url_host);
 	pthread_rwlock_rdlock(&snap_lock);
-	rq.zone = sender_zone(snap, sip, auth_user, peer_ok, &blocked);
-	/* the groups of a sender count only when we know who it is */
+	if (f->zone >= 0)
+		rq.zone = (enum pol_zone)f->zone;
+	else
+		rq.zone = sender_zone(snap, sip, auth_user, peer_ok, &blocked);
+	/* who the sender is counts only when it was proven: a user of ours who
+	 * authenticated, or a partner's user whose server showed its certificate;
+	 * the From of anyone else is a claim, and no rule may match it */
+	rq.from.uri = rq.zone == POL_ZONE_EXTERNAL ? NULL : from;
 	rq.from.sids = fs;
 	rq.from.nsids = rq.zone == POL_ZONE_INTERNAL ? party_sids(snap, from + 4, fs) : 0;
-	if (rq.zone == POL_ZONE_INTERNAL && w->w_auth_sa && w->w_auth_sa->sids)
+	if (rq.zone == POL_ZONE_INTERNAL && auth_user && w->w_auth_sa && w->w_auth_sa->sids)
 		rq.from.nsids = signin_sids(snap, w->w_auth_sa->sids, fs, rq.from.nsids);
 	rq.to.sids = ts;
 	rq.to.nsids = party_sids(snap, ta, ts);
@@ -330,22 +339,35 @@ sip_policy_check(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user
 		rq.req_class = POL_CLASS_IM;
 		ret = 0;
 	} else {
-		ret = decide(snap, sip->sip_request->rq_method, &rq, &d);
+		ret = decide(snap, f->as_im ? sip_method_message : sip->sip_request->rq_method, &rq,
+			     &d);
 	}
 	pthread_rwlock_unlock(&snap_lock);
+	rq.from.uri = from; /* the log says who the sender claimed to be */
 	if (ret < 0) {
 		log_err("event=policy-failed from=%s to=%s reason=\"%s\"", from, to,
 			pol_strerror(ret));
-		if (!policy_quiet)
+		if (answer)
 			sip_reply(w, msg, 500, "Policy evaluation failed");
 		return false;
 	}
 	log_decision(&rq, &d, sip->sip_request->rq_method_name);
 	ok = d.verdict == POL_ALLOW;
-	if (!ok && !policy_quiet)
-		sip_reply(w, msg, d.code,
-			  rq.zone == POL_ZONE_INTERNAL ? d.reason : plain_phrase(d.code));
+	if (!ok) {
+		atomic_fetch_add(&w->w_gwd->stats.policy_denials, 1);
+		if (answer)
+			sip_reply(w, msg, d.code,
+				  rq.zone == POL_ZONE_INTERNAL ? d.reason : plain_phrase(d.code));
+	}
 	return ok;
+}
+
+bool
+sip_policy_check(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user)
+{
+	struct sip_policy_facts f = {.auth_user = auth_user, .zone = -1};
+
+	return sip_policy_decide(w, msg, sip, &f, true);
 }
 
 static int
@@ -374,10 +396,9 @@ pol_snap_conf_fed(struct pol_snap *s, const struct gw_conf *c)
 bool
 sip_policy_allows(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user)
 {
-	policy_quiet = true;
-	bool ok = sip_policy_check(w, msg, sip, auth_user);
-	policy_quiet = false;
-	return ok;
+	struct sip_policy_facts f = {.auth_user = auth_user, .zone = -1};
+
+	return sip_policy_decide(w, msg, sip, &f, false);
 }
 
 int

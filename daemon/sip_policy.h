@@ -33,6 +33,18 @@ void sip_policy_reload(void);
  * (the rule's code).  The decision is logged at notice level.
  */
 bool sip_policy_check(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user);
+/* The facts admission established about a request. */
+struct sip_policy_facts {
+	const char *auth_user; /* the authenticated AOR, or NULL / "" */
+	const char *to_aor;    /* the resolved recipient (user@domain); NULL: the Request-URI's */
+	int zone;	       /* -1: from how the sender arrived; else the pol_zone a dialog recorded */
+	const char *from_aor;  /* with zone set: that sender's AOR */
+	bool as_im;	       /* decide as an instant message (text carried by another method) */
+};
+/* Decide with these facts; answer a denial when answer is set.  A sender of the
+ * external zone has no identity for the rules: only its zone and network count. */
+bool sip_policy_decide(struct worker *w, msg_t *msg, sip_t *sip, const struct sip_policy_facts *f,
+		       bool answer);
 /* The same decision without answering (presence: a denied watcher is blocked politely). */
 bool sip_policy_allows(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user);
 

@@ -4,8 +4,10 @@
  * A request for a user of a served domain is forked in parallel to every
  * registered contact; provisional and 2xx responses are relayed at once,
  * other finals are collected and the best one is sent when every branch has
- * answered.  Dialog-creating requests are record-routed with a token that
- * lets in-dialog requests pass without a new challenge.
+ * answered.  Dialog-creating requests are record-routed; the answers that
+ * establish a dialog are recorded (sip_dialog.c) so that its later requests
+ * go only where the dialog says.  What may be routed at all was decided by
+ * admission (sip_admit.c) before anything here runs.
  */
 #include "config.h"
 
@@ -31,10 +33,10 @@
 #include "overload.h"
 #include "presence.h"
 #include "sip.h"
-#include "sip_policy.h"
+#include "sip_admit.h"
+#include "sip_dialog.h"
 #include "userdb.h"
 
-#define RR_TOKEN_LEN 17
 #define LOOP_HASH_LEN 17
 #define MAX_BRANCHES 16
 
@@ -59,6 +61,10 @@ struct pcall {
 	struct pcall *next, **prevp;
 	struct pcall *reap_next;
 	char *ho_key; /* Call-ID, CSeq and branch of a request handed to worker 0 */
+	bool rr;      /* dialog-creating and record-routed: its answers make dialogs */
+	char user[GW_AOR_MAX + 1]; /* how its sender was admitted, for the dialog */
+	int zone;
+	char token[ADMIT_TOKEN_LEN];
 };
 
 /* live calls of each worker, for shutdown */
@@ -81,25 +87,6 @@ struct target {
 
 /* Set while worker 0 works on a handed-over request: the UDP socket to answer on. */
 static __thread tport_t *handoff_tport;
-
-/*
- * The dialog token in our Record-Route: an HMAC of the Call-ID and the two
- * parties' addresses, in either order.  A request that carries it skips the
- * sign-in check, so it must not let a party of one dialog speak as someone
- * else: a changed From or To no longer matches.
- */
-static void
-rr_token(struct worker *w, char *out, const sip_t *sip)
-{
-	char a[GW_AOR_MAX + 1] = "", b[GW_AOR_MAX + 1] = "", data[2 * GW_AOR_MAX + 300];
-
-	sip_url_aor(a, sizeof(a), sip->sip_from->a_url);
-	sip_url_aor(b, sizeof(b), sip->sip_to->a_url);
-	bool swap = strcmp(a, b) > 0;
-	snprintf(data, sizeof(data), "%.256s|%s|%s", sip->sip_call_id->i_id, swap ? b : a,
-		 swap ? a : b);
-	sip_token(w, out, RR_TOKEN_LEN, data);
-}
 
 static void
 loop_hash(struct worker *w, char *out, const sip_t *sip)
@@ -128,27 +115,6 @@ loop_detected(struct worker *w, const sip_t *sip)
 	return false;
 }
 
-/* Remove the Route entries that name us; true when one carried a valid dialog token. */
-static bool
-routes_strip_own(struct worker *w, msg_t *msg, sip_t *sip)
-{
-	char tok[RR_TOKEN_LEN] = "";
-	bool valid = false;
-
-	while (sip->sip_route && sip_url_is_us(w, sip->sip_route->r_url)) {
-		char val[64];
-		if (sip->sip_route->r_url->url_params &&
-		    url_param(sip->sip_route->r_url->url_params, "gwd", val, sizeof(val)) > 0) {
-			if (tok[0] == '\0')
-				rr_token(w, tok, sip); /* only requests that carry our route pay for it */
-			if (strcmp(val, tok) == 0)
-				valid = true;
-		}
-		msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)sip->sip_route);
-	}
-	return valid;
-}
-
 static const char *
 listen_for(struct worker *w, const char *proto)
 {
@@ -164,11 +130,11 @@ listen_for(struct worker *w, const char *proto)
 static void
 add_record_route(struct worker *w, msg_t *msg, sip_t *sip, const char *proto)
 {
-	char tok[RR_TOKEN_LEN], buf[400];
+	char tok[ADMIT_TOKEN_LEN], buf[400];
 	const char *host = w->w_gwd->conf->server_name[0] ? w->w_gwd->conf->server_name
 							   : listen_for(w, proto);
 
-	rr_token(w, tok, sip);
+	admit_rr_token(w, tok, sip);
 	snprintf(buf, sizeof(buf), "<%s:%s;transport=%s;lr;gwd=%s>",
 		 strcasecmp(proto, "tls") == 0 ? "sips" : "sip", host, proto, tok);
 	sip_record_route_t *rr = sip_record_route_make(msg_home(msg), buf);
@@ -435,8 +401,16 @@ static int
 branch_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
 {
 	struct branch *b = (struct branch *)magic;
+	struct pcall *pc = b->pc;
 	int status = sip ? sip->sip_status->st_status : nta_outgoing_status(orq);
 
+	if (pc->rr && sip && status > 100 && status < 300 && sip->sip_to && sip->sip_to->a_tag) {
+		msg_t *req = nta_incoming_getrequest(pc->irq);
+		if (req) {
+			dlg_record(sip_object(req), sip, pc->user, pc->zone, pc->token);
+			msg_destroy(req);
+		}
+	}
 	branch_response(b, status, sip ? nta_outgoing_getresponse(orq) : NULL);
 	return 0;
 }
@@ -535,7 +509,8 @@ handoff_find(const sip_t *sip)
 }
 
 static void
-forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t nt)
+forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t nt,
+	const struct admit *a)
 {
 	struct pcall *pc = calloc(1, sizeof(*pc));
 	char lh[LOOP_HASH_LEN];
@@ -548,6 +523,16 @@ forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t nt)
 	loop_hash(w, lh, sip);
 	pc->w = w;
 	pc->is_invite = sip->sip_request->rq_method == sip_method_invite;
+	pc->rr = rr;
+	if (rr) {
+		snprintf(pc->user, sizeof(pc->user), "%s", a->user);
+		pc->zone = a->zone;
+		admit_rr_token(w, pc->token, sip);
+	}
+	if (a->in_dialog && (sip->sip_request->rq_method == sip_method_bye ||
+			     (sip->sip_expires && sip->sip_expires->ex_delta == 0 &&
+			      sip->sip_request->rq_method == sip_method_subscribe)))
+		dlg_ending(sip);
 	pc->irq = nta_incoming_create(w->w_agent, NULL, msg, sip,
 				      TAG_IF(handoff_tport, NTATAG_TPORT(handoff_tport)), TAG_END());
 	if (pc->irq == NULL) {
@@ -609,6 +594,19 @@ forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t nt)
 	}
 }
 
+/* A target whose next hop is this server (a contact registered with our own
+ * address): forwarding there would only bring the request back. */
+static bool
+target_is_us(struct worker *w, const struct target *t)
+{
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	url_t *u = t->path || t->tp ? NULL : url_make(home, t->hop);
+	bool us = u && sip_url_is_us(w, u);
+
+	su_home_deinit(home);
+	return us;
+}
+
 /* Known user without a registration: 480; unknown: 404. */
 static void
 reply_not_found(struct worker *w, msg_t *msg, const char *aor, bool known)
@@ -638,27 +636,42 @@ location_targets(struct worker *w, msg_t *msg, const char *aor, bool known, stru
 		reply_not_found(w, msg, aor, known);
 		return 404;
 	}
-	for (size_t i = 0; i < n && i < MAX_BRANCHES; i++)
-		target_from_contact(w, &t[i], &cs[i]);
-	*nt = n < MAX_BRANCHES ? n : MAX_BRANCHES;
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < MAX_BRANCHES; i++) {
+		target_from_contact(w, &t[k], &cs[i]);
+		if (!target_is_us(w, &t[k]))
+			k++;
+		else
+			free(t[k].path), memset(&t[k], 0, sizeof(t[k]));
+	}
 	loc_contacts_free(cs, n);
+	if (k == 0) {
+		/* every contact is this server itself: the request would only come back */
+		sip_reply(w, msg, SIP_482_LOOP_DETECTED);
+		return 482;
+	}
+	*nt = k;
 	return 0;
 }
 
 /* resolve_targets(): the request waits for the directory, which answers or resumes it. */
 #define RESOLVE_PENDING 1
 
-static void handoff(struct worker *w, msg_t *msg, sip_t *sip, int kind, bool in_dialog);
-static void forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t nt);
+static void handoff(struct worker *w, msg_t *msg, sip_t *sip, int kind, const struct admit *a);
+static void forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t nt,
+		    const struct admit *a);
 
 /* Worker 0, the directory found the user: on as for a local user, with the primary AOR. */
 static void
 directory_resume(struct worker *w, msg_t *msg, const char *aor, const struct dir_resume *r)
 {
 	struct target t[MAX_BRANCHES];
+	struct admit a = {.zone = r->zone};
 	size_t nt = 0;
 
 	memset(t, 0, sizeof(t));
+	snprintf(a.user, sizeof(a.user), "%.250s", r->user);
+	snprintf(a.to_aor, sizeof(a.to_aor), "%s", aor);
 	handoff_tport = r->tport;
 	if (r->flow && (handoff_tport = flow_get(w->w_flows, r->flow)) == NULL) {
 		/* the sender's connection closed while we waited: nobody to answer */
@@ -666,24 +679,24 @@ directory_resume(struct worker *w, msg_t *msg, const char *aor, const struct dir
 		return;
 	}
 	if (location_targets(w, msg, aor, true, t, &nt) == 0)
-		forward(w, msg, sip_object(msg), t, nt);
+		forward(w, msg, sip_object(msg), t, nt, &a);
 	targets_free(t, nt);
 	handoff_tport = NULL;
 }
 
 /* A served-domain user that is no local account: ask the directory, on worker 0. */
 static bool
-directory_user(struct worker *w, msg_t *msg, sip_t *sip, bool in_dialog, const char *aor)
+directory_user(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *a, const char *aor)
 {
 	struct userdb_account acct;
-	struct dir_resume r = {in_dialog, handoff_tport, 0};
+	struct dir_resume r = {.tport = handoff_tport, .zone = a->zone};
 	bool local = userdb_get(w->w_userdb, aor, &acct) == 0;
 
 	memset(&acct, 0, sizeof(acct));
 	if (local || !dir_enabled(w->w_gwd))
 		return false;
 	if (w->w_id != 0) {
-		handoff(w, msg, sip, HANDOFF_PROXY, in_dialog);
+		handoff(w, msg, sip, HANDOFF_PROXY, a);
 		return true;
 	}
 	if (r.tport == NULL) {
@@ -693,31 +706,69 @@ directory_user(struct worker *w, msg_t *msg, sip_t *sip, bool in_dialog, const c
 			r.flow = flow_id(w->w_flows, tp);
 		tport_unref(tp);
 	}
+	snprintf(r.user, sizeof(r.user), "%s", a->user);
 	dir_lookup(w, msg, aor, &r, directory_resume);
 	return true;
 }
 
-/* Targets for the request; 0 with *nt set, or a status already answered. */
+/* Inside a dialog: the peer's remote target, over the connection of its
+ * binding when the device is registered to the peer's AOR, never another's. */
+static void
+dialog_target(struct worker *w, sip_t *sip, const struct admit *a, struct target *t)
+{
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	const char *ruri = url_as_string(home, sip->sip_request->rq_url);
+	struct loc_contact c;
+
+	t->flow_worker = -1;
+	snprintf(t->proto, sizeof(t->proto), "udp");
+	if (loc_lookup_uri(w->w_gwd->loc, a->dlg.target, time(NULL), &c) == 0) {
+		if (strcasecmp(c.aor, a->dlg.peer_aor) == 0)
+			target_from_contact(w, t, &c);
+		loc_contact_clear(&c);
+	}
+	if (t->hop[0] == '\0') {
+		snprintf(t->hop, sizeof(t->hop), "%s", a->dlg.target);
+		if (strcasestr(a->dlg.target, "transport=tcp"))
+			snprintf(t->proto, sizeof(t->proto), "tcp");
+		else if (strncasecmp(a->dlg.target, "sips:", 5) == 0 ||
+			 strcasestr(a->dlg.target, "transport=tls"))
+			snprintf(t->proto, sizeof(t->proto), "tls");
+	}
+	/* the Request-URI is the remote target, whatever the client wrote */
+	if (ruri && strcmp(ruri, a->dlg.target) == 0)
+		t->ruri[0] = '\0';
+	else
+		snprintf(t->ruri, sizeof(t->ruri), "%s", a->dlg.target);
+	su_home_deinit(home);
+}
+
+/* Targets for an admitted request; 0 with *nt set, or a status already answered. */
 static int
-resolve_targets(struct worker *w, msg_t *msg, sip_t *sip, bool in_dialog, struct target *t,
-		size_t *nt)
+resolve_targets(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *a,
+		struct target *t, size_t *nt)
 {
 	const url_t *ru = sip->sip_request->rq_url;
-	char aor[256];
+	const char *app;
 	su_home_t home[1] = {SU_HOME_INIT(home)};
 
 	*nt = 0;
-	if (sip->sip_route) {
+	if (a->in_dialog && sip->sip_route) {
+		/* the dialog's route set beyond us, as admission checked it */
 		snprintf(t[0].hop, sizeof(t[0].hop), "%s",
 			 url_as_string(home, sip->sip_route->r_url));
 		snprintf(t[0].proto, sizeof(t[0].proto), "udp");
+		t[0].flow_worker = -1;
 		*nt = 1;
 		goto done;
 	}
-	if (ru->url_user && gw_conf_serves(w->w_gwd->conf, ru->url_host) &&
-	    sip_url_aor(aor, sizeof(aor), ru) == 0 && gw_conf_route(w->w_gwd->conf, aor)) {
+	if (a->in_dialog) {
+		dialog_target(w, sip, a, &t[0]);
+		*nt = 1;
+		goto done;
+	}
+	if (a->to_aor[0] && !a->to_device && (app = gw_conf_route(w->w_gwd->conf, a->to_aor))) {
 		/* a service address: on to its application server, Request-URI kept */
-		const char *app = gw_conf_route(w->w_gwd->conf, aor);
 		snprintf(t[0].hop, sizeof(t[0].hop), "%s", app);
 		snprintf(t[0].proto, sizeof(t[0].proto), "%s",
 			 strstr(app, "transport=tcp") ? "tcp" : strstr(app, "transport=tls") ? "tls" : "udp");
@@ -725,33 +776,24 @@ resolve_targets(struct worker *w, msg_t *msg, sip_t *sip, bool in_dialog, struct
 		*nt = 1;
 		goto done;
 	}
-	if (ru->url_user && gw_conf_serves(w->w_gwd->conf, ru->url_host)) {
-		int rc = 500;
-		if (sip_url_aor(aor, sizeof(aor), ru) < 0)
-			sip_reply(w, msg, 500, "Location lookup failed");
-		else if (directory_user(w, msg, sip, in_dialog, aor))
-			rc = RESOLVE_PENDING;
-		else
-			rc = location_targets(w, msg, aor, false, t, nt);
+	if (a->to_aor[0] && !a->to_device) {
+		int rc = RESOLVE_PENDING;
+		if (!directory_user(w, msg, sip, a, a->to_aor))
+			rc = location_targets(w, msg, a->to_aor, false, t, nt);
 		su_home_deinit(home);
 		return rc;
 	}
 	struct loc_contact c;
 	char *ruri = url_as_string(home, ru);
-	if (ruri && loc_lookup_uri(w->w_gwd->loc, ruri, time(NULL), &c) == 0) {
+	if (a->to_device && ruri && loc_lookup_uri(w->w_gwd->loc, ruri, time(NULL), &c) == 0) {
+		/* one of our users addressed a device: it goes to that device only */
 		target_from_contact(w, &t[0], &c);
 		t[0].ruri[0] = '\0';
 		loc_contact_clear(&c);
 		*nt = 1;
 		goto done;
 	}
-	if (in_dialog && ruri) {
-		snprintf(t[0].hop, sizeof(t[0].hop), "%s", ruri);
-		snprintf(t[0].proto, sizeof(t[0].proto), "udp");
-		*nt = 1;
-		goto done;
-	}
-	if (!in_dialog && fed_next_hop(ru->url_host, t[0].hop, sizeof(t[0].hop)) == 0) {
+	if (fed_next_hop(ru->url_host, t[0].hop, sizeof(t[0].hop)) == 0) {
 		/* a partner domain: its server, found by DNS, over mutual TLS */
 		snprintf(t[0].proto, sizeof(t[0].proto), "tls");
 		t[0].flow_worker = -1;
@@ -779,7 +821,7 @@ needs_stream(const struct target *t, size_t nt)
 }
 
 static void
-handoff(struct worker *w, msg_t *msg, sip_t *sip, int kind, bool in_dialog)
+handoff(struct worker *w, msg_t *msg, sip_t *sip, int kind, const struct admit *a)
 {
 	struct gwd *g = w->w_gwd;
 	struct handoff *h = calloc(1, sizeof(*h));
@@ -791,7 +833,10 @@ handoff(struct worker *w, msg_t *msg, sip_t *sip, int kind, bool in_dialog)
 	if (h == NULL || ai == NULL || ai->ai_addrlen > sizeof(h->addr) ||
 	    msg_serialize(msg, (msg_pub_t *)sip) < 0 ||
 	    (s = msg_as_string(home, msg, (msg_pub_t *)sip, 0, &len)) == NULL ||
-	    (h->data = malloc(len + 1)) == NULL) {
+	    (h->data = malloc(len + 1)) == NULL ||
+	    (a && (h->adm = malloc(sizeof(*a))) == NULL)) {
+		if (h)
+			free(h->data);
 		free(h);
 		if (kind == HANDOFF_PROXY)
 			sip_reply(w, msg, 500, "Cannot hand over request");
@@ -804,7 +849,8 @@ handoff(struct worker *w, msg_t *msg, sip_t *sip, int kind, bool in_dialog)
 	h->data[len] = '\0';
 	h->len = len;
 	h->kind = kind;
-	h->in_dialog = in_dialog;
+	if (a)
+		*h->adm = *a; /* worker 0 routes what was admitted here, as it was admitted */
 	memcpy(&h->addr, ai->ai_addr, ai->ai_addrlen);
 	h->addrlen = (socklen_t)ai->ai_addrlen;
 	su_home_deinit(home);
@@ -816,15 +862,15 @@ handoff(struct worker *w, msg_t *msg, sip_t *sip, int kind, bool in_dialog)
 void
 sip_proxy_handoff(struct worker *w, msg_t *msg, sip_t *sip, int kind)
 {
-	handoff(w, msg, sip, kind, false);
+	handoff(w, msg, sip, kind, NULL);
 }
 
 void
 sip_proxy_handle(struct worker *w, msg_t *msg, sip_t *sip)
 {
 	struct target t[MAX_BRANCHES];
+	struct admit a;
 	size_t nt = 0;
-	char user[256] = "";
 
 	memset(t, 0, sizeof(t));
 	if (!sip->sip_to->a_tag && npcalls >= overload_bound(w, PCALLS_MAX)) {
@@ -835,31 +881,19 @@ sip_proxy_handle(struct worker *w, msg_t *msg, sip_t *sip)
 		sip_reply(w, msg, SIP_482_LOOP_DETECTED);
 		return;
 	}
-	bool in_dialog = routes_strip_own(w, msg, sip) && sip->sip_to->a_tag;
-	if (!in_dialog && gw_conf_serves(w->w_gwd->conf, sip->sip_from->a_url->url_host) &&
-	    sip_auth_check(w, msg, sip, false, user, sizeof(user)) != AUTH_OK)
-		return;
-	if (sip->sip_proxy_authorization || sip->sip_authorization)
-		sip_auth_consume(w, msg, sip);
-	if (sip->sip_request->rq_method == sip_method_message && sip->sip_payload &&
-	    sip->sip_payload->pl_len > (size_t)w->w_gwd->conf->max_im_size) {
-		sip_reply(w, msg, 413, "Message too large");
-		return;
-	}
-	if ((!in_dialog && !fed_relay_check(w, msg, sip, user)) ||
-	    (!in_dialog && !sip_policy_check(w, msg, sip, user)) ||
-	    resolve_targets(w, msg, sip, in_dialog, t, &nt) != 0)
+	if (admit_request(w, msg, sip, &a) != ADMIT_GO ||
+	    resolve_targets(w, msg, sip, &a, t, &nt) != 0)
 		return;
 	if (w->w_id != 0 && needs_stream(t, nt))
-		handoff(w, msg, sip, HANDOFF_PROXY, in_dialog);
+		handoff(w, msg, sip, HANDOFF_PROXY, &a);
 	else
-		forward(w, msg, sip, t, nt);
+		forward(w, msg, sip, t, nt, &a);
 	targets_free(t, nt);
 }
 
-/* Forward an ACK (or other request without a transaction) along its route. */
+/* Forward an ACK for a 2xx along its dialog (no transaction). */
 static void
-stateless_forward(struct worker *w, msg_t *msg, sip_t *sip)
+stateless_forward(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *a)
 {
 	struct target t[1];
 	su_home_t home[1] = {SU_HOME_INIT(home)};
@@ -867,21 +901,21 @@ stateless_forward(struct worker *w, msg_t *msg, sip_t *sip)
 	memset(t, 0, sizeof(t));
 	t[0].flow_worker = -1;
 	snprintf(t[0].proto, sizeof(t[0].proto), "udp");
-	if (sip->sip_route) {
+	if (sip->sip_route)
 		snprintf(t[0].hop, sizeof(t[0].hop), "%s", url_as_string(home, sip->sip_route->r_url));
-	} else {
-		struct loc_contact c;
-		char *ruri = url_as_string(home, sip->sip_request->rq_url);
-		if (ruri && loc_lookup_uri(w->w_gwd->loc, ruri, time(NULL), &c) == 0) {
-			target_from_contact(w, &t[0], &c);
-			loc_contact_clear(&c);
-		} else if (ruri) {
-			snprintf(t[0].hop, sizeof(t[0].hop), "%s", ruri);
-		}
-	}
+	else
+		dialog_target(w, sip, a, &t[0]);
 	if (w->w_id != 0 && needs_stream(t, 1)) {
-		handoff(w, msg, sip, HANDOFF_STATELESS, true);
+		handoff(w, msg, sip, HANDOFF_STATELESS, a);
 		goto done;
+	}
+	if (t[0].ruri[0] && !sip->sip_route) {
+		sip_request_t *rq = sip_request_create(msg_home(msg), sip->sip_request->rq_method,
+						       sip->sip_request->rq_method_name,
+						       gw_url(t[0].ruri), NULL);
+		if (rq)
+			msg_header_replace(msg, (msg_pub_t *)sip, (msg_header_t *)sip->sip_request,
+					   (msg_header_t *)rq);
 	}
 	if (nta_msg_tsend(w->w_agent, msg, gw_url(t[0].hop), TAG_IF(t[0].tp, NTATAG_TPORT(t[0].tp)),
 			  TAG_END()) < 0)
@@ -894,10 +928,10 @@ done:
 void
 sip_proxy_stateless(struct worker *w, msg_t *msg, sip_t *sip)
 {
-	if (!routes_strip_own(w, msg, sip)) {
-		msg_destroy(msg); /* not part of a dialog we route */
+	struct admit a;
+
+	if (admit_ack(w, msg, sip, &a) != ADMIT_GO)
 		return;
-	}
 	if (sip->sip_max_forwards) {
 		if (sip->sip_max_forwards->mf_count == 0) {
 			msg_destroy(msg);
@@ -906,7 +940,7 @@ sip_proxy_stateless(struct worker *w, msg_t *msg, sip_t *sip)
 		sip->sip_max_forwards->mf_count--;
 		msg_fragment_clear(sip->sip_max_forwards->mf_common);
 	}
-	stateless_forward(w, msg, sip);
+	stateless_forward(w, msg, sip, &a);
 }
 
 /* The UDP listener of worker 0 matching the client's address family. */
@@ -939,7 +973,10 @@ sip_proxy_handoff_recv(struct worker *w, struct handoff *h)
 	msg_addrinfo(m)->ai_family = h->addr.su_family;
 	handoff_tport = udp_primary(w, h->addr.su_family);
 	if (h->kind == HANDOFF_STATELESS) {
-		stateless_forward(w, m, sip);
+		if (h->adm)
+			stateless_forward(w, m, sip, h->adm);
+		else
+			msg_destroy(m);
 	} else if (h->kind == HANDOFF_CANCEL) {
 		struct pcall *pc = handoff_find(sip);
 		if (pc && !pc->final_sent) {
@@ -955,8 +992,11 @@ sip_proxy_handoff_recv(struct worker *w, struct handoff *h)
 		msg_destroy(m); /* a retransmission of a request already in progress here */
 	} else {
 		memset(t, 0, sizeof(t));
-		if (resolve_targets(w, m, sip, h->in_dialog, t, &nt) == 0)
-			forward(w, m, sip, t, nt);
+		if (h->adm == NULL) {
+			msg_destroy(m); /* nothing hands over a request it did not admit */
+		} else if (resolve_targets(w, m, sip, h->adm, t, &nt) == 0) {
+			forward(w, m, sip, t, nt, h->adm);
+		}
 		targets_free(t, nt);
 	}
 	handoff_tport = NULL;

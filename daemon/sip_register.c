@@ -144,6 +144,15 @@ collect_updates(struct worker *w, msg_t *msg, sip_t *sip, su_home_t *home,
 			return 400;
 		}
 		u[n].uri = url_as_string(home, m->m_url);
+		if (u[n].uri && exp > 0 &&
+		    loc_uri_taken(w->w_gwd->loc, u[n].uri, req->aor, time(NULL))) {
+			/* the device is another user's: its dialogs must not come here */
+			log_notice("event=register-refused user=%s contact=\"%s\" source=%s "
+				   "reason=\"contact bound to another user\"",
+				   req->aor, u[n].uri, req->flow.addr);
+			sip_reply(w, msg, 403, "Contact belongs to another user");
+			return 403;
+		}
 		u[n].expires = exp;
 		u[n].instance = contact_instance(home, m);
 		n++;

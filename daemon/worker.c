@@ -228,6 +228,7 @@ handoff_free(struct handoff *h)
 	if (h == NULL)
 		return;
 	free(h->data);
+	free(h->adm);
 	free(h);
 }
 

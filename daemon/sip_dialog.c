@@ -1,0 +1,312 @@
+/*
+ * sip_dialog.c - the table of dialogs greenwichd routes.
+ *
+ * A dialog is recorded when an answer with a To tag to a dialog-creating
+ * request passes through (party a sent the request, party b answered):
+ * both tags, both AORs, both remote targets (the Contact of each side) and
+ * the route set beyond us in each direction (from the Record-Route of the
+ * answer, split at our own entry).  An in-dialog request then matches only
+ * with its Call-ID, both tags in one direction, From and To of that
+ * direction, a Request-URI that is the peer's remote target (or its AOR),
+ * and exactly the route set recorded for that direction.  One mutex guards
+ * the table; every worker uses it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sofia-sip/sip_protos.h>
+
+#include "loc.h"
+#include "sip_dialog.h"
+
+#define DLG_BUCKETS 4096
+#define DLG_ROUTE_MAX 1024
+
+struct dlg_side {
+	char tag[128];
+	char aor[GW_AOR_MAX + 1];
+	char target[512];	     /* where requests to this side go (its Contact) */
+	char route[DLG_ROUTE_MAX];   /* the Route beyond us toward this side */
+	int zone;
+};
+
+struct dlg {
+	struct dlg *next;
+	char call_id[256];
+	struct dlg_side side[2]; /* 0 created the dialog, 1 answered */
+	char user_a[GW_AOR_MAX + 1];
+	sip_method_t method;
+	time_t expires;
+};
+
+static pthread_mutex_t dlg_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dlg *buckets[DLG_BUCKETS];
+static size_t ndlg;
+
+static unsigned
+hash_id(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h % DLG_BUCKETS;
+}
+
+static void
+url_str(char *out, size_t len, const url_t *u)
+{
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	char *s = u ? url_as_string(home, u) : NULL;
+
+	snprintf(out, len, "%s", s ? s : "");
+	su_home_deinit(home);
+}
+
+static void
+route_add(char *out, size_t len, const url_t *u)
+{
+	char one[600];
+	size_t n = strlen(out);
+
+	url_str(one, sizeof(one), u);
+	snprintf(out + n, len - n, "%s%s", n ? "," : "", one);
+}
+
+static bool
+own_entry(const sip_record_route_t *r, const char *token)
+{
+	char val[64];
+
+	return r->r_url->url_params &&
+	       url_param(r->r_url->url_params, "gwd", val, sizeof(val)) > 0 &&
+	       strcmp(val, token) == 0;
+}
+
+/* The answer's Record-Route reads from b's side to a's: the entries above ours
+ * lie toward b (requests from a cross them last first), those below toward a. */
+static bool
+routes_split(const sip_t *resp, const char *token, char *to_a, char *to_b, size_t len)
+{
+	const sip_record_route_t *above[64];
+	size_t nabove = 0;
+	const sip_record_route_t *r = resp->sip_record_route;
+
+	to_a[0] = to_b[0] = '\0';
+	for (; r && !own_entry(r, token); r = r->r_next)
+		if (nabove < 64)
+			above[nabove++] = r;
+	if (r == NULL)
+		return false; /* not record-routed through us */
+	while (nabove > 0)
+		route_add(to_b, len, above[--nabove]->r_url);
+	for (r = r->r_next; r; r = r->r_next)
+		route_add(to_a, len, r->r_url);
+	return true;
+}
+
+static struct dlg *
+find_locked(const char *call_id, const char *t0, const char *t1)
+{
+	for (struct dlg *d = buckets[hash_id(call_id)]; d; d = d->next)
+		if (strcmp(d->call_id, call_id) == 0 && strcmp(d->side[0].tag, t0) == 0 &&
+		    strcmp(d->side[1].tag, t1) == 0)
+			return d;
+	return NULL;
+}
+
+static void
+expire_bucket_locked(unsigned b, time_t now)
+{
+	for (struct dlg **pp = &buckets[b]; *pp;) {
+		struct dlg *d = *pp;
+		if (d->expires <= now) {
+			*pp = d->next;
+			free(d);
+			ndlg--;
+		} else {
+			pp = &d->next;
+		}
+	}
+}
+
+static time_t
+life(sip_method_t m)
+{
+	return m == sip_method_invite ? DLG_LIFE_CALL : DLG_LIFE_OTHER;
+}
+
+void
+dlg_record(const sip_t *req, const sip_t *resp, const char *sender_user, int zone,
+	   const char *own_token)
+{
+	struct dlg *d;
+	time_t now = time(NULL);
+
+	if (!req || !resp || !resp->sip_to || !resp->sip_to->a_tag || !req->sip_from->a_tag ||
+	    !req->sip_call_id || strlen(req->sip_call_id->i_id) >= sizeof(d->call_id) ||
+	    strlen(req->sip_from->a_tag) >= sizeof(d->side[0].tag) ||
+	    strlen(resp->sip_to->a_tag) >= sizeof(d->side[1].tag))
+		return;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return;
+	snprintf(d->call_id, sizeof(d->call_id), "%s", req->sip_call_id->i_id);
+	snprintf(d->side[0].tag, sizeof(d->side[0].tag), "%s", req->sip_from->a_tag);
+	snprintf(d->side[1].tag, sizeof(d->side[1].tag), "%s", resp->sip_to->a_tag);
+	sip_url_aor(d->side[0].aor, sizeof(d->side[0].aor), req->sip_from->a_url);
+	sip_url_aor(d->side[1].aor, sizeof(d->side[1].aor), req->sip_to->a_url);
+	url_str(d->side[0].target, sizeof(d->side[0].target),
+		req->sip_contact ? req->sip_contact->m_url : NULL);
+	url_str(d->side[1].target, sizeof(d->side[1].target),
+		resp->sip_contact ? resp->sip_contact->m_url : NULL);
+	if (!routes_split(resp, own_token, d->side[0].route, d->side[1].route, DLG_ROUTE_MAX)) {
+		free(d);
+		return;
+	}
+	d->side[0].zone = zone;
+	d->side[1].zone = -1; /* decided by the caller of dlg_match when it matters */
+	snprintf(d->user_a, sizeof(d->user_a), "%s", sender_user ? sender_user : "");
+	d->method = req->sip_request->rq_method;
+	d->expires = now + life(d->method);
+
+	unsigned b = hash_id(d->call_id);
+	pthread_mutex_lock(&dlg_lock);
+	expire_bucket_locked(b, now);
+	struct dlg *old = find_locked(d->call_id, d->side[0].tag, d->side[1].tag);
+	if (old) {
+		/* a retransmitted or later answer: its Contact is the current target */
+		if (d->side[1].target[0])
+			memcpy(old->side[1].target, d->side[1].target, sizeof(old->side[1].target));
+		old->expires = d->expires;
+		free(d);
+	} else if (ndlg < DLG_MAX) {
+		d->next = buckets[b];
+		buckets[b] = d;
+		ndlg++;
+	} else {
+		free(d);
+	}
+	pthread_mutex_unlock(&dlg_lock);
+}
+
+/* The request's Route entries beyond ours, as recorded. */
+static void
+request_route(const sip_t *sip, char *out, size_t len)
+{
+	out[0] = '\0';
+	for (const sip_route_t *r = sip->sip_route; r; r = r->r_next)
+		route_add(out, len, r->r_url);
+}
+
+static bool
+target_ok(const sip_t *sip, const struct dlg_side *peer)
+{
+	char ruri[512], k1[300], k2[300], aor[GW_AOR_MAX + 1];
+
+	url_str(ruri, sizeof(ruri), sip->sip_request->rq_url);
+	if (strcmp(ruri, peer->target) == 0)
+		return true;
+	loc_uri_key(k1, sizeof(k1), ruri);
+	loc_uri_key(k2, sizeof(k2), peer->target);
+	if (peer->target[0] && strcmp(k1, k2) == 0)
+		return true;
+	/* some clients address the peer's AOR inside a dialog: it goes to the target all the same */
+	return sip_url_aor(aor, sizeof(aor), sip->sip_request->rq_url) == 0 &&
+	       sip->sip_request->rq_url->url_user && strcasecmp(aor, peer->aor) == 0;
+}
+
+int
+dlg_match(const sip_t *sip, struct dlg_match *m, const char **why)
+{
+	const char *ft = sip->sip_from->a_tag, *tt = sip->sip_to->a_tag;
+	char fa[GW_AOR_MAX + 1] = "", ta[GW_AOR_MAX + 1] = "", route[DLG_ROUTE_MAX];
+	int ret = -ENOENT, dir = 0;
+	time_t now = time(NULL);
+
+	*why = "no such dialog";
+	if (ft == NULL || tt == NULL)
+		return -ENOENT;
+	sip_url_aor(fa, sizeof(fa), sip->sip_from->a_url);
+	sip_url_aor(ta, sizeof(ta), sip->sip_to->a_url);
+	request_route(sip, route, sizeof(route));
+	pthread_mutex_lock(&dlg_lock);
+	struct dlg *d = find_locked(sip->sip_call_id->i_id, ft, tt);
+	if (d == NULL) {
+		d = find_locked(sip->sip_call_id->i_id, tt, ft);
+		dir = 1; /* from b to a */
+	}
+	if (d == NULL || d->expires <= now)
+		goto done;
+	const struct dlg_side *from = &d->side[dir], *to = &d->side[!dir];
+	ret = -EPERM;
+	if (strcasecmp(fa, from->aor) != 0 || strcasecmp(ta, to->aor) != 0) {
+		*why = "From or To is not the dialog's";
+		goto done;
+	}
+	if (!target_ok(sip, to)) {
+		*why = "Request-URI is not the peer's remote target";
+		goto done;
+	}
+	if (strcmp(route, to->route) != 0) {
+		*why = "Route set is not the dialog's";
+		goto done;
+	}
+	snprintf(m->peer_aor, sizeof(m->peer_aor), "%s", to->aor);
+	snprintf(m->sender_aor, sizeof(m->sender_aor), "%s", from->aor);
+	snprintf(m->target, sizeof(m->target), "%s", to->target);
+	snprintf(m->sender_user, sizeof(m->sender_user), "%s", dir == 0 ? d->user_a : "");
+	m->zone = from->zone;
+	m->method = d->method;
+	d->expires = now + life(d->method);
+	ret = 0;
+done:
+	pthread_mutex_unlock(&dlg_lock);
+	return ret;
+}
+
+void
+dlg_ending(const sip_t *sip)
+{
+	const char *ft = sip->sip_from->a_tag, *tt = sip->sip_to->a_tag;
+
+	if (ft == NULL || tt == NULL)
+		return;
+	pthread_mutex_lock(&dlg_lock);
+	struct dlg *d = find_locked(sip->sip_call_id->i_id, ft, tt);
+	if (d == NULL)
+		d = find_locked(sip->sip_call_id->i_id, tt, ft);
+	if (d && d->expires > time(NULL) + 64)
+		d->expires = time(NULL) + 64; /* 64*T1: the answer and its retransmissions */
+	pthread_mutex_unlock(&dlg_lock);
+}
+
+size_t
+dlg_count(void)
+{
+	size_t n;
+
+	pthread_mutex_lock(&dlg_lock);
+	n = ndlg;
+	pthread_mutex_unlock(&dlg_lock);
+	return n;
+}
+
+void
+dlg_clear(void)
+{
+	pthread_mutex_lock(&dlg_lock);
+	for (unsigned b = 0; b < DLG_BUCKETS; b++)
+		while (buckets[b]) {
+			struct dlg *d = buckets[b];
+			buckets[b] = d->next;
+			free(d);
+		}
+	ndlg = 0;
+	pthread_mutex_unlock(&dlg_lock);
+}

@@ -1,0 +1,52 @@
+/*
+ * sip_dialog.h - the dialogs greenwichd routes: who is in them, where each
+ * side is reached and which route set lies beyond us.  An in-dialog request
+ * is forwarded only when it matches one of these in every respect.  Shared
+ * by every worker.  Private to daemon/.
+ */
+#ifndef GW_SIP_DIALOG_H
+#define GW_SIP_DIALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include <sofia-sip/sip.h>
+#include <sofia-sip/tport.h>
+
+#include "sip.h"
+
+/* How long a dialog is kept after its last request: calls and IM sessions,
+ * subscriptions and REFERs (renewed by every request inside it). */
+#define DLG_LIFE_CALL (12 * 3600)
+#define DLG_LIFE_OTHER 3600
+/* Past this many dialogs, new ones are not recorded (their in-dialog requests get 481). */
+#define DLG_MAX 50000
+
+/* What an in-dialog request is allowed to do, once matched. */
+struct dlg_match {
+	char peer_aor[GW_AOR_MAX + 1];	  /* the party the request goes to */
+	char sender_aor[GW_AOR_MAX + 1];  /* the party it comes from */
+	char target[512];		  /* the peer's remote target (its Contact) */
+	char sender_user[GW_AOR_MAX + 1]; /* the sender as it was authenticated, or "" */
+	int zone;			  /* the sender's policy zone when the dialog began */
+	sip_method_t method;		  /* the method that created the dialog */
+};
+
+/* The dialog-creating request req and a 1xx/2xx answer resp with a To tag
+ * passed through; sender_user/zone: how the creator was admitted. */
+void dlg_record(const sip_t *req, const sip_t *resp, const char *sender_user, int zone,
+		const char *own_token);
+/* Match an in-dialog request (To tag present) whose own Route entries are
+ * already removed; 0 with *m filled, -ENOENT (no such dialog), -EPERM (it
+ * matches a dialog but not its parties, target or route set: why). */
+int dlg_match(const sip_t *sip, struct dlg_match *m, const char **why);
+/* A BYE (or a SUBSCRIBE/NOTIFY ending the subscription) was forwarded: the
+ * dialog goes soon (its ACK and retransmissions still pass). */
+void dlg_ending(const sip_t *sip);
+/* How many are kept (for the status). */
+size_t dlg_count(void);
+/* Drop every dialog (at shutdown). */
+void dlg_clear(void);
+
+#endif

@@ -1,0 +1,332 @@
+#!/usr/bin/python3
+"""admission_cases.py PORT CASE [TRANSPORT] - attacks on the admission of
+requests, each checked on the victim's side (did its device receive
+anything?) as well as by the status code.  The users alice, bob, carol and
+mallory (password "secret") exist; the rules deny IM from outside except to
+bob, allow calls from outside to carol only, and deny mallory -> carol IM.
+Prints one "ok - " or "FAILED - " line per check; exits 1 when one failed."""
+import os
+import queue
+import random
+import re
+import socket
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from presua import DOMAIN, UA, Msg  # noqa: E402
+
+PORT = int(sys.argv[1])
+CASE = sys.argv[2]
+TRANSPORT = sys.argv[3] if len(sys.argv) > 3 else "udp"
+FAILS = 0
+
+
+def check(desc, cond):
+    global FAILS
+    print(("ok - " if cond else "FAILED - ") + "[%s] %s" % (TRANSPORT, desc))
+    if not cond:
+        FAILS += 1
+    return cond
+
+
+def status(r):
+    return r.status if r is not None else None
+
+
+class Device(UA):
+    """A user's device: answers INVITE/SUBSCRIBE as a UAS should (Contact,
+    Record-Route copied, a To tag), everything else 200, and keeps it all.
+    A thread reads its socket all the time, as a real device would."""
+
+    def __init__(self, *args):
+        UA.__init__(self, *args)
+        self.responses = queue.Queue()
+        self.lock = threading.Lock()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self):
+        while True:
+            try:
+                raws = self._read(0.2)
+            except socket.timeout:
+                continue
+            except (OSError, ConnectionError):
+                return
+            for raw in raws:
+                m = Msg(raw)
+                if m.method:
+                    if m.method != "ACK":
+                        self.answer(m, 200, "OK")
+                    with self.lock:
+                        self.inbox.append(m)
+                else:
+                    self.responses.put(m)
+
+    def recv(self, timeout=2.0):
+        try:
+            return self.responses.get(timeout=max(timeout, 0.01))
+        except queue.Empty:
+            return None
+
+    def answer(self, req, code, phrase):
+        if req.method not in ("INVITE", "SUBSCRIBE"):
+            return UA.answer(self, req, code, phrase)
+        hdrs = "".join("Via: %s\r\n" % v for v in req.all("via"))
+        hdrs += "".join("Record-Route: %s\r\n" % v for v in req.all("record-route"))
+        to = req.h("to")
+        if ";tag=" not in to:
+            to += ";tag=dev%d" % random.randint(1, 1 << 30)
+        extra = "Expires: 600\r\n" if req.method == "SUBSCRIBE" else ""
+        self.send_raw("SIP/2.0 %d %s\r\n%sFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %s\r\n"
+                      "Contact: %s\r\n%sContent-Length: 0\r\n\r\n"
+                      % (code, phrase, hdrs, req.h("from"), to, req.h("call-id"),
+                         req.h("cseq"), self.contact(), extra))
+
+    def got(self, method, text=None, wait=1.0):
+        """The requests of this method (with text in them) received so far."""
+        time.sleep(wait)
+        with self.lock:
+            return [m for m in self.inbox if m.method == method and
+                    (text is None or text in m.body or text in m.first)]
+
+
+class Outsider:
+    """Someone on the Internet: raw requests from its own socket, no account."""
+
+    def __init__(self, user="guest", domain="outside.test"):
+        self.ua = UA(user, "none", PORT, TRANSPORT)
+        self.ua.aor = "%s@%s" % (user, domain)
+        self.ua.auto_answer = True
+
+    def send(self, method, ruri, headers=(), body="", to=None, call_id=None, from_tag=None,
+             from_aor=None, contact=None, cseq=None):
+        ua = self.ua
+        saved = ua.aor
+        if from_aor:
+            ua.aor = from_aor
+        ua.cseq = cseq if cseq is not None else ua.cseq + 1
+        raw = ua.build(method, ruri, list(headers), body, from_tag or "%x" % random.getrandbits(32),
+                       to or "<%s>" % ruri, call_id or "%x@out" % random.getrandbits(64), ua.cseq)
+        ua.aor = saved
+        if contact:
+            raw = re.sub(rb"Contact: [^\r]*", b"Contact: " + contact.encode(), raw, count=1)
+        ua.send_raw(raw)
+        if method == "ACK":
+            return None
+        return ua.final(3.0)
+
+
+def udp_listener():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(0.2)
+    return s
+
+
+def listener_got(s, wait=1.0):
+    end, got = time.time() + wait, []
+    while time.time() < end:
+        try:
+            got.append(s.recvfrom(65535)[0])
+        except socket.timeout:
+            pass
+    return got
+
+
+def signed_in(user, transport=None):
+    d = Device(user, "secret", PORT, transport or TRANSPORT)
+    r = d.register()
+    check("%s signs in (REGISTER 200)" % user, status(r) == 200)
+    return d
+
+
+def rr_of(resp):
+    return resp.all("record-route") if resp is not None else []
+
+
+def case_route():
+    """Finding 1: a pre-loaded Route is never followed outside a dialog."""
+    alice, bob = signed_in("alice"), signed_in("bob")
+    trap = udp_listener()
+    trap_port = trap.getsockname()[1]
+    out = Outsider()
+    hop_alice = "<sip:127.0.0.1:%d;lr>" % alice.lport
+    if TRANSPORT == "tcp":
+        hop_alice = "<sip:127.0.0.1:%d;transport=tcp;lr>" % alice.lport
+    variants = [
+        ("loose route to alice's device", ["Route: " + hop_alice]),
+        ("strict route to alice's device", ["Route: <sip:127.0.0.1:%d>" % alice.lport]),
+        ("our own entry, then alice", ["Route: <sip:127.0.0.1:%d;lr>, %s" % (PORT, hop_alice)]),
+        ("two Route headers", ["Route: <sip:127.0.0.1:%d;lr>" % PORT, "Route: " + hop_alice]),
+        ("route to an arbitrary host", ["Route: <sip:127.0.0.1:%d;lr>" % trap_port]),
+    ]
+    for name, hdrs in variants:
+        r = out.send("MESSAGE", "sip:bob@" + DOMAIN, hdrs + ["Content-Type: text/plain"],
+                     "route: " + name)
+        check("outsider, %s: refused 403 (got %s)" % (name, status(r)), status(r) == 403)
+        check("... alice's device received nothing", not alice.got("MESSAGE", name, 0.5))
+        check("... bob's device received nothing", not bob.got("MESSAGE", name, 0.3))
+    check("the arbitrary host received nothing (no relay)", not listener_got(trap, 0.5))
+    # a signed-in user may not pre-load one either
+    mallory = signed_in("mallory")
+    r = mallory.request("MESSAGE", "sip:bob@" + DOMAIN,
+                        ["Route: " + hop_alice, "Content-Type: text/plain"], "mallory-route")
+    check("signed-in mallory with a Route to alice: 403 (got %s)" % status(r), status(r) == 403)
+    check("... alice's device received nothing", not alice.got("MESSAGE", "mallory-route"))
+    # the exception itself still works: outsider -> bob
+    r = out.send("MESSAGE", "sip:bob@" + DOMAIN, ["Content-Type: text/plain"], "plain-to-bob")
+    check("outsider -> bob without Route: 200 (got %s)" % status(r), status(r) == 200)
+    check("... and bob's device got it", len(bob.got("MESSAGE", "plain-to-bob")) == 1)
+
+
+def case_dialog():
+    """Finding 2: a dialog token opens only its own dialog, toward its own target."""
+    alice, carol = signed_in("alice"), signed_in("carol")
+    out = Outsider()
+    call_id = "%x@call" % random.getrandbits(48)
+    ftag = "%x" % random.getrandbits(32)
+    r = out.send("INVITE", "sip:carol@" + DOMAIN, ["Content-Type: application/sdp"], "v=0\r\n",
+                 call_id=call_id, from_tag=ftag)
+    check("outsider calls carol (calls from outside allowed to her): 200 (got %s)" % status(r),
+          status(r) == 200)
+    if r is None or r.status != 200:
+        return
+    rr = rr_of(r)
+    check("the 200 carries our Record-Route with a token", any("gwd=" in v for v in rr))
+    route = ["Route: %s" % v for v in rr]
+    to = r.h("to")
+    target = re.search(r"<([^>]+)>", r.h("contact")).group(1)
+    out.send("ACK", target, route, "", to=to, call_id=call_id, from_tag=ftag, cseq=out.ua.cseq)
+    check("the ACK of the call reached carol", len(carol.got("ACK", None, 1.0)) == 1)
+    seq = out.ua.cseq
+
+    def indlg(method, ruri, body, **kw):
+        hdrs = route + ["Content-Type: text/plain"]
+        return out.send(method, ruri, hdrs, body, to=kw.get("to", to),
+                        call_id=kw.get("call_id", call_id), from_tag=kw.get("from_tag", ftag),
+                        from_aor=kw.get("from_aor"), cseq=kw.get("cseq"))
+
+    r = indlg("MESSAGE", "sip:alice@" + DOMAIN, "retarget-alice")
+    check("in-dialog MESSAGE retargeted to alice's AOR: refused (got %s)" % status(r),
+          status(r) in (403, 481))
+    check("... alice's device received nothing", not alice.got("MESSAGE", "retarget-alice"))
+    r = indlg("MESSAGE", alice.contact().strip("<>"), "retarget-device")
+    check("in-dialog MESSAGE retargeted to alice's device: refused (got %s)" % status(r),
+          status(r) in (403, 481))
+    check("... alice's device received nothing", not alice.got("MESSAGE", "retarget-device"))
+    r = indlg("MESSAGE", target, "other-callid", call_id="%x@other" % random.getrandbits(40))
+    check("the token with another Call-ID: refused (got %s)" % status(r), status(r) in (403, 481))
+    check("... carol's device received nothing", not carol.got("MESSAGE", "other-callid"))
+    r = indlg("MESSAGE", "sip:alice@" + DOMAIN, "as-carol", from_aor="carol@" + DOMAIN,
+              to="<sip:alice@%s>" % DOMAIN)
+    check("speaking as carol to alice with carol's token: refused (got %s)" % status(r),
+          status(r) in (403, 407, 481))
+    check("... alice's device received nothing", not alice.got("MESSAGE", "as-carol"))
+    r = indlg("MESSAGE", target, "im-in-call")
+    check("MESSAGE inside the allowed call, to carol: decided as IM, 403 (got %s)" % status(r),
+          status(r) == 403)
+    check("... carol's device received no MESSAGE", not carol.got("MESSAGE", "im-in-call"))
+    r = indlg("INFO", target, "info-text")
+    check("INFO with text inside the call: decided as IM, 403 (got %s)" % status(r),
+          status(r) == 403)
+    check("... carol's device received no INFO", not carol.got("INFO", "info-text"))
+    out.send("ACK", "sip:alice@" + DOMAIN, route, "", to=to, call_id=call_id, from_tag=ftag,
+             cseq=seq)
+    check("an ACK retargeted to alice is not forwarded", not alice.got("ACK", None, 0.7))
+    out.send("ACK", target, route, "", to=to, call_id="%x@nodlg" % random.getrandbits(40),
+             from_tag=ftag, cseq=seq)
+    check("an ACK of an unknown dialog is not forwarded", len(carol.got("ACK", None, 0.7)) == 1)
+    r = indlg("BYE", target, "")
+    check("the outsider's BYE to carol: 200 (got %s)" % status(r), status(r) == 200)
+    check("... carol's device got the BYE", len(carol.got("BYE", None, 0.5)) == 1)
+
+
+def case_identity():
+    """Finding 3: identity headers are ours alone."""
+    bob = signed_in("bob")
+    alice = signed_in("alice")
+    out = Outsider()
+    forged = ['P-Asserted-Identity: "CEO" <sip:ceo@%s>' % DOMAIN,
+              "P-Preferred-Identity: <sip:ceo@%s>" % DOMAIN,
+              'Remote-Party-ID: "CEO" <sip:ceo@%s>;party=calling' % DOMAIN,
+              "Content-Type: text/plain"]
+    r = out.send("MESSAGE", "sip:bob@" + DOMAIN, forged, "from-the-ceo")
+    check("outsider -> bob with forged PAI/PPI/RPID: 200 (got %s)" % status(r), status(r) == 200)
+    got = bob.got("MESSAGE", "from-the-ceo")
+    check("... bob got it", len(got) == 1)
+    check("... without any identity header of the sender",
+          got and not got[0].all("p-asserted-identity") and not got[0].all("p-preferred-identity")
+          and not got[0].all("remote-party-id"))
+    r = alice.request("MESSAGE", "sip:bob@" + DOMAIN, forged, "alice-as-ceo")
+    check("alice -> bob with forged PAI: 200 (got %s)" % status(r), status(r) == 200)
+    got = bob.got("MESSAGE", "alice-as-ceo")
+    check("... bob got it with the PAI we assert: alice",
+          got and got[0].all("p-asserted-identity") == ["<sip:alice@%s>" % DOMAIN])
+    check("... and nothing naming the CEO", got and "ceo@" not in "".join(
+        v for k, v in got[0].headers))
+
+
+def case_contact():
+    """Findings 4 and 5: a contact belongs to one AOR; a device is its owner's."""
+    carol = signed_in("carol")
+    mallory = Device("mallory", "secret", PORT, TRANSPORT)
+    cc = carol.contact().strip("<>")
+    spellings = [cc, cc.replace(";transport=%s" % TRANSPORT, ""),
+                 cc.replace("127.0.0.1", "127.0.0.1").replace("sip:carol", "SIP:carol"),
+                 cc.replace(";transport=%s" % TRANSPORT, ";transport=%s" % TRANSPORT.upper())]
+    check("mallory signs in with her own device", status(mallory.register()) == 200)
+    for sp in spellings:
+        raw_ok = register_contact(mallory, sp)
+        check("mallory registers carol's contact (%s): 403 (got %s)" % (sp, raw_ok),
+              raw_ok == 403)
+    alice = signed_in("alice")
+    r = alice.request("MESSAGE", cc, ["Content-Type: text/plain"], "to-carols-device")
+    check("alice -> carol's device URI: 200 (got %s)" % status(r), status(r) == 200)
+    check("... carol's device got it", len(carol.got("MESSAGE", "to-carols-device")) == 1)
+    check("... mallory's device did not", not mallory.got("MESSAGE", "to-carols-device", 0.3))
+    out = Outsider()
+    for sp in spellings[:2]:
+        r = out.send("MESSAGE", sp, ["Content-Type: text/plain"], "outside-device")
+        check("outsider -> carol's device URI %s: 403 (got %s)" % (sp, status(r)), status(r) == 403)
+    check("... carol's device received nothing", not carol.got("MESSAGE", "outside-device"))
+    # rules on the recipient hold when its device is addressed
+    r = mallory.request("MESSAGE", "sip:carol@" + DOMAIN, ["Content-Type: text/plain"], "m-aor")
+    check("mallory -> carol (rule denies): 403 (got %s)" % status(r), status(r) == 403)
+    r = mallory.request("MESSAGE", cc, ["Content-Type: text/plain"], "m-device")
+    check("mallory -> carol's device URI: 403 as well (got %s)" % status(r), status(r) == 403)
+    check("... carol's device received neither", not carol.got("MESSAGE", "m-"))
+
+
+def register_contact(ua, contact):
+    """A REGISTER of ua's AOR with the given Contact; the final status."""
+    auth = None
+    for _ in range(3):
+        ua.cseq += 1
+        raw = ua.build("REGISTER", "sip:" + DOMAIN, ["Expires: 600"], "", "%x" % random.getrandbits(32),
+                       "<sip:%s>" % ua.aor, "%x@reg" % random.getrandbits(48), ua.cseq, auth)
+        raw = re.sub(rb"Contact: [^\r]*", b"Contact: <" + contact.encode() + b">", raw, count=1)
+        ua.send_raw(raw)
+        r = ua.final(3.0)
+        if r is None or r.status not in (401, 407):
+            return status(r)
+        chal = r.h("www-authenticate") or r.h("proxy-authenticate")
+        auth = "Authorization: " + ua.digest(chal, "REGISTER", "sip:" + DOMAIN)
+    return None
+
+
+def case_sender():
+    """Finding 7: a From proves nothing; rules on the sender match proven senders only."""
+    alice = signed_in("alice")
+    out = Outsider("ceo", "partner.test")
+    r = out.send("MESSAGE", "sip:alice@" + DOMAIN, ["Content-Type: text/plain"], "spoofed-partner")
+    check("unauthenticated From ceo@partner.test -> alice: 403 (got %s)" % status(r),
+          status(r) == 403)
+    check("... alice's device received nothing", not alice.got("MESSAGE", "spoofed-partner"))
+
+
+CASES = {"route": case_route, "dialog": case_dialog, "identity": case_identity,
+         "contact": case_contact, "sender": case_sender}
+CASES[CASE]()
+sys.exit(1 if FAILS else 0)
