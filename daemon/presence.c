@@ -97,16 +97,21 @@ authenticate(struct pres_req *r)
 	sip_t *sip = r->sip;
 
 	r->user[0] = '\0';
-	if (sip->sip_to->a_tag)
-		return true; /* in a dialog: it must match one of ours */
+	if (sip->sip_to->a_tag && sip->sip_request->rq_method == sip_method_subscribe)
+		return true; /* a refresh: it must match one of our subscriptions, or 481 */
 	if (gw_conf_serves(r->w->w_gwd->conf, sip->sip_from->a_url->url_host)) {
-		if (sip_auth_check(r->w, r->msg, sip, false, r->user, sizeof(r->user)) == AUTH_OK)
+		if (sip_auth_check(r->w, r->msg, sip, false, r->user, sizeof(r->user)) != AUTH_OK) {
+			r->msg = NULL; /* answered */
+			return false;
+		}
+		if (r->user[0])
 			return true;
-		r->msg = NULL; /* answered */
+		presence_reply(r, 403, "Forbidden", TAG_END());
 		return false;
 	}
 	if (sip->sip_request->rq_method == sip_method_subscribe)
 		return true; /* a watcher from elsewhere: authorization decides */
+	/* PUBLISH and SERVICE act as their owner: there must be one */
 	presence_reply(r, 403, "Only users of this server publish here", TAG_END());
 	return false;
 }

@@ -15,12 +15,13 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from presua import DOMAIN, UA, Msg  # noqa: E402
+from presua import DOMAIN, UA, Msg, Sub, pidf, publish, soap  # noqa: E402
 
 PORT = int(sys.argv[1])
 CASE = sys.argv[2]
 TRANSPORT = sys.argv[3] if len(sys.argv) > 3 else "udp"
 FAILS = 0
+DEVICES = []
 
 
 def check(desc, cond):
@@ -137,6 +138,7 @@ def listener_got(s, wait=1.0):
 
 def signed_in(user, transport=None):
     d = Device(user, "secret", PORT, transport or TRANSPORT)
+    DEVICES.append(d)
     r = d.register()
     check("%s signs in (REGISTER 200)" % user, status(r) == 200)
     return d
@@ -272,6 +274,7 @@ def case_contact():
     """Findings 4 and 5: a contact belongs to one AOR; a device is its owner's."""
     carol = signed_in("carol")
     mallory = Device("mallory", "secret", PORT, TRANSPORT)
+    DEVICES.append(mallory)
     cc = carol.contact().strip("<>")
     spellings = [cc, cc.replace(";transport=%s" % TRANSPORT, ""),
                  cc.replace("127.0.0.1", "127.0.0.1").replace("sip:carol", "SIP:carol"),
@@ -326,7 +329,42 @@ def case_sender():
     check("... alice's device received nothing", not alice.got("MESSAGE", "spoofed-partner"))
 
 
-CASES = {"route": case_route, "dialog": case_dialog, "identity": case_identity,
+def case_presence():
+    """Finding 14: PUBLISH and SERVICE always act as an authenticated owner."""
+    alice, bob = signed_in("alice"), signed_in("bob")
+    r = publish(alice, pidf(alice.aor, note="genuine"))
+    check("alice publishes her status: 200 (got %s)" % status(r), status(r) == 200)
+    sub = Sub(bob, "alice@" + DOMAIN)
+    check("bob watches alice: 200 (got %s)" % status(sub.resp), status(sub.resp) == 200)
+    check("... and sees her note", "genuine" in (sub.notify() or Msg(b"")).body)
+    out = Outsider()
+    body = pidf("alice@" + DOMAIN, note="forged-by-outsider")
+    for name, hdrs, kw in (
+            ("with a To tag", [], {"to": "<sip:alice@%s>;tag=x1" % DOMAIN}),
+            ("without one", [], {})):
+        r = out.send("PUBLISH", "sip:alice@" + DOMAIN,
+                     ["Event: presence", "Expires: 600", "Content-Type: application/pidf+xml"]
+                     + hdrs, body, from_aor="alice@" + DOMAIN, **kw)
+        check("PUBLISH as alice without credentials, %s: refused (got %s)" % (name, status(r)),
+              status(r) in (401, 403, 407))
+    n = sub.notify(lambda m: "forged-by-outsider" in m.body, 1.5)
+    check("... bob never saw the forged note", n is None)
+    for ruri, kw in (("sip:" + DOMAIN, {"to": "<sip:%s>;tag=x2" % DOMAIN}),
+                     ("sip:alice@" + DOMAIN, {"to": "<sip:alice@%s>;tag=x3" % DOMAIN})):
+        r = out.send("SERVICE", ruri, ["Content-Type: application/SOAP+xml"],
+                     soap("setPresence", "<m:note>soap-forged</m:note>"), **kw)
+        check("outsider's SERVICE to %s with a To tag: refused (got %s)" % (ruri, status(r)),
+              status(r) in (401, 403, 407))
+    r = out.send("SUBSCRIBE", "sip:alice@" + DOMAIN, ["Event: presence", "Expires: 600"],
+                 to="<sip:alice@%s>;tag=nosuch" % DOMAIN)
+    check("a SUBSCRIBE refresh of no subscription: refused (got %s)" % status(r),
+          status(r) in (403, 481))
+    sub.refresh(0)
+
+
+CASES = {"presence": case_presence, "route": case_route, "dialog": case_dialog, "identity": case_identity,
          "contact": case_contact, "sender": case_sender}
 CASES[CASE]()
+for dev in DEVICES:
+    dev.register(0)  # signed out: the next case starts with fresh devices
 sys.exit(1 if FAILS else 0)
