@@ -153,7 +153,7 @@ presence_send_notify(struct presence *ps, struct pres_sub *s, const char *state,
 	tp = notify_hop(ps, s, hop, sizeof(hop));
 	pres_our_contact(ps->w, s, contact, sizeof(contact));
 	presence_token(ps, tok, sizeof(tok), "branch");
-	snprintf(key, sizeof(key), "z9hG4bKgw%s.%" PRIx64 "x0", tok, ++ps->counter);
+	sip_branch_make(ps->w, key, sizeof(key), tok, ++ps->counter);
 	/* SIPAE: sign here */
 	s->orq = nta_outgoing_tcreate(s->leg, notify_cb, (nta_outgoing_magic_t *)s,
 				      hop[0] ? gw_url(hop) : NULL, SIP_METHOD_NOTIFY, NULL,

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <sofia-sip/nta.h>
 #include <sofia-sip/nta_stateless.h>
@@ -35,6 +36,12 @@ tport_t *sip_msg_tport(struct worker *w, msg_t *msg);
 bool sip_url_is_us(struct worker *w, const url_t *url);
 /* HMAC-SHA256 of data with the server secret, hex, truncated to outlen-1 chars. */
 void sip_token(struct worker *w, char *out, size_t outlen, const char *data);
+/* Our Via branch "z9hG4bKgw<tag>.<counter>.<mac>x<worker>": the MAC (keyed with
+ * the server secret) proves a response's branch is one we made, on any worker. */
+#define SIP_BRANCH_MAC_LEN 8
+void sip_branch_make(struct worker *w, char *out, size_t len, const char *tag, uint64_t counter);
+/* The worker that made branch, or -1 when we did not make it. */
+int sip_branch_check(struct worker *w, const char *branch);
 /* Free this thread's token hashing state (at worker exit). */
 void sip_token_thread_free(void);
 

@@ -39,6 +39,7 @@ struct dlg_side {
 struct dlg {
 	struct dlg *next;
 	char call_id[256];
+	char via_a[300]; /* the INVITE's top Via as it reached us: where its 2xx go */
 	struct dlg_side side[2]; /* 0 created the dialog, 1 answered */
 	char user_a[GW_AOR_MAX + 1];
 	sip_method_t method;
@@ -111,6 +112,14 @@ routes_split(const sip_t *resp, const char *token, char *to_a, char *to_b, size_
 	return true;
 }
 
+static void
+via_key(char *out, size_t len, const sip_via_t *v)
+{
+	snprintf(out, len, "%s %s:%s;%s;%s", v->v_protocol ? v->v_protocol : "",
+		 v->v_host ? v->v_host : "", v->v_port ? v->v_port : "",
+		 v->v_received ? v->v_received : "", v->v_rport ? v->v_rport : "");
+}
+
 static struct dlg *
 find_locked(const char *call_id, const char *t0, const char *t1)
 {
@@ -174,6 +183,8 @@ dlg_record(const sip_t *req, const sip_t *resp, const char *sender_user, int zon
 	snprintf(d->user_a, sizeof(d->user_a), "%s", sender_user ? sender_user : "");
 	d->method = req->sip_request->rq_method;
 	d->expires = now + life(d->method);
+	if (req->sip_via)
+		via_key(d->via_a, sizeof(d->via_a), req->sip_via);
 
 	unsigned b = hash_id(d->call_id);
 	pthread_mutex_lock(&dlg_lock);
@@ -268,6 +279,24 @@ dlg_match(const sip_t *sip, struct dlg_match *m, const char **why)
 done:
 	pthread_mutex_unlock(&dlg_lock);
 	return ret;
+}
+
+bool
+dlg_answer_ok(const sip_t *resp)
+{
+	char via[300];
+	bool ok = false;
+
+	if (!resp->sip_from->a_tag || !resp->sip_to->a_tag || !resp->sip_via ||
+	    !resp->sip_via->v_next)
+		return false;
+	via_key(via, sizeof(via), resp->sip_via->v_next);
+	pthread_mutex_lock(&dlg_lock);
+	struct dlg *d = find_locked(resp->sip_call_id->i_id, resp->sip_from->a_tag,
+				    resp->sip_to->a_tag);
+	ok = d && d->expires > time(NULL) && strcmp(d->via_a, via) == 0;
+	pthread_mutex_unlock(&dlg_lock);
+	return ok;
 }
 
 void

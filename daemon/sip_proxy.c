@@ -558,7 +558,7 @@ forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t nt,
 		msg_t *m = branch_request(w, orig, &t[i], rr);
 		if (m == NULL)
 			continue;
-		snprintf(key, sizeof(key), "z9hG4bKgw%s.%" PRIx64 "x%d", lh, ++branch_counter, w->w_id);
+		sip_branch_make(w, key, sizeof(key), lh, ++branch_counter);
 		struct branch *b = &pc->br[pc->nbr];
 		b->pc = pc;
 		snprintf(b->key, sizeof(b->key), "%s", key);
@@ -1002,26 +1002,18 @@ sip_proxy_handoff_recv(struct worker *w, struct handoff *h)
 	handoff_tport = NULL;
 }
 
-/* The worker whose transaction a response belongs to, from our branch
- * "z9hG4bKgw<loop hash>.<counter>x<worker>"; -1 when the branch is not ours. */
+/* The worker whose transaction a response belongs to; -1 when its branch is not ours. */
 static int
-branch_worker(const sip_t *sip)
+branch_worker(struct worker *w, const sip_t *sip)
 {
-	const char *b = sip->sip_via ? sip->sip_via->v_branch : NULL;
-	const char *x;
-	char *end = NULL;
-
-	if (b == NULL || strncmp(b, "z9hG4bKgw", 9) != 0 || (x = strrchr(b, 'x')) == NULL)
-		return -1;
-	long id = strtol(x + 1, &end, 10);
-	return (end && *end == '\0' && id >= 0 && id < 64) ? (int)id : -1;
+	return sip_branch_check(w, sip->sip_via ? sip->sip_via->v_branch : NULL);
 }
 
 static bool
 relay_response(struct worker *w, msg_t *msg, sip_t *sip)
 {
 	struct gwd *g = w->w_gwd;
-	int id = branch_worker(sip);
+	int id = branch_worker(w, sip);
 	su_home_t home[1] = {SU_HOME_INIT(home)};
 	size_t len = 0;
 
@@ -1054,7 +1046,7 @@ finish_branch(struct worker *w, msg_t *msg, sip_t *sip)
 {
 	const char *key = sip->sip_via ? sip->sip_via->v_branch : NULL;
 
-	if (key == NULL || sip->sip_status->st_status < 200 || branch_worker(sip) != w->w_id)
+	if (key == NULL || sip->sip_status->st_status < 200 || branch_worker(w, sip) != w->w_id)
 		return false;
 	for (struct pcall *pc = pcalls; pc; pc = pc->next)
 		for (size_t i = 0; i < pc->nbr; i++)
@@ -1070,11 +1062,11 @@ sip_proxy_stray_response(struct worker *w, msg_t *msg, sip_t *sip)
 {
 	if (relay_response(w, msg, sip) || finish_branch(w, msg, sip))
 		return;
-	/* Only a retransmitted 2xx to INVITE must travel on without a transaction. */
+	/* Only a retransmitted 2xx to INVITE must travel on without a transaction: through
+	 * a branch we made, in a dialog we routed, back to where its INVITE came from */
 	if (sip->sip_cseq && sip->sip_cseq->cs_method == sip_method_invite &&
 	    sip->sip_status->st_status >= 200 && sip->sip_status->st_status < 300 && sip->sip_via &&
-	    sip->sip_via->v_next && sip->sip_via->v_branch &&
-	    strncmp(sip->sip_via->v_branch, "z9hG4bKgw", 9) == 0 &&
+	    sip->sip_via->v_next && branch_worker(w, sip) >= 0 && dlg_answer_ok(sip) &&
 	    sip->sip_via->v_next->v_protocol &&
 	    tport_by_protocol(nta_agent_tports(w->w_agent),
 			      strchr(sip->sip_via->v_next->v_protocol, '/')

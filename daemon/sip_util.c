@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <sofia-sip/nta_tport.h>
 #include <sofia-sip/su.h>
 
+#include "digest.h"
 #include "gwd.h"
 #include "sip.h"
 
@@ -193,4 +195,36 @@ sip_token(struct worker *w, char *out, size_t outlen, const char *data)
 		out[k++] = hexd[md[i] & 15];
 	}
 	out[k] = '\0';
+}
+
+void
+sip_branch_make(struct worker *w, char *out, size_t len, const char *tag, uint64_t counter)
+{
+	char data[160], mac[SIP_BRANCH_MAC_LEN + 1];
+
+	snprintf(data, sizeof(data), "%s.%" PRIx64 "x%d", tag, counter, w->w_id);
+	sip_token(w, mac, sizeof(mac), data);
+	snprintf(out, len, "z9hG4bKgw%s.%" PRIx64 ".%sx%d", tag, counter, mac, w->w_id);
+}
+
+int
+sip_branch_check(struct worker *w, const char *branch)
+{
+	char body[160], data[160], mac[SIP_BRANCH_MAC_LEN + 1];
+	const char *x, *dot;
+	char *end = NULL;
+
+	if (branch == NULL || strncmp(branch, "z9hG4bKgw", 9) != 0 ||
+	    (x = strrchr(branch, 'x')) == NULL || (size_t)(x - branch - 9) >= sizeof(body))
+		return -1;
+	long id = strtol(x + 1, &end, 10);
+	if (end == x + 1 || *end != '\0' || id < 0 || id >= 64)
+		return -1;
+	memcpy(body, branch + 9, (size_t)(x - branch - 9));
+	body[x - branch - 9] = '\0';
+	if ((dot = strrchr(body, '.')) == NULL || strlen(dot + 1) != SIP_BRANCH_MAC_LEN)
+		return -1;
+	snprintf(data, sizeof(data), "%.*sx%ld", (int)(dot - body), body, id);
+	sip_token(w, mac, sizeof(mac), data);
+	return gw_digest_equal(mac, dot + 1) ? (int)id : -1;
 }

@@ -362,7 +362,45 @@ def case_presence():
     sub.refresh(0)
 
 
-CASES = {"presence": case_presence, "route": case_route, "dialog": case_dialog, "identity": case_identity,
+def case_stray():
+    """Finding 16: a 2xx without a transaction goes nowhere but back along its dialog."""
+    carol = signed_in("carol")
+    out = Outsider()
+    trap = udp_listener()
+    trap_via = "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bKtrap%x" % (
+        trap.getsockname()[1], random.getrandbits(32))
+    call_id, ftag = "%x@stray" % random.getrandbits(48), "%x" % random.getrandbits(32)
+    r = out.send("INVITE", "sip:carol@" + DOMAIN, ["Content-Type: application/sdp"], "v=0\r\n",
+                 call_id=call_id, from_tag=ftag)
+    check("outsider calls carol: 200 (got %s)" % status(r), status(r) == 200)
+    inv = carol.got("INVITE", None, 0.3)
+    if not check("carol's device saw the INVITE", len(inv) == 1):
+        return
+    ours = inv[0].all("via")[0]
+    to = r.h("to") if r else "<sip:carol@%s>;tag=x" % DOMAIN
+
+    def stray(top, second, tag_to=to):
+        carol.send_raw("SIP/2.0 200 OK\r\nVia: %s\r\n%s\r\nFrom: <sip:%s>;tag=%s\r\n"
+                       "To: %s\r\nCall-ID: %s\r\nCSeq: 1 INVITE\r\n"
+                       "Contact: %s\r\nContent-Length: 0\r\n\r\n"
+                       % (top, second, out.ua.aor, ftag, tag_to, call_id, carol.contact()))
+
+    forged = re.sub(r"branch=[^;,\s]+", "branch=z9hG4bKgw0123456789abcdef.1x0", ours)
+    stray(forged, trap_via)
+    check("a 2xx with a branch that only looks like ours is not bounced",
+          not listener_got(trap, 0.7))
+    stray(ours, trap_via)
+    check("a 2xx with our real branch but another second Via is not bounced",
+          not listener_got(trap, 0.7))
+    stray(ours, trap_via, "<sip:carol@%s>;tag=otherdialog" % DOMAIN)
+    check("... nor with another dialog's tag", not listener_got(trap, 0.7))
+    stray(ours, "Via: " + inv[0].all("via")[1])
+    again = out.ua.final(2.0)
+    check("the genuine 2xx retransmitted still reaches the caller",
+          again is not None and again.status == 200 and again.h("call-id") == call_id)
+
+
+CASES = {"presence": case_presence, "stray": case_stray, "route": case_route, "dialog": case_dialog, "identity": case_identity,
          "contact": case_contact, "sender": case_sender}
 CASES[CASE]()
 for dev in DEVICES:

@@ -3,7 +3,8 @@
 # Pre-loaded Route sets, dialog tokens reused outside their dialog, forged
 # identity headers, another user's contact URI registered or addressed, and
 # rules on a sender that only claims to be someone, PUBLISH and SERVICE
-# without an authenticated owner: each attack is refused
+# without an authenticated owner, stray 2xx sent to be bounced elsewhere:
+# each attack is refused
 # and the victim's device is checked to have received nothing
 # (admission_cases.py, with presua.py's client).
 . "$(dirname "$0")/lib.sh"
@@ -49,7 +50,7 @@ run_case() { # run_case NAME TRANSPORT: the scenario's checks counted as ours
 }
 
 for tr in udp tcp; do
-	for c in route dialog identity contact sender presence; do run_case "$c" "$tr"; done
+	for c in route dialog identity contact sender presence stray; do run_case "$c" "$tr"; done
 done
 check "every refusal logged with its reason and source" \
 	grep -q 'event=admission-refused method=MESSAGE status=403 reason="Route beyond this server outside a dialog" source=127.0.0.1:' \
