@@ -42,6 +42,8 @@ struct gw_conf {
 	int max_contacts;
 	/* [limits] */
 	int max_message_size;
+	int conn_idle_timeout; /* seconds */
+	int message_timeout;   /* seconds */
 	int max_im_size;
 	/* [presence] */
 	int presence_max_document;

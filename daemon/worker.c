@@ -60,7 +60,12 @@ add_listeners(struct worker *w, const struct gw_strlist *l, const char *proto, b
 				TAG_IF(g->tls_dir[0], TPTAG_CERTIFICATE(g->tls_dir)),
 				TAG_IF(g->conf->tls_ca_file[0],
 				       TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_SUBJECTS_OUT)),
-				TPTAG_IDENT(v6 ? "v6" : "v4"), TAG_END());
+				TPTAG_IDENT(v6 ? "v6" : "v4"),
+				/* connections nobody registered over, and half-sent messages,
+				 * are closed after these; registered flows are held by the
+				 * flow table and stay */
+				TPTAG_IDLE((unsigned)g->conf->conn_idle_timeout * 1000),
+				TPTAG_TIMEOUT((unsigned)g->conf->message_timeout * 1000), TAG_END());
 			if (w->w_agent == NULL) {
 				snprintf(w->w_error, sizeof(w->w_error), "cannot listen on %s: %s", url,
 					 strerror(errno));
