@@ -80,7 +80,7 @@ static const struct conf_opt conf_opts[] = {
 	 "Digest realm; empty means the first served domain"},
 	{"auth", "digest-algorithms", T_LIST, O(digest_algorithms), "SHA-256,MD5", 0, 0,
 	 "Digest algorithms offered, in order: SHA-256, MD5"},
-	{"auth", "nonce-lifetime", T_INT, O(nonce_lifetime), "300", 10, 86400,
+	{"auth", "nonce-lifetime", T_INT, O(nonce_lifetime), "30", 10, 86400,
 	 "seconds a Digest nonce stays fresh"},
 	{"auth", "local-accounts", T_BOOL, O(local_accounts), "yes", 0, 0,
 	 "accept Digest sign-in of local accounts"},

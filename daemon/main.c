@@ -22,6 +22,7 @@
 #include "directory.h"
 #include "sipae.h"
 #include "sip_dialog.h"
+#include "sip_nonce.h"
 #include "sip_policy.h"
 #include "gwd.h"
 #include "loc.h"
@@ -301,6 +302,7 @@ stop:
 	workers_stop(g);
 	sip_policy_stop();
 	dlg_clear();
+	nonce_table_clear();
 	sipae_server_shutdown(g);
 	dir_close(g);
 	if (!foreground)

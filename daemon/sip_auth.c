@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,37 +23,49 @@
 #include "gwd.h"
 #include "log.h"
 #include "sip.h"
+#include "sip_nonce.h"
 #include "sipae.h"
 #include "userdb.h"
 
 #define NONCE_MAC_LEN 33
 
+/* "<issue time>.<unique>.<mac>": unique for every challenge, so that each nonce's
+ * counts belong to one client; the MAC covers the time, the unique part and the realm. */
 static void
-nonce_make(struct worker *w, char *out, size_t len, time_t now)
+nonce_make(struct worker *w, char *out, size_t len, time_t now, const char *unique)
 {
-	char data[160], mac[NONCE_MAC_LEN];
+	char data[200], mac[NONCE_MAC_LEN], u[20];
+	static __thread uint64_t counter;
 
-	snprintf(data, sizeof(data), "%" PRIx64 ":%s", (uint64_t)now,
+	if (unique == NULL) {
+		snprintf(u, sizeof(u), "%" PRIx64, ((uint64_t)w->w_id << 56) ^ ++counter ^
+							(uint64_t)random() << 24);
+		unique = u;
+	}
+	snprintf(data, sizeof(data), "%" PRIx64 ":%.20s:%s", (uint64_t)now, unique,
 		 gw_conf_realm(w->w_gwd->conf));
 	sip_token(w, mac, sizeof(mac), data);
-	snprintf(out, len, "%" PRIx64 ".%s", (uint64_t)now, mac);
+	snprintf(out, len, "%" PRIx64 ".%.20s.%s", (uint64_t)now, unique, mac);
 }
 
 /* 1 fresh, 0 stale (ours but too old), -1 not ours. */
 static int
 nonce_check(struct worker *w, const char *nonce, time_t now)
 {
-	char expect[128];
-	const char *dot = strchr(nonce, '.');
+	char expect[160], unique[24];
+	const char *dot = strchr(nonce, '.'), *dot2;
 	char *end = NULL;
 	uint64_t t;
 
-	if (dot == NULL)
+	if (dot == NULL || (dot2 = strchr(dot + 1, '.')) == NULL ||
+	    (size_t)(dot2 - dot - 1) >= sizeof(unique) || dot2 == dot + 1)
 		return -1;
 	t = strtoull(nonce, &end, 16);
 	if (end != dot)
 		return -1;
-	nonce_make(w, expect, sizeof(expect), (time_t)t);
+	memcpy(unique, dot + 1, (size_t)(dot2 - dot - 1));
+	unique[dot2 - dot - 1] = '\0';
+	nonce_make(w, expect, sizeof(expect), (time_t)t, unique);
 	if (!gw_digest_equal(expect, nonce))
 		return -1;
 	if ((time_t)t > now + 5 || now - (time_t)t > w->w_gwd->conf->nonce_lifetime)
@@ -80,7 +93,7 @@ digest_challenge_add(struct worker *w, msg_t *reply, msg_hclass_t *hc, bool stal
 	char nonce[128], v[512];
 	bool any = false;
 
-	nonce_make(w, nonce, sizeof(nonce), time(NULL));
+	nonce_make(w, nonce, sizeof(nonce), time(NULL), NULL);
 	for (size_t i = 0; i < c->digest_algorithms.n; i++) {
 		snprintf(v, sizeof(v), "Digest realm=\"%s\", nonce=\"%s\", algorithm=%s, qop=\"auth\"%s",
 			 gw_conf_realm(c), nonce, c->digest_algorithms.v[i],
@@ -202,6 +215,27 @@ response_valid(const struct userdb_account *acct, const auth_response_t *ar, con
 	return gw_digest_equal(expect, ar->ar_response);
 }
 
+/* The Digest uri parameter names the request it was computed for. */
+static bool
+uri_is_request_uri(su_home_t *home, const char *uri, const sip_t *sip)
+{
+	url_t *u = url_make(home, uri);
+
+	return u != NULL && url_cmp_all(u, sip->sip_request->rq_url) == 0;
+}
+
+static void
+replay(struct worker *w, msg_t *msg, const char *user, const char *why)
+{
+	char addr[80], proto[16];
+
+	atomic_fetch_add(&w->w_gwd->stats.auth_failures, 1);
+	sip_msg_source(w, msg, addr, sizeof(addr), proto, sizeof(proto));
+	log_notice("event=auth-replay scheme=digest user=%s reason=\"%s\" source=%s "
+		   "transport=%s",
+		   user, why, addr, proto);
+}
+
 static bool
 offered(const struct gw_conf *c, const char *alg)
 {
@@ -262,6 +296,28 @@ sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char 
 			     strcasecmp(to, aor) != 0))) {
 		refuse(w, msg, aor, "From/To is not the authenticated user", 403,
 		       "Identity does not match credentials");
+		goto done;
+	}
+	if (!uri_is_request_uri(home, ar.ar_uri, sip)) {
+		/* credentials computed for another request, played again here */
+		replay(w, msg, aor, "uri is not the Request-URI");
+		challenge(w, msg, is_register, false);
+		goto done;
+	}
+	char ident[600];
+	time_t now = time(NULL);
+	snprintf(ident, sizeof(ident), "%.256s|%" PRIu32 "|%.200s", sip->sip_call_id->i_id,
+		 sip->sip_cseq->cs_seq, sip->sip_via->v_branch ? sip->sip_via->v_branch : "");
+	int used = nonce_use(ar.ar_nonce, ar.ar_qop ? ar.ar_nc : NULL, ident,
+			     now + c->nonce_lifetime + 5, now);
+	if (used == -EINVAL) {
+		nta_msg_treply(w->w_agent, msg, 400, "Bad nonce count", TAG_END());
+		goto done;
+	}
+	if (used < 0) {
+		if (used == -EALREADY)
+			replay(w, msg, aor, "nonce count used before");
+		challenge(w, msg, is_register, used == -ENOSPC);
 		goto done;
 	}
 	snprintf(user, userlen, "%s", aor);

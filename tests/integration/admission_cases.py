@@ -400,7 +400,41 @@ def case_stray():
           again is not None and again.status == 200 and again.h("call-id") == call_id)
 
 
-CASES = {"presence": case_presence, "stray": case_stray, "route": case_route, "dialog": case_dialog, "identity": case_identity,
+def case_replay():
+    """Finding 6: captured Digest credentials are good for their own request only."""
+    alice, bob, carol = signed_in("alice"), signed_in("bob"), signed_in("carol")
+    r = alice.request("MESSAGE", "sip:bob@" + DOMAIN, ["Content-Type: text/plain"], "original")
+    check("alice -> bob: 200 (got %s)" % status(r), status(r) == 200)
+    cred = re.search(rb"\r\n(Proxy-Authorization: [^\r]*)", alice.last).group(1).decode()
+    check("bob got the original", len(bob.got("MESSAGE", "original", 0.5)) == 1)
+    eve = Outsider()
+    r = eve.send("MESSAGE", "sip:carol@" + DOMAIN, [cred, "Content-Type: text/plain"],
+                 "replayed-to-carol", from_aor="alice@" + DOMAIN)
+    check("alice's credentials replayed to carol: refused (got %s)" % status(r),
+          status(r) in (401, 403, 407))
+    check("... carol's device received nothing", not carol.got("MESSAGE", "replayed-to-carol"))
+    r = eve.send("MESSAGE", "sip:bob@" + DOMAIN, [cred, "Content-Type: text/plain"],
+                 "replayed-to-bob", from_aor="alice@" + DOMAIN)
+    check("replayed to bob with new text and Call-ID: refused (got %s)" % status(r),
+          status(r) in (401, 403, 407))
+    check("... bob's device received nothing", not bob.got("MESSAGE", "replayed-to-bob"))
+    # a REGISTER's credentials with the attacker's contact
+    r = alice.register()
+    check("alice registers again: 200", status(r) == 200)
+    cred = re.search(rb"\r\n(Authorization: [^\r]*)", alice.last).group(1).decode()
+    trap = udp_listener()
+    hijack = "<sip:alice@127.0.0.1:%d>" % trap.getsockname()[1]
+    r = eve.send("REGISTER", "sip:" + DOMAIN, [cred, "Expires: 600"], "",
+                 to="<sip:alice@%s>" % DOMAIN, from_aor="alice@" + DOMAIN, contact=hijack)
+    check("alice's REGISTER credentials replayed with another contact: refused (got %s)"
+          % status(r), status(r) in (401, 403, 407))
+    r = bob.request("MESSAGE", "sip:alice@" + DOMAIN, ["Content-Type: text/plain"], "for-alice")
+    check("bob -> alice: 200 (got %s)" % status(r), status(r) == 200)
+    check("... the hijacker's address received nothing", not listener_got(trap, 0.7))
+    check("... alice's own device got it", len(alice.got("MESSAGE", "for-alice", 0.3)) == 1)
+
+
+CASES = {"presence": case_presence, "replay": case_replay, "stray": case_stray, "route": case_route, "dialog": case_dialog, "identity": case_identity,
          "contact": case_contact, "sender": case_sender}
 CASES[CASE]()
 for dev in DEVICES:

@@ -3,7 +3,8 @@
 # Pre-loaded Route sets, dialog tokens reused outside their dialog, forged
 # identity headers, another user's contact URI registered or addressed, and
 # rules on a sender that only claims to be someone, PUBLISH and SERVICE
-# without an authenticated owner, stray 2xx sent to be bounced elsewhere:
+# without an authenticated owner, stray 2xx sent to be bounced elsewhere,
+# captured Digest credentials played again:
 # each attack is refused
 # and the victim's device is checked to have received nothing
 # (admission_cases.py, with presua.py's client).
@@ -50,11 +51,12 @@ run_case() { # run_case NAME TRANSPORT: the scenario's checks counted as ours
 }
 
 for tr in udp tcp; do
-	for c in route dialog identity contact sender presence stray; do run_case "$c" "$tr"; done
+	for c in route dialog identity contact sender presence stray replay; do run_case "$c" "$tr"; done
 done
 check "every refusal logged with its reason and source" \
 	grep -q 'event=admission-refused method=MESSAGE status=403 reason="Route beyond this server outside a dialog" source=127.0.0.1:' \
 	"$T/greenwichd.log"
+check "replays logged with the source" grep -q 'event=auth-replay scheme=digest user=alice@example.test reason="uri is not the Request-URI" source=127.0.0.1:' "$T/greenwichd.log"
 check "contact collisions logged" grep -q 'event=register-refused user=mallory@' "$T/greenwichd.log"
 check "greenwichd still runs" kill -0 "$GWD_PID"
 finish

@@ -122,7 +122,7 @@ static const struct gw_conf documented_defaults = {
     .max_im_size = 16384,
     .realm = "",
     .digest_algorithms = LIST(2, "SHA-256", "MD5"),
-    .nonce_lifetime = 300,
+    .nonce_lifetime = 30,
     .local_accounts = true,
     .invite_timeout = 180,
 };
