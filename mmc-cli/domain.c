@@ -426,6 +426,7 @@ join_write_conf(struct join *j, struct mmc *m)
 static void
 join_report(const struct join *j, const struct mmc *m, const char *owner)
 {
+	mmc_audit(m->conf, "domain join", j->domain, "fqdn", j->fqdn, "keytab", j->keytab, NULL);
 	if (mmc_json) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "domain", json_object_new_string(j->domain));
@@ -550,6 +551,7 @@ mmc_domain_leave(struct mmc *m, int argc, char **argv)
 		mmc_err("left the domain, but the settings could not be removed: %s", err);
 		return MMC_EXIT_FAIL;
 	}
+	mmc_audit(m->conf, "domain leave", domain, NULL);
 	ret = mmc_reload_conf(m);
 	if (ret == MMC_EXIT_OK && mmc_json) {
 		json_object *o = json_object_new_object();
