@@ -110,22 +110,26 @@ mmc_local_user(const struct gw_conf *c, int argc, char **argv)
 	} else if (strcmp(argv[0], "add") == 0 && argc >= 2) {
 		if (valid_aor(c, argv[1]) < 0) {
 			ret = MMC_EXIT_USAGE;
-		} else if (mmc_read_secret(pw_stdin, "Password: ", pw, sizeof(pw)) < 0) {
-			ret = mmc_fail(MMC_EXIT_USAGE, "an empty password is not allowed");
+		} else if ((ret = mmc_read_new_secret(pw_stdin, "Password: ", pw, sizeof(pw))) !=
+			   MMC_EXIT_OK) {
+			/* said why */
 		} else if (userdb_set(db, argv[1], gw_conf_realm(c), pw) < 0) {
 			ret = mmc_fail(MMC_EXIT_FAIL, "cannot store %s", argv[1]);
 		} else {
 			ret = report(argv[1], "added", gw_conf_realm(c));
+			mmc_audit(c, "local-user add", argv[1], "password", "set", NULL);
 		}
 		OPENSSL_cleanse(pw, sizeof(pw));
 	} else if (strcmp(argv[0], "remove") == 0 && argc >= 2) {
 		int rc = userdb_remove(db, argv[1]);
-		if (rc == -ENOENT)
+		if (rc == -ENOENT) {
 			ret = mmc_fail(MMC_EXIT_NOTFOUND, "no local user %s", argv[1]);
-		else if (rc < 0)
+		} else if (rc < 0) {
 			ret = mmc_fail(MMC_EXIT_FAIL, "cannot remove %s", argv[1]);
-		else
+		} else {
 			ret = report(argv[1], "removed", NULL);
+			mmc_audit(c, "local-user remove", argv[1], NULL);
+		}
 	} else if (!strcmp(argv[0], "add") || !strcmp(argv[0], "remove")) {
 		mmc_fail(ret, "local-user %s needs USER@DOMAIN", argv[0]);
 	} else {
@@ -218,5 +222,6 @@ mmc_local_user_password(const struct gw_conf *c, const char *aor, const char *pw
 	if (rc != MMC_EXIT_OK)
 		return rc;
 	printf("password of %s changed\n", aor);
+	mmc_audit(c, "local-user password", aor, NULL);
 	return MMC_EXIT_OK;
 }

@@ -461,9 +461,9 @@ set_password(struct mmc *m, const char *aor, const char *value)
 
 	if (value != NULL) {
 		snprintf(pw, sizeof(pw), "%s", value);
-	} else if (mmc_read_secret(false, "New password: ", pw, sizeof(pw)) < 0) {
-		mmc_err("an empty password is not allowed");
-		return MMC_EXIT_USAGE;
+	} else if ((ret = mmc_read_new_secret(false, "New password: ", pw, sizeof(pw))) !=
+		   MMC_EXIT_OK) {
+		return ret;
 	}
 	ret = mmc_local_user_password(m->conf, aor, pw);
 	OPENSSL_cleanse(pw, sizeof(pw));
