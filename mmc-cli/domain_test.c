@@ -343,6 +343,13 @@ mmc_domain_set(struct mmc *m, const char *key, const char *value)
 		mmc_err("a value cannot span lines");
 		return MMC_EXIT_USAGE;
 	}
+	if (!strcmp(key, "enabled-group") && value[0] && m->conf->domain_name[0]) {
+		int ret = mmc_users_group_check(m, value);
+		if (ret != MMC_EXIT_OK) {
+			mmc_err("[domain] enabled-group left as it was");
+			return ret;
+		}
+	}
 	if (mmc_conf_update(m->conf_path, "domain", kv, 1, false, err, sizeof(err)) < 0) {
 		mmc_err("%s", err);
 		return MMC_EXIT_FAIL;
@@ -350,5 +357,6 @@ mmc_domain_set(struct mmc *m, const char *key, const char *value)
 	if (mmc_reload_conf(m) != MMC_EXIT_OK)
 		return MMC_EXIT_FAIL;
 	printf("[domain] %s = %s\n", key, value);
+	mmc_audit(m->conf, "set", key, "value", value, NULL);
 	return MMC_EXIT_OK;
 }
