@@ -51,13 +51,18 @@ js lu-add-empty error 2 local-user add carol@example.com --password-stdin
 
 echo "# policy (rules file)"
 js pol-add policy-change 0 policy add 'rule "outside-im" priority 10 { from zone external; class im; action allow; }'
-field pol-add 'd == {"rule": "outside-im", "change": "added"}'
-js pol-add2 policy-change 0 policy add 'rule "no-calls" priority 20 { class call; action deny 403 "No calls"; }'
+field pol-add 'd == {"rule": "outside-im", "change": "added", "priority": 10}'
+js pol-add2-refused error 7 policy add 'rule "no-calls" priority 20 { class call; action deny 403 "No calls"; }'
+field pol-add2-refused '"add --force" in d["error"]'
+js pol-add2-dry policy-change 0 policy add --dry-run 'rule "no-calls" priority 20 { class call; action deny 403 "No calls"; }'
+field pol-add2-dry 'd["dry_run"] is True and "denies every internal user (call)" in d["warnings"][0]'
+js pol-add2 policy-change 0 policy add --force 'rule "no-calls" priority 20 { class call; action deny 403 "No calls"; }'
+field pol-add2 'd["priority"] == 20 and len(d["warnings"]) == 1'
 js pol-list policy-list 0 policy list
 field pol-list '[r["name"] for r in d] == ["outside-im", "no-calls"]'
 js pol-show rule 0 policy show no-calls
 field pol-show 'd["priority"] == 20'
-js pol-set policy-change 0 policy set no-calls 'rule "no-calls" priority 20 { class call; action deny 486 "Busy"; }'
+js pol-set policy-change 0 policy set no-calls --force 'rule "no-calls" priority 20 { class call; action deny 486 "Busy"; }'
 field pol-set 'd["change"] == "changed"'
 js pol-move policy-change 0 policy move no-calls --before outside-im
 field pol-move 'd["change"] == "moved" and d["priority"] < 10'
@@ -67,8 +72,22 @@ js pol-test-deny policy-test 0 policy test --from sip:x@outside.org --to sip:ali
 field pol-test-deny 'd["decision"] == "deny" and d["code"] == 486'
 js pol-show-missing error 3 policy show nothing
 js pol-add-bad error 2 policy add 'rule "x" priority 1 { class imm; action allow; }'
-js pol-add-dup error 2 policy add 'rule "no-calls" priority 30 { class im; action allow; }'
+js pol-add-dup error 7 policy add 'rule "no-calls" priority 30 { class im; action allow; }'
 js pol-test-usage error 2 policy test --from sip:a@b
+js pol-move-self error 2 policy move no-calls --after no-calls
+js pol-move-dry policy-change 0 policy move outside-im --before no-calls --dry-run
+field pol-move-dry 'd["dry_run"] is True and d["writes"][0]["rule"] == "outside-im"'
+js pol-add-noprio policy-change 0 policy add 'rule "later" { class presence; from zone external; action allow; }'
+field pol-add-noprio 'd["priority"] == 20'
+js pol-remove policy-change 0 policy remove later
+js fed-bad error 2 federation allow 'not a domain'
+js fed-wildcard error 2 federation block '*.example.net'
+js fed-own error 7 federation allow example.com
+js usage-verb error 2 policy frobnicate
+js usage-noun error 2 frobnicate
+js usage-option error 2 --frobnicate policy list
+js audit audit 0 audit
+field audit 'any(e["verb"] == "policy add" and e["object"] == "no-calls" and e["admin"] == "-" for e in d)'
 js pol-tree-ls policy-list 0 ls /example.com/Policies/no-calls/..
 js pol-tree-show rule 0 show /example.com/Policies/no-calls
 js pol-tree-new policy-change 0 new /example.com/Policies/extra 'rule "extra" priority 40 { class im; action allow; }'
