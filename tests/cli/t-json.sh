@@ -86,6 +86,8 @@ js fed-own error 7 federation allow example.com
 js usage-verb error 2 policy frobnicate
 js usage-noun error 2 frobnicate
 js usage-option error 2 --frobnicate policy list
+js usage-set error 2 set
+js usage-join error 2 domain join --frobnicate
 js audit audit 0 audit
 field audit 'any(e["verb"] == "policy add" and e["object"] == "no-calls" and e["admin"] == "-" for e in d)'
 js pol-tree-ls policy-list 0 ls /example.com/Policies/no-calls/..
