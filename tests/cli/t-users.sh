@@ -421,6 +421,29 @@ jsonok "audit --json --since 1h matches audit" audit 0 audit --since 1h
 check_that "... objects with verb and admin" doc 'all(e["admin"] == "Administrator@CORP.EXAMPLE.COM" for e in d) and any(e["verb"] == "users enable" for e in d)'
 expect "audit --since the future: none" 0 "no changes recorded since then" mmc audit --since 2999-01-01
 expect "audit --since rubbish: exit 2" 2 "usage: audit" mmc audit --since yesterdayish
+# syslog: a private /dev in a mount namespace whose /dev/log is a socket of ours
+/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(20)
+open(sys.argv[2], "w").close()
+try:
+    d = s.recv(4096)
+    open(sys.argv[2], "wb").write(d)
+except socket.timeout:
+    pass' "$T/log.sock" "$T/syslog.got" &
+LOGPID=$!
+for _ in $(seq 1 50); do [ -S "$T/log.sock" ] && break; sleep 0.1; done
+unshare -m sh -c 'set -e; mount --make-rprivate /; mkdir -p "$1/olddev"; mount --rbind /dev "$1/olddev"
+	mount -t tmpfs none /dev
+	for f in null zero random urandom; do touch "/dev/$f"; mount --bind "$1/olddev/$f" "/dev/$f"; done
+	touch /dev/log; mount --bind "$1/log.sock" /dev/log
+	shift; exec "$@"' sh "$T" "$ADDC" run-with-hosts "$D" -- "$MMC" -c "$CONF" federation block spam2.example.org \
+	>"$T/syslog.out" 2>&1 || cat "$T/syslog.out"
+wait "$LOGPID" || true
+check_that "syslog: facility auth, notice, ident greenwich-mmc, the same key=value line" \
+	grep -qE '^<37>.*greenwich-mmc\[[0-9]+\]: admin=Administrator@CORP.EXAMPLE.COM unix=[^ ]+ verb="federation block" object=spam2.example.org$' "$T/syslog.got"
 
 echo "# set enabled-group: only a group that exists"
 cp "$CONF" "$T/conf.before"
