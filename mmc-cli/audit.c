@@ -7,6 +7,9 @@
  * systemd has no journal to ask, and syslog there may go nowhere), while the syslog copy
  * is for a central log collector.
  *
+ * A new file is given to the owner of the state directory (greenwichd's user, which also
+ * runs `local-user` commands), so that whoever may change things can append.
+ *
  * A line: time=2026-12-06T21:00:00Z admin=PRINCIPAL unix=LOGIN verb="users set-uri"
  * object=bob [key=value ...].  admin is the principal of the default Kerberos ccache
  * (with which AD changes are made), "-" without a ticket; values with blanks, quotes or
@@ -65,6 +68,7 @@ mmc_audit(const struct gw_conf *c, const char *verb, const char *object, ...)
 	const struct passwd *pw = getpwuid(getuid());
 	time_t now = time(NULL);
 	size_t size = 0;
+	struct stat st;
 	struct tm tm;
 	va_list ap;
 	FILE *fp;
@@ -101,7 +105,13 @@ mmc_audit(const struct gw_conf *c, const char *verb, const char *object, ...)
 	if (c != NULL) {
 		mkdir(c->state_dir, 0750);
 		audit_path(c, path, sizeof(path));
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		if (fd >= 0 && stat(c->state_dir, &st) == 0 && getuid() == 0 && st.st_uid != 0 &&
+		    fchown(fd, st.st_uid, st.st_gid) < 0)
+			mmc_err("cannot give %s to the owner of %s: %s", path, c->state_dir,
+				strerror(errno));
+		if (fd < 0 && errno == EEXIST)
+			fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 		if (fd < 0 || dprintf(fd, "%s\n", line) < 0)
 			mmc_err("cannot append to the audit log %s: %s", path, strerror(errno));
 		if (fd >= 0)

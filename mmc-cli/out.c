@@ -211,11 +211,12 @@ mmc_confirm(const char *fmt, ...)
 
 	if (!mmc_have_tty())
 		return false;
-	va_start(ap, fmt);
-	vfprintf(stdout, fmt, ap);
-	va_end(ap);
-	fputs(" [y/N] ", stdout);
 	fflush(stdout);
+	va_start(ap, fmt); /* on stderr: stdout may carry a JSON document */
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" [y/N] ", stderr);
+	fflush(stderr);
 	if (fgets(line, sizeof(line), stdin) == NULL)
 		return false;
 	return line[0] == 'y' || line[0] == 'Y';

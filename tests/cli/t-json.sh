@@ -130,4 +130,15 @@ js tree-ls tree-ls 0 ls /example.com
 js tree-ls-root tree-ls 0 ls /
 js server-down error 6 server status
 field server-down '"greenwichd is not running" in d["error"]'
+
+echo "# the audit file of a state directory that belongs to the server's user"
+if [ "$(id -u)" -eq 0 ]; then
+	mkdir -p "$T/own-state"
+	chown 65534:65534 "$T/own-state"
+	sed "s|^state-directory = .*|state-directory = $T/own-state|" "$CONF" >"$T/own.conf"
+	"$MMC" -c "$T/own.conf" policy add 'rule "own" priority 500 { class im; action allow; }' >/dev/null 2>&1 || true
+	check_that "root's first change gives mmc-audit.log to the directory's owner" \
+		test "$(stat -c %u:%g:%a "$T/own-state/mmc-audit.log" 2>/dev/null)" = 65534:65534:640
+	check_that "... and writes the line" grep -q 'verb="policy add" object=own priority=500' "$T/own-state/mmc-audit.log"
+fi
 finish
