@@ -43,6 +43,8 @@ static const struct mmc_cmd commands[] = {
     {"domain show", "", "the domain settings of this server", 0, mmc_domain_show, NULL},
     {"local-user add", "USER@DOMAIN [--password-stdin]", "add a local account or set its password",
      0, cmd_local_user, NULL},
+    {"local-user passwd", "USER@DOMAIN [--password-stdin]",
+     "a new password for a local account (asked twice on a terminal)", 0, cmd_local_user, NULL},
     {"local-user remove", "USER@DOMAIN", "remove a local account", 0, cmd_local_user, NULL},
     {"local-user list", "", "list the local accounts", 0, cmd_local_user, NULL},
     {"server status", "", "uptime, version, domain and counters of greenwichd", 0, mmc_server_cmd,

@@ -39,6 +39,10 @@ printf 'Secret-1\n' | "$MMC" -c "$CONF" --json local-user add alice@example.com 
 check_that "local-user add: local-user-change" /usr/bin/python3 "$HERE/schemacheck.py" "$SCHEMA" local-user-change "$T/lu-add.json"
 field lu-add 'd["change"] == "added" and d["realm"] == "example.com"'
 printf 'Secret-2\n' | "$MMC" -c "$CONF" local-user add bob@example.com --password-stdin >/dev/null
+printf 'Secret-3\n' | "$MMC" -c "$CONF" --json local-user passwd alice@example.com --password-stdin >"$T/lu-passwd.json"
+check_that "local-user passwd: local-user-change" /usr/bin/python3 "$HERE/schemacheck.py" "$SCHEMA" local-user-change "$T/lu-passwd.json"
+field lu-passwd 'd == {"aor": "alice@example.com", "change": "password changed"}'
+js lu-passwd-missing error 3 local-user passwd nobody@example.com --password-stdin
 js lu-list local-user-list 0 local-user list
 field lu-list '[u["aor"] for u in d] == ["alice@example.com", "bob@example.com"]'
 js lu-show local-user-show 0 show "/example.com/Local users/alice@example.com"
