@@ -43,6 +43,8 @@ printf 'Secret-3\n' | "$MMC" -c "$CONF" --json local-user passwd alice@example.c
 check_that "local-user passwd: local-user-change" /usr/bin/python3 "$HERE/schemacheck.py" "$SCHEMA" local-user-change "$T/lu-passwd.json"
 field lu-passwd 'd == {"aor": "alice@example.com", "change": "password changed"}'
 js lu-passwd-missing error 3 local-user passwd nobody@example.com --password-stdin
+printf 'Secret-4\n' | "$MMC" -c "$CONF" local-user passwd bob@example.com --password-stdin >"$T/lu-passwd.out" 2>&1
+check_that "local-user passwd: says so" grep -qx "password of bob@example.com changed" "$T/lu-passwd.out"
 js lu-list local-user-list 0 local-user list
 field lu-list '[u["aor"] for u in d] == ["alice@example.com", "bob@example.com"]'
 js lu-show local-user-show 0 show "/example.com/Local users/alice@example.com"

@@ -59,10 +59,6 @@ golden lu-add-empty '
 golden lu-add-other-domain 'x
 ' "${C[@]}" local-user add carol@other.org --password-stdin
 golden lu-add-no-user '' "${C[@]}" local-user add
-golden lu-passwd 'Secret-3
-' "${C[@]}" local-user passwd bob@example.com --password-stdin
-golden lu-passwd-missing 'x
-' "${C[@]}" local-user passwd carol@example.com --password-stdin
 golden lu-list '' "${C[@]}" local-user list
 golden lu-list-json '' "${C[@]}" --json local-user list
 golden lu-remove-missing '' "${C[@]}" local-user remove nobody@example.com
