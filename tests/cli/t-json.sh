@@ -137,6 +137,14 @@ js tree-ls-root tree-ls 0 ls /
 js server-down error 6 server status
 field server-down '"greenwichd is not running" in d["error"]'
 
+echo "# completion of rule names (the bash completion and the console use it)"
+check_that "complete: rule names after policy remove" \
+	test "$("$MMC" -c "$CONF" complete "policy remove no" </dev/null)" = "no-calls"
+check_that "complete: rule names after --before, no options there" \
+	test "$("$MMC" -c "$CONF" complete "policy move no-calls --before out" </dev/null)" = "outside-im"
+check_that "complete: the new options" \
+	test "$("$MMC" -c "$CONF" complete "policy add x --" </dev/null | tr '\n' ' ')" = "--force --dry-run "
+
 echo "# the audit file of a state directory that belongs to the server's user"
 if [ "$(id -u)" -eq 0 ]; then
 	mkdir -p "$T/own-state"
