@@ -43,6 +43,8 @@ static const struct mmc_cmd commands[] = {
     {"domain show", "", "the domain settings of this server", 0, mmc_domain_show, NULL},
     {"local-user add", "USER@DOMAIN [--password-stdin]", "add a local account or set its password",
      0, cmd_local_user, NULL},
+    {"local-user passwd", "USER@DOMAIN [--password-stdin]",
+     "a new password for a local account (asked twice on a terminal)", 0, cmd_local_user, NULL},
     {"local-user remove", "USER@DOMAIN", "remove a local account", 0, cmd_local_user, NULL},
     {"local-user list", "", "list the local accounts", 0, cmd_local_user, NULL},
     {"server status", "", "uptime, version, domain and counters of greenwichd", 0, mmc_server_cmd,
@@ -59,12 +61,16 @@ static const struct mmc_cmd commands[] = {
      mmc_server_cmd, NULL},
     {"users list", "", "directory users with a SIP URI and whether they may use Greenwich", 0,
      mmc_users_cmd, NULL},
-    {"users show", "USER", "SIP URI, aliases, enabled, groups, signed-in devices and presence of a user", 0,
+    {"users show", "USER",
+     "SIP URI, aliases, enabled, groups, signed-in devices and presence of a user", 0,
      mmc_users_cmd, NULL},
     {"users enable", "USER", "add a user to the Greenwich group (enabled-group)", 0, mmc_users_cmd,
      NULL},
     {"users disable", "USER", "remove a user from the Greenwich group", 0, mmc_users_cmd, NULL},
-    {"users set-uri", "USER URI", "set a user's SIP URI (proxyAddresses SIP:, aliases kept)", 0,
+    {"users set-uri", "USER URI",
+     "set a user's SIP URI (proxyAddresses SIP:, unique, aliases kept)", 0, mmc_users_cmd, NULL},
+    {"users reset-uri", "USER",
+     "remove the SIP: proxyAddresses value: the user's SIP URI is sip:<mail> again", 0,
      mmc_users_cmd, NULL},
     {"users contacts", "USER@DOMAIN", "a user's server-stored contact list (presence buddies)", 0,
      mmc_presence_cmd, NULL},
@@ -83,20 +89,29 @@ static const struct mmc_cmd commands[] = {
      mmc_presence_cmd, NULL},
     {"policy list", "", "policy rules in the order they are tried", 0, mmc_policy, NULL},
     {"policy show", "NAME", "the text of a rule", 0, mmc_policy, NULL},
-    {"policy add", "TEXT|-", "add a rule (group names become SIDs); - reads stdin",
+    {"policy add", "TEXT|- [--force] [--dry-run]",
+     "add a rule (group names become SIDs; no priority: the next free one); - reads stdin",
      MMC_CMD_AD_CREDS, mmc_policy, NULL},
-    {"policy set", "NAME TEXT|-", "replace the text of a rule", MMC_CMD_AD_CREDS, mmc_policy, NULL},
-    {"policy delete", "NAME", "delete a rule", MMC_CMD_AD_CREDS, mmc_policy, NULL},
-    {"policy move", "NAME --before OTHER | --after OTHER | --priority N",
+    {"policy set", "NAME TEXT|- [--force] [--dry-run]", "replace the text of a rule",
+     MMC_CMD_AD_CREDS, mmc_policy, NULL},
+    {"policy remove", "NAME [--yes] [--dry-run]", "delete a rule (asks on a terminal)",
+     MMC_CMD_AD_CREDS, mmc_policy, NULL},
+    {"policy delete", "NAME [--yes] [--dry-run]", "same as remove", MMC_CMD_AD_CREDS, mmc_policy,
+     NULL},
+    {"policy move", "NAME --before OTHER | --after OTHER | --priority N [--dry-run]",
      "change where a rule is tried", MMC_CMD_AD_CREDS, mmc_policy, NULL},
     {"policy test", "--from URI --to URI --class im|presence|call [--zone ZONE] [--network NET]",
      "the decision for a request and the rule that makes it", 0, mmc_policy, NULL},
-    {"federation list", "", "partner domains allowed or blocked", 0, mmc_federation, NULL},
+    {"federation list", "", "partner domains allowed or blocked (and invalid stored entries)", 0,
+     mmc_federation, NULL},
     {"federation allow", "DOMAIN", "allow a partner domain", MMC_CMD_AD_CREDS, mmc_federation,
      NULL},
     {"federation block", "DOMAIN", "block a domain", MMC_CMD_AD_CREDS, mmc_federation, NULL},
-    {"federation remove", "DOMAIN", "forget a domain's setting", MMC_CMD_AD_CREDS,
-     mmc_federation, NULL},
+    {"federation remove", "DOMAIN", "forget a domain's setting (any stored entry, as listed)",
+     MMC_CMD_AD_CREDS, mmc_federation, NULL},
+    {"audit", "[--since TIME]",
+     "changes made with greenwich-mmc: when, who (Kerberos principal), what", 0, mmc_audit_cmd,
+     NULL},
     {"ls", "[PATH]", "list a node of the console tree", 0, mmc_cmd_ls, NULL},
     {"show", "[PATH]", "properties of a node", 0, mmc_cmd_show, NULL},
     {"properties", "[PATH]", "same as show", 0, mmc_cmd_show, NULL},
@@ -117,6 +132,8 @@ static const struct mmc_cmd commands[] = {
     {"disable", "USER", "disable a directory user for Greenwich", MMC_CMD_CONSOLE, mmc_users_cmd,
      NULL},
     {"set-uri", "USER URI", "set a directory user's SIP URI", MMC_CMD_CONSOLE, mmc_users_cmd, NULL},
+    {"reset-uri", "USER", "a directory user's SIP URI from mail again", MMC_CMD_CONSOLE,
+     mmc_users_cmd, NULL},
     {"log-level", "LEVEL", "change greenwichd's log level", MMC_CMD_CONSOLE, cmd_console_server,
      NULL},
     {"shell", "", "the interactive console", 0, cmd_shell, NULL},
@@ -185,7 +202,8 @@ mmc_usage(FILE *fp, const char *prefix)
 		fprintf(fp,
 			"exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 not available yet,\n"
 			"            5 credentials refused or missing, access denied,\n"
-			"            6 domain unreachable or greenwichd not running\n");
+			"            6 domain unreachable or greenwichd not running,\n"
+			"            7 refused: conflicts with what is stored, or needs --force\n");
 }
 
 int
@@ -208,18 +226,20 @@ mmc_dispatch(struct mmc *m, int argc, char **argv)
 		for (size_t i = 0; i < N_COMMANDS && !noun; i++)
 			noun = starts_with_word(commands[i].grammar, argv[0]);
 		if (noun && argc > 1)
-			mmc_err("unknown %s command '%s'; %s commands:", argv[0], argv[1], argv[0]);
+			mmc_fail(MMC_EXIT_USAGE, "unknown %s command '%s'; %s commands:", argv[0],
+				 argv[1], argv[0]);
 		else if (noun)
-			mmc_err("%s needs a command:", argv[0]);
+			mmc_fail(MMC_EXIT_USAGE, "%s needs a command:", argv[0]);
 		else
-			mmc_err("unknown command '%s' (try help)", argv[0]);
+			mmc_fail(MMC_EXIT_USAGE, "unknown command '%s' (try help)", argv[0]);
 		if (noun)
 			mmc_usage(stderr, argv[0]);
 		return MMC_EXIT_USAGE;
 	}
 	if ((best->flags & MMC_CMD_CONSOLE) && !m->interactive) {
-		mmc_err("'%s' only works in the console (greenwich-mmc shell)", best->grammar);
-		return MMC_EXIT_USAGE;
+		return mmc_fail(MMC_EXIT_USAGE,
+				"'%s' only works in the console (greenwich-mmc shell)",
+				best->grammar);
 	}
 	if (best->unavailable)
 		return mmc_unavailable(best->grammar, best->unavailable);
@@ -254,8 +274,7 @@ cmd_help(struct mmc *m, int argc, char **argv)
 			mmc_usage(stdout, argv[1]);
 			return MMC_EXIT_OK;
 		}
-	mmc_err("no command '%s' (try help)", argv[1]);
-	return MMC_EXIT_NOTFOUND;
+	return mmc_fail(MMC_EXIT_NOTFOUND, "no command '%s' (try help)", argv[1]);
 }
 
 static int

@@ -184,6 +184,40 @@ tree_verb(const char *g)
 	return false;
 }
 
+struct name_seek {
+	const char *partial;
+	struct mmc_cands *c;
+};
+
+static void
+name_cb(const char *name, void *arg)
+{
+	struct name_seek *ns = arg;
+
+	if (!strncmp(name, ns->partial, strlen(ns->partial)))
+		cand_add(ns->c, name);
+}
+
+/* Rule names after policy show|set|remove|delete|move and after --before/--after; stored
+ * federation domains after federation remove. */
+static void
+complete_names(struct mmc *m, const struct mmc_cmd *best, char **argv, int nw, const char *partial,
+	       struct mmc_cands *c)
+{
+	struct name_seek ns = {partial, c};
+	bool first = nw == grammar_len(best->grammar);
+	bool other =
+	    nw > 2 && (!strcmp(argv[nw - 1], "--before") || !strcmp(argv[nw - 1], "--after"));
+
+	if (m->conf == NULL || partial[0] == '-')
+		return;
+	if (!strncmp(best->grammar, "policy ", 7) && !strncmp(best->args, "NAME", 4) &&
+	    (first || (other && !strcmp(best->grammar, "policy move"))))
+		mmc_policy_each(m, false, name_cb, &ns, false);
+	else if (!strcmp(best->grammar, "federation remove") && first)
+		mmc_policy_each(m, true, name_cb, &ns, false);
+}
+
 static void
 complete_args(struct mmc *m, char **argv, int nw, const char *partial, struct mmc_cands *c)
 {
@@ -209,7 +243,11 @@ complete_args(struct mmc *m, char **argv, int nw, const char *partial, struct mm
 		complete_path(m, partial, c);
 	if (!strcmp(best->grammar, "set") && nw == 1)
 		complete_props(m, partial, c);
-	if (partial[0] == '-' || (partial[0] == '\0' && strstr(best->args, "--")))
+	complete_names(m, best, argv, nw, partial, c);
+	bool value =
+	    nw > 1 && (!strcmp(argv[nw - 1], "--before") || !strcmp(argv[nw - 1], "--after") ||
+		       !strcmp(argv[nw - 1], "--priority") || !strcmp(argv[nw - 1], "--since"));
+	if (!value && (partial[0] == '-' || (partial[0] == '\0' && strstr(best->args, "--"))))
 		complete_options(best->args, partial, c);
 }
 

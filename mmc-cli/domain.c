@@ -68,8 +68,7 @@ get_creds(struct creds *cr, const char *realm)
 
 	if (cr->pw_stdin) {
 		if (mmc_read_secret(true, "", cr->password, sizeof(cr->password)) < 0) {
-			mmc_err("--password-stdin: no password on stdin");
-			return MMC_EXIT_USAGE;
+			return mmc_fail(MMC_EXIT_USAGE, "--password-stdin: no password on stdin");
 		}
 		return MMC_EXIT_OK;
 	}
@@ -87,8 +86,7 @@ get_creds(struct creds *cr, const char *realm)
 	}
 	snprintf(prompt, sizeof(prompt), "Password for %s@%s: ", cr->user, realm);
 	if (mmc_read_secret(false, prompt, cr->password, sizeof(cr->password)) < 0) {
-		mmc_err("an empty password is not allowed");
-		return MMC_EXIT_USAGE;
+		return mmc_fail(MMC_EXIT_USAGE, "an empty password is not allowed");
 	}
 	return MMC_EXIT_OK;
 }
@@ -243,13 +241,13 @@ join_parse(struct join *j, int argc, char **argv)
 			j->keytab_opt = optarg;
 			break;
 		default:
-			mmc_err("%s: unknown or incomplete option '%s'", argv[0], argv[optind - 1]);
-			return MMC_EXIT_USAGE;
+			return mmc_fail(MMC_EXIT_USAGE, "%s: unknown or incomplete option '%s'",
+					argv[0], argv[optind - 1]);
 		}
 	}
 	if (optind < argc) {
-		mmc_err("%s: unexpected argument '%s'", argv[0], argv[optind]);
-		return MMC_EXIT_USAGE;
+		return mmc_fail(MMC_EXIT_USAGE, "%s: unexpected argument '%s'", argv[0],
+				argv[optind]);
 	}
 	return MMC_EXIT_OK;
 }
@@ -285,22 +283,23 @@ static int
 join_check(struct join *j, struct mmc *m)
 {
 	if (j->domain == NULL) {
-		mmc_err("domain join needs --domain DOMAIN (for example corp.example.com)");
-		return MMC_EXIT_USAGE;
+		return mmc_fail(MMC_EXIT_USAGE,
+				"domain join needs --domain DOMAIN (for example corp.example.com)");
 	}
 	if (!valid_dns_name(j->domain)) {
-		mmc_err("'%s' is not a DNS domain name (for example corp.example.com)", j->domain);
-		return MMC_EXIT_USAGE;
+		return mmc_fail(MMC_EXIT_USAGE,
+				"'%s' is not a DNS domain name (for example corp.example.com)",
+				j->domain);
 	}
 	if (m->conf->domain_name[0] && strcasecmp(m->conf->domain_name, j->domain)) {
-		mmc_err("this server is joined to %s: run `greenwich-mmc domain leave` first",
-			m->conf->domain_name);
-		return MMC_EXIT_FAIL;
+		return mmc_fail(MMC_EXIT_REFUSED,
+				"this server is joined to %s: run `greenwich-mmc domain leave` first",
+				m->conf->domain_name);
 	}
 	join_fqdn(j, m->conf);
 	if (!valid_dns_name(j->fqdn)) {
-		mmc_err("'%s' is not a host name: give one with --fqdn", j->fqdn);
-		return MMC_EXIT_USAGE;
+		return mmc_fail(MMC_EXIT_USAGE, "'%s' is not a host name: give one with --fqdn",
+				j->fqdn);
 	}
 	for (size_t i = 0; j->domain[i] && i + 1 < sizeof(j->realm); i++)
 		j->realm[i] = (char)toupper((unsigned char)j->domain[i]);
@@ -426,6 +425,7 @@ join_write_conf(struct join *j, struct mmc *m)
 static void
 join_report(const struct join *j, const struct mmc *m, const char *owner)
 {
+	mmc_audit(m->conf, "domain join", j->domain, "fqdn", j->fqdn, "keytab", j->keytab, NULL);
 	if (mmc_json) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "domain", json_object_new_string(j->domain));
@@ -492,13 +492,12 @@ leave_parse(struct creds *cr, int argc, char **argv)
 		} else if (c == 'p') {
 			cr->pw_stdin = true;
 		} else {
-			mmc_err("leave: unknown or incomplete option '%s'", argv[optind - 1]);
-			return MMC_EXIT_USAGE;
+			return mmc_fail(MMC_EXIT_USAGE, "leave: unknown or incomplete option '%s'",
+					argv[optind - 1]);
 		}
 	}
 	if (optind < argc) {
-		mmc_err("leave: unexpected argument '%s'", argv[optind]);
-		return MMC_EXIT_USAGE;
+		return mmc_fail(MMC_EXIT_USAGE, "leave: unexpected argument '%s'", argv[optind]);
 	}
 	return MMC_EXIT_OK;
 }
@@ -550,6 +549,7 @@ mmc_domain_leave(struct mmc *m, int argc, char **argv)
 		mmc_err("left the domain, but the settings could not be removed: %s", err);
 		return MMC_EXIT_FAIL;
 	}
+	mmc_audit(m->conf, "domain leave", domain, NULL);
 	ret = mmc_reload_conf(m);
 	if (ret == MMC_EXIT_OK && mmc_json) {
 		json_object *o = json_object_new_object();

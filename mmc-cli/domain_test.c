@@ -267,8 +267,7 @@ mmc_domain_test(struct mmc *m, int argc, char **argv)
 	struct dt t;
 
 	if (argc > 1) {
-		mmc_err("domain test: unexpected argument '%s'", argv[1]);
-		return MMC_EXIT_USAGE;
+		return mmc_fail(MMC_EXIT_USAGE, "domain test: unexpected argument '%s'", argv[1]);
 	}
 	if (!m->conf->domain_name[0] || !m->conf->domain_fqdn[0]) {
 		mmc_err("this server is not joined to a domain: run `greenwich-mmc domain join "
@@ -310,8 +309,7 @@ mmc_domain_show(struct mmc *m, int argc, char **argv)
 
 	(void)argv;
 	if (argc > 1) {
-		mmc_err("domain show takes no argument");
-		return MMC_EXIT_USAGE;
+		return mmc_fail(MMC_EXIT_USAGE, "domain show takes no argument");
 	}
 	mmc_domain_keytab_path(c, keytab, sizeof(keytab));
 	mmc_domain_realm(c, realm, sizeof(realm));
@@ -340,8 +338,14 @@ mmc_domain_set(struct mmc *m, const char *key, const char *value)
 	char err[1200];
 
 	if (strpbrk(value, "\r\n")) {
-		mmc_err("a value cannot span lines");
-		return MMC_EXIT_USAGE;
+		return mmc_fail(MMC_EXIT_USAGE, "a value cannot span lines");
+	}
+	if (!strcmp(key, "enabled-group") && value[0] && m->conf->domain_name[0]) {
+		int ret = mmc_users_group_check(m, value);
+		if (ret != MMC_EXIT_OK) {
+			mmc_err("[domain] enabled-group left as it was");
+			return ret;
+		}
 	}
 	if (mmc_conf_update(m->conf_path, "domain", kv, 1, false, err, sizeof(err)) < 0) {
 		mmc_err("%s", err);
@@ -350,5 +354,6 @@ mmc_domain_set(struct mmc *m, const char *key, const char *value)
 	if (mmc_reload_conf(m) != MMC_EXIT_OK)
 		return MMC_EXIT_FAIL;
 	printf("[domain] %s = %s\n", key, value);
+	mmc_audit(m->conf, "set", key, "value", value, NULL);
 	return MMC_EXIT_OK;
 }

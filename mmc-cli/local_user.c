@@ -91,9 +91,8 @@ mmc_local_user(const struct gw_conf *c, int argc, char **argv)
 	int ret = MMC_EXIT_USAGE;
 
 	if (argc < 1) {
-		fprintf(stderr, "usage: greenwich-mmc local-user add|remove|list [USER@DOMAIN] "
-				"[--password-stdin]\n");
-		return MMC_EXIT_USAGE;
+		return mmc_fail(MMC_EXIT_USAGE, "usage: greenwich-mmc local-user "
+						"add|passwd|remove|list [USER@DOMAIN] [--password-stdin]");
 	}
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--password-stdin") == 0)
@@ -110,23 +109,39 @@ mmc_local_user(const struct gw_conf *c, int argc, char **argv)
 	} else if (strcmp(argv[0], "add") == 0 && argc >= 2) {
 		if (valid_aor(c, argv[1]) < 0) {
 			ret = MMC_EXIT_USAGE;
-		} else if (mmc_read_secret(pw_stdin, "Password: ", pw, sizeof(pw)) < 0) {
-			ret = mmc_fail(MMC_EXIT_USAGE, "an empty password is not allowed");
+		} else if ((ret = mmc_read_new_secret(pw_stdin, "Password: ", pw, sizeof(pw))) !=
+			   MMC_EXIT_OK) {
+			/* said why */
 		} else if (userdb_set(db, argv[1], gw_conf_realm(c), pw) < 0) {
 			ret = mmc_fail(MMC_EXIT_FAIL, "cannot store %s", argv[1]);
 		} else {
 			ret = report(argv[1], "added", gw_conf_realm(c));
+			mmc_audit(c, "local-user add", argv[1], "password", "set", NULL);
 		}
+		OPENSSL_cleanse(pw, sizeof(pw));
+	} else if (strcmp(argv[0], "passwd") == 0 && argc >= 2) {
+		/* an existing account only: asked first, so a typo in the name is no prompt */
+		struct userdb_account a;
+		if (valid_aor(c, argv[1]) < 0)
+			ret = MMC_EXIT_USAGE;
+		else if (userdb_get(db, argv[1], &a) == -ENOENT)
+			ret = mmc_fail(MMC_EXIT_NOTFOUND, "no local user %s", argv[1]);
+		else if ((ret = mmc_read_new_secret(pw_stdin, "New password: ", pw, sizeof(pw))) ==
+			 MMC_EXIT_OK)
+			ret = mmc_local_user_password(c, argv[1], pw);
 		OPENSSL_cleanse(pw, sizeof(pw));
 	} else if (strcmp(argv[0], "remove") == 0 && argc >= 2) {
 		int rc = userdb_remove(db, argv[1]);
-		if (rc == -ENOENT)
+		if (rc == -ENOENT) {
 			ret = mmc_fail(MMC_EXIT_NOTFOUND, "no local user %s", argv[1]);
-		else if (rc < 0)
+		} else if (rc < 0) {
 			ret = mmc_fail(MMC_EXIT_FAIL, "cannot remove %s", argv[1]);
-		else
+		} else {
 			ret = report(argv[1], "removed", NULL);
-	} else if (!strcmp(argv[0], "add") || !strcmp(argv[0], "remove")) {
+			mmc_audit(c, "local-user remove", argv[1], NULL);
+		}
+	} else if (!strcmp(argv[0], "add") || !strcmp(argv[0], "remove") ||
+		   !strcmp(argv[0], "passwd")) {
 		mmc_fail(ret, "local-user %s needs USER@DOMAIN", argv[0]);
 	} else {
 		mmc_fail(ret, "unknown local-user command '%s'", argv[0]);
@@ -176,14 +191,10 @@ account_get(const struct gw_conf *c, const char *aor, struct userdb_account *a, 
 	if (rc == 0 && pw != NULL)
 		rc = userdb_set(db, aor, gw_conf_realm(c), pw);
 	userdb_close(db);
-	if (rc == -ENOENT) {
-		fprintf(stderr, "greenwich-mmc: no local user %s\n", aor);
-		return MMC_EXIT_NOTFOUND;
-	}
-	if (rc < 0) {
-		fprintf(stderr, "greenwich-mmc: cannot %s %s\n", pw ? "store" : "read", aor);
-		return MMC_EXIT_FAIL;
-	}
+	if (rc == -ENOENT)
+		return mmc_fail(MMC_EXIT_NOTFOUND, "no local user %s", aor);
+	if (rc < 0)
+		return mmc_fail(MMC_EXIT_FAIL, "cannot %s %s", pw ? "store" : "read", aor);
 	return MMC_EXIT_OK;
 }
 
@@ -217,6 +228,10 @@ mmc_local_user_password(const struct gw_conf *c, const char *aor, const char *pw
 
 	if (rc != MMC_EXIT_OK)
 		return rc;
-	printf("password of %s changed\n", aor);
+	if (mmc_json)
+		report(aor, "password changed", NULL);
+	else
+		printf("password of %s changed\n", aor);
+	mmc_audit(c, "local-user password", aor, NULL);
 	return MMC_EXIT_OK;
 }

@@ -38,6 +38,7 @@ main(int argc, char **argv)
 	struct mmc m = {.conf_path = SYSCONFDIR "/greenwich/greenwich.conf"};
 	char err[600];
 	int c, ret;
+	bool bad = false;
 
 	while ((c = getopt_long(argc, argv, "+c:js:Vh", opts, NULL)) != -1) {
 		switch (c) {
@@ -57,9 +58,15 @@ main(int argc, char **argv)
 			mmc_usage(stdout, NULL);
 			return MMC_EXIT_OK;
 		default:
-			mmc_usage(stderr, NULL);
-			return MMC_EXIT_USAGE;
+			bad = true;
+			break;
 		}
+	}
+	if (bad) { /* --json may come after the bad option */
+		mmc_usage(stderr, NULL);
+		if (mmc_json)
+			mmc_fail(MMC_EXIT_USAGE, "unknown option (see the usage above)");
+		return MMC_EXIT_USAGE;
 	}
 	argc -= optind;
 	argv += optind;

@@ -22,6 +22,9 @@ enum {
 	MMC_EXIT_UNAVAILABLE = 4, /* not available yet in this version (the reason is printed) */
 	MMC_EXIT_AUTH = 5,        /* credentials refused, no Kerberos ticket, access denied */
 	MMC_EXIT_UNREACHABLE = 6, /* unknown domain, no DC answers, greenwichd not running */
+	MMC_EXIT_REFUSED = 7,     /* valid, but refused: a conflict with what is stored (a SIP
+				   * URI another user holds, a name taken, a served domain as a
+				   * partner) or a risky change without --force; nothing written */
 };
 
 extern bool mmc_json;
@@ -130,6 +133,29 @@ void mmc_props_print(struct mmc_props *p);
 void mmc_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int mmc_unavailable(const char *what, const char *reason);
 int mmc_read_secret(bool from_stdin, const char *prompt, char *buf, size_t len);
+/* A new password: from stdin, else asked twice on the terminal (a mismatch is refused).
+ * 0, or an exit code with the error printed. */
+int mmc_read_new_secret(bool from_stdin, const char *prompt, char *buf, size_t len);
+/* A yes/no question on the terminal (stdin and stdout a tty); false without one. */
+bool mmc_confirm(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool mmc_have_tty(void);
+
+/* valid.c: checked before anything is written.  A domain name (RFC 1035 labels, two at
+ * least, no wildcard): why says what is wrong. */
+bool mmc_domain_name_valid(const char *d, char *why, size_t len);
+/* One of this server's domains ([server] domains, [domain] name)? */
+bool mmc_domain_ours(const struct gw_conf *c, const char *d);
+/* A user's SIP URI: sip:user@domain, a served domain when [server] domains lists any; its
+ * address (without sip:) into addr.  MMC_EXIT_OK, or MMC_EXIT_USAGE with the error printed. */
+int mmc_sip_uri_check(const struct gw_conf *c, const char *uri, char *addr, size_t len);
+
+/* audit.c: every change through greenwich-mmc, to syslog (ident greenwich-mmc, facility
+ * auth) and to <state-directory>/mmc-audit.log, one key=value line: who (the Kerberos
+ * principal of the default ccache, else the Unix user), verb, object, detail. */
+/* After verb and object: more KEY, VALUE pairs, then NULL (a NULL value is left out). */
+void mmc_audit(const struct gw_conf *c, const char *verb, const char *object, ...)
+    __attribute__((sentinel));
+int mmc_audit_cmd(struct mmc *m, int argc, char **argv);
 
 /* proc.c: run a tool (adcli) with a secret on its stdin; capture its output */
 struct mmc_proc_out {
@@ -171,6 +197,9 @@ int mmc_server_signout(struct mmc *m, const char *user);
 
 /* users.c: list, show, enable, disable, set-uri (argv[0] the verb) */
 int mmc_users_cmd(struct mmc *m, int argc, char **argv);
+/* Is group (a name or S-1-... SID) a group in AD?  Binds with the admin's ticket; an exit
+ * code, the error printed (not found: 3). */
+int mmc_users_group_check(struct mmc *m, const char *group);
 /* presence.c: users contacts|contact-add|contact-remove|acl|allow|block|acl-remove */
 int mmc_presence_cmd(struct mmc *m, int argc, char **argv);
 typedef void mmc_aor_fn(const char *aor, void *arg);

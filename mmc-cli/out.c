@@ -177,3 +177,47 @@ mmc_read_secret(bool from_stdin, const char *prompt, char *buf, size_t len)
 	OPENSSL_cleanse(p, strlen(p));
 	return 0;
 }
+
+int
+mmc_read_new_secret(bool from_stdin, const char *prompt, char *buf, size_t len)
+{
+	char again[512];
+	bool tty = !from_stdin && isatty(STDIN_FILENO);
+	int ret = MMC_EXIT_OK;
+
+	if (mmc_read_secret(from_stdin, prompt, buf, len) < 0)
+		return mmc_fail(MMC_EXIT_USAGE, "an empty password is not allowed");
+	if (!tty)
+		return MMC_EXIT_OK;
+	if (mmc_read_secret(false, "Again: ", again, sizeof(again)) < 0 || strcmp(buf, again)) {
+		OPENSSL_cleanse(buf, len);
+		ret = mmc_fail(MMC_EXIT_USAGE, "the passwords do not match; nothing changed");
+	}
+	OPENSSL_cleanse(again, sizeof(again));
+	return ret;
+}
+
+bool
+mmc_have_tty(void)
+{
+	return isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+}
+
+bool
+mmc_confirm(const char *fmt, ...)
+{
+	char line[64];
+	va_list ap;
+
+	if (!mmc_have_tty())
+		return false;
+	fflush(stdout);
+	va_start(ap, fmt); /* on stderr: stdout may carry a JSON document */
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" [y/N] ", stderr);
+	fflush(stderr);
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return false;
+	return line[0] == 'y' || line[0] == 'Y';
+}

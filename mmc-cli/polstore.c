@@ -39,8 +39,9 @@ polstore_exit(const struct polstore *s, int ret)
 		return mmc_fail(MMC_EXIT_UNREACHABLE, "no domain controller answers: %s", s->err);
 	case -ENOKEY:
 		return mmc_fail(MMC_EXIT_AUTH, "%s", s->err);
-	case -EINVAL:
 	case -EEXIST:
+		return mmc_fail(MMC_EXIT_REFUSED, "%s", s->err);
+	case -EINVAL:
 	case -ERANGE:
 		return mmc_fail(MMC_EXIT_USAGE, "%s", s->err);
 	default:
@@ -212,6 +213,57 @@ polstore_fed(struct polstore *s, const char *domain, int allow)
 	if (ret == -ENOENT && allow < 0)
 		snprintf(reason, sizeof(reason), "%s has no federation setting", domain);
 	return ret < 0 ? store_fail(s, ret, reason) : 0;
+}
+
+int
+polstore_fed_raw(struct polstore *s, char ***valsp, size_t *np)
+{
+	char dn[700], *attrs[] = {"msDS-Settings", NULL};
+	LDAPMessage *res = NULL, *e;
+	struct berval **v = NULL;
+	size_t n;
+	int lrc;
+
+	*valsp = NULL;
+	*np = 0;
+	snprintf(dn, sizeof(dn), "CN=Federation,%s", s->container);
+	lrc = ldap_search_ext_s(s->ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL, NULL,
+				NULL, 1, &res);
+	if (lrc == LDAP_NO_SUCH_OBJECT) {
+		ldap_msgfree(res);
+		return 0;
+	}
+	if (lrc != LDAP_SUCCESS) {
+		ldap_msgfree(res);
+		snprintf(s->err, sizeof(s->err), "%.400s: %s", dn, ldap_err2string(lrc));
+		return pol_ad_errno(lrc);
+	}
+	e = ldap_first_entry(s->ld, res);
+	v = e ? ldap_get_values_len(s->ld, e, "msDS-Settings") : NULL;
+	n = (size_t)ldap_count_values_len(v);
+	*valsp = calloc(n + 1, sizeof(char *));
+	for (size_t i = 0; *valsp && i < n; i++)
+		(*valsp)[i] = strndup(v[i]->bv_val, v[i]->bv_len);
+	*np = *valsp ? n : 0;
+	ldap_value_free_len(v);
+	ldap_msgfree(res);
+	return *valsp ? 0 : -ENOMEM;
+}
+
+int
+polstore_fed_delete_raw(struct polstore *s, const char *value)
+{
+	char dn[700], *vals[] = {(char *)value, NULL};
+	LDAPMod m = {LDAP_MOD_DELETE, "msDS-Settings", {.modv_strvals = vals}};
+	LDAPMod *mods[] = {&m, NULL};
+	int lrc;
+
+	snprintf(dn, sizeof(dn), "CN=Federation,%s", s->container);
+	lrc = ldap_modify_ext_s(s->ld, dn, mods, NULL, NULL);
+	if (lrc == LDAP_SUCCESS)
+		return 0;
+	snprintf(s->err, sizeof(s->err), "%.400s: %s", dn, ldap_err2string(lrc));
+	return lrc == LDAP_NO_SUCH_ATTRIBUTE ? -ENOENT : pol_ad_errno(lrc);
 }
 
 /* For pol_text_resolve_groups(): a group's SID by name, from AD. */

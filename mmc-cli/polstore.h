@@ -38,6 +38,11 @@ int polstore_put(struct polstore *s, const char *name, bool create);
 int polstore_delete(struct polstore *s, const char *name);
 /* Federation: allow 1, block 0, remove -1. */
 int polstore_fed(struct polstore *s, const char *domain, int allow);
+/* Federation values exactly as stored ("allow D", "block D", or anything else someone put
+ * there); free each and the array. */
+int polstore_fed_raw(struct polstore *s, char ***valsp, size_t *np);
+/* Delete one stored federation value, byte for byte. */
+int polstore_fed_delete_raw(struct polstore *s, const char *value);
 /* The SIDs of the rules' groups that aor is a member of (nested); free each and the array. */
 int polstore_groups_of(struct polstore *s, const char *aor, char ***sidsp, size_t *np);
 

@@ -205,10 +205,18 @@ contact_remove(struct pres_store *st, const char *owner, const char *uri)
 static int
 acl_set(struct pres_store *st, const char *owner, const char *watcher, const char *rule)
 {
+	char old[32];
+
+	if (rule == NULL && pres_store_acl_get(st, owner, watcher, old, sizeof(old)) == -ENOENT)
+		return mmc_fail(MMC_EXIT_NOTFOUND, "%s has no rule for %s", owner, watcher);
 	if (pres_store_acl_set(st, owner, watcher, rule) < 0)
 		return mmc_fail(MMC_EXIT_FAIL, "cannot store the rule");
-	if (!mmc_json)
-		printf("%s: %s %s\n", owner, rule ? rule : "no rule for", watcher);
+	if (mmc_json)
+		return MMC_EXIT_OK;
+	if (rule)
+		printf("%s: %s %s\n", owner, rule, watcher);
+	else
+		printf("%s: rule for %s removed (was %s)\n", owner, watcher, old);
 	return MMC_EXIT_OK;
 }
 
@@ -253,6 +261,9 @@ mmc_presence_cmd(struct mmc *m, int argc, char **argv)
 	ret = run(st, v, owner, other, argc - 3, argv + 3);
 	pres_store_close(st);
 	if (ret == MMC_EXIT_OK && !listing) {
+		char verb[40];
+		snprintf(verb, sizeof(verb), "users %s", v);
+		mmc_audit(m->conf, verb, owner, "uri", other, NULL);
 		bool told = push(m, owner, strncmp(v, "contact", 7) ? "acl" : "contacts");
 		if (mmc_json)
 			change_json(owner, v, other, told);

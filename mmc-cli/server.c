@@ -245,9 +245,17 @@ mmc_server_cmd(struct mmc *m, int argc, char **argv)
 		return mmc_server_registrations(m, argc > 1 ? argv[1] : NULL);
 	if (!strcmp(v, "connections"))
 		return mmc_server_connections(m);
+	int ret;
 	if (!strcmp(v, "sign-out") || !strcmp(v, "signout"))
-		return mmc_server_signout(m, argv[1]);
-	if (!strcmp(v, "reload"))
-		return ask(m, "reload", NULL, NULL, reload_print);
-	return ask(m, "loglevel", "level", argv[1], loglevel_print);
+		ret = mmc_server_signout(m, argv[1]);
+	else if (!strcmp(v, "reload"))
+		ret = ask(m, "reload", NULL, NULL, reload_print);
+	else
+		ret = ask(m, "loglevel", "level", argv[1], loglevel_print);
+	if (ret == MMC_EXIT_OK && v[0] == 's')
+		mmc_audit(m->conf, "server sign-out", argv[1], NULL);
+	else if (ret == MMC_EXIT_OK)
+		mmc_audit(m->conf, v[0] == 'r' ? "server reload" : "server log-level", "greenwichd",
+			  "level", argc > 1 ? argv[1] : NULL, NULL);
+	return ret;
 }

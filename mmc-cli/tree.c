@@ -461,9 +461,9 @@ set_password(struct mmc *m, const char *aor, const char *value)
 
 	if (value != NULL) {
 		snprintf(pw, sizeof(pw), "%s", value);
-	} else if (mmc_read_secret(false, "New password: ", pw, sizeof(pw)) < 0) {
-		mmc_err("an empty password is not allowed");
-		return MMC_EXIT_USAGE;
+	} else if ((ret = mmc_read_new_secret(false, "New password: ", pw, sizeof(pw))) !=
+		   MMC_EXIT_OK) {
+		return ret;
 	}
 	ret = mmc_local_user_password(m->conf, aor, pw);
 	OPENSSL_cleanse(pw, sizeof(pw));
@@ -478,8 +478,7 @@ mmc_cmd_set(struct mmc *m, int argc, char **argv)
 	int ret, a = 1;
 
 	if (argc < 2 || argc > 4) {
-		mmc_err("usage: set [PATH] PROPERTY [VALUE]");
-		return MMC_EXIT_USAGE;
+		return mmc_fail(MMC_EXIT_USAGE, "usage: set [PATH] PROPERTY [VALUE]");
 	}
 	ret = arg_node(m, "", &nd);
 	if (ret == MMC_EXIT_OK && argc > 2 && !settable(nd.t, argv[1])) {
@@ -527,8 +526,9 @@ mmc_cmd_new(struct mmc *m, int argc, char **argv)
 	int ret;
 
 	if (argc < 2) {
-		mmc_err("usage: new PATH (for example: new \"Local users/bob@example.com\")");
-		return MMC_EXIT_USAGE;
+		return mmc_fail(
+		    MMC_EXIT_USAGE,
+		    "usage: new PATH (for example: new \"Local users/bob@example.com\")");
 	}
 	parent = strdup(argv[1]);
 	slash = parent ? strrchr(parent, '/') : NULL;
@@ -563,8 +563,7 @@ mmc_cmd_delete(struct mmc *m, int argc, char **argv)
 	int ret;
 
 	if (argc != 2) {
-		mmc_err("usage: delete PATH");
-		return MMC_EXIT_USAGE;
+		return mmc_fail(MMC_EXIT_USAGE, "usage: delete PATH");
 	}
 	ret = arg_node(m, argv[1], &nd);
 	if (ret != MMC_EXIT_OK)

@@ -29,6 +29,19 @@
 static char *user_attrs[] = {"sAMAccountName", "proxyAddresses", "mail", "userAccountControl",
 			     NULL};
 
+const char *
+mmc_uri_source(const char *const *proxies, size_t n, bool has_uri)
+{
+	const char *src = has_uri ? "mail" : "none";
+
+	for (size_t i = 0; i < n; i++)
+		if (!strncmp(proxies[i], "SIP:", 4) && proxies[i][4])
+			return "proxyAddresses";
+		else if (!strncasecmp(proxies[i], "sip:", 4) && proxies[i][4])
+			src = "alias";
+	return src;
+}
+
 static void
 ud_close(struct ud *u)
 {
@@ -39,9 +52,8 @@ ud_close(struct ud *u)
 
 /* The enabled group's DN into u->group_dn ("" when none is configured). */
 static int
-group_find(struct ud *u)
+group_find(struct ud *u, const char *g)
 {
-	const char *g = u->m->conf->domain_enabled_group;
 	char esc[600], filter[1400];
 	LDAPMessage *res = NULL, *e;
 	char *attrs[] = {"cn", NULL}, *dn;
@@ -66,15 +78,16 @@ group_find(struct ud *u)
 	ldap_memfree(dn);
 	ldap_msgfree(res);
 	if (u->group_dn[0] == '\0')
-		return mmc_fail(MMC_EXIT_NOTFOUND,
-				"the enabled-group '%s' of [domain] is not a group in %s", g,
-				u->m->conf->domain_name);
+		return mmc_fail(
+		    MMC_EXIT_NOTFOUND, "%s'%s' is not a group in %s",
+		    g == u->m->conf->domain_enabled_group ? "the enabled-group of [domain] " : "",
+		    g, u->m->conf->domain_name);
 	return MMC_EXIT_OK;
 }
 
 /* Checks, DC, anonymous rootDSE, GSSAPI bind with the caller's ticket, the group. */
 static int
-ud_open(struct mmc *m, struct ud *u)
+ud_open_group(struct mmc *m, struct ud *u, const char *group)
 {
 	char realm[256], dc[256], err[600];
 	time_t dc_time;
@@ -106,9 +119,26 @@ ud_open(struct mmc *m, struct ud *u)
 		return mmc_fail(MMC_EXIT_AUTH, "%s refused the ticket of %s: %s", dc, u->princ,
 				err);
 	}
-	int ret = group_find(u);
+	int ret = group_find(u, group);
 	if (ret != MMC_EXIT_OK)
 		ud_close(u);
+	return ret;
+}
+
+static int
+ud_open(struct mmc *m, struct ud *u)
+{
+	return ud_open_group(m, u, m->conf->domain_enabled_group);
+}
+
+int
+mmc_users_group_check(struct mmc *m, const char *group)
+{
+	struct ud u;
+	int ret = ud_open_group(m, &u, group);
+
+	if (ret == MMC_EXIT_OK)
+		ud_close(&u);
 	return ret;
 }
 
@@ -350,35 +380,122 @@ users_member(struct ud *u, const char *who, bool add)
 	rc = ldap_modify_ext_s(u->ld, u->group_dn, mods, NULL, NULL);
 	bool direct_gone = rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_UNWILLING_TO_PERFORM;
 	if (rc == LDAP_SUCCESS || rc == LDAP_TYPE_OR_VALUE_EXISTS || rc == LDAP_ALREADY_EXISTS ||
-	    (!add && direct_gone))
+	    (!add && direct_gone)) {
 		ret = mmc_users_member_report(&du, u->m->conf->domain_enabled_group, add,
 					      rc == LDAP_SUCCESS, enabled(u, &du));
-	else
+		if (rc == LDAP_SUCCESS)
+			mmc_audit(u->m->conf, add ? "users enable" : "users disable", du.sam,
+				  "group", u->m->conf->domain_enabled_group, NULL);
+	} else {
 		ret = modify_err(u, rc, du.sam, "the members of the Greenwich group");
+	}
 	mmc_dir_user_free(&du);
 	return ret;
 }
 
+/* Who else holds addr (without "sip:") as their SIP URI or an alias, the way libgwad
+ * resolves a URI to a user (ad_ldap.c: proxyAddresses sip:ADDR or mail=ADDR, then only the
+ * users whose own URIs, from ad_proxy_select(), include it).  *holder gets that user's
+ * sAMAccountName (malloc'd) or NULL.  An exit code. */
+static int
+uri_holder(struct ud *u, const char *addr, const char *self_dn, char **holder)
+{
+	char esc[700], filter[1700];
+	LDAPMessage *res = NULL;
+	int rc;
+
+	*holder = NULL;
+	if (ad_filter_escape(addr, esc, sizeof(esc)) < 0)
+		return mmc_fail(MMC_EXIT_USAGE, "SIP URI too long");
+	snprintf(filter, sizeof(filter), USER_FILTER "(|(proxyAddresses=sip:%s)(mail=%s)))", esc,
+		 esc);
+	rc = ldap_search_ext_s(u->ld, u->base, LDAP_SCOPE_SUBTREE, filter, user_attrs, 0, NULL,
+			       NULL, NULL, 0, &res);
+	for (LDAPMessage *e = rc == LDAP_SUCCESS ? ldap_first_entry(u->ld, res) : NULL;
+	     e && *holder == NULL; e = ldap_next_entry(u->ld, e)) {
+		struct mmc_dir_user o;
+		bool has = false;
+		user_read(u, e, &o);
+		if (strcasecmp(o.dn, self_dn) != 0) {
+			has = o.sip_uri && !strcasecmp(o.sip_uri + 4, addr);
+			for (size_t i = 0; !has && i < o.naliases; i++)
+				has = !strcasecmp(o.aliases[i] + 4, addr);
+		}
+		if (has)
+			*holder = strdup(o.sam);
+		mmc_dir_user_free(&o);
+	}
+	ldap_msgfree(res);
+	if (rc != LDAP_SUCCESS)
+		return mmc_fail(MMC_EXIT_FAIL, "searching for sip:%s: %s", addr,
+				ldap_err2string(rc));
+	return MMC_EXIT_OK;
+}
+
+/* Refuse addr when another user holds it. */
+static int
+uri_free_check(struct ud *u, const char *addr, const struct mmc_dir_user *du)
+{
+	char *holder = NULL;
+	int ret = uri_holder(u, addr, du->dn, &holder);
+
+	if (ret == MMC_EXIT_OK && holder)
+		ret = mmc_fail(MMC_EXIT_REFUSED,
+			       "sip:%s is already the SIP URI (or an alias) of %s: two users with "
+			       "one URI make every request for it fail; nothing changed",
+			       addr, holder);
+	free(holder);
+	return ret;
+}
+
+/* Print a URI change: {"user", "sip_uri", "source", "changed"}. */
+static void
+uri_report(const struct mmc_dir_user *du, const char *uri, const char *source, bool changed)
+{
+	if (mmc_json) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "user", json_object_new_string(du->sam));
+		json_object_object_add(o, "sip_uri", uri ? json_object_new_string(uri) : NULL);
+		json_object_object_add(o, "source", json_object_new_string(source));
+		json_object_object_add(o, "changed", json_object_new_boolean(changed));
+		mmc_json_print(o);
+	} else if (!changed) {
+		printf("%s has no SIP: proxyAddresses value: the SIP URI stays %s (from %s)\n",
+		       du->sam, uri ? uri : "none", source);
+	} else {
+		printf("the SIP URI of %s is now %s%s\n", du->sam, uri,
+		       !strcmp(source, "mail")    ? " (from mail)"
+		       : !strcmp(source, "alias") ? " (the first alias)"
+						  : "");
+	}
+}
+
 /* set-uri: the "SIP:" proxyAddresses value replaced; aliases kept (one equal to the new
- * address is dropped, it becomes the primary). */
+ * address is dropped, it becomes the primary).  Checked first: the syntax, a served
+ * domain, and that no other user holds the address. */
 static int
 users_set_uri(struct ud *u, const char *who, const char *uri)
 {
 	struct mmc_dir_user du;
-	const char *addr = strncasecmp(uri, "sip:", 4) == 0 ? uri + 4 : NULL;
+	char addr[600], shown[620];
 	int ret, rc;
 
-	if (addr == NULL || strchr(addr, '@') == NULL || addr[0] == '@' || strpbrk(addr, " <>;"))
-		return mmc_fail(MMC_EXIT_USAGE, "'%s' is not a SIP URI like sip:user@domain", uri);
+	ret = mmc_sip_uri_check(u->m->conf, uri, addr, sizeof(addr));
+	if (ret != MMC_EXIT_OK)
+		return ret;
 	ret = user_find(u, who, &du);
 	if (ret != MMC_EXIT_OK)
 		return ret;
+	ret = uri_free_check(u, addr, &du);
+	if (ret != MMC_EXIT_OK) {
+		mmc_dir_user_free(&du);
+		return ret;
+	}
 	char **del = calloc(du.nproxies + 1, sizeof(*del)), *primary = NULL;
 	size_t nd = 0;
 	for (size_t i = 0; del && i < du.nproxies; i++)
-		if (!strncmp(du.proxies[i], "SIP:", 4) || !strcasecmp(du.proxies[i] + 0, uri) ||
-		    (!strncasecmp(du.proxies[i], "sip:", 4) &&
-		     !strcasecmp(du.proxies[i] + 4, addr)))
+		if (!strncmp(du.proxies[i], "SIP:", 4) || (!strncasecmp(du.proxies[i], "sip:", 4) &&
+							   !strcasecmp(du.proxies[i] + 4, addr)))
 			del[nd++] = du.proxies[i];
 	if (asprintf(&primary, "SIP:%s", addr) < 0)
 		primary = NULL;
@@ -388,14 +505,10 @@ users_set_uri(struct ud *u, const char *who, const char *uri)
 	LDAPMod *mods[] = {nd ? &mdel : &madd, nd ? &madd : NULL, NULL};
 	rc = del && primary ? ldap_modify_ext_s(u->ld, du.dn, mods, NULL, NULL) : LDAP_NO_MEMORY;
 	if (rc == LDAP_SUCCESS) {
-		if (mmc_json) {
-			json_object *o = json_object_new_object();
-			json_object_object_add(o, "user", json_object_new_string(du.sam));
-			json_object_object_add(o, "sip_uri", json_object_new_string(primary));
-			mmc_json_print(o);
-		} else {
-			printf("the SIP URI of %s is now sip:%s\n", du.sam, addr);
-		}
+		snprintf(shown, sizeof(shown), "sip:%s", addr);
+		uri_report(&du, mmc_json ? primary : shown, "proxyAddresses", true);
+		mmc_audit(u->m->conf, "users set-uri", du.sam, "uri", shown, "old",
+			  du.sip_uri ? du.sip_uri : "-", NULL);
 		ret = MMC_EXIT_OK;
 	} else {
 		ret = modify_err(u, rc, du.sam, "the SIP URI");
@@ -406,7 +519,80 @@ users_set_uri(struct ud *u, const char *who, const char *uri)
 	return ret;
 }
 
-/* argv[0]: list, show, enable, disable, set-uri. */
+/* reset-uri: the "SIP:" value removed; the user's URI is then the first other sip: value
+ * (an alias), else sip:<mail>, which no other user may hold. */
+static int
+users_reset_uri(struct ud *u, const char *who)
+{
+	struct mmc_dir_user du;
+	LDAPMessage *res = NULL;
+	char *attrs[] = {"mail", NULL}, **mail = NULL, *primary = NULL, **aliases = NULL;
+	size_t nmail = 0, nal = 0, nkeep = 0;
+	const char *source;
+	int ret = user_find(u, who, &du), rc;
+
+	if (ret != MMC_EXIT_OK)
+		return ret;
+	char **keep = calloc(du.nproxies + 1, sizeof(*keep)), *del[2] = {NULL, NULL};
+	for (size_t i = 0; keep && i < du.nproxies; i++) {
+		if (!strncmp(du.proxies[i], "SIP:", 4) && del[0] == NULL)
+			del[0] = du.proxies[i];
+		else
+			keep[nkeep++] = du.proxies[i];
+	}
+	if (keep == NULL) {
+		ret = mmc_fail(MMC_EXIT_FAIL, "out of memory");
+		goto done;
+	}
+	if (ldap_search_ext_s(u->ld, du.dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL,
+			      NULL, NULL, 1, &res) == LDAP_SUCCESS &&
+	    ldap_first_entry(u->ld, res))
+		mail = values(u->ld, ldap_first_entry(u->ld, res), "mail", &nmail);
+	if (ad_proxy_select((const char *const *)keep, nkeep, nmail ? mail[0] : NULL, &primary,
+			    &aliases, &nal) < 0) {
+		ret = mmc_fail(MMC_EXIT_FAIL, "out of memory");
+		goto done;
+	}
+	source = mmc_uri_source((const char *const *)keep, nkeep, primary != NULL);
+	if (del[0] == NULL) {
+		uri_report(&du, du.sip_uri,
+			   mmc_uri_source((const char *const *)du.proxies, du.nproxies,
+					  du.sip_uri != NULL),
+			   false);
+		ret = MMC_EXIT_OK;
+		goto done;
+	}
+	if (primary == NULL) {
+		ret =
+		    mmc_fail(MMC_EXIT_REFUSED,
+			     "%s has no mail and no other sip: address: without the SIP: value "
+			     "the user would have no SIP URI (use users set-uri); nothing changed",
+			     du.sam);
+		goto done;
+	}
+	if ((ret = uri_free_check(u, primary + 4, &du)) != MMC_EXIT_OK)
+		goto done;
+	LDAPMod mdel = {.mod_op = LDAP_MOD_DELETE, .mod_type = "proxyAddresses", .mod_values = del};
+	LDAPMod *mods[] = {&mdel, NULL};
+	rc = ldap_modify_ext_s(u->ld, du.dn, mods, NULL, NULL);
+	if (rc == LDAP_SUCCESS) {
+		uri_report(&du, primary, source, true);
+		mmc_audit(u->m->conf, "users reset-uri", du.sam, "uri", primary, "old",
+			  du.sip_uri ? du.sip_uri : "-", NULL);
+	} else {
+		ret = modify_err(u, rc, du.sam, "the SIP URI");
+	}
+done:
+	ldap_msgfree(res);
+	ad_strv_free(mail, nmail);
+	ad_strv_free(aliases, nal);
+	free(primary);
+	free(keep);
+	mmc_dir_user_free(&du);
+	return ret;
+}
+
+/* argv[0]: list, show, enable, disable, set-uri, reset-uri. */
 int
 mmc_users_cmd(struct mmc *m, int argc, char **argv)
 {
@@ -419,6 +605,12 @@ mmc_users_cmd(struct mmc *m, int argc, char **argv)
 				want == 1   ? ""
 				: want == 3 ? " USER sip:USER@DOMAIN"
 					    : " USER");
+	if (!strcmp(v, "set-uri")) {
+		char addr[600];
+		ret = mmc_sip_uri_check(m->conf, argv[2], addr, sizeof(addr));
+		if (ret != MMC_EXIT_OK)
+			return ret;
+	}
 	ret = ud_open(m, &u);
 	if (ret != MMC_EXIT_OK)
 		return ret;
@@ -428,6 +620,8 @@ mmc_users_cmd(struct mmc *m, int argc, char **argv)
 		ret = users_show(&u, argv[1]);
 	else if (!strcmp(v, "enable") || !strcmp(v, "disable"))
 		ret = users_member(&u, argv[1], !strcmp(v, "enable"));
+	else if (!strcmp(v, "reset-uri"))
+		ret = users_reset_uri(&u, argv[1]);
 	else
 		ret = users_set_uri(&u, argv[1], argv[2]);
 	ud_close(&u);

@@ -37,6 +37,9 @@ struct mmc_dir_user {
 };
 
 void mmc_dir_user_free(struct mmc_dir_user *du);
+/* Where the SIP URI comes from: "proxyAddresses" (the SIP: value), "alias" (the first
+ * other sip: value), "mail", or "none". */
+const char *mmc_uri_source(const char *const *proxies, size_t n, bool has_uri);
 
 /* users_out.c */
 void mmc_users_print_list(const struct mmc_dir_user *v, size_t n);

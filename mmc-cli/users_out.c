@@ -118,6 +118,8 @@ mmc_users_print_one(const struct mmc_dir_user *du, const char *group, const char
 	json_object *pobj;
 	char aliases[1024] = "", dev[1024], *gl = strdup(groups ? groups : "");
 	json_object *darr;
+	const char *src =
+	    mmc_uri_source((const char *const *)du->proxies, du->nproxies, du->sip_uri != NULL);
 
 	devices_text(devices, dev, sizeof(dev), &darr);
 	presence_text(presence, pres, sizeof(pres), &pobj);
@@ -130,6 +132,7 @@ mmc_users_print_one(const struct mmc_dir_user *du, const char *group, const char
 		json_object_object_add(o, "dn", json_object_new_string(du->dn));
 		json_object_object_add(o, "sip_uri",
 				       du->sip_uri ? json_object_new_string(du->sip_uri) : NULL);
+		json_object_object_add(o, "sip_uri_source", json_object_new_string(src));
 		json_object_object_add(o, "aliases", strv_json(du->aliases, du->naliases));
 		json_object_object_add(o, "enabled", json_object_new_boolean(du->enabled));
 		json_object_object_add(o, "enabled_group", json_object_new_string(group));
@@ -154,6 +157,12 @@ mmc_users_print_one(const struct mmc_dir_user *du, const char *group, const char
 	mmc_props_add(p, "user", du->sam);
 	mmc_props_add(p, "dn", du->dn);
 	mmc_props_add(p, "sip-uri", du->sip_uri ? du->sip_uri : "(none)");
+	mmc_props_add(p, "sip-uri-from",
+		      !strcmp(src, "proxyAddresses") ? "proxyAddresses SIP: (users reset-uri "
+						       "returns to the mail address)"
+		      : !strcmp(src, "alias")        ? "the first sip: proxyAddresses value"
+		      : !strcmp(src, "mail")         ? "mail"
+						     : "nothing");
 	mmc_props_add(p, "aliases", aliases);
 	mmc_props_add(p, "enabled", du->enabled ? "yes" : "no");
 	mmc_props_add(p, "account", du->disabled ? "disabled" : "active");

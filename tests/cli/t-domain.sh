@@ -81,7 +81,7 @@ for kv in "name = corp.example.com" "realm = CORP.EXAMPLE.COM" "fqdn = $FQDN" "k
 done
 check_that "the comment kept" grep -qF "this comment and [log] must survive" "$CONF"
 check_that "[log] kept" grep -qx 'level = info' "$CONF"
-expect "join again while joined elsewhere refused" 1 "joined to corp.example.com" \
+expect "join again while joined elsewhere refused, exit 7" 7 "joined to corp.example.com" \
 	mmc "$ADDC_ADMIN_PASSWORD"$'\n' domain join --domain other.example.com --password-stdin
 
 echo "# test"

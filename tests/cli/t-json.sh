@@ -39,6 +39,12 @@ printf 'Secret-1\n' | "$MMC" -c "$CONF" --json local-user add alice@example.com 
 check_that "local-user add: local-user-change" /usr/bin/python3 "$HERE/schemacheck.py" "$SCHEMA" local-user-change "$T/lu-add.json"
 field lu-add 'd["change"] == "added" and d["realm"] == "example.com"'
 printf 'Secret-2\n' | "$MMC" -c "$CONF" local-user add bob@example.com --password-stdin >/dev/null
+printf 'Secret-3\n' | "$MMC" -c "$CONF" --json local-user passwd alice@example.com --password-stdin >"$T/lu-passwd.json"
+check_that "local-user passwd: local-user-change" /usr/bin/python3 "$HERE/schemacheck.py" "$SCHEMA" local-user-change "$T/lu-passwd.json"
+field lu-passwd 'd == {"aor": "alice@example.com", "change": "password changed"}'
+js lu-passwd-missing error 3 local-user passwd nobody@example.com --password-stdin
+printf 'Secret-4\n' | "$MMC" -c "$CONF" local-user passwd bob@example.com --password-stdin >"$T/lu-passwd.out" 2>&1
+check_that "local-user passwd: says so" grep -qx "password of bob@example.com changed" "$T/lu-passwd.out"
 js lu-list local-user-list 0 local-user list
 field lu-list '[u["aor"] for u in d] == ["alice@example.com", "bob@example.com"]'
 js lu-show local-user-show 0 show "/example.com/Local users/alice@example.com"
@@ -51,13 +57,18 @@ js lu-add-empty error 2 local-user add carol@example.com --password-stdin
 
 echo "# policy (rules file)"
 js pol-add policy-change 0 policy add 'rule "outside-im" priority 10 { from zone external; class im; action allow; }'
-field pol-add 'd == {"rule": "outside-im", "change": "added"}'
-js pol-add2 policy-change 0 policy add 'rule "no-calls" priority 20 { class call; action deny 403 "No calls"; }'
+field pol-add 'd == {"rule": "outside-im", "change": "added", "priority": 10}'
+js pol-add2-refused error 7 policy add 'rule "no-calls" priority 20 { class call; action deny 403 "No calls"; }'
+field pol-add2-refused '"add --force" in d["error"]'
+js pol-add2-dry policy-change 0 policy add --dry-run 'rule "no-calls" priority 20 { class call; action deny 403 "No calls"; }'
+field pol-add2-dry 'd["dry_run"] is True and "denies every internal user (call)" in d["warnings"][0]'
+js pol-add2 policy-change 0 policy add --force 'rule "no-calls" priority 20 { class call; action deny 403 "No calls"; }'
+field pol-add2 'd["priority"] == 20 and len(d["warnings"]) == 1'
 js pol-list policy-list 0 policy list
 field pol-list '[r["name"] for r in d] == ["outside-im", "no-calls"]'
 js pol-show rule 0 policy show no-calls
 field pol-show 'd["priority"] == 20'
-js pol-set policy-change 0 policy set no-calls 'rule "no-calls" priority 20 { class call; action deny 486 "Busy"; }'
+js pol-set policy-change 0 policy set no-calls --force 'rule "no-calls" priority 20 { class call; action deny 486 "Busy"; }'
 field pol-set 'd["change"] == "changed"'
 js pol-move policy-change 0 policy move no-calls --before outside-im
 field pol-move 'd["change"] == "moved" and d["priority"] < 10'
@@ -67,8 +78,24 @@ js pol-test-deny policy-test 0 policy test --from sip:x@outside.org --to sip:ali
 field pol-test-deny 'd["decision"] == "deny" and d["code"] == 486'
 js pol-show-missing error 3 policy show nothing
 js pol-add-bad error 2 policy add 'rule "x" priority 1 { class imm; action allow; }'
-js pol-add-dup error 2 policy add 'rule "no-calls" priority 30 { class im; action allow; }'
+js pol-add-dup error 7 policy add 'rule "no-calls" priority 30 { class im; action allow; }'
 js pol-test-usage error 2 policy test --from sip:a@b
+js pol-move-self error 2 policy move no-calls --after no-calls
+js pol-move-dry policy-change 0 policy move outside-im --before no-calls --dry-run
+field pol-move-dry 'd["dry_run"] is True and d["writes"][0]["rule"] == "outside-im"'
+js pol-add-noprio policy-change 0 policy add 'rule "later" { class presence; from zone external; action allow; }'
+field pol-add-noprio 'd["priority"] == 20'
+js pol-remove policy-change 0 policy remove later
+js fed-bad error 2 federation allow 'not a domain'
+js fed-wildcard error 2 federation block '*.example.net'
+js fed-own error 7 federation allow example.com
+js usage-verb error 2 policy frobnicate
+js usage-noun error 2 frobnicate
+js usage-option error 2 --frobnicate policy list
+js usage-set error 2 set
+js usage-join error 2 domain join --frobnicate
+js audit audit 0 audit
+field audit 'any(e["verb"] == "policy add" and e["object"] == "no-calls" and e["admin"] == "-" for e in d)'
 js pol-tree-ls policy-list 0 ls /example.com/Policies/no-calls/..
 js pol-tree-show rule 0 show /example.com/Policies/no-calls
 js pol-tree-new policy-change 0 new /example.com/Policies/extra 'rule "extra" priority 40 { class im; action allow; }'
@@ -109,4 +136,23 @@ js tree-ls tree-ls 0 ls /example.com
 js tree-ls-root tree-ls 0 ls /
 js server-down error 6 server status
 field server-down '"greenwichd is not running" in d["error"]'
+
+echo "# completion of rule names (the bash completion and the console use it)"
+check_that "complete: rule names after policy remove" \
+	test "$("$MMC" -c "$CONF" complete "policy remove no" </dev/null)" = "no-calls"
+check_that "complete: rule names after --before, no options there" \
+	test "$("$MMC" -c "$CONF" complete "policy move no-calls --before out" </dev/null)" = "outside-im"
+check_that "complete: the new options" \
+	test "$("$MMC" -c "$CONF" complete "policy add x --" </dev/null | tr '\n' ' ')" = "--force --dry-run "
+
+echo "# the audit file of a state directory that belongs to the server's user"
+if [ "$(id -u)" -eq 0 ]; then
+	mkdir -p "$T/own-state"
+	chown 65534:65534 "$T/own-state"
+	sed "s|^state-directory = .*|state-directory = $T/own-state|" "$CONF" >"$T/own.conf"
+	"$MMC" -c "$T/own.conf" policy add 'rule "own" priority 500 { class im; action allow; }' >/dev/null 2>&1 || true
+	check_that "root's first change gives mmc-audit.log to the directory's owner" \
+		test "$(stat -c %u:%g:%a "$T/own-state/mmc-audit.log" 2>/dev/null)" = 65534:65534:640
+	check_that "... and writes the line" grep -q 'verb="policy add" object=own priority=500' "$T/own-state/mmc-audit.log"
+fi
 finish

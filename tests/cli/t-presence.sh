@@ -103,7 +103,7 @@ CHECKS=$((CHECKS + $(grep -c '^\(ok\|FAILED\) - ' "$T/ua.out" || true)))
 FAILS=$((FAILS + $(grep -c '^FAILED - \|Traceback' "$T/ua.out" || true)))
 expect "acl --json" 0 '"watcher":"alice@example.test","rule":"allow"' \
 	mmc --json users acl bob@example.test
-expect "acl-remove" 0 "no rule for alice@example.test" \
+expect "acl-remove" 0 "rule for alice@example.test removed \(was allow\)" \
 	mmc users acl-remove bob@example.test alice@example.test
 expect "contact-remove" 0 "removed from alice@example.test's contacts" \
 	mmc users contact-remove alice@example.test bob@example.test

@@ -51,6 +51,42 @@ ldap_attr() # ldap_attr USER ATTR: the values, one a line, sorted
 		"(sAMAccountName=$0)" "$1"' "$1" "$2" | sed -n "s/^$2: //p" | sort
 }
 
+# ldap_dn BASE ATTR [SCOPE]: the values of ATTR below BASE (objects of any class), sorted
+ldap_dn()
+{
+	"$ADDC" run-with-hosts "$D" -- sh -c 'KRB5CCNAME=$ADDC_DIR/admin.ccache exec ldapsearch \
+		-LLL -Q -o ldif-wrap=no -Y GSSAPI -H "ldap://$ADDC_DC_FQDN" -b "$0,CN=Configuration,$ADDC_BASE_DN" \
+		-s "$2" "(objectClass=*)" "$1"' "$1" "$2" "${3:-base}" 2>/dev/null | sed -n "s/^$2: //p" | sort
+}
+GWC="CN=Greenwich,CN=Services"
+fed_stored() { ldap_dn "CN=Federation,$GWC" msDS-Settings | tr '\n' '|'; }
+# rules_stored: "name priority uSNChanged" of each rule object in AD, sorted
+rules_stored()
+{
+	"$ADDC" run-with-hosts "$D" -- sh -c 'KRB5CCNAME=$ADDC_DIR/admin.ccache exec ldapsearch \
+		-LLL -Q -o ldif-wrap=no -Y GSSAPI -H "ldap://$ADDC_DC_FQDN" \
+		-b "CN=Policies,CN=Greenwich,CN=Services,CN=Configuration,$ADDC_BASE_DN" -s one \
+		"(objectClass=*)" msDS-Settings uSNChanged' 2>/dev/null | /usr/bin/python3 -c '
+import re, sys
+out = []
+for block in sys.stdin.read().split("\n\n"):
+    m = re.search(r"rule \"?([^\" ]+)\"? priority (\d+)", block.replace("\\\"", "\""))
+    u = re.search(r"^uSNChanged: (\d+)", block, re.M)
+    if not m:
+        import base64
+        b = re.search(r"^msDS-Settings:: (\S+)", block, re.M)
+        if b:
+            m = re.search(r"rule \"?([^\" ]+)\"? priority (\d+)", base64.b64decode(b.group(1)).decode())
+    if m and u:
+        out.append("%s %s %s" % (m.group(1), m.group(2), u.group(1)))
+print("\n".join(sorted(out)))'
+}
+# prio_of NAME: the rule's priority in AD
+prio_of() { rules_stored | awk -v n="$1" '$1 == n { print $2 }'; }
+usn_of() { rules_stored | awk -v n="$1" '$1 == n { print $3 }'; }
+# unchanged WHAT BEFORE AFTER: nothing was written
+unchanged() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (before: $2; after: $3)"; fi; }
+
 cat >"$CONF" <<CONF
 [server]
 domains = corp.example.com
@@ -140,6 +176,47 @@ expect "set-uri alice (mail only)" 0 "now sip:alice.w@corp.example.com" \
 expect "alice shows the new URI" 0 "^sip-uri +sip:alice.w@corp.example.com$" mmc users show alice
 expect "set-uri with a bad URI: exit 2" 2 "is not a SIP URI" mmc users set-uri bob bob@corp
 jsonok "set-uri --json matches users-set-uri" users-set-uri 0 users set-uri frank sip:frank@corp.example.com
+
+echo "# set-uri and reset-uri check before they write"
+before=$(ldap_attr alice proxyAddresses | tr '\n' ' ')
+for bad in 'sip:a@' 'sip:a@b@corp.example.com' 'sip:@corp.example.com' 'sip:a b@corp.example.com' \
+	'sip:alice@corp example.com' 'tel:+4930123' 'sips:alice@corp.example.com' 'mailto:alice@corp.example.com' \
+	'sip:alice@corp..example.com' 'sip:alice@localhost'; do
+	expect "set-uri '$bad': not a SIP URI, exit 2" 2 "is not a SIP URI like sip:user@domain" \
+		mmc users set-uri alice "$bad"
+done
+unchanged "... alice's proxyAddresses untouched" "$before" "$(ldap_attr alice proxyAddresses | tr '\n' ' ')"
+expect "set-uri in a domain the server does not serve: exit 2" 2 "other.example.org is not a domain this server serves" \
+	mmc users set-uri alice sip:alice@other.example.org
+jsonok "... --json: an error object, exit 2" error 2 users set-uri alice sip:alice@other.example.org
+expect "set-uri to bob's URI: refused, exit 7" 7 "sip:bobby@corp.example.com is already the SIP URI \(or an alias\) of bob" \
+	mmc users set-uri alice sip:bobby@corp.example.com
+expect "set-uri to carol's mail-derived URI: refused, exit 7" 7 "sip:Carol@corp.example.com is already the SIP URI \(or an alias\) of carol" \
+	mmc users set-uri alice SIP:Carol@corp.example.com
+unchanged "... alice's proxyAddresses untouched" "$before" "$(ldap_attr alice proxyAddresses | tr '\n' ' ')"
+unchanged "... bob's too" "SIP:bobby@corp.example.com " "$(ldap_attr bob proxyAddresses | tr '\n' ' ')"
+expect "bob's mail is not his URI (he has SIP:), so alice may take it" 0 "the SIP URI of alice is now sip:bob@corp.example.com" \
+	mmc users set-uri alice sip:bob@corp.example.com
+expect "reset-uri bob: his mail-derived URI is alice's now, refused, exit 7" 7 "sip:bob@corp.example.com is already the SIP URI \(or an alias\) of alice" \
+	mmc users reset-uri bob
+unchanged "... bob's proxyAddresses untouched" "SIP:bobby@corp.example.com " "$(ldap_attr bob proxyAddresses | tr '\n' ' ')"
+expect "users show alice: where the URI comes from" 0 "^sip-uri-from +proxyAddresses SIP:" mmc users show alice
+jsonok "reset-uri alice --json matches users-reset-uri" users-reset-uri 0 users reset-uri alice
+check_that "... back to her mail, changed" doc 'd == {"user": "alice", "sip_uri": "sip:alice@corp.example.com", "source": "mail", "changed": True}'
+check_that "... the SIP: value is gone" test -z "$(ldap_attr alice proxyAddresses)"
+expect "users show alice: from mail" 0 "^sip-uri-from +mail$" mmc users show alice
+jsonok "users show alice --json: sip_uri_source mail" users-show 0 users show alice
+check_that "... mail" doc 'd["sip_uri_source"] == "mail" and d["sip_uri"] == "sip:alice@corp.example.com"'
+expect "reset-uri bob now works" 0 "the SIP URI of bob is now sip:bob@corp.example.com \(from mail\)" mmc users reset-uri bob
+expect "reset-uri bob again: nothing to do" 0 "bob has no SIP: proxyAddresses value" mmc users reset-uri bob
+jsonok "... --json: not changed" users-reset-uri 0 users reset-uri bob
+check_that "... changed false" doc 'd["changed"] is False'
+expect "set-uri dave (no mail)" 0 "now sip:dave@corp.example.com" mmc users set-uri dave sip:dave@corp.example.com
+expect "reset-uri dave: no mail, no alias: refused, exit 7" 7 "dave has no mail and no other sip: address" mmc users reset-uri dave
+unchanged "... dave keeps his URI" "SIP:dave@corp.example.com " "$(ldap_attr dave proxyAddresses | tr '\n' ' ')"
+expect "reset-uri of an unknown user: exit 3" 3 "no user nosuch" mmc users reset-uri nosuch
+expect "reset-uri usage: exit 2" 2 "usage: users reset-uri USER" mmc users reset-uri
+jsonok "usage error --json: an error object, exit 2" error 2 users reset-uri
 jsonok "enable --json: changed" users-member 0 users enable dave
 check_that "... changed, enabled" doc 'd == {"user": "dave", "enabled": True, "changed": True}'
 jsonok "disable --json matches users-member" users-member 0 users disable dave
@@ -198,6 +275,40 @@ check_that "greenwichd answered the presence question" grep -q "event=started" "
 
 echo "# federation in AD"
 expect "federation allow" 0 "partner.example.net: allowed" mmc federation allow partner.example.net
+fbefore=$(fed_stored)
+check_that "... stored as 'allow partner.example.net'" test "$fbefore" = "allow partner.example.net|"
+expect "federation allow 'not a domain': exit 2" 2 "'not a domain' is not a domain name" mmc federation allow 'not a domain'
+expect "federation allow '*.example.net': no wildcards, exit 2" 2 "wildcards are not supported" mmc federation allow '*.example.net'
+expect "federation block a single label: exit 2" 2 "at least two labels" mmc federation block localhost
+expect "federation allow -bad-.example.net: exit 2" 2 "starts with '-'" mmc federation allow -bad-.example.net
+expect "federation allow our own domain: refused, exit 7" 7 "CORP.example.com is one of this server's own domains" \
+	mmc federation allow CORP.example.com
+jsonok "... --json: an error object, exit 7" error 7 federation allow corp.example.com
+unchanged "... nothing written to AD" "$fbefore" "$(fed_stored)"
+echo "# entries an older version stored: listed, marked, removable"
+"$ADDC" run-with-hosts "$D" -- sh -c 'KRB5CCNAME=$ADDC_DIR/admin.ccache ldapmodify -Q -Y GSSAPI -H "ldap://$ADDC_DC_FQDN"' >"$T/seed.log" 2>&1 <<LDIF || true
+dn: CN=Federation,CN=Greenwich,CN=Services,CN=Configuration,$ADDC_BASE_DN
+changetype: modify
+add: msDS-Settings
+msDS-Settings: allow not a domain
+msDS-Settings: allow *.example.net
+msDS-Settings: block corp.example.com
+msDS-Settings: permit odd.example.org
+LDIF
+check_that "seeded four bad values" test "$(fed_stored | tr '|' '\n' | grep -c .)" -eq 5
+expect "federation list shows every stored entry" 0 "not a domain +allow +INVALID, ignored: not a valid domain name" mmc federation list
+check_that "... the wildcard" grep -qE '^\*\.example\.net +allow +INVALID, ignored: not a valid domain name: wildcards' "$T/out"
+check_that "... our own domain" grep -qE "^corp\.example\.com +block +INVALID, ignored: one of this server's own domains" "$T/out"
+check_that "... a value that is no setting" grep -qE "^permit odd\.example\.org +unknown +INVALID" "$T/out"
+check_that "... and the good one, unmarked" grep -qE "^partner\.example\.net +allow *$" "$T/out"
+jsonok "federation list --json with invalid entries matches federation-list" federation-list 0 federation list
+check_that "... marked valid false with the problem and the stored value" doc \
+	'[e["stored"] for e in d if e.get("valid") is False] == ["allow *.example.net", "block corp.example.com", "allow not a domain", "permit odd.example.org"] and "valid" not in [e for e in d if e["domain"] == "partner.example.net"][0]'
+expect "federation remove '*.example.net'" 0 "\*\.example\.net: removed" mmc federation remove '*.example.net'
+expect "federation remove 'not a domain'" 0 "not a domain: removed" mmc federation remove 'not a domain'
+expect "federation remove corp.example.com" 0 "corp.example.com: removed" mmc federation remove corp.example.com
+expect "federation remove 'permit odd.example.org' (the value as stored)" 0 "removed" mmc federation remove 'permit odd.example.org'
+check_that "... only the good entry is left in AD" test "$(fed_stored)" = "allow partner.example.net|"
 jsonok "federation block --json matches federation-change" federation-change 0 federation block spam.example.org
 check_that "... blocked" doc 'd == {"domain": "spam.example.org", "change": "blocked"}'
 jsonok "federation list --json matches federation-list" federation-list 0 federation list
@@ -223,14 +334,125 @@ printf '%s\t%s\t%s\n' \
 	"cd to a domain without a setting is refused" "cd ../nowhere.example.org\\r" "no domain nowhere\\.example\\.org" \
 	"cd to the rule in Policies" "cd /corp.example.com/Policies/partner-im\\r" "Policies > partner-im> " \
 	"the rule's text" "show\\r" "from zone federated" \
+	"a catch-all deny asks first" "policy add 'rule \"deny-all2\" { action deny; }'\\r" "Store rule 'deny-all2', which blocks internal users\\? \\[y/N\\]" \
+	"no: not stored" "n\\r" "rule 'deny-all2' not stored" \
+	"remove asks first" "policy remove partner-im\\r" "Delete rule 'partner-im' \\(priority 10\\)\\? \\[y/N\\]" \
+	"no: kept" "n\\r" "rule 'partner-im' not deleted" \
 	>"$T/steps"
 "$ADDC" run-with-hosts "$D" -- /usr/bin/python3 "$HERE/ptysteps.py" "$T/steps" "$MMC" -c "$CONF" >"$T/pty.out" 2>&1 || true
 sed 's/^/     /' "$T/pty.out"
 CHECKS=$((CHECKS + $(grep -c '^\(ok\|FAILED\) - pty' "$T/pty.out" || true)))
 FAILS=$((FAILS + $(grep -c '^FAILED - pty\|Traceback' "$T/pty.out" || true)))
-check_that "the console session ran every step" test "$(grep -c '^ok - pty' "$T/pty.out")" -eq 13
+check_that "the console session ran every step" test "$(grep -c '^ok - pty' "$T/pty.out")" -eq 17
+check_that "... deny-all2 is not in AD, partner-im still is" test "$(rules_stored | cut -d' ' -f1 | tr '\n' ' ')" = "partner-im "
 expect "federation list after the console" 0 "partner.example.net +block" mmc federation list
 check_that "spam.example.org is gone" sh -c "! grep -q spam '$T/out'"
+
+echo "# policy changes in AD: checked first, only what changes written"
+snap=$(rules_stored)
+expect "move X --before X: exit 2" 2 "a rule cannot be moved before itself" mmc policy move partner-im --before partner-im
+expect "move before an unknown rule: exit 3" 3 "no rule 'nosuch'" mmc policy move partner-im --after nosuch
+expect "move an unknown rule: exit 3" 3 "no rule 'nosuch'" mmc policy move nosuch --before partner-im
+unchanged "... no rule object was written" "$snap" "$(rules_stored)"
+expect "add without a priority: the next free one" 0 "added rule 'ext-call' \(priority 20\)" \
+	mmc policy add 'rule "ext-call" { from zone external; class call; action deny; }'
+expect "... and again" 0 "added rule 'ext-presence' \(priority 30\)" \
+	mmc policy add 'rule ext-presence { from zone external; class presence; action deny; }'
+snap=$(rules_stored)
+expect "move --dry-run: the plan, nothing written" 0 "ext-presence: priority 30 -> 15" \
+	mmc policy move ext-presence --before ext-call --dry-run
+unchanged "... no rule object was written" "$snap" "$(rules_stored)"
+jsonok "move --dry-run --json matches policy-change" policy-change 0 policy move ext-presence --before ext-call --dry-run
+check_that "... dry_run and the writes" doc 'd["dry_run"] is True and d["writes"] == [{"rule": "ext-presence", "from": 30, "to": 15}]'
+expect "move ext-presence before ext-call" 0 "rule 'ext-presence' now has priority 15" \
+	mmc policy move ext-presence --before ext-call
+check_that "... only that rule was written" test "$(usn_of partner-im) $(usn_of ext-call)" = \
+	"$(echo "$snap" | awk '$1 == "partner-im" { print $3 }') $(echo "$snap" | awk '$1 == "ext-call" { print $3 }')"
+check_that "... priority 15 in AD" test "$(prio_of ext-presence)" = 15
+expect "move to a priority another rule has: refused, exit 7" 7 "priority 20 is taken by rule 'ext-call'" \
+	mmc policy move ext-presence --priority 20
+echo "# a catch-all deny, a sender condition that cannot match, --dry-run, remove"
+snap=$(rules_stored)
+expect "catch-all deny: refused without --force, exit 7" 7 "denies internal users wholesale: not stored \(add --force" \
+	mmc policy add 'rule "deny-all" { action deny; }'
+check_that "... with a warning naming the classes" grep -q "warning: rule 'deny-all' denies every internal user (im, presence, call)" "$T/out"
+expect "a deny of the served domain: refused too" 7 "denies internal users wholesale" \
+	mmc policy add 'rule "deny-corp" { from domain corp.example.com; class im; action deny; }'
+expect "a deny of one group is fine" 0 "added rule 'deny-staff'" \
+	mmc policy add 'rule "deny-staff" { from group Staff; class call; action deny; }'
+snap=$(rules_stored)
+expect "catch-all --dry-run: shown, nothing written" 0 "would add rule 'deny-all' \(priority 40\), nothing written" \
+	mmc policy add 'rule "deny-all" { action deny; }' --dry-run
+unchanged "... no rule object was written" "$snap" "$(rules_stored)"
+jsonok "catch-all --json --dry-run: the warning in the document" policy-change 0 policy add --dry-run 'rule "deny-all" { action deny; }'
+check_that "... warnings" doc 'd["dry_run"] is True and "denies every internal user" in d["warnings"][0]'
+expect "catch-all with --force: stored" 0 "added rule 'deny-all' \(priority 40\)" \
+	mmc policy add --force 'rule "deny-all" { action deny; }'
+check_that "... in AD" test "$(prio_of deny-all)" = 40
+expect "from user for external senders: a warning" 0 "never matches an external sender" \
+	mmc policy add 'rule "ext-user" { from zone external; from user sip:x@partner.example.net; action allow; }'
+check_that "... this rule never applies" grep -q "so this rule never applies" "$T/out"
+snap=$(rules_stored)
+expect "remove --dry-run" 0 "would delete rule 'deny-all'" mmc policy remove deny-all --dry-run
+unchanged "... nothing written" "$snap" "$(rules_stored)"
+expect "remove (no terminal: no question)" 0 "deleted rule 'deny-all'" mmc policy remove deny-all
+check_that "... gone from AD" test -z "$(prio_of deny-all)"
+echo "# a write that fails part-way is rolled back"
+mmc policy add 'rule "s1" priority 100 { from zone external; class im; action deny; }' >/dev/null 2>&1
+mmc policy add 'rule "s2" priority 101 { from zone external; class call; action deny; }' >/dev/null 2>&1
+"$ADDC" run-with-hosts "$D" -- sh -c 'samba-tool dsacl set -H "ldap://$ADDC_DC_FQDN" --use-kerberos=required \
+	--use-krb5-ccache="$ADDC_DIR/admin.ccache" \
+	--objectdn="CN=s2,CN=Policies,CN=Greenwich,CN=Services,CN=Configuration,$ADDC_BASE_DN" \
+	--sddl="(D;;WP;;;DA)"' >"$T/dsacl.log" 2>&1 || cat "$T/dsacl.log"
+snap=$(rules_stored | cut -d' ' -f1,2)
+expect "move that renumbers, one rule not writable: exit 5, rolled back" 5 "writing rule 's2' failed: .*; the 4 rules already written have been put back, so nothing changed" \
+	mmc policy move ext-user --after s1
+unchanged "... every priority in AD as before" "$snap" "$(rules_stored | cut -d' ' -f1,2)"
+
+echo "# the audit trail"
+expect "audit lists the changes with the admin's principal" 0 'admin=Administrator@CORP.EXAMPLE.COM unix=[^ ]+ verb="users set-uri" object=alice uri=sip:bob@corp.example.com' mmc audit
+check_that "... reset-uri" grep -q 'verb="users reset-uri" object=bob uri=sip:bob@corp.example.com old=sip:bobby@corp.example.com' "$T/out"
+check_that "... federation remove of a stored value with blanks" grep -q 'verb="federation remove" object="not a domain"' "$T/out"
+check_that "... policy move with the rules written" grep -q 'verb="policy move" object=ext-presence priority=15 rules_written=1' "$T/out"
+check_that "... the failed move" grep -q 'verb="policy move" object=ext-user after=s1 result=failed' "$T/out"
+check_that "... refused changes are not there" sh -c "! grep -q 'deny-corp\|other.example.org' '$T/out'"
+check_that "the file under the state directory" test -s "$T/state/mmc-audit.log"
+jsonok "audit --json --since 1h matches audit" audit 0 audit --since 1h
+check_that "... objects with verb and admin" doc 'all(e["admin"] == "Administrator@CORP.EXAMPLE.COM" for e in d) and any(e["verb"] == "users enable" for e in d)'
+expect "audit --since the future: none" 0 "no changes recorded since then" mmc audit --since 2999-01-01
+expect "audit --since rubbish: exit 2" 2 "usage: audit" mmc audit --since yesterdayish
+# syslog: a private /dev in a mount namespace whose /dev/log is a socket of ours
+/usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(20)
+open(sys.argv[2], "w").close()
+try:
+    d = s.recv(4096)
+    open(sys.argv[2], "wb").write(d)
+except socket.timeout:
+    pass' "$T/log.sock" "$T/syslog.got" &
+LOGPID=$!
+for _ in $(seq 1 50); do [ -S "$T/log.sock" ] && break; sleep 0.1; done
+unshare -m sh -c 'set -e; mount --make-rprivate /; mkdir -p "$1/olddev"; mount --rbind /dev "$1/olddev"
+	mount -t tmpfs none /dev
+	for f in null zero random urandom; do touch "/dev/$f"; mount --bind "$1/olddev/$f" "/dev/$f"; done
+	touch /dev/log; mount --bind "$1/log.sock" /dev/log
+	shift; exec "$@"' sh "$T" "$ADDC" run-with-hosts "$D" -- "$MMC" -c "$CONF" federation block spam2.example.org \
+	>"$T/syslog.out" 2>&1 || cat "$T/syslog.out"
+wait "$LOGPID" || true
+check_that "syslog: facility auth, notice, ident greenwich-mmc, the same key=value line" \
+	grep -qE '^<37>.*greenwich-mmc\[[0-9]+\]: admin=Administrator@CORP.EXAMPLE.COM unix=[^ ]+ verb="federation block" object=spam2.example.org$' "$T/syslog.got"
+
+echo "# set enabled-group: only a group that exists"
+cp "$CONF" "$T/conf.before"
+expect "set enabled-group to a group AD does not have: exit 3" 3 "'No Such Group' is not a group in corp.example.com" \
+	mmc set /corp.example.com enabled-group "No Such Group"
+check_that "... greenwich.conf untouched" cmp -s "$CONF" "$T/conf.before"
+expect "set enabled-group Staff" 0 "\[domain\] enabled-group = Staff" mmc set /corp.example.com enabled-group Staff
+expect "... and back" 0 "\[domain\] enabled-group = Greenwich Users" mmc set /corp.example.com enabled-group "Greenwich Users"
+check_that "... audited" sh -c "grep -q 'verb=set object=enabled-group value=Staff' '$T/state/mmc-audit.log'"
 
 echo "# a user without rights: alice's own ticket"
 export KRB5CCNAME=FILE:$T/alice.ccache
