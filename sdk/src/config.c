@@ -24,6 +24,8 @@ gwp_config_new(gwp_config **out)
 	if (!cfg)
 		return GWP_ERR_NOMEM;
 	cfg->default_timeout = GWP_DEFAULT_TIMEOUT_MS;
+	cfg->max_dialogs = GWP_DEFAULT_MAX_DIALOGS;
+	cfg->dialog_idle_s = GWP_DEFAULT_DIALOG_IDLE_S;
 	*out = cfg;
 	return GWP_OK;
 }
@@ -156,6 +158,16 @@ gwp_config_set_default_timeout(gwp_config *cfg, unsigned ms)
 	return GWP_OK;
 }
 
+GWP_EXPORT int
+gwp_config_set_dialog_limits(gwp_config *cfg, unsigned max, unsigned idle_s)
+{
+	if (!cfg || max == 0 || idle_s == 0)
+		return GWP_ERR_INVAL;
+	cfg->max_dialogs = max;
+	cfg->dialog_idle_s = idle_s;
+	return GWP_OK;
+}
+
 int
 gwp_config_copy(struct gwp_config *dst, const struct gwp_config *src)
 {
@@ -176,6 +188,8 @@ gwp_config_copy(struct gwp_config *dst, const struct gwp_config *src)
 	dst->event_arg = src->event_arg;
 	dst->registrar = src->registrar;
 	dst->default_timeout = src->default_timeout;
+	dst->max_dialogs = src->max_dialogs;
+	dst->dialog_idle_s = src->dialog_idle_s;
 	if (rc != GWP_OK)
 		gwp_config_clear(dst);
 	return rc;

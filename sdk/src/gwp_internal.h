@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 struct gwp_proxy;
 struct gwp_txn;
@@ -24,6 +25,8 @@ struct gwp_branch;
 #include "greenwich/proxy.h"
 
 #define GWP_DEFAULT_TIMEOUT_MS 20000u
+#define GWP_DEFAULT_MAX_DIALOGS 10000u
+#define GWP_DEFAULT_DIALOG_IDLE_S 21600u /* 6 h without an in-dialog request */
 
 struct gwp_listen {
 	enum gwp_transport tp;
@@ -43,6 +46,8 @@ struct gwp_config {
 	void *event_arg;
 	int registrar;
 	unsigned default_timeout;
+	unsigned max_dialogs;
+	unsigned dialog_idle_s;
 };
 
 int gwp_config_copy(struct gwp_config *dst, const struct gwp_config *src);
@@ -91,6 +96,8 @@ struct gwp_request {
 	uint64_t txn_id;
 	char *method, *uri, *user, *from, *to, *call_id, *source, *contact;
 	unsigned expires;
+	char *route_set;              /* Route entries beyond ours, or NULL */
+	int route_allowed;            /* the application accepted route_set */
 	size_t n_hdrs;
 	char **hdr_names;
 	char **hdr_values;
@@ -148,10 +155,28 @@ struct gwp_txn {
 	int best_status;
 };
 
+/* A dialog established through the proxy by a 2xx to an INVITE. Index 0 is
+ * the caller (sender of the INVITE), 1 the callee. */
+enum { GWP_CALLER = 0, GWP_CALLEE = 1 };
+
 struct gwp_dialog {
-	struct gwp_dialog *next;
+	struct gwp_dialog *hnext;       /* hash chain */
+	struct gwp_dialog *prev, *next; /* least recently used first */
 	char *call_id;
-	char *target;
+	char *tag[2];     /* From tag of the INVITE, To tag of the 2xx */
+	char *target[2];  /* remote target (Contact URI) of each party */
+	char *routes[2];  /* Route entries beyond ours in requests from each party */
+	char *app_target; /* target given by the application, for events */
+	time_t expires;
+	int ended; /* ENDED reported */
+};
+
+struct gwp_dtable {
+	struct gwp_dialog **buckets;
+	size_t n_buckets;
+	struct gwp_dialog *head, *tail;
+	size_t count, max;
+	unsigned idle_s;
 };
 
 enum gwp_mode { GWP_MODE_IDLE, GWP_MODE_THREAD, GWP_MODE_EMBEDDED };
@@ -179,7 +204,8 @@ struct gwp_proxy {
 	char *tls_dir;
 	struct gwp_txn *txns;
 	uint64_t next_id;
-	struct gwp_dialog *dialogs;
+	struct gwp_dtable dialogs;
+	su_timer_t *dialog_timer;
 };
 
 /* proxy.c */
@@ -211,6 +237,9 @@ void gwp_forward_cancel_all(struct gwp_txn *t);
 int gwp_url_is_ours(const struct gwp_proxy *p, const url_t *url);
 int gwp_host_is_local(const struct gwp_proxy *p, const char *host);
 int gwp_via_has_us(const struct gwp_proxy *p, const sip_via_t *via);
+char *gwp_url_string(const url_t *url);
+char *gwp_routes_foreign(const struct gwp_proxy *p, const sip_route_t *r);
+int gwp_uri_equal(const char *a, const url_t *b);
 msg_t *gwp_msg_prepare(struct gwp_proxy *p, msg_t *orig, int record_route);
 struct gwp_request *gwp_request_from_sip(struct gwp_proxy *p, msg_t *msg, sip_t const *sip);
 int gwp_status_fails_over(int status);
@@ -220,10 +249,32 @@ int gwp_status_rank(int status, int local);
 void gwp_event_emit(struct gwp_proxy *p, enum gwp_event_type type, const char *call_id,
 		    const char *target, const char *method, int status);
 
-/* dialog.c */
-int gwp_dialog_add(struct gwp_proxy *p, const char *call_id, const char *target);
-void gwp_dialog_end(struct gwp_proxy *p, const char *call_id);
+/* dtable.c: the dialog table itself (no SIP) */
+int gwp_dtable_init(struct gwp_dtable *t, size_t max, unsigned idle_s);
+void gwp_dtable_fini(struct gwp_dtable *t);
+struct gwp_dialog *gwp_dialog_make(const char *call_id, const char *const tag[2],
+				   const char *const target[2], const char *const routes[2],
+				   const char *app_target);
+void gwp_dialog_free(struct gwp_dialog *d);
+struct gwp_dialog *gwp_dtable_insert(struct gwp_dtable *t, struct gwp_dialog *d, time_t now);
+struct gwp_dialog *gwp_dtable_find(struct gwp_dtable *t, const char *call_id, const char *from_tag,
+				   const char *to_tag, time_t now, int *dir);
+void gwp_dtable_touch(struct gwp_dtable *t, struct gwp_dialog *d, time_t now);
+void gwp_dtable_remove(struct gwp_dtable *t, struct gwp_dialog *d);
+struct gwp_dialog *gwp_dtable_expired(struct gwp_dtable *t, time_t now);
+int gwp_dtable_full(const struct gwp_dtable *t);
+int gwp_dialog_set_target(struct gwp_dialog *d, int party, const char *uri);
+
+/* dialog.c: dialogs seen through SIP messages */
+int gwp_dialog_answered(struct gwp_proxy *p, msg_t *request, sip_t const *resp,
+			const char *app_target);
+void gwp_dialog_refreshed(struct gwp_proxy *p, msg_t *request, sip_t const *resp);
+struct gwp_dialog *gwp_dialog_match(struct gwp_proxy *p, sip_t const *sip, int *status);
+void gwp_dialog_bye(struct gwp_proxy *p, struct gwp_dialog *d);
+void gwp_dialog_closed(struct gwp_proxy *p, msg_t *request, int status);
+void gwp_dialog_sweep(struct gwp_proxy *p, time_t now);
 void gwp_dialog_free_all(struct gwp_proxy *p);
+
 
 /* Route an application callback: direct in thread mode, queued otherwise. */
 void gwp_route_deliver(struct gwp_proxy *p, struct gwp_request *req);

@@ -103,6 +103,12 @@ start_report(struct gwp_proxy *p, int err)
 	pthread_mutex_unlock(&p->mu);
 }
 
+static void
+dialog_sweep(su_root_magic_t *p, su_timer_t *timer, struct gwp_branch *arg)
+{
+	gwp_dialog_sweep(p, time(NULL));
+}
+
 static int
 engine_open(struct gwp_proxy *p)
 {
@@ -112,9 +118,14 @@ engine_open(struct gwp_proxy *p)
 	p->root = su_root_create(p);
 	if (!p->root)
 		return GWP_ERR_SIP;
-	rc = gwp_agent_open(p);
+	rc = gwp_dtable_init(&p->dialogs, p->cfg.max_dialogs, p->cfg.dialog_idle_s);
+	if (rc == GWP_OK)
+		rc = gwp_agent_open(p);
 	if (rc != GWP_OK)
 		return rc;
+	p->dialog_timer = su_timer_create(su_root_task(p->root), 5000);
+	if (!p->dialog_timer || su_timer_run(p->dialog_timer, dialog_sweep, NULL) < 0)
+		return GWP_ERR_SIP;
 	if (su_wait_create(p->inbox_wait, p->inbox.efd, SU_WAIT_IN) < 0)
 		return GWP_ERR_SIP;
 	if (su_root_register(p->root, p->inbox_wait, inbox_wakeup, p, 0) < 0) {
@@ -128,6 +139,9 @@ engine_open(struct gwp_proxy *p)
 static void
 engine_close(struct gwp_proxy *p)
 {
+	if (p->dialog_timer)
+		su_timer_destroy(p->dialog_timer);
+	p->dialog_timer = NULL;
 	gwp_txn_free_all(p);
 	gwp_dialog_free_all(p);
 	if (p->inbox_reg)

@@ -27,6 +27,19 @@ extern "C" {
  * reports call-state events (#gwp_event_fn) the application may use to keep
  * load counts.
  *
+ * Trust model: the proxy relays nothing the application did not decide.
+ * A new request is forwarded only to the targets the routing callback gave;
+ * a pre-loaded Route set (entries that do not name the proxy) makes the
+ * request fail with 403 unless the callback accepts it with
+ * gwp_request_allow_route(). An in-dialog request (To tag) or an ACK for a
+ * 2xx is forwarded only inside a dialog the proxy saw established (a 2xx to
+ * an INVITE it forwarded), from one party to the other party's current
+ * target, with the dialog's own Route set; anything else gets 481 or 403
+ * (ACKs are dropped). Responses are relayed only through the client
+ * transactions the proxy created. Who may place calls or register is the
+ * application's business: every request is anonymous and its From header is
+ * whatever the sender wrote.
+ *
  * Conventions:
  * - functions that can fail return 0 on success or a negative #gwp_err value;
  *   gwp_strerror() turns it into text;
@@ -35,6 +48,10 @@ extern "C" {
  *
  * API history:
  * - 0.1 (libtool 0:0:0, ABI file abi/gwp-0.sigs): first version.
+ * - 0.2 (libtool 1:0:1, same ABI file, symbols added): dialog state (in-dialog
+ *   requests and ACKs only within known dialogs, gwp_config_set_dialog_limits()),
+ *   no relaying by pre-loaded Route (gwp_request_route(),
+ *   gwp_request_allow_route(), #GWP_ERR_ROUTE).
  */
 
 /** Mark the symbols this library exports (the library is built with
@@ -46,7 +63,7 @@ extern "C" {
 #endif
 
 /** Version of this header; compare with gwp_version() at run time. */
-#define GWP_VERSION_STRING "0.1.0"
+#define GWP_VERSION_STRING "0.2.0"
 
 /** Error codes. Functions return 0 (#GWP_OK) or one of these, negated by
  *  definition: every enumerator except #GWP_OK is below zero. */
@@ -61,6 +78,8 @@ enum gwp_err {
 	GWP_ERR_THREAD = -7,   /**< A thread or event file descriptor could not be made. */
 	GWP_ERR_ANSWERED = -8, /**< The request was already answered. */
 	GWP_ERR_NOTARGET = -9, /**< Forwarding was asked without any target. */
+	GWP_ERR_ROUTE = -10,   /**< The request carries a Route set the application did
+				    not accept (gwp_request_allow_route()); it got 403. */
 };
 
 /**
@@ -198,6 +217,18 @@ GWP_EXPORT int gwp_config_set_registrar(gwp_config *cfg, int enable);
 GWP_EXPORT int gwp_config_set_default_timeout(gwp_config *cfg, unsigned ms);
 
 /**
+ * Bound the dialog table. The proxy remembers every dialog established
+ * through it (a 2xx to an INVITE it forwarded) so that only requests of
+ * known dialogs are relayed. A dialog is forgotten after its BYE is
+ * answered, or after @p idle_s seconds without an in-dialog request (an
+ * ENDED event is then reported). When @p max dialogs exist, new INVITEs get
+ * 503 and, should more answers arrive, the dialog idle longest is dropped.
+ * Defaults: 10000 dialogs, 21600 s.
+ * @return 0 or #GWP_ERR_INVAL (0 for either value).
+ */
+GWP_EXPORT int gwp_config_set_dialog_limits(gwp_config *cfg, unsigned max, unsigned idle_s);
+
+/**
  * Make a proxy from a configuration. Nothing is bound until it starts.
  * @param[out] out receives the proxy; free it with gwp_proxy_free().
  * @param cfg the configuration (copied; it may be freed afterwards).
@@ -262,6 +293,22 @@ GWP_EXPORT const char *gwp_request_contact(const gwp_request *req);
 GWP_EXPORT unsigned gwp_request_expires(const gwp_request *req);
 
 /**
+ * The Route set the request carries beyond the proxy's own entries, e.g.
+ * "<sip:gw.example.com;lr>" (entries separated by commas), or NULL when
+ * there is none. Such a request is refused with 403 when forwarded, unless
+ * gwp_request_allow_route() accepts the Route set first.
+ */
+GWP_EXPORT const char *gwp_request_route(const gwp_request *req);
+
+/**
+ * Accept the request's pre-loaded Route set: when forwarded it then goes to
+ * the first Route entry, with each target as Request-URI. Only for senders
+ * the application trusts to choose the next hop (an open relay otherwise).
+ * @return 0 or #GWP_ERR_INVAL (no Route set), #GWP_ERR_ANSWERED.
+ */
+GWP_EXPORT int gwp_request_allow_route(gwp_request *req);
+
+/**
  * Look up a header of the request by name (case-insensitive, full names
  * such as "Subject" or "X-Priority"; compact forms are not matched).
  * @param req the request.
@@ -281,10 +328,12 @@ GWP_EXPORT int gwp_request_add_target(gwp_request *req, const char *uri, unsigne
 
 /**
  * Answer the request by forwarding it to the targets added so far, and free
- * @p req (also on error: the caller then gets a 500).
+ * @p req (also on error: the caller then gets a 500, or a 403 for a Route
+ * set not accepted).
  * @param req the request; invalid after the call.
  * @param mode #GWP_FORK_SEQUENTIAL or #GWP_FORK_PARALLEL.
- * @return 0 or #GWP_ERR_NOTARGET, #GWP_ERR_INVAL, #GWP_ERR_STATE (proxy stopped).
+ * @return 0 or #GWP_ERR_NOTARGET, #GWP_ERR_INVAL, #GWP_ERR_ROUTE,
+ *         #GWP_ERR_STATE (proxy stopped).
  */
 GWP_EXPORT int gwp_request_forward(gwp_request *req, enum gwp_fork mode);
 
