@@ -27,6 +27,8 @@ struct gwp_branch;
 #define GWP_DEFAULT_TIMEOUT_MS 20000u
 #define GWP_DEFAULT_MAX_DIALOGS 10000u
 #define GWP_DEFAULT_DIALOG_IDLE_S 21600u /* 6 h without an in-dialog request */
+#define GWP_NONCE_TTL_S 300u
+#define GWP_NONCE_SLOTS 4096u
 
 struct gwp_listen {
 	enum gwp_transport tp;
@@ -48,6 +50,10 @@ struct gwp_config {
 	unsigned default_timeout;
 	unsigned max_dialogs;
 	unsigned dialog_idle_s;
+	char *auth_realm; /* NULL: no authentication hook */
+	unsigned auth_methods;
+	gwp_auth_fn auth_fn;
+	void *auth_arg;
 };
 
 int gwp_config_copy(struct gwp_config *dst, const struct gwp_config *src);
@@ -89,7 +95,14 @@ struct gwp_target {
 	unsigned timeout_ms;
 };
 
-enum gwp_action { GWP_ACT_NONE, GWP_ACT_FORWARD, GWP_ACT_RESPOND };
+enum gwp_action { GWP_ACT_NONE, GWP_ACT_FORWARD, GWP_ACT_RESPOND, GWP_ACT_CHALLENGE };
+
+/* Digest credentials whose nonce, nc, realm and uri were checked in the SIP
+ * thread; the response itself is checked against the application's HA1 in
+ * the thread that runs the routing callback. */
+struct gwp_credentials {
+	char *username, *realm, *method, *uri, *nonce, *nc, *cnonce, *qop, *response;
+};
 
 struct gwp_request {
 	struct gwp_proxy *proxy;
@@ -98,6 +111,8 @@ struct gwp_request {
 	unsigned expires;
 	char *route_set;              /* Route entries beyond ours, or NULL */
 	int route_allowed;            /* the application accepted route_set */
+	struct gwp_credentials *cred; /* to verify before the callback, or NULL */
+	char *auth_user;              /* verified Digest user name, or NULL */
 	size_t n_hdrs;
 	char **hdr_names;
 	char **hdr_values;
@@ -179,6 +194,30 @@ struct gwp_dtable {
 	unsigned idle_s;
 };
 
+/* Issued Digest nonces: a ring of slots, each nonce names its slot. */
+#define GWP_NONCE_LEN 72
+
+struct gwp_nonce_slot {
+	uint64_t serial; /* 0: free */
+	time_t issued;
+	unsigned long last_nc;
+};
+
+struct gwp_nonces {
+	unsigned char key[32];
+	uint64_t serial;
+	struct gwp_nonce_slot *slots;
+	size_t n_slots;
+	unsigned ttl;
+};
+
+enum gwp_nonce_result {
+	GWP_NONCE_OK = 0,
+	GWP_NONCE_BAD = -1,    /* not made by us (or garbled) */
+	GWP_NONCE_STALE = -2,  /* ours but expired or forgotten */
+	GWP_NONCE_REPLAY = -3, /* nc not above the last one seen */
+};
+
 enum gwp_mode { GWP_MODE_IDLE, GWP_MODE_THREAD, GWP_MODE_EMBEDDED };
 
 struct gwp_proxy {
@@ -206,6 +245,7 @@ struct gwp_proxy {
 	uint64_t next_id;
 	struct gwp_dtable dialogs;
 	su_timer_t *dialog_timer;
+	struct gwp_nonces nonces;
 };
 
 /* proxy.c */
@@ -275,6 +315,24 @@ void gwp_dialog_closed(struct gwp_proxy *p, msg_t *request, int status);
 void gwp_dialog_sweep(struct gwp_proxy *p, time_t now);
 void gwp_dialog_free_all(struct gwp_proxy *p);
 
+/* nonce.c: Digest nonces (HMAC, expiry, nonce-count) and response check */
+int gwp_nonces_init(struct gwp_nonces *n, size_t slots, unsigned ttl);
+void gwp_nonces_fini(struct gwp_nonces *n);
+void gwp_nonce_make(struct gwp_nonces *n, time_t now, char out[GWP_NONCE_LEN + 1]);
+enum gwp_nonce_result gwp_nonce_check(struct gwp_nonces *n, const char *nonce, unsigned long nc,
+				      time_t now);
+void gwp_md5_hex(const char *const parts[], size_t n, char out[33]);
+int gwp_digest_response_ok(const struct gwp_credentials *c, const char *ha1);
+
+/* auth.c: the authentication hook */
+int gwp_auth_intake(struct gwp_proxy *p, nta_incoming_t *irq, sip_t const *sip,
+		    struct gwp_credentials **out);
+void gwp_auth_challenge(struct gwp_proxy *p, nta_incoming_t *irq, sip_t const *sip, int stale);
+void gwp_credentials_free(struct gwp_credentials *c);
+int gwp_auth_verify(struct gwp_proxy *p, struct gwp_request *req);
+
+/* Run the routing callback for a request (after its credentials are checked). */
+void gwp_route_call(struct gwp_proxy *p, struct gwp_request *req);
 
 /* Route an application callback: direct in thread mode, queued otherwise. */
 void gwp_route_deliver(struct gwp_proxy *p, struct gwp_request *req);

@@ -75,24 +75,28 @@ method_routable(const struct gwp_proxy *p, sip_method_t m)
 
 /* A new INVITE/MESSAGE/REGISTER: ask the application. */
 static int
-route_ask(struct gwp_proxy *p, nta_incoming_t *irq, sip_t const *sip, char *route_set)
+route_ask(struct gwp_proxy *p, nta_incoming_t *irq, sip_t const *sip, char *route_set,
+	  struct gwp_credentials *cred)
 {
 	struct gwp_request *req;
 	struct gwp_txn *t = gwp_txn_new(p, irq, sip);
 
 	if (!t) {
 		free(route_set);
+		gwp_credentials_free(cred);
 		return 500;
 	}
 	req = gwp_request_from_sip(p, t->msg, sip);
 	if (!req) {
 		free(route_set);
+		gwp_credentials_free(cred);
 		gwp_txn_reply(t, SIP_500_INTERNAL_SERVER_ERROR);
 		gwp_txn_free(t);
 		return 0;
 	}
 	req->txn_id = t->id;
 	req->route_set = route_set;
+	req->cred = cred;
 	gwp_route_deliver(p, req);
 	return 0;
 }
@@ -102,7 +106,9 @@ out_of_dialog(struct gwp_proxy *p, nta_incoming_t *irq, sip_t const *sip)
 {
 	sip_method_t m = sip->sip_request->rq_method;
 	const url_t *ru = sip->sip_request->rq_url;
+	struct gwp_credentials *cred = NULL;
 	char *route_set;
+	int rc;
 
 	if (gwp_via_has_us(p, sip->sip_via))
 		return 482;
@@ -128,14 +134,19 @@ out_of_dialog(struct gwp_proxy *p, nta_incoming_t *irq, sip_t const *sip)
 			return 503;
 		}
 	}
+	rc = gwp_auth_intake(p, irq, sip, &cred);
+	if (rc != 0)
+		return rc;
 	route_set = gwp_routes_foreign(p, sip->sip_route);
-	if (!route_set)
+	if (!route_set) {
+		gwp_credentials_free(cred);
 		return 500;
+	}
 	if (!*route_set) {
 		free(route_set);
 		route_set = NULL;
 	}
-	return route_ask(p, irq, sip, route_set);
+	return route_ask(p, irq, sip, route_set, cred);
 }
 
 int
@@ -189,7 +200,10 @@ answer_apply(struct gwp_proxy *p, struct gwp_request *req)
 		}
 		return;
 	}
-	if (t->method == sip_method_register && req->code < 300)
+	if (req->action == GWP_ACT_CHALLENGE) {
+		t->final_sent = 1;
+		gwp_auth_challenge(p, t->irq, sip_object(t->msg), 0);
+	} else if (t->method == sip_method_register && req->code < 300)
 		register_reply(t, req);
 	else
 		gwp_txn_reply(t, req->code, req->reason);

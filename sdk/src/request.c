@@ -25,6 +25,8 @@ gwp_request_free(struct gwp_request *req)
 	free(req->source);
 	free(req->contact);
 	free(req->route_set);
+	free(req->auth_user);
+	gwp_credentials_free(req->cred);
 	for (i = 0; i < req->n_hdrs; i++) {
 		free(req->hdr_names[i]);
 		free(req->hdr_values[i]);
@@ -114,6 +116,12 @@ GWP_EXPORT unsigned
 gwp_request_expires(const gwp_request *req)
 {
 	return req ? req->expires : 0;
+}
+
+GWP_EXPORT const char *
+gwp_request_auth_user(const gwp_request *req)
+{
+	return req ? req->auth_user : NULL;
 }
 
 GWP_EXPORT const char *
@@ -243,4 +251,22 @@ gwp_request_respond(gwp_request *req, int code, const char *reason)
 	}
 	sub = request_submit(req);
 	return rc != GWP_OK ? rc : sub;
+}
+
+GWP_EXPORT int
+gwp_request_challenge(gwp_request *req)
+{
+	int sub;
+
+	if (!req)
+		return GWP_ERR_INVAL;
+	if (!req->proxy || !req->proxy->cfg.auth_realm) {
+		req->action = GWP_ACT_RESPOND;
+		req->code = 500;
+		request_submit(req);
+		return GWP_ERR_STATE;
+	}
+	req->action = GWP_ACT_CHALLENGE;
+	sub = request_submit(req);
+	return sub;
 }
