@@ -116,9 +116,10 @@ listen_error(const struct gwp_listen *l)
 }
 
 /* Messages nta matched to no transaction or leg: responses only, since the
- * default leg takes every request. Left alone nta would ACK and BYE a stray
- * 2xx to INVITE towards its Contact (a reflector); a proxy relays responses
- * only through the client transactions it made, so drop them. */
+ * default leg takes every request. A proxy relays responses only through the
+ * client transactions it made, so drop them here rather than leave them to
+ * nta's default (1.12.11 discards them, but some Sofia versions ACK and BYE
+ * a stray 2xx to INVITE towards its Contact: a reflector). */
 static int
 agent_stray(nta_agent_magic_t *magic, nta_agent_t *agent, msg_t *msg, sip_t *sip)
 {
