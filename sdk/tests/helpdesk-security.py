@@ -258,6 +258,18 @@ def main():
         expect(mallory, 403, "MESSAGE with a foreign Route only")
         victim_silent(victim, "MESSAGE with a Route to the victim")
 
+        print("== stray responses")
+        for top in ("SIP/2.0/UDP %s:%d;branch=z9hG4bK%s" % (HOST, ROUTER, uniq("s")),
+                    "SIP/2.0/UDP %s:%d;branch=z9hG4bK%s" % (HOST, MALLORY, uniq("s"))):
+            mallory.send("\n".join([
+                "SIP/2.0 200 OK", "Via: " + top,
+                "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK%s" % (HOST, VICTIM, uniq("s")),
+                "From: <sip:a@%s>;tag=%s" % (DOMAIN, uniq("f")),
+                "To: <sip:b@%s>;tag=%s" % (DOMAIN, uniq("t")), "Call-ID: " + uniq("stray"),
+                "CSeq: 1 INVITE", "Contact: <sip:b@%s:%d>" % (HOST, VICTIM),
+                "Record-Route: " + vroute, "Content-Length: 0", "", ""]))
+        victim_silent(victim, "stray 2xx to INVITE (Contact, Record-Route and Via name the victim)")
+
         print("== in-dialog requests and ACKs of unknown dialogs")
         mallory.request("BYE", "sip:x@%s:%d" % (HOST, VICTIM), uniq("r"), uniq("m"),
                         "sip:x@" + DOMAIN, to_tag="forged", routes=[RR])
