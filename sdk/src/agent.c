@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sofia-sip/msg.h>
 #include <sofia-sip/nta_tag.h>
 #include <sofia-sip/tport_tag.h>
 #include <sofia-sip/su_tag.h>
@@ -114,6 +115,18 @@ listen_error(const struct gwp_listen *l)
 	return l->tp == GWP_TRANSPORT_TLS ? GWP_ERR_TLS : GWP_ERR_BIND;
 }
 
+/* Messages nta matched to no transaction or leg: responses only, since the
+ * default leg takes every request. A proxy relays responses only through the
+ * client transactions it made, so drop them here rather than leave them to
+ * nta's default (1.12.11 discards them, but some Sofia versions ACK and BYE
+ * a stray 2xx to INVITE towards its Contact: a reflector). */
+static int
+agent_stray(nta_agent_magic_t *magic, nta_agent_t *agent, msg_t *msg, sip_t *sip)
+{
+	msg_destroy(msg);
+	return 0;
+}
+
 static int
 agent_listen(struct gwp_proxy *p)
 {
@@ -122,7 +135,7 @@ agent_listen(struct gwp_proxy *p)
 	size_t i;
 
 	listen_url(&p->cfg.listens[0], buf, sizeof(buf));
-	p->agent = nta_agent_create(p->root, URL_STRING_MAKE(url), NULL, NULL, NTATAG_UA(0),
+	p->agent = nta_agent_create(p->root, URL_STRING_MAKE(url), agent_stray, NULL, NTATAG_UA(0),
 				    NTATAG_SERVER_RPORT(1), NTATAG_CANCEL_487(1),
 				    TAG_IF(p->tls_dir, TPTAG_CERTIFICATE(p->tls_dir)), TAG_END());
 	if (!p->agent)

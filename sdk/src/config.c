@@ -24,6 +24,8 @@ gwp_config_new(gwp_config **out)
 	if (!cfg)
 		return GWP_ERR_NOMEM;
 	cfg->default_timeout = GWP_DEFAULT_TIMEOUT_MS;
+	cfg->max_dialogs = GWP_DEFAULT_MAX_DIALOGS;
+	cfg->dialog_idle_s = GWP_DEFAULT_DIALOG_IDLE_S;
 	*out = cfg;
 	return GWP_OK;
 }
@@ -39,6 +41,7 @@ gwp_config_clear(struct gwp_config *cfg)
 	free(cfg->domain);
 	free(cfg->tls_cert);
 	free(cfg->tls_key);
+	free(cfg->auth_realm);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -156,6 +159,57 @@ gwp_config_set_default_timeout(gwp_config *cfg, unsigned ms)
 	return GWP_OK;
 }
 
+GWP_EXPORT int
+gwp_config_set_dialog_limits(gwp_config *cfg, unsigned max, unsigned idle_s)
+{
+	if (!cfg || max == 0 || idle_s == 0)
+		return GWP_ERR_INVAL;
+	cfg->max_dialogs = max;
+	cfg->dialog_idle_s = idle_s;
+	return GWP_OK;
+}
+
+static int
+realm_valid(const char *realm)
+{
+	const unsigned char *s;
+
+	if (!realm || !*realm || strlen(realm) > 128)
+		return 0;
+	for (s = (const unsigned char *)realm; *s; s++)
+		if (*s < 0x20 || *s == 0x7f || *s == '"' || *s == '\\')
+			return 0;
+	return 1;
+}
+
+GWP_EXPORT int
+gwp_config_set_auth(gwp_config *cfg, const char *realm, unsigned methods, gwp_auth_fn fn, void *arg)
+{
+	int rc;
+
+	if (!cfg || !fn || !realm_valid(realm) ||
+	    (methods & ~(unsigned)(GWP_AUTH_REGISTER | GWP_AUTH_INVITE | GWP_AUTH_MESSAGE)))
+		return GWP_ERR_INVAL;
+	rc = replace_string(&cfg->auth_realm, realm);
+	if (rc != GWP_OK)
+		return rc;
+	cfg->auth_methods = methods;
+	cfg->auth_fn = fn;
+	cfg->auth_arg = arg;
+	return GWP_OK;
+}
+
+GWP_EXPORT int
+gwp_digest_ha1(const char *username, const char *realm, const char *password, char out[33])
+{
+	const char *parts[3] = {username, realm, password};
+
+	if (!username || !realm || !password || !out)
+		return GWP_ERR_INVAL;
+	gwp_md5_hex(parts, 3, out);
+	return GWP_OK;
+}
+
 int
 gwp_config_copy(struct gwp_config *dst, const struct gwp_config *src)
 {
@@ -176,6 +230,13 @@ gwp_config_copy(struct gwp_config *dst, const struct gwp_config *src)
 	dst->event_arg = src->event_arg;
 	dst->registrar = src->registrar;
 	dst->default_timeout = src->default_timeout;
+	dst->max_dialogs = src->max_dialogs;
+	dst->dialog_idle_s = src->dialog_idle_s;
+	if (rc == GWP_OK && src->auth_realm)
+		rc = replace_string(&dst->auth_realm, src->auth_realm);
+	dst->auth_methods = src->auth_methods;
+	dst->auth_fn = src->auth_fn;
+	dst->auth_arg = src->auth_arg;
 	if (rc != GWP_OK)
 		gwp_config_clear(dst);
 	return rc;

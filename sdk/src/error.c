@@ -27,6 +27,8 @@ gwp_strerror(int err)
 		return "request already answered";
 	case GWP_ERR_NOTARGET:
 		return "no target to forward to";
+	case GWP_ERR_ROUTE:
+		return "Route set not accepted";
 	default:
 		return "unknown error";
 	}

@@ -103,14 +103,20 @@ branch_answered(struct gwp_branch *b, nta_outgoing_t *orq)
 	struct gwp_txn *t = b->txn;
 	size_t i;
 
+	msg_t *resp = nta_outgoing_getresponse(orq);
+	sip_t const *rs = resp ? sip_object(resp) : NULL;
+	int dialog = 0;
+
 	b->state = GWP_B_DONE;
 	timer_stop(b);
 	t->final_sent = 1;
-	relay(t, nta_outgoing_getresponse(orq));
-	branch_event(b, GWP_EVENT_ANSWERED, nta_outgoing_status(orq));
 	if (!t->in_dialog && t->method == sip_method_invite)
-		gwp_dialog_add(t->proxy, t->call_id, b->uri);
-	else
+		dialog = gwp_dialog_answered(t->proxy, t->msg, rs, b->uri) == 0;
+	else if (t->in_dialog && (t->method == sip_method_invite || t->method == sip_method_update))
+		gwp_dialog_refreshed(t->proxy, t->msg, rs);
+	relay(t, resp);
+	branch_event(b, GWP_EVENT_ANSWERED, nta_outgoing_status(orq));
+	if (!dialog) /* a MESSAGE, or a call whose dialog we cannot follow */
 		branch_event(b, GWP_EVENT_ENDED, 0);
 	for (i = 0; i < t->n_branches; i++)
 		branch_cancel(&t->branches[i], 1);
@@ -144,6 +150,8 @@ branch_response(struct gwp_branch *b, nta_outgoing_t *orq, sip_t const *sip)
 
 	if (b->state != GWP_B_ACTIVE)
 		return 0;
+	if (status >= 200 && t->in_dialog && t->method == sip_method_bye)
+		gwp_dialog_closed(t->proxy, t->msg, status);
 	if (status < 200) {
 		if (status > 100 && !t->final_sent)
 			relay(t, nta_outgoing_getresponse(orq));

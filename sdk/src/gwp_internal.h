@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 struct gwp_proxy;
 struct gwp_txn;
@@ -24,6 +25,10 @@ struct gwp_branch;
 #include "greenwich/proxy.h"
 
 #define GWP_DEFAULT_TIMEOUT_MS 20000u
+#define GWP_DEFAULT_MAX_DIALOGS 10000u
+#define GWP_DEFAULT_DIALOG_IDLE_S 21600u /* 6 h without an in-dialog request */
+#define GWP_NONCE_TTL_S 300u
+#define GWP_NONCE_SLOTS 4096u
 
 struct gwp_listen {
 	enum gwp_transport tp;
@@ -43,6 +48,12 @@ struct gwp_config {
 	void *event_arg;
 	int registrar;
 	unsigned default_timeout;
+	unsigned max_dialogs;
+	unsigned dialog_idle_s;
+	char *auth_realm; /* NULL: no authentication hook */
+	unsigned auth_methods;
+	gwp_auth_fn auth_fn;
+	void *auth_arg;
 };
 
 int gwp_config_copy(struct gwp_config *dst, const struct gwp_config *src);
@@ -84,13 +95,24 @@ struct gwp_target {
 	unsigned timeout_ms;
 };
 
-enum gwp_action { GWP_ACT_NONE, GWP_ACT_FORWARD, GWP_ACT_RESPOND };
+enum gwp_action { GWP_ACT_NONE, GWP_ACT_FORWARD, GWP_ACT_RESPOND, GWP_ACT_CHALLENGE };
+
+/* Digest credentials whose nonce, nc, realm and uri were checked in the SIP
+ * thread; the response itself is checked against the application's HA1 in
+ * the thread that runs the routing callback. */
+struct gwp_credentials {
+	char *username, *realm, *method, *uri, *nonce, *nc, *cnonce, *qop, *response;
+};
 
 struct gwp_request {
 	struct gwp_proxy *proxy;
 	uint64_t txn_id;
 	char *method, *uri, *user, *from, *to, *call_id, *source, *contact;
 	unsigned expires;
+	char *route_set;              /* Route entries beyond ours, or NULL */
+	int route_allowed;            /* the application accepted route_set */
+	struct gwp_credentials *cred; /* to verify before the callback, or NULL */
+	char *auth_user;              /* verified Digest user name, or NULL */
 	size_t n_hdrs;
 	char **hdr_names;
 	char **hdr_values;
@@ -148,10 +170,52 @@ struct gwp_txn {
 	int best_status;
 };
 
+/* A dialog established through the proxy by a 2xx to an INVITE. Index 0 is
+ * the caller (sender of the INVITE), 1 the callee. */
+enum { GWP_CALLER = 0, GWP_CALLEE = 1 };
+
 struct gwp_dialog {
-	struct gwp_dialog *next;
+	struct gwp_dialog *hnext;       /* hash chain */
+	struct gwp_dialog *prev, *next; /* least recently used first */
 	char *call_id;
-	char *target;
+	char *tag[2];     /* From tag of the INVITE, To tag of the 2xx */
+	char *target[2];  /* remote target (Contact URI) of each party */
+	char *routes[2];  /* Route entries beyond ours in requests from each party */
+	char *app_target; /* target given by the application, for events */
+	time_t expires;
+	int ended; /* ENDED reported */
+};
+
+struct gwp_dtable {
+	struct gwp_dialog **buckets;
+	size_t n_buckets;
+	struct gwp_dialog *head, *tail;
+	size_t count, max;
+	unsigned idle_s;
+};
+
+/* Issued Digest nonces: a ring of slots, each nonce names its slot. */
+#define GWP_NONCE_LEN 72
+
+struct gwp_nonce_slot {
+	uint64_t serial; /* 0: free */
+	time_t issued;
+	unsigned long last_nc;
+};
+
+struct gwp_nonces {
+	unsigned char key[32];
+	uint64_t serial;
+	struct gwp_nonce_slot *slots;
+	size_t n_slots;
+	unsigned ttl;
+};
+
+enum gwp_nonce_result {
+	GWP_NONCE_OK = 0,
+	GWP_NONCE_BAD = -1,    /* not made by us (or garbled) */
+	GWP_NONCE_STALE = -2,  /* ours but expired or forgotten */
+	GWP_NONCE_REPLAY = -3, /* nc not above the last one seen */
 };
 
 enum gwp_mode { GWP_MODE_IDLE, GWP_MODE_THREAD, GWP_MODE_EMBEDDED };
@@ -179,7 +243,9 @@ struct gwp_proxy {
 	char *tls_dir;
 	struct gwp_txn *txns;
 	uint64_t next_id;
-	struct gwp_dialog *dialogs;
+	struct gwp_dtable dialogs;
+	su_timer_t *dialog_timer;
+	struct gwp_nonces nonces;
 };
 
 /* proxy.c */
@@ -211,6 +277,9 @@ void gwp_forward_cancel_all(struct gwp_txn *t);
 int gwp_url_is_ours(const struct gwp_proxy *p, const url_t *url);
 int gwp_host_is_local(const struct gwp_proxy *p, const char *host);
 int gwp_via_has_us(const struct gwp_proxy *p, const sip_via_t *via);
+char *gwp_url_string(const url_t *url);
+char *gwp_routes_foreign(const struct gwp_proxy *p, const sip_route_t *r);
+int gwp_uri_equal(const char *a, const url_t *b);
 msg_t *gwp_msg_prepare(struct gwp_proxy *p, msg_t *orig, int record_route);
 struct gwp_request *gwp_request_from_sip(struct gwp_proxy *p, msg_t *msg, sip_t const *sip);
 int gwp_status_fails_over(int status);
@@ -220,10 +289,50 @@ int gwp_status_rank(int status, int local);
 void gwp_event_emit(struct gwp_proxy *p, enum gwp_event_type type, const char *call_id,
 		    const char *target, const char *method, int status);
 
-/* dialog.c */
-int gwp_dialog_add(struct gwp_proxy *p, const char *call_id, const char *target);
-void gwp_dialog_end(struct gwp_proxy *p, const char *call_id);
+/* dtable.c: the dialog table itself (no SIP) */
+int gwp_dtable_init(struct gwp_dtable *t, size_t max, unsigned idle_s);
+void gwp_dtable_fini(struct gwp_dtable *t);
+struct gwp_dialog *gwp_dialog_make(const char *call_id, const char *const tag[2],
+				   const char *const target[2], const char *const routes[2],
+				   const char *app_target);
+void gwp_dialog_free(struct gwp_dialog *d);
+struct gwp_dialog *gwp_dtable_insert(struct gwp_dtable *t, struct gwp_dialog *d, time_t now);
+struct gwp_dialog *gwp_dtable_find(struct gwp_dtable *t, const char *call_id, const char *from_tag,
+				   const char *to_tag, time_t now, int *dir);
+void gwp_dtable_touch(struct gwp_dtable *t, struct gwp_dialog *d, time_t now);
+void gwp_dtable_remove(struct gwp_dtable *t, struct gwp_dialog *d);
+struct gwp_dialog *gwp_dtable_expired(struct gwp_dtable *t, time_t now);
+int gwp_dtable_full(const struct gwp_dtable *t);
+int gwp_dialog_set_target(struct gwp_dialog *d, int party, const char *uri);
+
+/* dialog.c: dialogs seen through SIP messages */
+int gwp_dialog_answered(struct gwp_proxy *p, msg_t *request, sip_t const *resp,
+			const char *app_target);
+void gwp_dialog_refreshed(struct gwp_proxy *p, msg_t *request, sip_t const *resp);
+struct gwp_dialog *gwp_dialog_match(struct gwp_proxy *p, sip_t const *sip, int *status);
+void gwp_dialog_bye(struct gwp_proxy *p, struct gwp_dialog *d);
+void gwp_dialog_closed(struct gwp_proxy *p, msg_t *request, int status);
+void gwp_dialog_sweep(struct gwp_proxy *p, time_t now);
 void gwp_dialog_free_all(struct gwp_proxy *p);
+
+/* nonce.c: Digest nonces (HMAC, expiry, nonce-count) and response check */
+int gwp_nonces_init(struct gwp_nonces *n, size_t slots, unsigned ttl);
+void gwp_nonces_fini(struct gwp_nonces *n);
+void gwp_nonce_make(struct gwp_nonces *n, time_t now, char out[GWP_NONCE_LEN + 1]);
+enum gwp_nonce_result gwp_nonce_check(struct gwp_nonces *n, const char *nonce, unsigned long nc,
+				      time_t now);
+void gwp_md5_hex(const char *const parts[], size_t n, char out[33]);
+int gwp_digest_response_ok(const struct gwp_credentials *c, const char *ha1);
+
+/* auth.c: the authentication hook */
+int gwp_auth_intake(struct gwp_proxy *p, nta_incoming_t *irq, sip_t const *sip,
+		    struct gwp_credentials **out);
+void gwp_auth_challenge(struct gwp_proxy *p, nta_incoming_t *irq, sip_t const *sip, int stale);
+void gwp_credentials_free(struct gwp_credentials *c);
+int gwp_auth_verify(struct gwp_proxy *p, struct gwp_request *req);
+
+/* Run the routing callback for a request (after its credentials are checked). */
+void gwp_route_call(struct gwp_proxy *p, struct gwp_request *req);
 
 /* Route an application callback: direct in thread mode, queued otherwise. */
 void gwp_route_deliver(struct gwp_proxy *p, struct gwp_request *req);

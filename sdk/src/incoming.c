@@ -13,14 +13,20 @@
 
 #define GWP_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, UPDATE, INFO, PRACK, REFER, NOTIFY"
 
-/* ACK for a 2xx travels end to end: forward it without a transaction. */
+/* ACK for a 2xx travels end to end: forwarded without a transaction, and
+ * only within a known dialog. Anything else is dropped (an ACK for our own
+ * non-2xx answer was absorbed by its server transaction already). */
 static int
-ack_forward(struct gwp_proxy *p, nta_incoming_t *irq)
+ack_handle(struct gwp_proxy *p, nta_incoming_t *irq, sip_t const *sip)
 {
-	msg_t *orig = nta_incoming_getrequest(irq);
-	msg_t *m = orig ? gwp_msg_prepare(p, orig, 0) : NULL;
+	msg_t *orig = NULL, *m = NULL;
 	nta_outgoing_t *orq = NULL;
+	int status;
 
+	if (sip->sip_to && sip->sip_to->a_tag && gwp_dialog_match(p, sip, &status))
+		orig = nta_incoming_getrequest(irq);
+	if (orig)
+		m = gwp_msg_prepare(p, orig, 0);
 	if (m)
 		orq = nta_outgoing_mcreate(p->agent, NULL, NULL, NULL, m, TAG_END());
 	if (orq)
@@ -31,15 +37,24 @@ ack_forward(struct gwp_proxy *p, nta_incoming_t *irq)
 	return 0;
 }
 
-/* In-dialog request routed through us by our Record-Route. */
+/* An in-dialog request (To tag): relayed only within a known dialog, to the
+ * other party's target. */
 static int
 dialog_forward(struct gwp_proxy *p, nta_incoming_t *irq, sip_t const *sip)
 {
 	struct gwp_target target = {NULL, 0};
+	struct gwp_dialog *d;
 	struct gwp_txn *t;
+	int status;
 
-	if (sip->sip_request->rq_method == sip_method_bye && sip->sip_call_id)
-		gwp_dialog_end(p, sip->sip_call_id->i_id);
+	d = gwp_dialog_match(p, sip, &status);
+	if (!d) {
+		if (status == 403)
+			nta_incoming_treply(irq, 403, "Not The Dialog's Target", TAG_END());
+		return status;
+	}
+	if (sip->sip_request->rq_method == sip_method_bye)
+		gwp_dialog_bye(p, d);
 	t = gwp_txn_new(p, irq, sip);
 	if (!t)
 		return 500;
@@ -60,20 +75,28 @@ method_routable(const struct gwp_proxy *p, sip_method_t m)
 
 /* A new INVITE/MESSAGE/REGISTER: ask the application. */
 static int
-route_ask(struct gwp_proxy *p, nta_incoming_t *irq, sip_t const *sip)
+route_ask(struct gwp_proxy *p, nta_incoming_t *irq, sip_t const *sip, char *route_set,
+	  struct gwp_credentials *cred)
 {
 	struct gwp_request *req;
 	struct gwp_txn *t = gwp_txn_new(p, irq, sip);
 
-	if (!t)
+	if (!t) {
+		free(route_set);
+		gwp_credentials_free(cred);
 		return 500;
+	}
 	req = gwp_request_from_sip(p, t->msg, sip);
 	if (!req) {
+		free(route_set);
+		gwp_credentials_free(cred);
 		gwp_txn_reply(t, SIP_500_INTERNAL_SERVER_ERROR);
 		gwp_txn_free(t);
 		return 0;
 	}
 	req->txn_id = t->id;
+	req->route_set = route_set;
+	req->cred = cred;
 	gwp_route_deliver(p, req);
 	return 0;
 }
@@ -83,6 +106,9 @@ out_of_dialog(struct gwp_proxy *p, nta_incoming_t *irq, sip_t const *sip)
 {
 	sip_method_t m = sip->sip_request->rq_method;
 	const url_t *ru = sip->sip_request->rq_url;
+	struct gwp_credentials *cred = NULL;
+	char *route_set;
+	int rc;
 
 	if (gwp_via_has_us(p, sip->sip_via))
 		return 482;
@@ -95,18 +121,38 @@ out_of_dialog(struct gwp_proxy *p, nta_incoming_t *irq, sip_t const *sip)
 	if (m == sip_method_register && p->cfg.domain &&
 	    strcasecmp(ru->url_host, p->cfg.domain) != 0)
 		return 403;
-	if (method_routable(p, m))
-		return route_ask(p, irq, sip);
-	nta_incoming_treply(irq, SIP_405_METHOD_NOT_ALLOWED, SIPTAG_ALLOW_STR(GWP_ALLOW),
-			    TAG_END());
-	return 405;
+	if (!method_routable(p, m)) {
+		nta_incoming_treply(irq, SIP_405_METHOD_NOT_ALLOWED, SIPTAG_ALLOW_STR(GWP_ALLOW),
+				    TAG_END());
+		return 405;
+	}
+	if (m == sip_method_invite && gwp_dtable_full(&p->dialogs)) {
+		gwp_dialog_sweep(p, time(NULL));
+		if (gwp_dtable_full(&p->dialogs)) {
+			nta_incoming_treply(irq, 503, "Too Many Dialogs",
+					    SIPTAG_RETRY_AFTER_STR("30"), TAG_END());
+			return 503;
+		}
+	}
+	rc = gwp_auth_intake(p, irq, sip, &cred);
+	if (rc != 0)
+		return rc;
+	route_set = gwp_routes_foreign(p, sip->sip_route);
+	if (!route_set) {
+		gwp_credentials_free(cred);
+		return 500;
+	}
+	if (!*route_set) {
+		free(route_set);
+		route_set = NULL;
+	}
+	return route_ask(p, irq, sip, route_set, cred);
 }
 
 int
 gwp_incoming_request(struct gwp_proxy *p, nta_leg_t *leg, nta_incoming_t *irq, sip_t const *sip)
 {
 	sip_method_t m = sip->sip_request->rq_method;
-	int routed = sip->sip_route && gwp_url_is_ours(p, sip->sip_route->r_url);
 
 	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0) {
 		if (m == sip_method_ack) {
@@ -115,17 +161,12 @@ gwp_incoming_request(struct gwp_proxy *p, nta_leg_t *leg, nta_incoming_t *irq, s
 		}
 		return 483;
 	}
-	if (m == sip_method_ack && !routed &&
-	    gwp_host_is_local(p, sip->sip_request->rq_url->url_host)) {
-		nta_incoming_destroy(irq); /* a stray ACK for us: nothing to relay */
-		return 0;
-	}
 	if (m == sip_method_ack)
-		return ack_forward(p, irq);
+		return ack_handle(p, irq, sip);
 	if (m == sip_method_cancel)
-		return 481;
-	if (routed || (sip->sip_to && sip->sip_to->a_tag))
-		return routed ? dialog_forward(p, irq, sip) : 481;
+		return 481; /* a CANCEL nta could not match to a transaction */
+	if (sip->sip_to && sip->sip_to->a_tag)
+		return dialog_forward(p, irq, sip);
 	return out_of_dialog(p, irq, sip);
 }
 
@@ -159,7 +200,10 @@ answer_apply(struct gwp_proxy *p, struct gwp_request *req)
 		}
 		return;
 	}
-	if (t->method == sip_method_register && req->code < 300)
+	if (req->action == GWP_ACT_CHALLENGE) {
+		t->final_sent = 1;
+		gwp_auth_challenge(p, t->irq, sip_object(t->msg), 0);
+	} else if (t->method == sip_method_register && req->code < 300)
 		register_reply(t, req);
 	else
 		gwp_txn_reply(t, req->code, req->reason);

@@ -103,6 +103,12 @@ start_report(struct gwp_proxy *p, int err)
 	pthread_mutex_unlock(&p->mu);
 }
 
+static void
+dialog_sweep(su_root_magic_t *p, su_timer_t *timer, struct gwp_branch *arg)
+{
+	gwp_dialog_sweep(p, time(NULL));
+}
+
 static int
 engine_open(struct gwp_proxy *p)
 {
@@ -112,9 +118,16 @@ engine_open(struct gwp_proxy *p)
 	p->root = su_root_create(p);
 	if (!p->root)
 		return GWP_ERR_SIP;
-	rc = gwp_agent_open(p);
+	rc = gwp_dtable_init(&p->dialogs, p->cfg.max_dialogs, p->cfg.dialog_idle_s);
+	if (rc == GWP_OK && p->cfg.auth_realm)
+		rc = gwp_nonces_init(&p->nonces, GWP_NONCE_SLOTS, GWP_NONCE_TTL_S);
+	if (rc == GWP_OK)
+		rc = gwp_agent_open(p);
 	if (rc != GWP_OK)
 		return rc;
+	p->dialog_timer = su_timer_create(su_root_task(p->root), 5000);
+	if (!p->dialog_timer || su_timer_run(p->dialog_timer, dialog_sweep, NULL) < 0)
+		return GWP_ERR_SIP;
 	if (su_wait_create(p->inbox_wait, p->inbox.efd, SU_WAIT_IN) < 0)
 		return GWP_ERR_SIP;
 	if (su_root_register(p->root, p->inbox_wait, inbox_wakeup, p, 0) < 0) {
@@ -128,8 +141,12 @@ engine_open(struct gwp_proxy *p)
 static void
 engine_close(struct gwp_proxy *p)
 {
+	if (p->dialog_timer)
+		su_timer_destroy(p->dialog_timer);
+	p->dialog_timer = NULL;
 	gwp_txn_free_all(p);
 	gwp_dialog_free_all(p);
+	gwp_nonces_fini(&p->nonces);
 	if (p->inbox_reg)
 		su_root_unregister(p->root, p->inbox_wait, inbox_wakeup, p);
 	p->inbox_reg = 0;
@@ -203,12 +220,20 @@ gwp_proxy_attach(gwp_proxy *p, int *fd)
 	return rc;
 }
 
+/* In the thread of the callbacks: verify the credentials, then route. */
+void
+gwp_route_call(struct gwp_proxy *p, struct gwp_request *req)
+{
+	if (gwp_auth_verify(p, req) == 0)
+		p->cfg.route_fn(p->cfg.route_arg, req);
+}
+
 /* Called in the SIP thread when a request needs a routing decision. */
 void
 gwp_route_deliver(struct gwp_proxy *p, struct gwp_request *req)
 {
 	if (p->mode == GWP_MODE_THREAD) {
-		p->cfg.route_fn(p->cfg.route_arg, req);
+		gwp_route_call(p, req);
 		/* Apply answers given during the callback before anything else. */
 		gwp_inbox_drain(p);
 		return;
@@ -227,7 +252,7 @@ gwp_proxy_dispatch(gwp_proxy *p)
 		return GWP_ERR_STATE;
 	while (gwp_queue_pop(&p->outbox, &kind, &ptr)) {
 		if (kind == GWP_Q_ROUTE) {
-			p->cfg.route_fn(p->cfg.route_arg, ptr);
+			gwp_route_call(p, ptr);
 		} else {
 			if (p->cfg.event_fn)
 				p->cfg.event_fn(p->cfg.event_arg, ptr);

@@ -24,6 +24,9 @@ gwp_request_free(struct gwp_request *req)
 	free(req->call_id);
 	free(req->source);
 	free(req->contact);
+	free(req->route_set);
+	free(req->auth_user);
+	gwp_credentials_free(req->cred);
 	for (i = 0; i < req->n_hdrs; i++) {
 		free(req->hdr_names[i]);
 		free(req->hdr_values[i]);
@@ -116,6 +119,29 @@ gwp_request_expires(const gwp_request *req)
 }
 
 GWP_EXPORT const char *
+gwp_request_auth_user(const gwp_request *req)
+{
+	return req ? req->auth_user : NULL;
+}
+
+GWP_EXPORT const char *
+gwp_request_route(const gwp_request *req)
+{
+	return req ? req->route_set : NULL;
+}
+
+GWP_EXPORT int
+gwp_request_allow_route(gwp_request *req)
+{
+	if (!req || !req->route_set)
+		return GWP_ERR_INVAL;
+	if (req->action != GWP_ACT_NONE)
+		return GWP_ERR_ANSWERED;
+	req->route_allowed = 1;
+	return GWP_OK;
+}
+
+GWP_EXPORT const char *
 gwp_request_header(const gwp_request *req, const char *name)
 {
 	size_t i;
@@ -192,9 +218,12 @@ gwp_request_forward(gwp_request *req, enum gwp_fork mode)
 		rc = GWP_ERR_NOTARGET;
 	else if (mode != GWP_FORK_SEQUENTIAL && mode != GWP_FORK_PARALLEL)
 		rc = GWP_ERR_INVAL;
+	else if (req->route_set && !req->route_allowed)
+		rc = GWP_ERR_ROUTE; /* no relaying through a pre-loaded Route */
 	if (rc != GWP_OK) {
 		req->action = GWP_ACT_RESPOND;
-		req->code = 500;
+		req->code = rc == GWP_ERR_ROUTE ? 403 : 500;
+		req->reason = rc == GWP_ERR_ROUTE ? strdup("Route Not Allowed") : NULL;
 		request_submit(req);
 		return rc;
 	}
@@ -222,4 +251,22 @@ gwp_request_respond(gwp_request *req, int code, const char *reason)
 	}
 	sub = request_submit(req);
 	return rc != GWP_OK ? rc : sub;
+}
+
+GWP_EXPORT int
+gwp_request_challenge(gwp_request *req)
+{
+	int sub;
+
+	if (!req)
+		return GWP_ERR_INVAL;
+	if (!req->proxy || !req->proxy->cfg.auth_realm) {
+		req->action = GWP_ACT_RESPOND;
+		req->code = 500;
+		request_submit(req);
+		return GWP_ERR_STATE;
+	}
+	req->action = GWP_ACT_CHALLENGE;
+	sub = request_submit(req);
+	return sub;
 }

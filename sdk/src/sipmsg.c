@@ -71,6 +71,43 @@ gwp_via_has_us(const struct gwp_proxy *p, const sip_via_t *via)
 	return 0;
 }
 
+/* The Route entries that do not name us, as one string ("" when there are
+ * none, NULL when out of memory): what a request would be relayed through. */
+char *
+gwp_routes_foreign(const struct gwp_proxy *p, const sip_route_t *r)
+{
+	size_t len = 0, n;
+	char *out = strdup(""), *s, *grown;
+
+	for (; r && out; r = r->r_next) {
+		if (gwp_url_is_ours(p, r->r_url))
+			continue;
+		s = url_as_string(NULL, r->r_url);
+		n = s ? strlen(s) : 0;
+		grown = s ? realloc(out, len + n + 4) : NULL; /* ",<" s ">" NUL */
+		if (!grown) {
+			free(out);
+			out = NULL;
+		} else {
+			out = grown;
+			len += (size_t)snprintf(out + len, n + 4, "%s<%s>", len ? "," : "", s);
+		}
+		su_free(NULL, s);
+	}
+	return out;
+}
+
+/* A URI string equals a parsed URI (RFC 3261 19.1.4 comparison). */
+int
+gwp_uri_equal(const char *a, const url_t *b)
+{
+	url_t *ua = a ? url_make(NULL, a) : NULL;
+	int eq = ua && b && url_cmp_all(ua, b) == 0;
+
+	su_free(NULL, ua);
+	return eq;
+}
+
 /* The listener matching the transport the request came on (top Via). */
 static const struct gwp_listen *
 listen_for(const struct gwp_proxy *p, const sip_t *sip)
@@ -127,8 +164,20 @@ max_forwards_step(msg_t *m, sip_t *sip)
 				  (msg_header_t *)mf);
 }
 
-/* A copy of the request ready to forward: our Route popped, Max-Forwards
- * decremented, and our Record-Route on top when asked. */
+static void
+routes_strip_ours(const struct gwp_proxy *p, msg_t *m, sip_t *sip)
+{
+	sip_route_t *r, *next;
+
+	for (r = sip->sip_route; r; r = next) {
+		next = r->r_next;
+		if (gwp_url_is_ours(p, r->r_url))
+			msg_header_remove(m, (msg_pub_t *)sip, (msg_header_t *)r);
+	}
+}
+
+/* A copy of the request ready to forward: every Route naming us removed,
+ * Max-Forwards decremented, and our Record-Route on top when asked. */
 msg_t *
 gwp_msg_prepare(struct gwp_proxy *p, msg_t *orig, int record_route)
 {
@@ -137,8 +186,7 @@ gwp_msg_prepare(struct gwp_proxy *p, msg_t *orig, int record_route)
 
 	if (!m || !sip)
 		goto fail;
-	while (sip->sip_route && gwp_url_is_ours(p, sip->sip_route->r_url))
-		sip_route_remove(m, sip);
+	routes_strip_ours(p, m, sip);
 	if (max_forwards_step(m, sip) < 0)
 		goto fail;
 	if (record_route && record_route_add(p, m, sip) < 0)
@@ -171,8 +219,8 @@ gwp_status_rank(int status, int local)
 	return status < 500 ? 2 : 3;
 }
 
-static char *
-url_dup_string(const url_t *url)
+char *
+gwp_url_string(const url_t *url)
 {
 	char *s = url ? url_as_string(NULL, url) : NULL;
 	char *copy = gwp_strdup(s);
@@ -239,7 +287,7 @@ contact_facts(struct gwp_request *req, sip_t const *sip)
 			req->expires = sip->sip_expires->ex_delta;
 		return;
 	}
-	req->contact = url_dup_string(m->m_url);
+	req->contact = gwp_url_string(m->m_url);
 	req->expires = sip_contact_expires(m, sip->sip_expires, sip->sip_date, 3600, sip_now());
 }
 
@@ -252,10 +300,10 @@ gwp_request_from_sip(struct gwp_proxy *p, msg_t *msg, sip_t const *sip)
 	if (!req)
 		return NULL;
 	req->method = gwp_strdup(sip->sip_request->rq_method_name);
-	req->uri = url_dup_string(ru);
+	req->uri = gwp_url_string(ru);
 	req->user = gwp_strdup(ru->url_user ? ru->url_user : "");
-	req->from = url_dup_string(sip->sip_from ? sip->sip_from->a_url : NULL);
-	req->to = url_dup_string(sip->sip_to ? sip->sip_to->a_url : NULL);
+	req->from = gwp_url_string(sip->sip_from ? sip->sip_from->a_url : NULL);
+	req->to = gwp_url_string(sip->sip_to ? sip->sip_to->a_url : NULL);
 	req->call_id = gwp_strdup(sip->sip_call_id ? sip->sip_call_id->i_id : "");
 	req->source = source_string(msg);
 	contact_facts(req, sip);

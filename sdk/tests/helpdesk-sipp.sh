@@ -66,6 +66,7 @@ listen tcp 127.0.0.1 $P
 timeout 2
 max_calls 2
 operator alice
+password alice alice-pw
 operator bob sip:bob@127.0.0.1:$B
 operator carol sip:carol@127.0.0.1:$C
 CONF
@@ -95,7 +96,7 @@ grep -q "^Record-Route: <sip:127.0.0.1:$P;transport=tcp;lr>" "$W/tcp.msg" ||
 grep -q '^BYE ' "$W/carol.uas-answer.xml.msg" || fail "carol never saw the BYE"
 
 echo "== alice registers"
-timeout 20 "$SIPP" -sf "$SC/register.xml" -i 127.0.0.1 -p $((P + 30)) -s alice \
+timeout 20 "$SIPP" -sf "$SC/register.xml" -i 127.0.0.1 -p $((P + 30)) -s alice -au alice -ap alice-pw -auth_uri helpdesk.test \
 	-key contact_port "$A" -key expires 3600 -m 1 -nostdin "127.0.0.1:$P" \
 	>"$W/register.out" 2>&1 || fail "REGISTER failed"
 grep -q "^register alice sip:alice@127.0.0.1:$A" "$W/router.log" || fail "registration not seen"

@@ -27,6 +27,9 @@ struct world {
 	char events[2048]; /* "type:target-user:status " in order */
 	gwp_request *deferred;
 	int seq;
+	int live_got;         /* requests the live operator received */
+	char last[4096];      /* the caller's last final response */
+	char challenge[4096]; /* the last 401/407 */
 };
 
 static struct world w;
@@ -86,6 +89,20 @@ route(void *arg, gwp_request *req)
 		target_add(req, w.dead_port, 0);
 		target_add(req, w.live_port, 0);
 		gwp_request_forward(req, GWP_FORK_PARALLEL);
+	} else if (strcmp(user, "allow") == 0) {
+		/* the sender chose the next hop and we trust it: the Route wins */
+		assert_non_null(gwp_request_route(req));
+		assert_int_equal(gwp_request_allow_route(req), GWP_OK);
+		target_add(req, w.silent_port, 0);
+		gwp_request_forward(req, GWP_FORK_SEQUENTIAL);
+	} else if (strcmp(user, "secret") == 0) {
+		if (!gwp_request_auth_user(req)) {
+			assert_int_equal(gwp_request_challenge(req), GWP_OK);
+			return;
+		}
+		assert_string_equal(gwp_request_auth_user(req), "tester");
+		target_add(req, w.live_port, 0);
+		gwp_request_forward(req, GWP_FORK_SEQUENTIAL);
 	} else if (strcmp(user, "slow") == 0) {
 		target_add(req, w.silent_port, 300);
 		target_add(req, w.live_port, 0);
@@ -131,6 +148,7 @@ operator_answer(void)
 
 	assert_true(n > 0);
 	req[n] = '\0';
+	w.live_got++;
 	assert_non_null(strstr(req, "Max-Forwards: 68")); /* 69 from the caller, minus one */
 	for (line = strtok_r(req, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
 		if (!strncmp(line, "Via:", 4) || !strncmp(line, "From:", 5) ||
@@ -164,7 +182,12 @@ run_until_final(void)
 			ssize_t n = recv(w.caller, buf, sizeof(buf) - 1, 0);
 
 			assert_true(n > 12);
+			buf[n] = '\0';
 			status = atoi(buf + 8);
+			if (status >= 200)
+				memcpy(w.last, buf, (size_t)n + 1);
+			if (status == 401 || status == 407)
+				memcpy(w.challenge, buf, (size_t)n + 1);
 		}
 	}
 	/* events written just after the response may still be queued */
@@ -177,23 +200,40 @@ run_until_final(void)
 	return status;
 }
 
+/* Send a request with extra header lines (each ending in CRLF). */
 static int
-call(const char *method, const char *user, const char *host, int max_forwards)
+call_with(const char *method, const char *user, const char *host, int max_forwards,
+	  const char *extra)
 {
-	char text[1024];
+	char text[2048];
 
 	w.seq++;
 	snprintf(text, sizeof(text),
 		 "%s sip:%s@%s SIP/2.0\r\n"
 		 "Via: SIP/2.0/UDP 127.0.0.1:%u;branch=z9hG4bK-emb-%d\r\n"
 		 "Max-Forwards: %d\r\nFrom: <sip:tester@127.0.0.1>;tag=t%d\r\n"
-		 "To: <sip:%s@%s>\r\nCall-ID: emb-%d@127.0.0.1\r\nCSeq: 1 %s\r\n"
+		 "To: <sip:%s@%s>\r\nCall-ID: emb-%d@127.0.0.1\r\nCSeq: 1 %s\r\n%s"
 		 "Subject: test\r\nContent-Length: 0\r\n\r\n",
 		 method, user, host, w.port + 1, w.seq, max_forwards, w.seq, user, host, w.seq,
-		 method);
+		 method, extra);
 	send_to(w.caller, w.port, text);
 	w.events[0] = '\0';
+	w.live_got = 0;
 	return run_until_final();
+}
+
+static int
+call(const char *method, const char *user, const char *host, int max_forwards)
+{
+	return call_with(method, user, host, max_forwards, "");
+}
+
+static int
+lookup_ha1(void *arg, const char *user, const char *realm, char *ha1, size_t size)
+{
+	if (strcmp(user, "tester") != 0 || size < 33)
+		return -1;
+	return gwp_digest_ha1(user, realm, "tester-pw", ha1);
 }
 
 static int
@@ -214,6 +254,8 @@ setup(void **state)
 	assert_int_equal(gwp_config_set_domain(cfg, "embedded.test"), GWP_OK);
 	assert_int_equal(gwp_config_set_route_handler(cfg, route, NULL), GWP_OK);
 	assert_int_equal(gwp_config_set_event_handler(cfg, on_event, NULL), GWP_OK);
+	/* no method is challenged by itself: the route callback asks for it */
+	assert_int_equal(gwp_config_set_auth(cfg, "embedded.test", 0, lookup_ha1, NULL), GWP_OK);
 	assert_int_equal(gwp_proxy_new(&w.proxy, cfg), GWP_OK);
 	gwp_config_free(cfg);
 	assert_int_equal(gwp_proxy_attach(w.proxy, &w.fd), GWP_OK);
@@ -303,6 +345,71 @@ test_sequential_timeout(void **state)
 				      "answered:live:200 ended:live:0 ");
 }
 
+static void
+test_preloaded_route(void **state)
+{
+	char route[128];
+
+	snprintf(route, sizeof(route), "Route: <sip:127.0.0.1:%u;lr>\r\n", w.live_port);
+	/* not accepted by the application: 403, and the Route's host gets nothing */
+	assert_int_equal(call_with("MESSAGE", "fwd", "127.0.0.1", 69, route), 403);
+	assert_int_equal(w.live_got, 0);
+	assert_string_equal(w.events, "");
+	/* accepted: sent to the Route's hop (live), the target as Request-URI */
+	assert_int_equal(call_with("MESSAGE", "allow", "127.0.0.1", 69, route), 200);
+	assert_int_equal(w.live_got, 1);
+}
+
+/* MD5 of "a:b:c" through the public API: gwp_digest_ha1() joins with ':'. */
+static void
+md5_3(const char *a, const char *b, const char *c, char out[33])
+{
+	assert_int_equal(gwp_digest_ha1(a, b, c, out), GWP_OK);
+}
+
+static void
+credentials(char *out, size_t len, const char *pw, const char *nc, const char *uri_user)
+{
+	char nonce[128] = "", ha1[33], ha2[33], resp[33], a[256], b[64], c[64];
+	const char *n = strstr(w.challenge, "nonce=\"");
+
+	assert_non_null(n);
+	snprintf(nonce, sizeof(nonce), "%.*s", (int)strcspn(n + 7, "\""), n + 7);
+	md5_3("tester", "embedded.test", pw, ha1);
+	md5_3("MESSAGE", "sip", uri_user, ha2); /* MD5("MESSAGE:sip:secret@...") */
+	snprintf(a, sizeof(a), "%s:%s", ha1, nonce);
+	snprintf(b, sizeof(b), "%s:cn", nc);
+	snprintf(c, sizeof(c), "auth:%s", ha2);
+	md5_3(a, b, c, resp);
+	snprintf(out, len,
+		 "Proxy-Authorization: Digest username=\"tester\", realm=\"embedded.test\", "
+		 "nonce=\"%s\", uri=\"sip:%s\", response=\"%s\", qop=auth, nc=%s, "
+		 "cnonce=\"cn\"\r\n",
+		 nonce, uri_user, resp, nc);
+}
+
+static void
+test_challenge_from_callback(void **state)
+{
+	char auth[512], first[512];
+
+	assert_int_equal(call("MESSAGE", "secret", "127.0.0.1", 69), 407);
+	assert_non_null(strstr(w.last, "Proxy-Authenticate: Digest realm=\"embedded.test\""));
+	assert_int_equal(w.live_got, 0);
+	credentials(first, sizeof(first), "tester-pw", "00000001", "secret@127.0.0.1");
+	assert_int_equal(call_with("MESSAGE", "secret", "127.0.0.1", 69, first), 200);
+	assert_int_equal(w.live_got, 1);
+	/* the same credentials again: replayed nonce-count, a new challenge */
+	assert_int_equal(call_with("MESSAGE", "secret", "127.0.0.1", 69, first), 407);
+	assert_int_equal(w.live_got, 0);
+	/* a wrong password, and credentials for another Request-URI */
+	credentials(auth, sizeof(auth), "guess", "00000001", "secret@127.0.0.1");
+	assert_int_equal(call_with("MESSAGE", "secret", "127.0.0.1", 69, auth), 403);
+	credentials(auth, sizeof(auth), "tester-pw", "00000001", "fwd@127.0.0.1");
+	assert_int_equal(call_with("MESSAGE", "secret", "127.0.0.1", 69, auth), 400);
+	assert_int_equal(w.live_got, 0);
+}
+
 int
 main(void)
 {
@@ -313,6 +420,8 @@ main(void)
 	    cmocka_unit_test(test_forward_and_events),
 	    cmocka_unit_test(test_parallel),
 	    cmocka_unit_test(test_sequential_timeout),
+	    cmocka_unit_test(test_preloaded_route),
+	    cmocka_unit_test(test_challenge_from_callback),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -80,6 +80,18 @@ test_registration(void **state)
 }
 
 static void
+test_password(void **state)
+{
+	assert_int_equal(hd_op_set_password(&table, "alice", "pw1"), 0);
+	assert_string_equal(hd_op_find(&table, "alice")->password, "pw1");
+	assert_int_equal(hd_op_set_password(&table, "alice", "pw2"), 0);
+	assert_string_equal(hd_op_find(&table, "alice")->password, "pw2");
+	assert_int_equal(hd_op_set_password(&table, "zed", "pw"), -1);
+	assert_int_equal(hd_op_set_password(&table, "bob", ""), -1);
+	assert_null(hd_op_find(&table, "bob")->password);
+}
+
+static void
 test_least_loaded_then_idle_longest(void **state)
 {
 	const char *n[8];
@@ -129,7 +141,8 @@ test_config_file(void **state)
 
 	assert_non_null(f);
 	fputs("# comment\ndomain hd.test\nlisten udp 127.0.0.1 5300\nlisten tcp 127.0.0.1 5300\n"
-	      "timeout 3\nmax_calls 4\noperator x sip:x@127.0.0.1:1\noperator y\n",
+	      "timeout 3\nmax_calls 4\noperator x sip:x@127.0.0.1:1\noperator y\n"
+	      "password y y-secret\n",
 	      f);
 	fclose(f);
 	hd_table_init(&t, 1);
@@ -143,14 +156,43 @@ test_config_file(void **state)
 	assert_int_equal(t.n, 2);
 	assert_true(t.ops[0].is_static);
 	assert_false(t.ops[1].is_static);
+	assert_null(t.ops[0].password);
+	assert_string_equal(t.ops[1].password, "y-secret");
+	assert_string_equal(c.realm, "hd.test"); /* default: the domain */
 	hd_table_free(&t);
+
+	/* a password for an operator not declared (before) is an error */
+	f = fopen(path, "a");
+	fputs("password z z-secret\n", f);
+	fclose(f);
+	hd_table_init(&t, 1);
+	assert_int_equal(hd_conf_load(&c, &t, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":10:"));
+	hd_table_free(&t);
+	f = fopen(path, "w");
+	fputs("domain hd.test\nrealm operators\nlisten udp 127.0.0.1 5300\noperator z\n"
+	      "password z z-secret\npassword z\n",
+	      f);
+	fclose(f);
+	hd_table_init(&t, 1);
+	assert_int_equal(hd_conf_load(&c, &t, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":6:"));
+	assert_string_equal(c.realm, "operators");
+	assert_string_equal(t.ops[0].password, "z-secret");
+	hd_table_free(&t);
+	f = fopen(path, "w");
+	fputs(
+	    "domain hd.test\nlisten udp 127.0.0.1 5300\noperator x sip:x@127.0.0.1:1\noperator y\n"
+	    "timeout 3\nmax_calls 4\n",
+	    f);
+	fclose(f);
 
 	f = fopen(path, "a");
 	fputs("listen sctp 127.0.0.1 5300\n", f);
 	fclose(f);
 	hd_table_init(&t, 1);
 	assert_int_equal(hd_conf_load(&c, &t, path, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, ":9:"));
+	assert_non_null(strstr(err, ":7:"));
 	hd_table_free(&t);
 	unlink(path);
 }
@@ -161,6 +203,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_unregistered_skipped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_registration, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_password, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_least_loaded_then_idle_longest, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_busy_skipped, setup, teardown),
 	    cmocka_unit_test(test_config_file),

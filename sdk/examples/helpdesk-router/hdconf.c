@@ -8,6 +8,10 @@
  *   tls /path/cert.pem /path/key.pem
  *   operator bob sip:bob@127.0.0.1:5312   (static contact)
  *   operator alice                        (must REGISTER)
+ *   password alice s3cret                 (Digest password of an operator;
+ *                                          one without a password cannot
+ *                                          register)
+ *   realm helpdesk.test                   (Digest realm; default: the domain)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +49,10 @@ conf_line(struct hd_conf *c, struct hd_table *t, int n, char **w)
 	}
 	if (strcmp(w[0], "operator") == 0 && (n == 2 || n == 3))
 		return hd_op_add(t, w[1], n == 3 ? w[2] : NULL);
+	if (strcmp(w[0], "password") == 0 && n == 3)
+		return hd_op_set_password(t, w[1], w[2]);
+	if (strcmp(w[0], "realm") == 0 && n == 2)
+		return snprintf(c->realm, sizeof(c->realm), "%s", w[1]) < 0;
 	if (strcmp(w[0], "listen") == 0 && n == 4 && c->n_listen < HD_MAX_LISTEN) {
 		struct hd_listen *l = &c->listen[c->n_listen++];
 
@@ -95,5 +103,7 @@ hd_conf_load(struct hd_conf *c, struct hd_table *t, const char *path, char *err,
 		snprintf(err, errlen, "%s: 'domain' and 'listen' are required", path);
 		rc = -1;
 	}
+	if (rc == 0 && !c->realm[0])
+		snprintf(c->realm, sizeof(c->realm), "%s", c->domain);
 	return rc;
 }

@@ -14,6 +14,7 @@ struct hd_listen {
 
 struct hd_conf {
 	char domain[128];
+	char realm[128];  /* Digest realm of operator REGISTERs */
 	char service[64]; /* user part of the help-desk address */
 	struct hd_listen listen[HD_MAX_LISTEN];
 	size_t n_listen;

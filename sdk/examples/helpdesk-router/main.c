@@ -1,8 +1,14 @@
 /* helpdesk-router: calls to sip:helpdesk@<domain> go to the least-loaded
  * operator. An example program of the Greenwich kit (libgreenwich-proxy).
  *
- * usage: helpdesk-router -c helpdesk.conf [-e]
+ * usage: helpdesk-router -c helpdesk.conf [-e] [-p operator:password]...
  *   -e  run embedded in our own poll() loop instead of the library's thread
+ *   -p  set an operator's password (after the file; visible in ps: prefer
+ *       'password' lines in a file only the router can read)
+ *
+ * Operators register with Digest credentials (the library's authentication
+ * hook): the user name must be the operator's own name, and an operator
+ * without a password cannot register. Callers are not authenticated.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -37,6 +43,8 @@ proxy_setup(struct hd_router *r, gwp_proxy **out)
 		rc = gwp_config_set_event_handler(cfg, hd_event, r);
 	if (rc == 0)
 		rc = gwp_config_set_registrar(cfg, 1);
+	if (rc == 0)
+		rc = gwp_config_set_auth(cfg, r->conf.realm, GWP_AUTH_REGISTER, hd_auth, r);
 	if (rc == 0)
 		rc = gwp_proxy_new(out, cfg);
 	gwp_config_free(cfg);
@@ -86,21 +94,27 @@ main(int argc, char **argv)
 {
 	struct hd_router r;
 	const char *conf = NULL;
+	const char *passwords[32];
+	size_t n_passwords = 0, i;
 	gwp_proxy *p = NULL;
 	char err[256];
 	sigset_t set;
 	int opt, embedded = 0, sfd, rc;
 
-	while ((opt = getopt(argc, argv, "c:eh")) != -1) {
+	while ((opt = getopt(argc, argv, "c:ep:h")) != -1) {
 		if (opt == 'c')
 			conf = optarg;
 		else if (opt == 'e')
 			embedded = 1;
+		else if (opt == 'p' && n_passwords < sizeof(passwords) / sizeof(passwords[0]))
+			passwords[n_passwords++] = optarg;
 		else
 			break;
 	}
 	if (!conf) {
-		fprintf(stderr, "usage: %s -c helpdesk.conf [-e]\n(libgreenwich-proxy %s)\n",
+		fprintf(stderr,
+			"usage: %s -c helpdesk.conf [-e] [-p operator:password]...\n"
+			"(libgreenwich-proxy %s)\n",
 			argv[0], gwp_version());
 		return 2;
 	}
@@ -110,6 +124,23 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		hd_table_free(&r.table);
 		return 1;
+	}
+	for (i = 0; i < n_passwords; i++) {
+		char name[64];
+		const char *colon = strchr(passwords[i], ':');
+		size_t len = colon ? (size_t)(colon - passwords[i]) : 0;
+
+		if (len > 0 && len < sizeof(name)) {
+			memcpy(name, passwords[i], len);
+			name[len] = '\0';
+		}
+		if (len == 0 || len >= sizeof(name) ||
+		    hd_op_set_password(&r.table, name, colon + 1) < 0) {
+			fprintf(stderr, "-p %s: not operator:password of a known operator\n",
+				passwords[i]);
+			hd_table_free(&r.table);
+			return 1;
+		}
 	}
 	/* Block the signals before any thread starts, then read them from a fd. */
 	sigemptyset(&set);

@@ -19,6 +19,7 @@ hd_table_free(struct hd_table *t)
 	for (i = 0; i < t->n; i++) {
 		free(t->ops[i].name);
 		free(t->ops[i].contact);
+		free(t->ops[i].password);
 	}
 	free(t->ops);
 	t->ops = NULL;
@@ -70,6 +71,22 @@ hd_op_add(struct hd_table *t, const char *name, const char *contact)
 		return -1;
 	}
 	t->n++;
+	return 0;
+}
+
+int
+hd_op_set_password(struct hd_table *t, const char *name, const char *password)
+{
+	struct hd_operator *op = hd_op_find(t, name);
+	char *copy;
+
+	if (!op || !password || !*password)
+		return -1;
+	copy = strdup(password);
+	if (!copy)
+		return -1;
+	free(op->password);
+	op->password = copy;
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 struct hd_operator {
 	char *name;
 	char *contact;          /* SIP URI calls are sent to; NULL when unknown */
+	char *password;         /* Digest password for REGISTER; NULL: may not register */
 	int is_static;          /* contact from the config file, never expires */
 	time_t expires;         /* registered contacts: end of the binding */
 	unsigned load;          /* calls offered or active right now */
@@ -27,6 +28,8 @@ struct hd_operator *hd_op_find(struct hd_table *t, const char *name);
 struct hd_operator *hd_op_by_contact(struct hd_table *t, const char *contact);
 /* Add an operator (contact may be NULL: it must register first). */
 int hd_op_add(struct hd_table *t, const char *name, const char *contact);
+/* Set the password an operator registers with (-1: unknown operator). */
+int hd_op_set_password(struct hd_table *t, const char *name, const char *password);
 /* Record a REGISTER: expires 0 removes the binding. Unknown names are added. */
 int hd_op_register(struct hd_table *t, const char *name, const char *contact, unsigned expires,
 		   time_t now);

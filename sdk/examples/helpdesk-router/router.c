@@ -93,10 +93,16 @@ forward_to(struct hd_router *r, gwp_request *req, struct hd_operator **list, siz
 {
 	size_t i;
 
+	char *call_id = strdup(gwp_request_call_id(req));
+
 	for (i = 0; i < n; i++)
 		gwp_request_add_target(req, list[i]->contact, r->conf.timeout_s * 1000);
 	reserve(r, gwp_request_call_id(req), list[0]->contact);
-	gwp_request_forward(req, GWP_FORK_SEQUENTIAL);
+	/* on failure the caller got an error and no TRYING will come */
+	if (gwp_request_forward(req, GWP_FORK_SEQUENTIAL) != 0 && call_id &&
+	    reservation_take(r, call_id, list[0]->contact))
+		hd_load_down(&r->table, list[0]->contact);
+	free(call_id);
 }
 
 static void
@@ -105,9 +111,19 @@ route_register(struct hd_router *r, gwp_request *req)
 	char name[64];
 	unsigned expires = gwp_request_expires(req);
 
+	const char *user = gwp_request_auth_user(req);
+
 	uri_user(gwp_request_to(req), name, sizeof(name));
-	if (!name[0] || strcmp(name, r->conf.service) == 0) {
+	if (!name[0] || strcmp(name, r->conf.service) == 0 || !hd_op_find(&r->table, name)) {
 		gwp_request_respond(req, 403, "Name Not Allowed");
+		return;
+	}
+	/* The library challenged and verified the credentials; an operator
+	 * registers only herself. */
+	if (!user || strcmp(user, name) != 0) {
+		printf("refused REGISTER for %s by %s\n", name, user ? user : "-");
+		fflush(stdout);
+		gwp_request_respond(req, 403, "Not Your Name");
 		return;
 	}
 	if (hd_op_register(&r->table, name, gwp_request_contact(req), expires, time(NULL)) < 0) {
@@ -149,6 +165,11 @@ hd_route(void *arg, gwp_request *req)
 	const char *method = gwp_request_method(req);
 	const char *user = gwp_request_user(req);
 
+	/* Callers choose no next hop: a pre-loaded Route set is refused. */
+	if (gwp_request_route(req)) {
+		gwp_request_respond(req, 403, "No Pre-loaded Route");
+		return;
+	}
 	if (strcmp(method, "REGISTER") == 0) {
 		route_register(r, req);
 		return;
@@ -166,6 +187,18 @@ hd_route(void *arg, gwp_request *req)
 	} else {
 		forward_to(r, req, &op, 1);
 	}
+}
+
+/* Digest HA1 of an operator who has a password. */
+int
+hd_auth(void *arg, const char *username, const char *realm, char *ha1, size_t ha1_size)
+{
+	struct hd_router *r = arg;
+	struct hd_operator *op = hd_op_find(&r->table, username);
+
+	if (!op || !op->password || ha1_size < 33)
+		return -1;
+	return gwp_digest_ha1(username, realm, op->password, ha1);
 }
 
 void

@@ -26,5 +26,6 @@ void hd_router_free(struct hd_router *r);
 
 void hd_route(void *arg, gwp_request *req);
 void hd_event(void *arg, const gwp_event *ev);
+int hd_auth(void *arg, const char *username, const char *realm, char *ha1, size_t ha1_size);
 
 #endif

@@ -27,6 +27,21 @@ extern "C" {
  * reports call-state events (#gwp_event_fn) the application may use to keep
  * load counts.
  *
+ * Trust model: the proxy relays nothing the application did not decide.
+ * A new request is forwarded only to the targets the routing callback gave;
+ * a pre-loaded Route set (entries that do not name the proxy) makes the
+ * request fail with 403 unless the callback accepts it with
+ * gwp_request_allow_route(). An in-dialog request (To tag) or an ACK for a
+ * 2xx is forwarded only inside a dialog the proxy saw established (a 2xx to
+ * an INVITE it forwarded), from one party to the other party's current
+ * target, with the dialog's own Route set; anything else gets 481 or 403
+ * (ACKs are dropped). Responses are relayed only through the client
+ * transactions the proxy created. Who may place calls or register is the
+ * application's business: without the authentication hook
+ * (gwp_config_set_auth()) every request is anonymous and its From header is
+ * whatever the sender wrote, so a proxy facing an untrusted network must
+ * authenticate at least the requests that change routing (REGISTER).
+ *
  * Conventions:
  * - functions that can fail return 0 on success or a negative #gwp_err value;
  *   gwp_strerror() turns it into text;
@@ -35,6 +50,12 @@ extern "C" {
  *
  * API history:
  * - 0.1 (libtool 0:0:0, ABI file abi/gwp-0.sigs): first version.
+ * - 0.2 (libtool 1:0:1, same ABI file, symbols added): dialog state (in-dialog
+ *   requests and ACKs only within known dialogs, gwp_config_set_dialog_limits()),
+ *   no relaying by pre-loaded Route (gwp_request_route(),
+ *   gwp_request_allow_route(), #GWP_ERR_ROUTE), the Digest authentication hook
+ *   (gwp_config_set_auth(), gwp_digest_ha1(), gwp_request_auth_user(),
+ *   gwp_request_challenge()).
  */
 
 /** Mark the symbols this library exports (the library is built with
@@ -46,7 +67,7 @@ extern "C" {
 #endif
 
 /** Version of this header; compare with gwp_version() at run time. */
-#define GWP_VERSION_STRING "0.1.0"
+#define GWP_VERSION_STRING "0.2.0"
 
 /** Error codes. Functions return 0 (#GWP_OK) or one of these, negated by
  *  definition: every enumerator except #GWP_OK is below zero. */
@@ -61,6 +82,8 @@ enum gwp_err {
 	GWP_ERR_THREAD = -7,   /**< A thread or event file descriptor could not be made. */
 	GWP_ERR_ANSWERED = -8, /**< The request was already answered. */
 	GWP_ERR_NOTARGET = -9, /**< Forwarding was asked without any target. */
+	GWP_ERR_ROUTE = -10,   /**< The request carries a Route set the application did
+				    not accept (gwp_request_allow_route()); it got 403. */
 };
 
 /**
@@ -105,6 +128,14 @@ enum gwp_event_type {
 	GWP_EVENT_FAILED = 4,   /**< The target failed, timed out or was cancelled. */
 };
 
+/** Requests that the authentication hook challenges when they come without
+ *  valid credentials (flags for gwp_config_set_auth()). */
+enum gwp_auth_method {
+	GWP_AUTH_REGISTER = 1 << 0, /**< REGISTER (challenged with 401). */
+	GWP_AUTH_INVITE = 1 << 1,   /**< New INVITE (challenged with 407). */
+	GWP_AUTH_MESSAGE = 1 << 2,  /**< New MESSAGE (challenged with 407). */
+};
+
 /** Proxy settings, built before gwp_proxy_new(). Opaque. */
 typedef struct gwp_config gwp_config;
 /** A running proxy. Opaque. */
@@ -116,7 +147,8 @@ typedef struct gwp_event gwp_event;
 
 /**
  * Routing callback, called once for each new INVITE or MESSAGE outside a
- * dialog (and each REGISTER when gwp_config_set_registrar() enabled it).
+ * dialog (and each REGISTER when gwp_config_set_registrar() enabled it),
+ * after its credentials, if any, were verified (gwp_config_set_auth()).
  *
  * The callback owns @p req. It must eventually answer it exactly once, with
  * gwp_request_forward() (after gwp_request_add_target()) or
@@ -138,6 +170,26 @@ typedef void (*gwp_route_fn)(void *arg, gwp_request *req);
  * @param ev the event; valid only during the call.
  */
 typedef void (*gwp_event_fn)(void *arg, const gwp_event *ev);
+
+/**
+ * Authentication callback: give the Digest HA1 of a user.
+ *
+ * Called in the thread that runs the routing callback, just before it, for
+ * each new request whose Digest credentials passed the library's own checks
+ * (realm, nonce made by this proxy and unexpired, nonce-count above every
+ * one used with that nonce, uri equal to the Request-URI, qop=auth).
+ *
+ * @param arg the pointer given to gwp_config_set_auth().
+ * @param username the user name of the credentials (as sent; not validated).
+ * @param realm the realm (the one given to gwp_config_set_auth()).
+ * @param[out] ha1 receives the HA1, MD5(username:realm:password) in 32 hex
+ *        digits and a NUL (gwp_digest_ha1() computes it).
+ * @param ha1_size size of @p ha1 (at least 33).
+ * @return 0 when the user is known and @p ha1 is filled, any other value
+ *         when not (the request then gets 403, like a wrong password).
+ */
+typedef int (*gwp_auth_fn)(void *arg, const char *username, const char *realm, char *ha1,
+			   size_t ha1_size);
 
 /**
  * Make an empty configuration.
@@ -196,6 +248,56 @@ GWP_EXPORT int gwp_config_set_registrar(gwp_config *cfg, int enable);
  * @return 0 or #GWP_ERR_INVAL (0 ms is invalid).
  */
 GWP_EXPORT int gwp_config_set_default_timeout(gwp_config *cfg, unsigned ms);
+
+/**
+ * Enable the authentication hook (Digest, RFC 2617 MD5 with qop=auth).
+ *
+ * Requests of the kinds in @p methods that carry no credentials for
+ * @p realm are answered by the library with a challenge (401 for REGISTER,
+ * 407 otherwise) carrying a nonce it made: an HMAC under a key drawn at
+ * start, valid for 300 s, remembered with the highest nonce-count used.
+ * Credentials for @p realm on any new request are checked: malformed ones or
+ * a uri other than the Request-URI get 400, a nonce that is not ours,
+ * expired (stale=true) or a nonce-count not above the previous one get a
+ * new challenge, and a wrong response or unknown user gets 403. Only then
+ * does the routing callback run, and gwp_request_auth_user() names the user.
+ * The application decides what the user may do (for instance a REGISTER
+ * only for its own name). Other requests may be challenged from the routing
+ * callback with gwp_request_challenge().
+ *
+ * @param cfg the configuration.
+ * @param realm the Digest realm (usually the domain); no quotes or controls.
+ * @param methods #gwp_auth_method flags, 0 for none.
+ * @param fn the HA1 lookup (required).
+ * @param arg passed to @p fn.
+ * @return 0 or #GWP_ERR_INVAL, #GWP_ERR_NOMEM.
+ */
+GWP_EXPORT int gwp_config_set_auth(gwp_config *cfg, const char *realm, unsigned methods,
+				   gwp_auth_fn fn, void *arg);
+
+/**
+ * Bound the dialog table. The proxy remembers every dialog established
+ * through it (a 2xx to an INVITE it forwarded) so that only requests of
+ * known dialogs are relayed. A dialog is forgotten after its BYE is
+ * answered, or after @p idle_s seconds without an in-dialog request (an
+ * ENDED event is then reported). When @p max dialogs exist, new INVITEs get
+ * 503 and, should more answers arrive, the dialog idle longest is dropped.
+ * Defaults: 10000 dialogs, 21600 s.
+ * @return 0 or #GWP_ERR_INVAL (0 for either value).
+ */
+GWP_EXPORT int gwp_config_set_dialog_limits(gwp_config *cfg, unsigned max, unsigned idle_s);
+
+/**
+ * Compute a Digest HA1, MD5(username:realm:password), for an
+ * authentication callback.
+ * @param username the user name.
+ * @param realm the realm.
+ * @param password the password.
+ * @param[out] out receives 32 lowercase hex digits and a NUL.
+ * @return 0 or #GWP_ERR_INVAL.
+ */
+GWP_EXPORT int gwp_digest_ha1(const char *username, const char *realm, const char *password,
+			      char out[33]);
 
 /**
  * Make a proxy from a configuration. Nothing is bound until it starts.
@@ -262,6 +364,38 @@ GWP_EXPORT const char *gwp_request_contact(const gwp_request *req);
 GWP_EXPORT unsigned gwp_request_expires(const gwp_request *req);
 
 /**
+ * The user the request was authenticated as (see gwp_config_set_auth()).
+ * @return the Digest user name whose credentials were verified, or NULL when
+ *         the request carried none (it is then anonymous).
+ */
+GWP_EXPORT const char *gwp_request_auth_user(const gwp_request *req);
+
+/**
+ * The Route set the request carries beyond the proxy's own entries, e.g.
+ * "<sip:gw.example.com;lr>" (entries separated by commas), or NULL when
+ * there is none. Such a request is refused with 403 when forwarded, unless
+ * gwp_request_allow_route() accepts the Route set first.
+ */
+GWP_EXPORT const char *gwp_request_route(const gwp_request *req);
+
+/**
+ * Accept the request's pre-loaded Route set: when forwarded it then goes to
+ * the first Route entry, with each target as Request-URI. Only for senders
+ * the application trusts to choose the next hop (an open relay otherwise).
+ * @return 0 or #GWP_ERR_INVAL (no Route set), #GWP_ERR_ANSWERED.
+ */
+GWP_EXPORT int gwp_request_allow_route(gwp_request *req);
+
+/**
+ * Answer the request with a Digest challenge (401 for REGISTER, 407
+ * otherwise) and free @p req; the client may then send it again with
+ * credentials. Needs gwp_config_set_auth().
+ * @return 0 or #GWP_ERR_INVAL, #GWP_ERR_STATE (no authentication hook, or
+ *         the proxy stopped; the caller then gets a 500 or nothing).
+ */
+GWP_EXPORT int gwp_request_challenge(gwp_request *req);
+
+/**
  * Look up a header of the request by name (case-insensitive, full names
  * such as "Subject" or "X-Priority"; compact forms are not matched).
  * @param req the request.
@@ -281,10 +415,12 @@ GWP_EXPORT int gwp_request_add_target(gwp_request *req, const char *uri, unsigne
 
 /**
  * Answer the request by forwarding it to the targets added so far, and free
- * @p req (also on error: the caller then gets a 500).
+ * @p req (also on error: the caller then gets a 500, or a 403 for a Route
+ * set not accepted).
  * @param req the request; invalid after the call.
  * @param mode #GWP_FORK_SEQUENTIAL or #GWP_FORK_PARALLEL.
- * @return 0 or #GWP_ERR_NOTARGET, #GWP_ERR_INVAL, #GWP_ERR_STATE (proxy stopped).
+ * @return 0 or #GWP_ERR_NOTARGET, #GWP_ERR_INVAL, #GWP_ERR_ROUTE,
+ *         #GWP_ERR_STATE (proxy stopped).
  */
 GWP_EXPORT int gwp_request_forward(gwp_request *req, enum gwp_fork mode);
 
