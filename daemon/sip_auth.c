@@ -215,13 +215,35 @@ response_valid(const struct userdb_account *acct, const auth_response_t *ar, con
 	return gw_digest_equal(expect, ar->ar_response);
 }
 
-/* The Digest uri parameter names the request it was computed for. */
+/* The Digest uri parameter names the request it was computed for, or this
+ * server itself (SIPp and some phones put their registrar's address there); the
+ * nonce count, bound to the Request-URI and body, keeps either from serving twice. */
 static bool
-uri_is_request_uri(su_home_t *home, const char *uri, const sip_t *sip)
+uri_is_request_uri(struct worker *w, su_home_t *home, const char *uri, const sip_t *sip)
 {
 	url_t *u = url_make(home, uri);
 
-	return u != NULL && url_cmp_all(u, sip->sip_request->rq_url) == 0;
+	return u != NULL && (url_cmp_all(u, sip->sip_request->rq_url) == 0 ||
+			     (!(u->url_user && u->url_user[0]) && sip_url_is_us(w, u)));
+}
+
+static const char *
+contact_of(su_home_t *home, const sip_t *sip)
+{
+	const char *c = sip->sip_contact ? url_as_string(home, sip->sip_contact->m_url) : NULL;
+
+	return c ? c : "";
+}
+
+static unsigned long
+body_hash(const sip_t *sip)
+{
+	unsigned long h = 5381;
+
+	if (sip->sip_payload)
+		for (usize_t i = 0; i < sip->sip_payload->pl_len; i++)
+			h = h * 33 + (unsigned char)sip->sip_payload->pl_data[i];
+	return h & 0xffffffffUL;
 }
 
 static void
@@ -298,16 +320,20 @@ sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char 
 		       "Identity does not match credentials");
 		goto done;
 	}
-	if (!uri_is_request_uri(home, ar.ar_uri, sip)) {
+	if (!uri_is_request_uri(w, home, ar.ar_uri, sip)) {
 		/* credentials computed for another request, played again here */
 		replay(w, msg, aor, "uri is not the Request-URI");
 		challenge(w, msg, is_register, false);
 		goto done;
 	}
-	char ident[600];
+	/* what makes a second use the same request: a retransmission repeats all of it */
+	char ident[1000];
 	time_t now = time(NULL);
-	snprintf(ident, sizeof(ident), "%.256s|%" PRIu32 "|%.200s", sip->sip_call_id->i_id,
-		 sip->sip_cseq->cs_seq, sip->sip_via->v_branch ? sip->sip_via->v_branch : "");
+	snprintf(ident, sizeof(ident), "%.256s|%" PRIu32 "|%.200s|%s|%s|%08lx",
+		 sip->sip_call_id->i_id, sip->sip_cseq->cs_seq,
+		 sip->sip_via->v_branch ? sip->sip_via->v_branch : "",
+		 url_as_string(home, sip->sip_request->rq_url) ?: "", contact_of(home, sip),
+		 body_hash(sip));
 	int used = nonce_use(ar.ar_nonce, ar.ar_qop ? ar.ar_nc : NULL, ident,
 			     now + c->nonce_lifetime + 5, now);
 	if (used == -EINVAL) {
