@@ -323,6 +323,9 @@ main(int argc, char **argv)
 	char err[512];
 	int c, ret;
 
+	/* the state directory holds secrets (keytab, TLS key, Digest HA1s): whatever
+	 * greenwichd creates is never readable by others, also when started by hand */
+	umask(027);
 	while ((c = getopt_long(argc, argv, "c:fnVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':

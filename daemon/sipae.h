@@ -50,6 +50,8 @@ struct sipae_sa {
 	uint64_t cnum_seen;	/* bit i: cnum_max - i was seen */
 	struct sipae_sa *next;	/* hash chain by opaque */
 	struct sipae_sa *tnext;	/* hash chain by connection, once established */
+	struct sipae_sa *pnext, **pprev; /* the pending list, oldest first, until established */
+	char src[48];		/* the client's address (no port), for the per-source caps */
 	bool bound;
 };
 
@@ -78,9 +80,11 @@ struct sipae_srv {
 /* sipae_sa.c: the table (worker 0). */
 int sa_table_init(struct gwd *g);
 void sa_table_free(struct gwd *g);
-/* 0 when tp may start one more handshake: -EAGAIN (too many on tp), -ENOSPC (in all). */
-int sa_admit(struct gwd *g, tport_t *tp);
-struct sipae_sa *sa_new(struct gwd *g, enum sipae_scheme scheme, tport_t *tp);
+/* 0 when tp, whose client is at src (an address without port), may start one more
+ * handshake: -EAGAIN (too many on tp or from src or its network), -ENOSPC (in all:
+ * only when the oldest waiting handshake of the busiest source could not be evicted). */
+int sa_admit(struct gwd *g, tport_t *tp, const char *src);
+struct sipae_sa *sa_new(struct gwd *g, enum sipae_scheme scheme, tport_t *tp, const char *src);
 struct sipae_sa *sa_find(struct gwd *g, const char *opaque);
 /* True when sa belongs to the live connection tp. */
 bool sa_on(struct gwd *g, const struct sipae_sa *sa, tport_t *tp);

@@ -214,14 +214,20 @@ lookup_account(struct hs_job *j, const char *sam)
 
 /* A new handshake may start on tp; otherwise it was answered 503 here. */
 static bool
-admitted(struct worker *w, msg_t *msg, enum sipae_scheme scheme, tport_t *tp)
+admitted(struct worker *w, msg_t *msg, enum sipae_scheme scheme, tport_t *tp, char *src,
+	 size_t srclen)
 {
-	int rc = sa_admit(w->w_gwd, tp);
+	char proto[16];
 
+	sip_msg_source(w, msg, src, srclen, proto, sizeof(proto));
+	char *colon = src[0] == '[' ? strstr(src, "]:") : strrchr(src, ':');
+	if (colon)
+		colon[src[0] == '[' ? 1 : 0] = '\0'; /* the address, without its port */
+	int rc = sa_admit(w->w_gwd, tp, src);
 	if (rc == 0)
 		return true;
 	hs_refuse(w, msg, NULL, scheme, "-",
-		  rc == -EAGAIN ? "too many sign-ins in progress on this connection"
+		  rc == -EAGAIN ? "too many sign-ins in progress from this client"
 				: "too many sign-ins in progress",
 		  503, "Too many sign-ins in progress");
 	return false;
@@ -238,12 +244,12 @@ ntlm_challenge(struct worker *w, msg_t *msg, sip_t *sip, tport_t *tp)
 					       s->fqdn};
 	uint8_t *cm = NULL;
 	size_t cmlen = 0;
-	char *b64 = NULL, *v = NULL;
+	char *b64 = NULL, *v = NULL, src[80];
 	struct sipae_sa *sa;
 
-	if (!admitted(w, msg, SIPAE_NTLM, tp))
+	if (!admitted(w, msg, SIPAE_NTLM, tp, src, sizeof(src)))
 		goto done;
-	sa = sa_new(g, SIPAE_NTLM, tp);
+	sa = sa_new(g, SIPAE_NTLM, tp, src);
 	if (sa == NULL || sipae_ntlm_challenge(&names, sa->chal, &cm, &cmlen) < 0 ||
 	    sipae_b64_encode(cm, cmlen, &b64) < 0 ||
 	    asprintf(&v, "NTLM opaque=\"%s\", gssapi-data=\"%s\", targetname=\"%s\", "
@@ -384,14 +390,14 @@ kerberos(struct worker *w, msg_t *msg, const struct sipae_cred *cr, tport_t *tp)
 	struct sipae_srv *s = g->sipae;
 	uint8_t *tok = NULL, *out = NULL;
 	size_t toklen = 0, outlen = 0;
-	char principal[512] = "", err[256] = "";
+	char principal[512] = "", err[256] = "", src[80];
 	struct sipae_krb_ctx *ctx = NULL;
 	time_t expires = 0;
 	struct sipae_sa *sa;
 	struct hs_job *j;
 	int rc;
 
-	if (!admitted(w, msg, SIPAE_KERBEROS, tp))
+	if (!admitted(w, msg, SIPAE_KERBEROS, tp, src, sizeof(src)))
 		goto done;
 	if (sipae_b64_decode(cr->gssapi_data, &tok, &toklen) < 0 || toklen == 0) {
 		hs_refuse(w, msg, NULL, SIPAE_KERBEROS, "-", "malformed Kerberos token", 401, NULL);
@@ -413,7 +419,7 @@ kerberos(struct worker *w, msg_t *msg, const struct sipae_cred *cr, tport_t *tp)
 			  403, "Account of another domain");
 		goto done;
 	}
-	sa = sa_new(g, SIPAE_KERBEROS, tp);
+	sa = sa_new(g, SIPAE_KERBEROS, tp, src);
 	j = calloc(1, sizeof(*j));
 	if (sa == NULL || j == NULL) {
 		sipae_krb_ctx_free(ctx);

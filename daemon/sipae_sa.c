@@ -28,16 +28,49 @@
  * connection keeps its newest established SAs only.
  */
 #define SA_PENDING_PER_CONN 4
+#define SA_PENDING_PER_SOURCE 8   /* one address */
+#define SA_PENDING_PER_NETWORK 32 /* its /24 (IPv4) or /64 (IPv6) */
 #define SA_PENDING_MAX 1024
+#define SA_PENDING_LIFE 15	  /* seconds a handshake may take */
 #define SA_ESTABLISHED_PER_CONN 2
 
 struct sa_table {
 	struct sipae_sa *b[SA_BUCKETS];	 /* by opaque */
 	struct sipae_sa *tb[SA_BUCKETS]; /* established, by connection */
+	struct sipae_sa *phead, **ptail; /* not established, oldest first */
 	size_t n;
 	size_t pending;			 /* not established */
 	size_t pending_max;
 };
+
+static void
+pending_unlink(struct sa_table *t, struct sipae_sa *sa)
+{
+	if (sa->pprev == NULL)
+		return;
+	*sa->pprev = sa->pnext;
+	if (sa->pnext)
+		sa->pnext->pprev = sa->pprev;
+	else
+		t->ptail = sa->pprev;
+	sa->pprev = NULL;
+	sa->pnext = NULL;
+}
+
+/* The network of an address: "a.b.c" for IPv4, the first four groups for IPv6. */
+static void
+network_of(const char *src, char *out, size_t len)
+{
+	int groups = strchr(src, ':') ? 4 : 3, seen = 0;
+	size_t i = 0;
+
+	for (; src[i] && i + 1 < len; i++) {
+		if ((src[i] == '.' || src[i] == ':') && ++seen == groups)
+			break;
+		out[i] = src[i];
+	}
+	out[i] = '\0';
+}
 
 void sa_drop(struct gwd *g, struct sipae_sa *sa);
 
@@ -68,6 +101,7 @@ sa_bind(struct gwd *g, struct sipae_sa *sa)
 
 	if (sa->state != SA_ESTABLISHED)
 		g->sas->pending--;
+	pending_unlink(g->sas, sa);
 	sa->state = SA_ESTABLISHED;
 	/* the newest sign-in on a connection signs: it goes first in its chain */
 	sa_unbind(g->sas, sa);
@@ -85,18 +119,44 @@ sa_bind(struct gwd *g, struct sipae_sa *sa)
 }
 
 int
-sa_admit(struct gwd *g, tport_t *tp)
+sa_admit(struct gwd *g, tport_t *tp, const char *src)
 {
-	int n = 0;
+	struct sa_table *t = g->sas;
+	char net[48], n2[48];
+	int on_tp = 0, from_src = 0, from_net = 0;
 
-	if (g->sas->pending >= g->sas->pending_max)
-		return -ENOSPC;
-	for (size_t i = 0; i < SA_BUCKETS; i++)
-		for (const struct sipae_sa *sa = g->sas->b[i]; sa; sa = sa->next)
-			if (sa->tp == tp && sa->state != SA_ESTABLISHED &&
-			    ++n >= SA_PENDING_PER_CONN)
-				return -EAGAIN;
-	return 0;
+	network_of(src, net, sizeof(net));
+	for (const struct sipae_sa *sa = t->phead; sa; sa = sa->pnext) {
+		network_of(sa->src, n2, sizeof(n2));
+		on_tp += sa->tp == tp;
+		from_src += strcmp(sa->src, src) == 0;
+		from_net += strcmp(n2, net) == 0;
+	}
+	if (on_tp >= SA_PENDING_PER_CONN || from_src >= SA_PENDING_PER_SOURCE ||
+	    from_net >= SA_PENDING_PER_NETWORK)
+		return -EAGAIN;
+	if (t->pending < t->pending_max)
+		return 0;
+	/* full: the busiest source gives up its oldest handshake still waiting for the
+	 * client (one being checked with the DC is left alone), not the newcomer */
+	const struct sipae_sa *busiest = NULL;
+	int most = 0;
+	for (const struct sipae_sa *a = t->phead; a; a = a->pnext) {
+		int k = 0;
+		for (const struct sipae_sa *b = t->phead; b; b = b->pnext)
+			k += strcmp(a->src, b->src) == 0;
+		if (k > most)
+			most = k, busiest = a;
+	}
+	for (struct sipae_sa *sa = t->phead; busiest && sa; sa = sa->pnext)
+		if (sa->state == SA_CHALLENGED && strcmp(sa->src, busiest->src) == 0) {
+			log_notice("event=sa-evicted opaque=%s source=%s pending=%d "
+				   "reason=\"sign-in table full\"",
+				   sa->opaque, sa->src, most);
+			sa_drop(g, sa);
+			return 0;
+		}
+	return -ENOSPC;
 }
 
 static unsigned
@@ -115,6 +175,8 @@ sa_table_init(struct gwd *g)
 	const char *max = getenv("GW_SIPAE_MAX_PENDING");
 
 	g->sas = calloc(1, sizeof(*g->sas));
+	if (g->sas != NULL)
+		g->sas->ptail = &g->sas->phead;
 	if (g->sas == NULL)
 		return -ENOMEM;
 	g->sas->pending_max = SA_PENDING_MAX;
@@ -150,6 +212,7 @@ sa_free(struct sa_table *t, struct sipae_sa *sa)
 {
 	if (sa->state != SA_ESTABLISHED)
 		t->pending--;
+	pending_unlink(t, sa);
 	sa_unbind(t, sa);
 	sipae_krb_ctx_free(sa->krb);
 	strv_free(sa->uris);
@@ -185,7 +248,7 @@ sa_find(struct gwd *g, const char *opaque)
 }
 
 struct sipae_sa *
-sa_new(struct gwd *g, enum sipae_scheme scheme, tport_t *tp)
+sa_new(struct gwd *g, enum sipae_scheme scheme, tport_t *tp, const char *src)
 {
 	struct sipae_sa *sa = calloc(1, sizeof(*sa));
 	uint8_t r[4];
@@ -206,7 +269,11 @@ sa_new(struct gwd *g, enum sipae_scheme scheme, tport_t *tp)
 	sa->tp = tp;
 	sa->flow = flow_id(g->workers[0].w_flows, tp);
 	sa->created = time(NULL);
-	sa->expires = sa->created + 60; /* a handshake must finish within a minute */
+	sa->expires = sa->created + SA_PENDING_LIFE;
+	snprintf(sa->src, sizeof(sa->src), "%s", src);
+	sa->pprev = g->sas->ptail;
+	*g->sas->ptail = sa;
+	g->sas->ptail = &sa->pnext;
 	unsigned h = sa_hash(sa->opaque);
 	sa->next = g->sas->b[h];
 	g->sas->b[h] = sa;

@@ -9,7 +9,9 @@
 write_conf "[limits]" "connection-idle-timeout = 5" "message-timeout = 2" "max-message-size = 8192"
 add_user alice secret
 add_user bob secret
+umask 000
 start_gwd
+umask 022
 
 # server_side_sockets: TCP sockets of greenwichd's port still open toward clients
 server_side_sockets() {
@@ -89,4 +91,7 @@ check "bob's MESSAGE to alice after every timeout: 200" [ "$(last_status msg)" =
 wait "$APID" || true
 check "alice's registered connection delivered it" grep -q "got still-there" "$T/alice.out"
 check "greenwichd still runs" kill -0 "$GWD_PID"
+# started by hand under a permissive umask: what it creates is still not for others
+check "location.db, which greenwichd created, is not for others (umask 027)" \
+	bash -c "[ -f '$T/state/location.db' ] && [ -z \"\$(find '$T/state' -name 'location.db*' -perm /o=rwx)\" ]"
 finish

@@ -135,8 +135,10 @@ class Client:
     """One SIP user agent on one TCP/TLS connection, signing in with MS-SIPAE."""
 
     def __init__(self, server, port, domain, user, password, scheme="ntlm", tls=False,
-                 ntlm_domain="", aor=None, workstation=None, timeout=10.0, trace=None):
+                 ntlm_domain="", aor=None, workstation=None, timeout=10.0, trace=None,
+                 source=None):
         self.server, self.port = server, port
+        self.source = source  # local address to connect from, or None
         self.domain, self.user, self.password = domain, user, password
         self.scheme = scheme.lower()
         self.tls, self.timeout, self.trace = tls, timeout, trace
@@ -161,7 +163,9 @@ class Client:
     # -- transport ----------------------------------------------------------------
     def connect(self):
         try:
-            raw = socket.create_connection((self.server, self.port), timeout=self.timeout)
+            raw = socket.create_connection((self.server, self.port), timeout=self.timeout,
+                                           source_address=(self.source, 0) if self.source
+                                           else None)
             if self.tls:
                 ctx = ssl.create_default_context()
                 ctx.check_hostname = False
@@ -607,6 +611,7 @@ def parse_args(argv):
                     "empty with a UPN user")
     ap.add_argument("--aor", help="address of record (default sip:USER@DOMAIN)")
     ap.add_argument("--timeout", type=float, default=10.0)
+    ap.add_argument("--source", help="local address to connect from (e.g. 127.0.0.2)")
     ap.add_argument("--trace", help="write every message sent and received to this file")
     ap.add_argument("--expect-status", type=int,
                     help="exit 0 only if the last request's final status is this")
@@ -663,7 +668,7 @@ def main(argv=None):
         trace = open(args.trace, "a") if args.trace else None
         client = Client(host.strip("[]"), int(port), args.domain, args.user, password,
                         args.scheme, args.tls, args.ntlm_domain, args.aor,
-                        timeout=args.timeout, trace=trace)
+                        timeout=args.timeout, trace=trace, source=args.source)
         client.print_keys = args.print_keys
         client.connect()
         import sipae_failcmds
