@@ -43,14 +43,18 @@ check "the edge proxy got it with a Route from the Path" \
 check "and erin's contact as Request-URI" grep -a -q "^MESSAGE sip:erin@192.0.2.2:5060 SIP/2.0" "$T/edge.msg"
 sipp_wait "$PE" || true
 
-# IPv6: ivan registers and receives a MESSAGE over [::1]
+# IPv6: ivan registers and receives a MESSAGE over [::1].  SIPp's default Digest uri
+# is the server's address, written without the brackets an IPv6 host needs
+# ("sip:::1:port"), which names nothing: the real Request-URI is given instead.
 I=$(free_port)
-SIPP_LOCAL=::1 TARGET_HOST="[::1]" register r6 ivan ivan-pw "<sip:ivan@[::1]:$I>" 600
+SIPP_LOCAL=::1 TARGET_HOST="[::1]" register r6 ivan ivan-pw "<sip:ivan@[::1]:$I>" 600 1 \
+	-auth_uri "$DOMAIN"
 check "REGISTER over IPv6: 200" [ "$(last_status r6)" = 200 ]
 SIPP_LOCAL=::1 sipp_bg uas-ivan uas_message.xml "$I" -m 1
 PI=$SIPP_BG_PID
 SIPP_LOCAL=::1 TARGET_HOST="[::1]" sipp_run m6 uac_message.xml -au alice -ap alice-pw \
-	-set user alice -set domain $DOMAIN -set to "ivan@$DOMAIN" -set body "over-ipv6"
+	-set user alice -set domain $DOMAIN -set to "ivan@$DOMAIN" -set body "over-ipv6" \
+	-auth_uri "ivan@$DOMAIN"
 check "MESSAGE over IPv6: 200" [ "$(last_status m6)" = 200 ]
 check "ivan got it over IPv6" sipp_wait "$PI"
 check "greenwichd still running" kill -0 "$GWD_PID"
