@@ -5,6 +5,7 @@
 # winbindd, a second (demo) DC alongside, stop; the machine's own configuration untouched.
 set -Eeu
 # A command that fails outside a check ends the test: say which one, never a silent exit.
+# shellcheck disable=SC2154 # rc is set by the trap itself
 trap 'rc=$?; echo "FAIL test-addc.sh line $LINENO: $BASH_COMMAND (exit $rc)" >&2' ERR
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
