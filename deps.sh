@@ -23,6 +23,17 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "deps.sh: run as root (as another user: sudo ./deps.sh)" >&2
 	exit 1
 fi
+# The daemons that come with the test tools (smbd, nmbd, winbindd, kamailio) are not
+# started by their installation: the tests and the demo run instances of their own, on
+# ports (139, 445, 5060) that a started one would take.  A policy-rc.d of the machine's
+# own is left as it is.
+RCD=/usr/sbin/policy-rc.d
+if [ ! -e "$RCD" ]; then
+	trap 'rm -f "$RCD"' EXIT
+	trap 'exit 130' INT TERM
+	printf '#!/bin/sh\n# deps.sh: no daemon starts while it installs packages\nexit 101\n' >"$RCD"
+	chmod 0755 "$RCD"
+fi
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $BUILD $RUN $TEST $PACKAGE >/dev/null
