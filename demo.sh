@@ -24,7 +24,7 @@ DEPS=0 GIVEN=" "
 LOCAL_USERS="carol dave" AD_USERS="alice bob"
 
 die() { echo "demo.sh: $*" >&2; exit 1; }
-usage() { sed -n '8,15s/^# \{0,1\}//p' "$SELF" >&2; exit 2; }
+usage() { sed -n '8,15s/^# \{0,1\}//p' "$SELF" >&2; exit "${1:-2}"; }
 
 parse_args() {
 	while [ $# -gt 0 ]; do
@@ -41,7 +41,7 @@ parse_args() {
 			[ "${1:-}" != -- ] || shift
 			RUN_ARGS=("$@")
 			return 0 ;;
-		-h | --help) usage ;;
+		-h | --help) usage 0 ;;
 		--run)
 			ACTION=run
 			shift

@@ -22,7 +22,7 @@ SUITE=bookworm
 # the whole run inside the root file system (package installation, build, demo)
 INNER_TIMEOUT=${FRESH_TIMEOUT:-2700}
 
-usage() { sed -n '9,9s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
+usage() { sed -n '10,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--src) SRC=$(cd "${2:?}" && pwd); shift ;;
