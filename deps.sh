@@ -10,8 +10,10 @@ BUILD="autoconf automake libtool pkg-config make gcc libc6-dev
 	libsofia-sip-ua-dev libsqlite3-dev libssl-dev libxml2-dev libjson-c-dev libedit-dev
 	libkrb5-dev libldap2-dev libsasl2-dev libwbclient-dev libcmocka-dev"
 RUN="openssl sqlite3 python3"
-# samba-ad-provision, samba-dsdb-modules: samba-tool domain provision and the DC's
-# directory (recommended by samba); samba-vfs-modules: the DC's file server.
+# Recommended by samba, and each one needed to provision a DC (tried without it):
+# samba-ad-provision (the AD schema files), samba-dsdb-modules (the directory's ldb
+# modules), samba-vfs-modules (acl_xattr, which sets the sysvol's ACLs).  Not needed:
+# krb5-config (everything uses the domain's own krb5.conf), sudo, ca-certificates.
 TEST="sip-tester sipsak samba samba-ad-provision samba-dsdb-modules samba-vfs-modules
 	winbind krb5-user adcli ldb-tools ldap-utils
 	libsasl2-modules-gssapi-mit iproute2 util-linux bind9-host procps psmisc
