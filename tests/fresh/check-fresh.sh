@@ -256,6 +256,7 @@ exec chroot "$R" /usr/bin/env -i HOME=/root USER=root LOGNAME=root TERM=dumb SHE
 ENTER
 echo "# in $ROOT (private mount and PID namespaces), as root: cd /root/greenwich && ./demo.sh --install-deps ..."
 t=$(now)
+: >"$LOG/inside.log" # before tail -f looks for it
 timeout --kill-after=30 "$INNER_TIMEOUT" unshare --mount --pid --fork --kill-child \
 	--propagation private -- /bin/sh "$W/enter.sh" "$ROOT" "$CACHE" "$DEMO_ARGS" \
 	>"$LOG/inside.log" 2>&1 &
