@@ -211,6 +211,9 @@ register r-local carol "$(awk '$1 == "carol" { print $2 }' "$S2/passwords")" \
 check "--no-ad: carol signs in: 200" [ "$(last_status r-local)" = 200 ]
 S=$S2 msg m-alice-local alice
 check "--no-ad: alice@$DOMAIN unknown: 404" [ "$(last_status m-alice-local)" = 404 ]
+"$DEMO" --state-dir "$S2" --admin greenwich-mmc server status >"$T/local-status.out" 2>&1 && rc=0 || rc=$?
+check "--no-ad: --admin greenwich-mmc server status reaches greenwichd (exit $rc)" \
+	grep -qi "uptime" "$T/local-status.out"
 "$DEMO" --state-dir "$S2" --stop >/dev/null 2>&1
 check "--no-ad: --stop ends greenwichd and the namespace" \
 	sh -c '! [ -d "/proc/$1" ] && ! [ -e "/run/netns/$2" ]' - "$gwl" "$NS2"
