@@ -5,10 +5,14 @@
 # and two local Digest accounts (carol, dave) for standard SIP clients.  It runs in the
 # background until `demo.sh --stop`; running it again while it is up prints its status.
 #
-#   sudo ./demo.sh [--no-ad] [--listen IP] [--port N] [--domain NAME] [--state-dir DIR]
-#                  [--netns NAME] [--build-dir DIR] [--install-deps]
-#   sudo ./demo.sh [--state-dir DIR] --status | --stop | --purge | --run CMD [ARG...]
+#   ./demo.sh [--no-ad] [--listen IP] [--port N] [--domain NAME] [--state-dir DIR]
+#             [--netns NAME] [--build-dir DIR] [--install-deps]
+#   ./demo.sh [--state-dir DIR] --status | --stop | --purge | --run CMD [ARG...]
+#   ./demo.sh [--state-dir DIR] --admin [CMD [ARG...]]
+#   (as root; prefix sudo if you are not root)
 #
+# --admin: a shell (or CMD) as the demo domain's Administrator: a Kerberos ticket in a
+# private ccache and greenwich-mmc with the demo's configuration.
 # See "Trying it out: the demo" in docs/admin-guide.md for what it does and why.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")" && pwd)
@@ -20,7 +24,7 @@ DEPS=0 GIVEN=" "
 LOCAL_USERS="carol dave" AD_USERS="alice bob"
 
 die() { echo "demo.sh: $*" >&2; exit 1; }
-usage() { sed -n '8,10s/^# \{0,1\}//p' "$SELF" >&2; exit 2; }
+usage() { sed -n '8,15s/^# \{0,1\}//p' "$SELF" >&2; exit "${1:-2}"; }
 
 parse_args() {
 	while [ $# -gt 0 ]; do
@@ -31,6 +35,13 @@ parse_args() {
 			set_opt "$1" "$2"; shift ;;
 		--install-deps) DEPS=1 ;;
 		--status | --stop | --purge) ACTION=${1#--} ;;
+		--admin)
+			ACTION="admin"
+			shift
+			[ "${1:-}" != -- ] || shift
+			RUN_ARGS=("$@")
+			return 0 ;;
+		-h | --help) usage 0 ;;
 		--run)
 			ACTION=run
 			shift
@@ -104,7 +115,11 @@ gwd_start() {
 		>"$S/greenwichd.log" 2>&1 </dev/null &
 	STARTED_GWD=1
 	for _ in $(seq 1 200); do
-		grep -q "event=started" "$S/greenwichd.log" && gwd_pid >/dev/null && return 0
+		if grep -q "event=started" "$S/greenwichd.log" && gwd_pid >/dev/null; then
+			# greenwich-mmc server ... would not reach it: say so here, not only in the log
+			grep -h "event=control-disabled" "$S/greenwichd.log" >&2 || true
+			return 0
+		fi
 		kill -0 $! 2>/dev/null || break
 		sleep 0.1
 	done
@@ -150,7 +165,7 @@ stop_all() {
 
 # --------------------------------------------------------------------------- set-up
 
-need_root() { [ "$(id -u)" -eq 0 ] || die "run as root (sudo $SELF ...)"; }
+need_root() { [ "$(id -u)" -eq 0 ] || die "run as root (prefix sudo if you are not root)"; }
 
 check_commands() {
 	local c missing=() cmds=(openssl setsid)
@@ -161,7 +176,7 @@ check_commands() {
 		command -v "$c" >/dev/null || missing+=("$c")
 	done
 	[ ${#missing[@]} -eq 0 ] || die "missing commands: ${missing[*]}
-  install the Debian packages with: sudo $SRC/deps.sh  (or run demo.sh --install-deps)"
+  install the Debian packages with: $SRC/deps.sh  (or run demo.sh --install-deps)"
 }
 
 build() {
@@ -176,6 +191,11 @@ build() {
 			make -s -j"$(nproc)") >"$BUILD/build.log" 2>&1 ||
 			{ tail -n 20 "$BUILD/build.log" >&2; die "the build failed"; }
 	fi
+	build_paths
+}
+
+build_paths() {
+	[ -n "$BUILD" ] || BUILD=$SRC/_build-demo
 	GWD=$BUILD/daemon/greenwichd
 	MMC=$BUILD/mmc-cli/greenwich-mmc
 	{ [ -x "$GWD" ] && [ -x "$MMC" ]; } || die "no greenwichd and greenwich-mmc in $BUILD"
@@ -263,6 +283,9 @@ dc_join() {
 write_conf() {
 	if [ -f "$S/greenwich.conf" ]; then
 		sed -i -E "s/^(udp|tcp) = .*/\\1 = $LISTEN:$PORT/" "$S/greenwich.conf"
+		# demos made before the control socket moved into the state directory
+		grep -q '^control-socket' "$S/greenwich.conf" ||
+			sed -i "/^pid-file = /a control-socket = $S/state/control.sock" "$S/greenwich.conf"
 		return 0
 	fi
 	mkdir -p "$S/state" && chmod 0750 "$S/state"
@@ -275,6 +298,8 @@ tcp = $LISTEN:$PORT
 domains = $DOMAIN
 state-directory = $S/state
 pid-file = $S/state/greenwichd.pid
+# under the state directory: /run/greenwich (the packaged default) is made by systemd
+control-socket = $S/state/control.sock
 server-name = greenwich.$DOMAIN
 
 [auth]
@@ -330,7 +355,7 @@ print_users() {
 }
 
 print_info() {
-	local in="" pw run="sudo $SELF${GIVEN_DIR:-} --run" nb=DEMO
+	local in="" pw me="$SELF${GIVEN_DIR:-}" run="$SELF${GIVEN_DIR:-} --run" nb=DEMO
 	pw=$(password carol)
 	# shellcheck disable=SC1091
 	[ ! -f "$S/dc/env" ] || nb=$(. "$S/dc/env" && echo "$ADDC_DOMAIN")
@@ -364,10 +389,30 @@ Domain credentials (NTLM or Kerberos), e.g. pidgin-sipe: Username alice@$DOMAIN,
 Messages to alice and bob go through the directory: 480 until they sign in.
 Check the join: $run \\
   $BUILD/mmc-cli/greenwich-mmc -c $S/greenwich.conf domain test
-Administrator of the domain: password in $S/dc/env (ADDC_ADMIN_PASSWORD).
+
+Administrator: $me --admin opens a shell as ${DOMAIN^^}'s Administrator (a
+  Kerberos ticket in a private ccache; greenwich-mmc with the demo's configuration,
+  $S/greenwich.conf); with a command it runs just that:
+  $me --admin greenwich-mmc server status
+  $me --admin greenwich-mmc users list
+Walkthrough, the headline policy: block IM from the Internet except to Support.
+  $me --admin greenwich-mmc policy add 'rule "internet-im" priority 100 { class im; from zone external; except to group Support; action deny 403 "Forbidden"; }'
+  $me --admin greenwich-mmc policy list
+  $me --admin greenwich-mmc policy test --from sip:guest@example.net --to sip:alice@$DOMAIN --class im
+  $me --admin greenwich-mmc policy test --from sip:guest@example.net --to sip:bob@$DOMAIN --class im
+  Within seconds greenwichd applies it: a message from outside (SIPp, from $SRC)
+  ${in}sipp -sf tests/sipp/uac_message.xml -set user guest -set domain example.net \\
+    -set to alice@$DOMAIN -set body hi -i 127.0.0.1 -p 7396 -m 1 $LISTEN:$PORT
+  gets 403 Forbidden; to bob@$DOMAIN (in Support) it is let through: 480 while he
+  is not signed in.  Undo: $me --admin greenwich-mmc policy delete internet-im
+EOF
+	[ "$MODE" = ad ] || cat <<EOF
+
+Console: $me --admin opens a shell where greenwich-mmc uses the demo's
+  configuration ($S/greenwich.conf), e.g. $me --admin greenwich-mmc server status
 EOF
 	cat <<EOF
-State and logs: $S (greenwichd.log).  Stop: sudo $SELF${GIVEN_DIR:-} --stop
+State and logs: $S (greenwichd.log).  Stop: $me --stop
 EOF
 }
 
@@ -380,6 +425,42 @@ run_in_demo() {
 	[ -f "$S/demo.env" ] || die "no demo in $S"
 	[ -z "$NETNS" ] || cmd=(nsenter --net="/run/netns/$NETNS" --)
 	[ "$MODE" = local ] || cmd+=("$ADDC" run-with-hosts "$S/dc" --)
+	exec "${cmd[@]}" "${RUN_ARGS[@]}"
+}
+
+# --admin: CMD (or an interactive shell) as the demo's administrator: where greenwichd
+# runs (see run_in_demo), greenwich-mmc on PATH with the demo's configuration and, with the
+# domain, a Kerberos ticket for Administrator in a ccache of its own (DIR/admin/krb5cc).
+run_as_admin() {
+	local a=$S/admin cmd=()
+	[ -f "$S/demo.env" ] || die "no demo in $S"
+	build_paths
+	mkdir -p "$a/bin" && chmod 0700 "$a"
+	printf '#!/bin/sh\n# greenwich-mmc with the demo configuration (written by demo.sh --admin)\nexec %q -c %q "$@"\n' \
+		"$MMC" "$S/greenwich.conf" >"$a/bin/greenwich-mmc"
+	chmod 0755 "$a/bin/greenwich-mmc"
+	cat >"$a/bashrc" <<'RC'
+[ ! -f ~/.bashrc ] || . ~/.bashrc
+PS1="(demo admin) ${PS1:-\\$ }"
+RC
+	export PATH="$a/bin:$PATH" GREENWICH_DEMO_ADMIN=1
+	[ -z "$NETNS" ] || cmd=(nsenter --net="/run/netns/$NETNS" --)
+	if [ "$MODE" = ad ]; then
+		dc_up || die "the demo's domain controller is not running (start the demo: $SELF${GIVEN_DIR:-})"
+		# shellcheck disable=SC1091 # the domain's settings; the ccache is the admin's own
+		. "$S/dc/env"
+		export KRB5CCNAME="FILE:$a/krb5cc"
+		cmd+=("$ADDC" run-with-hosts "$S/dc" --)
+		# shellcheck disable=SC2016 # expanded inside the domain
+		"${cmd[@]}" /bin/sh -c 'klist -s 2>/dev/null ||
+			printf "%s\n" "$ADDC_ADMIN_PASSWORD" | kinit "Administrator@$ADDC_REALM" >/dev/null' ||
+			die "kinit Administrator@$ADDC_REALM failed"
+	fi
+	if [ ${#RUN_ARGS[@]} -eq 0 ]; then
+		echo "demo.sh: a shell as the demo's administrator${ADDC_REALM:+ (Kerberos: Administrator@$ADDC_REALM, ccache $a/krb5cc)};"
+		echo "  greenwich-mmc uses $S/greenwich.conf; leave with exit"
+		RUN_ARGS=(/bin/bash --rcfile "$a/bashrc" -i)
+	fi
 	exec "${cmd[@]}" "${RUN_ARGS[@]}"
 }
 
@@ -450,6 +531,7 @@ main() {
 		[ -f "$S/demo.env" ] || die "no demo in $S"
 		stop_all ;;
 	run) run_in_demo ;;
+	admin) run_as_admin ;;
 	purge)
 		[ ! -f "$S/demo.env" ] || stop_all
 		rm -rf "$S"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Build Greenwich and run every test: once in a normal build, once under
 # AddressSanitizer/UBSan.  Needs root (the test domain controller runs in a
-# network namespace of its own).  Usage: sudo ./run-tests.sh [--no-deps] [--no-sanitizers]
+# network namespace of its own).  Usage (as root): ./run-tests.sh [--no-deps] [--no-sanitizers]
 set -euo pipefail
 cd "$(dirname "$0")"
 SRC=$(pwd)

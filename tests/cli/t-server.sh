@@ -155,6 +155,9 @@ setpriv --reuid=nobody --regid=nogroup --clear-groups "$MMC" -c "$CONF" --socket
 	server status >"$T/perm3.out" 2>"$T/perm3.err" || RC=$?
 check "--socket: a path without a socket is 'not running'" \
 	has perm3.err "no control socket at $T/run/none.sock"
+mmc nodir --socket "$T/nodir/control.sock" server status
+check "a socket whose directory is missing: exit 6, and the directory named" \
+	sh -c '[ "$1" = 6 ] && grep -qF "$2/nodir does not exist" "$3"' - "$RC" "$T" "$T/nodir.err"
 
 echo "# sign-out"
 mmc so server sign-out alice
@@ -204,6 +207,7 @@ stop_gwd KILL
 check "kill -9 leaves the socket file" [ -S "$SOCK" ]
 mmc stale server status
 check "stale socket: exit 6, not running" [ "$RC" = 6 ]
+check "stale socket: says it refuses connections" has stale.err "refuses connections"
 start_gwd
 check "the stale socket was replaced" grep -q "event=control-stale-removed" "$T/greenwichd.log"
 mmc back --json server status

@@ -171,3 +171,19 @@ register() {
 last_status() {
 	grep -a '^SIP/2.0 [0-9]' "$T/$1.msg" 2>/dev/null | tail -1 | awk '{print $2}'
 }
+
+# until_status WANT TRIES PAUSE SEND NAME ARG...: runs SEND NAME-N ARG... (a function
+# that sends with sipp_run) until the status it got is WANT, at most TRIES times, PAUSE
+# seconds apart. ST is the last status, TRIED the number of tries; fails without WANT.
+until_status() {
+	local want=$1 tries=$2 pause=$3 send=$4 name=$5
+	shift 5
+	ST=
+	for TRIED in $(seq 1 "$tries"); do
+		"$send" "$name-$TRIED" "$@"
+		ST=$(last_status "$name-$TRIED")
+		[ "$ST" != "$want" ] || return 0
+		sleep "$pause"
+	done
+	return 1
+}

@@ -6,7 +6,9 @@
 # A failed start stops what it started; then a start that works: the DC answers with the
 # generated passwords, the keytab holds sip/, `domain test` says OK, directory users
 # resolve through greenwichd (480 / 404), a local account signs in with Digest over UDP
-# and TCP; a second run changes nothing; --stop leaves no process; a restart reuses it all.
+# and TCP; --admin reaches greenwichd's control socket and the domain as Administrator and
+# the printed policy walkthrough works (outside IM to alice 403, to bob in Support let
+# through); a second run changes nothing; --stop leaves no process; a restart reuses it all.
 . "$(dirname "$0")/lib.sh"
 
 DEMO="$top_srcdir/demo.sh"
@@ -116,6 +118,43 @@ check "dave signs in with Digest over TCP: 200" [ "$(last_status r-dave-tcp)" = 
 register r-bad carol wrong-password "<sip:carol@127.0.0.1:7399>" 60
 check "a wrong password is refused" [ "$(last_status r-bad)" != 200 ]
 
+echo "# the administrator: demo.sh --admin, and the printed walkthrough's policy"
+check "it says how to act as the administrator" grep -qF -- "--state-dir $S --admin greenwich-mmc server status" "$T/up1.out"
+check "the control socket lives in the state directory" test -S "$S/state/control.sock"
+demo adm-status --admin greenwich-mmc server status
+check "--admin greenwich-mmc server status reaches greenwichd" \
+	sh -c '[ "$(cat "$1.rc")" = 0 ] && grep -qi "uptime" "$1.out"' - "$T/adm-status"
+[ "$(rc_of adm-status)" = 0 ] || sed 's/^/    /' "$T/adm-status.out"
+demo adm-klist --admin klist
+check "--admin: a ticket for Administrator in a private ccache" \
+	sh -c 'grep -q "^Default principal: Administrator@DEMO.GREENWICH.TEST" "$1/adm-klist.out" &&
+		grep -qF "$2/admin/krb5cc" "$1/adm-klist.out"' - "$T" "$S"
+demo adm-users --admin greenwich-mmc users list
+check "--admin greenwich-mmc users list names alice and bob" \
+	sh -c 'grep -q "alice" "$1" && grep -q "bob" "$1"' - "$T/adm-users.out"
+ext_msg() { # ext_msg NAME USER: an unauthenticated MESSAGE from outside to USER@DOMAIN
+	sipp_run "$1" uac_message.xml -set user guest -set domain example.net \
+		-set to "$2@$DOMAIN" -set body hi
+}
+# the walkthrough's commands, as demo.sh prints them
+walk() { sed -n "s|^  $DEMO --state-dir $S --admin greenwich-mmc policy $1 .*|&|p" "$T/up1.out" | head -1; }
+add_cmd=$(walk add)
+check "the walkthrough prints the policy add command" [ -n "$add_cmd" ]
+bash -c "$add_cmd" >"$T/adm-add.out" 2>&1 && rc=0 || rc=$?
+check "the walkthrough's policy add works (exit $rc)" grep -q "added rule 'internet-im'" "$T/adm-add.out"
+[ "$rc" = 0 ] || sed 's/^/    /' "$T/adm-add.out"
+demo adm-list --admin greenwich-mmc policy list
+check "--admin greenwich-mmc policy list shows it" grep -q "internet-im" "$T/adm-list.out"
+bash -c "$(walk test | grep alice)" >"$T/adm-test-alice.out" 2>&1 || true
+check "policy test: a guest to alice is denied" grep -q "^deny 403" "$T/adm-test-alice.out"
+until_status 480 30 0.5 ext_msg m-ext-bob bob || true
+check "in force within seconds: outside to bob (Support) let through, 480 (got $ST)" [ "$ST" = 480 ]
+ext_msg m-ext-alice alice
+check "outside to alice: 403 Forbidden, not delivered" [ "$(last_status m-ext-alice)" = 403 ]
+check "greenwichd logged the denial by the rule" grep -q "event=policy rule=internet-im .*to=sip:alice@$DOMAIN .*result=deny" "$S/greenwichd.log"
+demo adm-del --admin greenwich-mmc policy delete internet-im
+check "--admin greenwich-mmc policy delete: the walkthrough undone" [ "$(rc_of adm-del)" = 0 ]
+
 echo "# a second run while up"
 gwd1=$(cat "$S/greenwichd.pid")
 dc1=$(cat "$S/dc/run/samba.pid")
@@ -172,6 +211,9 @@ register r-local carol "$(awk '$1 == "carol" { print $2 }' "$S2/passwords")" \
 check "--no-ad: carol signs in: 200" [ "$(last_status r-local)" = 200 ]
 S=$S2 msg m-alice-local alice
 check "--no-ad: alice@$DOMAIN unknown: 404" [ "$(last_status m-alice-local)" = 404 ]
+"$DEMO" --state-dir "$S2" --admin greenwich-mmc server status >"$T/local-status.out" 2>&1 && rc=0 || rc=$?
+check "--no-ad: --admin greenwich-mmc server status reaches greenwichd (exit $rc)" \
+	grep -qi "uptime" "$T/local-status.out"
 "$DEMO" --state-dir "$S2" --stop >/dev/null 2>&1
 check "--no-ad: --stop ends greenwichd and the namespace" \
 	sh -c '! [ -d "/proc/$1" ] && ! [ -e "/run/netns/$2" ]' - "$gwl" "$NS2"

@@ -78,14 +78,8 @@ kill "$P2_PID"
 
 # the DC comes back: the same user resolves without restarting greenwichd
 "$ADDC" start "$D" > /dev/null
-st=
-for i in $(seq 1 30); do
-	msg "m-carol-back-$i" carol
-	st=$(last_status "m-carol-back-$i")
-	[ "$st" = 480 ] && break
-	sleep 1
-done
-check "carol@$DOMAIN: 480 once the DC is back (in the group through nested Staff)" [ "$st" = 480 ]
+until_status 480 30 1 msg m-carol-back carol || true
+check "carol@$DOMAIN: 480 once the DC is back (in the group through nested Staff)" [ "$ST" = 480 ]
 expect frank 403 "still refused after the outage"
 check "greenwichd still running" kill -0 "$GWD_PID"
 finish

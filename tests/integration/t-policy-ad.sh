@@ -90,14 +90,8 @@ mmc_as "$ADMIN_CC" policy add "rule \"alice-too\" priority 50 { class im; from z
 mmc_as "$ADMIN_CC" policy move alice-too --after internet-im > "$T/move.out" 2>&1
 mmc_as "$ADMIN_CC" policy move alice-too --before internet-im >> "$T/move.out" 2>&1
 check "moved after, then before" grep -q "now has priority" "$T/move.out"
-st=
-for i in $(seq 1 20); do
-	msg "m-live-$i" alice
-	st=$(last_status "m-live-$i")
-	[ "$st" = 480 ] && break
-	sleep 0.5
-done
-check "alice reachable from outside $((i / 2))s after the change (no restart)" [ "$st" = 480 ]
+until_status 480 20 0.5 msg m-live alice || true
+check "alice reachable from outside $((TRIED / 2))s after the change (no restart)" [ "$ST" = 480 ]
 check "same process" [ "$(cat "$T/gwd.realpid")" = "$GWD_PID" ]
 
 # the DC goes away: the last rules (and Support's members) stay in force
