@@ -52,6 +52,9 @@ struct gw_conf {
 	char *realm; /* "" = the first served domain */
 	struct gw_strlist digest_algorithms;
 	int nonce_lifetime;
+	int guess_limit;	   /* failed sign-ins per account per window */
+	int guess_source_limit;
+	int guess_window;	   /* seconds */
 	bool local_accounts;
 	struct gw_strlist auth_schemes;		/* "Kerberos", "NTLM", "Digest", in order */
 	struct gw_strlist digest_disabled_domains;

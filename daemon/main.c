@@ -21,6 +21,7 @@
 #include "control.h"
 #include "directory.h"
 #include "sipae.h"
+#include "auth_guard.h"
 #include "sip_dialog.h"
 #include "sip_nonce.h"
 #include "sip_policy.h"
@@ -167,6 +168,7 @@ gwd_reload(struct gwd *g, char *err, size_t errlen)
 	pthread_mutex_lock(&lock);
 	log_level_set(n->log_level);
 	g->conf->log_level = n->log_level;
+	guard_configure(n->guess_limit, n->guess_source_limit, n->guess_window);
 	if (n->udp.n != g->conf->udp.n || n->tcp.n != g->conf->tcp.n || n->tls.n != g->conf->tls.n ||
 	    n->workers != g->conf->workers || strcmp(n->state_dir, g->conf->state_dir) != 0 ||
 	    n->domains.n != g->conf->domains.n)
@@ -270,6 +272,7 @@ run(struct gwd *g, bool foreground)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	g->started = time(NULL);
+	guard_configure(g->conf->guess_limit, g->conf->guess_source_limit, g->conf->guess_window);
 	if (dir_open(g) < 0 || sip_policy_start(g) < 0)
 		goto stop;
 	if (sipae_server_init(g) < 0)
@@ -303,6 +306,7 @@ stop:
 	sip_policy_stop();
 	dlg_clear();
 	nonce_table_clear();
+	guard_clear();
 	sipae_server_shutdown(g);
 	dir_close(g);
 	if (!foreground)

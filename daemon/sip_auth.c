@@ -19,6 +19,7 @@
 #include <sofia-sip/auth_digest.h>
 #include <sofia-sip/su_tag.h>
 
+#include "auth_guard.h"
 #include "digest.h"
 #include "gwd.h"
 #include "log.h"
@@ -227,6 +228,30 @@ uri_is_request_uri(struct worker *w, su_home_t *home, const char *uri, const sip
 			     (!(u->url_user && u->url_user[0]) && sip_url_is_us(w, u)));
 }
 
+/* "host:port" -> host (brackets of an IPv6 address kept). */
+static void
+source_address(char *src)
+{
+	char *colon = src[0] == '[' ? strstr(src, "]:") : strrchr(src, ':');
+
+	if (colon)
+		colon[src[0] == '[' ? 1 : 0] = '\0';
+}
+
+static void
+throttled(struct worker *w, msg_t *msg, const char *user, const char *src, int retry)
+{
+	char ra[16];
+
+	atomic_fetch_add(&w->w_gwd->stats.auth_failures, 1);
+	log_notice("event=auth-throttled scheme=digest user=%s source=%s retry-after=%d "
+		   "reason=\"too many failed sign-ins\"",
+		   user, src, retry);
+	snprintf(ra, sizeof(ra), "%d", retry);
+	nta_msg_treply(w->w_agent, msg, 403, "Too many failed sign-ins",
+		       SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
+}
+
 static const char *
 contact_of(su_home_t *home, const sip_t *sip)
 {
@@ -304,9 +329,18 @@ sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char 
 		challenge(w, msg, is_register, fresh == 0);
 		goto done;
 	}
+	char src[80], proto[16];
+	int retry = 0;
+	sip_msg_source(w, msg, src, sizeof(src), proto, sizeof(proto));
+	source_address(src);
+	if (!guard_allows(ar.ar_username, src, time(NULL), &retry)) {
+		throttled(w, msg, ar.ar_username, src, retry);
+		goto done;
+	}
 	if (claimed_aor(aor, sizeof(aor), ar.ar_username, sip->sip_from->a_url) < 0 ||
 	    userdb_get(w->w_userdb, aor, &acct) < 0 ||
 	    !response_valid(&acct, &ar, sip->sip_request->rq_method_name)) {
+		guard_failed(ar.ar_username, src, time(NULL));
 		refuse(w, msg, ar.ar_username, "wrong user name or password", 403,
 		       "Authentication failed");
 		goto done;
@@ -346,6 +380,7 @@ sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char 
 		challenge(w, msg, is_register, used == -ENOSPC);
 		goto done;
 	}
+	guard_succeeded(ar.ar_username, src, now);
 	snprintf(user, userlen, "%s", aor);
 	res = AUTH_OK;
 done:

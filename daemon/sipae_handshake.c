@@ -22,6 +22,7 @@
 
 #include "directory.h"
 #include "gwad.h"
+#include "auth_guard.h"
 #include "gwd.h"
 #include "log.h"
 #include "sip.h"
@@ -39,6 +40,7 @@ struct hs_job {
 	uint8_t chal[8];
 	struct sipae_ntlm_result res;
 	int rc;
+	char src[80]; /* the client's address, for the guessing limits */
 };
 
 /* While a parked REGISTER is answered or registered, its connection is known. */
@@ -299,7 +301,10 @@ ntlm_complete(struct worker *w, void *arg)
 		case SIPAE_EXPIRED: st = 403, phrase = "Account or password expired"; break;
 		case SIPAE_LOGON_HOURS: st = 403, phrase = "Sign-in not allowed now"; break;
 		case SIPAE_DC_DOWN: st = 503, phrase = "Domain controller unreachable"; break;
-		case SIPAE_WRONG_PASSWORD: why = "wrong user name or password"; break;
+		case SIPAE_WRONG_PASSWORD:
+			why = "wrong user name or password";
+			guard_failed(who, j->src, time(NULL));
+			break;
 		default: break;
 		}
 		hs_refuse(w, j->msg, sa, SIPAE_NTLM, who, why, st, phrase);
@@ -315,6 +320,7 @@ ntlm_complete(struct worker *w, void *arg)
 		resume_end(w);
 		return;
 	}
+	guard_succeeded(who, j->src, time(NULL));
 	snprintf(sa->account, sizeof(sa->account), "%s\\%s", j->res.domain, j->res.account);
 	sa->sids = j->res.sids;
 	j->res.sids = NULL;
@@ -364,6 +370,22 @@ ntlm_authenticate(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_c
 	    sipae_ntlm_parse_auth(j->raw, j->rawlen, &j->auth, err, sizeof(err)) < 0) {
 		hs_refuse(w, msg, sa, SIPAE_NTLM, "-", err[0] ? err : "malformed NTLM message",
 			  401, NULL);
+		job_free(j);
+		return;
+	}
+	int retry = 0;
+	snprintf(j->src, sizeof(j->src), "%s", sa->src);
+	if (!guard_allows(j->auth.user ? j->auth.user : "", j->src, time(NULL), &retry)) {
+		/* refused before the DC is asked: no guess reaches the account */
+		char ra[16];
+		atomic_fetch_add(&g->stats.auth_failures, 1);
+		log_notice("event=auth-throttled scheme=NTLM user=%s source=%s retry-after=%d "
+			   "reason=\"too many failed sign-ins\"",
+			   j->auth.user ? j->auth.user : "-", j->src, retry);
+		sa_drop(g, sa);
+		snprintf(ra, sizeof(ra), "%d", retry);
+		nta_msg_treply(w->w_agent, msg, 403, "Too many failed sign-ins",
+			       SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
 		job_free(j);
 		return;
 	}
@@ -435,6 +457,22 @@ kerberos(struct worker *w, msg_t *msg, const struct sipae_cred *cr, tport_t *tp)
 	snprintf(sa->account, sizeof(sa->account), "%s", principal);
 	if (sipae_krb_sids(ctx, &sa->sids, &(size_t){0}) < 0)
 		sa->sids = NULL;
+	int retry = 0;
+	snprintf(j->src, sizeof(j->src), "%s", sa->src);
+	if (!guard_allows(j->auth.user ? j->auth.user : "", j->src, time(NULL), &retry)) {
+		/* refused before the DC is asked: no guess reaches the account */
+		char ra[16];
+		atomic_fetch_add(&g->stats.auth_failures, 1);
+		log_notice("event=auth-throttled scheme=NTLM user=%s source=%s retry-after=%d "
+			   "reason=\"too many failed sign-ins\"",
+			   j->auth.user ? j->auth.user : "-", j->src, retry);
+		sa_drop(g, sa);
+		snprintf(ra, sizeof(ra), "%d", retry);
+		nta_msg_treply(w->w_agent, msg, 403, "Too many failed sign-ins",
+			       SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
+		job_free(j);
+		return;
+	}
 	j->w = w;
 	j->msg = msg;
 	j->flow = sa->flow;

@@ -434,7 +434,47 @@ def case_replay():
     check("... alice's own device got it", len(alice.got("MESSAGE", "for-alice", 0.3)) == 1)
 
 
-CASES = {"presence": case_presence, "replay": case_replay, "stray": case_stray, "route": case_route, "dialog": case_dialog, "identity": case_identity,
+def ua_from(user, password, addr):
+    """A client of user's that connects from the loopback address addr."""
+    u = UA(user, password, PORT, TRANSPORT)
+    u.sock.close()
+    if TRANSPORT == "udp":
+        u.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.sock.bind((addr, 0))
+    else:
+        u.sock = socket.create_connection(("127.0.0.1", PORT), source_address=(addr, 0))
+    u.lport = u.sock.getsockname()[1]
+    return u
+
+
+def case_guess():
+    """Finding 17: password guessing is held back before it reaches the account."""
+    victim = "dave" if TRANSPORT == "udp" else "erin"
+    bob = signed_in("bob")
+    dev = signed_in(victim)  # from 127.0.0.1: an address the account is known at
+    guesser = ua_from(victim, "not-the-password", "127.0.0.5")
+    codes = []
+    for i in range(7):
+        r = guesser.request("MESSAGE", "sip:bob@" + DOMAIN, ["Content-Type: text/plain"],
+                            "guess %d" % i)
+        codes.append((status(r), r.first.split(" ", 2)[2] if r else None,
+                      r.h("retry-after") if r else None))
+    check("5 wrong passwords from 127.0.0.5 are checked: 403 each (got %s)" % codes[:5],
+          all(c[0] == 403 and c[1] == "Authentication failed" for c in codes[:5]))
+    check("then the account is held back for that address: 403 with Retry-After (got %s)"
+          % codes[5:],
+          all(c[0] == 403 and c[1] == "Too many failed sign-ins" and c[2] for c in codes[5:]))
+    right = ua_from(victim, "secret", "127.0.0.6")
+    r = right.request("MESSAGE", "sip:bob@" + DOMAIN, ["Content-Type: text/plain"], "unknown")
+    check("even the right password from an address never seen is held back (got %s)"
+          % status(r), status(r) == 403)
+    r = dev.request("MESSAGE", "sip:bob@" + DOMAIN, ["Content-Type: text/plain"], "known")
+    check("the user's own device at a known address still gets through: 200 (got %s)"
+          % status(r), status(r) == 200)
+    check("... bob got only that one", [m.body for m in bob.got("MESSAGE", None, 0.5)] == ["known"])
+
+
+CASES = {"presence": case_presence, "guess": case_guess, "replay": case_replay, "stray": case_stray, "route": case_route, "dialog": case_dialog, "identity": case_identity,
          "contact": case_contact, "sender": case_sender}
 CASES[CASE]()
 for dev in DEVICES:

@@ -4,7 +4,7 @@
 # identity headers, another user's contact URI registered or addressed, and
 # rules on a sender that only claims to be someone, PUBLISH and SERVICE
 # without an authenticated owner, stray 2xx sent to be bounced elsewhere,
-# captured Digest credentials played again:
+# captured Digest credentials played again, password guessing:
 # each attack is refused
 # and the victim's device is checked to have received nothing
 # (admission_cases.py, with presua.py's client).
@@ -39,7 +39,7 @@ rule "partner-may-im" priority 40 {
 }
 EOF
 write_conf "[policy]" "rules-file = $RULES"
-for u in alice bob carol mallory; do add_user "$u" secret; done
+for u in alice bob carol mallory dave erin; do add_user "$u" secret; done
 start_gwd
 
 run_case() { # run_case NAME TRANSPORT: the scenario's checks counted as ours
@@ -51,12 +51,13 @@ run_case() { # run_case NAME TRANSPORT: the scenario's checks counted as ours
 }
 
 for tr in udp tcp; do
-	for c in route dialog identity contact sender presence stray replay; do run_case "$c" "$tr"; done
+	for c in route dialog identity contact sender presence stray replay guess; do run_case "$c" "$tr"; done
 done
 check "every refusal logged with its reason and source" \
 	grep -q 'event=admission-refused method=MESSAGE status=403 reason="Route beyond this server outside a dialog" source=127.0.0.1:' \
 	"$T/greenwichd.log"
 check "replays logged with the source" grep -q 'event=auth-replay scheme=digest user=alice@example.test reason="uri is not the Request-URI" source=127.0.0.1:' "$T/greenwichd.log"
+check "guessing held back and logged with the source" grep -q 'event=auth-throttled scheme=digest user=dave source=127.0.0.5 retry-after=' "$T/greenwichd.log"
 check "contact collisions logged" grep -q 'event=register-refused user=mallory@' "$T/greenwichd.log"
 check "greenwichd still runs" kill -0 "$GWD_PID"
 finish
