@@ -2,7 +2,8 @@
  * ad_store.c - the lookup cache on disk: one SQLite file (mode 0600) with a row per cache
  * key, written by the LDAP workers after each fresh answer and loaded when a context
  * starts, so the last known answers survive a restart. At most max_rows rows: the
- * oldest answers go first. Negative answers are not kept on disk.
+ * oldest answers go first. Negative answers are not kept on disk. WAL with
+ * synchronous=NORMAL: a crash may lose the last answers, never the file.
  */
 #include "config.h"
 
@@ -57,7 +58,9 @@ store_try_open(struct ad_store *s, const char *path, char *reason)
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
 		SQLITE_OK ||
 	    sqlite3_busy_timeout(s->db, 2000) != SQLITE_OK ||
-	    sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+	    sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", NULL, NULL,
+			 NULL) != SQLITE_OK) {
 		ad_reason_set(reason, "cache file %s: %s", path,
 			      s->db ? sqlite3_errmsg(s->db) : "cannot open");
 		sqlite3_close(s->db);

@@ -30,14 +30,24 @@ setup(void **state)
 	return 0;
 }
 
+/* The cache file and SQLite's side files. */
+static void
+files_remove(void)
+{
+	static const char *const ext[] = {"-journal", "-wal", "-shm", ""};
+	char file[320];
+	size_t i;
+
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		snprintf(file, sizeof(file), "%s%s", path, ext[i]);
+		unlink(file);
+	}
+}
+
 static int
 teardown(void **state)
 {
-	char journal[320];
-
-	snprintf(journal, sizeof(journal), "%s-journal", path);
-	unlink(journal);
-	unlink(path);
+	files_remove();
 	rmdir(dir);
 	return 0;
 }
@@ -75,17 +85,22 @@ static void
 test_roundtrip(void **state)
 {
 	struct ad_user *erin = user_make("erin", "sip:erin@corp.example.com"), *u = NULL;
+	char wal[330];
 	struct ad_store *s;
 	struct ad_cache *c;
 	struct stat st;
 	int64_t now;
 
-	unlink(path);
+	files_remove();
 	assert_int_equal(ad_store_open(path, 100, &s, NULL), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 	/* erin signs in by account name: her URIs are written as well */
 	assert_int_equal(ad_store_put(s, "s:erin", erin), 0);
+	/* SQLite's side files take the mode of the database */
+	strcat(strcpy(wal, path), "-wal");
+	assert_int_equal(stat(wal, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
 	erin->flags |= AD_USER_DISABLED;
 	assert_int_equal(ad_store_put(s, "s:corp\\erin", erin), 0);
 	ad_store_close(s);
@@ -143,7 +158,7 @@ test_bounded(void **state)
 	char sam[32], uri[64], key[64];
 	int i;
 
-	unlink(path);
+	files_remove();
 	assert_int_equal(ad_store_open(path, 10, &s, NULL), 0);
 	for (i = 0; i < 20; i++) {
 		snprintf(sam, sizeof(sam), "user%d", i);
@@ -168,8 +183,11 @@ test_not_a_cache(void **state)
 {
 	struct ad_store *s;
 	struct ad_cache *c;
-	FILE *fp = fopen(path, "w");
+	struct stat st;
+	FILE *fp;
 
+	files_remove();
+	fp = fopen(path, "w");
 	assert_non_null(fp);
 	fputs("this is not an SQLite database, but it is long enough to look like one......"
 	      "..................................................................\n",
@@ -177,6 +195,8 @@ test_not_a_cache(void **state)
 	fclose(fp);
 	chmod(path, 0644);
 	assert_int_equal(ad_store_open(path, 10, &s, NULL), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
 	c = ad_cache_alloc(10, 1000, 1000);
 	assert_int_equal(ad_store_load(s, c, NULL), 0);
 	ad_cache_free(c);
