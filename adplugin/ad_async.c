@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ad_ctx.h"
@@ -47,6 +48,41 @@ job_alloc(const struct ad_query *query, char *key)
 	return job;
 }
 
+/*
+ * The last known answer for @key, used while no DC answers: 1 (*statusp, *userp set) or
+ * 0 when there is none young enough. Counted as a stale answer.
+ */
+static int
+stale_answer(struct ad_ctx *ctx, const char *key, int *statusp, struct ad_user **userp)
+{
+	int64_t max_age = (int64_t)ctx->cfg.cache_offline_max_age * 1000;
+	struct ad_user *u = NULL;
+	int hit = ad_cache_get_stale(ctx->cache, key, ad_now_ms(), max_age, &u);
+
+	if (hit <= 0)
+		return 0;
+	/* the account may have expired since the DC said so */
+	if (u != NULL && u->account_expires != 0 && u->account_expires <= time(NULL))
+		u->flags |= AD_USER_EXPIRED;
+	*statusp = u != NULL ? 0 : -AD_ERR_NOT_FOUND;
+	*userp = u;
+	pthread_mutex_lock(&ctx->lock);
+	ctx->stale++;
+	pthread_mutex_unlock(&ctx->lock);
+	return 1;
+}
+
+/* Whether the DCs answer: counts each change to offline. */
+static void
+offline_set(struct ad_ctx *ctx, bool offline)
+{
+	pthread_mutex_lock(&ctx->lock);
+	if (offline && !ctx->offline)
+		ctx->offline_count++;
+	ctx->offline = offline;
+	pthread_mutex_unlock(&ctx->lock);
+}
+
 static void
 job_run(struct ad_ctx *ctx, struct ad_conn *conn, struct ad_job *job)
 {
@@ -55,8 +91,17 @@ job_run(struct ad_ctx *ctx, struct ad_conn *conn, struct ad_job *job)
 		return;
 	}
 	job->status = ad_conn_lookup(conn, &job->query, &job->user, job->reason);
-	if (job->status == 0 || job->status == -AD_ERR_NOT_FOUND)
-		ad_cache_put(ctx->cache, job->key, job->user, ad_now_ms());
+	offline_set(ctx, job->status == -AD_ERR_UNAVAILABLE);
+	if (job->status == 0 || job->status == -AD_ERR_NOT_FOUND) {
+		ad_cache_put_user(ctx->cache, job->key, job->user, ad_now_ms());
+		if (ctx->store != NULL)
+			ad_store_put(ctx->store, job->key, job->user);
+	} else if (job->status == -AD_ERR_UNAVAILABLE &&
+		   stale_answer(ctx, job->key, &job->status, &job->user) &&
+		   job->status != 0) {
+		ad_reason_set(job->reason, "%s: %s (last known answer, no DC answers)",
+			      job->query.value, ad_strerror(job->status));
+	}
 }
 
 /* Called with the lock held. */
@@ -208,7 +253,8 @@ ad_dispatch(struct ad_ctx *ctx)
 }
 
 /*
- * Answers from the cache, or fails fast while the DCs are down. 1 when answered
+ * Answers from the cache, or while the DCs are down from the last known answer or else
+ * fails fast. 1 when answered
  * (*statusp, *userp, reason set), 0 when a worker must do the lookup.
  */
 static int
@@ -229,6 +275,12 @@ lookup_quick(struct ad_ctx *ctx, const struct ad_query *query, const char *key, 
 	}
 	if (!ad_dcs_down(ctx->dcs))
 		return 0;
+	if (stale_answer(ctx, key, statusp, userp)) {
+		if (*statusp != 0)
+			ad_reason_set(reason, "%s: %s (last known answer, no DC answers)",
+				      query->value, ad_strerror(*statusp));
+		return 1;
+	}
 	*statusp = -AD_ERR_UNAVAILABLE;
 	ad_reason_set(reason, "no domain controller answered recently");
 	pthread_mutex_lock(&ctx->lock);

@@ -1,6 +1,8 @@
 /*
  * ad_cache.c - lookup answers kept for a while: positive and negative TTLs, at most
- * max_entries (least recently used go first), one mutex.
+ * max_entries (least recently used go first), one mutex. An answer past its TTL is no
+ * longer a hit but stays (stale) until it is replaced or evicted: it is the last known
+ * answer, used while no DC answers (ad_cache_get_stale()).
  */
 #include "config.h"
 
@@ -16,7 +18,8 @@ struct ad_centry {
 	struct ad_centry *prev, *next; /* LRU list, most recent first */
 	char *key;
 	struct ad_user *user; /* NULL: negative answer */
-	int64_t expires_ms;
+	int64_t stored_ms;    /* when the answer came from a DC */
+	int64_t expires_ms;   /* fresh until then, stale after */
 };
 
 struct ad_cache {
@@ -109,8 +112,13 @@ entry_drop(struct ad_cache *c, struct ad_centry **pp)
 	c->count--;
 }
 
-int
-ad_cache_get(struct ad_cache *c, const char *key, int64_t now_ms, struct ad_user **userp)
+/*
+ * Finds @key: with @max_age_ms < 0 only a fresh answer, with 0 any, else one stored at
+ * most that long ago. 1 and a copy of the user (NULL: negative), 0 or -ENOMEM.
+ */
+static int
+cache_find(struct ad_cache *c, const char *key, int64_t now_ms, int64_t max_age_ms,
+	   struct ad_user **userp)
 {
 	struct ad_centry **pp;
 	int ret = 0;
@@ -120,10 +128,9 @@ ad_cache_get(struct ad_cache *c, const char *key, int64_t now_ms, struct ad_user
 	pp = slot_find(c, key);
 	if (*pp == NULL)
 		goto done;
-	if ((*pp)->expires_ms <= now_ms) {
-		entry_drop(c, pp);
+	if (max_age_ms < 0 ? (*pp)->expires_ms <= now_ms
+			   : max_age_ms > 0 && now_ms - (*pp)->stored_ms > max_age_ms)
 		goto done;
-	}
 	lru_unlink(c, *pp);
 	lru_push(c, *pp);
 	ret = 1;
@@ -138,6 +145,19 @@ done:
 }
 
 int
+ad_cache_get(struct ad_cache *c, const char *key, int64_t now_ms, struct ad_user **userp)
+{
+	return cache_find(c, key, now_ms, -1, userp);
+}
+
+int
+ad_cache_get_stale(struct ad_cache *c, const char *key, int64_t now_ms, int64_t max_age_ms,
+		   struct ad_user **userp)
+{
+	return cache_find(c, key, now_ms, max_age_ms > 0 ? max_age_ms : 0, userp);
+}
+
+int
 ad_cache_put(struct ad_cache *c, const char *key, const struct ad_user *user, int64_t now_ms)
 {
 	struct ad_centry **pp, *e = calloc(1, sizeof(*e));
@@ -149,6 +169,7 @@ ad_cache_put(struct ad_cache *c, const char *key, const struct ad_user *user, in
 	e->user = user != NULL ? ad_user_dup(user) : NULL;
 	if (e->key == NULL || (user != NULL && e->user == NULL))
 		goto done;
+	e->stored_ms = now_ms;
 	e->expires_ms = now_ms + (user != NULL ? c->ttl_ms : c->negative_ttl_ms);
 	pthread_mutex_lock(&c->lock);
 	pp = slot_find(c, key);
@@ -219,4 +240,73 @@ ad_cache_key(const struct ad_query *query)
 	for (i = 0; i <= n; i++)
 		key[i + 2] = (char)tolower((unsigned char)v[i]);
 	return key;
+}
+
+/* Appends the key of (@type, @value) to @keys unless it is there already. */
+static int
+keys_add(char **keys, size_t *np, enum ad_query_type type, const char *value)
+{
+	struct ad_query q = {type, value};
+	char *key;
+	size_t i;
+
+	if (value == NULL || value[0] == '\0')
+		return 0;
+	if ((key = ad_cache_key(&q)) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < *np; i++)
+		if (strcmp(keys[i], key) == 0)
+			break;
+	if (i < *np)
+		free(key);
+	else
+		keys[(*np)++] = key;
+	return 0;
+}
+
+int
+ad_user_keys(const struct ad_user *user, char ***keysp, size_t *countp)
+{
+	char **keys = calloc(user->alias_count + 4, sizeof(char *));
+	size_t i, n = 0;
+	int ret = -ENOMEM;
+
+	if (keys == NULL)
+		return -ENOMEM;
+	if (keys_add(keys, &n, AD_QUERY_SIP_URI, user->sip_uri) < 0 ||
+	    keys_add(keys, &n, AD_QUERY_SAM, user->sam) < 0 ||
+	    keys_add(keys, &n, AD_QUERY_UPN, user->upn) < 0)
+		goto done;
+	for (i = 0; i < user->alias_count; i++)
+		if (keys_add(keys, &n, AD_QUERY_SIP_URI, user->aliases[i]) < 0)
+			goto done;
+	ret = 0;
+done:
+	if (ret < 0) {
+		ad_strv_free(keys, n);
+		n = 0;
+		keys = NULL;
+	}
+	*keysp = keys;
+	*countp = n;
+	return ret;
+}
+
+int
+ad_cache_put_user(struct ad_cache *c, const char *key, const struct ad_user *user,
+		  int64_t now_ms)
+{
+	char **keys = NULL;
+	size_t i, n = 0;
+	int ret;
+
+	ret = key != NULL ? ad_cache_put(c, key, user, now_ms) : 0;
+	if (ret < 0 || user == NULL)
+		return ret;
+	ret = ad_user_keys(user, &keys, &n);
+	for (i = 0; ret == 0 && i < n; i++)
+		if (key == NULL || strcmp(keys[i], key) != 0)
+			ret = ad_cache_put(c, keys[i], user, now_ms);
+	ad_strv_free(keys, n);
+	return ret;
 }

@@ -43,8 +43,9 @@ config_check(const struct ad_config *cfg, char *reason)
 	else if (cfg->connect_timeout_ms <= 0 || cfg->query_timeout_ms <= 0 ||
 		 cfg->retry_interval_ms < 0)
 		bad = "timeouts must be positive";
-	else if (cfg->cache_ttl < 0 || cfg->cache_negative_ttl < 0)
-		bad = "cache TTLs must not be negative";
+	else if (cfg->cache_ttl < 0 || cfg->cache_negative_ttl < 0 ||
+		 cfg->cache_offline_max_age < 0)
+		bad = "cache lifetimes must not be negative";
 	else if (cfg->workers < 1 || cfg->workers > 64)
 		bad = "workers must be between 1 and 64";
 	else if (cfg->ldap_port <= 0 || cfg->ldap_port > 65535)
@@ -71,6 +72,7 @@ config_copy(struct ad_ctx *ctx, const struct ad_config *in)
 	ctx->strs[3] = strdup(in->keytab);
 	ctx->strs[4] = in->principal ? strdup(in->principal) : NULL;
 	ctx->strs[5] = in->group ? strdup(in->group) : NULL;
+	ctx->strs[6] = in->cache_file ? strdup(in->cache_file) : NULL;
 	while (in->servers != NULL && in->servers[n] != NULL)
 		n++;
 	ctx->servers = calloc(n + 1, sizeof(char *));
@@ -81,7 +83,7 @@ config_copy(struct ad_ctx *ctx, const struct ad_config *in)
 		if (ctx->strs[i] == NULL)
 			return -ENOMEM;
 	if (ctx->servers == NULL || (in->principal && !ctx->strs[4]) ||
-	    (in->group && !ctx->strs[5]))
+	    (in->group && !ctx->strs[5]) || (in->cache_file && !ctx->strs[6]))
 		return -ENOMEM;
 	if (in->realm == NULL)
 		for (s = ctx->strs[1]; *s != '\0'; s++)
@@ -92,6 +94,7 @@ config_copy(struct ad_ctx *ctx, const struct ad_config *in)
 	cfg->keytab = ctx->strs[3];
 	cfg->principal = ctx->strs[4];
 	cfg->group = ctx->strs[5];
+	cfg->cache_file = ctx->strs[6];
 	cfg->servers = (const char *const *)ctx->servers;
 	return 0;
 }
@@ -126,6 +129,14 @@ ad_ctx_alloc(const struct ad_config *cfg, struct ad_ctx **ctxp, char *reason)
 	ctx->cache =
 	    ad_cache_alloc(cfg->cache_size, cfg->cache_ttl * 1000, cfg->cache_negative_ttl * 1000);
 	ret = ctx->dcs != NULL && ctx->cache != NULL ? 0 : -ENOMEM;
+	if (ret == 0 && ctx->cfg.cache_file != NULL) {
+		ret = ad_store_open(ctx->cfg.cache_file, ctx->cfg.cache_size, &ctx->store, reason);
+		if (ret == 0)
+			ret = ad_store_load(ctx->store, ctx->cache, reason);
+		if (ret >= 0)
+			ctx->loaded = ret;
+		ret = ret < 0 ? ret : 0;
+	}
 	if (ret == 0)
 		ret = ad_workers_start(ctx, reason);
 done:
@@ -147,6 +158,7 @@ ad_ctx_free(struct ad_ctx *ctx)
 	if (ctx->efd >= 0)
 		close(ctx->efd);
 	ad_cache_free(ctx->cache);
+	ad_store_close(ctx->store);
 	ad_dcs_free(ctx->dcs);
 	ad_krb5_free(ctx->krb);
 	for (i = 0; i < sizeof(ctx->strs) / sizeof(ctx->strs[0]); i++)
@@ -219,6 +231,10 @@ ad_stats_get(struct ad_ctx *ctx, struct ad_stats *stats)
 	stats->cache_hits = ctx->hits;
 	stats->cache_misses = ctx->misses;
 	stats->fail_fast = ctx->fail_fast;
+	stats->stale = ctx->stale;
+	stats->offline = ctx->offline_count;
+	stats->is_offline = ctx->offline;
+	stats->cache_loaded = ctx->loaded;
 	pthread_mutex_unlock(&ctx->lock);
 	stats->ldap_binds = ad_dcs_binds(ctx->dcs);
 	stats->kinits = ad_krb5_kinits(ctx->krb);

@@ -29,7 +29,8 @@ struct ad_ctx {
 	struct ad_krb5 *krb;
 	struct ad_dcs *dcs;
 	struct ad_cache *cache;
-	pthread_mutex_t lock;     /* the queues, the stats, group_sid */
+	struct ad_store *store;   /* the cache on disk, or NULL */
+	pthread_mutex_t lock;     /* the queues, the stats, group_sid, offline */
 	pthread_cond_t work_cond; /* a job was queued, or stopping */
 	pthread_cond_t done_cond; /* a blocking job finished */
 	struct ad_job *todo, **todo_tail;
@@ -39,7 +40,9 @@ struct ad_ctx {
 	int nthreads;
 	int efd;
 	char group_sid[200];
-	uint64_t hits, misses, fail_fast;
+	uint64_t hits, misses, fail_fast, stale, offline_count;
+	bool offline; /* the last DC contact failed */
+	int loaded;   /* answers loaded from the cache file */
 };
 
 /* Starts the workers. */

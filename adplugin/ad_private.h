@@ -81,18 +81,58 @@ void ad_cache_free(struct ad_cache *cache);
 /*
  * Looks @key up at time @now_ms. Returns 1 and a copy of the user (*userp) on a positive
  * hit, 1 and *userp = NULL on a negative hit, 0 on a miss (or expiry), -ENOMEM.
+ * An expired answer is kept (stale) for ad_cache_get_stale().
  */
 int ad_cache_get(struct ad_cache *cache, const char *key, int64_t now_ms, struct ad_user **userp);
 
-/* Stores a copy of @user (NULL: a negative answer). 0 or -ENOMEM. */
+/*
+ * The last known answer for @key whatever its TTL, if it was stored at most @max_age_ms
+ * before @now_ms (0: any age). Same returns as ad_cache_get().
+ */
+int ad_cache_get_stale(struct ad_cache *cache, const char *key, int64_t now_ms,
+		       int64_t max_age_ms, struct ad_user **userp);
+
+/* Stores a copy of @user (NULL: a negative answer) as answered at @now_ms. 0 or -ENOMEM. */
 int ad_cache_put(struct ad_cache *cache, const char *key, const struct ad_user *user,
 		 int64_t now_ms);
+
+/*
+ * Stores @user under @key (if not NULL) and under every key a lookup of the user may use:
+ * its SIP URIs, sAMAccountName and UPN, so that a sign-in by account name also answers
+ * routing by URI. 0 or -ENOMEM.
+ */
+int ad_cache_put_user(struct ad_cache *cache, const char *key, const struct ad_user *user,
+		      int64_t now_ms);
+
+/* The cache keys of a user (see ad_cache_put_user()); free with ad_strv_free(). */
+int ad_user_keys(const struct ad_user *user, char ***keysp, size_t *countp);
 
 void ad_cache_clear(struct ad_cache *cache);
 size_t ad_cache_count(struct ad_cache *cache);
 
 /* The cache key of a query ("u:sip-addr-lowercase"), malloc'd; NULL on ENOMEM. */
 char *ad_cache_key(const struct ad_query *query);
+
+/* ---- ad_store.c: the cache on disk (SQLite), so that it survives a restart */
+
+struct ad_store;
+
+/*
+ * Opens (creates, mode 0600) the cache file at @path, keeping at most @max_rows answers.
+ * 0, -AD_ERR_CONFIG (with a reason) or -ENOMEM.
+ */
+int ad_store_open(const char *path, size_t max_rows, struct ad_store **storep, char *reason);
+void ad_store_close(struct ad_store *store);
+
+/* Puts every stored answer into @cache with its age; the number loaded, or < 0. */
+int ad_store_load(struct ad_store *store, struct ad_cache *cache, char *reason);
+
+/*
+ * Writes a fresh answer for @key (@user NULL: not found, which removes the key) and the
+ * user's other keys; called by the LDAP workers, never by the caller's event loop.
+ * 0 or a negative code.
+ */
+int ad_store_put(struct ad_store *store, const char *key, const struct ad_user *user);
 
 /* ---- ad_krb5.c: machine credentials in a private memory ccache */
 

@@ -3,7 +3,9 @@
  *
  * Finds domain controllers (DNS SRV, then a configured list), binds with SASL/GSSAPI
  * (signing and sealing) as the machine account from a keytab, and looks up users by SIP
- * URI, sAMAccountName or userPrincipalName. Answers are cached (TTL, bounded size).
+ * URI, sAMAccountName or userPrincipalName. Answers are cached (TTL, bounded size); when
+ * no DC answers, the last known answer is used whatever its TTL (see ad_config), and the
+ * cache may be kept on disk so that it survives a restart.
  *
  * Two ways to use it:
  * - asynchronous, for an event loop that must never block (greenwichd's su_root):
@@ -73,7 +75,11 @@ struct ad_config {
 	int retry_interval_ms;      /**< after all DCs failed, fail fast this long (2000) */
 	int cache_ttl;              /**< seconds a found user stays cached (default 300) */
 	int cache_negative_ttl;     /**< seconds a "not found" stays cached (default 60) */
+	int cache_offline_max_age;  /**< while no DC answers, expired (stale) answers at most
+				         this many seconds old are used; 0: any age (default) */
 	size_t cache_size;          /**< most cached answers, least recently used go (1000) */
+	const char *cache_file;     /**< SQLite file keeping the cache across restarts (created
+				         0600, loaded by ad_ctx_alloc()), or NULL (default) */
 	int workers;                /**< worker threads (default 2) */
 };
 
@@ -193,8 +199,10 @@ typedef void ad_lookup_fn(int status, struct ad_user *user, const char *reason, 
 
 /**
  * ad_lookup_send() - starts a lookup without blocking.
- * A cached answer, or -AD_ERR_UNAVAILABLE while the DCs are known to be down, completes
- * at once: the callback runs before this returns and the return is #AD_LOOKUP_DONE.
+ * A cached answer, or while the DCs are known to be down the last known (stale) answer or
+ * else -AD_ERR_UNAVAILABLE, completes at once: the callback runs before this returns and
+ * the return is #AD_LOOKUP_DONE. A lookup that a worker finds no DC for is answered from
+ * the stale answer too, if there is one.
  * Otherwise the work is queued (return 0) and the callback runs from ad_dispatch().
  * @param ctx the context.
  * @param query the lookup (copied).
@@ -254,7 +262,11 @@ struct ad_stats {
 	uint64_t ldap_binds;   /**< successful SASL binds (new connections) */
 	uint64_t kinits;       /**< credentials acquired from the keytab */
 	uint64_t fail_fast;    /**< lookups refused at once while the DCs were down */
+	uint64_t stale;        /**< lookups answered by an expired answer: no DC answered */
+	uint64_t offline;      /**< times the DCs became unreachable (directory offline) */
+	bool is_offline;       /**< the last DC contact failed: stale answers are in use */
 	size_t cache_entries;  /**< answers in the cache now */
+	int cache_loaded;      /**< answers loaded from the cache file at start */
 	char dc[256];          /**< the DC of the last successful bind, or "" */
 };
 

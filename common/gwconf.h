@@ -70,6 +70,10 @@ struct gw_conf {
 	char *domain_keytab;	     /* "" = <state-directory>/greenwich.keytab */
 	struct gw_strlist domain_dcs; /* DCs to use when DNS SRV finds none */
 	char *domain_enabled_group;  /* name or SID; "" = everyone with a SIP URI */
+	int domain_cache_ttl;	     /* seconds a directory answer is fresh */
+	int domain_cache_negative_ttl; /* seconds a "no such user" is fresh */
+	int domain_cache_offline_max_age; /* stale answers used while no DC answers; 0 = any */
+	int domain_cache_size;	     /* most answers kept (memory and disk) */
 	/* [policy] */
 	char *policy_rules_file;		/* rules for a server without a domain, "" = none */
 	struct gw_strlist policy_internal_networks; /* CIDR list: network location "internal" */

@@ -5,7 +5,9 @@
  * SIP URI (an alias gives the user's primary URI).  The answer may come from
  * libgwad's cache at once, or later from a DC: then the request waits in a
  * list of pending lookups and is resumed from worker 0's event loop, which
- * watches ad_fd().
+ * watches ad_fd().  While no DC answers, libgwad answers with the last known
+ * answer about the user (kept in <state-directory>/directory-cache.db across
+ * restarts); the change of state is logged (directory-offline, -online).
  */
 #include "config.h"
 
@@ -39,6 +41,9 @@ struct gwdir {
 	struct ad_ctx *ctx;
 	char **servers; /* NULL-terminated copy of [domain] dcs */
 	char keytab[600];
+	char cache_file[600];
+	bool offline;	    /* directory-offline logged, not yet -online */
+	uint64_t stale_at;  /* stale answers counted when it went offline */
 	su_wait_t wait[1];
 	int wait_index;
 	struct dir_req *pending; /* only touched by worker 0 */
@@ -67,6 +72,7 @@ dir_open(struct gwd *g)
 {
 	const struct gw_conf *c = g->conf;
 	struct ad_config cfg;
+	struct ad_stats st;
 	char reason[AD_REASON_LEN] = "";
 	struct gwdir *d;
 	int ret = -ENOMEM;
@@ -89,6 +95,12 @@ dir_open(struct gwd *g)
 	cfg.keytab = d->keytab;
 	cfg.group =
 	    c->domain_enabled_group && c->domain_enabled_group[0] ? c->domain_enabled_group : NULL;
+	cfg.cache_ttl = c->domain_cache_ttl;
+	cfg.cache_negative_ttl = c->domain_cache_negative_ttl;
+	cfg.cache_offline_max_age = c->domain_cache_offline_max_age;
+	cfg.cache_size = (size_t)c->domain_cache_size;
+	snprintf(d->cache_file, sizeof(d->cache_file), "%s/directory-cache.db", c->state_dir);
+	cfg.cache_file = d->cache_file;
 	ret = ad_ctx_alloc(&cfg, &d->ctx, reason);
 	if (ret < 0) {
 		log_err("event=directory-failed domain=%s reason=\"%s\"", c->domain_name,
@@ -98,8 +110,9 @@ dir_open(struct gwd *g)
 	d->wait_index = -1;
 	g->dir = d;
 	d = NULL;
-	log_info("event=directory domain=%s keytab=%s dcs=%zu", c->domain_name, g->dir->keytab,
-		 c->domain_dcs.n);
+	ad_stats_get(g->dir->ctx, &st);
+	log_info("event=directory domain=%s keytab=%s dcs=%zu cache=%s cached=%d", c->domain_name,
+		 g->dir->keytab, c->domain_dcs.n, g->dir->cache_file, st.cache_loaded);
 done:
 	if (d) {
 		free(d->servers);
@@ -119,12 +132,35 @@ dir_close(struct gwd *g)
 	g->dir = NULL;
 }
 
+/* Logs when the DCs stop answering (last known answers in use) and when they answer again. */
+static void
+dir_state_log(struct gwdir *d, const char *domain)
+{
+	struct ad_stats st;
+
+	ad_stats_get(d->ctx, &st);
+	if (st.is_offline == d->offline)
+		return;
+	d->offline = st.is_offline;
+	if (d->offline) {
+		d->stale_at = st.stale;
+		log_warnx("event=directory-offline domain=%s reason=\"no domain controller answers: "
+			  "last known answers are used\"",
+			  domain);
+	} else {
+		log_info("event=directory-online domain=%s dc=%s stale-answers=%" PRIu64, domain,
+			 st.dc, st.stale - d->stale_at);
+	}
+}
+
 static int
 dir_fd_cb(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t *arg)
 {
-	struct gwdir *d = (struct gwdir *)arg;
+	struct worker *w = (struct worker *)arg;
+	struct gwdir *d = w->w_gwd->dir;
 
 	ad_dispatch(d->ctx);
+	dir_state_log(d, w->w_gwd->conf->domain_name);
 	return 0;
 }
 
@@ -150,7 +186,7 @@ dir_attach(struct worker *w)
 	if (d == NULL)
 		return 0;
 	if (su_wait_create(d->wait, ad_fd(d->ctx), SU_WAIT_IN) < 0 ||
-	    (d->wait_index = su_root_register(w->w_root, d->wait, dir_fd_cb, (void *)d, 0)) < 0) {
+	    (d->wait_index = su_root_register(w->w_root, d->wait, dir_fd_cb, (void *)w, 0)) < 0) {
 		log_err("event=directory-failed reason=\"cannot watch completions\"");
 		return -EIO;
 	}

@@ -416,8 +416,13 @@ dc_down(struct ad_ctx *ctx, struct ad_ctx *shortttl)
 	check(u != NULL && strcmp(u->sam, "alice") == 0, "DC down: alice from the cache");
 	ad_user_free(u);
 	look(ctx, AD_QUERY_SIP_URI, "sip:nobody@corp.example.com", -AD_ERR_NOT_FOUND);
-	look_unavailable(ctx, AD_QUERY_SAM, "frank", 3000);
-	look_unavailable(ctx, AD_QUERY_SAM, "erin", 100);
+	/* never looked up (frank and erin are known by their URIs: cached by name too) */
+	look_unavailable(ctx, AD_QUERY_SAM, "nobody3", 3000);
+	look_unavailable(ctx, AD_QUERY_SAM, "nobody4", 100);
+	u = look(ctx, AD_QUERY_SAM, "erin", 0);
+	check(u != NULL && ad_user_check(u) == -AD_ERR_DISABLED,
+	      "DC down: erin (looked up by URI) known by name, still disabled");
+	ad_user_free(u);
 	ad_stats_get(ctx, &st);
 	check(st.fail_fast >= 1, "the second one failed without trying (%llu fail-fast)",
 	      (unsigned long long)st.fail_fast);
@@ -426,7 +431,18 @@ dc_down(struct ad_ctx *ctx, struct ad_ctx *shortttl)
 	      "DC down: async lookup completes with unavailable in %d ms (%s)", ms,
 	      sent == AD_LOOKUP_DONE ? "at once" : "through the fd");
 	usleep(1100 * 1000);
-	look_unavailable(shortttl, AD_QUERY_SAM, "alice", 3000);
+	u = look(shortttl, AD_QUERY_SAM, "alice", 0);
+	check(u != NULL && strcmp(u->sam, "alice") == 0,
+	      "DC down, TTL over: alice's last known answer");
+	ad_user_free(u);
+	u = look(shortttl, AD_QUERY_SIP_URI, "sip:alice@corp.example.com", 0);
+	check(u != NULL, "... and by her URI, though only looked up by name");
+	ad_user_free(u);
+	ad_stats_get(shortttl, &st);
+	check(st.stale >= 2 && st.is_offline && st.offline == 1,
+	      "stale answers counted (%llu), offline once (%llu)", (unsigned long long)st.stale,
+	      (unsigned long long)st.offline);
+	look_unavailable(shortttl, AD_QUERY_SAM, "nobody5", 3000);
 	sync_point("start");
 	usleep(600 * 1000);
 	u = look(ctx, AD_QUERY_SAM, "frank", 0);
@@ -434,6 +450,8 @@ dc_down(struct ad_ctx *ctx, struct ad_ctx *shortttl)
 	ad_user_free(u);
 	u = look(shortttl, AD_QUERY_SAM, "alice", 0);
 	ad_user_free(u);
+	ad_stats_get(shortttl, &st);
+	check(!st.is_offline, "DC back: online again");
 	async_run(ctx, uri, 1, &res, &sent);
 	check(sent == 0 && res.status == -AD_ERR_NOT_FOUND, "DC back: async lookup through the fd");
 	ad_stats_get(ctx, &st);

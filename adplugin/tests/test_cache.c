@@ -1,6 +1,6 @@
 /*
- * test_cache.c - libgwad's lookup cache: TTLs, negative answers, LRU eviction, keys,
- * concurrent use.
+ * test_cache.c - libgwad's lookup cache: TTLs, negative answers, stale answers kept past
+ * their TTL, LRU eviction, keys (a user under all of its own), concurrent use.
  */
 #include "config.h"
 
@@ -35,12 +35,16 @@ put_user(struct ad_cache *c, const char *key, const char *sam, int64_t now)
 	ad_user_free(u);
 }
 
-/* 1 and the user's sAMAccountName, 1 and "-" for a negative answer, 0 for a miss. */
+/*
+ * 1 and the user's sAMAccountName, 1 and "-" for a negative answer, 0 for a miss: a fresh
+ * answer (@max_age < 0) or the last known one at most @max_age old (0: any).
+ */
 static int
-get_sam(struct ad_cache *c, const char *key, int64_t now, char *sam)
+answer_sam(struct ad_cache *c, const char *key, int64_t now, int64_t max_age, char *sam)
 {
 	struct ad_user *u = NULL;
-	int ret = ad_cache_get(c, key, now, &u);
+	int ret = max_age < 0 ? ad_cache_get(c, key, now, &u)
+			      : ad_cache_get_stale(c, key, now, max_age, &u);
 
 	sam[0] = '\0';
 	if (ret == 1)
@@ -48,6 +52,9 @@ get_sam(struct ad_cache *c, const char *key, int64_t now, char *sam)
 	ad_user_free(u);
 	return ret;
 }
+
+#define get_sam(c, key, now, sam) answer_sam(c, key, now, -1, sam)
+#define get_stale(c, key, now, max_age, sam) answer_sam(c, key, now, max_age, sam)
 
 static void
 test_ttl(void **state)
@@ -66,8 +73,84 @@ test_ttl(void **state)
 	assert_int_equal(get_sam(c, "s:nobody", 5200, sam), 0);
 	assert_int_equal(get_sam(c, "s:alice", 5800, sam), 1);
 	assert_int_equal(get_sam(c, "s:alice", 6000, sam), 0);
-	assert_int_equal(ad_cache_count(c), 0);
+	/* expired answers are no hits but stay, as the last known answers */
+	assert_int_equal(ad_cache_count(c), 2);
 	assert_int_equal(get_sam(c, "s:unknown", 0, sam), 0);
+	ad_cache_free(c);
+}
+
+static void
+test_stale(void **state)
+{
+	struct ad_cache *c = ad_cache_alloc(10, 1000, 200);
+	char sam[64];
+
+	put_user(c, "s:alice", "alice", 5000);
+	assert_int_equal(ad_cache_put(c, "s:nobody", NULL, 5000), 0);
+	/* fresh answers are last known answers too */
+	assert_int_equal(get_stale(c, "s:alice", 5500, 0, sam), 1);
+	assert_string_equal(sam, "alice");
+	/* long expired: no hit, but the last known answer whatever its age */
+	assert_int_equal(get_sam(c, "s:alice", 1000000, sam), 0);
+	assert_int_equal(get_stale(c, "s:alice", 1000000, 0, sam), 1);
+	assert_string_equal(sam, "alice");
+	assert_int_equal(get_stale(c, "s:nobody", 1000000, 0, sam), 1);
+	assert_string_equal(sam, "-");
+	/* ... unless it is older than the offline limit */
+	assert_int_equal(get_stale(c, "s:alice", 8000, 3000, sam), 1);
+	assert_int_equal(get_stale(c, "s:alice", 8001, 3000, sam), 0);
+	assert_int_equal(get_stale(c, "s:never", 8000, 0, sam), 0);
+	/* a fresh answer replaces the stale one and is a hit again */
+	put_user(c, "s:alice", "alice2", 2000000);
+	assert_int_equal(get_sam(c, "s:alice", 2000001, sam), 1);
+	assert_string_equal(sam, "alice2");
+	/* stale answers are evicted like the others when the cache is full */
+	ad_cache_free(c);
+	c = ad_cache_alloc(2, 10, 10);
+	put_user(c, "s:a", "a", 0);
+	put_user(c, "s:b", "b", 1);
+	put_user(c, "s:c", "c", 2);
+	assert_int_equal(ad_cache_count(c), 2);
+	assert_int_equal(get_stale(c, "s:a", 100, 0, sam), 0);
+	assert_int_equal(get_stale(c, "s:b", 100, 0, sam), 1);
+	ad_cache_free(c);
+}
+
+/* A user found by account name (a sign-in) answers lookups by its URIs and UPN too. */
+static void
+test_user_keys(void **state)
+{
+	struct ad_cache *c = ad_cache_alloc(10, 1000, 1000);
+	struct ad_user *u = user_named("bob");
+	char sam[64], **keys = NULL;
+	size_t n = 0;
+
+	u->upn = strdup("bob@corp.example.com");
+	u->sip_uri = strdup("sip:Robert@corp.example.com");
+	u->alias_count = 2;
+	u->aliases = calloc(2, sizeof(char *));
+	u->aliases[0] = strdup("sip:bobby@corp.example.com");
+	u->aliases[1] = strdup("sip:robert@CORP.example.com"); /* the primary again */
+	assert_int_equal(ad_user_keys(u, &keys, &n), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(keys[0], "u:robert@corp.example.com");
+	assert_string_equal(keys[1], "s:bob");
+	assert_string_equal(keys[2], "p:bob@corp.example.com");
+	assert_string_equal(keys[3], "u:bobby@corp.example.com");
+	ad_strv_free(keys, n);
+	assert_int_equal(ad_cache_put_user(c, "s:bob", u, 0), 0);
+	assert_int_equal(ad_cache_count(c), 4);
+	assert_int_equal(get_sam(c, "u:robert@corp.example.com", 1, sam), 1);
+	assert_string_equal(sam, "bob");
+	assert_int_equal(get_sam(c, "u:bobby@corp.example.com", 1, sam), 1);
+	assert_int_equal(get_sam(c, "p:bob@corp.example.com", 1, sam), 1);
+	/* a query key that is none of the user's own is kept as well */
+	assert_int_equal(ad_cache_put_user(c, "s:corp\\bob", u, 2), 0);
+	assert_int_equal(ad_cache_count(c), 5);
+	/* a negative answer is stored under its query only */
+	assert_int_equal(ad_cache_put_user(c, "s:nobody", NULL, 2), 0);
+	assert_int_equal(ad_cache_count(c), 6);
+	ad_user_free(u);
 	ad_cache_free(c);
 }
 
@@ -176,6 +259,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ttl),
+	    cmocka_unit_test(test_stale),
+	    cmocka_unit_test(test_user_keys),
 	    cmocka_unit_test(test_lru_eviction),
 	    cmocka_unit_test(test_replace_and_clear),
 	    cmocka_unit_test(test_keys),
