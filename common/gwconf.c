@@ -346,6 +346,14 @@ conf_validate(const struct gw_conf *conf, const char *path, char *err, size_t er
 		conf_err(err, errlen, "%s: [tls] ca-file needs [server] tls listen addresses", path);
 		return -1;
 	}
+	if (conf->federation_allow.n && !conf->tls_ca_file[0]) {
+		/* a partner's server that nobody verified could be anyone */
+		conf_err(err, errlen,
+			 "%s: [federation] allow needs [tls] ca-file: partner servers must be "
+			 "verified",
+			 path);
+		return -1;
+	}
 	for (size_t i = 0; i < conf->routes.n; i++) {
 		const char *r = conf->routes.v[i];
 		const char *eq = strchr(r, '=');

@@ -120,7 +120,8 @@ fed_peer_is(struct worker *w, msg_t *msg, const char *domain)
 		return false;
 	if (subjects_name(subj, domain))
 		return true;
-	if ((e = srv_targets(domain)) == NULL)
+	/* DNS is asked only about partners: a From domain is anybody's choice */
+	if (sip_policy_partner(domain) != 1 || (e = srv_targets(domain)) == NULL)
 		return false;
 	for (size_t i = 0; i < e->n; i++)
 		if (subjects_name(subj, e->names[i]))
@@ -142,10 +143,17 @@ fed_relay_check(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user)
 }
 
 int
-fed_next_hop(const char *domain, char *hop, size_t len)
+fed_next_hop(const struct gw_conf *c, const char *domain, char *hop, size_t len)
 {
 	if (domain == NULL || sip_policy_partner(domain) != 1)
 		return -EPERM;
+	if (c->tls_ca_file[0] == '\0') {
+		/* partners from the directory, but nothing to verify their servers with */
+		log_warnx("event=federation-refused to=%s reason=\"no [tls] ca-file to verify "
+			  "partner servers\"",
+			  domain);
+		return -EPERM;
+	}
 	snprintf(hop, len, "sips:%s", domain);
 	return 0;
 }

@@ -23,7 +23,8 @@
 struct worker;
 
 /* True when msg came over a TLS connection (delivered just now) whose peer certificate
- * verified and names domain or one of its SRV targets.  May ask DNS (blocking, cached). */
+ * verified and names domain or, for an allowed partner only, one of its SRV targets (DNS
+ * asked at most every 5 minutes per partner; blocking, cached). */
 bool fed_peer_is(struct worker *w, msg_t *msg, const char *domain);
 
 /*
@@ -33,9 +34,11 @@ bool fed_peer_is(struct worker *w, msg_t *msg, const char *domain);
  */
 bool fed_relay_check(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user);
 
-/* The next hop for a request to domain: "sips:<domain>" when it is an allowed partner.
- * 0, or -EPERM (not a partner, or blocked). */
-int fed_next_hop(const char *domain, char *hop, size_t len);
+/* The next hop for a request to domain: "sips:<domain>" when it is an allowed partner
+ * and partner servers can be verified ([tls] ca-file).  0, or -EPERM (not a partner,
+ * blocked, or nothing to verify its server with). */
+struct gw_conf;
+int fed_next_hop(const struct gw_conf *c, const char *domain, char *hop, size_t len);
 
 /* Free this thread's resolver and cache (at worker exit). */
 void fed_thread_free(void);

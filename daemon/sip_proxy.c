@@ -793,7 +793,7 @@ resolve_targets(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *a,
 		*nt = 1;
 		goto done;
 	}
-	if (fed_next_hop(ru->url_host, t[0].hop, sizeof(t[0].hop)) == 0) {
+	if (fed_next_hop(w->w_gwd->conf, ru->url_host, t[0].hop, sizeof(t[0].hop)) == 0) {
 		/* a partner domain: its server, found by DNS, over mutual TLS */
 		snprintf(t[0].proto, sizeof(t[0].proto), "tls");
 		t[0].flow_worker = -1;

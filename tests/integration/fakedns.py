@@ -32,6 +32,7 @@ def answer(wire):
     r = dns.message.make_response(q)
     r.flags |= 0x0400  # authoritative
     qs = q.question[0]
+    print("query %s %s" % (qs.name.to_text(), dns.rdatatype.to_text(qs.rdtype)), flush=True)
     recs = zone.get(qs.name)
     if recs is None:
         r.set_rcode(dns.rcode.NXDOMAIN)

@@ -26,6 +26,8 @@ bad bad-level "$T/bad-level.conf:2: [log] level: 'loud' is not a log level" "[lo
 bad min-max "min-expires is larger than max-expires" "[registrar]" "min-expires = 600" "max-expires = 60" "default-expires = 600"
 bad tls-nocert "[server] tls needs [tls] certificate and key" "[server]" "tls = 127.0.0.1:5061"
 bad bad-alg "'SHA-1' is not SHA-256 or MD5" "[auth]" "digest-algorithms = SHA-1"
+bad fed-noca "[federation] allow needs [tls] ca-file" "[server]" "udp = 127.0.0.1:5060" \
+	"domains = example.test" "[federation]" "allow = partner.example.net"
 out=$("$GWD" --check-config -c "$T/missing.conf" 2>&1) && rc=0 || rc=$?
 check "missing file: non-zero exit naming the file" bash -c "[ $rc -ne 0 ] && grep -q 'missing.conf: cannot open' <<<'$out'"
 

@@ -140,6 +140,10 @@ check "partner's own certificate: federated (480)" \
 	[ "$(fed own partner carol@partner.example.net)" = 480 ]
 check "a blocked domain, even with a good certificate: 403" \
 	[ "$(fed blk partner x@blocked.example.org)" = 403 ]
+check "a domain that is no partner, with a good certificate: 403" \
+	[ "$(fed unk partner x@unknown.example.org)" = 403 ]
+check "DNS was never asked about domains that are no partners (a From is anybody's choice)" \
+	bash -c "! grep -Eq '^query .*(unknown|blocked)\.example\.org' '$T/dns.out'"
 check "the external ones are logged as such" grep -q \
 	"event=policy rule=(default) from=sip:carol@partner.example.net .*zone=external" \
 	"$T/greenwichd.log"

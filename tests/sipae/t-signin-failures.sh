@@ -26,6 +26,9 @@ samba_tool() { # samba_tool ARGS...: as Administrator against the test DC
 samba_tool domain passwordsettings set --account-lockout-threshold=3
 samba_tool user create gail Garnet-77-Gx --mail-address="gail@$DOMAIN"
 samba_tool group addmembers "Greenwich Users" gail
+# hal: the target of password guessing through a server that holds it back (D below)
+samba_tool user create hal Hazel-88-Hx --mail-address="hal@$DOMAIN"
+samba_tool group addmembers "Greenwich Users" hal
 
 # mkconf NAME [INI lines...]: $T/NAME.conf for a greenwichd of its own (port in NAME_PORT)
 mkconf() {
@@ -220,6 +223,34 @@ sleep 2
 client after-flood-c --user x --password x flood --count 1
 check "once those connections closed, a new handshake starts again" \
 	has after-flood-c.out "^flood 401=1 503=0 other=0"
+
+# ---- D: guessing held back below the domain's lockout threshold (3): guess-limit 2 -------
+mkconf D
+auth_set D guess-limit 2
+gwd D
+SPORT=$D_PORT
+HAL=(--user hal --ntlm-domain CORP --password Hazel-88-Hx)
+client hal-known "${HAL[@]}" register
+ok_run hal-known "hal signs in from 127.0.0.1 (an address his account is now known at)"
+for i in 1 2; do
+	client "hal-guess$i" --source 127.0.0.3 "${HAL[@]}" --wrong-password --expect-status 401 register
+	ok_run "hal-guess$i" "guess #$i at hal's password from 127.0.0.3: checked by the DC, 401"
+done
+for i in 3 4 5 6; do
+	client "hal-guess$i" --source 127.0.0.3 "${HAL[@]}" --wrong-password --expect-status 403 register
+	ok_run "hal-guess$i" "guess #$i: held back before the DC is asked, 403"
+done
+check "... with Retry-After" has hal-guess6.out '^  Retry-After: [0-9]'
+check "... logged with the source" \
+	grep -q 'event=auth-throttled scheme=NTLM user=hal source=127.0.0.3 ' "$T/D.log"
+in_dc ldbsearch -H "ldap://$ADDC_DC_FQDN" -U "Administrator%$ADDC_ADMIN_PASSWORD" \
+	"(sAMAccountName=hal)" badPwdCount lockoutTime > "$T/hal-ad.out" 2>&1 || true
+check "hal's AD account: 2 bad passwords counted, never locked" \
+	bash -c "grep -q '^badPwdCount: 2\$' '$T/hal-ad.out' && ! grep -q '^lockoutTime: [1-9]' '$T/hal-ad.out'"
+client hal-new "${HAL[@]}" --source 127.0.0.4 --expect-status 403 register
+ok_run hal-new "hal's right password from an address never seen: held back too, 403"
+client hal-again "${HAL[@]}" register
+ok_run hal-again "hal signs in from his known address: the account works, in AD too"
 
 # ---- 3. the DC goes down: NTLM 503 + Retry-After, Kerberos still works, NTLM comes back ----
 SPORT=$A_PORT
