@@ -24,6 +24,7 @@
 #include "presence_int.h"
 #include "presence_store.h"
 #include "sip.h"
+#include "sipae.h"
 
 void
 presence_reply(struct pres_req *r, int status, const char *phrase, tag_type_t tag,
@@ -113,7 +114,14 @@ notify_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, const sip_t *sip)
 {
 	struct pres_sub *s = (struct pres_sub *)magic;
 	int status = sip ? sip->sip_status->st_status : nta_outgoing_status(orq);
+	msg_t *resp = sip ? nta_outgoing_getresponse(orq) : NULL;
+	tport_t *tp = resp ? nta_outgoing_transport(orq) : NULL;
 
+	if (resp && !sipae_response_verified(presence_get()->w, tp, resp, sip_object(resp)))
+		status = status < 200 ? status : 408; /* unsigned: as if it never came */
+	tport_unref(tp);
+	if (resp)
+		msg_destroy(resp);
 	if (status < 200)
 		return 0;
 	nta_outgoing_destroy(orq);

@@ -35,6 +35,7 @@
 #include "sip.h"
 #include "sip_admit.h"
 #include "sip_dialog.h"
+#include "sipae.h"
 #include "userdb.h"
 
 #define LOOP_HASH_LEN 17
@@ -403,6 +404,20 @@ branch_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
 	struct branch *b = (struct branch *)magic;
 	struct pcall *pc = b->pc;
 	int status = sip ? sip->sip_status->st_status : nta_outgoing_status(orq);
+	msg_t *resp = sip ? nta_outgoing_getresponse(orq) : NULL;
+
+	tport_t *tp = resp ? nta_outgoing_transport(orq) : NULL; /* a reference */
+	bool verified = resp == NULL || sipae_response_verified(pc->w, tp, resp, sip_object(resp));
+	tport_unref(tp);
+	if (!verified) {
+		/* a signed-in client's connection carried an answer it did not sign */
+		msg_destroy(resp);
+		if (status < 200)
+			return 0;
+		branch_response(b, 408, NULL); /* as if it never came */
+		return 0;
+	}
+	sip = resp ? sip_object(resp) : sip;
 
 	if (pc->rr && sip && status > 100 && status < 300 && sip->sip_to && sip->sip_to->a_tag) {
 		msg_t *req = nta_incoming_getrequest(pc->irq);
@@ -411,7 +426,7 @@ branch_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
 			msg_destroy(req);
 		}
 	}
-	branch_response(b, status, sip ? nta_outgoing_getresponse(orq) : NULL);
+	branch_response(b, status, resp);
 	return 0;
 }
 

@@ -23,14 +23,13 @@
 #define SA_WINDOW 64
 /*
  * Handshakes in progress cost memory before anybody has authenticated, so they
- * are capped: a few per connection (a client runs one at a time), and in all
- * (GW_SIPAE_MAX_PENDING in the environment lowers it for tests).  A signed-in
- * connection keeps its newest established SAs only.
+ * are capped: a few per connection (a client runs one at a time), per client
+ * address and its network, and in all ([limits] signin-pending-max).  A
+ * signed-in connection keeps its newest established SAs only.
  */
 #define SA_PENDING_PER_CONN 4
 #define SA_PENDING_PER_SOURCE 8   /* one address */
 #define SA_PENDING_PER_NETWORK 32 /* its /24 (IPv4) or /64 (IPv6) */
-#define SA_PENDING_MAX 1024
 #define SA_PENDING_LIFE 15	  /* seconds a handshake may take */
 #define SA_ESTABLISHED_PER_CONN 2
 
@@ -172,16 +171,11 @@ sa_hash(const char *opaque)
 int
 sa_table_init(struct gwd *g)
 {
-	const char *max = getenv("GW_SIPAE_MAX_PENDING");
-
 	g->sas = calloc(1, sizeof(*g->sas));
-	if (g->sas != NULL)
-		g->sas->ptail = &g->sas->phead;
 	if (g->sas == NULL)
 		return -ENOMEM;
-	g->sas->pending_max = SA_PENDING_MAX;
-	if (max && atoi(max) > 0 && atoi(max) < SA_PENDING_MAX)
-		g->sas->pending_max = (size_t)atoi(max);
+	g->sas->ptail = &g->sas->phead;
+	g->sas->pending_max = (size_t)g->conf->signin_pending_max;
 	return 0;
 }
 

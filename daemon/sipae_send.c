@@ -156,7 +156,7 @@ tport_tsend(tport_t *self, msg_t *msg, tp_name_t const *tpn, tag_type_t tag, tag
 			return NULL;
 		__atomic_store_n(&real_tsend, f, __ATOMIC_RELEASE);
 	}
-	if (self && msg && !getenv("GW_EXP_NOSIGN"))
+	if (self && msg)
 		sipae_sign_outgoing(self, msg);
 	ta_start(ta, tag, value);
 	ret = real_tsend(self, msg, tpn, ta_tags(ta));
