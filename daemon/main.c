@@ -25,6 +25,7 @@
 #include "sip_dialog.h"
 #include "sip_nonce.h"
 #include "sip_policy.h"
+#include "sofia_log.h"
 #include "gwd.h"
 #include "loc.h"
 #include "log.h"
@@ -370,7 +371,9 @@ main(int argc, char **argv)
 	log_init("greenwichd", foreground, g.conf->syslog_facility);
 	log_level_set(g.conf->log_level);
 	su_init();
+	sofia_log_start();
 	ret = run(&g, foreground);
+	sofia_log_flush();
 	loc_free(g.loc);
 	store_close(g.store);
 	su_deinit();

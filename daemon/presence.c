@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include <libxml/parser.h>
+#include <sofia-sip/nta_tport.h>
 
 #include "gwd.h"
 #include "loc.h"
@@ -27,6 +28,7 @@
 #include "presence_int.h"
 #include "presence_store.h"
 #include "sip.h"
+#include "sipae.h"
 
 static struct presence *the_presence; /* worker 0's */
 
@@ -171,7 +173,14 @@ presence_leg_request(struct pres_sub *s, nta_incoming_t *irq, const sip_t *sip)
 	if (sip->sip_request->rq_method != sip_method_subscribe)
 		return 405;
 	r.msg = nta_incoming_getrequest(irq);
-	dispatch(&r);
+	/* nta matched it to the subscription's dialog, past sipae_intake() */
+	tport_t *tp = r.msg ? nta_incoming_transport(ps->w->w_agent, irq, r.msg) : NULL;
+	bool signed_ok = r.msg && sipae_verified(ps->w, tp, r.msg, sip_object(r.msg));
+	tport_unref(tp);
+	if (!signed_ok)
+		presence_reply(&r, 403, "Unsigned request on a signed-in connection", TAG_END());
+	else
+		dispatch(&r);
 	if (r.msg)
 		msg_destroy(r.msg);
 	nta_incoming_destroy(irq);

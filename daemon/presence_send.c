@@ -117,7 +117,7 @@ notify_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, const sip_t *sip)
 	msg_t *resp = sip ? nta_outgoing_getresponse(orq) : NULL;
 	tport_t *tp = resp ? nta_outgoing_transport(orq) : NULL;
 
-	if (resp && !sipae_response_verified(presence_get()->w, tp, resp, sip_object(resp)))
+	if (resp && !sipae_verified(presence_get()->w, tp, resp, sip_object(resp)))
 		status = status < 200 ? status : 408; /* unsigned: as if it never came */
 	tport_unref(tp);
 	if (resp)

@@ -407,7 +407,7 @@ branch_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
 	msg_t *resp = sip ? nta_outgoing_getresponse(orq) : NULL;
 
 	tport_t *tp = resp ? nta_outgoing_transport(orq) : NULL; /* a reference */
-	bool verified = resp == NULL || sipae_response_verified(pc->w, tp, resp, sip_object(resp));
+	bool verified = resp == NULL || sipae_verified(pc->w, tp, resp, sip_object(resp));
 	tport_unref(tp);
 	if (!verified) {
 		/* a signed-in client's connection carried an answer it did not sign */
@@ -436,6 +436,16 @@ irq_cb(nta_incoming_magic_t *magic, nta_incoming_t *irq, sip_t const *sip)
 	struct pcall *pc = (struct pcall *)magic;
 
 	if (sip && sip->sip_request && sip->sip_request->rq_method == sip_method_cancel) {
+		/* nta matched it to our transaction, past sipae_intake(): a signed-in
+		 * client's CANCEL must be signed like the rest */
+		msg_t *cm = nta_incoming_getrequest_ackcancel(irq);
+		tport_t *tp = cm ? nta_incoming_transport(pc->w->w_agent, NULL, cm) : NULL;
+		bool ok = cm == NULL || sipae_verified(pc->w, tp, cm, sip_object(cm));
+		tport_unref(tp);
+		if (cm)
+			msg_destroy(cm);
+		if (!ok)
+			return 0;
 		pc->canceled = true;
 		cancel_pending(pc);
 	}

@@ -132,10 +132,12 @@ bool sipae_challenge_add(struct worker *w, msg_t *reply, const char *scheme, boo
  * sender.
  */
 bool sipae_intake(struct worker *w, msg_t *msg, sip_t *sip);
-/* A response that arrived over tp (worker 0): true when no client is signed in over tp,
- * or when the response carries a valid signature of its security association (then
- * removed); false (logged) when it is unsigned, forged or replayed: drop it. */
-bool sipae_response_verified(struct worker *w, tport_t *tp, msg_t *msg, sip_t *sip);
+/* A message that reached a transaction or dialog of ours over tp without passing
+ * sipae_intake() (an answer, a CANCEL, a request nta matched to a dialog; worker 0):
+ * true when no client is signed in over tp, or when it carries a valid signature of its
+ * security association (then removed) and, for a request, From is the user; false
+ * (logged) when it is unsigned, forged or replayed: it counts as never received. */
+bool sipae_verified(struct worker *w, tport_t *tp, msg_t *msg, sip_t *sip);
 /* Remove Kerberos/NTLM credentials before a request is passed on. */
 void sipae_consume(msg_t *msg, sip_t *sip);
 

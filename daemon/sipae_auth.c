@@ -339,11 +339,11 @@ done:
 }
 
 bool
-sipae_response_verified(struct worker *w, tport_t *tp, msg_t *msg, sip_t *sip)
+sipae_verified(struct worker *w, tport_t *tp, msg_t *msg, sip_t *sip)
 {
 	struct gwd *g = w->w_gwd;
 	struct sipae_cred cr = {0};
-	struct sipae_sa *sa;
+	struct sipae_sa *sa = NULL;
 	const char *why = NULL;
 	char *end = NULL;
 	unsigned long cnum = 0;
@@ -351,24 +351,29 @@ sipae_response_verified(struct worker *w, tport_t *tp, msg_t *msg, sip_t *sip)
 	if (g->sipae == NULL || w->w_id != 0 || tp == NULL || sa_by_tport(g, tp) == NULL)
 		return true; /* nobody signed in over this connection: nothing to check */
 	if (!sipae_cred_get(msg, sip, &cr) || cr.opaque == NULL)
-		why = "unsigned response on a signed-in connection";
+		why = "unsigned message on a signed-in connection";
 	else if ((sa = sa_find(g, cr.opaque)) == NULL || sa->state != SA_ESTABLISHED ||
 		 !sa_on(g, sa, tp))
-		why = "response signed with another security association";
+		why = "message signed with another security association";
 	else if (!cr.crand || !cr.cnum || !cr.response ||
 		 (cnum = strtoul(cr.cnum, &end, 10), *end != '\0') || cnum > UINT32_MAX)
 		why = "incomplete signature";
 	else if (!signature_valid(sa, msg, sip, &cr))
-		why = "bad signature (tampered response)";
+		why = "bad signature (tampered message)";
 	else if (!sa_cnum_fresh(sa, (uint32_t)cnum))
-		why = "replayed response";
+		why = "replayed message";
+	else if (sip->sip_request && !identity_ok(sa, sip->sip_from->a_url))
+		why = "From is not the signed-in user";
 	if (why == NULL) {
-		sipae_consume(msg, sip); /* the client's signature is for us, not the caller */
+		sipae_consume(msg, sip); /* the client's signature is for us alone */
 		return true;
 	}
 	atomic_fetch_add(&g->stats.auth_failures, 1);
 	log_notice("event=auth-failed scheme=- method=%s status=%d call-id=%s reason=\"%s\"",
-		   sip->sip_cseq ? sip->sip_cseq->cs_method_name : "-", sip->sip_status->st_status,
+		   sip->sip_request ? sip->sip_request->rq_method_name
+		   : sip->sip_cseq  ? sip->sip_cseq->cs_method_name
+				    : "-",
+		   sip->sip_status ? sip->sip_status->st_status : 0,
 		   sip->sip_call_id ? sip->sip_call_id->i_id : "-", why);
 	return false;
 }
