@@ -1029,7 +1029,7 @@ federation_list(struct polstore *s, const struct gw_conf *c)
 		return polstore_exit(s, ret);
 	}
 	for (size_t i = 0; i < n; i++) {
-		char note[260];
+		char note[320]; /* "INVALID, ignored: " and a problem of up to 299 bytes */
 		snprintf(note, sizeof(note), "%s%s", v[i].problem[0] ? "INVALID, ignored: " : "",
 			 v[i].problem);
 		const char *cells[] = {v[i].domain, v[i].setting, note};
