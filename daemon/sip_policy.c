@@ -1,6 +1,7 @@
 /*
- * sip_policy.c - the decision for one request: the facts (class, zone, network location,
- * groups of sender and recipient), the rules in force, the answer and the log line.
+ * sip_policy.c - the decision for one request: the facts (class, how the sender arrived,
+ * network location, groups of sender and recipient), the rules in force, the answer and the
+ * log line.  libgwpolicy's pol_decide() decides.
  */
 #include "config.h"
 
@@ -218,47 +219,22 @@ plain_phrase(int code)
 	}
 }
 
-/* Methods that are not IM, calls or presence are held to the strictest of the three. */
-static int
-decide(const struct pol_snap *s, sip_method_t m, struct pol_request *rq, struct pol_decision *d)
+/* The class of a method; others are decided by pol_decide() as the strictest of the three. */
+static enum pol_class
+method_class(sip_method_t m)
 {
-	static const enum pol_class all[] = {POL_CLASS_IM, POL_CLASS_CALL, POL_CLASS_PRESENCE};
-	enum pol_class one = m == sip_method_message ? POL_CLASS_IM
-			     : m == sip_method_invite ? POL_CLASS_CALL
-			     : m == sip_method_subscribe || m == sip_method_publish ||
-				       m == sip_method_notify
-				     ? POL_CLASS_PRESENCE
-				     : 0;
-	int ret = 0;
-
-	for (size_t i = 0; i < 3 && ret == 0; i++) {
-		if (one && all[i] != one)
-			continue;
-		rq->req_class = all[i];
-		ret = pol_eval(s->set, rq, d);
-		if (ret == 0 && d->verdict == POL_DENY)
-			break;
+	switch (m) {
+	case sip_method_message:
+		return POL_CLASS_IM;
+	case sip_method_invite:
+		return POL_CLASS_CALL;
+	case sip_method_subscribe:
+	case sip_method_publish:
+	case sip_method_notify:
+		return POL_CLASS_PRESENCE;
+	default:
+		return POL_CLASS_OTHER;
 	}
-	return ret;
-}
-
-/* Zone of the sender: an authenticated user of ours; a user of a partner domain whose server
- * proved itself with its TLS certificate (peer_ok); or anyone.  The From header alone
- * proves nothing. */
-static enum pol_zone
-sender_zone(const struct pol_snap *s, const sip_t *sip, const char *auth_user, bool peer_ok,
-	    bool *blocked)
-{
-	const struct pol_fed_entry *fe = pol_fed_find(&s->fed, sip->sip_from->a_url->url_host);
-
-	*blocked = false;
-	if (auth_user && auth_user[0])
-		return POL_ZONE_INTERNAL;
-	if (fe && !fe->allow)
-		*blocked = true;
-	else if (fe && peer_ok)
-		return POL_ZONE_FEDERATED;
-	return POL_ZONE_EXTERNAL;
 }
 
 int
@@ -275,8 +251,9 @@ sip_policy_partner(const char *domain)
 }
 
 static void
-log_decision(const struct pol_request *rq, const struct pol_decision *d, const char *method)
+log_decision(const struct pol_facts *f, const struct pol_outcome *o, const char *method)
 {
+	const struct pol_decision *d = &o->decision;
 	char result[200];
 
 	if (d->verdict == POL_ALLOW)
@@ -285,12 +262,16 @@ log_decision(const struct pol_request *rq, const struct pol_decision *d, const c
 		snprintf(result, sizeof(result), "deny code=%d reason=\"%s\"", d->code, d->reason);
 	log_notice("event=policy rule=%s from=%s to=%s method=%s class=%s zone=%s network=%s "
 		   "result=%s%s",
-		   d->by_default ? "(default)" : d->rule, rq->from.uri, rq->to.uri, method,
-		   class_name(rq->req_class), zone_name(rq->zone),
-		   rq->net == POL_NET_INTERNAL ? "internal" : "remote", result,
+		   d->by_default ? "(default)" : d->rule, f->from.uri, f->to.uri, method,
+		   class_name(o->req_class), zone_name(o->zone),
+		   f->net == POL_NET_INTERNAL ? "internal" : "remote", result,
 		   d->by_exception ? " by=exception" : "");
 }
 
+/* The facts of the request for pol_decide(): how the sender arrived (authenticated, through
+ * a verified partner server, or unproven), who it is or claims to be, the network, the
+ * recipient and both parties' groups.  `greenwich-mmc policy test` decides with the same
+ * function on facts from its command line. */
 bool
 sip_policy_decide(struct worker *w, msg_t *msg, sip_t *sip, const struct sip_policy_facts *f,
 		  bool answer)
@@ -298,9 +279,9 @@ sip_policy_decide(struct worker *w, msg_t *msg, sip_t *sip, const struct sip_pol
 	char from[GW_AOR_MAX + 6], to[GW_AOR_MAX + 6], fa[GW_AOR_MAX + 1] = "", ta[GW_AOR_MAX + 1] = "";
 	const char *fs[MAX_PARTY_SIDS], *ts[MAX_PARTY_SIDS];
 	const char *auth_user = f->auth_user && f->auth_user[0] ? f->auth_user : NULL;
-	struct pol_request rq = {0};
-	struct pol_decision d;
-	bool blocked = false, ok, peer_ok = false;
+	struct pol_facts pf = {0};
+	struct pol_outcome o;
+	bool ok;
 	int ret;
 
 	sip_url_aor(fa, sizeof(fa), sip->sip_from->a_url);
@@ -311,39 +292,31 @@ sip_policy_decide(struct worker *w, msg_t *msg, sip_t *sip, const struct sip_pol
 	snprintf(from, sizeof(from), "sip:%s",
 		 auth_user ? auth_user : f->zone >= 0 && f->from_aor ? f->from_aor : fa);
 	snprintf(to, sizeof(to), "sip:%s", ta);
-	rq.to.uri = to;
-	rq.net = sender_net(msg);
+	pf.req_class = method_class(f->as_im ? sip_method_message : sip->sip_request->rq_method);
+	pf.net = sender_net(msg);
+	pf.from.uri = from;
 	if (auth_user == NULL && f->zone < 0)
-		peer_ok = fed_peer_is(w, msg, sip->sip_from->a_url->url_host);
-	pthread_rwlock_rdlock(&snap_lock);
+		pf.from.domain = sip->sip_from->a_url->url_host; /* whatever became of the AOR */
+	pf.to.uri = to;
 	if (f->zone >= 0)
-		rq.zone = (enum pol_zone)f->zone;
+		pf.zone = (enum pol_zone)f->zone;
+	if (auth_user)
+		pf.arrival = POL_ARRIVAL_AUTHENTICATED;
+	else if (f->zone < 0 && fed_peer_is(w, msg, sip->sip_from->a_url->url_host))
+		pf.arrival = POL_ARRIVAL_VERIFIED_PEER;
 	else
-		rq.zone = sender_zone(snap, sip, auth_user, peer_ok, &blocked);
-	/* who the sender is counts only when it was proven: a user of ours who
-	 * authenticated, or a partner's user whose server showed its certificate;
-	 * the From of anyone else is a claim, and no rule may match it */
-	rq.from.uri = rq.zone == POL_ZONE_EXTERNAL ? NULL : from;
-	rq.from.sids = fs;
-	rq.from.nsids = rq.zone == POL_ZONE_INTERNAL ? party_sids(snap, from + 4, fs) : 0;
-	if (rq.zone == POL_ZONE_INTERNAL && auth_user && w->w_auth_sa && w->w_auth_sa->sids)
-		rq.from.nsids = signin_sids(snap, w->w_auth_sa->sids, fs, rq.from.nsids);
-	rq.to.sids = ts;
-	rq.to.nsids = party_sids(snap, ta, ts);
-	if (blocked) {
-		memset(&d, 0, sizeof(d));
-		d.verdict = POL_DENY;
-		d.code = 403;
-		snprintf(d.reason, sizeof(d.reason), "Forbidden");
-		snprintf(d.rule, sizeof(d.rule), "federation-blocked");
-		rq.req_class = POL_CLASS_IM;
-		ret = 0;
-	} else {
-		ret = decide(snap, f->as_im ? sip_method_message : sip->sip_request->rq_method, &rq,
-			     &d);
-	}
+		pf.arrival = POL_ARRIVAL_UNPROVEN;
+	pthread_rwlock_rdlock(&snap_lock);
+	/* the groups of the rules this sender is in; pol_decide() counts them only for a
+	 * user of ours, with those its sign-in brought */
+	pf.from.sids = fs;
+	pf.from.nsids = party_sids(snap, from + 4, fs);
+	if (auth_user && w->w_auth_sa && w->w_auth_sa->sids)
+		pf.from.nsids = signin_sids(snap, w->w_auth_sa->sids, fs, pf.from.nsids);
+	pf.to.sids = ts;
+	pf.to.nsids = party_sids(snap, ta, ts);
+	ret = pol_decide(snap->set, &snap->fed, &pf, &o);
 	pthread_rwlock_unlock(&snap_lock);
-	rq.from.uri = from; /* the log says who the sender claimed to be */
 	if (ret < 0) {
 		log_err("event=policy-failed from=%s to=%s reason=\"%s\"", from, to,
 			pol_strerror(ret));
@@ -351,13 +324,14 @@ sip_policy_decide(struct worker *w, msg_t *msg, sip_t *sip, const struct sip_pol
 			sip_reply(w, msg, 500, "Policy evaluation failed");
 		return false;
 	}
-	log_decision(&rq, &d, sip->sip_request->rq_method_name);
-	ok = d.verdict == POL_ALLOW;
+	log_decision(&pf, &o, sip->sip_request->rq_method_name);
+	ok = o.decision.verdict == POL_ALLOW;
 	if (!ok) {
 		atomic_fetch_add(&w->w_gwd->stats.policy_denials, 1);
 		if (answer)
-			sip_reply(w, msg, d.code,
-				  rq.zone == POL_ZONE_INTERNAL ? d.reason : plain_phrase(d.code));
+			sip_reply(w, msg, o.decision.code,
+				  o.zone == POL_ZONE_INTERNAL ? o.decision.reason
+							      : plain_phrase(o.decision.code));
 	}
 	return ok;
 }

@@ -701,6 +701,15 @@ done:
 	return ret;
 }
 
+static const char *const zone_names[] = {"", "internal", "federated", "", "external"};
+static const char *const class_names[] = {"other", "im", "presence", "", "call"};
+static const char *const arrival_names[] = {"", "authenticated", "verified-peer", "unproven"};
+
+/* What the command line says about the request; NULL where it says nothing. */
+struct test_args {
+	const char *from, *to, *cls, *arrival, *zone, *net;
+};
+
 static const char *
 domain_of(const char *uri)
 {
@@ -709,115 +718,231 @@ domain_of(const char *uri)
 	return at ? at + 1 : uri;
 }
 
-/* The facts the server would work out, where the command line does not give them. */
+/* Index of word in names[0..n), or -1. */
 static int
-test_facts(struct polstore *s, const struct gw_conf *c, const char *zone, const char *net,
-	   struct pol_request *rq)
+word_index(const char *word, const char *const *names, int n)
 {
-	const char *fd = domain_of(rq->from.uri);
-	const struct pol_fed_entry *fe = pol_fed_find(&s->fed, fd);
+	for (int i = 0; word && i < n; i++)
+		if (names[i][0] && !strcmp(word, names[i]))
+			return i;
+	return -1;
+}
 
-	if (zone == NULL)
-		rq->zone = gw_conf_serves(c, fd) || !strcasecmp(fd, c->domain_name)
-				   ? POL_ZONE_INTERNAL
-			   : fe && fe->allow ? POL_ZONE_FEDERATED
-					     : POL_ZONE_EXTERNAL;
-	else if (!strcmp(zone, "internal") || !strcmp(zone, "federated") ||
-		 !strcmp(zone, "external"))
-		rq->zone = zone[0] == 'i' ? POL_ZONE_INTERNAL
-			   : zone[0] == 'f' ? POL_ZONE_FEDERATED
-					    : POL_ZONE_EXTERNAL;
+/* The facts the server would have, where the command line does not give them: a sender of
+ * our domains authenticated, anyone else unproven (never a partner without saying so).
+ * MMC_EXIT_OK, or the exit code of the error printed. */
+static int
+test_facts(const struct gw_conf *c, const struct test_args *a, struct pol_facts *f)
+{
+	static const char *const nets[] = {"", "internal", "remote"};
+	const char *fd = domain_of(a->from);
+	int cls = word_index(a->cls, class_names, 5), arr = word_index(a->arrival, arrival_names, 4);
+	int zone = word_index(a->zone, zone_names, 5), net = word_index(a->net, nets, 3);
+
+	if (cls < 0 || (a->arrival && arr < 0) || (a->zone && zone < 0) || (a->net && net < 0))
+		return mmc_fail(MMC_EXIT_USAGE,
+				"--class is im, presence, call or other; --arrival authenticated, "
+				"verified-peer or unproven; --zone internal, federated or external; "
+				"--network internal or remote");
+	if (a->arrival && a->zone)
+		return mmc_fail(MMC_EXIT_USAGE,
+				"--zone is the zone of a sender inside an existing dialog; give "
+				"either --arrival or --zone");
+	if (a->zone) /* inside a dialog: how its sender arrived was settled when it began */
+		arr = zone == POL_ZONE_INTERNAL ? POL_ARRIVAL_AUTHENTICATED : POL_ARRIVAL_UNPROVEN;
+	else if (arr < 0)
+		arr = mmc_domain_ours(c, fd) ? POL_ARRIVAL_AUTHENTICATED : POL_ARRIVAL_UNPROVEN;
+	else if (arr == POL_ARRIVAL_AUTHENTICATED && !mmc_domain_ours(c, fd))
+		return mmc_fail(MMC_EXIT_USAGE,
+				"--arrival authenticated: only users of this server's domains "
+				"authenticate, and %s is none of them",
+				fd);
+	else if (arr != POL_ARRIVAL_AUTHENTICATED && gw_conf_serves(c, fd))
+		return mmc_fail(MMC_EXIT_USAGE,
+				"greenwichd asks a sender of its own domain %s to authenticate "
+				"before any rule; it is never %s",
+				fd, arrival_names[arr]);
+	f->req_class = (enum pol_class)cls;
+	f->arrival = (enum pol_arrival)arr;
+	f->zone = a->zone ? (enum pol_zone)zone : 0;
+	if (net > 0)
+		f->net = (enum pol_net)net;
 	else
-		return -EINVAL;
-	if (net == NULL)
-		rq->net = rq->zone == POL_ZONE_INTERNAL ? POL_NET_INTERNAL : POL_NET_REMOTE;
-	else if (!strcmp(net, "internal") || !strcmp(net, "remote"))
-		rq->net = net[0] == 'i' ? POL_NET_INTERNAL : POL_NET_REMOTE;
+		f->net = arr == POL_ARRIVAL_AUTHENTICATED ? POL_NET_INTERNAL : POL_NET_REMOTE;
+	f->from.uri = a->from;
+	f->to.uri = a->to;
+	return MMC_EXIT_OK;
+}
+
+/* A server without a domain takes its partners from [federation] in its configuration. */
+static int
+test_fed_conf(struct polstore *s, const struct gw_conf *c)
+{
+	const struct gw_strlist *l[] = {&c->federation_allow, &c->federation_block};
+
+	for (size_t k = 0; !s->ad && k < 2; k++)
+		for (size_t i = 0; i < l[k]->n; i++)
+			if (pol_fed_set(&s->fed, l[k]->v[i], k == 0) < 0)
+				return mmc_fail(MMC_EXIT_FAIL,
+						"[federation] %s: '%s' is not a domain (greenwichd "
+						"does not start with it)",
+						k == 0 ? "allow" : "block", l[k]->v[i]);
+	return MMC_EXIT_OK;
+}
+
+static const char *
+verdict_text(const struct pol_decision *d, char *buf, size_t len)
+{
+	if (d->verdict == POL_ALLOW)
+		snprintf(buf, len, "allow");
 	else
-		return -EINVAL;
-	return 0;
+		snprintf(buf, len, "deny %d %s", d->code, d->reason);
+	return buf;
+}
+
+/* What the decision does not say by itself: a blocked domain, a claim that did not count, a
+ * partner's user without its server's proof.  Each note on its own line, or in notes. */
+static void
+test_notes(const struct pol_facts *f, const struct pol_outcome *o, json_object *notes)
+{
+	const char *fd = domain_of(f->from.uri);
+	char buf[600], v[200];
+
+	for (int i = 0; i < 3; i++) {
+		if (i == 0 && o->blocked)
+			snprintf(buf, sizeof(buf),
+				 "%s is blocked in the federation settings: its senders are "
+				 "refused before any rule",
+				 fd);
+		else if (i == 1 && o->claim_ignored)
+			snprintf(buf, sizeof(buf),
+				 "the sender is unproven, so no rule on the sender (from user, domain "
+				 "or group) can match it; were %s proven, the decision would be: %s "
+				 "(%s%s)",
+				 f->from.uri, verdict_text(&o->claimed, v, sizeof(v)),
+				 o->claimed.by_default ? "the built-in default" : "rule ",
+				 o->claimed.by_default ? "" : o->claimed.rule);
+		else if (i == 2 && o->partner_unproven)
+			snprintf(buf, sizeof(buf),
+				 "%s is an allowed partner, but its users are federated only over "
+				 "TLS from its server with a verified certificate (--arrival "
+				 "verified-peer); this sender is external",
+				 fd);
+		else
+			continue;
+		if (notes)
+			json_object_array_add(notes, json_object_new_string(buf));
+		else
+			printf("note: %s\n", buf);
+	}
 }
 
 static void
-test_print(const struct pol_request *rq, const struct pol_decision *d)
+test_print(const struct pol_facts *f, const struct pol_outcome *o)
 {
-	static const char *const zones[] = {"", "internal", "federated", "", "external"};
+	const struct pol_decision *d = &o->decision;
 	const char *by = d->by_default ? "the built-in default" : d->rule;
+	/* the class asked about, and the one it was decided as (another method: the first of
+	 * im, call, presence that denies) */
+	const char *cls = class_names[f->req_class];
+	const char *as = o->blocked ? cls : class_names[o->req_class];
+	char v[200];
 
 	if (mmc_json) {
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "decision", json_object_new_string(
+		json_object *j = json_object_new_object(), *notes = json_object_new_array();
+		json_object_object_add(j, "decision", json_object_new_string(
 						  d->verdict == POL_ALLOW ? "allow" : "deny"));
-		json_object_object_add(o, "code", json_object_new_int(d->code));
-		json_object_object_add(o, "reason", json_object_new_string(d->reason));
-		json_object_object_add(o, "rule", json_object_new_string(d->rule));
-		json_object_object_add(o, "default", json_object_new_boolean(d->by_default));
-		json_object_object_add(o, "exception", json_object_new_boolean(d->by_exception));
-		json_object_object_add(o, "zone", json_object_new_string(zones[rq->zone]));
-		mmc_json_print(o);
+		json_object_object_add(j, "code", json_object_new_int(d->code));
+		json_object_object_add(j, "reason", json_object_new_string(d->reason));
+		json_object_object_add(j, "rule", json_object_new_string(d->rule));
+		json_object_object_add(j, "default", json_object_new_boolean(d->by_default));
+		json_object_object_add(j, "exception", json_object_new_boolean(d->by_exception));
+		json_object_object_add(j, "zone", json_object_new_string(zone_names[o->zone]));
+		if (f->zone == 0)
+			json_object_object_add(j, "arrival",
+					       json_object_new_string(arrival_names[f->arrival]));
+		json_object_object_add(j, "network", json_object_new_string(
+						  f->net == POL_NET_INTERNAL ? "internal" : "remote"));
+		json_object_object_add(j, "class", json_object_new_string(cls));
+		json_object_object_add(j, "decided_as", json_object_new_string(as));
+		json_object_object_add(j, "blocked", json_object_new_boolean(o->blocked));
+		json_object_object_add(j, "sender_ignored",
+				       json_object_new_boolean(o->claim_ignored));
+		test_notes(f, o, notes);
+		json_object_object_add(j, "notes", notes);
+		mmc_json_print(j);
 		return;
 	}
-	if (d->verdict == POL_ALLOW)
-		printf("allow");
+	printf("%s  (%s%s%s; sender zone %s)\n", verdict_text(d, v, sizeof(v)),
+	       d->by_default ? "" : "rule ", by, d->by_exception ? ", by its exception" : "",
+	       zone_names[o->zone]);
+	if (f->zone == 0)
+		printf("facts: arrival %s, ", arrival_names[f->arrival]);
 	else
-		printf("deny %d %s", d->code, d->reason);
-	printf("  (%s%s%s; sender zone %s)\n", d->by_default ? "" : "rule ", by,
-	       d->by_exception ? ", by its exception" : "", zones[rq->zone]);
+		printf("facts: the zone its dialog recorded, ");
+	printf("network %s, class %s", f->net == POL_NET_INTERNAL ? "internal" : "remote", cls);
+	if (strcmp(cls, as) != 0)
+		printf(" (decided as %s, the strictest of im, call and presence)", as);
+	printf("\n");
+	test_notes(f, o, NULL);
 }
 
 static int
 policy_test(struct polstore *s, const struct gw_conf *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"from", required_argument, NULL, 'f'}, {"to", required_argument, NULL, 't'},
-		{"class", required_argument, NULL, 'c'}, {"zone", required_argument, NULL, 'z'},
-		{"network", required_argument, NULL, 'n'}, {NULL, 0, NULL, 0}};
-	const char *zone = NULL, *net = NULL, *cls = NULL;
-	struct pol_request rq = {0};
-	struct pol_decision d;
+		{"from", required_argument, NULL, 'f'},	   {"to", required_argument, NULL, 't'},
+		{"class", required_argument, NULL, 'c'},   {"zone", required_argument, NULL, 'z'},
+		{"network", required_argument, NULL, 'n'}, {"arrival", required_argument, NULL, 'a'},
+		{NULL, 0, NULL, 0}};
+	struct test_args a = {0};
+	struct pol_facts f = {0};
+	struct pol_outcome o;
 	char **fs = NULL, **ts = NULL;
 	size_t nf = 0, nt = 0;
-	int o, ret = MMC_EXIT_USAGE;
+	int opt, ret = MMC_EXIT_USAGE;
 
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (o == 'f' || o == 't')
-			*(o == 'f' ? &rq.from.uri : &rq.to.uri) = optarg;
-		else if (o == 'c' || o == 'z' || o == 'n')
-			*(o == 'c' ? &cls : o == 'z' ? &zone : &net) = optarg;
-		else
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		const char **slot = opt == 'f'	 ? &a.from
+				    : opt == 't' ? &a.to
+				    : opt == 'c' ? &a.cls
+				    : opt == 'z' ? &a.zone
+				    : opt == 'n' ? &a.net
+				    : opt == 'a' ? &a.arrival
+						 : NULL;
+		if (slot == NULL)
 			goto done;
+		*slot = optarg;
 	}
-	if (!rq.from.uri || !rq.to.uri || !cls || optind != argc) {
-		mmc_fail(ret, "policy test needs --from URI --to URI --class im|presence|call");
+	if (!a.from || !a.to || !a.cls || optind != argc) {
+		mmc_fail(ret, "policy test needs --from URI --to URI --class im|presence|call|other "
+			      "[--arrival authenticated|verified-peer|unproven] [--network "
+			      "internal|remote]");
 		goto done;
 	}
-	rq.req_class = !strcmp(cls, "im") ? POL_CLASS_IM : !strcmp(cls, "presence") ? POL_CLASS_PRESENCE
-					 : !strcmp(cls, "call") ? POL_CLASS_CALL : 0;
-	if (rq.req_class == 0 || test_facts(s, c, zone, net, &rq) < 0) {
-		mmc_fail(ret, "--class is im, presence or call; --zone internal, federated or "
-			      "external; --network internal or remote");
+	if ((ret = test_facts(c, &a, &f)) != MMC_EXIT_OK || (ret = test_fed_conf(s, c)) != MMC_EXIT_OK)
 		goto done;
-	}
-	const char *fa = strchr(rq.from.uri, ':') ? strchr(rq.from.uri, ':') + 1 : rq.from.uri;
-	const char *ta = strchr(rq.to.uri, ':') ? strchr(rq.to.uri, ':') + 1 : rq.to.uri;
+	const char *fa = strchr(a.from, ':') ? strchr(a.from, ':') + 1 : a.from;
+	const char *ta = strchr(a.to, ':') ? strchr(a.to, ':') + 1 : a.to;
 	/* a sender's groups count only when the server knows who it is */
-	int rc = rq.zone == POL_ZONE_INTERNAL ? polstore_groups_of(s, fa, &fs, &nf) : 0;
+	bool ours = f.zone ? f.zone == POL_ZONE_INTERNAL : f.arrival == POL_ARRIVAL_AUTHENTICATED;
+	int rc = ours ? polstore_groups_of(s, fa, &fs, &nf) : 0;
 	if (rc == 0)
 		rc = polstore_groups_of(s, ta, &ts, &nt);
 	if (rc < 0) {
 		ret = polstore_exit(s, rc);
 		goto done;
 	}
-	rq.from.sids = (const char *const *)fs;
-	rq.from.nsids = nf;
-	rq.to.sids = (const char *const *)ts;
-	rq.to.nsids = nt;
-	if (pol_eval(s->set, &rq, &d) < 0) {
+	f.from.sids = (const char *const *)fs;
+	f.from.nsids = nf;
+	f.to.sids = (const char *const *)ts;
+	f.to.nsids = nt;
+	if (pol_decide(s->set, &s->fed, &f, &o) < 0) {
 		ret = mmc_fail(MMC_EXIT_FAIL, "cannot decide: bad request facts");
 		goto done;
 	}
-	test_print(&rq, &d);
+	test_print(&f, &o);
 	ret = MMC_EXIT_OK;
 done:
 	for (size_t i = 0; fs && i < nf; i++)
@@ -904,7 +1029,7 @@ federation_list(struct polstore *s, const struct gw_conf *c)
 		return polstore_exit(s, ret);
 	}
 	for (size_t i = 0; i < n; i++) {
-		char note[260];
+		char note[320]; /* "INVALID, ignored: " and a problem of up to 299 bytes */
 		snprintf(note, sizeof(note), "%s%s", v[i].problem[0] ? "INVALID, ignored: " : "",
 			 v[i].problem);
 		const char *cells[] = {v[i].domain, v[i].setting, note};

@@ -312,4 +312,73 @@ int pol_fed_set(struct pol_fed *fed, const char *domain, bool allow);
 int pol_eval(const struct pol_set *set, const struct pol_request *req,
 	     struct pol_decision *decision);
 
+/* ---- the server's decision: from how a request arrived to its answer */
+
+/** How the sender of a request arrived at the server. */
+enum pol_arrival {
+	/** a user of ours who authenticated (Digest, domain sign-in) */
+	POL_ARRIVAL_AUTHENTICATED = 1,
+	/** over TLS from a server whose verified certificate names the sender's domain */
+	POL_ARRIVAL_VERIFIED_PEER = 2,
+	/** anything else: the sender's address is only a claim */
+	POL_ARRIVAL_UNPROVEN = 3,
+};
+
+/** pol_facts.req_class for a method that is no IM, call or presence (INFO, REFER, ...). */
+#define POL_CLASS_OTHER ((enum pol_class)0)
+
+/** What the server knows about a request when it decides it (pol_decide()). */
+struct pol_facts {
+	/** the class, or POL_CLASS_OTHER: held to the strictest of im, call and presence */
+	enum pol_class req_class;
+	enum pol_arrival arrival;
+	/** 0: the zone follows from arrival and the federation settings; else a zone the
+	 *  server established before (the one an existing dialog recorded for its sender) */
+	enum pol_zone zone;
+	enum pol_net net;
+	/** the sender: uri is the authenticated user's address, else the From claimed; sids
+	 *  count only for a sender of zone internal (our directory's groups) */
+	struct pol_party from;
+	/** the recipient */
+	struct pol_party to;
+};
+
+/** The outcome of pol_decide(). */
+struct pol_outcome {
+	struct pol_decision decision;
+	/** the sender's zone as the server gives it */
+	enum pol_zone zone;
+	/** the class that decided: for POL_CLASS_OTHER the first of im, call, presence that
+	 *  denies, else presence (the last one tried); im for a blocked domain */
+	enum pol_class req_class;
+	/** the sender's domain is blocked: denied 403 by "federation-blocked", no rule looked at */
+	bool blocked;
+	/** the sender counted without its address (zone external): no sender condition
+	 *  (from user, domain or group) can match it */
+	bool anonymous;
+	/** anonymous, and the claimed address would have changed the decision: claimed is the
+	 *  decision had the sender been proven (same zone, network and class) */
+	bool claim_ignored;
+	struct pol_decision claimed;
+	/** the sender's domain is an allowed partner, but the sender did not arrive through a
+	 *  verified partner server, so it is external and not federated */
+	bool partner_unproven;
+};
+
+/**
+ * The decision greenwichd makes for a request outside a dialog (and for one inside a
+ * dialog, with the zone the dialog recorded), from the facts it established:
+ * - zone: internal for an authenticated user of ours; else a blocked sender domain is
+ *   denied 403 "Forbidden" by the rule name "federation-blocked"; a verified peer of an
+ *   allowed partner domain is federated; anyone else is external;
+ * - a sender of zone external has no identity for the rules (only zone and network count),
+ *   a federated one no groups;
+ * - POL_CLASS_OTHER is decided as im, call and presence in turn; the first denial decides.
+ * The sender's domain is from.domain, else the host part of from.uri.  fed may be NULL
+ * (no federation settings).  Allocates nothing; threads as pol_eval().
+ * @return 0, or -EINVAL (bad facts: class, arrival, zone or network out of range)
+ */
+int pol_decide(const struct pol_set *set, const struct pol_fed *fed, const struct pol_facts *facts,
+	       struct pol_outcome *out);
+
 #endif

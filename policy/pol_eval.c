@@ -55,17 +55,15 @@ party_sids(const struct pol_set *set, struct eval_party *ep)
 static uint32_t
 party_domain(const struct pol_set *set, const struct pol_party *p)
 {
-	const char *host, *at;
+	const char *host;
+	size_t len;
 
 	if (p->domain != NULL)
 		return pol_table_find(&set->names, p->domain, strlen(p->domain));
 	if (p->uri == NULL)
 		return POL_NO_ID;
-	host = pol_uri_strip(p->uri);
-	at = strrchr(host, '@');
-	if (at != NULL)
-		host = at + 1;
-	return pol_table_find(&set->names, host, strcspn(host, ";:>?"));
+	host = pol_uri_host(p->uri, &len);
+	return pol_table_find(&set->names, host, len);
 }
 
 static void

@@ -147,6 +147,17 @@ pol_uri_strip(const char *uri)
 	return uri;
 }
 
+const char *
+pol_uri_host(const char *uri, size_t *len)
+{
+	const char *host = pol_uri_strip(uri), *at = strrchr(host, '@');
+
+	if (at != NULL)
+		host = at + 1;
+	*len = strcspn(host, ";:>?");
+	return host;
+}
+
 bool
 pol_uri_valid(const char *s)
 {

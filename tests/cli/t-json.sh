@@ -9,8 +9,18 @@ set -eu
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CONF=$T/greenwich.conf
+# partners need [tls] ca-file, which needs a TLS listener (nothing here reads the files)
 write_conf "$CONF" "[policy]
-rules-file = $T/rules.pol"
+rules-file = $T/rules.pol
+[server]
+tls = 127.0.0.1:5061
+[tls]
+certificate = $T/server.crt
+key = $T/server.key
+ca-file = $T/ca.crt
+[federation]
+allow = partner.example.net
+block = blocked.example.org"
 SCHEMA=$HERE/mmc-schema.json
 
 # js NAME DEF RC ARG...: `greenwich-mmc --json ARG...` exits RC, its stdout matches $defs/DEF.
@@ -76,6 +86,25 @@ js pol-test policy-test 0 policy test --from sip:x@outside.org --to sip:alice@ex
 field pol-test 'd["decision"] == "allow" and d["rule"] == "outside-im" and d["zone"] == "external"'
 js pol-test-deny policy-test 0 policy test --from sip:x@outside.org --to sip:alice@example.com --class call
 field pol-test-deny 'd["decision"] == "deny" and d["code"] == 486'
+field pol-test 'd["arrival"] == "unproven" and d["network"] == "remote" and d["class"] == "im" and d["notes"] == []'
+js pol-test-internal policy-test 0 policy test --from sip:bob@example.com --to sip:alice@example.com --class call
+field pol-test-internal 'd["zone"] == "internal" and d["arrival"] == "authenticated" and d["network"] == "internal" and d["decision"] == "deny" and d["code"] == 486'
+# a partner's user is federated only with its server's proof, and says so
+js pol-test-partner policy-test 0 policy test --from sip:x@partner.example.net --to sip:alice@example.com --class im
+field pol-test-partner 'd["zone"] == "external" and d["arrival"] == "unproven" and len(d["notes"]) == 1 and "--arrival verified-peer" in d["notes"][0]'
+js pol-test-peer policy-test 0 policy test --from sip:x@partner.example.net --to sip:alice@example.com --class im --arrival verified-peer
+field pol-test-peer 'd["zone"] == "federated" and d["arrival"] == "verified-peer" and d["notes"] == [] and d["decision"] == "deny" and d["default"]'
+js pol-test-blocked policy-test 0 policy test --from sip:x@blocked.example.org --to sip:alice@example.com --class im --arrival verified-peer
+field pol-test-blocked 'd["blocked"] and d["decision"] == "deny" and d["code"] == 403 and d["rule"] == "federation-blocked" and d["zone"] == "external"'
+js pol-test-other policy-test 0 policy test --from sip:x@outside.org --to sip:alice@example.com --class other
+field pol-test-other 'd["class"] == "other" and d["decided_as"] == "call" and d["code"] == 486 and d["rule"] == "no-calls"'
+js pol-test-dialog policy-test 0 policy test --from sip:x@outside.org --to sip:alice@example.com --class call --zone internal
+field pol-test-dialog '"arrival" not in d and d["zone"] == "internal" and d["code"] == 486'
+js pol-test-arrival-bad error 2 policy test --from sip:x@outside.org --to sip:alice@example.com --class im --arrival trusted
+js pol-test-not-ours error 2 policy test --from sip:x@outside.org --to sip:alice@example.com --class im --arrival authenticated
+field pol-test-not-ours '"only users of this server" in d["error"]'
+js pol-test-ours-unproven error 2 policy test --from sip:bob@example.com --to sip:alice@example.com --class im --arrival unproven
+js pol-test-both error 2 policy test --from sip:x@outside.org --to sip:alice@example.com --class im --arrival unproven --zone external
 js pol-show-missing error 3 policy show nothing
 js pol-add-bad error 2 policy add 'rule "x" priority 1 { class imm; action allow; }'
 js pol-add-dup error 7 policy add 'rule "no-calls" priority 30 { class im; action allow; }'

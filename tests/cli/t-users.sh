@@ -317,8 +317,15 @@ jsonok "policy add in AD --json matches policy-change" policy-change 0 policy ad
 	'rule "partner-im" priority 10 { from zone federated; class im; action allow; }'
 jsonok "policy list in AD --json matches policy-list" policy-list 0 policy list
 jsonok "policy test --json matches policy-test" policy-test 0 policy test \
-	--from sip:x@partner.example.net --to sip:alice@corp.example.com --class im
+	--from sip:x@partner.example.net --to sip:alice@corp.example.com --class im --arrival verified-peer
 check_that "... allowed by partner-im, federated" doc 'd["decision"] == "allow" and d["rule"] == "partner-im" and d["zone"] == "federated"'
+jsonok "policy test of a partner's user without --arrival" policy-test 0 policy test \
+	--from sip:x@partner.example.net --to sip:alice@corp.example.com --class im
+check_that "... unproven: external, the default denies, and a note says why" doc \
+	'd["zone"] == "external" and d["decision"] == "deny" and d["default"] and "verified-peer" in d["notes"][0]'
+jsonok "policy test from the blocked domain" policy-test 0 policy test \
+	--from sip:x@spam.example.org --to sip:alice@corp.example.com --class im --arrival verified-peer
+check_that "... federation-blocked, as greenwichd answers" doc 'd["blocked"] and d["rule"] == "federation-blocked" and d["code"] == 403'
 jsonok "federation remove of an unknown domain: error object, exit 3" error 3 federation remove nowhere.example.org
 printf '%s\t%s\t%s\n' \
 	"prompt" "" "Greenwich> " \
