@@ -100,7 +100,7 @@ static const struct mmc_cmd commands[] = {
      NULL},
     {"policy move", "NAME --before OTHER | --after OTHER | --priority N [--dry-run]",
      "change where a rule is tried", MMC_CMD_AD_CREDS, mmc_policy, NULL},
-    {"policy test", "--from URI --to URI --class im|presence|call [--zone ZONE] [--network NET]",
+    {"policy test", "--from URI --to URI --class im|presence|call|other [--arrival HOW] [--network NET]",
      "the decision for a request and the rule that makes it", 0, mmc_policy, NULL},
     {"federation list", "", "partner domains allowed or blocked (and invalid stored entries)", 0,
      mmc_federation, NULL},

@@ -159,6 +159,7 @@ class Client:
         self.last = None       # final response to the last request
         self.target_sent = False  # the request under test (after sign-in) went out
         self.print_keys = False
+        self.unsigned_answers = False  # answer the server's requests without a signature
 
     # -- transport ----------------------------------------------------------------
     def connect(self):
@@ -349,7 +350,7 @@ class Client:
                          ("Call-ID", req.get("Call-ID", "")), ("CSeq", req.get("CSeq", ""))]
         if req.method == "INVITE":  # a session with us: our Contact is the remote target
             resp.headers.append(("Contact", self.contact()))
-        if self.sa:
+        if self.sa and not self.unsigned_answers:
             self.sign(resp)
         self.send_raw(resp)
 
@@ -623,6 +624,8 @@ def parse_args(argv):
                        choices=("from-tag", "from-display", "call-id", "expires"),
                        default="from-tag", help="what --tamper changes (default from-tag)")
     knobs.add_argument("--no-signature", action="store_true")
+    knobs.add_argument("--unsigned-answers", action="store_true",
+                       help="answer the server's requests without signing the answers")
     knobs.add_argument("--bad-opaque", action="store_true")
     knobs.add_argument("--replay", action="store_true",
                        help="send the signed request again (new Via branch, same cnum/crand)")
@@ -670,6 +673,7 @@ def main(argv=None):
                         args.scheme, args.tls, args.ntlm_domain, args.aor,
                         timeout=args.timeout, trace=trace, source=args.source)
         client.print_keys = args.print_keys
+        client.unsigned_answers = args.unsigned_answers
         client.connect()
         import sipae_failcmds
         run = dict({"register": cmd_register, "send-message": cmd_send_message,

@@ -153,6 +153,16 @@ check "carol got it (exit $CRC)" [ "$CRC" = 0 ]
 check "... without alice's P-Asserted-Identity, with the server's: alice" \
 	bash -c "grep -q '^request MESSAGE .* pai=<sip:alice@$DOMAIN>\$' '$T/carol-pai.log' && ! grep -q boss '$T/carol-pai.log'"
 
+# a signed-in client's answers must be signed too: carol's unsigned 200 does not count
+client_bg carol-uns "${CAROL[@]}" --unsigned-answers receive --count 1 --wait 8
+# (408 once every branch answered: a binding of carol's last client may linger a moment)
+client uns "${ALICE[@]}" --timeout 45 --expect-status 408 send-message --to "sip:carol@$DOMAIN" \
+	--text unsigned-answer
+ok_run uns "alice's MESSAGE answered by carol without a signature: 408, not her 200"
+bg_done carol-uns
+check "... the unsigned answer logged" \
+	has A.log 'event=auth-failed scheme=- method=MESSAGE status=200 .*reason="unsigned message on a signed-in connection"'
+
 # the REGISTER To must be the user's primary SIP address (robert), not an alias (bobby)
 client bobby --user bob --ntlm-domain CORP --password Blue-Sky-22 --aor "sip:bobby@$DOMAIN" \
 	--expect-status 403 register
@@ -197,16 +207,15 @@ check "control: with Digest allowed for the domain, the 401 offers it" \
 	has reauth.trace "^WWW-Authenticate: Digest"
 
 # ---- C: greenwichd's clock 20 minutes ahead: Kerberos refused with "clock skew" ----------
-mkconf C
+mkconf C "[limits]" "signin-pending-max = 6"
 auth_set C schemes "Kerberos,NTLM"
-gwd C LD_PRELOAD="$FAKETIME_LIB" FAKETIME="+20m" FAKETIME_DONT_FAKE_MONOTONIC=1 \
-	GW_SIPAE_MAX_PENDING=6
+gwd C LD_PRELOAD="$FAKETIME_LIB" FAKETIME="+20m" FAKETIME_DONT_FAKE_MONOTONIC=1
 SPORT=$C_PORT
 client skew "${ALICE_KRB[@]}" --expect-status 401 register
 ok_run skew "Kerberos AP-REQ to a server 20 min ahead: 401 (a bare challenge)"
 check "... logged as clock skew" \
 	grep -Eq 'event=auth-failed scheme=Kerberos user=.* reason="clock skew' "$T/C.log"
-# at most 6 handshakes pending in all (GW_SIPAE_MAX_PENDING): when full, the busiest
+# at most 6 handshakes pending in all (signin-pending-max): when full, the busiest
 # source gives up its oldest waiting handshake, so a flood from one address (127.0.0.2)
 # cannot keep anybody else from signing in
 start_in_dc flood1 "$PY" "$SAE/sipae_client.py" --server "127.0.0.1:$SPORT" --domain "$DOMAIN" \
