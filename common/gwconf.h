@@ -49,6 +49,9 @@ struct gw_conf {
 	/* [presence] */
 	int presence_max_document;
 	int presence_max_expires;
+	int presence_max_subs;
+	int presence_max_subs_watcher;
+	int presence_max_subs_source;
 	/* [auth] */
 	char *realm; /* "" = the first served domain */
 	struct gw_strlist digest_algorithms;

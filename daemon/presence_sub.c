@@ -275,6 +275,43 @@ sub_create(struct pres_req *r, enum pres_event ev, const char *presentity, const
 	return s;
 }
 
+/* Subscriptions are state an outsider can make us hold: capped in all, per watcher and
+ * per client address.  False when the SUBSCRIBE was refused (503 + Retry-After). */
+static bool
+room_for(struct pres_req *r, const char *watcher)
+{
+	const struct gw_conf *c = r->w->w_gwd->conf;
+	char src[80], proto[16];
+	size_t all = 0, same_watcher = 0, same_source = 0;
+	const char *why = NULL;
+
+	sip_msg_source(r->w, r->msg, src, sizeof(src), proto, sizeof(proto));
+	char *colon = src[0] == '[' ? strstr(src, "]:") : strrchr(src, ':');
+	if (colon)
+		colon[src[0] == '[' ? 1 : 0] = '\0';
+	size_t sl = strlen(src);
+	for (const struct pres_sub *s = r->ps->subs; s; s = s->next) {
+		if (s->dead || s->ending)
+			continue;
+		all++;
+		same_watcher += strcasecmp(s->watcher, watcher) == 0;
+		same_source += strncmp(s->addr, src, sl) == 0 &&
+			       (s->addr[sl] == ':' || s->addr[sl] == '\0');
+	}
+	if (all >= (size_t)c->presence_max_subs)
+		why = "too many subscriptions";
+	else if (same_watcher >= (size_t)c->presence_max_subs_watcher)
+		why = "too many subscriptions of this watcher";
+	else if (same_source >= (size_t)c->presence_max_subs_source)
+		why = "too many subscriptions from this address";
+	if (why == NULL)
+		return true;
+	log_notice("event=subscribe-refused watcher=%s source=%s reason=\"%s\"", watcher, src,
+		   why);
+	presence_reply(r, 503, "Too many subscriptions", SIPTAG_RETRY_AFTER_STR("60"), TAG_END());
+	return false;
+}
+
 void
 pres_subscribe(struct pres_req *r, enum pres_event ev)
 {
@@ -305,12 +342,15 @@ pres_subscribe(struct pres_req *r, enum pres_event ev)
 		presence_reply(r, 403, "Only the user may watch this", TAG_END());
 		return;
 	}
+	if (!room_for(r, r->user[0] ? r->user : from))
+		return;
 	s = sub_create(r, ev, presentity, r->user[0] ? r->user : from, expires);
 	if (s == NULL) {
 		presence_reply(r, 500, "Cannot create subscription", TAG_END());
 		return;
 	}
-	if (expires > 0 && pres_store_sub_put(ps->st, s) < 0) {
+	/* an outsider's subscription lives in memory only: it renews it, or it goes */
+	if (expires > 0 && r->user[0] && pres_store_sub_put(ps->st, s) < 0) {
 		sub_free(s);
 		presence_reply(r, 500, "Subscription not stored", TAG_END());
 		return;

@@ -474,7 +474,36 @@ def case_guess():
     check("... bob got only that one", [m.body for m in bob.got("MESSAGE", None, 0.5)] == ["known"])
 
 
-CASES = {"presence": case_presence, "guess": case_guess, "replay": case_replay, "stray": case_stray, "route": case_route, "dialog": case_dialog, "identity": case_identity,
+def case_subflood():
+    """Finding 10: subscriptions are state an outsider can make us hold: capped, not kept."""
+    alice, bob = signed_in("alice"), signed_in("bob")
+    src = "127.0.0.7" if TRANSPORT == "udp" else "127.0.0.8"
+    flood = ua_from("guest", "none", src)
+    flood.aor = "guest@outside.test"
+    codes = []
+    for i in range(30):
+        r = flood.request("SUBSCRIBE", "sip:alice@" + DOMAIN,
+                          ["Event: presence", "Expires: 600"], call_id="%x@flood" % i)
+        codes.append(status(r))
+    check("an outsider's 30 SUBSCRIBEs from one address: 20 taken, then 503 (got %s)" % codes,
+          codes[:20] == [200] * 20 and codes[20:] == [503] * 10)
+    db = os.environ.get("GW_DB")
+    if db:
+        import sqlite3
+        n = sqlite3.connect(db).execute(
+            "SELECT count(*) FROM presence_subscriptions WHERE watcher = ?",
+            ("guest@outside.test",)).fetchone()[0]
+        check("... none of them written to disk (%d rows)" % n, n == 0)
+    sub = Sub(bob, "alice@" + DOMAIN)
+    check("bob (another address) still subscribes: 200 (got %s)" % status(sub.resp),
+          status(sub.resp) == 200)
+    sub.refresh(0)
+    for i in range(20):
+        flood.request("SUBSCRIBE", "sip:alice@" + DOMAIN, ["Event: presence", "Expires: 0"],
+                      call_id="%x@flood" % i)
+
+
+CASES = {"presence": case_presence, "subflood": case_subflood, "guess": case_guess, "replay": case_replay, "stray": case_stray, "route": case_route, "dialog": case_dialog, "identity": case_identity,
          "contact": case_contact, "sender": case_sender}
 CASES[CASE]()
 for dev in DEVICES:

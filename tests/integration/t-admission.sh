@@ -4,7 +4,8 @@
 # identity headers, another user's contact URI registered or addressed, and
 # rules on a sender that only claims to be someone, PUBLISH and SERVICE
 # without an authenticated owner, stray 2xx sent to be bounced elsewhere,
-# captured Digest credentials played again, password guessing:
+# captured Digest credentials played again, password guessing, a subscription
+# flood:
 # each attack is refused
 # and the victim's device is checked to have received nothing
 # (admission_cases.py, with presua.py's client).
@@ -38,9 +39,10 @@ rule "partner-may-im" priority 40 {
 	action allow;
 }
 EOF
-write_conf "[policy]" "rules-file = $RULES"
+write_conf "[policy]" "rules-file = $RULES" "[presence]" "max-subscriptions-per-source = 20"
 for u in alice bob carol mallory dave erin; do add_user "$u" secret; done
 start_gwd
+export GW_DB="$T/state/greenwich.db"
 
 run_case() { # run_case NAME TRANSPORT: the scenario's checks counted as ours
 	local out
@@ -51,7 +53,7 @@ run_case() { # run_case NAME TRANSPORT: the scenario's checks counted as ours
 }
 
 for tr in udp tcp; do
-	for c in route dialog identity contact sender presence stray replay guess; do run_case "$c" "$tr"; done
+	for c in route dialog identity contact sender presence stray replay guess subflood; do run_case "$c" "$tr"; done
 done
 check "every refusal logged with its reason and source" \
 	grep -q 'event=admission-refused method=MESSAGE status=403 reason="Route beyond this server outside a dialog" source=127.0.0.1:' \
