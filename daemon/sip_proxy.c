@@ -415,6 +415,8 @@ branch_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
 		if (status < 200)
 			return 0;
 		branch_response(b, 408, NULL); /* as if it never came */
+		log_debug("event=answer-dropped status=%d pending=%zu final-sent=%d", status,
+			  pc->npending, pc->final_sent);
 		return 0;
 	}
 	sip = resp ? sip_object(resp) : sip;
