@@ -14,7 +14,7 @@ RUN="openssl sqlite3 python3"
 # samba-ad-provision (the AD schema files), samba-dsdb-modules (the directory's ldb
 # modules), samba-vfs-modules (acl_xattr, which sets the sysvol's ACLs).  Not needed:
 # krb5-config (everything uses the domain's own krb5.conf), sudo, ca-certificates.
-TEST="sip-tester sipsak samba samba-ad-provision samba-dsdb-modules samba-vfs-modules
+TEST="sip-tester sipsak fail2ban samba samba-ad-provision samba-dsdb-modules samba-vfs-modules
 	winbind krb5-user adcli ldb-tools ldap-utils
 	libsasl2-modules-gssapi-mit iproute2 util-linux bind9-host procps psmisc
 	groff-base man-db kamailio kamailio-presence-modules baresip-core sqlite3 faketime

@@ -154,10 +154,14 @@ refuse(struct worker *w, msg_t *msg, const char *user, const char *reason, int s
        const char *phrase)
 {
 	sip_t *sip = sip_object(msg);
+	char addr[80], proto[16];
 
 	atomic_fetch_add(&w->w_gwd->stats.auth_failures, 1);
-	log_notice("event=auth-failed scheme=digest user=%s method=%s call-id=%s reason=\"%s\"",
-		   user, sip->sip_request->rq_method_name, sip->sip_call_id->i_id, reason);
+	sip_msg_source(w, msg, addr, sizeof(addr), proto, sizeof(proto));
+	log_notice("event=auth-failed scheme=digest user=%s method=%s call-id=%s reason=\"%s\" "
+		   "source=%s transport=%s",
+		   user, sip->sip_request->rq_method_name, sip->sip_call_id->i_id, reason, addr,
+		   proto);
 	nta_msg_treply(w->w_agent, msg, status, phrase, TAG_END());
 }
 

@@ -192,12 +192,15 @@ sign_fail(struct worker *w, msg_t *msg, const struct sipae_sa *sa, const char *o
 {
 	sip_t *sip = sip_object(msg);
 
+	char addr[80], proto[16];
+
 	atomic_fetch_add(&w->w_gwd->stats.auth_failures, 1);
+	sip_msg_source(w, msg, addr, sizeof(addr), proto, sizeof(proto));
 	log_notice("event=auth-failed scheme=%s user=%s method=%s call-id=%s opaque=%s "
-		   "reason=\"%s\"",
+		   "reason=\"%s\" source=%s transport=%s",
 		   sa ? (sa->scheme == SIPAE_NTLM ? "NTLM" : "Kerberos") : "-",
 		   sa && sa->aor[0] ? sa->aor : "-", sip->sip_request->rq_method_name,
-		   sip->sip_call_id->i_id, opaque ? opaque : "-", reason);
+		   sip->sip_call_id->i_id, opaque ? opaque : "-", reason, addr, proto);
 	if (sip->sip_request->rq_method == sip_method_ack ||
 	    sip->sip_request->rq_method == sip_method_cancel)
 		msg_destroy(msg);

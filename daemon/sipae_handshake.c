@@ -88,10 +88,14 @@ hs_refuse(struct worker *w, msg_t *msg, struct sipae_sa *sa, enum sipae_scheme s
 	sip_t *sip = sip_object(msg);
 	char warning[512];
 
+	char addr[80], proto[16];
+
 	atomic_fetch_add(&g->stats.auth_failures, 1);
-	log_notice("event=auth-failed scheme=%s user=%s method=REGISTER call-id=%s reason=\"%s\"",
+	sip_msg_source(w, msg, addr, sizeof(addr), proto, sizeof(proto));
+	log_notice("event=auth-failed scheme=%s user=%s method=REGISTER call-id=%s reason=\"%s\" "
+		   "source=%s transport=%s",
 		   scheme_name(scheme), account && account[0] ? account : "-",
-		   sip->sip_call_id->i_id, reason);
+		   sip->sip_call_id->i_id, reason, addr, proto);
 	if (sa)
 		sa_drop(g, sa);
 	if (status == 401) {
