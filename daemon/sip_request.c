@@ -4,8 +4,12 @@
  */
 #include "config.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/sip_util.h>
@@ -77,30 +81,78 @@ handle_own(struct worker *w, msg_t *msg, sip_t *sip)
 	}
 }
 
+/* A host of a sip: or sips: URI: a name, an IPv4 address, or an IPv6 reference.
+ * RFC 3261's ABNF let "::" before an IPv4 tail be written ":::" (the bug RFC
+ * 5118 describes); such a reference is accepted. */
+static bool
+host_valid(const char *h)
+{
+	char a[INET6_ADDRSTRLEN + 2];
+	struct in6_addr in6;
+	size_t n = h ? strlen(h) : 0;
+
+	if (n == 0)
+		return false;
+	if (h[0] == '[') {
+		if (n < 4 || h[n - 1] != ']' || n - 2 >= sizeof(a))
+			return false;
+		memcpy(a, h + 1, n - 2);
+		a[n - 2] = '\0';
+		char *three = strstr(a, ":::");
+		if (three && strchr(three, '.'))
+			memmove(three, three + 1, strlen(three));
+		return inet_pton(AF_INET6, a, &in6) == 1;
+	}
+	for (const char *p = h; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+			return false;
+	return true;
+}
+
+static bool
+refuse(struct worker *w, msg_t *msg, int status, const char *phrase)
+{
+	nta_msg_treply(w->w_agent, msg, status, phrase, TAG_END());
+	return false;
+}
+
+/* Intake's checks, in this order: the message's syntax (400 with what is
+ * wrong, 414), then the Request-URI's scheme (416).  Nothing about the
+ * sender (who they are, what the policy says) is looked at before a request is
+ * known to be well formed. */
 static bool
 sane(struct worker *w, msg_t *msg, sip_t *sip)
 {
+	const sip_request_t *rq = sip->sip_request;
+	const url_t *ru = rq->rq_url;
+	char phrase[80];
+
 	if (!sip->sip_from || !sip->sip_to || !sip->sip_call_id || !sip->sip_cseq ||
-	    !sip->sip_via || !sip->sip_from->a_url->url_host) {
-		nta_msg_treply(w->w_agent, msg, 400, "Missing mandatory header", TAG_END());
-		return false;
-	}
-	if (sip->sip_cseq->cs_method != sip->sip_request->rq_method ||
-	    (sip->sip_request->rq_method == sip_method_unknown &&
-	     strcasecmp(sip->sip_cseq->cs_method_name, sip->sip_request->rq_method_name) != 0)) {
-		nta_msg_treply(w->w_agent, msg, 400, "CSeq method does not match", TAG_END());
-		return false;
-	}
+	    !sip->sip_via || !sip->sip_from->a_url->url_host)
+		return refuse(w, msg, 400, "Missing mandatory header");
 	if (sip->sip_error) {
-		nta_msg_treply(w->w_agent, msg, 400, "Malformed header", TAG_END());
-		return false;
+		const msg_header_t *h = (const msg_header_t *)sip->sip_error;
+		const char *name =
+		    h->sh_class == sip_error_class ? h->sh_error->er_name : h->sh_class->hc_name;
+		snprintf(phrase, sizeof(phrase), "Bad %.40s Header", name ? name : "");
+		return refuse(w, msg, 400, phrase);
 	}
-	const url_t *ru = sip->sip_request->rq_url;
+	if (sip->sip_cseq->cs_method != rq->rq_method ||
+	    (rq->rq_method == sip_method_unknown &&
+	     strcasecmp(sip->sip_cseq->cs_method_name, rq->rq_method_name) != 0))
+		return refuse(w, msg, 400, "CSeq method does not match");
+	if (ru->url_type == url_sip || ru->url_type == url_sips) {
+		if (!host_valid(ru->url_host))
+			return refuse(w, msg, 400, "Bad Request-URI host");
+		/* headers belong in the message, never in a Request-URI (RFC 3261 19.1.1) */
+		if (ru->url_headers)
+			return refuse(w, msg, 400, "Headers in Request-URI");
+	}
 	size_t ulen = (ru->url_user ? strlen(ru->url_user) : 0) + (ru->url_host ? strlen(ru->url_host) : 0);
-	if (ulen > GW_AOR_MAX) {
-		nta_msg_treply(w->w_agent, msg, SIP_414_REQUEST_URI_TOO_LONG, TAG_END());
-		return false;
-	}
+	if (ulen > GW_AOR_MAX)
+		return refuse(w, msg, SIP_414_REQUEST_URI_TOO_LONG);
+	if (ru->url_type != url_sip && ru->url_type != url_sips)
+		return refuse(w, msg, SIP_416_UNSUPPORTED_URI);
 	return true;
 }
 
