@@ -20,6 +20,8 @@ struct loc_contact;
 
 /* sip_request.c: nta's callback for every request outside a transaction. */
 int sip_request_cb(nta_agent_magic_t *magic, nta_agent_t *agent, msg_t *msg, sip_t *sip);
+/* the message class intake parses with (tls: TLS is served too) */
+msg_mclass_t const *sip_request_mclass(bool tls);
 /* Stateless final answer, adding our Allow/Supported where useful. */
 void sip_reply(struct worker *w, msg_t *msg, int status, const char *phrase);
 

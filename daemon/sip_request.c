@@ -5,6 +5,8 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -12,7 +14,11 @@
 #include <netinet/in.h>
 
 #include <sofia-sip/msg_addr.h>
+#include <sofia-sip/msg_buffer.h>
+#include <sofia-sip/msg_mclass.h>
+#include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_util.h>
+#include <sofia-sip/su_string.h>
 #include <sofia-sip/su_tag.h>
 
 #include "gwd.h"
@@ -21,6 +27,148 @@
 #include "overload.h"
 #include "sip.h"
 #include "sipae.h"
+
+/*
+ * What nta gets to see.  Sofia parses a message before nta looks at it, and nta
+ * silently drops two kinds of request that deserve an answer:
+ *  - a Request-Line it cannot parse (an IPv6 host without brackets, LWS inside
+ *    the Request-URI) is garbage to it; here such a line still becomes a
+ *    request, with a Request-URI of type url_invalid, and intake answers 400;
+ *  - a top Via naming another transport than the one the request came over
+ *    (nta's "Via check: invalid transport"); here the top Via of a request
+ *    names the transport it came over, so that it is answered over that
+ *    transport as other servers do.  Only UDP and TCP can be told apart from
+ *    the message; on a TCP connection, a Via naming TLS (or TCP over TLS) is
+ *    ambiguous and left alone when TLS is served.
+ * A quoted-pair may escape a NUL (RFC 3261 25.1, RFC 4475 3.1.1.2), but Sofia
+ * ends a header line at a NUL: before the headers are split, such a NUL is
+ * read as '?' (the body is left alone).
+ * A Request-Line that parses only with extra or trailing whitespace is marked
+ * (its version string is loose_version) and answered 400 by intake too.
+ */
+static msg_mclass_t *intake_class;
+static struct msg_hclass_s request_class[1];
+static issize_t (*sip_body_extract)(msg_t *, msg_pub_t *, char[], isize_t, int);
+static atomic_bool intake_tls;
+static pthread_once_t intake_once = PTHREAD_ONCE_INIT;
+static char const loose_version[] = "SIP/2.0";
+
+static bool
+line_is_strict(char const *s, size_t len)
+{
+	size_t sp = 0;
+
+	if (len == 0 || s[0] == ' ' || s[len - 1] == ' ')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\t')
+			return false;
+		if (s[i] == ' ' && (++sp > 2 || s[i + 1] == ' '))
+			return false;
+	}
+	return sp == 2;
+}
+
+/* The header block of the message whose Request-Line is being parsed: the
+ * Request-Line comes first in what the message has received and not parsed. */
+static void
+headers_unnul(msg_t *msg, const char *line)
+{
+	char *b = msg_buf_committed_data(msg);
+	size_t n = msg_buf_committed(msg);
+
+	if (b == NULL || line < b || line >= b + n)
+		return;
+	char *end = memmem(b, n, "\r\n\r\n", 4);
+	if (end == NULL)
+		end = b + n;
+	for (char *p = b; p + 1 < end; p++)
+		if (p[0] == '\\' && p[1] == '\0')
+			*++p = '?';
+}
+
+/* Parses the Request-Line of a message: home is the message's (msg_home()). */
+static issize_t
+request_d(su_home_t *home, msg_header_t *h, char *s, isize_t slen)
+{
+	sip_request_t *rq = (sip_request_t *)h;
+	char *line = su_strndup(home, s, (size_t)slen);
+
+	headers_unnul((msg_t *)home, s);
+	issize_t n = sip_request_class->hc_parse(home, h, s, slen);
+
+	if (line == NULL)
+		return n;
+	if (n >= 0) {
+		if (!line_is_strict(line, strlen(line)) &&
+		    su_casematch(rq->rq_version, sip_version_2_0))
+			rq->rq_version = loose_version;
+		return n;
+	}
+	/* METHOD SP <anything> SP SIP/x.y: a request with a Request-URI we cannot read */
+	char *sp1 = strchr(line, ' '), *sp2 = strrchr(line, ' ');
+	if (sp1 == NULL || sp2 == sp1 || !su_casenmatch(sp2 + 1, "SIP/", 4))
+		return n;
+	*sp1 = '\0';
+	for (char const *m = line; *m; m++)
+		if (!isgraph((unsigned char)*m))
+			return n;
+	memset(rq->rq_url, 0, sizeof(rq->rq_url));
+	rq->rq_url->url_type = url_invalid;
+	rq->rq_method_name = line;
+	rq->rq_method = sip_method_code(line);
+	rq->rq_version = su_casematch(sp2 + 1, sip_version_2_0) ? sip_version_2_0 : sp2 + 1;
+	return 0;
+}
+
+static issize_t
+body_extract(msg_t *msg, msg_pub_t *pub, char b[], isize_t bsiz, int eos)
+{
+	issize_t n = sip_body_extract(msg, pub, b, bsiz, eos);
+	sip_t *sip = (sip_t *)pub;
+	su_addrinfo_t *ai = msg_addrinfo(msg);
+	sip_via_t *v = sip->sip_via;
+	char const *proto = NULL;
+
+	if (sip->sip_request == NULL || v == NULL || v->v_protocol == NULL || ai == NULL)
+		return n;
+	if (ai->ai_protocol == IPPROTO_UDP)
+		proto = sip_transport_udp;
+	else if (ai->ai_protocol == IPPROTO_TCP &&
+		 (!atomic_load(&intake_tls) || (!su_casematch(v->v_protocol, sip_transport_tls) &&
+						!su_casematch(v->v_protocol, sip_transport_tcp))))
+		proto = sip_transport_tcp;
+	if (proto && !su_strmatch(v->v_protocol, proto) &&
+	    !su_casenmatch(v->v_protocol, "SIP/2.0/WS", 10)) {
+		v->v_protocol = proto;
+		msg_fragment_clear(v->v_common);
+	}
+	return n;
+}
+
+static void
+intake_class_init(void)
+{
+	msg_mclass_t *mc = msg_mclass_clone(sip_default_mclass(), 0, 0);
+
+	if (mc == NULL)
+		return;
+	*request_class = *sip_request_class;
+	request_class->hc_parse = request_d;
+	mc->mc_request->hr_class = request_class;
+	sip_body_extract = mc->mc_extract_body;
+	mc->mc_extract_body = body_extract;
+	intake_class = mc;
+}
+
+msg_mclass_t const *
+sip_request_mclass(bool tls)
+{
+	if (tls)
+		atomic_store(&intake_tls, true);
+	pthread_once(&intake_once, intake_class_init);
+	return intake_class ? intake_class : sip_default_mclass();
+}
 
 void
 sip_reply(struct worker *w, msg_t *msg, int status, const char *phrase)
@@ -127,6 +275,10 @@ sane(struct worker *w, msg_t *msg, sip_t *sip)
 	const url_t *ru = rq->rq_url;
 	char phrase[80];
 
+	if (ru->url_type == url_invalid)
+		return refuse(w, msg, 400, "Malformed Request-URI");
+	if (rq->rq_version == loose_version)
+		return refuse(w, msg, 400, "Malformed Request-Line");
 	if (!sip->sip_from || !sip->sip_to || !sip->sip_call_id || !sip->sip_cseq ||
 	    !sip->sip_via || !sip->sip_from->a_url->url_host)
 		return refuse(w, msg, 400, "Missing mandatory header");

@@ -55,6 +55,7 @@ add_listeners(struct worker *w, const struct gw_strlist *l, const char *proto, b
 			w->w_agent = nta_agent_create(
 				w->w_root, gw_url(url), sip_request_cb, (void *)w,
 				NTATAG_UA(0), NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
+				NTATAG_MCLASS(sip_request_mclass(g->conf->tls.n > 0)),
 				NTATAG_MAXSIZE(g->conf->max_message_size), NTATAG_PASS_100(0),
 				NTATAG_CANCEL_487(0), NTATAG_MERGE_482(0),
 				TAG_IF(g->tls_dir[0], TPTAG_CERTIFICATE(g->tls_dir)),
