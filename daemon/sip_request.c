@@ -264,8 +264,8 @@ refuse(struct worker *w, msg_t *msg, int status, const char *phrase)
 	return false;
 }
 
-/* Intake's checks, in this order: the message's syntax (400 with what is
- * wrong, 414), then the Request-URI's scheme (416).  Nothing about the
+/* Intake's checks, in this order: the message's size and syntax (413, 400 with
+ * what is wrong, 414), then the Request-URI's scheme (416).  Nothing about the
  * sender (who they are, what the policy says) is looked at before a request is
  * known to be well formed. */
 static bool
@@ -275,6 +275,10 @@ sane(struct worker *w, msg_t *msg, sip_t *sip)
 	const url_t *ru = rq->rq_url;
 	char phrase[80];
 
+	/* Sofia reads a busy connection in large pieces and cannot apply the limit
+	 * per message: it is applied here */
+	if (msg_size(msg) > (usize_t)w->w_gwd->conf->max_message_size)
+		return refuse(w, msg, SIP_413_REQUEST_TOO_LARGE);
 	if (ru->url_type == url_invalid)
 		return refuse(w, msg, 400, "Malformed Request-URI");
 	if (rq->rq_version == loose_version)

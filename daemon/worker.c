@@ -42,6 +42,28 @@ listen_url(char *out, size_t len, const char *proto, const char *addr)
 	snprintf(out, len, "%s:%s;transport=%s", scheme, addr, proto);
 }
 
+/* Sofia applies its message size limit to everything a connection has
+ * pending when it reads it afresh, not to each message: a busy connection
+ * (hundreds of requests written together) was refused as "too large message"
+ * and closed.  Its limit is therefore what the kernel may hold for one TCP
+ * socket (net.ipv4.tcp_rmem's maximum), and intake applies
+ * [limits] max-message-size to each message it parsed (sip_request.c). */
+static size_t
+stream_read_max(size_t max_message)
+{
+	unsigned long lo = 0, def = 0, max = 0;
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_rmem", "r");
+
+	if (f) {
+		if (fscanf(f, "%lu %lu %lu", &lo, &def, &max) != 3)
+			max = 0;
+		fclose(f);
+	}
+	if (max < 16UL << 20)
+		max = 16UL << 20;
+	return max > max_message ? (size_t)max : max_message;
+}
+
 static int
 add_listeners(struct worker *w, const struct gw_strlist *l, const char *proto, bool *first)
 {
@@ -56,7 +78,8 @@ add_listeners(struct worker *w, const struct gw_strlist *l, const char *proto, b
 				w->w_root, gw_url(url), sip_request_cb, (void *)w,
 				NTATAG_UA(0), NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
 				NTATAG_MCLASS(sip_request_mclass(g->conf->tls.n > 0)),
-				NTATAG_MAXSIZE(g->conf->max_message_size), NTATAG_PASS_100(0),
+				NTATAG_MAXSIZE(stream_read_max((size_t)g->conf->max_message_size)),
+				NTATAG_PASS_100(0),
 				NTATAG_CANCEL_487(0), NTATAG_MERGE_482(0),
 				TAG_IF(g->tls_dir[0], TPTAG_CERTIFICATE(g->tls_dir)),
 				TAG_IF(g->conf->tls_ca_file[0],
