@@ -45,6 +45,9 @@
  * read as '?' (the body is left alone).
  * A Request-Line that parses only with extra or trailing whitespace is marked
  * (its version string is loose_version) and answered 400 by intake too.
+ * A request whose top Via does not parse (RFC 4475 3.1.2.1: empty parameters)
+ * is answered 400 by nta only if it has a Via: the sent-protocol and sent-by
+ * of the first Via line, when they parse alone, become one.
  */
 static msg_mclass_t *intake_class;
 static struct msg_hclass_s request_class[1];
@@ -52,6 +55,11 @@ static issize_t (*sip_body_extract)(msg_t *, msg_pub_t *, char[], isize_t, int);
 static atomic_bool intake_tls;
 static pthread_once_t intake_once = PTHREAD_ONCE_INIT;
 static char const loose_version[] = "SIP/2.0";
+/* the first Via line's sent-protocol and sent-by, as read before parsing */
+static __thread struct {
+	const msg_t *msg;
+	char via[128];
+} via_seen;
 
 static bool
 line_is_strict(char const *s, size_t len)
@@ -67,6 +75,35 @@ line_is_strict(char const *s, size_t len)
 			return false;
 	}
 	return sp == 2;
+}
+
+static void
+via_note(const msg_t *msg, const char *b, const char *end)
+{
+	via_seen.msg = msg;
+	via_seen.via[0] = '\0';
+	for (const char *l = b; l < end;) {
+		const char *eol = memchr(l, '\n', (size_t)(end - l));
+		const char *e = eol ? eol : end, *p = l;
+		while (p < e && (isalpha((unsigned char)*p) || *p == '-'))
+			p++;
+		size_t nl = (size_t)(p - l);
+		while (p < e && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p < e && *p == ':' &&
+		    ((nl == 3 && su_casenmatch(l, "via", 3)) || (nl == 1 && (*l | 0x20) == 'v'))) {
+			const char *v = ++p;
+			while (p < e && *p != ';' && *p != ',' && *p != '\r')
+				p++;
+			size_t len = (size_t)(p - v);
+			if (len < sizeof(via_seen.via)) {
+				memcpy(via_seen.via, v, len);
+				via_seen.via[len] = '\0';
+			}
+			return;
+		}
+		l = e + 1;
+	}
 }
 
 /* The header block of the message whose Request-Line is being parsed: the
@@ -85,6 +122,7 @@ headers_unnul(msg_t *msg, const char *line)
 	for (char *p = b; p + 1 < end; p++)
 		if (p[0] == '\\' && p[1] == '\0')
 			*++p = '?';
+	via_note(msg, b, end);
 }
 
 /* Parses the Request-Line of a message: home is the message's (msg_home()). */
@@ -130,6 +168,10 @@ body_extract(msg_t *msg, msg_pub_t *pub, char b[], isize_t bsiz, int eos)
 	sip_via_t *v = sip->sip_via;
 	char const *proto = NULL;
 
+	if (sip->sip_request && v == NULL && via_seen.msg == msg && via_seen.via[0] &&
+	    (v = sip_via_make(msg_home(msg), via_seen.via)) != NULL &&
+	    msg_header_insert(msg, pub, (msg_header_t *)v) < 0)
+		v = NULL;
 	if (sip->sip_request == NULL || v == NULL || v->v_protocol == NULL || ai == NULL)
 		return n;
 	if (ai->ai_protocol == IPPROTO_UDP)
