@@ -45,13 +45,16 @@ listen_url(char *out, size_t len, const char *proto, const char *addr)
 /* Sofia applies its message size limit to everything a connection has
  * pending when it reads it afresh, not to each message: a busy connection
  * (hundreds of requests written together) was refused as "too large message"
- * and closed.  Its limit is therefore what the kernel may hold for one TCP
- * socket (net.ipv4.tcp_rmem's maximum), and intake applies
- * [limits] max-message-size to each message it parsed (sip_request.c). */
+ * and closed.  Its limit is therefore room for many messages, 16 times
+ * [limits] max-message-size and at least 1 MiB, but no more than the kernel
+ * holds for one TCP socket (net.ipv4.tcp_rmem's maximum): each connection may
+ * make Sofia buffer that much before intake sees a message, where
+ * max-message-size applies to each one (413, sip_request.c). */
 static size_t
 stream_read_max(size_t max_message)
 {
 	unsigned long lo = 0, def = 0, max = 0;
+	size_t want = 16 * max_message < (1UL << 20) ? 1UL << 20 : 16 * max_message;
 	FILE *f = fopen("/proc/sys/net/ipv4/tcp_rmem", "r");
 
 	if (f) {
@@ -59,9 +62,9 @@ stream_read_max(size_t max_message)
 			max = 0;
 		fclose(f);
 	}
-	if (max < 16UL << 20)
-		max = 16UL << 20;
-	return max > max_message ? (size_t)max : max_message;
+	if (max > max_message && want > max)
+		want = (size_t)max;
+	return want > max_message ? want : max_message;
 }
 
 static int
