@@ -21,6 +21,8 @@ TEST="sip-tester sipsak fail2ban samba samba-ad-provision samba-dsdb-modules sam
 	libfaketime python3-gssapi python3-pycryptodome python3-jsonschema python3-dnspython
 	libpurple-dev pidgin-sipe"
 PACKAGE="debhelper dpkg-dev lintian fakeroot systemd adduser"
+# the fuzzing build (./configure --enable-fuzzing, CC=clang): libFuzzer is in libclang-rt-14-dev
+FUZZ="clang libclang-rt-14-dev"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps.sh: run as root (as another user: sudo ./deps.sh)" >&2
 	exit 1
@@ -38,5 +40,5 @@ if [ ! -e "$RCD" ]; then
 fi
 apt-get update -qq
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $BUILD $RUN $TEST $PACKAGE >/dev/null
+apt-get install -y -qq --no-install-recommends $BUILD $RUN $TEST $PACKAGE $FUZZ >/dev/null
 echo "deps.sh: build, run and test dependencies installed"
