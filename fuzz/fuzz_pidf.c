@@ -27,6 +27,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (ret != DOC_OK)
 		return 0;
 	FUZZ_ASSERT(memchr(st.note, '\0', sizeof(st.note)) != NULL);
+	FUZZ_ASSERT(xmlCheckUTF8((const xmlChar *)st.note));
 	doc = pres_pidf_build("alice@corp.example.com", &st);
 	FUZZ_ASSERT(doc != NULL);
 	ret = pres_pidf_parse(doc, strlen(doc), DOC_MAX, &again);

@@ -2,7 +2,7 @@
  * fuzz_soap.c - the SOAP bodies of SERVICE requests (pres_soap_parse() in
  * daemon/presence_doc.c, libxml2): setPresence, contact and group changes,
  * setACE, as pidgin-sipe sends them.  The method and arguments read must be
- * NUL-terminated and within their fixed sizes.
+ * NUL-terminated, within their fixed sizes, and the values UTF-8.
  *
  * greenwichd has no library: daemon/presence_doc.c is compiled into this target.
  */
@@ -32,6 +32,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < soap.nargs; i++) {
 		FUZZ_ASSERT(memchr(soap.args[i][0], '\0', sizeof(soap.args[i][0])) != NULL);
 		FUZZ_ASSERT(memchr(soap.args[i][1], '\0', sizeof(soap.args[i][1])) != NULL);
+		/* values are stored and sent again (group names, notes): still UTF-8 */
+		FUZZ_ASSERT(xmlCheckUTF8((const xmlChar *)soap.args[i][1]));
 	}
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		const char *v = pres_soap_arg(&soap, names[i]);
