@@ -22,6 +22,28 @@ static struct gwd gwd;
 static struct control ctl;
 static int to_reader[2], from_reader[2];
 
+/* read() and write() of the harness, again after a signal (libFuzzer's timers). */
+static ssize_t
+rd(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	while ((n = read(fd, buf, len)) < 0 && errno == EINTR)
+		;
+	return n;
+}
+
+static void
+wr(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	while ((n = write(fd, buf, len)) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)len)
+		abort();
+}
+
 /* The client's side: for each connection handed over, read the replies until
  * the server closes, then say so.  One thread for the whole run. */
 static void *
@@ -31,13 +53,12 @@ reader_main(void *arg)
 	int fd;
 
 	(void)arg;
-	while (read(to_reader[0], &fd, sizeof(fd)) == (ssize_t)sizeof(fd)) {
-		while (read(fd, buf, sizeof(buf)) > 0)
+	while (rd(to_reader[0], &fd, sizeof(fd)) == (ssize_t)sizeof(fd)) {
+		while (rd(fd, buf, sizeof(buf)) > 0)
 			;
-		if (write(from_reader[1], &fd, sizeof(fd)) != (ssize_t)sizeof(fd))
-			abort();
+		wr(from_reader[1], &fd, sizeof(fd));
 	}
-	return NULL;
+	abort();
 }
 
 int
@@ -75,14 +96,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	log_level_set(LOG_ERR); /* a loglevel command may have raised it */
 	cl->fd = sv[0];
 	cl->len = 0;
-	if (write(to_reader[1], &sv[1], sizeof(sv[1])) != (ssize_t)sizeof(sv[1]))
-		abort();
+	wr(to_reader[1], &sv[1], sizeof(sv[1]));
 	/* what fits in the server's line buffer, then one read() of it */
 	while (off < size && cl->fd >= 0) {
 		size_t n = sizeof(cl->buf) - cl->len - 1;
 		n = n < size - off ? n : size - off;
-		if (write(sv[1], data + off, n) != (ssize_t)n)
-			abort();
+		wr(sv[1], data + off, n);
 		off += n;
 		client_read(&ctl, cl);
 		FUZZ_ASSERT(cl->fd < 0 || cl->len < sizeof(cl->buf));
@@ -90,7 +109,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	shutdown(sv[1], SHUT_WR);
 	while (cl->fd >= 0)
 		client_read(&ctl, cl); /* the rest, then end of file */
-	if (read(from_reader[0], &done, sizeof(done)) != (ssize_t)sizeof(done))
+	if (rd(from_reader[0], &done, sizeof(done)) != (ssize_t)sizeof(done))
 		abort();
 	close(sv[1]);
 	return 0;
