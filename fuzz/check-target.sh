@@ -5,7 +5,7 @@
 #   2. the target fuzzes for FUZZ_SECONDS (default 5) and at most FUZZ_RUNS
 #      inputs, from fuzz/corpus/<target>/ and a scratch corpus in
 #      <builddir>/work/<target>/ (the checked-in corpus is never written).
-# A crash leaves its input as <builddir>/crash-<target>-<sha1>; README.md
+# A crash leaves its input as <builddir>/<target>-crash-<sha1>; README.md
 # says how it becomes a regression input.
 set -u
 prog=$1
@@ -15,7 +15,7 @@ src=${FUZZ_SRCDIR:-$(cd "$(dirname "$0")" && pwd)}
 build=${FUZZ_BUILDDIR:-$(cd "$(dirname "$prog")" && pwd)}
 secs=${FUZZ_SECONDS:-5}
 runs=${FUZZ_RUNS:-2000000}
-opts="-timeout=10 -rss_limit_mb=2048 -artifact_prefix=$build/crash-$target-"
+opts="-timeout=10 -rss_limit_mb=2048 -artifact_prefix=$build/$target-"
 
 reg=$src/regressions/$target
 if [ -d "$reg" ] && [ -n "$(find "$reg" -type f ! -name '*.md' -print -quit)" ]; then
@@ -36,7 +36,7 @@ echo "== $target: fuzzing for ${secs}s (at most $runs inputs) from corpus/$targe
 	"$work" "$src/corpus/$target"
 rc=$?
 if [ "$rc" -ne 0 ]; then
-	echo "FAIL: $target found a crash (exit $rc); the input is $build/crash-$target-*"
+	echo "FAIL: $target found a crash (exit $rc); the input is $build/$target-crash-*"
 	exit 1
 fi
 exit 0

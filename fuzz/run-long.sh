@@ -8,7 +8,7 @@
 # $FUZZ_WORK (default <builddir>/work/long-TARGET/) and is kept between runs;
 # the checked-in seeds of fuzz/corpus/TARGET/ are read, never written.
 # FUZZ_JOBS=N runs N processes at once (default 1: these machines are shared).
-# Crashes are left as <builddir>/crash-TARGET-<sha1>.
+# Crashes are left as <builddir>/TARGET-crash-<sha1>.
 set -eu
 if [ $# -lt 2 ]; then
 	echo "usage: $0 TARGET SECONDS [libFuzzer options...]" >&2
@@ -32,7 +32,7 @@ work=${FUZZ_WORK:-$build/work/long-$target}
 mkdir -p "$work"
 jobs=${FUZZ_JOBS:-1}
 set -- -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-	-artifact_prefix="$build/crash-$target-" "$@"
+	-artifact_prefix="$build/$target-" "$@"
 if [ "$jobs" -gt 1 ]; then
 	set -- -jobs="$jobs" -workers="$jobs" "$@"
 fi
