@@ -21,6 +21,9 @@ TEST="sip-tester sipsak fail2ban samba samba-ad-provision samba-dsdb-modules sam
 	libfaketime python3-gssapi python3-pycryptodome python3-jsonschema python3-dnspython
 	libpurple-dev pidgin-sipe"
 PACKAGE="debhelper dpkg-dev lintian fakeroot systemd adduser"
+# the fuzzing build (./configure --enable-fuzzing, CC=clang): libFuzzer is in libclang-rt-14-dev;
+# llvm (only recommended by clang) has llvm-symbolizer, which names the lines in a crash's stack
+FUZZ="clang libclang-rt-14-dev llvm"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps.sh: run as root (as another user: sudo ./deps.sh)" >&2
 	exit 1
@@ -38,5 +41,5 @@ if [ ! -e "$RCD" ]; then
 fi
 apt-get update -qq
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $BUILD $RUN $TEST $PACKAGE >/dev/null
+apt-get install -y -qq --no-install-recommends $BUILD $RUN $TEST $PACKAGE $FUZZ >/dev/null
 echo "deps.sh: build, run and test dependencies installed"

@@ -71,12 +71,28 @@ name_is(const xmlNode *n, const char *name)
 	return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
 }
 
+/* Copy UTF-8 text into out, cut on a character boundary when it is too long:
+ * what we keep is sent again (notes, group names) and must stay UTF-8. */
+static void
+utf8_copy(char *out, size_t len, const char *s)
+{
+	size_t k = strlen(s);
+
+	if (k >= len) {
+		k = len - 1;
+		while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+			k--;
+	}
+	memcpy(out, s, k);
+	out[k] = '\0';
+}
+
 static void
 text_of(const xmlNode *n, char *out, size_t len)
 {
 	xmlChar *t = xmlNodeGetContent(n);
 
-	snprintf(out, len, "%s", t ? (const char *)t : "");
+	utf8_copy(out, len, t ? (const char *)t : "");
 	xmlFree(t);
 }
 
@@ -279,7 +295,8 @@ soap_collect(const xmlNode *n, struct pres_soap *out)
 		if (agg || leaf) {
 			snprintf(out->args[out->nargs][0], sizeof(out->args[0][0]), "%s", n->name);
 			if (agg)
-				snprintf(out->args[out->nargs][1], sizeof(out->args[0][1]), "%s", agg);
+				utf8_copy(out->args[out->nargs][1], sizeof(out->args[0][1]),
+					  (const char *)agg);
 			else
 				text_of(n, out->args[out->nargs][1], sizeof(out->args[0][1]));
 			out->nargs++;
