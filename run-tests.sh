@@ -43,6 +43,16 @@ run_suite() { # run_suite NAME CONFIGURE-ARGS...
 
 run_suite normal --enable-werror
 [ "$san" = 1 ] && run_suite sanitizers --enable-werror --enable-sanitizers
+# our parsers under libFuzzer (clang): the regression inputs, then a few seconds each
+echo "== fuzzing build: every parser's regressions, then 5 s of fuzzing each"
+if (rm -rf "$SRC/_build-fuzzing" && mkdir "$SRC/_build-fuzzing" && cd "$SRC/_build-fuzzing" &&
+	"$SRC/configure" -q CC=clang --enable-fuzzing && make -s -j"$JOBS" &&
+	make -s -C fuzz check) > "$SRC/_build-normal/fuzzing.log" 2>&1; then
+	total_pass=$((total_pass + 1)); echo "PASS: fuzz (make -C fuzz check)"
+else
+	total_fail=$((total_fail + 1)); status=1; echo "FAIL: fuzz (make -C fuzz check)"
+	tail -30 "$SRC/_build-normal/fuzzing.log"
+fi
 echo "== Debian packages: build, install, check, purge"
 if packaging/test-package.sh > "$SRC/_build-normal/test-package.log" 2>&1; then
 	total_pass=$((total_pass + 1)); echo "PASS: packaging/test-package.sh"

@@ -273,7 +273,8 @@ typedef int pol_group_fn(const char *name, char *sid, size_t sidlen, void *arg);
  * turned into parsable text: each such name becomes "SID \"name\"" through fn.  Text without
  * names comes back unchanged.  The result is not checked otherwise: parse it next.
  * @param out  a malloc'd NUL-terminated string on success; free() it
- * @return 0, -EINVAL (a lexical error, or fn failed: err says which group), -E2BIG, -ENOMEM
+ * @return 0, -EINVAL (a lexical error), fn's own error when it failed (err says which
+ * group), -E2BIG, -ENOMEM
  */
 int pol_text_resolve_groups(const char *text, size_t len, pol_group_fn *fn, void *arg, char **out,
 			    struct pol_error *err);
