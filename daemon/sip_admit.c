@@ -114,6 +114,13 @@ party_zone(struct worker *w, const char *aor)
 	return POL_ZONE_EXTERNAL;
 }
 
+static bool
+is_target_refresh(sip_method_t m)
+{
+	return m == sip_method_invite || m == sip_method_update || m == sip_method_subscribe ||
+	       m == sip_method_notify;
+}
+
 /* Methods a dialog of its kind carries; anything else inside it is decided again. */
 static bool
 dialog_method(const sip_t *sip, sip_method_t created)
@@ -164,6 +171,8 @@ admit_in_dialog(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
 	if (sip->sip_proxy_authorization || sip->sip_authorization)
 		sip_auth_consume(w, msg, sip);
 	identity_headers(msg, sip, a->user);
+	if (is_target_refresh(sip->sip_request->rq_method))
+		dlg_refresh(sip); /* the sender may have moved: its new Contact */
 	if (dialog_method(sip, a->dlg.method))
 		return ADMIT_GO;
 	/* a MESSAGE inside a call, say: the policy decides it as what it is */

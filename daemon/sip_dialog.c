@@ -281,6 +281,31 @@ done:
 	return ret;
 }
 
+/* A target refresh (RFC 3261 12.2): a re-INVITE, UPDATE, SUBSCRIBE or NOTIFY inside the
+ * dialog, or a 2xx to one, carries the sender's new Contact. */
+void
+dlg_refresh(const sip_t *msg)
+{
+	const char *ft = msg->sip_from->a_tag, *tt = msg->sip_to->a_tag;
+	char target[512];
+
+	if (ft == NULL || tt == NULL || msg->sip_contact == NULL)
+		return;
+	url_str(target, sizeof(target), msg->sip_contact->m_url);
+	pthread_mutex_lock(&dlg_lock);
+	struct dlg *d = find_locked(msg->sip_call_id->i_id, ft, tt);
+	/* From is the sender of a request, To the sender of its answer */
+	int who = d ? 0 : 1;
+	if (d == NULL)
+		d = find_locked(msg->sip_call_id->i_id, tt, ft);
+	if (d) {
+		if (msg->sip_status)
+			who = !who;
+		memcpy(d->side[who].target, target, sizeof(d->side[who].target));
+	}
+	pthread_mutex_unlock(&dlg_lock);
+}
+
 bool
 dlg_answer_ok(const sip_t *resp)
 {

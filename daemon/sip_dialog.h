@@ -41,6 +41,9 @@ void dlg_record(const sip_t *req, const sip_t *resp, const char *sender_user, in
  * already removed; 0 with *m filled, -ENOENT (no such dialog), -EPERM (it
  * matches a dialog but not its parties, target or route set: why). */
 int dlg_match(const sip_t *sip, struct dlg_match *m, const char **why);
+/* A target refresh inside a dialog (re-INVITE, UPDATE, SUBSCRIBE, NOTIFY, or a 2xx to
+ * one; already matched or answered through us): its Contact becomes its sender's target. */
+void dlg_refresh(const sip_t *msg);
 /* A 2xx to INVITE that matches no transaction (a retransmission): true when it
  * is the answer of a dialog we routed and goes back to where its INVITE came from. */
 bool dlg_answer_ok(const sip_t *resp);

@@ -427,6 +427,11 @@ branch_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
 			dlg_record(sip_object(req), sip, pc->user, pc->zone, pc->token);
 			msg_destroy(req);
 		}
+	} else if (!pc->rr && sip && status >= 200 && status < 300 && sip->sip_contact &&
+		   sip->sip_cseq && (sip->sip_cseq->cs_method == sip_method_invite ||
+				     sip->sip_cseq->cs_method == sip_method_update ||
+				     sip->sip_cseq->cs_method == sip_method_subscribe)) {
+		dlg_refresh(sip); /* the answer to a target refresh: the answerer's Contact */
 	}
 	branch_response(b, status, resp);
 	return 0;

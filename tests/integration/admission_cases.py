@@ -240,6 +240,28 @@ def case_dialog():
     out.send("ACK", target, route, "", to=to, call_id="%x@nodlg" % random.getrandbits(40),
              from_tag=ftag, cseq=seq)
     check("an ACK of an unknown dialog is not forwarded", len(carol.got("ACK", None, 0.7)) == 1)
+    # a target refresh: the outsider moves (re-INVITE with a new Contact); carol's BYE
+    # then goes to where it moved, through our route
+    moved = udp_listener()
+    new_contact = "sip:guest@127.0.0.1:%d" % moved.getsockname()[1]
+    r = out.send("INVITE", target, route + ["Content-Type: application/sdp"], "v=0\r\n",
+                 to=to, call_id=call_id, from_tag=ftag, contact="<%s>" % new_contact)
+    check("the outsider's re-INVITE with a new Contact: 200 (got %s)" % status(r),
+          status(r) == 200)
+    inv = [m for m in carol.got("INVITE", None, 0.3) if m.h("call-id") == call_id]
+    if check("carol saw the re-INVITE", len(inv) == 2):
+        rr = inv[0].all("record-route")  # the route set of the dialog-creating INVITE
+        carol.cseq += 1
+        carol.send_raw(
+            "BYE %s SIP/2.0\r\nVia: SIP/2.0/%s 127.0.0.1:%d;branch=z9hG4bKc%x;rport\r\n"
+            "Max-Forwards: 70\r\n%sFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %d BYE\r\n"
+            "Content-Length: 0\r\n\r\n"
+            % (new_contact, TRANSPORT.upper(), carol.lport, random.getrandbits(32),
+               "".join("Route: %s\r\n" % v for v in rr), inv[-1].h("to") if ";tag=" in
+               (inv[-1].h("to") or "") else r.h("to"), inv[-1].h("from"), call_id, carol.cseq))
+        got = listener_got(moved, 1.0)
+        check("carol's BYE reached the outsider's new Contact (target refresh followed)",
+              any(g.startswith(b"BYE ") for g in got))
     r = indlg("BYE", target, "")
     check("the outsider's BYE to carol: 200 (got %s)" % status(r), status(r) == 200)
     check("... carol's device got the BYE", len(carol.got("BYE", None, 0.5)) == 1)
