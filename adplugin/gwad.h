@@ -250,10 +250,23 @@ int ad_user_list(struct ad_ctx *ctx, struct ad_user ***usersp, size_t *countp, c
 void ad_user_list_free(struct ad_user **users, size_t count);
 
 /**
- * ad_cache_flush() - forgets every cached answer.
+ * ad_cache_flush() - forgets every cached answer, the stale ones and those in the cache
+ * file too: the next lookups ask a DC. Safe from any thread.
  * @param ctx the context.
  */
 void ad_cache_flush(struct ad_ctx *ctx);
+
+/**
+ * ad_cache_flush_user() - forgets the cached answers about one user: the answer for
+ * @p query and, when it names a known user, the user's answers under every key (SIP URIs,
+ * sAMAccountName, userPrincipalName), in memory and in the cache file. Safe from any
+ * thread. A lookup already under way may still store what it finds.
+ * @param ctx the context.
+ * @param query what the user was looked up by.
+ * @return the number of answers forgotten (0: nothing was cached), -ENOMEM or
+ *         -AD_ERR_CONFIG (the cache file could not be written).
+ */
+int ad_cache_flush_user(struct ad_ctx *ctx, const struct ad_query *query);
 
 /** Counters of a context (ad_stats_get()). */
 struct ad_stats {
