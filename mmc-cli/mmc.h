@@ -172,6 +172,7 @@ int mmc_conf_update(const char *path, const char *section, const char *const *kv
 /* domain.c, domain_test.c */
 int mmc_domain_join(struct mmc *m, int argc, char **argv);
 int mmc_domain_leave(struct mmc *m, int argc, char **argv);
+int mmc_domain_renew(struct mmc *m, int argc, char **argv);
 int mmc_domain_show(struct mmc *m, int argc, char **argv);
 int mmc_domain_test(struct mmc *m, int argc, char **argv);
 int mmc_domain_set(struct mmc *m, const char *key, const char *value);
