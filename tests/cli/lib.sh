@@ -69,9 +69,13 @@ expect()
 }
 
 # dc_domain_up: $CONF for the test domain (joined, enabled-group "Greenwich Users"), then
-# a test DC provisioned and started in $D (ADDC = addc.sh) and its env sourced.
+# a test DC provisioned and started in $D (ADDC = addc.sh) and its env sourced; ADDC, D and
+# CONF get defaults when the caller has not set them.
 dc_domain_up()
 {
+	ADDC=${ADDC:-${ADDC_SH:-$top_srcdir/tests/addc/addc.sh}}
+	D=${D:-$T/dc}
+	CONF=${CONF:-$T/greenwich.conf}
 	cat >"$CONF" <<CONF
 [server]
 domains = corp.example.com

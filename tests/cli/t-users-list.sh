@@ -10,9 +10,6 @@
 set -eu
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-ADDC=${ADDC_SH:-$top_srcdir/tests/addc/addc.sh}
-D=$T/dc
-CONF=$T/greenwich.conf
 trap dc_cleanup EXIT
 
 dc_domain_up
