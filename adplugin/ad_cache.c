@@ -193,6 +193,51 @@ done:
 	return ret;
 }
 
+/* Drops @key if it is there; 1 when it was. */
+static int
+cache_drop(struct ad_cache *c, const char *key)
+{
+	struct ad_centry **pp;
+	int dropped = 0;
+
+	pthread_mutex_lock(&c->lock);
+	pp = slot_find(c, key);
+	if (*pp != NULL) {
+		entry_drop(c, pp);
+		dropped = 1;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return dropped;
+}
+
+int
+ad_cache_forget(struct ad_cache *c, const char *key, char ***keysp, size_t *countp)
+{
+	struct ad_user *u = NULL;
+	char **keys = NULL;
+	size_t i, n = 0;
+	int ret, dropped;
+
+	*keysp = NULL;
+	*countp = 0;
+	ret = cache_find(c, key, 0, 0, &u);
+	if (ret < 0)
+		return ret;
+	if (u != NULL) {
+		ret = ad_user_keys(u, &keys, &n);
+		ad_user_free(u);
+		if (ret < 0)
+			return ret;
+	}
+	dropped = cache_drop(c, key);
+	for (i = 0; i < n; i++)
+		if (strcmp(keys[i], key) != 0)
+			dropped += cache_drop(c, keys[i]);
+	*keysp = keys;
+	*countp = n;
+	return dropped;
+}
+
 void
 ad_cache_clear(struct ad_cache *c)
 {

@@ -221,6 +221,25 @@ void
 ad_cache_flush(struct ad_ctx *ctx)
 {
 	ad_cache_clear(ctx->cache);
+	if (ctx->store != NULL)
+		(void)ad_store_forget(ctx->store, NULL, NULL, 0);
+}
+
+int
+ad_cache_flush_user(struct ad_ctx *ctx, const struct ad_query *query)
+{
+	char *key = ad_cache_key(query), **keys = NULL;
+	size_t n = 0;
+	int ret = -ENOMEM;
+
+	if (key == NULL)
+		return -ENOMEM;
+	ret = ad_cache_forget(ctx->cache, key, &keys, &n);
+	if (ret >= 0 && ctx->store != NULL && ad_store_forget(ctx->store, key, keys, n) < 0)
+		ret = -AD_ERR_CONFIG;
+	ad_strv_free(keys, n);
+	free(key);
+	return ret;
 }
 
 void

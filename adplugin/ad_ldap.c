@@ -375,7 +375,7 @@ list_page_entries(struct ad_conn *conn, LDAPMessage *res, struct list_arg *la, c
 
 /* The cookie of the next page (NULL after the last one). */
 static int
-list_next_cookie(struct ad_conn *conn, LDAPMessage *res, struct berval **cookiep, char *reason)
+list_next_cookie(LDAP *ld, LDAPMessage *res, struct berval **cookiep, char *reason)
 {
 	LDAPControl **ctrls = NULL, *page;
 	struct berval cookie = {0, NULL};
@@ -384,7 +384,7 @@ list_next_cookie(struct ad_conn *conn, LDAPMessage *res, struct berval **cookiep
 
 	ber_bvfree(*cookiep);
 	*cookiep = NULL;
-	lrc = ldap_parse_result(conn->ld, res, &err, NULL, NULL, NULL, &ctrls, 0);
+	lrc = ldap_parse_result(ld, res, &err, NULL, NULL, NULL, &ctrls, 0);
 	if (lrc != LDAP_SUCCESS || err != LDAP_SUCCESS) {
 		ad_reason_set(reason, "paged search: %s",
 			      ldap_err2string(lrc != LDAP_SUCCESS ? lrc : err));
@@ -394,7 +394,7 @@ list_next_cookie(struct ad_conn *conn, LDAPMessage *res, struct berval **cookiep
 	page = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, ctrls, NULL);
 	if (page == NULL)
 		goto done;
-	if (ldap_parse_pageresponse_control(conn->ld, page, &total, &cookie) != LDAP_SUCCESS) {
+	if (ldap_parse_pageresponse_control(ld, page, &total, &cookie) != LDAP_SUCCESS) {
 		ad_reason_set(reason, "paged search: bad page control");
 		ret = -AD_ERR_LDAP;
 		goto done;
@@ -430,7 +430,7 @@ list_op(struct ad_conn *conn, void *arg, char *reason)
 		if (ret == 0)
 			ret = list_page_entries(conn, res, la, reason);
 		if (ret == 0)
-			ret = list_next_cookie(conn, res, &cookie, reason);
+			ret = list_next_cookie(conn->ld, res, &cookie, reason);
 		ldap_msgfree(res);
 		res = NULL;
 	} while (ret == 0 && cookie != NULL);
@@ -461,4 +461,144 @@ ad_user_list_free(struct ad_user **users, size_t count)
 	for (i = 0; users != NULL && i < count; i++)
 		ad_user_free(users[i]);
 	free(users);
+}
+
+/* ---- ad_ldap_user_each(): the caller's own connection */
+
+#define SIP_FILTER "(|(proxyAddresses=sip:*)(mail=*))"
+#define IN_CHAIN "1.2.840.113556.1.4.1941"
+
+struct each {
+	LDAP *ld;
+	const struct ad_list_opts *o;
+	struct timeval tv;
+	ad_user_each_fn *cb;
+	void *arg;
+	bool enabled; /* what this search's users are */
+};
+
+static bool
+contains(const char *hay, const char *needle)
+{
+	return hay != NULL && strcasestr(hay, needle) != NULL;
+}
+
+/* The text filter on what the user shows: the LDAP filter only narrows it down. */
+static bool
+text_match(const struct ad_user *u, const char *text)
+{
+	size_t i;
+
+	if (text == NULL || text[0] == '\0')
+		return true;
+	if (contains(u->sam, text) || contains(u->display_name, text) ||
+	    contains(u->sip_uri, text))
+		return true;
+	for (i = 0; i < u->alias_count; i++)
+		if (contains(u->aliases[i], text))
+			return true;
+	return false;
+}
+
+static int
+each_entries(struct each *ea, LDAPMessage *res, char *reason)
+{
+	struct ad_user *u = NULL;
+	LDAPMessage *e;
+	int ret = 0;
+
+	for (e = ldap_first_entry(ea->ld, res); e != NULL && ret == 0;
+	     e = ldap_next_entry(ea->ld, e)) {
+		ret = entry_decode(ea->ld, e, &u);
+		if (ret < 0) {
+			ad_reason_set(reason, "a user entry could not be read: %s",
+				      ad_strerror(ret));
+			break;
+		}
+		if (u->sip_uri == NULL || !text_match(u, ea->o->text)) {
+			ad_user_free(u);
+			continue;
+		}
+		if (ea->enabled)
+			u->flags |= AD_USER_SIP_ENABLED;
+		ret = ea->cb(u, ea->arg);
+	}
+	return ret;
+}
+
+/* One paged search, page after page. */
+static int
+each_search(struct each *ea, const char *filter, char *reason)
+{
+	struct berval *cookie = NULL;
+	LDAPControl *page = NULL, *ctrls[2] = {NULL, NULL};
+	LDAPMessage *res = NULL;
+	int size = ea->o->page_size > 0 ? ea->o->page_size : PAGE_SIZE, lrc, ret = 0;
+
+	do {
+		if (ldap_create_page_control(ea->ld, size, cookie, 0, &page) != LDAP_SUCCESS) {
+			ret = -ENOMEM;
+			break;
+		}
+		ctrls[0] = page;
+		lrc = ldap_search_ext_s(ea->ld, ea->o->base_dn, LDAP_SCOPE_SUBTREE, filter,
+					user_attrs, 0, ctrls, NULL, &ea->tv, 0, &res);
+		ldap_control_free(page);
+		if (lrc != LDAP_SUCCESS) {
+			ad_reason_set(reason, "listing users: %s", ldap_err2string(lrc));
+			ret = ad_ldap_gone(lrc) ? -AD_ERR_UNAVAILABLE : -AD_ERR_LDAP;
+		}
+		if (ret == 0)
+			ret = each_entries(ea, res, reason);
+		if (ret == 0)
+			ret = list_next_cookie(ea->ld, res, &cookie, reason);
+		ldap_msgfree(res);
+		res = NULL;
+	} while (ret == 0 && cookie != NULL);
+	ber_bvfree(cookie);
+	return ret;
+}
+
+int
+ad_ldap_user_each(struct ldap *ld, const struct ad_list_opts *o, ad_user_each_fn *cb, void *arg,
+		  char *reason)
+{
+	char group[1200] = "", text[600] = "", tclause[2800] = "", filter[5000];
+	struct each ea = {ld, o, {0, 0}, cb, arg, false};
+	int ms = o->timeout_ms > 0 ? o->timeout_ms : 10000, ret = -EINVAL, pass;
+
+	ea.tv.tv_sec = ms / 1000;
+	ea.tv.tv_usec = (ms % 1000) * 1000;
+	if (ld == NULL || o->base_dn == NULL || cb == NULL)
+		goto done;
+	if (o->group_dn != NULL && o->group_dn[0] != '\0' &&
+	    ad_filter_escape(o->group_dn, group, sizeof(group)) < 0)
+		goto done;
+	if (o->text != NULL && o->text[0] != '\0') {
+		if (ad_filter_escape(o->text, text, sizeof(text)) < 0)
+			goto done;
+		snprintf(tclause, sizeof(tclause),
+			 "(|(sAMAccountName=*%s*)(displayName=*%s*)(proxyAddresses=*%s*)"
+			 "(mail=*%s*))",
+			 text, text, text, text);
+	}
+	ret = 0;
+	/* pass 0: the enabled users (all with a SIP URI when there is no group), 1: the others */
+	for (pass = 0; pass < 2 && ret == 0; pass++) {
+		if ((pass == 0 && o->enabled < 0) || (pass == 1 && o->enabled > 0) ||
+		    (pass == 1 && group[0] == '\0'))
+			continue;
+		ea.enabled = pass == 0;
+		if (group[0] == '\0')
+			snprintf(filter, sizeof(filter), USER_FILTER SIP_FILTER "%s)", tclause);
+		else
+			snprintf(filter, sizeof(filter),
+				 USER_FILTER SIP_FILTER "%s(memberOf:" IN_CHAIN ":=%s)%s%s)",
+				 pass ? "(!" : "", group, pass ? ")" : "", tclause);
+		ret = each_search(&ea, filter, reason);
+	}
+done:
+	if (ret == -EINVAL)
+		ad_reason_set(reason, "listing users: bad arguments");
+	return ret;
 }

@@ -107,6 +107,13 @@ int ad_cache_put_user(struct ad_cache *cache, const char *key, const struct ad_u
 /* The cache keys of a user (see ad_cache_put_user()); free with ad_strv_free(). */
 int ad_user_keys(const struct ad_user *user, char ***keysp, size_t *countp);
 
+/*
+ * Drops @key and, when it holds a user, that user's every key (ad_user_keys(), also
+ * returned in *keysp / *countp, free with ad_strv_free()). The number of answers
+ * dropped, or -ENOMEM.
+ */
+int ad_cache_forget(struct ad_cache *cache, const char *key, char ***keysp, size_t *countp);
+
 void ad_cache_clear(struct ad_cache *cache);
 size_t ad_cache_count(struct ad_cache *cache);
 
@@ -133,6 +140,10 @@ int ad_store_load(struct ad_store *store, struct ad_cache *cache, char *reason);
  * 0 or a negative code.
  */
 int ad_store_put(struct ad_store *store, const char *key, const struct ad_user *user);
+
+/* Removes the rows of @key and of @keys (@count of them); @key NULL and @count 0: every
+ * row. 0 or -AD_ERR_CONFIG. */
+int ad_store_forget(struct ad_store *store, const char *key, char *const *keys, size_t count);
 
 /* ---- ad_krb5.c: machine credentials in a private memory ccache */
 

@@ -230,17 +230,35 @@ done:
 	return ret;
 }
 
+/* A write transaction under the store's lock: tx_begin() locks (and unlocks again when it
+ * fails), tx_end() commits when @ret is 0, else rolls back, and unlocks. */
+static int
+tx_begin(struct ad_store *s)
+{
+	pthread_mutex_lock(&s->lock);
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK)
+		return 0;
+	pthread_mutex_unlock(&s->lock);
+	return -AD_ERR_CONFIG;
+}
+
+static int
+tx_end(struct ad_store *s, int ret)
+{
+	if (sqlite3_exec(s->db, ret == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+		ret = -AD_ERR_CONFIG;
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
 int
 ad_store_put(struct ad_store *s, const char *key, const struct ad_user *user)
 {
 	int ret;
 
-	pthread_mutex_lock(&s->lock);
-	ret = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK
-		  ? 0
-		  : -AD_ERR_CONFIG;
+	ret = tx_begin(s);
 	if (ret < 0)
-		goto done;
+		return ret;
 	if (user != NULL)
 		ret = users_write(s, key, user);
 	else
@@ -250,12 +268,27 @@ ad_store_put(struct ad_store *s, const char *key, const struct ad_user *user)
 			       "DELETE FROM answers WHERE key IN (SELECT key FROM answers"
 			       " ORDER BY stored DESC LIMIT -1 OFFSET ?1)",
 			       NULL, (int64_t)s->max_rows);
-	if (sqlite3_exec(s->db, ret == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) !=
-	    SQLITE_OK)
-		ret = -AD_ERR_CONFIG;
-done:
-	pthread_mutex_unlock(&s->lock);
-	return ret;
+	return tx_end(s, ret);
+}
+
+int
+ad_store_forget(struct ad_store *s, const char *key, char *const *keys, size_t count)
+{
+	size_t i;
+	int ret;
+
+	ret = tx_begin(s);
+	if (ret < 0)
+		return ret;
+	if (key == NULL && count == 0)
+		ret = sqlite3_exec(s->db, "DELETE FROM answers", NULL, NULL, NULL) == SQLITE_OK
+			  ? 0
+			  : -AD_ERR_CONFIG;
+	if (ret == 0 && key != NULL)
+		ret = exec_key(s->db, "DELETE FROM answers WHERE key = ?1", key, 0);
+	for (i = 0; ret == 0 && i < count; i++)
+		ret = exec_key(s->db, "DELETE FROM answers WHERE key = ?1", keys[i], 0);
+	return tx_end(s, ret);
 }
 
 static char *

@@ -249,11 +249,66 @@ int ad_user_list(struct ad_ctx *ctx, struct ad_user ***usersp, size_t *countp, c
  */
 void ad_user_list_free(struct ad_user **users, size_t count);
 
+/** What ad_ldap_user_each() lists. */
+struct ad_list_opts {
+	const char *base_dn;  /**< search base (the domain's naming context); required */
+	const char *group_dn; /**< DN of the Greenwich group, or NULL: every user with a SIP
+				   URI is enabled */
+	const char *text;     /**< only users whose sAMAccountName, displayName or a SIP URI
+				   contains it (any case), or NULL for all */
+	int enabled;          /**< 0: all; 1: only users enabled for Greenwich (a SIP URI, and
+				   a nested member of @ref group_dn); -1: only the others */
+	int page_size;        /**< entries per page (paged results control); 0: 500 */
+	int timeout_ms;       /**< each page's time limit; 0: 10000 */
+};
+
 /**
- * ad_cache_flush() - forgets every cached answer.
+ * Called once per listed user.
+ * @param user the user (the callback owns it: ad_user_free()); no tokenGroups, and
+ *        AD_USER_SIP_ENABLED set from the Greenwich group's nested membership.
+ * @param arg the caller's argument.
+ * @return 0 to go on, anything else stops the listing (and is returned).
+ */
+typedef int ad_user_each_fn(struct ad_user *user, void *arg);
+
+struct ldap;
+
+/**
+ * ad_ldap_user_each() - blocking, paged listing (simple paged results control, so past a
+ * Windows DC's MaxPageSize of 1000) of the users with a SIP URI (proxyAddresses sip: or
+ * mail) over a connection the caller has bound (e.g. with an administrator's own
+ * Kerberos ticket). One paged search when @ref ad_list_opts.enabled picks a side or no
+ * group is given, else two (the group's nested members, then the others); never a
+ * search per user. Each user is reported once.
+ * @param ld a bound LDAP handle (OpenLDAP's LDAP *).
+ * @param opts what to list.
+ * @param cb called for each user, in the thread of the caller.
+ * @param arg passed to @p cb.
+ * @param reason receives a reason on failure (#AD_REASON_LEN bytes), or NULL.
+ * @return 0, the callback's nonzero return, -AD_ERR_LDAP, -AD_ERR_UNAVAILABLE (the
+ *         connection went), -EINVAL or -ENOMEM.
+ */
+int ad_ldap_user_each(struct ldap *ld, const struct ad_list_opts *opts, ad_user_each_fn *cb,
+		      void *arg, char *reason);
+
+/**
+ * ad_cache_flush() - forgets every cached answer, the stale ones and those in the cache
+ * file too: the next lookups ask a DC. Safe from any thread.
  * @param ctx the context.
  */
 void ad_cache_flush(struct ad_ctx *ctx);
+
+/**
+ * ad_cache_flush_user() - forgets the cached answers about one user: the answer for
+ * @p query and, when it names a known user, the user's answers under every key (SIP URIs,
+ * sAMAccountName, userPrincipalName), in memory and in the cache file. Safe from any
+ * thread. A lookup already under way may still store what it finds.
+ * @param ctx the context.
+ * @param query what the user was looked up by.
+ * @return the number of answers forgotten (0: nothing was cached), -ENOMEM or
+ *         -AD_ERR_CONFIG (the cache file could not be written).
+ */
+int ad_cache_flush_user(struct ad_ctx *ctx, const struct ad_query *query);
 
 /** Counters of a context (ad_stats_get()). */
 struct ad_stats {

@@ -1,12 +1,13 @@
 /*
  * control_cmd.c - the commands of the control socket: status, registrations,
- * connections, signout, reload, loglevel, presence-changed, presence.
+ * connections, signout, reload, loglevel, presence-changed, presence, flush-cache.
  *
  * Requests:  {"cmd":"status"}  {"cmd":"registrations","aor":"bob@example.com"}
  *            {"cmd":"connections"}  {"cmd":"signout","aor":"bob@example.com"}
  *            {"cmd":"reload"}  {"cmd":"loglevel","level":"debug"}
  *            {"cmd":"presence-changed","aor":"bob@example.com","list":"contacts"|"acl"}
  *            {"cmd":"presence","aor":"bob@example.com"}
+ *            {"cmd":"flush-cache"}  {"cmd":"flush-cache","user":"bob"|"bob@example.com"}
  * Replies:   {"ok":true, ...} or {"ok":false,"code":"bad-request"|"not-found"|
  *            "failed"|"unavailable","error":"..."}
  */
@@ -22,7 +23,9 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "directory.h"
 #include "flow.h"
+#include "gwad.h"
 #include "gwd.h"
 #include "loc.h"
 #include "log.h"
@@ -204,6 +207,43 @@ cmd_presence_changed(struct gwd *g, const char *aor, const char *list)
 	return r;
 }
 
+/* The directory cache forgotten, all of it or one user's answers (under every key the
+ * user is cached by), so that a change in AD counts from the next request on. */
+static json_object *
+cmd_flush_cache(struct gwd *g, const char *user)
+{
+	struct ad_ctx *ctx = dir_ctx(g);
+	const char *v = user;
+	int n = 0, rc;
+
+	if (ctx == NULL)
+		return control_reply_err("unavailable", "no [domain] is set: greenwichd keeps no "
+							"directory cache");
+	if (user == NULL) {
+		ad_cache_flush(ctx);
+		log_notice("event=directory-cache-flushed by=control-socket");
+	} else {
+		if (user[0] == '\0' || strlen(user) > 512)
+			return control_reply_err("bad-request", "flush-cache: user is empty or too long");
+		bool sip = strncasecmp(v, "sip:", 4) == 0;
+		struct ad_query q[2] = {{sip || strchr(v, '@') ? AD_QUERY_SIP_URI : AD_QUERY_SAM, v},
+					{AD_QUERY_UPN, sip ? v + 4 : v}};
+		for (int i = 0; i < (q[0].type == AD_QUERY_SIP_URI ? 2 : 1); i++) {
+			rc = ad_cache_flush_user(ctx, &q[i]);
+			if (rc < 0)
+				return control_reply_err("failed", ad_strerror(rc));
+			n += rc;
+		}
+		log_notice("event=directory-cache-flushed user=%s answers=%d by=control-socket",
+			   user, n);
+	}
+	json_object *r = reply_new();
+	if (user)
+		json_object_object_add(r, "user", json_object_new_string(user));
+	json_object_object_add(r, "flushed", user ? json_object_new_int(n) : NULL);
+	return r;
+}
+
 static json_object *cmd_presence(struct gwd *g, const char *aor);
 
 static const char *
@@ -239,6 +279,8 @@ control_execute(struct gwd *g, json_object *req, double rate)
 		return cmd_presence_changed(g, str_arg(req, "aor"), str_arg(req, "list"));
 	if (strcmp(cmd, "presence") == 0)
 		return cmd_presence(g, str_arg(req, "aor"));
+	if (strcmp(cmd, "flush-cache") == 0)
+		return cmd_flush_cache(g, str_arg(req, "user"));
 	return control_reply_err("bad-request", "unknown command");
 }
 

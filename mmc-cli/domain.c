@@ -562,3 +562,98 @@ mmc_domain_leave(struct mmc *m, int argc, char **argv)
 	}
 	return ret;
 }
+
+/* Puts the keytab's owner and mode back after adcli rewrote it. */
+static void
+keytab_keep_owner(const char *keytab, const struct stat *st)
+{
+	if (chown(keytab, st->st_uid, st->st_gid) < 0 || chmod(keytab, st->st_mode & 07777) < 0)
+		mmc_err("cannot keep the owner and mode of %s: %s", keytab, strerror(errno));
+}
+
+static void
+renew_report(const struct gw_conf *c, const char *machine, int before, int after, bool forced)
+{
+	char b[16], a[16];
+
+	snprintf(b, sizeof(b), "%d", before);
+	snprintf(a, sizeof(a), "%d", after);
+	if (after != before)
+		mmc_audit(c, "domain renew", machine, "kvno", a, "old_kvno", b, NULL);
+	if (mmc_json) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "domain", json_object_new_string(c->domain_name));
+		json_object_object_add(o, "account", json_object_new_string(machine));
+		json_object_object_add(o, "renewed", json_object_new_boolean(after != before));
+		json_object_object_add(o, "kvno", json_object_new_int(after));
+		json_object_object_add(o, "old_kvno", json_object_new_int(before));
+		mmc_json_print(o);
+	} else if (after != before) {
+		printf("the password of %s was renewed (key version %d, was %d)\n", machine, after,
+		       before);
+	} else {
+		printf("the password of %s is not due for renewal yet (key version %d)%s\n",
+		       machine, after, forced ? "" : "; --force renews it now");
+	}
+}
+
+/* domain renew [--force] [--if-joined]: `adcli update` with the machine account's own
+ * keytab changes its password when it is older than adcli's lifetime (30 days), or at
+ * once with --force; the keytab keeps its owner and mode. */
+int
+mmc_domain_renew(struct mmc *m, int argc, char **argv)
+{
+	const struct gw_conf *c = m->conf;
+	struct creds cr = {0};
+	struct mmc_keytab kt;
+	struct stat st;
+	char keytab[1024], realm[300], err[1200], *av[20];
+	int n = 0, before, ret;
+	bool force = false, if_joined = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--force"))
+			force = true;
+		else if (!strcmp(argv[i], "--if-joined"))
+			if_joined = true;
+		else
+			return mmc_fail(MMC_EXIT_USAGE, "usage: domain renew [--force] [--if-joined]");
+	}
+	if (!c->domain_name[0] || !c->domain_fqdn[0]) {
+		if (!if_joined)
+			return mmc_fail(MMC_EXIT_FAIL, "this server is not joined to a domain ([domain] "
+						       "name and fqdn are empty)");
+		if (!mmc_json)
+			printf("not joined to a domain: no machine account to renew\n");
+		return MMC_EXIT_OK;
+	}
+	mmc_domain_realm(c, realm, sizeof(realm));
+	mmc_domain_keytab_path(c, keytab, sizeof(keytab));
+	if (mmc_keytab_read(keytab, c->domain_fqdn, realm, &kt, err, sizeof(err)) < 0 ||
+	    stat(keytab, &st) < 0)
+		return mmc_fail(MMC_EXIT_AUTH, "%s", err);
+	if (!kt.machine[0])
+		return mmc_fail(MMC_EXIT_AUTH, "%s has no key of the machine account (NAME$): join "
+					       "the domain again",
+				keytab);
+	before = kt.machine_kvno;
+	cr.user = kt.machine;
+	cr.use_ccache = true; /* no password on stdin: adcli logs in with the keytab */
+	adcli_argv(av, &n, "update", c->domain_name, c->domain_dcs.n ? c->domain_dcs.v[0] : NULL);
+	push(av, &n, "--host-fqdn");
+	push(av, &n, c->domain_fqdn);
+	push(av, &n, "--host-keytab");
+	push(av, &n, keytab);
+	if (force)
+		push(av, &n, "--computer-password-lifetime=0");
+	ret = adcli_exec(av, &cr, "domain renew", c->domain_name, NULL);
+	keytab_keep_owner(keytab, &st);
+	if (ret != MMC_EXIT_OK) {
+		mmc_audit(c, "domain renew", kt.machine, "result", "failed", NULL);
+		return ret;
+	}
+	if (mmc_keytab_read(keytab, c->domain_fqdn, realm, &kt, err, sizeof(err)) < 0)
+		return mmc_fail(MMC_EXIT_FAIL, "renewed, but the keytab cannot be read: %s", err);
+	renew_report(c, cr.user, before, kt.machine_kvno, force);
+	return MMC_EXIT_OK;
+}

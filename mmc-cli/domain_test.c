@@ -326,6 +326,17 @@ mmc_domain_show(struct mmc *m, int argc, char **argv)
 	p = mmc_props_new();
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		mmc_props_add(p, rows[i][0], rows[i][1]);
+	if (c->domain_name[0]) {
+		/* who may manage Greenwich besides Domain Admins (domain delegate), from AD */
+		char *groups = mmc_delegated_groups(c);
+		for (char *nl = groups ? strchr(groups, '\n') : NULL; nl; nl = strchr(nl, '\n'))
+			*nl = ',';
+		mmc_props_add(p, "delegated-to",
+			      groups == NULL ? "unknown (needs a Kerberos ticket and a DC)"
+			      : groups[0]    ? groups
+					     : "none");
+		free(groups);
+	}
 	mmc_props_print(p);
 	return MMC_EXIT_OK;
 }

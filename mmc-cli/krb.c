@@ -56,7 +56,7 @@ done:
 }
 
 static void
-kt_note(struct mmc_keytab *kt, const char *name, const char *fqdn, const char *realm)
+kt_note(struct mmc_keytab *kt, const char *name, const char *fqdn, const char *realm, int kvno)
 {
 	char want[600];
 	size_t l = strlen(name);
@@ -71,6 +71,8 @@ kt_note(struct mmc_keytab *kt, const char *name, const char *fqdn, const char *r
 	if (!kt->machine[0] && at && at > name && at[-1] == '$' && !strchr(name, '/') &&
 	    l < sizeof(kt->machine))
 		snprintf(kt->machine, sizeof(kt->machine), "%s", name);
+	if (kt->machine[0] && !strcasecmp(name, kt->machine) && kvno > kt->machine_kvno)
+		kt->machine_kvno = kvno;
 	kt->entries++;
 }
 
@@ -107,7 +109,7 @@ mmc_keytab_read(const char *path, const char *fqdn, const char *realm, struct mm
 		while ((rc = krb5_kt_next_entry(ctx, k, &e, &cur)) == 0) {
 			char *s = NULL;
 			if (krb5_unparse_name(ctx, e.principal, &s) == 0)
-				kt_note(kt, s, fqdn, realm);
+				kt_note(kt, s, fqdn, realm, (int)e.vno);
 			krb5_free_unparsed_name(ctx, s);
 			krb5_free_keytab_entry_contents(ctx, &e);
 		}

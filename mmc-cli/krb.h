@@ -12,6 +12,7 @@ struct mmc_keytab {
 	bool has_sip, has_http;
 	char machine[300]; /* NAME$@REALM, "" if none */
 	int entries;
+	int machine_kvno; /* highest key version of the machine account's entries, 0 if none */
 };
 
 bool mmc_krb_have_ticket(char *princ, size_t len);

@@ -172,6 +172,11 @@ int mmc_conf_update(const char *path, const char *section, const char *const *kv
 /* domain.c, domain_test.c */
 int mmc_domain_join(struct mmc *m, int argc, char **argv);
 int mmc_domain_leave(struct mmc *m, int argc, char **argv);
+int mmc_domain_renew(struct mmc *m, int argc, char **argv);
+/* delegate.c */
+int mmc_domain_delegate(struct mmc *m, int argc, char **argv);
+/* The groups that may manage Greenwich (one a line, malloc'd), or NULL: not known. */
+char *mmc_delegated_groups(const struct gw_conf *c);
 int mmc_domain_show(struct mmc *m, int argc, char **argv);
 int mmc_domain_test(struct mmc *m, int argc, char **argv);
 int mmc_domain_set(struct mmc *m, const char *key, const char *value);

@@ -175,6 +175,32 @@ file_save(struct polstore *s)
 	return ret;
 }
 
+static bool
+exists(LDAP *ld, const char *dn)
+{
+	char *attrs[] = {"1.1", NULL};
+	LDAPMessage *res = NULL;
+	int lrc = ldap_search_ext_s(ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL,
+				    NULL, NULL, 1, &res);
+
+	ldap_msgfree(res);
+	return lrc == LDAP_SUCCESS;
+}
+
+/* The Greenwich and Policies containers, created only when missing: a delegated
+ * administrator (domain delegate) may write below them but not create them, and AD refuses
+ * an add under CN=Services for lack of rights before it says the object exists. */
+static int
+prepare(struct polstore *s, char *reason)
+{
+	char dn[sizeof(s->container) + 16];
+
+	snprintf(dn, sizeof(dn), "CN=Policies,%s", s->container);
+	if (exists(s->ld, dn))
+		return 0;
+	return pol_ad_prepare(s->ld, s->container, reason);
+}
+
 int
 polstore_put(struct polstore *s, const char *name, bool create)
 {
@@ -184,7 +210,7 @@ polstore_put(struct polstore *s, const char *name, bool create)
 
 	if (!s->ad)
 		return file_save(s);
-	ret = pol_ad_prepare(s->ld, s->container, reason);
+	ret = prepare(s, reason);
 	if (ret == 0)
 		ret = pol_ad_rule_put(s->ld, s->container, r, create, reason);
 	return ret < 0 ? store_fail(s, ret, reason) : 0;
@@ -206,7 +232,7 @@ int
 polstore_fed(struct polstore *s, const char *domain, int allow)
 {
 	char reason[POL_AD_REASON_LEN] = "";
-	int ret = pol_ad_prepare(s->ld, s->container, reason);
+	int ret = prepare(s, reason);
 
 	if (ret == 0)
 		ret = pol_ad_fed_change(s->ld, s->container, domain, allow, reason);

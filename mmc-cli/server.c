@@ -1,5 +1,5 @@
 /*
- * server.c - `server status|registrations|connections|sign-out|reload|log-level`:
+ * server.c - `server status|registrations|connections|sign-out|reload|log-level|flush-cache`:
  * the live state of greenwichd and its actions, over the control socket (ctl.c).
  * The console's Status, Registrations and Connections nodes show the same.
  */
@@ -221,20 +221,33 @@ loglevel_print(json_object *r)
 	printf("greenwichd logs at level %s\n", jstr(r, "log_level"));
 }
 
-/* argv[0] is the verb: status, registrations, connections, sign-out, reload, log-level. */
+static void
+flush_print(json_object *r)
+{
+	if (jget(r, "user") == NULL)
+		printf("greenwichd dropped its cached directory answers: the next requests ask a "
+		       "domain controller\n");
+	else
+		printf("greenwichd dropped %s cached directory answers about %s\n",
+		       jstr(r, "flushed"), jstr(r, "user"));
+}
+
+/* argv[0] is the verb: status, registrations, connections, sign-out, reload, log-level,
+ * flush-cache. */
 int
 mmc_server_cmd(struct mmc *m, int argc, char **argv)
 {
 	const char *v = argv[0];
 	int want = 1;
 
-	if (!strcmp(v, "registrations"))
+	if (!strcmp(v, "registrations") || !strcmp(v, "flush-cache"))
 		want = argc > 1 ? 2 : 1;
 	else if (!strcmp(v, "sign-out") || !strcmp(v, "signout") || !strcmp(v, "log-level"))
 		want = 2;
 	if (argc != want) {
 		return mmc_fail(MMC_EXIT_USAGE, "usage: server %s%s", v,
-				!strcmp(v, "registrations") ? " [USER]"
+				!strcmp(v, "registrations") || !strcmp(v, "flush-cache")
+				    ? " [USER]"
 				: !strcmp(v, "log-level")   ? " error|warning|notice|info|debug"
 				: want == 2                 ? " USER"
 							    : "");
@@ -246,6 +259,13 @@ mmc_server_cmd(struct mmc *m, int argc, char **argv)
 	if (!strcmp(v, "connections"))
 		return mmc_server_connections(m);
 	int ret;
+	if (!strcmp(v, "flush-cache")) {
+		ret = ask(m, "flush-cache", argc > 1 ? "user" : NULL, argc > 1 ? argv[1] : NULL,
+			  flush_print);
+		if (ret == MMC_EXIT_OK)
+			mmc_audit(m->conf, "server flush-cache", argc > 1 ? argv[1] : "all", NULL);
+		return ret;
+	}
 	if (!strcmp(v, "sign-out") || !strcmp(v, "signout"))
 		ret = mmc_server_signout(m, argv[1]);
 	else if (!strcmp(v, "reload"))

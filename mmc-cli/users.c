@@ -6,11 +6,13 @@
  * A user's SIP URI is the "SIP:" proxyAddresses value (other "sip:" values are
  * aliases), else sip:<mail>.  Enabled for Greenwich = member, also through nested
  * groups, of [domain] enabled-group (everyone with a SIP URI when it is empty).
+ * `users list` is libgwad's paged listing (ad_ldap_user_each()) over the same connection.
  * `users show` adds, when greenwichd answers on its control socket, the user's
  * signed-in devices and composed presence.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <ldap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +25,6 @@
 #include "users.h"
 
 #define USER_FILTER "(&(objectCategory=person)(objectClass=user)"
-#define SIP_FILTER "(|(proxyAddresses=sip:*)(mail=*))"
 #define IN_CHAIN "1.2.840.113556.1.4.1941"
 
 static char *user_attrs[] = {"sAMAccountName", "proxyAddresses", "mail", "userAccountControl",
@@ -250,32 +251,97 @@ user_cmp(const void *a, const void *b)
 	return strcasecmp(x->sam, y->sam);
 }
 
-static int
-users_list(struct ud *u)
-{
-	LDAPMessage *res = NULL;
+struct listing {
 	struct mmc_dir_user *v;
-	size_t n = 0;
-	int rc = ldap_search_ext_s(u->ld, u->base, LDAP_SCOPE_SUBTREE, USER_FILTER SIP_FILTER ")",
-				   user_attrs, 0, NULL, NULL, NULL, 0, &res);
+	size_t n, size;
+};
 
-	if (rc != LDAP_SUCCESS) {
-		ldap_msgfree(res);
-		return mmc_fail(MMC_EXIT_FAIL, "listing users: %s", ldap_err2string(rc));
+/* ad_ldap_user_each()'s callback: keep what the table shows. */
+static int
+list_one(struct ad_user *au, void *arg)
+{
+	struct listing *l = arg;
+	struct mmc_dir_user *du;
+	int ret = -ENOMEM;
+
+	if (l->n == l->size) {
+		size_t size = l->size ? l->size * 2 : 64;
+		struct mmc_dir_user *v = realloc(l->v, size * sizeof(*v));
+		if (v == NULL)
+			goto done;
+		l->v = v;
+		l->size = size;
 	}
-	v = calloc((size_t)ldap_count_entries(u->ld, res) + 1, sizeof(*v));
-	for (LDAPMessage *e = ldap_first_entry(u->ld, res); v && e; e = ldap_next_entry(u->ld, e))
-		user_read(u, e, &v[n++]);
-	ldap_msgfree(res);
-	if (v == NULL)
-		return MMC_EXIT_FAIL;
-	qsort(v, n, sizeof(*v), user_cmp);
-	for (size_t i = 0; i < n; i++)
-		v[i].enabled = enabled(u, &v[i]);
-	mmc_users_print_list(v, n);
-	for (size_t i = 0; i < n; i++)
-		mmc_dir_user_free(&v[i]);
-	free(v);
+	du = &l->v[l->n++];
+	memset(du, 0, sizeof(*du));
+	du->sam = au->sam;
+	du->dn = au->dn;
+	du->sip_uri = au->sip_uri;
+	du->aliases = au->aliases;
+	du->naliases = au->alias_count;
+	au->sam = au->dn = au->sip_uri = NULL;
+	au->aliases = NULL;
+	au->alias_count = 0;
+	du->disabled = (au->flags & AD_USER_DISABLED) != 0;
+	du->enabled = (au->flags & AD_USER_SIP_ENABLED) != 0;
+	ret = 0;
+done:
+	ad_user_free(au);
+	return ret;
+}
+
+/* One paged search through libgwad (two with an enabled-group and no --enabled or
+ * --disabled: its nested members, then the others), sorted by account name. */
+static int
+users_list(struct ud *u, const struct ad_list_opts *lo)
+{
+	struct ad_list_opts o = *lo;
+	struct listing l = {NULL, 0, 0};
+	char reason[AD_REASON_LEN] = "";
+	int rc, ret = MMC_EXIT_OK;
+
+	o.base_dn = u->base;
+	o.group_dn = u->group_dn[0] ? u->group_dn : NULL;
+	rc = ad_ldap_user_each(u->ld, &o, list_one, &l, reason);
+	if (rc != 0) {
+		ret = mmc_fail(rc == -AD_ERR_UNAVAILABLE ? MMC_EXIT_UNREACHABLE : MMC_EXIT_FAIL,
+			       "%s", reason[0] ? reason : ad_strerror(rc));
+		goto done;
+	}
+	if (l.n > 1)
+		qsort(l.v, l.n, sizeof(*l.v), user_cmp);
+	mmc_users_print_list(l.v, l.n);
+done:
+	for (size_t i = 0; i < l.n; i++)
+		mmc_dir_user_free(&l.v[i]);
+	free(l.v);
+	return ret;
+}
+
+/* users list [--filter TEXT] [--enabled|--disabled] [--page-size N] */
+static int
+list_args(int argc, char **argv, struct ad_list_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	for (int i = 1; i < argc; i++) {
+		char *end = NULL;
+		if (!strcmp(argv[i], "--filter") && i + 1 < argc && argv[i + 1][0]) {
+			o->text = argv[++i];
+		} else if (!strcmp(argv[i], "--enabled") || !strcmp(argv[i], "--disabled")) {
+			int want = argv[i][2] == 'e' ? 1 : -1;
+			if (o->enabled && o->enabled != want)
+				return mmc_fail(MMC_EXIT_USAGE,
+						"users list: --enabled or --disabled, not both");
+			o->enabled = want;
+		} else if (!strcmp(argv[i], "--page-size") && i + 1 < argc &&
+			   (o->page_size = (int)strtol(argv[i + 1], &end, 10)) > 0 && *end == '\0' &&
+			   o->page_size <= 100000) {
+			i++;
+		} else {
+			return mmc_fail(MMC_EXIT_USAGE, "usage: users list [--filter TEXT] "
+							"[--enabled|--disabled] [--page-size N]");
+		}
+	}
 	return MMC_EXIT_OK;
 }
 
@@ -598,13 +664,16 @@ mmc_users_cmd(struct mmc *m, int argc, char **argv)
 {
 	const char *v = argv[0];
 	int want = !strcmp(v, "list") ? 1 : !strcmp(v, "set-uri") ? 3 : 2, ret;
+	struct ad_list_opts lo;
 	struct ud u;
 
-	if (argc != want)
+	if (want == 1) {
+		ret = list_args(argc, argv, &lo);
+		if (ret != MMC_EXIT_OK)
+			return ret;
+	} else if (argc != want)
 		return mmc_fail(MMC_EXIT_USAGE, "usage: users %s%s", v,
-				want == 1   ? ""
-				: want == 3 ? " USER sip:USER@DOMAIN"
-					    : " USER");
+				want == 3 ? " USER sip:USER@DOMAIN" : " USER");
 	if (!strcmp(v, "set-uri")) {
 		char addr[600];
 		ret = mmc_sip_uri_check(m->conf, argv[2], addr, sizeof(addr));
@@ -615,7 +684,7 @@ mmc_users_cmd(struct mmc *m, int argc, char **argv)
 	if (ret != MMC_EXIT_OK)
 		return ret;
 	if (!strcmp(v, "list"))
-		ret = users_list(&u);
+		ret = users_list(&u, &lo);
 	else if (!strcmp(v, "show"))
 		ret = users_show(&u, argv[1]);
 	else if (!strcmp(v, "enable") || !strcmp(v, "disable"))

@@ -112,6 +112,16 @@ echo "ok: systemd-analyze verify $unit"
 [ -L /etc/systemd/system/multi-user.target.wants/greenwichd.service ] ||
 	fail "greenwichd.service is not enabled"
 echo "ok: greenwichd.service enabled"
+for unit in /lib/systemd/system/greenwich-machine-password.service \
+	/lib/systemd/system/greenwich-machine-password.timer; do
+	[ -f "$unit" ] || fail "no $unit"
+	out=$(systemd-analyze verify "$unit" 2>&1) || fail "systemd-analyze verify: $out"
+	[ -z "$out" ] || fail "systemd-analyze verify: $out"
+	echo "ok: systemd-analyze verify $unit"
+done
+[ -L /etc/systemd/system/timers.target.wants/greenwich-machine-password.timer ] ||
+	fail "greenwich-machine-password.timer is not enabled"
+echo "ok: greenwich-machine-password.timer enabled"
 
 step "manual pages"
 for page in greenwichd.8 greenwich-mmc.8 greenwich.conf.5; do

@@ -68,6 +68,31 @@ expect()
 	fi
 }
 
+# dc_domain_up: $CONF for the test domain (joined, enabled-group "Greenwich Users"), then
+# a test DC provisioned and started in $D (ADDC = addc.sh) and its env sourced; ADDC, D and
+# CONF get defaults when the caller has not set them.
+dc_domain_up()
+{
+	ADDC=${ADDC:-${ADDC_SH:-$top_srcdir/tests/addc/addc.sh}}
+	D=${D:-$T/dc}
+	CONF=${CONF:-$T/greenwich.conf}
+	cat >"$CONF" <<CONF
+[server]
+domains = corp.example.com
+state-directory = $T/state
+control-socket = $T/control.sock
+
+[domain]
+name = corp.example.com
+enabled-group = Greenwich Users
+CONF
+	echo "# provisioning and starting a test DC in $D"
+	"$ADDC" provision "$D" >"$T/provision.log" 2>&1 || { cat "$T/provision.log"; exit 1; }
+	"$ADDC" start "$D" >"$T/start.log" 2>&1 || { cat "$T/start.log"; exit 1; }
+	# shellcheck disable=SC1091
+	. "$D/env"
+}
+
 # dc_cleanup: stop the test DC in $D (ADDC = addc.sh); keep $T only when a check failed.
 dc_cleanup()
 {

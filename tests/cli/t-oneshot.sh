@@ -151,7 +151,7 @@ bash_complete()
 }
 check_that "bash: a command word" test "$(bash_complete -c "$CONF" loc)" = local-user
 check_that "bash: the verbs of domain" test "$(bash_complete -c "$CONF" domain "" | tr '\n' ' ')" = \
-	"join leave test show "
+	"join leave renew test show delegate "
 check_that "bash: a node with a blank" test \
 	"$(bash_complete -c "$CONF" ls /example.com/Lo)" = "/example.com/Local users/"
 check_that "bash: global options" test "$(bash_complete --j)" = --json

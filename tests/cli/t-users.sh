@@ -87,22 +87,7 @@ usn_of() { rules_stored | awk -v n="$1" '$1 == n { print $3 }'; }
 # unchanged WHAT BEFORE AFTER: nothing was written
 unchanged() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1 (before: $2; after: $3)"; fi; }
 
-cat >"$CONF" <<CONF
-[server]
-domains = corp.example.com
-state-directory = $T/state
-control-socket = $T/control.sock
-
-[domain]
-name = corp.example.com
-enabled-group = Greenwich Users
-CONF
-
-echo "# provisioning and starting a test DC in $D"
-"$ADDC" provision "$D" >"$T/provision.log" 2>&1 || { cat "$T/provision.log"; exit 1; }
-"$ADDC" start "$D" >"$T/start.log" 2>&1 || { cat "$T/start.log"; exit 1; }
-# shellcheck disable=SC1091
-. "$D/env"
+dc_domain_up
 
 echo "# errors before any ticket"
 export KRB5CCNAME=FILE:$T/no-ccache

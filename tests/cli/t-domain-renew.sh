@@ -1,0 +1,112 @@
+#!/bin/bash
+# shellcheck disable=SC2016 # single-quoted scripts run in the domain with its variables
+# t-domain-renew.sh - `greenwich-mmc domain renew` (what greenwich-machine-password.timer
+# runs) against a real Samba AD DC with greenwichd joined (tests/sipae/signin-lib.sh) and
+# running: a fresh password is not due (nothing changes), --force renews it: the keytab's
+# key version and the computer account's msDS-KeyVersionNumber (read back from AD) go up
+# by one, the keytab keeps its owner and mode, `domain test` passes, and the running
+# greenwichd still accepts Kerberos sign-ins (the independent MS-SIPAE client), before
+# and after; --json validated against mmc-schema.json; the audit trail; errors: not
+# joined (exit 1, or 0 with --if-joined), an unreadable keytab (exit 5), usage (exit 2).
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=tests/integration/lib.sh
+. "$HERE/../integration/lib.sh"
+# shellcheck source=tests/sipae/signin-lib.sh
+. "$HERE/../sipae/signin-lib.sh"
+
+sae_dc_up
+GWD_WRAP="$ADDC run-with-hosts $D -- $T/exec-pid $T/gwd.realpid"
+write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" "fqdn = $FQDN" \
+	"enabled-group = Greenwich Users"
+sed -i "s/^\[auth\]\$/[auth]\nschemes = Kerberos,NTLM/" "$T/greenwich.conf"
+CONF=$T/greenwich.conf
+start_gwd
+GWD_PID=$(cat "$T/gwd.realpid")
+REAL_PIDS+=("$GWD_PID")
+SPORT=$PORT
+
+mmc() { # mmc NAME ARGS...: greenwich-mmc in the domain; $T/NAME.out/.err, exit status in RC
+	local n=$1
+	shift
+	RC=0
+	in_dc "$MMC" -c "$CONF" "$@" >"$T/$n.out" 2>"$T/$n.err" || RC=$?
+}
+# kt_kvno: the highest key version of GREENWICH$ in the keytab
+kt_kvno() {
+	klist -k "$D/gw.keytab" | awk '$2 ~ /^GREENWICH\$@/ { if ($1 > k) k = $1 } END { print k + 0 }'
+}
+# ad_kvno: msDS-KeyVersionNumber of the computer account, as AD has it
+ad_kvno() {
+	in_dc sh -c 'KRB5CCNAME=$ADDC_DIR/admin.ccache ldapsearch -LLL -Q -Y GSSAPI \
+		-H "ldap://$ADDC_DC_FQDN" -b "$ADDC_BASE_DN" "(sAMAccountName=GREENWICH\$)" \
+		msDS-KeyVersionNumber' 2>/dev/null | sed -n 's/^msDS-KeyVersionNumber: //p'
+}
+krb_signin() { # krb_signin NAME WHAT: alice signs in with Kerberos
+	client "$1" --scheme kerberos --user alice --password Apple-Pie-11 register --refresh
+	check "$2" [ "$CRC" = 0 ]
+	[ "$CRC" = 0 ] || sed 's/^/     /' "$T/$1.out"
+}
+
+# spns: the computer account's servicePrincipalName values, sorted, on one line
+spns() {
+	in_dc sh -c 'KRB5CCNAME=$ADDC_DIR/admin.ccache ldapsearch -LLL -Q -Y GSSAPI \
+		-H "ldap://$ADDC_DC_FQDN" -b "$ADDC_BASE_DN" "(sAMAccountName=GREENWICH\$)" \
+		servicePrincipalName' 2>/dev/null | sed -n 's/^servicePrincipalName: //p' | sort | tr '\n' ' '
+}
+krb_signin krb-before "Kerberos sign-in before the renewal"
+SPN0=$(spns)
+check "the account has sip/$FQDN" grep -q "sip/$FQDN" <<<"$SPN0"
+K0=$(kt_kvno)
+A0=$(ad_kvno)
+check "keytab and AD agree on the key version ($K0, $A0)" test "$K0" -gt 0 -a "$K0" = "$A0"
+chmod 0600 "$D/gw.keytab"
+OWNER=$(stat -c %u:%g "$D/gw.keytab")
+
+echo "# not due yet"
+mmc notdue domain renew
+check "renew of a fresh password: exit 0" [ "$RC" = 0 ]
+check "... says it is not due" grep -q "^the password of GREENWICH\\\$@$ADDC_REALM is not due for renewal yet (key version $K0); --force renews it now" "$T/notdue.out"
+check "... keytab unchanged" [ "$(kt_kvno)" = "$K0" ]
+check "... AD unchanged" [ "$(ad_kvno)" = "$A0" ]
+
+echo "# --force"
+mmc force domain renew --force
+check "renew --force: exit 0" [ "$RC" = 0 ]
+[ "$RC" = 0 ] || cat "$T/force.err"
+check "... says so with the key versions" grep -q "^the password of GREENWICH\\\$@$ADDC_REALM was renewed (key version $((K0 + 1)), was $K0)" "$T/force.out"
+check "... the keytab has the next key version" [ "$(kt_kvno)" = $((K0 + 1)) ]
+check "... and so has the computer account in AD" [ "$(ad_kvno)" = $((A0 + 1)) ]
+check "... keytab still mode 0600" [ "$(stat -c %a "$D/gw.keytab")" = 600 ]
+check "... and the same owner" [ "$(stat -c %u:%g "$D/gw.keytab")" = "$OWNER" ]
+check "... its service principal names unchanged" [ "$(spns)" = "$SPN0" ]
+mmc test domain test
+for c in keytab kerberos ldap; do
+	check "domain test after the renewal: $c OK" grep -qE "^$c +OK" "$T/test.out"
+done
+krb_signin krb-after "the running greenwichd accepts Kerberos sign-ins after the renewal"
+mmc json --json domain renew --force
+check "renew --force --json: exit 0" [ "$RC" = 0 ]
+check "... matches domain-renew" /usr/bin/python3 "$HERE/schemacheck.py" "$HERE/mmc-schema.json" domain-renew "$T/json.out"
+check "... renewed, one more" /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["renewed"] and d["kvno"] == d["old_kvno"] + 1 == int(sys.argv[2]) + 2, d' "$T/json.out" "$K0"
+krb_signin krb-again "Kerberos sign-in after a second renewal"
+check "the renewals are in the audit trail" grep -q "verb=\"domain renew\" object=GREENWICH\\\$@$ADDC_REALM kvno=$((K0 + 1)) old_kvno=$K0" "$T/state/mmc-audit.log"
+
+echo "# errors"
+mmc usage domain renew --now
+check "unknown option: exit 2" [ "$RC" = 2 ]
+sed -e '/^\[domain\]/,$d' "$CONF" >"$T/unjoined.conf"
+RC=0; in_dc "$MMC" -c "$T/unjoined.conf" domain renew >"$T/unjoined.out" 2>&1 || RC=$?
+check "not joined: exit 1" [ "$RC" = 1 ]
+check "... says so" grep -q "not joined" "$T/unjoined.out"
+RC=0; in_dc "$MMC" -c "$T/unjoined.conf" domain renew --if-joined >"$T/ifj.out" 2>&1 || RC=$?
+check "not joined, --if-joined (the timer): exit 0" [ "$RC" = 0 ]
+check "... says there is nothing to renew" grep -q "no machine account to renew" "$T/ifj.out"
+sed -e "s|^keytab = .*|keytab = $T/missing.keytab|" "$CONF" >"$T/nokt.conf"
+RC=0; in_dc "$MMC" -c "$T/nokt.conf" domain renew >"$T/nokt.out" 2>&1 || RC=$?
+check "unreadable keytab: exit 5" [ "$RC" = 5 ]
+check "... names it" grep -q "cannot read $T/missing.keytab" "$T/nokt.out"
+check "greenwichd still running" kill -0 "$GWD_PID"
+finish
