@@ -88,6 +88,7 @@ enabled-group = Greenwich Users
 CONF
 	echo "# provisioning and starting a test DC in $D"
 	"$ADDC" provision "$D" >"$T/provision.log" 2>&1 || { cat "$T/provision.log"; exit 1; }
+	DC_UP=1 # finish() and dc_cleanup() stop it: never leave a DC running
 	"$ADDC" start "$D" >"$T/start.log" 2>&1 || { cat "$T/start.log"; exit 1; }
 	# shellcheck disable=SC1091
 	. "$D/env"
@@ -96,13 +97,23 @@ CONF
 # dc_cleanup: stop the test DC in $D (ADDC = addc.sh); keep $T only when a check failed.
 dc_cleanup()
 {
-	"$ADDC" stop "$D" >/dev/null 2>&1 || true
+	dc_stop
 	if [ "$FAILS" -ne 0 ]; then echo "kept $T for inspection"; else rm -rf "$T"; fi
+}
+
+# dc_stop: stop the test DC of dc_domain_up, if it is up (before its files go).
+dc_stop()
+{
+	if [ -n "${DC_UP:-}" ]; then
+		"$ADDC" stop "$D" >/dev/null 2>&1 || true
+		DC_UP=
+	fi
 }
 
 finish()
 {
 	echo "# $CHECKS checks, $FAILS failed"
+	dc_stop
 	if [ "$FAILS" -eq 0 ]; then rm -rf "$T"; else echo "kept $T for inspection"; fi
 	[ "$FAILS" -eq 0 ]
 }
