@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <histedit.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -163,6 +164,17 @@ history_worthy(const char *line)
 	return ok;
 }
 
+/* Ctrl-C at the prompt throws away the line being typed, as a shell does; it
+ * does not end the console (Ctrl-D or exit do). */
+static volatile sig_atomic_t interrupted;
+
+static void
+on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
 static int
 edit_loop(struct mmc *m)
 {
@@ -191,10 +203,19 @@ edit_loop(struct mmc *m)
 	/* The wide call: the narrow EL_ADDFN keeps copies of both strings that it never frees. */
 	el_wset(el, EL_ADDFN, L"gw-complete", L"complete a command or node", mmc_complete_fn);
 	el_set(el, EL_BIND, "^I", "gw-complete", NULL);
+	struct sigaction sa = {.sa_handler = on_sigint}, old_sa;
+	sigemptyset(&sa.sa_mask); /* no SA_RESTART: the read under el_gets() returns */
+	sigaction(SIGINT, &sa, &old_sa);
 	printf("Greenwich management console. Type help for the commands, exit to leave.\n");
 	for (;;) {
 		set_prompt(m);
+		interrupted = 0;
 		line = el_gets(el, &count);
+		if (interrupted) {
+			printf("^C\n");
+			el_reset(el);
+			continue;
+		}
 		if (line == NULL || count <= 0) {
 			printf("\n");
 			break;
@@ -206,6 +227,7 @@ edit_loop(struct mmc *m)
 			break;
 		last = r;
 	}
+	sigaction(SIGINT, &old_sa, NULL);
 	if (hist_path[0])
 		history(h, &ev, H_SAVE, hist_path);
 done:
