@@ -4,7 +4,9 @@
  * Joined to a domain: a thread of its own reads the rules, the federation settings and the
  * members of every group the rules name from AD (libgwpolad over libgwad's connection with
  * the machine account).  It polls the DC's highestCommittedUSN every poll-interval seconds
- * and reads again when it moved (or on SIGHUP).  Each good read is put in force and written
+ * and reads again when it moved (or on SIGHUP); a read whose rules, federation settings and
+ * members are what is in force already changes nothing (the directory moves all day for
+ * other reasons).  Each new read is put in force and written
  * to <state-directory>/policy-cache (atomically), which is loaded at start, so the last
  * good rules stay in force while AD cannot be reached, across restarts too.
  * Without a domain: the [policy] rules-file, read again when it changes.
@@ -12,6 +14,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +46,7 @@ struct src {
 	char base[512];
 	char container[600];
 	uint64_t usn;
+	char *last; /* the rules in force, as snap_text() wrote them (joined servers) */
 	char dc[300];
 	bool down; /* the last poll failed (logged once) */
 	char cache[600];
@@ -79,21 +83,47 @@ snap_sid(struct pol_snap *s, const char *sid)
 
 /* ---- the disk cache */
 
+/* The snapshot as the cache file holds it (rules, federation, members); malloc'd. */
 static int
-cache_write(const struct pol_snap *s)
+snap_text(const struct pol_snap *s, char **out)
 {
-	char tmp[700], *rules = NULL, *fed = NULL;
+	char *rules = NULL, *fed = NULL, *buf = NULL;
+	size_t len = 0;
 	FILE *fp;
 	int ret = pol_set_text(s->set, &rules);
 
 	if (ret == 0)
 		ret = pol_fed_text(&s->fed, &fed);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", src.cache);
-	if (ret == 0 && (fp = fopen(tmp, "w")) != NULL) {
+	if (ret == 0 && (fp = open_memstream(&buf, &len)) == NULL)
+		ret = -errno;
+	if (ret == 0) {
 		fprintf(fp, "# greenwichd: the last policy read from Active Directory\n%%rules\n%s"
 			    "%%federation\n%s%%members\n", rules, fed);
 		for (size_t i = 0; i < s->nmembers; i++)
 			fprintf(fp, "%s %s\n", s->sids[s->members[i].sid], s->members[i].aor);
+		if (fclose(fp) != 0)
+			ret = -errno;
+	}
+	free(rules);
+	free(fed);
+	if (ret < 0) {
+		free(buf);
+		return ret;
+	}
+	*out = buf;
+	return 0;
+}
+
+static int
+cache_write(const char *text)
+{
+	char tmp[700];
+	FILE *fp;
+	int ret = 0;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", src.cache);
+	if ((fp = fopen(tmp, "w")) != NULL) {
+		fputs(text, fp);
 		ret = fflush(fp) == 0 && fsync(fileno(fp)) == 0 ? 0 : -errno;
 		if (fclose(fp) != 0 && ret == 0)
 			ret = -errno;
@@ -101,14 +131,12 @@ cache_write(const struct pol_snap *s)
 			ret = -errno;
 		if (ret < 0)
 			unlink(tmp);
-	} else if (ret == 0) {
+	} else {
 		ret = -errno;
 	}
 	if (ret < 0)
 		log_warnx("event=policy-cache-failed file=%s reason=\"%s\"", src.cache,
 			  strerror(-ret));
-	free(rules);
-	free(fed);
 	return ret;
 }
 
@@ -232,13 +260,24 @@ ad_poll_op(struct ad_conn *conn, void *arg, char *reason)
 		ret = -ENOMEM;
 		goto done;
 	}
-	if ((ret = ad_read(conn->ld, s, reason)) == 0) {
-		cache_write(s);
-		sip_policy_install(s);
-		s = NULL;
+	char *text = NULL;
+	if ((ret = ad_read(conn->ld, s, reason)) == 0 && (ret = snap_text(s, &text)) == 0) {
+		/* the directory changes all day (logons, passwords, other objects): the rules
+		 * are put in force again only when what they are made of changed */
+		if (force || src.last == NULL || strcmp(text, src.last) != 0) {
+			cache_write(text);
+			sip_policy_install(s);
+			s = NULL;
+			free(src.last);
+			src.last = text;
+			text = NULL;
+		} else {
+			log_debug("event=policy-unchanged usn=%" PRIu64, usn);
+		}
 		src.usn = usn;
 		snprintf(src.dc, sizeof(src.dc), "%s", conn->host);
 	}
+	free(text);
 done:
 	pol_snap_free(s);
 	return ret == -ENOTCONN ? -AD_ERR_UNAVAILABLE : ret;
@@ -400,9 +439,11 @@ policy_src_stop(void)
 	ad_conn_free(src.conn);
 	ad_ctx_free(src.ctx);
 	free(src.servers);
+	free(src.last);
 	src.conn = NULL;
 	src.ctx = NULL;
 	src.servers = NULL;
+	src.last = NULL;
 }
 
 void

@@ -94,6 +94,20 @@ until_status 480 20 0.5 msg m-live alice || true
 check "alice reachable from outside $((TRIED / 2))s after the change (no restart)" [ "$ST" = 480 ]
 check "same process" [ "$(cat "$T/gwd.realpid")" = "$GWD_PID" ]
 
+# the directory changes for other reasons (a user's description): the rules are not
+# loaded again (poll-interval 1 s: three polls see the DC's USN move)
+loads=$(grep -c "event=policy-loaded source=ad" "$T/greenwichd.log")
+"$ADDC" run-with-hosts "$D" -- sh -c 'KRB5CCNAME=FILE:$ADDC_DIR/admin.ccache \
+	ldapmodify -Q -Y GSSAPI -H ldap://$ADDC_DC_FQDN' > "$T/unrelated.out" 2>&1 <<LDIF
+dn: CN=bob,CN=Users,$ADDC_BASE_DN
+changetype: modify
+replace: description
+description: changed for no policy reason
+LDIF
+sleep 3.5
+check "an unrelated change in AD ($(cat "$T/unrelated.out" | head -1)) loads no rules again" \
+	[ "$(grep -c "event=policy-loaded source=ad" "$T/greenwichd.log")" = "$loads" ]
+
 # the DC goes away: the last rules (and Support's members) stay in force
 "$ADDC" stop "$D" > /dev/null
 sleep 2
