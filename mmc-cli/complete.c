@@ -199,7 +199,8 @@ name_cb(const char *name, void *arg)
 }
 
 /* Rule names after policy show|set|remove|delete|move and after --before/--after; stored
- * federation domains after federation remove. */
+ * federation domains after federation remove; the domain's users after users show, enable,
+ * disable, set-uri and reset-uri. */
 static void
 complete_names(struct mmc *m, const struct mmc_cmd *best, char **argv, int nw, const char *partial,
 	       struct mmc_cands *c)
@@ -216,6 +217,9 @@ complete_names(struct mmc *m, const struct mmc_cmd *best, char **argv, int nw, c
 		mmc_policy_each(m, false, name_cb, &ns, false);
 	else if (!strcmp(best->grammar, "federation remove") && first)
 		mmc_policy_each(m, true, name_cb, &ns, false);
+	else if (!strncmp(best->grammar, "users ", 6) && !strncmp(best->args, "USER", 4) &&
+		 strncmp(best->args, "USER@", 5) != 0 && first)
+		mmc_users_names(m, partial, name_cb, &ns); /* the domain's users */
 }
 
 static void

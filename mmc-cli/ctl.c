@@ -44,6 +44,8 @@ mmc_fail(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (mmc_quiet)
+		return code; /* completion asks on the side: its failures are not the user's */
 	mmc_err("%s", msg);
 	if (mmc_json) {
 		json_object *o = json_object_new_object();

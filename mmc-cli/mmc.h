@@ -28,6 +28,8 @@ enum {
 };
 
 extern bool mmc_json;
+/* Set while completion asks AD on the side: mmc_fail() says nothing. */
+extern bool mmc_quiet;
 
 /* The state a command runs with. */
 struct mmc {
@@ -202,6 +204,10 @@ int mmc_server_signout(struct mmc *m, const char *user);
 
 /* users.c: list, show, enable, disable, set-uri (argv[0] the verb) */
 int mmc_users_cmd(struct mmc *m, int argc, char **argv);
+/* Call cb with the account name of each AD user starting with prefix (any case), at most
+ * 200, read with the caller's own ticket; nothing (and no message) without one. */
+void mmc_users_names(struct mmc *m, const char *prefix, void (*cb)(const char *, void *),
+		     void *arg);
 /* Is group (a name or S-1-... SID) a group in AD?  Binds with the admin's ticket; an exit
  * code, the error printed (not found: 3). */
 int mmc_users_group_check(struct mmc *m, const char *group);

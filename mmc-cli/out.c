@@ -133,6 +133,8 @@ mmc_json_print(json_object *obj)
 	json_object_put(obj);
 }
 
+bool mmc_quiet;
+
 void
 mmc_err(const char *fmt, ...)
 {

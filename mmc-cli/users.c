@@ -658,6 +658,47 @@ done:
 	return ret;
 }
 
+struct name_walk {
+	const char *prefix;
+	void (*cb)(const char *, void *);
+	void *arg;
+	int n;
+};
+
+static int
+name_one(struct ad_user *au, void *arg)
+{
+	struct name_walk *nw = arg;
+	int stop = 0;
+
+	if (au->sam && strncasecmp(au->sam, nw->prefix, strlen(nw->prefix)) == 0) {
+		nw->cb(au->sam, nw->arg);
+		stop = ++nw->n >= 200;
+	}
+	ad_user_free(au);
+	return stop;
+}
+
+void
+mmc_users_names(struct mmc *m, const char *prefix, void (*cb)(const char *, void *), void *arg)
+{
+	struct name_walk nw = {prefix, cb, arg, 0};
+	struct ad_list_opts o = {.text = prefix[0] ? prefix : NULL, .page_size = 200};
+	char princ[300], reason[AD_REASON_LEN];
+	struct ud u;
+
+	if (m->conf == NULL || m->conf->domain_name[0] == '\0' ||
+	    !mmc_krb_have_ticket(princ, sizeof(princ)))
+		return;
+	mmc_quiet = true;
+	if (ud_open_group(m, &u, "") == MMC_EXIT_OK) {
+		o.base_dn = u.base;
+		ad_ldap_user_each(u.ld, &o, name_one, &nw, reason);
+		ud_close(&u);
+	}
+	mmc_quiet = false;
+}
+
 /* argv[0]: list, show, enable, disable, set-uri, reset-uri. */
 int
 mmc_users_cmd(struct mmc *m, int argc, char **argv)

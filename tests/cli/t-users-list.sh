@@ -95,6 +95,14 @@ expect "--page-size 0: exit 2" 2 "usage: users list \[--filter TEXT\]" mmc users
 expect "--filter without text: exit 2" 2 "usage: users list" mmc users list --filter
 expect "a stray argument: exit 2" 2 "usage: users list" mmc users list bob
 
+echo "# completion offers the domain's users (read with the administrator's ticket)"
+same "users show lst1<Tab>" "$(mmc complete 'users show lst1' | sort | tr '\n' ' ' | sed 's/ $//')" \
+	"$(seq -f 'lst%02g' 10 19 | tr '\n' ' ' | sed 's/ $//')"
+same "users enable lst3<Tab>" "$(mmc complete 'users enable lst3' | sort | tr '\n' ' ' | sed 's/ $//')" \
+	"lst30 lst31 lst32 lst33 lst34"
+same "no ticket: no names, and no message" \
+	"$(KRB5CCNAME=FILE:/nonexistent inside "$MMC" -c "$CONF" complete 'users show lst1' 2>&1)" ""
+
 echo "# no enabled-group: everyone with a SIP URI is enabled"
 sed -i '/^enabled-group/d' "$CONF"
 same "all enabled" "$(names 0 --page-size 7)" "$(echo "$all" | sed 's/-/+/g')"
