@@ -251,7 +251,8 @@ sip_policy_partner(const char *domain)
 }
 
 static void
-log_decision(const struct pol_facts *f, const struct pol_outcome *o, const char *method)
+log_decision(const struct pol_facts *f, const struct pol_outcome *o, const char *method,
+	     const char *source)
 {
 	const struct pol_decision *d = &o->decision;
 	char result[200];
@@ -261,11 +262,11 @@ log_decision(const struct pol_facts *f, const struct pol_outcome *o, const char 
 	else
 		snprintf(result, sizeof(result), "deny code=%d reason=\"%s\"", d->code, d->reason);
 	log_notice("event=policy rule=%s from=%s to=%s method=%s class=%s zone=%s network=%s "
-		   "result=%s%s",
+		   "result=%s%s source=%s",
 		   d->by_default ? "(default)" : d->rule, f->from.uri, f->to.uri, method,
 		   class_name(o->req_class), zone_name(o->zone),
 		   f->net == POL_NET_INTERNAL ? "internal" : "remote", result,
-		   d->by_exception ? " by=exception" : "");
+		   d->by_exception ? " by=exception" : "", source);
 }
 
 /* The facts of the request for pol_decide(): how the sender arrived (authenticated, through
@@ -324,7 +325,9 @@ sip_policy_decide(struct worker *w, msg_t *msg, sip_t *sip, const struct sip_pol
 			sip_reply(w, msg, 500, "Policy evaluation failed");
 		return false;
 	}
-	log_decision(&pf, &o, sip->sip_request->rq_method_name);
+	char src[80], proto[16];
+	sip_msg_source(w, msg, src, sizeof(src), proto, sizeof(proto));
+	log_decision(&pf, &o, sip->sip_request->rq_method_name, src);
 	ok = o.decision.verdict == POL_ALLOW;
 	if (!ok) {
 		atomic_fetch_add(&w->w_gwd->stats.policy_denials, 1);
