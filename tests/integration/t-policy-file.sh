@@ -51,6 +51,8 @@ sipp_run call uac_call.xml -au alice -ap alice-pw -set user alice -set domain $D
 check "alice calls from an internal network: 603 from the rule" [ "$(last_status call)" = 603 ]
 check "an internal sender sees the rule's phrase" grep -aq "^SIP/2.0 603 Decline" "$T/call.msg"
 check "decision logged" grep -q "event=policy rule=no-calls-from-lab from=sip:alice@$DOMAIN to=sip:bob@$DOMAIN method=INVITE class=call zone=internal network=internal result=deny code=603" "$T/greenwichd.log"
+check "... with the sender's address" \
+	grep -Eq "event=policy rule=no-calls-from-lab .* source=127\.0\.0\.1:[0-9]+$" "$T/greenwichd.log"
 
 # change the file while greenwichd runs (an atomic replace, as editors and mmc do)
 sed 's/except to user sip:bob@example.test/except to user sip:alice@example.test/' "$RULES" \
