@@ -23,6 +23,7 @@
 #include <sofia-sip/sip_protos.h>
 
 #include "loc.h"
+#include "log.h"
 #include "sip_dialog.h"
 
 #define DLG_BUCKETS 4096
@@ -196,12 +197,18 @@ dlg_record(const sip_t *req, const sip_t *resp, const char *sender_user, int zon
 			memcpy(old->side[1].target, d->side[1].target, sizeof(old->side[1].target));
 		old->expires = d->expires;
 		free(d);
-	} else if (ndlg < DLG_MAX) {
-		d->next = buckets[b];
-		buckets[b] = d;
-		ndlg++;
 	} else {
-		free(d);
+		if (ndlg >= DLG_MAX) /* full: first forget every dialog that is over */
+			for (unsigned i = 0; i < DLG_BUCKETS; i++)
+				expire_bucket_locked(i, now);
+		if (ndlg < DLG_MAX) {
+			d->next = buckets[b];
+			buckets[b] = d;
+			ndlg++;
+		} else {
+			log_warnx("event=dialog-table-full dialogs=%zu", ndlg);
+			free(d);
+		}
 	}
 	pthread_mutex_unlock(&dlg_lock);
 }
