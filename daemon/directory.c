@@ -262,22 +262,34 @@ primary_aor(char *out, size_t len, const char *uri)
 	return 0;
 }
 
+/* "host:port" of the request that waits (for the refusal lines). */
+static const char *
+req_source(struct dir_req *q, char *buf, size_t len)
+{
+	char proto[16];
+
+	sip_msg_source(q->w, q->msg, buf, len, proto, sizeof(proto));
+	return buf;
+}
+
 /* The user is known: carry on, or refuse an account that may not use Greenwich. */
 static void
 lookup_found(struct dir_req *q, struct ad_user *user)
 {
-	char aor[GW_AOR_MAX + 1];
+	char aor[GW_AOR_MAX + 1], src[80];
 	int rc = ad_user_check(user);
 
 	if (rc < 0) {
 		atomic_fetch_add(&q->w->w_gwd->stats.policy_denials, 1);
-		log_notice("event=directory-refused user=%s account=%s reason=\"%s\"", q->aor,
-			   user->sam ? user->sam : "?", ad_strerror(rc));
+		log_notice("event=directory-refused user=%s account=%s reason=\"%s\" source=%s",
+			   q->aor, user->sam ? user->sam : "?", ad_strerror(rc),
+			   req_source(q, src, sizeof(src)));
 		sip_reply(q->w, q->msg, 403, dir_refusal_phrase(rc));
 		return;
 	}
 	if (user->sip_uri == NULL || primary_aor(aor, sizeof(aor), user->sip_uri) < 0) {
-		log_notice("event=directory-refused user=%s reason=\"unusable SIP URI\"", q->aor);
+		log_notice("event=directory-refused user=%s reason=\"unusable SIP URI\" source=%s",
+			   q->aor, req_source(q, src, sizeof(src)));
 		sip_reply(q->w, q->msg, 403, "Not enabled for Greenwich");
 		return;
 	}
@@ -290,6 +302,7 @@ lookup_cb(int status, struct ad_user *user, const char *reason, void *arg)
 {
 	struct dir_req *q = (struct dir_req *)arg;
 	const char *why = reason && reason[0] ? reason : ad_strerror(status);
+	char src[80];
 
 	if (status == 0) {
 		lookup_found(q, user);
@@ -297,13 +310,16 @@ lookup_cb(int status, struct ad_user *user, const char *reason, void *arg)
 		log_debug("event=directory-not-found user=%s", q->aor);
 		sip_reply(q->w, q->msg, 404, "User not found");
 	} else if (status == -AD_ERR_AMBIGUOUS) {
-		log_notice("event=directory-failed user=%s reason=\"%s\"", q->aor, why);
+		log_notice("event=directory-failed user=%s reason=\"%s\" source=%s", q->aor, why,
+			   req_source(q, src, sizeof(src)));
 		sip_reply(q->w, q->msg, 485, "Ambiguous");
 	} else if (status == -AD_ERR_UNAVAILABLE) {
-		log_notice("event=directory-unavailable user=%s reason=\"%s\"", q->aor, why);
+		log_notice("event=directory-unavailable user=%s reason=\"%s\" source=%s", q->aor, why,
+			   req_source(q, src, sizeof(src)));
 		reply_unavailable(q->w, q->msg);
 	} else {
-		log_notice("event=directory-failed user=%s reason=\"%s\"", q->aor, why);
+		log_notice("event=directory-failed user=%s reason=\"%s\" source=%s", q->aor, why,
+			   req_source(q, src, sizeof(src)));
 		sip_reply(q->w, q->msg, 500, "Directory lookup failed");
 	}
 	ad_user_free(user);

@@ -39,7 +39,7 @@ check "erin's refusal says why" grep -aq "^SIP/2.0 403 Account disabled" "$T/m-e
 expect frank 403 "expired"
 check "frank's refusal says why" grep -aq "^SIP/2.0 403 Account expired" "$T/m-frank-403.msg"
 check "refusals logged with user and reason" \
-	grep -q 'event=directory-refused user=sip:erin@.*reason=' "$T/greenwichd.log"
+	grep -Eq 'event=directory-refused user=sip:erin@.*reason=.* source=127\.0\.0\.1:[0-9]+$' "$T/greenwichd.log"
 check "the DC's answers were looked up, not guessed" \
 	grep -q 'event=directory-lookup user=robert@' "$T/greenwichd.log"
 
