@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth_guard.h"
 #include "control.h"
 #include "directory.h"
 #include "flow.h"
@@ -30,6 +31,7 @@
 #include "loc.h"
 #include "log.h"
 #include "presence.h"
+#include "sip_dialog.h"
 
 #define QUERY_WAIT_S 3
 
@@ -57,6 +59,29 @@ static void
 add_u64(json_object *o, const char *k, unsigned long long v)
 {
 	json_object_object_add(o, k, json_object_new_int64((int64_t)v));
+}
+
+/* What an outsider can make the server hold, and the bounds in force ([limits], [auth],
+ * [presence]; facing the Internet in the admin guide). */
+static json_object *
+limits_json(const struct gw_conf *c)
+{
+	json_object *l = json_object_new_object();
+
+	add_u64(l, "max_message_size", (unsigned long long)c->max_message_size);
+	add_u64(l, "connection_idle_timeout", (unsigned long long)c->conn_idle_timeout);
+	add_u64(l, "message_timeout", (unsigned long long)c->message_timeout);
+	add_u64(l, "signin_pending_max", (unsigned long long)c->signin_pending_max);
+	add_u64(l, "guess_limit", (unsigned long long)c->guess_limit);
+	add_u64(l, "guess_source_limit", (unsigned long long)c->guess_source_limit);
+	add_u64(l, "guess_window", (unsigned long long)c->guess_window);
+	add_u64(l, "nonce_lifetime", (unsigned long long)c->nonce_lifetime);
+	add_u64(l, "max_subscriptions", (unsigned long long)c->presence_max_subs);
+	add_u64(l, "max_subscriptions_per_watcher",
+		(unsigned long long)c->presence_max_subs_watcher);
+	add_u64(l, "max_subscriptions_per_source",
+		(unsigned long long)c->presence_max_subs_source);
+	return l;
 }
 
 static json_object *
@@ -87,7 +112,13 @@ cmd_status(struct gwd *g, double rps)
 	add_u64(c, "policy_denials", atomic_load(&s->policy_denials));
 	add_u64(c, "proxied", atomic_load(&s->proxied));
 	add_u64(c, "rejected", atomic_load(&s->rejected));
+	unsigned held_accounts = 0, held_sources = 0;
+	guard_counts(time(NULL), &held_accounts, &held_sources);
+	add_u64(c, "dialogs", dlg_count());
+	add_u64(c, "held_back_accounts", held_accounts);
+	add_u64(c, "held_back_sources", held_sources);
 	json_object_object_add(r, "counters", c);
+	json_object_object_add(r, "limits", limits_json(g->conf));
 	return r;
 }
 

@@ -96,6 +96,26 @@ status_print(json_object *r)
 	snprintf(buf, sizeof(buf), "%.1f (last 10 s)",
 		 json_object_get_double(jget(c, "requests_per_second")));
 	mmc_table_add(t, (const char *const[]){"requests/s", buf});
+	/* what an outsider can make it hold (older servers do not say) */
+	static const char *const live[][2] = {
+	    {"dialogs", "dialogs"},
+	    {"held-back accounts", "held_back_accounts"},
+	    {"held-back addresses", "held_back_sources"},
+	};
+	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++)
+		if (jget(c, live[i][1]))
+			mmc_table_add(t, (const char *const[]){live[i][0], jstr(c, live[i][1])});
+	json_object *l = jget(r, "limits");
+	if (l) {
+		json_object_object_foreach(l, key, val) {
+			char name[80];
+			snprintf(name, sizeof(name), "limit %s", key);
+			for (char *p = name; *p; p++)
+				if (*p == '_')
+					*p = '-';
+			mmc_table_add(t, (const char *const[]){name, json_object_get_string(val)});
+		}
+	}
 	mmc_table_print(t, stdout);
 	mmc_table_free(t);
 }

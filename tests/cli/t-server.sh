@@ -91,6 +91,9 @@ check "status --json: exit 0" [ "$RC" = 0 ]
 check "status --json matches the schema" valid stj status
 check "status --json: pid" [ "$(jq_ stj 'd["pid"]')" = "$GWD_PID" ]
 check "status --json: registrations 3" [ "$(jq_ stj 'd["counters"]["registrations"]')" = 3 ]
+check "status --json: the limits in force (guess-limit 5, signin-pending-max 1024)" \
+	[ "$(jq_ stj 'd["limits"]["guess_limit"]')-$(jq_ stj 'd["limits"]["signin_pending_max"]')" = 5-1024 ]
+check "status: the limits in the table" has st.out "^limit guess-limit +5$"
 check "status --json: requests counted" [ "$(jq_ stj 'd["counters"]["requests"] >= 7')" = True ]
 
 echo "# registrations"
