@@ -461,22 +461,6 @@ kerberos(struct worker *w, msg_t *msg, const struct sipae_cred *cr, tport_t *tp)
 	snprintf(sa->account, sizeof(sa->account), "%s", principal);
 	if (sipae_krb_sids(ctx, &sa->sids, &(size_t){0}) < 0)
 		sa->sids = NULL;
-	int retry = 0;
-	snprintf(j->src, sizeof(j->src), "%s", sa->src);
-	if (!guard_allows(j->auth.user ? j->auth.user : "", j->src, time(NULL), &retry)) {
-		/* refused before the DC is asked: no guess reaches the account */
-		char ra[16];
-		atomic_fetch_add(&g->stats.auth_failures, 1);
-		log_notice("event=auth-throttled scheme=NTLM user=%s source=%s retry-after=%d "
-			   "reason=\"too many failed sign-ins\"",
-			   j->auth.user ? j->auth.user : "-", j->src, retry);
-		sa_drop(g, sa);
-		snprintf(ra, sizeof(ra), "%d", retry);
-		nta_msg_treply(w->w_agent, msg, 403, "Too many failed sign-ins",
-			       SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
-		job_free(j);
-		return;
-	}
 	j->w = w;
 	j->msg = msg;
 	j->flow = sa->flow;
