@@ -32,6 +32,10 @@
 #include "notify.h"
 #include "reuseport.h"
 #include "store.h"
+#include "presence.h"
+#include "service.h"
+#include "sip_proxy.h"
+#include "sip_request.h"
 #include "tlsfiles.h"
 
 static void
@@ -156,7 +160,7 @@ daemonize(void)
 
 /* SIGHUP and the control socket's reload: re-read the file; apply what can
  * change while running.  Both may ask at once, hence the lock. */
-int
+static int
 gwd_reload(struct gwd *g, char *err, size_t errlen)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -182,10 +186,34 @@ gwd_reload(struct gwd *g, char *err, size_t errlen)
 	return 0;
 }
 
+/* What the workers run, bottom layer first: a worker attaches them in this
+ * order and detaches them in the reverse one (service.h). */
+static int
+services_register(struct gwd *g)
+{
+	const struct gw_service *order[] = {
+		&dir_service,	    /* directory lookups the others wait for */
+		&sipae_service,	    /* sign-ins and the security associations */
+		&sip_proxy_service, /* calls in progress; requests other workers hand over */
+		&presence_service,  /* subscriptions and publications */
+		&control_service,   /* the control socket's questions */
+	};
+
+	g->intake = &sip_intake;
+	g->reload = gwd_reload;
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (gwd_service_add(g, order[i]) < 0)
+			return -1;
+	return 0;
+}
+
 static int
 workers_start(struct gwd *g)
 {
 	int n = g->conf->workers > 0 ? g->conf->workers : (int)sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (services_register(g) < 0)
+		return -1;
 
 	if (n < 1)
 		n = 1;

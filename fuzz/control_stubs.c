@@ -1,5 +1,5 @@
 /*
- * control_stubs.c - what daemon/control.c and control_cmd.c call in the rest
+ * control_stubs.c - what daemon/control/control.c and control_cmd.c call in the rest
  * of greenwichd, for fuzz-control.  Each stub answers the way the real
  * function does when it has nothing to do, or from a fixed pair of
  * registrations; none keeps state between inputs.
@@ -85,9 +85,10 @@ loc_remove_aor(struct loc *loc, const char *aor)
 	return 0;
 }
 
-/* There is no configuration file to read again. */
+/* There is no configuration file to read again (the fuzz target sets it as
+ * gwd.reload). */
 int
-gwd_reload(struct gwd *g, char *err, size_t errlen)
+fuzz_gwd_reload(struct gwd *g, char *err, size_t errlen)
 {
 	(void)g;
 	snprintf(err, errlen, "no configuration file in the fuzz target");

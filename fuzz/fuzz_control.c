@@ -1,10 +1,10 @@
 /*
- * fuzz_control.c - the control socket (daemon/control.c, control_cmd.c): a
+ * fuzz_control.c - the control socket (daemon/control/control.c, control_cmd.c): a
  * client's bytes, in the chunks read() returns, split into lines, each
  * parsed as JSON (json-c) and executed; every reply goes back on the
  * connection.  The input is what a client writes to the socket.
  *
- * greenwichd has no library: control.c is compiled into this file (its
+ * control.c is compiled into this file (its
  * client_read() is static), control_cmd.c into control_cmd_unit.c, and
  * control_stubs.c stands in for the location store, worker 0 and reload.
  * No SIP worker runs, so commands that ask worker 0 answer "unavailable".
@@ -19,6 +19,7 @@
 #include "fuzz.h"
 
 static struct gwd gwd;
+int fuzz_gwd_reload(struct gwd *g, char *err, size_t errlen);
 static struct control ctl;
 static int to_reader[2], from_reader[2];
 
@@ -70,6 +71,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	signal(SIGPIPE, SIG_IGN);
 	gwd.conf = gw_conf_defaults();
+	gwd.reload = fuzz_gwd_reload;
 	if (gwd.conf == NULL || pipe(to_reader) < 0 || pipe(from_reader) < 0 ||
 	    pthread_create(&reader, NULL, reader_main, NULL) != 0)
 		abort();

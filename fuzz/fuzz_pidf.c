@@ -1,10 +1,10 @@
 /*
- * fuzz_pidf.c - PIDF/RPID presence documents (daemon/presence_doc.c,
+ * fuzz_pidf.c - PIDF/RPID presence documents (daemon/presence/presence_doc.c,
  * libxml2), as a PUBLISH carries them.  A document we accept, printed again
  * with pres_pidf_build() (what watchers are sent), must parse back to the
  * same status.
  *
- * greenwichd has no library: daemon/presence_doc.c is compiled into this
+ * daemon/presence/presence_doc.c alone (not its layer's library) is compiled into this
  * target (it needs libxml2 and the types of presence_int.h only).
  */
 #include "config.h"

@@ -1,11 +1,11 @@
 /*
- * fuzz_sipae.c - the MS-SIPAE side of a SIP request (daemon/sipae_sig.c):
+ * fuzz_sipae.c - the MS-SIPAE side of a SIP request (daemon/signin/sipae_sig.c):
  * the Kerberos/NTLM parameters of Authorization / Proxy-Authorization
  * (sipae_cred_get), the string a signature covers (sipae_sig_string), the
  * removal of asserted identities, and what greenwichd then decodes from the
  * parameters (hex response, base64 gssapi-data, an NTLM message in it).
  *
- * greenwichd has no library: daemon/sipae_sig.c is compiled into this target
+ * daemon/signin/sipae_sig.c alone (not its layer's library) is compiled into this target
  * (it needs Sofia-SIP and libgwsipae only).  The input is a whole SIP message
  * as Sofia's parser takes it off the wire.
  */

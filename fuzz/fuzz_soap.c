@@ -1,10 +1,10 @@
 /*
  * fuzz_soap.c - the SOAP bodies of SERVICE requests (pres_soap_parse() in
- * daemon/presence_doc.c, libxml2): setPresence, contact and group changes,
+ * daemon/presence/presence_doc.c, libxml2): setPresence, contact and group changes,
  * setACE, as pidgin-sipe sends them.  The method and arguments read must be
  * NUL-terminated, within their fixed sizes, and the values UTF-8.
  *
- * greenwichd has no library: daemon/presence_doc.c is compiled into this target.
+ * daemon/presence/presence_doc.c alone (not its layer's library) is compiled into this target.
  */
 #include "config.h"
 

@@ -1,6 +1,6 @@
 /*
  * ctl.c - greenwich-mmc's side of greenwichd's control socket: one JSON request
- * per line, one JSON reply per line (see daemon/control.h).
+ * per line, one JSON reply per line (see daemon/control/control.h).
  *
  * The socket is --socket PATH, else $GREENWICH_CONTROL_SOCKET, else [server]
  * control-socket of the configuration.

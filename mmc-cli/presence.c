@@ -1,7 +1,7 @@
 /*
  * presence.c - `users contacts|contact-add|contact-remove|acl|allow|block|acl-remove`:
  * a user's server-stored contact list and presence authorization list, in the presence
- * tables of the server's database (daemon/presence_lists.c, the code greenwichd uses).
+ * tables of the server's database (daemon/presence/presence_lists.c, the code greenwichd uses).
  * After a change, a running greenwichd is told through its control socket
  * ({"cmd":"presence-changed"}), so the user's devices get the new contact list and
  * watchers what they may now see, at once.

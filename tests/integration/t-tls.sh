@@ -47,7 +47,7 @@ check "TLS 1.1 is refused by the server" grep -qiE "alert protocol version|unsup
 out=$(echo | timeout 5 openssl s_client -connect 127.0.0.1:$TLSPORT -tls1_2 2>&1 || true)
 check "TLS 1.2 is accepted" grep -q "Protocol  *: TLSv1.2" <<<"$out"
 check "greenwichd still running" kill -0 "$GWD_PID"
-# every TLS connection's OpenSSL object is freed (Sofia forgets it: daemon/tlsleak.c);
+# every TLS connection's OpenSSL object is freed (Sofia forgets it: daemon/sofia/tlsleak.c);
 # the sanitizer build reports leaks at exit
 stop_gwd
 check "clean exit, no leak or sanitizer report (ASan builds)" bash -c '! grep -qE "$1" "$2"' - \

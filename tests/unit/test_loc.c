@@ -1,6 +1,6 @@
 /*
- * test_loc.c - the registrar's rules in the location service (daemon/loc.c
- * over daemon/store.c): add, refresh, remove, q order, Call-ID and CSeq
+ * test_loc.c - the registrar's rules in the location service (daemon/location/loc.c
+ * over daemon/location/store.c): add, refresh, remove, q order, Call-ID and CSeq
  * ordering (RFC 3261 section 10.3), Contact: *, max-contacts, +sip.instance.
  *
  * Every successful change is checked against the rows in the database.

@@ -43,7 +43,4 @@ int fed_next_hop(const struct gw_conf *c, const char *domain, char *hop, size_t 
 /* Free this thread's resolver and cache (at worker exit). */
 void fed_thread_free(void);
 
-/* tlspolicy.c: ask TLS clients for a certificate (accepting connections without one). */
-void tlspolicy_request_client_cert(bool on);
-
 #endif

@@ -29,6 +29,10 @@ struct control;
 struct mailbox;
 struct overload;
 struct admit;
+struct gw_service;
+struct gw_intake;
+
+#define GW_SERVICES_MAX 16
 
 struct gwd_stats {
 	atomic_ulong requests;
@@ -60,9 +64,11 @@ struct worker {
 	su_wait_t w_wait[1];
 	char w_error[512];
 	atomic_int w_state;	     /* 0 starting, 1 ready, -1 failed */
+	bool w_attached;	     /* the services are attached (service.c) */
 	/* set while a request signed by a domain sign-in is dispatched (worker 0) */
 	const char *w_auth_user;
 	struct sipae_sa *w_auth_sa;
+	char **w_auth_sids;	     /* its user and group SIDs from the sign-in, or NULL */
 	/* the connection a parked request (w_resume_msg) came over, while it is resumed */
 	tport_t *w_resume_tp;
 	msg_t *w_resume_msg;
@@ -85,6 +91,12 @@ struct gwd {
 	struct gwd_stats stats;
 	char tls_dir[512];	 /* Sofia wants agent.pem in a directory */
 	struct control *control; /* the control socket's thread, or NULL */
+	/* what the workers run (service.h), set up by main.c before they start */
+	const struct gw_service *services[GW_SERVICES_MAX];
+	size_t nservices;
+	const struct gw_intake *intake;
+	/* re-read the configuration (main.c; the control socket's reload) */
+	int (*reload)(struct gwd *g, char *err, size_t errlen);
 };
 
 /* A request handed from a UDP worker to worker 0, which owns every TCP and
@@ -121,8 +133,13 @@ int worker_post(struct worker *to, void (*fn)(struct worker *, void *), void *ar
 /* Run the calls already posted to w (at shutdown, from w's own thread). */
 void worker_drain_calls(struct worker *w);
 
-/* main.c: re-read the configuration (SIGHUP, the control socket's reload).
- * 0, or -1 with the reason in err (the running configuration stays). */
-int gwd_reload(struct gwd *g, char *err, size_t errlen);
+/* handoff.c: the request as another worker will read it (HANDOFF_PROXY,
+ * _STATELESS, _CANCEL, _PRESENCE), with what admission established (a, of alen
+ * bytes, or NULL).  0: msg was taken; -errno: msg is the caller's still. */
+int handoff_msg(struct worker *w, msg_t *msg, sip_t *sip, int kind, const struct admit *a,
+		size_t alen);
+/* The request of h rebuilt on the receiving worker, and the UDP listener of
+ * its address family (for the answer), or NULL when it cannot be read. */
+msg_t *handoff_msg_read(struct worker *w, const struct handoff *h, tport_t **udp);
 
 #endif

@@ -28,6 +28,7 @@
 #include "flow.h"
 #include "gwad.h"
 #include "gwd.h"
+#include "service.h"
 #include "loc.h"
 #include "log.h"
 #include "presence.h"
@@ -197,7 +198,7 @@ cmd_reload(struct gwd *g)
 {
 	char err[512];
 
-	if (gwd_reload(g, err, sizeof(err)) < 0)
+	if (g->reload(g, err, sizeof(err)) < 0)
 		return control_reply_err("failed", err);
 	json_object *r = reply_new();
 	json_object_object_add(r, "log_level",
@@ -499,3 +500,9 @@ cmd_presence(struct gwd *g, const char *aor)
 	query_free(q);
 	return r;
 }
+
+const struct gw_service control_service = {
+	.name = "control",
+	.handoff_kinds = 1u << HANDOFF_QUERY,
+	.handoff = control_query_run,
+};

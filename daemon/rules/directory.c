@@ -24,6 +24,7 @@
 #include "directory.h"
 #include "gwad.h"
 #include "gwd.h"
+#include "service.h"
 #include "log.h"
 #include "sip.h"
 
@@ -177,7 +178,7 @@ probe_cb(int status, struct ad_user *user, const char *reason, void *arg)
 			  reason && reason[0] ? reason : ad_strerror(status));
 }
 
-int
+static int
 dir_attach(struct worker *w)
 {
 	struct gwdir *d = w->w_gwd->dir;
@@ -207,7 +208,7 @@ req_free(struct dir_req *q)
 	free(q);
 }
 
-void
+static void
 dir_detach(struct worker *w)
 {
 	struct gwdir *d = w->w_gwd->dir;
@@ -383,3 +384,10 @@ dir_lookup(struct worker *w, msg_t *msg, const char *aor, const struct dir_resum
 		req_free(q);
 	}
 }
+
+const struct gw_service dir_service = {
+	.name = "directory",
+	.worker0 = true,
+	.attach = dir_attach,
+	.detach = dir_detach,
+};

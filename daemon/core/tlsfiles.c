@@ -17,7 +17,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "federation.h"
+#include "tlspolicy.h"
 #include "gwd.h"
 #include "tlsfiles.h"
 

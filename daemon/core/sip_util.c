@@ -228,3 +228,14 @@ sip_branch_check(struct worker *w, const char *branch)
 	sip_token(w, mac, sizeof(mac), data);
 	return gw_digest_equal(mac, dot + 1) ? (int)id : -1;
 }
+
+void
+sip_reply(struct worker *w, msg_t *msg, int status, const char *phrase)
+{
+	bool extra = status == 405 || status == 420 || (status >= 200 && status < 300);
+
+	if (status >= 300)
+		atomic_fetch_add(&w->w_gwd->stats.rejected, 1);
+	nta_msg_treply(w->w_agent, msg, status, phrase, TAG_IF(extra, SIPTAG_ALLOW_STR(GW_ALLOW)),
+		       TAG_IF(extra, SIPTAG_SUPPORTED_STR(GW_SUPPORTED)), TAG_END());
+}

@@ -23,8 +23,10 @@
 
 #include "directory.h"
 #include "gwd.h"
+#include "service.h"
 #include "log.h"
 #include "sip.h"
+#include "sip_auth.h"
 #include "sipae.h"
 
 bool
@@ -114,7 +116,7 @@ sipae_server_shutdown(struct gwd *g)
 	g->sipae = NULL;
 }
 
-int
+static int
 sipae_attach(struct worker *w)
 {
 	if (w->w_gwd->sipae)
@@ -122,7 +124,7 @@ sipae_attach(struct worker *w)
 	return 0;
 }
 
-void
+static void
 sipae_detach(struct worker *w)
 {
 	struct sipae_srv *s = w->w_gwd->sipae;
@@ -301,6 +303,7 @@ check_signed(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_cred *
 	}
 	w->w_auth_user = sa->aor;
 	w->w_auth_sa = sa;
+	w->w_auth_sids = sa->sids;
 	return false;
 }
 
@@ -394,3 +397,18 @@ sipae_consume(msg_t *msg, sip_t *sip)
 				msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)au);
 		}
 }
+
+static void
+signin_tick(struct worker *w, time_t now)
+{
+	if (w->w_gwd->sas)
+		sa_expire(w->w_gwd, now);
+}
+
+const struct gw_service sipae_service = {
+	.name = "sign-in",
+	.worker0 = true,
+	.attach = sipae_attach,
+	.detach = sipae_detach,
+	.tick = signin_tick,
+};

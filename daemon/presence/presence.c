@@ -22,12 +22,14 @@
 #include <sofia-sip/nta_tport.h>
 
 #include "gwd.h"
+#include "service.h"
 #include "loc.h"
 #include "log.h"
 #include "presence.h"
 #include "presence_int.h"
 #include "presence_store.h"
 #include "sip.h"
+#include "sip_auth.h"
 #include "sipae.h"
 
 static struct presence *the_presence; /* worker 0's */
@@ -149,7 +151,8 @@ presence_request(struct worker *w, msg_t *msg, sip_t *sip, tport_t *tp)
 	if (!authenticate(&r))
 		goto done;
 	if (w->w_id != 0) {
-		sip_proxy_handoff(w, msg, sip, HANDOFF_PRESENCE);
+		if (handoff_msg(w, msg, sip, HANDOFF_PRESENCE, NULL, 0) < 0)
+			msg_destroy(msg);
 		r.msg = NULL;
 		goto done;
 	}
@@ -199,7 +202,7 @@ bindings_changed(struct presence *ps, const char *aor)
 	pres_changed(ps, aor, false);
 }
 
-void
+static void
 presence_bindings_changed(struct worker *w, const char *aor)
 {
 	struct handoff *h;
@@ -219,7 +222,7 @@ presence_bindings_changed(struct worker *w, const char *aor)
 	worker_handoff(&w->w_gwd->workers[0], h);
 }
 
-void
+static void
 presence_handoff_recv(struct worker *w, struct handoff *h)
 {
 	if (the_presence && h->data)
@@ -287,7 +290,7 @@ restore_sub(struct pres_sub *s, void *arg)
 	return pres_sub_restore((struct presence *)arg, s);
 }
 
-int
+static int
 presence_start(struct worker *w)
 {
 	struct presence *ps = calloc(1, sizeof(*ps));
@@ -317,7 +320,7 @@ presence_start(struct worker *w)
 	return 0;
 }
 
-void
+static void
 presence_stop(struct worker *w)
 {
 	struct presence *ps = the_presence;
@@ -338,3 +341,29 @@ presence_stop(struct worker *w)
 	the_presence = NULL;
 	free(ps);
 }
+
+/* Worker 0: a presence request another worker received, or an AOR whose
+ * bindings changed there. */
+static void
+presence_handoff(struct worker *w, struct handoff *h)
+{
+	tport_t *udp = NULL;
+	msg_t *m;
+
+	if (h->kind == HANDOFF_PRESENCE_AOR) {
+		presence_handoff_recv(w, h);
+		return;
+	}
+	if ((m = handoff_msg_read(w, h, &udp)) != NULL)
+		presence_request(w, m, sip_object(m), udp);
+}
+
+const struct gw_service presence_service = {
+	.name = "presence",
+	.worker0 = true,
+	.handoff_kinds = 1u << HANDOFF_PRESENCE | 1u << HANDOFF_PRESENCE_AOR,
+	.attach = presence_start,
+	.detach = presence_stop,
+	.handoff = presence_handoff,
+	.bindings_changed = presence_bindings_changed,
+};

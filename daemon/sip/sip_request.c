@@ -26,6 +26,10 @@
 #include "presence.h"
 #include "overload.h"
 #include "sip.h"
+#include "service.h"
+#include "sip_proxy.h"
+#include "sip_register.h"
+#include "sip_request.h"
 #include "sipae.h"
 
 /*
@@ -203,24 +207,13 @@ intake_class_init(void)
 	intake_class = mc;
 }
 
-msg_mclass_t const *
+static msg_mclass_t const *
 sip_request_mclass(bool tls)
 {
 	if (tls)
 		atomic_store(&intake_tls, true);
 	pthread_once(&intake_once, intake_class_init);
 	return intake_class ? intake_class : sip_default_mclass();
-}
-
-void
-sip_reply(struct worker *w, msg_t *msg, int status, const char *phrase)
-{
-	bool extra = status == 405 || status == 420 || (status >= 200 && status < 300);
-
-	if (status >= 300)
-		atomic_fetch_add(&w->w_gwd->stats.rejected, 1);
-	nta_msg_treply(w->w_agent, msg, status, phrase, TAG_IF(extra, SIPTAG_ALLOW_STR(GW_ALLOW)),
-		       TAG_IF(extra, SIPTAG_SUPPORTED_STR(GW_SUPPORTED)), TAG_END());
 }
 
 /* The option tags we implement; anything else in Require/Proxy-Require is 420. */
@@ -356,7 +349,7 @@ sane(struct worker *w, msg_t *msg, sip_t *sip)
 
 static void dispatch(struct worker *w, msg_t *msg, sip_t *sip);
 
-int
+static int
 sip_request_cb(nta_agent_magic_t *magic, nta_agent_t *agent, msg_t *msg, sip_t *sip)
 {
 	struct worker *w = (struct worker *)magic;
@@ -382,6 +375,7 @@ sip_request_cb(nta_agent_magic_t *magic, nta_agent_t *agent, msg_t *msg, sip_t *
 	dispatch(w, msg, sip);
 	w->w_auth_user = NULL;
 	w->w_auth_sa = NULL;
+	w->w_auth_sids = NULL;
 	return 0;
 }
 
@@ -429,3 +423,19 @@ dispatch(struct worker *w, msg_t *msg, sip_t *sip)
 	sip_proxy_handle(w, msg, sip);
 	return;
 }
+
+/* A REGISTER whose sign-in handshake completed (worker 0, w_auth_* set). */
+static void
+resume(struct worker *w, msg_t *msg, sip_t *sip)
+{
+	if (sip->sip_request && sip->sip_request->rq_method == sip_method_register)
+		sip_register_handle(w, msg, sip);
+	else
+		dispatch(w, msg, sip);
+}
+
+const struct gw_intake sip_intake = {
+	.request = sip_request_cb,
+	.mclass = sip_request_mclass,
+	.resume = resume,
+};

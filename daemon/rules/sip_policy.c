@@ -21,7 +21,6 @@
 #include "log.h"
 #include "sip.h"
 #include "sip_policy.h"
-#include "sipae.h"
 
 #define MAX_PARTY_SIDS 64
 
@@ -312,8 +311,8 @@ sip_policy_decide(struct worker *w, msg_t *msg, sip_t *sip, const struct sip_pol
 	 * user of ours, with those its sign-in brought */
 	pf.from.sids = fs;
 	pf.from.nsids = party_sids(snap, from + 4, fs);
-	if (auth_user && w->w_auth_sa && w->w_auth_sa->sids)
-		pf.from.nsids = signin_sids(snap, w->w_auth_sa->sids, fs, pf.from.nsids);
+	if (auth_user && w->w_auth_sids)
+		pf.from.nsids = signin_sids(snap, w->w_auth_sids, fs, pf.from.nsids);
 	pf.to.sids = ts;
 	pf.to.nsids = party_sids(snap, ta, ts);
 	ret = pol_decide(snap->set, &snap->fed, &pf, &o);

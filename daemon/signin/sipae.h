@@ -117,8 +117,11 @@ bool sipae_cred_get(msg_t *msg, const sip_t *sip, struct sipae_cred *cr);
 /* sipae_auth.c */
 int sipae_server_init(struct gwd *g);	   /* keytab, pool; when [domain] and a scheme are set */
 void sipae_server_shutdown(struct gwd *g); /* after the workers stopped */
-int sipae_attach(struct worker *w); /* worker 0 */
-void sipae_detach(struct worker *w);
+/* The service for the workers' table (service.h): worker 0 binds the signing
+ * of what it sends, expires security associations every second, and at stop
+ * finishes the winbind round trips (their completions answer 503). */
+struct gw_service;
+extern const struct gw_service sipae_service;
 bool sipae_enabled(const struct gwd *g);
 /* True when Kerberos/NTLM may be offered to the sender of req (worker 0, TCP/TLS). */
 bool sipae_offer(struct worker *w, msg_t *req);

@@ -41,10 +41,11 @@ struct ad_ctx *dir_ctx(struct gwd *g);
 const char *dir_refusal_phrase(int err);
 /* True when domain users are looked up. */
 bool dir_enabled(const struct gwd *g);
-/* Worker 0: watch the completions in its event loop and probe the DCs once. */
-int dir_attach(struct worker *w);
-/* Worker 0, before its agent goes: answer the requests still waiting with 503. */
-void dir_detach(struct worker *w);
+/* The service for the workers' table (service.h): on worker 0 it watches the
+ * completions in the event loop and probes the DCs once; before the agent goes
+ * it answers the requests still waiting with 503. */
+struct gw_service;
+extern const struct gw_service dir_service;
 /*
  * Look up the user of aor (user@domain) by SIP URI, on worker 0 only.  Takes msg: it is
  * answered here (404, 403, 503, ...) or passed to fn, now or from the event loop.

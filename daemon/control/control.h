@@ -29,6 +29,9 @@ void control_stop(struct gwd *g);
 
 /* Worker side of a HANDOFF_QUERY: answer it in the worker's own thread. */
 void control_query_run(struct worker *w, struct handoff *h);
+/* The service for the workers' table (service.h): runs HANDOFF_QUERY. */
+struct gw_service;
+extern const struct gw_service control_service;
 
 /* control_cmd.c: one request -> one reply (a new object). */
 json_object *control_execute(struct gwd *g, json_object *req, double rate);

@@ -26,6 +26,8 @@
 #include "gwd.h"
 #include "log.h"
 #include "sip.h"
+#include "sip_auth.h"
+#include "service.h"
 #include "sipae.h"
 
 /* One sign-in in progress: the REGISTER waits here for the DC or the directory. */
@@ -197,9 +199,11 @@ user_cb(int status, struct ad_user *user, const char *reason, void *arg)
 			   (long)(sa->expires - now));
 		w->w_auth_user = sa->aor;
 		w->w_auth_sa = sa;
-		sip_register_handle(w, msg, sip);
+		w->w_auth_sids = sa->sids;
+		gwd_resume(w, msg, sip);
 		w->w_auth_user = NULL;
 		w->w_auth_sa = NULL;
+		w->w_auth_sids = NULL;
 	}
 done:
 	resume_end(w);

@@ -30,6 +30,7 @@
 #include "loc.h"
 #include "log.h"
 #include "sip_admit.h"
+#include "sip_auth.h"
 #include "sip_policy.h"
 
 /* Identity headers only this server may assert (RFC 3325 trust domain edge). */

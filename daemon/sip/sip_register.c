@@ -21,9 +21,11 @@
 #include "gwd.h"
 #include "loc.h"
 #include "log.h"
-#include "presence.h"
+#include "service.h"
 #include "mailbox.h"
 #include "sip.h"
+#include "sip_register.h"
+#include "sip_auth.h"
 
 #define MAX_UPDATES 32
 
@@ -206,7 +208,7 @@ reg_answer_send(struct reg_answer *ra)
 			 ra->nout, ra->flow.transport, ra->flow.addr);
 		reply_ok(w, msg, sip_object(msg), ra->out, ra->nout, ra->now, ra->ms);
 		if (ra->flipped)
-			presence_bindings_changed(w, ra->aor);
+			gwd_bindings_changed(w, ra->aor);
 		break;
 	case LOC_OUT_OF_ORDER:
 		sip_reply(w, msg, 400, "CSeq out of order");

@@ -15,7 +15,7 @@
 #include "flow.h"
 #include "gwd.h"
 #include "loc.h"
-#include "presence.h"
+#include "service.h"
 #include "log.h"
 #include "sipae.h"
 
@@ -325,7 +325,7 @@ sa_unregister(struct gwd *g, const struct sipae_sa *sa, time_t now)
 					       .max_contacts = g->conf->max_contacts};
 		if (loc_register(g->loc, &req, now, &out, &nout) == LOC_OK) {
 			log_info("event=unregister user=%s reason=\"connection closed\"", sa->aor);
-			presence_bindings_changed(&g->workers[0], sa->aor);
+			gwd_bindings_changed(&g->workers[0], sa->aor);
 		}
 		loc_contacts_free(out, nout);
 		out = NULL;

@@ -31,10 +31,11 @@
 #include "loc.h"
 #include "log.h"
 #include "overload.h"
-#include "presence.h"
 #include "sip.h"
+#include "sip_proxy.h"
 #include "sip_admit.h"
 #include "sip_dialog.h"
+#include "service.h"
 #include "sipae.h"
 #include "userdb.h"
 
@@ -852,49 +853,16 @@ needs_stream(const struct target *t, size_t nt)
 	return false;
 }
 
+/* Hand the request to worker 0, which owns the connection it must go out on. */
 static void
 handoff(struct worker *w, msg_t *msg, sip_t *sip, int kind, const struct admit *a)
 {
-	struct gwd *g = w->w_gwd;
-	struct handoff *h = calloc(1, sizeof(*h));
-	su_addrinfo_t *ai = msg_addrinfo(msg);
-	su_home_t home[1] = {SU_HOME_INIT(home)};
-	size_t len = 0;
-	char *s = NULL;
-
-	if (h == NULL || ai == NULL || ai->ai_addrlen > sizeof(h->addr) ||
-	    msg_serialize(msg, (msg_pub_t *)sip) < 0 ||
-	    (s = msg_as_string(home, msg, (msg_pub_t *)sip, 0, &len)) == NULL ||
-	    (h->data = malloc(len + 1)) == NULL ||
-	    (a && (h->adm = malloc(sizeof(*a))) == NULL)) {
-		if (h)
-			free(h->data);
-		free(h);
-		if (kind == HANDOFF_PROXY)
-			sip_reply(w, msg, 500, "Cannot hand over request");
-		else
-			msg_destroy(msg);
-		su_home_deinit(home);
+	if (handoff_msg(w, msg, sip, kind, a, a ? sizeof(*a) : 0) == 0)
 		return;
-	}
-	memcpy(h->data, s, len);
-	h->data[len] = '\0';
-	h->len = len;
-	h->kind = kind;
-	if (a)
-		*h->adm = *a; /* worker 0 routes what was admitted here, as it was admitted */
-	memcpy(&h->addr, ai->ai_addr, ai->ai_addrlen);
-	h->addrlen = (socklen_t)ai->ai_addrlen;
-	su_home_deinit(home);
-	msg_destroy(msg);
-	if (worker_handoff(&g->workers[0], h) < 0)
-		log_warnx("event=handoff-failed reason=\"worker 0 queue full\"");
-}
-
-void
-sip_proxy_handoff(struct worker *w, msg_t *msg, sip_t *sip, int kind)
-{
-	handoff(w, msg, sip, kind, NULL);
+	if (kind == HANDOFF_PROXY)
+		sip_reply(w, msg, 500, "Cannot hand over request");
+	else
+		msg_destroy(msg);
 }
 
 void
@@ -975,35 +943,16 @@ sip_proxy_stateless(struct worker *w, msg_t *msg, sip_t *sip)
 	stateless_forward(w, msg, sip, &a);
 }
 
-/* The UDP listener of worker 0 matching the client's address family. */
-static tport_t *
-udp_primary(struct worker *w, int family)
-{
-	for (tport_t *tp = tport_primaries(nta_agent_tports(w->w_agent)); tp; tp = tport_next(tp))
-		if (tport_is_udp(tp) && (family == AF_INET6 ? tport_has_ip6(tp) : tport_has_ip4(tp)))
-			return tp;
-	return NULL;
-}
-
-void
-sip_proxy_handoff_recv(struct worker *w, struct handoff *h)
+static void
+handoff_recv(struct worker *w, struct handoff *h)
 {
 	struct target t[MAX_BRANCHES];
 	size_t nt = 0;
-	msg_t *m = msg_make(sip_default_mclass(), 0, h->data, (isize_t)h->len);
+	msg_t *m = handoff_msg_read(w, h, &handoff_tport);
 	sip_t *sip = m ? sip_object(m) : NULL;
 
-	if (sip == NULL || sip->sip_request == NULL || !sip->sip_call_id || !sip->sip_from ||
-	    !sip->sip_to || !sip->sip_cseq || !sip->sip_via) {
-		log_warnx("event=handoff-dropped reason=\"unparsable\"");
-		if (m)
-			msg_destroy(m);
+	if (m == NULL)
 		return;
-	}
-	msg_set_address(m, &h->addr, h->addrlen);
-	msg_addrinfo(m)->ai_protocol = IPPROTO_UDP;
-	msg_addrinfo(m)->ai_family = h->addr.su_family;
-	handoff_tport = udp_primary(w, h->addr.su_family);
 	if (h->kind == HANDOFF_STATELESS) {
 		if (h->adm)
 			stateless_forward(w, m, sip, h->adm);
@@ -1018,8 +967,6 @@ sip_proxy_handoff_recv(struct worker *w, struct handoff *h)
 		} else {
 			nta_msg_treply(w->w_agent, m, SIP_481_NO_TRANSACTION, TAG_END());
 		}
-	} else if (h->kind == HANDOFF_PRESENCE) {
-		presence_request(w, m, sip, handoff_tport);
 	} else if (handoff_find(sip)) {
 		msg_destroy(m); /* a retransmission of a request already in progress here */
 	} else {
@@ -1111,8 +1058,8 @@ sip_proxy_stray_response(struct worker *w, msg_t *msg, sip_t *sip)
 	msg_destroy(msg);
 }
 
-void
-sip_proxy_shutdown(struct worker *w)
+static void
+proxy_detach(struct worker *w)
 {
 	reap_cb(NULL, NULL, NULL);
 	fed_thread_free();
@@ -1129,3 +1076,10 @@ sip_proxy_shutdown(struct worker *w)
 		pcall_free(pc); /* unlinks itself from pcalls */
 	}
 }
+
+const struct gw_service sip_proxy_service = {
+	.name = "proxy",
+	.handoff_kinds = 1u << HANDOFF_PROXY | 1u << HANDOFF_STATELESS | 1u << HANDOFF_CANCEL,
+	.handoff = handoff_recv,
+	.detach = proxy_detach,
+};

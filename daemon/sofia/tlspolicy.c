@@ -25,7 +25,7 @@
 
 #include <openssl/ssl.h>
 
-#include "federation.h"
+#include "tlspolicy.h"
 
 static bool request_client_cert;
 

@@ -16,7 +16,7 @@
 #include <sofia-sip/sip.h>
 
 struct worker;
-struct handoff;
+struct gw_service;
 
 /* True when the request belongs to the presence service (PUBLISH, SERVICE,
  * SUBSCRIBE for one of our event packages). */
@@ -24,15 +24,10 @@ bool presence_claims(struct worker *w, const sip_t *sip);
 /* Serve a claimed request; any worker (others hand it to worker 0).
  * tp: the UDP transport to answer on for a request handed over, or NULL. */
 void presence_request(struct worker *w, msg_t *msg, sip_t *sip, tport_t *tp);
-/* The registrar changed the bindings of aor; any worker. */
-void presence_bindings_changed(struct worker *w, const char *aor);
-/* Worker 0: a registration change handed over by another worker. */
-void presence_handoff_recv(struct worker *w, struct handoff *h);
-
-/* Worker 0 thread: load the store and start the timers; 0 or -errno. */
-int presence_start(struct worker *w);
-/* Worker 0 thread: drop dialogs and transactions before the agent goes. */
-void presence_stop(struct worker *w);
+/* The service for the workers' table (service.h): on worker 0 it loads the
+ * store and starts the timers, hears of changed bindings from any worker, and
+ * drops its dialogs and transactions before the agent goes. */
+extern const struct gw_service presence_service;
 
 /* The console changed aor's contact list (contacts) or authorization list in the
  * database: worker 0 sends the new list, or re-evaluates aor's watchers and

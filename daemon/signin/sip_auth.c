@@ -24,6 +24,7 @@
 #include "gwd.h"
 #include "log.h"
 #include "sip.h"
+#include "sip_auth.h"
 #include "sip_nonce.h"
 #include "sipae.h"
 #include "userdb.h"

@@ -1,6 +1,7 @@
 /*
- * sip.h - the SIP services of a worker: request intake, authentication,
- * registrar and proxy.  Private to daemon/.
+ * sip.h - what every layer of greenwichd uses of a SIP message: the
+ * stateless answer, addresses of record, the sender, our own addresses, the
+ * server's tokens and branches, and the constants we advertise.
  */
 #ifndef GW_SIP_H
 #define GW_SIP_H
@@ -18,14 +19,9 @@
 struct worker;
 struct loc_contact;
 
-/* sip_request.c: nta's callback for every request outside a transaction. */
-int sip_request_cb(nta_agent_magic_t *magic, nta_agent_t *agent, msg_t *msg, sip_t *sip);
-/* the message class intake parses with (tls: TLS is served too) */
-msg_mclass_t const *sip_request_mclass(bool tls);
+/* sip_util.c */
 /* Stateless final answer, adding our Allow/Supported where useful. */
 void sip_reply(struct worker *w, msg_t *msg, int status, const char *phrase);
-
-/* sip_util.c */
 /* "user@host" of a SIP URL, lower-cased host; 0 or -ENAMETOOLONG / -EINVAL. */
 int sip_url_aor(char *out, size_t len, const url_t *url);
 /* "host:port" of the sender as the transport saw it, and its transport name. */
@@ -46,38 +42,6 @@ void sip_branch_make(struct worker *w, char *out, size_t len, const char *tag, u
 int sip_branch_check(struct worker *w, const char *branch);
 /* Free this thread's token hashing state (at worker exit). */
 void sip_token_thread_free(void);
-
-/* sip_auth.c */
-enum auth_result {
-	AUTH_OK,	/* credentials valid: *user holds the authenticated AOR */
-	AUTH_REPLIED,	/* a challenge or a refusal was sent; stop */
-};
-/* Authenticate the request as its From (REGISTER: also To) user. */
-enum auth_result sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register,
-				char *user, size_t userlen);
-
-/* Answer msg with a challenge offering every sign-in scheme available to its
- * sender (401 WWW-Authenticate when www, else 407), or 403 when none is. */
-void sip_auth_challenge(struct worker *w, msg_t *msg, bool www);
-/* Remove the Proxy-Authorization for our realm before forwarding. */
-void sip_auth_consume(struct worker *w, msg_t *msg, sip_t *sip);
-
-/* sip_register.c */
-void sip_register_handle(struct worker *w, msg_t *msg, sip_t *sip);
-
-/* sip_proxy.c */
-void sip_proxy_handle(struct worker *w, msg_t *msg, sip_t *sip);
-/* ACK for a 2xx, and other requests forwarded without a transaction. */
-void sip_proxy_stateless(struct worker *w, msg_t *msg, sip_t *sip);
-/* A response that matches no transaction of ours (a late 2xx). */
-void sip_proxy_stray_response(struct worker *w, msg_t *msg, sip_t *sip);
-void sip_proxy_cancel(struct worker *w, msg_t *msg, sip_t *sip);
-void sip_proxy_shutdown(struct worker *w);
-/* Worker 0: carry on with a request another worker handed over. */
-struct handoff;
-void sip_proxy_handoff_recv(struct worker *w, struct handoff *h);
-/* Hand a UDP request to worker 0 (kind HANDOFF_*); takes msg. */
-void sip_proxy_handoff(struct worker *w, msg_t *msg, sip_t *sip, int kind);
 
 /* URL_STRING_MAKE for a string that may live in an array. */
 static inline url_string_t *

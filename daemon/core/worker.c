@@ -21,17 +21,14 @@
 #include <sofia-sip/tport_tag.h>
 #include <sofia-sip/su_tag.h>
 
-#include "control.h"
-#include "directory.h"
 #include "flow.h"
 #include "gwd.h"
 #include "loc.h"
 #include "log.h"
-#include "presence.h"
 #include "mailbox.h"
 #include "overload.h"
+#include "service.h"
 #include "sip.h"
-#include "sipae.h"
 #include "userdb.h"
 
 static void
@@ -78,9 +75,9 @@ add_listeners(struct worker *w, const struct gw_strlist *l, const char *proto, b
 		bool v6 = l->v[i][0] == '[';
 		if (*first) {
 			w->w_agent = nta_agent_create(
-				w->w_root, gw_url(url), sip_request_cb, (void *)w,
+				w->w_root, gw_url(url), g->intake->request, (void *)w,
 				NTATAG_UA(0), NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
-				NTATAG_MCLASS(sip_request_mclass(g->conf->tls.n > 0)),
+				NTATAG_MCLASS(g->intake->mclass(g->conf->tls.n > 0)),
 				NTATAG_MAXSIZE(stream_read_max((size_t)g->conf->max_message_size)),
 				NTATAG_PASS_100(0),
 				NTATAG_CANCEL_487(0), NTATAG_MERGE_482(0),
@@ -183,9 +180,8 @@ housekeeping_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 		int n = loc_expire(w->w_gwd->loc, time(NULL));
 		if (n > 0)
 			log_debug("expired=%d bindings", n);
-		if (w->w_gwd->sas)
-			sa_expire(w->w_gwd, time(NULL));
 	}
+	gwd_services_tick(w, time(NULL));
 }
 
 /* The control pipe carries pointers: NULL asks the worker to stop, anything
@@ -202,16 +198,16 @@ ctl_cb(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t *arg)
 			su_root_break(w->w_root);
 			return 0;
 		}
-		if (h->kind == HANDOFF_QUERY) { /* the control socket's; it frees it */
-			control_query_run(w, h);
-			continue;
-		}
-		if (h->kind == HANDOFF_CALL)
+		if (h->kind == HANDOFF_CALL) {
 			h->fn(w, h->arg);
-		else if (h->kind == HANDOFF_PRESENCE_AOR)
-			presence_handoff_recv(w, h);
-		else
-			sip_proxy_handoff_recv(w, h);
+		} else if (h->kind == HANDOFF_QUERY) {
+			/* the control socket's: the asking thread waits for it and frees it */
+			if (!gwd_services_handoff(w, h))
+				log_warnx("event=handoff-dropped kind=query reason=\"no control service\"");
+			continue;
+		} else if (!gwd_services_handoff(w, h)) {
+			log_warnx("event=handoff-dropped kind=%d reason=\"no service takes it\"", h->kind);
+		}
 		handoff_free(h);
 	}
 	return 0;
@@ -289,16 +285,8 @@ worker_main(void *arg)
 	if (w->w_gwd->nworkers_planned > 1 && relay_init(w) < 0)
 		goto done;
 	rr_host_init(w);
-	if (w->w_id == 0 && dir_attach(w) < 0) {
-		snprintf(w->w_error, sizeof(w->w_error), "cannot watch directory lookups");
+	if (gwd_services_attach(w) < 0)
 		goto done;
-	}
-	if (w->w_id == 0 && presence_start(w) < 0) {
-		snprintf(w->w_error, sizeof(w->w_error), "cannot start the presence service");
-		goto done;
-	}
-	if (w->w_id == 0)
-		sipae_attach(w);
 	su_wait_create(w->w_wait, w->w_ctl[0], SU_WAIT_IN);
 	su_root_register(w->w_root, w->w_wait, ctl_cb, (void *)w, 0);
 	w->w_timer = su_timer_create(su_root_task(w->w_root), 1000);
@@ -309,16 +297,9 @@ worker_main(void *arg)
 	}
 	atomic_store(&w->w_state, 1);
 	su_root_run(w->w_root);
-	presence_stop(w);
-	mailbox_free(w->w_mbox);
-	w->w_mbox = NULL;
-	sip_proxy_shutdown(w);
-	sip_token_thread_free();
-	if (w->w_id == 0) {
-		sipae_detach(w);
-		dir_detach(w);
-	}
 done:
+	gwd_services_detach(w);
+	sip_token_thread_free();
 	if (atomic_load(&w->w_state) == 0)
 		atomic_store(&w->w_state, -1);
 	if (w->w_timer)
