@@ -1,5 +1,5 @@
 /*
- * fuzz_pac.c - the PAC logon-info reader (adplugin/sipae_pac.c): an NDR
+ * fuzz_pac.c - the PAC logon-info reader (sipae/sipae_pac.c): an NDR
  * KERB_VALIDATION_INFO as a Kerberos ticket carries it, to the user's and
  * groups' SIDs.  What it accepts must be well-formed SID strings.
  */
