@@ -8,7 +8,7 @@
 #include <errno.h>
 
 #include "fuzz.h"
-#include "sipae_private.h"
+#include "gwsipae.h"
 
 static void
 check_sid(const char *s)
@@ -38,7 +38,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t j = 0; j < i; j++)
 				FUZZ_ASSERT(strcmp(sids[i], sids[j]) != 0);
 		}
-		sipae_strv_free(sids);
+		for (size_t i = 0; i < n; i++)
+			free(sids[i]);
+		free(sids);
 	} else {
 		FUZZ_ASSERT(sids == NULL);
 	}
