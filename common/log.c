@@ -119,14 +119,3 @@ log_msg(int level, const char *func, const char *fmt, ...)
 	log_vmsg(level, func, fmt, ap);
 	va_end(ap);
 }
-
-void
-fatalx(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	log_vmsg(LOG_ERR, "fatal", fmt, ap);
-	va_end(ap);
-	exit(1);
-}

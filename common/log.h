@@ -23,7 +23,6 @@ int log_facility_parse(const char *name);
 void log_msg(int level, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void log_vmsg(int level, const char *func, const char *fmt, va_list ap);
-void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 #define log_err(...) log_msg(LOG_ERR, __func__, __VA_ARGS__)
 #define log_warnx(...) log_msg(LOG_WARNING, __func__, __VA_ARGS__)

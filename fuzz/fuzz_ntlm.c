@@ -1,5 +1,5 @@
 /*
- * fuzz_ntlm.c - NTLM AUTHENTICATE_MESSAGE parsing (adplugin/sipae_ntlm.c):
+ * fuzz_ntlm.c - NTLM AUTHENTICATE_MESSAGE parsing (sipae/sipae_ntlm.c):
  * sipae_ntlm_parse_auth() on the raw message, as greenwichd calls it on the
  * decoded gssapi-data of a REGISTER.  What it accepts must point inside the
  * input; the keys derived from it must sign and verify.

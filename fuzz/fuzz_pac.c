@@ -1,5 +1,5 @@
 /*
- * fuzz_pac.c - the PAC logon-info reader (adplugin/sipae_pac.c): an NDR
+ * fuzz_pac.c - the PAC logon-info reader (sipae/sipae_pac.c): an NDR
  * KERB_VALIDATION_INFO as a Kerberos ticket carries it, to the user's and
  * groups' SIDs.  What it accepts must be well-formed SID strings.
  */
@@ -8,7 +8,7 @@
 #include <errno.h>
 
 #include "fuzz.h"
-#include "sipae_private.h"
+#include "gwsipae.h"
 
 static void
 check_sid(const char *s)
@@ -38,7 +38,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t j = 0; j < i; j++)
 				FUZZ_ASSERT(strcmp(sids[i], sids[j]) != 0);
 		}
-		sipae_strv_free(sids);
+		for (size_t i = 0; i < n; i++)
+			free(sids[i]);
+		free(sids);
 	} else {
 		FUZZ_ASSERT(sids == NULL);
 	}

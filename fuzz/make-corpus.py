@@ -55,7 +55,7 @@ def ntlm_seeds():
 
 
 def pac_seeds():
-    src = open(os.path.join(TOP, "adplugin", "tests", "test_sipae_pac.c")).read()
+    src = open(os.path.join(TOP, "sipae", "tests", "test_sipae_pac.c")).read()
     m = re.search(r"carol_logon_info\[\] =(.*?);", src, re.S)
     put("pac", "carol-logon-info", bytes.fromhex("".join(re.findall(r'"([0-9A-F]+)"', m.group(1)))))
 

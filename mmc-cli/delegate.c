@@ -2,7 +2,7 @@
  * delegate.c - `domain delegate [--remove] GROUP` and the delegated groups of `domain show`:
  * an AD group may manage Greenwich without being Domain Admins.  With the caller's own
  * ticket, ACEs for the group's SID are put into (or taken out of) the DACLs, read and
- * written through nTSecurityDescriptor with the SD_FLAGS control (DACL only):
+ * written with libgwad (nTSecurityDescriptor with the SD_FLAGS control, DACL only):
  *   - CN=Greenwich,CN=Services,<configuration NC>: create, delete, list, read and write
  *     every property, inherited by the containers and rules below (policies, federation);
  *   - the domain's naming context: read and write proxyAddresses, inherited by user
@@ -13,20 +13,17 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ldap.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ad_private.h"
+#include "gwad.h"
 #include "gwpolicy_ad.h"
-#include "krb.h"
 #include "mmc.h"
 #include "polstore.h"
 
-#define SD_FLAGS_OID "1.2.840.113556.1.4.801"
-#define DACL_SECURITY_INFORMATION 4
 #define SE_DACL_PRESENT 0x0004
 #define SE_SELF_RELATIVE 0x8000
 #define ACE_ALLOWED 0
@@ -44,9 +41,15 @@
 struct ace {
 	uint8_t type, flags;
 	uint32_t mask;
-	const struct berval *object, *inherited; /* GUIDs (16 bytes), or NULL */
-	unsigned char sid[68];
+	const unsigned char *object, *inherited; /* GUIDs (16 bytes), or NULL */
+	unsigned char sid[AD_SID_MAX];
 	size_t sidlen;
+};
+
+/* A security descriptor, self-relative. */
+struct sd {
+	unsigned char *p;
+	size_t len;
 };
 
 static uint32_t
@@ -67,34 +70,6 @@ put32(unsigned char *p, uint32_t v)
 {
 	put16(p, v & 0xffff);
 	put16(p + 2, v >> 16);
-}
-
-/* "S-1-5-21-..." to its binary form; 0 or -EINVAL. */
-static int
-sid_bin(const char *text, unsigned char *out, size_t *lenp)
-{
-	unsigned long long auth;
-	unsigned long sub[15];
-	int n = 0, used = 0;
-	const char *p;
-
-	if (sscanf(text, "S-1-%llu%n", &auth, &used) != 1)
-		return -EINVAL;
-	for (p = text + used; *p == '-' && n < 15; n++) {
-		char *end;
-		sub[n] = strtoul(p + 1, &end, 10);
-		p = end;
-	}
-	if (*p != '\0' || n == 0)
-		return -EINVAL;
-	out[0] = 1;
-	out[1] = (unsigned char)n;
-	for (int i = 0; i < 6; i++)
-		out[2 + i] = (unsigned char)(auth >> (8 * (5 - i)));
-	for (int i = 0; i < n; i++)
-		put32(out + 8 + 4 * i, (uint32_t)sub[i]);
-	*lenp = 8 + 4 * (size_t)n;
-	return 0;
 }
 
 static size_t
@@ -118,11 +93,11 @@ ace_write(const struct ace *a, unsigned char *p)
 		put32(p + 8, (a->object ? 1u : 0u) | (a->inherited ? 2u : 0u));
 		o = 12;
 		if (a->object) {
-			memcpy(p + o, a->object->bv_val, 16);
+			memcpy(p + o, a->object, 16);
 			o += 16;
 		}
 		if (a->inherited) {
-			memcpy(p + o, a->inherited->bv_val, 16);
+			memcpy(p + o, a->inherited, 16);
 			o += 16;
 		}
 	}
@@ -149,12 +124,12 @@ ace_sid(const unsigned char *p, size_t size, size_t *lenp)
 
 /* An SD from the server (DACL only), checked; *aclp points to its ACL. */
 static int
-sd_acl(const struct berval *sd, const unsigned char **aclp, size_t *acl_len)
+sd_acl(const struct sd *sd, const unsigned char **aclp, size_t *acl_len)
 {
-	const unsigned char *p = (const unsigned char *)sd->bv_val;
+	const unsigned char *p = sd->p;
 	uint32_t off;
 
-	if (sd->bv_len < 20 || p[0] != 1)
+	if (sd->len < 20 || p[0] != 1)
 		return -EINVAL;
 	off = le32(p + 16);
 	if (off == 0) {
@@ -162,7 +137,7 @@ sd_acl(const struct berval *sd, const unsigned char **aclp, size_t *acl_len)
 		*acl_len = 0;
 		return 0;
 	}
-	if (off + 8 > sd->bv_len || le32(p + 16) + (p[off + 2] | p[off + 3] << 8) > sd->bv_len)
+	if (off + 8 > sd->len || le32(p + 16) + (p[off + 2] | p[off + 3] << 8) > sd->len)
 		return -EINVAL;
 	*aclp = p + off;
 	*acl_len = (size_t)(p[off + 2] | p[off + 3] << 8);
@@ -175,8 +150,8 @@ sd_acl(const struct berval *sd, const unsigned char **aclp, size_t *acl_len)
  * same ACE is there already (*changed false then).
  */
 static int
-sd_edit(const struct berval *old, const struct ace *add, const unsigned char *drop_sid,
-	size_t drop_len, struct berval *out, bool *changed)
+sd_edit(const struct sd *old, const struct ace *add, const unsigned char *drop_sid,
+	size_t drop_len, struct sd *out, bool *changed)
 {
 	const unsigned char *acl, *p;
 	size_t acl_len, pos, o = 28, count = 0, n;
@@ -232,7 +207,7 @@ sd_edit(const struct berval *old, const struct ace *add, const unsigned char *dr
 	buf[0] = 1;
 	/* keep the DACL's inheritance bits: auto-inherited, protected */
 	put16(buf + 2, SE_DACL_PRESENT | SE_SELF_RELATIVE |
-			   (((unsigned char)old->bv_val[2] | (unsigned char)old->bv_val[3] << 8) &
+			   ((old->p[2] | old->p[3] << 8) &
 			    0x1400));
 	put32(buf + 16, 20);
 	buf[20] = add && add->type == ACE_ALLOWED_OBJECT ? ACL_REVISION_DS
@@ -242,100 +217,9 @@ sd_edit(const struct berval *old, const struct ace *add, const unsigned char *dr
 		buf[20] = acl[0];
 	put16(buf + 22, (unsigned)(o - 20));
 	put16(buf + 24, (unsigned)count);
-	out->bv_val = (char *)buf;
-	out->bv_len = o;
+	out->p = buf;
+	out->len = o;
 	return 0;
-}
-
-static struct berval sdflags_val = {5, (char *)"\x30\x03\x02\x01\x04"};
-
-static int
-sd_read(LDAP *ld, const char *dn, struct berval **sdp, int *lrcp)
-{
-	LDAPControl ctl = {SD_FLAGS_OID, sdflags_val, 1}, *ctls[] = {&ctl, NULL};
-	char *attrs[] = {"nTSecurityDescriptor", NULL};
-	LDAPMessage *res = NULL, *e;
-	struct berval **v = NULL;
-
-	*sdp = NULL;
-	*lrcp = ldap_search_ext_s(ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, ctls, NULL,
-				  NULL, 1, &res);
-	e = *lrcp == LDAP_SUCCESS ? ldap_first_entry(ld, res) : NULL;
-	v = e ? ldap_get_values_len(ld, e, "nTSecurityDescriptor") : NULL;
-	if (v && v[0])
-		*sdp = ber_bvdup(v[0]);
-	ldap_value_free_len(v);
-	ldap_msgfree(res);
-	if (*lrcp == LDAP_SUCCESS && *sdp == NULL)
-		*lrcp = LDAP_INSUFFICIENT_ACCESS; /* not readable: no READ_CONTROL */
-	return *lrcp == LDAP_SUCCESS ? 0 : -EIO;
-}
-
-static int
-sd_write(LDAP *ld, const char *dn, struct berval *sd)
-{
-	LDAPControl ctl = {SD_FLAGS_OID, sdflags_val, 1}, *ctls[] = {&ctl, NULL};
-	struct berval *vals[] = {sd, NULL};
-	LDAPMod m = {LDAP_MOD_REPLACE | LDAP_MOD_BVALUES, "nTSecurityDescriptor",
-		     {.modv_bvals = vals}};
-	LDAPMod *mods[] = {&m, NULL};
-
-	return ldap_modify_ext_s(ld, dn, mods, ctls, NULL);
-}
-
-/* The schemaIDGUID of an attribute or class (lDAPDisplayName). */
-static int
-schema_guid(LDAP *ld, const char *name, struct berval **guidp)
-{
-	char schema[600], filter[200], *attrs[] = {"schemaIDGUID", NULL};
-	char *rattrs[] = {"schemaNamingContext", NULL};
-	LDAPMessage *res = NULL, *e;
-	struct berval **v = NULL;
-	int rc;
-
-	*guidp = NULL;
-	rc = ldap_search_ext_s(ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", rattrs, 0, NULL, NULL,
-			       NULL, 1, &res);
-	e = rc == LDAP_SUCCESS ? ldap_first_entry(ld, res) : NULL;
-	v = e ? ldap_get_values_len(ld, e, "schemaNamingContext") : NULL;
-	snprintf(schema, sizeof(schema), "%.*s", v && v[0] ? (int)v[0]->bv_len : 0,
-		 v && v[0] ? v[0]->bv_val : "");
-	ldap_value_free_len(v);
-	v = NULL;
-	ldap_msgfree(res);
-	res = NULL;
-	if (schema[0] == '\0')
-		return -EIO;
-	snprintf(filter, sizeof(filter), "(lDAPDisplayName=%s)", name);
-	rc = ldap_search_ext_s(ld, schema, LDAP_SCOPE_ONELEVEL, filter, attrs, 0, NULL, NULL, NULL,
-			       1, &res);
-	e = rc == LDAP_SUCCESS ? ldap_first_entry(ld, res) : NULL;
-	v = e ? ldap_get_values_len(ld, e, "schemaIDGUID") : NULL;
-	if (v && v[0] && v[0]->bv_len == 16)
-		*guidp = ber_bvdup(v[0]);
-	ldap_value_free_len(v);
-	ldap_msgfree(res);
-	return *guidp ? 0 : -EIO;
-}
-
-/* The DN of a group (name or SID) below base. */
-static int
-group_dn(LDAP *ld, const char *base, const char *sid, char *dn, size_t len)
-{
-	char filter[300], *attrs[] = {"1.1", NULL}, *d;
-	LDAPMessage *res = NULL, *e;
-	int rc;
-
-	snprintf(filter, sizeof(filter), "(&(objectClass=group)(objectSid=%s))", sid);
-	rc = ldap_search_ext_s(ld, base, LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL, NULL, NULL, 2,
-			       &res);
-	e = rc == LDAP_SUCCESS ? ldap_first_entry(ld, res) : NULL;
-	d = e ? ldap_get_dn(ld, e) : NULL;
-	if (d)
-		snprintf(dn, len, "%s", d);
-	ldap_memfree(d);
-	ldap_msgfree(res);
-	return d ? 0 : -ENOENT;
 }
 
 struct target {
@@ -348,32 +232,30 @@ struct target {
 static int
 target_apply(struct polstore *s, struct target *t, bool remove, bool *changed)
 {
-	struct berval *old = NULL, neu = {0, NULL};
-	int lrc, ret;
+	struct sd old = {NULL, 0}, neu = {NULL, 0};
+	char reason[AD_REASON_LEN] = "";
+	int ret;
 	bool ch = false;
 
-	if (sd_read(s->ld, t->dn, &old, &lrc) < 0) {
-		if (lrc == LDAP_INSUFFICIENT_ACCESS)
-			return mmc_fail(MMC_EXIT_AUTH,
-					"access denied: %s may not read the permissions of %s",
-					s->who, t->dn);
-		return mmc_fail(MMC_EXIT_FAIL, "reading the permissions of %s: %s", t->dn,
-				ldap_err2string(lrc));
-	}
-	ret = sd_edit(old, remove ? NULL : &t->ace, remove ? t->ace.sid : NULL, t->ace.sidlen, &neu,
+	ret = ad_session_sd_get(s->ses, t->dn, &old.p, &old.len, reason);
+	if (ret == -AD_ERR_DENIED)
+		return mmc_fail(MMC_EXIT_AUTH, "access denied: %s may not read the permissions of %s",
+				s->who, t->dn);
+	if (ret < 0)
+		return mmc_fail(MMC_EXIT_FAIL, "%s", reason[0] ? reason : ad_strerror(ret));
+	ret = sd_edit(&old, remove ? NULL : &t->ace, remove ? t->ace.sid : NULL, t->ace.sidlen, &neu,
 		      &ch);
-	ber_bvfree(old);
+	free(old.p);
 	if (ret < 0)
 		return mmc_fail(MMC_EXIT_FAIL, "the security descriptor of %s is malformed", t->dn);
-	lrc = ch ? sd_write(s->ld, t->dn, &neu) : LDAP_SUCCESS;
-	free(neu.bv_val);
-	if (lrc == LDAP_INSUFFICIENT_ACCESS || lrc == LDAP_CONSTRAINT_VIOLATION)
+	ret = ch ? ad_session_sd_set(s->ses, t->dn, neu.p, neu.len, reason) : 0;
+	free(neu.p);
+	if (ret == -AD_ERR_DENIED)
 		return mmc_fail(MMC_EXIT_AUTH,
 				"access denied: %s may not change the permissions of %s", s->who,
 				t->dn);
-	if (lrc != LDAP_SUCCESS)
-		return mmc_fail(MMC_EXIT_FAIL, "changing the permissions of %s: %s", t->dn,
-				ldap_err2string(lrc));
+	if (ret < 0)
+		return mmc_fail(MMC_EXIT_FAIL, "%s", reason[0] ? reason : ad_strerror(ret));
 	*changed = *changed || ch;
 	return MMC_EXIT_OK;
 }
@@ -409,29 +291,28 @@ delegate_report(const char *group, const char *sid, bool remove, bool changed,
 static int
 delegate_run(struct polstore *s, const struct gw_conf *c, const char *group, bool remove)
 {
-	struct berval *g_proxy = NULL, *g_user = NULL, *g_member = NULL;
+	unsigned char g_proxy[16], g_user[16], g_member[16];
 	struct target t[3];
-	char sid[200], reason[POL_AD_REASON_LEN] = "", esid[200];
+	char sid[200], reason[POL_AD_REASON_LEN] = "";
 	size_t n = 0;
 	bool changed = false;
 	int ret = MMC_EXIT_OK;
 
 	memset(t, 0, sizeof(t));
-	if (pol_ad_group_sid(s->ld, s->base, group, sid, sizeof(sid), reason) < 0)
+	if (ad_session_group(s->ses, group, NULL, 0, sid, sizeof(sid), reason) < 0)
 		return mmc_fail(MMC_EXIT_NOTFOUND, "'%s' is not a group in %s", group,
 				c->domain_name);
-	if (!remove && (schema_guid(s->ld, "proxyAddresses", &g_proxy) < 0 ||
-			schema_guid(s->ld, "user", &g_user) < 0 ||
-			schema_guid(s->ld, "member", &g_member) < 0)) {
-		ret = mmc_fail(MMC_EXIT_FAIL, "the schema of %s could not be read", c->domain_name);
-		goto done;
-	}
+	if (!remove && (ad_session_schema_guid(s->ses, "proxyAddresses", g_proxy, reason) < 0 ||
+			ad_session_schema_guid(s->ses, "user", g_user, reason) < 0 ||
+			ad_session_schema_guid(s->ses, "member", g_member, reason) < 0))
+		return mmc_fail(MMC_EXIT_FAIL, "the schema of %s could not be read: %s",
+				c->domain_name, reason);
 	if (!remove && (ret = pol_ad_prepare(s->ld, s->container, reason)) < 0) {
 		ret = ret == -EACCES ? mmc_fail(MMC_EXIT_AUTH, "access denied: %s may not create %s",
 						s->who, s->container)
 				     : mmc_fail(MMC_EXIT_FAIL, "cannot create %s: %s", s->container,
 						reason);
-		goto done;
+		return ret;
 	}
 	ret = MMC_EXIT_OK;
 	snprintf(t[n].dn, sizeof(t[n].dn), "%s", s->container);
@@ -442,9 +323,8 @@ delegate_run(struct polstore *s, const struct gw_conf *c, const char *group, boo
 	t[n++].ace = (struct ace){ACE_ALLOWED_OBJECT, ACE_CI | ACE_IO, MASK_RP_WP, g_proxy, g_user,
 				  {0}, 0};
 	if (c->domain_enabled_group[0] &&
-	    pol_ad_group_sid(s->ld, s->base, c->domain_enabled_group, esid, sizeof(esid),
-			     reason) == 0 &&
-	    group_dn(s->ld, s->base, esid, t[n].dn, sizeof(t[n].dn)) == 0) {
+	    ad_session_group(s->ses, c->domain_enabled_group, t[n].dn, sizeof(t[n].dn), NULL, 0,
+			     reason) == 0) {
 		t[n].what = "members of the enabled-group";
 		t[n++].ace = (struct ace){ACE_ALLOWED_OBJECT, 0, MASK_WP, g_member, NULL, {0}, 0};
 	} else if (!remove && !mmc_json) {
@@ -452,7 +332,7 @@ delegate_run(struct polstore *s, const struct gw_conf *c, const char *group, boo
 		       "right to enable users; every user with a SIP URI is enabled\n");
 	}
 	for (size_t i = 0; i < n && ret == MMC_EXIT_OK; i++) {
-		if (sid_bin(sid, t[i].ace.sid, &t[i].ace.sidlen) < 0)
+		if (ad_sid_from_str(sid, t[i].ace.sid, sizeof(t[i].ace.sid), &t[i].ace.sidlen) < 0)
 			ret = mmc_fail(MMC_EXIT_FAIL, "bad SID %s", sid);
 		else
 			ret = target_apply(s, &t[i], remove, &changed);
@@ -465,10 +345,6 @@ delegate_run(struct polstore *s, const struct gw_conf *c, const char *group, boo
 	} else if (changed) {
 		mmc_err("some permissions were already changed: run the command again");
 	}
-done:
-	ber_bvfree(g_proxy);
-	ber_bvfree(g_user);
-	ber_bvfree(g_member);
 	return ret;
 }
 
@@ -509,21 +385,22 @@ mmc_domain_delegate(struct mmc *m, int argc, char **argv)
 char *
 mmc_delegated_groups(const struct gw_conf *c)
 {
-	struct berval *sd = NULL;
+	struct sd sd = {NULL, 0};
 	const unsigned char *acl, *p;
 	size_t acl_len, pos, n;
 	struct polstore s;
 	char *out = NULL;
 	size_t len = 0;
-	int lrc;
+	int ret;
 
 	if (!c->domain_name[0] || polstore_open(&s, c, true) < 0)
 		goto done;
-	if (sd_read(s.ld, s.container, &sd, &lrc) < 0 && lrc == LDAP_NO_SUCH_OBJECT) {
+	ret = ad_session_sd_get(s.ses, s.container, &sd.p, &sd.len, NULL);
+	if (ret == -AD_ERR_NOT_FOUND) {
 		out = strdup("");
 		goto done;
 	}
-	if (sd == NULL || sd_acl(sd, &acl, &acl_len) < 0 || (out = strdup("")) == NULL)
+	if (ret < 0 || sd_acl(&sd, &acl, &acl_len) < 0 || (out = strdup("")) == NULL)
 		goto done;
 	n = acl ? (size_t)(acl[4] | acl[5] << 8) : 0;
 	for (pos = 8, p = acl ? acl + 8 : NULL; n > 0 && p && pos + 8 <= acl_len; n--) {
@@ -546,7 +423,7 @@ mmc_delegated_groups(const struct gw_conf *c)
 		p += sz;
 	}
 done:
-	ber_bvfree(sd);
+	free(sd.p);
 	if (c->domain_name[0])
 		polstore_close(&s);
 	return out;

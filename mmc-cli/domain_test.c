@@ -7,12 +7,10 @@
  */
 #include "config.h"
 
-#include <arpa/nameser.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <netdb.h>
 #include <poll.h>
-#include <resolv.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,6 +18,7 @@
 #include <unistd.h>
 #include <fcntl.h>
 
+#include "gwad.h"
 #include "krb.h"
 #include "mmc.h"
 
@@ -55,46 +54,15 @@ check(struct report *r, const char *name, bool ok, const char *fmt, ...)
 	fflush(stdout);
 }
 
-/* The DC with the lowest priority in the SRV records of `name`. */
-static int
-srv_lookup(const char *name, char *dc, size_t len)
-{
-	unsigned char ans[4096];
-	ns_msg msg;
-	ns_rr rr;
-	int n, best = 65536;
-
-	n = res_query(name, ns_c_in, ns_t_srv, ans, sizeof(ans));
-	if (n < 0 || ns_initparse(ans, n, &msg) < 0)
-		return -ENOENT;
-	for (int i = 0; i < ns_msg_count(msg, ns_s_an); i++) {
-		char host[NS_MAXDNAME];
-		if (ns_parserr(&msg, ns_s_an, i, &rr) < 0 || ns_rr_type(rr) != ns_t_srv ||
-		    ns_rr_rdlen(rr) < 7)
-			continue;
-		const unsigned char *rd = ns_rr_rdata(rr);
-		int prio = ns_get16(rd);
-		if (prio >= best ||
-		    dn_expand(ns_msg_base(msg), ns_msg_end(msg), rd + 6, host, sizeof(host)) < 0)
-			continue;
-		best = prio;
-		snprintf(dc, len, "%s", host);
-	}
-	return best < 65536 ? 0 : -ENOENT;
-}
-
 /* [domain] dcs first, else DNS SRV _ldap._tcp.dc._msdcs.<domain>. */
 int
 mmc_dc_find(const struct gw_conf *c, char *dc, size_t len)
 {
-	char q[600];
-
 	if (c->domain_dcs.n) {
 		snprintf(dc, len, "%s", c->domain_dcs.v[0]);
 		return 0;
 	}
-	snprintf(q, sizeof(q), "_ldap._tcp.dc._msdcs.%s", c->domain_name);
-	return srv_lookup(q, dc, len);
+	return ad_dc_find(c->domain_name, 0, dc, len, NULL) < 0 ? -ENOENT : 0;
 }
 
 /* TCP connect with a timeout; 0 or -errno, reason in err. */
@@ -131,10 +99,10 @@ tcp_probe(const char *host, const char *port, char *err, size_t errlen)
 
 struct dt {
 	const struct gw_conf *c;
-	char realm[300], keytab[1024], dc[600], base[600], ccname[300];
+	char realm[300], keytab[1024], dc[600], ccname[300];
 	struct mmc_keytab kt;
 	bool kt_ok, dc_ok, krb_ok;
-	struct mmc_ldap *ld;
+	struct ad_session *ses; /* rootDSE read, bound by check_ldap_spn() */
 };
 
 static void
@@ -186,19 +154,17 @@ check_dc(struct report *r, struct dt *t)
 static void
 check_clock(struct report *r, struct dt *t)
 {
-	char err[700];
-	time_t dct;
+	char err[AD_REASON_LEN] = "";
 
 	if (!t->dc_ok) {
 		check(r, "clock", false, "not checked: no domain controller answers");
 		return;
 	}
-	if (mmc_ldap_open(t->dc, &t->ld, err, sizeof(err)) < 0 ||
-	    mmc_ldap_rootdse(t->ld, &dct, t->base, sizeof(t->base), err, sizeof(err)) < 0) {
+	if (ad_session_open(t->dc, 5000, &t->ses, err) < 0) {
 		check(r, "clock", false, "cannot read the DC's time: %s", err);
 		return;
 	}
-	long skew = (long)(time(NULL) - dct);
+	long skew = (long)(time(NULL) - ad_session_dc_time(t->ses));
 	check(r, "clock", labs(skew) <= MAX_SKEW,
 	      labs(skew) <= MAX_SKEW ? "%+ld s from %s"
 				     : "%+ld s from %s, more than Kerberos allows (300 s): "
@@ -228,25 +194,26 @@ check_kerberos(struct report *r, struct dt *t)
 static void
 check_ldap_spn(struct report *r, struct dt *t)
 {
-	char err[700], sam[300], spn[600];
+	char err[AD_REASON_LEN] = "", sam[300], spn[600];
 
-	if (!t->krb_ok || t->ld == NULL || !t->base[0]) {
+	if (!t->krb_ok || t->ses == NULL) {
 		check(r, "ldap", false, "not checked: %s",
 		      t->krb_ok ? "no domain controller answers" : "no Kerberos ticket");
 		check(r, "spn", false, "not checked: no LDAP connection");
 		return;
 	}
-	if (mmc_ldap_gssapi(t->ld, t->ccname, err, sizeof(err)) < 0) {
+	if (ad_session_bind(t->ses, t->ccname, err) < 0) {
 		check(r, "ldap", false, "GSSAPI bind to %s failed: %s", t->dc, err);
 		check(r, "spn", false, "not checked: no LDAP connection");
 		return;
 	}
-	check(r, "ldap", true, "GSSAPI bind to %s (signed and sealed), base %s", t->dc, t->base);
+	check(r, "ldap", true, "GSSAPI bind to %s (signed and sealed), base %s", t->dc,
+	      ad_session_base(t->ses));
 	snprintf(sam, sizeof(sam), "%.*s", (int)strcspn(t->kt.machine, "@"), t->kt.machine);
 	const char *svc[] = {"sip", "HTTP"};
 	for (int i = 0; i < 2; i++) {
 		snprintf(spn, sizeof(spn), "%s/%s", svc[i], t->c->domain_fqdn);
-		int has = mmc_ldap_has_spn(t->ld, t->base, sam, spn, err, sizeof(err));
+		int has = ad_session_has_spn(t->ses, sam, spn, err);
 		if (has < 0) {
 			check(r, "spn", false, "%s", err);
 			return;
@@ -285,7 +252,7 @@ mmc_domain_test(struct mmc *m, int argc, char **argv)
 	check_clock(&r, &t);
 	check_kerberos(&r, &t);
 	check_ldap_spn(&r, &t);
-	mmc_ldap_close(t.ld);
+	ad_session_close(t.ses);
 	mmc_krb_destroy(t.ccname);
 	if (r.arr) {
 		json_object *o = json_object_new_object();

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gwad.h"
 #include "gwpolicy_ad.h"
 #include "krb.h"
 #include "mmc.h"
@@ -53,7 +54,6 @@ static int
 ad_open(struct polstore *s, const struct gw_conf *c)
 {
 	char dc[300], reason[POL_AD_REASON_LEN] = "";
-	time_t t;
 	int ret;
 
 	if (!mmc_krb_have_ticket(s->who, sizeof(s->who))) {
@@ -66,12 +66,12 @@ ad_open(struct polstore *s, const struct gw_conf *c)
 			 c->domain_name);
 		return -ENOTCONN;
 	}
-	if (mmc_ldap_open(dc, &s->l, s->err, sizeof(s->err)) < 0 ||
-	    mmc_ldap_rootdse(s->l, &t, s->base, sizeof(s->base), s->err, sizeof(s->err)) < 0)
-		return -ENOTCONN;
-	if (mmc_ldap_gssapi(s->l, getenv("KRB5CCNAME"), s->err, sizeof(s->err)) < 0)
-		return -ENOKEY;
-	s->ld = mmc_ldap_handle(s->l);
+	if (ad_session_open(dc, 5000, &s->ses, reason) < 0)
+		return store_fail(s, -ENOTCONN, reason);
+	snprintf(s->base, sizeof(s->base), "%s", ad_session_base(s->ses));
+	if (ad_session_bind(s->ses, NULL, reason) < 0)
+		return store_fail(s, -ENOKEY, reason);
+	s->ld = ad_session_ldap(s->ses);
 	ret = pol_ad_container(s->ld, s->container, sizeof(s->container), reason);
 	return ret < 0 ? store_fail(s, ret, reason) : 0;
 }
@@ -143,7 +143,7 @@ polstore_close(struct polstore *s)
 {
 	pol_set_free(s->set);
 	pol_fed_clear(&s->fed);
-	mmc_ldap_close(s->l);
+	ad_session_close(s->ses);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -175,32 +175,6 @@ file_save(struct polstore *s)
 	return ret;
 }
 
-static bool
-exists(LDAP *ld, const char *dn)
-{
-	char *attrs[] = {"1.1", NULL};
-	LDAPMessage *res = NULL;
-	int lrc = ldap_search_ext_s(ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL,
-				    NULL, NULL, 1, &res);
-
-	ldap_msgfree(res);
-	return lrc == LDAP_SUCCESS;
-}
-
-/* The Greenwich and Policies containers, created only when missing: a delegated
- * administrator (domain delegate) may write below them but not create them, and AD refuses
- * an add under CN=Services for lack of rights before it says the object exists. */
-static int
-prepare(struct polstore *s, char *reason)
-{
-	char dn[sizeof(s->container) + 16];
-
-	snprintf(dn, sizeof(dn), "CN=Policies,%s", s->container);
-	if (exists(s->ld, dn))
-		return 0;
-	return pol_ad_prepare(s->ld, s->container, reason);
-}
-
 int
 polstore_put(struct polstore *s, const char *name, bool create)
 {
@@ -210,7 +184,7 @@ polstore_put(struct polstore *s, const char *name, bool create)
 
 	if (!s->ad)
 		return file_save(s);
-	ret = prepare(s, reason);
+	ret = pol_ad_prepare(s->ld, s->container, reason);
 	if (ret == 0)
 		ret = pol_ad_rule_put(s->ld, s->container, r, create, reason);
 	return ret < 0 ? store_fail(s, ret, reason) : 0;
@@ -232,7 +206,7 @@ int
 polstore_fed(struct polstore *s, const char *domain, int allow)
 {
 	char reason[POL_AD_REASON_LEN] = "";
-	int ret = prepare(s, reason);
+	int ret = pol_ad_prepare(s->ld, s->container, reason);
 
 	if (ret == 0)
 		ret = pol_ad_fed_change(s->ld, s->container, domain, allow, reason);
@@ -244,52 +218,19 @@ polstore_fed(struct polstore *s, const char *domain, int allow)
 int
 polstore_fed_raw(struct polstore *s, char ***valsp, size_t *np)
 {
-	char dn[700], *attrs[] = {"msDS-Settings", NULL};
-	LDAPMessage *res = NULL, *e;
-	struct berval **v = NULL;
-	size_t n;
-	int lrc;
+	char reason[POL_AD_REASON_LEN] = "";
+	int ret = pol_ad_fed_values(s->ld, s->container, valsp, np, reason);
 
-	*valsp = NULL;
-	*np = 0;
-	snprintf(dn, sizeof(dn), "CN=Federation,%s", s->container);
-	lrc = ldap_search_ext_s(s->ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL, NULL,
-				NULL, 1, &res);
-	if (lrc == LDAP_NO_SUCH_OBJECT) {
-		ldap_msgfree(res);
-		return 0;
-	}
-	if (lrc != LDAP_SUCCESS) {
-		ldap_msgfree(res);
-		snprintf(s->err, sizeof(s->err), "%.400s: %s", dn, ldap_err2string(lrc));
-		return pol_ad_errno(lrc);
-	}
-	e = ldap_first_entry(s->ld, res);
-	v = e ? ldap_get_values_len(s->ld, e, "msDS-Settings") : NULL;
-	n = (size_t)ldap_count_values_len(v);
-	*valsp = calloc(n + 1, sizeof(char *));
-	for (size_t i = 0; *valsp && i < n; i++)
-		(*valsp)[i] = strndup(v[i]->bv_val, v[i]->bv_len);
-	*np = *valsp ? n : 0;
-	ldap_value_free_len(v);
-	ldap_msgfree(res);
-	return *valsp ? 0 : -ENOMEM;
+	return ret < 0 ? store_fail(s, ret, reason) : 0;
 }
 
 int
 polstore_fed_delete_raw(struct polstore *s, const char *value)
 {
-	char dn[700], *vals[] = {(char *)value, NULL};
-	LDAPMod m = {LDAP_MOD_DELETE, "msDS-Settings", {.modv_strvals = vals}};
-	LDAPMod *mods[] = {&m, NULL};
-	int lrc;
+	char reason[POL_AD_REASON_LEN] = "";
+	int ret = pol_ad_fed_delete_value(s->ld, s->container, value, reason);
 
-	snprintf(dn, sizeof(dn), "CN=Federation,%s", s->container);
-	lrc = ldap_modify_ext_s(s->ld, dn, mods, NULL, NULL);
-	if (lrc == LDAP_SUCCESS)
-		return 0;
-	snprintf(s->err, sizeof(s->err), "%.400s: %s", dn, ldap_err2string(lrc));
-	return lrc == LDAP_NO_SUCH_ATTRIBUTE ? -ENOENT : pol_ad_errno(lrc);
+	return ret < 0 ? store_fail(s, ret, reason) : 0;
 }
 
 /* For pol_text_resolve_groups(): a group's SID by name, from AD. */

@@ -10,13 +10,14 @@
 #include "gwconf.h"
 #include "gwpolicy.h"
 
-struct mmc_ldap;
+struct ad_session;
+struct ldap;
 
 struct polstore {
 	bool ad;               /* in AD, else in the rules file at path */
 	const char *path;
-	struct mmc_ldap *l;
-	struct ldap *ld;
+	struct ad_session *ses; /* bound with the administrator's own ticket */
+	struct ldap *ld;        /* its LDAP handle, for libgwpolad */
 	char base[512];        /* the domain's naming context */
 	char container[600];   /* CN=Greenwich,CN=Services,CN=Configuration,... */
 	char who[300];         /* the administrator's principal */

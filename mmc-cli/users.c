@@ -1,34 +1,29 @@
 /*
- * users.c - `users list|show|enable|disable|set-uri`: directory users in AD, with the
- * admin's own Kerberos ticket (SASL/GSSAPI bind as the person running the command, so
- * AD decides what they may change).
+ * users.c - `users list|show|enable|disable|set-uri|reset-uri`: directory users in AD,
+ * through libgwad's session bound with the admin's own Kerberos ticket (SASL/GSSAPI as the
+ * person running the command, so AD decides what they may change).
  *
- * A user's SIP URI is the "SIP:" proxyAddresses value (other "sip:" values are
- * aliases), else sip:<mail>.  Enabled for Greenwich = member, also through nested
- * groups, of [domain] enabled-group (everyone with a SIP URI when it is empty).
- * `users list` is libgwad's paged listing (ad_ldap_user_each()) over the same connection.
- * `users show` adds, when greenwichd answers on its control socket, the user's
- * signed-in devices and composed presence.
+ * A user's SIP URI is the "SIP:" proxyAddresses value (other "sip:" values are aliases),
+ * else sip:<mail> (ad_proxy_select()).  Enabled for Greenwich = a member of [domain]
+ * enabled-group, also through nested groups (tokenGroups, as greenwichd reads them), or
+ * when none is set, a SIP URI.  Users are found with libgwad's own lookup, so a name two users
+ * share is refused as ambiguous, and set-uri asks the same lookup greenwichd routes with
+ * who holds an address.  `users list` is libgwad's paged listing (ad_ldap_user_each()).
+ * `users show` adds, when greenwichd answers on its control socket, the user's signed-in
+ * devices and composed presence.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <ldap.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "ad_private.h"
+#include "gwad.h"
 #include "krb.h"
 #include "mmc.h"
 #include "users.h"
-
-#define USER_FILTER "(&(objectCategory=person)(objectClass=user)"
-#define IN_CHAIN "1.2.840.113556.1.4.1941"
-
-static char *user_attrs[] = {"sAMAccountName", "proxyAddresses", "mail", "userAccountControl",
-			     NULL};
 
 const char *
 mmc_uri_source(const char *const *proxies, size_t n, bool has_uri)
@@ -46,52 +41,47 @@ mmc_uri_source(const char *const *proxies, size_t n, bool has_uri)
 static void
 ud_close(struct ud *u)
 {
-	mmc_ldap_close(u->l);
-	u->l = NULL;
-	u->ld = NULL;
+	ad_session_close(u->ses);
+	u->ses = NULL;
 }
 
-/* The enabled group's DN into u->group_dn ("" when none is configured). */
+/* A libgwad error as an exit code, with its reason printed. */
+static int
+ad_fail(int ret, const char *reason)
+{
+	int code = ret == -AD_ERR_UNAVAILABLE ? MMC_EXIT_UNREACHABLE
+		   : ret == -AD_ERR_DENIED    ? MMC_EXIT_AUTH
+		   : ret == -EINVAL           ? MMC_EXIT_USAGE
+					      : MMC_EXIT_FAIL;
+
+	return mmc_fail(code, "%s", reason && reason[0] ? reason : ad_strerror(ret));
+}
+
+/* The enabled group's DN and SID into u ("" when none is configured). */
 static int
 group_find(struct ud *u, const char *g)
 {
-	char esc[600], filter[1400];
-	LDAPMessage *res = NULL, *e;
-	char *attrs[] = {"cn", NULL}, *dn;
-	bool sid = strncmp(g, "S-1-", 4) == 0;
+	char reason[AD_REASON_LEN] = "";
+	int ret;
 
-	u->group_dn[0] = '\0';
+	u->group_dn[0] = u->group_sid[0] = '\0';
 	if (g[0] == '\0')
 		return MMC_EXIT_OK;
-	if (ad_filter_escape(g, esc, sizeof(esc)) < 0)
-		return mmc_fail(MMC_EXIT_USAGE, "enabled-group too long");
-	if (sid)
-		snprintf(filter, sizeof(filter), "(&(objectClass=group)(objectSid=%s))", esc);
-	else
-		snprintf(filter, sizeof(filter),
-			 "(&(objectClass=group)(|(cn=%s)(sAMAccountName=%s)))", esc, esc);
-	int rc = ldap_search_ext_s(u->ld, u->base, LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL, NULL,
-				   NULL, 2, &res);
-	e = rc == LDAP_SUCCESS ? ldap_first_entry(u->ld, res) : NULL;
-	dn = e ? ldap_get_dn(u->ld, e) : NULL;
-	if (dn)
-		snprintf(u->group_dn, sizeof(u->group_dn), "%s", dn);
-	ldap_memfree(dn);
-	ldap_msgfree(res);
-	if (u->group_dn[0] == '\0')
+	ret = ad_session_group(u->ses, g, u->group_dn, sizeof(u->group_dn), u->group_sid,
+			       sizeof(u->group_sid), reason);
+	if (ret == -AD_ERR_GROUP)
 		return mmc_fail(
 		    MMC_EXIT_NOTFOUND, "%s'%s' is not a group in %s",
 		    g == u->m->conf->domain_enabled_group ? "the enabled-group of [domain] " : "",
 		    g, u->m->conf->domain_name);
-	return MMC_EXIT_OK;
+	return ret < 0 ? ad_fail(ret, reason) : MMC_EXIT_OK;
 }
 
 /* Checks, DC, anonymous rootDSE, GSSAPI bind with the caller's ticket, the group. */
 static int
 ud_open_group(struct mmc *m, struct ud *u, const char *group)
 {
-	char realm[256], dc[256], err[600];
-	time_t dc_time;
+	char realm[256], dc[256], reason[AD_REASON_LEN] = "";
 
 	memset(u, 0, sizeof(*u));
 	u->m = m;
@@ -107,18 +97,13 @@ ud_open_group(struct mmc *m, struct ud *u, const char *group)
 	if (mmc_dc_find(m->conf, dc, sizeof(dc)) < 0)
 		return mmc_fail(MMC_EXIT_UNREACHABLE, "no domain controller of %s found (DNS SRV)",
 				m->conf->domain_name);
-	if (mmc_ldap_open(dc, &u->l, err, sizeof(err)) < 0)
-		return mmc_fail(MMC_EXIT_UNREACHABLE, "%s", err);
-	u->ld = mmc_ldap_handle(u->l);
-	if (mmc_ldap_rootdse(u->l, &dc_time, u->base, sizeof(u->base), err, sizeof(err)) < 0) {
-		ud_close(u);
+	if (ad_session_open(dc, 5000, &u->ses, reason) < 0)
 		return mmc_fail(MMC_EXIT_UNREACHABLE, "domain controller %s unreachable: %s", dc,
-				err);
-	}
-	if (mmc_ldap_gssapi(u->l, getenv("KRB5CCNAME"), err, sizeof(err)) < 0) {
+				reason);
+	if (ad_session_bind(u->ses, NULL, reason) < 0) {
 		ud_close(u);
 		return mmc_fail(MMC_EXIT_AUTH, "%s refused the ticket of %s: %s", dc, u->princ,
-				err);
+				reason);
 	}
 	int ret = group_find(u, group);
 	if (ret != MMC_EXIT_OK)
@@ -143,20 +128,6 @@ mmc_users_group_check(struct mmc *m, const char *group)
 	return ret;
 }
 
-static char **
-values(LDAP *ld, LDAPMessage *e, const char *attr, size_t *np)
-{
-	struct berval **v = ldap_get_values_len(ld, e, attr);
-	size_t n = ldap_count_values_len(v);
-	char **out = calloc(n + 1, sizeof(*out));
-
-	for (size_t i = 0; out && i < n; i++)
-		out[i] = strndup(v[i]->bv_val, v[i]->bv_len);
-	ldap_value_free_len(v);
-	*np = out ? n : 0;
-	return out;
-}
-
 void
 mmc_dir_user_free(struct mmc_dir_user *du)
 {
@@ -165,83 +136,83 @@ mmc_dir_user_free(struct mmc_dir_user *du)
 	free(du->sip_uri);
 	ad_strv_free(du->aliases, du->naliases);
 	ad_strv_free(du->proxies, du->nproxies);
+	ad_strv_free(du->groups, du->ngroups);
 	memset(du, 0, sizeof(*du));
 }
 
-/* Decode one user entry. */
+/* What the commands show of a libgwad user; au is emptied. */
 static void
-user_read(struct ud *u, LDAPMessage *e, struct mmc_dir_user *du)
+dir_user_take(struct mmc_dir_user *du, struct ad_user *au)
 {
-	size_t n;
-	char **sam = values(u->ld, e, "sAMAccountName", &n), **mail, **uac;
-	char *dn = ldap_get_dn(u->ld, e);
+	memset(du, 0, sizeof(*du));
+	du->sam = au->sam;
+	du->dn = au->dn;
+	du->sip_uri = au->sip_uri;
+	du->aliases = au->aliases;
+	du->naliases = au->alias_count;
+	au->sam = au->dn = au->sip_uri = NULL;
+	au->aliases = NULL;
+	au->alias_count = 0;
+	du->disabled = (au->flags & AD_USER_DISABLED) != 0;
+	du->enabled = (au->flags & AD_USER_SIP_ENABLED) != 0;
+}
+
+/* Enabled for Greenwich: with an enabled-group, a member of it (nested too: tokenGroups),
+ * else a SIP URI. */
+static bool
+user_enabled(const struct ud *u, const struct ad_user *au, const struct mmc_dir_user *du)
+{
+	if (u->group_sid[0] == '\0')
+		return du->sip_uri != NULL;
+	return ad_user_has_sid(au, u->group_sid);
+}
+
+/* The user named by who: sAMAccountName, or user@domain (UPN, mail, SIP address), with its
+ * proxyAddresses as stored; with_groups: the names of its groups (tokenGroups) too. */
+static int
+user_find(struct ud *u, const char *who, bool with_groups, struct mmc_dir_user *du)
+{
+	struct ad_query q = {AD_QUERY_ANY, who};
+	char reason[AD_REASON_LEN] = "";
+	struct ad_user *au = NULL;
+	int ret = ad_session_lookup(u->ses, &q, NULL, &au, reason);
 
 	memset(du, 0, sizeof(*du));
-	du->sam = n ? strdup(sam[0]) : strdup("?");
-	du->dn = strdup(dn ? dn : "");
-	ldap_memfree(dn);
-	ad_strv_free(sam, n);
-	du->proxies = values(u->ld, e, "proxyAddresses", &du->nproxies);
-	mail = values(u->ld, e, "mail", &n);
-	if (ad_proxy_select((const char *const *)du->proxies, du->nproxies, n ? mail[0] : NULL,
-			    &du->sip_uri, &du->aliases, &du->naliases) < 0)
-		du->sip_uri = NULL;
-	ad_strv_free(mail, n);
-	uac = values(u->ld, e, "userAccountControl", &n);
-	du->disabled = n && (strtoul(uac[0], NULL, 10) & 2);
-	ad_strv_free(uac, n);
-}
-
-/* Is dn a member of the enabled group, directly or through nested groups? */
-static bool
-enabled(struct ud *u, const struct mmc_dir_user *du)
-{
-	char esc[1200], filter[1400];
-	LDAPMessage *res = NULL;
-	char *attrs[] = {"1.1", NULL};
-	bool yes;
-
-	if (u->group_dn[0] == '\0')
-		return du->sip_uri != NULL;
-	if (ad_filter_escape(u->group_dn, esc, sizeof(esc)) < 0)
-		return false;
-	snprintf(filter, sizeof(filter), "(memberOf:" IN_CHAIN ":=%s)", esc);
-	yes = ldap_search_ext_s(u->ld, du->dn, LDAP_SCOPE_BASE, filter, attrs, 0, NULL, NULL, NULL,
-				1, &res) == LDAP_SUCCESS &&
-	      ldap_count_entries(u->ld, res) == 1;
-	ldap_msgfree(res);
-	return yes;
-}
-
-/* The user named by who: sAMAccountName, or user@domain (UPN, mail, SIP address). */
-static int
-user_find(struct ud *u, const char *who, struct mmc_dir_user *du)
-{
-	char esc[600], filter[2000];
-	LDAPMessage *res = NULL, *e;
-	const char *a = strncasecmp(who, "sip:", 4) == 0 ? who + 4 : who;
-	int rc;
-
-	if (ad_filter_escape(a, esc, sizeof(esc)) < 0)
-		return mmc_fail(MMC_EXIT_USAGE, "user name too long");
-	if (strchr(a, '@'))
-		snprintf(filter, sizeof(filter),
-			 USER_FILTER "(|(userPrincipalName=%s)(mail=%s)(proxyAddresses=sip:%s)))",
-			 esc, esc, esc);
-	else
-		snprintf(filter, sizeof(filter), USER_FILTER "(sAMAccountName=%s))", esc);
-	rc = ldap_search_ext_s(u->ld, u->base, LDAP_SCOPE_SUBTREE, filter, user_attrs, 0, NULL,
-			       NULL, NULL, 2, &res);
-	e = rc == LDAP_SUCCESS ? ldap_first_entry(u->ld, res) : NULL;
-	if (e)
-		user_read(u, e, du);
-	ldap_msgfree(res);
-	if (rc != LDAP_SUCCESS)
-		return mmc_fail(MMC_EXIT_FAIL, "searching for %s: %s", who, ldap_err2string(rc));
-	if (e == NULL)
+	if (ret == -AD_ERR_NOT_FOUND)
 		return mmc_fail(MMC_EXIT_NOTFOUND, "no user %s in %s", who,
 				u->m->conf->domain_name);
+	if (ret == -AD_ERR_AMBIGUOUS)
+		return mmc_fail(MMC_EXIT_FAIL,
+				"%s names more than one user in %s: use the account name", who,
+				u->m->conf->domain_name);
+	if (ret < 0)
+		return ad_fail(ret, reason);
+	dir_user_take(du, au);
+	du->enabled = user_enabled(u, au, du);
+	if (with_groups)
+		ret = ad_session_sid_names(u->ses, au->group_sids, au->group_count, &du->groups,
+					   &du->ngroups, reason);
+	ad_user_free(au);
+	if (ret == 0)
+		ret = ad_session_proxies(u->ses, du->dn, &du->proxies, &du->nproxies, NULL, reason);
+	if (ret < 0) {
+		mmc_dir_user_free(du);
+		return ad_fail(ret, reason);
+	}
 	return MMC_EXIT_OK;
+}
+
+/* Is the user enabled now (asked again after a change)? */
+static bool
+enabled_now(struct ud *u, const struct mmc_dir_user *du)
+{
+	struct ad_query q = {AD_QUERY_SAM, du->sam};
+	struct ad_user *au = NULL;
+	bool yes = ad_session_lookup(u->ses, &q, u->group_sid, &au, NULL) == 0 &&
+		   user_enabled(u, au, du);
+
+	ad_user_free(au);
+	return yes;
 }
 
 static int
@@ -261,7 +232,6 @@ static int
 list_one(struct ad_user *au, void *arg)
 {
 	struct listing *l = arg;
-	struct mmc_dir_user *du;
 	int ret = -ENOMEM;
 
 	if (l->n == l->size) {
@@ -272,18 +242,7 @@ list_one(struct ad_user *au, void *arg)
 		l->v = v;
 		l->size = size;
 	}
-	du = &l->v[l->n++];
-	memset(du, 0, sizeof(*du));
-	du->sam = au->sam;
-	du->dn = au->dn;
-	du->sip_uri = au->sip_uri;
-	du->aliases = au->aliases;
-	du->naliases = au->alias_count;
-	au->sam = au->dn = au->sip_uri = NULL;
-	au->aliases = NULL;
-	au->alias_count = 0;
-	du->disabled = (au->flags & AD_USER_DISABLED) != 0;
-	du->enabled = (au->flags & AD_USER_SIP_ENABLED) != 0;
+	dir_user_take(&l->v[l->n++], au);
 	ret = 0;
 done:
 	ad_user_free(au);
@@ -300,12 +259,11 @@ users_list(struct ud *u, const struct ad_list_opts *lo)
 	char reason[AD_REASON_LEN] = "";
 	int rc, ret = MMC_EXIT_OK;
 
-	o.base_dn = u->base;
+	o.base_dn = ad_session_base(u->ses);
 	o.group_dn = u->group_dn[0] ? u->group_dn : NULL;
-	rc = ad_ldap_user_each(u->ld, &o, list_one, &l, reason);
+	rc = ad_ldap_user_each(ad_session_ldap(u->ses), &o, list_one, &l, reason);
 	if (rc != 0) {
-		ret = mmc_fail(rc == -AD_ERR_UNAVAILABLE ? MMC_EXIT_UNREACHABLE : MMC_EXIT_FAIL,
-			       "%s", reason[0] ? reason : ad_strerror(rc));
+		ret = ad_fail(rc, reason);
 		goto done;
 	}
 	if (l.n > 1)
@@ -345,43 +303,22 @@ list_args(int argc, char **argv, struct ad_list_opts *o)
 	return MMC_EXIT_OK;
 }
 
-/* The names of the user's groups (tokenGroups: nested ones included). */
+/* The group names, one a line (malloc'd). */
 static char *
-user_groups(struct ud *u, const struct mmc_dir_user *du)
+groups_text(const struct mmc_dir_user *du)
 {
-	char *attrs[] = {"tokenGroups", NULL}, *names[] = {"sAMAccountName", NULL};
-	LDAPMessage *res = NULL, *res2 = NULL;
-	struct berval **v = NULL;
-	char filter[8192] = "(|", sid[128], *out = calloc(1, 4096);
-	size_t len = 0;
+	size_t len = 1;
+	char *out;
 
-	if (ldap_search_ext_s(u->ld, du->dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL,
-			      NULL, NULL, 1, &res) == LDAP_SUCCESS &&
-	    ldap_first_entry(u->ld, res))
-		v = ldap_get_values_len(u->ld, ldap_first_entry(u->ld, res), "tokenGroups");
-	for (size_t i = 0; v && v[i]; i++)
-		if (ad_sid_to_str((unsigned char *)v[i]->bv_val, v[i]->bv_len, sid, sizeof(sid)) ==
-			0 &&
-		    strlen(filter) + strlen(sid) + 16 < sizeof(filter))
-			snprintf(filter + strlen(filter), sizeof(filter) - strlen(filter),
-				 "(objectSid=%s)", sid);
-	strcat(filter, ")");
-	if (out && v && v[0] &&
-	    ldap_search_ext_s(u->ld, u->base, LDAP_SCOPE_SUBTREE, filter, names, 0, NULL, NULL,
-			      NULL, 0, &res2) == LDAP_SUCCESS) {
-		for (LDAPMessage *e = ldap_first_entry(u->ld, res2); e;
-		     e = ldap_next_entry(u->ld, e)) {
-			size_t n;
-			char **nm = values(u->ld, e, "sAMAccountName", &n);
-			if (n && len + strlen(nm[0]) + 3 < 4096)
-				len += (size_t)snprintf(out + len, 4096 - len, "%s%s",
-							len ? "\n" : "", nm[0]);
-			ad_strv_free(nm, n);
-		}
+	for (size_t i = 0; i < du->ngroups; i++)
+		len += strlen(du->groups[i]) + 1;
+	if ((out = calloc(1, len)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < du->ngroups; i++) {
+		if (i)
+			strcat(out, "\n");
+		strcat(out, du->groups[i]);
 	}
-	ldap_value_free_len(v);
-	ldap_msgfree(res);
-	ldap_msgfree(res2);
 	return out;
 }
 
@@ -391,12 +328,11 @@ users_show(struct ud *u, const char *who)
 	struct mmc_dir_user du;
 	char aor[300];
 	json_object *devices = NULL, *presence = NULL;
-	int ret = user_find(u, who, &du);
+	int ret = user_find(u, who, true, &du);
 
 	if (ret != MMC_EXIT_OK)
 		return ret;
-	du.enabled = enabled(u, &du);
-	char *groups = user_groups(u, &du);
+	char *groups = groups_text(&du);
 	if (du.sip_uri) {
 		mmc_user_aor(u->m, du.sip_uri, aor, sizeof(aor));
 		if (mmc_ctl_try(u->m, mmc_ctl_req("registrations", "aor", aor), &devices) != 0)
@@ -412,13 +348,14 @@ users_show(struct ud *u, const char *who)
 	return MMC_EXIT_OK;
 }
 
+/* A write libgwad refused: access denied names who and what. */
 static int
-modify_err(struct ud *u, int rc, const char *who, const char *what)
+modify_err(struct ud *u, int ret, const char *reason, const char *who, const char *what)
 {
-	if (rc == LDAP_INSUFFICIENT_ACCESS || rc == LDAP_STRONG_AUTH_REQUIRED)
+	if (ret == -AD_ERR_DENIED)
 		return mmc_fail(MMC_EXIT_AUTH, "access denied: %s may not change %s of %s",
 				u->princ, what, who);
-	return mmc_fail(MMC_EXIT_FAIL, "changing %s of %s: %s", what, who, ldap_err2string(rc));
+	return ad_fail(ret, reason);
 }
 
 /* enable/disable: add or remove the user as a direct member of the enabled group. */
@@ -426,7 +363,8 @@ static int
 users_member(struct ud *u, const char *who, bool add)
 {
 	struct mmc_dir_user du;
-	int ret = user_find(u, who, &du), rc;
+	char reason[AD_REASON_LEN] = "";
+	int ret = user_find(u, who, false, &du), rc;
 
 	if (ret != MMC_EXIT_OK)
 		return ret;
@@ -438,79 +376,46 @@ users_member(struct ud *u, const char *who, bool add)
 				"/%s enabled-group GROUP)",
 				u->m->conf->domain_name);
 	}
-	struct berval bv = {strlen(du.dn), du.dn}, *bvs[] = {&bv, NULL};
-	LDAPMod mod = {.mod_op = (add ? LDAP_MOD_ADD : LDAP_MOD_DELETE) | LDAP_MOD_BVALUES,
-		       .mod_type = "member",
-		       .mod_vals.modv_bvals = bvs},
-		*mods[] = {&mod, NULL};
-	rc = ldap_modify_ext_s(u->ld, u->group_dn, mods, NULL, NULL);
-	bool direct_gone = rc == LDAP_NO_SUCH_ATTRIBUTE || rc == LDAP_UNWILLING_TO_PERFORM;
-	if (rc == LDAP_SUCCESS || rc == LDAP_TYPE_OR_VALUE_EXISTS || rc == LDAP_ALREADY_EXISTS ||
-	    (!add && direct_gone)) {
-		ret = mmc_users_member_report(&du, u->m->conf->domain_enabled_group, add,
-					      rc == LDAP_SUCCESS, enabled(u, &du));
-		if (rc == LDAP_SUCCESS)
+	rc = ad_session_member_set(u->ses, u->group_dn, du.dn, add, reason);
+	if (rc >= 0) {
+		ret = mmc_users_member_report(&du, u->m->conf->domain_enabled_group, add, rc == 1,
+					      enabled_now(u, &du));
+		if (rc == 1)
 			mmc_audit(u->m->conf, add ? "users enable" : "users disable", du.sam,
 				  "group", u->m->conf->domain_enabled_group, NULL);
 	} else {
-		ret = modify_err(u, rc, du.sam, "the members of the Greenwich group");
+		ret = modify_err(u, rc, reason, du.sam, "the members of the Greenwich group");
 	}
 	mmc_dir_user_free(&du);
 	return ret;
 }
 
-/* Who else holds addr (without "sip:") as their SIP URI or an alias, the way libgwad
- * resolves a URI to a user (ad_ldap.c: proxyAddresses sip:ADDR or mail=ADDR, then only the
- * users whose own URIs, from ad_proxy_select(), include it).  *holder gets that user's
- * sAMAccountName (malloc'd) or NULL.  An exit code. */
-static int
-uri_holder(struct ud *u, const char *addr, const char *self_dn, char **holder)
-{
-	char esc[700], filter[1700];
-	LDAPMessage *res = NULL;
-	int rc;
-
-	*holder = NULL;
-	if (ad_filter_escape(addr, esc, sizeof(esc)) < 0)
-		return mmc_fail(MMC_EXIT_USAGE, "SIP URI too long");
-	snprintf(filter, sizeof(filter), USER_FILTER "(|(proxyAddresses=sip:%s)(mail=%s)))", esc,
-		 esc);
-	rc = ldap_search_ext_s(u->ld, u->base, LDAP_SCOPE_SUBTREE, filter, user_attrs, 0, NULL,
-			       NULL, NULL, 0, &res);
-	for (LDAPMessage *e = rc == LDAP_SUCCESS ? ldap_first_entry(u->ld, res) : NULL;
-	     e && *holder == NULL; e = ldap_next_entry(u->ld, e)) {
-		struct mmc_dir_user o;
-		bool has = false;
-		user_read(u, e, &o);
-		if (strcasecmp(o.dn, self_dn) != 0) {
-			has = o.sip_uri && !strcasecmp(o.sip_uri + 4, addr);
-			for (size_t i = 0; !has && i < o.naliases; i++)
-				has = !strcasecmp(o.aliases[i] + 4, addr);
-		}
-		if (has)
-			*holder = strdup(o.sam);
-		mmc_dir_user_free(&o);
-	}
-	ldap_msgfree(res);
-	if (rc != LDAP_SUCCESS)
-		return mmc_fail(MMC_EXIT_FAIL, "searching for sip:%s: %s", addr,
-				ldap_err2string(rc));
-	return MMC_EXIT_OK;
-}
-
-/* Refuse addr when another user holds it. */
+/* Refuse addr (without "sip:") when another user holds it as SIP URI or alias: libgwad's
+ * own lookup by URI, the one greenwichd routes with (proxyAddresses sip:ADDR or mail=ADDR,
+ * then only users whose own URIs include it; two such users are ambiguous). */
 static int
 uri_free_check(struct ud *u, const char *addr, const struct mmc_dir_user *du)
 {
-	char *holder = NULL;
-	int ret = uri_holder(u, addr, du->dn, &holder);
+	struct ad_query q = {AD_QUERY_SIP_URI, addr};
+	char reason[AD_REASON_LEN] = "";
+	struct ad_user *holder = NULL;
+	int ret = ad_session_lookup(u->ses, &q, NULL, &holder, reason);
 
-	if (ret == MMC_EXIT_OK && holder)
+	if (ret == -AD_ERR_NOT_FOUND || (ret == 0 && strcasecmp(holder->dn, du->dn) == 0))
+		ret = MMC_EXIT_OK;
+	else if (ret == 0)
 		ret = mmc_fail(MMC_EXIT_REFUSED,
 			       "sip:%s is already the SIP URI (or an alias) of %s: two users with "
 			       "one URI make every request for it fail; nothing changed",
-			       addr, holder);
-	free(holder);
+			       addr, holder->sam);
+	else if (ret == -AD_ERR_AMBIGUOUS)
+		ret = mmc_fail(MMC_EXIT_REFUSED,
+			       "sip:%s is already the SIP URI (or an alias) of more than one user: "
+			       "every request for it fails; nothing changed",
+			       addr);
+	else
+		ret = ad_fail(ret, reason);
+	ad_user_free(holder);
 	return ret;
 }
 
@@ -543,13 +448,13 @@ static int
 users_set_uri(struct ud *u, const char *who, const char *uri)
 {
 	struct mmc_dir_user du;
-	char addr[600], shown[620];
+	char addr[600], shown[620], reason[AD_REASON_LEN] = "";
 	int ret, rc;
 
 	ret = mmc_sip_uri_check(u->m->conf, uri, addr, sizeof(addr));
 	if (ret != MMC_EXIT_OK)
 		return ret;
-	ret = user_find(u, who, &du);
+	ret = user_find(u, who, false, &du);
 	if (ret != MMC_EXIT_OK)
 		return ret;
 	ret = uri_free_check(u, addr, &du);
@@ -565,19 +470,16 @@ users_set_uri(struct ud *u, const char *who, const char *uri)
 			del[nd++] = du.proxies[i];
 	if (asprintf(&primary, "SIP:%s", addr) < 0)
 		primary = NULL;
-	char *add[] = {primary, NULL};
-	LDAPMod mdel = {.mod_op = LDAP_MOD_DELETE, .mod_type = "proxyAddresses", .mod_values = del};
-	LDAPMod madd = {.mod_op = LDAP_MOD_ADD, .mod_type = "proxyAddresses", .mod_values = add};
-	LDAPMod *mods[] = {nd ? &mdel : &madd, nd ? &madd : NULL, NULL};
-	rc = del && primary ? ldap_modify_ext_s(u->ld, du.dn, mods, NULL, NULL) : LDAP_NO_MEMORY;
-	if (rc == LDAP_SUCCESS) {
+	rc = del && primary ? ad_session_proxies_change(u->ses, du.dn, del, nd, primary, reason)
+			    : -ENOMEM;
+	if (rc == 0) {
 		snprintf(shown, sizeof(shown), "sip:%s", addr);
 		uri_report(&du, mmc_json ? primary : shown, "proxyAddresses", true);
 		mmc_audit(u->m->conf, "users set-uri", du.sam, "uri", shown, "old",
 			  du.sip_uri ? du.sip_uri : "-", NULL);
 		ret = MMC_EXIT_OK;
 	} else {
-		ret = modify_err(u, rc, du.sam, "the SIP URI");
+		ret = modify_err(u, rc, reason, du.sam, "the SIP URI");
 	}
 	free(del);
 	free(primary);
@@ -591,11 +493,10 @@ static int
 users_reset_uri(struct ud *u, const char *who)
 {
 	struct mmc_dir_user du;
-	LDAPMessage *res = NULL;
-	char *attrs[] = {"mail", NULL}, **mail = NULL, *primary = NULL, **aliases = NULL;
-	size_t nmail = 0, nal = 0, nkeep = 0;
+	char *mail = NULL, *primary = NULL, **aliases = NULL, reason[AD_REASON_LEN] = "";
+	size_t nal = 0, nkeep = 0;
 	const char *source;
-	int ret = user_find(u, who, &du), rc;
+	int ret = user_find(u, who, false, &du), rc;
 
 	if (ret != MMC_EXIT_OK)
 		return ret;
@@ -610,16 +511,6 @@ users_reset_uri(struct ud *u, const char *who)
 		ret = mmc_fail(MMC_EXIT_FAIL, "out of memory");
 		goto done;
 	}
-	if (ldap_search_ext_s(u->ld, du.dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL,
-			      NULL, NULL, 1, &res) == LDAP_SUCCESS &&
-	    ldap_first_entry(u->ld, res))
-		mail = values(u->ld, ldap_first_entry(u->ld, res), "mail", &nmail);
-	if (ad_proxy_select((const char *const *)keep, nkeep, nmail ? mail[0] : NULL, &primary,
-			    &aliases, &nal) < 0) {
-		ret = mmc_fail(MMC_EXIT_FAIL, "out of memory");
-		goto done;
-	}
-	source = mmc_uri_source((const char *const *)keep, nkeep, primary != NULL);
 	if (del[0] == NULL) {
 		uri_report(&du, du.sip_uri,
 			   mmc_uri_source((const char *const *)du.proxies, du.nproxies,
@@ -628,6 +519,19 @@ users_reset_uri(struct ud *u, const char *who)
 		ret = MMC_EXIT_OK;
 		goto done;
 	}
+	char **ignored = NULL;
+	size_t nignored = 0;
+	rc = ad_session_proxies(u->ses, du.dn, &ignored, &nignored, &mail, reason);
+	ad_strv_free(ignored, nignored);
+	if (rc < 0) {
+		ret = ad_fail(rc, reason);
+		goto done;
+	}
+	if (ad_proxy_select((const char *const *)keep, nkeep, mail, &primary, &aliases, &nal) < 0) {
+		ret = mmc_fail(MMC_EXIT_FAIL, "out of memory");
+		goto done;
+	}
+	source = mmc_uri_source((const char *const *)keep, nkeep, primary != NULL);
 	if (primary == NULL) {
 		ret =
 		    mmc_fail(MMC_EXIT_REFUSED,
@@ -638,19 +542,16 @@ users_reset_uri(struct ud *u, const char *who)
 	}
 	if ((ret = uri_free_check(u, primary + 4, &du)) != MMC_EXIT_OK)
 		goto done;
-	LDAPMod mdel = {.mod_op = LDAP_MOD_DELETE, .mod_type = "proxyAddresses", .mod_values = del};
-	LDAPMod *mods[] = {&mdel, NULL};
-	rc = ldap_modify_ext_s(u->ld, du.dn, mods, NULL, NULL);
-	if (rc == LDAP_SUCCESS) {
+	rc = ad_session_proxies_change(u->ses, du.dn, del, 1, NULL, reason);
+	if (rc == 0) {
 		uri_report(&du, primary, source, true);
 		mmc_audit(u->m->conf, "users reset-uri", du.sam, "uri", primary, "old",
 			  du.sip_uri ? du.sip_uri : "-", NULL);
 	} else {
-		ret = modify_err(u, rc, du.sam, "the SIP URI");
+		ret = modify_err(u, rc, reason, du.sam, "the SIP URI");
 	}
 done:
-	ldap_msgfree(res);
-	ad_strv_free(mail, nmail);
+	free(mail);
 	ad_strv_free(aliases, nal);
 	free(primary);
 	free(keep);
@@ -692,8 +593,8 @@ mmc_users_names(struct mmc *m, const char *prefix, void (*cb)(const char *, void
 		return;
 	mmc_quiet = true;
 	if (ud_open_group(m, &u, "") == MMC_EXIT_OK) {
-		o.base_dn = u.base;
-		ad_ldap_user_each(u.ld, &o, name_one, &nw, reason);
+		o.base_dn = ad_session_base(u.ses);
+		ad_ldap_user_each(ad_session_ldap(u.ses), &o, name_one, &nw, reason);
 		ud_close(&u);
 	}
 	mmc_quiet = false;

@@ -1,6 +1,6 @@
 /*
- * users.h - directory users for greenwich-mmc's `users` commands (users.c talks to AD,
- * users_out.c prints).
+ * users.h - directory users for greenwich-mmc's `users` commands (users.c talks to AD
+ * through libgwad, users_out.c prints).
  */
 #ifndef GW_MMC_USERS_H
 #define GW_MMC_USERS_H
@@ -11,16 +11,14 @@
 #include <json-c/json.h>
 
 struct mmc;
-struct mmc_ldap;
-struct ldap;
+struct ad_session;
 
-/* An LDAP session to a DC bound with the caller's own ticket. */
+/* A libgwad session to a DC bound with the caller's own ticket. */
 struct ud {
 	struct mmc *m;
-	struct mmc_ldap *l;
-	struct ldap *ld;
-	char base[512];      /* defaultNamingContext */
+	struct ad_session *ses;
 	char group_dn[1024]; /* the enabled group, "" when none is configured */
+	char group_sid[200]; /* its SID */
 	char princ[300];     /* whose ticket */
 };
 
@@ -32,6 +30,8 @@ struct mmc_dir_user {
 	size_t naliases;
 	char **proxies; /* proxyAddresses as stored */
 	size_t nproxies;
+	char **groups; /* names of its groups, nested ones too (users show) */
+	size_t ngroups;
 	bool disabled; /* the AD account is disabled */
 	bool enabled;  /* may use Greenwich */
 };

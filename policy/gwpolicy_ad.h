@@ -45,7 +45,8 @@ int pol_ad_usn(LDAP *ld, uint64_t *usn, char *reason);
 int pol_ad_load(LDAP *ld, const char *container, struct pol_set **set, struct pol_fed *fed,
 		char *reason);
 
-/** Create the containers when missing. */
+/** Create the containers when missing (nothing is added when the Policies container is
+ * there already, so an administrator who may only write below it can call it too). */
 int pol_ad_prepare(LDAP *ld, const char *container, char *reason);
 /** Store one rule's text (create: a new object, -EEXIST if taken; else replace its text). */
 int pol_ad_rule_put(LDAP *ld, const char *container, const struct pol_rule *rule, bool create,
@@ -55,6 +56,13 @@ int pol_ad_rule_delete(LDAP *ld, const char *container, const char *name, char *
 /** Federation: allow (1), block (0) or remove (-1) domain. */
 int pol_ad_fed_change(LDAP *ld, const char *container, const char *domain, int allow,
 		      char *reason);
+
+/** The federation values exactly as stored ("allow D", "block D", or anything else someone
+ * put there): free each and the array.  No Federation object: none (0). */
+int pol_ad_fed_values(LDAP *ld, const char *container, char ***vals, size_t *n, char *reason);
+/** Delete one stored federation value, byte for byte (-ENOENT when it is not there). */
+int pol_ad_fed_delete_value(LDAP *ld, const char *container, const char *value,
+			    char *reason);
 
 /** The SID of a group by sAMAccountName or cn, searched below base (a domain). */
 int pol_ad_group_sid(LDAP *ld, const char *base, const char *name, char *sid, size_t len,

@@ -225,15 +225,33 @@ add_object(LDAP *ld, const char *dn, const char *oclass, const char *settings, c
 	return pol_ad_errno(lrc);
 }
 
+static bool
+exists(LDAP *ld, const char *dn)
+{
+	char *attrs[] = {"1.1", NULL};
+	LDAPMessage *res = NULL;
+	int lrc = ldap_search_ext_s(ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, NULL,
+				    NULL, NULL, 1, &res);
+
+	ldap_msgfree(res);
+	return lrc == LDAP_SUCCESS;
+}
+
+/* Nothing is added when the Policies container is there: a delegated administrator may
+ * write below the containers but not create them, and AD refuses an add under CN=Services
+ * for lack of rights before it says the object exists. */
 int
 pol_ad_prepare(LDAP *ld, const char *container, char *reason)
 {
 	char dn[POL_AD_DN_MAX + 16];
-	int ret = add_object(ld, container, "container", NULL, reason);
+	int ret;
 
+	snprintf(dn, sizeof(dn), POLICIES_CN ",%s", container);
+	if (exists(ld, dn))
+		return 0;
+	ret = add_object(ld, container, "container", NULL, reason);
 	if (ret == -EEXIST)
 		ret = 0;
-	snprintf(dn, sizeof(dn), POLICIES_CN ",%s", container);
 	if (ret == 0 && (ret = add_object(ld, dn, "container", NULL, reason)) == -EEXIST)
 		ret = 0;
 	return ret;
@@ -313,6 +331,51 @@ pol_ad_fed_change(LDAP *ld, const char *container, const char *domain, int allow
 done:
 	pol_fed_clear(&fed);
 	return ret;
+}
+
+int
+pol_ad_fed_values(LDAP *ld, const char *container, char ***valsp, size_t *np, char *reason)
+{
+	char dn[POL_AD_DN_MAX + 16], *attrs[] = {"msDS-Settings", NULL}, **vals = NULL;
+	LDAPMessage *res = NULL;
+	struct berval **v = NULL;
+	size_t i, n = 0;
+	int ret;
+
+	*valsp = NULL;
+	*np = 0;
+	snprintf(dn, sizeof(dn), FED_CN ",%s", container);
+	ret = search(ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 1, &res, reason);
+	if (ret == -ENOENT)
+		ret = 0;
+	else if (ret == 0 && ldap_first_entry(ld, res) != NULL)
+		v = ldap_get_values_len(ld, ldap_first_entry(ld, res), "msDS-Settings");
+	n = (size_t)ldap_count_values_len(v);
+	if (ret == 0 && (vals = calloc(n + 1, sizeof(*vals))) == NULL)
+		ret = -ENOMEM;
+	for (i = 0; ret == 0 && i < n; i++)
+		if ((vals[i] = strndup(v[i]->bv_val, v[i]->bv_len)) == NULL)
+			ret = -ENOMEM;
+	if (ret == 0) {
+		*valsp = vals;
+		*np = n;
+	} else if (vals != NULL) {
+		for (i = 0; i < n; i++)
+			free(vals[i]);
+		free(vals);
+	}
+	ldap_value_free_len(v);
+	ldap_msgfree(res);
+	return ret;
+}
+
+int
+pol_ad_fed_delete_value(LDAP *ld, const char *container, const char *value, char *reason)
+{
+	char dn[POL_AD_DN_MAX + 16];
+
+	snprintf(dn, sizeof(dn), FED_CN ",%s", container);
+	return modify_values(ld, dn, LDAP_MOD_DELETE, value, reason);
 }
 
 /* A binary objectSid as "S-1-5-21-...". */

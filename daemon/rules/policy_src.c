@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <ldap.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ad_conn.h"
+#include "gwad.h"
 #include "gwd.h"
 #include "gwpolicy_ad.h"
 #include "log.h"
@@ -245,23 +246,24 @@ ad_read(LDAP *ld, struct pol_snap *s, char *reason)
 }
 
 static int
-ad_poll_op(struct ad_conn *conn, void *arg, char *reason)
+ad_poll_op(LDAP *ld, void *arg, char *reason)
 {
 	bool force = *(bool *)arg;
 	struct pol_snap *s = NULL;
 	uint64_t usn = 0;
-	int ret = pol_ad_usn(conn->ld, &usn, reason);
+	const char *dc = ad_conn_dc(src.conn);
+	int ret = pol_ad_usn(ld, &usn, reason);
 
 	if (ret == 0 && src.container[0] == '\0')
-		ret = pol_ad_container(conn->ld, src.container, sizeof(src.container), reason);
-	if (ret < 0 || (!force && usn == src.usn && strcmp(conn->host, src.dc) == 0))
+		ret = pol_ad_container(ld, src.container, sizeof(src.container), reason);
+	if (ret < 0 || (!force && usn == src.usn && strcmp(dc, src.dc) == 0))
 		goto done;
 	if ((s = snap_new("ad")) == NULL) {
 		ret = -ENOMEM;
 		goto done;
 	}
 	char *text = NULL;
-	if ((ret = ad_read(conn->ld, s, reason)) == 0 && (ret = snap_text(s, &text)) == 0) {
+	if ((ret = ad_read(ld, s, reason)) == 0 && (ret = snap_text(s, &text)) == 0) {
 		/* the directory changes all day (logons, passwords, other objects): the rules
 		 * are put in force again only when what they are made of changed */
 		if (force || src.last == NULL || strcmp(text, src.last) != 0) {
@@ -275,7 +277,7 @@ ad_poll_op(struct ad_conn *conn, void *arg, char *reason)
 			log_debug("event=policy-unchanged usn=%" PRIu64, usn);
 		}
 		src.usn = usn;
-		snprintf(src.dc, sizeof(src.dc), "%s", conn->host);
+		snprintf(src.dc, sizeof(src.dc), "%s", dc);
 	}
 	free(text);
 done:
@@ -287,7 +289,7 @@ static void
 ad_poll(bool force)
 {
 	char reason[AD_REASON_LEN] = "";
-	int ret = ad_conn_run(src.conn, ad_poll_op, &force, reason);
+	int ret = ad_conn_call(src.conn, ad_poll_op, &force, reason);
 
 	if (ret < 0 && !src.down)
 		log_warnx("event=policy-ad-unreachable reason=\"%s\" note=\"the last rules stay "

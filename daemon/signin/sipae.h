@@ -99,7 +99,6 @@ void sa_drop(struct gwd *g, struct sipae_sa *sa);
 int sa_expire(struct gwd *g, time_t now);
 /* Mark cnum as seen; false for a replay (already seen, or too old). */
 bool sa_cnum_fresh(struct sipae_sa *sa, uint32_t cnum);
-size_t sa_count(struct gwd *g);
 
 /* sipae_handshake.c: the REGISTER handshakes (worker 0); takes msg. */
 void sipae_handshake(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_cred *cr,
@@ -122,7 +121,6 @@ void sipae_server_shutdown(struct gwd *g); /* after the workers stopped */
  * finishes the winbind round trips (their completions answer 503). */
 struct gw_service;
 extern const struct gw_service sipae_service;
-bool sipae_enabled(const struct gwd *g);
 /* True when Kerberos/NTLM may be offered to the sender of req (worker 0, TCP/TLS). */
 bool sipae_offer(struct worker *w, msg_t *req);
 /* Add the challenge header (WWW-/Proxy-Authenticate) of scheme ("Kerberos" or

@@ -29,12 +29,6 @@
 #include "sip_auth.h"
 #include "sipae.h"
 
-bool
-sipae_enabled(const struct gwd *g)
-{
-	return g->sipae != NULL;
-}
-
 /* First DNS label of name, upper case, at most 15 characters (a NetBIOS name). */
 static void
 netbios(char *out, size_t len, const char *name)

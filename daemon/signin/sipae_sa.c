@@ -375,9 +375,3 @@ sa_cnum_fresh(struct sipae_sa *sa, uint32_t cnum)
 	sa->cnum_seen |= 1ULL << back;
 	return true;
 }
-
-size_t
-sa_count(struct gwd *g)
-{
-	return g->sas ? g->sas->n : 0;
-}

@@ -294,7 +294,7 @@ query_check(const struct ad_query *query)
 {
 	if (query == NULL || query->value == NULL || query->value[0] == '\0' ||
 	    (query->type != AD_QUERY_SIP_URI && query->type != AD_QUERY_SAM &&
-	     query->type != AD_QUERY_UPN))
+	     query->type != AD_QUERY_UPN && query->type != AD_QUERY_ANY))
 		return -EINVAL;
 	return 0;
 }

@@ -121,3 +121,16 @@ done:
 	res_nclose(&res);
 	return ret;
 }
+
+int
+ad_dc_find(const char *domain, int timeout_ms, char *dc, size_t len, char *reason)
+{
+	struct ad_srv *srv = NULL;
+	size_t n = 0;
+	int ret = ad_srv_lookup(domain, timeout_ms > 0 ? timeout_ms : 3000, &srv, &n, reason);
+
+	if (ret == 0)
+		ad_str_copy(dc, len, srv[0].target);
+	free(srv);
+	return ret;
+}

@@ -23,24 +23,8 @@ int64_t ad_now_ms(void);
 /* The address part of a SIP URI: "sip:" or "sips:" removed (any case). */
 const char *ad_uri_addr(const char *uri);
 
-/* Escapes a value for an LDAP filter (RFC 4515). 0 or -ENOSPC. */
-int ad_filter_escape(const char *in, char *out, size_t outlen);
-
-/* "DC=corp,DC=example,DC=com" from "corp.example.com". 0 or -ENOSPC. */
-int ad_domain_to_dn(const char *domain, char *out, size_t outlen);
 
 /* ---- ad_user.c: decoding directory attributes (pure) */
-
-/* Binary objectSid to "S-1-5-21-...". 0, -AD_ERR_PARSE or -ENOSPC. */
-int ad_sid_to_str(const unsigned char *bin, size_t len, char *out, size_t outlen);
-
-/*
- * Chooses the SIP URIs of a user from the proxyAddresses values and mail: the "SIP:"
- * value (capital prefix) is primary, other "sip:" values are aliases; with no SIP value
- * at all, "sip:" + mail is primary. Output URIs all start with lower-case "sip:".
- */
-int ad_proxy_select(const char *const *proxies, size_t n, const char *mail, char **primaryp,
-		    char ***aliasesp, size_t *countp);
 
 /* accountExpires / lockoutTime (100 ns since 1601) to Unix time; 0 for "never". */
 int64_t ad_filetime_to_unix(int64_t ft);
@@ -51,9 +35,6 @@ unsigned ad_account_flags(uint32_t uac, int64_t computed_uac, int64_t lockout_ti
 
 /* Deep copy. NULL on allocation failure. */
 struct ad_user *ad_user_dup(const struct ad_user *user);
-
-/* Frees a NULL-terminated or counted string array. */
-void ad_strv_free(char **v, size_t n);
 
 /* ---- ad_srv.c: DNS SRV */
 
@@ -165,7 +146,6 @@ uint64_t ad_krb5_kinits(struct ad_krb5 *krb);
 
 /* ---- ad_ldap.c: one connection (owned by one worker) and the searches */
 
-struct ad_conn;
 struct ad_dcs;
 
 struct ad_dcs *ad_dcs_alloc(const struct ad_config *cfg);
@@ -174,9 +154,6 @@ void ad_dcs_free(struct ad_dcs *dcs);
 bool ad_dcs_down(struct ad_dcs *dcs);
 void ad_dcs_last(struct ad_dcs *dcs, char *out, size_t outlen);
 uint64_t ad_dcs_binds(struct ad_dcs *dcs);
-
-struct ad_conn *ad_conn_alloc(struct ad_ctx *ctx);
-void ad_conn_free(struct ad_conn *conn);
 
 /* Finds one user; *userp gets the user with tokenGroups and flags. */
 int ad_conn_lookup(struct ad_conn *conn, const struct ad_query *query, struct ad_user **userp,

@@ -139,13 +139,6 @@ sasl_interact(LDAP *ld, unsigned flags, void *defaults, void *in)
 	return LDAP_SUCCESS;
 }
 
-bool
-ad_ldap_gone(int lrc)
-{
-	return lrc == LDAP_SERVER_DOWN || lrc == LDAP_CONNECT_ERROR || lrc == LDAP_TIMEOUT ||
-	       lrc == LDAP_UNAVAILABLE || lrc == LDAP_BUSY;
-}
-
 static int
 ldap_setup(LDAP *ld, const struct ad_config *cfg)
 {
@@ -289,4 +282,31 @@ ad_conn_run(struct ad_conn *conn, ad_conn_op *op, void *arg, char *reason)
 		ad_conn_drop(conn);
 	}
 	return ret;
+}
+
+struct call_arg {
+	ad_ldap_fn *fn;
+	void *arg;
+};
+
+static int
+call_op(struct ad_conn *conn, void *arg, char *reason)
+{
+	struct call_arg *ca = arg;
+
+	return ca->fn(conn->ld, ca->arg, reason);
+}
+
+int
+ad_conn_call(struct ad_conn *conn, ad_ldap_fn *fn, void *arg, char *reason)
+{
+	struct call_arg ca = {fn, arg};
+
+	return ad_conn_run(conn, call_op, &ca, reason);
+}
+
+const char *
+ad_conn_dc(const struct ad_conn *conn)
+{
+	return conn->host;
 }

@@ -39,11 +39,4 @@ void sipae_put_le32(uint8_t *p, uint32_t v);
 /* Free a NULL-ended array of strings. */
 void sipae_strv_free(char **v);
 
-/* ---- PAC (sipae_pac.c) ---- */
-
-/* SIDs (user, groups, extra SIDs, resource groups) from an NDR-encoded
- * KERB_VALIDATION_INFO ([MS-PAC] 2.5), as a NULL-ended malloc'ed array.
- * -EINVAL (with no output) on anything malformed. */
-int sipae_pac_logon_sids(const uint8_t *buf, size_t len, char ***sids, size_t *nsids);
-
 #endif

@@ -150,6 +150,11 @@ int sipae_krb_mic(struct sipae_krb_ctx *ctx, const void *data, size_t len, uint8
 int sipae_krb_verify_mic(struct sipae_krb_ctx *ctx, const void *data, size_t len,
 			 const uint8_t *mic, size_t miclen);
 void sipae_krb_ctx_free(struct sipae_krb_ctx *ctx);
+/* The reader under sipae_krb_sids(), for tests and the fuzzer: SIDs (user, groups,
+ * extra SIDs, resource groups) from an NDR-encoded KERB_VALIDATION_INFO ([MS-PAC]
+ * 2.5, the PAC's logon info), as a NULL-ended malloc'ed array.  -EINVAL (with no
+ * output) on anything malformed. */
+int sipae_pac_logon_sids(const uint8_t *buf, size_t len, char ***sids, size_t *nsids);
 
 /* ---- helpers ---- */
 

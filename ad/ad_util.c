@@ -26,6 +26,7 @@ static const char *const ad_err_text[] = {
     [AD_ERR_PARSE - AD_ERR_BASE] = "malformed data",
     [AD_ERR_CONFIG - AD_ERR_BASE] = "invalid configuration",
     [AD_ERR_GROUP - AD_ERR_BASE] = "Greenwich group not found",
+    [AD_ERR_DENIED - AD_ERR_BASE] = "access denied",
 };
 
 const char *

@@ -46,6 +46,42 @@ ad_sid_to_str(const unsigned char *bin, size_t len, char *out, size_t outlen)
 	return 0;
 }
 
+int
+ad_sid_from_str(const char *text, unsigned char *out, size_t outlen, size_t *lenp)
+{
+	unsigned long long auth, sub;
+	const char *p;
+	char *end;
+	size_t i, count = 0;
+
+	if (strncmp(text, "S-1-", 4) != 0 || text[4] < '0' || text[4] > '9')
+		return -AD_ERR_PARSE;
+	errno = 0;
+	auth = strtoull(text + 4, &end, 10);
+	if (errno != 0 || auth >> 48 != 0)
+		return -AD_ERR_PARSE;
+	for (p = end; *p == '-'; p = end, count++) {
+		if (count == 15 || p[1] < '0' || p[1] > '9')
+			return -AD_ERR_PARSE;
+		sub = strtoull(p + 1, &end, 10);
+		if (errno != 0 || sub > UINT32_MAX)
+			return -AD_ERR_PARSE;
+		if (outlen >= 8 + 4 * (count + 1))
+			for (i = 0; i < 4; i++)
+				out[8 + 4 * count + i] = (unsigned char)(sub >> (8 * i));
+	}
+	if (*p != '\0' || count == 0)
+		return -AD_ERR_PARSE;
+	if (outlen < 8 + 4 * count)
+		return -ENOSPC;
+	out[0] = 1;
+	out[1] = (unsigned char)count;
+	for (i = 0; i < 6; i++)
+		out[2 + i] = (unsigned char)(auth >> (8 * (5 - i)));
+	*lenp = 8 + 4 * count;
+	return 0;
+}
+
 static char *
 sip_uri_make(const char *addr)
 {

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "ad_entry.h"
 #include "ad_private.h"
 
 /* S-1-5-21-1004336348-1177238915-682003330-512 */
@@ -81,6 +82,67 @@ check_proxy(const char *const *proxies, size_t n, const char *mail, const char *
 	assert_null(a[nalias]);
 	free(p);
 	ad_strv_free(a, count);
+}
+
+static void
+test_sid_from_str(void **state)
+{
+	static const unsigned char everyone[] = {1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0};
+	unsigned char bin[AD_SID_MAX];
+	char buf[200];
+	size_t len = 0;
+
+	assert_int_equal(ad_sid_from_str("S-1-5-21-1004336348-1177238915-682003330-512", bin,
+					 sizeof(bin), &len),
+			 0);
+	assert_int_equal(len, sizeof(sid_admins));
+	assert_memory_equal(bin, sid_admins, len);
+	assert_int_equal(ad_sid_from_str("S-1-1-0", bin, sizeof(bin), &len), 0);
+	assert_int_equal(len, sizeof(everyone));
+	assert_memory_equal(bin, everyone, len);
+	/* every sub-authority up to 2^32-1 and 15 of them round-trip */
+	const char *big = "S-1-5-4294967295-1-2-3-4-5-6-7-8-9-10-11-12-13-14";
+	assert_int_equal(ad_sid_from_str(big, bin, sizeof(bin), &len), 0);
+	assert_int_equal(len, AD_SID_MAX);
+	assert_int_equal(ad_sid_to_str(bin, len, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, big);
+}
+
+static void
+test_sid_from_str_malformed(void **state)
+{
+	static const char *const bad[] = {
+	    "", "S-1", "S-1-", "S-1-5", "S-1-5-", "S-1-5--1", "S-2-5-21", "s-1-5-21", "S-1-x-21",
+	    "S-1-5-21x", "S-1-5-4294967296", "S-1-281474976710656-1", " S-1-5-21",
+	    "S-1-5-1-2-3-4-5-6-7-8-9-10-11-12-13-14-15-16"};
+	unsigned char bin[AD_SID_MAX];
+	size_t len = 0;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(ad_sid_from_str(bad[i], bin, sizeof(bin), &len), -AD_ERR_PARSE);
+	assert_int_equal(ad_sid_from_str("S-1-5-21-1-2", bin, 15, &len), -ENOSPC);
+}
+
+static void
+test_query_filter(void **state)
+{
+	struct ad_query any_name = {AD_QUERY_ANY, "bob"};
+	struct ad_query any_addr = {AD_QUERY_ANY, "sip:Bob*@corp.example.com"};
+	struct ad_query uri = {AD_QUERY_SIP_URI, "sip:bob(x)@corp.example.com"};
+	char f[1600];
+
+	assert_int_equal(ad_query_filter(&any_name, f, sizeof(f)), 0);
+	assert_string_equal(f, "(&(objectCategory=person)(objectClass=user)(sAMAccountName=bob))");
+	/* with an '@': UPN, mail or a sip: value, "sip:" left out, the value escaped */
+	assert_int_equal(ad_query_filter(&any_addr, f, sizeof(f)), 0);
+	assert_string_equal(f, "(&(objectCategory=person)(objectClass=user)"
+			       "(|(userPrincipalName=Bob\\2a@corp.example.com)"
+			       "(mail=Bob\\2a@corp.example.com)"
+			       "(proxyAddresses=sip:Bob\\2a@corp.example.com)))");
+	assert_int_equal(ad_query_filter(&uri, f, sizeof(f)), 0);
+	assert_string_equal(f, "(&(objectCategory=person)(objectClass=user)"
+			       "(|(proxyAddresses=sip:bob\\28x\\29@corp.example.com)"
+			       "(mail=bob\\28x\\29@corp.example.com)))");
 }
 
 static void
@@ -263,6 +325,9 @@ main(void)
 	    cmocka_unit_test(test_sid_to_str),
 	    cmocka_unit_test(test_sid_well_known),
 	    cmocka_unit_test(test_sid_malformed),
+	    cmocka_unit_test(test_sid_from_str),
+	    cmocka_unit_test(test_sid_from_str_malformed),
+	    cmocka_unit_test(test_query_filter),
 	    cmocka_unit_test(test_proxy_primary_and_alias),
 	    cmocka_unit_test(test_proxy_mail_only),
 	    cmocka_unit_test(test_proxy_none),

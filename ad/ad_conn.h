@@ -4,9 +4,7 @@
 #ifndef AD_CONN_H
 #define AD_CONN_H
 
-#include <ldap.h>
-
-#include "ad_private.h"
+#include "ad_entry.h"
 
 struct ad_conn {
 	struct ad_ctx *ctx;
@@ -26,9 +24,6 @@ int ad_conn_run(struct ad_conn *conn, ad_conn_op *op, void *arg, char *reason);
 
 /* Closes the connection (the next operation connects again). */
 void ad_conn_drop(struct ad_conn *conn);
-
-/* An LDAP result code that means the server is gone or not answering. */
-bool ad_ldap_gone(int lrc);
 
 /* The SID of group @name (sAMAccountName or cn) into @out. */
 int ad_ldap_group_sid(struct ad_conn *conn, const char *name, char *out, size_t outlen,

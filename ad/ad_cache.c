@@ -273,8 +273,11 @@ char *
 ad_cache_key(const struct ad_query *query)
 {
 	static const char tag[] = {
-	    [AD_QUERY_SIP_URI] = 'u', [AD_QUERY_SAM] = 's', [AD_QUERY_UPN] = 'p'};
-	const char *v = query->type == AD_QUERY_SIP_URI ? ad_uri_addr(query->value) : query->value;
+	    [AD_QUERY_SIP_URI] = 'u', [AD_QUERY_SAM] = 's', [AD_QUERY_UPN] = 'p',
+	    [AD_QUERY_ANY] = 'a'};
+	const char *v = query->type == AD_QUERY_SIP_URI || query->type == AD_QUERY_ANY
+			    ? ad_uri_addr(query->value)
+			    : query->value;
 	size_t i, n = strlen(v);
 	char *key = malloc(n + 3);
 

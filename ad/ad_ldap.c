@@ -1,6 +1,7 @@
 /*
- * ad_ldap.c - user searches over a bound connection: one user by SIP URI,
- * sAMAccountName or userPrincipalName, tokenGroups, the Greenwich group, paged listing.
+ * ad_ldap.c - user searches over the machine account's connection: one user by SIP URI,
+ * sAMAccountName, userPrincipalName or any of them, tokenGroups, the Greenwich group,
+ * paged listing; and ad_ldap_user_each() over a connection the caller bound.
  */
 #include "config.h"
 
@@ -13,243 +14,35 @@
 
 #define USER_FILTER "(&(objectCategory=person)(objectClass=user)"
 #define PAGE_SIZE 500
-#define UF_LOCKOUT 0x10
 
-static char *user_attrs[] = {
-    "sAMAccountName", "userPrincipalName",  "displayName", "mail",           "proxyAddresses",
-    "objectSid",      "userAccountControl", "lockoutTime", "accountExpires", NULL};
-static char *token_attrs[] = {"tokenGroups", "msDS-User-Account-Control-Computed", NULL};
 static char *sid_attrs[] = {"objectSid", NULL};
 
 static int
 search(struct ad_conn *conn, const char *base, int scope, const char *filter, char **attrs,
        LDAPControl **ctrls, LDAPMessage **resp, char *reason)
 {
-	int ms = conn->cfg->query_timeout_ms;
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-	int lrc;
-
-	*resp = NULL;
-	lrc = ldap_search_ext_s(conn->ld, base, scope, filter, attrs, 0, ctrls, NULL, &tv, 0, resp);
-	if (lrc == LDAP_SUCCESS || lrc == LDAP_NO_SUCH_OBJECT)
-		return 0;
-	ad_reason_set(reason, "%s: search %s: %s", conn->host, filter, ldap_err2string(lrc));
-	ldap_msgfree(*resp);
-	*resp = NULL;
-	return ad_ldap_gone(lrc) ? -AD_ERR_UNAVAILABLE : -AD_ERR_LDAP;
+	return ad_ldap_search(conn->ld, conn->host, conn->cfg->query_timeout_ms, base, scope,
+			      filter, attrs, ctrls, resp, reason);
 }
 
-static char *
-attr_str(LDAP *ld, LDAPMessage *e, const char *name)
-{
-	struct berval **v = ldap_get_values_len(ld, e, name);
-	char *s = NULL;
-
-	if (v != NULL && v[0] != NULL)
-		s = strndup(v[0]->bv_val, v[0]->bv_len);
-	ldap_value_free_len(v);
-	return s;
-}
-
-static int64_t
-attr_int(LDAP *ld, LDAPMessage *e, const char *name, int64_t dflt)
-{
-	char *s = attr_str(ld, e, name);
-	int64_t v = s != NULL ? strtoll(s, NULL, 10) : dflt;
-
-	free(s);
-	return v;
-}
-
-/* Binary SIDs of @name as text. */
-static int
-attr_sids(LDAP *ld, LDAPMessage *e, const char *name, char ***sidsp, size_t *countp)
-{
-	struct berval **v = ldap_get_values_len(ld, e, name);
-	size_t i, n = (size_t)ldap_count_values_len(v), count = 0;
-	char **sids = calloc(n + 1, sizeof(*sids)), buf[200];
-	int ret = -ENOMEM;
-
-	if (sids == NULL)
-		goto done;
-	for (i = 0; i < n; i++) {
-		ret = ad_sid_to_str((unsigned char *)v[i]->bv_val, v[i]->bv_len, buf, sizeof(buf));
-		if (ret < 0)
-			goto done;
-		sids[count] = strdup(buf);
-		if (sids[count++] == NULL) {
-			ret = -ENOMEM;
-			goto done;
-		}
-	}
-	*sidsp = sids;
-	*countp = count;
-	sids = NULL;
-	ret = 0;
-done:
-	ad_strv_free(sids, count);
-	ldap_value_free_len(v);
-	return ret;
-}
-
-static int
-entry_sip(LDAP *ld, LDAPMessage *e, struct ad_user *u)
-{
-	struct berval **v = ldap_get_values_len(ld, e, "proxyAddresses");
-	size_t i, n = (size_t)ldap_count_values_len(v);
-	char **proxies = calloc(n + 1, sizeof(*proxies));
-	int ret = -ENOMEM;
-
-	if (proxies == NULL)
-		goto done;
-	for (i = 0; i < n; i++)
-		if ((proxies[i] = strndup(v[i]->bv_val, v[i]->bv_len)) == NULL)
-			goto done;
-	ret = ad_proxy_select((const char *const *)proxies, n, u->mail, &u->sip_uri, &u->aliases,
-			      &u->alias_count);
-done:
-	ad_strv_free(proxies, n);
-	ldap_value_free_len(v);
-	return ret;
-}
-
-/* The attributes of a user entry (no tokenGroups yet). */
-static int
-entry_decode(LDAP *ld, LDAPMessage *e, struct ad_user **userp)
-{
-	struct ad_user *u = calloc(1, sizeof(*u));
-	char **sid = NULL;
-	size_t nsid = 0;
-	int64_t expires;
-	int ret = -ENOMEM;
-
-	if (u == NULL)
-		goto done;
-	u->dn = ldap_get_dn(ld, e);
-	u->sam = attr_str(ld, e, "sAMAccountName");
-	if (u->dn == NULL || u->sam == NULL) {
-		ret = -AD_ERR_PARSE;
-		goto done;
-	}
-	u->upn = attr_str(ld, e, "userPrincipalName");
-	u->display_name = attr_str(ld, e, "displayName");
-	u->mail = attr_str(ld, e, "mail");
-	ret = attr_sids(ld, e, "objectSid", &sid, &nsid);
-	if (ret == 0 && nsid == 1) {
-		u->sid = sid[0];
-		sid[0] = NULL;
-	} else if (ret == 0) {
-		ret = -AD_ERR_PARSE;
-	}
-	if (ret == 0)
-		ret = entry_sip(ld, e, u);
-	if (ret < 0)
-		goto done;
-	u->uac = (uint32_t)attr_int(ld, e, "userAccountControl", 0);
-	expires = attr_int(ld, e, "accountExpires", 0);
-	u->account_expires = ad_filetime_to_unix(expires);
-	u->flags =
-	    ad_account_flags(u->uac, -1, attr_int(ld, e, "lockoutTime", 0), expires, time(NULL));
-	*userp = u;
-	u = NULL;
-done:
-	ad_strv_free(sid, nsid);
-	ad_user_free(u);
-	return ret;
-}
-
-/* tokenGroups and the computed lockout bit (base search), then the Greenwich flag. */
+/* tokenGroups and the computed lockout bit, then the Greenwich flag. */
 static int
 user_complete(struct ad_conn *conn, struct ad_user *u, char *reason)
 {
-	LDAPMessage *res = NULL, *e;
 	char group[200];
-	int64_t computed;
-	int ret;
+	int ret = ad_user_tokens(conn->ld, conn->host, conn->cfg->query_timeout_ms, u, reason);
 
-	ret = search(conn, u->dn, LDAP_SCOPE_BASE, "(objectClass=*)", token_attrs, NULL, &res,
-		     reason);
-	if (ret < 0)
-		goto done;
-	e = ldap_first_entry(conn->ld, res);
-	if (e == NULL) {
-		ad_reason_set(reason, "%s vanished", u->dn);
-		ret = -AD_ERR_NOT_FOUND;
-		goto done;
-	}
-	ret = attr_sids(conn->ld, e, "tokenGroups", &u->group_sids, &u->group_count);
-	if (ret < 0)
-		goto done;
-	computed = attr_int(conn->ld, e, "msDS-User-Account-Control-Computed", -1);
-	if (computed >= 0)
-		u->flags = (u->flags & ~(unsigned)AD_USER_LOCKED_OUT) |
-			   ((computed & UF_LOCKOUT) ? AD_USER_LOCKED_OUT : 0);
-	ret = ad_ctx_group_sid(conn->ctx, conn, group, sizeof(group), reason);
-	if (ret < 0)
-		goto done;
-	if (u->sip_uri != NULL && (group[0] == '\0' || ad_user_has_sid(u, group)))
+	if (ret == 0)
+		ret = ad_ctx_group_sid(conn->ctx, conn, group, sizeof(group), reason);
+	if (ret == 0 && u->sip_uri != NULL && (group[0] == '\0' || ad_user_has_sid(u, group)))
 		u->flags |= AD_USER_SIP_ENABLED;
-done:
-	ldap_msgfree(res);
 	return ret;
-}
-
-static int
-query_filter(const struct ad_query *q, char *filter, size_t len)
-{
-	char v[700];
-	int ret = ad_filter_escape(q->type == AD_QUERY_SIP_URI ? ad_uri_addr(q->value) : q->value,
-				   v, sizeof(v));
-
-	if (ret < 0)
-		return -EINVAL;
-	if (q->type == AD_QUERY_SIP_URI)
-		snprintf(filter, len, USER_FILTER "(|(proxyAddresses=sip:%s)(mail=%s)))", v, v);
-	else if (q->type == AD_QUERY_SAM)
-		snprintf(filter, len, USER_FILTER "(sAMAccountName=%s))", v);
-	else
-		snprintf(filter, len, USER_FILTER "(userPrincipalName=%s))", v);
-	return 0;
 }
 
 struct lookup_arg {
 	const struct ad_query *query;
 	struct ad_user *user;
 };
-
-/* The one entry of @res that matches; a SIP URI must be one of the user's own. */
-static int
-lookup_pick(struct ad_conn *conn, LDAPMessage *res, const struct ad_query *q,
-	    struct ad_user **userp)
-{
-	struct ad_user *u = NULL, *found = NULL;
-	LDAPMessage *e;
-	int ret = 0;
-
-	for (e = ldap_first_entry(conn->ld, res); e != NULL && ret == 0;
-	     e = ldap_next_entry(conn->ld, e)) {
-		ret = entry_decode(conn->ld, e, &u);
-		if (ret < 0)
-			break;
-		if (q->type == AD_QUERY_SIP_URI && !ad_user_has_uri(u, q->value)) {
-			ad_user_free(u);
-		} else if (found != NULL) {
-			ad_user_free(u);
-			ret = -AD_ERR_AMBIGUOUS;
-		} else {
-			found = u;
-		}
-		u = NULL;
-	}
-	if (ret == 0 && found == NULL)
-		ret = -AD_ERR_NOT_FOUND;
-	if (ret == 0) {
-		*userp = found;
-		found = NULL;
-	}
-	ad_user_free(found);
-	return ret;
-}
 
 static int
 lookup_op(struct ad_conn *conn, void *arg, char *reason)
@@ -259,12 +52,12 @@ lookup_op(struct ad_conn *conn, void *arg, char *reason)
 	char filter[1600];
 	int ret;
 
-	ret = query_filter(la->query, filter, sizeof(filter));
+	ret = ad_query_filter(la->query, filter, sizeof(filter));
 	if (ret == 0)
-		ret = search(conn, conn->cfg->base_dn, LDAP_SCOPE_SUBTREE, filter, user_attrs, NULL,
-			     &res, reason);
+		ret = search(conn, conn->cfg->base_dn, LDAP_SCOPE_SUBTREE, filter,
+			     ad_entry_user_attrs, NULL, &res, reason);
 	if (ret == 0)
-		ret = lookup_pick(conn, res, la->query, &la->user);
+		ret = ad_query_pick(conn->ld, res, la->query, &la->user);
 	if (ret == 0)
 		ret = user_complete(conn, la->user, reason);
 	if (ret < 0) {
@@ -311,7 +104,7 @@ ad_ldap_group_sid(struct ad_conn *conn, const char *name, char *out, size_t outl
 		ret = -AD_ERR_GROUP;
 		goto done;
 	}
-	ret = attr_sids(conn->ld, e, "objectSid", &sids, &n);
+	ret = ad_entry_sids(conn->ld, e, "objectSid", &sids, &n);
 	if (ret == 0 && n == 1)
 		snprintf(out, outlen, "%s", sids[0]);
 	else if (ret == 0)
@@ -361,7 +154,7 @@ list_page_entries(struct ad_conn *conn, LDAPMessage *res, struct list_arg *la, c
 
 	for (e = ldap_first_entry(conn->ld, res); e != NULL && ret == 0;
 	     e = ldap_next_entry(conn->ld, e)) {
-		ret = entry_decode(conn->ld, e, &u);
+		ret = ad_entry_user(conn->ld, e, &u);
 		if (ret == 0)
 			ret = user_complete(conn, u, reason);
 		if (ret == 0)
@@ -370,40 +163,6 @@ list_page_entries(struct ad_conn *conn, LDAPMessage *res, struct list_arg *la, c
 			ad_user_free(u);
 		u = NULL;
 	}
-	return ret;
-}
-
-/* The cookie of the next page (NULL after the last one). */
-static int
-list_next_cookie(LDAP *ld, LDAPMessage *res, struct berval **cookiep, char *reason)
-{
-	LDAPControl **ctrls = NULL, *page;
-	struct berval cookie = {0, NULL};
-	ber_int_t total;
-	int err = LDAP_SUCCESS, lrc, ret = 0;
-
-	ber_bvfree(*cookiep);
-	*cookiep = NULL;
-	lrc = ldap_parse_result(ld, res, &err, NULL, NULL, NULL, &ctrls, 0);
-	if (lrc != LDAP_SUCCESS || err != LDAP_SUCCESS) {
-		ad_reason_set(reason, "paged search: %s",
-			      ldap_err2string(lrc != LDAP_SUCCESS ? lrc : err));
-		ret = ad_ldap_gone(lrc) || ad_ldap_gone(err) ? -AD_ERR_UNAVAILABLE : -AD_ERR_LDAP;
-		goto done;
-	}
-	page = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, ctrls, NULL);
-	if (page == NULL)
-		goto done;
-	if (ldap_parse_pageresponse_control(ld, page, &total, &cookie) != LDAP_SUCCESS) {
-		ad_reason_set(reason, "paged search: bad page control");
-		ret = -AD_ERR_LDAP;
-		goto done;
-	}
-	if (cookie.bv_len > 0)
-		*cookiep = ber_bvdup(&cookie);
-	ber_memfree(cookie.bv_val);
-done:
-	ldap_controls_free(ctrls);
 	return ret;
 }
 
@@ -425,12 +184,12 @@ list_op(struct ad_conn *conn, void *arg, char *reason)
 		}
 		ctrls[0] = page;
 		ret = search(conn, conn->cfg->base_dn, LDAP_SCOPE_SUBTREE, USER_FILTER ")",
-			     user_attrs, ctrls, &res, reason);
+			     ad_entry_user_attrs, ctrls, &res, reason);
 		ldap_control_free(page);
 		if (ret == 0)
 			ret = list_page_entries(conn, res, la, reason);
 		if (ret == 0)
-			ret = list_next_cookie(conn->ld, res, &cookie, reason);
+			ret = ad_page_cookie(conn->ld, res, &cookie, reason);
 		ldap_msgfree(res);
 		res = NULL;
 	} while (ret == 0 && cookie != NULL);
@@ -509,7 +268,7 @@ each_entries(struct each *ea, LDAPMessage *res, char *reason)
 
 	for (e = ldap_first_entry(ea->ld, res); e != NULL && ret == 0;
 	     e = ldap_next_entry(ea->ld, e)) {
-		ret = entry_decode(ea->ld, e, &u);
+		ret = ad_entry_user(ea->ld, e, &u);
 		if (ret < 0) {
 			ad_reason_set(reason, "a user entry could not be read: %s",
 				      ad_strerror(ret));
@@ -542,7 +301,7 @@ each_search(struct each *ea, const char *filter, char *reason)
 		}
 		ctrls[0] = page;
 		lrc = ldap_search_ext_s(ea->ld, ea->o->base_dn, LDAP_SCOPE_SUBTREE, filter,
-					user_attrs, 0, ctrls, NULL, &ea->tv, 0, &res);
+					ad_entry_user_attrs, 0, ctrls, NULL, &ea->tv, 0, &res);
 		ldap_control_free(page);
 		if (lrc != LDAP_SUCCESS) {
 			ad_reason_set(reason, "listing users: %s", ldap_err2string(lrc));
@@ -551,7 +310,7 @@ each_search(struct each *ea, const char *filter, char *reason)
 		if (ret == 0)
 			ret = each_entries(ea, res, reason);
 		if (ret == 0)
-			ret = list_next_cookie(ea->ld, res, &cookie, reason);
+			ret = ad_page_cookie(ea->ld, res, &cookie, reason);
 		ldap_msgfree(res);
 		res = NULL;
 	} while (ret == 0 && cookie != NULL);

@@ -13,6 +13,10 @@
  *   on ad_fd(), which the caller watches for reading and drains with ad_dispatch(); the
  *   callbacks run in the thread that calls ad_dispatch().
  * - blocking, for the command line: ad_user_lookup(), ad_user_list().
+ * A program that acts as the person running it (greenwich-mmc) opens an ad_session
+ * instead: one LDAP connection to a DC bound with that person's own Kerberos ticket, so
+ * AD decides what they may read and change; the same searches, and the writes the
+ * console makes (group members, proxyAddresses, security descriptors).
  *
  * Errors are 0 or a negative code: -errno, or -AD_ERR_* (above #AD_ERR_BASE); see
  * ad_strerror(). Calls that can fail for a reason worth showing also fill a caller's
@@ -45,6 +49,7 @@ enum ad_err {
 	AD_ERR_PARSE,                     /**< malformed data (DNS packet, SID, attribute) */
 	AD_ERR_CONFIG,                    /**< invalid configuration */
 	AD_ERR_GROUP,                     /**< the configured Greenwich group does not exist */
+	AD_ERR_DENIED,                    /**< the bound account may not do this */
 	AD_ERR_LAST
 };
 
@@ -150,6 +155,8 @@ enum ad_query_type {
 	AD_QUERY_SIP_URI, /**< SIP URI, "sip:" optional, case-insensitive */
 	AD_QUERY_SAM,     /**< sAMAccountName */
 	AD_QUERY_UPN,     /**< userPrincipalName */
+	AD_QUERY_ANY,     /**< sAMAccountName; with an '@', userPrincipalName, mail or a
+			       proxyAddresses sip: value ("sip:" optional) */
 };
 
 /** A lookup. */
@@ -157,6 +164,77 @@ struct ad_query {
 	enum ad_query_type type; /**< what @ref value is */
 	const char *value;       /**< the URI or name; copied by the calls that take it */
 };
+
+/* ---- Text helpers (no I/O) ---- */
+
+/**
+ * ad_filter_escape() - escapes a value for an LDAP search filter (RFC 4515: *, (, ), \).
+ * @param in the value.
+ * @param out receives the escaped value.
+ * @param outlen size of @p out.
+ * @return 0 or -ENOSPC.
+ */
+int ad_filter_escape(const char *in, char *out, size_t outlen);
+
+/**
+ * ad_domain_to_dn() - "DC=corp,DC=example,DC=com" from "corp.example.com".
+ * @return 0, -EINVAL (empty domain) or -ENOSPC.
+ */
+int ad_domain_to_dn(const char *domain, char *out, size_t outlen);
+
+/**
+ * ad_sid_to_str() - a binary SID (objectSid, tokenGroups, an ACE's) as text, "S-1-5-21-...".
+ * @return 0, -AD_ERR_PARSE or -ENOSPC.
+ */
+int ad_sid_to_str(const unsigned char *bin, size_t len, char *out, size_t outlen);
+
+/** Longest binary SID: 8 bytes and 15 sub-authorities. */
+#define AD_SID_MAX 68
+
+/**
+ * ad_sid_from_str() - the binary form of a text SID ("S-1-5-21-...").
+ * @param text the SID.
+ * @param out receives the binary SID (#AD_SID_MAX bytes are enough).
+ * @param outlen size of @p out.
+ * @param lenp receives its length.
+ * @return 0, -AD_ERR_PARSE or -ENOSPC.
+ */
+int ad_sid_from_str(const char *text, unsigned char *out, size_t outlen, size_t *lenp);
+
+/**
+ * ad_proxy_select() - the SIP URIs of a user from its proxyAddresses values and mail: the
+ * "SIP:" value (capital prefix) is the primary URI, other "sip:" values are aliases; with
+ * no "SIP:" value the first other one is primary, and with no sip value at all, "sip:" +
+ * mail. Output URIs all start with a lower-case "sip:".
+ * @param proxies the proxyAddresses values as stored.
+ * @param n how many.
+ * @param mail the mail attribute, or NULL.
+ * @param primaryp receives the primary URI (malloc'd), or NULL when there is none.
+ * @param aliasesp receives the aliases (free with ad_strv_free()).
+ * @param countp receives the number of aliases.
+ * @return 0 or -ENOMEM.
+ */
+int ad_proxy_select(const char *const *proxies, size_t n, const char *mail, char **primaryp,
+		    char ***aliasesp, size_t *countp);
+
+/**
+ * ad_strv_free() - frees an array of @p n strings and the array.
+ * @param v the array, or NULL.
+ * @param n its length.
+ */
+void ad_strv_free(char **v, size_t n);
+
+/**
+ * ad_dc_find() - the domain controller to try first: the best DNS SRV record of
+ * _ldap._tcp.dc._msdcs.<domain> (lowest priority, then highest weight).
+ * @param domain the DNS domain.
+ * @param timeout_ms DNS timeout (0: 3000).
+ * @param dc receives the DC's host name.
+ * @param len size of @p dc.
+ * @param reason receives a reason on failure (#AD_REASON_LEN bytes), or NULL.
+ * @return 0, -AD_ERR_DNS (no such records) or -AD_ERR_UNAVAILABLE (DNS did not answer).
+ */
+int ad_dc_find(const char *domain, int timeout_ms, char *dc, size_t len, char *reason);
 
 /** A library context: configuration, credentials, connections, cache, workers. */
 struct ad_ctx;
@@ -290,6 +368,186 @@ struct ldap;
  */
 int ad_ldap_user_each(struct ldap *ld, const struct ad_list_opts *opts, ad_user_each_fn *cb,
 		      void *arg, char *reason);
+
+/** The machine account's own LDAP connection (fail-over, bound with the keytab). */
+struct ad_conn;
+
+/**
+ * ad_conn_alloc() - a connection of its own to the context's DCs, for work other than
+ * user lookups (greenwichd reads its policies over one). It connects on first use.
+ * @param ctx the context (outlives the connection).
+ * @return the connection, or NULL (out of memory).
+ */
+struct ad_conn *ad_conn_alloc(struct ad_ctx *ctx);
+
+/**
+ * ad_conn_free() - closes and frees a connection.
+ * @param conn the connection, or NULL.
+ */
+void ad_conn_free(struct ad_conn *conn);
+
+/**
+ * Work on a bound connection.
+ * @param ld the bound LDAP handle (OpenLDAP's LDAP *).
+ * @param arg the caller's argument.
+ * @param reason a reason buffer (#AD_REASON_LEN bytes).
+ * @return 0, or a negative code; -AD_ERR_UNAVAILABLE says the DC went away.
+ */
+typedef int ad_ldap_fn(struct ldap *ld, void *arg, char *reason);
+
+/**
+ * ad_conn_call() - runs @p fn on the connection, connecting (DNS SRV, then the configured
+ * DCs, with fail-over) and binding as the machine account first if needed; when @p fn
+ * returns -AD_ERR_UNAVAILABLE, connects to the next DC and runs it once more.
+ * Blocking; one thread at a time per connection.
+ * @return what @p fn returned, or the connection's error (-AD_ERR_UNAVAILABLE, ...).
+ */
+int ad_conn_call(struct ad_conn *conn, ad_ldap_fn *fn, void *arg, char *reason);
+
+/**
+ * ad_conn_dc() - the DC the connection is bound to now, or "".
+ */
+const char *ad_conn_dc(const struct ad_conn *conn);
+
+/* ---- A session as the person running the program (greenwich-mmc) ---- */
+
+/** One LDAP connection to one DC, bound with a caller's Kerberos credentials. */
+struct ad_session;
+
+/**
+ * ad_session_open() - connects to @p dc and reads its rootDSE anonymously (the DC's clock
+ * and the domain's naming context). Nothing is bound yet: see ad_session_bind().
+ * @param dc the DC's host name (as in its ldap/<name> service principal).
+ * @param timeout_ms connect and operation timeout (0: 10000).
+ * @param sp receives the session.
+ * @param reason receives a reason on failure (#AD_REASON_LEN bytes), or NULL.
+ * @return 0, -AD_ERR_UNAVAILABLE (the DC does not answer), -AD_ERR_LDAP or -ENOMEM.
+ */
+int ad_session_open(const char *dc, int timeout_ms, struct ad_session **sp, char *reason);
+
+/**
+ * ad_session_bind() - SASL/GSSAPI bind with signing and sealing (a weaker layer is
+ * refused) with the credentials of a credential cache.
+ * @param s the session.
+ * @param ccache the credential cache ("MEMORY:..."), or NULL for the caller's own
+ *        (KRB5CCNAME or the default one: "bind with the caller's ticket").
+ * @param reason receives a reason on failure (#AD_REASON_LEN bytes), or NULL.
+ * @return 0, -AD_ERR_BIND (refused, or no usable ticket) or -AD_ERR_UNAVAILABLE.
+ */
+int ad_session_bind(struct ad_session *s, const char *ccache, char *reason);
+
+/** ad_session_close() - unbinds and frees a session (NULL is fine). */
+void ad_session_close(struct ad_session *s);
+
+/** The DC's host name. */
+const char *ad_session_dc(const struct ad_session *s);
+
+/** The domain's naming context (defaultNamingContext of the rootDSE). */
+const char *ad_session_base(const struct ad_session *s);
+
+/** The DC's clock (currentTime of the rootDSE) when the session was opened. */
+time_t ad_session_dc_time(const struct ad_session *s);
+
+/**
+ * ad_session_ldap() - the bound LDAP handle (OpenLDAP's LDAP *), for libraries that
+ * keep their own objects in AD (libgwpolad) and for ad_ldap_user_each().
+ */
+struct ldap *ad_session_ldap(struct ad_session *s);
+
+/**
+ * ad_session_lookup() - finds one user the way a context's lookups do (the same search,
+ * the same rule that a SIP URI must be one of the user's own, the same
+ * -AD_ERR_AMBIGUOUS when two users match), with tokenGroups and flags.
+ * @param s a bound session.
+ * @param query the lookup.
+ * @param group_sid the Greenwich group's SID: AD_USER_SIP_ENABLED is set when the user has
+ *        a SIP URI and (when @p group_sid is not NULL or "") is a nested member of it.
+ * @param userp receives the user (free with ad_user_free()).
+ * @param reason receives a reason on failure (#AD_REASON_LEN bytes), or NULL.
+ * @return 0, -AD_ERR_NOT_FOUND, -AD_ERR_AMBIGUOUS, -AD_ERR_LDAP, -AD_ERR_UNAVAILABLE, ...
+ */
+int ad_session_lookup(struct ad_session *s, const struct ad_query *query,
+		      const char *group_sid, struct ad_user **userp, char *reason);
+
+/**
+ * ad_session_group() - a group by sAMAccountName, cn or SID ("S-1-...").
+ * @param dn receives its DN (@p dnlen bytes), or NULL.
+ * @param sid receives its SID (@p sidlen bytes), or NULL.
+ * @return 0, -AD_ERR_GROUP (no such group, or more than one), or another error.
+ */
+int ad_session_group(struct ad_session *s, const char *name, char *dn, size_t dnlen, char *sid,
+		     size_t sidlen, char *reason);
+
+/**
+ * ad_session_sid_names() - the sAMAccountNames of the objects with the given SIDs (e.g. a
+ * user's group_sids), sorted; SIDs that name nothing are left out.
+ * @param names receives the names (free with ad_strv_free()).
+ * @param countp receives how many.
+ * @return 0 or a negative code.
+ */
+int ad_session_sid_names(struct ad_session *s, char *const *sids, size_t n, char ***names,
+			 size_t *countp, char *reason);
+
+/**
+ * ad_session_member_set() - adds @p member_dn to, or removes it from, the member attribute
+ * of @p group_dn.
+ * @return 1 (changed), 0 (it was so already: a member, or not a direct member),
+ *         -AD_ERR_DENIED, -AD_ERR_NOT_FOUND, -AD_ERR_LDAP, ...
+ */
+int ad_session_member_set(struct ad_session *s, const char *group_dn, const char *member_dn,
+			  bool add, char *reason);
+
+/**
+ * ad_session_proxies() - an object's proxyAddresses values as stored, and its mail.
+ * @param proxiesp receives the values (free with ad_strv_free()).
+ * @param countp receives how many.
+ * @param mailp receives mail (malloc'd), or NULL when it has none; may be NULL.
+ * @return 0, -AD_ERR_NOT_FOUND or another error.
+ */
+int ad_session_proxies(struct ad_session *s, const char *dn, char ***proxiesp, size_t *countp,
+		       char **mailp, char *reason);
+
+/**
+ * ad_session_proxies_change() - deletes the values @p del (as stored) from an object's
+ * proxyAddresses and adds @p add (or nothing when NULL), in one modify operation.
+ * @return 0, -AD_ERR_DENIED, -AD_ERR_LDAP, ...
+ */
+int ad_session_proxies_change(struct ad_session *s, const char *dn, char *const *del,
+			      size_t ndel, const char *add, char *reason);
+
+/**
+ * ad_session_has_spn() - does the computer account @p sam (NAME$) have the service
+ * principal name @p spn (compared without regard to case)?
+ * @return 1 yes, 0 no, -AD_ERR_NOT_FOUND (no such computer), or another error.
+ */
+int ad_session_has_spn(struct ad_session *s, const char *sam, const char *spn, char *reason);
+
+/**
+ * ad_session_sd_get() - the DACL part of an object's nTSecurityDescriptor (read with the
+ * SD_FLAGS control, so the bound account needs only READ_CONTROL), self-relative.
+ * @param sdp receives the descriptor (malloc'd).
+ * @param lenp receives its length.
+ * @return 0, -AD_ERR_NOT_FOUND (no such object), -AD_ERR_DENIED (not readable), ...
+ */
+int ad_session_sd_get(struct ad_session *s, const char *dn, unsigned char **sdp, size_t *lenp,
+		      char *reason);
+
+/**
+ * ad_session_sd_set() - writes an object's DACL (a self-relative security descriptor
+ * whose DACL is the one to keep; SD_FLAGS control: DACL only).
+ * @return 0, -AD_ERR_DENIED (no WRITE_DAC, or AD refused the descriptor), ...
+ */
+int ad_session_sd_set(struct ad_session *s, const char *dn, const unsigned char *sd,
+		      size_t len, char *reason);
+
+/**
+ * ad_session_schema_guid() - the schemaIDGUID of an attribute or class, by its
+ * lDAPDisplayName ("proxyAddresses", "user").
+ * @param guid receives the 16 bytes.
+ * @return 0, -AD_ERR_NOT_FOUND or another error.
+ */
+int ad_session_schema_guid(struct ad_session *s, const char *name, unsigned char guid[16],
+			   char *reason);
 
 /**
  * ad_cache_flush() - forgets every cached answer, the stale ones and those in the cache
