@@ -16,7 +16,12 @@
 #include "gwconf.h"
 #include "log.h"
 
-enum conf_type { T_STR, T_INT, T_BOOL, T_LIST, T_LEVEL, T_FACILITY };
+enum conf_type { T_STR, T_INT, T_BOOL, T_LIST, T_LEVEL, T_FACILITY, T_SCHEMES };
+
+static const char *const type_names[] = {
+	[T_STR] = "string", [T_INT] = "number", [T_BOOL] = "boolean", [T_LIST] = "list",
+	[T_LEVEL] = "level", [T_FACILITY] = "facility", [T_SCHEMES] = "schemes",
+};
 
 struct conf_opt {
 	const char *section;
@@ -26,120 +31,126 @@ struct conf_opt {
 	const char *defval;
 	long min, max;
 	const char *help;
+	enum gw_conf_reload reload; /* LIVE: the daemon applies it at reload */
 };
+
+/* the reload column: RESTART, or LIVE when the daemon applies a new value at
+ * reload (its hook, daemon/main.c) */
+#define RESTART GW_RELOAD_RESTART
+#define LIVE GW_RELOAD_LIVE
 
 #define O(f) offsetof(struct gw_conf, f)
 
 static const struct conf_opt conf_opts[] = {
 	{"server", "udp", T_LIST, O(udp), "127.0.0.1:5060", 0, 0,
-	 "UDP listen addresses (host:port, [v6]:port), comma separated"},
-	{"server", "tcp", T_LIST, O(tcp), "127.0.0.1:5060", 0, 0, "TCP listen addresses"},
-	{"server", "tls", T_LIST, O(tls), "", 0, 0, "TLS listen addresses (needs [tls])"},
-	{"server", "domains", T_LIST, O(domains), "localdomain", 0, 0, "served SIP domains"},
+	 "UDP listen addresses (host:port, [v6]:port), comma separated", RESTART},
+	{"server", "tcp", T_LIST, O(tcp), "127.0.0.1:5060", 0, 0, "TCP listen addresses", RESTART},
+	{"server", "tls", T_LIST, O(tls), "", 0, 0, "TLS listen addresses (needs [tls])", RESTART},
+	{"server", "domains", T_LIST, O(domains), "localdomain", 0, 0, "served SIP domains", RESTART},
 	{"server", "workers", T_INT, O(workers), "0", 0, 64,
-	 "SIP worker threads; 0 means one per CPU core"},
+	 "SIP worker threads; 0 means one per CPU core", RESTART},
 	{"server", "state-directory", T_STR, O(state_dir), "/var/lib/greenwich", 0, 0,
-	 "where the location store (SQLite) lives"},
+	 "where the location store (SQLite) lives", RESTART},
 	{"server", "pid-file", T_STR, O(pid_file), "/run/greenwich/greenwichd.pid", 0, 0,
-	 "pid file written when running as a daemon"},
+	 "pid file written when running as a daemon", RESTART},
 	{"server", "control-socket", T_STR, O(control_socket), "/run/greenwich/control.sock", 0,
-	 0, "Unix socket for greenwich-mmc"},
+	 0, "Unix socket for greenwich-mmc", RESTART},
 	{"server", "server-name", T_STR, O(server_name), "", 0, 0,
-	 "host name used in Record-Route; empty means the first listen address"},
-	{"tls", "certificate", T_STR, O(tls_certificate), "", 0, 0, "PEM certificate chain"},
-	{"tls", "key", T_STR, O(tls_key), "", 0, 0, "PEM private key"},
+	 "host name used in Record-Route; empty means the first listen address", RESTART},
+	{"tls", "certificate", T_STR, O(tls_certificate), "", 0, 0, "PEM certificate chain", RESTART},
+	{"tls", "key", T_STR, O(tls_key), "", 0, 0, "PEM private key", RESTART},
 	{"tls", "ca-file", T_STR, O(tls_ca_file), "", 0, 0,
-	 "PEM trust anchors for partner servers; empty: peers are not verified"},
+	 "PEM trust anchors for partner servers; empty: peers are not verified", RESTART},
 	{"tls", "verify-peer", T_BOOL, O(tls_verify_peer), "yes", 0, 0,
-	 "ask TLS clients for a certificate (a verified one identifies a partner server)"},
+	 "ask TLS clients for a certificate (a verified one identifies a partner server)", RESTART},
 	{"log", "level", T_LEVEL, O(log_level), "info", 0, 0,
-	 "error, warning, notice, info or debug"},
+	 "error, warning, notice, info or debug", LIVE},
 	{"log", "syslog-facility", T_FACILITY, O(syslog_facility), "daemon", 0, 0,
-	 "syslog facility: daemon, user, auth, local0..local7"},
+	 "syslog facility: daemon, user, auth, local0..local7", RESTART},
 	{"registrar", "min-expires", T_INT, O(min_expires), "60", 1, 86400,
-	 "shorter registrations get 423 Interval Too Brief"},
+	 "shorter registrations get 423 Interval Too Brief", RESTART},
 	{"registrar", "max-expires", T_INT, O(max_expires), "86400", 1, 604800,
-	 "longer registrations are shortened to this"},
+	 "longer registrations are shortened to this", RESTART},
 	{"registrar", "default-expires", T_INT, O(default_expires), "3600", 1, 604800,
-	 "expiry when the client asks for none"},
+	 "expiry when the client asks for none", RESTART},
 	{"registrar", "max-contacts", T_INT, O(max_contacts), "10", 1, 1000,
-	 "devices one address of record may register"},
+	 "devices one address of record may register", RESTART},
 	{"limits", "max-message-size", T_INT, O(max_message_size), "65536", 1024, 16777216,
-	 "largest SIP message accepted, in bytes"},
+	 "largest SIP message accepted, in bytes", RESTART},
 	{"limits", "max-im-size", T_INT, O(max_im_size), "16384", 1, 16777216,
-	 "largest MESSAGE body; larger ones get 413"},
+	 "largest MESSAGE body; larger ones get 413", RESTART},
 	{"limits", "connection-idle-timeout", T_INT, O(conn_idle_timeout), "60", 5, 86400,
-	 "seconds a TCP/TLS connection without a registration may stay silent"},
+	 "seconds a TCP/TLS connection without a registration may stay silent", RESTART},
 	{"limits", "message-timeout", T_INT, O(message_timeout), "10", 1, 600,
-	 "seconds a TCP/TLS client has to finish a message it began"},
+	 "seconds a TCP/TLS client has to finish a message it began", RESTART},
 	{"limits", "signin-pending-max", T_INT, O(signin_pending_max), "1024", 2, 100000,
-	 "Kerberos/NTLM sign-ins in progress at once"},
+	 "Kerberos/NTLM sign-ins in progress at once", RESTART},
 	{"presence", "max-document-size", T_INT, O(presence_max_document), "16384", 256, 1048576,
-	 "largest presence or SOAP document accepted, in bytes; larger ones get 413"},
+	 "largest presence or SOAP document accepted, in bytes; larger ones get 413", RESTART},
 	{"presence", "max-expires", T_INT, O(presence_max_expires), "3600", 60, 86400,
-	 "longer publications and subscriptions are shortened to this"},
+	 "longer publications and subscriptions are shortened to this", RESTART},
 	{"presence", "max-subscriptions", T_INT, O(presence_max_subs), "100000", 1, 10000000,
-	 "subscriptions held at once; more get 503"},
+	 "subscriptions held at once; more get 503", RESTART},
 	{"presence", "max-subscriptions-per-watcher", T_INT, O(presence_max_subs_watcher), "500",
-	 1, 1000000, "subscriptions one watcher may hold"},
+	 1, 1000000, "subscriptions one watcher may hold", RESTART},
 	{"presence", "max-subscriptions-per-source", T_INT, O(presence_max_subs_source), "2000",
-	 1, 10000000, "subscriptions from one client address"},
+	 1, 10000000, "subscriptions from one client address", RESTART},
 	{"auth", "realm", T_STR, O(realm), "", 0, 0,
-	 "Digest realm; empty means the first served domain"},
+	 "Digest realm; empty means the first served domain", RESTART},
 	{"auth", "digest-algorithms", T_LIST, O(digest_algorithms), "SHA-256,MD5", 0, 0,
-	 "Digest algorithms offered, in order: SHA-256, MD5"},
+	 "Digest algorithms offered, in order: SHA-256, MD5", RESTART},
 	{"auth", "nonce-lifetime", T_INT, O(nonce_lifetime), "30", 10, 86400,
-	 "seconds a Digest nonce stays fresh"},
+	 "seconds a Digest nonce stays fresh", RESTART},
 	{"auth", "guess-limit", T_INT, O(guess_limit), "5", 0, 1000,
-	 "failed sign-ins of one account per guess-window before it is held back; 0: none"},
+	 "failed sign-ins of one account per guess-window before it is held back; 0: none", LIVE},
 	{"auth", "guess-source-limit", T_INT, O(guess_source_limit), "20", 0, 100000,
-	 "failed sign-ins from one address per guess-window before it is held back; 0: none"},
+	 "failed sign-ins from one address per guess-window before it is held back; 0: none", LIVE},
 	{"auth", "guess-window", T_INT, O(guess_window), "1800", 10, 86400,
-	 "seconds over which failed sign-ins are counted"},
+	 "seconds over which failed sign-ins are counted", LIVE},
 	{"auth", "local-accounts", T_BOOL, O(local_accounts), "yes", 0, 0,
-	 "accept Digest sign-in of local accounts"},
-	{"auth", "schemes", T_LIST, O(auth_schemes), "Kerberos,NTLM,Digest", 0, 0,
-	 "sign-in schemes offered, in order: Kerberos, NTLM (both need [domain]), Digest"},
+	 "accept Digest sign-in of local accounts", RESTART},
+	{"auth", "schemes", T_SCHEMES, O(auth_schemes), "Kerberos,NTLM,Digest", 0, 0,
+	 "sign-in schemes offered, in order: Kerberos, NTLM (both need [domain]), Digest", RESTART},
 	{"auth", "digest-disabled-domains", T_LIST, O(digest_disabled_domains), "", 0, 0,
-	 "served domains whose users may not sign in with Digest"},
+	 "served domains whose users may not sign in with Digest", RESTART},
 	{"auth", "sipae-realm", T_STR, O(sipae_realm), "SIP Communications Service", 0, 0,
-	 "realm of the Kerberos and NTLM challenges (MS-SIPAE)"},
+	 "realm of the Kerberos and NTLM challenges (MS-SIPAE)", RESTART},
 	{"auth", "sa-lifetime", T_INT, O(sa_lifetime), "28800", 300, 604800,
-	 "seconds a Kerberos or NTLM sign-in stays valid before the client signs in again"},
+	 "seconds a Kerberos or NTLM sign-in stays valid before the client signs in again", RESTART},
 	{"proxy", "invite-timeout", T_INT, O(invite_timeout), "180", 5, 3600,
-	 "seconds a forked INVITE may ring before 408"},
+	 "seconds a forked INVITE may ring before 408", RESTART},
 	{"proxy", "routes", T_LIST, O(routes), "", 0, 0,
-	 "service addresses forwarded to application servers: user@domain=sip:host:port"},
+	 "service addresses forwarded to application servers: user@domain=sip:host:port", RESTART},
 	{"domain", "name", T_STR, O(domain_name), "", 0, 0,
-	 "DNS name of the Active Directory domain joined; empty means not joined"},
+	 "DNS name of the Active Directory domain joined; empty means not joined", RESTART},
 	{"domain", "realm", T_STR, O(domain_realm), "", 0, 0,
-	 "Kerberos realm; empty means the domain name in capitals"},
+	 "Kerberos realm; empty means the domain name in capitals", RESTART},
 	{"domain", "fqdn", T_STR, O(domain_fqdn), "", 0, 0,
-	 "this server's host name in the domain (SPNs sip/<fqdn>, HTTP/<fqdn>)"},
+	 "this server's host name in the domain (SPNs sip/<fqdn>, HTTP/<fqdn>)", RESTART},
 	{"domain", "keytab", T_STR, O(domain_keytab), "", 0, 0,
-	 "machine keytab; empty means <state-directory>/greenwich.keytab"},
+	 "machine keytab; empty means <state-directory>/greenwich.keytab", RESTART},
 	{"domain", "dcs", T_LIST, O(domain_dcs), "", 0, 0,
-	 "domain controllers to use when DNS SRV finds none, in order"},
+	 "domain controllers to use when DNS SRV finds none, in order", RESTART},
 	{"domain", "enabled-group", T_STR, O(domain_enabled_group), "", 0, 0,
-	 "group (name or SID) allowed to use Greenwich; empty: everyone with a SIP URI"},
+	 "group (name or SID) allowed to use Greenwich; empty: everyone with a SIP URI", RESTART},
 	{"domain", "cache-ttl", T_INT, O(domain_cache_ttl), "300", 1, 86400,
-	 "seconds a user looked up in the directory is used before asking a DC again"},
+	 "seconds a user looked up in the directory is used before asking a DC again", RESTART},
 	{"domain", "cache-negative-ttl", T_INT, O(domain_cache_negative_ttl), "60", 0, 86400,
-	 "seconds a \"no such user\" answer is used before asking a DC again"},
+	 "seconds a \"no such user\" answer is used before asking a DC again", RESTART},
 	{"domain", "cache-offline-max-age", T_INT, O(domain_cache_offline_max_age), "0", 0,
-	 31536000, "while no DC answers, expired answers at most this old are used; 0: any age"},
+	 31536000, "while no DC answers, expired answers at most this old are used; 0: any age", RESTART},
 	{"domain", "cache-size", T_INT, O(domain_cache_size), "10000", 100, 1000000,
-	 "most directory answers kept in memory and in the cache file"},
+	 "most directory answers kept in memory and in the cache file", RESTART},
 	{"policy", "rules-file", T_STR, O(policy_rules_file), "", 0, 0,
-	 "policy rules of a server without a domain; empty: none (joined: rules from AD)"},
+	 "policy rules of a server without a domain; empty: none (joined: rules from AD)", RESTART},
 	{"policy", "internal-networks", T_LIST, O(policy_internal_networks), "", 0, 0,
-	 "networks whose senders count as inside (CIDR, comma separated)"},
+	 "networks whose senders count as inside (CIDR, comma separated)", RESTART},
 	{"policy", "poll-interval", T_INT, O(policy_poll_interval), "5", 1, 3600,
-	 "seconds between checks for changed rules in AD or in the rules file"},
+	 "seconds between checks for changed rules in AD or in the rules file", RESTART},
 	{"federation", "allow", T_LIST, O(federation_allow), "", 0, 0,
-	 "partner domains of a server without a domain (joined: settings from AD)"},
+	 "partner domains of a server without a domain (joined: settings from AD)", RESTART},
 	{"federation", "block", T_LIST, O(federation_block), "", 0, 0,
-	 "blocked domains of a server without a domain (joined: settings from AD)"},
+	 "blocked domains of a server without a domain (joined: settings from AD)", RESTART},
 };
 
 #define N_OPTS (sizeof(conf_opts) / sizeof(conf_opts[0]))
@@ -219,6 +230,51 @@ bool_parse(const char *v, bool *out)
 	return -1;
 }
 
+static const char *const scheme_names[] = {
+	[GW_SCHEME_KERBEROS] = "Kerberos", [GW_SCHEME_NTLM] = "NTLM", [GW_SCHEME_DIGEST] = "Digest",
+};
+
+const char *
+gw_scheme_name(enum gw_scheme scheme)
+{
+	return (unsigned)scheme < GW_SCHEMES_MAX ? scheme_names[scheme] : "?";
+}
+
+/* "Kerberos, NTLM, Digest" in any order, each at most once. */
+static int
+schemes_parse(struct gw_schemes *out, const char *value, char *err, size_t errlen)
+{
+	struct gw_strlist l = {0};
+	struct gw_schemes s = {.n = 0};
+	int ret = -1;
+
+	if (strlist_parse(&l, value) < 0) {
+		conf_err(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		size_t k;
+		for (k = 0; k < GW_SCHEMES_MAX; k++)
+			if (strcasecmp(l.v[i], scheme_names[k]) == 0)
+				break;
+		if (k == GW_SCHEMES_MAX) {
+			conf_err(err, errlen, "'%s' is not Kerberos, NTLM or Digest", l.v[i]);
+			goto done;
+		}
+		for (size_t j = 0; j < s.n; j++)
+			if (s.v[j] == (enum gw_scheme)k) {
+				conf_err(err, errlen, "%s is named twice", scheme_names[k]);
+				goto done;
+			}
+		s.v[s.n++] = (enum gw_scheme)k;
+	}
+	*out = s;
+	ret = 0;
+done:
+	strlist_clear(&l);
+	return ret;
+}
+
 /* Store one value; returns 0 or -1 with a reason in err. */
 static int
 opt_set(struct gw_conf *conf, const struct conf_opt *o, const char *value, char *err,
@@ -274,6 +330,8 @@ opt_set(struct gw_conf *conf, const struct conf_opt *o, const char *value, char 
 		*(int *)field = l;
 		return 0;
 	}
+	case T_SCHEMES:
+		return schemes_parse((struct gw_schemes *)field, value, err, errlen);
 	case T_FACILITY: {
 		int f = log_facility_parse(value);
 		if (f < 0) {
@@ -380,23 +438,14 @@ conf_validate(const struct gw_conf *conf, const char *path, char *err, size_t er
 			return -1;
 		}
 	}
-	for (size_t i = 0; i < conf->auth_schemes.n; i++) {
-		const char *a = conf->auth_schemes.v[i];
-		if (strcasecmp(a, "Kerberos") && strcasecmp(a, "NTLM") && strcasecmp(a, "Digest")) {
-			conf_err(err, errlen,
-				 "%s: [auth] schemes: '%s' is not Kerberos, NTLM or Digest", path, a);
-			return -1;
-		}
-	}
 	return 0;
 }
 
-/* Whether `scheme` is in [auth] schemes. */
 bool
-gw_conf_scheme(const struct gw_conf *conf, const char *scheme)
+gw_conf_scheme(const struct gw_conf *conf, enum gw_scheme scheme)
 {
 	for (size_t i = 0; i < conf->auth_schemes.n; i++)
-		if (strcasecmp(conf->auth_schemes.v[i], scheme) == 0)
+		if (conf->auth_schemes.v[i] == scheme)
 			return true;
 	return false;
 }
@@ -542,9 +591,78 @@ gw_conf_keys(const struct gw_conf_key_info **keys)
 	for (size_t i = 0; i < N_OPTS; i++) {
 		info[i].section = conf_opts[i].section;
 		info[i].name = conf_opts[i].name;
+		info[i].type = type_names[conf_opts[i].type];
 		info[i].defval = conf_opts[i].defval;
+		info[i].min = conf_opts[i].min;
+		info[i].max = conf_opts[i].max;
+		info[i].reload = conf_opts[i].reload;
 		info[i].help = conf_opts[i].help;
 	}
 	*keys = info;
 	return N_OPTS;
+}
+
+void
+gw_conf_print_keys(FILE *fp)
+{
+	const struct gw_conf_key_info *k;
+	size_t n = gw_conf_keys(&k);
+
+	for (size_t i = 0; i < n; i++)
+		fprintf(fp, "%s\t%s\t%s\t%s\t%ld\t%ld\t%s\t%s\n", k[i].section, k[i].name, k[i].type,
+			k[i].defval, k[i].min, k[i].max,
+			k[i].reload == GW_RELOAD_LIVE ? "live" : "restart", k[i].help);
+}
+
+static bool
+strlist_equal(const struct gw_strlist *a, const struct gw_strlist *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->v[i], b->v[i]) != 0)
+			return false;
+	return true;
+}
+
+static bool
+opt_equal(const struct conf_opt *o, const struct gw_conf *a, const struct gw_conf *b)
+{
+	const void *fa = (const char *)a + o->off, *fb = (const char *)b + o->off;
+
+	switch (o->type) {
+	case T_STR:
+		return strcmp(*(char *const *)fa, *(char *const *)fb) == 0;
+	case T_INT:
+	case T_LEVEL:
+	case T_FACILITY:
+		return *(const int *)fa == *(const int *)fb;
+	case T_BOOL:
+		return *(const bool *)fa == *(const bool *)fb;
+	case T_LIST:
+		return strlist_equal(fa, fb);
+	case T_SCHEMES: {
+		const struct gw_schemes *x = fa, *y = fb;
+		return x->n == y->n && memcmp(x->v, y->v, x->n * sizeof(x->v[0])) == 0;
+	}
+	}
+	return false;
+}
+
+size_t
+gw_conf_diff(const struct gw_conf *a, const struct gw_conf *b,
+	     void (*fn)(const struct gw_conf_key_info *key, void *arg), void *arg)
+{
+	const struct gw_conf_key_info *keys;
+	size_t changed = 0;
+
+	gw_conf_keys(&keys);
+	for (size_t i = 0; i < N_OPTS; i++) {
+		if (opt_equal(&conf_opts[i], a, b))
+			continue;
+		changed++;
+		if (fn)
+			fn(&keys[i], arg);
+	}
+	return changed;
 }

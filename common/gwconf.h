@@ -10,9 +10,18 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct gw_strlist {
 	char **v;
+	size_t n;
+};
+
+/* The sign-in schemes of [auth] schemes. */
+enum gw_scheme { GW_SCHEME_KERBEROS, GW_SCHEME_NTLM, GW_SCHEME_DIGEST };
+#define GW_SCHEMES_MAX 3
+struct gw_schemes {
+	enum gw_scheme v[GW_SCHEMES_MAX]; /* offered, in this order, each once */
 	size_t n;
 };
 
@@ -60,7 +69,7 @@ struct gw_conf {
 	int guess_source_limit;
 	int guess_window;	   /* seconds */
 	bool local_accounts;
-	struct gw_strlist auth_schemes;		/* "Kerberos", "NTLM", "Digest", in order */
+	struct gw_schemes auth_schemes;
 	struct gw_strlist digest_disabled_domains;
 	char *sipae_realm;
 	int sa_lifetime;
@@ -96,20 +105,37 @@ void gw_conf_free(struct gw_conf *conf);
 
 /* True when `domain` is one of the served SIP domains (case-insensitive). */
 bool gw_conf_serves(const struct gw_conf *conf, const char *domain);
-/* True when `scheme` (Kerberos, NTLM, Digest) is offered in [auth] schemes. */
-bool gw_conf_scheme(const struct gw_conf *conf, const char *scheme);
+/* True when scheme is offered in [auth] schemes. */
+bool gw_conf_scheme(const struct gw_conf *conf, enum gw_scheme scheme);
+/* "Kerberos", "NTLM" or "Digest": the name on the wire and in the file. */
+const char *gw_scheme_name(enum gw_scheme scheme);
 /* The application server a service address (user@domain) is forwarded to, or NULL. */
 const char *gw_conf_route(const struct gw_conf *conf, const char *aor);
 /* The Digest realm in effect. */
 const char *gw_conf_realm(const struct gw_conf *conf);
 
-/* Iterate the table, for documentation and `--print-defaults`. */
+/* When a changed key takes effect: on the next start, or at a reload
+ * (SIGHUP, greenwich-mmc server reload) through the daemon's apply hook. */
+enum gw_conf_reload { GW_RELOAD_RESTART, GW_RELOAD_LIVE };
+
+/* One row of the table, for documentation (`greenwichd --print-config-keys`,
+ * which the man page and example checks read) and for reload. */
 struct gw_conf_key_info {
 	const char *section;
 	const char *name;
+	const char *type; /* string, number, boolean, list, level, facility, schemes */
 	const char *defval;
+	long min, max;	  /* numbers only */
+	enum gw_conf_reload reload;
 	const char *help;
 };
 size_t gw_conf_keys(const struct gw_conf_key_info **keys);
+/* Print the table, one key per line, fields separated by tabs:
+ * section, name, type, default, min, max, reload (live/restart), help. */
+void gw_conf_print_keys(FILE *fp);
+/* The keys whose values differ between a and b, in table order: calls fn for
+ * each with its row.  Returns how many differ. */
+size_t gw_conf_diff(const struct gw_conf *a, const struct gw_conf *b,
+		    void (*fn)(const struct gw_conf_key_info *key, void *arg), void *arg);
 
 #endif

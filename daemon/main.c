@@ -42,11 +42,14 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: greenwichd [--config FILE] [--foreground] [--check-config] [--version]\n"
+		    "                  [--print-config-keys]\n"
 		    "  -c, --config FILE   configuration file (default " SYSCONFDIR
 		    "/greenwich/greenwich.conf)\n"
 		    "  -f, --foreground    stay in the foreground and log to stderr\n"
 		    "  -n, --check-config  validate the configuration and exit\n"
-		    "  -V, --version       print the version and exit\n");
+		    "  -V, --version       print the version and exit\n"
+		    "      --print-config-keys  print every configuration key (section, name, type,\n"
+		    "                      default, min, max, reload, help; tab-separated) and exit\n");
 }
 
 /* Split "host:port" / "[v6]:port" and bind a probe socket without SO_REUSEPORT. */
@@ -158,28 +161,107 @@ daemonize(void)
 	return 0;
 }
 
-/* SIGHUP and the control socket's reload: re-read the file; apply what can
- * change while running.  Both may ask at once, hence the lock. */
+/* What a reload applies to the running server: one hook for each key the
+ * configuration table marks live (gwconf.c); reload_hooks_check() holds the
+ * two lists together at start.  Every other changed key is reported as
+ * taking effect on the next start. */
+static void
+apply_log_level(struct gwd *g, const struct gw_conf *n)
+{
+	log_level_set(n->log_level);
+	g->conf->log_level = n->log_level;
+}
+
+static void
+apply_guess(struct gwd *g, const struct gw_conf *n)
+{
+	g->conf->guess_limit = n->guess_limit;
+	g->conf->guess_source_limit = n->guess_source_limit;
+	g->conf->guess_window = n->guess_window;
+	guard_configure(n->guess_limit, n->guess_source_limit, n->guess_window);
+}
+
+static const struct reload_hook {
+	const char *section, *name;
+	void (*apply)(struct gwd *g, const struct gw_conf *next);
+} reload_hooks[] = {
+	{"log", "level", apply_log_level},
+	{"auth", "guess-limit", apply_guess},
+	{"auth", "guess-source-limit", apply_guess},
+	{"auth", "guess-window", apply_guess},
+};
+
+static const struct reload_hook *
+reload_hook(const struct gw_conf_key_info *k)
+{
+	for (size_t i = 0; i < sizeof(reload_hooks) / sizeof(reload_hooks[0]); i++)
+		if (!strcmp(reload_hooks[i].section, k->section) && !strcmp(reload_hooks[i].name, k->name))
+			return &reload_hooks[i];
+	return NULL;
+}
+
+/* Every live key has a hook and every hook a live key. */
+static int
+reload_hooks_check(char *err, size_t errlen)
+{
+	const struct gw_conf_key_info *k;
+	size_t n = gw_conf_keys(&k), live = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (k[i].reload != GW_RELOAD_LIVE)
+			continue;
+		live++;
+		if (reload_hook(&k[i]) == NULL) {
+			snprintf(err, errlen, "[%s] %s is marked live but has no reload hook",
+				 k[i].section, k[i].name);
+			return -1;
+		}
+	}
+	if (live != sizeof(reload_hooks) / sizeof(reload_hooks[0])) {
+		snprintf(err, errlen, "a reload hook names a key that is not live");
+		return -1;
+	}
+	return 0;
+}
+
+struct reload_run {
+	struct gwd *g;
+	const struct gw_conf *next;
+	int restart; /* changed keys that wait for a restart */
+};
+
+static void
+reload_key(const struct gw_conf_key_info *k, void *arg)
+{
+	struct reload_run *r = arg;
+	const struct reload_hook *h = reload_hook(k);
+
+	if (k->reload == GW_RELOAD_LIVE && h) {
+		h->apply(r->g, r->next);
+		log_notice("event=reload key=\"[%s] %s\" applied=now", k->section, k->name);
+	} else {
+		r->restart++;
+		log_notice("event=reload key=\"[%s] %s\" applied=on-restart", k->section, k->name);
+	}
+}
+
+/* SIGHUP and the control socket's reload: re-read the file; apply the keys
+ * that can change while running.  Both may ask at once, hence the lock. */
 static int
 gwd_reload(struct gwd *g, char *err, size_t errlen)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	struct gw_conf *n = gw_conf_load(g->config_path, err, errlen);
+	struct reload_run r = {.g = g, .next = n};
 
 	if (n == NULL) {
 		log_err("event=reload-failed reason=\"%s\" (keeping the running configuration)", err);
 		return -1;
 	}
 	pthread_mutex_lock(&lock);
-	log_level_set(n->log_level);
-	g->conf->log_level = n->log_level;
-	guard_configure(n->guess_limit, n->guess_source_limit, n->guess_window);
-	if (n->udp.n != g->conf->udp.n || n->tcp.n != g->conf->tcp.n || n->tls.n != g->conf->tls.n ||
-	    n->workers != g->conf->workers || strcmp(n->state_dir, g->conf->state_dir) != 0 ||
-	    n->domains.n != g->conf->domains.n)
-		log_notice("event=reload note=\"listen addresses, workers, domains and "
-			   "state-directory change only on restart\"");
-	log_notice("event=reload level=%s", log_level_name(n->log_level));
+	size_t changed = gw_conf_diff(g->conf, n, reload_key, &r);
+	log_notice("event=reload level=%s changed=%zu on-restart=%d",
+		   log_level_name(g->conf->log_level), changed, r.restart);
 	pthread_mutex_unlock(&lock);
 	gw_conf_free(n);
 	sip_policy_reload();
@@ -349,7 +431,9 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
 		{"check-config", no_argument, NULL, 'n'}, {"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0}};
+		{"help", no_argument, NULL, 'h'},
+		{"print-config-keys", no_argument, NULL, 'K'},
+		{NULL, 0, NULL, 0}};
 	struct gwd g = {0};
 	const char *path = SYSCONFDIR "/greenwich/greenwich.conf";
 	bool foreground = false, check = false;
@@ -376,6 +460,9 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'K':
+			gw_conf_print_keys(stdout);
+			return 0;
 		default:
 			usage(stderr);
 			return 2;
@@ -384,6 +471,10 @@ main(int argc, char **argv)
 	if (optind != argc) {
 		usage(stderr);
 		return 2;
+	}
+	if (reload_hooks_check(err, sizeof(err)) < 0) {
+		fprintf(stderr, "greenwichd: %s\n", err);
+		return 1;
 	}
 	g.conf = gw_conf_load(path, err, sizeof(err));
 	if (g.conf == NULL) {

@@ -1,13 +1,19 @@
 #!/bin/bash
 # check-conf-man.sh: greenwich.conf(5) documents exactly the keys of the code's
-# table (common/gwconf.c), each in its section, with the code's default and,
-# for numbers, its range.
+# table (common/gwconf.c, as greenwichd --print-config-keys prints it), each in
+# its section, with the code's default, for numbers its range, and "takes
+# effect on reload" exactly for the keys that do.
 set -eu
 srcdir=${srcdir:-.}
 top_srcdir=${top_srcdir:-$srcdir/..}
+top_builddir=${top_builddir:-..}
 man=$srcdir/greenwich.conf.5
 # Fields separated by \037, not tabs: `read` would merge empty fields at tabs.
-rows=$("$srcdir/conf-keys.sh" "$top_srcdir/common/gwconf.c" | tr '\t' '\037')
+keys=$("$top_builddir/daemon/greenwichd" --print-config-keys) || {
+	echo "FAIL: greenwichd --print-config-keys"
+	exit 1
+}
+rows=$(printf '%s\n' "$keys" | tr '\t' '\037')
 
 # The man page as "section<TAB>key<TAB>text of the entry", one line per key:
 # roff escapes for hyphens and fonts removed.
@@ -22,7 +28,7 @@ entries=$(sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$man" | awk '
 	END { flush() }')
 
 fail=0
-while IFS=$'\037' read -r sect name type def min max _; do
+while IFS=$'\037' read -r sect name type def min max reload _; do
 	entry=$(printf '%s\n' "$entries" | awk -F '\t' -v s="$sect" -v k="$name" \
 		'$1 == s && $2 == k { print $3 }')
 	if [ -z "$entry" ]; then
@@ -31,7 +37,15 @@ while IFS=$'\037' read -r sect name type def min max _; do
 		continue
 	fi
 	if [ -z "$def" ]; then want="Default: empty."; else want="Default: $def"; fi
-	if [ "$type" = T_INT ]; then
+	case "$entry" in
+	*"takes effect on reload"*) live=live ;;
+	*) live=restart ;;
+	esac
+	if [ "$live" != "$reload" ]; then
+		echo "FAIL: [$sect] $name applies at $reload, but greenwich.conf.5 says it applies at $live"
+		fail=1
+	fi
+	if [ "$type" = number ]; then
 		want="$want; range $min to $max."
 	elif [ -n "$def" ]; then
 		want="$want."

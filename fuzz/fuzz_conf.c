@@ -46,8 +46,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(c->domains.n >= 1 && c->domains.v[0] != NULL);
 	FUZZ_ASSERT(gw_conf_serves(c, c->domains.v[0]));
 	FUZZ_ASSERT(gw_conf_realm(c) != NULL);
-	(void)gw_conf_scheme(c, "NTLM");
-	(void)gw_conf_scheme(c, "Digest");
+	(void)gw_conf_scheme(c, GW_SCHEME_NTLM);
+	(void)gw_conf_scheme(c, GW_SCHEME_DIGEST);
 	(void)gw_conf_route(c, "helpdesk@corp.example.com");
 	for (size_t i = 0; i < c->routes.n; i++)
 		FUZZ_ASSERT(c->routes.v[i] != NULL);

@@ -1,6 +1,6 @@
 #!/bin/bash
 # check-example-conf.sh: greenwich.conf.example names every key of the code's
-# table (common/gwconf.c) in its section with the built-in default, set or
+# table (greenwichd --print-config-keys) in its section with the built-in default, set or
 # commented out, and no other key; and greenwichd accepts the file.
 set -eu
 srcdir=${srcdir:-.}
@@ -8,7 +8,11 @@ top_srcdir=${top_srcdir:-$srcdir/..}
 top_builddir=${top_builddir:-..}
 example=$srcdir/greenwich.conf.example
 # Fields separated by \037, not tabs: `read` would merge empty fields at tabs.
-rows=$("$top_srcdir/docs/conf-keys.sh" "$top_srcdir/common/gwconf.c" | tr '\t' '\037')
+keys=$("$top_builddir/daemon/greenwichd" --print-config-keys) || {
+	echo "FAIL: greenwichd --print-config-keys"
+	exit 1
+}
+rows=$(printf '%s\n' "$keys" | tr '\t' '\037')
 
 # "section<US>key<US>value" for every "key = value" and "#key = value" line.
 keys=$(awk '

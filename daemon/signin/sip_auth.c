@@ -80,7 +80,7 @@ digest_allowed(const struct gw_conf *c, const sip_t *sip)
 {
 	const char *host = sip->sip_from->a_url->url_host;
 
-	if (!c->local_accounts || !gw_conf_scheme(c, "Digest"))
+	if (!c->local_accounts || !gw_conf_scheme(c, GW_SCHEME_DIGEST))
 		return false;
 	for (size_t i = 0; host && i < c->digest_disabled_domains.n; i++)
 		if (strcasecmp(c->digest_disabled_domains.v[i], host) == 0)
@@ -124,8 +124,8 @@ challenge(struct worker *w, msg_t *msg, bool www, bool stale)
 		return;
 	}
 	for (size_t i = 0; i < c->auth_schemes.n; i++) {
-		const char *scheme = c->auth_schemes.v[i];
-		if (strcasecmp(scheme, "Digest") == 0)
+		enum gw_scheme scheme = c->auth_schemes.v[i];
+		if (scheme == GW_SCHEME_DIGEST)
 			any |= digest && digest_challenge_add(w, reply, hc, stale);
 		else if (sipae)
 			any |= sipae_challenge_add(w, reply, scheme, www);

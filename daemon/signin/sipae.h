@@ -17,6 +17,7 @@
 #include <sofia-sip/sip.h>
 #include <sofia-sip/tport.h>
 
+#include "gwconf.h"
 #include "gwsipae.h"
 
 struct gwd;
@@ -123,9 +124,9 @@ struct gw_service;
 extern const struct gw_service sipae_service;
 /* True when Kerberos/NTLM may be offered to the sender of req (worker 0, TCP/TLS). */
 bool sipae_offer(struct worker *w, msg_t *req);
-/* Add the challenge header (WWW-/Proxy-Authenticate) of scheme ("Kerberos" or
- * "NTLM") to reply; false when that scheme is not available. */
-bool sipae_challenge_add(struct worker *w, msg_t *reply, const char *scheme, bool is_register);
+/* Add the challenge header (WWW-/Proxy-Authenticate) of scheme (Kerberos or
+ * NTLM) to reply; false when that scheme is not available. */
+bool sipae_challenge_add(struct worker *w, msg_t *reply, enum gw_scheme scheme, bool is_register);
 /*
  * Intake of every request on worker 0.  Returns true when the request was
  * taken (answered, dropped, or parked for an asynchronous sign-in step);

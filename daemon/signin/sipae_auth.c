@@ -61,7 +61,8 @@ int
 sipae_server_init(struct gwd *g)
 {
 	const struct gw_conf *c = g->conf;
-	bool krb = gw_conf_scheme(c, "Kerberos"), ntlm = gw_conf_scheme(c, "NTLM");
+	bool krb = gw_conf_scheme(c, GW_SCHEME_KERBEROS),
+	     ntlm = gw_conf_scheme(c, GW_SCHEME_NTLM);
 	struct sipae_srv *s;
 	const char *keytab = dir_keytab(g);
 	char err[256] = "";
@@ -150,7 +151,7 @@ sipae_offer(struct worker *w, msg_t *req)
 }
 
 bool
-sipae_challenge_add(struct worker *w, msg_t *reply, const char *scheme, bool is_register)
+sipae_challenge_add(struct worker *w, msg_t *reply, enum gw_scheme scheme, bool is_register)
 {
 	struct sipae_srv *s = w->w_gwd->sipae;
 	msg_hclass_t *hc = is_register ? sip_www_authenticate_class : sip_proxy_authenticate_class;
@@ -158,10 +159,10 @@ sipae_challenge_add(struct worker *w, msg_t *reply, const char *scheme, bool is_
 
 	if (s == NULL)
 		return false;
-	if (strcasecmp(scheme, "Kerberos") == 0 && s->kerberos)
+	if (scheme == GW_SCHEME_KERBEROS && s->kerberos)
 		snprintf(v, sizeof(v), "Kerberos realm=\"%s\", targetname=\"%s\", version=3",
 			 s->realm, s->tn_krb);
-	else if (strcasecmp(scheme, "NTLM") == 0 && s->ntlm)
+	else if (scheme == GW_SCHEME_NTLM && s->ntlm)
 		snprintf(v, sizeof(v), "NTLM realm=\"%s\", targetname=\"%s\", version=3", s->realm,
 			 s->tn_ntlm);
 	else

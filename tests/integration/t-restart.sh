@@ -41,5 +41,17 @@ cp "$T/good.conf" "$T/greenwich.conf"
 sed -i 's/^level = debug/level = notice/' "$T/greenwich.conf"
 kill -HUP "$GWD_PID"; sleep 0.5
 check "reload applies the new log level" grep -q "event=reload level=notice" "$T/greenwichd.log"
+check "reload names the key it applied at once" \
+	grep -q 'event=reload key="\[log\] level" applied=now' "$T/greenwichd.log"
+# one key that applies at once and one that waits for a restart
+printf '[registrar]\nmax-contacts = 3\n' >> "$T/greenwich.conf"
+printf '[auth]\nguess-limit = 7\n' >> "$T/greenwich.conf"
+kill -HUP "$GWD_PID"; sleep 0.5
+check "a live key is applied at reload" \
+	grep -q 'event=reload key="\[auth\] guess-limit" applied=now' "$T/greenwichd.log"
+check "a restart-only key is said to wait for the restart" \
+	grep -q 'event=reload key="\[registrar\] max-contacts" applied=on-restart' "$T/greenwichd.log"
+check "the reload counts what it changed" \
+	grep -q 'event=reload level=notice changed=2 on-restart=1' "$T/greenwichd.log"
 check "delivered after reload" deliver after-hup
 finish

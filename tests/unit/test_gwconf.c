@@ -477,6 +477,61 @@ test_serves(void **state)
 	gw_conf_free(c);
 }
 
+/* [auth] schemes is an ordered list of known schemes, each named once. */
+static void
+test_schemes(void **state)
+{
+	struct fixture *f = *state;
+	struct gw_conf *c = load_text(f, "[auth]\nschemes = digest, NTLM\n");
+
+	if (c == NULL)
+		fail_msg("%s", f->err);
+	assert_int_equal(c->auth_schemes.n, 2);
+	assert_int_equal(c->auth_schemes.v[0], GW_SCHEME_DIGEST);
+	assert_int_equal(c->auth_schemes.v[1], GW_SCHEME_NTLM);
+	assert_true(gw_conf_scheme(c, GW_SCHEME_NTLM));
+	assert_false(gw_conf_scheme(c, GW_SCHEME_KERBEROS));
+	assert_string_equal(gw_scheme_name(GW_SCHEME_KERBEROS), "Kerberos");
+	gw_conf_free(c);
+	assert_null(load_text(f, "[auth]\nschemes = Kerberos, Basic\n"));
+	assert_non_null(strstr(f->err, "'Basic' is not Kerberos, NTLM or Digest"));
+	assert_null(load_text(f, "[auth]\nschemes = NTLM, ntlm\n"));
+	assert_non_null(strstr(f->err, "NTLM is named twice"));
+}
+
+static void
+count_key(const struct gw_conf_key_info *k, void *arg)
+{
+	char *seen = arg;
+
+	strcat(seen, k->section);
+	strcat(seen, ".");
+	strcat(seen, k->name);
+	strcat(seen, k->reload == GW_RELOAD_LIVE ? "=live " : "=restart ");
+}
+
+/* gw_conf_diff names exactly the keys whose values differ, with their reload column. */
+static void
+test_diff(void **state)
+{
+	struct fixture *f = *state;
+	struct gw_conf *a = load_text(f, "[log]\nlevel = info\n");
+	struct gw_conf *b = load_text(
+		f, "[log]\nlevel = debug\n[registrar]\nmax-contacts = 3\n[server]\n"
+		   "domains = localdomain\n[auth]\nschemes = NTLM\n");
+	char seen[512] = "";
+
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(gw_conf_diff(a, a, count_key, seen), 0);
+	assert_string_equal(seen, "");
+	assert_int_equal(gw_conf_diff(a, b, count_key, seen), 3);
+	assert_string_equal(seen, "log.level=live registrar.max-contacts=restart "
+				  "auth.schemes=restart ");
+	gw_conf_free(a);
+	gw_conf_free(b);
+}
+
 int
 main(void)
 {
@@ -494,6 +549,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_tls_complete, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_serves, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_schemes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_diff, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
