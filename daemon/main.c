@@ -31,7 +31,7 @@
 #include "log.h"
 #include "notify.h"
 #include "reuseport.h"
-#include "store.h"
+#include "gwstore.h"
 #include "tlsfiles.h"
 
 static void
@@ -172,9 +172,10 @@ gwd_reload(struct gwd *g, char *err, size_t errlen)
 	guard_configure(n->guess_limit, n->guess_source_limit, n->guess_window);
 	if (n->udp.n != g->conf->udp.n || n->tcp.n != g->conf->tcp.n || n->tls.n != g->conf->tls.n ||
 	    n->workers != g->conf->workers || strcmp(n->state_dir, g->conf->state_dir) != 0 ||
-	    n->domains.n != g->conf->domains.n)
-		log_notice("event=reload note=\"listen addresses, workers, domains and "
-			   "state-directory change only on restart\"");
+	    n->domains.n != g->conf->domains.n || strcmp(n->store_backend, g->conf->store_backend) ||
+	    strcmp(n->store_conninfo, g->conf->store_conninfo))
+		log_notice("event=reload note=\"listen addresses, workers, domains, "
+			   "state-directory and [store] change only on restart\"");
 	log_notice("event=reload level=%s", log_level_name(n->log_level));
 	pthread_mutex_unlock(&lock);
 	gw_conf_free(n);
@@ -237,19 +238,15 @@ run(struct gwd *g, bool foreground)
 		log_err("cannot create state directory %s: %s", g->conf->state_dir, strerror(errno));
 		return 1;
 	}
-	char *loc_path = NULL;
-	if (asprintf(&g->db_path, "%s/greenwich.db", g->conf->state_dir) < 0 ||
-	    asprintf(&loc_path, "%s/location.db", g->conf->state_dir) < 0)
-		return 1;
-	ret = store_open(&g->store, loc_path, g->db_path, err, sizeof(err));
-	free(loc_path);
+	ret = gwstore_open_conf(&g->store, g->conf, GWSTORE_LOCATION, err, sizeof(err));
 	if (ret < 0) {
 		log_err("cannot open the store: %s", err);
 		return 1;
 	}
 	ret = 1;
 	if (loc_alloc(&g->loc, g->store) < 0) {
-		log_err("cannot load registrations from %s", g->db_path);
+		log_err("cannot load registrations from the %s store: %s",
+			g->conf->store_backend, gwstore_error(g->store));
 		return 1;
 	}
 	if (tlsfiles_prepare(g, err, sizeof(err)) < 0 || ports_check(g->conf, err, sizeof(err)) < 0) {
@@ -375,9 +372,8 @@ main(int argc, char **argv)
 	ret = run(&g, foreground);
 	sofia_log_flush();
 	loc_free(g.loc);
-	store_close(g.store);
+	gwstore_close(g.store);
 	su_deinit();
-	free(g.db_path);
 	free(g.config_path);
 	gw_conf_free(g.conf);
 	return ret;

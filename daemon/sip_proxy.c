@@ -36,7 +36,7 @@
 #include "sip_admit.h"
 #include "sip_dialog.h"
 #include "sipae.h"
-#include "userdb.h"
+#include "gwstore.h"
 
 #define LOOP_HASH_LEN 17
 #define MAX_BRANCHES 16
@@ -643,9 +643,9 @@ target_is_us(struct worker *w, const struct target *t)
 static void
 reply_not_found(struct worker *w, msg_t *msg, const char *aor, bool known)
 {
-	struct userdb_account acct;
+	struct gwstore_account acct;
 
-	if (known || userdb_get(w->w_userdb, aor, &acct) == 0)
+	if (known || gwstore_account_get(w->w_store, aor, &acct) == 0)
 		sip_reply(w, msg, 480, "User not signed in");
 	else
 		sip_reply(w, msg, 404, "User not found");
@@ -720,9 +720,9 @@ directory_resume(struct worker *w, msg_t *msg, const char *aor, const struct dir
 static bool
 directory_user(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *a, const char *aor)
 {
-	struct userdb_account acct;
+	struct gwstore_account acct;
 	struct dir_resume r = {.tport = handoff_tport, .zone = a->zone};
-	bool local = userdb_get(w->w_userdb, aor, &acct) == 0;
+	bool local = gwstore_account_get(w->w_store, aor, &acct) == 0;
 
 	memset(&acct, 0, sizeof(acct));
 	if (local || !dir_enabled(w->w_gwd))

@@ -1,5 +1,6 @@
 /*
- * userdb.c - local accounts in SQLite.
+ * sqlite_accounts.c - local Digest accounts in SQLite (greenwich.db, table
+ * local_users): the HA1 values, one per algorithm; never the password.
  */
 #include "config.h"
 
@@ -8,92 +9,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-#include <openssl/crypto.h>
+#include "sqlite_int.h"
 
-#include "digest.h"
-#include "userdb.h"
-
-struct userdb {
-	sqlite3 *db;
-	sqlite3_stmt *get; /* prepared once: sign-in looks up an account per request */
-};
-
-static const char userdb_schema[] = "CREATE TABLE IF NOT EXISTS local_users ("
-				    " aor TEXT PRIMARY KEY COLLATE NOCASE,"
-				    " realm TEXT NOT NULL,"
-				    " ha1_md5 TEXT NOT NULL,"
-				    " ha1_sha256 TEXT NOT NULL)";
-
-int
-userdb_open(struct userdb **out, const char *path, char *err, size_t errlen)
-{
-	struct userdb *u = calloc(1, sizeof(*u));
-	char *msg = NULL;
-
-	*out = NULL;
-	if (u == NULL)
-		return -ENOMEM;
-	if (sqlite3_open_v2(path, &u->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(u->db));
-		goto fail;
-	}
-	sqlite3_busy_timeout(u->db, 5000);
-	if (sqlite3_exec(u->db, "PRAGMA journal_mode=WAL", NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(u->db, userdb_schema, NULL, NULL, &msg) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, msg ? msg : "cannot prepare database");
-		sqlite3_free(msg);
-		goto fail;
-	}
-	*out = u;
-	return 0;
-fail:
-	userdb_close(u);
-	return -EIO;
-}
-
-void
-userdb_close(struct userdb *u)
-{
-	if (u == NULL)
-		return;
-	sqlite3_finalize(u->get);
-	sqlite3_close(u->db);
-	free(u);
-}
+/* prepared once: sign-in looks up an account per request */
+static const char sql_get[] =
+	"SELECT aor, realm, ha1_md5, ha1_sha256 FROM local_users WHERE aor = ?";
+static const char sql_put[] = "INSERT OR REPLACE INTO local_users (aor, realm, ha1_md5,"
+			      " ha1_sha256) VALUES (?, ?, ?, ?)";
+static const char sql_remove[] = "DELETE FROM local_users WHERE aor = ?";
+static const char sql_each[] =
+	"SELECT aor, realm, ha1_md5, ha1_sha256 FROM local_users ORDER BY aor";
 
 static void
-copy_col(char *dst, size_t len, sqlite3_stmt *st, int col)
+row_read(sqlite3_stmt *st, struct gwstore_account *a)
 {
-	const unsigned char *s = sqlite3_column_text(st, col);
-
-	snprintf(dst, len, "%s", s ? (const char *)s : "");
-}
-
-static void
-row_read(sqlite3_stmt *st, struct userdb_account *a)
-{
-	copy_col(a->aor, sizeof(a->aor), st, 0);
-	copy_col(a->realm, sizeof(a->realm), st, 1);
-	copy_col(a->ha1_md5, sizeof(a->ha1_md5), st, 2);
-	copy_col(a->ha1_sha256, sizeof(a->ha1_sha256), st, 3);
+	snprintf(a->aor, sizeof(a->aor), "%s", sq_col(st, 0));
+	snprintf(a->realm, sizeof(a->realm), "%s", sq_col(st, 1));
+	snprintf(a->ha1_md5, sizeof(a->ha1_md5), "%s", sq_col(st, 2));
+	snprintf(a->ha1_sha256, sizeof(a->ha1_sha256), "%s", sq_col(st, 3));
 }
 
 int
-userdb_get(struct userdb *u, const char *aor, struct userdb_account *acct)
+sq_account_get(struct gwstore *st, const char *aor, struct gwstore_account *acct)
 {
+	sqlite3_stmt *s = sq_stmt(sq(st), sql_get, "s", aor);
 	int ret = -EIO;
 
-	if (u->get == NULL &&
-	    sqlite3_prepare_v3(u->db,
-			       "SELECT aor, realm, ha1_md5, ha1_sha256 FROM local_users WHERE aor = ?",
-			       -1, SQLITE_PREPARE_PERSISTENT, &u->get, NULL) != SQLITE_OK)
+	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_text(u->get, 1, aor, -1, SQLITE_STATIC);
-	switch (sqlite3_step(u->get)) {
+	switch (sqlite3_step(s)) {
 	case SQLITE_ROW:
-		row_read(u->get, acct);
+		row_read(s, acct);
 		ret = 0;
 		break;
 	case SQLITE_DONE:
@@ -102,81 +48,40 @@ userdb_get(struct userdb *u, const char *aor, struct userdb_account *acct)
 	default:
 		break;
 	}
-	sqlite3_reset(u->get);
-	sqlite3_clear_bindings(u->get);
+	sq_done(s);
 	return ret;
 }
 
 int
-userdb_set(struct userdb *u, const char *aor, const char *realm, const char *password)
+sq_account_put(struct gwstore *st, const struct gwstore_account *a)
 {
-	char user[256];
-	char md5[65], sha[65];
-	sqlite3_stmt *st = NULL;
-	int ret = -EIO;
-	const char *at = strchr(aor, '@');
+	return sq_exec(sq(st), sql_put, "ssss", a->aor, a->realm, a->ha1_md5, a->ha1_sha256);
+}
 
-	if (at == NULL || at == aor || at[1] == '\0' || (size_t)(at - aor) >= sizeof(user))
-		return -EINVAL;
-	memcpy(user, aor, (size_t)(at - aor));
-	user[at - aor] = '\0';
-	if (gw_digest_ha1(GW_DIGEST_MD5, md5, user, realm, password) < 0 ||
-	    gw_digest_ha1(GW_DIGEST_SHA256, sha, user, realm, password) < 0)
-		goto done;
-	if (sqlite3_prepare_v2(u->db,
-			       "INSERT OR REPLACE INTO local_users (aor, realm, ha1_md5, ha1_sha256)"
-			       " VALUES (?, ?, ?, ?)",
-			       -1, &st, NULL) != SQLITE_OK)
-		goto done;
-	sqlite3_bind_text(st, 1, aor, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, realm, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, md5, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, sha, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		ret = 0;
-done:
-	sqlite3_finalize(st);
-	OPENSSL_cleanse(md5, sizeof(md5));
-	OPENSSL_cleanse(sha, sizeof(sha));
+int
+sq_account_remove(struct gwstore *st, const char *aor)
+{
+	int ret = sq_exec(sq(st), sql_remove, "s", aor);
+
+	if (ret == 0 && sqlite3_changes(sq(st)->db) == 0)
+		ret = -ENOENT;
 	return ret;
 }
 
 int
-userdb_remove(struct userdb *u, const char *aor)
+sq_account_each(struct gwstore *st, int (*cb)(const struct gwstore_account *, void *), void *arg)
 {
-	sqlite3_stmt *st = NULL;
-	int ret = -EIO;
+	sqlite3_stmt *s = sq_stmt(sq(st), sql_each, "");
+	struct gwstore_account a;
+	int rc = SQLITE_ERROR;
 
-	if (sqlite3_prepare_v2(u->db, "DELETE FROM local_users WHERE aor = ?", -1, &st, NULL) !=
-	    SQLITE_OK)
-		goto done;
-	sqlite3_bind_text(st, 1, aor, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		ret = sqlite3_changes(u->db) > 0 ? 0 : -ENOENT;
-done:
-	sqlite3_finalize(st);
-	return ret;
-}
-
-int
-userdb_list(struct userdb *u, int (*cb)(const struct userdb_account *, void *), void *arg)
-{
-	sqlite3_stmt *st = NULL;
-	struct userdb_account a;
-	int ret = -EIO;
-	int rc;
-
-	if (sqlite3_prepare_v2(u->db,
-			       "SELECT aor, realm, ha1_md5, ha1_sha256 FROM local_users ORDER BY aor",
-			       -1, &st, NULL) != SQLITE_OK)
-		goto done;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		row_read(st, &a);
+	if (s == NULL)
+		return -EIO;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row_read(s, &a);
 		if (cb(&a, arg) != 0)
 			break;
 	}
-	ret = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : -EIO;
-done:
-	sqlite3_finalize(st);
-	return ret;
+	sq_done(s);
+	return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : -EIO;
 }
