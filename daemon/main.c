@@ -238,17 +238,6 @@ run(struct gwd *g, bool foreground)
 		log_err("cannot create state directory %s: %s", g->conf->state_dir, strerror(errno));
 		return 1;
 	}
-	ret = gwstore_open_conf(&g->store, g->conf, GWSTORE_LOCATION, err, sizeof(err));
-	if (ret < 0) {
-		log_err("cannot open the store: %s", err);
-		return 1;
-	}
-	ret = 1;
-	if (loc_alloc(&g->loc, g->store) < 0) {
-		log_err("cannot load registrations from the %s store: %s",
-			g->conf->store_backend, gwstore_error(g->store));
-		return 1;
-	}
 	if (tlsfiles_prepare(g, err, sizeof(err)) < 0 || ports_check(g->conf, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		return 1;
@@ -263,6 +252,19 @@ run(struct gwd *g, bool foreground)
 	}
 	if (!foreground && pidfile_write(g->conf->pid_file) < 0)
 		log_warnx("cannot write pid file %s", g->conf->pid_file);
+	/* after the fork: the location writer's thread, a PostgreSQL connection and
+	 * SQLite's file locks do not cross it */
+	ret = gwstore_open_conf(&g->store, g->conf, GWSTORE_LOCATION, err, sizeof(err));
+	if (ret < 0) {
+		log_err("cannot open the store: %s", err);
+		return 1;
+	}
+	ret = 1;
+	if (loc_alloc(&g->loc, g->store) < 0) {
+		log_err("cannot load registrations from the %s store: %s",
+			g->conf->store_backend, gwstore_error(g->store));
+		return 1;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
