@@ -53,8 +53,7 @@ gwstore_open(struct gwstore **out, const struct gwstore_params *p, enum gwstore_
 	case GWSTORE_SQLITE:
 		return gwstore_sqlite_open(out, p, part, err, errlen);
 	case GWSTORE_POSTGRESQL:
-		snprintf(err, errlen, "the PostgreSQL backend is not built yet");
-		return -ENOTSUP;
+		return gwstore_pg_open(out, p, part, err, errlen);
 	}
 	snprintf(err, errlen, "unknown store backend %d", (int)p->backend);
 	return -EINVAL;
