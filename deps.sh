@@ -7,7 +7,7 @@
 set -e
 export DEBIAN_FRONTEND=noninteractive
 BUILD="autoconf automake libtool pkg-config make gcc libc6-dev
-	libsofia-sip-ua-dev libsqlite3-dev libssl-dev libxml2-dev libjson-c-dev libedit-dev
+	libsofia-sip-ua-dev libsqlite3-dev libpq-dev libssl-dev libxml2-dev libjson-c-dev libedit-dev
 	libkrb5-dev libldap2-dev libsasl2-dev libwbclient-dev libcmocka-dev"
 RUN="openssl sqlite3 python3"
 # Recommended by samba, and each one needed to provision a DC (tried without it):
@@ -19,7 +19,7 @@ TEST="sip-tester sipsak fail2ban samba samba-ad-provision samba-dsdb-modules sam
 	libsasl2-modules-gssapi-mit iproute2 util-linux bind9-host procps psmisc
 	groff-base man-db kamailio kamailio-presence-modules baresip-core sqlite3 faketime
 	libfaketime python3-gssapi python3-pycryptodome python3-jsonschema python3-dnspython
-	libpurple-dev pidgin-sipe"
+	libpurple-dev pidgin-sipe postgresql-15"
 PACKAGE="debhelper dpkg-dev lintian fakeroot systemd adduser"
 # the fuzzing build (./configure --enable-fuzzing, CC=clang): libFuzzer is in libclang-rt-14-dev;
 # llvm (only recommended by clang) has llvm-symbolizer, which names the lines in a crash's stack

@@ -50,7 +50,7 @@ static const struct conf_opt conf_opts[] = {
 	{"server", "workers", T_INT, O(workers), "0", 0, 64,
 	 "SIP worker threads; 0 means one per CPU core", RESTART},
 	{"server", "state-directory", T_STR, O(state_dir), "/var/lib/greenwich", 0, 0,
-	 "where the location store (SQLite) lives", RESTART},
+	 "where the SQLite databases (and the keytab, caches, TLS files) live", RESTART},
 	{"server", "pid-file", T_STR, O(pid_file), "/run/greenwich/greenwichd.pid", 0, 0,
 	 "pid file written when running as a daemon", RESTART},
 	{"server", "control-socket", T_STR, O(control_socket), "/run/greenwich/control.sock", 0,
@@ -151,6 +151,14 @@ static const struct conf_opt conf_opts[] = {
 	 "partner domains of a server without a domain (joined: settings from AD)", RESTART},
 	{"federation", "block", T_LIST, O(federation_block), "", 0, 0,
 	 "blocked domains of a server without a domain (joined: settings from AD)", RESTART},
+	{"store", "backend", T_STR, O(store_backend), "sqlite", 0, 0,
+	 "where registrations, presence, contact lists and local accounts live: sqlite or "
+	 "postgresql", RESTART},
+	{"store", "conninfo", T_STR, O(store_conninfo), "", 0, 0,
+	 "PostgreSQL connection string (libpq; host=a,b target_session_attrs=read-write follows "
+	 "a promoted standby)", RESTART},
+	{"store", "pool-size", T_INT, O(store_pool_size), "4", 1, 64,
+	 "PostgreSQL connections each greenwichd or greenwich-mmc keeps at most", RESTART},
 };
 
 #define N_OPTS (sizeof(conf_opts) / sizeof(conf_opts[0]))
@@ -437,6 +445,16 @@ conf_validate(const struct gw_conf *conf, const char *path, char *err, size_t er
 				 "%s: [auth] digest-algorithms: '%s' is not SHA-256 or MD5", path, a);
 			return -1;
 		}
+	}
+	if (strcasecmp(conf->store_backend, "sqlite") != 0 &&
+	    strcasecmp(conf->store_backend, "postgresql") != 0) {
+		conf_err(err, errlen, "%s: [store] backend: '%s' is not sqlite or postgresql", path,
+			 conf->store_backend);
+		return -1;
+	}
+	if (strcasecmp(conf->store_backend, "postgresql") == 0 && !conf->store_conninfo[0]) {
+		conf_err(err, errlen, "%s: [store] backend postgresql needs [store] conninfo", path);
+		return -1;
 	}
 	return 0;
 }

@@ -94,6 +94,10 @@ struct gw_conf {
 	/* [federation] (servers without a domain; joined servers read AD) */
 	struct gw_strlist federation_allow;
 	struct gw_strlist federation_block;
+	/* [store] */
+	char *store_backend;  /* "sqlite" or "postgresql" */
+	char *store_conninfo; /* libpq connection string */
+	int store_pool_size;  /* PostgreSQL connections of one process at most */
 };
 
 /* Parse `path` into a freshly allocated configuration.  On failure returns

@@ -31,7 +31,7 @@
 #include "log.h"
 #include "notify.h"
 #include "reuseport.h"
-#include "store.h"
+#include "gwstore.h"
 #include "presence.h"
 #include "service.h"
 #include "sip_proxy.h"
@@ -347,21 +347,6 @@ run(struct gwd *g, bool foreground)
 		log_err("cannot create state directory %s: %s", g->conf->state_dir, strerror(errno));
 		return 1;
 	}
-	char *loc_path = NULL;
-	if (asprintf(&g->db_path, "%s/greenwich.db", g->conf->state_dir) < 0 ||
-	    asprintf(&loc_path, "%s/location.db", g->conf->state_dir) < 0)
-		return 1;
-	ret = store_open(&g->store, loc_path, g->db_path, err, sizeof(err));
-	free(loc_path);
-	if (ret < 0) {
-		log_err("cannot open the store: %s", err);
-		return 1;
-	}
-	ret = 1;
-	if (loc_alloc(&g->loc, g->store) < 0) {
-		log_err("cannot load registrations from %s", g->db_path);
-		return 1;
-	}
 	if (tlsfiles_prepare(g, err, sizeof(err)) < 0 || ports_check(g->conf, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		return 1;
@@ -376,6 +361,19 @@ run(struct gwd *g, bool foreground)
 	}
 	if (!foreground && pidfile_write(g->conf->pid_file) < 0)
 		log_warnx("cannot write pid file %s", g->conf->pid_file);
+	/* after the fork: the location writer's thread, a PostgreSQL connection and
+	 * SQLite's file locks do not cross it */
+	ret = gwstore_open_conf(&g->store, g->conf, GWSTORE_LOCATION, err, sizeof(err));
+	if (ret < 0) {
+		log_err("cannot open the store: %s", err);
+		return 1;
+	}
+	ret = 1;
+	if (loc_alloc(&g->loc, g->store) < 0) {
+		log_err("cannot load registrations from the %s store: %s",
+			g->conf->store_backend, gwstore_error(g->store));
+		return 1;
+	}
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
@@ -494,9 +492,8 @@ main(int argc, char **argv)
 	ret = run(&g, foreground);
 	sofia_log_flush();
 	loc_free(g.loc);
-	store_close(g.store);
+	gwstore_close(g.store);
 	su_deinit();
-	free(g.db_path);
 	free(g.config_path);
 	gw_conf_free(g.conf);
 	return ret;

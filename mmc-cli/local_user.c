@@ -15,10 +15,10 @@
 
 #include "gwconf.h"
 #include "mmc.h"
-#include "userdb.h"
+#include "gwstore.h"
 
 static int
-print_account(const struct userdb_account *a, void *arg)
+print_account(const struct gwstore_account *a, void *arg)
 {
 	json_object *arr = arg;
 
@@ -69,13 +69,12 @@ valid_aor(const struct gw_conf *c, const char *aor)
 }
 
 static int
-db_open(const struct gw_conf *c, struct userdb **db)
+db_open(const struct gw_conf *c, struct gwstore **db)
 {
-	char path[600], err[600];
+	char err[600];
 
 	mkdir(c->state_dir, 0750);
-	snprintf(path, sizeof(path), "%s/greenwich.db", c->state_dir);
-	if (userdb_open(db, path, err, sizeof(err)) < 0) {
+	if (gwstore_open_conf(db, c, GWSTORE_STATE, err, sizeof(err)) < 0) {
 		mmc_fail(MMC_EXIT_FAIL, "cannot open the account database: %s", err);
 		return -1;
 	}
@@ -85,7 +84,7 @@ db_open(const struct gw_conf *c, struct userdb **db)
 int
 mmc_local_user(const struct gw_conf *c, int argc, char **argv)
 {
-	struct userdb *db = NULL;
+	struct gwstore *db = NULL;
 	char pw[512];
 	bool pw_stdin = false;
 	int ret = MMC_EXIT_USAGE;
@@ -101,7 +100,7 @@ mmc_local_user(const struct gw_conf *c, int argc, char **argv)
 		return MMC_EXIT_FAIL;
 	if (strcmp(argv[0], "list") == 0) {
 		json_object *arr = json_object_new_array();
-		ret = userdb_list(db, print_account, arr) < 0 ? MMC_EXIT_FAIL : MMC_EXIT_OK;
+		ret = gwstore_account_each(db, print_account, arr) < 0 ? MMC_EXIT_FAIL : MMC_EXIT_OK;
 		if (mmc_json)
 			mmc_json_print(arr);
 		else
@@ -112,7 +111,7 @@ mmc_local_user(const struct gw_conf *c, int argc, char **argv)
 		} else if ((ret = mmc_read_new_secret(pw_stdin, "Password: ", pw, sizeof(pw))) !=
 			   MMC_EXIT_OK) {
 			/* said why */
-		} else if (userdb_set(db, argv[1], gw_conf_realm(c), pw) < 0) {
+		} else if (gwstore_account_set(db, argv[1], gw_conf_realm(c), pw) < 0) {
 			ret = mmc_fail(MMC_EXIT_FAIL, "cannot store %s", argv[1]);
 		} else {
 			ret = report(argv[1], "added", gw_conf_realm(c));
@@ -121,17 +120,17 @@ mmc_local_user(const struct gw_conf *c, int argc, char **argv)
 		OPENSSL_cleanse(pw, sizeof(pw));
 	} else if (strcmp(argv[0], "passwd") == 0 && argc >= 2) {
 		/* an existing account only: asked first, so a typo in the name is no prompt */
-		struct userdb_account a;
+		struct gwstore_account a;
 		if (valid_aor(c, argv[1]) < 0)
 			ret = MMC_EXIT_USAGE;
-		else if (userdb_get(db, argv[1], &a) == -ENOENT)
+		else if (gwstore_account_get(db, argv[1], &a) == -ENOENT)
 			ret = mmc_fail(MMC_EXIT_NOTFOUND, "no local user %s", argv[1]);
 		else if ((ret = mmc_read_new_secret(pw_stdin, "New password: ", pw, sizeof(pw))) ==
 			 MMC_EXIT_OK)
 			ret = mmc_local_user_password(c, argv[1], pw);
 		OPENSSL_cleanse(pw, sizeof(pw));
 	} else if (strcmp(argv[0], "remove") == 0 && argc >= 2) {
-		int rc = userdb_remove(db, argv[1]);
+		int rc = gwstore_account_remove(db, argv[1]);
 		if (rc == -ENOENT) {
 			ret = mmc_fail(MMC_EXIT_NOTFOUND, "no local user %s", argv[1]);
 		} else if (rc < 0) {
@@ -146,7 +145,7 @@ mmc_local_user(const struct gw_conf *c, int argc, char **argv)
 	} else {
 		mmc_fail(ret, "unknown local-user command '%s'", argv[0]);
 	}
-	userdb_close(db);
+	gwstore_close(db);
 	return ret;
 }
 
@@ -156,7 +155,7 @@ struct each {
 };
 
 static int
-each_cb(const struct userdb_account *a, void *arg)
+each_cb(const struct gwstore_account *a, void *arg)
 {
 	struct each *e = arg;
 	e->cb(a->aor, e->arg);
@@ -167,30 +166,30 @@ each_cb(const struct userdb_account *a, void *arg)
 int
 mmc_local_user_each(const struct gw_conf *c, mmc_aor_fn *cb, void *arg)
 {
-	struct userdb *db = NULL;
+	struct gwstore *db = NULL;
 	struct each e = {cb, arg};
 	int ret;
 
 	if (db_open(c, &db) < 0)
 		return -EIO;
-	ret = userdb_list(db, each_cb, &e);
-	userdb_close(db);
+	ret = gwstore_account_each(db, each_cb, &e);
+	gwstore_close(db);
 	return ret;
 }
 
 /* Look an account up (and set a new password when pw is not NULL); an exit code. */
 static int
-account_get(const struct gw_conf *c, const char *aor, struct userdb_account *a, const char *pw)
+account_get(const struct gw_conf *c, const char *aor, struct gwstore_account *a, const char *pw)
 {
-	struct userdb *db = NULL;
+	struct gwstore *db = NULL;
 	int rc;
 
 	if (db_open(c, &db) < 0)
 		return MMC_EXIT_FAIL;
-	rc = userdb_get(db, aor, a);
+	rc = gwstore_account_get(db, aor, a);
 	if (rc == 0 && pw != NULL)
-		rc = userdb_set(db, aor, gw_conf_realm(c), pw);
-	userdb_close(db);
+		rc = gwstore_account_set(db, aor, gw_conf_realm(c), pw);
+	gwstore_close(db);
 	if (rc == -ENOENT)
 		return mmc_fail(MMC_EXIT_NOTFOUND, "no local user %s", aor);
 	if (rc < 0)
@@ -202,7 +201,7 @@ account_get(const struct gw_conf *c, const char *aor, struct userdb_account *a, 
 int
 mmc_local_user_show(const struct gw_conf *c, const char *aor)
 {
-	struct userdb_account a;
+	struct gwstore_account a;
 	int rc = account_get(c, aor, &a, NULL);
 
 	if (rc != MMC_EXIT_OK)
@@ -223,7 +222,7 @@ mmc_local_user_show(const struct gw_conf *c, const char *aor)
 int
 mmc_local_user_password(const struct gw_conf *c, const char *aor, const char *pw)
 {
-	struct userdb_account a;
+	struct gwstore_account a;
 	int rc = account_get(c, aor, &a, pw);
 
 	if (rc != MMC_EXIT_OK)

@@ -1,7 +1,7 @@
 /*
  * presence.c - `users contacts|contact-add|contact-remove|acl|allow|block|acl-remove`:
  * a user's server-stored contact list and presence authorization list, in the presence
- * tables of the server's database (daemon/presence/presence_lists.c, the code greenwichd uses).
+ * tables of the server's store (libgwstore, the code greenwichd uses).
  * After a change, a running greenwichd is told through its control socket
  * ({"cmd":"presence-changed"}), so the user's devices get the new contact list and
  * watchers what they may now see, at once.
@@ -18,7 +18,7 @@
 
 #include "gwconf.h"
 #include "mmc.h"
-#include "presence_lists.h"
+#include "gwstore.h"
 
 /* A user or contact URI as the lists keep it; -1 when not user@domain. */
 static int
@@ -26,7 +26,7 @@ aor_norm(const char *in, char *out, size_t len)
 {
 	const char *at;
 
-	pres_uri_norm(out, len, in);
+	gwstore_uri_norm(out, len, in);
 	at = strchr(out, '@');
 	if (at == NULL || at == out || at[1] == '\0' || strchr(at + 1, '@') ||
 	    strpbrk(out, " \t:\"<>")) {
@@ -37,13 +37,12 @@ aor_norm(const char *in, char *out, size_t len)
 }
 
 static int
-store_open(const struct mmc *m, struct pres_store **st)
+store_open(const struct mmc *m, struct gwstore **st)
 {
-	char path[600], err[700];
+	char err[700];
 
 	mkdir(m->conf->state_dir, 0750);
-	snprintf(path, sizeof(path), "%s/greenwich.db", m->conf->state_dir);
-	if (pres_store_open(st, path, err, sizeof(err)) < 0)
+	if (gwstore_open_conf(st, m->conf, GWSTORE_STATE, err, sizeof(err)) < 0)
 		return mmc_fail(MMC_EXIT_FAIL, "cannot open the presence tables: %s", err);
 	return MMC_EXIT_OK;
 }
@@ -80,14 +79,14 @@ change_json(const char *owner, const char *verb, const char *other, bool told)
 }
 
 struct list_out {
-	struct pres_store *st;
+	struct gwstore *st;
 	const char *owner;
 	json_object *arr;
 };
 
 /* Group ids ("2 5") to their names ("Colleagues,Other Contacts"). */
 static void
-group_names(struct pres_store *st, const char *owner, const char *ids, char *out, size_t len)
+group_names(struct gwstore *st, const char *owner, const char *ids, char *out, size_t len)
 {
 	char buf[256], *save = NULL;
 	size_t n = 0;
@@ -97,7 +96,7 @@ group_names(struct pres_store *st, const char *owner, const char *ids, char *out
 	for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
 		char name[128] = "~";
 		int64_t id = strtoll(t, NULL, 10);
-		if (id != 1 && pres_store_group_name(st, owner, id, name, sizeof(name)) < 0)
+		if (id != 1 && gwstore_group_name(st, owner, id, name, sizeof(name)) < 0)
 			snprintf(name, sizeof(name), "%s", t);
 		n += (size_t)snprintf(out + n, n < len ? len - n : 0, "%s%s", n ? "," : "",
 				      strcmp(name, "~") ? name : "Other Contacts");
@@ -139,11 +138,11 @@ acl_out(const char *watcher, const char *rule, void *arg)
 }
 
 static int
-show(struct pres_store *st, const char *owner, bool contacts)
+show(struct gwstore *st, const char *owner, bool contacts)
 {
 	struct list_out o = {st, owner, mmc_json ? json_object_new_array() : NULL};
-	int ret = contacts ? pres_store_contacts_each(st, owner, contact_out, &o)
-			   : pres_store_acl_each(st, owner, acl_out, &o);
+	int ret = contacts ? gwstore_contacts_each(st, owner, contact_out, &o)
+			   : gwstore_acl_each(st, owner, acl_out, &o);
 
 	if (ret < 0) {
 		json_object_put(o.arr);
@@ -163,7 +162,7 @@ show(struct pres_store *st, const char *owner, bool contacts)
 
 /* contact-add OWNER URI [--group G] [--name N] */
 static int
-contact_add(struct pres_store *st, const char *owner, const char *uri, int argc, char **argv)
+contact_add(struct gwstore *st, const char *owner, const char *uri, int argc, char **argv)
 {
 	const char *group = NULL, *name = "";
 	char gid[24] = "1";
@@ -178,12 +177,12 @@ contact_add(struct pres_store *st, const char *owner, const char *uri, int argc,
 			return mmc_fail(MMC_EXIT_USAGE, "unexpected argument '%s'", argv[i]);
 	}
 	if (group && strcmp(group, "~") && strcasecmp(group, "Other Contacts")) {
-		id = pres_store_group_find(st, owner, group);
-		if (id == 0 && pres_store_group_set(st, owner, &id, group) < 0)
+		id = gwstore_group_find(st, owner, group);
+		if (id == 0 && gwstore_group_set(st, owner, &id, group) < 0)
 			return mmc_fail(MMC_EXIT_FAIL, "cannot add the group %s", group);
 		snprintf(gid, sizeof(gid), "%" PRId64, id);
 	}
-	if (pres_store_contact_set(st, owner, uri, name, gid, 1) < 0)
+	if (gwstore_contact_set(st, owner, uri, name, gid, 1) < 0)
 		return mmc_fail(MMC_EXIT_FAIL, "cannot store the contact");
 	if (!mmc_json)
 		printf("%s added to %s's contacts (group %s)\n", uri, owner, group ? group : "~");
@@ -191,11 +190,11 @@ contact_add(struct pres_store *st, const char *owner, const char *uri, int argc,
 }
 
 static int
-contact_remove(struct pres_store *st, const char *owner, const char *uri)
+contact_remove(struct gwstore *st, const char *owner, const char *uri)
 {
-	if (!pres_store_contact_has(st, owner, uri))
+	if (!gwstore_contact_has(st, owner, uri))
 		return mmc_fail(MMC_EXIT_NOTFOUND, "%s is not on %s's contact list", uri, owner);
-	if (pres_store_contact_delete(st, owner, uri) < 0)
+	if (gwstore_contact_delete(st, owner, uri) < 0)
 		return mmc_fail(MMC_EXIT_FAIL, "cannot remove the contact");
 	if (!mmc_json)
 		printf("%s removed from %s's contacts\n", uri, owner);
@@ -203,13 +202,13 @@ contact_remove(struct pres_store *st, const char *owner, const char *uri)
 }
 
 static int
-acl_set(struct pres_store *st, const char *owner, const char *watcher, const char *rule)
+acl_set(struct gwstore *st, const char *owner, const char *watcher, const char *rule)
 {
 	char old[32];
 
-	if (rule == NULL && pres_store_acl_get(st, owner, watcher, old, sizeof(old)) == -ENOENT)
+	if (rule == NULL && gwstore_acl_get(st, owner, watcher, old, sizeof(old)) == -ENOENT)
 		return mmc_fail(MMC_EXIT_NOTFOUND, "%s has no rule for %s", owner, watcher);
-	if (pres_store_acl_set(st, owner, watcher, rule) < 0)
+	if (gwstore_acl_set(st, owner, watcher, rule) < 0)
 		return mmc_fail(MMC_EXIT_FAIL, "cannot store the rule");
 	if (mmc_json)
 		return MMC_EXIT_OK;
@@ -221,7 +220,7 @@ acl_set(struct pres_store *st, const char *owner, const char *watcher, const cha
 }
 
 static int
-run(struct pres_store *st, const char *v, const char *owner, const char *other,
+run(struct gwstore *st, const char *v, const char *owner, const char *other,
     int argc, char **argv)
 {
 	if (!strcmp(v, "contacts") || !strcmp(v, "acl"))
@@ -241,7 +240,7 @@ mmc_presence_cmd(struct mmc *m, int argc, char **argv)
 	const char *v = argv[0];
 	bool listing = !strcmp(v, "contacts") || !strcmp(v, "acl");
 	char owner[256], other[256] = "";
-	struct pres_store *st = NULL;
+	struct gwstore *st = NULL;
 	int ret;
 
 	if (argc < (listing ? 2 : 3) || (argc > (listing ? 2 : 3) && strcmp(v, "contact-add")))
@@ -259,7 +258,7 @@ mmc_presence_cmd(struct mmc *m, int argc, char **argv)
 	if (ret != MMC_EXIT_OK)
 		return ret;
 	ret = run(st, v, owner, other, argc - 3, argv + 3);
-	pres_store_close(st);
+	gwstore_close(st);
 	if (ret == MMC_EXIT_OK && !listing) {
 		char verb[40];
 		snprintf(verb, sizeof(verb), "users %s", v);
@@ -277,7 +276,7 @@ struct each_fwd {
 	void *arg;
 	const char *want; /* show: only this entry */
 	int found;
-	struct pres_store *st;
+	struct gwstore *st;
 	const char *owner;
 };
 
@@ -331,9 +330,9 @@ lists_walk(struct mmc *m, const char *user, bool contacts, struct each_fwd *f)
 	if (store_open(m, &f->st) != MMC_EXIT_OK)
 		return -EIO;
 	f->owner = owner;
-	ret = contacts ? pres_store_contacts_each(f->st, owner, each_contact, f)
-		       : pres_store_acl_each(f->st, owner, each_acl, f);
-	pres_store_close(f->st);
+	ret = contacts ? gwstore_contacts_each(f->st, owner, each_contact, f)
+		       : gwstore_acl_each(f->st, owner, each_acl, f);
+	gwstore_close(f->st);
 	return ret;
 }
 
@@ -362,16 +361,12 @@ mmc_presence_entry_show(struct mmc *m, const char *user, bool contacts, const ch
 int
 mmc_presence_owners(struct mmc *m, mmc_aor_fn *cb, void *arg)
 {
-	struct pres_store *st = NULL;
-	sqlite3_stmt *q;
+	struct gwstore *st = NULL;
+	int ret;
 
 	if (store_open(m, &st) != MMC_EXIT_OK)
 		return -EIO;
-	q = pres_sql_stmt(st, "SELECT owner FROM presence_contacts UNION "
-			      "SELECT owner FROM presence_acl ORDER BY 1", "");
-	while (q && sqlite3_step(q) == SQLITE_ROW)
-		cb(pres_sql_col(q, 0), arg);
-	sqlite3_finalize(q);
-	pres_store_close(st);
-	return 0;
+	ret = gwstore_owners_each(st, cb, arg);
+	gwstore_close(st);
+	return ret;
 }

@@ -18,8 +18,7 @@
 #include "gwconf.h"
 
 struct loc;
-struct store;
-struct userdb;
+struct gwstore;
 struct flow_table;
 struct gwdir;
 struct sa_table;
@@ -51,7 +50,7 @@ struct worker {
 	su_home_t w_home[1];
 	su_root_t *w_root;
 	nta_agent_t *w_agent;
-	struct userdb *w_userdb;     /* this thread's connection to the accounts */
+	struct gwstore *w_store;     /* this thread's handle on the accounts */
 	struct flow_table *w_flows;  /* connections clients registered over */
 	su_timer_t *w_timer;	     /* housekeeping */
 	struct mailbox *w_mbox;	     /* completions from other threads (durable registrations) */
@@ -77,8 +76,7 @@ struct worker {
 struct gwd {
 	struct gw_conf *conf;
 	char *config_path;
-	char *db_path;
-	struct store *store;
+	struct gwstore *store;	  /* the bindings (the location writer's handle) */
 	struct loc *loc;
 	struct gwdir *dir;        /* domain users ([domain]), or NULL */
 	struct sipae_srv *sipae;  /* Kerberos/NTLM sign-in, or NULL */

@@ -29,7 +29,7 @@
 #include "overload.h"
 #include "service.h"
 #include "sip.h"
-#include "userdb.h"
+#include "gwstore.h"
 
 static void
 listen_url(char *out, size_t len, const char *proto, const char *addr)
@@ -337,7 +337,7 @@ worker_start(struct worker *w)
 	w->w_flows = flow_table_alloc();
 	if (w->w_flows == NULL)
 		return -ENOMEM;
-	if (userdb_open(&w->w_userdb, w->w_gwd->db_path, err, sizeof(err)) < 0) {
+	if (gwstore_open_conf(&w->w_store, w->w_gwd->conf, GWSTORE_STATE, err, sizeof(err)) < 0) {
 		snprintf(w->w_error, sizeof(w->w_error), "%s", err);
 		return -EIO;
 	}
@@ -356,7 +356,7 @@ worker_stop(struct worker *w)
 	pthread_join(w->w_thread, NULL);
 	close(w->w_ctl[0]);
 	close(w->w_ctl[1]);
-	userdb_close(w->w_userdb);
-	w->w_userdb = NULL;
+	gwstore_close(w->w_store);
+	w->w_store = NULL;
 	su_home_deinit(w->w_home);
 }

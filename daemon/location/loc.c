@@ -20,7 +20,7 @@
 #include "loc.h"
 #include "loc_int.h"
 #include "log.h"
-#include "store.h"
+#include "gwstore.h"
 
 #define LOC_BUCKETS (1u << 16)
 
@@ -177,13 +177,34 @@ node_free(struct loc_node *n)
 	free(n);
 }
 
+void
+loc_contact_view(struct loc_contact *c, const struct gwstore_binding *b)
+{
+	*c = (struct loc_contact){
+		.aor = (char *)b->aor,
+		.uri = (char *)b->uri,
+		.call_id = (char *)b->call_id,
+		.cseq = b->cseq,
+		.expires = (time_t)b->expires,
+		.q = b->q,
+		.path = (char *)b->path,
+		.instance = (char *)b->instance,
+		.user_agent = (char *)b->user_agent,
+		.flow.worker = -1,
+	};
+	snprintf(c->flow.transport, sizeof(c->flow.transport), "%s", b->transport ? b->transport : "");
+	snprintf(c->flow.addr, sizeof(c->flow.addr), "%s", b->addr ? b->addr : "");
+}
+
 static int
-load_one(const struct loc_contact *c, void *arg)
+load_one(const struct gwstore_binding *b, void *arg)
 {
 	struct loc *loc = arg;
 	struct loc_node *n = calloc(1, sizeof(*n));
+	struct loc_contact c;
 
-	if (n == NULL || loc_contact_copy(&n->c, c) < 0) {
+	loc_contact_view(&c, b);
+	if (n == NULL || loc_contact_copy(&n->c, &c) < 0) {
 		free(n);
 		return -1;
 	}
@@ -192,7 +213,7 @@ load_one(const struct loc_contact *c, void *arg)
 }
 
 int
-loc_alloc(struct loc **out, struct store *store)
+loc_alloc(struct loc **out, struct gwstore *store)
 {
 	struct loc *loc = calloc(1, sizeof(*loc));
 
@@ -201,8 +222,8 @@ loc_alloc(struct loc **out, struct store *store)
 		return -ENOMEM;
 	pthread_rwlock_init(&loc->lock, NULL);
 	/* what expired while stopped goes now; later, rows go with their nodes */
-	if (store_binding_each(store, time(NULL), load_one, loc) < 0 ||
-	    store_binding_delete_expired(store, time(NULL)) < 0 ||
+	if (gwstore_binding_each(store, time(NULL), load_one, loc) < 0 ||
+	    gwstore_binding_expire(store, time(NULL)) < 0 ||
 	    loc_writer_alloc(&loc->writer, loc, store) < 0) {
 		loc_free(loc);
 		return -EIO;

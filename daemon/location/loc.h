@@ -3,7 +3,8 @@
  *
  * Shared by every SIP worker thread.  Reads (routing) are served from memory
  * under a read lock.  A change is applied to memory at once and committed to
- * the store (SQLite) by the caller when nothing else is waiting, else by a
+ * the store (libgwstore) by the caller when nothing else is waiting and the
+ * database is local (SQLite), else by a
  * writer thread in batches; the caller learns the
  * outcome only once the change is durable (or undone), so a binding
  * answered with 200 OK survives a restart or a kill -9.
@@ -16,7 +17,7 @@
 #include <stdint.h>
 #include <time.h>
 
-struct store;
+struct gwstore;
 
 /* Where a contact can be reached: the connection it registered over. */
 struct loc_flow {
@@ -78,7 +79,7 @@ typedef void loc_done_f(void *arg, enum loc_result res, struct loc_contact *v, s
 
 struct loc;
 
-int loc_alloc(struct loc **out, struct store *store);
+int loc_alloc(struct loc **out, struct gwstore *store);
 void loc_free(struct loc *loc);
 
 /* Apply one REGISTER atomically and wait until it is durable.  On LOC_OK, out
@@ -116,6 +117,9 @@ size_t loc_count(struct loc *loc);
 /* Copies of every live contact, ordered by AOR (for the control socket). */
 int loc_list(struct loc *loc, time_t now, struct loc_contact **out, size_t *nout);
 
+/* c shows the stored binding b (its strings, not copies: valid while b is). */
+struct gwstore_binding;
+void loc_contact_view(struct loc_contact *c, const struct gwstore_binding *b);
 void loc_contact_clear(struct loc_contact *c);
 void loc_contacts_free(struct loc_contact *v, size_t n);
 int loc_contact_copy(struct loc_contact *dst, const struct loc_contact *src);

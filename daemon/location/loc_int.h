@@ -17,7 +17,7 @@
 
 #include "loc.h"
 
-struct store;
+struct gwstore;
 
 struct loc_node {
 	struct loc_contact c;	   /* never changed once linked */
@@ -45,13 +45,14 @@ struct loc_op {
 struct loc_writer;
 
 /* loc_writer.c */
-int loc_writer_alloc(struct loc_writer **out, struct loc *loc, struct store *st);
+int loc_writer_alloc(struct loc_writer **out, struct loc *loc, struct gwstore *st);
 /* Commits what is queued, then stops the thread. */
 void loc_writer_free(struct loc_writer *wr);
 /* Queue op (the caller holds the location write lock). */
 void loc_writer_submit(struct loc_writer *wr, struct loc_op *op);
-/* Nothing queued or being committed: the caller takes the store and must
- * call loc_writer_commit_here next (write lock held); else false. */
+/* Nothing queued or being committed, and the database is local (no SIP
+ * worker waits on the network): the caller takes the store and must call
+ * loc_writer_commit_here next (write lock held); else false. */
 bool loc_writer_claim(struct loc_writer *wr);
 /* On the claiming thread, without the write lock: commit op (applied to
  * memory) now.  0: durable.  -EAGAIN: the database was busy, op went to the

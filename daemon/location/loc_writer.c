@@ -3,17 +3,19 @@
  * commit.
  *
  * SIP workers apply a REGISTER to memory and queue it here; the writer takes
- * everything queued as one batch, writes it in one SQLite transaction and
+ * everything queued as one batch, writes it in one store transaction and
  * only then reports each operation done (the registrar then sends its 200).
  * While one batch commits, the next one gathers, so under load a commit
  * carries many registrations and its fixed cost (locks, the WAL write) is
  * shared.  A batch that fails is rolled back in the database, and every
  * change not yet durable is undone in memory and reported failed.
  *
- * When nothing is queued or committing, a worker claims the store and
- * commits its own operation (loc_writer_commit_here): at low and moderate
- * load a REGISTER then costs no thread hand-off; whatever arrives meanwhile
- * queues for the writer, which starts once the claim ends.
+ * When nothing is queued or committing and the database is local (SQLite),
+ * a worker claims the store and commits its own operation
+ * (loc_writer_commit_here): at low and moderate load a REGISTER then costs no
+ * thread hand-off; whatever arrives meanwhile queues for the writer, which
+ * starts once the claim ends.  A remote database (PostgreSQL) is written by
+ * the writer thread only: no SIP worker waits on the network.
  */
 #include "config.h"
 
@@ -24,7 +26,7 @@
 
 #include "loc_int.h"
 #include "log.h"
-#include "store.h"
+#include "gwstore.h"
 
 /* Upper bound of one transaction, so that answers keep flowing. */
 #define LOC_BATCH_MAX 4096
@@ -41,19 +43,40 @@ struct loc_writer {
 	bool checkpoint; /* asked by a worker: the WAL is long */
 	bool stop;
 	struct loc *loc;
-	struct store *st;
+	struct gwstore *st;
+	bool local; /* workers may commit their own operation */
 };
 
 static int
-op_write(struct store *st, const struct loc_op *op)
+binding_put(struct gwstore *st, const struct loc_contact *c)
+{
+	const struct gwstore_binding b = {
+		.aor = c->aor,
+		.uri = c->uri,
+		.call_id = c->call_id,
+		.cseq = c->cseq,
+		.expires = (int64_t)c->expires,
+		.q = c->q,
+		.path = c->path,
+		.instance = c->instance,
+		.user_agent = c->user_agent,
+		.transport = c->flow.transport,
+		.addr = c->flow.addr,
+	};
+
+	return gwstore_binding_put(st, &b);
+}
+
+static int
+op_write(struct gwstore *st, const struct loc_op *op)
 {
 	for (size_t i = 0; i < op->nch; i++) {
 		const struct loc_change *c = &op->ch[i];
 		int rc = 0;
 		if (c->old && (!c->new || strcmp(c->old->c.uri, c->new->c.uri) != 0))
-			rc = store_binding_delete(st, c->old->c.aor, c->old->c.uri);
+			rc = gwstore_binding_delete(st, c->old->c.aor, c->old->c.uri);
 		if (rc == 0 && c->new)
-			rc = store_binding_put(st, &c->new->c);
+			rc = binding_put(st, &c->new->c);
 		if (rc < 0)
 			return rc;
 	}
@@ -61,27 +84,27 @@ op_write(struct store *st, const struct loc_op *op)
 }
 
 static int
-batch_abort(struct store *st)
+batch_abort(struct gwstore *st)
 {
-	log_warnx("event=store-failed reason=\"%s\"", store_error(st));
-	store_rollback(st);
+	log_warnx("event=store-failed reason=\"%s\"", gwstore_error(st));
+	gwstore_rollback(st);
 	return -EIO;
 }
 
 static int
-batch_write(struct store *st, const struct loc_op *ops)
+batch_write(struct gwstore *st, const struct loc_op *ops)
 {
 	for (const struct loc_op *op = ops; op; op = op->next)
 		if (op_write(st, op) < 0)
 			return batch_abort(st);
-	if (store_commit(st) < 0)
+	if (gwstore_commit(st) < 0)
 		return batch_abort(st);
 	return 0;
 }
 
 /* One transaction for the whole batch; 0 or -EIO (nothing written). */
 static int
-batch_commit(struct store *st, const struct loc_op *ops)
+batch_commit(struct gwstore *st, const struct loc_op *ops)
 {
 	bool any = false;
 
@@ -89,7 +112,7 @@ batch_commit(struct store *st, const struct loc_op *ops)
 		any = op->nch > 0;
 	if (!any)
 		return 0;
-	if (store_begin(st) < 0)
+	if (gwstore_begin(st, true) < 0)
 		return batch_abort(st);
 	return batch_write(st, ops);
 }
@@ -163,7 +186,7 @@ writer_checkpoint(struct loc_writer *wr)
 	wr->checkpoint = false;
 	wr->busy = 1;
 	pthread_mutex_unlock(&wr->mu);
-	store_checkpoint(wr->st);
+	gwstore_checkpoint(wr->st);
 	pthread_mutex_lock(&wr->mu);
 	wr->busy = 0;
 }
@@ -188,7 +211,7 @@ writer_main(void *arg)
 		if (batch_commit(wr->st, batch) == 0) {
 			pthread_mutex_lock(&wr->mu);
 			wr->busy = 0;
-			wr->checkpoint = store_wants_checkpoint(wr->st);
+			wr->checkpoint = gwstore_wants_checkpoint(wr->st);
 			pthread_mutex_unlock(&wr->mu);
 			ops_finish(batch, LOC_OK);
 		} else {
@@ -201,7 +224,7 @@ writer_main(void *arg)
 }
 
 int
-loc_writer_alloc(struct loc_writer **out, struct loc *loc, struct store *st)
+loc_writer_alloc(struct loc_writer **out, struct loc *loc, struct gwstore *st)
 {
 	struct loc_writer *wr = calloc(1, sizeof(*wr));
 
@@ -213,6 +236,7 @@ loc_writer_alloc(struct loc_writer **out, struct loc *loc, struct store *st)
 	wr->tail = &wr->head;
 	wr->loc = loc;
 	wr->st = st;
+	wr->local = gwstore_is_local(st);
 	if (pthread_create(&wr->thread, NULL, writer_main, wr) != 0) {
 		pthread_cond_destroy(&wr->cv);
 		pthread_mutex_destroy(&wr->mu);
@@ -267,7 +291,7 @@ loc_writer_claim(struct loc_writer *wr)
 	bool ok;
 
 	pthread_mutex_lock(&wr->mu);
-	ok = wr->queued == 0 && wr->busy == 0 && !wr->claimed && !wr->stop;
+	ok = wr->local && wr->queued == 0 && wr->busy == 0 && !wr->claimed && !wr->stop;
 	if (ok)
 		wr->claimed = true;
 	pthread_mutex_unlock(&wr->mu);
@@ -288,7 +312,7 @@ claim_release(struct loc_writer *wr, struct loc_op *op)
 		wr->queued++;
 	}
 	wr->claimed = false;
-	if (store_wants_checkpoint(wr->st))
+	if (gwstore_wants_checkpoint(wr->st))
 		wr->checkpoint = true;
 	if (wr->head != NULL || wr->checkpoint)
 		pthread_cond_signal(&wr->cv);
@@ -299,7 +323,7 @@ int
 loc_writer_commit_here(struct loc_writer *wr, struct loc_op *op)
 {
 	struct loc_op *rest;
-	int rc = store_try_begin(wr->st);
+	int rc = gwstore_begin(wr->st, false);
 
 	if (rc == -EBUSY) {
 		claim_release(wr, op);

@@ -303,7 +303,7 @@ presence_start(struct worker *w)
 	ps->w = w;
 	ps->max_doc = (size_t)w->w_gwd->conf->presence_max_document;
 	ps->max_expires = w->w_gwd->conf->presence_max_expires;
-	if (pres_store_open(&ps->st, w->w_gwd->db_path, err, sizeof(err)) < 0) {
+	if (gwstore_open_conf(&ps->st, w->w_gwd->conf, GWSTORE_STATE, err, sizeof(err)) < 0) {
 		log_err("cannot open the presence store: %s", err);
 		free(ps);
 		return -EIO;
@@ -337,7 +337,7 @@ presence_stop(struct worker *w)
 		free(e->aor);
 		free(e);
 	}
-	pres_store_close(ps->st);
+	gwstore_close(ps->st);
 	the_presence = NULL;
 	free(ps);
 }

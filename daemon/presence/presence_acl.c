@@ -31,7 +31,7 @@ pres_acl_decide(struct presence *ps, const struct pres_sub *s)
 		return ACL_ALLOW;
 	if (!ours && !(s->flags & SUB_POLICY_ALLOWED))
 		return ACL_BLOCK; /* the policy engine said no: the owner cannot overrule it */
-	if (pres_store_acl_get(ps->st, s->presentity, s->watcher, rule, sizeof(rule)) == 0)
+	if (gwstore_acl_get(ps->st, s->presentity, s->watcher, rule, sizeof(rule)) == 0)
 		return strcmp(rule, "block") == 0 ? ACL_BLOCK : ACL_ALLOW;
 	return ACL_ALLOW;
 }
@@ -41,8 +41,8 @@ pres_acl_change(struct presence *ps, const char *owner, const char *watcher, con
 {
 	char who[256];
 
-	pres_uri_norm(who, sizeof(who), watcher);
-	if (who[0] == '\0' || pres_store_acl_set(ps->st, owner, who, rule) < 0)
+	gwstore_uri_norm(who, sizeof(who), watcher);
+	if (who[0] == '\0' || gwstore_acl_set(ps->st, owner, who, rule) < 0)
 		return -EIO;
 	log_info("event=acl owner=%s watcher=%s rule=%s", owner, who, rule ? rule : "none");
 	pres_acl_refresh(ps, owner);

@@ -16,7 +16,7 @@
 #include <sofia-sip/tport.h>
 
 struct worker;
-struct pres_store;
+struct gwstore;
 
 /* The composed status of a presentity, as watchers see it. */
 enum pres_activity {
@@ -85,7 +85,7 @@ struct pres_sub {
 
 struct presence {
 	struct worker *w;
-	struct pres_store *st;
+	struct gwstore *st;
 	struct pres_pub *pubs;
 	struct pres_sub *subs;
 	uint64_t seq;

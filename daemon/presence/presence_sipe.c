@@ -131,11 +131,11 @@ soap_contact(struct presence *ps, const char *owner, const struct pres_soap *soa
 
 	if (uri == NULL)
 		return -1;
-	pres_uri_norm(who, sizeof(who), uri);
+	gwstore_uri_norm(who, sizeof(who), uri);
 	log_info("event=contact-%s owner=%s contact=%s", del ? "delete" : "set", owner, who);
 	if (del)
-		return pres_store_contact_delete(ps->st, owner, who);
-	return pres_store_contact_set(ps->st, owner, who, pres_soap_arg(soap, "displayName"),
+		return gwstore_contact_delete(ps->st, owner, who);
+	return gwstore_contact_set(ps->st, owner, who, pres_soap_arg(soap, "displayName"),
 				      pres_soap_arg(soap, "groups"),
 				      !(sub && strcasecmp(sub, "false") == 0));
 }
@@ -150,20 +150,20 @@ soap_group(struct presence *ps, const char *owner, const struct pres_soap *soap,
 	int64_t gid = id ? strtoll(id, NULL, 10) : 0;
 
 	if (del)
-		return gid > 0 ? pres_store_group_delete(ps->st, owner, gid) : -1;
+		return gid > 0 ? gwstore_group_delete(ps->st, owner, gid) : -1;
 	if (name == NULL)
 		return -1;
 	if (id == NULL || id[0] == '\0') {
 		/* the default group, or one of that name already (a client that adds two
 		 * buddies to a new group asks twice before the first answer) */
-		gid = strcmp(name, "~") == 0 ? 1 : pres_store_group_find(ps->st, owner, name);
+		gid = strcmp(name, "~") == 0 ? 1 : gwstore_group_find(ps->st, owner, name);
 		if (gid > 0) {
 			*added = gid;
 			return 0;
 		}
 		gid = 0;
 	}
-	if (pres_store_group_set(ps->st, owner, &gid, name) < 0)
+	if (gwstore_group_set(ps->st, owner, &gid, name) < 0)
 		return -1;
 	if (id == NULL || id[0] == '\0')
 		*added = gid;
@@ -304,9 +304,9 @@ pres_sipe_contacts_build(struct presence *ps, const char *owner)
 	pres_buf_printf(&b,
 			"<contactList deltaNum=\"%" PRId64 "\" xmlns=\"" CONTACTLIST_NS "\">\n"
 			"<group id=\"1\" name=\"~\" externalURI=\"\"/>\n",
-			pres_store_delta(ps->st, owner));
-	pres_store_groups_each(ps->st, owner, group_cb, &b);
-	pres_store_contacts_each(ps->st, owner, contact_cb, &b);
+			gwstore_delta(ps->st, owner));
+	gwstore_groups_each(ps->st, owner, group_cb, &b);
+	gwstore_contacts_each(ps->st, owner, contact_cb, &b);
 	pres_buf_printf(&b, "</contactList>\n");
 	return pres_buf_take(&b);
 }

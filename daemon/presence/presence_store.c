@@ -1,135 +1,142 @@
 /*
- * presence_store.c - SQLite tables of the presence service.
- *
- * Publications and subscriptions; the connection and the tables users edit
- * (authorization, contact lists) are in presence_lists.c.
+ * presence_store.c - publications and subscriptions to and from the store's
+ * rows (libgwstore).
  */
 #include "config.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "presence_store.h"
 
 int
-pres_store_pub_put(struct pres_store *st, const struct pres_pub *p)
+pres_store_pub_put(struct gwstore *st, const struct pres_pub *p)
 {
-	return pres_sql_exec(st,
-		    "INSERT OR REPLACE INTO presence_publications (etag, aor, expires, seq,"
-		    " source, open, activity, note, call_id, cseq) VALUES (?,?,?,?,?,?,?,?,?,?)",
-		    "ssiiiiissi", p->etag, p->aor, (int64_t)p->expires, (int64_t)p->seq,
-		    (int64_t)p->source, (int64_t)p->st.open, (int64_t)p->st.activity, p->st.note,
-		    p->call_id ? p->call_id : "", (int64_t)p->cseq);
+	const struct gwstore_pub row = {
+		.etag = p->etag,
+		.aor = p->aor,
+		.expires = (int64_t)p->expires,
+		.seq = p->seq,
+		.source = (int)p->source,
+		.open = p->st.open,
+		.activity = (int)p->st.activity,
+		.note = p->st.note,
+		.call_id = p->call_id ? p->call_id : "",
+		.cseq = p->cseq,
+	};
+
+	return gwstore_pub_put(st, &row);
 }
 
 int
-pres_store_pub_delete(struct pres_store *st, const char *etag)
+pres_store_pub_delete(struct gwstore *st, const char *etag)
 {
-	return pres_sql_exec(st, "DELETE FROM presence_publications WHERE etag = ?", "s", etag);
+	return gwstore_pub_delete(st, etag);
+}
+
+struct pub_walk {
+	int (*cb)(const struct pres_pub *, void *);
+	void *arg;
+};
+
+static int
+pub_row(const struct gwstore_pub *row, void *arg)
+{
+	struct pub_walk *w = arg;
+	struct pres_pub p = {0};
+
+	snprintf(p.etag, sizeof(p.etag), "%s", row->etag);
+	p.aor = (char *)row->aor;
+	p.expires = (time_t)row->expires;
+	p.seq = row->seq;
+	p.source = row->source ? SRC_SOAP : SRC_PIDF;
+	p.st.open = row->open;
+	p.st.activity = (enum pres_activity)row->activity;
+	snprintf(p.st.note, sizeof(p.st.note), "%s", row->note);
+	p.call_id = (char *)row->call_id;
+	p.cseq = row->cseq;
+	return w->cb(&p, w->arg);
 }
 
 int
-pres_store_pub_each(struct pres_store *st, time_t now, int (*cb)(const struct pres_pub *, void *),
+pres_store_pub_each(struct gwstore *st, time_t now, int (*cb)(const struct pres_pub *, void *),
 		    void *arg)
 {
-	sqlite3_stmt *s = pres_sql_stmt(st,
-			       "SELECT etag, aor, expires, seq, source, open, activity, note,"
-			       " call_id, cseq FROM presence_publications WHERE expires > ?",
-			       "i", (int64_t)now);
-	int ret = s ? 0 : -EIO;
+	struct pub_walk w = {cb, arg};
 
-	while (s && ret == 0 && sqlite3_step(s) == SQLITE_ROW) {
-		struct pres_pub p = {0};
-		snprintf(p.etag, sizeof(p.etag), "%s", pres_sql_col(s, 0));
-		p.aor = (char *)pres_sql_col(s, 1);
-		p.expires = (time_t)sqlite3_column_int64(s, 2);
-		p.seq = (uint64_t)sqlite3_column_int64(s, 3);
-		p.source = sqlite3_column_int(s, 4) ? SRC_SOAP : SRC_PIDF;
-		p.st.open = sqlite3_column_int(s, 5) != 0;
-		p.st.activity = (enum pres_activity)sqlite3_column_int(s, 6);
-		snprintf(p.st.note, sizeof(p.st.note), "%s", pres_sql_col(s, 7));
-		p.call_id = (char *)pres_sql_col(s, 8);
-		p.cseq = (uint32_t)sqlite3_column_int64(s, 9);
-		ret = cb(&p, arg);
-	}
-	sqlite3_finalize(s);
-	return ret;
+	return gwstore_pub_each(st, now, pub_row, &w);
 }
 
 int
-pres_store_sub_put(struct pres_store *st, struct pres_sub *s)
+pres_store_sub_put(struct gwstore *st, struct pres_sub *s)
 {
-	uint32_t lseq = s->leg ? nta_leg_get_seq(s->leg) : s->lseq;
-	int ret;
+	const struct gwstore_sub row = {
+		.id = s->id,
+		.event = (int)s->event,
+		.presentity = s->presentity,
+		.watcher = s->watcher,
+		.call_id = s->call_id,
+		.local = s->local,
+		.remote = s->remote,
+		.contact = s->contact,
+		.route = s->route ? s->route : "",
+		.rseq = s->rseq,
+		.lseq = s->leg ? nta_leg_get_seq(s->leg) : s->lseq,
+		.expires = (int64_t)s->expires,
+		.flags = (int)(s->legacy | s->flags << 1), /* bit 0 legacy, then flags */
+		.transport = s->transport,
+		.addr = s->addr,
+	};
 
-	if (s->id == 0) {
-		ret = pres_sql_exec(st,
-			   "INSERT INTO presence_subscriptions (event, presentity, watcher, call_id,"
-			   " local, remote, contact, route, rseq, lseq, expires, legacy, transport,"
-			   " addr) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			   "isssssssiiiiss", (int64_t)s->event, s->presentity, s->watcher, s->call_id,
-			   s->local, s->remote, s->contact, s->route ? s->route : "",
-			   (int64_t)s->rseq, (int64_t)lseq, (int64_t)s->expires, (int64_t)(s->legacy | s->flags << 1),
-			   s->transport, s->addr);
-		if (ret == 0)
-			s->id = sqlite3_last_insert_rowid(pres_store_db(st));
-		return ret;
-	}
-	return pres_sql_exec(st,
-		    "UPDATE presence_subscriptions SET contact = ?, rseq = ?, lseq = ?, expires = ?,"
-		    " transport = ?, addr = ? WHERE id = ?",
-		    "siiissi", s->contact, (int64_t)s->rseq, (int64_t)lseq, (int64_t)s->expires,
-		    s->transport, s->addr, s->id);
+	return gwstore_sub_put(st, &row, &s->id);
 }
 
 int
-pres_store_sub_delete(struct pres_store *st, int64_t id)
+pres_store_sub_delete(struct gwstore *st, int64_t id)
 {
-	return pres_sql_exec(st, "DELETE FROM presence_subscriptions WHERE id = ?", "i", id);
+	return gwstore_sub_delete(st, id);
+}
+
+struct sub_walk {
+	int (*cb)(struct pres_sub *, void *);
+	void *arg;
+};
+
+static int
+sub_row(const struct gwstore_sub *row, void *arg)
+{
+	struct sub_walk *w = arg;
+	struct pres_sub *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return -ENOMEM;
+	s->id = row->id;
+	s->event = (enum pres_event)row->event;
+	s->presentity = strdup(row->presentity);
+	s->watcher = strdup(row->watcher);
+	s->call_id = strdup(row->call_id);
+	s->local = strdup(row->local);
+	s->remote = strdup(row->remote);
+	s->contact = strdup(row->contact);
+	s->route = row->route[0] ? strdup(row->route) : NULL;
+	s->rseq = row->rseq;
+	/* NOTIFYs after the last write went unrecorded: jump ahead */
+	s->lseq = row->lseq + 10000;
+	s->expires = (time_t)row->expires;
+	s->legacy = (row->flags & 1) != 0;
+	s->flags = (unsigned)row->flags >> 1;
+	snprintf(s->transport, sizeof(s->transport), "%s", row->transport);
+	snprintf(s->addr, sizeof(s->addr), "%s", row->addr);
+	return w->cb(s, w->arg);
 }
 
 int
-pres_store_sub_each(struct pres_store *st, time_t now, int (*cb)(struct pres_sub *, void *),
+pres_store_sub_each(struct gwstore *st, time_t now, int (*cb)(struct pres_sub *, void *),
 		    void *arg)
 {
-	sqlite3_stmt *q = pres_sql_stmt(st,
-			       "SELECT id, event, presentity, watcher, call_id, local, remote,"
-			       " contact, route, rseq, lseq, expires, legacy, transport, addr"
-			       " FROM presence_subscriptions WHERE expires > ?",
-			       "i", (int64_t)now);
-	int ret = q ? 0 : -EIO;
+	struct sub_walk w = {cb, arg};
 
-	while (q && ret == 0 && sqlite3_step(q) == SQLITE_ROW) {
-		struct pres_sub *s = calloc(1, sizeof(*s));
-		if (s == NULL) {
-			ret = -ENOMEM;
-			break;
-		}
-		s->id = sqlite3_column_int64(q, 0);
-		s->event = (enum pres_event)sqlite3_column_int(q, 1);
-		s->presentity = strdup(pres_sql_col(q, 2));
-		s->watcher = strdup(pres_sql_col(q, 3));
-		s->call_id = strdup(pres_sql_col(q, 4));
-		s->local = strdup(pres_sql_col(q, 5));
-		s->remote = strdup(pres_sql_col(q, 6));
-		s->contact = strdup(pres_sql_col(q, 7));
-		s->route = pres_sql_col(q, 8)[0] ? strdup(pres_sql_col(q, 8)) : NULL;
-		s->rseq = (uint32_t)sqlite3_column_int64(q, 9);
-		/* NOTIFYs after the last write went unrecorded: jump ahead */
-		s->lseq = (uint32_t)sqlite3_column_int64(q, 10) + 10000;
-		s->expires = (time_t)sqlite3_column_int64(q, 11);
-		s->legacy = (sqlite3_column_int(q, 12) & 1) != 0; /* bit 0 legacy, then flags */
-		s->flags = (unsigned)sqlite3_column_int(q, 12) >> 1;
-		snprintf(s->transport, sizeof(s->transport), "%s", pres_sql_col(q, 13));
-		snprintf(s->addr, sizeof(s->addr), "%s", pres_sql_col(q, 14));
-		ret = cb(s, arg);
-	}
-	sqlite3_finalize(q);
-	return ret;
+	return gwstore_sub_each(st, now, sub_row, &w);
 }
-

@@ -27,7 +27,7 @@
 #include "sip_auth.h"
 #include "sip_nonce.h"
 #include "sipae.h"
-#include "userdb.h"
+#include "gwstore.h"
 
 #define NONCE_MAC_LEN 33
 
@@ -200,7 +200,7 @@ claimed_aor(char *out, size_t len, const char *username, const url_t *from)
 }
 
 static bool
-response_valid(const struct userdb_account *acct, const auth_response_t *ar, const char *method)
+response_valid(const struct gwstore_account *acct, const auth_response_t *ar, const char *method)
 {
 	int alg = gw_digest_alg_parse(ar->ar_algorithm);
 	char expect[65];
@@ -305,7 +305,7 @@ sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char 
 	const char *realm = gw_conf_realm(c);
 	su_home_t home[1] = {SU_HOME_INIT(home)};
 	auth_response_t ar = {.ar_size = sizeof(ar)};
-	struct userdb_account acct;
+	struct gwstore_account acct;
 	char aor[256], from[256], to[256];
 	enum auth_result res = AUTH_REPLIED;
 	msg_auth_t *au;
@@ -343,7 +343,7 @@ sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char 
 		goto done;
 	}
 	if (claimed_aor(aor, sizeof(aor), ar.ar_username, sip->sip_from->a_url) < 0 ||
-	    userdb_get(w->w_userdb, aor, &acct) < 0 ||
+	    gwstore_account_get(w->w_store, aor, &acct) < 0 ||
 	    !response_valid(&acct, &ar, sip->sip_request->rq_method_name)) {
 		guard_failed(ar.ar_username, src, time(NULL));
 		refuse(w, msg, ar.ar_username, "wrong user name or password", 403,

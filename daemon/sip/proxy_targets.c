@@ -29,7 +29,7 @@
 #include "proxy_int.h"
 #include "sip.h"
 #include "sip_admit.h"
-#include "userdb.h"
+#include "gwstore.h"
 
 /* Reach the contact at the address its REGISTER came from rather than at its
  * Contact URI when the client asked for it (RFC 5626 reg-id / ob) or when the
@@ -126,9 +126,9 @@ target_is_us(struct worker *w, const struct target *t)
 static void
 reply_not_found(struct worker *w, msg_t *msg, const char *aor, bool known)
 {
-	struct userdb_account acct;
+	struct gwstore_account acct;
 
-	if (known || userdb_get(w->w_userdb, aor, &acct) == 0)
+	if (known || gwstore_account_get(w->w_store, aor, &acct) == 0)
 		sip_reply(w, msg, 480, "User not signed in");
 	else
 		sip_reply(w, msg, 404, "User not found");
@@ -196,9 +196,9 @@ directory_resume(struct worker *w, msg_t *msg, const char *aor, const struct dir
 static bool
 directory_user(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *a, const char *aor)
 {
-	struct userdb_account acct;
+	struct gwstore_account acct;
 	struct dir_resume r = {.tport = proxy_answer_tport, .zone = a->zone};
-	bool local = userdb_get(w->w_userdb, aor, &acct) == 0;
+	bool local = gwstore_account_get(w->w_store, aor, &acct) == 0;
 
 	memset(&acct, 0, sizeof(acct));
 	if (local || !dir_enabled(w->w_gwd))

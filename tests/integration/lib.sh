@@ -167,6 +167,16 @@ register() {
 		-set expires "$e" -set contact "$c" -set cseq "$q" "$@"
 }
 
+# im_delivered NAME PORT: alice (password alice-pw) sends bob a MESSAGE "text-NAME"; true
+# when it got 200 and bob's device, a SIPp UAS on PORT, received it.
+im_delivered() {
+	sipp_bg "uas-$1" uas_message.xml "$2" -m 1
+	local p=$SIPP_BG_PID
+	sipp_run "$1" uac_message.xml -au alice -ap alice-pw -set user alice -set domain "$DOMAIN" \
+		-set to "bob@$DOMAIN" -set body "text-$1"
+	[ "$(last_status "$1")" = 200 ] && sipp_wait "$p" && grep -q "text-$1" "$T/uas-$1.msg"
+}
+
 # last_status NAME: the last status code SIPp received in trace NAME.
 last_status() {
 	grep -a '^SIP/2.0 [0-9]' "$T/$1.msg" 2>/dev/null | tail -1 | awk '{print $2}'

@@ -12,13 +12,7 @@ B=$(free_port)
 register rb bob bob-pw "<sip:bob@127.0.0.1:$B>" 600
 check "bob registered" [ "$(last_status rb)" = 200 ]
 
-deliver() { # deliver NAME: alice sends bob a MESSAGE; his device must get it
-	sipp_bg "uas-$1" uas_message.xml "$B" -m 1
-	local p=$SIPP_BG_PID
-	sipp_run "$1" uac_message.xml -au alice -ap alice-pw -set user alice -set domain $DOMAIN \
-		-set to "bob@$DOMAIN" -set body "text-$1"
-	[ "$(last_status "$1")" = 200 ] && sipp_wait "$p" && grep -q "text-$1" "$T/uas-$1.msg"
-}
+deliver() { im_delivered "$1" "$B"; } # alice sends bob a MESSAGE; his device must get it
 
 check "delivered before restart" deliver before
 stop_gwd TERM

@@ -22,14 +22,22 @@
 #include "unit.h"
 
 int
+fx_store_open(struct fixture *f, char *err, size_t errlen)
+{
+	const struct gwstore_params p = {.backend = GWSTORE_SQLITE, .state_dir = f->dir};
+
+	return gwstore_open(&f->st, &p, GWSTORE_LOCATION, err, errlen);
+}
+
+int
 fx_open(struct fixture *f)
 {
 	char err[256];
 
-	if (store_open(&f->st, f->db, NULL, err, sizeof(err)) != 0)
+	if (fx_store_open(f, err, sizeof(err)) != 0)
 		return -1;
 	if (loc_alloc(&f->loc, f->st) != 0) {
-		store_close(f->st);
+		gwstore_close(f->st);
 		f->st = NULL;
 		return -1;
 	}
@@ -40,7 +48,7 @@ void
 fx_close(struct fixture *f)
 {
 	loc_free(f->loc);
-	store_close(f->st);
+	gwstore_close(f->st);
 	f->loc = NULL;
 	f->st = NULL;
 }
@@ -148,13 +156,22 @@ lines_join(struct lines *l, char *out, size_t len)
 	l->n = 0;
 }
 
+static int
+lines_add_row(const struct gwstore_binding *b, void *arg)
+{
+	struct loc_contact c;
+
+	loc_contact_view(&c, b);
+	return lines_add(&c, arg);
+}
+
 /* The live bindings of aor as the store holds them, sorted. */
 void
 fx_store_lines(struct fixture *f, const char *aor, time_t now, char *out, size_t len)
 {
 	struct lines l = {.aor = aor};
 
-	assert_int_equal(store_binding_each(f->st, now, lines_add, &l), 0);
+	assert_int_equal(gwstore_binding_each(f->st, now, lines_add_row, &l), 0);
 	lines_join(&l, out, len);
 }
 

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "loc.h"
-#include "store.h"
+#include "gwstore.h"
 
 #define ALICE "alice@example.com"
 #define BOB "bob@example.com"
@@ -21,11 +21,13 @@
 struct fixture {
 	char dir[256];
 	char db[512];
-	struct store *st;
+	struct gwstore *st;
 	struct loc *loc;
 	time_t now; /* the wall clock at setup: loc_alloc loads what is live then */
 };
 
+/* Open the location store of f->dir (SQLite). */
+int fx_store_open(struct fixture *f, char *err, size_t errlen);
 int fx_open(struct fixture *f);
 void fx_close(struct fixture *f);
 /* cmocka setup and teardown: a fresh fixture in *state. */

@@ -222,7 +222,7 @@ test_legacy_move(void **state)
 		 " 'sip:alice@127.0.0.1:5001', 'c1', 1, %lld, -1, NULL, NULL, 'ua', 'udp',"
 		 " '127.0.0.1:5001')", (long long)f->now + 600);
 	fx_side_exec(old, sql);
-	assert_int_equal(store_open(&f->st, f->db, legacy, err, sizeof(err)), 0);
+	assert_int_equal(fx_store_open(f, err, sizeof(err)), 0);
 	assert_int_equal(loc_alloc(&f->loc, f->st), 0);
 	assert_int_equal(fx_live(f, ALICE, f->now), 1);
 	fx_assert_agrees(f, ALICE, f->now);
@@ -239,7 +239,7 @@ test_legacy_move(void **state)
 	sqlite3_close(old);
 	/* a second open finds nothing more to move */
 	fx_close(f);
-	assert_int_equal(store_open(&f->st, f->db, legacy, err, sizeof(err)), 0);
+	assert_int_equal(fx_store_open(f, err, sizeof(err)), 0);
 	assert_int_equal(loc_alloc(&f->loc, f->st), 0);
 	assert_int_equal(fx_live(f, ALICE, f->now), 1);
 }

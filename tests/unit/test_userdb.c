@@ -1,6 +1,7 @@
 /*
- * test_userdb.c - local accounts: set, get, replace, remove, list, and the
- * promise that only HA1 values, never the password, reach the database.
+ * test_userdb.c - local accounts in the SQLite store: set, get, replace,
+ * remove, list, and the promise that only HA1 values, never the password,
+ * reach the database file.  (test_store runs the interface on both backends.)
  */
 #include "config.h"
 
@@ -16,13 +17,21 @@
 
 #include "digest.h"
 #include "unit.h"
-#include "userdb.h"
+#include "gwstore.h"
 
 struct fixture {
 	char dir[256];
 	char path[512];
-	struct userdb *db;
+	struct gwstore *db;
 };
+
+static int
+open_dir(struct gwstore **db, const char *dir, char *err, size_t errlen)
+{
+	const struct gwstore_params p = {.backend = GWSTORE_SQLITE, .state_dir = dir};
+
+	return gwstore_open(db, &p, GWSTORE_STATE, err, errlen);
+}
 
 static int
 setup(void **state)
@@ -33,7 +42,7 @@ setup(void **state)
 	if (f == NULL || unit_dir_make(f->dir, sizeof(f->dir)) < 0)
 		goto fail;
 	snprintf(f->path, sizeof(f->path), "%s/greenwich.db", f->dir);
-	if (userdb_open(&f->db, f->path, err, sizeof(err)) != 0) {
+	if (open_dir(&f->db, f->dir, err, sizeof(err)) != 0) {
 		unit_dir_remove(f->dir);
 		goto fail;
 	}
@@ -49,14 +58,14 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	userdb_close(f->db);
+	gwstore_close(f->db);
 	unit_dir_remove(f->dir);
 	free(f);
 	return 0;
 }
 
 static void
-assert_account(const struct userdb_account *a, const char *aor, const char *user, const char *realm,
+assert_account(const struct gwstore_account *a, const char *aor, const char *user, const char *realm,
 	       const char *password)
 {
 	char md5[65], sha[65];
@@ -76,7 +85,7 @@ struct seen {
 };
 
 static int
-collect(const struct userdb_account *a, void *arg)
+collect(const struct gwstore_account *a, void *arg)
 {
 	struct seen *s = arg;
 
@@ -90,16 +99,16 @@ static void
 test_set_get(void **state)
 {
 	struct fixture *f = *state;
-	struct userdb_account a;
+	struct gwstore_account a;
 
-	assert_int_equal(userdb_set(f->db, "alice@example.com", "example.com", "s3cret!"), 0);
+	assert_int_equal(gwstore_account_set(f->db, "alice@example.com", "example.com", "s3cret!"), 0);
 	memset(&a, 0, sizeof(a));
-	assert_int_equal(userdb_get(f->db, "alice@example.com", &a), 0);
+	assert_int_equal(gwstore_account_get(f->db, "alice@example.com", &a), 0);
 	/* HA1 is made of the user part only, not the whole AOR */
 	assert_account(&a, "alice@example.com", "alice", "example.com", "s3cret!");
 	/* the AOR key is case-insensitive */
 	memset(&a, 0, sizeof(a));
-	assert_int_equal(userdb_get(f->db, "ALICE@Example.COM", &a), 0);
+	assert_int_equal(gwstore_account_get(f->db, "ALICE@Example.COM", &a), 0);
 	assert_string_equal(a.aor, "alice@example.com");
 }
 
@@ -107,13 +116,13 @@ static void
 test_missing_user(void **state)
 {
 	struct fixture *f = *state;
-	struct userdb_account a;
+	struct gwstore_account a;
 
-	assert_int_equal(userdb_get(f->db, "nobody@example.com", &a), -ENOENT);
-	assert_int_equal(userdb_remove(f->db, "nobody@example.com"), -ENOENT);
-	assert_int_equal(userdb_set(f->db, "bob@example.com", "example.com", "pw"), 0);
-	assert_int_equal(userdb_get(f->db, "bob@example.org", &a), -ENOENT);
-	assert_int_equal(userdb_get(f->db, "bo@example.com", &a), -ENOENT);
+	assert_int_equal(gwstore_account_get(f->db, "nobody@example.com", &a), -ENOENT);
+	assert_int_equal(gwstore_account_remove(f->db, "nobody@example.com"), -ENOENT);
+	assert_int_equal(gwstore_account_set(f->db, "bob@example.com", "example.com", "pw"), 0);
+	assert_int_equal(gwstore_account_get(f->db, "bob@example.org", &a), -ENOENT);
+	assert_int_equal(gwstore_account_get(f->db, "bo@example.com", &a), -ENOENT);
 }
 
 static void
@@ -125,12 +134,12 @@ test_bad_aor(void **state)
 	struct seen s = {0};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(userdb_set(f->db, bad[i], "example.com", "pw"), -EINVAL);
+		assert_int_equal(gwstore_account_set(f->db, bad[i], "example.com", "pw"), -EINVAL);
 	memset(longuser, 'u', 300);
 	strcpy(longuser + 300, "@example.com");
-	assert_int_equal(userdb_set(f->db, longuser, "example.com", "pw"), -EINVAL);
+	assert_int_equal(gwstore_account_set(f->db, longuser, "example.com", "pw"), -EINVAL);
 	/* nothing was written */
-	assert_int_equal(userdb_list(f->db, collect, &s), 0);
+	assert_int_equal(gwstore_account_each(f->db, collect, &s), 0);
 	assert_int_equal(s.n, 0);
 }
 
@@ -138,12 +147,12 @@ static void
 test_replace(void **state)
 {
 	struct fixture *f = *state;
-	struct userdb_account before, after;
+	struct gwstore_account before, after;
 
-	assert_int_equal(userdb_set(f->db, "carol@example.com", "example.com", "first"), 0);
-	assert_int_equal(userdb_get(f->db, "carol@example.com", &before), 0);
-	assert_int_equal(userdb_set(f->db, "carol@example.com", "corp", "second"), 0);
-	assert_int_equal(userdb_get(f->db, "carol@example.com", &after), 0);
+	assert_int_equal(gwstore_account_set(f->db, "carol@example.com", "example.com", "first"), 0);
+	assert_int_equal(gwstore_account_get(f->db, "carol@example.com", &before), 0);
+	assert_int_equal(gwstore_account_set(f->db, "carol@example.com", "corp", "second"), 0);
+	assert_int_equal(gwstore_account_get(f->db, "carol@example.com", &after), 0);
 	assert_account(&after, "carol@example.com", "carol", "corp", "second");
 	assert_string_not_equal(before.ha1_md5, after.ha1_md5);
 	assert_string_not_equal(before.ha1_sha256, after.ha1_sha256);
@@ -153,14 +162,14 @@ static void
 test_remove(void **state)
 {
 	struct fixture *f = *state;
-	struct userdb_account a;
+	struct gwstore_account a;
 
-	assert_int_equal(userdb_set(f->db, "dave@example.com", "example.com", "pw1"), 0);
-	assert_int_equal(userdb_set(f->db, "erin@example.com", "example.com", "pw2"), 0);
-	assert_int_equal(userdb_remove(f->db, "DAVE@example.com"), 0);
-	assert_int_equal(userdb_get(f->db, "dave@example.com", &a), -ENOENT);
-	assert_int_equal(userdb_remove(f->db, "dave@example.com"), -ENOENT);
-	assert_int_equal(userdb_get(f->db, "erin@example.com", &a), 0);
+	assert_int_equal(gwstore_account_set(f->db, "dave@example.com", "example.com", "pw1"), 0);
+	assert_int_equal(gwstore_account_set(f->db, "erin@example.com", "example.com", "pw2"), 0);
+	assert_int_equal(gwstore_account_remove(f->db, "DAVE@example.com"), 0);
+	assert_int_equal(gwstore_account_get(f->db, "dave@example.com", &a), -ENOENT);
+	assert_int_equal(gwstore_account_remove(f->db, "dave@example.com"), -ENOENT);
+	assert_int_equal(gwstore_account_get(f->db, "erin@example.com", &a), 0);
 	assert_account(&a, "erin@example.com", "erin", "example.com", "pw2");
 }
 
@@ -170,12 +179,12 @@ test_list(void **state)
 	struct fixture *f = *state;
 	struct seen s = {0};
 
-	assert_int_equal(userdb_list(f->db, collect, &s), 0);
+	assert_int_equal(gwstore_account_each(f->db, collect, &s), 0);
 	assert_int_equal(s.n, 0);
-	assert_int_equal(userdb_set(f->db, "mallory@example.com", "example.com", "a"), 0);
-	assert_int_equal(userdb_set(f->db, "alice@example.com", "example.com", "b"), 0);
-	assert_int_equal(userdb_set(f->db, "bob@example.com", "example.com", "c"), 0);
-	assert_int_equal(userdb_list(f->db, collect, &s), 0);
+	assert_int_equal(gwstore_account_set(f->db, "mallory@example.com", "example.com", "a"), 0);
+	assert_int_equal(gwstore_account_set(f->db, "alice@example.com", "example.com", "b"), 0);
+	assert_int_equal(gwstore_account_set(f->db, "bob@example.com", "example.com", "c"), 0);
+	assert_int_equal(gwstore_account_each(f->db, collect, &s), 0);
 	assert_int_equal(s.n, 3);
 	assert_string_equal(s.aor[0], "alice@example.com");
 	assert_string_equal(s.aor[1], "bob@example.com");
@@ -183,7 +192,7 @@ test_list(void **state)
 
 	memset(&s, 0, sizeof(s));
 	s.stop_after = 2;
-	assert_int_equal(userdb_list(f->db, collect, &s), 0);
+	assert_int_equal(gwstore_account_each(f->db, collect, &s), 0);
 	assert_int_equal(s.n, 2);
 }
 
@@ -194,12 +203,12 @@ test_password_not_stored(void **state)
 {
 	static const char password[] = "Very-Distinct-Password-4711";
 	struct fixture *f = *state;
-	struct userdb_account a, b;
+	struct gwstore_account a, b;
 	char err[256], wal[600];
 
-	assert_int_equal(userdb_set(f->db, "frank@example.com", "example.com", password), 0);
-	assert_int_equal(userdb_get(f->db, "frank@example.com", &a), 0);
-	userdb_close(f->db);
+	assert_int_equal(gwstore_account_set(f->db, "frank@example.com", "example.com", password), 0);
+	assert_int_equal(gwstore_account_get(f->db, "frank@example.com", &a), 0);
+	gwstore_close(f->db);
 	f->db = NULL;
 
 	snprintf(wal, sizeof(wal), "%s-wal", f->path);
@@ -208,8 +217,8 @@ test_password_not_stored(void **state)
 	assert_false(unit_file_contains(f->path, password, strlen(password)));
 	assert_false(unit_file_contains(wal, password, strlen(password)));
 
-	assert_int_equal(userdb_open(&f->db, f->path, err, sizeof(err)), 0);
-	assert_int_equal(userdb_get(f->db, "frank@example.com", &b), 0);
+	assert_int_equal(open_dir(&f->db, f->dir, err, sizeof(err)), 0);
+	assert_int_equal(gwstore_account_get(f->db, "frank@example.com", &b), 0);
 	assert_account(&b, "frank@example.com", "frank", "example.com", password);
 }
 
@@ -217,11 +226,11 @@ static void
 test_open_failure(void **state)
 {
 	struct fixture *f = *state;
-	struct userdb *db = (struct userdb *)f;
+	struct gwstore *db = (struct gwstore *)f;
 	char path[600], err[256] = "";
 
-	snprintf(path, sizeof(path), "%s/no/such/dir/greenwich.db", f->dir);
-	assert_int_equal(userdb_open(&db, path, err, sizeof(err)), -EIO);
+	snprintf(path, sizeof(path), "%s/no/such/dir", f->dir);
+	assert_int_equal(open_dir(&db, path, err, sizeof(err)), -EIO);
 	assert_null(db);
 	assert_non_null(strstr(err, path));
 }

@@ -1,0 +1,194 @@
+/*
+ * gwstore.h - libgwstore: the durable tables greenwichd and greenwich-mmc
+ * share (location bindings, presence publications and subscriptions, contact
+ * lists, authorization rules, local Digest accounts), behind one interface.
+ *
+ * Two backends implement it: SQLite (the embedded default of a single
+ * server: files under the state directory) and PostgreSQL (libpq; one
+ * database several servers can share).  Which one is [store] backend.
+ *
+ * A handle (struct gwstore) is used by one thread at a time.  Opening one
+ * prepares the database: the schema version is read and every migration the
+ * database lacks is applied; a database made by a newer Greenwich is refused.
+ *
+ * Strings in the records passed to callbacks live until the callback returns.
+ * Functions return 0 or -errno (-ENOENT: no such row; -EIO: the database
+ * failed, gwstore_error says how; -EBUSY: see gwstore_begin).
+ */
+#ifndef GW_GWSTORE_H
+#define GW_GWSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct gw_conf;
+
+enum gwstore_backend {
+	GWSTORE_SQLITE = 0,
+	GWSTORE_POSTGRESQL,
+};
+
+/* Which tables a handle serves.  SQLite keeps the bindings in a file of their
+ * own (location.db: their writes would otherwise drop the page caches of every
+ * reader of the rest); PostgreSQL keeps everything in one database. */
+enum gwstore_part {
+	GWSTORE_LOCATION = 0, /* bindings */
+	GWSTORE_STATE,	      /* presence, contact lists, ACLs, local accounts */
+};
+
+struct gwstore_params {
+	enum gwstore_backend backend;
+	const char *state_dir; /* SQLite: greenwich.db and location.db live here */
+	const char *conninfo;  /* PostgreSQL: a libpq connection string or URI */
+	int pool_size;	       /* PostgreSQL: connections of this process at most */
+};
+
+struct gwstore;
+
+/* Open a handle on part; err gets a message naming the database on failure. */
+int gwstore_open(struct gwstore **out, const struct gwstore_params *p, enum gwstore_part part,
+		 char *err, size_t errlen);
+/* The same with the parameters of greenwich.conf ([store], state-directory). */
+int gwstore_open_conf(struct gwstore **out, const struct gw_conf *c, enum gwstore_part part,
+		      char *err, size_t errlen);
+void gwstore_close(struct gwstore *st);
+/* "sqlite" or "postgresql"; -EINVAL for another name. */
+int gwstore_backend_parse(const char *name, enum gwstore_backend *out);
+const char *gwstore_backend_name(enum gwstore_backend b);
+/* The database's message for the last failure. */
+const char *gwstore_error(struct gwstore *st);
+/* The database is on this machine (SQLite): a commit costs no network round
+ * trip, so a SIP worker may commit its own change (loc_writer_commit_here). */
+bool gwstore_is_local(const struct gwstore *st);
+/* The schema version this build writes. */
+int gwstore_schema_version(enum gwstore_part part);
+
+/* Transactions (the location writer's group commit).  wait false: -EBUSY at
+ * once when another connection holds the write lock. */
+int gwstore_begin(struct gwstore *st, bool wait);
+int gwstore_commit(struct gwstore *st);
+void gwstore_rollback(struct gwstore *st);
+/* Housekeeping the writer thread does outside any commit (SQLite: copy a long
+ * WAL back into the database, the one step that syncs). */
+bool gwstore_wants_checkpoint(const struct gwstore *st);
+void gwstore_checkpoint(struct gwstore *st);
+
+/* Location bindings (GWSTORE_LOCATION). */
+struct gwstore_binding {
+	const char *aor;
+	const char *uri;
+	const char *call_id;
+	uint32_t cseq;
+	int64_t expires; /* absolute time */
+	int q;		 /* q-value times 1000; -1: none */
+	const char *path;
+	const char *instance;
+	const char *user_agent;
+	const char *transport;
+	const char *addr;
+};
+int gwstore_binding_put(struct gwstore *st, const struct gwstore_binding *b);
+int gwstore_binding_delete(struct gwstore *st, const char *aor, const char *uri);
+int gwstore_binding_expire(struct gwstore *st, time_t now);
+/* cb gets each binding not expired at now; a non-zero return stops the walk. */
+int gwstore_binding_each(struct gwstore *st, time_t now,
+			 int (*cb)(const struct gwstore_binding *, void *), void *arg);
+
+/* Presence publications (GWSTORE_STATE). */
+struct gwstore_pub {
+	const char *etag;
+	const char *aor;
+	int64_t expires;
+	uint64_t seq;
+	int source;
+	bool open;
+	int activity;
+	const char *note;
+	const char *call_id;
+	uint32_t cseq;
+};
+int gwstore_pub_put(struct gwstore *st, const struct gwstore_pub *p);
+int gwstore_pub_delete(struct gwstore *st, const char *etag);
+/* cb gets each live publication; its non-zero return ends the walk and is returned. */
+int gwstore_pub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_pub *, void *),
+		     void *arg);
+
+/* Presence subscriptions (GWSTORE_STATE). */
+struct gwstore_sub {
+	int64_t id;
+	int event;
+	const char *presentity;
+	const char *watcher;
+	const char *call_id;
+	const char *local;
+	const char *remote;
+	const char *contact;
+	const char *route; /* "" for none */
+	uint32_t rseq;
+	uint32_t lseq;
+	int64_t expires;
+	int flags;
+	const char *transport;
+	const char *addr;
+};
+/* s->id 0 inserts and sets *id; else the subscription's dialog state is updated. */
+int gwstore_sub_put(struct gwstore *st, const struct gwstore_sub *s, int64_t *id);
+int gwstore_sub_delete(struct gwstore *st, int64_t id);
+int gwstore_sub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_sub *, void *),
+		     void *arg);
+
+/* Authorization rules ("allow"/"block") an owner keeps for watchers. */
+int gwstore_acl_get(struct gwstore *st, const char *owner, const char *watcher, char *rule,
+		    size_t len);
+/* rule NULL removes it. */
+int gwstore_acl_set(struct gwstore *st, const char *owner, const char *watcher, const char *rule);
+int gwstore_acl_each(struct gwstore *st, const char *owner,
+		     void (*cb)(const char *watcher, const char *rule, void *), void *arg);
+
+/* Server-stored contact lists; each change bumps the owner's deltaNum. */
+int gwstore_contact_set(struct gwstore *st, const char *owner, const char *uri, const char *name,
+			const char *groups, int subscribed);
+int gwstore_contact_delete(struct gwstore *st, const char *owner, const char *uri);
+bool gwstore_contact_has(struct gwstore *st, const char *owner, const char *uri);
+int gwstore_contacts_each(struct gwstore *st, const char *owner,
+			  void (*cb)(const char *uri, const char *name, const char *groups,
+				     int subscribed, void *),
+			  void *arg);
+/* id 0 adds a group (ids start at 2: 1 is every list's default group) and sets *id. */
+int gwstore_group_set(struct gwstore *st, const char *owner, int64_t *id, const char *name);
+/* The id of owner's group called name, 0 when none. */
+int64_t gwstore_group_find(struct gwstore *st, const char *owner, const char *name);
+int gwstore_group_name(struct gwstore *st, const char *owner, int64_t id, char *name, size_t len);
+int gwstore_group_delete(struct gwstore *st, const char *owner, int64_t id);
+int gwstore_groups_each(struct gwstore *st, const char *owner,
+			void (*cb)(int64_t id, const char *name, void *), void *arg);
+/* The owner's deltaNum (1 before any change). */
+int64_t gwstore_delta(struct gwstore *st, const char *owner);
+/* Every user who keeps a contact list or an authorization rule, in order. */
+int gwstore_owners_each(struct gwstore *st, void (*cb)(const char *owner, void *), void *arg);
+
+/* Local (non-domain) Digest accounts: only the HA1 values, never the password. */
+struct gwstore_account {
+	char aor[256];	 /* user@domain */
+	char realm[128]; /* the Digest realm the HA1 values were made for */
+	char ha1_md5[65];
+	char ha1_sha256[65];
+};
+/* 0 when found, -ENOENT when not.  The AOR is matched without regard to case. */
+int gwstore_account_get(struct gwstore *st, const char *aor, struct gwstore_account *acct);
+/* Add or replace an account; the password is hashed here and not kept.
+ * -EINVAL for an AOR that is not user@domain. */
+int gwstore_account_set(struct gwstore *st, const char *aor, const char *realm,
+			const char *password);
+int gwstore_account_remove(struct gwstore *st, const char *aor);
+/* cb gets each account in AOR order; a non-zero return stops the walk. */
+int gwstore_account_each(struct gwstore *st, int (*cb)(const struct gwstore_account *, void *),
+			 void *arg);
+
+/* A URI as clients write it (sip:bob@x, <sip:bob@x>, bob@x) to user@host, host
+ * in lower case: how the lists name users. */
+void gwstore_uri_norm(char *out, size_t len, const char *in);
+
+#endif

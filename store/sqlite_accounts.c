@@ -1,0 +1,87 @@
+/*
+ * sqlite_accounts.c - local Digest accounts in SQLite (greenwich.db, table
+ * local_users): the HA1 values, one per algorithm; never the password.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlite_int.h"
+
+/* prepared once: sign-in looks up an account per request */
+static const char sql_get[] =
+	"SELECT aor, realm, ha1_md5, ha1_sha256 FROM local_users WHERE aor = ?";
+static const char sql_put[] = "INSERT OR REPLACE INTO local_users (aor, realm, ha1_md5,"
+			      " ha1_sha256) VALUES (?, ?, ?, ?)";
+static const char sql_remove[] = "DELETE FROM local_users WHERE aor = ?";
+static const char sql_each[] =
+	"SELECT aor, realm, ha1_md5, ha1_sha256 FROM local_users ORDER BY aor";
+
+static void
+row_read(sqlite3_stmt *st, struct gwstore_account *a)
+{
+	snprintf(a->aor, sizeof(a->aor), "%s", sq_col(st, 0));
+	snprintf(a->realm, sizeof(a->realm), "%s", sq_col(st, 1));
+	snprintf(a->ha1_md5, sizeof(a->ha1_md5), "%s", sq_col(st, 2));
+	snprintf(a->ha1_sha256, sizeof(a->ha1_sha256), "%s", sq_col(st, 3));
+}
+
+int
+sq_account_get(struct gwstore *st, const char *aor, struct gwstore_account *acct)
+{
+	sqlite3_stmt *s = sq_stmt(sq(st), sql_get, "s", aor);
+	int ret = -EIO;
+
+	if (s == NULL)
+		return -EIO;
+	switch (sqlite3_step(s)) {
+	case SQLITE_ROW:
+		row_read(s, acct);
+		ret = 0;
+		break;
+	case SQLITE_DONE:
+		ret = -ENOENT;
+		break;
+	default:
+		break;
+	}
+	sq_done(s);
+	return ret;
+}
+
+int
+sq_account_put(struct gwstore *st, const struct gwstore_account *a)
+{
+	return sq_exec(sq(st), sql_put, "ssss", a->aor, a->realm, a->ha1_md5, a->ha1_sha256);
+}
+
+int
+sq_account_remove(struct gwstore *st, const char *aor)
+{
+	int ret = sq_exec(sq(st), sql_remove, "s", aor);
+
+	if (ret == 0 && sqlite3_changes(sq(st)->db) == 0)
+		ret = -ENOENT;
+	return ret;
+}
+
+int
+sq_account_each(struct gwstore *st, int (*cb)(const struct gwstore_account *, void *), void *arg)
+{
+	sqlite3_stmt *s = sq_stmt(sq(st), sql_each, "");
+	struct gwstore_account a;
+	int rc = SQLITE_ERROR;
+
+	if (s == NULL)
+		return -EIO;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row_read(s, &a);
+		if (cb(&a, arg) != 0)
+			break;
+	}
+	sq_done(s);
+	return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : -EIO;
+}

@@ -1,0 +1,127 @@
+/*
+ * sqlite_presence.c - presence publications and subscriptions in SQLite
+ * (greenwich.db).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sqlite_int.h"
+
+static const char sql_pub_put[] =
+	"INSERT OR REPLACE INTO presence_publications (etag, aor, expires, seq,"
+	" source, open, activity, note, call_id, cseq) VALUES (?,?,?,?,?,?,?,?,?,?)";
+static const char sql_pub_delete[] = "DELETE FROM presence_publications WHERE etag = ?";
+static const char sql_pub_each[] = "SELECT etag, aor, expires, seq, source, open, activity, note,"
+				   " call_id, cseq FROM presence_publications WHERE expires > ?";
+/* column legacy: bit 0 the legacy dialect, the flags above it */
+static const char sql_sub_insert[] =
+	"INSERT INTO presence_subscriptions (event, presentity, watcher, call_id,"
+	" local, remote, contact, route, rseq, lseq, expires, legacy, transport,"
+	" addr) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+static const char sql_sub_update[] =
+	"UPDATE presence_subscriptions SET contact = ?, rseq = ?, lseq = ?, expires = ?,"
+	" transport = ?, addr = ? WHERE id = ?";
+static const char sql_sub_delete[] = "DELETE FROM presence_subscriptions WHERE id = ?";
+static const char sql_sub_each[] = "SELECT id, event, presentity, watcher, call_id, local, remote,"
+				   " contact, route, rseq, lseq, expires, legacy, transport, addr"
+				   " FROM presence_subscriptions WHERE expires > ?";
+
+int
+sq_pub_put(struct gwstore *st, const struct gwstore_pub *p)
+{
+	return sq_exec(sq(st), sql_pub_put, "ssiiiiissi", p->etag, p->aor, p->expires,
+		       (int64_t)p->seq, (int64_t)p->source, (int64_t)p->open,
+		       (int64_t)p->activity, p->note, p->call_id ? p->call_id : "",
+		       (int64_t)p->cseq);
+}
+
+int
+sq_pub_delete(struct gwstore *st, const char *etag)
+{
+	return sq_exec(sq(st), sql_pub_delete, "s", etag);
+}
+
+int
+sq_pub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_pub *, void *),
+	    void *arg)
+{
+	sqlite3_stmt *s = sq_stmt(sq(st), sql_pub_each, "i", (int64_t)now);
+	int ret = s ? 0 : -EIO;
+
+	while (s && ret == 0 && sqlite3_step(s) == SQLITE_ROW) {
+		struct gwstore_pub p = {
+			.etag = sq_col(s, 0),
+			.aor = sq_col(s, 1),
+			.expires = sqlite3_column_int64(s, 2),
+			.seq = (uint64_t)sqlite3_column_int64(s, 3),
+			.source = sqlite3_column_int(s, 4),
+			.open = sqlite3_column_int(s, 5) != 0,
+			.activity = sqlite3_column_int(s, 6),
+			.note = sq_col(s, 7),
+			.call_id = sq_col(s, 8),
+			.cseq = (uint32_t)sqlite3_column_int64(s, 9),
+		};
+		ret = cb(&p, arg);
+	}
+	sq_done(s);
+	return ret;
+}
+
+int
+sq_sub_put(struct gwstore *base, const struct gwstore_sub *s, int64_t *id)
+{
+	struct sq_store *st = sq(base);
+	int ret;
+
+	if (s->id != 0)
+		return sq_exec(st, sql_sub_update, "siiissi", s->contact, (int64_t)s->rseq,
+			       (int64_t)s->lseq, s->expires, s->transport, s->addr, s->id);
+	ret = sq_exec(st, sql_sub_insert, "isssssssiiiiss", (int64_t)s->event, s->presentity,
+		      s->watcher, s->call_id, s->local, s->remote, s->contact,
+		      s->route ? s->route : "", (int64_t)s->rseq, (int64_t)s->lseq, s->expires,
+		      (int64_t)s->flags, s->transport, s->addr);
+	if (ret == 0)
+		*id = sqlite3_last_insert_rowid(st->db);
+	return ret;
+}
+
+int
+sq_sub_delete(struct gwstore *st, int64_t id)
+{
+	return sq_exec(sq(st), sql_sub_delete, "i", id);
+}
+
+int
+sq_sub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_sub *, void *),
+	    void *arg)
+{
+	sqlite3_stmt *q = sq_stmt(sq(st), sql_sub_each, "i", (int64_t)now);
+	int ret = q ? 0 : -EIO;
+
+	while (q && ret == 0 && sqlite3_step(q) == SQLITE_ROW) {
+		struct gwstore_sub s = {
+			.id = sqlite3_column_int64(q, 0),
+			.event = sqlite3_column_int(q, 1),
+			.presentity = sq_col(q, 2),
+			.watcher = sq_col(q, 3),
+			.call_id = sq_col(q, 4),
+			.local = sq_col(q, 5),
+			.remote = sq_col(q, 6),
+			.contact = sq_col(q, 7),
+			.route = sq_col(q, 8),
+			.rseq = (uint32_t)sqlite3_column_int64(q, 9),
+			.lseq = (uint32_t)sqlite3_column_int64(q, 10),
+			.expires = sqlite3_column_int64(q, 11),
+			.flags = sqlite3_column_int(q, 12),
+			.transport = sq_col(q, 13),
+			.addr = sq_col(q, 14),
+		};
+		ret = cb(&s, arg);
+	}
+	sq_done(q);
+	return ret;
+}
