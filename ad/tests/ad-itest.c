@@ -186,6 +186,21 @@ fixtures_state(struct ad_ctx *ctx)
 	if (u != NULL)
 		check_str("sAMAccountName Bob's URI", u->sip_uri, "sip:robert@corp.example.com");
 	ad_user_free(u);
+	/* AD_QUERY_ANY: an account name, or a UPN, mail or proxyAddresses sip: value */
+	static const char *const any_bob[] = {"bob", "bob@corp.example.com",
+					      "sip:bobby@corp.example.com", "robert@corp.example.com"};
+	for (size_t i = 0; i < sizeof(any_bob) / sizeof(any_bob[0]); i++) {
+		u = look(ctx, AD_QUERY_ANY, any_bob[i], 0);
+		if (u != NULL)
+			check_str(any_bob[i], u->sam, "bob");
+		ad_user_free(u);
+	}
+	u = look(ctx, AD_QUERY_ANY, "carol@corp.example.com", 0);
+	if (u != NULL)
+		check_str("carol by UPN", u->sam, "carol");
+	ad_user_free(u);
+	look(ctx, AD_QUERY_ANY, "nobody@corp.example.com", -AD_ERR_NOT_FOUND);
+	look(ctx, AD_QUERY_ANY, "sip:*@corp.example.com", -AD_ERR_NOT_FOUND);
 }
 
 /* carol is in Greenwich Users only through Support inside Staff. */
