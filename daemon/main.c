@@ -37,11 +37,13 @@
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: greenwichd [--config FILE] [--foreground] [--check-config] [--version]\n"
+	fprintf(fp, "usage: greenwichd [--config FILE] [--foreground] [--check-config] [--allow-root]\n"
+		    "                  [--version]\n"
 		    "  -c, --config FILE   configuration file (default " SYSCONFDIR
 		    "/greenwich/greenwich.conf)\n"
 		    "  -f, --foreground    stay in the foreground and log to stderr\n"
 		    "  -n, --check-config  validate the configuration and exit\n"
+		    "      --allow-root    run even as root (refused otherwise)\n"
 		    "  -V, --version       print the version and exit\n");
 }
 
@@ -321,10 +323,11 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
 		{"check-config", no_argument, NULL, 'n'}, {"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0}};
+		{"help", no_argument, NULL, 'h'},	  {"allow-root", no_argument, NULL, 'R'},
+		{NULL, 0, NULL, 0}};
 	struct gwd g = {0};
 	const char *path = SYSCONFDIR "/greenwich/greenwich.conf";
-	bool foreground = false, check = false;
+	bool foreground = false, check = false, allow_root = false;
 	char err[512];
 	int c, ret;
 
@@ -341,6 +344,9 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			check = true;
+			break;
+		case 'R':
+			allow_root = true;
 			break;
 		case 'V':
 			printf("greenwichd " PACKAGE_VERSION "\n");
@@ -367,9 +373,21 @@ main(int argc, char **argv)
 		gw_conf_free(g.conf);
 		return 0;
 	}
+	/* everything an outsider can reach runs in this process: as root, a flaw in it
+	 * would be the machine's; the package's unit runs it as the greenwich user */
+	if (geteuid() == 0 && !allow_root) {
+		fprintf(stderr, "greenwichd: refusing to run as root; run it as the greenwich "
+				"user (as the package's greenwichd.service does), or pass "
+				"--allow-root\n");
+		gw_conf_free(g.conf);
+		return 1;
+	}
 	g.config_path = strdup(path);
 	log_init("greenwichd", foreground, g.conf->syslog_facility);
 	log_level_set(g.conf->log_level);
+	if (geteuid() == 0)
+		log_warnx("event=running-as-root note=\"--allow-root given: a flaw reachable from "
+			  "the network would run with root's rights\"");
 	su_init();
 	sofia_log_start();
 	ret = run(&g, foreground);

@@ -79,6 +79,7 @@ db_open(const struct gw_conf *c, struct userdb **db)
 		mmc_fail(MMC_EXIT_FAIL, "cannot open the account database: %s", err);
 		return -1;
 	}
+	mmc_state_file_own(c, path);
 	return 0;
 }
 

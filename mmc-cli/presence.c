@@ -45,6 +45,7 @@ store_open(const struct mmc *m, struct pres_store **st)
 	snprintf(path, sizeof(path), "%s/greenwich.db", m->conf->state_dir);
 	if (pres_store_open(st, path, err, sizeof(err)) < 0)
 		return mmc_fail(MMC_EXIT_FAIL, "cannot open the presence tables: %s", err);
+	mmc_state_file_own(m->conf, path);
 	return MMC_EXIT_OK;
 }
 

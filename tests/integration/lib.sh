@@ -104,7 +104,7 @@ add_user() { # add_user USER PASSWORD
 
 # start_gwd: run greenwichd in the foreground (background job), wait for its ports.
 start_gwd() {
-	${GWD_WRAP:-} "$GWD" -c "$T/greenwich.conf" -f >> "$T/greenwichd.log" 2>&1 &
+	${GWD_WRAP:-} "$GWD" --allow-root -c "$T/greenwich.conf" -f >> "$T/greenwichd.log" 2>&1 &
 	GWD_PID=$!
 	PIDS+=("$GWD_PID")
 	local i

@@ -80,7 +80,7 @@ sed -e "s|$T/|$T/p/|g; s|127.0.0.1:$PORT|127.0.0.1:$PPORT|; s|127.0.0.1:$TLSPORT
 echo bob-pw | "$MMC" -c "$T/p/greenwich.conf" local-user add bob@partner.example.net \
 	--password-stdin > /dev/null
 start_gwd
-"$GWD" -c "$T/p/greenwich.conf" -f >> "$T/p/greenwichd.log" 2>&1 &
+"$GWD" --allow-root -c "$T/p/greenwich.conf" -f >> "$T/p/greenwichd.log" 2>&1 &
 PPID_GWD=$!
 PIDS+=("$PPID_GWD")
 for _ in $(seq 1 100); do grep -q event=started "$T/p/greenwichd.log" 2>/dev/null && break; sleep 0.05; done
