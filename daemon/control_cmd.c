@@ -185,7 +185,7 @@ cmd_signout(struct gwd *g, const char *aor)
 		snprintf(msg, sizeof(msg), "%s has no registrations", aor);
 		return control_reply_err("not-found", msg);
 	}
-	log_notice("event=signout user=%s bindings=%d by=control-socket", aor, n);
+	log_notice("event=signout user=%s bindings=%d by=control-socket", log_value(aor), n);
 	json_object *r = reply_new();
 	json_object_object_add(r, "aor", json_object_new_string(aor));
 	json_object_object_add(r, "removed", json_object_new_int(n));
@@ -232,7 +232,7 @@ cmd_presence_changed(struct gwd *g, const char *aor, const char *list)
 					 "presence-changed needs an aor and list contacts or acl");
 	if (presence_lists_changed(g, aor, contacts) < 0)
 		return control_reply_err("failed", "the presence service did not take it");
-	log_info("event=presence-changed user=%s list=%s by=control-socket", aor, list);
+	log_info("event=presence-changed user=%s list=%s by=control-socket", log_value(aor), log_value(list));
 	json_object *r = reply_new();
 	json_object_object_add(r, "aor", json_object_new_string(aor));
 	return r;
@@ -266,7 +266,7 @@ cmd_flush_cache(struct gwd *g, const char *user)
 			n += rc;
 		}
 		log_notice("event=directory-cache-flushed user=%s answers=%d by=control-socket",
-			   user, n);
+			   log_value(user), n);
 	}
 	json_object *r = reply_new();
 	if (user)

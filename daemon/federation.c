@@ -85,7 +85,7 @@ srv_lookup(struct srv_entry *e, const char *domain)
 		sres_record_t **ans = NULL;
 		snprintf(q, sizeof(q), "%s%s", pfx[i], domain);
 		if (sres_blocking_query(resolver, sres_type_srv, q, 0, &ans) < 0)
-			log_debug("event=federation-dns-failed query=%s", q);
+			log_debug("event=federation-dns-failed query=%s", log_value(q));
 		srv_add(e, ans);
 		sres_free_answers(resolver, ans);
 	}
@@ -137,7 +137,8 @@ fed_relay_check(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user)
 	if (host == NULL || gw_conf_serves(w->w_gwd->conf, host) ||
 	    (auth_user && auth_user[0]) || sip_policy_partner(host) != 1)
 		return true;
-	log_notice("event=federation-refused to=%s reason=\"sender is no user of ours\"", host);
+	log_notice("event=federation-refused to=%s reason=\"sender is no user of ours\"",
+		   log_value(host));
 	sip_reply(w, msg, 403, "Forbidden");
 	return false;
 }

@@ -260,10 +260,12 @@ log_decision(const struct pol_facts *f, const struct pol_outcome *o, const char 
 	if (d->verdict == POL_ALLOW)
 		snprintf(result, sizeof(result), "allow");
 	else
-		snprintf(result, sizeof(result), "deny code=%d reason=\"%s\"", d->code, d->reason);
+		snprintf(result, sizeof(result), "deny code=%d reason=%s", d->code,
+			 log_value(d->reason));
 	log_notice("event=policy rule=%s from=%s to=%s method=%s class=%s zone=%s network=%s "
 		   "result=%s%s source=%s",
-		   d->by_default ? "(default)" : d->rule, f->from.uri, f->to.uri, method,
+		   log_value(d->by_default ? "(default)" : d->rule), log_value(f->from.uri),
+		   log_value(f->to.uri), log_value(method),
 		   class_name(o->req_class), zone_name(o->zone),
 		   f->net == POL_NET_INTERNAL ? "internal" : "remote", result,
 		   d->by_exception ? " by=exception" : "", source);
@@ -319,7 +321,8 @@ sip_policy_decide(struct worker *w, msg_t *msg, sip_t *sip, const struct sip_pol
 	ret = pol_decide(snap->set, &snap->fed, &pf, &o);
 	pthread_rwlock_unlock(&snap_lock);
 	if (ret < 0) {
-		log_err("event=policy-failed from=%s to=%s reason=\"%s\"", from, to,
+		log_err("event=policy-failed from=%s to=%s reason=\"%s\"", log_value(from),
+			log_value(to),
 			pol_strerror(ret));
 		if (answer)
 			sip_reply(w, msg, 500, "Policy evaluation failed");
