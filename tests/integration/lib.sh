@@ -187,3 +187,20 @@ until_status() {
 	done
 	return 1
 }
+
+# legit_im NAME: the legitimate user during an attack: bob (password bob-pw) registers
+# a UDP device, alice (alice-pw) sends him a MESSAGE with body NAME; checks that the
+# registration and the MESSAGE got 200 and that bob's device received that body.
+legit_im() {
+	local n="$1" port
+	port=$(free_port)
+	register "$n-reg" bob bob-pw "<sip:bob@127.0.0.1:$port>" 600
+	check "$n: bob registers" [ "$(last_status "$n-reg")" = 200 ]
+	sipp_bg "$n-uas" uas_message.xml "$port" -m 1
+	local uas=$SIPP_BG_PID
+	sipp_run "$n-msg" uac_message.xml -au alice -ap alice-pw -set user alice \
+		-set domain "$DOMAIN" -set to "bob@$DOMAIN" -set body "$n-body" "$@"
+	check "$n: alice's MESSAGE answered 200" [ "$(last_status "$n-msg")" = 200 ]
+	check "$n: bob's device received it" sipp_wait "$uas"
+	check "$n: ... with its body" grep -q "$n-body" "$T/$n-uas.msg"
+}

@@ -35,14 +35,5 @@ check "its location database is mode 0640 (umask 027)" \
 	[ "$(stat -c %a "$T/state/location.db")" = 640 ]
 check "no running-as-root warning" bash -c "! grep -q event=running-as-root '$T/greenwichd.log'"
 
-B1=$(free_port)
-register rb bob bob-pw "<sip:bob@127.0.0.1:$B1>" 600
-check "bob registers with the server running unprivileged" [ "$(last_status rb)" = 200 ]
-sipp_bg uas-b uas_message.xml "$B1" -m 1
-PB=$SIPP_BG_PID
-sipp_run m1 uac_message.xml -au alice -ap alice-pw -set user alice -set domain $DOMAIN \
-	-set to "bob@$DOMAIN" -set body "hello-unprivileged"
-check "alice's MESSAGE answered 200" [ "$(last_status m1)" = 200 ]
-check "bob's device received it" sipp_wait "$PB"
-check "... with its body" grep -q "hello-unprivileged" "$T/uas-b.msg"
+legit_im unprivileged
 finish
