@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accept_guard.h"
 #include "auth_guard.h"
 #include "control.h"
 #include "directory.h"
@@ -71,6 +72,7 @@ limits_json(const struct gw_conf *c)
 	add_u64(l, "max_message_size", (unsigned long long)c->max_message_size);
 	add_u64(l, "connection_idle_timeout", (unsigned long long)c->conn_idle_timeout);
 	add_u64(l, "message_timeout", (unsigned long long)c->message_timeout);
+	add_u64(l, "connections_per_source", (unsigned long long)c->conn_per_source);
 	add_u64(l, "signin_pending_max", (unsigned long long)c->signin_pending_max);
 	add_u64(l, "guess_limit", (unsigned long long)c->guess_limit);
 	add_u64(l, "guess_source_limit", (unsigned long long)c->guess_source_limit);
@@ -115,6 +117,11 @@ cmd_status(struct gwd *g, double rps)
 	unsigned held_accounts = 0, held_sources = 0;
 	guard_counts(time(NULL), &held_accounts, &held_sources);
 	add_u64(c, "dialogs", dlg_count());
+	struct accept_guard_counts ac;
+	accept_guard_counts(&ac);
+	add_u64(c, "connections", ac.connections);
+	add_u64(c, "connection_sources", ac.sources);
+	add_u64(c, "connections_refused", ac.refused);
 	add_u64(c, "held_back_accounts", held_accounts);
 	add_u64(c, "held_back_sources", held_sources);
 	json_object_object_add(r, "counters", c);

@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 #include <sofia-sip/su.h>
 
+#include "accept_guard.h"
 #include "control.h"
 #include "directory.h"
 #include "sipae.h"
@@ -172,6 +173,8 @@ gwd_reload(struct gwd *g, char *err, size_t errlen)
 	log_level_set(n->log_level);
 	g->conf->log_level = n->log_level;
 	guard_configure(n->guess_limit, n->guess_source_limit, n->guess_window);
+	accept_guard_configure(n->conn_per_source);
+	g->conf->conn_per_source = n->conn_per_source;
 	if (n->udp.n != g->conf->udp.n || n->tcp.n != g->conf->tcp.n || n->tls.n != g->conf->tls.n ||
 	    n->workers != g->conf->workers || strcmp(n->state_dir, g->conf->state_dir) != 0 ||
 	    n->domains.n != g->conf->domains.n)
@@ -276,6 +279,7 @@ run(struct gwd *g, bool foreground)
 	signal(SIGPIPE, SIG_IGN);
 	g->started = time(NULL);
 	guard_configure(g->conf->guess_limit, g->conf->guess_source_limit, g->conf->guess_window);
+	accept_guard_configure(g->conf->conn_per_source);
 	if (dir_open(g) < 0 || sip_policy_start(g) < 0)
 		goto stop;
 	if (sipae_server_init(g) < 0)
