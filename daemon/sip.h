@@ -64,6 +64,10 @@ void sip_auth_consume(struct worker *w, msg_t *msg, sip_t *sip);
 
 /* sip_register.c */
 void sip_register_handle(struct worker *w, msg_t *msg, sip_t *sip);
+/* A connection of w's closed for good (a signed-in client's): aor's bindings made over
+ * it (flow id flow) go, as a de-REGISTER would, without waiting for the disk on w's
+ * thread; presence hears of it once they are gone.  On w's thread. */
+void sip_register_drop_flow(struct worker *w, const char *aor, uint64_t flow, time_t now);
 
 /* sip_proxy.c */
 void sip_proxy_handle(struct worker *w, msg_t *msg, sip_t *sip);

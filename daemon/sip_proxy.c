@@ -398,6 +398,15 @@ branch_response(struct branch *b, int status, msg_t *m)
 	pcall_maybe_done(pc);
 }
 
+/* An answer nta made itself (transport error, no route): no peer address. */
+static bool
+answered_here(msg_t *resp)
+{
+	su_addrinfo_t *ai = msg_addrinfo(resp);
+
+	return ai == NULL || ai->ai_addr == NULL || ai->ai_addr->sa_family == AF_UNSPEC;
+}
+
 static int
 branch_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
 {
@@ -406,6 +415,14 @@ branch_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
 	int status = sip ? sip->sip_status->st_status : nta_outgoing_status(orq);
 	msg_t *resp = sip ? nta_outgoing_getresponse(orq) : NULL;
 
+	if (resp && status >= 500 && status < 600 && answered_here(resp)) {
+		/* nta's own answer: the device could not be reached (connection refused,
+		 * or the connection it registered over is gone, as after a restart): for
+		 * the caller that is a user not available now, not a failing server */
+		msg_destroy(resp);
+		branch_response(b, 480, NULL);
+		return 0;
+	}
 	tport_t *tp = resp ? nta_outgoing_transport(orq) : NULL; /* a reference */
 	bool verified = resp == NULL || sipae_verified(pc->w, tp, resp, sip_object(resp));
 	tport_unref(tp);
