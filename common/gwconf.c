@@ -74,6 +74,8 @@ static const struct conf_opt conf_opts[] = {
 	 "seconds a TCP/TLS client has to finish a message it began"},
 	{"limits", "connections-per-source", T_INT, O(conn_per_source), "128", 0, 100000,
 	 "TCP/TLS connections one client address may hold at once (0: no cap)"},
+	{"limits", "handoff-per-source", T_INT, O(handoff_per_source), "256", 0, 100000,
+	 "requests from one client address that may wait for worker 0 at once (0: no cap)"},
 	{"limits", "signin-pending-max", T_INT, O(signin_pending_max), "1024", 2, 100000,
 	 "Kerberos/NTLM sign-ins in progress at once"},
 	{"presence", "max-document-size", T_INT, O(presence_max_document), "16384", 256, 1048576,

@@ -45,6 +45,7 @@ struct gw_conf {
 	int conn_idle_timeout; /* seconds */
 	int message_timeout;   /* seconds */
 	int conn_per_source;   /* TCP/TLS connections per client address, 0 = no cap */
+	int handoff_per_source; /* requests per client address queued for worker 0 */
 	int signin_pending_max;
 	int max_im_size;
 	/* [presence] */

@@ -23,14 +23,11 @@
 #define _GNU_SOURCE
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -39,6 +36,7 @@
 #include <unistd.h>
 
 #include "accept_guard.h"
+#include "addr_count.h"
 #include "log.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -47,19 +45,9 @@ static time_t logged, cap_logged;
 static atomic_ulong shed;
 static atomic_int per_source;
 
-/* One client address with connections open. */
-struct source {
-	unsigned char addr[16]; /* IPv4 mapped into IPv6 */
-	unsigned n;		/* connections open */
-	struct source *next;
-};
-
-#define SOURCE_BUCKETS 1024
-
-static struct source *sources[SOURCE_BUCKETS];
-static unsigned long nsources, nconns;
-/* by descriptor: the source an accepted connection counts against, or NULL */
-static _Atomic(struct source *) *by_fd;
+static struct addr_count *conns;
+/* by descriptor: the address an accepted connection counts against, or NULL */
+static _Atomic(struct addr_entry *) *by_fd;
 static size_t nfds;
 
 __attribute__((constructor)) static void
@@ -74,7 +62,8 @@ reserve_open(void)
 		nfds = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1u << 20) ? (1u << 20)
 										: rl.rlim_cur;
 	by_fd = calloc(nfds, sizeof(*by_fd));
-	if (by_fd == NULL)
+	conns = addr_count_alloc();
+	if (by_fd == NULL || conns == NULL)
 		nfds = 0;
 }
 
@@ -87,10 +76,7 @@ accept_guard_configure(int n)
 void
 accept_guard_counts(struct accept_guard_counts *out)
 {
-	pthread_mutex_lock(&lock);
-	out->connections = nconns;
-	out->sources = nsources;
-	pthread_mutex_unlock(&lock);
+	addr_count_totals(conns, &out->connections, &out->sources);
 	out->refused = atomic_load(&shed);
 }
 
@@ -119,84 +105,6 @@ shed_one(int (*real)(int, struct sockaddr *, socklen_t *), int fd, int err)
 	pthread_mutex_unlock(&lock);
 }
 
-static bool
-source_key(const struct sockaddr_storage *ss, unsigned char key[16])
-{
-	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-	if (ss->ss_family == AF_INET) {
-		memcpy(key, mapped, 12);
-		memcpy(key + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-		return true;
-	}
-	if (ss->ss_family == AF_INET6) {
-		memcpy(key, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
-		return true;
-	}
-	return false; /* the control socket (AF_UNIX) is not counted */
-}
-
-static unsigned
-bucket_of(const unsigned char key[16])
-{
-	uint32_t h = 2166136261u;
-
-	for (int i = 0; i < 16; i++)
-		h = (h ^ key[i]) * 16777619u;
-	return h % SOURCE_BUCKETS;
-}
-
-static struct source *
-source_get_locked(const unsigned char key[16])
-{
-	unsigned b = bucket_of(key);
-	struct source *s;
-
-	for (s = sources[b]; s; s = s->next)
-		if (memcmp(s->addr, key, 16) == 0)
-			return s;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		return NULL;
-	memcpy(s->addr, key, 16);
-	s->next = sources[b];
-	sources[b] = s;
-	nsources++;
-	return s;
-}
-
-static void
-source_put_locked(struct source *s)
-{
-	nconns--;
-	if (--s->n > 0)
-		return;
-	for (struct source **pp = &sources[bucket_of(s->addr)]; *pp; pp = &(*pp)->next)
-		if (*pp == s) {
-			*pp = s->next;
-			break;
-		}
-	nsources--;
-	free(s);
-}
-
-static void
-refused_log_locked(const unsigned char key[16], unsigned limit)
-{
-	char text[INET6_ADDRSTRLEN];
-	time_t now = time(NULL);
-
-	if (now - cap_logged < 60)
-		return;
-	cap_logged = now;
-	if (memcmp(key, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0)
-		inet_ntop(AF_INET, key + 12, text, sizeof(text));
-	else
-		inet_ntop(AF_INET6, key, text, sizeof(text));
-	log_notice("event=connection-refused source=%s limit=%u reason=\"too many connections "
-		   "from this address\" refused=%lu",
-		   text, limit, (unsigned long)atomic_load(&shed));
-}
-
 /* Count the accepted connection s against its address: 0, or -1 when it was over
  * the cap (then it is closed). */
 static int
@@ -204,8 +112,8 @@ admit(int (*real_close)(int), int s, const struct sockaddr *addr, socklen_t len)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	unsigned char key[16];
 	int cap = atomic_load(&per_source);
+	bool over;
 
 	if (s < 0 || (size_t)s >= nfds)
 		return 0;
@@ -213,25 +121,25 @@ admit(int (*real_close)(int), int s, const struct sockaddr *addr, socklen_t len)
 		memcpy(&ss, addr, len);
 	else if (getpeername(s, (struct sockaddr *)&ss, &sl) < 0)
 		return 0;
-	if (!source_key(&ss, key))
-		return 0;
-	pthread_mutex_lock(&lock);
-	struct source *src = source_get_locked(key);
-	if (src == NULL) {
-		pthread_mutex_unlock(&lock);
-		return 0;
-	}
-	if (cap > 0 && src->n >= (unsigned)cap) {
+	struct addr_entry *e =
+	    addr_count_take(conns, (struct sockaddr *)&ss, cap > 0 ? (unsigned)cap : 0, &over);
+	if (over) {
+		char text[64];
+		time_t now = time(NULL);
 		atomic_fetch_add(&shed, 1);
-		refused_log_locked(key, (unsigned)cap); /* src->n > 0: it was there before */
+		pthread_mutex_lock(&lock);
+		if (now - cap_logged >= 60) {
+			cap_logged = now;
+			addr_count_text((struct sockaddr *)&ss, text, sizeof(text));
+			log_notice("event=connection-refused source=%s limit=%d reason=\"too many "
+				   "connections from this address\" refused=%lu",
+				   text, cap, (unsigned long)atomic_load(&shed));
+		}
 		pthread_mutex_unlock(&lock);
 		real_close(s);
 		return -1;
 	}
-	src->n++;
-	nconns++;
-	atomic_store(&by_fd[s], src);
-	pthread_mutex_unlock(&lock);
+	atomic_store(&by_fd[s], e); /* NULL: not an IP connection, not counted */
 	return 0;
 }
 
@@ -254,13 +162,8 @@ close(int fd)
 		errno = ENOSYS;
 		return -1;
 	}
-	if (fd >= 0 && (size_t)fd < nfds && atomic_load(&by_fd[fd]) != NULL) {
-		pthread_mutex_lock(&lock);
-		struct source *s = atomic_exchange(&by_fd[fd], NULL);
-		if (s != NULL)
-			source_put_locked(s);
-		pthread_mutex_unlock(&lock);
-	}
+	if (fd >= 0 && (size_t)fd < nfds && atomic_load(&by_fd[fd]) != NULL)
+		addr_count_put(conns, atomic_exchange(&by_fd[fd], NULL));
 	return real(fd);
 }
 

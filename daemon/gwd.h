@@ -29,6 +29,8 @@ struct control;
 struct mailbox;
 struct overload;
 struct admit;
+struct addr_count;
+struct addr_entry;
 
 struct gwd_stats {
 	atomic_ulong requests;
@@ -38,6 +40,8 @@ struct gwd_stats {
 	atomic_ulong rejected;
 	atomic_ulong policy_denials; /* refused by the directory or a policy */
 	atomic_long subscriptions;   /* live presence subscriptions (a gauge) */
+	atomic_ulong handoffs_refused; /* requests refused: their address's share of
+					* worker 0's queue was full */
 };
 
 struct worker {
@@ -85,6 +89,7 @@ struct gwd {
 	struct gwd_stats stats;
 	char tls_dir[512];	 /* Sofia wants agent.pem in a directory */
 	struct control *control; /* the control socket's thread, or NULL */
+	struct addr_count *queued; /* requests from each address waiting for worker 0 */
 };
 
 /* A request handed from a UDP worker to worker 0, which owns every TCP and
@@ -99,6 +104,8 @@ struct handoff {
 	size_t len;
 	su_sockaddr_t addr; /* where it came from */
 	socklen_t addrlen;
+	struct addr_count *fair_ac; /* worker_handoff_fair(): the share it holds... */
+	struct addr_entry *fair;    /* ...of its address, given back when it is taken up */
 };
 enum {
 	HANDOFF_PROXY = 1,
@@ -115,6 +122,11 @@ int worker_start(struct worker *w);
 void worker_stop(struct worker *w);
 /* Queue h for worker `to`; it takes ownership.  0 or -errno. */
 int worker_handoff(struct worker *to, struct handoff *h);
+/* The same for a request from outside (h->addr): only while its address holds fewer
+ * than [limits] handoff-per-source requests in worker 0's queue, so that a flood from
+ * one address cannot fill it for everybody.  0; -EBUSY when over that share (h is
+ * left to the caller, who answers 503); -EAGAIN when the queue is full (h freed). */
+int worker_handoff_fair(struct worker *to, struct handoff *h);
 void handoff_free(struct handoff *h);
 /* Run fn(to, arg) on worker `to` from any thread.  0 or -errno (fn not called). */
 int worker_post(struct worker *to, void (*fn)(struct worker *, void *), void *arg);

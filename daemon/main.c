@@ -19,6 +19,7 @@
 #include <sofia-sip/su.h>
 
 #include "accept_guard.h"
+#include "addr_count.h"
 #include "control.h"
 #include "directory.h"
 #include "sipae.h"
@@ -175,6 +176,7 @@ gwd_reload(struct gwd *g, char *err, size_t errlen)
 	guard_configure(n->guess_limit, n->guess_source_limit, n->guess_window);
 	accept_guard_configure(n->conn_per_source);
 	g->conf->conn_per_source = n->conn_per_source;
+	g->conf->handoff_per_source = n->handoff_per_source;
 	if (n->udp.n != g->conf->udp.n || n->tcp.n != g->conf->tcp.n || n->tls.n != g->conf->tls.n ||
 	    n->workers != g->conf->workers || strcmp(n->state_dir, g->conf->state_dir) != 0 ||
 	    n->domains.n != g->conf->domains.n)
@@ -200,6 +202,8 @@ workers_start(struct gwd *g)
 	if (g->workers == NULL)
 		return -ENOMEM;
 	g->nworkers_planned = n;
+	if ((g->queued = addr_count_alloc()) == NULL)
+		return -ENOMEM;
 	reuseport_set(n > 1);
 	for (int i = 0; i < n; i++) {
 		struct worker *w = &g->workers[i];
@@ -229,6 +233,8 @@ workers_stop(struct gwd *g)
 	free(g->workers);
 	g->workers = NULL;
 	g->nworkers = 0;
+	addr_count_free(g->queued);
+	g->queued = NULL;
 }
 
 static int

@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -903,8 +904,19 @@ handoff(struct worker *w, msg_t *msg, sip_t *sip, int kind, const struct admit *
 	memcpy(&h->addr, ai->ai_addr, ai->ai_addrlen);
 	h->addrlen = (socklen_t)ai->ai_addrlen;
 	su_home_deinit(home);
+	int ret = worker_handoff_fair(&g->workers[0], h);
+	if (ret == -EBUSY) {
+		/* its address has its share of worker 0's queue waiting already */
+		handoff_free(h);
+		if (kind == HANDOFF_PROXY || kind == HANDOFF_PRESENCE)
+			nta_msg_treply(w->w_agent, msg, 503, "Too many requests from your address",
+				       SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
+		else
+			msg_destroy(msg);
+		return;
+	}
 	msg_destroy(msg);
-	if (worker_handoff(&g->workers[0], h) < 0)
+	if (ret < 0)
 		log_warnx("event=handoff-failed reason=\"worker 0 queue full\"");
 }
 

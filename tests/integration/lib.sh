@@ -204,3 +204,16 @@ legit_im() {
 	check "$n: bob's device received it" sipp_wait "$uas"
 	check "$n: ... with its body" grep -q "$n-body" "$T/$n-uas.msg"
 }
+
+# tcp_device NAME USER COUNT: USER's device (password USER-pw) registers over TCP with a
+# Contact nobody can connect to, so that only its connection (worker 0's) reaches it,
+# and takes COUNT MESSAGEs over it (trace NAME); its PID in DEVICE_PID.
+tcp_device() {
+	local n="$1" u="$2" count="$3"
+	sipp_bg "$n" uas_reg_message.xml "$(free_port)" -t t1 -m "$count" \
+		-oocsf "$SCEN/uas_message.xml" -au "$u" -ap "$u-pw" -set user "$u" \
+		-set domain "$DOMAIN" -set contact "<sip:$u@192.0.2.1:5999;transport=tcp>" \
+		"127.0.0.1:$PORT"
+	DEVICE_PID=$SIPP_BG_PID
+	sleep 1
+}

@@ -24,12 +24,8 @@ check "the log names the address and the cap" \
 
 # while 127.0.0.5 holds its 5: carol registers over TCP from 127.0.0.1 and gets a
 # message over that connection; alice sends over TCP too
-C1=$(free_port)
-sipp_bg uas-c uas_reg_message.xml "$C1" -t t1 -m 1 -oocsf "$SCEN/uas_message.xml" -au carol \
-	-ap carol-pw -set user carol -set domain $DOMAIN \
-	-set contact "<sip:carol@192.0.2.1:5999;transport=tcp>" 127.0.0.1:$PORT
-P3=$SIPP_BG_PID
-sleep 1
+tcp_device uas-c carol 1
+P3=$DEVICE_PID
 sipp_run m1 uac_message.xml -t t1 -au alice -ap alice-pw -set user alice -set domain $DOMAIN \
 	-set to "carol@$DOMAIN" -set body "during-the-flood"
 check "alice's MESSAGE over TCP during the flood: 200" [ "$(last_status m1)" = 200 ]
