@@ -250,6 +250,19 @@ sip_policy_partner(const char *domain)
 	return ret;
 }
 
+size_t
+sip_policy_partners(char **out, size_t max)
+{
+	size_t n = 0;
+
+	pthread_rwlock_rdlock(&snap_lock);
+	for (size_t i = 0; snap && i < snap->fed.n && n < max; i++)
+		if (snap->fed.v[i].allow && (out[n] = strdup(snap->fed.v[i].domain)) != NULL)
+			n++;
+	pthread_rwlock_unlock(&snap_lock);
+	return n;
+}
+
 static void
 log_decision(const struct pol_facts *f, const struct pol_outcome *o, const char *method,
 	     const char *source)

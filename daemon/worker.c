@@ -23,6 +23,7 @@
 
 #include "control.h"
 #include "directory.h"
+#include "federation.h"
 #include "flow.h"
 #include "gwd.h"
 #include "loc.h"
@@ -186,6 +187,8 @@ housekeeping_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 			log_debug("expired=%d bindings", n);
 		if (w->w_gwd->sas)
 			sa_expire(w->w_gwd, time(NULL));
+		if (w->w_gwd->conf->tls.n > 0)
+			fed_prefetch(w); /* federation needs TLS: nothing to verify without */
 	}
 }
 
