@@ -109,9 +109,13 @@ gwd_start() {
 	[ "$MODE" = local ] || wrap=("$ADDC" run-with-hosts "$S/dc" --)
 	rm -f "$S/greenwichd.pid"
 	[ ! -f "$S/greenwichd.log" ] || mv "$S/greenwichd.log" "$S/greenwichd.log.old"
+	# The demo runs as root (it provisions a DC and joins it): greenwichd refuses root
+	# unless told; a real server runs as the greenwich user (packaging/systemd).
+	local root=()
+	[ "$(id -u)" != 0 ] || root=(--allow-root)
 	# shellcheck disable=SC2016 # $$ and $@ belong to the inner shell
 	setsid "${wrap[@]}" /bin/sh -c 'echo $$ >"$0"; exec "$@"' "$S/greenwichd.pid" \
-		"$GWD" --config "$S/greenwich.conf" --foreground \
+		"$GWD" "${root[@]}" --config "$S/greenwich.conf" --foreground \
 		>"$S/greenwichd.log" 2>&1 </dev/null &
 	STARTED_GWD=1
 	for _ in $(seq 1 200); do

@@ -53,6 +53,8 @@ struct gw_conf {
 	int max_message_size;
 	int conn_idle_timeout; /* seconds */
 	int message_timeout;   /* seconds */
+	int conn_per_source;   /* TCP/TLS connections per client address, 0 = no cap */
+	int handoff_per_source; /* requests per client address queued for worker 0 */
 	int signin_pending_max;
 	int max_im_size;
 	/* [presence] */

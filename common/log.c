@@ -85,10 +85,73 @@ log_facility_parse(const char *name)
 	return -1;
 }
 
+/* what log_value() writes at most, quotes and "..." included: eight of them still
+ * leave the fields after them (source=, for fail2ban) inside one line */
+#define LOG_VALUE_MAX 320
+
+static bool
+value_bare(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s; s++)
+		if (*s <= ' ' || *s >= 0x7f || *s == '"' || *s == '\\' || *s == '=')
+			return false;
+	return true;
+}
+
+char *
+log_value_buf(char *buf, size_t len, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, in = 0;
+
+	if (s == NULL)
+		s = "-";
+	if (value_bare(s) && strlen(s) < len) {
+		memcpy(buf, s, strlen(s) + 1);
+		return buf;
+	}
+	buf[o++] = '"';
+	for (; s[in]; in++) {
+		unsigned char c = (unsigned char)s[in];
+		/* room for the longest escape, the closing quote, "..." and the NUL */
+		if (o + 4 + 5 >= len)
+			break;
+		if (c == '"' || c == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = (char)c;
+		} else if (c < ' ' || c >= 0x7f) {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		} else {
+			buf[o++] = (char)c;
+		}
+	}
+	if (s[in]) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+const char *
+log_value(const char *s)
+{
+	static __thread char ring[8][LOG_VALUE_MAX];
+	static __thread unsigned next;
+
+	return log_value_buf(ring[next++ % 8], sizeof(ring[0]), s);
+}
+
 void
 log_vmsg(int level, const char *func, const char *fmt, va_list ap)
 {
-	char line[2048];
+	char line[4096];
 
 	if (level > log_cur_level)
 		return;

@@ -18,8 +18,11 @@
 #include <openssl/rand.h>
 #include <sofia-sip/su.h>
 
+#include "accept_guard.h"
+#include "addr_count.h"
 #include "control.h"
 #include "directory.h"
+#include "federation.h"
 #include "sipae.h"
 #include "auth_guard.h"
 #include "sip_dialog.h"
@@ -41,12 +44,13 @@
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: greenwichd [--config FILE] [--foreground] [--check-config] [--version]\n"
-		    "                  [--print-config-keys]\n"
+	fprintf(fp, "usage: greenwichd [--config FILE] [--foreground] [--check-config] [--allow-root]\n"
+		    "                  [--version] [--print-config-keys]\n"
 		    "  -c, --config FILE   configuration file (default " SYSCONFDIR
 		    "/greenwich/greenwich.conf)\n"
 		    "  -f, --foreground    stay in the foreground and log to stderr\n"
 		    "  -n, --check-config  validate the configuration and exit\n"
+		    "      --allow-root    run even as root (refused otherwise)\n"
 		    "  -V, --version       print the version and exit\n"
 		    "      --print-config-keys  print every configuration key (section, name, type,\n"
 		    "                      default, min, max, reload, help; tab-separated) and exit\n");
@@ -181,6 +185,20 @@ apply_guess(struct gwd *g, const struct gw_conf *n)
 	guard_configure(n->guess_limit, n->guess_source_limit, n->guess_window);
 }
 
+static void
+apply_conn_cap(struct gwd *g, const struct gw_conf *n)
+{
+	g->conf->conn_per_source = n->conn_per_source;
+	accept_guard_configure(n->conn_per_source);
+}
+
+/* read by the workers at each handoff: an int, written whole */
+static void
+apply_handoff_share(struct gwd *g, const struct gw_conf *n)
+{
+	g->conf->handoff_per_source = n->handoff_per_source;
+}
+
 static const struct reload_hook {
 	const char *section, *name;
 	void (*apply)(struct gwd *g, const struct gw_conf *next);
@@ -189,6 +207,8 @@ static const struct reload_hook {
 	{"auth", "guess-limit", apply_guess},
 	{"auth", "guess-source-limit", apply_guess},
 	{"auth", "guess-window", apply_guess},
+	{"limits", "connections-per-source", apply_conn_cap},
+	{"limits", "handoff-per-source", apply_handoff_share},
 };
 
 static const struct reload_hook *
@@ -275,6 +295,7 @@ services_register(struct gwd *g)
 {
 	const struct gw_service *order[] = {
 		&dir_service,	    /* directory lookups the others wait for */
+		&fed_service,	    /* partners' DNS looked up ahead */
 		&sipae_service,	    /* sign-ins and the security associations */
 		&sip_proxy_service, /* calls in progress; requests other workers hand over */
 		&presence_service,  /* subscriptions and publications */
@@ -305,6 +326,8 @@ workers_start(struct gwd *g)
 	if (g->workers == NULL)
 		return -ENOMEM;
 	g->nworkers_planned = n;
+	if ((g->queued = addr_count_alloc()) == NULL)
+		return -ENOMEM;
 	reuseport_set(n > 1);
 	for (int i = 0; i < n; i++) {
 		struct worker *w = &g->workers[i];
@@ -334,6 +357,8 @@ workers_stop(struct gwd *g)
 	free(g->workers);
 	g->workers = NULL;
 	g->nworkers = 0;
+	addr_count_free(g->queued);
+	g->queued = NULL;
 }
 
 static int
@@ -382,6 +407,7 @@ run(struct gwd *g, bool foreground)
 	signal(SIGPIPE, SIG_IGN);
 	g->started = time(NULL);
 	guard_configure(g->conf->guess_limit, g->conf->guess_source_limit, g->conf->guess_window);
+	accept_guard_configure(g->conf->conn_per_source);
 	if (dir_open(g) < 0 || sip_policy_start(g) < 0)
 		goto stop;
 	if (sipae_server_init(g) < 0)
@@ -429,12 +455,12 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
 		{"check-config", no_argument, NULL, 'n'}, {"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
+		{"help", no_argument, NULL, 'h'},	  {"allow-root", no_argument, NULL, 'R'},
 		{"print-config-keys", no_argument, NULL, 'K'},
 		{NULL, 0, NULL, 0}};
 	struct gwd g = {0};
 	const char *path = SYSCONFDIR "/greenwich/greenwich.conf";
-	bool foreground = false, check = false;
+	bool foreground = false, check = false, allow_root = false;
 	char err[512];
 	int c, ret;
 
@@ -451,6 +477,9 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			check = true;
+			break;
+		case 'R':
+			allow_root = true;
 			break;
 		case 'V':
 			printf("greenwichd " PACKAGE_VERSION "\n");
@@ -484,9 +513,21 @@ main(int argc, char **argv)
 		gw_conf_free(g.conf);
 		return 0;
 	}
+	/* everything an outsider can reach runs in this process: as root, a flaw in it
+	 * would be the machine's; the package's unit runs it as the greenwich user */
+	if (geteuid() == 0 && !allow_root) {
+		fprintf(stderr, "greenwichd: refusing to run as root; run it as the greenwich "
+				"user (as the package's greenwichd.service does), or pass "
+				"--allow-root\n");
+		gw_conf_free(g.conf);
+		return 1;
+	}
 	g.config_path = strdup(path);
 	log_init("greenwichd", foreground, g.conf->syslog_facility);
 	log_level_set(g.conf->log_level);
+	if (geteuid() == 0)
+		log_warnx("event=running-as-root note=\"--allow-root given: a flaw reachable from "
+			  "the network would run with root's rights\"");
 	su_init();
 	sofia_log_start();
 	ret = run(&g, foreground);

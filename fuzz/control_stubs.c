@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "accept_guard.h"
 #include "auth_guard.h"
 #include "directory.h"
 #include "flow.h"
@@ -168,4 +169,12 @@ size_t
 dlg_count(void)
 {
 	return 0;
+}
+
+void
+accept_guard_counts(struct accept_guard_counts *out)
+{
+	out->connections = 0;
+	out->sources = 0;
+	out->refused = 0;
 }

@@ -68,7 +68,6 @@ mmc_audit(const struct gw_conf *c, const char *verb, const char *object, ...)
 	const struct passwd *pw = getpwuid(getuid());
 	time_t now = time(NULL);
 	size_t size = 0;
-	struct stat st;
 	struct tm tm;
 	va_list ap;
 	FILE *fp;
@@ -106,10 +105,8 @@ mmc_audit(const struct gw_conf *c, const char *verb, const char *object, ...)
 		mkdir(c->state_dir, 0750);
 		audit_path(c, path, sizeof(path));
 		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-		if (fd >= 0 && stat(c->state_dir, &st) == 0 && getuid() == 0 && st.st_uid != 0 &&
-		    fchown(fd, st.st_uid, st.st_gid) < 0)
-			mmc_err("cannot give %s to the owner of %s: %s", path, c->state_dir,
-				strerror(errno));
+		if (fd >= 0)
+			mmc_state_file_own(c, path);
 		if (fd < 0 && errno == EEXIST)
 			fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 		if (fd < 0 || dprintf(fd, "%s\n", line) < 0)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,6 +79,7 @@ db_open(const struct gw_conf *c, struct gwstore **db)
 		mmc_fail(MMC_EXIT_FAIL, "cannot open the account database: %s", err);
 		return -1;
 	}
+	mmc_state_db_own(c);
 	return 0;
 }
 

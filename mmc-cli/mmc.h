@@ -151,6 +151,12 @@ bool mmc_domain_ours(const struct gw_conf *c, const char *d);
  * address (without sip:) into addr.  MMC_EXIT_OK, or MMC_EXIT_USAGE with the error printed. */
 int mmc_sip_uri_check(const struct gw_conf *c, const char *uri, char *addr, size_t len);
 
+/* statefile.c: give PATH (a file in the state directory greenwich-mmc made or opened)
+ * and SQLite's journal files beside it to the state directory's owner, mode 0640. */
+void mmc_state_file_own(const struct gw_conf *c, const char *path);
+/* The same for the store's database file (greenwich.db) when the store is SQLite. */
+void mmc_state_db_own(const struct gw_conf *c);
+
 /* audit.c: every change through greenwich-mmc, to syslog (ident greenwich-mmc, facility
  * auth) and to <state-directory>/mmc-audit.log, one key=value line: who (the Kerberos
  * principal of the default ccache, else the Unix user), verb, object, detail. */

@@ -44,6 +44,7 @@ store_open(const struct mmc *m, struct gwstore **st)
 	mkdir(m->conf->state_dir, 0750);
 	if (gwstore_open_conf(st, m->conf, GWSTORE_STATE, err, sizeof(err)) < 0)
 		return mmc_fail(MMC_EXIT_FAIL, "cannot open the presence tables: %s", err);
+	mmc_state_db_own(m->conf);
 	return MMC_EXIT_OK;
 }
 

@@ -101,6 +101,10 @@ status_print(json_object *r)
 	    {"dialogs", "dialogs"},
 	    {"held-back accounts", "held_back_accounts"},
 	    {"held-back addresses", "held_back_sources"},
+	    {"connections", "connections"},
+	    {"connection addresses", "connection_sources"},
+	    {"connections refused", "connections_refused"},
+	    {"handoffs refused", "handoffs_refused"},
 	};
 	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++)
 		if (jget(c, live[i][1]))

@@ -70,7 +70,7 @@ level = notice
 CONF
 printf '#!/bin/sh\necho $$ > "$1"\nshift\nexec "$@"\n' > "$W/exec-pid"
 chmod +x "$W/exec-pid"
-in_dc "$W/exec-pid" "$W/gwd.pid" "$B/daemon/greenwichd" -c "$W/greenwich.conf" -f \
+in_dc "$W/exec-pid" "$W/gwd.pid" "$B/daemon/greenwichd" --allow-root -c "$W/greenwich.conf" -f \
 	> "$W/greenwichd.log" 2>&1 &
 for _ in $(seq 1 100); do
 	grep -q event=started "$W/greenwichd.log" 2>/dev/null && break

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accept_guard.h"
 #include "auth_guard.h"
 #include "control.h"
 #include "directory.h"
@@ -72,6 +73,8 @@ limits_json(const struct gw_conf *c)
 	add_u64(l, "max_message_size", (unsigned long long)c->max_message_size);
 	add_u64(l, "connection_idle_timeout", (unsigned long long)c->conn_idle_timeout);
 	add_u64(l, "message_timeout", (unsigned long long)c->message_timeout);
+	add_u64(l, "connections_per_source", (unsigned long long)c->conn_per_source);
+	add_u64(l, "handoff_per_source", (unsigned long long)c->handoff_per_source);
 	add_u64(l, "signin_pending_max", (unsigned long long)c->signin_pending_max);
 	add_u64(l, "guess_limit", (unsigned long long)c->guess_limit);
 	add_u64(l, "guess_source_limit", (unsigned long long)c->guess_source_limit);
@@ -116,6 +119,12 @@ cmd_status(struct gwd *g, double rps)
 	unsigned held_accounts = 0, held_sources = 0;
 	guard_counts(time(NULL), &held_accounts, &held_sources);
 	add_u64(c, "dialogs", dlg_count());
+	struct accept_guard_counts ac;
+	accept_guard_counts(&ac);
+	add_u64(c, "connections", ac.connections);
+	add_u64(c, "connection_sources", ac.sources);
+	add_u64(c, "connections_refused", ac.refused);
+	add_u64(c, "handoffs_refused", atomic_load(&s->handoffs_refused));
 	add_u64(c, "held_back_accounts", held_accounts);
 	add_u64(c, "held_back_sources", held_sources);
 	json_object_object_add(r, "counters", c);
@@ -186,7 +195,7 @@ cmd_signout(struct gwd *g, const char *aor)
 		snprintf(msg, sizeof(msg), "%s has no registrations", aor);
 		return control_reply_err("not-found", msg);
 	}
-	log_notice("event=signout user=%s bindings=%d by=control-socket", aor, n);
+	log_notice("event=signout user=%s bindings=%d by=control-socket", log_value(aor), n);
 	json_object *r = reply_new();
 	json_object_object_add(r, "aor", json_object_new_string(aor));
 	json_object_object_add(r, "removed", json_object_new_int(n));
@@ -233,7 +242,7 @@ cmd_presence_changed(struct gwd *g, const char *aor, const char *list)
 					 "presence-changed needs an aor and list contacts or acl");
 	if (presence_lists_changed(g, aor, contacts) < 0)
 		return control_reply_err("failed", "the presence service did not take it");
-	log_info("event=presence-changed user=%s list=%s by=control-socket", aor, list);
+	log_info("event=presence-changed user=%s list=%s by=control-socket", log_value(aor), log_value(list));
 	json_object *r = reply_new();
 	json_object_object_add(r, "aor", json_object_new_string(aor));
 	return r;
@@ -267,7 +276,7 @@ cmd_flush_cache(struct gwd *g, const char *user)
 			n += rc;
 		}
 		log_notice("event=directory-cache-flushed user=%s answers=%d by=control-socket",
-			   user, n);
+			   log_value(user), n);
 	}
 	json_object *r = reply_new();
 	if (user)

@@ -9,6 +9,7 @@
 #define GW_FLOW_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include <sofia-sip/tport.h>
 
@@ -25,5 +26,10 @@ typedef void flow_each_fn(uint64_t id, tport_t *tp, void *arg);
 void flow_each(struct flow_table *ft, flow_each_fn *fn, void *arg);
 /* Forget closed connections; returns how many. */
 int flow_prune(struct flow_table *ft);
+
+/* flow_unbind.c: on w's thread, aor's bindings made over connection flow of w go
+ * (asynchronously; presence hears of it once they are gone). */
+struct worker;
+void flow_unbind(struct worker *w, const char *aor, uint64_t flow, time_t now);
 
 #endif

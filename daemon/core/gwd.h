@@ -32,6 +32,8 @@ struct gw_service;
 struct gw_intake;
 
 #define GW_SERVICES_MAX 16
+struct addr_count;
+struct addr_entry;
 
 struct gwd_stats {
 	atomic_ulong requests;
@@ -41,6 +43,8 @@ struct gwd_stats {
 	atomic_ulong rejected;
 	atomic_ulong policy_denials; /* refused by the directory or a policy */
 	atomic_long subscriptions;   /* live presence subscriptions (a gauge) */
+	atomic_ulong handoffs_refused; /* requests refused: their address's share of
+					* worker 0's queue was full */
 };
 
 struct worker {
@@ -95,6 +99,7 @@ struct gwd {
 	const struct gw_intake *intake;
 	/* re-read the configuration (main.c; the control socket's reload) */
 	int (*reload)(struct gwd *g, char *err, size_t errlen);
+	struct addr_count *queued; /* requests from each address waiting for worker 0 */
 };
 
 /* A request handed from a UDP worker to worker 0, which owns every TCP and
@@ -109,6 +114,8 @@ struct handoff {
 	size_t len;
 	su_sockaddr_t addr; /* where it came from */
 	socklen_t addrlen;
+	struct addr_count *fair_ac; /* worker_handoff_fair(): the share it holds... */
+	struct addr_entry *fair;    /* ...of its address, given back when it is taken up */
 };
 enum {
 	HANDOFF_PROXY = 1,
@@ -125,6 +132,11 @@ int worker_start(struct worker *w);
 void worker_stop(struct worker *w);
 /* Queue h for worker `to`; it takes ownership.  0 or -errno. */
 int worker_handoff(struct worker *to, struct handoff *h);
+/* The same for a request from outside (h->addr): only while its address holds fewer
+ * than [limits] handoff-per-source requests in worker 0's queue, so that a flood from
+ * one address cannot fill it for everybody.  0; -EBUSY when over that share (h is
+ * left to the caller, who answers 503); -EAGAIN when the queue is full (h freed). */
+int worker_handoff_fair(struct worker *to, struct handoff *h);
 void handoff_free(struct handoff *h);
 /* Run fn(to, arg) on worker `to` from any thread.  0 or -errno (fn not called). */
 int worker_post(struct worker *to, void (*fn)(struct worker *, void *), void *arg);
@@ -133,7 +145,9 @@ void worker_drain_calls(struct worker *w);
 
 /* handoff.c: the request as another worker will read it (HANDOFF_PROXY,
  * _STATELESS, _CANCEL, _PRESENCE), with what admission established (a, of alen
- * bytes, or NULL).  0: msg was taken; -errno: msg is the caller's still. */
+ * bytes, or NULL), queued with worker_handoff_fair().  0: msg was taken;
+ * -EBUSY: its address has its share of worker 0's queue waiting already (the
+ * caller answers 503); other -errno: msg is the caller's still. */
 int handoff_msg(struct worker *w, msg_t *msg, sip_t *sip, int kind, const struct admit *a,
 		size_t alen);
 /* The request of h rebuilt on the receiving worker, and the UDP listener of

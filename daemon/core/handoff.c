@@ -51,8 +51,13 @@ handoff_msg(struct worker *w, msg_t *msg, sip_t *sip, int kind, const struct adm
 	memcpy(&h->addr, ai->ai_addr, ai->ai_addrlen);
 	h->addrlen = (socklen_t)ai->ai_addrlen;
 	su_home_deinit(home);
+	int ret = worker_handoff_fair(&g->workers[0], h);
+	if (ret == -EBUSY) {
+		handoff_free(h);
+		return -EBUSY; /* msg stays the caller's, who answers 503 */
+	}
 	msg_destroy(msg);
-	if (worker_handoff(&g->workers[0], h) < 0)
+	if (ret < 0)
 		log_warnx("event=handoff-failed reason=\"worker 0 queue full\"");
 	return 0;
 }

@@ -25,6 +25,7 @@
 #include "gwd.h"
 #include "loc.h"
 #include "log.h"
+#include "addr_count.h"
 #include "mailbox.h"
 #include "overload.h"
 #include "service.h"
@@ -187,17 +188,31 @@ housekeeping_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 /* The control pipe carries pointers: NULL asks the worker to stop, anything
  * else is a struct handoff (HANDOFF_QUERY: the control socket asking).
  * Pointer-sized writes to a pipe are atomic. */
+/* At most this many handoffs per wakeup: the loop then serves worker 0's own
+ * connections before it takes more (the pipe stays readable, so it comes back). */
+#define CTL_BATCH 64
+
+static void
+fair_put(struct handoff *h)
+{
+	if (h->fair)
+		addr_count_put(h->fair_ac, h->fair);
+	h->fair = NULL;
+}
+
 static int
 ctl_cb(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t *arg)
 {
 	struct worker *w = (struct worker *)arg;
 	struct handoff *h;
 
-	while (read(w->w_ctl[0], &h, sizeof(h)) == (ssize_t)sizeof(h)) {
+	for (int n = 0; n < CTL_BATCH && read(w->w_ctl[0], &h, sizeof(h)) == (ssize_t)sizeof(h);
+	     n++) {
 		if (h == NULL) {
 			su_root_break(w->w_root);
 			return 0;
 		}
+		fair_put(h); /* out of the queue: its address has room again */
 		if (h->kind == HANDOFF_CALL) {
 			h->fn(w, h->arg);
 		} else if (h->kind == HANDOFF_QUERY) {
@@ -250,11 +265,39 @@ worker_handoff(struct worker *to, struct handoff *h)
 	return 0;
 }
 
+int
+worker_handoff_fair(struct worker *to, struct handoff *h)
+{
+	static _Atomic time_t logged;
+	struct gwd *g = to->w_gwd;
+	int limit = g->conf->handoff_per_source;
+	bool over = false;
+
+	if (h->addrlen > 0)
+		h->fair = addr_count_take(g->queued, &h->addr.su_sa, limit > 0 ? (unsigned)limit : 0,
+					  &over);
+	h->fair_ac = g->queued;
+	if (over) {
+		char text[64];
+		time_t now = time(NULL), last = atomic_load(&logged);
+		unsigned long n = atomic_fetch_add(&g->stats.handoffs_refused, 1) + 1;
+		if (now - last >= 60 && atomic_compare_exchange_strong(&logged, &last, now)) {
+			addr_count_text(&h->addr.su_sa, text, sizeof(text));
+			log_notice("event=handoff-refused source=%s limit=%d reason=\"too many "
+				   "requests from this address waiting for worker 0\" refused=%lu",
+				   text, limit, n);
+		}
+		return -EBUSY;
+	}
+	return worker_handoff(to, h);
+}
+
 void
 handoff_free(struct handoff *h)
 {
 	if (h == NULL)
 		return;
+	fair_put(h);
 	free(h->data);
 	free(h->adm);
 	free(h);

@@ -556,7 +556,7 @@ register_locked(struct loc *loc, const struct loc_register_req *req, time_t now,
 	bool was_empty = count_live(loc, req->aor, now) == 0;
 	changes_apply(loc, op->ch, op->nch);
 	if (collect_locked(loc, req->aor, now, &op->out, &op->nout) < 0)
-		log_warnx("event=register-answer-incomplete user=%s", req->aor);
+		log_warnx("event=register-answer-incomplete user=%s", log_value(req->aor));
 	if (req->flipped)
 		*req->flipped = was_empty != (count_live(loc, req->aor, now) == 0);
 	*here = op->nch > 0 && loc_writer_claim(loc->writer);

@@ -151,7 +151,12 @@ presence_request(struct worker *w, msg_t *msg, sip_t *sip, tport_t *tp)
 	if (!authenticate(&r))
 		goto done;
 	if (w->w_id != 0) {
-		if (handoff_msg(w, msg, sip, HANDOFF_PRESENCE, NULL, 0) < 0)
+		int ret = handoff_msg(w, msg, sip, HANDOFF_PRESENCE, NULL, 0);
+		if (ret == -EBUSY)
+			/* its address has its share of worker 0's queue waiting already */
+			nta_msg_treply(w->w_agent, msg, 503, "Too many requests from your address",
+				       SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
+		else if (ret < 0)
 			msg_destroy(msg);
 		r.msg = NULL;
 		goto done;

@@ -44,7 +44,8 @@ pres_acl_change(struct presence *ps, const char *owner, const char *watcher, con
 	gwstore_uri_norm(who, sizeof(who), watcher);
 	if (who[0] == '\0' || gwstore_acl_set(ps->st, owner, who, rule) < 0)
 		return -EIO;
-	log_info("event=acl owner=%s watcher=%s rule=%s", owner, who, rule ? rule : "none");
+	log_info("event=acl owner=%s watcher=%s rule=%s", log_value(owner), log_value(who),
+		 log_value(rule ? rule : "none"));
 	pres_acl_refresh(ps, owner);
 	return 0;
 }

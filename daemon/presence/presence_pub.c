@@ -153,7 +153,7 @@ body_read(struct pres_req *r, struct pres_status *st)
 		return false;
 	}
 	if (rc != DOC_OK) {
-		log_info("event=publish-refused user=%s reason=\"bad PIDF\"", r->user);
+		log_info("event=publish-refused user=%s reason=\"bad PIDF\"", log_value(r->user));
 		presence_reply(r, 400, "Bad PIDF document", TAG_END());
 		return false;
 	}
@@ -243,7 +243,7 @@ pres_publish(struct pres_req *r)
 		presence_reply(r, 500, "Publication not stored", TAG_END());
 		return;
 	}
-	log_info("event=publish user=%s open=%d activity=%s", aor, st.open,
+	log_info("event=publish user=%s open=%d activity=%s", log_value(aor), st.open,
 		 pres_activity_name(st.activity));
 	reply_etag(r, p);
 }
@@ -289,7 +289,7 @@ pres_pub_expire(struct presence *ps, time_t now)
 	while (p) {
 		struct pres_pub *next = p->next;
 		if (p->expires <= now) {
-			log_debug("event=publication-expired user=%s", p->aor);
+			log_debug("event=publication-expired user=%s", log_value(p->aor));
 			pub_remove(ps, p);
 		}
 		p = next;

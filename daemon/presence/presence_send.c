@@ -129,7 +129,7 @@ notify_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, const sip_t *sip)
 	if (status >= 300) {
 		if (!s->ending)
 			log_info("event=subscription-dropped watcher=%s presentity=%s status=%d",
-				 s->watcher, s->presentity, status);
+				 log_value(s->watcher), log_value(s->presentity), status);
 		s->ending = true;
 		s->dirty = false;
 	}
@@ -172,7 +172,8 @@ presence_send_notify(struct presence *ps, struct pres_sub *s, const char *state,
 				      TAG_IF(body, SIPTAG_CONTENT_TYPE_STR(ctype)),
 				      TAG_IF(body, SIPTAG_PAYLOAD_STR(body)), TAG_END());
 	if (s->orq == NULL) {
-		log_warnx("event=notify-failed watcher=%s presentity=%s", s->watcher, s->presentity);
+		log_warnx("event=notify-failed watcher=%s presentity=%s", log_value(s->watcher),
+			  log_value(s->presentity));
 		return -EIO;
 	}
 	return 0;

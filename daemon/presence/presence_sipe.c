@@ -132,7 +132,8 @@ soap_contact(struct presence *ps, const char *owner, const struct pres_soap *soa
 	if (uri == NULL)
 		return -1;
 	gwstore_uri_norm(who, sizeof(who), uri);
-	log_info("event=contact-%s owner=%s contact=%s", del ? "delete" : "set", owner, who);
+	log_info("event=contact-%s owner=%s contact=%s", del ? "delete" : "set",
+		 log_value(owner), log_value(who));
 	if (del)
 		return gwstore_contact_delete(ps->st, owner, who);
 	return gwstore_contact_set(ps->st, owner, who, pres_soap_arg(soap, "displayName"),
@@ -206,7 +207,7 @@ soap_apply(struct presence *ps, const char *owner, const struct pres_soap *soap,
 	if (strcmp(m, "setPresence") == 0) {
 		soap_status(soap, &st);
 		pres_pub_soap(ps, owner, &st);
-		log_info("event=set-presence user=%s open=%d activity=%s", owner, st.open,
+		log_info("event=set-presence user=%s open=%d activity=%s", log_value(owner), st.open,
 			 pres_activity_name(st.activity));
 		return 0;
 	}

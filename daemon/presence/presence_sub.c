@@ -137,8 +137,8 @@ sub_end(struct presence *ps, struct pres_sub *s, const char *reason)
 	pres_sub_notify(ps, s);
 	if (s->event == EV_PRESENCE)
 		pres_notify_event(ps, s->presentity, EV_WINFO);
-	log_info("event=unsubscribe watcher=%s presentity=%s reason=%s", s->watcher,
-		 s->presentity, reason ? reason : "-");
+	log_info("event=unsubscribe watcher=%s presentity=%s reason=%s", log_value(s->watcher),
+		 log_value(s->presentity), log_value(reason));
 }
 
 static struct pres_sub *
@@ -306,8 +306,8 @@ room_for(struct pres_req *r, const char *watcher)
 		why = "too many subscriptions from this address";
 	if (why == NULL)
 		return true;
-	log_notice("event=subscribe-refused watcher=%s source=%s reason=\"%s\"", watcher, src,
-		   why);
+	log_notice("event=subscribe-refused watcher=%s source=%s reason=\"%s\"",
+		   log_value(watcher), src, why);
 	presence_reply(r, 503, "Too many subscriptions", SIPTAG_RETRY_AFTER_STR("60"), TAG_END());
 	return false;
 }
@@ -358,8 +358,8 @@ pres_subscribe(struct pres_req *r, enum pres_event ev)
 	s->next = ps->subs;
 	ps->subs = s;
 	reply_ok(r, s, expires);
-	log_info("event=subscribe watcher=%s presentity=%s expires=%d", s->watcher, presentity,
-		 expires);
+	log_info("event=subscribe watcher=%s presentity=%s expires=%d", log_value(s->watcher),
+		 log_value(presentity), expires);
 	if (expires == 0) {
 		sub_end(ps, s, "timeout"); /* a one-time fetch */
 		return;
@@ -375,7 +375,7 @@ int
 pres_sub_restore(struct presence *ps, struct pres_sub *s)
 {
 	if (pres_sub_leg(ps, s) < 0) {
-		log_warnx("event=subscription-not-restored watcher=%s", s->watcher);
+		log_warnx("event=subscription-not-restored watcher=%s", log_value(s->watcher));
 		pres_store_sub_delete(ps->st, s->id);
 		sub_free(s);
 		return 0;

@@ -282,19 +282,20 @@ lookup_found(struct dir_req *q, struct ad_user *user)
 
 	if (rc < 0) {
 		atomic_fetch_add(&q->w->w_gwd->stats.policy_denials, 1);
-		log_notice("event=directory-refused user=%s account=%s reason=\"%s\" source=%s",
-			   q->aor, user->sam ? user->sam : "?", ad_strerror(rc),
+		log_notice("event=directory-refused user=%s account=%s reason=%s source=%s",
+			   log_value(q->aor), log_value(user->sam ? user->sam : "?"),
+			   log_value(ad_strerror(rc)),
 			   req_source(q, src, sizeof(src)));
 		sip_reply(q->w, q->msg, 403, dir_refusal_phrase(rc));
 		return;
 	}
 	if (user->sip_uri == NULL || primary_aor(aor, sizeof(aor), user->sip_uri) < 0) {
 		log_notice("event=directory-refused user=%s reason=\"unusable SIP URI\" source=%s",
-			   q->aor, req_source(q, src, sizeof(src)));
+			   log_value(q->aor), req_source(q, src, sizeof(src)));
 		sip_reply(q->w, q->msg, 403, "Not enabled for Greenwich");
 		return;
 	}
-	log_debug("event=directory-found user=%s primary=%s", q->aor, aor);
+	log_debug("event=directory-found user=%s primary=%s", log_value(q->aor), log_value(aor));
 	q->fn(q->w, q->msg, aor, &q->r);
 }
 
@@ -308,18 +309,21 @@ lookup_cb(int status, struct ad_user *user, const char *reason, void *arg)
 	if (status == 0) {
 		lookup_found(q, user);
 	} else if (status == -AD_ERR_NOT_FOUND) {
-		log_debug("event=directory-not-found user=%s", q->aor);
+		log_debug("event=directory-not-found user=%s", log_value(q->aor));
 		sip_reply(q->w, q->msg, 404, "User not found");
 	} else if (status == -AD_ERR_AMBIGUOUS) {
-		log_notice("event=directory-failed user=%s reason=\"%s\" source=%s", q->aor, why,
+		log_notice("event=directory-failed user=%s reason=%s source=%s",
+			   log_value(q->aor), log_value(why),
 			   req_source(q, src, sizeof(src)));
 		sip_reply(q->w, q->msg, 485, "Ambiguous");
 	} else if (status == -AD_ERR_UNAVAILABLE) {
-		log_notice("event=directory-unavailable user=%s reason=\"%s\" source=%s", q->aor, why,
+		log_notice("event=directory-unavailable user=%s reason=%s source=%s",
+			   log_value(q->aor), log_value(why),
 			   req_source(q, src, sizeof(src)));
 		reply_unavailable(q->w, q->msg);
 	} else {
-		log_notice("event=directory-failed user=%s reason=\"%s\" source=%s", q->aor, why,
+		log_notice("event=directory-failed user=%s reason=%s source=%s",
+			   log_value(q->aor), log_value(why),
 			   req_source(q, src, sizeof(src)));
 		sip_reply(q->w, q->msg, 500, "Directory lookup failed");
 	}
@@ -377,9 +381,10 @@ dir_lookup(struct worker *w, msg_t *msg, const char *aor, const struct dir_resum
 		d->pending->prevp = &q->next;
 	d->pending = q;
 	q->prevp = &d->pending;
-	log_debug("event=directory-lookup user=%s", aor);
+	log_debug("event=directory-lookup user=%s", log_value(aor));
 	if (ad_lookup_send(d->ctx, &query, lookup_cb, q) < 0) {
-		log_notice("event=directory-failed user=%s reason=\"cannot start a lookup\"", aor);
+		log_notice("event=directory-failed user=%s reason=\"cannot start a lookup\"",
+			   log_value(aor));
 		sip_reply(w, msg, 500, "Directory lookup failed");
 		req_free(q);
 	}

@@ -9,36 +9,46 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <sofia-sip/nta_tport.h>
 #include <sofia-sip/su_strlst.h>
 #include <sofia-sip/sresolv.h>
+#include <sofia-sip/su_tag.h>
 #include <sofia-sip/tport.h>
 
 #include "federation.h"
 #include "gwd.h"
+#include "service.h"
 #include "log.h"
 #include "sip.h"
 #include "sip_policy.h"
 
 #define SRV_NAMES_MAX 8
-#define SRV_CACHE_MAX 32
-#define SRV_CACHE_TTL 300
+#define SRV_CACHE_MAX 256
+#define SRV_CACHE_TTL 300 /* seconds an answer is used */
+#define SRV_FAILED_TTL 30 /* ... and a lookup that found nothing */
+#define SRV_REFRESH 60	  /* looked up again this long before it runs out */
 
-/* The SRV targets of one domain, as last looked up. */
+/* The SRV targets of one partner domain, as last looked up. */
 struct srv_entry {
 	char domain[254];
-	char names[SRV_NAMES_MAX][254];
+	char names[SRV_NAMES_MAX][254]; /* the answer in use */
 	size_t n;
-	time_t expires;
+	time_t expires; /* 0: never answered yet */
+	char next[SRV_NAMES_MAX][254];	/* the lookup under way fills these */
+	size_t nnext;
+	int pending; /* queries under way (_sips._tcp and _sip._tcp) */
+	unsigned gen;
 };
 
-/* Only worker 0 has TLS connections, but each thread keeps its own (Sofia's resolver is
- * not thread safe). */
+/* Only worker 0 has TLS connections: the resolver runs in its event loop (no call
+ * waits for DNS), and the cache is its thread's. */
 static __thread sres_resolver_t *resolver;
 static __thread struct srv_entry *srv_cache;
-static __thread size_t srv_next;
+static __thread size_t srv_used;
+static __thread unsigned srv_gen;
 
 static bool
 subjects_name(const su_strlst_t *subj, const char *name)
@@ -57,54 +67,110 @@ srv_add(struct srv_entry *e, sres_record_t **ans)
 		size_t len;
 
 		if (r->srv_record->r_type != sres_type_srv || r->srv_record->r_status != 0 ||
-		    r->srv_target == NULL || e->n >= SRV_NAMES_MAX)
+		    r->srv_target == NULL || e->nnext >= SRV_NAMES_MAX)
 			continue;
-		snprintf(e->names[e->n], sizeof(e->names[0]), "%s", r->srv_target);
-		len = strlen(e->names[e->n]);
-		if (len && e->names[e->n][len - 1] == '.')
-			e->names[e->n][len - 1] = '\0'; /* DNS gives the name with its root dot */
-		e->n++;
+		snprintf(e->next[e->nnext], sizeof(e->next[0]), "%s", r->srv_target);
+		len = strlen(e->next[e->nnext]);
+		if (len && e->next[e->nnext][len - 1] == '.')
+			e->next[e->nnext][len - 1] = '\0'; /* DNS gives the name with its root dot */
+		e->nnext++;
 	}
 }
 
-/* Look up _sips._tcp.<domain> and _sip._tcp.<domain>. */
+/* The query's context: which entry, of which generation (entries are reused). */
+static sres_context_t *
+ctx_make(size_t idx, unsigned gen)
+{
+	return (sres_context_t *)(uintptr_t)((idx << 20) | (gen & 0xfffff));
+}
+
 static void
-srv_lookup(struct srv_entry *e, const char *domain)
+srv_answer(sres_context_t *ctx, sres_query_t *q, sres_record_t **ans)
+{
+	uintptr_t v = (uintptr_t)ctx;
+	size_t idx = v >> 20;
+	struct srv_entry *e = srv_cache && idx < srv_used ? &srv_cache[idx] : NULL;
+
+	(void)q;
+	if (e && (e->gen & 0xfffff) == (v & 0xfffff) && e->pending > 0) {
+		srv_add(e, ans);
+		if (--e->pending == 0) {
+			memcpy(e->names, e->next, sizeof(e->names));
+			e->n = e->nnext;
+			e->expires = time(NULL) + (e->n ? SRV_CACHE_TTL : SRV_FAILED_TTL);
+			log_debug("event=federation-dns domain=%s targets=%zu", log_value(e->domain),
+				  e->n);
+		}
+	}
+	if (resolver)
+		sres_free_answers(resolver, ans);
+}
+
+/* Start looking up _sips._tcp.<domain> and _sip._tcp.<domain> for e (no wait). */
+static void
+srv_lookup_start(struct worker *w, struct srv_entry *e)
 {
 	static const char *const pfx[] = {"_sips._tcp.", "_sip._tcp."};
 	char q[300];
 
-	memset(e, 0, sizeof(*e));
-	snprintf(e->domain, sizeof(e->domain), "%s", domain);
-	e->expires = time(NULL) + SRV_CACHE_TTL;
-	if (resolver == NULL && (resolver = sres_resolver_new(NULL)) == NULL) {
+	if (e->pending > 0)
+		return;
+	if (resolver == NULL && (resolver = sres_resolver_create(w->w_root, NULL, TAG_END())) == NULL) {
 		log_warnx("event=federation-dns-failed reason=\"no resolver\"");
 		return;
 	}
+	e->nnext = 0;
+	e->gen = ++srv_gen;
 	for (size_t i = 0; i < 2; i++) {
-		sres_record_t **ans = NULL;
-		snprintf(q, sizeof(q), "%s%s", pfx[i], domain);
-		if (sres_blocking_query(resolver, sres_type_srv, q, 0, &ans) < 0)
-			log_debug("event=federation-dns-failed query=%s", q);
-		srv_add(e, ans);
-		sres_free_answers(resolver, ans);
+		snprintf(q, sizeof(q), "%s%s", pfx[i], e->domain);
+		e->pending++;
+		if (sres_query(resolver, srv_answer, ctx_make((size_t)(e - srv_cache), e->gen),
+			       sres_type_srv, q) == NULL) {
+			log_debug("event=federation-dns-failed query=%s", log_value(q));
+			e->pending--;
+		}
+	}
+	if (e->pending == 0) { /* nothing could be sent: try again later */
+		e->n = 0;
+		e->expires = time(NULL) + SRV_FAILED_TTL;
 	}
 }
 
-static const struct srv_entry *
-srv_targets(const char *domain)
+/* The entry of domain, or a new (or reused) one for it; NULL without memory. */
+static struct srv_entry *
+srv_entry_get(const char *domain)
 {
-	time_t now = time(NULL);
-	struct srv_entry *e;
+	size_t oldest = 0;
 
 	if (srv_cache == NULL && (srv_cache = calloc(SRV_CACHE_MAX, sizeof(*srv_cache))) == NULL)
 		return NULL;
-	for (size_t i = 0; i < SRV_CACHE_MAX; i++)
-		if (srv_cache[i].expires > now && strcasecmp(srv_cache[i].domain, domain) == 0)
+	for (size_t i = 0; i < srv_used; i++) {
+		if (strcasecmp(srv_cache[i].domain, domain) == 0)
 			return &srv_cache[i];
-	e = &srv_cache[srv_next++ % SRV_CACHE_MAX];
-	srv_lookup(e, domain);
-	return e;
+		if (srv_cache[i].pending == 0 && srv_cache[i].expires < srv_cache[oldest].expires)
+			oldest = i;
+	}
+	size_t i = srv_used < SRV_CACHE_MAX ? srv_used++ : oldest;
+	if (srv_cache[i].pending > 0)
+		return NULL; /* every entry busy: more partners than the cache holds */
+	memset(&srv_cache[i], 0, sizeof(srv_cache[i]));
+	snprintf(srv_cache[i].domain, sizeof(srv_cache[i].domain), "%s", domain);
+	return &srv_cache[i];
+}
+
+void
+fed_prefetch(struct worker *w)
+{
+	char *partners[SRV_CACHE_MAX];
+	size_t n = sip_policy_partners(partners, SRV_CACHE_MAX);
+	time_t now = time(NULL);
+
+	for (size_t i = 0; i < n; i++) {
+		struct srv_entry *e = srv_entry_get(partners[i]);
+		if (e && e->pending == 0 && e->expires - now < SRV_REFRESH)
+			srv_lookup_start(w, e);
+		free(partners[i]);
+	}
 }
 
 bool
@@ -113,16 +179,25 @@ fed_peer_is(struct worker *w, msg_t *msg, const char *domain)
 	tport_t *master = nta_agent_tports(w->w_agent);
 	tport_t *tp = tport_delivered_by(master, msg);
 	const su_strlst_t *subj;
-	const struct srv_entry *e;
+	struct srv_entry *e;
 
 	if (domain == NULL || tp == NULL || !tport_has_tls(tp) || !tport_is_verified(tp) ||
 	    (subj = tport_delivered_from_subjects(master, msg)) == NULL)
 		return false;
 	if (subjects_name(subj, domain))
 		return true;
-	/* DNS is asked only about partners: a From domain is anybody's choice */
-	if (sip_policy_partner(domain) != 1 || (e = srv_targets(domain)) == NULL)
+	/* DNS is asked only about partners: a From domain is anybody's choice; and never
+	 * while this request waits: worker 0 looks the partners up ahead (fed_prefetch()) */
+	if (sip_policy_partner(domain) != 1 || (e = srv_entry_get(domain)) == NULL)
 		return false;
+	if (e->expires == 0) {
+		srv_lookup_start(w, e);
+		log_notice("event=federation-pending domain=%s reason=\"the partner's SRV "
+			   "targets are being looked up; its server counts as unverified until "
+			   "then\"",
+			   log_value(domain));
+		return false;
+	}
 	for (size_t i = 0; i < e->n; i++)
 		if (subjects_name(subj, e->names[i]))
 			return true;
@@ -137,7 +212,8 @@ fed_relay_check(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user)
 	if (host == NULL || gw_conf_serves(w->w_gwd->conf, host) ||
 	    (auth_user && auth_user[0]) || sip_policy_partner(host) != 1)
 		return true;
-	log_notice("event=federation-refused to=%s reason=\"sender is no user of ours\"", host);
+	log_notice("event=federation-refused to=%s reason=\"sender is no user of ours\"",
+		   log_value(host));
 	sip_reply(w, msg, 403, "Forbidden");
 	return false;
 }
@@ -162,8 +238,24 @@ void
 fed_thread_free(void)
 {
 	if (resolver)
-		sres_resolver_unref(resolver);
+		sres_resolver_destroy(resolver);
 	resolver = NULL;
 	free(srv_cache);
 	srv_cache = NULL;
+	srv_used = 0;
 }
+
+/* federation needs TLS: without it there is nobody to verify */
+static void
+fed_tick(struct worker *w, time_t now)
+{
+	(void)now;
+	if (w->w_gwd->conf->tls.n > 0)
+		fed_prefetch(w);
+}
+
+const struct gw_service fed_service = {
+	.name = "federation",
+	.worker0 = true,
+	.tick = fed_tick,
+};

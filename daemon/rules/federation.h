@@ -11,6 +11,8 @@
  * Incoming: a request from a partner domain counts as federated only when it arrived over a
  * TLS connection whose client certificate verified against [tls] ca-file and names the
  * domain, or the server that the domain's SRV record (_sips._tcp, then _sip._tcp) points to.
+ * Those records are looked up ahead, only for allowed partners, with Sofia's resolver in
+ * worker 0's event loop: no SIP worker ever waits for DNS.
  */
 #ifndef GW_FEDERATION_H
 #define GW_FEDERATION_H
@@ -23,9 +25,19 @@
 struct worker;
 
 /* True when msg came over a TLS connection (delivered just now) whose peer certificate
- * verified and names domain or, for an allowed partner only, one of its SRV targets (DNS
- * asked at most every 5 minutes per partner; blocking, cached). */
+ * verified and names domain or, for an allowed partner only, one of its SRV targets as
+ * last looked up.  Never waits for DNS: the targets come from fed_prefetch()'s cache;
+ * a partner not looked up yet counts as unverified this time (and is looked up now). */
 bool fed_peer_is(struct worker *w, msg_t *msg, const char *domain);
+
+/* On worker 0, from its housekeeping timer: look up (asynchronously, in its event loop)
+ * the SRV targets of every allowed partner that has none or whose answer runs out
+ * within a minute; answers are kept 5 minutes (30 s when nothing was found). */
+void fed_prefetch(struct worker *w);
+/* The service for the workers' table (service.h): worker 0 looks the allowed
+ * partners' SRV targets up ahead every second it is due. */
+struct gw_service;
+extern const struct gw_service fed_service;
 
 /*
  * A request out of dialog for a domain we do not serve: only an authenticated user of ours

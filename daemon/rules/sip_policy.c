@@ -249,6 +249,19 @@ sip_policy_partner(const char *domain)
 	return ret;
 }
 
+size_t
+sip_policy_partners(char **out, size_t max)
+{
+	size_t n = 0;
+
+	pthread_rwlock_rdlock(&snap_lock);
+	for (size_t i = 0; snap && i < snap->fed.n && n < max; i++)
+		if (snap->fed.v[i].allow && (out[n] = strdup(snap->fed.v[i].domain)) != NULL)
+			n++;
+	pthread_rwlock_unlock(&snap_lock);
+	return n;
+}
+
 static void
 log_decision(const struct pol_facts *f, const struct pol_outcome *o, const char *method,
 	     const char *source)
@@ -259,10 +272,12 @@ log_decision(const struct pol_facts *f, const struct pol_outcome *o, const char 
 	if (d->verdict == POL_ALLOW)
 		snprintf(result, sizeof(result), "allow");
 	else
-		snprintf(result, sizeof(result), "deny code=%d reason=\"%s\"", d->code, d->reason);
+		snprintf(result, sizeof(result), "deny code=%d reason=%s", d->code,
+			 log_value(d->reason));
 	log_notice("event=policy rule=%s from=%s to=%s method=%s class=%s zone=%s network=%s "
 		   "result=%s%s source=%s",
-		   d->by_default ? "(default)" : d->rule, f->from.uri, f->to.uri, method,
+		   log_value(d->by_default ? "(default)" : d->rule), log_value(f->from.uri),
+		   log_value(f->to.uri), log_value(method),
 		   class_name(o->req_class), zone_name(o->zone),
 		   f->net == POL_NET_INTERNAL ? "internal" : "remote", result,
 		   d->by_exception ? " by=exception" : "", source);
@@ -318,7 +333,8 @@ sip_policy_decide(struct worker *w, msg_t *msg, sip_t *sip, const struct sip_pol
 	ret = pol_decide(snap->set, &snap->fed, &pf, &o);
 	pthread_rwlock_unlock(&snap_lock);
 	if (ret < 0) {
-		log_err("event=policy-failed from=%s to=%s reason=\"%s\"", from, to,
+		log_err("event=policy-failed from=%s to=%s reason=\"%s\"", log_value(from),
+			log_value(to),
 			pol_strerror(ret));
 		if (answer)
 			sip_reply(w, msg, 500, "Policy evaluation failed");

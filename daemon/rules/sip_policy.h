@@ -50,6 +50,9 @@ bool sip_policy_allows(struct worker *w, msg_t *msg, sip_t *sip, const char *aut
 
 /* The federation setting for domain: 1 an allowed partner, 0 blocked, -ENOENT neither. */
 int sip_policy_partner(const char *domain);
+/* Up to max allowed partner domains of the settings in force, copied into out (each
+ * strdup'ed, free() them); how many. */
+size_t sip_policy_partners(char **out, size_t max);
 
 /* ---- policy_src.c <-> sip_policy.c */
 

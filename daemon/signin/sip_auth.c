@@ -161,8 +161,8 @@ refuse(struct worker *w, msg_t *msg, const char *user, const char *reason, int s
 	sip_msg_source(w, msg, addr, sizeof(addr), proto, sizeof(proto));
 	log_notice("event=auth-failed scheme=digest user=%s method=%s call-id=%s reason=\"%s\" "
 		   "source=%s transport=%s",
-		   user, sip->sip_request->rq_method_name, sip->sip_call_id->i_id, reason, addr,
-		   proto);
+		   log_value(user), log_value(sip->sip_request->rq_method_name),
+		   log_value(sip->sip_call_id->i_id), reason, addr, proto);
 	nta_msg_treply(w->w_agent, msg, status, phrase, TAG_END());
 }
 
@@ -251,7 +251,7 @@ throttled(struct worker *w, msg_t *msg, const char *user, const char *src, int r
 	atomic_fetch_add(&w->w_gwd->stats.auth_failures, 1);
 	log_notice("event=auth-throttled scheme=digest user=%s source=%s retry-after=%d "
 		   "reason=\"too many failed sign-ins\"",
-		   user, src, retry);
+		   log_value(user), src, retry);
 	snprintf(ra, sizeof(ra), "%d", retry);
 	nta_msg_treply(w->w_agent, msg, 403, "Too many failed sign-ins",
 		       SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
@@ -285,7 +285,7 @@ replay(struct worker *w, msg_t *msg, const char *user, const char *why)
 	sip_msg_source(w, msg, addr, sizeof(addr), proto, sizeof(proto));
 	log_notice("event=auth-replay scheme=digest user=%s reason=\"%s\" source=%s "
 		   "transport=%s",
-		   user, why, addr, proto);
+		   log_value(user), why, addr, proto);
 }
 
 static bool

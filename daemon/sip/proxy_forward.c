@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -301,6 +302,15 @@ branch_response(struct branch *b, int status, msg_t *m)
 	pcall_maybe_done(pc);
 }
 
+/* An answer nta made itself (transport error, no route): no peer address. */
+static bool
+answered_here(msg_t *resp)
+{
+	su_addrinfo_t *ai = msg_addrinfo(resp);
+
+	return ai == NULL || ai->ai_addr == NULL || ai->ai_addr->sa_family == AF_UNSPEC;
+}
+
 static int
 branch_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
 {
@@ -308,6 +318,15 @@ branch_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
 	struct pcall *pc = b->pc;
 	int status = sip ? sip->sip_status->st_status : nta_outgoing_status(orq);
 	msg_t *resp = sip ? nta_outgoing_getresponse(orq) : NULL;
+
+	if (resp && status >= 500 && status < 600 && answered_here(resp)) {
+		/* nta's own answer: the device could not be reached (connection refused,
+		 * or the connection it registered over is gone, as after a restart): for
+		 * the caller that is a user not available now, not a failing server */
+		msg_destroy(resp);
+		branch_response(b, 480, NULL);
+		return 0;
+	}
 
 	tport_t *tp = resp ? nta_outgoing_transport(orq) : NULL; /* a reference */
 	bool verified = resp == NULL || sipae_verified(pc->w, tp, resp, sip_object(resp));
@@ -506,7 +525,7 @@ proxy_forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t
 						     TPTAG_IDENT("v6")),
 					      TAG_END());
 		if (b->orq == NULL) {
-			log_warnx("event=forward-failed target=%s", t[i].hop);
+			log_warnx("event=forward-failed target=%s", log_value(t[i].hop));
 			msg_destroy(m);
 			continue;
 		}
@@ -533,9 +552,15 @@ proxy_forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t
 void
 proxy_handoff(struct worker *w, msg_t *msg, sip_t *sip, int kind, const struct admit *a)
 {
-	if (handoff_msg(w, msg, sip, kind, a, a ? sizeof(*a) : 0) == 0)
+	int ret = handoff_msg(w, msg, sip, kind, a, a ? sizeof(*a) : 0);
+
+	if (ret == 0)
 		return;
-	if (kind == HANDOFF_PROXY)
+	if (ret == -EBUSY && kind == HANDOFF_PROXY)
+		/* its address has its share of worker 0's queue waiting already */
+		nta_msg_treply(w->w_agent, msg, 503, "Too many requests from your address",
+			       SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
+	else if (kind == HANDOFF_PROXY)
 		sip_reply(w, msg, 500, "Cannot hand over request");
 	else
 		msg_destroy(msg);

@@ -79,7 +79,7 @@ refuse(struct worker *w, msg_t *msg, sip_t *sip, int status, const char *phrase,
 	sip_msg_source(w, msg, addr, sizeof(addr), proto, sizeof(proto));
 	log_notice("event=admission-refused method=%s status=%d reason=\"%s\" source=%s "
 		   "transport=%s",
-		   sip->sip_request->rq_method_name, status, why, addr, proto);
+		   log_value(sip->sip_request->rq_method_name), status, why, addr, proto);
 	sip_reply(w, msg, status, phrase);
 }
 

@@ -90,7 +90,8 @@ stateless_forward(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *
 	}
 	if (nta_msg_tsend(w->w_agent, msg, gw_url(t[0].hop), TAG_IF(t[0].tp, NTATAG_TPORT(t[0].tp)),
 			  TAG_END()) < 0)
-		log_debug("event=ack-forward-failed call-id=%s", sip->sip_call_id->i_id);
+		log_debug("event=ack-forward-failed call-id=%s",
+			  log_value(sip->sip_call_id->i_id));
 done:
 	proxy_targets_free(t, 1);
 	su_home_deinit(home);

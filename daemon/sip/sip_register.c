@@ -149,9 +149,9 @@ collect_updates(struct worker *w, msg_t *msg, sip_t *sip, su_home_t *home,
 		if (u[n].uri && exp > 0 &&
 		    loc_uri_taken(w->w_gwd->loc, u[n].uri, req->aor, time(NULL))) {
 			/* the device is another user's: its dialogs must not come here */
-			log_notice("event=register-refused user=%s contact=\"%s\" source=%s "
+			log_notice("event=register-refused user=%s contact=%s source=%s "
 				   "reason=\"contact bound to another user\"",
-				   req->aor, u[n].uri, req->flow.addr);
+				   log_value(req->aor), log_value(u[n].uri), req->flow.addr);
 			sip_reply(w, msg, 403, "Contact belongs to another user");
 			return 403;
 		}
@@ -204,7 +204,8 @@ reg_answer_send(struct reg_answer *ra)
 
 	switch (ra->res) {
 	case LOC_OK:
-		log_info("event=register user=%s contacts=%zu transport=%s source=%s", ra->aor,
+		log_info("event=register user=%s contacts=%zu transport=%s source=%s",
+			 log_value(ra->aor),
 			 ra->nout, ra->flow.transport, ra->flow.addr);
 		reply_ok(w, msg, sip_object(msg), ra->out, ra->nout, ra->now, ra->ms);
 		if (ra->flipped)
@@ -218,7 +219,8 @@ reg_answer_send(struct reg_answer *ra)
 		break;
 	case LOC_STORE_FAILED:
 	case LOC_PENDING:
-		log_err("event=register-failed user=%s reason=\"store write failed\"", ra->aor);
+		log_err("event=register-failed user=%s reason=\"store write failed\"",
+			log_value(ra->aor));
 		nta_msg_treply(w->w_agent, msg, 500, "Registration not stored",
 			       SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
 		break;

@@ -7,8 +7,8 @@
  * and a fault that repeats can print the same line thousands of times a
  * second.  Every Sofia log is redirected here: pieces are joined into lines
  * (per thread), each line becomes one `event=sofia text="..."` line of ours
- * (quotes and control characters escaped, so Sofia's text cannot forge a
- * field), and a line that repeats within a minute is counted instead of
+ * (through log_value_buf(), so Sofia's text, which quotes what peers sent,
+ * cannot forge a line or a field), and a line that repeats within a minute is counted instead of
  * printed, and the count logged with the next line that is.
  */
 #include "config.h"
@@ -38,36 +38,21 @@ static unsigned repeats;
 static time_t last_at;
 
 static void
-escape(char *out, size_t len, const char *in)
-{
-	size_t o = 0;
-
-	for (; *in && o + 2 < len; in++) {
-		unsigned char c = (unsigned char)*in;
-		if (c == '"' || c == '\\')
-			out[o++] = '\\', out[o++] = (char)c;
-		else
-			out[o++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
-	}
-	out[o] = '\0';
-}
-
-static void
 repeats_say_locked(void)
 {
-	char esc[2 * LINE_MAX_LEN + 1];
+	char esc[4 * LINE_MAX_LEN + 8];
 
 	if (repeats == 0)
 		return;
-	escape(esc, sizeof(esc), last);
-	log_notice("event=sofia repeated=%u text=\"%s\"", repeats, esc);
+	log_notice("event=sofia repeated=%u text=%s", repeats,
+		   log_value_buf(esc, sizeof(esc), last));
 	repeats = 0;
 }
 
 static void
 emit(const char *text)
 {
-	char esc[2 * LINE_MAX_LEN + 1];
+	char esc[4 * LINE_MAX_LEN + 8];
 	time_t now = time(NULL);
 
 	if (text[0] == '\0')
@@ -82,8 +67,7 @@ emit(const char *text)
 	snprintf(last, sizeof(last), "%s", text);
 	last_at = now;
 	pthread_mutex_unlock(&lock);
-	escape(esc, sizeof(esc), text);
-	log_notice("event=sofia text=\"%s\"", esc);
+	log_notice("event=sofia text=%s", log_value_buf(esc, sizeof(esc), text));
 }
 
 static void

@@ -231,7 +231,7 @@ control-socket = $T/control.sock
 digest-algorithms = MD5
 CONF
 echo Carol-Pw-1 | "$MMC" -c "$T/gwd.conf" local-user add carol@corp.example.com --password-stdin >/dev/null
-"$top_builddir/daemon/greenwichd" -c "$T/gwd.conf" -f >"$T/gwd.log" 2>&1 &
+"$top_builddir/daemon/greenwichd" --allow-root -c "$T/gwd.conf" -f >"$T/gwd.log" 2>&1 &
 GWD_PID=$!
 for _ in $(seq 1 100); do grep -q event=started "$T/gwd.log" 2>/dev/null && break; sleep 0.05; done
 check_that "greenwichd started" grep -q event=started "$T/gwd.log"

@@ -4,7 +4,8 @@
 usage: fakedns.py ADDR PORT RECORD...   RECORD: "name TYPE data" (e.g.
 "_sips._tcp.partner.example.net SRV 0 0 5061 sip.partner.example.net." or
 "sip.partner.example.net A 127.0.0.1").  Names with records of another type get
-an empty NOERROR answer, other names NXDOMAIN.  Run it in a network namespace of
+an empty NOERROR answer, other names NXDOMAIN.  "name DROP -" never answers
+queries for name (a DNS server that is down, for that name).  Run it in a network namespace of
 the test's own: it answers anyone who asks.
 """
 import socket
@@ -24,7 +25,8 @@ zone = {}
 for rec in sys.argv[3:]:
     name, rtype, data = rec.split(None, 2)
     key = dns.name.from_text(name)
-    zone.setdefault(key, []).append((dns.rdatatype.from_text(rtype), data))
+    zone.setdefault(key, []).append((rtype if rtype == "DROP" else dns.rdatatype.from_text(rtype),
+                                     data))
 
 
 def answer(wire):
@@ -34,6 +36,8 @@ def answer(wire):
     qs = q.question[0]
     print("query %s %s" % (qs.name.to_text(), dns.rdatatype.to_text(qs.rdtype)), flush=True)
     recs = zone.get(qs.name)
+    if recs and any(t == "DROP" for t, _ in recs):
+        return None
     if recs is None:
         r.set_rcode(dns.rcode.NXDOMAIN)
         return r.to_wire()
@@ -47,13 +51,17 @@ def answer(wire):
 class Udp(socketserver.BaseRequestHandler):
     def handle(self):
         data, sock = self.request
-        sock.sendto(answer(data), self.client_address)
+        out = answer(data)
+        if out is not None:
+            sock.sendto(out, self.client_address)
 
 
 class Tcp(socketserver.BaseRequestHandler):
     def handle(self):
         n = int.from_bytes(self.request.recv(2), "big")
         out = answer(self.request.recv(n))
+        if out is None:
+            return
         self.request.sendall(len(out).to_bytes(2, "big") + out)
 
 

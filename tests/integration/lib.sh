@@ -104,7 +104,7 @@ add_user() { # add_user USER PASSWORD
 
 # start_gwd: run greenwichd in the foreground (background job), wait for its ports.
 start_gwd() {
-	${GWD_WRAP:-} "$GWD" -c "$T/greenwich.conf" -f >> "$T/greenwichd.log" 2>&1 &
+	${GWD_WRAP:-} "$GWD" --allow-root -c "$T/greenwich.conf" -f >> "$T/greenwichd.log" 2>&1 &
 	GWD_PID=$!
 	PIDS+=("$GWD_PID")
 	local i
@@ -196,4 +196,34 @@ until_status() {
 		sleep "$pause"
 	done
 	return 1
+}
+
+# legit_im NAME: the legitimate user during an attack: bob (password bob-pw) registers
+# a UDP device, alice (alice-pw) sends him a MESSAGE with body NAME; checks that the
+# registration and the MESSAGE got 200 and that bob's device received that body.
+legit_im() {
+	local n="$1" port
+	port=$(free_port)
+	register "$n-reg" bob bob-pw "<sip:bob@127.0.0.1:$port>" 600
+	check "$n: bob registers" [ "$(last_status "$n-reg")" = 200 ]
+	sipp_bg "$n-uas" uas_message.xml "$port" -m 1
+	local uas=$SIPP_BG_PID
+	sipp_run "$n-msg" uac_message.xml -au alice -ap alice-pw -set user alice \
+		-set domain "$DOMAIN" -set to "bob@$DOMAIN" -set body "$n-body" "$@"
+	check "$n: alice's MESSAGE answered 200" [ "$(last_status "$n-msg")" = 200 ]
+	check "$n: bob's device received it" sipp_wait "$uas"
+	check "$n: ... with its body" grep -q "$n-body" "$T/$n-uas.msg"
+}
+
+# tcp_device NAME USER COUNT: USER's device (password USER-pw) registers over TCP with a
+# Contact nobody can connect to, so that only its connection (worker 0's) reaches it,
+# and takes COUNT MESSAGEs over it (trace NAME); its PID in DEVICE_PID.
+tcp_device() {
+	local n="$1" u="$2" count="$3"
+	sipp_bg "$n" uas_reg_message.xml "$(free_port)" -t t1 -m "$count" \
+		-oocsf "$SCEN/uas_message.xml" -au "$u" -ap "$u-pw" -set user "$u" \
+		-set domain "$DOMAIN" -set contact "<sip:$u@192.0.2.1:5999;transport=tcp>" \
+		"127.0.0.1:$PORT"
+	DEVICE_PID=$SIPP_BG_PID
+	sleep 1
 }

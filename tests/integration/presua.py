@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""presua.py - a small SIP user agent for the presence tests (UDP or TCP,
+"""presua.py - a small SIP user agent for the presence tests (UDP, TCP or TLS,
 Digest sign-in, requests in and out of dialogs, NOTIFYs answered 200 and
 collected).  It speaks only what the tests write, so hostile bodies can be
 sent on purpose."""
@@ -7,6 +7,7 @@ import hashlib
 import random
 import re
 import socket
+import ssl
 import time
 
 DOMAIN = "example.test"
@@ -48,7 +49,7 @@ class Msg:
 
 
 class UA:
-    def __init__(self, user, password, port, transport="udp"):
+    def __init__(self, user, password, port, transport="udp", cafile=None):
         self.user, self.password, self.port, self.transport = user, password, port, transport
         self.aor = "%s@%s" % (user, DOMAIN)
         self.inbox = []  # requests received (NOTIFY, MESSAGE), already answered
@@ -57,6 +58,11 @@ class UA:
         if transport == "udp":
             self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             self.sock.bind(("127.0.0.1", 0))
+        elif transport == "tls":
+            ctx = ssl.create_default_context(cafile=cafile)
+            ctx.check_hostname = False
+            raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+            self.sock = ctx.wrap_socket(raw)
         else:
             self.sock = socket.create_connection(("127.0.0.1", port))
         self.lport = self.sock.getsockname()[1]
@@ -64,7 +70,10 @@ class UA:
         self.auto_answer = True
 
     def contact(self):
-        return "<sip:%s@127.0.0.1:%d;transport=%s>" % (self.user, self.lport, self.transport)
+        c = "<sip:%s@127.0.0.1:%d;transport=%s>" % (self.user, self.lport, self.transport)
+        if getattr(self, "instance", None):  # a device signing in again replaces itself
+            c += ';+sip.instance="<urn:uuid:%s>"' % self.instance
+        return c
 
     # --- wire
     def send_raw(self, text):

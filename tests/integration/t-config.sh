@@ -34,7 +34,7 @@ check "missing file: non-zero exit naming the file" bash -c "[ $rc -ne 0 ] && gr
 # a port already taken: a clear error and exit, no half start
 python3 -c "import socket,time; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(('127.0.0.1',$PORT)); time.sleep(5)" &
 HOLD=$!; PIDS+=("$HOLD"); sleep 0.3
-rc=0; "$GWD" -f -c "$T/greenwich.conf" > "$T/busy.log" 2>&1 || rc=$?
+rc=0; "$GWD" --allow-root -f -c "$T/greenwich.conf" > "$T/busy.log" 2>&1 || rc=$?
 check "port in use: exits non-zero" [ "$rc" -ne 0 ]
 check "port in use: says which address" grep -q "cannot bind 127.0.0.1:$PORT/udp" "$T/busy.log"
 kill "$HOLD" 2>/dev/null || true
@@ -44,6 +44,6 @@ printf 'not a key\n' > "$T/bad.key"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ok.key" -out "$T/ok.crt" -days 2 -subj "/CN=$DOMAIN" 2>/dev/null
 write_conf "[tls]" "certificate = $T/ok.crt" "key = $T/bad.key"
 sed -i "s|^tcp = .*|&\ntls = 127.0.0.1:$TLSPORT|" "$T/greenwich.conf"
-rc=0; "$GWD" -f -c "$T/greenwich.conf" > "$T/tls.log" 2>&1 || rc=$?
+rc=0; "$GWD" --allow-root -f -c "$T/greenwich.conf" > "$T/tls.log" 2>&1 || rc=$?
 check "unusable TLS key: refused at start with the file named" bash -c "[ $rc -ne 0 ] && grep -q 'bad.key is not a PEM private key' '$T/tls.log'"
 finish

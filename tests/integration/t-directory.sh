@@ -57,7 +57,7 @@ P2=$(free_port)
 sed -e "s|127.0.0.1:$PORT|127.0.0.1:$P2|" -e "s|$T/state|$T/second/state|" \
 	-e "s|$T/greenwichd.pid|$T/second/gwd.pid|" "$T/greenwich.conf" > "$T/second/greenwich.conf"
 "$ADDC" run-with-hosts "$D" -- "$T/exec-pid" "$T/second/realpid" \
-	"$GWD" -c "$T/second/greenwich.conf" -f > "$T/second/gwd.log" 2>&1 &
+	"$GWD" --allow-root -c "$T/second/greenwich.conf" -f > "$T/second/gwd.log" 2>&1 &
 PIDS+=("$!")
 for _ in $(seq 1 50); do
 	[ -s "$T/second/realpid" ] && break

@@ -53,6 +53,7 @@ PPORT=$(free_port)
 	"gw.corp.example.com A 127.0.0.1" \
 	"_sips._tcp.unknown.example.org SRV 0 0 $((PPORT + 1)) sip.partner.example.net." \
 	"_sips._tcp.blocked.example.org SRV 0 0 $((PPORT + 1)) sip.partner.example.net." \
+	"_sips._tcp.slow.example.org DROP -" "_sip._tcp.slow.example.org DROP -" \
 	> "$T/dns.out" 2>&1 &
 PIDS+=("$!")
 for _ in $(seq 1 50); do grep -q ready "$T/dns.out" && break; sleep 0.1; done
@@ -68,7 +69,7 @@ R
 DOMAIN=corp.example.com
 write_conf "[tls]" "certificate = $T/corp.crt" "key = $T/corp.key" "ca-file = $T/ca.crt" \
 	"[policy]" "rules-file = $T/rules" \
-	"[federation]" "allow = partner.example.net" "block = blocked.example.org"
+	"[federation]" "allow = partner.example.net, slow.example.org" "block = blocked.example.org"
 sed -i "s|^tcp = .*|&\ntls = 127.0.0.1:$TLSPORT|" "$T/greenwich.conf"
 add_user alice alice-pw
 mkdir -p "$T/p/state"
@@ -80,7 +81,7 @@ sed -e "s|$T/|$T/p/|g; s|127.0.0.1:$PORT|127.0.0.1:$PPORT|; s|127.0.0.1:$TLSPORT
 echo bob-pw | "$MMC" -c "$T/p/greenwich.conf" local-user add bob@partner.example.net \
 	--password-stdin > /dev/null
 start_gwd
-"$GWD" -c "$T/p/greenwich.conf" -f >> "$T/p/greenwichd.log" 2>&1 &
+"$GWD" --allow-root -c "$T/p/greenwich.conf" -f >> "$T/p/greenwichd.log" 2>&1 &
 PPID_GWD=$!
 PIDS+=("$PPID_GWD")
 for _ in $(seq 1 100); do grep -q event=started "$T/p/greenwichd.log" 2>/dev/null && break; sleep 0.05; done
@@ -138,6 +139,18 @@ check "certificate naming the partner's SRV target: federated (480)" \
 	[ "$(fed srv srvonly carol@partner.example.net)" = 480 ]
 check "partner's own certificate: federated (480)" \
 	[ "$(fed own partner carol@partner.example.net)" = 480 ]
+# a partner whose DNS server never answers: its SRV lookup was started ahead (at start,
+# in worker 0's event loop); no request waits for it
+check "the partners' SRV records were looked up ahead, slow.example.org's too" \
+	grep -q "^query _sips._tcp.slow.example.org. SRV" "$T/dns.out"
+t0=$(date +%s%N)
+check "a request from the partner whose DNS is down: unverified, 403 at once" \
+	[ "$(fed slow partner x@slow.example.org)" = 403 ]
+t1=$(date +%s%N)
+check "... answered in $(((t1 - t0) / 1000000)) ms (no resolver call on the worker)" \
+	[ $(((t1 - t0) / 1000000)) -lt 1500 ]
+check "... and the partner's own server still federated right after (480)" \
+	[ "$(fed own2 partner carol@partner.example.net)" = 480 ]
 check "a blocked domain, even with a good certificate: 403" \
 	[ "$(fed blk partner x@blocked.example.org)" = 403 ]
 check "a domain that is no partner, with a good certificate: 403" \

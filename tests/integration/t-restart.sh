@@ -1,11 +1,14 @@
 #!/bin/bash
 # Bindings are durable: they survive a clean restart and a kill -9, and
-# messages are routed from them afterwards; SIGHUP re-reads the configuration.
+# messages are routed from them afterwards; a binding made over a TCP connection
+# that is gone after the restart answers 480 (the user is not reachable now), not
+# a server error; SIGHUP re-reads the configuration.
 . "$(dirname "$0")/lib.sh"
 
 write_conf
 add_user alice alice-pw
 add_user bob bob-pw
+add_user carol carol-pw
 start_gwd
 
 B=$(free_port)
@@ -15,11 +18,21 @@ check "bob registered" [ "$(last_status rb)" = 200 ]
 deliver() { im_delivered "$1" "$B"; } # alice sends bob a MESSAGE; his device must get it
 
 check "delivered before restart" deliver before
+# carol's device registers over TCP, with a Contact nobody listens on: only its
+# connection reached it, and that connection does not survive the restart
+CLOSED=$(free_port)
+register rc carol carol-pw "<sip:carol@127.0.0.1:$CLOSED;transport=tcp>" 600 1 -t t1
+check "carol registered over TCP" [ "$(last_status rc)" = 200 ]
 stop_gwd TERM
-check "clean stop logged with the bindings kept" grep -q "event=stopping.*bindings=1" "$T/greenwichd.log"
+check "clean stop logged with the bindings kept" grep -q "event=stopping.*bindings=2" "$T/greenwichd.log"
 start_gwd
-check "restart loaded the binding" grep -q "event=started.*bindings=1" "$T/greenwichd.log"
+check "restart loaded the bindings" grep -q "event=started.*bindings=2" "$T/greenwichd.log"
 check "delivered after a clean restart" deliver after-term
+sipp_run mc uac_message.xml -au alice -ap alice-pw -set user alice -set domain $DOMAIN \
+	-set to "carol@$DOMAIN" -set body "to-a-gone-connection"
+check "MESSAGE to carol, whose connection is gone: 480, not 500 (got $(last_status mc))" \
+	[ "$(last_status mc)" = 480 ]
+check "... and bob's device still gets its messages" deliver after-gone
 
 stop_gwd KILL
 start_gwd

@@ -51,7 +51,7 @@ auth_set() { # auth_set NAME KEY VALUE: a line in NAME.conf's [auth]
 gwd() {
 	local name="$1"; shift
 	start_in_dc "$name" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-		"$@" "$GWD" -c "$T/$name.conf" -f
+		"$@" "$GWD" --allow-root -c "$T/$name.conf" -f
 	wait_log "$T/$name.log" "event=started" 100 || { cat "$T/$name.log"; exit 1; }
 }
 has() { grep -q -- "$2" "$T/$1"; }      # has FILE PATTERN (grep -e)
