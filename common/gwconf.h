@@ -63,6 +63,7 @@ struct gw_conf {
 	struct gw_strlist auth_schemes;		/* "Kerberos", "NTLM", "Digest", in order */
 	struct gw_strlist digest_disabled_domains;
 	char *sipae_realm;
+	struct gw_strlist sipae_transports;	/* "tls", "tcp": where Kerberos/NTLM may be used */
 	int sa_lifetime;
 	/* [proxy] */
 	int invite_timeout;
@@ -98,6 +99,8 @@ void gw_conf_free(struct gw_conf *conf);
 bool gw_conf_serves(const struct gw_conf *conf, const char *domain);
 /* True when `scheme` (Kerberos, NTLM, Digest) is offered in [auth] schemes. */
 bool gw_conf_scheme(const struct gw_conf *conf, const char *scheme);
+/* Whether Kerberos and NTLM may be used over transport ("tls" or "tcp"): [auth] sipae-transports. */
+bool gw_conf_sipae_transport(const struct gw_conf *conf, const char *transport);
 /* The application server a service address (user@domain) is forwarded to, or NULL. */
 const char *gw_conf_route(const struct gw_conf *conf, const char *aor);
 /* The Digest realm in effect. */

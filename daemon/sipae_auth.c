@@ -94,8 +94,15 @@ sipae_server_init(struct gwd *g)
 		return -ENOMEM;
 	}
 	g->sipae = s;
-	log_info("event=sipae kerberos=%s ntlm=%s targetname=%s realm=\"%s\"",
-		 s->kerberos ? "on" : "off", s->ntlm ? "on" : "off", s->tn_krb, s->realm);
+	log_info("event=sipae kerberos=%s ntlm=%s targetname=%s realm=\"%s\" transports=%s%s%s",
+		 s->kerberos ? "on" : "off", s->ntlm ? "on" : "off", s->tn_krb, s->realm,
+		 gw_conf_sipae_transport(c, "tls") ? "tls" : "",
+		 gw_conf_sipae_transport(c, "tls") && gw_conf_sipae_transport(c, "tcp") ? "," : "",
+		 gw_conf_sipae_transport(c, "tcp") ? "tcp" : "");
+	if (gw_conf_sipae_transport(c, "tcp"))
+		log_warnx("event=sipae-plain-tcp reason=\"[auth] sipae-transports lists tcp: "
+			  "Kerberos and NTLM sign-in and signed messages travel unencrypted, "
+			  "NTLM without channel binding\"");
 	return 0;
 }
 
@@ -139,7 +146,21 @@ sipae_detach(struct worker *w)
 	worker_drain_calls(w);
 }
 
-/* Kerberos/NTLM are offered over connections that worker 0 owns. */
+/* "tls" or "tcp": the transport of a connection, as [auth] sipae-transports names it. */
+static const char *
+transport_of(tport_t *tp)
+{
+	return tport_has_tls(tp) ? "tls" : "tcp";
+}
+
+/* Kerberos/NTLM may be used over tp: a connection ([auth] sipae-transports). */
+static bool
+transport_allowed(const struct gwd *g, tport_t *tp)
+{
+	return tp && tport_is_reliable(tp) && gw_conf_sipae_transport(g->conf, transport_of(tp));
+}
+
+/* Kerberos/NTLM are offered over connections that worker 0 owns, of a listed transport. */
 bool
 sipae_offer(struct worker *w, msg_t *req)
 {
@@ -148,7 +169,7 @@ sipae_offer(struct worker *w, msg_t *req)
 	if (w->w_gwd->sipae == NULL || w->w_id != 0)
 		return false;
 	tport_t *tp = sip_msg_tport(w, req);
-	ok = tp && tport_is_reliable(tp);
+	ok = transport_allowed(w->w_gwd, tp);
 	tport_unref(tp);
 	return ok;
 }
@@ -304,6 +325,33 @@ check_signed(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_cred *
 	return false;
 }
 
+/* Kerberos or NTLM credentials over a transport [auth] sipae-transports does not list:
+ * 403 with a Warning the client shows, and a log line (ACK and CANCEL are dropped). */
+static void
+refuse_transport(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_cred *cr,
+		 const char *transport)
+{
+	struct gwd *g = w->w_gwd;
+	char addr[80], proto[16], warning[400];
+
+	atomic_fetch_add(&g->stats.auth_failures, 1);
+	sip_msg_source(w, msg, addr, sizeof(addr), proto, sizeof(proto));
+	log_notice("event=auth-failed scheme=%s user=- method=%s call-id=%s "
+		   "reason=\"Kerberos and NTLM are not accepted over %s ([auth] sipae-transports)\" "
+		   "source=%s transport=%s",
+		   cr->scheme == SIPAE_NTLM ? "NTLM" : "Kerberos", sip->sip_request->rq_method_name,
+		   sip->sip_call_id->i_id, transport, addr, proto);
+	if (sip->sip_request->rq_method == sip_method_ack ||
+	    sip->sip_request->rq_method == sip_method_cancel) {
+		msg_destroy(msg);
+		return;
+	}
+	snprintf(warning, sizeof(warning), "399 %s \"Kerberos and NTLM sign-in need %s\"",
+		 g->sipae->fqdn, gw_conf_sipae_transport(g->conf, "tls") ? "TLS" : "TCP");
+	nta_msg_treply(w->w_agent, msg, 403, "Sign-in over this transport not allowed",
+		       SIPTAG_WARNING_STR(warning), TAG_END());
+}
+
 bool
 sipae_intake(struct worker *w, msg_t *msg, sip_t *sip)
 {
@@ -314,6 +362,14 @@ sipae_intake(struct worker *w, msg_t *msg, sip_t *sip)
 
 	if (tp == NULL || !tport_is_reliable(tp))
 		goto done;
+	if (!transport_allowed(g, tp)) {
+		/* no SA can exist here; credentials over this transport are refused outright */
+		if (sipae_cred_get(msg, sip, &cr)) {
+			refuse_transport(w, msg, sip, &cr, transport_of(tp));
+			taken = true;
+		}
+		goto done;
+	}
 	if (!sipae_cred_get(msg, sip, &cr) || !ours(g->sipae, &cr)) {
 		/* a signed-in connection sends nothing unsigned */
 		if (sa_by_tport(g, tp)) {

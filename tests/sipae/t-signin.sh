@@ -5,7 +5,9 @@
 # NTLM (CORP\alice and the UPN) and Kerberos sign-in with every later message signed both
 # ways, alice's MESSAGE reaching carol, and the refusals: wrong password (401, then a bare
 # challenge), spoofed From (403), tampered signed header, unknown opaque, unsigned and
-# replayed requests (401 with a fresh challenge, never routed to carol). Sign-in over TLS too.
+# replayed requests (401 with a fresh challenge, never routed to carol). All of it over TLS
+# ([auth] sipae-transports = tls, the default); over plain TCP Kerberos and NTLM are neither
+# offered nor accepted (403 with a Warning, and a log line).
 # The same checks run against a scripted server in t-sipae-client-selftest.sh.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/signin-lib.sh"
@@ -37,7 +39,8 @@ sed -i "s|^tcp = .*|&\ntls = 127.0.0.1:$TLSPORT|" "$T/greenwich.conf"
 start_gwd
 GWD_PID=$(cat "$T/gwd.realpid")
 REAL_PIDS+=("$GWD_PID")
-SPORT=$PORT
+SPORT=$TLSPORT
+SAE_TLS=1
 
 signin_scenario
 
@@ -45,11 +48,36 @@ signin_scenario
 client robert --user bob --ntlm-domain CORP --password Blue-Sky-22 --aor "sip:robert@$DOMAIN" register
 ok_run robert "CORP\\bob signs in as his SIP address sip:robert@$DOMAIN"
 
-SPORT=$TLSPORT
-client tls-alice "${ALICE[@]}" --tls register --refresh
-ok_run tls-alice "NTLM sign-in over TLS, signed refresh REGISTER"
-client tls-krb "${ALICE_KRB[@]}" --tls register --refresh
-ok_run tls-krb "Kerberos sign-in over TLS, signed refresh REGISTER"
+# plain TCP: nothing to sign in with (Digest is not offered here either), and credentials
+# sent anyway are refused with a reason and a log line; nothing is registered
+SPORT=$PORT
+SAE_TLS=
+client tcp-alice "${ALICE[@]}" register
+check "NTLM over plain TCP: the first REGISTER gets 403, no sign-in method (exit $CRC)" \
+	bash -c "[ $CRC != 0 ] && grep -q 'REGISTER without credentials: SIP/2.0 403 No sign-in method' '$T/tcp-alice.out'"
+check "... no NTLM or Kerberos challenge went out over TCP" \
+	bash -c "! grep -Eq '^(WWW|Proxy)-Authenticate: (NTLM|Kerberos)' '$T/tcp-alice.trace'"
+for scheme in NTLM Kerberos; do
+	in_dc "$PY" - "$PORT" "$DOMAIN" "$FQDN" "$scheme" > "$T/tcp-$scheme.out" 2>&1 <<'PY'
+import socket, sys
+port, dom, fqdn, scheme = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+tn = fqdn if scheme == "NTLM" else "sip/" + fqdn
+data = "YIIBAgYJKoZIhvcSAQICAQBuggEBMIH+oAMCAQU=" if scheme == "Kerberos" else ""
+s = socket.create_connection(("127.0.0.1", port), timeout=5)
+s.sendall(("REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bK-tcp%s\r\n"
+           "From: <sip:alice@%s>;tag=t1\r\nTo: <sip:alice@%s>\r\nCall-ID: tcp-%s@x\r\n"
+           "CSeq: 1 REGISTER\r\nContact: <sip:alice@127.0.0.1:5999;transport=tcp>\r\n"
+           "Authorization: %s qop=\"auth\", realm=\"SIP Communications Service\", "
+           "targetname=\"%s\", gssapi-data=\"%s\", version=3\r\nMax-Forwards: 70\r\n"
+           "Content-Length: 0\r\n\r\n" % (dom, scheme, dom, dom, scheme, scheme, tn, data)).encode())
+print(s.recv(4096).decode(errors="replace"))
+PY
+	check "$scheme credentials over plain TCP: 403 and a Warning that TLS is needed" \
+		bash -c "grep -q '^SIP/2.0 403 ' '$T/tcp-$scheme.out' && grep -q '^Warning: 399 .*need TLS' '$T/tcp-$scheme.out'"
+	check "... logged with the reason and the source" grep -Eq \
+		"event=auth-failed scheme=$scheme .*call-id=tcp-$scheme@x reason=\"Kerberos and NTLM are not accepted over tcp .*source=127.0.0.1[^ ]* transport=tcp" \
+		"$T/greenwichd.log"
+done
 
 check "greenwichd still running" kill -0 "$GWD_PID"
 finish
