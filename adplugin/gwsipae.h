@@ -123,13 +123,20 @@ struct sipae_krb_ctx;			/* one established context */
  * keytab is missing, unreadable or empty, -EINVAL when it cannot be resolved.
  * One struct sipae_krb may serve accepts on several threads at once. */
 int sipae_krb_open(struct sipae_krb **out, const char *keytab, char *err, size_t errlen);
+/* Accept only tickets issued for service (e.g. "sip/greenwich.corp.example.com", compared
+ * without regard to case) in realm (NULL or "": any), as the AP-REQ's ticket names it: a
+ * ticket for another principal of the keytab (HTTP/, host/, the machine account) is
+ * refused with -EACCES, a token without a krb5 AP-REQ with -EINVAL.  Without this
+ * call any principal of the keytab is accepted.  Not thread-safe: call before accepting. */
+int sipae_krb_expect(struct sipae_krb *k, const char *service, const char *realm);
 void sipae_krb_close(struct sipae_krb *k);
 
 /* Accept one initial context token (AP-REQ).  On success *ctx is complete,
  * principal is the client ("alice@CORP.EXAMPLE.COM"), *expires its end time,
  * out/outlen an optional reply token (AP-REP; malloc'ed, may be NULL; out may
  * be NULL when the caller does not want it).
- * Failure: -EACCES (bad ticket, wrong key, replay), -ETIME (clock skew),
+ * Failure: -EACCES (bad ticket, wrong key, replay, a ticket for another service than
+ * sipae_krb_expect() named), -ETIME (clock skew),
  * -EKEYEXPIRED (ticket expired), -EINVAL (not a token), -EPROTO (the context
  * would need more tokens), -ENAMETOOLONG (principal longer than plen); err
  * says why.  A struct sipae_krb_ctx is not thread-safe: use it from one

@@ -80,8 +80,15 @@ sipae_server_init(struct gwd *g)
 	if (s == NULL)
 		return -ENOMEM;
 	names_init(s, c);
+	cb_init(s, c);
 	if (krb && sipae_krb_open(&s->krb, keytab, err, sizeof(err)) < 0)
 		log_warnx("event=sipae-kerberos-off keytab=%s reason=\"%s\"", keytab, err);
+	/* tickets for sip/<fqdn> only: not HTTP/, host/ ... that share the machine key */
+	if (s->krb && sipae_krb_expect(s->krb, s->tn_krb, s->krb_realm) < 0) {
+		log_warnx("event=sipae-kerberos-off reason=\"service name %s too long\"", s->tn_krb);
+		sipae_krb_close(s->krb);
+		s->krb = NULL;
+	}
 	s->kerberos = s->krb != NULL;
 	if (ntlm && sipae_pool_start(&s->pool, 2, 256) < 0)
 		log_warnx("event=sipae-ntlm-off reason=\"cannot start threads\"");
