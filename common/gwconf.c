@@ -73,7 +73,7 @@ static const struct conf_opt conf_opts[] = {
 	{"limits", "message-timeout", T_INT, O(message_timeout), "10", 1, 600,
 	 "seconds a TCP/TLS client has to finish a message it began"},
 	{"limits", "signin-pending-max", T_INT, O(signin_pending_max), "1024", 2, 100000,
-	 "Kerberos/NTLM sign-ins in progress at once"},
+	 "Kerberos/NTLM sign-ins being checked at once"},
 	{"presence", "max-document-size", T_INT, O(presence_max_document), "16384", 256, 1048576,
 	 "largest presence or SOAP document accepted, in bytes; larger ones get 413"},
 	{"presence", "max-expires", T_INT, O(presence_max_expires), "3600", 60, 86400,

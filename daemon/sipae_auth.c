@@ -17,6 +17,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/nta_tport.h>
 #include <sofia-sip/su_tag.h>
@@ -59,6 +62,33 @@ names_init(struct sipae_srv *s, const struct gw_conf *c)
 	else
 		for (size_t i = 0; c->domain_name[i] && i + 1 < sizeof(s->krb_realm); i++)
 			s->krb_realm[i] = (char)toupper((unsigned char)c->domain_name[i]);
+}
+
+/* NTLM channel bindings of our TLS connections: from the server certificate (the first
+ * of [tls] certificate), as clients with extended protection compute them. */
+static void
+cb_init(struct sipae_srv *s, const struct gw_conf *c)
+{
+	FILE *f;
+	X509 *x = NULL;
+	unsigned char *der = NULL;
+	int n;
+
+	if (c->tls.n == 0 || c->tls_certificate == NULL || c->tls_certificate[0] == '\0')
+		return;
+	f = fopen(c->tls_certificate, "r");
+	if (f) {
+		x = PEM_read_X509(f, NULL, NULL, NULL);
+		fclose(f);
+	}
+	if (x && (n = i2d_X509(x, &der)) > 0 && sipae_tls_cb_md5(der, (size_t)n, s->cb_md5) == 0)
+		s->has_cb = true;
+	else
+		log_warnx("event=sipae-no-channel-bindings certificate=%s reason=\"cannot read "
+			  "the certificate: NTLM channel bindings sent over TLS will be refused\"",
+			  c->tls_certificate);
+	OPENSSL_free(der);
+	X509_free(x);
 }
 
 int

@@ -79,5 +79,39 @@ PY
 		"$T/greenwichd.log"
 done
 
+# ---- Kerberos: only tickets for sip/$FQDN (the keytab holds host/ with the same key) ----
+SPORT=$TLSPORT
+SAE_TLS=1
+client krb-host "${ALICE_KRB[@]}" --ticket-service host --expect-status 401 register
+ok_run krb-host "Kerberos: a real ticket for host/$FQDN under targetname sip/$FQDN: 401"
+check "... logged: the ticket's service is not sip/$FQDN" grep -Eiq \
+	"event=auth-failed scheme=Kerberos .*reason=\"ticket for host/$FQDN@[^ ]*, not sip/$FQDN@" \
+	"$T/greenwichd.log"
+
+# ---- NTLM extended protection: target name, channel bindings, MIC ----
+client ntlm-ep "${ALICE[@]}" --ntlm-target-name "SIP/$FQDN" --ntlm-channel-bindings tls \
+	--ntlm-mic good register --refresh
+ok_run ntlm-ep "NTLM with MsvAvTargetName sip/$FQDN (any case), this TLS connection's channel bindings and a MIC: signed in"
+client ntlm-http "${ALICE[@]}" --ntlm-target-name "HTTP/$FQDN" --expect-status 401 register
+ok_run ntlm-http "NTLM made for HTTP/$FQDN (a relayed sign-in): 401"
+check "... logged with the target name" \
+	grep -q "event=auth-failed scheme=NTLM user=CORP.alice .*reason=\"NTLM target name HTTP/$FQDN, not sip/$FQDN\"" \
+	"$T/greenwichd.log"
+client ntlm-cb "${ALICE[@]}" --ntlm-channel-bindings bad --expect-status 401 register
+ok_run ntlm-cb "NTLM bound to another TLS connection (channel bindings): 401"
+check "... logged" grep -q 'reason="NTLM channel bindings are not this TLS connection' \
+	"$T/greenwichd.log"
+client ntlm-mic "${ALICE[@]}" --ntlm-mic bad --expect-status 401 register
+ok_run ntlm-mic "NTLM with a MIC that does not match the messages: 401 (after the DC accepted it)"
+check "... logged" grep -q 'reason="NTLM MIC does not match the messages"' "$T/greenwichd.log"
+
+# ---- the NTLM CHALLENGE is stateless, and good for 10 to 20 s ----
+client ntlm-old "${ALICE[@]}" --ntlm-delay 21 --timeout 30 --expect-status 401 register
+ok_run ntlm-old "an AUTHENTICATE 21 s after its CHALLENGE: 401"
+check "... logged as an unknown or expired challenge" \
+	grep -q 'reason="unknown or expired NTLM challenge"' "$T/greenwichd.log"
+client ntlm-late "${ALICE[@]}" --ntlm-delay 8 --timeout 20 register
+ok_run ntlm-late "an AUTHENTICATE 8 s after its CHALLENGE: signed in"
+
 check "greenwichd still running" kill -0 "$GWD_PID"
 finish
