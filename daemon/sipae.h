@@ -52,6 +52,8 @@ struct sipae_sa {
 	struct sipae_sa *pnext, **pprev; /* the pending list, oldest first, until established */
 	char src[48];		/* the client's address (no port), for the per-source caps */
 	bool bound;
+	bool proven;		/* a request signed with it was verified: the client holds the
+				 * keys, not only a handshake it may have replayed or relayed */
 };
 
 /* The parameters of a Kerberos/NTLM Authorization header (pointers into the msg). */
@@ -101,6 +103,10 @@ void sa_bind(struct gwd *g, struct sipae_sa *sa);
 void sa_drop(struct gwd *g, struct sipae_sa *sa);
 /* Drop SAs that expired or whose connection closed; returns how many. */
 int sa_expire(struct gwd *g, time_t now);
+/* False while the connection of a flow id of worker 0 has established SAs but none of them
+ * has been proven by a signed request: the binding its handshake REGISTER made is held
+ * (nothing is routed to it).  True for a connection without SAs. */
+bool sa_flow_proven(struct gwd *g, uint64_t flow);
 /* Mark cnum as seen; false for a replay (already seen, or too old). */
 bool sa_cnum_fresh(struct sipae_sa *sa, uint32_t cnum);
 size_t sa_count(struct gwd *g);

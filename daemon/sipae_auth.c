@@ -357,6 +357,10 @@ check_signed(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_cred *
 		sip_reply(w, msg, 403, "Identity does not match credentials");
 		return true;
 	}
+	if (!sa->proven)
+		log_info("event=sa-proven opaque=%s user=%s method=%s", sa->opaque, sa->aor,
+			 sip->sip_request->rq_method_name);
+	sa->proven = true; /* the client holds the keys: its binding may be reached */
 	w->w_auth_user = sa->aor;
 	w->w_auth_sa = sa;
 	return false;
@@ -461,6 +465,7 @@ sipae_verified(struct worker *w, tport_t *tp, msg_t *msg, sip_t *sip)
 	else if (sip->sip_request && !identity_ok(sa, sip->sip_from->a_url))
 		why = "From is not the signed-in user";
 	if (why == NULL) {
+		sa->proven = true;
 		sipae_consume(msg, sip); /* the client's signature is for us alone */
 		return true;
 	}

@@ -347,6 +347,23 @@ sa_expire(struct gwd *g, time_t now)
 }
 
 bool
+sa_flow_proven(struct gwd *g, uint64_t flow)
+{
+	tport_t *tp;
+	bool any = false;
+
+	if (g->sas == NULL || g->sas->n == 0 || (tp = sa_flow_tport(g, flow)) == NULL)
+		return true;
+	for (struct sipae_sa *sa = g->sas->tb[tp_hash(tp)]; sa; sa = sa->tnext)
+		if (sa->tp == tp && sa->flow == flow) {
+			if (sa->proven)
+				return true;
+			any = true;
+		}
+	return !any;
+}
+
+bool
 sa_cnum_fresh(struct sipae_sa *sa, uint32_t cnum)
 {
 	if (cnum > sa->cnum_max) {

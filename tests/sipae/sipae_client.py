@@ -603,6 +603,15 @@ def cmd_send_message(client, args):
 def cmd_receive(client, args):
     resp = client.register()
     show("REGISTER", resp)
+    if not args.unproven:
+        # what real clients do at once (pidgin-sipe's SUBSCRIBEs): a signed request, which
+        # proves the SA; greenwichd routes nothing to a binding whose SA signed nothing
+        req = client.register_request()
+        client.sign(req)
+        proof = client.send_request(req)
+        show("REGISTER signed", proof)
+        if proof.status >= 300:
+            raise StatusError("signed refresh REGISTER: %s" % proof.start)
     print("registered %s" % client.aor)
     sys.stdout.flush()
     got = client.wait_requests("MESSAGE", args.count, args.wait, args.exact)
@@ -677,6 +686,8 @@ def parse_args(argv):
     v.add_argument("--exact", action="store_true",
                    help="keep listening for --wait seconds; more than --count is an error")
     v.add_argument("--wait", type=float, default=10.0, help="seconds to wait for them")
+    v.add_argument("--unproven", action="store_true",
+                   help="send no signed request after sign-in (the SA stays unproven)")
     import sipae_failcmds
     sipae_failcmds.sc = sys.modules[__name__]
     sipae_failcmds.add_parsers(sub)

@@ -113,5 +113,35 @@ check "... logged as an unknown or expired challenge" \
 client ntlm-late "${ALICE[@]}" --ntlm-delay 8 --timeout 20 register
 ok_run ntlm-late "an AUTHENTICATE 8 s after its CHALLENGE: signed in"
 
+# ---- a binding is held until its client signs a request ----
+# carol_gone: until no binding of carol's is left (the bindings of her earlier clients go
+# with their connections a moment after those closed)
+carol_gone() {
+	for _ in $(seq 1 50); do
+		"$MMC" -c "$T/greenwich.conf" --json server registrations "carol@$DOMAIN" \
+			> "$T/carol-regs.json" 2>&1 || true
+		[ "$(grep -o '"uri"' "$T/carol-regs.json" | wc -l)" = 0 ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+carol_gone
+client_bg carol-unproven "${CAROL[@]}" receive --unproven --count 0 --exact --wait 6
+client held "${ALICE[@]}" --expect-status 480 send-message --to "sip:carol@$DOMAIN" --text held
+ok_run held "MESSAGE to carol, whose client signed in but signed nothing yet: 480"
+check "... the binding was held (logged)" \
+	grep -q "event=binding-held user=carol@$DOMAIN .*reason=\"no signed request" "$T/greenwichd.log"
+bg_done carol-unproven
+check "carol's unproven client received nothing (exit $CRC)" [ "$CRC" = 0 ]
+check "... not the held text" bash -c "! grep -q ': held\$' '$T/carol-unproven.log'"
+carol_gone
+client_bg carol-proven "${CAROL[@]}" receive --count 1 --exact --wait 6
+client proven "${ALICE[@]}" send-message --to "sip:carol@$DOMAIN" --text proven
+ok_run proven "MESSAGE to carol once her client signed a request: delivered"
+bg_done carol-proven
+check "carol got it (exit $CRC)" [ "$CRC" = 0 ]
+check "greenwichd logged carol's SA proven" grep -q "event=sa-proven .*user=carol@$DOMAIN" \
+	"$T/greenwichd.log"
+
 check "greenwichd still running" kill -0 "$GWD_PID"
 finish
