@@ -1,8 +1,9 @@
 #!/bin/bash
 # demo.sh - bring up a Greenwich demo on this machine: a throw-away Active Directory
 # domain DEMO.GREENWICH.TEST (a Samba DC from tests/addc/addc.sh, users alice and bob,
-# group Support), greenwichd joined to it and listening on 127.0.0.1:5060 (UDP and TCP),
-# and two local Digest accounts (carol, dave) for standard SIP clients.  It runs in the
+# group Support), greenwichd joined to it and listening on 127.0.0.1:5060 (UDP and TCP)
+# and 5061 (TLS, a self-signed certificate: Kerberos and NTLM sign-in are accepted over
+# TLS only), and two local Digest accounts (carol, dave) for standard SIP clients.  It runs in the
 # background until `demo.sh --stop`; running it again while it is up prints its status.
 #
 #   ./demo.sh [--no-ad] [--listen IP] [--port N] [--domain NAME] [--state-dir DIR]
@@ -284,21 +285,44 @@ dc_join() {
 	echo "demo.sh: greenwichd joined to $DOMAIN as greenwich.$DOMAIN"
 }
 
+# A self-signed certificate for the demo's TLS port: Kerberos and NTLM are accepted over
+# TLS only ([auth] sipae-transports); clients must accept (or be told of) this certificate.
+demo_cert() {
+	[ -s "$S/state/tls.crt" ] && [ -s "$S/state/tls.key" ] && return 0
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$S/state/tls.key" \
+		-out "$S/state/tls.crt" -days 3650 -subj "/CN=greenwich.$DOMAIN" \
+		-addext "subjectAltName=DNS:greenwich.$DOMAIN,IP:$LISTEN" >/dev/null 2>&1 ||
+		die "cannot make the demo's TLS certificate (openssl)"
+	chmod 0640 "$S/state/tls.key"
+}
+
 write_conf() {
+	TLSPORT=$((PORT + 1))
 	if [ -f "$S/greenwich.conf" ]; then
-		sed -i -E "s/^(udp|tcp) = .*/\\1 = $LISTEN:$PORT/" "$S/greenwich.conf"
+		sed -i -E "s/^(udp|tcp) = .*/\\1 = $LISTEN:$PORT/; s/^tls = .*/tls = $LISTEN:$TLSPORT/" \
+			"$S/greenwich.conf"
+		# demos made before domain sign-in needed TLS: a TLS port and its certificate
+		if ! grep -q '^tls = ' "$S/greenwich.conf"; then
+			demo_cert
+			sed -i "/^tcp = /a tls = $LISTEN:$TLSPORT" "$S/greenwich.conf"
+			printf '\n[tls]\ncertificate = %s\nkey = %s\n' "$S/state/tls.crt" \
+				"$S/state/tls.key" >>"$S/greenwich.conf"
+		fi
 		# demos made before the control socket moved into the state directory
 		grep -q '^control-socket' "$S/greenwich.conf" ||
 			sed -i "/^pid-file = /a control-socket = $S/state/control.sock" "$S/greenwich.conf"
 		return 0
 	fi
 	mkdir -p "$S/state" && chmod 0750 "$S/state"
+	demo_cert
 	cat >"$S/greenwich.conf" <<CONF
 # Demo configuration written by demo.sh; the [domain] section is written by
 # greenwich-mmc domain join.
 [server]
 udp = $LISTEN:$PORT
 tcp = $LISTEN:$PORT
+# Kerberos and NTLM sign-in: over TLS only ([auth] sipae-transports)
+tls = $LISTEN:$TLSPORT
 domains = $DOMAIN
 state-directory = $S/state
 pid-file = $S/state/greenwichd.pid
@@ -313,6 +337,11 @@ digest-algorithms = MD5, SHA-256
 # Digest first for the same reason; Microsoft-protocol clients pick Kerberos or
 # NTLM from the same challenge (the packaged default offers them first)
 schemes = Digest, Kerberos, NTLM
+
+[tls]
+# self-signed, made by demo.sh (clients: accept it, or trust this file)
+certificate = $S/state/tls.crt
+key = $S/state/tls.key
 
 [log]
 level = info
@@ -371,7 +400,8 @@ print_info() {
 	else
 		echo "Greenwich demo (local accounts only): SIP domain $DOMAIN"
 	fi
-	echo "SIP server: $LISTEN:$PORT (UDP and TCP)${NETNS:+ in network namespace $NETNS}"
+	echo "SIP server: $LISTEN:$PORT (UDP and TCP), $LISTEN:$((PORT + 1)) (TLS," \
+		"certificate $S/state/tls.crt)${NETNS:+ in network namespace $NETNS}"
 	echo
 	print_users
 	cat <<EOF
@@ -385,11 +415,12 @@ SIPp, from $SRC:
     -set cseq 1 -i 127.0.0.1 -p 7398 -m 1 $LISTEN:$PORT
 EOF
 	[ "$MODE" = local ] || cat <<EOF
-Domain credentials (NTLM or Kerberos), e.g. pidgin-sipe: Username alice@$DOMAIN,
-  Login $nb\\alice, the password above; Advanced: Server[:Port] $LISTEN:$PORT,
-  Connection type TCP, Authentication scheme NTLM.  Kerberos also needs the realm
-  and the name greenwich.$DOMAIN (Server[:Port] greenwich.$DOMAIN:$PORT): run
-  the client with $run CLIENT.
+Domain credentials (NTLM or Kerberos, over TLS only), e.g. pidgin-sipe: Username
+  alice@$DOMAIN, Login $nb\\alice, the password above; Advanced: Server[:Port]
+  $LISTEN:$((PORT + 1)), Connection type SSL/TLS, Authentication scheme NTLM; accept
+  the demo's self-signed certificate when asked.  Kerberos also needs the realm
+  and the name greenwich.$DOMAIN (Server[:Port] greenwich.$DOMAIN:$((PORT + 1))):
+  run the client with $run CLIENT.
 Messages to alice and bob go through the directory: 480 until they sign in.
 Check the join: $run \\
   $BUILD/mmc-cli/greenwich-mmc -c $S/greenwich.conf domain test

@@ -88,7 +88,7 @@ static const struct conf_opt conf_opts[] = {
 	{"limits", "handoff-per-source", T_INT, O(handoff_per_source), "256", 0, 100000,
 	 "requests from one client address that may wait for worker 0 at once (0: no cap)", LIVE},
 	{"limits", "signin-pending-max", T_INT, O(signin_pending_max), "1024", 2, 100000,
-	 "Kerberos/NTLM sign-ins in progress at once", RESTART},
+	 "Kerberos/NTLM sign-ins being checked at once", RESTART},
 	{"presence", "max-document-size", T_INT, O(presence_max_document), "16384", 256, 1048576,
 	 "largest presence or SOAP document accepted, in bytes; larger ones get 413", RESTART},
 	{"presence", "max-expires", T_INT, O(presence_max_expires), "3600", 60, 86400,
@@ -119,6 +119,8 @@ static const struct conf_opt conf_opts[] = {
 	 "served domains whose users may not sign in with Digest", RESTART},
 	{"auth", "sipae-realm", T_STR, O(sipae_realm), "SIP Communications Service", 0, 0,
 	 "realm of the Kerberos and NTLM challenges (MS-SIPAE)", RESTART},
+	{"auth", "sipae-transports", T_LIST, O(sipae_transports), "tls", 0, 0,
+	 "transports over which Kerberos and NTLM are offered and accepted: tls, tcp", RESTART},
 	{"auth", "sa-lifetime", T_INT, O(sa_lifetime), "28800", 300, 604800,
 	 "seconds a Kerberos or NTLM sign-in stays valid before the client signs in again", RESTART},
 	{"proxy", "invite-timeout", T_INT, O(invite_timeout), "180", 5, 3600,
@@ -460,7 +462,29 @@ conf_validate(const struct gw_conf *conf, const char *path, char *err, size_t er
 		conf_err(err, errlen, "%s: [store] backend postgresql needs [store] conninfo", path);
 		return -1;
 	}
+	if (conf->sipae_transports.n == 0) {
+		conf_err(err, errlen, "%s: [auth] sipae-transports: name tls, tcp or both", path);
+		return -1;
+	}
+	for (size_t i = 0; i < conf->sipae_transports.n; i++) {
+		const char *a = conf->sipae_transports.v[i];
+		if (strcasecmp(a, "tls") && strcasecmp(a, "tcp")) {
+			conf_err(err, errlen,
+				 "%s: [auth] sipae-transports: '%s' is not tls or tcp", path, a);
+			return -1;
+		}
+	}
 	return 0;
+}
+
+/* Whether Kerberos and NTLM may be used over `transport` ("tls" or "tcp"). */
+bool
+gw_conf_sipae_transport(const struct gw_conf *conf, const char *transport)
+{
+	for (size_t i = 0; i < conf->sipae_transports.n; i++)
+		if (strcasecmp(conf->sipae_transports.v[i], transport) == 0)
+			return true;
+	return false;
 }
 
 bool

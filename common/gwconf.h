@@ -74,6 +74,7 @@ struct gw_conf {
 	struct gw_schemes auth_schemes;
 	struct gw_strlist digest_disabled_domains;
 	char *sipae_realm;
+	struct gw_strlist sipae_transports;	/* "tls", "tcp": where Kerberos/NTLM may be used */
 	int sa_lifetime;
 	/* [proxy] */
 	int invite_timeout;
@@ -115,6 +116,8 @@ bool gw_conf_serves(const struct gw_conf *conf, const char *domain);
 bool gw_conf_scheme(const struct gw_conf *conf, enum gw_scheme scheme);
 /* "Kerberos", "NTLM" or "Digest": the name on the wire and in the file. */
 const char *gw_scheme_name(enum gw_scheme scheme);
+/* Whether Kerberos and NTLM may be used over transport ("tls" or "tcp"): [auth] sipae-transports. */
+bool gw_conf_sipae_transport(const struct gw_conf *conf, const char *transport);
 /* The application server a service address (user@domain) is forwarded to, or NULL. */
 const char *gw_conf_route(const struct gw_conf *conf, const char *aor);
 /* The Digest realm in effect. */

@@ -39,6 +39,13 @@ struct sipae_ntlm_names {
  * a fresh random 8-byte server challenge copied to chal.  *msg is malloc'ed. */
 int sipae_ntlm_challenge(const struct sipae_ntlm_names *names, uint8_t chal[8],
 			 uint8_t **msg, size_t *len);
+/* The same with the server challenge and MsvAvTimestamp (a FILETIME) given: the same
+ * inputs make the same message byte for byte, so a server that derives them from what
+ * the client sends back can rebuild the CHALLENGE (for the MIC) without keeping it. */
+int sipae_ntlm_challenge_make(const struct sipae_ntlm_names *names, const uint8_t chal[8],
+			      uint64_t filetime, uint8_t **msg, size_t *len);
+/* A time as FILETIME (100 ns units since 1601-01-01). */
+uint64_t sipae_filetime(time_t t);
 
 /* The fields of an AUTHENTICATE_MESSAGE (pointers into the parsed buffer,
  * which must outlive this struct; strings converted to UTF-8, malloc'ed). */
@@ -53,6 +60,14 @@ struct sipae_ntlm_auth {
 	size_t nt_len;
 	uint8_t enc_session_key[16]; /* EncryptedRandomSessionKey (KEY_EXCH) */
 	bool has_session_key;
+	/* Extended protection ([MS-NLMP] 2.2.2.1), from the AV pairs of the NTLMv2 response
+	 * (covered by its NTProofStr, so a relay cannot change them): */
+	const uint8_t *msg;	/* the whole AUTHENTICATE_MESSAGE (for the MIC) */
+	size_t msg_len;
+	uint32_t av_flags;	/* MsvAvFlags, 0 when absent; 0x2: a MIC at offset 72 */
+	const uint8_t *target;	/* MsvAvTargetName (UTF-16LE), NULL when absent */
+	size_t target_len;
+	const uint8_t *cb;	/* MsvAvChannelBindings (16 bytes), NULL when absent */
 };
 /* Parse and bounds-check; -EINVAL (with a reason in err) on anything malformed
  * (fields outside the message, overlapping each other or the header, too long,
@@ -93,6 +108,30 @@ int sipae_ntlm_check(const struct sipae_ntlm_auth *a, const uint8_t chal[8],
 		     struct sipae_ntlm_result *r);
 void sipae_ntlm_result_free(struct sipae_ntlm_result *r);
 
+/* What an AUTHENTICATE must be bound to (extended protection). */
+struct sipae_ntlm_binding {
+	const char *target;	/* MsvAvTargetName, when sent, must be this (any case): "sip/<fqdn>" */
+	const uint8_t *cb_md5;	/* channel bindings of this connection (16 bytes, see
+				 * sipae_tls_cb_md5), or NULL without TLS */
+};
+/* Target name and channel bindings of a parsed AUTHENTICATE against b: 0, or -EACCES with
+ * the reason in err (another target: a relayed sign-in; channel bindings that are sent,
+ * not all zero, and not this connection's: a relay or a man in the middle).  A client
+ * that sends neither passes (most do not, pidgin-sipe included). */
+int sipae_ntlm_check_binding(const struct sipae_ntlm_auth *a, const struct sipae_ntlm_binding *b,
+			     char *err, size_t errlen);
+/* When the AUTHENTICATE says it carries a MIC (MsvAvFlags 0x2): verify it, HMAC_MD5 of the
+ * ExportedSessionKey (from the SessionBaseKey the DC returned) over CHALLENGE and
+ * AUTHENTICATE with the MIC zeroed (connectionless: no NEGOTIATE).  0 when it matches or
+ * none is flagged, -EBADMSG when it does not (the messages were changed on the way). */
+int sipae_ntlm_check_mic(const struct sipae_ntlm_auth *a, const uint8_t session_base_key[16],
+			 const uint8_t *chal_msg, size_t chal_len);
+/* MsvAvChannelBindings of a TLS connection whose server certificate is cert_der:
+ * MD5 of a gss_channel_bindings_struct with no addresses and application data
+ * "tls-server-end-point:" + the certificate's hash (RFC 5929: the hash of its signature
+ * algorithm, SHA-256 for MD5 and SHA-1).  -EINVAL when the certificate cannot be read. */
+int sipae_tls_cb_md5(const uint8_t *cert_der, size_t len, uint8_t out[16]);
+
 /* Signing and sealing keys of one security association. */
 struct sipae_ntlm_keys {
 	uint8_t client_sign[16], server_sign[16];
@@ -123,13 +162,20 @@ struct sipae_krb_ctx;			/* one established context */
  * keytab is missing, unreadable or empty, -EINVAL when it cannot be resolved.
  * One struct sipae_krb may serve accepts on several threads at once. */
 int sipae_krb_open(struct sipae_krb **out, const char *keytab, char *err, size_t errlen);
+/* Accept only tickets issued for service (e.g. "sip/greenwich.corp.example.com", compared
+ * without regard to case) in realm (NULL or "": any), as the AP-REQ's ticket names it: a
+ * ticket for another principal of the keytab (HTTP/, host/, the machine account) is
+ * refused with -EACCES, a token without a krb5 AP-REQ with -EINVAL.  Without this
+ * call any principal of the keytab is accepted.  Not thread-safe: call before accepting. */
+int sipae_krb_expect(struct sipae_krb *k, const char *service, const char *realm);
 void sipae_krb_close(struct sipae_krb *k);
 
 /* Accept one initial context token (AP-REQ).  On success *ctx is complete,
  * principal is the client ("alice@CORP.EXAMPLE.COM"), *expires its end time,
  * out/outlen an optional reply token (AP-REP; malloc'ed, may be NULL; out may
  * be NULL when the caller does not want it).
- * Failure: -EACCES (bad ticket, wrong key, replay), -ETIME (clock skew),
+ * Failure: -EACCES (bad ticket, wrong key, replay, a ticket for another service than
+ * sipae_krb_expect() named), -ETIME (clock skew),
  * -EKEYEXPIRED (ticket expired), -EINVAL (not a token), -EPROTO (the context
  * would need more tokens), -ENAMETOOLONG (principal longer than plen); err
  * says why.  A struct sipae_krb_ctx is not thread-safe: use it from one

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
@@ -22,6 +23,8 @@ struct sipae_krb {
 	krb5_context kctx;
 	krb5_keytab kt;
 	gss_cred_id_t cred;
+	char service[300]; /* "sip/<fqdn>": the only server principal accepted; "" any */
+	char realm[256];   /* its realm; "" any */
 };
 
 struct sipae_krb_ctx {
@@ -88,6 +91,126 @@ sipae_krb_open(struct sipae_krb **out, const char *keytab, char *err, size_t err
 	ret = 0;
 done:
 	sipae_krb_close(k);
+	return ret;
+}
+
+int
+sipae_krb_expect(struct sipae_krb *k, const char *service, const char *realm)
+{
+	if (k == NULL || service == NULL || strlen(service) >= sizeof(k->service) ||
+	    (realm != NULL && strlen(realm) >= sizeof(k->realm)))
+		return -EINVAL;
+	snprintf(k->service, sizeof(k->service), "%s", service);
+	snprintf(k->realm, sizeof(k->realm), "%s", realm != NULL ? realm : "");
+	return 0;
+}
+
+/* One DER element at *p (before end): its tag and content; *p moves past it. */
+static int
+sipae_der(const uint8_t **p, const uint8_t *end, uint8_t *tag, const uint8_t **content,
+	  size_t *len)
+{
+	const uint8_t *q = *p;
+	size_t n;
+
+	if (end - q < 2)
+		return -EINVAL;
+	*tag = *q++;
+	n = *q++;
+	if (n & 0x80) {
+		size_t k = n & 0x7f;
+		if (k == 0 || k > 4 || (size_t)(end - q) < k)
+			return -EINVAL;
+		for (n = 0; k > 0; k--)
+			n = n << 8 | *q++;
+	}
+	if ((size_t)(end - q) < n)
+		return -EINVAL;
+	*content = q;
+	*len = n;
+	*p = q + n;
+	return 0;
+}
+
+/* The Ticket inside a krb5 GSS initial context token (RFC 1964 / 4121: [APPLICATION 0]
+ * { krb5 OID, TOK_ID 01 00, AP-REQ }, AP-REQ ::= [APPLICATION 14] SEQUENCE { ...,
+ * ticket [3] Ticket, ... }): the whole Ticket element, as krb5_decode_ticket reads it. */
+static int
+sipae_apreq_ticket(const uint8_t *tok, size_t len, krb5_data *ticket)
+{
+	static const uint8_t krb5_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02};
+	const uint8_t *p = tok, *end = tok + len, *c, *q, *qend;
+	uint8_t tag;
+	size_t n;
+
+	if (sipae_der(&p, end, &tag, &c, &n) < 0 || tag != 0x60)
+		return -EINVAL;
+	p = c;
+	end = c + n;
+	if (sipae_der(&p, end, &tag, &c, &n) < 0 || tag != 0x06 || n != sizeof(krb5_oid) ||
+	    memcmp(c, krb5_oid, n) != 0 || end - p < 2 || p[0] != 0x01 || p[1] != 0x00)
+		return -EINVAL;
+	p += 2;
+	if (sipae_der(&p, end, &tag, &c, &n) < 0 || tag != 0x6e)
+		return -EINVAL;
+	q = c;
+	qend = c + n;
+	if (sipae_der(&q, qend, &tag, &c, &n) < 0 || tag != 0x30)
+		return -EINVAL;
+	q = c;
+	qend = c + n;
+	while (q < qend) {
+		if (sipae_der(&q, qend, &tag, &c, &n) < 0)
+			return -EINVAL;
+		if (tag == 0xa3) {
+			ticket->magic = KV5M_DATA;
+			ticket->data = (char *)c;
+			ticket->length = (unsigned int)n;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/*
+ * The server principal the ticket was issued for must be the one expected.  MIT's
+ * acceptor on a whole keytab takes a ticket for any principal whose key it holds, and
+ * the joined machine's sip/, HTTP/, host/ ... all share the machine key (nor does the
+ * context's acceptor name help: it names the keytab entry whose key fit, often the
+ * machine account).  So the ticket's sname is read from the AP-REQ itself.
+ */
+static int
+sipae_ticket_server(struct sipae_krb *k, const uint8_t *tok, size_t len, char *err,
+		    size_t errlen)
+{
+	krb5_data der;
+	krb5_ticket *t = NULL;
+	char *server = NULL;
+	int ret = -EACCES;
+
+	if (k->service[0] == '\0')
+		return 0;
+	if (sipae_apreq_ticket(tok, len, &der) < 0 || krb5_decode_ticket(&der, &t) != 0 ||
+	    t->server == NULL || krb5_unparse_name(k->kctx, t->server, &server) != 0) {
+		snprintf(err, errlen, "not a Kerberos AP-REQ with a ticket");
+		ret = -EINVAL;
+		goto done;
+	}
+	char *at = strrchr(server, '@');
+	size_t svclen = at ? (size_t)(at - server) : strlen(server);
+	/* AD compares service principal names without regard to case */
+	if (svclen != strlen(k->service) || strncasecmp(server, k->service, svclen) != 0 ||
+	    (k->realm[0] && (at == NULL || strcasecmp(at + 1, k->realm) != 0))) {
+		snprintf(err, errlen, "ticket for %.300s, not %s%s%s", server, k->service,
+			 k->realm[0] ? "@" : "", k->realm);
+		goto done;
+	}
+	ret = 0;
+done:
+	if (server)
+		krb5_free_unparsed_name(k->kctx, server);
+	if (t)
+		krb5_free_ticket(k->kctx, t);
 	return ret;
 }
 
@@ -179,6 +302,10 @@ sipae_krb_accept(struct sipae_krb *k, const uint8_t *token, size_t len,
 		snprintf(err, errlen, "not a GSS-API initial context token");
 		goto done;
 	}
+	/* the ticket must be for the expected service (before the replay cache sees it) */
+	ret = sipae_ticket_server(k, token, len, err, errlen);
+	if (ret < 0)
+		goto done;
 	c->ctx = GSS_C_NO_CONTEXT;
 	major = gss_accept_sec_context(&minor, &c->ctx, k->cred, &in, GSS_C_NO_CHANNEL_BINDINGS,
 				       &c->client, NULL, &reply, NULL, &time_rec, NULL);

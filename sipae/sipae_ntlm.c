@@ -34,8 +34,15 @@ enum ntlm_av {
 	AV_NB_DOMAIN = 2,
 	AV_DNS_COMPUTER = 3,
 	AV_DNS_DOMAIN = 4,
+	AV_FLAGS = 6,
 	AV_TIMESTAMP = 7,
+	AV_TARGET_NAME = 9,
+	AV_CHANNEL_BINDINGS = 10,
 };
+#define NTLM_BLOB_AV 44		/* NTProofStr (16) + the blob's fixed part (28) */
+#define NTLM_MIC_OFF 72		/* after the Version field */
+#define NTLM_MIC_END 88
+#define NTLM_AV_MIC 0x2u	/* MsvAvFlags: the message carries a MIC */
 
 /* Version field: 6.1 build 7601, NTLMSSP_REVISION_W2K3. */
 static const uint8_t ntlm_version[8] = {6, 1, 0xB1, 0x1D, 0, 0, 0, 15};
@@ -75,11 +82,11 @@ ntlm_filetime_now(void)
 	return ((uint64_t)ts.tv_sec + 11644473600ULL) * 10000000ULL + (uint64_t)ts.tv_nsec / 100;
 }
 
-/* TargetInfo: the four names, MsvAvTimestamp, MsvAvEOL. */
+/* TargetInfo: the four names, MsvAvTimestamp ft, MsvAvEOL. */
 static int
-ntlm_target_info(const struct sipae_ntlm_names *nm, uint8_t *ti, size_t max, size_t *n)
+ntlm_target_info(const struct sipae_ntlm_names *nm, uint64_t ft, uint8_t *ti, size_t max,
+		 size_t *n)
 {
-	uint64_t ft = ntlm_filetime_now();
 	int ret;
 
 	*n = 0;
@@ -115,6 +122,26 @@ int
 sipae_ntlm_challenge(const struct sipae_ntlm_names *names, uint8_t chal[8], uint8_t **msg,
 		     size_t *len)
 {
+	int ret = sipae_random(chal, 8);
+
+	if (ret < 0) {
+		*msg = NULL;
+		*len = 0;
+		return ret;
+	}
+	return sipae_ntlm_challenge_make(names, chal, ntlm_filetime_now(), msg, len);
+}
+
+uint64_t
+sipae_filetime(time_t t)
+{
+	return ((uint64_t)t + 11644473600ULL) * 10000000ULL;
+}
+
+int
+sipae_ntlm_challenge_make(const struct sipae_ntlm_names *names, const uint8_t chal[8],
+			  uint64_t filetime, uint8_t **msg, size_t *len)
+{
 	size_t timax = 4 * (NTLM_NAME_MAX + 4) + 16, tilen = 0, tnlen = 0;
 	uint8_t *m = NULL, *tn = NULL;
 	int ret = -EINVAL;
@@ -134,10 +161,7 @@ sipae_ntlm_challenge(const struct sipae_ntlm_names *names, uint8_t chal[8], uint
 	ret = -EINVAL;
 	if (tnlen > NTLM_NAME_MAX)
 		goto done;
-	ret = ntlm_target_info(names, m + NTLM_CHAL_HDR + tnlen, timax, &tilen);
-	if (ret < 0)
-		goto done;
-	ret = sipae_random(chal, 8);
+	ret = ntlm_target_info(names, filetime, m + NTLM_CHAL_HDR + tnlen, timax, &tilen);
 	if (ret < 0)
 		goto done;
 	memcpy(m, NTLM_SIGNATURE, 8);
@@ -250,6 +274,53 @@ ntlm_auth_layout(const uint8_t *buf, size_t len, struct ntlm_span f[6], char *er
 	return 0;
 }
 
+/* The AV pairs of the NTLMv2 response's blob: MsvAvFlags, MsvAvTargetName and
+ * MsvAvChannelBindings, each at most once, all inside the response, up to MsvAvEOL. */
+static int
+ntlm_auth_avpairs(struct sipae_ntlm_auth *a, const struct ntlm_span f[6], char *err,
+		  size_t errlen)
+{
+	const uint8_t *p = a->nt + NTLM_BLOB_AV, *end = a->nt + a->nt_len;
+	bool flags = false;
+
+	for (;;) {
+		if (end - p < 4)
+			return ntlm_fail(err, errlen, -EINVAL, "AV pairs without MsvAvEOL");
+		uint16_t id = sipae_le16(p), n = sipae_le16(p + 2);
+		p += 4;
+		if (id == AV_EOL)
+			break;
+		if ((size_t)(end - p) < n)
+			return ntlm_fail(err, errlen, -EINVAL, "AV pair %u out of bounds", id);
+		if (id == AV_FLAGS) {
+			if (n != 4 || flags)
+				return ntlm_fail(err, errlen, -EINVAL, "bad MsvAvFlags");
+			a->av_flags = sipae_le32(p);
+			flags = true;
+		} else if (id == AV_TARGET_NAME) {
+			if (a->target != NULL || n % 2 != 0)
+				return ntlm_fail(err, errlen, -EINVAL, "bad MsvAvTargetName");
+			a->target = p;
+			a->target_len = n;
+		} else if (id == AV_CHANNEL_BINDINGS) {
+			if (n != 16 || a->cb != NULL)
+				return ntlm_fail(err, errlen, -EINVAL, "bad MsvAvChannelBindings");
+			a->cb = p;
+		}
+		p += n;
+	}
+	if (a->av_flags & NTLM_AV_MIC) {
+		/* the MIC sits between the Version field and the payload */
+		if (a->msg_len < NTLM_MIC_END)
+			return ntlm_fail(err, errlen, -EINVAL, "MIC flagged but no room for it");
+		for (size_t i = 0; i < 6; i++)
+			if (f[i].len && f[i].off < NTLM_MIC_END)
+				return ntlm_fail(err, errlen, -EINVAL, "%s overlaps the MIC",
+						 ntlm_auth_fields[i].what);
+	}
+	return 0;
+}
+
 int
 sipae_ntlm_parse_auth(const uint8_t *buf, size_t len, struct sipae_ntlm_auth *a, char *err,
 		      size_t errlen)
@@ -291,7 +362,9 @@ sipae_ntlm_parse_auth(const uint8_t *buf, size_t len, struct sipae_ntlm_auth *a,
 	a->nt_len = f[1].len;
 	memcpy(a->enc_session_key, buf + f[5].off, 16);
 	a->has_session_key = true;
-	ret = 0;
+	a->msg = buf;
+	a->msg_len = len;
+	ret = ntlm_auth_avpairs(a, f, err, errlen);
 done:
 	if (ret < 0)
 		sipae_ntlm_auth_free(a);

@@ -40,7 +40,8 @@ def worker(o, until, out):
     while time.monotonic() < until:
         c = sipae_client.Client(host, int(port), o.domain, o.user,
                                 None if o.scheme == "kerberos" else o.password,
-                                scheme=o.scheme, ntlm_domain=o.ntlm_domain, timeout=10)
+                                scheme=o.scheme, tls=o.tls, ntlm_domain=o.ntlm_domain,
+                                timeout=10)
         try:
             c.connect()
             c.register()
@@ -59,6 +60,7 @@ def main():
     for a in ("--server", "--domain", "--user", "--password", "--scheme"):
         ap.add_argument(a, required=True)
     ap.add_argument("--ntlm-domain", default="")
+    ap.add_argument("--tls", action="store_true", help="TLS (certificate not verified)")
     ap.add_argument("--procs", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--pid", type=int, required=True)

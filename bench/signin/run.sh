@@ -47,10 +47,15 @@ FQDN="greenwich.$ADDC_DNS_DOMAIN"
 
 PORT=$((20000 + RANDOM % 30000))
 mkdir -p "$W/state"
+# Kerberos and NTLM are accepted over TLS only ([auth] sipae-transports): a TLS port with a
+# self-signed certificate, and the clients sign in over it (every sign-in a new connection)
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$W/server.key" -out "$W/server.crt" \
+	-days 2 -subj "/CN=$FQDN" 2>/dev/null
 cat > "$W/greenwich.conf" <<CONF
 [server]
 udp = 127.0.0.1:$PORT
 tcp = 127.0.0.1:$PORT
+tls = 127.0.0.1:$((PORT + 1))
 domains = $ADDC_DNS_DOMAIN
 workers = 2
 state-directory = $W/state
@@ -65,6 +70,9 @@ fqdn = $FQDN
 enabled-group = Greenwich Users
 [auth]
 schemes = Kerberos,NTLM
+[tls]
+certificate = $W/server.crt
+key = $W/server.key
 [log]
 level = notice
 CONF
@@ -86,7 +94,7 @@ printf 'Apple-Pie-11\n' | in_dc env KRB5CCNAME="$KRB5CCNAME" kinit alice > "$W/k
 
 rc=0
 for scheme in ntlm kerberos; do
-	in_dc env KRB5CCNAME="$KRB5CCNAME" "$PY" "$HERE/load.py" --server "127.0.0.1:$PORT" \
+	in_dc env KRB5CCNAME="$KRB5CCNAME" "$PY" "$HERE/load.py" --server "127.0.0.1:$((PORT + 1))" --tls \
 		--domain "$ADDC_DNS_DOMAIN" --user alice --ntlm-domain "$ADDC_DOMAIN" \
 		--password Apple-Pie-11 --scheme "$scheme" --procs "$PROCS" \
 		--seconds "$SECONDS_RUN" --pid "$GWD_PID" 2> "$W/load-$scheme.err" || rc=1

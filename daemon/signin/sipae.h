@@ -26,8 +26,8 @@ struct worker;
 enum sipae_scheme { SIPAE_NTLM = 1, SIPAE_KERBEROS = 2 };
 
 enum sa_state {
-	SA_CHALLENGED, /* NTLM: CHALLENGE sent, AUTHENTICATE awaited */
-	SA_VERIFYING,  /* the DC or the directory is being asked */
+	SA_VERIFYING,  /* the DC or the directory is being asked (an NTLM CHALLENGE holds
+			* nothing: sipae_handshake.c derives it again from the opaque) */
 	SA_ESTABLISHED,
 };
 
@@ -38,7 +38,6 @@ struct sipae_sa {
 	tport_t *tp;		/* the connection: a key only, never dereferenced... */
 	uint64_t flow;		/* ...unless the flow table (worker 0) still has it live */
 	char call_id[128];	/* of the handshake REGISTERs */
-	uint8_t chal[8];	/* NTLM server challenge */
 	struct sipae_ntlm_keys keys;
 	struct sipae_krb_ctx *krb;
 	char account[520];	/* DOMAIN\user or principal, for logs */
@@ -54,6 +53,8 @@ struct sipae_sa {
 	struct sipae_sa *pnext, **pprev; /* the pending list, oldest first, until established */
 	char src[48];		/* the client's address (no port), for the per-source caps */
 	bool bound;
+	bool proven;		/* a request signed with it was verified: the client holds the
+				 * keys, not only a handshake it may have replayed or relayed */
 };
 
 /* The parameters of a Kerberos/NTLM Authorization header (pointers into the msg). */
@@ -76,16 +77,21 @@ struct sipae_srv {
 	char tn_krb[260];	 /* targetname for Kerberos: sip/fqdn */
 	char nb_domain[64], nb_computer[64], dns_domain[256];
 	char krb_realm[256];
+	uint8_t cb_md5[16];	 /* NTLM channel bindings of our TLS connections (RFC 5929) */
+	bool has_cb;		 /* ... known (a TLS certificate is configured and readable) */
 };
 
 /* sipae_sa.c: the table (worker 0). */
 int sa_table_init(struct gwd *g);
 void sa_table_free(struct gwd *g);
-/* 0 when tp, whose client is at src (an address without port), may start one more
- * handshake: -EAGAIN (too many on tp or from src or its network), -ENOSPC (in all:
- * only when the oldest waiting handshake of the busiest source could not be evicted). */
+/* 0 when tp, whose client is at src (an address without port), may have one more
+ * sign-in checked (a DC or directory round trip): -EAGAIN (too many on tp or from src or
+ * its network), -ENOSPC (too many in all, [limits] signin-pending-max). */
 int sa_admit(struct gwd *g, tport_t *tp, const char *src);
-struct sipae_sa *sa_new(struct gwd *g, enum sipae_scheme scheme, tport_t *tp, const char *src);
+/* A new SA, SA_VERIFYING, with opaque as its id (8 hex digits), or a random one when
+ * opaque is NULL; NULL when out of memory or opaque is taken. */
+struct sipae_sa *sa_new(struct gwd *g, enum sipae_scheme scheme, tport_t *tp, const char *src,
+			const char *opaque);
 struct sipae_sa *sa_find(struct gwd *g, const char *opaque);
 /* True when sa belongs to the live connection tp. */
 bool sa_on(struct gwd *g, const struct sipae_sa *sa, tport_t *tp);
@@ -98,6 +104,10 @@ void sa_bind(struct gwd *g, struct sipae_sa *sa);
 void sa_drop(struct gwd *g, struct sipae_sa *sa);
 /* Drop SAs that expired or whose connection closed; returns how many. */
 int sa_expire(struct gwd *g, time_t now);
+/* False while the connection of a flow id of worker 0 has established SAs but none of them
+ * has been proven by a signed request: the binding its handshake REGISTER made is held
+ * (nothing is routed to it).  True for a connection without SAs. */
+bool sa_flow_proven(struct gwd *g, uint64_t flow);
 /* Mark cnum as seen; false for a replay (already seen, or too old). */
 bool sa_cnum_fresh(struct sipae_sa *sa, uint32_t cnum);
 

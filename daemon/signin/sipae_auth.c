@@ -17,6 +17,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/nta_tport.h>
 #include <sofia-sip/su_tag.h>
@@ -57,6 +60,33 @@ names_init(struct sipae_srv *s, const struct gw_conf *c)
 			s->krb_realm[i] = (char)toupper((unsigned char)c->domain_name[i]);
 }
 
+/* NTLM channel bindings of our TLS connections: from the server certificate (the first
+ * of [tls] certificate), as clients with extended protection compute them. */
+static void
+cb_init(struct sipae_srv *s, const struct gw_conf *c)
+{
+	FILE *f;
+	X509 *x = NULL;
+	unsigned char *der = NULL;
+	int n;
+
+	if (c->tls.n == 0 || c->tls_certificate == NULL || c->tls_certificate[0] == '\0')
+		return;
+	f = fopen(c->tls_certificate, "r");
+	if (f) {
+		x = PEM_read_X509(f, NULL, NULL, NULL);
+		fclose(f);
+	}
+	if (x && (n = i2d_X509(x, &der)) > 0 && sipae_tls_cb_md5(der, (size_t)n, s->cb_md5) == 0)
+		s->has_cb = true;
+	else
+		log_warnx("event=sipae-no-channel-bindings certificate=%s reason=\"cannot read "
+			  "the certificate: NTLM channel bindings sent over TLS will be refused\"",
+			  c->tls_certificate);
+	OPENSSL_free(der);
+	X509_free(x);
+}
+
 int
 sipae_server_init(struct gwd *g)
 {
@@ -77,8 +107,15 @@ sipae_server_init(struct gwd *g)
 	if (s == NULL)
 		return -ENOMEM;
 	names_init(s, c);
+	cb_init(s, c);
 	if (krb && sipae_krb_open(&s->krb, keytab, err, sizeof(err)) < 0)
 		log_warnx("event=sipae-kerberos-off keytab=%s reason=\"%s\"", keytab, err);
+	/* tickets for sip/<fqdn> only: not HTTP/, host/ ... that share the machine key */
+	if (s->krb && sipae_krb_expect(s->krb, s->tn_krb, s->krb_realm) < 0) {
+		log_warnx("event=sipae-kerberos-off reason=\"service name %s too long\"", s->tn_krb);
+		sipae_krb_close(s->krb);
+		s->krb = NULL;
+	}
 	s->kerberos = s->krb != NULL;
 	if (ntlm && sipae_pool_start(&s->pool, 2, 256) < 0)
 		log_warnx("event=sipae-ntlm-off reason=\"cannot start threads\"");
@@ -91,8 +128,15 @@ sipae_server_init(struct gwd *g)
 		return -ENOMEM;
 	}
 	g->sipae = s;
-	log_info("event=sipae kerberos=%s ntlm=%s targetname=%s realm=\"%s\"",
-		 s->kerberos ? "on" : "off", s->ntlm ? "on" : "off", s->tn_krb, s->realm);
+	log_info("event=sipae kerberos=%s ntlm=%s targetname=%s realm=\"%s\" transports=%s%s%s",
+		 s->kerberos ? "on" : "off", s->ntlm ? "on" : "off", s->tn_krb, s->realm,
+		 gw_conf_sipae_transport(c, "tls") ? "tls" : "",
+		 gw_conf_sipae_transport(c, "tls") && gw_conf_sipae_transport(c, "tcp") ? "," : "",
+		 gw_conf_sipae_transport(c, "tcp") ? "tcp" : "");
+	if (gw_conf_sipae_transport(c, "tcp"))
+		log_warnx("event=sipae-plain-tcp reason=\"[auth] sipae-transports lists tcp: "
+			  "Kerberos and NTLM sign-in and signed messages travel unencrypted, "
+			  "NTLM without channel binding\"");
 	return 0;
 }
 
@@ -136,7 +180,21 @@ sipae_detach(struct worker *w)
 	worker_drain_calls(w);
 }
 
-/* Kerberos/NTLM are offered over connections that worker 0 owns. */
+/* "tls" or "tcp": the transport of a connection, as [auth] sipae-transports names it. */
+static const char *
+transport_of(tport_t *tp)
+{
+	return tport_has_tls(tp) ? "tls" : "tcp";
+}
+
+/* Kerberos/NTLM may be used over tp: a connection ([auth] sipae-transports). */
+static bool
+transport_allowed(const struct gwd *g, tport_t *tp)
+{
+	return tp && tport_is_reliable(tp) && gw_conf_sipae_transport(g->conf, transport_of(tp));
+}
+
+/* Kerberos/NTLM are offered over connections that worker 0 owns, of a listed transport. */
 bool
 sipae_offer(struct worker *w, msg_t *req)
 {
@@ -145,7 +203,7 @@ sipae_offer(struct worker *w, msg_t *req)
 	if (w->w_gwd->sipae == NULL || w->w_id != 0)
 		return false;
 	tport_t *tp = sip_msg_tport(w, req);
-	ok = tp && tport_is_reliable(tp);
+	ok = transport_allowed(w->w_gwd, tp);
 	tport_unref(tp);
 	return ok;
 }
@@ -296,10 +354,41 @@ check_signed(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_cred *
 		sip_reply(w, msg, 403, "Identity does not match credentials");
 		return true;
 	}
+	if (!sa->proven)
+		log_info("event=sa-proven opaque=%s user=%s method=%s", sa->opaque, sa->aor,
+			 sip->sip_request->rq_method_name);
+	sa->proven = true; /* the client holds the keys: its binding may be reached */
 	w->w_auth_user = sa->aor;
 	w->w_auth_sa = sa;
 	w->w_auth_sids = sa->sids;
 	return false;
+}
+
+/* Kerberos or NTLM credentials over a transport [auth] sipae-transports does not list:
+ * 403 with a Warning the client shows, and a log line (ACK and CANCEL are dropped). */
+static void
+refuse_transport(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_cred *cr,
+		 const char *transport)
+{
+	struct gwd *g = w->w_gwd;
+	char addr[80], proto[16], warning[400];
+
+	atomic_fetch_add(&g->stats.auth_failures, 1);
+	sip_msg_source(w, msg, addr, sizeof(addr), proto, sizeof(proto));
+	log_notice("event=auth-failed scheme=%s user=- method=%s call-id=%s "
+		   "reason=\"Kerberos and NTLM are not accepted over %s ([auth] sipae-transports)\" "
+		   "source=%s transport=%s",
+		   cr->scheme == SIPAE_NTLM ? "NTLM" : "Kerberos", sip->sip_request->rq_method_name,
+		   sip->sip_call_id->i_id, transport, addr, proto);
+	if (sip->sip_request->rq_method == sip_method_ack ||
+	    sip->sip_request->rq_method == sip_method_cancel) {
+		msg_destroy(msg);
+		return;
+	}
+	snprintf(warning, sizeof(warning), "399 %s \"Kerberos and NTLM sign-in need %s\"",
+		 g->sipae->fqdn, gw_conf_sipae_transport(g->conf, "tls") ? "TLS" : "TCP");
+	nta_msg_treply(w->w_agent, msg, 403, "Sign-in over this transport not allowed",
+		       SIPTAG_WARNING_STR(warning), TAG_END());
 }
 
 bool
@@ -312,6 +401,14 @@ sipae_intake(struct worker *w, msg_t *msg, sip_t *sip)
 
 	if (tp == NULL || !tport_is_reliable(tp))
 		goto done;
+	if (!transport_allowed(g, tp)) {
+		/* no SA can exist here; credentials over this transport are refused outright */
+		if (sipae_cred_get(msg, sip, &cr)) {
+			refuse_transport(w, msg, sip, &cr, transport_of(tp));
+			taken = true;
+		}
+		goto done;
+	}
 	if (!sipae_cred_get(msg, sip, &cr) || !ours(g->sipae, &cr)) {
 		/* a signed-in connection sends nothing unsigned */
 		if (sa_by_tport(g, tp)) {
@@ -366,6 +463,7 @@ sipae_verified(struct worker *w, tport_t *tp, msg_t *msg, sip_t *sip)
 	else if (sip->sip_request && !identity_ok(sa, sip->sip_from->a_url))
 		why = "From is not the signed-in user";
 	if (why == NULL) {
+		sa->proven = true;
 		sipae_consume(msg, sip); /* the client's signature is for us alone */
 		return true;
 	}

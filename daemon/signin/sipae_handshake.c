@@ -21,6 +21,7 @@
 #include <sofia-sip/su_tag.h>
 
 #include "directory.h"
+#include "flow.h"
 #include "gwad.h"
 #include "auth_guard.h"
 #include "gwd.h"
@@ -40,6 +41,8 @@ struct hs_job {
 	size_t rawlen;
 	struct sipae_ntlm_auth auth;
 	uint8_t chal[8];
+	uint8_t *chal_msg; /* the CHALLENGE rebuilt, for the MIC */
+	size_t chal_len;
 	struct sipae_ntlm_result res;
 	int rc;
 	char src[80]; /* the client's address, for the guessing limits */
@@ -74,6 +77,7 @@ job_free(struct hs_job *j)
 	sipae_ntlm_auth_free(&j->auth);
 	sipae_ntlm_result_free(&j->res);
 	free(j->raw);
+	free(j->chal_msg);
 	free(j);
 }
 
@@ -245,34 +249,74 @@ admitted(struct worker *w, msg_t *msg, enum sipae_scheme scheme, tport_t *tp, ch
 
 /* ---- NTLM ---- */
 
+/*
+ * The CHALLENGE is stateless: nothing is kept when it is sent.  Its opaque, server
+ * challenge and MsvAvTimestamp are derived with the server's secret (HMAC-SHA256,
+ * sip_token) from the time slot, the connection (flow id) and the REGISTER's Call-ID;
+ * the client returns the opaque with its AUTHENTICATE on the same connection and
+ * Call-ID, and the server finds the slot whose opaque matches (the current one or the
+ * one before: a CHALLENGE is good for HS_SLOT to 2 * HS_SLOT seconds), then derives
+ * the rest again and rebuilds the CHALLENGE byte for byte for the MIC.  Only the
+ * AUTHENTICATE costs state (an SA while the DC is asked), under sa_admit's caps.
+ */
+#define HS_SLOT 10
+
+struct hs_chal {
+	char opaque[9];
+	uint8_t chal[8];
+	uint64_t filetime;
+};
+
+static void
+hs_derive(struct worker *w, uint64_t flow, const char *call_id, long slot, struct hs_chal *hc)
+{
+	char data[400], mac[80];
+
+	snprintf(data, sizeof(data), "ntlm-opaque:%ld:%llu:%.300s", slot,
+		 (unsigned long long)flow, call_id);
+	sip_token(w, mac, sizeof(mac), data);
+	for (size_t i = 0; i < 8; i++)
+		hc->opaque[i] = (char)toupper((unsigned char)mac[i]);
+	hc->opaque[8] = '\0';
+	snprintf(data, sizeof(data), "ntlm-challenge:%s:%ld:%llu:%.300s", hc->opaque, slot,
+		 (unsigned long long)flow, call_id);
+	sip_token(w, mac, sizeof(mac), data);
+	mac[16] = '\0';
+	sipae_unhex(hc->chal, sizeof(hc->chal), mac);
+	hc->filetime = sipae_filetime((time_t)slot * HS_SLOT);
+}
+
+static int
+hs_challenge_msg(struct sipae_srv *s, const struct hs_chal *hc, uint8_t **cm, size_t *cmlen)
+{
+	const struct sipae_ntlm_names names = {s->nb_domain, s->nb_computer, s->dns_domain,
+					       s->fqdn};
+
+	return sipae_ntlm_challenge_make(&names, hc->chal, hc->filetime, cm, cmlen);
+}
+
 static void
 ntlm_challenge(struct worker *w, msg_t *msg, sip_t *sip, tport_t *tp)
 {
 	struct gwd *g = w->w_gwd;
 	struct sipae_srv *s = g->sipae;
-	const struct sipae_ntlm_names names = {s->nb_domain, s->nb_computer, s->dns_domain,
-					       s->fqdn};
 	uint8_t *cm = NULL;
 	size_t cmlen = 0;
-	char *b64 = NULL, *v = NULL, src[80];
-	struct sipae_sa *sa;
+	char *b64 = NULL, *v = NULL;
+	struct hs_chal hc;
+	uint64_t flow = flow_id(g->workers[0].w_flows, tp);
 
-	if (!admitted(w, msg, SIPAE_NTLM, tp, src, sizeof(src)))
-		goto done;
-	sa = sa_new(g, SIPAE_NTLM, tp, src);
-	if (sa == NULL || sipae_ntlm_challenge(&names, sa->chal, &cm, &cmlen) < 0 ||
+	hs_derive(w, flow, sip->sip_call_id->i_id, (long)(time(NULL) / HS_SLOT), &hc);
+	if (flow == 0 || hs_challenge_msg(s, &hc, &cm, &cmlen) < 0 ||
 	    sipae_b64_encode(cm, cmlen, &b64) < 0 ||
 	    asprintf(&v, "NTLM opaque=\"%s\", gssapi-data=\"%s\", targetname=\"%s\", "
 			 "realm=\"%s\", version=3",
-		     sa->opaque, b64, s->tn_ntlm, s->realm) < 0) {
+		     hc.opaque, b64, s->tn_ntlm, s->realm) < 0) {
 		v = NULL;
-		if (sa)
-			sa_drop(g, sa);
 		sip_reply(w, msg, 500, "Cannot make an NTLM challenge");
 		goto done;
 	}
-	snprintf(sa->call_id, sizeof(sa->call_id), "%s", sip->sip_call_id->i_id);
-	log_debug("event=ntlm-challenge opaque=%s call-id=%s", sa->opaque, sa->call_id);
+	log_debug("event=ntlm-challenge opaque=%s call-id=%s", hc.opaque, sip->sip_call_id->i_id);
 	nta_msg_treply(w->w_agent, msg, SIP_401_UNAUTHORIZED, SIPTAG_WWW_AUTHENTICATE_STR(v),
 		       TAG_END());
 done:
@@ -321,6 +365,16 @@ ntlm_complete(struct worker *w, void *arg)
 		resume_end(w);
 		return;
 	}
+	if (sipae_ntlm_check_mic(&j->auth, j->res.session_base_key, j->chal_msg, j->chal_len) <
+	    0) {
+		/* the DC accepted the response, but CHALLENGE or AUTHENTICATE was changed */
+		hs_refuse(w, j->msg, sa, SIPAE_NTLM, who, "NTLM MIC does not match the messages",
+			  401, NULL);
+		j->msg = NULL;
+		job_free(j);
+		resume_end(w);
+		return;
+	}
 	if (sipae_ntlm_derive(j->res.session_base_key, j->auth.enc_session_key, &sa->keys) < 0) {
 		hs_refuse(w, j->msg, sa, SIPAE_NTLM, who, "key derivation failed", 401, NULL);
 		j->msg = NULL;
@@ -363,26 +417,63 @@ ntlm_authenticate(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_c
 		  tport_t *tp)
 {
 	struct gwd *g = w->w_gwd;
-	struct sipae_sa *sa = sa_find(g, cr->opaque);
+	struct sipae_srv *s = g->sipae;
+	struct sipae_sa *sa = NULL;
 	struct hs_job *j = NULL;
-	char err[160] = "";
+	struct hs_chal hc;
+	char err[300] = "", src[80];
+	uint64_t flow = flow_id(g->workers[0].w_flows, tp);
+	long now = (long)(time(NULL) / HS_SLOT), slot;
+	bool found = false;
 
-	if (sa == NULL || sa->scheme != SIPAE_NTLM || sa->state != SA_CHALLENGED ||
-	    !sa_on(g, sa, tp) || strcmp(sa->call_id, sip->sip_call_id->i_id) != 0) {
-		hs_refuse(w, msg, NULL, SIPAE_NTLM, "-", "unknown or expired security association",
-			  401, NULL);
+	/* the opaque of a CHALLENGE made for this connection and Call-ID, not too old */
+	for (slot = now; slot >= now - 1 && cr->opaque && flow; slot--) {
+		hs_derive(w, flow, sip->sip_call_id->i_id, slot, &hc);
+		if (strcmp(hc.opaque, cr->opaque) == 0) {
+			found = true;
+			break;
+		}
+	}
+	if (!found) {
+		hs_refuse(w, msg, NULL, SIPAE_NTLM, "-", "unknown or expired NTLM challenge", 401,
+			  NULL);
+		return;
+	}
+	if (sa_find(g, hc.opaque)) {
+		/* the same AUTHENTICATE again, or its SA still lives: one sign-in per CHALLENGE */
+		hs_refuse(w, msg, NULL, SIPAE_NTLM, "-", "NTLM challenge already answered", 401,
+			  NULL);
 		return;
 	}
 	j = calloc(1, sizeof(*j));
 	if (j == NULL || sipae_b64_decode(cr->gssapi_data, &j->raw, &j->rawlen) < 0 ||
 	    sipae_ntlm_parse_auth(j->raw, j->rawlen, &j->auth, err, sizeof(err)) < 0) {
-		hs_refuse(w, msg, sa, SIPAE_NTLM, "-", err[0] ? err : "malformed NTLM message",
+		hs_refuse(w, msg, NULL, SIPAE_NTLM, "-", err[0] ? err : "malformed NTLM message",
 			  401, NULL);
 		job_free(j);
 		return;
 	}
+	/* extended protection: made for us, on this TLS connection (before the DC is asked) */
+	const struct sipae_ntlm_binding b = {s->tn_krb, tport_has_tls(tp) && s->has_cb ? s->cb_md5
+										      : NULL};
+	if (sipae_ntlm_check_binding(&j->auth, &b, err, sizeof(err)) < 0) {
+		char who[600];
+		snprintf(who, sizeof(who), "%s\\%s", j->auth.domain, j->auth.user);
+		hs_refuse(w, msg, NULL, SIPAE_NTLM, who, err, 401, NULL);
+		job_free(j);
+		return;
+	}
+	if (hs_challenge_msg(s, &hc, &j->chal_msg, &j->chal_len) < 0) {
+		sip_reply(w, msg, 500, "Cannot rebuild the NTLM challenge");
+		job_free(j);
+		return;
+	}
+	if (!admitted(w, msg, SIPAE_NTLM, tp, src, sizeof(src))) {
+		job_free(j);
+		return;
+	}
 	int retry = 0;
-	snprintf(j->src, sizeof(j->src), "%s", sa->src);
+	snprintf(j->src, sizeof(j->src), "%s", src);
 	if (!guard_allows(j->auth.user ? j->auth.user : "", j->src, time(NULL), &retry)) {
 		/* refused before the DC is asked: no guess reaches the account */
 		char ra[16];
@@ -390,18 +481,24 @@ ntlm_authenticate(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_c
 		log_notice("event=auth-throttled scheme=NTLM user=%s source=%s retry-after=%d "
 			   "reason=\"too many failed sign-ins\"",
 			   j->auth.user ? j->auth.user : "-", j->src, retry);
-		sa_drop(g, sa);
 		snprintf(ra, sizeof(ra), "%d", retry);
 		nta_msg_treply(w->w_agent, msg, 403, "Too many failed sign-ins",
 			       SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
 		job_free(j);
 		return;
 	}
+	sa = sa_new(g, SIPAE_NTLM, tp, src, hc.opaque);
+	if (sa == NULL) {
+		sip_reply(w, msg, 500, "Out of memory");
+		job_free(j);
+		return;
+	}
+	snprintf(sa->call_id, sizeof(sa->call_id), "%s", sip->sip_call_id->i_id);
 	j->w = w;
 	j->msg = msg;
 	j->flow = sa->flow;
 	memcpy(j->opaque, sa->opaque, sizeof(j->opaque));
-	memcpy(j->chal, sa->chal, sizeof(j->chal));
+	memcpy(j->chal, hc.chal, sizeof(j->chal));
 	sa->state = SA_VERIFYING;
 	if (g->sipae->pool == NULL || sipae_pool_run(g->sipae->pool, ntlm_work, ntlm_done, j) < 0) {
 		j->msg = NULL;
@@ -449,7 +546,7 @@ kerberos(struct worker *w, msg_t *msg, const struct sipae_cred *cr, tport_t *tp)
 			  403, "Account of another domain");
 		goto done;
 	}
-	sa = sa_new(g, SIPAE_KERBEROS, tp, src);
+	sa = sa_new(g, SIPAE_KERBEROS, tp, src, NULL);
 	j = calloc(1, sizeof(*j));
 	if (sa == NULL || j == NULL) {
 		sipae_krb_ctx_free(ctx);

@@ -22,15 +22,16 @@
 #define SA_BUCKETS 1024
 #define SA_WINDOW 64
 /*
- * Handshakes in progress cost memory before anybody has authenticated, so they
- * are capped: a few per connection (a client runs one at a time), per client
- * address and its network, and in all ([limits] signin-pending-max).  A
+ * Sign-ins being checked (with the DC or the directory) cost memory and a round trip
+ * before anybody has authenticated, so they are capped: a few per connection (a client
+ * runs one at a time), per client address and its network, and in all ([limits]
+ * signin-pending-max).  An NTLM CHALLENGE holds nothing (sipae_handshake.c).  A
  * signed-in connection keeps its newest established SAs only.
  */
 #define SA_PENDING_PER_CONN 4
 #define SA_PENDING_PER_SOURCE 8   /* one address */
 #define SA_PENDING_PER_NETWORK 32 /* its /24 (IPv4) or /64 (IPv6) */
-#define SA_PENDING_LIFE 15	  /* seconds a handshake may take */
+#define SA_PENDING_LIFE 15	  /* seconds a check may take before its SA may go */
 #define SA_ESTABLISHED_PER_CONN 2
 
 struct sa_table {
@@ -134,28 +135,8 @@ sa_admit(struct gwd *g, tport_t *tp, const char *src)
 	if (on_tp >= SA_PENDING_PER_CONN || from_src >= SA_PENDING_PER_SOURCE ||
 	    from_net >= SA_PENDING_PER_NETWORK)
 		return -EAGAIN;
-	if (t->pending < t->pending_max)
-		return 0;
-	/* full: the busiest source gives up its oldest handshake still waiting for the
-	 * client (one being checked with the DC is left alone), not the newcomer */
-	const struct sipae_sa *busiest = NULL;
-	int most = 0;
-	for (const struct sipae_sa *a = t->phead; a; a = a->pnext) {
-		int k = 0;
-		for (const struct sipae_sa *b = t->phead; b; b = b->pnext)
-			k += strcmp(a->src, b->src) == 0;
-		if (k > most)
-			most = k, busiest = a;
-	}
-	for (struct sipae_sa *sa = t->phead; busiest && sa; sa = sa->pnext)
-		if (sa->state == SA_CHALLENGED && strcmp(sa->src, busiest->src) == 0) {
-			log_notice("event=sa-evicted opaque=%s source=%s pending=%d "
-				   "reason=\"sign-in table full\"",
-				   sa->opaque, sa->src, most);
-			sa_drop(g, sa);
-			return 0;
-		}
-	return -ENOSPC;
+	/* full: nothing to evict, each one waits for an answer already on its way */
+	return t->pending < t->pending_max ? 0 : -ENOSPC;
 }
 
 static unsigned
@@ -242,23 +223,29 @@ sa_find(struct gwd *g, const char *opaque)
 }
 
 struct sipae_sa *
-sa_new(struct gwd *g, enum sipae_scheme scheme, tport_t *tp, const char *src)
+sa_new(struct gwd *g, enum sipae_scheme scheme, tport_t *tp, const char *src,
+       const char *opaque)
 {
-	struct sipae_sa *sa = calloc(1, sizeof(*sa));
+	struct sipae_sa *sa;
 	uint8_t r[4];
 
+	if (opaque && (strlen(opaque) != 8 || sa_find(g, opaque)))
+		return NULL;
+	sa = calloc(1, sizeof(*sa));
 	if (sa == NULL)
 		return NULL;
-	do {
+	if (opaque)
+		memcpy(sa->opaque, opaque, 9);
+	while (opaque == NULL && (sa->opaque[0] == '\0' || sa_find(g, sa->opaque))) {
 		if (RAND_bytes(r, sizeof(r)) != 1) {
 			free(sa);
 			return NULL;
 		}
 		snprintf(sa->opaque, sizeof(sa->opaque), "%02X%02X%02X%02X", r[0], r[1], r[2],
 			 r[3]);
-	} while (sa_find(g, sa->opaque));
+	}
 	sa->scheme = scheme;
-	sa->state = SA_CHALLENGED;
+	sa->state = SA_VERIFYING;
 	/* the flow table holds the connection while it lives, and tells when it is gone */
 	sa->tp = tp;
 	sa->flow = flow_id(g->workers[0].w_flows, tp);
@@ -325,6 +312,23 @@ sa_expire(struct gwd *g, time_t now)
 			}
 		}
 	return n;
+}
+
+bool
+sa_flow_proven(struct gwd *g, uint64_t flow)
+{
+	tport_t *tp;
+	bool any = false;
+
+	if (g->sas == NULL || g->sas->n == 0 || (tp = sa_flow_tport(g, flow)) == NULL)
+		return true;
+	for (struct sipae_sa *sa = g->sas->tb[tp_hash(tp)]; sa; sa = sa->tnext)
+		if (sa->tp == tp && sa->flow == flow) {
+			if (sa->proven)
+				return true;
+			any = true;
+		}
+	return !any;
 }
 
 bool

@@ -29,6 +29,7 @@
 #include "proxy_int.h"
 #include "sip.h"
 #include "sip_admit.h"
+#include "sipae.h"
 #include "gwstore.h"
 
 /* Reach the contact at the address its REGISTER came from rather than at its
@@ -151,8 +152,17 @@ location_targets(struct worker *w, msg_t *msg, const char *aor, bool known, stru
 		reply_not_found(w, msg, aor, known);
 		return 404;
 	}
-	size_t k = 0;
+	size_t k = 0, held = 0;
 	for (size_t i = 0; i < n && k < MAX_BRANCHES; i++) {
+		/* a binding of a domain sign-in whose client has signed nothing yet: held */
+		if (w->w_id == 0 && w->w_gwd->sipae && cs[i].flow.worker == 0 && cs[i].flow.id &&
+		    !sa_flow_proven(w->w_gwd, cs[i].flow.id)) {
+			log_info("event=binding-held user=%s contact=%s reason=\"no signed request "
+				 "on its security association yet\"",
+				 log_value(aor), log_value(cs[i].uri));
+			held++;
+			continue;
+		}
 		target_from_contact(w, &t[k], &cs[i]);
 		if (!target_is_us(w, &t[k]))
 			k++;
@@ -160,6 +170,10 @@ location_targets(struct worker *w, msg_t *msg, const char *aor, bool known, stru
 			free(t[k].path), memset(&t[k], 0, sizeof(t[k]));
 	}
 	loc_contacts_free(cs, n);
+	if (k == 0 && held > 0) {
+		sip_reply(w, msg, 480, "User not signed in");
+		return 480;
+	}
 	if (k == 0) {
 		/* every contact is this server itself: the request would only come back */
 		sip_reply(w, msg, SIP_482_LOOP_DETECTED);

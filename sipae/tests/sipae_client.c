@@ -91,7 +91,7 @@ int
 cl_build_auth(const struct cl_auth *a, uint8_t **msg, size_t *len)
 {
 	uint8_t *d = NULL, *u = NULL, *w = NULL, *m = NULL;
-	size_t dl = 0, ul = 0, wl = 0, off = 72;
+	size_t dl = 0, ul = 0, wl = 0, off = a->mic_room ? 88 : 72;
 	int ret;
 
 	ret = sipae_utf8_to_utf16(a->domain, &d, &dl);
@@ -150,7 +150,63 @@ cl_authenticate(const uint8_t *chal_msg, size_t chal_len, const char *user, cons
 		const char *password, uint8_t **msg, size_t *len, uint8_t sbk[16],
 		uint8_t esk[16])
 {
-	uint8_t key[16], chal[8], cchal[8], lm[24], enc[16], *nt = NULL;
+	return cl_authenticate_ex(chal_msg, chal_len, user, domain, password, NULL, msg, len, sbk,
+				  esk);
+}
+
+/* TargetInfo without its MsvAvEOL, then p's pairs, then MsvAvEOL; malloc'ed. */
+static int
+cl_protect_ti(const uint8_t *ti, size_t tilen, const struct cl_protect *p, uint8_t **out,
+	      size_t *outlen)
+{
+	uint8_t *t = NULL, *u = NULL, *o;
+	size_t ulen = 0, n = 0, pos = 0;
+
+	while (pos + 4 <= tilen && sipae_le16(ti + pos) != 0)
+		pos += 4 + sipae_le16(ti + pos + 2);
+	if (pos > tilen)
+		return -EINVAL;
+	if (p->target && sipae_utf8_to_utf16(p->target, &u, &ulen) < 0)
+		return -EINVAL;
+	t = malloc(pos + 12 + 4 + ulen + 20 + 4);
+	if (t == NULL) {
+		free(u);
+		return -ENOMEM;
+	}
+	memcpy(t, ti, pos);
+	o = t + pos;
+	if (p->mic) {
+		sipae_put_le16(o, 6);
+		sipae_put_le16(o + 2, 4);
+		sipae_put_le32(o + 4, 2);
+		o += 8;
+	}
+	if (p->target) {
+		sipae_put_le16(o, 9);
+		sipae_put_le16(o + 2, (uint16_t)ulen);
+		memcpy(o + 4, u, ulen);
+		o += 4 + ulen;
+	}
+	if (p->cb) {
+		sipae_put_le16(o, 10);
+		sipae_put_le16(o + 2, 16);
+		memcpy(o + 4, p->cb, 16);
+		o += 20;
+	}
+	memset(o, 0, 4);
+	n = (size_t)(o + 4 - t);
+	free(u);
+	*out = t;
+	*outlen = n;
+	return 0;
+}
+
+int
+cl_authenticate_ex(const uint8_t *chal_msg, size_t chal_len, const char *user,
+		   const char *domain, const char *password, const struct cl_protect *p,
+		   uint8_t **msg, size_t *len, uint8_t sbk[16], uint8_t esk[16])
+{
+	uint8_t key[16], chal[8], cchal[8], lm[24], enc[16], *nt = NULL, *pti = NULL;
 	const uint8_t *ti;
 	size_t tilen, ntlen = 0;
 	uint64_t ts = ((uint64_t)time(NULL) + 11644473600ULL) * 10000000ULL;
@@ -159,6 +215,10 @@ cl_authenticate(const uint8_t *chal_msg, size_t chal_len, const char *user, cons
 	int ret;
 
 	ret = cl_parse_challenge(chal_msg, chal_len, &ti, &tilen, chal);
+	if (ret == 0 && p != NULL) {
+		ret = cl_protect_ti(ti, tilen, p, &pti, &tilen);
+		ti = pti;
+	}
 	if (ret == 0)
 		ret = cl_ntowfv2(password, user, domain, key);
 	if (ret == 0)
@@ -176,8 +236,16 @@ cl_authenticate(const uint8_t *chal_msg, size_t chal_len, const char *user, cons
 	a.nt = nt;
 	a.nt_len = ntlen;
 	a.enc_key = enc;
+	a.mic_room = p != NULL && p->mic;
 	ret = cl_build_auth(&a, msg, len);
+	if (ret == 0 && a.mic_room) {
+		/* connectionless: MIC = HMAC_MD5(ExportedSessionKey, CHALLENGE | AUTHENTICATE) */
+		uint8_t mic[16];
+		ret = sipae_hmac_md5(esk, 16, chal_msg, chal_len, *msg, *len, mic);
+		memcpy(*msg + 72, mic, 16);
+	}
 done:
 	free(nt);
+	free(pti);
 	return ret;
 }

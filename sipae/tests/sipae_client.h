@@ -25,9 +25,10 @@ struct cl_auth {
 	const uint8_t *nt;
 	size_t nt_len;
 	const uint8_t *enc_key; /* 16 bytes, or NULL */
+	int mic_room;		/* leave 16 zero bytes for a MIC at 72 (payload at 88) */
 };
-/* An AUTHENTICATE_MESSAGE with Version (payload at 72: domain, user,
- * workstation, lm, nt, key), malloc'ed. */
+/* An AUTHENTICATE_MESSAGE with Version (payload at 72, or 88 with mic_room: domain,
+ * user, workstation, lm, nt, key), malloc'ed. */
 int cl_build_auth(const struct cl_auth *a, uint8_t **msg, size_t *len);
 
 /* TargetInfo and ServerChallenge of a CHALLENGE_MESSAGE (pointers into msg). */
@@ -39,5 +40,16 @@ int cl_parse_challenge(const uint8_t *msg, size_t len, const uint8_t **ti, size_
 int cl_authenticate(const uint8_t *chal_msg, size_t chal_len, const char *user,
 		    const char *domain, const char *password, uint8_t **msg, size_t *len,
 		    uint8_t sbk[16], uint8_t esk[16]);
+
+/* Extended protection a client adds to its AV pairs ([MS-NLMP] 3.1.5.1.2). */
+struct cl_protect {
+	const char *target;	/* MsvAvTargetName, or NULL */
+	const uint8_t *cb;	/* MsvAvChannelBindings (16 bytes), or NULL */
+	int mic;		/* MsvAvFlags 0x2 and the MIC over CHALLENGE + AUTHENTICATE */
+};
+/* cl_authenticate with the AV pairs of p added to the server's TargetInfo. */
+int cl_authenticate_ex(const uint8_t *chal_msg, size_t chal_len, const char *user,
+		       const char *domain, const char *password, const struct cl_protect *p,
+		       uint8_t **msg, size_t *len, uint8_t sbk[16], uint8_t esk[16]);
 
 #endif

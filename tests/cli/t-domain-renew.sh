@@ -16,14 +16,15 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 sae_dc_up
 GWD_WRAP="$ADDC run-with-hosts $D -- $T/exec-pid $T/gwd.realpid"
-write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" "fqdn = $FQDN" \
+WITH_TLS=1 write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" "fqdn = $FQDN" \
 	"enabled-group = Greenwich Users"
 sed -i "s/^\[auth\]\$/[auth]\nschemes = Kerberos,NTLM/" "$T/greenwich.conf"
 CONF=$T/greenwich.conf
 start_gwd
 GWD_PID=$(cat "$T/gwd.realpid")
 REAL_PIDS+=("$GWD_PID")
-SPORT=$PORT
+SPORT=$TLSPORT
+SAE_TLS=1
 
 mmc() { # mmc NAME ARGS...: greenwich-mmc in the domain; $T/NAME.out/.err, exit status in RC
 	local n=$1

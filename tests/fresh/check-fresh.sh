@@ -133,12 +133,12 @@ fi
 # The network: the README's command runs as written, in this machine's network
 # namespace: apt must reach the mirror, which a namespace of our own could only do
 # through routing or NAT set up on this machine.  The demo then binds 127.0.0.1 (the
-# DC's 53, 88, 389, 445, ... and SIP 5060) here; when one of them is taken (a demo
+# DC's 53, 88, 389, 445, ... and SIP 5060, 5061) here; when one of them is taken (a demo
 # of this machine, say), the command is run with demo.sh's own --netns instead, which
 # still installs the packages outside and puts the demo into a namespace of its own.
 DEMO_ARGS=""
 busy=$(ss -Hlntu 2>/dev/null | awk '{ n = split($5, a, ":"); p = a[n]; h = substr($5, 1, length($5) - length(p) - 1)
-	if (h ~ /^(127\.0\.0\.1|0\.0\.0\.0|\*|\[::\]|\[::1\])$/ && p ~ /^(53|88|135|139|389|445|464|636|3268|3269|5060)$/) print p }' |
+	if (h ~ /^(127\.0\.0\.1|0\.0\.0\.0|\*|\[::\]|\[::1\])$/ && p ~ /^(53|88|135|139|389|445|464|636|3268|3269|5060|5061)$/) print p }' |
 	sort -un | tr '\n' ' ')
 if [ -n "$busy" ]; then
 	DEMO_ARGS="--netns gwfresh$$"
@@ -193,14 +193,14 @@ else
 fi
 
 # alice signs in with her domain credentials: NTLM, signed (MS-SIPAE)
-./demo.sh --run python3 tests/sipae/sipae_client.py --server 127.0.0.1:5060 \
+./demo.sh --run python3 tests/sipae/sipae_client.py --server 127.0.0.1:5061 --tls \
 	--domain demo.greenwich.test --user alice --ntlm-domain DEMO --password "$(pw alice)" \
 	--scheme ntlm register >/root/alice.out 2>&1
 if grep -q '^signed-in scheme=' /root/alice.out; then
-	pass "alice signs in with NTLM (MS-SIPAE client): $(grep -m1 '^signed-in' /root/alice.out)"
+	pass "alice signs in with NTLM over TLS (MS-SIPAE client): $(grep -m1 '^signed-in' /root/alice.out)"
 else
 	tail -n 20 /root/alice.out | sed 's/^/    /'
-	fail "alice signs in with NTLM (MS-SIPAE client)"
+	fail "alice signs in with NTLM over TLS (MS-SIPAE client)"
 fi
 
 # the administrator's console reaches the running greenwichd

@@ -76,15 +76,25 @@ finish() {
 }
 
 DOMAIN=example.test
-# write_conf [extra INI lines...]: the test's greenwich.conf.
+# test_cert: a self-signed certificate for greenwichd ($T/server.crt, $T/server.key; the
+# name greenwich.<domain>, or $FQDN when set), made once.
+test_cert() {
+	[ -s "$T/server.crt" ] && return 0
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/server.key" -out "$T/server.crt" \
+		-days 2 -subj "/CN=${FQDN:-greenwich.$DOMAIN}" 2>/dev/null
+}
+# write_conf [extra INI lines...]: the test's greenwich.conf.  WITH_TLS=1: also TLS on
+# 127.0.0.1:$TLSPORT with test_cert's certificate (Kerberos and NTLM need TLS by default).
 write_conf() {
 	PORT=${PORT:-$(free_port)}
 	TLSPORT=$((PORT + 1))
 	mkdir -p "$T/state"
+	[ -z "${WITH_TLS:-}" ] || test_cert
 	{
 		echo "[server]"
 		echo "udp = 127.0.0.1:$PORT"
 		echo "tcp = 127.0.0.1:$PORT"
+		[ -z "${WITH_TLS:-}" ] || echo "tls = 127.0.0.1:$TLSPORT"
 		echo "domains = $DOMAIN"
 		echo "workers = ${WORKERS:-2}"
 		echo "state-directory = $T/state"
@@ -94,6 +104,11 @@ write_conf() {
 		echo "digest-algorithms = MD5"
 		echo "[log]"
 		echo "level = debug"
+		if [ -n "${WITH_TLS:-}" ]; then
+			echo "[tls]"
+			echo "certificate = $T/server.crt"
+			echo "key = $T/server.key"
+		fi
 		for l in "$@"; do echo "$l"; done
 	} > "$T/greenwich.conf"
 }

@@ -30,7 +30,7 @@ ldap_admin "$(uac erin 512)
 
 $(uac carol 514)" || { cat "$T/ldapmodify.out"; exit 1; }
 
-write_conf "[domain]" "name = $DOMAIN" "keytab = $D/gw.keytab" "fqdn = $FQDN" \
+WITH_TLS=1 write_conf "[domain]" "name = $DOMAIN" "keytab = $D/gw.keytab" "fqdn = $FQDN" \
 	"enabled-group = Greenwich Users" "cache-ttl = 3" "cache-negative-ttl = 3"
 sed -i "s/^\[auth\]\$/[auth]\nschemes = Kerberos,NTLM/" "$T/greenwich.conf"
 start_gwd
@@ -43,14 +43,14 @@ echo Emerald-55 | KRB5CCNAME="FILE:$T/erin.cc" in_dc kinit erin > /dev/null
 
 client() { # client NAME USER ARGS...: the MS-SIPAE client (Kerberos) as USER; status in CRC
 	local name="$1" who="$2"; shift 2
-	KRB5CCNAME="FILE:$T/$who.cc" in_dc "$PY" "$SAE/sipae_client.py" --server "127.0.0.1:$PORT" \
+	KRB5CCNAME="FILE:$T/$who.cc" in_dc "$PY" "$SAE/sipae_client.py" --server "127.0.0.1:$TLSPORT" --tls \
 		--domain "$DOMAIN" --scheme kerberos --user "$who" --trace "$T/$name.trace" "$@" \
 		> "$T/$name.out" 2>&1 && CRC=0 || CRC=$?
 }
 erin_listens() { # erin_listens NAME: erin signs in and waits for one MESSAGE (background)
 	rm -f "$T/$1.pid"
 	KRB5CCNAME="FILE:$T/erin.cc" in_dc "$T/exec-pid" "$T/$1.pid" "$PY" "$SAE/sipae_client.py" \
-		--server "127.0.0.1:$PORT" --domain "$DOMAIN" --scheme kerberos --user erin \
+		--server "127.0.0.1:$TLSPORT" --tls --domain "$DOMAIN" --scheme kerberos --user erin \
 		--trace "$T/$1.trace" receive --count 1 --wait 40 > "$T/$1.log" 2>&1 &
 	PIDS+=("$!")
 	local _

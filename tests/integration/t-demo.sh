@@ -71,6 +71,9 @@ check "demo.sh starts" [ "$(rc_of up1)" -eq 0 ]
 [ "$(rc_of up1)" -eq 0 ] || sed 's/^/    /' "$T/up1.out"
 check "it names the domain" grep -q "domain DEMO.GREENWICH.TEST" "$T/up1.out"
 check "it names the server address" grep -q "SIP server: 127.0.0.1:$PORT (UDP and TCP)" "$T/up1.out"
+check "it names the TLS address for domain sign-in" \
+	grep -q "127.0.0.1:$((PORT + 1)) (TLS," "$T/up1.out"
+check "it tells pidgin-sipe users to connect with TLS" grep -q "Connection type SSL/TLS" "$T/up1.out"
 for u in alice bob carol dave; do
 	check "it prints $u with the stored password" \
 		grep -qE "^  $u@$DOMAIN +password $(pw "$u")( |\$)" "$T/up1.out"
@@ -185,9 +188,9 @@ msg m-alice2 alice
 check "restart: alice@$DOMAIN 480 again" [ "$(last_status m-alice2)" = 480 ]
 for scheme in ntlm kerberos; do
 	demo "sae-$scheme" --run /usr/bin/python3 "$top_srcdir/tests/sipae/sipae_client.py" \
-		--server "127.0.0.1:$PORT" --domain "$DOMAIN" --user alice --ntlm-domain DEMO \
+		--server "127.0.0.1:$((PORT + 1))" --tls --domain "$DOMAIN" --user alice --ntlm-domain DEMO \
 		--password "$(pw alice)" --scheme "$scheme" register
-	check "alice signs in with her domain credentials ($scheme, signed)" \
+	check "alice signs in with her domain credentials over TLS ($scheme, signed)" \
 		grep -q "^signed-in scheme=" "$T/sae-$scheme.out"
 done
 gwd3=$(cat "$S/greenwichd.pid")

@@ -67,12 +67,14 @@ why() {
 	echo "${err:-no connection error, no sign-in} -- challenges: ${ch:-none}"
 }
 
-# client NAME MECH USER [purple-sipe args]: purple-sipe in the domain, in the background.
+# client NAME MECH USER [purple-sipe args]: purple-sipe in the domain, in the background,
+# over TLS (greenwichd accepts Kerberos and NTLM over TLS only by default; the test's
+# self-signed certificate is accepted with --accept-cert).
 client() {
 	local n="$1" mech="$2" user="$3"
 	shift 3
 	in_domain_bg "$n" env KRB5CCNAME="FILE:$T/$n.cc" "${PS_ENV[@]}" "$PS" --user "$user" \
-		--server "127.0.0.1:$PORT" --transport tcp --auth "$mech" --debug "$@"
+		--server "127.0.0.1:$TLSPORT" --transport tls --accept-cert --auth "$mech" --debug "$@"
 }
 
 # in_domain CMD...: run CMD in the domain, in the foreground.
@@ -103,7 +105,7 @@ domain_up() {
 	chmod +x "$T/exec-pid"
 	GWD_WRAP="$ADDC run-with-hosts $D -- env KRB5_CONFIG=$D/krb5.conf $T/exec-pid $T/gwd.realpid"
 	DOMAIN=$ADDC_DNS_DOMAIN
-	write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" "fqdn = $FQDN" \
+	WITH_TLS=1 write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" "fqdn = $FQDN" \
 		"enabled-group = Greenwich Users" "$@"
 	start_gwd
 	GWD_PID=$(cat "$T/gwd.realpid")

@@ -69,19 +69,21 @@ wait_log() {
 }
 
 # client NAME [client options...] COMMAND [command options...]: the test client in the
-# domain against 127.0.0.1:$SPORT; output in $T/NAME.out, messages in $T/NAME.trace,
+# domain against 127.0.0.1:$SPORT (over TLS when SAE_TLS is set: Kerberos and NTLM are
+# accepted over TLS only by default); output in $T/NAME.out, messages in $T/NAME.trace,
 # exit status in CRC.
 client() {
 	local name="$1"; shift
-	in_dc "$PY" "$SAE/sipae_client.py" --server "127.0.0.1:$SPORT" --domain "$DOMAIN" \
-		--trace "$T/$name.trace" "$@" > "$T/$name.out" 2>&1 && CRC=0 || CRC=$?
+	in_dc "$PY" "$SAE/sipae_client.py" --server "127.0.0.1:$SPORT" ${SAE_TLS:+--tls} \
+		--domain "$DOMAIN" --trace "$T/$name.trace" "$@" > "$T/$name.out" 2>&1 && CRC=0 ||
+		CRC=$?
 }
 
 # client_bg NAME ARGS...: the same in the background (BG_PID); waits until it signed in.
 client_bg() {
 	local name="$1"; shift
 	start_in_dc "$name" "$PY" "$SAE/sipae_client.py" --server "127.0.0.1:$SPORT" \
-		--domain "$DOMAIN" --trace "$T/$name.trace" "$@"
+		${SAE_TLS:+--tls} --domain "$DOMAIN" --trace "$T/$name.trace" "$@"
 	wait_log "$T/$name.log" "^registered " || echo "$name did not sign in: $(cat "$T/$name.log")"
 }
 

@@ -160,6 +160,13 @@ class Client:
         self.target_sent = False  # the request under test (after sign-in) went out
         self.print_keys = False
         self.unsigned_answers = False  # answer the server's requests without a signature
+        # NTLM extended protection: MsvAvTargetName, channel bindings ("tls": of this
+        # connection's server certificate, "bad": of another one), MIC ("good", "bad")
+        self.ntlm_target = None
+        self.ntlm_cb = None
+        self.ntlm_mic = None
+        self.ticket_service = None
+        self.ntlm_delay = 0         # seconds between CHALLENGE and AUTHENTICATE  # Kerberos: ask for a ticket for this service instead
 
     # -- transport ----------------------------------------------------------------
     def connect(self):
@@ -431,7 +438,16 @@ class Client:
         if problems:
             raise ProtocolError("; ".join(problems))
         user, dom = self.ntlm_names()
-        auth = ntlm.authenticate(challenge, user, dom, self.password, self.workstation)
+        if self.ntlm_delay:
+            time.sleep(self.ntlm_delay)  # let the CHALLENGE grow old
+        cb = None
+        if self.ntlm_cb == "tls":
+            cb = ntlm.channel_bindings(self.sock.getpeercert(binary_form=True))
+        elif self.ntlm_cb == "bad":
+            cb = ntlm.channel_bindings(b"another certificate")
+        auth = ntlm.authenticate(challenge, user, dom, self.password, self.workstation,
+                                 target_name=self.ntlm_target, cb=cb,
+                                 mic=self.ntlm_mic is not None, bad_mic=self.ntlm_mic == "bad")
         self.ntlm_auth = auth
         if self.print_keys:  # for the tests that grep the server's log for secrets
             print("keys nt-hash=%s session-base-key=%s exported-session-key=%s" % (
@@ -451,7 +467,12 @@ class Client:
             raise ProtocolError("Kerberos targetname %r is not sip/FQDN" % target)
         user = self.user if "@" in self.user else "%s@%s" % (self.user, self.domain)
         name, _, urealm = user.partition("@")
-        ctx, token = kerberos_context(target, "%s@%s" % (name, urealm.upper()), self.password)
+        # --ticket-service: a ticket for another service of the host (a relayed or
+        # misdirected AP-REQ) under the sip/ targetname
+        tkt_target = target if not self.ticket_service else \
+            self.ticket_service + "/" + target.split("/", 1)[1]
+        ctx, token = kerberos_context(tkt_target, "%s@%s" % (name, urealm.upper()),
+                                      self.password)
         req = self.register_request()
         req.headers.append(("Authorization", self._auth_header(
             "Kerberos", realm, target, base64.b64encode(token).decode(), version)))
@@ -582,6 +603,15 @@ def cmd_send_message(client, args):
 def cmd_receive(client, args):
     resp = client.register()
     show("REGISTER", resp)
+    if not args.unproven:
+        # what real clients do at once (pidgin-sipe's SUBSCRIBEs): a signed request, which
+        # proves the SA; greenwichd routes nothing to a binding whose SA signed nothing
+        req = client.register_request()
+        client.sign(req)
+        proof = client.send_request(req)
+        show("REGISTER signed", proof)
+        if proof.status >= 300:
+            raise StatusError("signed refresh REGISTER: %s" % proof.start)
     print("registered %s" % client.aor)
     sys.stdout.flush()
     got = client.wait_requests("MESSAGE", args.count, args.wait, args.exact)
@@ -633,6 +663,15 @@ def parse_args(argv):
     knobs.add_argument("--pai", help="a P-Asserted-Identity (signed) in the request")
     knobs.add_argument("--other-connection", action="store_true",
                        help="send the signed request over a second connection")
+    knobs.add_argument("--ntlm-delay", type=float, default=0,
+                       help="NTLM: seconds to wait before answering the CHALLENGE")
+    knobs.add_argument("--ticket-service",
+                       help="Kerberos: a ticket for this service (e.g. host) of the server")
+    knobs.add_argument("--ntlm-target-name", help="NTLM: MsvAvTargetName (e.g. sip/FQDN)")
+    knobs.add_argument("--ntlm-channel-bindings", choices=("tls", "bad"),
+                       help="NTLM: MsvAvChannelBindings of this TLS connection, or wrong ones")
+    knobs.add_argument("--ntlm-mic", choices=("good", "bad"),
+                       help="NTLM: MsvAvFlags 0x2 and a MIC (a wrong one with bad)")
     ap.add_argument("--print-keys", action="store_true",
                     help="print the NTLM hash and session keys (to check logs for them)")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -647,6 +686,8 @@ def parse_args(argv):
     v.add_argument("--exact", action="store_true",
                    help="keep listening for --wait seconds; more than --count is an error")
     v.add_argument("--wait", type=float, default=10.0, help="seconds to wait for them")
+    v.add_argument("--unproven", action="store_true",
+                   help="send no signed request after sign-in (the SA stays unproven)")
     import sipae_failcmds
     sipae_failcmds.sc = sys.modules[__name__]
     sipae_failcmds.add_parsers(sub)
@@ -673,6 +714,11 @@ def main(argv=None):
                         args.scheme, args.tls, args.ntlm_domain, args.aor,
                         timeout=args.timeout, trace=trace, source=args.source)
         client.print_keys = args.print_keys
+        client.ntlm_target = args.ntlm_target_name
+        client.ntlm_cb = args.ntlm_channel_bindings
+        client.ntlm_mic = args.ntlm_mic
+        client.ticket_service = args.ticket_service
+        client.ntlm_delay = args.ntlm_delay
         client.unsigned_answers = args.unsigned_answers
         client.connect()
         import sipae_failcmds

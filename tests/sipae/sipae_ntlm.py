@@ -46,7 +46,11 @@ AV_NB_COMPUTER = 1
 AV_NB_DOMAIN = 2
 AV_DNS_COMPUTER = 3
 AV_DNS_DOMAIN = 4
+AV_FLAGS = 6
 AV_TIMESTAMP = 7
+AV_TARGET_NAME = 9
+AV_CHANNEL_BINDINGS = 10
+AV_FLAG_MIC = 0x2
 AV_NAMES = {0: "EOL", 1: "NbComputerName", 2: "NbDomainName", 3: "DnsComputerName",
             4: "DnsDomainName", 5: "DnsTreeName", 6: "Flags", 7: "Timestamp",
             8: "SingleHost", 9: "TargetName", 10: "ChannelBindings"}
@@ -185,24 +189,55 @@ def ntlmv2_responses(key_nt, server_challenge, target_info, timestamp, client_ch
     return lm, proof + temp, hmac_md5(key_nt, proof)
 
 
+def channel_bindings(cert_der):
+    """MsvAvChannelBindings for a TLS server certificate [RFC 5929 tls-server-end-point]:
+    MD5 of gss_channel_bindings_struct with no addresses (SHA-256 certificates only)."""
+    import hashlib
+    app = b"tls-server-end-point:" + hashlib.sha256(cert_der).digest()
+    return md5(b"\0" * 16 + struct.pack("<I", len(app)) + app)
+
+
 def authenticate(challenge, user, domain, password, workstation,
-                 client_challenge=None, exported_key=None):
-    """Build the connectionless NTLMv2 AUTHENTICATE_MESSAGE (KEY_EXCH, no MIC)."""
+                 client_challenge=None, exported_key=None, target_name=None,
+                 cb=None, mic=False, bad_mic=False):
+    """Build the connectionless NTLMv2 AUTHENTICATE_MESSAGE (KEY_EXCH).  With extended
+    protection as Windows clients add it: target_name (MsvAvTargetName), cb (16 bytes of
+    MsvAvChannelBindings) and mic (MsvAvFlags 0x2 and a MIC over CHALLENGE and
+    AUTHENTICATE; bad_mic: one that does not match)."""
     client_challenge = client_challenge or os.urandom(8)
     exported_key = exported_key or os.urandom(16)
     ts = challenge.av(AV_TIMESTAMP)
     timestamp = struct.unpack("<Q", ts)[0] if ts and len(ts) == 8 else filetime_now()
+    target_info = challenge.target_info
+    extra = []
+    if mic:
+        extra.append((AV_FLAGS, struct.pack("<I", AV_FLAG_MIC)))
+    if target_name is not None:
+        extra.append((AV_TARGET_NAME, utf16(target_name)))
+    if cb is not None:
+        extra.append((AV_CHANNEL_BINDINGS, cb))
+    if extra:
+        pairs = [p for p in parse_av_pairs(target_info) if p[0] != AV_EOL] + extra
+        target_info = b"".join(struct.pack("<HH", i, len(v)) + v for i, v in pairs)
+        target_info += struct.pack("<HH", AV_EOL, 0)
     key_nt = nt_owf_v2(user, domain, password)
     lm, nt, base_key = ntlmv2_responses(key_nt, challenge.server_challenge,
-                                        challenge.target_info, timestamp, client_challenge)
+                                        target_info, timestamp, client_challenge)
     # NTLMv2: KeyExchangeKey = SessionBaseKey; KEY_EXCH sends the random key under it.
     encrypted_key = rc4(base_key, exported_key)
     flags = CLIENT_FLAGS & challenge.flags
-    header_len = 72  # 64 bytes of fields and flags + 8 of Version, no MIC
+    # 64 bytes of fields and flags + 8 of Version (+ 16 of MIC)
+    header_len = 88 if mic else 72
     fields, payload = _payload_fields(header_len, [
         lm, nt, utf16(domain), utf16(user), utf16(workstation.upper()), encrypted_key])
     version = struct.pack("<BBH", 5, 1, 2600) + b"\0\0\0\x0f"
-    msg = SIGNATURE + struct.pack("<I", 3) + fields + struct.pack("<I", flags) + version + payload
+    head = SIGNATURE + struct.pack("<I", 3) + fields + struct.pack("<I", flags) + version
+    msg = head + (b"\0" * 16 if mic else b"") + payload
+    if mic:
+        code = hmac_md5(exported_key, challenge.raw + msg)
+        if bad_mic:
+            code = bytes([code[0] ^ 1]) + code[1:]
+        msg = head + code + payload
     return Authenticated(msg, base_key, exported_key, flags, lm, nt)
 
 

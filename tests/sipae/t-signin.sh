@@ -5,7 +5,9 @@
 # NTLM (CORP\alice and the UPN) and Kerberos sign-in with every later message signed both
 # ways, alice's MESSAGE reaching carol, and the refusals: wrong password (401, then a bare
 # challenge), spoofed From (403), tampered signed header, unknown opaque, unsigned and
-# replayed requests (401 with a fresh challenge, never routed to carol). Sign-in over TLS too.
+# replayed requests (401 with a fresh challenge, never routed to carol). All of it over TLS
+# ([auth] sipae-transports = tls, the default); over plain TCP Kerberos and NTLM are neither
+# offered nor accepted (403 with a Warning, and a log line).
 # The same checks run against a scripted server in t-sipae-client-selftest.sh.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/signin-lib.sh"
@@ -37,7 +39,8 @@ sed -i "s|^tcp = .*|&\ntls = 127.0.0.1:$TLSPORT|" "$T/greenwich.conf"
 start_gwd
 GWD_PID=$(cat "$T/gwd.realpid")
 REAL_PIDS+=("$GWD_PID")
-SPORT=$PORT
+SPORT=$TLSPORT
+SAE_TLS=1
 
 signin_scenario
 
@@ -45,11 +48,100 @@ signin_scenario
 client robert --user bob --ntlm-domain CORP --password Blue-Sky-22 --aor "sip:robert@$DOMAIN" register
 ok_run robert "CORP\\bob signs in as his SIP address sip:robert@$DOMAIN"
 
+# plain TCP: nothing to sign in with (Digest is not offered here either), and credentials
+# sent anyway are refused with a reason and a log line; nothing is registered
+SPORT=$PORT
+SAE_TLS=
+client tcp-alice "${ALICE[@]}" register
+check "NTLM over plain TCP: the first REGISTER gets 403, no sign-in method (exit $CRC)" \
+	bash -c "[ $CRC != 0 ] && grep -q 'REGISTER without credentials: SIP/2.0 403 No sign-in method' '$T/tcp-alice.out'"
+check "... no NTLM or Kerberos challenge went out over TCP" \
+	bash -c "! grep -Eq '^(WWW|Proxy)-Authenticate: (NTLM|Kerberos)' '$T/tcp-alice.trace'"
+for scheme in NTLM Kerberos; do
+	in_dc "$PY" - "$PORT" "$DOMAIN" "$FQDN" "$scheme" > "$T/tcp-$scheme.out" 2>&1 <<'PY'
+import socket, sys
+port, dom, fqdn, scheme = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+tn = fqdn if scheme == "NTLM" else "sip/" + fqdn
+data = "YIIBAgYJKoZIhvcSAQICAQBuggEBMIH+oAMCAQU=" if scheme == "Kerberos" else ""
+s = socket.create_connection(("127.0.0.1", port), timeout=5)
+s.sendall(("REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bK-tcp%s\r\n"
+           "From: <sip:alice@%s>;tag=t1\r\nTo: <sip:alice@%s>\r\nCall-ID: tcp-%s@x\r\n"
+           "CSeq: 1 REGISTER\r\nContact: <sip:alice@127.0.0.1:5999;transport=tcp>\r\n"
+           "Authorization: %s qop=\"auth\", realm=\"SIP Communications Service\", "
+           "targetname=\"%s\", gssapi-data=\"%s\", version=3\r\nMax-Forwards: 70\r\n"
+           "Content-Length: 0\r\n\r\n" % (dom, scheme, dom, dom, scheme, scheme, tn, data)).encode())
+print(s.recv(4096).decode(errors="replace"))
+PY
+	check "$scheme credentials over plain TCP: 403 and a Warning that TLS is needed" \
+		bash -c "grep -q '^SIP/2.0 403 ' '$T/tcp-$scheme.out' && grep -q '^Warning: 399 .*need TLS' '$T/tcp-$scheme.out'"
+	check "... logged with the reason and the source" grep -Eq \
+		"event=auth-failed scheme=$scheme .*call-id=tcp-$scheme@x reason=\"Kerberos and NTLM are not accepted over tcp .*source=127.0.0.1[^ ]* transport=tcp" \
+		"$T/greenwichd.log"
+done
+
+# ---- Kerberos: only tickets for sip/$FQDN (the keytab holds host/ with the same key) ----
 SPORT=$TLSPORT
-client tls-alice "${ALICE[@]}" --tls register --refresh
-ok_run tls-alice "NTLM sign-in over TLS, signed refresh REGISTER"
-client tls-krb "${ALICE_KRB[@]}" --tls register --refresh
-ok_run tls-krb "Kerberos sign-in over TLS, signed refresh REGISTER"
+SAE_TLS=1
+client krb-host "${ALICE_KRB[@]}" --ticket-service host --expect-status 401 register
+ok_run krb-host "Kerberos: a real ticket for host/$FQDN under targetname sip/$FQDN: 401"
+check "... logged: the ticket's service is not sip/$FQDN" grep -Eiq \
+	"event=auth-failed scheme=Kerberos .*reason=\"ticket for host/$FQDN@[^ ]*, not sip/$FQDN@" \
+	"$T/greenwichd.log"
+
+# ---- NTLM extended protection: target name, channel bindings, MIC ----
+client ntlm-ep "${ALICE[@]}" --ntlm-target-name "SIP/$FQDN" --ntlm-channel-bindings tls \
+	--ntlm-mic good register --refresh
+ok_run ntlm-ep "NTLM with MsvAvTargetName sip/$FQDN (any case), this TLS connection's channel bindings and a MIC: signed in"
+client ntlm-http "${ALICE[@]}" --ntlm-target-name "HTTP/$FQDN" --expect-status 401 register
+ok_run ntlm-http "NTLM made for HTTP/$FQDN (a relayed sign-in): 401"
+check "... logged with the target name" \
+	grep -q "event=auth-failed scheme=NTLM user=CORP.alice .*reason=\"NTLM target name HTTP/$FQDN, not sip/$FQDN\"" \
+	"$T/greenwichd.log"
+client ntlm-cb "${ALICE[@]}" --ntlm-channel-bindings bad --expect-status 401 register
+ok_run ntlm-cb "NTLM bound to another TLS connection (channel bindings): 401"
+check "... logged" grep -q 'reason="NTLM channel bindings are not this TLS connection' \
+	"$T/greenwichd.log"
+client ntlm-mic "${ALICE[@]}" --ntlm-mic bad --expect-status 401 register
+ok_run ntlm-mic "NTLM with a MIC that does not match the messages: 401 (after the DC accepted it)"
+check "... logged" grep -q 'reason="NTLM MIC does not match the messages"' "$T/greenwichd.log"
+
+# ---- the NTLM CHALLENGE is stateless, and good for 10 to 20 s ----
+client ntlm-old "${ALICE[@]}" --ntlm-delay 21 --timeout 30 --expect-status 401 register
+ok_run ntlm-old "an AUTHENTICATE 21 s after its CHALLENGE: 401"
+check "... logged as an unknown or expired challenge" \
+	grep -q 'reason="unknown or expired NTLM challenge"' "$T/greenwichd.log"
+client ntlm-late "${ALICE[@]}" --ntlm-delay 8 --timeout 20 register
+ok_run ntlm-late "an AUTHENTICATE 8 s after its CHALLENGE: signed in"
+
+# ---- a binding is held until its client signs a request ----
+# carol_gone: until no binding of carol's is left (the bindings of her earlier clients go
+# with their connections a moment after those closed)
+carol_gone() {
+	for _ in $(seq 1 50); do
+		"$MMC" -c "$T/greenwich.conf" --json server registrations "carol@$DOMAIN" \
+			> "$T/carol-regs.json" 2>&1 || true
+		[ "$(grep -o '"uri"' "$T/carol-regs.json" | wc -l)" = 0 ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+carol_gone
+client_bg carol-unproven "${CAROL[@]}" receive --unproven --count 0 --exact --wait 6
+client held "${ALICE[@]}" --expect-status 480 send-message --to "sip:carol@$DOMAIN" --text held
+ok_run held "MESSAGE to carol, whose client signed in but signed nothing yet: 480"
+check "... the binding was held (logged)" \
+	grep -q "event=binding-held user=carol@$DOMAIN .*reason=\"no signed request" "$T/greenwichd.log"
+bg_done carol-unproven
+check "carol's unproven client received nothing (exit $CRC)" [ "$CRC" = 0 ]
+check "... not the held text" bash -c "! grep -q ': held\$' '$T/carol-unproven.log'"
+carol_gone
+client_bg carol-proven "${CAROL[@]}" receive --count 1 --exact --wait 6
+client proven "${ALICE[@]}" send-message --to "sip:carol@$DOMAIN" --text proven
+ok_run proven "MESSAGE to carol once her client signed a request: delivered"
+bg_done carol-proven
+check "carol got it (exit $CRC)" [ "$CRC" = 0 ]
+check "greenwichd logged carol's SA proven" grep -q "event=sa-proven .*user=carol@$DOMAIN" \
+	"$T/greenwichd.log"
 
 check "greenwichd still running" kill -0 "$GWD_PID"
 finish
