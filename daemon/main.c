@@ -21,6 +21,7 @@
 #include "control.h"
 #include "directory.h"
 #include "sipae.h"
+#include "accounts.h"
 #include "auth_guard.h"
 #include "sip_dialog.h"
 #include "sip_nonce.h"
@@ -386,6 +387,10 @@ run(struct gwd *g, bool foreground)
 		goto stop;
 	if (sipae_server_init(g) < 0)
 		goto stop;
+	if (accounts_start(g, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto stop;
+	}
 	if (workers_start(g) < 0)
 		goto stop;
 	if (control_start(g, err, sizeof(err)) < 0) {
@@ -417,6 +422,7 @@ stop:
 	nonce_table_clear();
 	guard_clear();
 	sipae_server_shutdown(g);
+	accounts_stop(g);
 	dir_close(g);
 	if (!foreground)
 		unlink(g->conf->pid_file);

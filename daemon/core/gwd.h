@@ -24,6 +24,7 @@ struct gwdir;
 struct sa_table;
 struct sipae_srv;
 struct sipae_sa;
+struct accounts;
 struct control;
 struct mailbox;
 struct overload;
@@ -81,6 +82,7 @@ struct gwd {
 	struct gwdir *dir;        /* domain users ([domain]), or NULL */
 	struct sipae_srv *sipae;  /* Kerberos/NTLM sign-in, or NULL */
 	struct sa_table *sas;     /* security associations (worker 0) */
+	struct accounts *accounts; /* local accounts in memory (a remote store), or NULL */
 	unsigned char secret[32]; /* for nonces and route tokens; new at each start */
 	struct worker *workers;
 	int nworkers;

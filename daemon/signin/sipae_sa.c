@@ -299,10 +299,43 @@ sa_by_tport(struct gwd *g, tport_t *tp)
 	return NULL;
 }
 
+/* A signed-out binding is durable: tell the services, on worker 0. */
+struct unreg_done {
+	struct gwd *g;
+	char aor[256];
+};
+
+static void
+unreg_announce(struct worker *w, void *arg)
+{
+	struct unreg_done *u = arg;
+
+	log_info("event=unregister user=%s reason=\"connection closed\"", u->aor);
+	gwd_bindings_changed(w, u->aor);
+	free(u);
+}
+
+/* From the location writer's thread (or at once, from sa_unregister). */
+static void
+unreg_stored(void *arg, enum loc_result res, struct loc_contact *v, size_t n)
+{
+	struct unreg_done *u = arg;
+
+	loc_contacts_free(v, n);
+	if (res != LOC_OK || worker_post(&u->g->workers[0], unreg_announce, u) < 0) {
+		if (res != LOC_OK)
+			log_warnx("event=unregister-failed user=%s reason=\"store write failed\"",
+				  u->aor);
+		free(u);
+	}
+}
+
 /*
  * A signed-in client's connection closed: its registrations over that
  * connection can never be reached again (a Microsoft-protocol client's Contact
  * is only good over its connection), so they go now, as a de-REGISTER would.
+ * The removal is queued like a REGISTER's change (loc_register_start): worker
+ * 0 never waits for the store to write it.
  */
 static void
 sa_unregister(struct gwd *g, const struct sipae_sa *sa, time_t now)
@@ -315,19 +348,23 @@ sa_unregister(struct gwd *g, const struct sipae_sa *sa, time_t now)
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].flow.worker != 0 || v[i].flow.id != sa->flow)
 			continue;
-		struct loc_update u = {v[i].uri, 0, -1, v[i].instance};
+		struct unreg_done *u = calloc(1, sizeof(*u));
+		if (u == NULL)
+			break;
+		u->g = g;
+		snprintf(u->aor, sizeof(u->aor), "%s", sa->aor);
+		struct loc_update up = {v[i].uri, 0, -1, v[i].instance};
 		struct loc_register_req req = {.aor = sa->aor,
 					       .call_id = v[i].call_id,
 					       .cseq = v[i].cseq + 1,
 					       .flow = v[i].flow,
-					       .updates = &u,
+					       .updates = &up,
 					       .nupdates = 1,
 					       .max_contacts = g->conf->max_contacts};
-		if (loc_register(g->loc, &req, now, &out, &nout) == LOC_OK) {
-			log_info("event=unregister user=%s reason=\"connection closed\"", sa->aor);
-			gwd_bindings_changed(&g->workers[0], sa->aor);
-		}
-		loc_contacts_free(out, nout);
+		enum loc_result res =
+			loc_register_start(g->loc, &req, now, unreg_stored, u, &out, &nout);
+		if (res != LOC_PENDING)
+			unreg_stored(u, res, out, nout);
 		out = NULL;
 		nout = 0;
 	}

@@ -20,6 +20,7 @@
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "accounts.h"
 #include "directory.h"
 #include "federation.h"
 #include "flow.h"
@@ -126,13 +127,10 @@ target_is_us(struct worker *w, const struct target *t)
 static void
 reply_not_found(struct worker *w, msg_t *msg, const char *aor, bool known)
 {
-	struct gwstore_account acct;
-
-	if (known || gwstore_account_get(w->w_store, aor, &acct) == 0)
+	if (known || accounts_has(w, aor))
 		sip_reply(w, msg, 480, "User not signed in");
 	else
 		sip_reply(w, msg, 404, "User not found");
-	memset(&acct, 0, sizeof(acct));
 }
 
 /* The registered contacts of aor; 0 with *nt set, or a status already answered. */
@@ -196,12 +194,9 @@ directory_resume(struct worker *w, msg_t *msg, const char *aor, const struct dir
 static bool
 directory_user(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *a, const char *aor)
 {
-	struct gwstore_account acct;
 	struct dir_resume r = {.tport = proxy_answer_tport, .zone = a->zone};
-	bool local = gwstore_account_get(w->w_store, aor, &acct) == 0;
 
-	memset(&acct, 0, sizeof(acct));
-	if (local || !dir_enabled(w->w_gwd))
+	if (accounts_has(w, aor) || !dir_enabled(w->w_gwd))
 		return false;
 	if (w->w_id != 0) {
 		proxy_handoff(w, msg, sip, HANDOFF_PROXY, a);
