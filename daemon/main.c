@@ -31,6 +31,7 @@
 #include "loc.h"
 #include "log.h"
 #include "notify.h"
+#include "pool.h"
 #include "reuseport.h"
 #include "gwstore.h"
 #include "presence.h"
@@ -387,11 +388,11 @@ run(struct gwd *g, bool foreground)
 		goto stop;
 	if (sipae_server_init(g) < 0)
 		goto stop;
-	if (accounts_start(g, err, sizeof(err)) < 0) {
+	if (accounts_start(g, err, sizeof(err)) < 0 || pool_start(g, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto stop;
 	}
-	if (workers_start(g) < 0)
+	if (workers_start(g) < 0 || pool_run(g) < 0)
 		goto stop;
 	if (control_start(g, err, sizeof(err)) < 0) {
 		log_err("%s", err);
@@ -416,6 +417,7 @@ run(struct gwd *g, bool foreground)
 	ret = 0;
 stop:
 	control_stop(g);
+	pool_stop(g); /* its thread posts to worker 0 */
 	workers_stop(g);
 	sip_policy_stop();
 	dlg_clear();
