@@ -1,8 +1,8 @@
 /*
- * sqlite_frontends.c - the front ends table in SQLite.  A server on SQLite is
- * a pool of one: it records itself like a front end of a PostgreSQL pool, so
- * that `greenwich-mmc pool status` reads the same table on both backends.
- * Notifications have no one to reach (one process owns the files).
+ * sqlite_frontends.c - the front ends table in SQLite: the same schema and
+ * operations on both backends, though a pool needs PostgreSQL (greenwichd
+ * records itself only in one), so `greenwich-mmc pool status` on SQLite lists
+ * nothing.  Notifications have no one to reach (one process owns the files).
  */
 #include "config.h"
 
