@@ -165,6 +165,18 @@ static const struct conf_opt conf_opts[] = {
 	 "a promoted standby)", RESTART},
 	{"store", "pool-size", T_INT, O(store_pool_size), "4", 1, 64,
 	 "PostgreSQL connections each greenwichd or greenwich-mmc keeps at most", RESTART},
+	{"pool", "secret-file", T_STR, O(pool_secret_file), "", 0, 0,
+	 "file with the secret the front ends of a pool share (at least 32 bytes); empty: "
+	 "not in a pool", RESTART},
+	{"pool", "id", T_STR, O(pool_id), "", 0, 0,
+	 "this front end's name in the pool; empty: the host name", RESTART},
+	{"pool", "address", T_STR, O(pool_address), "", 0, 0,
+	 "host:port (TCP) where the other front ends reach this one; empty: the first tcp "
+	 "address", RESTART},
+	{"pool", "heartbeat", T_INT, O(pool_heartbeat), "2", 1, 60,
+	 "seconds between two records of this front end's heartbeat in the store", RESTART},
+	{"pool", "dead-after", T_INT, O(pool_dead_after), "10", 2, 3600,
+	 "seconds without a heartbeat after which a front end is out: its users get 480", RESTART},
 };
 
 #define N_OPTS (sizeof(conf_opts) / sizeof(conf_opts[0]))
@@ -456,6 +468,16 @@ conf_validate(const struct gw_conf *conf, const char *path, char *err, size_t er
 	    strcasecmp(conf->store_backend, "postgresql") != 0) {
 		conf_err(err, errlen, "%s: [store] backend: '%s' is not sqlite or postgresql", path,
 			 conf->store_backend);
+		return -1;
+	}
+	if (conf->pool_secret_file[0] && strcasecmp(conf->store_backend, "postgresql") != 0) {
+		conf_err(err, errlen, "%s: [pool] secret-file: a pool needs [store] backend = "
+			 "postgresql", path);
+		return -1;
+	}
+	if (conf->pool_secret_file[0] && conf->pool_dead_after <= conf->pool_heartbeat) {
+		conf_err(err, errlen, "%s: [pool] dead-after must be longer than [pool] heartbeat",
+			 path);
 		return -1;
 	}
 	if (strcasecmp(conf->store_backend, "postgresql") == 0 && !conf->store_conninfo[0]) {

@@ -101,6 +101,12 @@ struct gw_conf {
 	char *store_backend;  /* "sqlite" or "postgresql" */
 	char *store_conninfo; /* libpq connection string */
 	int store_pool_size;  /* PostgreSQL connections of one process at most */
+	/* [pool] (front ends sharing one PostgreSQL store) */
+	char *pool_secret_file; /* the shared secret of the front-end hops; "" = no pool */
+	char *pool_id;		/* this front end's name; "" = the host name */
+	char *pool_address;	/* host:port the others reach it at (TCP); "" = first tcp */
+	int pool_heartbeat;	/* seconds between heartbeats */
+	int pool_dead_after;	/* seconds without one: out of the pool */
 };
 
 /* Parse `path` into a freshly allocated configuration.  On failure returns

@@ -24,6 +24,7 @@
 #include "directory.h"
 #include "federation.h"
 #include "sipae.h"
+#include "accounts.h"
 #include "auth_guard.h"
 #include "sip_dialog.h"
 #include "sip_nonce.h"
@@ -33,6 +34,7 @@
 #include "loc.h"
 #include "log.h"
 #include "notify.h"
+#include "pool.h"
 #include "reuseport.h"
 #include "gwstore.h"
 #include "presence.h"
@@ -412,7 +414,11 @@ run(struct gwd *g, bool foreground)
 		goto stop;
 	if (sipae_server_init(g) < 0)
 		goto stop;
-	if (workers_start(g) < 0)
+	if (accounts_start(g, err, sizeof(err)) < 0 || pool_start(g, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		goto stop;
+	}
+	if (workers_start(g) < 0 || pool_run(g) < 0)
 		goto stop;
 	if (control_start(g, err, sizeof(err)) < 0) {
 		log_err("%s", err);
@@ -437,12 +443,14 @@ run(struct gwd *g, bool foreground)
 	ret = 0;
 stop:
 	control_stop(g);
+	pool_stop(g); /* its thread posts to worker 0 */
 	workers_stop(g);
 	sip_policy_stop();
 	dlg_clear();
 	nonce_table_clear();
 	guard_clear();
 	sipae_server_shutdown(g);
+	accounts_stop(g);
 	dir_close(g);
 	if (!foreground)
 		unlink(g->conf->pid_file);

@@ -219,6 +219,8 @@ void mmc_users_names(struct mmc *m, const char *prefix, void (*cb)(const char *,
 int mmc_users_group_check(struct mmc *m, const char *group);
 /* presence.c: users contacts|contact-add|contact-remove|acl|allow|block|acl-remove */
 int mmc_presence_cmd(struct mmc *m, int argc, char **argv);
+/* pool.c: `pool status` */
+int mmc_pool_cmd(struct mmc *m, int argc, char **argv);
 typedef void mmc_aor_fn(const char *aor, void *arg);
 /* The console tree: a user's contacts or watchers; one entry's properties; list owners. */
 int mmc_presence_each(struct mmc *m, const char *user, bool contacts, mmc_aor_fn *cb, void *arg);

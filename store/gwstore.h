@@ -88,6 +88,7 @@ struct gwstore_binding {
 	const char *user_agent;
 	const char *transport;
 	const char *addr;
+	const char *frontend; /* [pool] id of the front end holding its flow; NULL or "": none */
 };
 int gwstore_binding_put(struct gwstore *st, const struct gwstore_binding *b);
 int gwstore_binding_delete(struct gwstore *st, const char *aor, const char *uri);
@@ -95,6 +96,9 @@ int gwstore_binding_expire(struct gwstore *st, time_t now);
 /* cb gets each binding not expired at now; a non-zero return stops the walk. */
 int gwstore_binding_each(struct gwstore *st, time_t now,
 			 int (*cb)(const struct gwstore_binding *, void *), void *arg);
+/* The same for one AOR's bindings. */
+int gwstore_binding_aor(struct gwstore *st, const char *aor, time_t now,
+			int (*cb)(const struct gwstore_binding *, void *), void *arg);
 
 /* Presence publications (GWSTORE_STATE). */
 struct gwstore_pub {
@@ -135,6 +139,10 @@ struct gwstore_sub {
 };
 /* s->id 0 inserts and sets *id; else the subscription's dialog state is updated. */
 int gwstore_sub_put(struct gwstore *st, const struct gwstore_sub *s, int64_t *id);
+/* Insert s under the id the caller chose (s->id > 0, unique: the presence
+ * service picks random ones, so that it need not wait for the database to
+ * learn one); nothing happens when that id is stored already. */
+int gwstore_sub_add(struct gwstore *st, const struct gwstore_sub *s);
 int gwstore_sub_delete(struct gwstore *st, int64_t id);
 int gwstore_sub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_sub *, void *),
 		     void *arg);
@@ -186,6 +194,51 @@ int gwstore_account_remove(struct gwstore *st, const char *aor);
 /* cb gets each account in AOR order; a non-zero return stops the walk. */
 int gwstore_account_each(struct gwstore *st, int (*cb)(const struct gwstore_account *, void *),
 			 void *arg);
+
+/* The front ends of a pool (GWSTORE_LOCATION).  Each greenwichd records
+ * itself and beats every few seconds; times are the database's clock, so the
+ * front ends' clocks need not agree. */
+struct gwstore_frontend {
+	const char *id;	     /* [pool] id */
+	const char *address; /* host:port the other front ends send to */
+	const char *version; /* the Greenwich version it runs */
+	int64_t started;     /* read: when it started (Unix time, the database's clock);
+				write: non-zero on the first beat after a start */
+	int64_t age;	     /* seconds since its last heartbeat (read only) */
+	int64_t load;	     /* requests it received in its last interval, per second */
+	int64_t bindings;    /* bindings whose flows it holds */
+};
+/* Record fe (a new row, or a heartbeat of the existing one: now). */
+int gwstore_frontend_beat(struct gwstore *st, const struct gwstore_frontend *fe);
+int gwstore_frontend_remove(struct gwstore *st, const char *id);
+/* cb gets every front end, by id; a non-zero return stops the walk. */
+int gwstore_frontend_each(struct gwstore *st,
+			  int (*cb)(const struct gwstore_frontend *, void *), void *arg);
+
+/* Tell every listener of channel (other processes sharing the database)
+ * payload, once the current transaction commits (at once outside one).
+ * SQLite: nothing to tell (one process owns the files), 0. */
+int gwstore_notify(struct gwstore *st, const char *channel, const char *payload);
+/* The channels Greenwich uses (payload: the AOR concerned). */
+#define GWSTORE_CHANNEL_ACCOUNTS "gw_accounts" /* a local account was set or removed */
+#define GWSTORE_CHANNEL_BINDINGS "gw_bindings" /* an AOR's bindings changed */
+#define GWSTORE_CHANNEL_PRESENCE "gw_presence" /* an AOR's publications changed */
+#define GWSTORE_CHANNEL_LISTS "gw_lists"	/* an owner's contact list or ACL changed */
+
+/* Listening to those channels: one connection of its own, on one thread.
+ * -EOPNOTSUPP for SQLite. */
+struct gwstore_listener;
+int gwstore_listener_open(struct gwstore_listener **out, const struct gw_conf *c,
+			  const char *const *channels, size_t n, char *err, size_t errlen);
+/* Wait up to timeout_ms and give cb every notification that came, in order.
+ * After a (re)connection cb gets channel NULL first: notifications sent while
+ * it was away are lost, read the state anew.  0, or -EIO (the database is out
+ * of reach; the next call tries again). */
+int gwstore_listener_wait(struct gwstore_listener *l, int timeout_ms,
+			  void (*cb)(const char *channel, const char *payload, void *),
+			  void *arg);
+const char *gwstore_listener_error(const struct gwstore_listener *l);
+void gwstore_listener_close(struct gwstore_listener *l);
 
 /* A URI as clients write it (sip:bob@x, <sip:bob@x>, bob@x) to user@host, host
  * in lower case: how the lists name users. */

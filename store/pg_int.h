@@ -19,11 +19,13 @@ enum pg_q {
 	Q_BIND_DELETE,
 	Q_BIND_EXPIRE,
 	Q_BIND_EACH,
+	Q_BIND_AOR,
 	Q_PUB_PUT,
 	Q_PUB_DELETE,
 	Q_PUB_EACH,
 	Q_SUB_INSERT,
 	Q_SUB_UPDATE,
+	Q_SUB_ADD,
 	Q_SUB_DELETE,
 	Q_SUB_EACH,
 	Q_ACL_GET,
@@ -47,6 +49,10 @@ enum pg_q {
 	Q_ACCOUNT_PUT,
 	Q_ACCOUNT_REMOVE,
 	Q_ACCOUNT_EACH,
+	Q_FE_BEAT,
+	Q_FE_REMOVE,
+	Q_FE_EACH,
+	Q_NOTIFY,
 	Q_COUNT
 };
 
@@ -107,6 +113,8 @@ int pg_binding_delete(struct gwstore *st, const char *aor, const char *uri);
 int pg_binding_expire(struct gwstore *st, time_t now);
 int pg_binding_each(struct gwstore *st, time_t now,
 		    int (*cb)(const struct gwstore_binding *, void *), void *arg);
+int pg_binding_aor(struct gwstore *st, const char *aor, time_t now,
+		   int (*cb)(const struct gwstore_binding *, void *), void *arg);
 
 /* pg_presence.c */
 int pg_pub_put(struct gwstore *st, const struct gwstore_pub *p);
@@ -114,6 +122,7 @@ int pg_pub_delete(struct gwstore *st, const char *etag);
 int pg_pub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_pub *, void *),
 		void *arg);
 int pg_sub_put(struct gwstore *st, const struct gwstore_sub *s, int64_t *id);
+int pg_sub_add(struct gwstore *st, const struct gwstore_sub *s);
 int pg_sub_delete(struct gwstore *st, int64_t id);
 int pg_sub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_sub *, void *),
 		void *arg);
@@ -147,5 +156,12 @@ int pg_account_put(struct gwstore *st, const struct gwstore_account *acct);
 int pg_account_remove(struct gwstore *st, const char *aor);
 int pg_account_each(struct gwstore *st, int (*cb)(const struct gwstore_account *, void *),
 		    void *arg);
+
+/* pg_frontends.c */
+int pg_frontend_beat(struct gwstore *st, const struct gwstore_frontend *fe);
+int pg_frontend_remove(struct gwstore *st, const char *id);
+int pg_frontend_each(struct gwstore *st, int (*cb)(const struct gwstore_frontend *, void *),
+		     void *arg);
+int pg_notify(struct gwstore *st, const char *channel, const char *payload);
 
 #endif

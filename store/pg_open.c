@@ -30,6 +30,12 @@ static const char *const location_steps[] = {
 	" cseq bigint NOT NULL, expires bigint NOT NULL, q integer NOT NULL,"
 	" path text, instance text, user_agent text, transport text, addr text);"
 	"CREATE UNIQUE INDEX IF NOT EXISTS bindings_key ON bindings ((lower(aor)), uri);",
+	/* 2: the pool: which front end holds a binding's flow, and the front ends */
+	"ALTER TABLE bindings ADD COLUMN IF NOT EXISTS frontend text;"
+	"CREATE TABLE IF NOT EXISTS frontends ("
+	" id text PRIMARY KEY, address text NOT NULL, version text NOT NULL,"
+	" started bigint NOT NULL, heartbeat bigint NOT NULL, load bigint NOT NULL,"
+	" bindings bigint NOT NULL);",
 };
 
 static const char *const state_steps[] = {
@@ -337,10 +343,12 @@ static const struct gwstore_ops pg_ops = {
 	.binding_delete = pg_binding_delete,
 	.binding_expire = pg_binding_expire,
 	.binding_each = pg_binding_each,
+	.binding_aor = pg_binding_aor,
 	.pub_put = pg_pub_put,
 	.pub_delete = pg_pub_delete,
 	.pub_each = pg_pub_each,
 	.sub_put = pg_sub_put,
+	.sub_add = pg_sub_add,
 	.sub_delete = pg_sub_delete,
 	.sub_each = pg_sub_each,
 	.acl_get = pg_acl_get,
@@ -361,6 +369,10 @@ static const struct gwstore_ops pg_ops = {
 	.account_put = pg_account_put,
 	.account_remove = pg_account_remove,
 	.account_each = pg_account_each,
+	.frontend_beat = pg_frontend_beat,
+	.frontend_remove = pg_frontend_remove,
+	.frontend_each = pg_frontend_each,
+	.notify = pg_notify,
 };
 
 int

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pg_int.h"
 
@@ -65,10 +66,38 @@ pg_pub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_pub *
 	return ret;
 }
 
+/* The numbers of a subscription's row as statement parameters. */
+struct sub_nums {
+	struct pg_num event, rseq, lseq, expires, flags;
+};
+
+/* The 14 columns after id, in the order of Q_SUB_INSERT and Q_SUB_ADD. */
+static void
+sub_values(const char **v, const struct gwstore_sub *s, struct sub_nums *n)
+{
+	const char *cols[] = {pg_num(&n->event, s->event),
+			      s->presentity,
+			      s->watcher,
+			      s->call_id,
+			      s->local,
+			      s->remote,
+			      s->contact,
+			      s->route ? s->route : "",
+			      pg_num(&n->rseq, s->rseq),
+			      pg_num(&n->lseq, s->lseq),
+			      pg_num(&n->expires, s->expires),
+			      pg_num(&n->flags, s->flags),
+			      s->transport,
+			      s->addr};
+
+	memcpy(v, cols, sizeof(cols));
+}
+
 int
 pg_sub_put(struct gwstore *st, const struct gwstore_sub *s, int64_t *id)
 {
-	struct pg_num event, rseq, lseq, expires, flags, nid;
+	struct pg_num rseq, lseq, expires, nid;
+	struct sub_nums n;
 	PGresult *r;
 
 	if (s->id != 0) {
@@ -81,26 +110,26 @@ pg_sub_put(struct gwstore *st, const struct gwstore_sub *s, int64_t *id)
 				   pg_num(&nid, s->id)};
 		return pg_exec(pgs(st), Q_SUB_UPDATE, 7, u);
 	}
-	const char *v[] = {pg_num(&event, s->event),
-			   s->presentity,
-			   s->watcher,
-			   s->call_id,
-			   s->local,
-			   s->remote,
-			   s->contact,
-			   s->route ? s->route : "",
-			   pg_num(&rseq, s->rseq),
-			   pg_num(&lseq, s->lseq),
-			   pg_num(&expires, s->expires),
-			   pg_num(&flags, s->flags),
-			   s->transport,
-			   s->addr};
+	const char *v[15];
+
+	sub_values(v, s, &n);
 	r = pg_run(pgs(st), Q_SUB_INSERT, 14, v);
 	if (r == NULL)
 		return -EIO;
 	*id = pg_int(r, 0, 0);
 	PQclear(r);
 	return 0;
+}
+
+int
+pg_sub_add(struct gwstore *st, const struct gwstore_sub *s)
+{
+	struct pg_num id;
+	struct sub_nums n;
+	const char *v[15] = {pg_num(&id, s->id)};
+
+	sub_values(v + 1, s, &n);
+	return pg_exec(pgs(st), Q_SUB_ADD, 15, v);
 }
 
 int

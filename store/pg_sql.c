@@ -9,19 +9,21 @@
 #include "pg_int.h"
 
 #define BINDING_COLUMNS                                                                            \
-	"aor, uri, call_id, cseq, expires, q, path, instance, user_agent, transport, addr"
+	"aor, uri, call_id, cseq, expires, q, path, instance, user_agent, transport, addr, frontend"
 
 const char *const pg_sql[Q_COUNT] = {
 	[Q_BIND_PUT] = "INSERT INTO bindings (" BINDING_COLUMNS ")"
-		       " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"
+		       " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
 		       " ON CONFLICT ((lower(aor)), uri) DO UPDATE SET aor = EXCLUDED.aor,"
 		       " call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq,"
 		       " expires = EXCLUDED.expires, q = EXCLUDED.q, path = EXCLUDED.path,"
 		       " instance = EXCLUDED.instance, user_agent = EXCLUDED.user_agent,"
-		       " transport = EXCLUDED.transport, addr = EXCLUDED.addr",
+		       " transport = EXCLUDED.transport, addr = EXCLUDED.addr, frontend = EXCLUDED.frontend",
 	[Q_BIND_DELETE] = "DELETE FROM bindings WHERE lower(aor) = lower($1) AND uri = $2",
 	[Q_BIND_EXPIRE] = "DELETE FROM bindings WHERE expires <= $1",
 	[Q_BIND_EACH] = "SELECT " BINDING_COLUMNS " FROM bindings WHERE expires > $1",
+	[Q_BIND_AOR] = "SELECT " BINDING_COLUMNS " FROM bindings WHERE expires > $1"
+		       " AND lower(aor) = lower($2)",
 
 	[Q_PUB_PUT] = "INSERT INTO presence_publications (etag, aor, expires, seq, source, open,"
 		      " activity, note, call_id, cseq) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
@@ -38,6 +40,10 @@ const char *const pg_sql[Q_COUNT] = {
 			 "$14) RETURNING id",
 	[Q_SUB_UPDATE] = "UPDATE presence_subscriptions SET contact = $1, rseq = $2, lseq = $3,"
 			 " expires = $4, transport = $5, addr = $6 WHERE id = $7",
+	[Q_SUB_ADD] = "INSERT INTO presence_subscriptions (id, event, presentity, watcher,"
+		      " call_id, local, remote, contact, route, rseq, lseq, expires, flags,"
+		      " transport, addr) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,"
+		      "$14,$15) ON CONFLICT (id) DO NOTHING",
 	[Q_SUB_DELETE] = "DELETE FROM presence_subscriptions WHERE id = $1",
 	[Q_SUB_EACH] = "SELECT id, event, presentity, watcher, call_id, local, remote, contact,"
 		       " route, rseq, lseq, expires, flags, transport, addr"
@@ -91,4 +97,17 @@ const char *const pg_sql[Q_COUNT] = {
 	[Q_ACCOUNT_REMOVE] = "DELETE FROM local_users WHERE lower(aor) = lower($1)",
 	[Q_ACCOUNT_EACH] = "SELECT aor, realm, ha1_md5, ha1_sha256 FROM local_users"
 			   " ORDER BY lower(aor)",
+
+	[Q_FE_BEAT] = "INSERT INTO frontends (id, address, version, started, heartbeat, load,"
+		      " bindings) VALUES ($1, $2, $3, extract(epoch FROM now())::bigint,"
+		      " extract(epoch FROM now())::bigint, $4, $5) ON CONFLICT (id) DO UPDATE SET"
+		      " address = EXCLUDED.address, version = EXCLUDED.version,"
+		      " heartbeat = EXCLUDED.heartbeat, load = EXCLUDED.load,"
+		      " bindings = EXCLUDED.bindings,"
+		      " started = CASE WHEN $6 = '1' THEN EXCLUDED.started ELSE frontends.started END",
+	[Q_FE_REMOVE] = "DELETE FROM frontends WHERE id = $1",
+	[Q_FE_EACH] = "SELECT id, address, version, started,"
+		      " extract(epoch FROM now())::bigint - heartbeat, load, bindings"
+		      " FROM frontends ORDER BY id",
+	[Q_NOTIFY] = "SELECT pg_notify($1, $2)",
 };

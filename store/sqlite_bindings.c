@@ -15,14 +15,18 @@
 
 #include "sqlite_int.h"
 
-#define BINDING_COLUMNS                                                                            \
+/* the columns before the pool's (bindings moved from greenwich.db have these) */
+#define LEGACY_COLUMNS                                                                             \
 	"aor, uri, call_id, cseq, expires, q, path, instance, user_agent, transport, addr"
+#define BINDING_COLUMNS LEGACY_COLUMNS ", frontend"
 
 static const char sql_put[] = "INSERT OR REPLACE INTO bindings (" BINDING_COLUMNS ")"
-			      " VALUES (?,?,?,?,?,?,?,?,?,?,?)";
+			      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)";
 static const char sql_delete[] = "DELETE FROM bindings WHERE aor = ? AND uri = ?";
 static const char sql_expire[] = "DELETE FROM bindings WHERE expires <= ?";
 static const char sql_each[] = "SELECT " BINDING_COLUMNS " FROM bindings WHERE expires > ?";
+static const char sql_aor[] = "SELECT " BINDING_COLUMNS " FROM bindings WHERE expires > ?"
+			      " AND aor = ?";
 
 /* Bindings kept in legacy (the state database, before they had a file of
  * their own) move here once. */
@@ -49,7 +53,7 @@ sq_binding_legacy_move(struct sq_store *st, const char *legacy)
 	s = NULL;
 	ret = 0;
 	if (found && sqlite3_exec(st->db, "BEGIN IMMEDIATE; INSERT OR REPLACE INTO main.bindings"
-				  " SELECT " BINDING_COLUMNS " FROM legacy.bindings;"
+				  " (" LEGACY_COLUMNS ") SELECT " LEGACY_COLUMNS " FROM legacy.bindings;"
 				  " DROP TABLE legacy.bindings; COMMIT;",
 				  NULL, NULL, NULL) != SQLITE_OK) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
@@ -84,6 +88,10 @@ sq_binding_put(struct gwstore *base, const struct gwstore_binding *b)
 	sqlite3_bind_text(s, 9, b->user_agent, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 10, b->transport, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 11, b->addr, -1, SQLITE_STATIC);
+	if (b->frontend && b->frontend[0])
+		sqlite3_bind_text(s, 12, b->frontend, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 12);
 	rc = sqlite3_step(s);
 	sq_done(s);
 	return rc == SQLITE_DONE ? 0 : -EIO;
@@ -107,11 +115,9 @@ col_or_null(sqlite3_stmt *s, int col)
 	return (const char *)sqlite3_column_text(s, col);
 }
 
-int
-sq_binding_each(struct gwstore *base, time_t now,
-		int (*cb)(const struct gwstore_binding *, void *), void *arg)
+static int
+bindings_read(sqlite3_stmt *s, int (*cb)(const struct gwstore_binding *, void *), void *arg)
 {
-	sqlite3_stmt *s = sq_stmt(sq(base), sql_each, "i", (int64_t)now);
 	int rc = SQLITE_ERROR;
 
 	if (s == NULL)
@@ -129,10 +135,25 @@ sq_binding_each(struct gwstore *base, time_t now,
 			.user_agent = col_or_null(s, 8),
 			.transport = col_or_null(s, 9),
 			.addr = col_or_null(s, 10),
+			.frontend = col_or_null(s, 11),
 		};
 		if (b.aor && b.uri && b.call_id && cb(&b, arg) != 0)
 			break;
 	}
 	sq_done(s);
 	return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : -EIO;
+}
+
+int
+sq_binding_each(struct gwstore *base, time_t now,
+		int (*cb)(const struct gwstore_binding *, void *), void *arg)
+{
+	return bindings_read(sq_stmt(sq(base), sql_each, "i", (int64_t)now), cb, arg);
+}
+
+int
+sq_binding_aor(struct gwstore *base, const char *aor, time_t now,
+	       int (*cb)(const struct gwstore_binding *, void *), void *arg)
+{
+	return bindings_read(sq_stmt(sq(base), sql_aor, "is", (int64_t)now, aor), cb, arg);
 }

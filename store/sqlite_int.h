@@ -48,6 +48,8 @@ int sq_binding_delete(struct gwstore *st, const char *aor, const char *uri);
 int sq_binding_expire(struct gwstore *st, time_t now);
 int sq_binding_each(struct gwstore *st, time_t now,
 		    int (*cb)(const struct gwstore_binding *, void *), void *arg);
+int sq_binding_aor(struct gwstore *st, const char *aor, time_t now,
+		   int (*cb)(const struct gwstore_binding *, void *), void *arg);
 /* Bindings kept in legacy (greenwich.db before location.db) move here once. */
 int sq_binding_legacy_move(struct sq_store *st, const char *legacy);
 
@@ -57,6 +59,7 @@ int sq_pub_delete(struct gwstore *st, const char *etag);
 int sq_pub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_pub *, void *),
 		void *arg);
 int sq_sub_put(struct gwstore *st, const struct gwstore_sub *s, int64_t *id);
+int sq_sub_add(struct gwstore *st, const struct gwstore_sub *s);
 int sq_sub_delete(struct gwstore *st, int64_t id);
 int sq_sub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_sub *, void *),
 		void *arg);
@@ -90,5 +93,12 @@ int sq_account_put(struct gwstore *st, const struct gwstore_account *acct);
 int sq_account_remove(struct gwstore *st, const char *aor);
 int sq_account_each(struct gwstore *st, int (*cb)(const struct gwstore_account *, void *),
 		    void *arg);
+
+/* sqlite_frontends.c */
+int sq_frontend_beat(struct gwstore *st, const struct gwstore_frontend *fe);
+int sq_frontend_remove(struct gwstore *st, const char *id);
+int sq_frontend_each(struct gwstore *st, int (*cb)(const struct gwstore_frontend *, void *),
+		     void *arg);
+int sq_notify(struct gwstore *st, const char *channel, const char *payload);
 
 #endif

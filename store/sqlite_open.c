@@ -45,6 +45,12 @@ static const char *const location_steps[] = {
 	" path TEXT, instance TEXT, user_agent TEXT, transport TEXT, addr TEXT,"
 	" PRIMARY KEY (aor, uri)) WITHOUT ROWID;"
 	"DROP INDEX IF EXISTS bindings_expires;",
+	/* 2: the pool's columns (a single server on SQLite is a pool of one) */
+	"ALTER TABLE bindings ADD COLUMN frontend TEXT;"
+	"CREATE TABLE IF NOT EXISTS frontends ("
+	" id TEXT PRIMARY KEY, address TEXT NOT NULL, version TEXT NOT NULL,"
+	" started INTEGER NOT NULL, heartbeat INTEGER NOT NULL, load INTEGER NOT NULL,"
+	" bindings INTEGER NOT NULL);",
 };
 
 static const char *const state_steps[] = {
@@ -284,10 +290,12 @@ static const struct gwstore_ops sq_ops = {
 	.binding_delete = sq_binding_delete,
 	.binding_expire = sq_binding_expire,
 	.binding_each = sq_binding_each,
+	.binding_aor = sq_binding_aor,
 	.pub_put = sq_pub_put,
 	.pub_delete = sq_pub_delete,
 	.pub_each = sq_pub_each,
 	.sub_put = sq_sub_put,
+	.sub_add = sq_sub_add,
 	.sub_delete = sq_sub_delete,
 	.sub_each = sq_sub_each,
 	.acl_get = sq_acl_get,
@@ -308,6 +316,10 @@ static const struct gwstore_ops sq_ops = {
 	.account_put = sq_account_put,
 	.account_remove = sq_account_remove,
 	.account_each = sq_account_each,
+	.frontend_beat = sq_frontend_beat,
+	.frontend_remove = sq_frontend_remove,
+	.frontend_each = sq_frontend_each,
+	.notify = sq_notify,
 };
 
 int

@@ -25,6 +25,10 @@ static const char sql_sub_insert[] =
 static const char sql_sub_update[] =
 	"UPDATE presence_subscriptions SET contact = ?, rseq = ?, lseq = ?, expires = ?,"
 	" transport = ?, addr = ? WHERE id = ?";
+static const char sql_sub_add[] =
+	"INSERT OR IGNORE INTO presence_subscriptions (id, event, presentity, watcher, call_id,"
+	" local, remote, contact, route, rseq, lseq, expires, legacy, transport,"
+	" addr) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 static const char sql_sub_delete[] = "DELETE FROM presence_subscriptions WHERE id = ?";
 static const char sql_sub_each[] = "SELECT id, event, presentity, watcher, call_id, local, remote,"
 				   " contact, route, rseq, lseq, expires, legacy, transport, addr"
@@ -87,6 +91,15 @@ sq_sub_put(struct gwstore *base, const struct gwstore_sub *s, int64_t *id)
 	if (ret == 0)
 		*id = sqlite3_last_insert_rowid(st->db);
 	return ret;
+}
+
+int
+sq_sub_add(struct gwstore *st, const struct gwstore_sub *s)
+{
+	return sq_exec(sq(st), sql_sub_add, "iisssssssiiiiss", s->id, (int64_t)s->event,
+		       s->presentity, s->watcher, s->call_id, s->local, s->remote, s->contact,
+		       s->route ? s->route : "", (int64_t)s->rseq, (int64_t)s->lseq, s->expires,
+		       (int64_t)s->flags, s->transport, s->addr);
 }
 
 int

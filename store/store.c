@@ -307,13 +307,20 @@ gwstore_account_set(struct gwstore *st, const char *aor, const char *realm, cons
 	    gw_digest_ha1(GW_DIGEST_SHA256, a.ha1_sha256, user, realm, password) == 0)
 		ret = st->ops->account_put(st, &a);
 	OPENSSL_cleanse(&a, sizeof(a));
+	/* the front ends of a pool keep the accounts in memory: read them anew */
+	if (ret == 0)
+		st->ops->notify(st, GWSTORE_CHANNEL_ACCOUNTS, aor);
 	return ret;
 }
 
 int
 gwstore_account_remove(struct gwstore *st, const char *aor)
 {
-	return st->ops->account_remove(st, aor);
+	int ret = st->ops->account_remove(st, aor);
+
+	if (ret == 0)
+		st->ops->notify(st, GWSTORE_CHANNEL_ACCOUNTS, aor);
+	return ret;
 }
 
 int
@@ -321,4 +328,56 @@ gwstore_account_each(struct gwstore *st, int (*cb)(const struct gwstore_account 
 		     void *arg)
 {
 	return st->ops->account_each(st, cb, arg);
+}
+
+int
+gwstore_binding_aor(struct gwstore *st, const char *aor, time_t now,
+		    int (*cb)(const struct gwstore_binding *, void *), void *arg)
+{
+	return st->ops->binding_aor(st, aor, now, cb, arg);
+}
+
+int
+gwstore_sub_add(struct gwstore *st, const struct gwstore_sub *s)
+{
+	return s->id > 0 ? st->ops->sub_add(st, s) : -EINVAL;
+}
+
+int
+gwstore_frontend_beat(struct gwstore *st, const struct gwstore_frontend *fe)
+{
+	return st->ops->frontend_beat(st, fe);
+}
+
+int
+gwstore_frontend_remove(struct gwstore *st, const char *id)
+{
+	return st->ops->frontend_remove(st, id);
+}
+
+int
+gwstore_frontend_each(struct gwstore *st, int (*cb)(const struct gwstore_frontend *, void *),
+		      void *arg)
+{
+	return st->ops->frontend_each(st, cb, arg);
+}
+
+int
+gwstore_notify(struct gwstore *st, const char *channel, const char *payload)
+{
+	return st->ops->notify(st, channel, payload ? payload : "");
+}
+
+int
+gwstore_listener_open(struct gwstore_listener **out, const struct gw_conf *c,
+		      const char *const *channels, size_t n, char *err, size_t errlen)
+{
+	enum gwstore_backend b;
+
+	*out = NULL;
+	if (gwstore_backend_parse(c->store_backend, &b) < 0 || b != GWSTORE_POSTGRESQL) {
+		snprintf(err, errlen, "notifications need [store] backend = postgresql");
+		return -EOPNOTSUPP;
+	}
+	return gwstore_pg_listener_open(out, c->store_conninfo, channels, n, err, errlen);
 }

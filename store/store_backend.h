@@ -27,12 +27,15 @@ struct gwstore_ops {
 	int (*binding_expire)(struct gwstore *st, time_t now);
 	int (*binding_each)(struct gwstore *st, time_t now,
 			    int (*cb)(const struct gwstore_binding *, void *), void *arg);
+	int (*binding_aor)(struct gwstore *st, const char *aor, time_t now,
+			   int (*cb)(const struct gwstore_binding *, void *), void *arg);
 
 	int (*pub_put)(struct gwstore *st, const struct gwstore_pub *p);
 	int (*pub_delete)(struct gwstore *st, const char *etag);
 	int (*pub_each)(struct gwstore *st, time_t now,
 			int (*cb)(const struct gwstore_pub *, void *), void *arg);
 	int (*sub_put)(struct gwstore *st, const struct gwstore_sub *s, int64_t *id);
+	int (*sub_add)(struct gwstore *st, const struct gwstore_sub *s);
 	int (*sub_delete)(struct gwstore *st, int64_t id);
 	int (*sub_each)(struct gwstore *st, time_t now,
 			int (*cb)(const struct gwstore_sub *, void *), void *arg);
@@ -67,6 +70,12 @@ struct gwstore_ops {
 	int (*account_remove)(struct gwstore *st, const char *aor);
 	int (*account_each)(struct gwstore *st,
 			    int (*cb)(const struct gwstore_account *, void *), void *arg);
+
+	int (*frontend_beat)(struct gwstore *st, const struct gwstore_frontend *fe);
+	int (*frontend_remove)(struct gwstore *st, const char *id);
+	int (*frontend_each)(struct gwstore *st,
+			     int (*cb)(const struct gwstore_frontend *, void *), void *arg);
+	int (*notify)(struct gwstore *st, const char *channel, const char *payload);
 };
 
 struct gwstore {
@@ -75,7 +84,7 @@ struct gwstore {
 };
 
 /* The schema versions both backends write (their migrations reach it). */
-#define GWSTORE_LOCATION_VERSION 1
+#define GWSTORE_LOCATION_VERSION 2
 #define GWSTORE_STATE_VERSION 1
 
 /* Each backend's opener. */
@@ -83,5 +92,8 @@ int gwstore_sqlite_open(struct gwstore **out, const struct gwstore_params *p,
 			enum gwstore_part part, char *err, size_t errlen);
 int gwstore_pg_open(struct gwstore **out, const struct gwstore_params *p, enum gwstore_part part,
 		    char *err, size_t errlen);
+/* pg_listen.c */
+int gwstore_pg_listener_open(struct gwstore_listener **out, const char *conninfo,
+			     const char *const *chans, size_t n, char *err, size_t errlen);
 
 #endif

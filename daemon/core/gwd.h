@@ -24,6 +24,8 @@ struct gwdir;
 struct sa_table;
 struct sipae_srv;
 struct sipae_sa;
+struct accounts;
+struct pool;
 struct control;
 struct mailbox;
 struct overload;
@@ -85,6 +87,8 @@ struct gwd {
 	struct gwdir *dir;        /* domain users ([domain]), or NULL */
 	struct sipae_srv *sipae;  /* Kerberos/NTLM sign-in, or NULL */
 	struct sa_table *sas;     /* security associations (worker 0) */
+	struct accounts *accounts; /* local accounts in memory (a remote store), or NULL */
+	struct pool *pool;	   /* the front ends of the pool (pool.h), or NULL outside one */
 	unsigned char secret[32]; /* for nonces and route tokens; new at each start */
 	struct worker *workers;
 	int nworkers;

@@ -31,6 +31,7 @@ struct loc {
 	struct loc_node *by_aor[LOC_BUCKETS];
 	struct loc_node *by_uri[LOC_BUCKETS];
 	size_t count;
+	char self[40]; /* [pool] id, "" outside a pool */
 };
 
 static uint32_t
@@ -194,6 +195,7 @@ loc_contact_view(struct loc_contact *c, const struct gwstore_binding *b)
 	};
 	snprintf(c->flow.transport, sizeof(c->flow.transport), "%s", b->transport ? b->transport : "");
 	snprintf(c->flow.addr, sizeof(c->flow.addr), "%s", b->addr ? b->addr : "");
+	snprintf(c->flow.frontend, sizeof(c->flow.frontend), "%s", b->frontend ? b->frontend : "");
 }
 
 static int
@@ -282,7 +284,8 @@ count_live(struct loc *loc, const char *aor, time_t now)
 }
 
 static struct loc_node *
-node_make(const struct loc_register_req *req, const struct loc_update *u, time_t now)
+node_make(struct loc *loc, const struct loc_register_req *req, const struct loc_update *u,
+	  time_t now)
 {
 	struct loc_node *n = calloc(1, sizeof(*n));
 
@@ -298,6 +301,7 @@ node_make(const struct loc_register_req *req, const struct loc_update *u, time_t
 	n->c.instance = dup_or_null(u->instance);
 	n->c.user_agent = dup_or_null(req->user_agent);
 	n->c.flow = req->flow;
+	snprintf(n->c.flow.frontend, sizeof(n->c.flow.frontend), "%s", loc->self);
 	if (!n->c.aor || !n->c.uri || !n->c.call_id || (req->path && !n->c.path) ||
 	    (u->instance && !n->c.instance) || (req->user_agent && !n->c.user_agent)) {
 		node_free(n);
@@ -375,7 +379,7 @@ plan_changes(struct loc *loc, const struct loc_register_req *req, time_t now,
 			/* the same contact twice in one request: the last one wins */
 			if (dup->new)
 				node_free(dup->new);
-			dup->new = u->expires > 0 ? node_make(req, u, now) : NULL;
+			dup->new = u->expires > 0 ? node_make(loc, req, u, now) : NULL;
 			if (u->expires > 0 && dup->new == NULL)
 				return LOC_STORE_FAILED;
 			continue;
@@ -390,7 +394,7 @@ plan_changes(struct loc *loc, const struct loc_register_req *req, time_t now,
 		ch[k].old = old;
 		ch[k].new = NULL;
 		if (u->expires > 0) {
-			ch[k].new = node_make(req, u, now);
+			ch[k].new = node_make(loc, req, u, now);
 			if (ch[k].new == NULL)
 				return LOC_STORE_FAILED;
 		}
@@ -849,4 +853,86 @@ done:
 	*out = v;
 	*nout = k;
 	return 0;
+}
+
+void
+loc_set_frontend(struct loc *loc, const char *id)
+{
+	snprintf(loc->self, sizeof(loc->self), "%s", id ? id : "");
+}
+
+const char *
+loc_frontend(const struct loc *loc)
+{
+	return loc->self;
+}
+
+bool
+loc_contact_foreign(const struct loc *loc, const struct loc_contact *c)
+{
+	return loc->self[0] && c->flow.frontend[0] && strcmp(c->flow.frontend, loc->self) != 0;
+}
+
+/* Under the write lock: drop the foreign nodes of aor (every AOR: NULL), and
+ * the ones of ours that v shows held elsewhere now. */
+static void
+foreign_drop(struct loc *loc, const char *aor, const struct loc_contact *v, size_t n, bool idle)
+{
+	size_t lo = aor ? hash_ci(aor) : 0, hi = aor ? lo + 1 : LOC_BUCKETS;
+
+	for (size_t i = lo; i < hi; i++)
+		for (struct loc_node *nd = loc->by_aor[i], *next; nd; nd = next) {
+			next = nd->next_aor;
+			if (aor && strcasecmp(nd->c.aor, aor) != 0)
+				continue;
+			bool drop = loc_contact_foreign(loc, &nd->c);
+			for (size_t k = 0; !drop && idle && k < n; k++)
+				drop = loc_contact_foreign(loc, &v[k]) &&
+				       strcasecmp(v[k].aor, nd->c.aor) == 0 &&
+				       strcmp(v[k].uri, nd->c.uri) == 0;
+			if (drop) {
+				node_unlink(loc, nd);
+				node_free(nd);
+			}
+		}
+}
+
+int
+loc_foreign_set(struct loc *loc, const char *aor, const struct loc_contact *v, size_t n)
+{
+	struct loc_node **nodes = n ? calloc(n, sizeof(*nodes)) : NULL;
+	size_t k = 0;
+	int ret = 0;
+
+	if (loc->self[0] == '\0')
+		goto done;
+	if (n && nodes == NULL)
+		return -ENOMEM;
+	/* copies first: nothing allocated under the lock */
+	for (size_t i = 0; i < n; i++) {
+		if (!loc_contact_foreign(loc, &v[i]))
+			continue;
+		nodes[k] = calloc(1, sizeof(**nodes));
+		if (nodes[k] == NULL || loc_contact_copy(&nodes[k]->c, &v[i]) < 0) {
+			free(nodes[k]);
+			ret = -ENOMEM;
+			goto done;
+		}
+		nodes[k]->c.flow.worker = -1;
+		nodes[k]->c.flow.id = 0;
+		k++;
+	}
+	pthread_rwlock_wrlock(&loc->lock);
+	foreign_drop(loc, aor, v, n, loc_writer_depth(loc->writer) == 0);
+	for (size_t i = 0; i < k; i++) {
+		node_link(loc, nodes[i]);
+		nodes[i] = NULL;
+	}
+	pthread_rwlock_unlock(&loc->lock);
+done:
+	for (size_t i = 0; nodes && i < k; i++)
+		if (nodes[i])
+			node_free(nodes[i]);
+	free(nodes);
+	return ret;
 }

@@ -25,6 +25,7 @@ struct loc_flow {
 	uint64_t id;	   /* connection id within that worker; 0 for none */
 	char transport[8]; /* "udp", "tcp", "tls" */
 	char addr[64];	   /* source host:port the REGISTER came from */
+	char frontend[40]; /* [pool] id of the front end that holds it; "" outside a pool */
 };
 
 struct loc_contact {
@@ -114,6 +115,18 @@ int loc_remove_aor(struct loc *loc, const char *aor);
 /* Drop expired bindings from memory and the store; returns how many. */
 int loc_expire(struct loc *loc, time_t now);
 size_t loc_count(struct loc *loc);
+/* In a pool: this front end's id ("" outside one).  Set before any REGISTER;
+ * every binding made here records it. */
+void loc_set_frontend(struct loc *loc, const char *id);
+const char *loc_frontend(const struct loc *loc);
+/* A binding held by another front end of the pool. */
+bool loc_contact_foreign(const struct loc *loc, const struct loc_contact *c);
+/* The bindings other front ends hold for aor (NULL: for every AOR) are now v:
+ * copied into memory in place of the ones known before (the store has them
+ * already: nothing is written).  One of ours that v shows taken over by
+ * another front end (the same AOR and URI) goes too, when nothing of ours is
+ * waiting to be written.  0 or -ENOMEM. */
+int loc_foreign_set(struct loc *loc, const char *aor, const struct loc_contact *v, size_t n);
 /* Copies of every live contact, ordered by AOR (for the control socket). */
 int loc_list(struct loc *loc, time_t now, struct loc_contact **out, size_t *nout);
 

@@ -21,6 +21,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,14 +63,32 @@ binding_put(struct gwstore *st, const struct loc_contact *c)
 		.user_agent = c->user_agent,
 		.transport = c->flow.transport,
 		.addr = c->flow.addr,
+		.frontend = c->flow.frontend,
 	};
 
 	return gwstore_binding_put(st, &b);
 }
 
+/* The other front ends of a pool read the AOR's bindings again once the
+ * transaction commits (PostgreSQL delivers a notification at commit). */
 static int
-op_write(struct gwstore *st, const struct loc_op *op)
+op_announce(struct gwstore *st, const struct loc_op *op, const char *self)
 {
+	const struct loc_change *c = &op->ch[0];
+	const char *aor = c->new ? c->new->c.aor : c->old->c.aor;
+	char payload[400];
+
+	if (self[0] == '\0')
+		return 0;
+	snprintf(payload, sizeof(payload), "%s\t%s", aor, self);
+	return gwstore_notify(st, GWSTORE_CHANNEL_BINDINGS, payload);
+}
+
+static int
+op_write(struct gwstore *st, const struct loc_op *op, const char *self)
+{
+	if (op->nch > 0 && op_announce(st, op, self) < 0)
+		return -EIO;
 	for (size_t i = 0; i < op->nch; i++) {
 		const struct loc_change *c = &op->ch[i];
 		int rc = 0;
@@ -92,10 +111,10 @@ batch_abort(struct gwstore *st)
 }
 
 static int
-batch_write(struct gwstore *st, const struct loc_op *ops)
+batch_write(struct gwstore *st, const struct loc_op *ops, const char *self)
 {
 	for (const struct loc_op *op = ops; op; op = op->next)
-		if (op_write(st, op) < 0)
+		if (op_write(st, op, self) < 0)
 			return batch_abort(st);
 	if (gwstore_commit(st) < 0)
 		return batch_abort(st);
@@ -104,7 +123,7 @@ batch_write(struct gwstore *st, const struct loc_op *ops)
 
 /* One transaction for the whole batch; 0 or -EIO (nothing written). */
 static int
-batch_commit(struct gwstore *st, const struct loc_op *ops)
+batch_commit(struct gwstore *st, const struct loc_op *ops, const char *self)
 {
 	bool any = false;
 
@@ -114,7 +133,7 @@ batch_commit(struct gwstore *st, const struct loc_op *ops)
 		return 0;
 	if (gwstore_begin(st, true) < 0)
 		return batch_abort(st);
-	return batch_write(st, ops);
+	return batch_write(st, ops, self);
 }
 
 static void
@@ -208,7 +227,7 @@ writer_main(void *arg)
 			break;
 		struct loc_op *batch = batch_take(wr);
 		pthread_mutex_unlock(&wr->mu);
-		if (batch_commit(wr->st, batch) == 0) {
+		if (batch_commit(wr->st, batch, loc_frontend(wr->loc)) == 0) {
 			pthread_mutex_lock(&wr->mu);
 			wr->busy = 0;
 			wr->checkpoint = gwstore_wants_checkpoint(wr->st);
@@ -332,7 +351,7 @@ loc_writer_commit_here(struct loc_writer *wr, struct loc_op *op)
 	if (rc < 0)
 		rc = batch_abort(wr->st);
 	else
-		rc = batch_write(wr->st, op);
+		rc = batch_write(wr->st, op, loc_frontend(wr->loc));
 	if (rc == 0) {
 		claim_release(wr, NULL);
 		return 0;

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "presence.h"
 #include "presence_int.h"
+#include "presence_jobs.h"
 #include "presence_store.h"
 #include "sip.h"
 #include "sip_auth.h"
@@ -313,6 +314,15 @@ presence_start(struct worker *w)
 		free(ps);
 		return -EIO;
 	}
+	if (pres_jobs_start(ps, err, sizeof(err)) < 0 ||
+	    (ps->jobs && pres_acl_cache_load(ps) < 0)) {
+		log_err("cannot start the presence store's thread: %s", err);
+		pres_acl_cache_free(ps);
+		pres_jobs_stop(ps);
+		gwstore_close(ps->st);
+		free(ps);
+		return -EIO;
+	}
 	the_presence = ps;
 	if (pres_store_pub_each(ps->st, now, restore_pub, ps) < 0 ||
 	    pres_store_sub_each(ps->st, now, restore_sub, ps) < 0)
@@ -334,8 +344,10 @@ presence_stop(struct worker *w)
 		return;
 	if (ps->timer)
 		su_timer_destroy(ps->timer);
+	pres_jobs_stop(ps); /* what is queued is written first */
 	pres_subs_free(ps);
 	pres_pubs_free(ps);
+	pres_acl_cache_free(ps);
 	while (ps->seen) {
 		struct pres_seen *e = ps->seen;
 		ps->seen = e->next;

@@ -83,9 +83,14 @@ struct pres_sub {
 	struct pres_sub *next;
 };
 
+struct pres_jobs;
+struct pres_acl_rule;
+
 struct presence {
 	struct worker *w;
-	struct gwstore *st;
+	struct gwstore *st;	/* reads at start; the jobs' handle for a local store */
+	struct pres_jobs *jobs; /* store work off worker 0 (a remote store), or NULL */
+	struct pres_acl_rule **acl; /* the rules in memory (a remote store), or NULL */
 	struct pres_pub *pubs;
 	struct pres_sub *subs;
 	uint64_t seq;
@@ -181,8 +186,12 @@ char *pres_winfo_build(struct presence *ps, struct pres_sub *s);
 /* presence_acl.c */
 enum pres_acl { ACL_ALLOW, ACL_BLOCK, ACL_PENDING };
 enum pres_acl pres_acl_decide(struct presence *ps, const struct pres_sub *s);
-int pres_acl_change(struct presence *ps, const char *owner, const char *watcher,
-		    const char *rule);
+/* The rules in memory (a remote store): load them all, set one (rule NULL
+ * removes it), forget them. */
+int pres_acl_cache_load(struct presence *ps);
+void pres_acl_cache_set(struct presence *ps, const char *owner, const char *watcher,
+			const char *rule);
+void pres_acl_cache_free(struct presence *ps);
 void pres_acl_refresh(struct presence *ps, const char *owner);
 
 /* presence_sipe.c: pidgin-sipe legacy mode */
@@ -190,7 +199,7 @@ void pres_sipe_service(struct pres_req *r);
 /* The presence document legacy clients read (text/xml+msrtc.pidf). */
 char *pres_sipe_msrtc_build(const char *entity, const struct pres_status *st);
 #define PRES_MSRTC_TYPE "text/xml+msrtc.pidf"
-char *pres_sipe_contacts_build(struct presence *ps, const char *owner);
+char *pres_sipe_contacts_build(struct gwstore *st, const char *owner);
 /* Re-send owner's contact list; epid: the endpoint that changed it (skipped), or
  * NULL. */
 void pres_sipe_contacts_changed(struct presence *ps, const char *owner, const char *epid);

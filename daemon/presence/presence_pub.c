@@ -105,7 +105,7 @@ pub_commit(struct presence *ps, struct pres_pub *p, bool changed)
 	snprintf(p->etag, sizeof(p->etag), "%s", tok);
 	if (changed)
 		p->seq = ++ps->seq;
-	if (pres_store_pub_put(ps->st, p) < 0)
+	if (pres_store_pub_put(ps, p) < 0)
 		return -1;
 	pres_changed(ps, p->aor, false);
 	return 0;
@@ -116,7 +116,7 @@ pub_remove(struct presence *ps, struct pres_pub *p)
 {
 	char *aor = strdup(p->aor);
 
-	pres_store_pub_delete(ps->st, p->etag);
+	pres_store_pub_delete(ps, p->etag);
 	pub_unlink(ps, p);
 	pub_free(p);
 	if (aor)
@@ -180,7 +180,7 @@ publish_existing(struct pres_req *r, const char *aor, const char *etag, int expi
 	}
 	if (has_body && !body_read(r, &st))
 		return;
-	pres_store_pub_delete(ps->st, p->etag);
+	pres_store_pub_delete(ps, p->etag);
 	p->expires = time(NULL) + expires;
 	if (has_body)
 		p->st = st;
@@ -263,7 +263,7 @@ pres_pub_soap(struct presence *ps, const char *aor, const struct pres_status *st
 	struct pres_pub *p = soap_pub(ps, aor);
 
 	if (p)
-		pres_store_pub_delete(ps->st, p->etag);
+		pres_store_pub_delete(ps, p->etag);
 	else if ((p = pub_new(ps, aor, NULL, 0)) == NULL)
 		return;
 	p->source = SRC_SOAP;

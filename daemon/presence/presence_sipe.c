@@ -16,6 +16,7 @@
 #include "gwd.h"
 #include "log.h"
 #include "presence_int.h"
+#include "presence_jobs.h"
 #include "presence_store.h"
 #include "sip.h"
 
@@ -123,7 +124,7 @@ pres_sipe_contacts_changed(struct presence *ps, const char *owner, const char *e
 }
 
 static int
-soap_contact(struct presence *ps, const char *owner, const struct pres_soap *soap, bool del)
+soap_contact(struct gwstore *st, const char *owner, const struct pres_soap *soap, bool del)
 {
 	const char *uri = pres_soap_arg(soap, "URI");
 	const char *sub = pres_soap_arg(soap, "subscribed");
@@ -135,15 +136,15 @@ soap_contact(struct presence *ps, const char *owner, const struct pres_soap *soa
 	log_info("event=contact-%s owner=%s contact=%s", del ? "delete" : "set",
 		 log_value(owner), log_value(who));
 	if (del)
-		return gwstore_contact_delete(ps->st, owner, who);
-	return gwstore_contact_set(ps->st, owner, who, pres_soap_arg(soap, "displayName"),
-				      pres_soap_arg(soap, "groups"),
-				      !(sub && strcasecmp(sub, "false") == 0));
+		return gwstore_contact_delete(st, owner, who);
+	return gwstore_contact_set(st, owner, who, pres_soap_arg(soap, "displayName"),
+				   pres_soap_arg(soap, "groups"),
+				   !(sub && strcasecmp(sub, "false") == 0));
 }
 
 /* Group methods; *added is set to a new group's id. */
 static int
-soap_group(struct presence *ps, const char *owner, const struct pres_soap *soap, bool del,
+soap_group(struct gwstore *st, const char *owner, const struct pres_soap *soap, bool del,
 	   int64_t *added)
 {
 	const char *id = pres_soap_arg(soap, "groupID");
@@ -151,36 +152,24 @@ soap_group(struct presence *ps, const char *owner, const struct pres_soap *soap,
 	int64_t gid = id ? strtoll(id, NULL, 10) : 0;
 
 	if (del)
-		return gid > 0 ? gwstore_group_delete(ps->st, owner, gid) : -1;
+		return gid > 0 ? gwstore_group_delete(st, owner, gid) : -1;
 	if (name == NULL)
 		return -1;
 	if (id == NULL || id[0] == '\0') {
 		/* the default group, or one of that name already (a client that adds two
 		 * buddies to a new group asks twice before the first answer) */
-		gid = strcmp(name, "~") == 0 ? 1 : gwstore_group_find(ps->st, owner, name);
+		gid = strcmp(name, "~") == 0 ? 1 : gwstore_group_find(st, owner, name);
 		if (gid > 0) {
 			*added = gid;
 			return 0;
 		}
 		gid = 0;
 	}
-	if (gwstore_group_set(ps->st, owner, &gid, name) < 0)
+	if (gwstore_group_set(st, owner, &gid, name) < 0)
 		return -1;
 	if (id == NULL || id[0] == '\0')
 		*added = gid;
 	return 0;
-}
-
-static int
-soap_ace(struct presence *ps, const char *owner, const struct pres_soap *soap)
-{
-	const char *type = pres_soap_arg(soap, "type");
-	const char *mask = pres_soap_arg(soap, "mask");
-	const char *rights = pres_soap_arg(soap, "rights");
-
-	if (type == NULL || strcasecmp(type, "USER") != 0 || mask == NULL || rights == NULL)
-		return 0; /* domain and everyone entries: the defaults stand */
-	return pres_acl_change(ps, owner, mask, strcasecmp(rights, "BD") == 0 ? "block" : "allow");
 }
 
 static void
@@ -197,29 +186,96 @@ reply_group_added(struct pres_req *r, int64_t gid)
 	free(body);
 }
 
-/* 0, 1 when the contact list changed, or -1. */
-static int
-soap_apply(struct presence *ps, const char *owner, const struct pres_soap *soap, int64_t *added)
-{
-	const char *m = soap->method;
-	struct pres_status st;
+/*
+ * A SERVICE request that changes the contact list or the ACL: the store's
+ * part runs as a presence job (off worker 0 with a remote store), and the
+ * answer goes when it is done, on worker 0 (queue and resume).
+ */
+struct service_job {
+	struct pres_job job;
+	struct worker *w;
+	msg_t *msg;	 /* the request, answered in done */
+	tport_t *tp;	 /* the connection it came over (a reference), or NULL */
+	char owner[256];
+	char device[64]; /* the endpoint that made the change */
+	struct pres_soap soap;
+	int changed;	 /* 1: the contact list changed */
+	int64_t added;	 /* a new group's id */
+	char acl_watcher[256]; /* setACE: the rule set for this watcher */
+	char acl_rule[8];
+};
 
-	if (strcmp(m, "setPresence") == 0) {
-		soap_status(soap, &st);
-		pres_pub_soap(ps, owner, &st);
-		log_info("event=set-presence user=%s open=%d activity=%s", log_value(owner), st.open,
-			 pres_activity_name(st.activity));
-		return 0;
-	}
+/* 1 when the contact list changed, 0 when nothing did, -1 for a bad request. */
+static int
+service_run(struct pres_job *j, struct gwstore *st)
+{
+	struct service_job *sj = (struct service_job *)j;
+	const struct pres_soap *soap = &sj->soap;
+	const char *m = soap->method;
+
 	if (strcmp(m, "setContact") == 0 || strcmp(m, "deleteContact") == 0)
-		return soap_contact(ps, owner, soap, m[0] == 'd') < 0 ? -1 : 1;
+		return soap_contact(st, sj->owner, soap, m[0] == 'd') < 0 ? -1 : 1;
 	if (strcmp(m, "addGroup") == 0 || strcmp(m, "modifyGroup") == 0 ||
 	    strcmp(m, "setContactGroup") == 0 || strcmp(m, "deleteGroup") == 0 ||
 	    strcmp(m, "deleteContactGroup") == 0)
-		return soap_group(ps, owner, soap, m[0] == 'd', added) < 0 ? -1 : 1;
-	if (strcmp(m, "setACE") == 0)
-		return soap_ace(ps, owner, soap) < 0 ? -1 : 0;
+		return soap_group(st, sj->owner, soap, m[0] == 'd', &sj->added) < 0 ? -1 : 1;
+	if (strcmp(m, "setACE") == 0) {
+		const char *type = pres_soap_arg(soap, "type");
+		const char *mask = pres_soap_arg(soap, "mask");
+		const char *rights = pres_soap_arg(soap, "rights");
+		if (type == NULL || strcasecmp(type, "USER") != 0 || mask == NULL || rights == NULL)
+			return 0; /* domain and everyone entries: the defaults stand */
+		gwstore_uri_norm(sj->acl_watcher, sizeof(sj->acl_watcher), mask);
+		snprintf(sj->acl_rule, sizeof(sj->acl_rule), "%s",
+			 strcasecmp(rights, "BD") == 0 ? "block" : "allow");
+		if (sj->acl_watcher[0] == '\0' ||
+		    gwstore_acl_set(st, sj->owner, sj->acl_watcher, sj->acl_rule) < 0) {
+			sj->acl_watcher[0] = '\0';
+			return -1;
+		}
+		return 0;
+	}
 	return 0; /* other methods: accepted and ignored */
+}
+
+static void
+service_done(struct pres_job *j, struct presence *ps)
+{
+	struct service_job *sj = (struct service_job *)j;
+	struct pres_req r = {.w = sj->w, .ps = ps, .msg = sj->msg, .tp = sj->tp};
+
+	r.sip = sip_object(sj->msg);
+	snprintf(r.user, sizeof(r.user), "%s", sj->owner);
+	if (j->rc < 0) {
+		presence_reply(&r, 400, "Bad SOAP request", TAG_END());
+	} else {
+		if (sj->acl_watcher[0]) {
+			pres_acl_cache_set(ps, sj->owner, sj->acl_watcher, sj->acl_rule);
+			log_info("event=acl owner=%s watcher=%s rule=%s", log_value(sj->owner),
+				 log_value(sj->acl_watcher), log_value(sj->acl_rule));
+			pres_acl_refresh(ps, sj->owner);
+		}
+		/* the answer first: the client must know a new group's id before any list
+		 * (the request is gone after it) */
+		if (sj->added)
+			reply_group_added(&r, sj->added);
+		else
+			presence_reply(&r, SIP_200_OK, TAG_END());
+		if (j->rc > 0)
+			pres_sipe_contacts_changed(ps, sj->owner, sj->device[0] ? sj->device : NULL);
+	}
+	sj->msg = r.msg; /* not answered: freed below */
+}
+
+static void
+service_free(struct pres_job *j)
+{
+	struct service_job *sj = (struct service_job *)j;
+
+	if (sj->msg)
+		msg_destroy(sj->msg);
+	tport_unref(sj->tp);
+	free(sj);
 }
 
 void
@@ -228,10 +284,9 @@ pres_sipe_service(struct pres_req *r)
 	const sip_t *sip = r->sip;
 	const url_t *ru = sip->sip_request->rq_url;
 	char target[256];
-	struct pres_soap soap;
+	struct service_job *sj;
 	const char *epid;
-	char device[64];
-	int64_t added = 0;
+	struct pres_status st;
 	int rc;
 
 	if (ru->url_user && (sip_url_aor(target, sizeof(target), ru) < 0 ||
@@ -243,28 +298,40 @@ pres_sipe_service(struct pres_req *r)
 		presence_reply(r, SIP_200_OK, TAG_END());
 		return;
 	}
+	sj = calloc(1, sizeof(*sj));
+	if (sj == NULL) {
+		presence_reply(r, 500, "Out of memory", TAG_END());
+		return;
+	}
 	rc = pres_soap_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, r->ps->max_doc,
-			     &soap);
+			     &sj->soap);
 	if (rc != DOC_OK) {
+		free(sj);
 		presence_reply(r, rc, rc == DOC_TOO_LARGE ? "SOAP body too large" : "Bad SOAP body",
 			       TAG_END());
 		return;
 	}
-	epid = msg_params_find(sip->sip_from->a_params, "epid=");
-	snprintf(device, sizeof(device), "%s", epid ? epid : "");
-	rc = soap_apply(r->ps, r->user, &soap, &added);
-	if (rc < 0) {
-		presence_reply(r, 400, "Bad SOAP request", TAG_END());
+	if (strcmp(sj->soap.method, "setPresence") == 0) {
+		/* presence lives in worker 0's memory: no store work to wait for */
+		soap_status(&sj->soap, &st);
+		pres_pub_soap(r->ps, r->user, &st);
+		log_info("event=set-presence user=%s open=%d activity=%s", log_value(r->user), st.open,
+			 pres_activity_name(st.activity));
+		free(sj);
+		presence_reply(r, SIP_200_OK, TAG_END());
 		return;
 	}
-	/* the answer first: the client must know a new group's id before any list
-	 * (the request is gone after it) */
-	if (added)
-		reply_group_added(r, added);
-	else
-		presence_reply(r, SIP_200_OK, TAG_END());
-	if (rc > 0)
-		pres_sipe_contacts_changed(r->ps, r->user, device[0] ? device : NULL);
+	epid = msg_params_find(sip->sip_from->a_params, "epid=");
+	snprintf(sj->device, sizeof(sj->device), "%s", epid ? epid : "");
+	snprintf(sj->owner, sizeof(sj->owner), "%s", r->user);
+	sj->w = r->w;
+	sj->msg = r->msg;
+	sj->tp = r->tp ? tport_ref(r->tp) : sip_msg_tport(r->w, r->msg);
+	r->msg = NULL; /* the job answers it */
+	sj->job.run = service_run;
+	sj->job.done = service_done;
+	sj->job.free = service_free;
+	pres_job_submit(r->ps, &sj->job);
 }
 
 static void
@@ -297,17 +364,18 @@ contact_cb(const char *uri, const char *name, const char *groups, int subscribed
 	free(g);
 }
 
+/* The owner's contact list as legacy clients read it (a presence job's run). */
 char *
-pres_sipe_contacts_build(struct presence *ps, const char *owner)
+pres_sipe_contacts_build(struct gwstore *st, const char *owner)
 {
 	struct pres_buf b = {0};
 
 	pres_buf_printf(&b,
 			"<contactList deltaNum=\"%" PRId64 "\" xmlns=\"" CONTACTLIST_NS "\">\n"
 			"<group id=\"1\" name=\"~\" externalURI=\"\"/>\n",
-			gwstore_delta(ps->st, owner));
-	gwstore_groups_each(ps->st, owner, group_cb, &b);
-	gwstore_contacts_each(ps->st, owner, contact_cb, &b);
+			gwstore_delta(st, owner));
+	gwstore_groups_each(st, owner, group_cb, &b);
+	gwstore_contacts_each(st, owner, contact_cb, &b);
 	pres_buf_printf(&b, "</contactList>\n");
 	return pres_buf_take(&b);
 }

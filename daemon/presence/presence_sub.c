@@ -24,6 +24,7 @@
 #include "gwd.h"
 #include "log.h"
 #include "presence_int.h"
+#include "presence_jobs.h"
 #include "presence_store.h"
 #include "sip.h"
 #include "sip_policy.h"
@@ -79,6 +80,81 @@ done:
 	return ret;
 }
 
+static void
+sub_state(const struct pres_sub *s, char *state, size_t len)
+{
+	long left = (long)(s->expires - time(NULL));
+
+	if (s->ending)
+		snprintf(state, len, "terminated%s%s", s->reason[0] ? ";reason=" : "", s->reason);
+	else
+		snprintf(state, len, "active;expires=%ld", left > 0 ? left : 0);
+}
+
+/* A contact list is read from the store: a presence job builds the document,
+ * and the NOTIFY goes when it is done (if the subscription still lives). */
+struct roaming_job {
+	struct pres_job job;
+	int64_t sub;
+	char owner[256];
+	char *body;
+};
+
+static int
+roaming_run(struct pres_job *j, struct gwstore *st)
+{
+	struct roaming_job *rj = (struct roaming_job *)j;
+
+	rj->body = pres_sipe_contacts_build(st, rj->owner);
+	return rj->body ? 0 : -EIO;
+}
+
+static void
+roaming_done(struct pres_job *j, struct presence *ps)
+{
+	struct roaming_job *rj = (struct roaming_job *)j;
+	char state[64];
+
+	for (struct pres_sub *s = ps->subs; s; s = s->next)
+		if (s->id == rj->sub && !s->dead && !s->ending) {
+			sub_state(s, state, sizeof(state));
+			presence_send_notify(ps, s, state,
+					     "application/vnd-microsoft-roaming-contacts+xml",
+					     rj->body);
+			return;
+		}
+}
+
+static void
+roaming_free(struct pres_job *j)
+{
+	free(((struct roaming_job *)j)->body);
+	free(j);
+}
+
+static void
+roaming_notify(struct presence *ps, struct pres_sub *s)
+{
+	struct roaming_job *rj;
+
+	if (s->ending || s->id == 0 || (rj = calloc(1, sizeof(*rj))) == NULL) {
+		/* the last NOTIFY (or no memory for the list): the state alone */
+		char state[64];
+		sub_state(s, state, sizeof(state));
+		if (presence_send_notify(ps, s, state,
+					 "application/vnd-microsoft-roaming-contacts+xml", NULL) < 0 &&
+		    s->ending)
+			s->dead = true;
+		return;
+	}
+	rj->sub = s->id;
+	snprintf(rj->owner, sizeof(rj->owner), "%s", s->presentity);
+	rj->job.run = roaming_run;
+	rj->job.done = roaming_done;
+	rj->job.free = roaming_free;
+	pres_job_submit(ps, &rj->job);
+}
+
 void
 pres_sub_notify(struct presence *ps, struct pres_sub *s)
 {
@@ -86,13 +162,12 @@ pres_sub_notify(struct presence *ps, struct pres_sub *s)
 	char *body = NULL;
 	const char *ctype = "application/pidf+xml";
 	struct pres_status st;
-	long left = (long)(s->expires - time(NULL));
 
-	if (s->ending)
-		snprintf(state, sizeof(state), "terminated%s%s", s->reason[0] ? ";reason=" : "",
-			 s->reason);
-	else
-		snprintf(state, sizeof(state), "active;expires=%ld", left > 0 ? left : 0);
+	if (s->event == EV_ROAMING) {
+		roaming_notify(ps, s);
+		return;
+	}
+	sub_state(s, state, sizeof(state));
 	switch (s->event) {
 	case EV_PRESENCE:
 		memset(&st, 0, sizeof(st)); /* what a watcher not allowed sees: offline */
@@ -110,8 +185,6 @@ pres_sub_notify(struct presence *ps, struct pres_sub *s)
 		ctype = "application/watcherinfo+xml";
 		break;
 	case EV_ROAMING:
-		body = pres_sipe_contacts_build(ps, s->presentity);
-		ctype = "application/vnd-microsoft-roaming-contacts+xml";
 		break;
 	}
 	if (presence_send_notify(ps, s, state, ctype, body) < 0 && s->ending)
@@ -133,7 +206,7 @@ sub_end(struct presence *ps, struct pres_sub *s, const char *reason)
 {
 	s->ending = true;
 	snprintf(s->reason, sizeof(s->reason), "%s", reason ? reason : "");
-	pres_store_sub_delete(ps->st, s->id);
+	pres_store_sub_delete(ps, s->id);
 	pres_sub_notify(ps, s);
 	if (s->event == EV_PRESENCE)
 		pres_notify_event(ps, s->presentity, EV_WINFO);
@@ -200,7 +273,7 @@ resubscribe(struct pres_req *r)
 		return;
 	}
 	s->expires = time(NULL) + expires;
-	pres_store_sub_put(ps->st, s);
+	pres_store_sub_put(ps, s);
 	reply_ok(r, s, expires);
 	pres_sub_notify(ps, s);
 }
@@ -350,7 +423,7 @@ pres_subscribe(struct pres_req *r, enum pres_event ev)
 		return;
 	}
 	/* an outsider's subscription lives in memory only: it renews it, or it goes */
-	if (expires > 0 && r->user[0] && pres_store_sub_put(ps->st, s) < 0) {
+	if (expires > 0 && r->user[0] && pres_store_sub_put(ps, s) < 0) {
 		sub_free(s);
 		presence_reply(r, 500, "Subscription not stored", TAG_END());
 		return;
@@ -376,7 +449,7 @@ pres_sub_restore(struct presence *ps, struct pres_sub *s)
 {
 	if (pres_sub_leg(ps, s) < 0) {
 		log_warnx("event=subscription-not-restored watcher=%s", log_value(s->watcher));
-		pres_store_sub_delete(ps->st, s->id);
+		pres_store_sub_delete(ps, s->id);
 		sub_free(s);
 		return 0;
 	}

@@ -19,6 +19,7 @@
 #include <sofia-sip/auth_digest.h>
 #include <sofia-sip/su_tag.h>
 
+#include "accounts.h"
 #include "auth_guard.h"
 #include "digest.h"
 #include "gwd.h"
@@ -343,7 +344,7 @@ sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char 
 		goto done;
 	}
 	if (claimed_aor(aor, sizeof(aor), ar.ar_username, sip->sip_from->a_url) < 0 ||
-	    gwstore_account_get(w->w_store, aor, &acct) < 0 ||
+	    accounts_get(w, aor, &acct) < 0 ||
 	    !response_valid(&acct, &ar, sip->sip_request->rq_method_name)) {
 		guard_failed(ar.ar_username, src, time(NULL));
 		refuse(w, msg, ar.ar_username, "wrong user name or password", 403,

@@ -25,6 +25,7 @@
 #include "gwd.h"
 #include "log.h"
 #include "overload.h"
+#include "pool.h"
 #include "proxy_int.h"
 #include "sip.h"
 #include "sip_admit.h"
@@ -390,8 +391,29 @@ timer_c_cb(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
 }
 
 /* A copy of the request for one target, rewritten as RFC 3261 16.6 says. */
+/* Only this front end says that a request comes from the pool: whatever
+ * X-Greenwich-Pool came in goes; a branch to another front end gets ours. */
+static int
+pool_header(struct worker *w, msg_t *m, sip_t *s, const struct target *t, const char *user)
+{
+	char v[600], h[640];
+
+	for (sip_unknown_t *u = s->sip_unknown, *next; u; u = next) {
+		next = u->un_next;
+		if (u->un_name && strcasecmp(u->un_name, POOL_HEADER) == 0)
+			msg_header_remove(m, (msg_pub_t *)s, (msg_header_t *)u);
+	}
+	if (!t->pool_hop)
+		return 0;
+	if (pool_hop_sign(w->w_gwd, s, user, v, sizeof(v)) < 0)
+		return -1;
+	snprintf(h, sizeof(h), POOL_HEADER ": %s", v);
+	return sip_add_tl(m, s, SIPTAG_HEADER_STR(h), TAG_END()) < 0 ? -1 : 0;
+}
+
 static msg_t *
-branch_request(struct worker *w, msg_t *orig, const struct target *t, bool record_route)
+branch_request(struct worker *w, msg_t *orig, const struct target *t, bool record_route,
+	       const char *user)
 {
 	msg_t *m = msg_dup(orig);
 	sip_t *s = m ? sip_object(m) : NULL;
@@ -420,6 +442,8 @@ branch_request(struct worker *w, msg_t *orig, const struct target *t, bool recor
 		if (r)
 			msg_header_insert(m, (msg_pub_t *)s, (msg_header_t *)r);
 	}
+	if (pool_header(w, m, s, t, user) < 0)
+		goto fail;
 	return m;
 fail:
 	if (m)
@@ -509,7 +533,7 @@ proxy_forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t
 	for (size_t i = 0; i < nt && pc->nbr < MAX_BRANCHES; i++) {
 		char key[64];
 		proxy_target_pick_family(w, &t[i]);
-		msg_t *m = branch_request(w, orig, &t[i], rr);
+		msg_t *m = branch_request(w, orig, &t[i], rr, a ? a->user : "");
 		if (m == NULL)
 			continue;
 		sip_branch_make(w, key, sizeof(key), lh, ++branch_counter);

@@ -26,6 +26,9 @@ struct target {
 	tport_t *tp;	    /* connection to use, or NULL */
 	int flow_worker;    /* worker owning the client's connection, -1 for none */
 	char proto[8];
+	bool pool_hop;	    /* to the front end of the pool holding the contact's flow */
+	bool frontend_down; /* the contact's front end stopped heartbeating: unusable */
+	char frontend[40];  /* pool_hop: that front end */
 };
 
 /* proxy_targets.c */

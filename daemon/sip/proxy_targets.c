@@ -20,12 +20,14 @@
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "accounts.h"
 #include "directory.h"
 #include "federation.h"
 #include "flow.h"
 #include "gwd.h"
 #include "loc.h"
 #include "log.h"
+#include "pool.h"
 #include "proxy_int.h"
 #include "sip.h"
 #include "sip_admit.h"
@@ -56,9 +58,33 @@ done:
 	return nat;
 }
 
+/* A contact whose flow another front end of the pool holds: the request goes
+ * to that front end (TCP, X-Greenwich-Pool), which delivers it over the flow.
+ * The Request-URI stays (the AOR): that front end looks it up itself. */
+static void
+target_pool_hop(struct worker *w, struct target *t, const struct loc_contact *c)
+{
+	char addr[128];
+
+	t->flow_worker = -1;
+	snprintf(t->frontend, sizeof(t->frontend), "%s", c->flow.frontend);
+	if (pool_frontend_addr(w->w_gwd, c->flow.frontend, addr, sizeof(addr)) < 0) {
+		t->frontend_down = true;
+		return;
+	}
+	t->pool_hop = true;
+	t->ruri[0] = '\0';
+	snprintf(t->proto, sizeof(t->proto), "tcp");
+	snprintf(t->hop, sizeof(t->hop), "sip:%s;transport=tcp", addr);
+}
+
 static void
 target_from_contact(struct worker *w, struct target *t, const struct loc_contact *c)
 {
+	if (loc_contact_foreign(w->w_gwd->loc, c)) {
+		target_pool_hop(w, t, c);
+		return;
+	}
 	snprintf(t->ruri, sizeof(t->ruri), "%s", c->uri);
 	snprintf(t->proto, sizeof(t->proto), "%s", c->flow.transport[0] ? c->flow.transport : "udp");
 	t->path = c->path ? strdup(c->path) : NULL;
@@ -127,22 +153,30 @@ target_is_us(struct worker *w, const struct target *t)
 static void
 reply_not_found(struct worker *w, msg_t *msg, const char *aor, bool known)
 {
-	struct gwstore_account acct;
-
-	if (known || gwstore_account_get(w->w_store, aor, &acct) == 0)
+	if (known || accounts_has(w, aor))
 		sip_reply(w, msg, 480, "User not signed in");
 	else
 		sip_reply(w, msg, 404, "User not found");
-	memset(&acct, 0, sizeof(acct));
 }
 
-/* The registered contacts of aor; 0 with *nt set, or a status already answered. */
+/* t[k] already goes to the front end of t[i] (one branch per front end). */
+static bool
+same_frontend(const struct target *t, size_t k, const struct target *n)
+{
+	for (size_t i = 0; i < k; i++)
+		if (t[i].pool_hop && strcmp(t[i].frontend, n->frontend) == 0)
+			return true;
+	return false;
+}
+
+/* The registered contacts of aor; 0 with *nt set, or a status already answered.
+ * hop: a request another front end of the pool sent: our own flows only. */
 static int
-location_targets(struct worker *w, msg_t *msg, const char *aor, bool known, struct target *t,
-		 size_t *nt)
+location_targets(struct worker *w, msg_t *msg, const char *aor, bool known, bool hop,
+		 struct target *t, size_t *nt)
 {
 	struct loc_contact *cs = NULL;
-	size_t n = 0;
+	size_t n = 0, down = 0, foreign = 0;
 
 	if (loc_lookup(w->w_gwd->loc, aor, time(NULL), &cs, &n) < 0) {
 		sip_reply(w, msg, 500, "Location lookup failed");
@@ -154,6 +188,10 @@ location_targets(struct worker *w, msg_t *msg, const char *aor, bool known, stru
 	}
 	size_t k = 0, held = 0;
 	for (size_t i = 0; i < n && k < MAX_BRANCHES; i++) {
+		if (hop && loc_contact_foreign(w->w_gwd->loc, &cs[i])) {
+			foreign++; /* the pool sent it here for our flows: never back out */
+			continue;
+		}
 		/* a binding of a domain sign-in whose client has signed nothing yet: held */
 		if (w->w_id == 0 && w->w_gwd->sipae && cs[i].flow.worker == 0 && cs[i].flow.id &&
 		    !sa_flow_proven(w->w_gwd, cs[i].flow.id)) {
@@ -164,7 +202,10 @@ location_targets(struct worker *w, msg_t *msg, const char *aor, bool known, stru
 			continue;
 		}
 		target_from_contact(w, &t[k], &cs[i]);
-		if (!target_is_us(w, &t[k]))
+		bool drop = t[k].frontend_down || (t[k].pool_hop && same_frontend(t, k, &t[k])) ||
+			    (!t[k].pool_hop && target_is_us(w, &t[k]));
+		down += t[k].frontend_down;
+		if (!drop)
 			k++;
 		else
 			free(t[k].path), memset(&t[k], 0, sizeof(t[k]));
@@ -172,6 +213,12 @@ location_targets(struct worker *w, msg_t *msg, const char *aor, bool known, stru
 	loc_contacts_free(cs, n);
 	if (k == 0 && held > 0) {
 		sip_reply(w, msg, 480, "User not signed in");
+		return 480;
+	}
+	if (k == 0 && (down > 0 || foreign > 0)) {
+		/* its front end is out of the pool: until the client registers elsewhere */
+		log_info("event=frontend-unreachable user=%s bindings=%zu", log_value(aor), down + foreign);
+		sip_reply(w, msg, 480, "User's front end unreachable");
 		return 480;
 	}
 	if (k == 0) {
@@ -200,7 +247,7 @@ directory_resume(struct worker *w, msg_t *msg, const char *aor, const struct dir
 		msg_destroy(msg);
 		return;
 	}
-	if (location_targets(w, msg, aor, true, t, &nt) == 0)
+	if (location_targets(w, msg, aor, true, false, t, &nt) == 0)
 		proxy_forward(w, msg, sip_object(msg), t, nt, &a);
 	proxy_targets_free(t, nt);
 	proxy_answer_tport = NULL;
@@ -210,12 +257,9 @@ directory_resume(struct worker *w, msg_t *msg, const char *aor, const struct dir
 static bool
 directory_user(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *a, const char *aor)
 {
-	struct gwstore_account acct;
 	struct dir_resume r = {.tport = proxy_answer_tport, .zone = a->zone};
-	bool local = gwstore_account_get(w->w_store, aor, &acct) == 0;
 
-	memset(&acct, 0, sizeof(acct));
-	if (local || !dir_enabled(w->w_gwd))
+	if (accounts_has(w, aor) || !dir_enabled(w->w_gwd))
 		return false;
 	if (w->w_id != 0) {
 		proxy_handoff(w, msg, sip, HANDOFF_PROXY, a);
@@ -300,8 +344,9 @@ proxy_resolve(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *a,
 	}
 	if (a->to_aor[0] && !a->to_device) {
 		int rc = RESOLVE_PENDING;
-		if (!directory_user(w, msg, sip, a, a->to_aor))
-			rc = location_targets(w, msg, a->to_aor, false, t, nt);
+		/* a pool hop's user was found by the front end that sent it */
+		if (a->pool_hop || !directory_user(w, msg, sip, a, a->to_aor))
+			rc = location_targets(w, msg, a->to_aor, a->pool_hop, a->pool_hop, t, nt);
 		su_home_deinit(home);
 		return rc;
 	}

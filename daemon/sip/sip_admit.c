@@ -29,6 +29,7 @@
 #include "gwpolicy.h"
 #include "loc.h"
 #include "log.h"
+#include "pool.h"
 #include "sip_admit.h"
 #include "sip_auth.h"
 #include "sip_policy.h"
@@ -187,6 +188,29 @@ admit_in_dialog(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
 	return sip_policy_decide(w, msg, sip, &f, true) ? ADMIT_GO : ADMIT_REPLIED;
 }
 
+/* A request another front end admitted: delivered here over our own flows. */
+static enum admit_verdict
+admit_pool_hop(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
+{
+	const url_t *ru = sip->sip_request->rq_url;
+
+	a->pool_hop = true;
+	a->zone = a->user[0] ? POL_ZONE_INTERNAL : POL_ZONE_EXTERNAL;
+	identity_headers(msg, sip, a->user[0] ? a->user : NULL);
+	if (sip->sip_route) {
+		refuse(w, msg, sip, 403, "Forbidden", "Route on a pool hop");
+		return ADMIT_REPLIED;
+	}
+	if (!ru->url_user || !gw_conf_serves(w->w_gwd->conf, ru->url_host) ||
+	    sip_url_aor(a->to_aor, sizeof(a->to_aor), ru) < 0) {
+		refuse(w, msg, sip, 404, "Not Found", "a pool hop for no user of ours");
+		return ADMIT_REPLIED;
+	}
+	log_debug("event=pool-hop user=%s to=%s call-id=%s", a->user, a->to_aor,
+		  sip->sip_call_id->i_id);
+	return ADMIT_GO;
+}
+
 enum admit_verdict
 admit_request(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
 {
@@ -202,6 +226,18 @@ admit_request(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
 	}
 	if (routes_strip_own(w, msg, sip) && sip->sip_to->a_tag)
 		return admit_in_dialog(w, msg, sip, a);
+
+	/* from another front end of the pool: it authenticated the sender and
+	 * asked the policy; a header it did not make is refused */
+	const char *why = "";
+	int hop = pool_hop_verify(w->w_gwd, sip, a->user, sizeof(a->user), &why);
+	if (hop < 0) {
+		a->user[0] = '\0';
+		refuse(w, msg, sip, 403, "Forbidden", why[0] ? why : "pool hop not trusted");
+		return ADMIT_REPLIED;
+	}
+	if (hop > 0)
+		return admit_pool_hop(w, msg, sip, a);
 
 	/* outside a dialog: the sender */
 	if (gw_conf_serves(c, sip->sip_from->a_url->url_host) &&

@@ -23,6 +23,8 @@ struct admit {
 	int zone;		     /* the sender's pol_zone */
 	bool in_dialog;		     /* matched a dialog we routed: dlg says where to */
 	bool to_device;		     /* addressed a registered contact URI of to_aor */
+	bool pool_hop;		     /* from another front end of the pool (pool.h): it
+					authenticated and decided; deliver over our own flows */
 	struct dlg_match dlg;
 };
 

@@ -1,0 +1,479 @@
+/*
+ * pool.c - this front end in the pool: its heartbeat, the others' rows, the
+ * others' bindings, and the authentication of the hops between front ends
+ * (see pool.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "gwd.h"
+#include "gwstore.h"
+#include "loc.h"
+#include "log.h"
+#include "pool.h"
+#include "service.h"
+
+#define POOL_MAX_FE 64
+
+struct fe {
+	char id[40];
+	char address[128];
+	int64_t age;   /* seconds since its heartbeat, by the database's clock ... */
+	time_t read;   /* ... when we read it */
+	bool down;     /* logged as out of the pool */
+};
+
+struct pool {
+	struct gwd *g;
+	char self[40];
+	char address[128];
+	unsigned char secret[64];
+	size_t secret_len;
+	pthread_t thread;
+	bool running;
+	atomic_bool stop;
+	struct gwstore *st;
+	struct gwstore_listener *listen;
+	pthread_mutex_t mu; /* fes */
+	struct fe fes[POOL_MAX_FE];
+	size_t nfes;
+	bool resync;	    /* the listener reconnected: read every binding again */
+	unsigned long last_requests;
+	time_t last_beat;
+};
+
+/* The secret file: at least 32 bytes, not readable by others. */
+static int
+secret_read(struct pool *p, const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0 || fstat(fd, &sb) < 0) {
+		snprintf(err, errlen, "[pool] secret-file %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (sb.st_mode & S_IROTH) {
+		snprintf(err, errlen, "[pool] secret-file %s is readable by everyone", path);
+		close(fd);
+		return -1;
+	}
+	n = read(fd, p->secret, sizeof(p->secret));
+	close(fd);
+	while (n > 0 && (p->secret[n - 1] == '\n' || p->secret[n - 1] == '\r'))
+		n--;
+	if (n < 32) {
+		snprintf(err, errlen, "[pool] secret-file %s: at least 32 bytes needed", path);
+		return -1;
+	}
+	p->secret_len = (size_t)n;
+	return 0;
+}
+
+static int
+fe_row(const struct gwstore_frontend *fe, void *arg)
+{
+	struct pool *p = arg;
+
+	if (p->nfes >= POOL_MAX_FE)
+		return 1;
+	struct fe *f = &p->fes[p->nfes++];
+	bool was_down = false;
+	snprintf(f->id, sizeof(f->id), "%s", fe->id);
+	snprintf(f->address, sizeof(f->address), "%s", fe->address);
+	f->age = fe->age;
+	f->read = time(NULL);
+	(void)was_down;
+	return 0;
+}
+
+static bool
+fe_alive(const struct pool *p, const struct fe *f, time_t now)
+{
+	return f->age + (now - f->read) < p->g->conf->pool_dead_after;
+}
+
+/* Record our heartbeat and read everyone's. */
+static void
+beat(struct pool *p, bool first)
+{
+	unsigned long req = atomic_load(&p->g->stats.requests);
+	time_t now = time(NULL);
+	long secs = p->last_beat ? (long)(now - p->last_beat) : 1;
+	const struct gwstore_frontend me = {
+		.id = p->self,
+		.address = p->address,
+		.version = PACKAGE_VERSION,
+		.started = first,
+		.load = (int64_t)((req - p->last_requests) / (unsigned long)(secs > 0 ? secs : 1)),
+		.bindings = (int64_t)loc_count(p->g->loc),
+	};
+	struct fe old[POOL_MAX_FE];
+	size_t nold;
+
+	p->last_requests = req;
+	p->last_beat = now;
+	if (gwstore_frontend_beat(p->st, &me) < 0) {
+		log_warnx("event=pool-heartbeat-failed reason=\"%s\"", gwstore_error(p->st));
+		return;
+	}
+	pthread_mutex_lock(&p->mu);
+	memcpy(old, p->fes, sizeof(old));
+	nold = p->nfes;
+	p->nfes = 0;
+	if (gwstore_frontend_each(p->st, fe_row, p) < 0) {
+		memcpy(p->fes, old, sizeof(old));
+		p->nfes = nold;
+	}
+	for (size_t i = 0; i < p->nfes; i++) {
+		struct fe *f = &p->fes[i];
+		bool alive = fe_alive(p, f, now);
+		for (size_t k = 0; k < nold; k++)
+			if (strcmp(old[k].id, f->id) == 0)
+				f->down = old[k].down;
+		if (!alive && !f->down && strcmp(f->id, p->self) != 0)
+			log_warnx("event=frontend-down frontend=%s heartbeat-age=%lld", f->id,
+				  (long long)f->age);
+		else if (alive && f->down)
+			log_notice("event=frontend-up frontend=%s", f->id);
+		f->down = !alive;
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+struct binding_rows {
+	struct loc_contact *v;
+	size_t n, cap;
+	bool failed;
+};
+
+static int
+binding_row(const struct gwstore_binding *b, void *arg)
+{
+	struct binding_rows *r = arg;
+	struct loc_contact c;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 16;
+		struct loc_contact *v = realloc(r->v, cap * sizeof(*v));
+		if (v == NULL) {
+			r->failed = true;
+			return 1;
+		}
+		r->v = v;
+		r->cap = cap;
+	}
+	loc_contact_view(&c, b);
+	if (loc_contact_copy(&r->v[r->n], &c) < 0) {
+		r->failed = true;
+		return 1;
+	}
+	r->n++;
+	return 0;
+}
+
+struct changed {
+	char aor[256];
+};
+
+static void
+changed_run(struct worker *w, void *arg)
+{
+	struct changed *c = arg;
+
+	gwd_bindings_changed(w, c->aor);
+	free(c);
+}
+
+/* Another front end changed aor's bindings (NULL: anything may have changed). */
+static void
+bindings_reload(struct pool *p, const char *aor)
+{
+	struct binding_rows r = {0};
+	int rc = aor ? gwstore_binding_aor(p->st, aor, time(NULL), binding_row, &r)
+		     : gwstore_binding_each(p->st, time(NULL), binding_row, &r);
+
+	if (rc < 0 || r.failed) {
+		log_warnx("event=pool-bindings-read-failed aor=%s reason=\"%s\"", aor ? aor : "*",
+			  gwstore_error(p->st));
+		p->resync = true; /* try everything again at the next beat */
+	} else if (loc_foreign_set(p->g->loc, aor, r.v, r.n) == 0 && aor) {
+		struct changed *c = calloc(1, sizeof(*c));
+		if (c) {
+			snprintf(c->aor, sizeof(c->aor), "%s", aor);
+			if (worker_post(&p->g->workers[0], changed_run, c) < 0)
+				free(c);
+		}
+	}
+	loc_contacts_free(r.v, r.n);
+}
+
+static void
+notified(const char *chan, const char *payload, void *arg)
+{
+	struct pool *p = arg;
+	char aor[256];
+	const char *tab;
+
+	(void)chan;
+	if (payload == NULL) {
+		p->resync = true;
+		return;
+	}
+	tab = strchr(payload, '\t');
+	if (tab == NULL || strcmp(tab + 1, p->self) == 0 || (size_t)(tab - payload) >= sizeof(aor))
+		return; /* our own change, or not one of ours */
+	memcpy(aor, payload, (size_t)(tab - payload));
+	aor[tab - payload] = '\0';
+	bindings_reload(p, aor);
+}
+
+static void *
+pool_main(void *arg)
+{
+	struct pool *p = arg;
+	static const char *const chans[] = {GWSTORE_CHANNEL_BINDINGS};
+	char err[256];
+
+	while (!atomic_load(&p->stop)) {
+		if (p->listen == NULL &&
+		    gwstore_listener_open(&p->listen, p->g->conf, chans, 1, err, sizeof(err)) == 0)
+			p->resync = true;
+		if (p->listen)
+			gwstore_listener_wait(p->listen, 500, notified, p);
+		else
+			usleep(500000);
+		if (p->resync) {
+			p->resync = false;
+			bindings_reload(p, NULL);
+		}
+		if (time(NULL) - p->last_beat >= p->g->conf->pool_heartbeat)
+			beat(p, false);
+	}
+	return NULL;
+}
+
+int
+pool_start(struct gwd *g, char *err, size_t errlen)
+{
+	const struct gw_conf *c = g->conf;
+	struct pool *p;
+
+	g->pool = NULL;
+	if (c->pool_secret_file[0] == '\0')
+		return 0;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	p->g = g;
+	pthread_mutex_init(&p->mu, NULL);
+	if (c->pool_id[0])
+		snprintf(p->self, sizeof(p->self), "%s", c->pool_id);
+	else if (gethostname(p->self, sizeof(p->self)) < 0)
+		snprintf(p->self, sizeof(p->self), "greenwich");
+	if (c->pool_address[0])
+		snprintf(p->address, sizeof(p->address), "%s", c->pool_address);
+	else if (c->tcp.n)
+		snprintf(p->address, sizeof(p->address), "%s", c->tcp.v[0]);
+	else {
+		snprintf(err, errlen, "[pool] needs a TCP listener ([server] tcp) or [pool] address");
+		goto fail;
+	}
+	if (secret_read(p, c->pool_secret_file, err, errlen) < 0)
+		goto fail;
+	if (gwstore_open_conf(&p->st, c, GWSTORE_LOCATION, err, errlen) < 0)
+		goto fail;
+	loc_set_frontend(g->loc, p->self);
+	beat(p, true);
+	g->pool = p;
+	log_notice("event=pool-joined frontend=%s address=%s frontends=%zu", p->self, p->address,
+		   p->nfes);
+	return 0;
+fail:
+	gwstore_close(p->st);
+	OPENSSL_cleanse(p->secret, sizeof(p->secret));
+	free(p);
+	return -1;
+}
+
+int
+pool_run(struct gwd *g)
+{
+	struct pool *p = g->pool;
+
+	if (p == NULL)
+		return 0;
+	if (pthread_create(&p->thread, NULL, pool_main, p) != 0) {
+		log_err("cannot start the pool's thread");
+		return -1;
+	}
+	p->running = true;
+	return 0;
+}
+
+void
+pool_stop(struct gwd *g)
+{
+	struct pool *p = g->pool;
+
+	if (p == NULL)
+		return;
+	atomic_store(&p->stop, true);
+	if (p->running)
+		pthread_join(p->thread, NULL);
+	gwstore_listener_close(p->listen);
+	gwstore_close(p->st);
+	OPENSSL_cleanse(p->secret, sizeof(p->secret));
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+	g->pool = NULL;
+}
+
+bool
+pool_enabled(const struct gwd *g)
+{
+	return g->pool != NULL;
+}
+
+int
+pool_frontend_addr(struct gwd *g, const char *id, char *out, size_t len)
+{
+	struct pool *p = g->pool;
+	int ret = -ENOENT;
+
+	if (p == NULL)
+		return -ENOENT;
+	pthread_mutex_lock(&p->mu);
+	for (size_t i = 0; i < p->nfes; i++)
+		if (strcmp(p->fes[i].id, id) == 0) {
+			ret = fe_alive(p, &p->fes[i], time(NULL)) ? 0 : -EHOSTDOWN;
+			if (ret == 0)
+				snprintf(out, len, "%s", p->fes[i].address);
+			break;
+		}
+	pthread_mutex_unlock(&p->mu);
+	return ret;
+}
+
+/* HMAC-SHA256 over what identifies the hop, as hex. */
+static int
+hop_mac(const struct pool *p, const sip_t *sip, const char *fe, const char *ts, const char *user,
+	char hex[65])
+{
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	char *ruri = url_as_string(home, sip->sip_request->rq_url);
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	char *text = NULL;
+	int n;
+
+	n = asprintf(&text, "gw-pool-1|%s|%s|%s|%s|%u|%s|%s|%s", fe, ts, user,
+		     sip->sip_call_id ? sip->sip_call_id->i_id : "",
+		     sip->sip_cseq ? (unsigned)sip->sip_cseq->cs_seq : 0U,
+		     sip->sip_request->rq_method_name,
+		     sip->sip_from && sip->sip_from->a_tag ? sip->sip_from->a_tag : "",
+		     ruri ? ruri : "");
+	su_home_deinit(home);
+	if (n < 0)
+		return -ENOMEM;
+	if (HMAC(EVP_sha256(), p->secret, (int)p->secret_len, (unsigned char *)text, (size_t)n, mac,
+		 &maclen) == NULL) {
+		free(text);
+		return -EIO;
+	}
+	free(text);
+	for (unsigned int i = 0; i < maclen && i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+	return 0;
+}
+
+int
+pool_hop_sign(struct gwd *g, const sip_t *sip, const char *user, char *out, size_t len)
+{
+	char ts[24], hex[65];
+
+	if (g->pool == NULL)
+		return -ENOENT;
+	snprintf(ts, sizeof(ts), "%lld", (long long)time(NULL));
+	if (hop_mac(g->pool, sip, g->pool->self, ts, user, hex) < 0)
+		return -EIO;
+	snprintf(out, len, "fe=%s;ts=%s;user=%s;mac=%s", g->pool->self, ts, user, hex);
+	return 0;
+}
+
+/* The value of one name=value field of the header into out. */
+static bool
+field(const char *v, const char *name, char *out, size_t len)
+{
+	size_t nl = strlen(name);
+
+	for (const char *s = v; s && *s; s = strchr(s, ';') ? strchr(s, ';') + 1 : NULL) {
+		while (*s == ' ')
+			s++;
+		if (strncasecmp(s, name, nl) == 0 && s[nl] == '=') {
+			size_t n = strcspn(s + nl + 1, ";");
+			if (n >= len)
+				return false;
+			memcpy(out, s + nl + 1, n);
+			out[n] = '\0';
+			return true;
+		}
+	}
+	return false;
+}
+
+int
+pool_hop_verify(struct gwd *g, const sip_t *sip, char *user, size_t len, const char **why)
+{
+	const char *v = NULL;
+	char fe[40], ts[24], mac[80], hex[65];
+	int count = 0;
+
+	for (const sip_unknown_t *u = sip->sip_unknown; u; u = u->un_next)
+		if (u->un_name && strcasecmp(u->un_name, POOL_HEADER) == 0) {
+			v = u->un_value;
+			count++;
+		}
+	if (v == NULL)
+		return 0;
+	*why = "not in a pool";
+	if (g->pool == NULL)
+		return -1;
+	*why = "malformed";
+	if (count != 1 || !field(v, "fe", fe, sizeof(fe)) || !field(v, "ts", ts, sizeof(ts)) ||
+	    !field(v, "user", user, len) || !field(v, "mac", mac, sizeof(mac)))
+		return -1;
+	*why = "from this front end itself";
+	if (strcmp(fe, g->pool->self) == 0)
+		return -1;
+	*why = "too old or too new";
+	long long t = strtoll(ts, NULL, 10);
+	if (llabs(t - (long long)time(NULL)) > POOL_HOP_WINDOW)
+		return -1;
+	*why = "bad signature";
+	if (hop_mac(g->pool, sip, fe, ts, user, hex) < 0 || strlen(mac) != 64 ||
+	    CRYPTO_memcmp(mac, hex, 64) != 0)
+		return -1;
+	*why = "";
+	return 1;
+}

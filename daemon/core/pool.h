@@ -1,0 +1,53 @@
+/*
+ * pool.h - front ends that know each other: several greenwichd sharing one
+ * PostgreSQL store ([pool] secret-file set).
+ *
+ * Each front end records itself in the store (id, address, version, load)
+ * and beats every [pool] heartbeat seconds; it reads the others' rows at the
+ * same time and takes out one whose heartbeat is older than [pool] dead-after
+ * (its users get 480 until they register elsewhere).  A binding records the
+ * front end that holds its flow; a front end learns the others' bindings
+ * from the store's gw_bindings notifications, on this module's thread.
+ *
+ * A request for a user whose flow another front end holds goes there over
+ * TCP with an X-Greenwich-Pool header: the sending front end's id, the time,
+ * the user it authenticated, and an HMAC-SHA256 (the pool's shared secret)
+ * over those and the request's Call-ID, CSeq, From tag and Request-URI.  The
+ * receiving front end checks it, delivers only over its own flows, and does
+ * not authenticate or decide the policy again; a header it cannot verify is
+ * refused with 403.
+ */
+#ifndef GW_POOL_H
+#define GW_POOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <sofia-sip/sip.h>
+
+struct gwd;
+struct worker;
+
+#define POOL_HEADER "X-Greenwich-Pool"
+/* A hop older (or newer) than this many seconds is refused: a replay. */
+#define POOL_HOP_WINDOW 30
+
+/* Before the workers start: join the pool (nothing to do outside one).
+ * 0, or -1 with err set. */
+int pool_start(struct gwd *g, char *err, size_t errlen);
+/* Once the workers run: the thread that beats and follows the others. */
+int pool_run(struct gwd *g);
+void pool_stop(struct gwd *g);
+bool pool_enabled(const struct gwd *g);
+/* Where front end id is reached (host:port): 0; -EHOSTDOWN when its heartbeat
+ * stopped; -ENOENT when no such front end is known. */
+int pool_frontend_addr(struct gwd *g, const char *id, char *out, size_t len);
+/* The value of X-Greenwich-Pool for a request (as it will be sent) that user
+ * sent.  0 or -errno. */
+int pool_hop_sign(struct gwd *g, const sip_t *sip, const char *user, char *out, size_t len);
+/* The request's X-Greenwich-Pool: 0 none; 1 a hop of the pool, *user set to
+ * the user the sending front end authenticated; -1 present but not to be
+ * trusted (*why says why). */
+int pool_hop_verify(struct gwd *g, const sip_t *sip, char *user, size_t len, const char **why);
+
+#endif

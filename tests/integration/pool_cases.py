@@ -1,0 +1,180 @@
+#!/usr/bin/python3
+"""pool_cases.py CASE ARGS... - scenarios of greenwichd on PostgreSQL, alone or
+in a pool of front ends, with presua.py clients.  Users alice, bob, carol and
+dave exist with the password "secret".  Prints one "ok - " or "FAILED - " line
+per check; exits 1 when a check failed.
+
+  stall PORT PID...   the database's processes (PIDS, started by the test) are
+                      stopped with SIGSTOP in the middle: requests that need no
+                      database write are still answered, on UDP and on TCP
+  across P1 P2        alice on front end 1 (UDP), bob on front end 2 (TCP), carol
+                      on front end 2 (UDP): MESSAGEs both ways, delivered over the
+                      receiver's own connection; an outsider forging the pool's
+                      header is refused and nothing is delivered
+  down P1             front end 2 was killed: bob's binding there answers 480 from
+                      front end 1 until bob registers on front end 1
+"""
+import os
+import signal
+import threading
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from presua import UA, pidf, publish, service  # noqa: E402
+
+FAILS = 0
+
+
+def check(desc, cond):
+    global FAILS
+    print(("ok - " if cond else "FAILED - ") + desc)
+    if not cond:
+        FAILS += 1
+    return cond
+
+
+def status(r):
+    return r.status if r is not None else None
+
+
+def message(frm, to_aor, text, timeout=3.0):
+    return frm.request("MESSAGE", "sip:" + to_aor, ["Content-Type: text/plain"], text,
+                       timeout=timeout)
+
+
+def delivered(ua, text, timeout=3.0):
+    return ua.wait_request(lambda m: m.method == "MESSAGE" and text in m.body, timeout)
+
+
+def im(frm, to, text, timeout=4.0):
+    """frm sends to (a UA) a MESSAGE; (final status, delivered to to's device)."""
+    got = []
+    t = threading.Thread(target=lambda: got.append(delivered(to, text, timeout)))
+    t.start()
+    r = message(frm, to.aor, text, timeout)
+    t.join()
+    return status(r), bool(got and got[0])
+
+
+def case_stall(port, pids):
+    alice = UA("alice", "secret", port, "udp")
+    bob = UA("bob", "secret", port, "tcp")
+    carol = UA("carol", "secret", port, "tcp")
+    dave = UA("dave", "secret", port, "udp")
+    for u in (alice, bob, carol):
+        check("%s registered (%s)" % (u.user, u.transport), status(u.register()) == 200)
+    for p in pids:
+        os.kill(p, signal.SIGSTOP)
+    try:
+        t0 = time.time()
+        r = publish(carol, pidf(carol.aor, "open", "busy"))
+        check("a PUBLISH over TCP (worker 0) is answered while the database is stopped (%s)"
+              % status(r), status(r) == 200)
+        opt = UA("alice", "secret", port, "tcp")
+        r = opt.request("OPTIONS", "sip:" + "example.test", timeout=2.0)
+        check("OPTIONS over TCP answered (%s)" % status(r), r is not None and r.status < 500)
+        r = UA("alice", "secret", port, "udp").request("OPTIONS", "sip:example.test", timeout=2.0)
+        check("OPTIONS over UDP answered (%s)" % status(r), r is not None and r.status < 500)
+        st, got = im(alice, bob, "while-stopped-1")
+        check("alice's MESSAGE (Digest from the accounts in memory) answered 200 (%s)" % st,
+              st == 200)
+        check("bob received it over his TCP connection", got)
+        st, got = im(bob, alice, "while-stopped-2")
+        check("bob's MESSAGE over TCP answered 200 (%s)" % st, st == 200)
+        check("alice received it", got)
+        check("all of it within 8 s (%.1f s)" % (time.time() - t0), time.time() - t0 < 8)
+        # a new binding must be durable before its 200: it waits for the database
+        r = dave.register()
+        check("dave's REGISTER is not answered 200 while the database is stopped (%s)"
+              % status(r), status(r) != 200)
+    finally:
+        for p in pids:
+            os.kill(p, signal.SIGCONT)
+    r2 = dave.register()
+    check("after the database continues dave registers (%s)" % status(r2), status(r2) == 200)
+    r = service(carol, "setContact", '<m:displayName>Bob</m:displayName><m:groups>1</m:groups>'
+                '<m:subscribed>true</m:subscribed><m:URI>bob@example.test</m:URI>')
+    check("carol's setContact (answered once stored) gets 200 (%s)" % status(r),
+          status(r) == 200)
+
+
+def forged(ua, to, text, value):
+    """ua sends to (a UA) a MESSAGE carrying X-Greenwich-Pool: value, without
+    credentials; (final status, delivered)."""
+    got = []
+    t = threading.Thread(target=lambda: got.append(delivered(to, text, 2.0)))
+    t.start()
+    ua.cseq += 1
+    raw = ua.build("MESSAGE", "sip:" + to.aor, ["X-Greenwich-Pool: " + value,
+                                                "Content-Type: text/plain"],
+                   text, "f%d" % ua.cseq, "<sip:%s>" % to.aor, "forged-%d@x" % ua.cseq, ua.cseq)
+    ua.send_raw(raw)
+    r = ua.final(3.0)
+    t.join()
+    return status(r), bool(got and got[0])
+
+
+def case_across(p1, p2):
+    alice = UA("alice", "secret", p1, "udp")
+    bob = UA("bob", "secret", p2, "tcp")
+    carol = UA("carol", "secret", p2, "udp")
+    check("alice registered on front end 1 (UDP)", status(alice.register()) == 200)
+    check("bob registered on front end 2 (TCP)", status(bob.register()) == 200)
+    check("carol registered on front end 2 (UDP)", status(carol.register()) == 200)
+    time.sleep(1.0)  # the other front end hears of the bindings (gw_bindings)
+    st, got = im(alice, bob, "fe1-to-fe2-tcp")
+    check("alice (front end 1) -> bob (front end 2, TCP): %s" % st, st == 200)
+    check("bob received it over his own TCP connection to front end 2", got)
+    st, got = im(bob, alice, "fe2-to-fe1-udp")
+    check("bob (front end 2, TCP) -> alice (front end 1, UDP): %s" % st, st == 200)
+    check("alice received it", got)
+    st, got = im(alice, carol, "fe1-to-fe2-udp")
+    check("alice -> carol (front end 2, UDP): %s" % st, st == 200)
+    check("carol received it", got)
+    # an outsider speaking to front end 2 directly, as if it were front end 1
+    eve = UA("eve", "x", p2, "tcp")
+    now = int(time.time())
+    st, got = forged(eve, bob, "forged-1",
+                     "fe=fe1;ts=%d;user=alice@example.test;mac=%s" % (now, "0" * 64))
+    check("a forged pool header (a made-up signature) is refused: %s" % st, st == 403)
+    check("and bob received nothing", not got)
+    st, got = forged(eve, bob, "forged-2", "fe=fe1;ts=%d;user=alice@example.test" % now)
+    check("a pool header without a signature is refused: %s" % st, st == 403)
+    check("and bob received nothing", not got)
+    eve_udp = UA("eve", "x", p2, "udp")
+    st, got = forged(eve_udp, carol, "forged-3",
+                     "fe=fe2;ts=%d;user=alice@example.test;mac=%s" % (now, "f" * 64))
+    check("one naming the receiving front end itself is refused (UDP): %s" % st, st == 403)
+    check("and carol received nothing", not got)
+
+
+def case_down(p1):
+    alice = UA("alice", "secret", p1, "udp")
+    bob = UA("bob", "secret", p1, "tcp")
+    check("alice registered on front end 1", status(alice.register()) == 200)
+    r = message(alice, bob.aor, "to-a-dead-front-end")
+    check("a MESSAGE to bob, whose front end is down, gets 480: %s" % status(r),
+          status(r) == 480)
+    check("bob registers on front end 1", status(bob.register()) == 200)
+    st, got = im(alice, bob, "after-moving")
+    check("alice -> bob after he moved: %s" % st, st == 200)
+    check("bob received it on front end 1", got)
+
+
+def main():
+    case = sys.argv[1]
+    if case == "stall":
+        case_stall(int(sys.argv[2]), [int(p) for p in sys.argv[3:]])
+    elif case == "across":
+        case_across(int(sys.argv[2]), int(sys.argv[3]))
+    elif case == "down":
+        case_down(int(sys.argv[2]))
+    else:
+        print("unknown case " + case)
+        sys.exit(2)
+    sys.exit(1 if FAILS else 0)
+
+
+if __name__ == "__main__":
+    main()
