@@ -41,8 +41,9 @@ run_suite() { # run_suite NAME CONFIGURE-ARGS...
 	total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
 }
 
-run_suite normal --enable-werror
-[ "$san" = 1 ] && run_suite sanitizers --enable-werror --enable-sanitizers
+# --with-cmocka --with-purple: the tests that need them must run here, not be skipped
+run_suite normal --enable-werror --with-cmocka --with-purple
+[ "$san" = 1 ] && run_suite sanitizers --enable-werror --enable-sanitizers --with-cmocka --with-purple
 # our parsers under libFuzzer (clang): the regression inputs, then a few seconds each
 echo "== fuzzing build: every parser's regressions, then 5 s of fuzzing each"
 if (rm -rf "$SRC/_build-fuzzing" && mkdir "$SRC/_build-fuzzing" && cd "$SRC/_build-fuzzing" &&
