@@ -73,9 +73,10 @@ operator bob sip:bob@127.0.0.1:$B
 operator carol sip:carol@127.0.0.1:$C
 CONF
 
+# shellcheck disable=SC2086 # ROUTER_FLAGS: no option or one (-e)
 "$ROUTER" -c "$W/helpdesk.conf" ${ROUTER_FLAGS:-} >"$W/router.log" 2>&1 &
 RPID=$!
-PIDS+=($RPID)
+PIDS+=("$RPID")
 operator alice "$A" uas-answer.xml
 operator bob "$B" uas-answer.xml
 operator carol "$C" uas-answer.xml

@@ -1,5 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2016 # single-quoted scripts run in the domain with its variables
+# shellcheck disable=SC2317 # the checks run through check/check_not, cleanup by the EXIT trap
 # test-addc.sh - checks tests/addc/addc.sh against a real Samba AD DC: provision, start,
 # Kerberos, LDAP/GSSAPI reads of every fixture, an adcli join, NTLM through the DC's
 # winbindd, a second (demo) DC alongside, stop; the machine's own configuration untouched.

@@ -99,7 +99,7 @@ dc_cleanup()
 {
 	dc_stop
 	# a DC the test started itself (not through dc_domain_up) goes too
-	[ -n "${ADDC:-}" ] && [ -n "${D:-}" ] && "$ADDC" stop "$D" >/dev/null 2>&1 || true
+	if [ -n "${ADDC:-}" ] && [ -n "${D:-}" ]; then "$ADDC" stop "$D" >/dev/null 2>&1 || true; fi
 	if [ "$FAILS" -ne 0 ]; then echo "kept $T for inspection"; else rm -rf "$T"; fi
 }
 

@@ -54,8 +54,10 @@ print(" ".join(sorted(u["user"] + ("+" if u["enabled"] else "-") for u in d["use
 # same WHAT GOT WANT
 same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1"; echo "     got:  $2"; echo "     want: $3"; fi; }
 seqnames() { for i in $(seq -w "$1" "$2"); do printf 'lst%s%s\n' "$i" "$3"; done; }
-fixtures="alice+ bob+ carol+ erin+ frank+"
-all=$(printf '%s\n' $fixtures $(seqnames 1 17 +) $(seqnames 18 34 -) | sort | tr '\n' ' ' | sed 's/ $//')
+fixtures=(alice+ bob+ carol+ erin+ frank+)
+# joined: sorted names on one line, blank-separated
+joined() { sort | tr '\n' ' ' | sed 's/ $//'; }
+all=$({ printf '%s\n' "${fixtures[@]}"; seqnames 1 17 +; seqnames 18 34 -; } | joined)
 
 echo "# paged listing"
 same "pages of 7: every user with a SIP URI once, enabled as in AD" "$(names 0 --page-size 7)" "$all"
@@ -72,13 +74,13 @@ check_that "... dave (no SIP URI) not listed" sh -c "! grep -q '^dave ' '$T/out'
 
 echo "# --enabled, --disabled"
 same "--enabled: the group's nested members" "$(names 0 --enabled --page-size 7)" \
-	"$(printf '%s\n' $fixtures $(seqnames 1 17 +) | sort | tr '\n' ' ' | sed 's/ $//')"
+	"$({ printf '%s\n' "${fixtures[@]}"; seqnames 1 17 +; } | joined)"
 same "--disabled: the others" "$(names 0 --disabled --page-size 7)" \
 	"$(seqnames 18 34 - | tr '\n' ' ' | sed 's/ $//')"
 
 echo "# --filter"
 same "--filter on the display name, any case" "$(names 0 --filter qUOKKA --page-size 7)" \
-	"$(printf '%s\n' $(seqnames 5 17 +) $(seqnames 18 24 -) | tr '\n' ' ' | sed 's/ $//')"
+	"$({ seqnames 5 17 +; seqnames 18 24 -; } | tr '\n' ' ' | sed 's/ $//')"
 same "--filter on the account name" "$(names 0 --filter lst3)" \
 	"$(seqnames 30 34 - | tr '\n' ' ' | sed 's/ $//')"
 same "--filter on the SIP URI (proxyAddresses SIP:)" "$(names 0 --filter robert@)" "bob+"
@@ -105,6 +107,6 @@ same "no ticket: no names, and no message" \
 
 echo "# no enabled-group: everyone with a SIP URI is enabled"
 sed -i '/^enabled-group/d' "$CONF"
-same "all enabled" "$(names 0 --page-size 7)" "$(echo "$all" | sed 's/-/+/g')"
+same "all enabled" "$(names 0 --page-size 7)" "${all//-/+}"
 same "--disabled: no one" "$(names 0 --disabled)" ""
 finish

@@ -5,6 +5,7 @@
 # DC's namespace (its loopback, hosts and DNS).  domain_setup does all of it and stops the
 # DC at exit, after lib.sh's cleanup has ended greenwichd and SIPp.
 
+: "${top_srcdir:?domain-lib.sh is sourced after lib.sh}"
 ADDC="$top_srcdir/tests/addc/addc.sh"
 # The DC lives beside the test directory (a short path for Samba's sockets).
 DCW=$(mktemp -d "${TMPDIR:-/tmp}/gwdc.XXXXXX")
@@ -31,17 +32,19 @@ domain_setup() {
 	# run-with-hosts forks, so the wrapped command leaves its own PID for us to stop.
 	printf '#!/bin/sh\necho $$ > "$1"\nshift\nexec "$@"\n' > "$T/exec-pid"
 	chmod +x "$T/exec-pid"
+	# shellcheck disable=SC2034 # used by lib.sh's start_gwd
 	GWD_WRAP="$ADDC run-with-hosts $D -- $T/exec-pid $T/gwd.realpid"
 	printf '#!/bin/sh\nexec nsenter --net=/run/netns/%s -- %s "$@"\n' "$ADDC_NETNS" \
 		"$(command -v "$SIPP")" > "$T/sipp-in-domain"
 	chmod +x "$T/sipp-in-domain"
 	SIPP="$T/sipp-in-domain"
+	# shellcheck disable=SC2034 # used by lib.sh and the tests
 	DOMAIN=$ADDC_DNS_DOMAIN
 }
 
 wait_log() { # wait_log PATTERN [SECONDS]: until greenwichd's log has PATTERN
-	local i
-	for i in $(seq 1 $((${2:-15} * 10))); do
+	local _
+	for _ in $(seq 1 $((${2:-15} * 10))); do
 		grep -q "$1" "$T/greenwichd.log" && return 0
 		sleep 0.1
 	done

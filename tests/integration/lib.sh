@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh - shared helpers for greenwichd integration tests (bash, sourced).
 #
 # Each test gets a private directory with a generated greenwich.conf, starts
@@ -63,6 +64,7 @@ finish() {
 	# a clean stop, and nothing the sanitizers found (ASan/UBSan builds report in the log)
 	if [ -n "${GWD_PID:-}" ] && kill -0 "$GWD_PID" 2>/dev/null; then
 		stop_gwd
+		# shellcheck disable=SC2016 # $1 is the inner script's argument
 		check "greenwichd stops cleanly on SIGTERM (exit $GWD_RC)" \
 			bash -c '[ "$1" = 0 ] || [ "$1" = - ]' - "$GWD_RC"
 	fi
@@ -79,6 +81,7 @@ DOMAIN=example.test
 # write_conf [extra INI lines...]: the test's greenwich.conf.
 write_conf() {
 	PORT=${PORT:-$(free_port)}
+	# shellcheck disable=SC2034 # for the tests that listen on TLS
 	TLSPORT=$((PORT + 1))
 	mkdir -p "$T/state"
 	{
@@ -107,8 +110,8 @@ start_gwd() {
 	${GWD_WRAP:-} "$GWD" -c "$T/greenwich.conf" -f >> "$T/greenwichd.log" 2>&1 &
 	GWD_PID=$!
 	PIDS+=("$GWD_PID")
-	local i
-	for i in $(seq 1 100); do
+	local _
+	for _ in $(seq 1 100); do
 		if grep -q "event=started" "$T/greenwichd.log" 2>/dev/null &&
 			[ "$(grep -c event=started "$T/greenwichd.log")" -ge "${GWD_STARTS:=1}" ]; then
 			GWD_STARTS=$((GWD_STARTS + 1))
@@ -136,6 +139,7 @@ stop_gwd() { # stop_gwd [SIGNAL]: its exit status is left in GWD_RC ("-" when un
 # status is left in SIPP_RC (0 when the scenario passed).
 sipp_run() {
 	local name="$1" scen="$2"; shift 2
+	# shellcheck disable=SC2034 # SIPP_RC is for the caller
 	(cd "$T" && timeout 60 "$SIPP" -sf "$SCEN/$scen" -i "${SIPP_LOCAL:-127.0.0.1}" -p "$(free_port)" -m 1 \
 		-timeout 15 -nostdin \
 		-trace_err -trace_msg -message_file "$T/$name.msg" -error_file "$T/$name.err" \

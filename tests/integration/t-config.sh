@@ -1,5 +1,6 @@
 #!/bin/bash
 # greenwichd --check-config and start-up errors: each names file, line and key.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 write_conf
@@ -41,6 +42,7 @@ for _ in $(seq 1 100); do [ -s "$T/held.port" ] && break; sleep 0.1; done
 PORT=$(cat "$T/held.port")
 write_conf
 rc=0; timeout 20 "$GWD" -f -c "$T/greenwich.conf" > "$T/busy.log" 2>&1 || rc=$?
+# shellcheck disable=SC2016 # $1 is the inner script's argument
 check "port in use: exits non-zero (exit $rc; 124: still running after 20 s)" \
 	bash -c '[ "$1" -ne 0 ] && [ "$1" -ne 124 ]' - "$rc"
 check "port in use: says which address" grep -q "cannot bind 127.0.0.1:$PORT/udp" "$T/busy.log"

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Bindings are durable: they survive a clean restart and a kill -9, and
 # messages are routed from them afterwards; SIGHUP re-reads the configuration.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 write_conf

@@ -8,6 +8,7 @@
 #   client NAME MECH USER [args...]       purple-sipe in the background (NAME.out/.err)
 #   gwd_stop_clean                        SIGTERM, checks it stopped without sanitizer report
 
+: "${top_srcdir:?sipe-domain.sh is sourced after tests/integration/lib.sh}"
 ADDC="$top_srcdir/tests/addc/addc.sh"
 
 # The DC lives beside the test directory (short path for Samba's sockets), so that it can
@@ -25,8 +26,8 @@ trap dc_cleanup EXIT
 
 # wait_for FILE PATTERN [TENTHS]: bounded wait (default 30 s) for an extended regex in FILE.
 wait_for() {
-	local i
-	for i in $(seq 1 "${3:-300}"); do
+	local _
+	for _ in $(seq 1 "${3:-300}"); do
 		grep -a -q -E -- "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
@@ -101,7 +102,9 @@ domain_up() {
 	export KRB5_CONFIG="$T/krb5-client.conf"
 	printf '#!/bin/sh\necho $$ > "$1"\nshift\nexec "$@"\n' > "$T/exec-pid"
 	chmod +x "$T/exec-pid"
+	# shellcheck disable=SC2034 # used by lib.sh's start_gwd
 	GWD_WRAP="$ADDC run-with-hosts $D -- env KRB5_CONFIG=$D/krb5.conf $T/exec-pid $T/gwd.realpid"
+	# shellcheck disable=SC2034 # used by lib.sh and the tests
 	DOMAIN=$ADDC_DNS_DOMAIN
 	write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" "fqdn = $FQDN" \
 		"enabled-group = Greenwich Users" "$@"

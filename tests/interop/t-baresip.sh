@@ -5,6 +5,7 @@
 # baresip runs headless with its own configuration directory: no audio or video
 # modules, UDP on 127.0.0.1 only, the stdio UI reading its commands from a FIFO the
 # test keeps open, and greenwichd as the account's outbound proxy.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh"
 
 BARESIP="${BARESIP:-baresip}"

@@ -10,7 +10,9 @@
 # and re-authentication on the same connection (greenwichd under libfaketime, 20x), Kerberos
 # clock skew (+20 min), and the DC going down (NTLM 503 + Retry-After, Kerberos still
 # works, NTLM back after a DC restart).
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh"
+# shellcheck source=tests/sipae/signin-lib.sh
 . "$(dirname "$0")/signin-lib.sh"
 
 FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
@@ -68,7 +70,6 @@ auth_set A schemes "Kerberos,NTLM,Digest"
 auth_set A digest-disabled-domains "$DOMAIN"
 echo Dora-Local-1 | "$MMC" -c "$T/A.conf" local-user add "dora@$LOCAL" --password-stdin >/dev/null
 gwd A
-A_PID=$BG_PID
 SPORT=$A_PORT
 
 # 1. refused accounts over NTLM: 403 with a Warning, a log line, nothing registered

@@ -7,7 +7,9 @@
 # challenge), spoofed From (403), tampered signed header, unknown opaque, unsigned and
 # replayed requests (401 with a fresh challenge, never routed to carol). Sign-in over TLS too.
 # The same checks run against a scripted server in t-sipae-client-selftest.sh.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh"
+# shellcheck source=tests/sipae/signin-lib.sh
 . "$(dirname "$0")/signin-lib.sh"
 
 sae_dc_up
