@@ -37,22 +37,11 @@ trap cleanup EXIT
 # sanitizer builds: known leaks of libraries, nothing of ours (see the file)
 export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$top_srcdir/tests/integration/lsan-sofia.supp"
 
-# A free port (UDP and TCP) on 127.0.0.1.
-free_port() {
-	python3 - <<'PY'
-import socket, random
-for _ in range(200):
-    p = random.randint(20000, 59000)
-    try:
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", p))
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t.bind(("127.0.0.1", p))
-        u2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u2.bind(("127.0.0.1", p + 1))
-        t2 = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t2.bind(("127.0.0.1", p + 1))
-        print(p); break
-    except OSError:
-        pass
-PY
-}
+# free_port, wait_for, wait_gone, write_exec_pid
+# shellcheck source=tests/lib/ports.sh
+. "$top_srcdir/tests/lib/ports.sh"
+# shellcheck source=tests/lib/wait.sh
+. "$top_srcdir/tests/lib/wait.sh"
 
 pass() { CHECKS=$((CHECKS + 1)); echo "ok - $*"; }
 fail() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "FAILED - $*"; }

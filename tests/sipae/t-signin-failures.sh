@@ -54,7 +54,7 @@ gwd() {
 	local name="$1"; shift
 	start_in_dc "$name" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
 		"$@" "$GWD" -c "$T/$name.conf" -f
-	wait_log "$T/$name.log" "event=started" 100 || { cat "$T/$name.log"; exit 1; }
+	wait_for "$T/$name.log" "event=started" 100 || { cat "$T/$name.log"; exit 1; }
 }
 has() { grep -q -- "$2" "$T/$1"; }      # has FILE PATTERN (grep -e)
 hasn() { ! grep -q -- "$2" "$T/$1"; }   # hasn FILE PATTERN
@@ -189,7 +189,7 @@ check "... and the ACK and the BYE" \
 # the cap on half-open NTLM handshakes: 4 per connection; others still sign in
 start_in_dc flood "$PY" "$SAE/sipae_client.py" --server "127.0.0.1:$SPORT" --domain "$DOMAIN" \
 	--user x --password x --trace "$T/flood.trace" flood --count 40 --hold 8
-wait_log "$T/flood.log" "^holding" 150 || cat "$T/flood.log"
+wait_for "$T/flood.log" "^holding" 150 || cat "$T/flood.log"
 check "40 NTLM first steps on one connection: 4 challenged, 36 503 + Retry-After" \
 	has flood.log "^flood 401=4 503=36 other=0"
 check "... logged" has A.log 'reason="too many sign-ins in progress from this client"'
@@ -226,7 +226,7 @@ check "... logged as clock skew" \
 # cannot keep anybody else from signing in
 start_in_dc flood1 "$PY" "$SAE/sipae_client.py" --server "127.0.0.1:$SPORT" --domain "$DOMAIN" \
 	--source 127.0.0.2 --user x --password x flood --count 5 --hold 8
-wait_log "$T/flood1.log" "^holding" 150 || cat "$T/flood1.log"
+wait_for "$T/flood1.log" "^holding" 150 || cat "$T/flood1.log"
 client flood2 --source 127.0.0.2 --user x --password x flood --count 5
 check "one source fills the table (6): 4 + 4 challenged, its own oldest evicted" \
 	bash -c "grep -q '^flood 401=4 503=1 ' '$T/flood1.log' && grep -q '^flood 401=4 503=1 ' '$T/flood2.out'"

@@ -55,7 +55,7 @@ start_fake() {
 	SPORT=$(free_port)
 	start_in_dc "$name" "KRB5_KTNAME=FILE:$D/gw.keytab" "$PY" "$SAE/sipae_fakeserver.py" \
 		"$SPORT" "$DOMAIN" "$ADDC_DOMAIN" "$FQDN" "$@"
-	wait_log "$T/$name.log" "event=started" || { cat "$T/$name.log"; exit 1; }
+	wait_for "$T/$name.log" "event=started" || { cat "$T/$name.log"; exit 1; }
 }
 
 start_fake fake
