@@ -14,8 +14,8 @@ ADDC=$HERE/addc.sh
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gw-test-addc.XXXXXX")
 D=$WORK/corp
 D2=$WORK/demo
-FAILS=0
-CHECKS=0
+# shellcheck source=tests/lib/checks.sh
+. "$HERE/../lib/checks.sh"
 
 cleanup()
 {
@@ -25,20 +25,7 @@ cleanup()
 }
 trap cleanup EXIT
 
-pass()
-{
-	CHECKS=$((CHECKS + 1))
-	echo "ok   $*"
-}
-
-fail()
-{
-	CHECKS=$((CHECKS + 1))
-	FAILS=$((FAILS + 1))
-	echo "FAIL $*"
-}
-
-# check DESCRIPTION CMD...: CMD must succeed.
+# check DESCRIPTION CMD...: CMD must succeed; its output is shown when it fails.
 check()
 {
 	local what=$1
@@ -268,5 +255,4 @@ check_not "status says stopped" "$ADDC" status "$D"
 check "/etc/krb5.conf, /etc/samba/smb.conf, /etc/hosts, /etc/resolv.conf untouched" \
 	check_untouched
 
-echo "# $CHECKS checks, $FAILS failed"
-exit $((FAILS > 0))
+checks_summary || exit 1

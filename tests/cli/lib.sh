@@ -10,21 +10,8 @@ export HOME=$T/home
 # shellcheck source=tests/lib/dc.sh
 . "$top_srcdir/tests/lib/dc.sh"
 mkdir -p "$HOME"
-FAILS=0
-CHECKS=0
-
-pass()
-{
-	CHECKS=$((CHECKS + 1))
-	echo "ok   $*"
-}
-
-fail()
-{
-	CHECKS=$((CHECKS + 1))
-	FAILS=$((FAILS + 1))
-	echo "FAIL $*"
-}
+# shellcheck source=tests/lib/checks.sh
+. "$top_srcdir/tests/lib/checks.sh"
 
 # write_conf FILE [EXTRA LINES]: a minimal configuration with its state under $T.
 write_conf()
@@ -41,14 +28,6 @@ server-name = sip1.example.com
 level = info
 CONF
 	if [ $# -gt 1 ]; then printf '%s\n' "$2" >>"$1"; fi
-}
-
-# check_that WHAT CMD...: CMD must succeed.
-check_that()
-{
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
 }
 
 dir_empty()
@@ -112,8 +91,7 @@ dc_stop()
 
 finish()
 {
-	echo "# $CHECKS checks, $FAILS failed"
 	dc_stop
 	if [ "$FAILS" -eq 0 ]; then rm -rf "$T"; else echo "kept $T for inspection"; fi
-	[ "$FAILS" -eq 0 ]
+	checks_summary
 }

@@ -16,8 +16,8 @@ SIPP="${SIPP:-sipp}"
 
 T="$(mktemp -d "${TMPDIR:-/tmp}/gwtest.XXXXXX")"
 PIDS=()
-FAILS=0
-CHECKS=0
+# shellcheck source=tests/lib/checks.sh
+. "$top_srcdir/tests/lib/checks.sh"
 
 cleanup() {
 	local p
@@ -43,12 +43,6 @@ export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$top_srcdir/tes
 # shellcheck source=tests/lib/wait.sh
 . "$top_srcdir/tests/lib/wait.sh"
 
-pass() { CHECKS=$((CHECKS + 1)); echo "ok - $*"; }
-fail() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "FAILED - $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local d="$1"; shift
-	if "$@"; then pass "$d"; else fail "$d"; fi
-}
 finish() {
 	# a clean stop, and nothing the sanitizers found (ASan/UBSan builds report in the log)
 	if [ -n "${GWD_PID:-}" ] && kill -0 "$GWD_PID" 2>/dev/null; then
@@ -62,8 +56,7 @@ finish() {
 		check "no leak or sanitizer report from greenwichd" \
 			bash -c '! grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$@"' - "${logs[@]}"
 	fi
-	echo "$((CHECKS - FAILS)) passed, $FAILS failed"
-	[ "$FAILS" -eq 0 ]
+	checks_summary
 }
 
 DOMAIN=example.test
