@@ -24,6 +24,8 @@ PACKAGE="debhelper dpkg-dev lintian fakeroot systemd adduser"
 # the fuzzing build (./configure --enable-fuzzing, CC=clang): libFuzzer is in libclang-rt-14-dev;
 # llvm (only recommended by clang) has llvm-symbolizer, which names the lines in a crash's stack
 FUZZ="clang libclang-rt-14-dev llvm"
+# the lint stage of run-tests.sh (tests/lint/)
+LINT="shellcheck cppcheck clang-format-14"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps.sh: run as root (as another user: sudo ./deps.sh)" >&2
 	exit 1
@@ -41,5 +43,5 @@ if [ ! -e "$RCD" ]; then
 fi
 apt-get update -qq
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $BUILD $RUN $TEST $PACKAGE $FUZZ >/dev/null
+apt-get install -y -qq --no-install-recommends $BUILD $RUN $TEST $PACKAGE $FUZZ $LINT >/dev/null
 echo "deps.sh: build, run and test dependencies installed"

@@ -22,7 +22,7 @@ for layer in $order; do
 	[ -d "$dir/$layer" ] || { echo "FAIL: daemon/$layer is missing"; bad=1; continue; }
 	me=$(rank "$layer")
 	for f in "$dir/$layer"/*.[ch]; do
-		for h in $(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f"); do
+		while read -r h; do
 			for other in $order; do
 				[ -f "$dir/$other/$h" ] || continue
 				if [ "$(rank "$other")" -gt "$me" ]; then
@@ -30,7 +30,9 @@ for layer in $order; do
 					bad=1
 				fi
 			done
-		done
+		done <<EOF
+$(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f")
+EOF
 	done
 done
 # nothing of greenwichd's own stays loose beside main.c

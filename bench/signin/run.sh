@@ -27,12 +27,13 @@ done
 W=$(mktemp -d /tmp/gwsib.XXXXXX)
 D="$W/dc"
 GWD_PID=
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
 	[ -z "$GWD_PID" ] || { kill "$GWD_PID" 2>/dev/null || true
 		while kill -0 "$GWD_PID" 2>/dev/null; do sleep 0.05; done; }
 	"$ADDC" stop "$D" >/dev/null 2>&1 || true
 	"$ADDC" stop "$D" >/dev/null 2>&1 || true # the second removes the namespace
-	[ -n "${KEEP:-}" ] && echo "work files kept in $W" >&2 || rm -rf "$W"
+	if [ -n "${KEEP:-}" ]; then echo "work files kept in $W" >&2; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
 in_dc() { "$ADDC" run-with-hosts "$D" -- "$@"; }
@@ -76,6 +77,7 @@ key = $W/server.key
 [log]
 level = notice
 CONF
+# shellcheck disable=SC2016 # the script is written as it is: it runs later
 printf '#!/bin/sh\necho $$ > "$1"\nshift\nexec "$@"\n' > "$W/exec-pid"
 chmod +x "$W/exec-pid"
 in_dc "$W/exec-pid" "$W/gwd.pid" "$B/daemon/greenwichd" --allow-root -c "$W/greenwich.conf" -f \

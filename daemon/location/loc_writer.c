@@ -188,6 +188,7 @@ batch_take(struct loc_writer *wr)
 		last = op;
 		n++;
 	}
+	/* cppcheck-suppress nullPointer ; writer_main takes a batch only when wr->head != NULL */
 	wr->head = last->next;
 	if (wr->head == NULL)
 		wr->tail = &wr->head;

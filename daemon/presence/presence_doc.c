@@ -68,7 +68,7 @@ doc_read(const char *body, size_t len, size_t max, int *err)
 static bool
 name_is(const xmlNode *n, const char *name)
 {
-	return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+	return n != NULL && n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
 }
 
 /* Copy UTF-8 text into out, cut on a character boundary when it is too long:

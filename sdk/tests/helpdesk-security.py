@@ -4,7 +4,8 @@
 Starts the real helpdesk-router on loopback and talks SIP over UDP sockets:
 a caller, operators (bob static, alice and carol register with Digest), and
 a "victim" listener that must never receive anything the router relays.
-Ports: GWP_PORT_BASE + 80..89. usage: helpdesk-security.py [-e]
+Ports: GWP_PORT_BASE + 0..7, which must be free (helpdesk-security.sh picks them).
+usage: GWP_PORT_BASE=PORT helpdesk-security.py [-e]
 """
 import hashlib
 import os
@@ -16,7 +17,9 @@ import sys
 import tempfile
 import time
 
-BASE = int(os.environ.get("GWP_PORT_BASE", "5300")) + 80
+if not os.environ.get("GWP_PORT_BASE"):
+    sys.exit("helpdesk-security.py: set GWP_PORT_BASE to the first of 8 free ports")
+BASE = int(os.environ["GWP_PORT_BASE"])
 ROUTER, BOB, ALICE, CAROL, VICTIM, CALLER, MALLORY = (BASE, BASE + 2, BASE + 3, BASE + 4,
                                                      BASE + 5, BASE + 6, BASE + 7)
 HOST = "127.0.0.1"

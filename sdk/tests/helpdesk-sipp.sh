@@ -1,11 +1,13 @@
 #!/bin/bash
-# helpdesk-router under SIPp (ports GWP_PORT_BASE + 0..30): three operators (alice registers, bob and carol
+# helpdesk-router under SIPp (31 free ports from P, or GWP_PORT_BASE): three operators (alice registers, bob and carol
 # come from the config), least-loaded distribution, 486 when all are busy,
 # failover on 486 and on no answer, CANCEL, BYE through the Record-Route.
 set -eu
 
 SIPP=${SIPP:-sipp}
-P=${GWP_PORT_BASE:-5300}
+# shellcheck source=tests/lib/ports.sh
+. "${GW_TESTLIB:-$GWP_SRCDIR/../tests/lib}/ports.sh"
+P=${GWP_PORT_BASE:-$(free_port 31)}
 ROUTER=$GWP_BUILDDIR/helpdesk-router
 SC=$GWP_SRCDIR/tests/sipp
 A=$((P + 11)) B=$((P + 12)) C=$((P + 13))
@@ -71,9 +73,10 @@ operator bob sip:bob@127.0.0.1:$B
 operator carol sip:carol@127.0.0.1:$C
 CONF
 
+# shellcheck disable=SC2086 # ROUTER_FLAGS: no option or one (-e)
 "$ROUTER" -c "$W/helpdesk.conf" ${ROUTER_FLAGS:-} >"$W/router.log" 2>&1 &
 RPID=$!
-PIDS+=($RPID)
+PIDS+=("$RPID")
 operator alice "$A" uas-answer.xml
 operator bob "$B" uas-answer.xml
 operator carol "$C" uas-answer.xml

@@ -12,9 +12,10 @@ pcdir=$(dirname "$(find "$D/root" -name greenwich-proxy.pc | head -1)")
 test -f "$pcdir/greenwich-proxy.pc" || { echo "FAIL: greenwich-proxy.pc not installed"; exit 1; }
 incs=$(find "$D/root" -path '*/include/*' -type f)
 [ "$(basename "$incs")" = proxy.h ] || { echo "FAIL: installed headers: $incs"; exit 1; }
-[ -n "$(find "$D/root" -name libgreenwich-proxy.so.0)" ] &&
-	[ -n "$(find "$D/root" -name libgreenwich-proxy.a)" ] ||
-	{ echo "FAIL: shared or static library missing"; exit 1; }
+if [ -z "$(find "$D/root" -name libgreenwich-proxy.so.0)" ] ||
+	[ -z "$(find "$D/root" -name libgreenwich-proxy.a)" ]; then
+	echo "FAIL: shared or static library missing"; exit 1
+fi
 
 export PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_SYSROOT_DIR="$D/root"
 ver=$(pkg-config --modversion greenwich-proxy)

@@ -7,16 +7,42 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <cmocka.h>
 
 #include "gwp_internal.h"
 
+/* A port on 127.0.0.1 that is free for UDP and TCP alike: the system's choice for UDP,
+ * kept when TCP can have it too (no fixed ports: other tests run beside these). */
 static unsigned
-test_port(unsigned offset)
+free_port(void)
 {
-	const char *base = getenv("GWP_PORT_BASE");
+	struct sockaddr_in a;
+	socklen_t len;
+	unsigned port = 0;
+	int tries, u, t, ok;
 
-	return (base ? (unsigned)atoi(base) : 5300) + offset;
+	for (tries = 0; tries < 100 && !port; tries++) {
+		memset(&a, 0, sizeof(a));
+		a.sin_family = AF_INET;
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		len = sizeof(a);
+		u = socket(AF_INET, SOCK_DGRAM, 0);
+		t = socket(AF_INET, SOCK_STREAM, 0);
+		assert_true(u >= 0 && t >= 0);
+		ok = bind(u, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+		     getsockname(u, (struct sockaddr *)&a, &len) == 0 &&
+		     bind(t, (struct sockaddr *)&a, sizeof(a)) == 0;
+		if (ok)
+			port = ntohs(a.sin_port);
+		close(u);
+		close(t);
+	}
+	assert_true(port != 0);
+	return port;
 }
 
 static void
@@ -90,15 +116,16 @@ test_proxy_lifecycle(void **state)
 {
 	gwp_config *cfg = NULL;
 	gwp_proxy *p = NULL, *q;
+	unsigned port = free_port();
 	int fd = -1;
 
 	assert_int_equal(gwp_config_new(&cfg), GWP_OK);
 	assert_int_equal(gwp_config_set_route_handler(cfg, route_nothing, NULL), GWP_OK);
 	assert_int_equal(gwp_proxy_new(&p, cfg), GWP_ERR_INVAL); /* no listener */
 	gwp_config_free(cfg);
-	assert_null(proxy_make(test_port(90), GWP_TRANSPORT_UDP, 0));
+	assert_null(proxy_make(port, GWP_TRANSPORT_UDP, 0));
 
-	p = proxy_make(test_port(90), GWP_TRANSPORT_UDP, 1);
+	p = proxy_make(port, GWP_TRANSPORT_UDP, 1);
 	assert_int_equal(gwp_proxy_dispatch(p), GWP_ERR_STATE);
 	assert_int_equal(gwp_proxy_stop(p), GWP_ERR_STATE);
 	assert_int_equal(gwp_proxy_start(p), GWP_OK);
@@ -106,7 +133,7 @@ test_proxy_lifecycle(void **state)
 	assert_int_equal(gwp_proxy_dispatch(p), GWP_ERR_STATE); /* thread mode */
 
 	/* the same address cannot be bound twice */
-	q = proxy_make(test_port(90), GWP_TRANSPORT_UDP, 1);
+	q = proxy_make(port, GWP_TRANSPORT_UDP, 1);
 	assert_int_equal(gwp_proxy_start(q), GWP_ERR_BIND);
 	gwp_proxy_free(q);
 
@@ -121,7 +148,7 @@ test_proxy_lifecycle(void **state)
 static void
 test_tls_needs_certificate(void **state)
 {
-	gwp_proxy *p = proxy_make(test_port(91), GWP_TRANSPORT_TLS, 1);
+	gwp_proxy *p = proxy_make(free_port(), GWP_TRANSPORT_TLS, 1);
 
 	assert_int_equal(gwp_proxy_start(p), GWP_ERR_TLS);
 	gwp_proxy_free(p);
@@ -133,7 +160,7 @@ test_tls_listener(void **state)
 	char dir[] = "/tmp/gwp-tls-test-XXXXXX", cmd[1024], cert[256], key[256];
 	gwp_config *cfg = NULL;
 	gwp_proxy *p = NULL;
-	unsigned port = test_port(93);
+	unsigned port = free_port();
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
@@ -189,7 +216,7 @@ inbox_take(gwp_proxy *p)
 static void
 test_answers(void **state)
 {
-	gwp_proxy *p = proxy_make(test_port(92), GWP_TRANSPORT_UDP, 1);
+	gwp_proxy *p = proxy_make(free_port(), GWP_TRANSPORT_UDP, 1);
 	struct gwp_request *req = request_make(p), *got;
 	void *ptr;
 	int kind;

@@ -1,5 +1,6 @@
 #!/bin/bash
 # shellcheck disable=SC2016 # single-quoted scripts run in the domain with its variables
+# shellcheck disable=SC2317 # the checks run through check/check_not, cleanup by the EXIT trap
 # test-addc.sh - checks tests/addc/addc.sh against a real Samba AD DC: provision, start,
 # Kerberos, LDAP/GSSAPI reads of every fixture, an adcli join, NTLM through the DC's
 # winbindd, a second (demo) DC alongside, stop; the machine's own configuration untouched.
@@ -13,8 +14,8 @@ ADDC=$HERE/addc.sh
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gw-test-addc.XXXXXX")
 D=$WORK/corp
 D2=$WORK/demo
-FAILS=0
-CHECKS=0
+# shellcheck source=tests/lib/checks.sh
+. "$HERE/../lib/checks.sh"
 
 cleanup()
 {
@@ -24,20 +25,7 @@ cleanup()
 }
 trap cleanup EXIT
 
-pass()
-{
-	CHECKS=$((CHECKS + 1))
-	echo "ok   $*"
-}
-
-fail()
-{
-	CHECKS=$((CHECKS + 1))
-	FAILS=$((FAILS + 1))
-	echo "FAIL $*"
-}
-
-# check DESCRIPTION CMD...: CMD must succeed.
+# check DESCRIPTION CMD...: CMD must succeed; its output is shown when it fails.
 check()
 {
 	local what=$1
@@ -267,5 +255,4 @@ check_not "status says stopped" "$ADDC" status "$D"
 check "/etc/krb5.conf, /etc/samba/smb.conf, /etc/hosts, /etc/resolv.conf untouched" \
 	check_untouched
 
-echo "# $CHECKS checks, $FAILS failed"
-exit $((FAILS > 0))
+checks_summary || exit 1

@@ -7,22 +7,11 @@ MMC=${MMC:-$top_builddir/mmc-cli/greenwich-mmc}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/gw-cli.XXXXXX")
 export HOME=$T/home
+# shellcheck source=tests/lib/dc.sh
+. "$top_srcdir/tests/lib/dc.sh"
 mkdir -p "$HOME"
-FAILS=0
-CHECKS=0
-
-pass()
-{
-	CHECKS=$((CHECKS + 1))
-	echo "ok   $*"
-}
-
-fail()
-{
-	CHECKS=$((CHECKS + 1))
-	FAILS=$((FAILS + 1))
-	echo "FAIL $*"
-}
+# shellcheck source=tests/lib/checks.sh
+. "$top_srcdir/tests/lib/checks.sh"
 
 # write_conf FILE [EXTRA LINES]: a minimal configuration with its state under $T.
 write_conf()
@@ -39,14 +28,6 @@ server-name = sip1.example.com
 level = info
 CONF
 	if [ $# -gt 1 ]; then printf '%s\n' "$2" >>"$1"; fi
-}
-
-# check_that WHAT CMD...: CMD must succeed.
-check_that()
-{
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
 }
 
 dir_empty()
@@ -73,7 +54,6 @@ expect()
 # CONF get defaults when the caller has not set them.
 dc_domain_up()
 {
-	ADDC=${ADDC:-${ADDC_SH:-$top_srcdir/tests/addc/addc.sh}}
 	D=${D:-$T/dc}
 	CONF=${CONF:-$T/greenwich.conf}
 	cat >"$CONF" <<CONF
@@ -87,11 +67,8 @@ name = corp.example.com
 enabled-group = Greenwich Users
 CONF
 	echo "# provisioning and starting a test DC in $D"
-	"$ADDC" provision "$D" >"$T/provision.log" 2>&1 || { cat "$T/provision.log"; exit 1; }
 	DC_UP=1 # finish() and dc_cleanup() stop it: never leave a DC running
-	"$ADDC" start "$D" >"$T/start.log" 2>&1 || { cat "$T/start.log"; exit 1; }
-	# shellcheck disable=SC1091
-	. "$D/env"
+	dc_up "$D"
 }
 
 # dc_cleanup: stop the test DC in $D (ADDC = addc.sh); keep $T only when a check failed.
@@ -99,7 +76,7 @@ dc_cleanup()
 {
 	dc_stop
 	# a DC the test started itself (not through dc_domain_up) goes too
-	[ -n "${ADDC:-}" ] && [ -n "${D:-}" ] && "$ADDC" stop "$D" >/dev/null 2>&1 || true
+	if [ -n "${D:-}" ]; then dc_down "$D"; fi
 	if [ "$FAILS" -ne 0 ]; then echo "kept $T for inspection"; else rm -rf "$T"; fi
 }
 
@@ -107,15 +84,14 @@ dc_cleanup()
 dc_stop()
 {
 	if [ -n "${DC_UP:-}" ]; then
-		"$ADDC" stop "$D" >/dev/null 2>&1 || true
+		dc_down "$D"
 		DC_UP=
 	fi
 }
 
 finish()
 {
-	echo "# $CHECKS checks, $FAILS failed"
 	dc_stop
 	if [ "$FAILS" -eq 0 ]; then rm -rf "$T"; else echo "kept $T for inspection"; fi
-	[ "$FAILS" -eq 0 ]
+	checks_summary
 }

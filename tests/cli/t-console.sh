@@ -136,13 +136,13 @@ sed 's/^/     /' "$T/drive.out"
 ha1=$(sqlite3 "$T/state/greenwich.db" "SELECT ha1_md5 FROM local_users WHERE aor = 'alice@example.com'")
 want=$(printf '%s' 'alice:example.com:Pw-Changed-9' | md5sum | cut -d' ' -f1)
 if [ "$ha1" = "$want" ]; then pass "the new password is in the database"; else fail "new password (HA1 $ha1, want $want)"; fi
-check_that "the contact is in the database" test "$(sqlite3 "$T/state/greenwich.db" \
+check "the contact is in the database" test "$(sqlite3 "$T/state/greenwich.db" \
 	"SELECT uri || ' ' || name FROM presence_contacts WHERE owner = 'alice@example.com'")" = "bob@example.com Bob"
-check_that "the watcher's rule is allow" test "$(sqlite3 "$T/state/greenwich.db" \
+check "the watcher's rule is allow" test "$(sqlite3 "$T/state/greenwich.db" \
 	"SELECT watcher || ' ' || rule FROM presence_acl WHERE owner = 'alice@example.com'")" = "eve@example.com allow"
-check_that "the rules file has the new text and priority" \
+check "the rules file has the new text and priority" \
 	grep -qE 'rule "outside-im" priority 12|action deny 403 "Not here"' "$T/rules.pol"
-check_that "... both" bash -c "grep -q 'priority 12' '$T/rules.pol' && grep -q 'Not here' '$T/rules.pol'"
+check "... both" bash -c "grep -q 'priority 12' '$T/rules.pol' && grep -q 'Not here' '$T/rules.pol'"
 if grep -q 'Pw-Changed-9' "$T/terminal.log"; then fail "the password was echoed"; else pass "the password never appeared on the terminal"; fi
 # libedit's history file encodes blanks and newlines (vis(3)): "cd\040/\012".
 if grep -qxF 'cd\040/\012' "$HOME/.greenwich-mmc_history" && ! grep -q 'Pw-Changed' "$HOME/.greenwich-mmc_history"; then

@@ -80,10 +80,10 @@ for u in gwadm outsider; do
 	inside sh -c 'echo "Pass-$0-77" | KRB5CCNAME=FILE:$1 kinit "$0@$ADDC_REALM"' "$u" "$T/$u.ccache" \
 		>"$T/kinit-$u.log" 2>&1 || cat "$T/kinit-$u.log"
 done
-check_that "gwadm has a ticket" as gwadm klist -s
-check_that "outsider has a ticket" as outsider klist -s
+check "gwadm has a ticket" as gwadm klist -s
+check "outsider has a ticket" as outsider klist -s
 GSID=$(stool group show "Greenwich Admins" --attributes=objectSid 2>/dev/null | sed -n 's/^objectSid: //p')
-check_that "the group's SID ($GSID)" grep -q '^S-1-5-21-' <<<"$GSID"
+check "the group's SID ($GSID)" grep -q '^S-1-5-21-' <<<"$GSID"
 
 echo "# before the delegation: the member is refused"
 gwadm_refused "" by-gwadm 10 alice.d
@@ -91,42 +91,42 @@ gwadm_refused "" by-gwadm 10 alice.d
 echo "# the administrator delegates"
 expect "outsider cannot delegate: exit 5" 5 "access denied" as outsider mmc domain delegate "Greenwich Admins"
 sddl "$GWC" >"$T/sd-pre"
-check_that "... no explicit ACE for the group" test -z "$(explicit_aces "$T/sd-pre")"
+check "... no explicit ACE for the group" test -z "$(explicit_aces "$T/sd-pre")"
 expect "domain delegate: exit 0" 0 "Greenwich Admins may now manage Greenwich" mmc domain delegate "Greenwich Admins"
-check_that "... names the Greenwich container" grep -q "policies and federation: $GWC" "$T/out"
-check_that "... and the enabled-group" grep -q "members of the enabled-group: CN=Greenwich Users" "$T/out"
+check "... names the Greenwich container" grep -q "policies and federation: $GWC" "$T/out"
+check "... and the enabled-group" grep -q "members of the enabled-group: CN=Greenwich Users" "$T/out"
 sddl "$GWC" >"$T/sd-gwc"
-check_that "AD: the container has an inheritable ACE for the group" \
+check "AD: the container has an inheritable ACE for the group" \
 	grep -qE "\(A;CI;[A-Z]*CC[A-Z]*;;;$GSID\)" "$T/sd-gwc"
 sddl "$ADDC_BASE_DN" >"$T/sd-base"
 PROXY_GUID=$(inside sh -c 'KRB5CCNAME=$ADDC_DIR/admin.ccache ldapsearch -LLL -Q -Y GSSAPI -H "ldap://$ADDC_DC_FQDN" \
 	-b "CN=Schema,CN=Configuration,$ADDC_BASE_DN" "(lDAPDisplayName=proxyAddresses)" schemaIDGUID' |
 	sed -n 's/^schemaIDGUID:: //p' | base64 -d | /usr/bin/python3 -c 'import sys, uuid; print(uuid.UUID(bytes_le=sys.stdin.buffer.read()))')
-check_that "AD: the domain has an object ACE for proxyAddresses ($PROXY_GUID) of users" \
+check "AD: the domain has an object ACE for proxyAddresses ($PROXY_GUID) of users" \
 	grep -qiE "\(OA;CIIO;RPWP;$PROXY_GUID;bf967aba-0de6-11d0-a285-00aa003049e2;$GSID\)" "$T/sd-base"
 sddl "CN=Greenwich Users,CN=Users,$ADDC_BASE_DN" >"$T/sd-group"
-check_that "AD: the enabled-group has a write-member ACE" \
+check "AD: the enabled-group has a write-member ACE" \
 	grep -qiE "\(OA;;WP;bf9679c0-0de6-11d0-a285-00aa003049e2;;$GSID\)" "$T/sd-group"
 expect "domain show lists the delegated group" 0 "^delegated-to +Greenwich Admins$" mmc domain show
 n_before=$(grep -o "$GSID" "$T/sd-gwc" | wc -l)
 expect "delegating again: nothing changes" 0 "Greenwich Admins could manage Greenwich already" \
 	mmc domain delegate "Greenwich Admins"
-check_that "... still one ACE" test "$(sddl "$GWC" | grep -o "$GSID" | wc -l)" = "$n_before"
+check "... still one ACE" test "$(sddl "$GWC" | grep -o "$GSID" | wc -l)" = "$n_before"
 
 echo "# the member manages Greenwich"
 expect "gwadm: policy add, exit 0" 0 "added rule 'by-gwadm'|by-gwadm" \
 	as gwadm mmc policy add 'rule "by-gwadm" priority 10 { from zone external; class im; action deny; }'
-check_that "... the rule is in AD" grep -q "CN=by-gwadm" <<<"$(stored)"
+check "... the rule is in AD" grep -q "CN=by-gwadm" <<<"$(stored)"
 expect "gwadm: federation allow, exit 0" 0 "partner.example.net" as gwadm mmc federation allow partner.example.net
-check_that "... in AD" grep -q "allow partner.example.net" <<<"$(stored)"
+check "... in AD" grep -q "allow partner.example.net" <<<"$(stored)"
 expect "gwadm: users set-uri, exit 0" 0 "sip:alice.d@corp.example.com" \
 	as gwadm mmc users set-uri alice sip:alice.d@corp.example.com
-check_that "... alice's proxyAddresses in AD" grep -q "SIP:alice.d@corp.example.com" <<<"$(ldap_attr alice proxyAddresses)"
+check "... alice's proxyAddresses in AD" grep -q "SIP:alice.d@corp.example.com" <<<"$(ldap_attr alice proxyAddresses)"
 expect "gwadm: users reset-uri, exit 0" 0 "alice" as gwadm mmc users reset-uri alice
 expect "gwadm: users disable alice, exit 0" 0 "alice" as gwadm mmc users disable alice
-check_that "... no longer a member in AD" lacks "CN=alice," "$(members)"
+check "... no longer a member in AD" lacks "CN=alice," "$(members)"
 expect "gwadm: users enable alice, exit 0" 0 "alice" as gwadm mmc users enable alice
-check_that "... a member again" grep -q "CN=alice," <<<"$(members)"
+check "... a member again" grep -q "CN=alice," <<<"$(members)"
 expect "gwadm cannot delegate its own group again either: exit 5" 5 "access denied: .* may not change the permissions" \
 	as gwadm mmc domain delegate --remove "Greenwich Admins"
 
@@ -147,7 +147,7 @@ same "... the group's members unchanged" "$m" "$(members)"
 
 echo "# --json, errors"
 mmc --json domain delegate "Greenwich Admins" >"$T/d.json" 2>&1 || true
-check_that "domain delegate --json matches domain-delegate" \
+check "domain delegate --json matches domain-delegate" \
 	/usr/bin/python3 "$HERE/schemacheck.py" "$HERE/mmc-schema.json" domain-delegate "$T/d.json"
 expect "unknown group: exit 3" 3 "'No Such Group' is not a group" mmc domain delegate "No Such Group"
 expect "no group: exit 2" 2 "usage: domain delegate \[--remove\] GROUP" mmc domain delegate
@@ -158,10 +158,10 @@ expect "domain delegate --remove: exit 0" 0 "Greenwich Admins may no longer mana
 	mmc domain delegate --remove "Greenwich Admins"
 for dn in "$GWC" "$ADDC_BASE_DN" "CN=Greenwich Users,CN=Users,$ADDC_BASE_DN"; do
 	sddl "$dn" >"$T/sd-after"
-	check_that "AD: no explicit ACE for the group on ${dn%%,*}" test -z "$(explicit_aces "$T/sd-after")"
+	check "AD: no explicit ACE for the group on ${dn%%,*}" test -z "$(explicit_aces "$T/sd-after")"
 done
 expect "domain show: none" 0 "^delegated-to +none$" mmc domain show
 gwadm_refused " again" again 12 alice.e
 expect "--remove again: nothing to do" 0 "had no Greenwich permissions" mmc domain delegate --remove "Greenwich Admins"
-check_that "the delegation is in the audit trail" grep -q 'verb="domain delegate" object="Greenwich Admins" sid=S-1-5-21' "$T/state/mmc-audit.log"
+check "the delegation is in the audit trail" grep -q 'verb="domain delegate" object="Greenwich Admins" sid=S-1-5-21' "$T/state/mmc-audit.log"
 finish

@@ -48,9 +48,9 @@ echo "# errors"
 expect "wrong admin password: clear error, exit 5" 5 "refused the password of Administrator" \
 	mmc $'Wrong-Pass-1\n' domain join --domain corp.example.com --user Administrator \
 	--password-stdin
-check_that "no keytab after the wrong password" test ! -e "$KT"
-check_that "nothing left in the state directory" dir_empty "$T/state"
-check_that "configuration unchanged" cmp -s "$CONF" "$T/conf.orig"
+check "no keytab after the wrong password" test ! -e "$KT"
+check "nothing left in the state directory" dir_empty "$T/state"
+check "configuration unchanged" cmp -s "$CONF" "$T/conf.orig"
 expect "unknown user: exit 5" 5 "no user nobody|refused" \
 	mmc $'x\n' domain join --domain corp.example.com --user nobody --password-stdin
 expect "unknown domain: exit 6" 6 "no domain controller of nosuch.example.com" \
@@ -59,7 +59,7 @@ expect "unknown domain: exit 6" 6 "no domain controller of nosuch.example.com" \
 expect "unreachable DC named with --dc: exit 6" 6 "domain controller" \
 	mmc "$ADDC_ADMIN_PASSWORD"$'\n' domain join --domain corp.example.com \
 	--dc 127.0.0.9 --user Administrator --password-stdin
-check_that "still no keytab" test ! -e "$KT"
+check "still no keytab" test ! -e "$KT"
 expect "no password and no ticket: exit 5" 5 "no Kerberos ticket.*kinit Administrator@CORP.EXAMPLE.COM" \
 	mmc '' domain join --domain corp.example.com
 expect "domain test before joining: exit 1" 1 "not joined" mmc '' domain test
@@ -68,26 +68,26 @@ echo "# join"
 expect "join with the password on stdin" 0 "joined corp.example.com as $FQDN" \
 	mmc "$ADDC_ADMIN_PASSWORD"$'\n' domain join --domain corp.example.com \
 	--user Administrator --password-stdin
-check_that "keytab mode 0600" test "$(stat -c %a "$KT")" = 600
+check "keytab mode 0600" test "$(stat -c %a "$KT")" = 600
 owner=root
 getent passwd greenwich >/dev/null && owner=greenwich
-check_that "keytab owned by $owner" test "$(stat -c %U "$KT")" = "$owner"
+check "keytab owned by $owner" test "$(stat -c %U "$KT")" = "$owner"
 klist -k "$KT" >"$T/klist" 2>&1 || true
 for p in "sip/$FQDN@CORP.EXAMPLE.COM" "HTTP/$FQDN@CORP.EXAMPLE.COM" 'SIP1$@CORP.EXAMPLE.COM'; do
-	check_that "keytab holds $p" grep -qF "$p" "$T/klist"
+	check "keytab holds $p" grep -qF "$p" "$T/klist"
 done
 for kv in "name = corp.example.com" "realm = CORP.EXAMPLE.COM" "fqdn = $FQDN" "keytab = $KT"; do
-	check_that "[domain] $kv" grep -qxF "$kv" "$CONF"
+	check "[domain] $kv" grep -qxF "$kv" "$CONF"
 done
-check_that "the comment kept" grep -qF "this comment and [log] must survive" "$CONF"
-check_that "[log] kept" grep -qx 'level = info' "$CONF"
+check "the comment kept" grep -qF "this comment and [log] must survive" "$CONF"
+check "[log] kept" grep -qx 'level = info' "$CONF"
 expect "join again while joined elsewhere refused, exit 7" 7 "joined to corp.example.com" \
 	mmc "$ADDC_ADMIN_PASSWORD"$'\n' domain join --domain other.example.com --password-stdin
 
 echo "# test"
 expect "domain test: all OK" 0 "all checks OK" mmc '' domain test
 for c in keytab "domain controller" clock kerberos ldap spn; do
-	check_that "check $c OK" grep -qE "^$c +OK " "$T/out"
+	check "check $c OK" grep -qE "^$c +OK " "$T/out"
 done
 mmc '' --json domain test >"$T/json" 2>&1 || true
 cat >"$T/check_json.py" <<'PY'
@@ -98,12 +98,12 @@ names = [c["check"] for c in d["checks"]]
 assert names == ["keytab", "domain controller", "clock", "kerberos", "ldap", "spn"], names
 assert all(c["ok"] is True and isinstance(c["detail"], str) for c in d["checks"])
 PY
-check_that "domain test --json: six checks, ok true" python3 "$T/check_json.py" "$T/json"
-check_that "domain test --json matches the schema (domain-test)" \
+check "domain test --json: six checks, ok true" python3 "$T/check_json.py" "$T/json"
+check "domain test --json matches the schema (domain-test)" \
 	/usr/bin/python3 "$HERE/schemacheck.py" "$HERE/mmc-schema.json" domain-test "$T/json"
 expect "domain show" 0 "fqdn +$FQDN" mmc '' domain show
 mmc '' --json domain show >"$T/json" 2>&1 || true
-check_that "domain show --json matches the schema (domain-show)" \
+check "domain show --json matches the schema (domain-show)" \
 	/usr/bin/python3 "$HERE/schemacheck.py" "$HERE/mmc-schema.json" domain-show "$T/json"
 
 echo "# failures seen by domain test"
@@ -122,7 +122,7 @@ expect "damaged keytab: FAILED, exit 1" 1 "keytab +FAILED" mmc '' domain test
 rc=0
 mmc '' --json domain test >"$T/json" 2>/dev/null || rc=$?
 LSAN_OPTIONS=$LSAN_SAVED
-check_that "damaged keytab --json: exit 1, matches domain-test, ok false" sh -c "[ $rc = 1 ] &&
+check "damaged keytab --json: exit 1, matches domain-test, ok false" sh -c "[ $rc = 1 ] &&
 	/usr/bin/python3 '$HERE/schemacheck.py' '$HERE/mmc-schema.json' domain-test '$T/json' &&
 	grep -q '\"ok\":false' '$T/json'"
 cp "$T/keytab.good" "$KT"
@@ -141,11 +141,11 @@ expect "all OK once the clocks agree" 0 "all checks OK" mmc '' domain test
 echo "# leave"
 expect "leave with a wrong password: exit 5, nothing removed" 5 "refused the password" \
 	mmc $'Wrong-Pass-1\n' domain leave --password-stdin
-check_that "keytab kept after a failed leave" test -e "$KT"
-check_that "settings kept after a failed leave" grep -q '^\[domain\]' "$CONF"
+check "keytab kept after a failed leave" test -e "$KT"
+check "settings kept after a failed leave" grep -q '^\[domain\]' "$CONF"
 expect "leave" 0 "left corp.example.com" mmc "$ADDC_ADMIN_PASSWORD"$'\n' domain leave --password-stdin
-check_that "keytab removed" test ! -e "$KT"
-check_that "configuration back as it was" diff "$T/conf.orig" "$CONF"
+check "keytab removed" test ! -e "$KT"
+check "configuration back as it was" diff "$T/conf.orig" "$CONF"
 in_dc_ldap()
 {
 	"$ADDC" run-with-hosts "$D" -- sh -c 'KRB5CCNAME=$ADDC_DIR/admin.ccache exec ldapsearch \
@@ -159,5 +159,4 @@ else
 	sed 's/^/     /' "$T/ldap"
 fi
 expect "domain test after leave: not joined" 1 "not joined" mmc '' domain test
-echo "# $CHECKS checks, $FAILS failed"
-[ "$FAILS" -eq 0 ]
+checks_summary

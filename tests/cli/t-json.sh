@@ -41,20 +41,20 @@ js()
 # field NAME EXPR: a python expression on the document d of $T/NAME.json is true.
 field()
 {
-	check_that "$1: $2" /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" "$T/$1.json"
+	check "$1: $2" /usr/bin/python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" "$T/$1.json"
 }
 
 echo "# local-user"
 printf 'Secret-1\n' | "$MMC" -c "$CONF" --json local-user add alice@example.com --password-stdin >"$T/lu-add.json"
-check_that "local-user add: local-user-change" /usr/bin/python3 "$HERE/schemacheck.py" "$SCHEMA" local-user-change "$T/lu-add.json"
+check "local-user add: local-user-change" /usr/bin/python3 "$HERE/schemacheck.py" "$SCHEMA" local-user-change "$T/lu-add.json"
 field lu-add 'd["change"] == "added" and d["realm"] == "example.com"'
 printf 'Secret-2\n' | "$MMC" -c "$CONF" local-user add bob@example.com --password-stdin >/dev/null
 printf 'Secret-3\n' | "$MMC" -c "$CONF" --json local-user passwd alice@example.com --password-stdin >"$T/lu-passwd.json"
-check_that "local-user passwd: local-user-change" /usr/bin/python3 "$HERE/schemacheck.py" "$SCHEMA" local-user-change "$T/lu-passwd.json"
+check "local-user passwd: local-user-change" /usr/bin/python3 "$HERE/schemacheck.py" "$SCHEMA" local-user-change "$T/lu-passwd.json"
 field lu-passwd 'd == {"aor": "alice@example.com", "change": "password changed"}'
 js lu-passwd-missing error 3 local-user passwd nobody@example.com --password-stdin
 printf 'Secret-4\n' | "$MMC" -c "$CONF" local-user passwd bob@example.com --password-stdin >"$T/lu-passwd.out" 2>&1
-check_that "local-user passwd: says so" grep -qx "password of bob@example.com changed" "$T/lu-passwd.out"
+check "local-user passwd: says so" grep -qx "password of bob@example.com changed" "$T/lu-passwd.out"
 js lu-list local-user-list 0 local-user list
 field lu-list '[u["aor"] for u in d] == ["alice@example.com", "bob@example.com"]'
 js lu-show local-user-show 0 show "/example.com/Local users/alice@example.com"
@@ -167,11 +167,11 @@ js server-down error 6 server status
 field server-down '"greenwichd is not running" in d["error"]'
 
 echo "# completion of rule names (the bash completion and the console use it)"
-check_that "complete: rule names after policy remove" \
+check "complete: rule names after policy remove" \
 	test "$("$MMC" -c "$CONF" complete "policy remove no" </dev/null)" = "no-calls"
-check_that "complete: rule names after --before, no options there" \
+check "complete: rule names after --before, no options there" \
 	test "$("$MMC" -c "$CONF" complete "policy move no-calls --before out" </dev/null)" = "outside-im"
-check_that "complete: the new options" \
+check "complete: the new options" \
 	test "$("$MMC" -c "$CONF" complete "policy add x --" </dev/null | tr '\n' ' ')" = "--force --dry-run "
 
 echo "# the audit file of a state directory that belongs to the server's user"
@@ -180,8 +180,8 @@ if [ "$(id -u)" -eq 0 ]; then
 	chown 65534:65534 "$T/own-state"
 	sed "s|^state-directory = .*|state-directory = $T/own-state|" "$CONF" >"$T/own.conf"
 	"$MMC" -c "$T/own.conf" policy add 'rule "own" priority 500 { class im; action allow; }' >/dev/null 2>&1 || true
-	check_that "root's first change gives mmc-audit.log to the directory's owner" \
+	check "root's first change gives mmc-audit.log to the directory's owner" \
 		test "$(stat -c %u:%g:%a "$T/own-state/mmc-audit.log" 2>/dev/null)" = 65534:65534:640
-	check_that "... and writes the line" grep -q 'verb="policy add" object=own priority=500' "$T/own-state/mmc-audit.log"
+	check "... and writes the line" grep -q 'verb="policy add" object=own priority=500' "$T/own-state/mmc-audit.log"
 fi
 finish

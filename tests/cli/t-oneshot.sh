@@ -149,19 +149,19 @@ bash_complete()
 	_greenwich_mmc 2>/dev/null
 	printf '%s\n' "${COMPREPLY[@]}"
 }
-check_that "bash: a command word" test "$(bash_complete -c "$CONF" loc)" = local-user
-check_that "bash: the verbs of domain" test "$(bash_complete -c "$CONF" domain "" | tr '\n' ' ')" = \
+check "bash: a command word" test "$(bash_complete -c "$CONF" loc)" = local-user
+check "bash: the verbs of domain" test "$(bash_complete -c "$CONF" domain "" | tr '\n' ' ')" = \
 	"join leave renew test show delegate "
-check_that "bash: a node with a blank" test \
+check "bash: a node with a blank" test \
 	"$(bash_complete -c "$CONF" ls /example.com/Lo)" = "/example.com/Local users/"
-check_that "bash: global options" test "$(bash_complete --j)" = --json
+check "bash: global options" test "$(bash_complete --j)" = --json
 # every verb `help` lists is offered by the bash completion
 for noun in domain local-user server users policy federation; do
 	want=$("$MMC" help "$noun" | sed -n "s/^  $noun \([a-z-]*\).*/\1/p" | sort -u | tr '\n' ' ')
 	got=$(bash_complete -c "$CONF" "$noun" "" | sort -u | tr '\n' ' ')
-	check_that "bash: every $noun verb ($want)" test "$got" = "$want"
+	check "bash: every $noun verb ($want)" test "$got" = "$want"
 done
-check_that "bash: a user node's children" test \
+check "bash: a user node's children" test \
 	"$(bash_complete -c "$CONF" ls /example.com/Users/alice/ | tr '\n' ' ')" = \
 	"/example.com/Users/alice/Contacts/ /example.com/Users/alice/Watchers/ "
 

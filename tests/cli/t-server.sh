@@ -159,6 +159,7 @@ setpriv --reuid=nobody --regid=nogroup --clear-groups "$MMC" -c "$CONF" --socket
 check "--socket: a path without a socket is 'not running'" \
 	has perm3.err "no control socket at $T/run/none.sock"
 mmc nodir --socket "$T/nodir/control.sock" server status
+# shellcheck disable=SC2016 # $1.. are the inner script's arguments
 check "a socket whose directory is missing: exit 6, and the directory named" \
 	sh -c '[ "$1" = 6 ] && grep -qF "$2/nodir does not exist" "$3"' - "$RC" "$T" "$T/nodir.err"
 

@@ -34,7 +34,7 @@ inside sh -c 'ldapadd -Q -Y GSSAPI -H "ldap://$ADDC_DC_FQDN" -f "$0" && ldapmodi
 	{ cat "$T/add.log"; exit 1; }
 count=$(inside sh -c 'ldapsearch -LLL -Q -Y GSSAPI -H "ldap://$ADDC_DC_FQDN" -E pr=5/noprompt \
 	-b "$ADDC_BASE_DN" "(&(objectClass=user)(sAMAccountName=lst*))" 1.1' | grep -c '^dn: ')
-check_that "34 users in AD (read back, paged)" [ "$count" = 34 ]
+check "34 users in AD (read back, paged)" [ "$count" = 34 ]
 
 # names RC ARGS...: `users list --json ARGS` exits RC; the account names, sorted, one line
 names()
@@ -54,31 +54,33 @@ print(" ".join(sorted(u["user"] + ("+" if u["enabled"] else "-") for u in d["use
 # same WHAT GOT WANT
 same() { if [ "$2" = "$3" ]; then pass "$1"; else fail "$1"; echo "     got:  $2"; echo "     want: $3"; fi; }
 seqnames() { for i in $(seq -w "$1" "$2"); do printf 'lst%s%s\n' "$i" "$3"; done; }
-fixtures="alice+ bob+ carol+ erin+ frank+"
-all=$(printf '%s\n' $fixtures $(seqnames 1 17 +) $(seqnames 18 34 -) | sort | tr '\n' ' ' | sed 's/ $//')
+fixtures=(alice+ bob+ carol+ erin+ frank+)
+# joined: sorted names on one line, blank-separated
+joined() { sort | tr '\n' ' ' | sed 's/ $//'; }
+all=$({ printf '%s\n' "${fixtures[@]}"; seqnames 1 17 +; seqnames 18 34 -; } | joined)
 
 echo "# paged listing"
 same "pages of 7: every user with a SIP URI once, enabled as in AD" "$(names 0 --page-size 7)" "$all"
-check_that "... 39 users, no one twice" /usr/bin/python3 -c '
+check "... 39 users, no one twice" /usr/bin/python3 -c '
 import json, sys
 u = [x["user"] for x in json.load(open(sys.argv[1]))["users"]]
 assert len(u) == 39 and len(set(u)) == 39, u' "$T/list.json"
-check_that "... --json matches users-list" /usr/bin/python3 "$HERE/schemacheck.py" "$HERE/mmc-schema.json" users-list "$T/list.json"
+check "... --json matches users-list" /usr/bin/python3 "$HERE/schemacheck.py" "$HERE/mmc-schema.json" users-list "$T/list.json"
 same "pages of 1" "$(names 0 --page-size 1)" "$all"
 same "the default page size" "$(names 0)" "$all"
 expect "text output: a table" 0 "^lst34 +sip:lst34@corp.example.com +no +active$" mmc users list --page-size 7
-check_that "... alice enabled" grep -qE "^alice +sip:alice@corp.example.com +yes +active$" "$T/out"
-check_that "... dave (no SIP URI) not listed" sh -c "! grep -q '^dave ' '$T/out'"
+check "... alice enabled" grep -qE "^alice +sip:alice@corp.example.com +yes +active$" "$T/out"
+check "... dave (no SIP URI) not listed" sh -c "! grep -q '^dave ' '$T/out'"
 
 echo "# --enabled, --disabled"
 same "--enabled: the group's nested members" "$(names 0 --enabled --page-size 7)" \
-	"$(printf '%s\n' $fixtures $(seqnames 1 17 +) | sort | tr '\n' ' ' | sed 's/ $//')"
+	"$({ printf '%s\n' "${fixtures[@]}"; seqnames 1 17 +; } | joined)"
 same "--disabled: the others" "$(names 0 --disabled --page-size 7)" \
 	"$(seqnames 18 34 - | tr '\n' ' ' | sed 's/ $//')"
 
 echo "# --filter"
 same "--filter on the display name, any case" "$(names 0 --filter qUOKKA --page-size 7)" \
-	"$(printf '%s\n' $(seqnames 5 17 +) $(seqnames 18 24 -) | tr '\n' ' ' | sed 's/ $//')"
+	"$({ seqnames 5 17 +; seqnames 18 24 -; } | tr '\n' ' ' | sed 's/ $//')"
 same "--filter on the account name" "$(names 0 --filter lst3)" \
 	"$(seqnames 30 34 - | tr '\n' ' ' | sed 's/ $//')"
 same "--filter on the SIP URI (proxyAddresses SIP:)" "$(names 0 --filter robert@)" "bob+"
@@ -105,6 +107,6 @@ same "no ticket: no names, and no message" \
 
 echo "# no enabled-group: everyone with a SIP URI is enabled"
 sed -i '/^enabled-group/d' "$CONF"
-same "all enabled" "$(names 0 --page-size 7)" "$(echo "$all" | sed 's/-/+/g')"
+same "all enabled" "$(names 0 --page-size 7)" "${all//-/+}"
 same "--disabled: no one" "$(names 0 --disabled)" ""
 finish

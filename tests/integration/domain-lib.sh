@@ -5,45 +5,35 @@
 # DC's namespace (its loopback, hosts and DNS).  domain_setup does all of it and stops the
 # DC at exit, after lib.sh's cleanup has ended greenwichd and SIPp.
 
-ADDC="$top_srcdir/tests/addc/addc.sh"
+: "${top_srcdir:?domain-lib.sh is sourced after lib.sh}"
+# shellcheck source=tests/lib/dc.sh
+. "$top_srcdir/tests/lib/dc.sh"
 # The DC lives beside the test directory (a short path for Samba's sockets).
 DCW=$(mktemp -d "${TMPDIR:-/tmp}/gwdc.XXXXXX")
 D="$DCW/dc"
 
 dc_cleanup() {
 	cleanup
-	for p in "${GWD_PID:-}" "${P2_PID:-}"; do
-		while [ -n "$p" ] && kill -0 "$p" 2>/dev/null; do sleep 0.05; done
-	done
-	"$ADDC" stop "$D" >/dev/null 2>&1 || true
-	# a second stop removes the network namespace once nothing runs in it any more
-	"$ADDC" stop "$D" >/dev/null 2>&1 || true
+	wait_gone "${GWD_PID:-}" "${P2_PID:-}"
+	dc_down "$D"
 	if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$DCW"; else echo "DC kept in $DCW"; fi
 }
 
 domain_setup() {
 	trap dc_cleanup EXIT
-	"$ADDC" provision "$D" > "$T/provision.out" 2>&1 || { cat "$T/provision.out"; exit 1; }
-	"$ADDC" start "$D" > "$T/dcstart.out" 2>&1 || { cat "$T/dcstart.out"; exit 1; }
-	# shellcheck disable=SC1091
-	. "$D/env"
-	"$ADDC" join "$D" > "$T/join.out" 2>&1 || { cat "$T/join.out"; exit 1; }
+	dc_up "$D" join
 	# run-with-hosts forks, so the wrapped command leaves its own PID for us to stop.
-	printf '#!/bin/sh\necho $$ > "$1"\nshift\nexec "$@"\n' > "$T/exec-pid"
-	chmod +x "$T/exec-pid"
+	write_exec_pid "$T/exec-pid"
+	# shellcheck disable=SC2034 # used by lib.sh's start_gwd
 	GWD_WRAP="$ADDC run-with-hosts $D -- $T/exec-pid $T/gwd.realpid"
 	printf '#!/bin/sh\nexec nsenter --net=/run/netns/%s -- %s "$@"\n' "$ADDC_NETNS" \
 		"$(command -v "$SIPP")" > "$T/sipp-in-domain"
 	chmod +x "$T/sipp-in-domain"
 	SIPP="$T/sipp-in-domain"
+	# shellcheck disable=SC2034 # used by lib.sh and the tests
 	DOMAIN=$ADDC_DNS_DOMAIN
 }
 
-wait_log() { # wait_log PATTERN [SECONDS]: until greenwichd's log has PATTERN
-	local i
-	for i in $(seq 1 $((${2:-15} * 10))); do
-		grep -q "$1" "$T/greenwichd.log" && return 0
-		sleep 0.1
-	done
-	return 1
+wait_log() { # wait_log PATTERN [SECONDS]: until greenwichd's log has PATTERN (default 15 s)
+	wait_for "$T/greenwichd.log" "$1" $((${2:-15} * 10))
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh - shared helpers for greenwichd integration tests (bash, sourced).
 #
 # Each test gets a private directory with a generated greenwich.conf, starts
@@ -15,8 +16,8 @@ SIPP="${SIPP:-sipp}"
 
 T="$(mktemp -d "${TMPDIR:-/tmp}/gwtest.XXXXXX")"
 PIDS=()
-FAILS=0
-CHECKS=0
+# shellcheck source=tests/lib/checks.sh
+. "$top_srcdir/tests/lib/checks.sh"
 
 cleanup() {
 	local p
@@ -36,33 +37,17 @@ trap cleanup EXIT
 # sanitizer builds: known leaks of libraries, nothing of ours (see the file)
 export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$top_srcdir/tests/integration/lsan-sofia.supp"
 
-# A free port (UDP and TCP) on 127.0.0.1.
-free_port() {
-	python3 - <<'PY'
-import socket, random
-for _ in range(200):
-    p = random.randint(20000, 59000)
-    try:
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", p))
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t.bind(("127.0.0.1", p))
-        u2 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u2.bind(("127.0.0.1", p + 1))
-        t2 = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t2.bind(("127.0.0.1", p + 1))
-        print(p); break
-    except OSError:
-        pass
-PY
-}
+# free_port, wait_for, wait_gone, write_exec_pid
+# shellcheck source=tests/lib/ports.sh
+. "$top_srcdir/tests/lib/ports.sh"
+# shellcheck source=tests/lib/wait.sh
+. "$top_srcdir/tests/lib/wait.sh"
 
-pass() { CHECKS=$((CHECKS + 1)); echo "ok - $*"; }
-fail() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "FAILED - $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local d="$1"; shift
-	if "$@"; then pass "$d"; else fail "$d"; fi
-}
 finish() {
 	# a clean stop, and nothing the sanitizers found (ASan/UBSan builds report in the log)
 	if [ -n "${GWD_PID:-}" ] && kill -0 "$GWD_PID" 2>/dev/null; then
 		stop_gwd
+		# shellcheck disable=SC2016 # $1 is the inner script's argument
 		check "greenwichd stops cleanly on SIGTERM (exit $GWD_RC)" \
 			bash -c '[ "$1" = 0 ] || [ "$1" = - ]' - "$GWD_RC"
 	fi
@@ -71,8 +56,7 @@ finish() {
 		check "no leak or sanitizer report from greenwichd" \
 			bash -c '! grep -qE "ERROR: (Address|Leak)Sanitizer|runtime error:" "$@"' - "${logs[@]}"
 	fi
-	echo "$((CHECKS - FAILS)) passed, $FAILS failed"
-	[ "$FAILS" -eq 0 ]
+	checks_summary
 }
 
 DOMAIN=example.test
@@ -87,6 +71,7 @@ test_cert() {
 # 127.0.0.1:$TLSPORT with test_cert's certificate (Kerberos and NTLM need TLS by default).
 write_conf() {
 	PORT=${PORT:-$(free_port)}
+	# shellcheck disable=SC2034 # for the tests that listen on TLS
 	TLSPORT=$((PORT + 1))
 	mkdir -p "$T/state"
 	[ -z "${WITH_TLS:-}" ] || test_cert
@@ -122,8 +107,8 @@ start_gwd() {
 	${GWD_WRAP:-} "$GWD" --allow-root -c "$T/greenwich.conf" -f >> "$T/greenwichd.log" 2>&1 &
 	GWD_PID=$!
 	PIDS+=("$GWD_PID")
-	local i
-	for i in $(seq 1 100); do
+	local _
+	for _ in $(seq 1 100); do
 		if grep -q "event=started" "$T/greenwichd.log" 2>/dev/null &&
 			[ "$(grep -c event=started "$T/greenwichd.log")" -ge "${GWD_STARTS:=1}" ]; then
 			GWD_STARTS=$((GWD_STARTS + 1))
@@ -151,6 +136,7 @@ stop_gwd() { # stop_gwd [SIGNAL]: its exit status is left in GWD_RC ("-" when un
 # status is left in SIPP_RC (0 when the scenario passed).
 sipp_run() {
 	local name="$1" scen="$2"; shift 2
+	# shellcheck disable=SC2034 # SIPP_RC is for the caller
 	(cd "$T" && timeout 60 "$SIPP" -sf "$SCEN/$scen" -i "${SIPP_LOCAL:-127.0.0.1}" -p "$(free_port)" -m 1 \
 		-timeout 15 -nostdin \
 		-trace_err -trace_msg -message_file "$T/$name.msg" -error_file "$T/$name.err" \
@@ -239,6 +225,7 @@ tcp_device() {
 		-oocsf "$SCEN/uas_message.xml" -au "$u" -ap "$u-pw" -set user "$u" \
 		-set domain "$DOMAIN" -set contact "<sip:$u@192.0.2.1:5999;transport=tcp>" \
 		"127.0.0.1:$PORT"
+	# shellcheck disable=SC2034 # read by the tests that call it
 	DEVICE_PID=$SIPP_BG_PID
 	sleep 1
 }

@@ -9,6 +9,7 @@
 # each attack is refused
 # and the victim's device is checked to have received nothing
 # (admission_cases.py, with presua.py's client).
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -47,6 +48,7 @@ export GW_DB="$T/state/greenwich.db"
 run_case() { # run_case NAME TRANSPORT: the scenario's checks counted as ours
 	local out
 	out=$("$PY" "$CASES" "$PORT" "$1" "$2" 2>&1) || true
+	# shellcheck disable=SC2001 # a prefix on every line
 	echo "$out" | sed "s/^/[$1] /"
 	CHECKS=$((CHECKS + $(echo "$out" | grep -c '^\(ok\|FAILED\) - ' || true)))
 	FAILS=$((FAILS + $(echo "$out" | grep -c '^FAILED - \|Traceback' || true)))

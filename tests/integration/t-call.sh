@@ -1,6 +1,7 @@
 #!/bin/bash
 # Calls through the proxy: INVITE/ACK/BYE with record-routing, CANCEL while
 # ringing, and forking to two devices (one answers, the other is cancelled).
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 write_conf
@@ -29,6 +30,7 @@ indialog() { # indialog FROM-USER TO-USER: an in-dialog MESSAGE with the call's 
 		"$2" "$B1" "$1" "$RR" "$1" "$DOMAIN" "$2" "$DOMAIN" "$CID" |
 		python3 "$top_srcdir/tests/integration/sipsend.py" "$PORT" - 2
 }
+# shellcheck disable=SC2016 # $1 is the inner script's argument
 check "in-dialog request with the dialog's parties passes without a challenge" \
 	bash -c '! grep -q "^SIP/2.0 407" <<<"$1"' - "$(indialog alice bob)"
 check "in-dialog request with another From (carol) is challenged: 407" \

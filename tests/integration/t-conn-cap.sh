@@ -4,6 +4,7 @@
 # ones and no more, a line in the log, and its connections back when it closes
 # some; meanwhile users from another address register and message over TCP, and
 # `greenwich-mmc server status` shows the cap and the refusals.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 write_conf "[limits]" "connections-per-source = 5"
@@ -26,7 +27,7 @@ check "the log names the address and the cap" \
 # message over that connection; alice sends over TCP too
 tcp_device uas-c carol 1
 P3=$DEVICE_PID
-sipp_run m1 uac_message.xml -t t1 -au alice -ap alice-pw -set user alice -set domain $DOMAIN \
+sipp_run m1 uac_message.xml -t t1 -au alice -ap alice-pw -set user alice -set domain "$DOMAIN" \
 	-set to "carol@$DOMAIN" -set body "during-the-flood"
 check "alice's MESSAGE over TCP during the flood: 200" [ "$(last_status m1)" = 200 ]
 check "carol received it over her TCP connection" sipp_wait "$P3"

@@ -10,7 +10,9 @@
 # outage is logged once. greenwichd restarts during the outage: the cache comes back from
 # the state directory, erin signs in again and gets alice's next MESSAGE. The DC starts
 # again: a change (carol enabled) and a user unknown before are seen without a restart.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/domain-lib.sh
 . "$(dirname "$0")/domain-lib.sh"
 domain_setup
 

@@ -9,6 +9,7 @@
 # and TCP; --admin reaches greenwichd's control socket and the domain as Administrator and
 # the printed policy walkthrough works (outside IM to alice 403, to bob in Support let
 # through); a second run changes nothing; --stop leaves no process; a restart reuses it all.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 DEMO="$top_srcdir/demo.sh"

@@ -5,7 +5,9 @@
 # for users of the domain are answered from Active Directory: unknown 404, refused
 # accounts 403, known but not signed in 480 (aliases too), DC down 503 with Retry-After
 # for users not cached, and lookups work again once the DC is back, without a restart.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/domain-lib.sh
 . "$(dirname "$0")/domain-lib.sh"
 domain_setup
 

@@ -3,6 +3,7 @@
 # greenwichd is killed with SIGKILL right after a quarter of them were
 # answered 200.  Every binding answered 200 must be in the database, and
 # greenwichd must load it again at restart.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 write_conf "[registrar]" "max-contacts = 1000"
@@ -14,7 +15,7 @@ echo "$GWD_PID" > "$T/kill.pid"
 N=600
 /usr/bin/python3 "$(dirname "$0")/regflood.py" "$PORT" alice alice-pw "$DOMAIN" $N kill \
 	"$T/kill.pid" "$T/ok.txt" > "$T/flood.out"
-for i in $(seq 1 50); do kill -0 "$GWD_PID" 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 1 50); do kill -0 "$GWD_PID" 2>/dev/null || break; sleep 0.1; done
 OK=$(wc -l < "$T/ok.txt")
 check "killed after 200s with REGISTERs still in flight" \
 	grep -q "killed=True" "$T/flood.out"

@@ -2,6 +2,7 @@
 # Bad input gets a clear SIP error and loses nothing: malformed requests,
 # missing headers, oversized messages, Max-Forwards 0 (483), a real loop (482),
 # unsupported extensions (420), unknown methods (405).
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 # the requests below come from outside senders: let them through the policy
@@ -55,7 +56,7 @@ check "request looping through us: 482" grep -q "^SIP/2.0 482" <<<"$out"
 
 # fuzz a little: truncated and mangled copies of a valid request, all answered or dropped
 valid=$(req MESSAGE "sip:nobody@$DOMAIN" "Max-Forwards: 70")
-for i in $(seq 1 60); do
+for _ in $(seq 1 60); do
 	n=$(( (RANDOM % ${#valid}) + 1 ))
 	printf 'RAW:%s' "${valid:0:$n}" | $SEND "$PORT" - 0.05 >/dev/null
 	printf '%s' "$valid" | tr "$(printf '\\%03o' $((RANDOM % 26 + 97)))" ':' | $SEND "$PORT" - 0.05 >/dev/null

@@ -4,6 +4,7 @@
 # the limit are refused, greenwichd does not spin on its listener (little CPU, a few log
 # lines, not millions), UDP keeps working, and once the connections go a new TCP client
 # registers again, without a restart.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 write_conf "[limits]" "connection-idle-timeout = 60"

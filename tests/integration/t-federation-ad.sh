@@ -7,12 +7,14 @@
 #     Support) and nobody else; without a certificate it is external (the default: 403).
 #   - a rule "to group Domain Users" covers users whose membership is only their primary
 #     group (primaryGroupID), which memberOf does not show.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 # sanitizer builds: full stacks through libcrypto, so that lsan-sofia.supp can name
 # Sofia's certificate-check leak precisely (only these tests verify certificates)
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
 HERE=$(cd "$(dirname "$0")" && pwd)
 
+# shellcheck source=tests/integration/domain-lib.sh
 . "$(dirname "$0")/domain-lib.sh"
 domain_setup
 

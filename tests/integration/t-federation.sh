@@ -14,6 +14,7 @@
 if [ -z "${GW_FED_NS:-}" ]; then
 	exec env GW_FED_NS=1 unshare --net --mount -- bash "$0" "$@"
 fi
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 # sanitizer builds: full stacks through libcrypto, so that lsan-sofia.supp can name
 # Sofia's certificate-check leak precisely (only these tests verify certificates)

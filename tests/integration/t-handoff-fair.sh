@@ -5,6 +5,7 @@
 # outside SUBSCRIBEs from 127.0.0.5 meets that cap while alice, from 127.0.0.1,
 # keeps reaching carol, whose device is reached only over its TCP connection
 # (worker 0), and bob over UDP.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 WORKERS=2 write_conf "[limits]" "handoff-per-source = 4"
@@ -23,7 +24,7 @@ PIDS+=("$FLOOD")
 sleep 0.3
 ok=0
 for i in 1 2 3 4 5 6; do
-	sipp_run "m$i" uac_message.xml -au alice -ap alice-pw -set user alice -set domain $DOMAIN \
+	sipp_run "m$i" uac_message.xml -au alice -ap alice-pw -set user alice -set domain "$DOMAIN" \
 		-set to "carol@$DOMAIN" -set body "fair-$i"
 	[ "$(last_status "m$i")" != 200 ] || ok=$((ok + 1))
 done

@@ -4,6 +4,7 @@
 # backslashes and fake "source=" / "event=" fields forge no line and no field, and
 # the shipped fail2ban filter still bans the real source and only it.  A user
 # registers and messages all along.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 write_conf

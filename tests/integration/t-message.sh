@@ -2,6 +2,7 @@
 # IM: MESSAGE between registered users over UDP and TCP, to every device of the
 # recipient; 404 unknown user, 480 not signed in, 413 too large, 403 foreign domain,
 # and a sender who is not authenticated.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 write_conf "[limits]" "max-im-size = 200"
@@ -55,8 +56,8 @@ check "bob sending as alice: 403" [ "$(last_status m8)" = 403 ]
 # her messages must come back over the connection she registered on.
 C1=$(free_port)
 sipp_bg uas-c uas_reg_message.xml "$C1" -t t1 -m 1 -oocsf "$SCEN/uas_message.xml" -au carol -ap carol-pw -set user carol \
-	-set domain $DOMAIN -set contact "<sip:carol@192.0.2.1:5999;transport=tcp>" \
-	127.0.0.1:$PORT
+	-set domain "$DOMAIN" -set contact "<sip:carol@192.0.2.1:5999;transport=tcp>" \
+	"127.0.0.1:$PORT"
 P3=$SIPP_BG_PID
 sleep 1
 sipp_run m9 uac_message.xml -au alice -ap alice-pw -set user alice -set domain $DOMAIN \

@@ -2,6 +2,7 @@
 # Reaching clients: a UDP client behind NAT is reached at the address its
 # REGISTER came from; Path (RFC 3327) is kept and used as the route to the
 # client; everything works over IPv6 too.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 write_conf
@@ -16,8 +17,8 @@ start_gwd
 # carol's Contact names an address that cannot be reached (her NAT's inside)
 C=$(free_port)
 sipp_bg uas-carol uas_reg_message.xml "$C" -m 1 -oocsf "$SCEN/uas_message.xml" -au carol \
-	-ap carol-pw -set user carol -set domain $DOMAIN -set contact "<sip:carol@192.0.2.1:5999>" \
-	127.0.0.1:$PORT
+	-ap carol-pw -set user carol -set domain "$DOMAIN" -set contact "<sip:carol@192.0.2.1:5999>" \
+	"127.0.0.1:$PORT"
 PC=$SIPP_BG_PID
 sleep 1
 sipp_run m-nat uac_message.xml -au alice -ap alice-pw -set user alice -set domain $DOMAIN \

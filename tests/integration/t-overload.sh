@@ -4,6 +4,7 @@
 # retransmit.  greenwichd must answer new requests 503 with Retry-After
 # rather than queue them, finish the queued ones once the disk is back, and
 # then serve normally again.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 write_conf "[registrar]" "max-contacts = 1000"
@@ -50,7 +51,7 @@ calm() {
 	[ "$(grep -c 'event=overload-end' "$T/greenwichd.log")" -ge \
 		"$(grep -c 'event=overload ' "$T/greenwichd.log")" ]
 }
-for i in $(seq 1 100); do
+for _ in $(seq 1 100); do
 	calm && break
 	sleep 0.1
 done

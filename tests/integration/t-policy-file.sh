@@ -4,6 +4,7 @@
 # internal networks; the file changed while greenwichd runs applies within seconds; a
 # broken file keeps the last good rules; SIGHUP reads it at once; rules managed with
 # greenwich-mmc edit the same file.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 RULES="$T/rules.pol"

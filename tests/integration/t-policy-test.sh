@@ -7,6 +7,7 @@
 # request, and its prediction is compared with the status the sender got and with the
 # server's own log line (rule and zone).  Each row also carries the answer it must have, so
 # that both sides going wrong together is caught too.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 # sanitizer builds: full stacks through libcrypto, so that lsan-sofia.supp can name Sofia's
 # certificate-check leak (the partner row's certificate is verified)

@@ -27,7 +27,6 @@ sed -e "s/127.0.0.1:$P1/127.0.0.1:$P2/g" -e "s|^state-directory = .*|state-direc
 	-e "s/^id = fe1/id = fe2/" "$T/greenwich.conf" > "$T/fe2/greenwich.conf"
 check "[pool] is accepted by --check-config" "$GWD" --check-config -c "$T/fe2/greenwich.conf"
 start_gwd
-FE1=$GWD_PID
 "$GWD" --allow-root -c "$T/fe2/greenwich.conf" -f >> "$T/greenwichd-fe2.log" 2>&1 &
 FE2=$!
 PIDS+=("$FE2")

@@ -4,6 +4,7 @@
 # them everyone else (dave).  An outside watcher's From proves nothing, so no rule names
 # it.  A denied watcher gets exactly the answers an allowed one gets (200, NOTIFYs),
 # saying closed: polite blocking, never a 403.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 RULES="$T/rules.pol"

@@ -2,6 +2,7 @@
 # t-presence.sh: presence (PUBLISH, SUBSCRIBE/NOTIFY, composition, expiry,
 # restart, blocking, winfo, hostile XML, the legacy Microsoft events) and IM
 # odds and ends, with presua.py (a small Python SIP client) as the clients.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -15,6 +16,7 @@ export GW_DB="$T/state/greenwich.db"
 run_case() { # run_case NAME: the scenario's checks counted as ours
 	local out
 	out=$("$PY" "$CASES" "$PORT" "$1" 2>&1) || true
+	# shellcheck disable=SC2001 # a prefix on every line
 	echo "$out" | sed "s/^/[$1] /"
 	CHECKS=$((CHECKS + $(echo "$out" | grep -c '^\(ok\|FAILED\) - ' || true)))
 	FAILS=$((FAILS + $(echo "$out" | grep -c '^FAILED - \|Traceback' || true)))

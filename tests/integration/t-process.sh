@@ -3,6 +3,7 @@
 # creates its files mode 0640 (umask 027), and what greenwich-mmc creates in the state
 # directory belongs to the directory's owner, so greenwichd running as that user
 # serves it: a user registers and a message is delivered.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 write_conf

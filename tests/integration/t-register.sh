@@ -1,6 +1,7 @@
 #!/bin/bash
 # Registrar: register, refresh, query, several contacts, Contact *, 423, expiry,
 # Digest failures (wrong password, unknown user, identity mismatch, stale nonce).
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 write_conf "[registrar]" "min-expires = 10" "default-expires = 60" "max-contacts = 3" \

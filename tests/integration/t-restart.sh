@@ -3,6 +3,7 @@
 # messages are routed from them afterwards; a binding made over a TCP connection
 # that is gone after the restart answers 480 (the user is not reachable now), not
 # a server error; SIGHUP re-reads the configuration.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 write_conf

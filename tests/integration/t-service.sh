@@ -1,6 +1,7 @@
 #!/bin/bash
 # A service address: greenwichd forwards calls for helpdesk@<domain> to the
 # help-desk router built on libgreenwich-proxy, which picks an operator.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 ROUTER_BIN="$top_builddir/sdk/helpdesk-router"

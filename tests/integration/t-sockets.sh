@@ -4,6 +4,7 @@
 # nobody registered over are closed by the server within the configured
 # timeouts, with nothing left behind in CLOSE-WAIT; a connection a client
 # registered over stays open past them and still delivers its messages.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 write_conf "[limits]" "connection-idle-timeout = 5" "message-timeout = 2" "max-message-size = 8192"

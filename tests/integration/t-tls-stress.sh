@@ -5,6 +5,7 @@
 # neither abort (issue 18: Sofia's tport_wakeup_pri assertion once fired after a
 # NOTIFY hit a broken TLS connection) nor leak, and must release every connection;
 # a user registers and messages during it.  STRESS_SECONDS (default 20) bounds it.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/server.key" -out "$T/server.crt" \

@@ -2,6 +2,7 @@
 # TLS: a client signs in over TLS (TLS 1.2 or newer, certificate verified) with
 # SHA-256 Digest, IMs a UDP user and receives an IM back over its connection.
 # Also: MD5 Digest over TLS, and TLS 1.1 refused.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/server.key" -out "$T/server.crt" \
@@ -50,6 +51,7 @@ check "greenwichd still running" kill -0 "$GWD_PID"
 # every TLS connection's OpenSSL object is freed (Sofia forgets it: daemon/sofia/tlsleak.c);
 # the sanitizer build reports leaks at exit
 stop_gwd
+# shellcheck disable=SC2016 # $1, $2 are the inner script's arguments
 check "clean exit, no leak or sanitizer report (ASan builds)" bash -c '! grep -qE "$1" "$2"' - \
 	"ERROR: (Address|Leak)Sanitizer|runtime error:" "$T/greenwichd.log"
 finish

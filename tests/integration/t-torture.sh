@@ -6,6 +6,7 @@
 # one of our users get 400/416, not a challenge.  A busy TCP connection is read
 # message by message: 500 requests written at once are all answered, while
 # max-message-size still holds for each message.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 DIR="$top_srcdir/tests/torture"
@@ -42,6 +43,7 @@ while read -r name udp tcp why; do
 		esac
 	done
 done < "$DIR/expected.txt"
+# shellcheck disable=SC2016 # $1 is the inner script's argument
 check "every message in tests/torture has an expected answer" \
 	bash -c 'for f in "$1"/*.dat; do n=$(basename "$f" .dat); grep -q "^$n[[:space:]]" "$1/expected.txt" || { echo "no answer for $n"; exit 1; }; done' - "$DIR"
 
@@ -61,6 +63,7 @@ for m in OPTIONS MESSAGE; do
 	n=$(python3 "$DRIVER" pipeline "$PORT" "$DOMAIN" 500 "$m")
 	check "500 ${m}s pipelined on one TCP connection: all answered ($n)" [ "$n" = 500 ]
 done
+# shellcheck disable=SC2016 # $1 is the inner script's argument
 check "no \"too large message\" from Sofia" bash -c '! grep -q "too large message" "$1"' - "$T/greenwichd.log"
 big=$(head -c 9000 /dev/zero | tr '\0' a)
 printf 'MESSAGE sip:alice@%s SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:9;branch=z9hG4bK-big\r\nMax-Forwards: 70\r\nFrom: <sip:x@elsewhere.test>;tag=1\r\nTo: <sip:alice@%s>\r\nCall-ID: big@test\r\nCSeq: 1 MESSAGE\r\nX-Pad: %s\r\nContent-Length: 0\r\n\r\n' \

@@ -8,7 +8,12 @@
 #   client NAME MECH USER [args...]       purple-sipe in the background (NAME.out/.err)
 #   gwd_stop_clean                        SIGTERM, checks it stopped without sanitizer report
 
-ADDC="$top_srcdir/tests/addc/addc.sh"
+: "${top_srcdir:?sipe-domain.sh is sourced after tests/integration/lib.sh}"
+# shellcheck source=tests/lib/dc.sh
+. "$top_srcdir/tests/lib/dc.sh"
+# wait_for (tests/lib/wait.sh, through lib.sh): 30 s unless a test says otherwise
+# shellcheck disable=SC2034 # read by wait_for (tests/lib/wait.sh)
+WAIT_TENTHS=300
 
 # The DC lives beside the test directory (short path for Samba's sockets), so that it can
 # be stopped after lib.sh's cleanup has ended greenwichd and the clients.
@@ -16,22 +21,10 @@ DCW=$(mktemp -d "${TMPDIR:-/tmp}/gwdc.XXXXXX")
 D="$DCW/dc"
 dc_cleanup() {
 	cleanup
-	"$ADDC" stop "$D" >/dev/null 2>&1 || true
-	# a second stop removes the network namespace once nothing runs in it any more
-	"$ADDC" stop "$D" >/dev/null 2>&1 || true
+	dc_down "$D"
 	if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$DCW"; else echo "DC kept in $DCW"; fi
 }
 trap dc_cleanup EXIT
-
-# wait_for FILE PATTERN [TENTHS]: bounded wait (default 30 s) for an extended regex in FILE.
-wait_for() {
-	local i
-	for i in $(seq 1 "${3:-300}"); do
-		grep -a -q -E -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # in_domain_bg NAME CMD...: run CMD in the domain in the background, stdout NAME.out,
 # stderr NAME.err, stdin NAME.in when that exists (a FIFO); its real PID (not
@@ -86,14 +79,8 @@ in_domain() {
 # clients' krb5.conf, greenwichd running in the domain (GWD_PID its real PID). Sets
 # DOMAIN, FQDN and the DC's variables (ADDC_*).
 domain_up() {
-	local step
-	for step in provision start; do
-		"$ADDC" "$step" "$D" > "$T/dc-$step.out" 2>&1 || { cat "$T/dc-$step.out"; exit 1; }
-	done
-	# shellcheck disable=SC1091
-	. "$D/env"
+	dc_up "$D" join
 	FQDN="greenwich.$ADDC_DNS_DOMAIN"
-	"$ADDC" join "$D" > "$T/join.out" 2>&1 || { cat "$T/join.out"; exit 1; }
 	check "the keytab holds sip/$FQDN" bash -c "klist -k '$D/gw.keytab' | grep -q ' sip/$FQDN@'"
 	# The clients' krb5.conf: the DC's, with no canonicalisation of the SIP server's name
 	# (greenwich.<domain> is in no DNS or hosts file here; see docs/MS-SIPAE.md 3.2).
@@ -101,9 +88,10 @@ domain_up() {
 		/^\[libdefaults\]/ { print "\tdns_canonicalize_hostname = false"; print "\trdns = false" }' \
 		"$KRB5_CONFIG" > "$T/krb5-client.conf"
 	export KRB5_CONFIG="$T/krb5-client.conf"
-	printf '#!/bin/sh\necho $$ > "$1"\nshift\nexec "$@"\n' > "$T/exec-pid"
-	chmod +x "$T/exec-pid"
+	write_exec_pid "$T/exec-pid"
+	# shellcheck disable=SC2034 # used by lib.sh's start_gwd
 	GWD_WRAP="$ADDC run-with-hosts $D -- env KRB5_CONFIG=$D/krb5.conf $T/exec-pid $T/gwd.realpid"
+	# shellcheck disable=SC2034 # used by lib.sh and the tests
 	DOMAIN=$ADDC_DNS_DOMAIN
 	WITH_TLS=1 write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" "fqdn = $FQDN" \
 		"enabled-group = Greenwich Users" "$@"

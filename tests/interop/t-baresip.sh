@@ -5,21 +5,11 @@
 # baresip runs headless with its own configuration directory: no audio or video
 # modules, UDP on 127.0.0.1 only, the stdio UI reading its commands from a FIFO the
 # test keeps open, and greenwichd as the account's outbound proxy.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh"
 
 BARESIP="${BARESIP:-baresip}"
 BARESIP_MODULES="${BARESIP_MODULES:-/usr/lib/baresip/modules}"
-
-# wait_for FILE PATTERN [TENTHS]: wait (bounded, default 10 s) until FILE matches
-# the extended regular expression PATTERN.
-wait_for() {
-	local f="$1" re="$2" n="${3:-100}"
-	for _ in $(seq 1 "$n"); do
-		grep -a -q -E "$re" "$f" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # forget_pid PID: a job that has been reaped leaves PIDS, so that the cleanup never
 # signals a process that reused its number.

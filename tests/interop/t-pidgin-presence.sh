@@ -8,8 +8,11 @@
 # buddies that are not on it): alice's is filled by her client (sipe's setContact SOAP),
 # bob's by the administrator (greenwich-mmc users contact-add).  Then every status change
 # must reach the others: available, away, busy, and offline when a client signs out.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh"
+# shellcheck source=tests/interop/purple-sipe-env.sh
 . "$(dirname "$0")/purple-sipe-env.sh"
+# shellcheck source=tests/interop/sipe-domain.sh
 . "$(dirname "$0")/sipe-domain.sh"
 
 PY=/usr/bin/python3

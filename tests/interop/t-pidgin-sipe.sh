@@ -15,13 +15,16 @@
 # Kerberos: bob uses a ticket from kinit (sipe's Single Sign-On setting), alice gives
 # purple-sipe her realm-qualified login alice@CORP.EXAMPLE.COM and password, so sipe gets
 # her ticket itself (docs/MS-SIPAE.md 3.2: CORP\alice would map to the wrong realm).
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh"
+# shellcheck source=tests/interop/purple-sipe-env.sh
 . "$(dirname "$0")/purple-sipe-env.sh"
 
 # Extra greenwich.conf lines: none, Kerberos and NTLM are offered by default ([auth] schemes)
 # once [domain] is set.
 SIPAE_CONF=()
 
+# shellcheck source=tests/interop/sipe-domain.sh
 . "$(dirname "$0")/sipe-domain.sh"
 
 # exchange MECH BOB-ARGS -- ALICE-ARGS: bob waits for an IM, alice signs in and sends it.
@@ -30,7 +33,7 @@ exchange() {
 	shift
 	while [ "$1" != "--" ]; do b+=("$1"); shift; done
 	shift
-	client "bob-$mech" "$mech" sip:robert@$DOMAIN "${b[@]}" --timeout 60 --expect-im "$text"
+	client "bob-$mech" "$mech" "sip:robert@$DOMAIN" "${b[@]}" --timeout 60 --expect-im "$text"
 	wait_for "$T/bob-$mech.out" " (signed-on|connection-error|exit status)" || true
 	if ! grep -a -q " signed-on " "$T/bob-$mech.out"; then
 		fail "bob signed in with $mech: pidgin-sipe did not sign in to greenwichd:" \
@@ -42,8 +45,8 @@ exchange() {
 	check "$mech: greenwichd logged robert's registration" \
 		wait_for "$T/greenwichd.log" "event=register user=robert@$DOMAIN contacts=1" 50
 
-	client "alice-$mech" "$mech" sip:alice@$DOMAIN "$@" --timeout 40 --settle 3 \
-		--send-im sip:robert@$DOMAIN --text "$text"
+	client "alice-$mech" "$mech" "sip:alice@$DOMAIN" "$@" --timeout 40 --settle 3 \
+		--send-im "sip:robert@$DOMAIN" --text "$text"
 	st=$(exit_status "alice-$mech")
 	if ! grep -a -q " signed-on " "$T/alice-$mech.out"; then
 		fail "alice signed in with $mech: $(why "alice-$mech")"

@@ -5,7 +5,9 @@
 # start, and, against a server that asks for no authentication, signs in, parses XML
 # (contact list, PIDF: the libxml2 SAX repair), shows presence, sends and receives IMs,
 # reports an undelivered IM and publishes its own status. greenwichd is not involved.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh"
+# shellcheck source=tests/interop/purple-sipe-env.sh
 . "$(dirname "$0")/purple-sipe-env.sh"
 
 LISTENER="$top_srcdir/tests/interop/sipe-listener.py"

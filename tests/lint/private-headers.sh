@@ -79,8 +79,7 @@ printf '#include "lib_private.h"\n' >"$T/lib/tests/test_lib.c"
 printf '/* private */\n' >"$T/lib/lib_private.h"
 printf '/* public */\n' >"$T/lib/gwlib.h"
 printf '#include "gwlib.h"\n#include "lib_conn.h"\n' >"$T/app/main.c"
-out=$(check_tree "$T")
-if [ $? -ne 0 ] && [ "$out" = "app/main.c includes lib/lib_conn.h, private to lib/" ]; then
+if ! out=$(check_tree "$T") && [ "$out" = "app/main.c includes lib/lib_conn.h, private to lib/" ]; then
 	echo "ok - the check finds a header that is private through what it includes"
 else
 	echo "FAIL - self-test: expected one violation (app/main.c, lib/lib_conn.h), got: ${out:-none}"

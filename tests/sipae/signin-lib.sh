@@ -8,7 +8,8 @@
 
 PY=/usr/bin/python3
 SAE="$top_srcdir/tests/sipae"
-ADDC="$top_srcdir/tests/addc/addc.sh"
+# shellcheck source=tests/lib/dc.sh
+. "$top_srcdir/tests/lib/dc.sh"
 # The DC beside the test directory (short path for Samba's sockets), stopped after lib.sh's
 # cleanup has ended the processes that run in its namespace.
 DCW=$(mktemp -d "${TMPDIR:-/tmp}/gwsae.XXXXXX")
@@ -19,29 +20,18 @@ sae_cleanup() {
 	local p
 	for p in "${REAL_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
 	cleanup
-	for p in "${REAL_PIDS[@]}"; do
-		while kill -0 "$p" 2>/dev/null; do sleep 0.05; done
-	done
-	"$ADDC" stop "$D" >/dev/null 2>&1 || true
-	# a second stop removes the network namespace once nothing runs in it any more
-	"$ADDC" stop "$D" >/dev/null 2>&1 || true
+	wait_gone "${REAL_PIDS[@]}"
+	dc_down "$D"
 	if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$DCW"; else echo "DC kept in $DCW"; fi
 }
 trap sae_cleanup EXIT
 
 # sae_dc_up: provision and start the DC, join greenwich.<domain> with the sip service.
 sae_dc_up() {
-	local step
-	for step in provision start; do
-		"$ADDC" "$step" "$D" > "$T/dc-$step.out" 2>&1 || { cat "$T/dc-$step.out"; exit 1; }
-	done
-	# shellcheck disable=SC1091
-	. "$D/env"
+	dc_up "$D" join
 	FQDN="greenwich.$ADDC_DNS_DOMAIN"
-	"$ADDC" join "$D" > "$T/join.out" 2>&1 || { cat "$T/join.out"; exit 1; }
 	DOMAIN=$ADDC_DNS_DOMAIN
-	printf '#!/bin/sh\necho $$ > "$1"\nshift\nexec "$@"\n' > "$T/exec-pid"
-	chmod +x "$T/exec-pid"
+	write_exec_pid "$T/exec-pid"
 }
 
 in_dc() { "$ADDC" run-with-hosts "$D" -- "$@"; }
@@ -53,19 +43,9 @@ start_in_dc() {
 	rm -f "$T/$name.pid"
 	in_dc "$T/exec-pid" "$T/$name.pid" env "$@" > "$T/$name.log" 2>&1 &
 	PIDS+=("$!")
-	wait_log "$T/$name.pid" . 50 || { echo "$name did not start: $(cat "$T/$name.log")"; exit 1; }
+	wait_for "$T/$name.pid" . 50 || { echo "$name did not start: $(cat "$T/$name.log")"; exit 1; }
 	BG_PID=$(cat "$T/$name.pid")
 	REAL_PIDS+=("$BG_PID")
-}
-
-# wait_log FILE PATTERN [TENTHS]: until FILE has a line matching PATTERN.
-wait_log() {
-	local _
-	for _ in $(seq 1 "${3:-100}"); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
 }
 
 # client NAME [client options...] COMMAND [command options...]: the test client in the
@@ -84,7 +64,7 @@ client_bg() {
 	local name="$1"; shift
 	start_in_dc "$name" "$PY" "$SAE/sipae_client.py" --server "127.0.0.1:$SPORT" \
 		${SAE_TLS:+--tls} --domain "$DOMAIN" --trace "$T/$name.trace" "$@"
-	wait_log "$T/$name.log" "^registered " || echo "$name did not sign in: $(cat "$T/$name.log")"
+	wait_for "$T/$name.log" "^registered " || echo "$name did not sign in: $(cat "$T/$name.log")"
 }
 
 bg_done() { # bg_done NAME: wait for the background client NAME; its exit status in CRC

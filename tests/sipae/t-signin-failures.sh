@@ -11,7 +11,9 @@
 # Kerberos and NTLM allowed over plain TCP there), Kerberos clock skew (+20 min), and the DC
 # going down (NTLM 503 + Retry-After, Kerberos still works, NTLM back after a DC restart).
 # Everything but B goes over TLS ([auth] sipae-transports = tls, the default).
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh"
+# shellcheck source=tests/sipae/signin-lib.sh
 . "$(dirname "$0")/signin-lib.sh"
 
 FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
@@ -55,7 +57,7 @@ gwd() {
 	local name="$1"; shift
 	start_in_dc "$name" ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
 		"$@" "$GWD" --allow-root -c "$T/$name.conf" -f
-	wait_log "$T/$name.log" "event=started" 100 || { cat "$T/$name.log"; exit 1; }
+	wait_for "$T/$name.log" "event=started" 100 || { cat "$T/$name.log"; exit 1; }
 }
 has() { grep -q -- "$2" "$T/$1"; }      # has FILE PATTERN (grep -e)
 hasn() { ! grep -q -- "$2" "$T/$1"; }   # hasn FILE PATTERN
@@ -71,7 +73,6 @@ auth_set A schemes "Kerberos,NTLM,Digest"
 auth_set A digest-disabled-domains "$DOMAIN"
 echo Dora-Local-1 | "$MMC" -c "$T/A.conf" local-user add "dora@$LOCAL" --password-stdin >/dev/null
 gwd A
-A_PID=$BG_PID
 SPORT=$A_TLSPORT
 SAE_TLS=1
 
@@ -193,7 +194,7 @@ check "... and the ACK and the BYE" \
 # connection are all challenged, and others still sign in
 start_in_dc flood "$PY" "$SAE/sipae_client.py" --server "127.0.0.1:$SPORT" --tls --domain "$DOMAIN" \
 	--user x --password x --trace "$T/flood.trace" flood --count 40 --hold 8
-wait_log "$T/flood.log" "^holding" 150 || cat "$T/flood.log"
+wait_for "$T/flood.log" "^holding" 150 || cat "$T/flood.log"
 check "40 NTLM first steps on one connection: all 40 challenged, nothing refused" \
 	has flood.log "^flood 401=40 503=0 other=0"
 client after-flood "${ALICE[@]}" register --refresh
@@ -237,7 +238,7 @@ check "... logged as clock skew" \
 # (127.0.0.2) fills nothing and keeps nobody else from signing in
 start_in_dc flood1 "$PY" "$SAE/sipae_client.py" --server "127.0.0.1:$SPORT" --tls --domain "$DOMAIN" \
 	--source 127.0.0.2 --user x --password x flood --count 5 --hold 8
-wait_log "$T/flood1.log" "^holding" 150 || cat "$T/flood1.log"
+wait_for "$T/flood1.log" "^holding" 150 || cat "$T/flood1.log"
 client flood2 --source 127.0.0.2 --user x --password x flood --count 5
 check "one source, 10 first steps on two connections: all challenged" \
 	bash -c "grep -q '^flood 401=5 503=0 ' '$T/flood1.log' && grep -q '^flood 401=5 503=0 ' '$T/flood2.out'"

@@ -9,7 +9,9 @@
 # ([auth] sipae-transports = tls, the default); over plain TCP Kerberos and NTLM are neither
 # offered nor accepted (403 with a Warning, and a log line).
 # The same checks run against a scripted server in t-sipae-client-selftest.sh.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh"
+# shellcheck source=tests/sipae/signin-lib.sh
 . "$(dirname "$0")/signin-lib.sh"
 
 sae_dc_up

@@ -9,7 +9,9 @@
 # Then the whole client (CLI) against sipae_fakeserver.py (a scripted SIP server in the
 # DC's namespace that checks with the same DC): sign-in, IM, the negative-test options,
 # and a server that signs wrongly must be caught.
+# shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh"
+# shellcheck source=tests/sipae/signin-lib.sh
 . "$(dirname "$0")/signin-lib.sh"
 
 # tap_lines NAME OUTPUT-FILE: count the 'ok -'/'FAILED -' lines of a Python check.
@@ -53,7 +55,7 @@ start_fake() {
 	SPORT=$(free_port)
 	start_in_dc "$name" "KRB5_KTNAME=FILE:$D/gw.keytab" "$PY" "$SAE/sipae_fakeserver.py" \
 		"$SPORT" "$DOMAIN" "$ADDC_DOMAIN" "$FQDN" "$@"
-	wait_log "$T/$name.log" "event=started" || { cat "$T/$name.log"; exit 1; }
+	wait_for "$T/$name.log" "event=started" || { cat "$T/$name.log"; exit 1; }
 }
 
 start_fake fake

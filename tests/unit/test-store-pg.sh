@@ -3,6 +3,10 @@
 # cluster (tests/pg/pg-cluster.sh) started for the run and stopped after it.
 set -u
 : "${srcdir:=$(dirname "$0")}"
+if [ ! -x ./test_store ]; then
+	echo "SKIP: test_store was not built (configure found no cmocka: install libcmocka-dev)"
+	exit 77
+fi
 # shellcheck source=tests/pg/pg-cluster.sh
 . "$srcdir/../pg/pg-cluster.sh"
 trap pg_cluster_stop EXIT
