@@ -167,7 +167,14 @@ int
 gwstore_pub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_pub *, void *),
 		 void *arg)
 {
-	return st->ops->pub_each(st, now, cb, arg);
+	return st->ops->pub_each(st, NULL, now, cb, arg);
+}
+
+int
+gwstore_pub_aor(struct gwstore *st, const char *aor, time_t now,
+		int (*cb)(const struct gwstore_pub *, void *), void *arg)
+{
+	return st->ops->pub_each(st, aor, now, cb, arg);
 }
 
 int
