@@ -11,17 +11,24 @@ per check; exits 1 when a check failed.
                       on front end 2 (UDP): MESSAGEs both ways, delivered over the
                       receiver's own connection; an outsider forging the pool's
                       header is refused and nothing is delivered
+  presence P1 P2 MMC CONF
+                      presence across the pool: a watcher on front end 2 sees
+                      alice's PUBLISHes and her SERVICE setPresence on front end
+                      1, in order; a watcher that moves to front end 1 gets her
+                      whole state; alice's setACE block on front end 1, and
+                      greenwich-mmc's allow, reach the watcher on front end 2
   down P1             front end 2 was killed: bob's binding there answers 480 from
                       front end 1 until bob registers on front end 1
 """
 import os
+import re
 import signal
 import threading
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from presua import UA, pidf, publish, service  # noqa: E402
+from presua import UA, Sub, pidf, publish, service  # noqa: E402
 
 FAILS = 0
 
@@ -149,6 +156,95 @@ def case_across(p1, p2):
     check("and carol received nothing", not got)
 
 
+def basic_of(m):
+    return m is not None and ("<basic>open</basic>" in m.body and "open"
+                              or "<basic>closed</basic>" in m.body and "closed")
+
+
+def has(m, text):
+    return m is not None and text in m.body
+
+
+def case_presence(p1, p2, mmc, conf):
+    import subprocess
+    alice = UA("alice", "secret", p1, "tcp")
+    carol = UA("carol", "secret", p2, "udp")
+    dave = UA("dave", "secret", p2, "tcp")
+    check("alice registered on front end 1 (TCP)", status(alice.register()) == 200)
+    check("carol registered on front end 2", status(carol.register()) == 200)
+    time.sleep(1.0)  # front end 2 hears of alice's binding
+    s = Sub(carol, "alice@example.test")
+    check("carol (front end 2) subscribes to alice's presence: %s" % status(s.resp),
+          status(s.resp) == 200)
+    check("first NOTIFY: alice, registered on front end 1, is open",
+          basic_of(s.notify()) == "open")
+    r = publish(alice, pidf(alice.aor, activity="busy", note="pool-note-1"))
+    check("alice publishes busy on front end 1: %s" % status(r), status(r) == 200)
+    n = s.notify(lambda m: "pool-note-1" in m.body)
+    check("carol on front end 2 gets a NOTIFY saying busy with alice's note",
+          has(n, "busy") and has(n, "pool-note-1") and basic_of(n) == "open")
+    etag = r.h("sip-etag") if r else None
+    # several changes in a row: the watcher's last word is the last change
+    for i in range(2, 7):
+        r = publish(alice, pidf(alice.aor, activity="away" if i % 2 else "busy",
+                                note="pool-note-%d" % i), etag=etag)
+        etag = r.h("sip-etag") if r else etag
+    check("alice changed her status five times more, each answered",
+          status(r) == 200)
+    seen = []
+    while True:
+        n = s.notify(timeout=2.0)
+        if n is None:
+            break
+        m = re.search(r"pool-note-(\d+)", n.body)
+        seen.append(int(m.group(1)) if m else 0)
+    check("carol's NOTIFYs come in order and end with the last change (%s)" % seen,
+          seen and seen == sorted(seen) and seen[-1] == 6)
+    # a watcher that moves front ends gets the whole state there
+    d1 = Sub(dave, "alice@example.test")
+    n = d1.notify()
+    check("dave (front end 2) sees alice's current status: busy, pool-note-6",
+          has(n, "busy") and has(n, "pool-note-6"))
+    d1.refresh(0)
+    dave1 = UA("dave", "secret", p1, "udp")
+    d2 = Sub(dave1, "alice@example.test")
+    n = d2.notify()
+    check("dave moved to front end 1: his first NOTIFY there has the same state",
+          has(n, "busy") and has(n, "pool-note-6"))
+    d2.refresh(0)
+    # the Microsoft clients' way: SERVICE setPresence on front end 1
+    r = publish(alice, None, etag=etag, expires=0)
+    check("alice removes her PUBLISH: %s" % status(r), status(r) == 200)
+    s.notify(lambda m: "pool-note" not in m.body)
+    r = service(alice, "setPresence", "<m:availability>300</m:availability>"
+                "<m:activity>600</m:activity><m:note>soap-note</m:note>")
+    check("alice's SERVICE setPresence (busy) on front end 1: %s" % status(r),
+          status(r) == 200)
+    n = s.notify(lambda m: "soap-note" in m.body)
+    check("carol on front end 2 sees the setPresence: busy, soap-note",
+          has(n, "busy") and has(n, "soap-note"))
+    # authorization changed on front end 1 reaches front end 2's copy of the rules
+    r = service(alice, "setACE", "<m:type>USER</m:type><m:mask>sip:carol@example.test</m:mask>"
+                "<m:rights>BD</m:rights>")
+    check("alice blocks carol (SERVICE setACE on front end 1): %s" % status(r),
+          status(r) == 200)
+    n = s.notify(lambda m: basic_of(m) == "closed")
+    check("carol on front end 2 now sees alice offline", basic_of(n) == "closed")
+    r = publish(alice, pidf(alice.aor, activity="away", note="while-blocked"))
+    check("alice publishes again on front end 1: %s" % status(r), status(r) == 200)
+    n = s.notify(timeout=2.0)
+    check("blocked carol learns nothing of it (no NOTIFY, or one still closed)",
+          n is None or (basic_of(n) == "closed" and not has(n, "while-blocked")))
+    rc = subprocess.run([mmc, "-c", conf, "users", "allow", "alice@example.test",
+                         "carol@example.test"], capture_output=True, text=True)
+    check("greenwich-mmc users allow (the console, on neither front end): %d %s"
+          % (rc.returncode, rc.stderr.strip()), rc.returncode == 0)
+    n = s.notify(lambda m: basic_of(m) == "open")
+    check("carol on front end 2 sees alice again, with her latest note",
+          basic_of(n) == "open" and has(n, "while-blocked"))
+    # carol's subscription stays: t-pool.sh checks its row
+
+
 def case_down(p1):
     alice = UA("alice", "secret", p1, "udp")
     bob = UA("bob", "secret", p1, "tcp")
@@ -168,6 +264,8 @@ def main():
         case_stall(int(sys.argv[2]), [int(p) for p in sys.argv[3:]])
     elif case == "across":
         case_across(int(sys.argv[2]), int(sys.argv[3]))
+    elif case == "presence":
+        case_presence(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5])
     elif case == "down":
         case_down(int(sys.argv[2]))
     else:

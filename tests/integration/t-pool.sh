@@ -2,7 +2,9 @@
 # Front ends that know each other: two greenwichd on loopback share one throw-away
 # PostgreSQL ([pool]).  Each records itself in the store; a user on front end 1
 # messages and calls a user on front end 2 (UDP, TCP), delivered over the
-# receiver's own connection; an outsider forging the pool's header is refused and
+# receiver's own connection; presence crosses the pool (a watcher on front end
+# 2 sees publications, setPresence and ACL changes made on front end 1 or by
+# greenwich-mmc; a watcher that moves gets the whole state); an outsider forging the pool's header is refused and
 # nothing is delivered; a front end killed with SIGKILL is taken out: its users
 # get 480 until they register on the other.
 # shellcheck source=tests/integration/lib.sh
@@ -75,6 +77,13 @@ check "dave's device saw the INVITE, the ACK and the BYE" sipp_wait "$PD"
 rr_by() { grep -a -m2 '^Record-Route:' "$T/uas-dave.msg" | grep -q "127.0.0.1:$1;"; }
 check "the INVITE dave got was record-routed by front end 2" rr_by "$P2"
 check "and by front end 1" rr_by "$P1"
+
+# presence across the pool (gw_presence, gw_lists)
+run_case presence "$P1" "$P2" "$MMC" "$T/greenwich.conf"
+check "alice's publications record front end 1" \
+	[ "$(pg_sql "SELECT string_agg(DISTINCT frontend, ',') FROM presence_publications WHERE aor = 'alice@$DOMAIN'")" = fe1 ]
+check "carol's subscription records front end 2" \
+	[ "$(pg_sql "SELECT string_agg(DISTINCT frontend, ',') FROM presence_subscriptions WHERE watcher = 'carol@$DOMAIN'")" = fe2 ]
 
 # front end 2 dies: its users are out until they register on front end 1
 kill -KILL "$FE2"
