@@ -345,12 +345,14 @@ pool_start(struct gwd *g, char *err, size_t errlen)
 		snprintf(p->self, sizeof(p->self), "%s", c->pool_id);
 	else if (gethostname(p->self, sizeof(p->self)) < 0)
 		snprintf(p->self, sizeof(p->self), "greenwich");
+	const struct gw_strlist *own = pool_tls(g) ? &c->tls : &c->tcp;
 	if (c->pool_address[0])
 		snprintf(p->address, sizeof(p->address), "%s", c->pool_address);
-	else if (c->tcp.n)
-		snprintf(p->address, sizeof(p->address), "%s", c->tcp.v[0]);
+	else if (own->n)
+		snprintf(p->address, sizeof(p->address), "%s", own->v[0]);
 	else {
-		snprintf(err, errlen, "[pool] needs a TCP listener ([server] tcp) or [pool] address");
+		snprintf(err, errlen, "[pool] needs a %s listener ([server] %s) or [pool] address",
+			 pool_tls(g) ? "TLS" : "TCP", pool_tls(g) ? "tls" : "tcp");
 		goto fail;
 	}
 	if (secret_read(p, c->pool_secret_file, err, errlen) < 0)
@@ -407,6 +409,12 @@ bool
 pool_enabled(const struct gwd *g)
 {
 	return g->pool != NULL;
+}
+
+bool
+pool_tls(const struct gwd *g)
+{
+	return strcasecmp(g->conf->pool_transport, "tls") == 0;
 }
 
 const char *

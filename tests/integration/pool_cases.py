@@ -17,10 +17,17 @@ per check; exits 1 when a check failed.
                       1, in order; a watcher that moves to front end 1 gets her
                       whole state; alice's setACE block on front end 1, and
                       greenwich-mmc's allow, reach the watcher on front end 2
+  tls P1 P2 P3 CA     three front ends whose hops are TLS: alice (TLS, front end
+                      1), bob (TLS, front end 2), carol (UDP, front end 3):
+                      MESSAGEs across, and a call alice -> bob (INVITE, ACK,
+                      BYE) through both front ends
+  tlsrogue P1 P3 CA   front end 3 presents a certificate the pool's CA did not
+                      sign: alice's MESSAGE to carol there is not delivered
   down P1             front end 2 was killed: bob's binding there answers 480 from
                       front end 1 until bob registers on front end 1
 """
 import os
+import random
 import re
 import signal
 import threading
@@ -245,6 +252,100 @@ def case_presence(p1, p2, mmc, conf):
     # carol's subscription stays: t-pool.sh checks its row
 
 
+class Device(UA):
+    """A UA that answers an INVITE as a UAS should (Contact, Record-Route)."""
+
+    def answer(self, req, code, phrase):
+        if req.method != "INVITE":
+            return UA.answer(self, req, code, phrase)
+        hdrs = "".join("Via: %s\r\n" % v for v in req.all("via"))
+        hdrs += "".join("Record-Route: %s\r\n" % v for v in req.all("record-route"))
+        to = req.h("to") + ";tag=dev%d" % random.randint(1, 1 << 30)
+        self.send_raw("SIP/2.0 %d %s\r\n%sFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %s\r\n"
+                      "Contact: %s\r\nContent-Length: 0\r\n\r\n"
+                      % (code, phrase, hdrs, req.h("from"), to, req.h("call-id"),
+                         req.h("cseq"), self.contact()))
+
+
+def ack_seen(ua, call_id, timeout=3.0):
+    """An ACK of call_id reached ua (it is kept with the responses)."""
+    end = time.time() + timeout
+    while time.time() < end:
+        for m in list(ua.pending):
+            if m.method == "ACK" and m.h("call-id") == call_id:
+                ua.pending.remove(m)
+                return True
+        ua.pending = [m for m in ua.pending if m.method == "ACK"]
+        m = ua.recv(0.2)
+        if m is not None and m.method == "ACK" and m.h("call-id") == call_id:
+            return True
+    return False
+
+
+def case_tls(p1, p2, p3, ca):
+    alice = UA("alice", "secret", p1, "tls", ca)
+    bob = Device("bob", "secret", p2, "tls", ca)
+    carol = UA("carol", "secret", p3, "udp")
+    check("alice registered on front end 1 (TLS)", status(alice.register()) == 200)
+    check("bob registered on front end 2 (TLS)", status(bob.register()) == 200)
+    check("carol registered on front end 3 (UDP)", status(carol.register()) == 200)
+    time.sleep(1.0)
+    st, got = im(alice, bob, "tls-fe1-to-fe2")
+    check("alice (TLS, front end 1) -> bob (TLS, front end 2): %s" % st, st == 200)
+    check("bob received it over his TLS connection", got)
+    st, got = im(bob, alice, "tls-fe2-to-fe1")
+    check("bob -> alice: %s" % st, st == 200)
+    check("alice received it", got)
+    st, got = im(alice, carol, "tls-fe1-to-fe3")
+    check("alice (front end 1) -> carol (front end 3): %s" % st, st == 200)
+    check("carol received it", got)
+    st, got = im(carol, bob, "fe3-to-fe2")
+    check("carol (front end 3) -> bob (front end 2): %s" % st, st == 200)
+    check("bob received it", got)
+    # a call alice -> bob: INVITE, ACK and BYE through both front ends
+    inv = []
+    t = threading.Thread(target=lambda: inv.append(
+        bob.wait_request(lambda m: m.method == "INVITE", 5.0)))
+    t.start()
+    r = alice.request("INVITE", "sip:" + bob.aor, ["Content-Type: application/sdp"], "v=0\r\n",
+                      timeout=5.0)
+    t.join()
+    check("alice's INVITE to bob across the pool answered 200: %s" % status(r),
+          status(r) == 200)
+    check("bob's device got the INVITE, record-routed by both front ends",
+          inv and inv[0] is not None and len(inv[0].all("record-route")) >= 2)
+    if status(r) != 200:
+        return
+    call_id, from_tag = alice.last_call
+    route = ["Route: %s" % v for v in reversed(r.all("record-route"))]
+    target = re.search(r"<([^>]+)>", r.h("contact")).group(1)
+    alice.send_raw(alice.build("ACK", target, route, "", from_tag, r.h("to"), call_id,
+                               alice.cseq))
+    check("bob's device got the ACK (in the dialog, over the TLS hop)", ack_seen(bob, call_id))
+    bye = []
+    t = threading.Thread(target=lambda: bye.append(
+        bob.wait_request(lambda m: m.method == "BYE" and m.h("call-id") == call_id, 5.0)))
+    t.start()
+    alice.cseq += 1
+    alice.send_raw(alice.build("BYE", target, route, "", from_tag, r.h("to"), call_id,
+                               alice.cseq))
+    b = alice.final(5.0)
+    t.join()
+    check("alice's BYE answered 200: %s" % status(b), status(b) == 200)
+    check("bob's device got the BYE", bye and bye[0] is not None)
+
+
+def case_tlsrogue(p1, p3, ca):
+    alice = UA("alice", "secret", p1, "tls", ca)
+    carol = UA("carol", "secret", p3, "udp")
+    check("carol registered on front end 3 (rogue certificate)",
+          status(carol.register()) == 200)
+    time.sleep(1.0)
+    st, got = im(alice, carol, "to-a-rogue-front-end", 8.0)
+    check("alice's MESSAGE to carol is not answered 200: %s" % st, st != 200)
+    check("and carol received nothing", not got)
+
+
 def case_down(p1):
     alice = UA("alice", "secret", p1, "udp")
     bob = UA("bob", "secret", p1, "tcp")
@@ -266,6 +367,10 @@ def main():
         case_across(int(sys.argv[2]), int(sys.argv[3]))
     elif case == "presence":
         case_presence(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5])
+    elif case == "tls":
+        case_tls(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    elif case == "tlsrogue":
+        case_tlsrogue(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
     elif case == "down":
         case_down(int(sys.argv[2]))
     else:
