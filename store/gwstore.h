@@ -54,6 +54,12 @@ int gwstore_open(struct gwstore **out, const struct gwstore_params *p, enum gwst
 int gwstore_open_conf(struct gwstore **out, const struct gw_conf *c, enum gwstore_part part,
 		      char *err, size_t errlen);
 void gwstore_close(struct gwstore *st);
+/* What --check-config asks without changing anything: can the database be
+ * reached, and is its schema one this build knows?  0 (note says what was
+ * found), -EIO (unreachable, refused: err says why) or -EPROTO (a schema
+ * newer than this build).  SQLite: nothing to reach, 0. */
+int gwstore_check_conf(const struct gw_conf *c, char *note, size_t notelen, char *err,
+		       size_t errlen);
 /* "sqlite" or "postgresql"; -EINVAL for another name. */
 int gwstore_backend_parse(const char *name, enum gwstore_backend *out);
 const char *gwstore_backend_name(enum gwstore_backend b);

@@ -85,6 +85,9 @@ struct gwstore {
 };
 
 /* The schema versions both backends write (their migrations reach it). */
+/* pg_check.c: gwstore_check for PostgreSQL. */
+int gwstore_pg_check(const char *conninfo, char *note, size_t notelen, char *err, size_t errlen);
+
 #define GWSTORE_LOCATION_VERSION 2
 #define GWSTORE_STATE_VERSION 2
 
