@@ -171,8 +171,11 @@ static const struct conf_opt conf_opts[] = {
 	{"pool", "id", T_STR, O(pool_id), "", 0, 0,
 	 "this front end's name in the pool; empty: the host name", RESTART},
 	{"pool", "address", T_STR, O(pool_address), "", 0, 0,
-	 "host:port (TCP) where the other front ends reach this one; empty: the first tcp "
-	 "address", RESTART},
+	 "host:port where the other front ends reach this one; empty: the first tcp address "
+	 "(tls with transport = tls)", RESTART},
+	{"pool", "transport", T_STR, O(pool_transport), "tcp", 0, 0,
+	 "how the front ends send one another requests: tcp, or tls (verified with [tls] "
+	 "ca-file)", RESTART},
 	{"pool", "heartbeat", T_INT, O(pool_heartbeat), "2", 1, 60,
 	 "seconds between two records of this front end's heartbeat in the store", RESTART},
 	{"pool", "dead-after", T_INT, O(pool_dead_after), "10", 2, 3600,
@@ -473,6 +476,18 @@ conf_validate(const struct gw_conf *conf, const char *path, char *err, size_t er
 	if (conf->pool_secret_file[0] && strcasecmp(conf->store_backend, "postgresql") != 0) {
 		conf_err(err, errlen, "%s: [pool] secret-file: a pool needs [store] backend = "
 			 "postgresql", path);
+		return -1;
+	}
+	if (strcasecmp(conf->pool_transport, "tcp") != 0 &&
+	    strcasecmp(conf->pool_transport, "tls") != 0) {
+		conf_err(err, errlen, "%s: [pool] transport: '%s' is not tcp or tls", path,
+			 conf->pool_transport);
+		return -1;
+	}
+	if (conf->pool_secret_file[0] && strcasecmp(conf->pool_transport, "tls") == 0 &&
+	    (conf->tls.n == 0 || !conf->tls_ca_file[0])) {
+		conf_err(err, errlen, "%s: [pool] transport = tls needs a TLS listener ([server] tls) "
+			 "and [tls] ca-file to verify the other front ends", path);
 		return -1;
 	}
 	if (conf->pool_secret_file[0] && conf->pool_dead_after <= conf->pool_heartbeat) {

@@ -104,7 +104,8 @@ struct gw_conf {
 	/* [pool] (front ends sharing one PostgreSQL store) */
 	char *pool_secret_file; /* the shared secret of the front-end hops; "" = no pool */
 	char *pool_id;		/* this front end's name; "" = the host name */
-	char *pool_address;	/* host:port the others reach it at (TCP); "" = first tcp */
+	char *pool_address;	/* host:port the others reach it at; "" = first tcp (tls) */
+	char *pool_transport;	/* "tcp" or "tls": how the front ends speak to one another */
 	int pool_heartbeat;	/* seconds between heartbeats */
 	int pool_dead_after;	/* seconds without one: out of the pool */
 };

@@ -51,7 +51,7 @@ usage(FILE *fp)
 		    "  -c, --config FILE   configuration file (default " SYSCONFDIR
 		    "/greenwich/greenwich.conf)\n"
 		    "  -f, --foreground    stay in the foreground and log to stderr\n"
-		    "  -n, --check-config  validate the configuration and exit\n"
+		    "  -n, --check-config  validate the configuration (and reach a PostgreSQL store), exit\n"
 		    "      --allow-root    run even as root (refused otherwise)\n"
 		    "  -V, --version       print the version and exit\n"
 		    "      --print-config-keys  print every configuration key (section, name, type,\n"
@@ -517,7 +517,14 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
-		printf("%s: configuration OK\n", path);
+		/* the store too: reachable, and a schema this build knows */
+		char note[256];
+		if (gwstore_check_conf(g.conf, note, sizeof(note), err, sizeof(err)) < 0) {
+			fprintf(stderr, "greenwichd: %s: [store] %s\n", path, err);
+			gw_conf_free(g.conf);
+			return 1;
+		}
+		printf("%s: configuration OK%s%s\n", path, note[0] ? "; " : "", note);
 		gw_conf_free(g.conf);
 		return 0;
 	}

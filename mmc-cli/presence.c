@@ -259,6 +259,14 @@ mmc_presence_cmd(struct mmc *m, int argc, char **argv)
 	if (ret != MMC_EXIT_OK)
 		return ret;
 	ret = run(st, v, owner, other, argc - 3, argv + 3);
+	if (ret == MMC_EXIT_OK && !listing) {
+		/* every front end of a pool re-reads the list (PostgreSQL; SQLite:
+		 * nothing to tell, the running server is pushed below) */
+		char payload[320];
+		snprintf(payload, sizeof(payload), "%s\t\t%s", owner,
+			 strncmp(v, "contact", 7) ? "acl" : "contacts");
+		gwstore_notify(st, GWSTORE_CHANNEL_LISTS, payload);
+	}
 	gwstore_close(st);
 	if (ret == MMC_EXIT_OK && !listing) {
 		char verb[40];

@@ -54,6 +54,12 @@ int gwstore_open(struct gwstore **out, const struct gwstore_params *p, enum gwst
 int gwstore_open_conf(struct gwstore **out, const struct gw_conf *c, enum gwstore_part part,
 		      char *err, size_t errlen);
 void gwstore_close(struct gwstore *st);
+/* What --check-config asks without changing anything: can the database be
+ * reached, and is its schema one this build knows?  0 (note says what was
+ * found), -EIO (unreachable, refused: err says why) or -EPROTO (a schema
+ * newer than this build).  SQLite: nothing to reach, 0. */
+int gwstore_check_conf(const struct gw_conf *c, char *note, size_t notelen, char *err,
+		       size_t errlen);
 /* "sqlite" or "postgresql"; -EINVAL for another name. */
 int gwstore_backend_parse(const char *name, enum gwstore_backend *out);
 const char *gwstore_backend_name(enum gwstore_backend b);
@@ -112,12 +118,16 @@ struct gwstore_pub {
 	const char *note;
 	const char *call_id;
 	uint32_t cseq;
+	const char *frontend; /* [pool] id of the front end that took it; NULL or "": none */
 };
 int gwstore_pub_put(struct gwstore *st, const struct gwstore_pub *p);
 int gwstore_pub_delete(struct gwstore *st, const char *etag);
 /* cb gets each live publication; its non-zero return ends the walk and is returned. */
 int gwstore_pub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_pub *, void *),
 		     void *arg);
+/* The same for one AOR's publications. */
+int gwstore_pub_aor(struct gwstore *st, const char *aor, time_t now,
+		    int (*cb)(const struct gwstore_pub *, void *), void *arg);
 
 /* Presence subscriptions (GWSTORE_STATE). */
 struct gwstore_sub {
@@ -136,6 +146,7 @@ struct gwstore_sub {
 	int flags;
 	const char *transport;
 	const char *addr;
+	const char *frontend; /* [pool] id of the front end holding its dialog; NULL or "": none */
 };
 /* s->id 0 inserts and sets *id; else the subscription's dialog state is updated. */
 int gwstore_sub_put(struct gwstore *st, const struct gwstore_sub *s, int64_t *id);

@@ -23,6 +23,7 @@ enum pg_q {
 	Q_PUB_PUT,
 	Q_PUB_DELETE,
 	Q_PUB_EACH,
+	Q_PUB_AOR,
 	Q_SUB_INSERT,
 	Q_SUB_UPDATE,
 	Q_SUB_ADD,
@@ -119,8 +120,8 @@ int pg_binding_aor(struct gwstore *st, const char *aor, time_t now,
 /* pg_presence.c */
 int pg_pub_put(struct gwstore *st, const struct gwstore_pub *p);
 int pg_pub_delete(struct gwstore *st, const char *etag);
-int pg_pub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_pub *, void *),
-		void *arg);
+int pg_pub_each(struct gwstore *st, const char *aor, time_t now,
+		int (*cb)(const struct gwstore_pub *, void *), void *arg);
 int pg_sub_put(struct gwstore *st, const struct gwstore_sub *s, int64_t *id);
 int pg_sub_add(struct gwstore *st, const struct gwstore_sub *s);
 int pg_sub_delete(struct gwstore *st, int64_t id);

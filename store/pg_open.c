@@ -71,6 +71,11 @@ static const char *const state_steps[] = {
 	"CREATE INDEX IF NOT EXISTS presence_groups_owner ON presence_groups ((lower(owner)));"
 	"CREATE TABLE IF NOT EXISTS presence_delta (owner text NOT NULL, delta bigint NOT NULL);"
 	"CREATE UNIQUE INDEX IF NOT EXISTS presence_delta_key ON presence_delta ((lower(owner)));",
+	/* 2: the pool: which front end took a publication, holds a subscription */
+	"ALTER TABLE presence_publications ADD COLUMN IF NOT EXISTS frontend text;"
+	"ALTER TABLE presence_subscriptions ADD COLUMN IF NOT EXISTS frontend text;"
+	"CREATE INDEX IF NOT EXISTS presence_publications_aor ON presence_publications"
+	" ((lower(aor)));",
 };
 
 _Static_assert(sizeof(location_steps) / sizeof(location_steps[0]) == GWSTORE_LOCATION_VERSION,

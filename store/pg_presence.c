@@ -23,9 +23,10 @@ pg_pub_put(struct gwstore *st, const struct gwstore_pub *p)
 			   pg_num(&activity, p->activity),
 			   p->note,
 			   p->call_id ? p->call_id : "",
-			   pg_num(&cseq, p->cseq)};
+			   pg_num(&cseq, p->cseq),
+			   p->frontend && p->frontend[0] ? p->frontend : NULL};
 
-	return pg_exec(pgs(st), Q_PUB_PUT, 10, v);
+	return pg_exec(pgs(st), Q_PUB_PUT, 11, v);
 }
 
 int
@@ -37,12 +38,12 @@ pg_pub_delete(struct gwstore *st, const char *etag)
 }
 
 int
-pg_pub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_pub *, void *),
-	    void *arg)
+pg_pub_each(struct gwstore *st, const char *aor, time_t now,
+	    int (*cb)(const struct gwstore_pub *, void *), void *arg)
 {
 	struct pg_num n;
-	const char *v[] = {pg_num(&n, now)};
-	PGresult *r = pg_run(pgs(st), Q_PUB_EACH, 1, v);
+	const char *v[] = {pg_num(&n, now), aor};
+	PGresult *r = aor ? pg_run(pgs(st), Q_PUB_AOR, 2, v) : pg_run(pgs(st), Q_PUB_EACH, 1, v);
 	int ret = 0;
 
 	if (r == NULL)
@@ -59,6 +60,7 @@ pg_pub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_pub *
 			.note = pg_col(r, i, 7),
 			.call_id = pg_col(r, i, 8),
 			.cseq = (uint32_t)pg_int(r, i, 9),
+			.frontend = pg_col(r, i, 10),
 		};
 		ret = cb(&p, arg);
 	}
@@ -71,7 +73,7 @@ struct sub_nums {
 	struct pg_num event, rseq, lseq, expires, flags;
 };
 
-/* The 14 columns after id, in the order of Q_SUB_INSERT and Q_SUB_ADD. */
+/* The 15 columns after id, in the order of Q_SUB_INSERT and Q_SUB_ADD. */
 static void
 sub_values(const char **v, const struct gwstore_sub *s, struct sub_nums *n)
 {
@@ -88,7 +90,8 @@ sub_values(const char **v, const struct gwstore_sub *s, struct sub_nums *n)
 			      pg_num(&n->expires, s->expires),
 			      pg_num(&n->flags, s->flags),
 			      s->transport,
-			      s->addr};
+			      s->addr,
+			      s->frontend && s->frontend[0] ? s->frontend : NULL};
 
 	memcpy(v, cols, sizeof(cols));
 }
@@ -110,10 +113,10 @@ pg_sub_put(struct gwstore *st, const struct gwstore_sub *s, int64_t *id)
 				   pg_num(&nid, s->id)};
 		return pg_exec(pgs(st), Q_SUB_UPDATE, 7, u);
 	}
-	const char *v[15];
+	const char *v[16];
 
 	sub_values(v, s, &n);
-	r = pg_run(pgs(st), Q_SUB_INSERT, 14, v);
+	r = pg_run(pgs(st), Q_SUB_INSERT, 15, v);
 	if (r == NULL)
 		return -EIO;
 	*id = pg_int(r, 0, 0);
@@ -126,10 +129,10 @@ pg_sub_add(struct gwstore *st, const struct gwstore_sub *s)
 {
 	struct pg_num id;
 	struct sub_nums n;
-	const char *v[15] = {pg_num(&id, s->id)};
+	const char *v[16] = {pg_num(&id, s->id)};
 
 	sub_values(v + 1, s, &n);
-	return pg_exec(pgs(st), Q_SUB_ADD, 15, v);
+	return pg_exec(pgs(st), Q_SUB_ADD, 16, v);
 }
 
 int
@@ -169,6 +172,7 @@ pg_sub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_sub *
 			.flags = (int)pg_int(r, i, 12),
 			.transport = pg_col(r, i, 13),
 			.addr = pg_col(r, i, 14),
+			.frontend = pg_col(r, i, 15),
 		};
 		ret = cb(&s, arg);
 	}

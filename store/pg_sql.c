@@ -11,6 +11,12 @@
 #define BINDING_COLUMNS                                                                            \
 	"aor, uri, call_id, cseq, expires, q, path, instance, user_agent, transport, addr, frontend"
 
+#define PUB_COLUMNS                                                                                \
+	"etag, aor, expires, seq, source, open, activity, note, call_id, cseq, frontend"
+#define SUB_COLUMNS                                                                                \
+	"event, presentity, watcher, call_id, local, remote, contact, route, rseq, lseq, expires,"   \
+	" flags, transport, addr, frontend"
+
 const char *const pg_sql[Q_COUNT] = {
 	[Q_BIND_PUT] = "INSERT INTO bindings (" BINDING_COLUMNS ")"
 		       " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
@@ -25,29 +31,24 @@ const char *const pg_sql[Q_COUNT] = {
 	[Q_BIND_AOR] = "SELECT " BINDING_COLUMNS " FROM bindings WHERE expires > $1"
 		       " AND lower(aor) = lower($2)",
 
-	[Q_PUB_PUT] = "INSERT INTO presence_publications (etag, aor, expires, seq, source, open,"
-		      " activity, note, call_id, cseq) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"
+	[Q_PUB_PUT] = "INSERT INTO presence_publications (" PUB_COLUMNS ")"
+		      " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"
 		      " ON CONFLICT (etag) DO UPDATE SET aor = EXCLUDED.aor,"
 		      " expires = EXCLUDED.expires, seq = EXCLUDED.seq, source = EXCLUDED.source,"
 		      " open = EXCLUDED.open, activity = EXCLUDED.activity, note = EXCLUDED.note,"
-		      " call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq",
+		      " call_id = EXCLUDED.call_id, cseq = EXCLUDED.cseq, frontend = EXCLUDED.frontend",
 	[Q_PUB_DELETE] = "DELETE FROM presence_publications WHERE etag = $1",
-	[Q_PUB_EACH] = "SELECT etag, aor, expires, seq, source, open, activity, note, call_id,"
-		       " cseq FROM presence_publications WHERE expires > $1",
-	[Q_SUB_INSERT] = "INSERT INTO presence_subscriptions (event, presentity, watcher,"
-			 " call_id, local, remote, contact, route, rseq, lseq, expires, flags,"
-			 " transport, addr) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,"
-			 "$14) RETURNING id",
+	[Q_PUB_EACH] = "SELECT " PUB_COLUMNS " FROM presence_publications WHERE expires > $1",
+	[Q_PUB_AOR] = "SELECT " PUB_COLUMNS " FROM presence_publications WHERE expires > $1"
+		      " AND lower(aor) = lower($2)",
+	[Q_SUB_INSERT] = "INSERT INTO presence_subscriptions (" SUB_COLUMNS ") VALUES ($1,$2,$3,$4,"
+			 "$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) RETURNING id",
 	[Q_SUB_UPDATE] = "UPDATE presence_subscriptions SET contact = $1, rseq = $2, lseq = $3,"
 			 " expires = $4, transport = $5, addr = $6 WHERE id = $7",
-	[Q_SUB_ADD] = "INSERT INTO presence_subscriptions (id, event, presentity, watcher,"
-		      " call_id, local, remote, contact, route, rseq, lseq, expires, flags,"
-		      " transport, addr) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,"
-		      "$14,$15) ON CONFLICT (id) DO NOTHING",
+	[Q_SUB_ADD] = "INSERT INTO presence_subscriptions (id, " SUB_COLUMNS ") VALUES ($1,$2,$3,"
+		      "$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) ON CONFLICT (id) DO NOTHING",
 	[Q_SUB_DELETE] = "DELETE FROM presence_subscriptions WHERE id = $1",
-	[Q_SUB_EACH] = "SELECT id, event, presentity, watcher, call_id, local, remote, contact,"
-		       " route, rseq, lseq, expires, flags, transport, addr"
-		       " FROM presence_subscriptions WHERE expires > $1",
+	[Q_SUB_EACH] = "SELECT id, " SUB_COLUMNS " FROM presence_subscriptions WHERE expires > $1",
 
 	[Q_ACL_GET] = "SELECT rule FROM presence_acl WHERE lower(owner) = lower($1)"
 		      " AND lower(watcher) = lower($2)",

@@ -56,8 +56,8 @@ int sq_binding_legacy_move(struct sq_store *st, const char *legacy);
 /* sqlite_presence.c */
 int sq_pub_put(struct gwstore *st, const struct gwstore_pub *p);
 int sq_pub_delete(struct gwstore *st, const char *etag);
-int sq_pub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_pub *, void *),
-		void *arg);
+int sq_pub_each(struct gwstore *st, const char *aor, time_t now,
+		int (*cb)(const struct gwstore_pub *, void *), void *arg);
 int sq_sub_put(struct gwstore *st, const struct gwstore_sub *s, int64_t *id);
 int sq_sub_add(struct gwstore *st, const struct gwstore_sub *s);
 int sq_sub_delete(struct gwstore *st, int64_t id);

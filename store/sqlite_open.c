@@ -77,6 +77,9 @@ static const char *const state_steps[] = {
 	" id INTEGER PRIMARY KEY, owner TEXT NOT NULL COLLATE NOCASE, name TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS presence_delta ("
 	" owner TEXT PRIMARY KEY COLLATE NOCASE, delta INTEGER NOT NULL);",
+	/* 2: the pool's columns (a single server on SQLite is a pool of one) */
+	"ALTER TABLE presence_publications ADD COLUMN frontend TEXT;"
+	"ALTER TABLE presence_subscriptions ADD COLUMN frontend TEXT;",
 };
 
 _Static_assert(sizeof(location_steps) / sizeof(location_steps[0]) == GWSTORE_LOCATION_VERSION,

@@ -13,34 +13,37 @@
 
 static const char sql_pub_put[] =
 	"INSERT OR REPLACE INTO presence_publications (etag, aor, expires, seq,"
-	" source, open, activity, note, call_id, cseq) VALUES (?,?,?,?,?,?,?,?,?,?)";
+	" source, open, activity, note, call_id, cseq, frontend) VALUES (?,?,?,?,?,?,?,?,?,?,?)";
 static const char sql_pub_delete[] = "DELETE FROM presence_publications WHERE etag = ?";
-static const char sql_pub_each[] = "SELECT etag, aor, expires, seq, source, open, activity, note,"
-				   " call_id, cseq FROM presence_publications WHERE expires > ?";
+#define PUB_COLUMNS "etag, aor, expires, seq, source, open, activity, note, call_id, cseq, frontend"
+static const char sql_pub_each[] = "SELECT " PUB_COLUMNS " FROM presence_publications"
+				   " WHERE expires > ?";
+static const char sql_pub_aor[] = "SELECT " PUB_COLUMNS " FROM presence_publications"
+				  " WHERE expires > ? AND aor = ?";
 /* column legacy: bit 0 the legacy dialect, the flags above it */
 static const char sql_sub_insert[] =
 	"INSERT INTO presence_subscriptions (event, presentity, watcher, call_id,"
 	" local, remote, contact, route, rseq, lseq, expires, legacy, transport,"
-	" addr) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	" addr, frontend) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 static const char sql_sub_update[] =
 	"UPDATE presence_subscriptions SET contact = ?, rseq = ?, lseq = ?, expires = ?,"
 	" transport = ?, addr = ? WHERE id = ?";
 static const char sql_sub_add[] =
 	"INSERT OR IGNORE INTO presence_subscriptions (id, event, presentity, watcher, call_id,"
 	" local, remote, contact, route, rseq, lseq, expires, legacy, transport,"
-	" addr) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+	" addr, frontend) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 static const char sql_sub_delete[] = "DELETE FROM presence_subscriptions WHERE id = ?";
 static const char sql_sub_each[] = "SELECT id, event, presentity, watcher, call_id, local, remote,"
-				   " contact, route, rseq, lseq, expires, legacy, transport, addr"
-				   " FROM presence_subscriptions WHERE expires > ?";
+				   " contact, route, rseq, lseq, expires, legacy, transport, addr,"
+				   " frontend FROM presence_subscriptions WHERE expires > ?";
 
 int
 sq_pub_put(struct gwstore *st, const struct gwstore_pub *p)
 {
-	return sq_exec(sq(st), sql_pub_put, "ssiiiiissi", p->etag, p->aor, p->expires,
+	return sq_exec(sq(st), sql_pub_put, "ssiiiiissis", p->etag, p->aor, p->expires,
 		       (int64_t)p->seq, (int64_t)p->source, (int64_t)p->open,
 		       (int64_t)p->activity, p->note, p->call_id ? p->call_id : "",
-		       (int64_t)p->cseq);
+		       (int64_t)p->cseq, p->frontend ? p->frontend : "");
 }
 
 int
@@ -50,10 +53,11 @@ sq_pub_delete(struct gwstore *st, const char *etag)
 }
 
 int
-sq_pub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_pub *, void *),
-	    void *arg)
+sq_pub_each(struct gwstore *st, const char *aor, time_t now,
+	    int (*cb)(const struct gwstore_pub *, void *), void *arg)
 {
-	sqlite3_stmt *s = sq_stmt(sq(st), sql_pub_each, "i", (int64_t)now);
+	sqlite3_stmt *s = aor ? sq_stmt(sq(st), sql_pub_aor, "is", (int64_t)now, aor)
+			      : sq_stmt(sq(st), sql_pub_each, "i", (int64_t)now);
 	int ret = s ? 0 : -EIO;
 
 	while (s && ret == 0 && sqlite3_step(s) == SQLITE_ROW) {
@@ -68,6 +72,7 @@ sq_pub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_pub *
 			.note = sq_col(s, 7),
 			.call_id = sq_col(s, 8),
 			.cseq = (uint32_t)sqlite3_column_int64(s, 9),
+			.frontend = sq_col(s, 10),
 		};
 		ret = cb(&p, arg);
 	}
@@ -84,10 +89,10 @@ sq_sub_put(struct gwstore *base, const struct gwstore_sub *s, int64_t *id)
 	if (s->id != 0)
 		return sq_exec(st, sql_sub_update, "siiissi", s->contact, (int64_t)s->rseq,
 			       (int64_t)s->lseq, s->expires, s->transport, s->addr, s->id);
-	ret = sq_exec(st, sql_sub_insert, "isssssssiiiiss", (int64_t)s->event, s->presentity,
+	ret = sq_exec(st, sql_sub_insert, "isssssssiiiisss", (int64_t)s->event, s->presentity,
 		      s->watcher, s->call_id, s->local, s->remote, s->contact,
 		      s->route ? s->route : "", (int64_t)s->rseq, (int64_t)s->lseq, s->expires,
-		      (int64_t)s->flags, s->transport, s->addr);
+		      (int64_t)s->flags, s->transport, s->addr, s->frontend ? s->frontend : "");
 	if (ret == 0)
 		*id = sqlite3_last_insert_rowid(st->db);
 	return ret;
@@ -96,10 +101,10 @@ sq_sub_put(struct gwstore *base, const struct gwstore_sub *s, int64_t *id)
 int
 sq_sub_add(struct gwstore *st, const struct gwstore_sub *s)
 {
-	return sq_exec(sq(st), sql_sub_add, "iisssssssiiiiss", s->id, (int64_t)s->event,
+	return sq_exec(sq(st), sql_sub_add, "iisssssssiiiisss", s->id, (int64_t)s->event,
 		       s->presentity, s->watcher, s->call_id, s->local, s->remote, s->contact,
 		       s->route ? s->route : "", (int64_t)s->rseq, (int64_t)s->lseq, s->expires,
-		       (int64_t)s->flags, s->transport, s->addr);
+		       (int64_t)s->flags, s->transport, s->addr, s->frontend ? s->frontend : "");
 }
 
 int
@@ -132,6 +137,7 @@ sq_sub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_sub *
 			.flags = sqlite3_column_int(q, 12),
 			.transport = sq_col(q, 13),
 			.addr = sq_col(q, 14),
+			.frontend = sq_col(q, 15),
 		};
 		ret = cb(&s, arg);
 	}

@@ -77,6 +77,21 @@ gwstore_open_conf(struct gwstore **out, const struct gw_conf *c, enum gwstore_pa
 	return gwstore_open(out, &p, part, err, errlen);
 }
 
+int
+gwstore_check_conf(const struct gw_conf *c, char *note, size_t notelen, char *err, size_t errlen)
+{
+	enum gwstore_backend b;
+
+	note[0] = '\0';
+	if (gwstore_backend_parse(c->store_backend, &b) < 0) {
+		snprintf(err, errlen, "[store] backend: unknown backend \"%s\"", c->store_backend);
+		return -EINVAL;
+	}
+	if (b == GWSTORE_SQLITE)
+		return 0; /* a file of this machine: made or migrated at start */
+	return gwstore_pg_check(c->store_conninfo, note, notelen, err, errlen);
+}
+
 void
 gwstore_close(struct gwstore *st)
 {
@@ -167,7 +182,14 @@ int
 gwstore_pub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_pub *, void *),
 		 void *arg)
 {
-	return st->ops->pub_each(st, now, cb, arg);
+	return st->ops->pub_each(st, NULL, now, cb, arg);
+}
+
+int
+gwstore_pub_aor(struct gwstore *st, const char *aor, time_t now,
+		int (*cb)(const struct gwstore_pub *, void *), void *arg)
+{
+	return st->ops->pub_each(st, aor, now, cb, arg);
 }
 
 int

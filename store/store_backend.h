@@ -32,7 +32,8 @@ struct gwstore_ops {
 
 	int (*pub_put)(struct gwstore *st, const struct gwstore_pub *p);
 	int (*pub_delete)(struct gwstore *st, const char *etag);
-	int (*pub_each)(struct gwstore *st, time_t now,
+	/* aor NULL: every AOR's */
+	int (*pub_each)(struct gwstore *st, const char *aor, time_t now,
 			int (*cb)(const struct gwstore_pub *, void *), void *arg);
 	int (*sub_put)(struct gwstore *st, const struct gwstore_sub *s, int64_t *id);
 	int (*sub_add)(struct gwstore *st, const struct gwstore_sub *s);
@@ -84,8 +85,11 @@ struct gwstore {
 };
 
 /* The schema versions both backends write (their migrations reach it). */
+/* pg_check.c: gwstore_check for PostgreSQL. */
+int gwstore_pg_check(const char *conninfo, char *note, size_t notelen, char *err, size_t errlen);
+
 #define GWSTORE_LOCATION_VERSION 2
-#define GWSTORE_STATE_VERSION 1
+#define GWSTORE_STATE_VERSION 2
 
 /* Each backend's opener. */
 int gwstore_sqlite_open(struct gwstore **out, const struct gwstore_params *p,

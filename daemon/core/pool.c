@@ -226,6 +226,52 @@ bindings_reload(struct pool *p, const char *aor)
 	loc_contacts_free(r.v, r.n);
 }
 
+/* A notification for the services on worker 0 (channel NULL: read all again). */
+struct store_note {
+	char *channel;
+	char *payload;
+};
+
+static void
+note_run(struct worker *w, void *arg)
+{
+	struct store_note *n = arg;
+
+	gwd_store_changed(w, n->channel, n->payload);
+	free(n->channel);
+	free(n->payload);
+	free(n);
+}
+
+static void
+note_post(struct pool *p, const char *chan, const char *payload)
+{
+	struct store_note *n = calloc(1, sizeof(*n));
+
+	if (n == NULL || (chan && (n->channel = strdup(chan)) == NULL) ||
+	    (payload && (n->payload = strdup(payload)) == NULL) ||
+	    worker_post(&p->g->workers[0], note_run, n) < 0) {
+		log_warnx("event=pool-notification-dropped channel=%s", chan ? chan : "*");
+		if (n) {
+			free(n->channel);
+			free(n->payload);
+		}
+		free(n);
+		if (chan)
+			p->resync = true; /* read everything again at the next turn */
+	}
+}
+
+/* payload's second field (after the first tab) names this front end */
+static bool
+from_self(const struct pool *p, const char *payload)
+{
+	const char *fe = strchr(payload, '\t');
+	size_t n = strlen(p->self);
+
+	return fe && strncmp(fe + 1, p->self, n) == 0 && (fe[1 + n] == '\0' || fe[1 + n] == '\t');
+}
+
 static void
 notified(const char *chan, const char *payload, void *arg)
 {
@@ -233,9 +279,13 @@ notified(const char *chan, const char *payload, void *arg)
 	char aor[256];
 	const char *tab;
 
-	(void)chan;
 	if (payload == NULL) {
 		p->resync = true;
+		return;
+	}
+	if (strcmp(chan, GWSTORE_CHANNEL_BINDINGS) != 0) {
+		if (!from_self(p, payload))
+			note_post(p, chan, payload);
 		return;
 	}
 	tab = strchr(payload, '\t');
@@ -250,12 +300,13 @@ static void *
 pool_main(void *arg)
 {
 	struct pool *p = arg;
-	static const char *const chans[] = {GWSTORE_CHANNEL_BINDINGS};
+	static const char *const chans[] = {GWSTORE_CHANNEL_BINDINGS, GWSTORE_CHANNEL_PRESENCE,
+					    GWSTORE_CHANNEL_LISTS};
 	char err[256];
 
 	while (!atomic_load(&p->stop)) {
 		if (p->listen == NULL &&
-		    gwstore_listener_open(&p->listen, p->g->conf, chans, 1, err, sizeof(err)) == 0)
+		    gwstore_listener_open(&p->listen, p->g->conf, chans, 3, err, sizeof(err)) == 0)
 			p->resync = true;
 		if (p->listen)
 			gwstore_listener_wait(p->listen, 500, notified, p);
@@ -264,6 +315,9 @@ pool_main(void *arg)
 		if (p->resync) {
 			p->resync = false;
 			bindings_reload(p, NULL);
+			/* and the services (what changed before we listened, or
+			 * while the connection was lost, was not told) */
+			note_post(p, NULL, NULL);
 		}
 		if (time(NULL) - p->last_beat >= p->g->conf->pool_heartbeat)
 			beat(p, false);
@@ -291,12 +345,14 @@ pool_start(struct gwd *g, char *err, size_t errlen)
 		snprintf(p->self, sizeof(p->self), "%s", c->pool_id);
 	else if (gethostname(p->self, sizeof(p->self)) < 0)
 		snprintf(p->self, sizeof(p->self), "greenwich");
+	const struct gw_strlist *own = pool_tls(g) ? &c->tls : &c->tcp;
 	if (c->pool_address[0])
 		snprintf(p->address, sizeof(p->address), "%s", c->pool_address);
-	else if (c->tcp.n)
-		snprintf(p->address, sizeof(p->address), "%s", c->tcp.v[0]);
+	else if (own->n)
+		snprintf(p->address, sizeof(p->address), "%s", own->v[0]);
 	else {
-		snprintf(err, errlen, "[pool] needs a TCP listener ([server] tcp) or [pool] address");
+		snprintf(err, errlen, "[pool] needs a %s listener ([server] %s) or [pool] address",
+			 pool_tls(g) ? "TLS" : "TCP", pool_tls(g) ? "tls" : "tcp");
 		goto fail;
 	}
 	if (secret_read(p, c->pool_secret_file, err, errlen) < 0)
@@ -353,6 +409,18 @@ bool
 pool_enabled(const struct gwd *g)
 {
 	return g->pool != NULL;
+}
+
+bool
+pool_tls(const struct gwd *g)
+{
+	return strcasecmp(g->conf->pool_transport, "tls") == 0;
+}
+
+const char *
+pool_self(const struct gwd *g)
+{
+	return g->pool ? g->pool->self : NULL;
 }
 
 int

@@ -7,10 +7,13 @@
  * same time and takes out one whose heartbeat is older than [pool] dead-after
  * (its users get 480 until they register elsewhere).  A binding records the
  * front end that holds its flow; a front end learns the others' bindings
- * from the store's gw_bindings notifications, on this module's thread.
+ * from the store's gw_bindings notifications, on this module's thread, and
+ * hands the others (gw_presence, gw_lists) to the services on worker 0
+ * (service.h, store_changed).
  *
  * A request for a user whose flow another front end holds goes there over
- * TCP with an X-Greenwich-Pool header: the sending front end's id, the time,
+ * TCP, or TLS ([pool] transport, the other's certificate verified), with an
+ * X-Greenwich-Pool header: the sending front end's id, the time,
  * the user it authenticated, and an HMAC-SHA256 (the pool's shared secret)
  * over those and the request's Call-ID, CSeq, From tag and Request-URI.  The
  * receiving front end checks it, delivers only over its own flows, and does
@@ -39,6 +42,10 @@ int pool_start(struct gwd *g, char *err, size_t errlen);
 int pool_run(struct gwd *g);
 void pool_stop(struct gwd *g);
 bool pool_enabled(const struct gwd *g);
+/* The front ends speak to one another over TLS ([pool] transport). */
+bool pool_tls(const struct gwd *g);
+/* This front end's id, or NULL outside a pool. */
+const char *pool_self(const struct gwd *g);
 /* Where front end id is reached (host:port): 0; -EHOSTDOWN when its heartbeat
  * stopped; -ENOENT when no such front end is known. */
 int pool_frontend_addr(struct gwd *g, const char *id, char *out, size_t len);

@@ -97,6 +97,16 @@ gwd_bindings_changed(struct worker *w, const char *aor)
 }
 
 void
+gwd_store_changed(struct worker *w, const char *channel, const char *payload)
+{
+	struct gwd *g = w->w_gwd;
+
+	for (size_t i = 0; i < g->nservices; i++)
+		if (runs_here(w, g->services[i]) && g->services[i]->store_changed)
+			g->services[i]->store_changed(w, channel, payload);
+}
+
+void
 gwd_resume(struct worker *w, msg_t *msg, sip_t *sip)
 {
 	const struct gw_intake *in = w->w_gwd->intake;

@@ -38,6 +38,11 @@ struct gw_service {
 	void (*handoff)(struct worker *w, struct handoff *h);
 	/* The bindings of aor changed (registered, removed, signed out), from any worker. */
 	void (*bindings_changed)(struct worker *w, const char *aor);
+	/* On worker 0: another front end of the pool (or greenwich-mmc) changed the
+	 * store; channel is the store's notification channel (GWSTORE_CHANNEL_*),
+	 * payload what it carried.  channel NULL: notifications may have been lost
+	 * (the pool's listening connection was lost), read everything again. */
+	void (*store_changed)(struct worker *w, const char *channel, const char *payload);
 };
 
 /* The request pipeline: where every message the workers receive goes. */
@@ -52,6 +57,8 @@ struct gw_intake {
 int gwd_service_add(struct gwd *g, const struct gw_service *s);
 /* Tell every service that the bindings of aor changed. */
 void gwd_bindings_changed(struct worker *w, const char *aor);
+/* Tell every service a notification of the store (see store_changed). */
+void gwd_store_changed(struct worker *w, const char *channel, const char *payload);
 /* Give a request held back by a sign-in back to the pipeline. */
 void gwd_resume(struct worker *w, msg_t *msg, sip_t *sip);
 

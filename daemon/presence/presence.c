@@ -22,6 +22,8 @@
 #include <sofia-sip/nta_tport.h>
 
 #include "gwd.h"
+#include "gwstore.h"
+#include "pool.h"
 #include "service.h"
 #include "loc.h"
 #include "log.h"
@@ -250,8 +252,40 @@ poke_run(struct worker *w, void *arg)
 	if (ps && p->contacts)
 		pres_sipe_contacts_changed(ps, p->aor, NULL);
 	else if (ps)
-		pres_acl_refresh(ps, p->aor);
+		pres_acl_reload(ps, p->aor);
 	free(p);
+}
+
+/* Another front end (or greenwich-mmc) changed the store. */
+static void
+presence_store_changed(struct worker *w, const char *channel, const char *payload)
+{
+	struct presence *ps = the_presence;
+	char aor[256];
+	size_t n;
+
+	(void)w;
+	if (ps == NULL)
+		return;
+	if (channel == NULL) {
+		pres_store_pub_reload(ps, NULL);
+		pres_acl_reload(ps, NULL);
+		return;
+	}
+	n = strcspn(payload, "\t");
+	if (n == 0 || n >= sizeof(aor))
+		return;
+	memcpy(aor, payload, n);
+	aor[n] = '\0';
+	if (strcmp(channel, GWSTORE_CHANNEL_PRESENCE) == 0)
+		pres_store_pub_reload(ps, aor);
+	else if (strcmp(channel, GWSTORE_CHANNEL_LISTS) == 0) {
+		const char *kind = strrchr(payload, '\t');
+		if (kind && strcmp(kind + 1, "contacts") == 0)
+			pres_sipe_contacts_changed(ps, aor, NULL);
+		else
+			pres_acl_reload(ps, aor);
+	}
 }
 
 int
@@ -307,6 +341,8 @@ presence_start(struct worker *w)
 		return -ENOMEM;
 	xmlInitParser();
 	ps->w = w;
+	if (pool_self(w->w_gwd))
+		snprintf(ps->self, sizeof(ps->self), "%s", pool_self(w->w_gwd));
 	ps->max_doc = (size_t)w->w_gwd->conf->presence_max_document;
 	ps->max_expires = w->w_gwd->conf->presence_max_expires;
 	if (gwstore_open_conf(&ps->st, w->w_gwd->conf, GWSTORE_STATE, err, sizeof(err)) < 0) {
@@ -324,7 +360,7 @@ presence_start(struct worker *w)
 		return -EIO;
 	}
 	the_presence = ps;
-	if (pres_store_pub_each(ps->st, now, restore_pub, ps) < 0 ||
+	if (pres_store_pub_each(ps->st, ps->self, now, restore_pub, ps) < 0 ||
 	    pres_store_sub_each(ps->st, now, restore_sub, ps) < 0)
 		log_warnx("event=presence-restore-incomplete");
 	/* tell every restored watcher the state as it is now */
@@ -383,4 +419,5 @@ const struct gw_service presence_service = {
 	.detach = presence_stop,
 	.handoff = presence_handoff,
 	.bindings_changed = presence_bindings_changed,
+	.store_changed = presence_store_changed,
 };

@@ -20,11 +20,13 @@
 #include "log.h"
 #include "presence.h"
 #include "presence_int.h"
+#include "presence_jobs.h"
 #include "presence_store.h"
 
 /* With a remote store the rules are kept in memory (worker 0 never waits on
  * the database): loaded at start, changed by the SERVICE requests that set
- * them (once stored).  A hash table keyed by owner and watcher, lower case. */
+ * them (once stored), and read again (pres_acl_reload) when another front
+ * end or greenwich-mmc changed them.  A hash table keyed by owner and watcher, lower case. */
 #define ACL_BUCKETS 4096
 
 struct pres_acl_rule {
@@ -190,4 +192,167 @@ pres_acl_refresh(struct presence *ps, const char *owner)
 {
 	pres_notify_event(ps, owner, EV_PRESENCE);
 	pres_notify_event(ps, owner, EV_WINFO);
+}
+
+/*
+ * Rules changed elsewhere: another front end of the pool, or greenwich-mmc.
+ * With a remote store the rules in memory are read again by a job (off
+ * worker 0) and replace the ones held; then every watcher of the owner gets
+ * what it may see now.
+ */
+struct acl_pair {
+	struct acl_pair *next;
+	char owner[256];
+	char watcher[256];
+	char rule[8];
+};
+
+struct acl_job {
+	struct pres_job job;
+	char owner[256]; /* "" for everyone's */
+	struct acl_pair *pairs;
+	bool failed;
+};
+
+static void
+acl_pair_cb(const char *watcher, const char *rule, void *arg)
+{
+	struct acl_job *aj = arg;
+	struct acl_pair *p = calloc(1, sizeof(*p));
+
+	if (p == NULL) {
+		aj->failed = true;
+		return;
+	}
+	snprintf(p->owner, sizeof(p->owner), "%s", aj->owner);
+	snprintf(p->watcher, sizeof(p->watcher), "%s", watcher);
+	snprintf(p->rule, sizeof(p->rule), "%s", rule);
+	p->next = aj->pairs;
+	aj->pairs = p;
+}
+
+static int
+acl_job_run(struct pres_job *j, struct gwstore *st)
+{
+	struct acl_job *aj = (struct acl_job *)j;
+	struct acl_load l = {0};
+	int ret = 0;
+
+	if (aj->owner[0])
+		return gwstore_acl_each(st, aj->owner, acl_pair_cb, aj) < 0 || aj->failed ? -EIO
+											  : 0;
+	if (gwstore_owners_each(st, acl_owner_cb, &l) < 0 || l.failed)
+		ret = -EIO;
+	for (size_t i = 0; i < l.n; i++) {
+		snprintf(aj->owner, sizeof(aj->owner), "%s", l.owners[i]);
+		if (ret == 0 &&
+		    (gwstore_acl_each(st, aj->owner, acl_pair_cb, aj) < 0 || aj->failed))
+			ret = -EIO;
+		free(l.owners[i]);
+	}
+	free(l.owners);
+	aj->owner[0] = '\0';
+	return ret;
+}
+
+/* Remove owner's rules (NULL: all) from memory. */
+static void
+acl_cache_drop(struct presence *ps, const char *owner)
+{
+	char prefix[260];
+	size_t n = (size_t)snprintf(prefix, sizeof(prefix), "%s ", owner ? owner : "");
+
+	for (char *p = prefix; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	for (size_t i = 0; i < ACL_BUCKETS; i++)
+		for (struct pres_acl_rule **pp = &ps->acl[i]; *pp;) {
+			struct pres_acl_rule *e = *pp;
+			if (owner == NULL || strncmp(e->key, prefix, n) == 0) {
+				*pp = e->next;
+				free(e);
+			} else
+				pp = &e->next;
+		}
+}
+
+static void
+acl_job_done(struct pres_job *j, struct presence *ps)
+{
+	struct acl_job *aj = (struct acl_job *)j;
+	size_t nsubs = 0, i = 0;
+	bool *was = NULL;
+
+	if (j->rc < 0 || ps->acl == NULL) {
+		log_warnx("event=acl-read-failed owner=%s",
+			  aj->owner[0] ? log_value(aj->owner) : "*");
+		return;
+	}
+	if (aj->owner[0] == '\0') {
+		/* everyone's: tell only the watchers whose answer changed */
+		for (struct pres_sub *s = ps->subs; s; s = s->next)
+			nsubs++;
+		was = calloc(nsubs + 1, sizeof(*was));
+		for (struct pres_sub *s = ps->subs; was && s; s = s->next)
+			was[i++] = pres_acl_decide(ps, s) == ACL_BLOCK;
+	}
+	acl_cache_drop(ps, aj->owner[0] ? aj->owner : NULL);
+	for (const struct acl_pair *p = aj->pairs; p; p = p->next)
+		pres_acl_cache_set(ps, p->owner, p->watcher, p->rule);
+	if (aj->owner[0]) {
+		pres_acl_refresh(ps, aj->owner);
+		return;
+	}
+	i = 0;
+	for (struct pres_sub *s = ps->subs; s; s = s->next, i++)
+		if (!s->ending &&
+		    (was == NULL || i >= nsubs || was[i] != (pres_acl_decide(ps, s) == ACL_BLOCK)))
+			pres_sub_notify(ps, s);
+	free(was);
+}
+
+static void
+acl_job_free(struct pres_job *j)
+{
+	struct acl_job *aj = (struct acl_job *)j;
+
+	while (aj->pairs) {
+		struct acl_pair *p = aj->pairs;
+		aj->pairs = p->next;
+		free(p);
+	}
+	free(aj);
+}
+
+int
+pres_acl_reload(struct presence *ps, const char *owner)
+{
+	struct acl_job *aj;
+
+	if (ps->acl == NULL) {
+		/* a local store: the rules are read where they are decided */
+		if (owner)
+			pres_acl_refresh(ps, owner);
+		else
+			for (struct pres_sub *s = ps->subs; s; s = s->next)
+				if (!s->ending)
+					pres_sub_notify(ps, s);
+		return 0;
+	}
+	if ((aj = calloc(1, sizeof(*aj))) == NULL)
+		return -ENOMEM;
+	snprintf(aj->owner, sizeof(aj->owner), "%s", owner ? owner : "");
+	aj->job.run = acl_job_run;
+	aj->job.done = acl_job_done;
+	aj->job.free = acl_job_free;
+	return pres_job_submit(ps, &aj->job);
+}
+
+int
+pres_lists_notify(struct gwstore *st, const char *owner, const char *self, bool contacts)
+{
+	char payload[320];
+
+	snprintf(payload, sizeof(payload), "%s\t%s\t%s", owner, self ? self : "",
+		 contacts ? "contacts" : "acl");
+	return gwstore_notify(st, GWSTORE_CHANNEL_LISTS, payload);
 }

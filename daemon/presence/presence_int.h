@@ -46,6 +46,8 @@ struct pres_pub {
 	struct pres_status st;
 	char *call_id;		/* of the PUBLISH that created it (retransmissions) */
 	uint32_t cseq;
+	bool foreign; /* another front end of the pool took it: a copy, read
+			 from the store, never written or expired here */
 	struct pres_pub *next;
 };
 
@@ -72,6 +74,7 @@ struct pres_sub {
 	unsigned flags;		/* SUB_POLICY_ALLOWED */
 	char transport[8];	/* how the SUBSCRIBE came */
 	char addr[64];
+	char frontend[40];      /* read at start: the front end that holds its dialog */
 	uint64_t flow;		/* worker 0 connection id, 0 for none */
 	unsigned version;	/* watcherinfo version */
 	nta_leg_t *leg;
@@ -88,6 +91,7 @@ struct pres_acl_rule;
 
 struct presence {
 	struct worker *w;
+	char self[40];          /* this front end's [pool] id, "" outside a pool */
 	struct gwstore *st;	/* reads at start; the jobs' handle for a local store */
 	struct pres_jobs *jobs; /* store work off worker 0 (a remote store), or NULL */
 	struct pres_acl_rule **acl; /* the rules in memory (a remote store), or NULL */
@@ -170,6 +174,9 @@ void pres_pub_drop_soap(struct presence *ps, const char *aor);
 void pres_pub_expire(struct presence *ps, time_t now);
 void pres_pubs_free(struct presence *ps);
 int pres_pub_load(struct presence *ps, const struct pres_pub *p);
+/* The other front ends' publications of aor (NULL: of everyone), just read:
+ * they take the place of the copies held (pubs is a list, taken). */
+void pres_pub_foreign_set(struct presence *ps, const char *aor, struct pres_pub *pubs);
 
 /* presence_sub.c */
 void pres_subscribe(struct pres_req *r, enum pres_event ev);
@@ -193,6 +200,12 @@ void pres_acl_cache_set(struct presence *ps, const char *owner, const char *watc
 			const char *rule);
 void pres_acl_cache_free(struct presence *ps);
 void pres_acl_refresh(struct presence *ps, const char *owner);
+/* owner's rules (NULL: everyone's) were changed elsewhere (another front end,
+ * greenwich-mmc): read them again (a job), then refresh. */
+int pres_acl_reload(struct presence *ps, const char *owner);
+/* Tell the other front ends that owner's rules or contact list changed
+ * (gw_lists, "owner<TAB>front end<TAB>acl|contacts"); self "": not in a pool. */
+int pres_lists_notify(struct gwstore *st, const char *owner, const char *self, bool contacts);
 
 /* presence_sipe.c: pidgin-sipe legacy mode */
 void pres_sipe_service(struct pres_req *r);

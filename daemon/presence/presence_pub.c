@@ -71,16 +71,52 @@ pres_pub_load(struct presence *ps, const struct pres_pub *src)
 	p->seq = src->seq;
 	p->source = src->source;
 	p->st = src->st;
+	p->foreign = src->foreign;
 	if (p->seq > ps->seq)
 		ps->seq = p->seq;
 	return 0;
 }
 
+void
+pres_pub_foreign_set(struct presence *ps, const char *aor, struct pres_pub *pubs)
+{
+	struct pres_pub **pp = &ps->pubs;
+
+	/* drop the copies held */
+	while (*pp) {
+		struct pres_pub *p = *pp;
+		if (p->foreign && (aor == NULL || strcasecmp(p->aor, aor) == 0)) {
+			*pp = p->next;
+			pub_free(p);
+			continue;
+		}
+		pp = &p->next;
+	}
+	/* take the new ones; a change seen here orders before any made after it
+	 * (seq is a Lamport clock across the pool) */
+	while (pubs) {
+		struct pres_pub *p = pubs;
+		pubs = p->next;
+		if (p->seq > ps->seq)
+			ps->seq = p->seq;
+		p->next = ps->pubs;
+		ps->pubs = p;
+	}
+	if (aor) {
+		pres_changed(ps, aor, false);
+		return;
+	}
+	for (struct pres_seen *e = ps->seen; e; e = e->next)
+		pres_changed(ps, e->aor, false);
+}
+
+/* A publication taken here (another front end's gets 412: the client
+ * publishes anew on this one). */
 static struct pres_pub *
 pub_find(struct presence *ps, const char *aor, const char *etag)
 {
 	for (struct pres_pub *p = ps->pubs; p; p = p->next)
-		if (strcmp(p->etag, etag) == 0 && strcasecmp(p->aor, aor) == 0)
+		if (!p->foreign && strcmp(p->etag, etag) == 0 && strcasecmp(p->aor, aor) == 0)
 			return p;
 	return NULL;
 }
@@ -89,23 +125,25 @@ static struct pres_pub *
 pub_find_retransmission(struct presence *ps, const char *aor, const sip_t *sip)
 {
 	for (struct pres_pub *p = ps->pubs; p; p = p->next)
-		if (p->call_id && strcmp(p->call_id, sip->sip_call_id->i_id) == 0 &&
+		if (!p->foreign && p->call_id && strcmp(p->call_id, sip->sip_call_id->i_id) == 0 &&
 		    p->cseq == sip->sip_cseq->cs_seq && strcasecmp(p->aor, aor) == 0)
 			return p;
 	return NULL;
 }
 
-/* Store p (a new entity tag each time it changes) and tell the watchers. */
+/* Store p (a new entity tag each time it changes, in place of the row of
+ * the one it had) and tell the watchers. */
 static int
 pub_commit(struct presence *ps, struct pres_pub *p, bool changed)
 {
-	char tok[24];
+	char tok[24], old[sizeof(p->etag)];
 
+	memcpy(old, p->etag, sizeof(old));
 	presence_token(ps, tok, sizeof(tok), "etag");
 	snprintf(p->etag, sizeof(p->etag), "%s", tok);
 	if (changed)
 		p->seq = ++ps->seq;
-	if (pres_store_pub_put(ps, p) < 0)
+	if (pres_store_pub_put(ps, p, old) < 0)
 		return -1;
 	pres_changed(ps, p->aor, false);
 	return 0;
@@ -116,7 +154,8 @@ pub_remove(struct presence *ps, struct pres_pub *p)
 {
 	char *aor = strdup(p->aor);
 
-	pres_store_pub_delete(ps, p->etag);
+	if (!p->foreign)
+		pres_store_pub_delete(ps, p);
 	pub_unlink(ps, p);
 	pub_free(p);
 	if (aor)
@@ -180,7 +219,6 @@ publish_existing(struct pres_req *r, const char *aor, const char *etag, int expi
 	}
 	if (has_body && !body_read(r, &st))
 		return;
-	pres_store_pub_delete(ps, p->etag);
 	p->expires = time(NULL) + expires;
 	if (has_body)
 		p->st = st;
@@ -252,7 +290,7 @@ static struct pres_pub *
 soap_pub(struct presence *ps, const char *aor)
 {
 	for (struct pres_pub *p = ps->pubs; p; p = p->next)
-		if (p->source == SRC_SOAP && strcasecmp(p->aor, aor) == 0)
+		if (!p->foreign && p->source == SRC_SOAP && strcasecmp(p->aor, aor) == 0)
 			return p;
 	return NULL;
 }
@@ -262,9 +300,7 @@ pres_pub_soap(struct presence *ps, const char *aor, const struct pres_status *st
 {
 	struct pres_pub *p = soap_pub(ps, aor);
 
-	if (p)
-		pres_store_pub_delete(ps, p->etag);
-	else if ((p = pub_new(ps, aor, NULL, 0)) == NULL)
+	if (p == NULL && (p = pub_new(ps, aor, NULL, 0)) == NULL)
 		return;
 	p->source = SRC_SOAP;
 	p->st = *st;

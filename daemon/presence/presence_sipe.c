@@ -203,7 +203,17 @@ struct service_job {
 	int64_t added;	 /* a new group's id */
 	char acl_watcher[256]; /* setACE: the rule set for this watcher */
 	char acl_rule[8];
+	char self[40]; /* this front end in a pool, or "" */
 };
+
+/* The other front ends of a pool hear of the change (gw_lists). */
+static int
+service_told(struct service_job *sj, struct gwstore *st, int rc, bool contacts)
+{
+	if (rc >= 0 && sj->self[0] && pres_lists_notify(st, sj->owner, sj->self, contacts) < 0)
+		log_warnx("event=pool-notify-failed owner=%s", log_value(sj->owner));
+	return rc;
+}
 
 /* 1 when the contact list changed, 0 when nothing did, -1 for a bad request. */
 static int
@@ -214,11 +224,14 @@ service_run(struct pres_job *j, struct gwstore *st)
 	const char *m = soap->method;
 
 	if (strcmp(m, "setContact") == 0 || strcmp(m, "deleteContact") == 0)
-		return soap_contact(st, sj->owner, soap, m[0] == 'd') < 0 ? -1 : 1;
+		return service_told(
+		    sj, st, soap_contact(st, sj->owner, soap, m[0] == 'd') < 0 ? -1 : 1, true);
 	if (strcmp(m, "addGroup") == 0 || strcmp(m, "modifyGroup") == 0 ||
 	    strcmp(m, "setContactGroup") == 0 || strcmp(m, "deleteGroup") == 0 ||
 	    strcmp(m, "deleteContactGroup") == 0)
-		return soap_group(st, sj->owner, soap, m[0] == 'd', &sj->added) < 0 ? -1 : 1;
+		return service_told(
+		    sj, st, soap_group(st, sj->owner, soap, m[0] == 'd', &sj->added) < 0 ? -1 : 1,
+		    true);
 	if (strcmp(m, "setACE") == 0) {
 		const char *type = pres_soap_arg(soap, "type");
 		const char *mask = pres_soap_arg(soap, "mask");
@@ -233,7 +246,7 @@ service_run(struct pres_job *j, struct gwstore *st)
 			sj->acl_watcher[0] = '\0';
 			return -1;
 		}
-		return 0;
+		return service_told(sj, st, 0, false);
 	}
 	return 0; /* other methods: accepted and ignored */
 }
@@ -324,6 +337,7 @@ pres_sipe_service(struct pres_req *r)
 	epid = msg_params_find(sip->sip_from->a_params, "epid=");
 	snprintf(sj->device, sizeof(sj->device), "%s", epid ? epid : "");
 	snprintf(sj->owner, sizeof(sj->owner), "%s", r->user);
+	snprintf(sj->self, sizeof(sj->self), "%s", r->ps->self);
 	sj->w = r->w;
 	sj->msg = r->msg;
 	sj->tp = r->tp ? tport_ref(r->tp) : sip_msg_tport(r->w, r->msg);

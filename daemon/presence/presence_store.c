@@ -1,7 +1,11 @@
 /*
  * presence_store.c - publications and subscriptions to and from the store's
  * rows (libgwstore).  Writes are jobs (presence_jobs.c): queued off worker 0
- * for a remote store, in the order they were made.
+ * for a remote store, in the order they were made.  In a pool every row
+ * records the front end that wrote it, and each change of a publication is
+ * told to the other front ends (gw_presence, "aor<TAB>front end", sent in
+ * the write's transaction), which read that AOR's publications again
+ * (pres_store_pub_reload).
  */
 #include "config.h"
 
@@ -12,6 +16,7 @@
 
 #include <openssl/rand.h>
 
+#include "log.h"
 #include "presence_jobs.h"
 #include "presence_store.h"
 
@@ -21,7 +26,8 @@ struct row_job {
 	enum { W_PUB_PUT, W_PUB_DELETE, W_SUB_ADD, W_SUB_PUT, W_SUB_DELETE } kind;
 	struct gwstore_pub pub;
 	struct gwstore_sub sub;
-	char *str[10];
+	const char *replaces; /* W_PUB_PUT: the entity tag it takes the place of, or NULL */
+	char *str[12];
 	size_t nstr;
 };
 
@@ -35,17 +41,52 @@ keep(struct row_job *r, const char *v)
 	return c ? c : "";
 }
 
+/* Tell the other front ends that aor's publications changed (inside the
+ * write's transaction: they read it once it is committed). */
+static int
+pub_notify(struct gwstore *st, const char *aor, const char *self)
+{
+	char payload[320];
+
+	if (self == NULL || self[0] == '\0')
+		return 0; /* not in a pool */
+	snprintf(payload, sizeof(payload), "%s\t%s", aor, self);
+	return gwstore_notify(st, GWSTORE_CHANNEL_PRESENCE, payload);
+}
+
+/* A publication written (in place of r->replaces, in one transaction, so that
+ * no reader sees the user without it) and told to the pool. */
+static int
+pub_write(struct row_job *r, struct gwstore *st)
+{
+	int rc;
+
+	if (gwstore_begin(st, true) < 0)
+		return -EIO;
+	rc = r->replaces ? gwstore_pub_delete(st, r->replaces) : 0;
+	if (rc == 0 || rc == -ENOENT)
+		rc = gwstore_pub_put(st, &r->pub);
+	if (rc == 0)
+		rc = pub_notify(st, r->pub.aor, r->pub.frontend);
+	if (rc == 0)
+		return gwstore_commit(st);
+	gwstore_rollback(st);
+	return rc;
+}
+
 static int
 row_run(struct pres_job *j, struct gwstore *st)
 {
 	struct row_job *r = (struct row_job *)j;
 	int64_t id = 0;
+	int rc;
 
 	switch (r->kind) {
 	case W_PUB_PUT:
-		return gwstore_pub_put(st, &r->pub);
+		return pub_write(r, st);
 	case W_PUB_DELETE:
-		return gwstore_pub_delete(st, r->pub.etag);
+		rc = gwstore_pub_delete(st, r->pub.etag);
+		return rc == 0 ? pub_notify(st, r->pub.aor, r->pub.frontend) : rc;
 	case W_SUB_ADD:
 		return gwstore_sub_add(st, &r->sub);
 	case W_SUB_PUT:
@@ -80,12 +121,14 @@ row_job(int kind)
 }
 
 int
-pres_store_pub_put(struct presence *ps, const struct pres_pub *p)
+pres_store_pub_put(struct presence *ps, const struct pres_pub *p, const char *replaces)
 {
 	struct row_job *r = row_job(W_PUB_PUT);
 
 	if (r == NULL)
 		return -ENOMEM;
+	if (replaces && replaces[0])
+		r->replaces = keep(r, replaces);
 	r->pub = (struct gwstore_pub){
 		.etag = keep(r, p->etag),
 		.aor = keep(r, p->aor),
@@ -97,24 +140,28 @@ pres_store_pub_put(struct presence *ps, const struct pres_pub *p)
 		.note = keep(r, p->st.note),
 		.call_id = keep(r, p->call_id),
 		.cseq = p->cseq,
+		.frontend = keep(r, ps->self),
 	};
 	return pres_job_submit(ps, &r->job);
 }
 
 int
-pres_store_pub_delete(struct presence *ps, const char *etag)
+pres_store_pub_delete(struct presence *ps, const struct pres_pub *p)
 {
 	struct row_job *r = row_job(W_PUB_DELETE);
 
 	if (r == NULL)
 		return -ENOMEM;
-	r->pub.etag = keep(r, etag);
+	r->pub.etag = keep(r, p->etag);
+	r->pub.aor = keep(r, p->aor);
+	r->pub.frontend = keep(r, ps->self);
 	return pres_job_submit(ps, &r->job);
 }
 
 struct pub_walk {
 	int (*cb)(const struct pres_pub *, void *);
 	void *arg;
+	const char *self; /* a row another front end wrote is foreign */
 };
 
 static int
@@ -123,6 +170,7 @@ pub_row(const struct gwstore_pub *row, void *arg)
 	struct pub_walk *w = arg;
 	struct pres_pub p = {0};
 
+	p.foreign = w->self && w->self[0] && row->frontend[0] && strcmp(row->frontend, w->self) != 0;
 	snprintf(p.etag, sizeof(p.etag), "%s", row->etag);
 	p.aor = (char *)row->aor;
 	p.expires = (time_t)row->expires;
@@ -137,12 +185,106 @@ pub_row(const struct gwstore_pub *row, void *arg)
 }
 
 int
-pres_store_pub_each(struct gwstore *st, time_t now, int (*cb)(const struct pres_pub *, void *),
-		    void *arg)
+pres_store_pub_each(struct gwstore *st, const char *self, time_t now,
+		    int (*cb)(const struct pres_pub *, void *), void *arg)
 {
-	struct pub_walk w = {cb, arg};
+	struct pub_walk w = {cb, arg, self};
 
 	return gwstore_pub_each(st, now, pub_row, &w);
+}
+
+/* Reading the other front ends' publications again: the rows, copied. */
+struct reload_job {
+	struct pres_job job;
+	char aor[256]; /* "" for every AOR */
+	char self[40];
+	struct pres_pub *pubs; /* the foreign ones read, a list */
+	bool failed;
+};
+
+static int
+reload_row(const struct pres_pub *p, void *arg)
+{
+	struct reload_job *rj = arg;
+	struct pres_pub *c;
+
+	if (!p->foreign)
+		return 0; /* ours: memory has it as it is (or newer) */
+	c = calloc(1, sizeof(*c));
+	if (c == NULL || (c->aor = strdup(p->aor)) == NULL ||
+	    (p->call_id && (c->call_id = strdup(p->call_id)) == NULL)) {
+		if (c)
+			free(c->aor);
+		free(c);
+		rj->failed = true;
+		return -ENOMEM;
+	}
+	memcpy(c->etag, p->etag, sizeof(c->etag));
+	c->expires = p->expires;
+	c->seq = p->seq;
+	c->source = p->source;
+	c->st = p->st;
+	c->cseq = p->cseq;
+	c->foreign = true;
+	c->next = rj->pubs;
+	rj->pubs = c;
+	return 0;
+}
+
+static int
+reload_run(struct pres_job *j, struct gwstore *st)
+{
+	struct reload_job *rj = (struct reload_job *)j;
+	struct pub_walk w = {reload_row, rj, rj->self};
+	time_t now = time(NULL);
+	int rc = rj->aor[0] ? gwstore_pub_aor(st, rj->aor, now, pub_row, &w)
+			    : gwstore_pub_each(st, now, pub_row, &w);
+
+	return rc < 0 || rj->failed ? -EIO : 0;
+}
+
+static void
+reload_done(struct pres_job *j, struct presence *ps)
+{
+	struct reload_job *rj = (struct reload_job *)j;
+
+	if (j->rc < 0) {
+		log_warnx("event=pool-presence-read-failed aor=%s",
+			  rj->aor[0] ? log_value(rj->aor) : "*");
+		return;
+	}
+	pres_pub_foreign_set(ps, rj->aor[0] ? rj->aor : NULL, rj->pubs);
+	rj->pubs = NULL; /* taken */
+}
+
+static void
+reload_free(struct pres_job *j)
+{
+	struct reload_job *rj = (struct reload_job *)j;
+
+	while (rj->pubs) {
+		struct pres_pub *p = rj->pubs;
+		rj->pubs = p->next;
+		free(p->aor);
+		free(p->call_id);
+		free(p);
+	}
+	free(rj);
+}
+
+int
+pres_store_pub_reload(struct presence *ps, const char *aor)
+{
+	struct reload_job *rj = calloc(1, sizeof(*rj));
+
+	if (rj == NULL)
+		return -ENOMEM;
+	snprintf(rj->aor, sizeof(rj->aor), "%s", aor ? aor : "");
+	snprintf(rj->self, sizeof(rj->self), "%s", ps->self);
+	rj->job.run = reload_run;
+	rj->job.done = reload_done;
+	rj->job.free = reload_free;
+	return pres_job_submit(ps, &rj->job);
 }
 
 int
@@ -178,6 +320,7 @@ pres_store_sub_put(struct presence *ps, struct pres_sub *s)
 		.flags = (int)(s->legacy | s->flags << 1), /* bit 0 legacy, then flags */
 		.transport = keep(r, s->transport),
 		.addr = keep(r, s->addr),
+		.frontend = keep(r, ps->self),
 	};
 	return pres_job_submit(ps, &r->job);
 }
@@ -225,6 +368,7 @@ sub_row(const struct gwstore_sub *row, void *arg)
 	s->flags = (unsigned)row->flags >> 1;
 	snprintf(s->transport, sizeof(s->transport), "%s", row->transport);
 	snprintf(s->addr, sizeof(s->addr), "%s", row->addr);
+	snprintf(s->frontend, sizeof(s->frontend), "%s", row->frontend);
 	return w->cb(s, w->arg);
 }
 

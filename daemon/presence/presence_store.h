@@ -13,12 +13,20 @@
 #include "presence_int.h"
 
 /* Writes: queued for the presence jobs' thread with a remote store (0: queued;
- * a failure is logged there), made at once with a local one (0 or -errno). */
-int pres_store_pub_put(struct presence *ps, const struct pres_pub *p);
-int pres_store_pub_delete(struct presence *ps, const char *etag);
-/* Reads at start (before any request): cb gets each live publication; 0 or -errno. */
-int pres_store_pub_each(struct gwstore *st, time_t now,
+ * a failure is logged there), made at once with a local one (0 or -errno).
+ * In a pool each is told to the other front ends (gw_presence). */
+/* Write p, in place of the publication replaces (its previous entity tag;
+ * NULL or "": none) in one transaction. */
+int pres_store_pub_put(struct presence *ps, const struct pres_pub *p, const char *replaces);
+int pres_store_pub_delete(struct presence *ps, const struct pres_pub *p);
+/* Reads at start (before any request): cb gets each live publication, foreign
+ * set when a front end other than self wrote it; 0 or -errno. */
+int pres_store_pub_each(struct gwstore *st, const char *self, time_t now,
 			int (*cb)(const struct pres_pub *, void *), void *arg);
+/* Read the other front ends' publications of aor (NULL: of everyone) again,
+ * as a job; worker 0 then puts them in place of the ones it had
+ * (pres_pub_foreign_set).  0 or -errno. */
+int pres_store_pub_reload(struct presence *ps, const char *aor);
 
 /* Insert (s->id == 0: a new random id is set) or update a subscription. */
 int pres_store_sub_put(struct presence *ps, struct pres_sub *s);

@@ -447,6 +447,10 @@ pres_subscribe(struct pres_req *r, enum pres_event ev)
 int
 pres_sub_restore(struct presence *ps, struct pres_sub *s)
 {
+	if (ps->self[0] && s->frontend[0] && strcmp(s->frontend, ps->self) != 0) {
+		sub_free(s); /* another front end's dialog: its NOTIFYs are that one's */
+		return 0;
+	}
 	if (pres_sub_leg(ps, s) < 0) {
 		log_warnx("event=subscription-not-restored watcher=%s", log_value(s->watcher));
 		pres_store_sub_delete(ps, s->id);

@@ -59,7 +59,8 @@ done:
 }
 
 /* A contact whose flow another front end of the pool holds: the request goes
- * to that front end (TCP, X-Greenwich-Pool), which delivers it over the flow.
+ * to that front end (TCP or TLS, X-Greenwich-Pool), which delivers it over
+ * the flow.
  * The Request-URI stays (the AOR): that front end looks it up itself. */
 static void
 target_pool_hop(struct worker *w, struct target *t, const struct loc_contact *c)
@@ -74,6 +75,12 @@ target_pool_hop(struct worker *w, struct target *t, const struct loc_contact *c)
 	}
 	t->pool_hop = true;
 	t->ruri[0] = '\0';
+	if (pool_tls(w->w_gwd)) {
+		/* sips: the other's certificate is verified ([tls] ca-file) */
+		snprintf(t->proto, sizeof(t->proto), "tls");
+		snprintf(t->hop, sizeof(t->hop), "sips:%s", addr);
+		return;
+	}
 	snprintf(t->proto, sizeof(t->proto), "tcp");
 	snprintf(t->hop, sizeof(t->hop), "sip:%s;transport=tcp", addr);
 }

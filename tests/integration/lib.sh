@@ -98,6 +98,22 @@ write_conf() {
 	} > "$T/greenwich.conf"
 }
 
+# run_cases SCRIPT NAME ARGS...: a Python cases script of this folder (SCRIPT NAME
+# ARGS...), its "ok - " and "FAILED - " lines counted as checks, others shown;
+# its output is kept in $T/case-NAME.out.
+run_cases() {
+	local script="$1" name="$2" line
+	shift 2
+	/usr/bin/python3 "$top_srcdir/tests/integration/$script" "$name" "$@" > "$T/case-$name.out" 2>&1 || true
+	while read -r line; do
+		case "$line" in
+		"ok - "*) pass "${line#ok - }" ;;
+		"FAILED - "*) fail "${line#FAILED - }" ;;
+		*) echo "$line" ;;
+		esac
+	done < "$T/case-$name.out"
+}
+
 add_user() { # add_user USER PASSWORD
 	echo "$2" | "$MMC" -c "$T/greenwich.conf" local-user add "$1@$DOMAIN" --password-stdin >/dev/null
 }

@@ -11,17 +11,31 @@ per check; exits 1 when a check failed.
                       on front end 2 (UDP): MESSAGEs both ways, delivered over the
                       receiver's own connection; an outsider forging the pool's
                       header is refused and nothing is delivered
+  presence P1 P2 MMC CONF
+                      presence across the pool: a watcher on front end 2 sees
+                      alice's PUBLISHes and her SERVICE setPresence on front end
+                      1, in order; a watcher that moves to front end 1 gets her
+                      whole state; alice's setACE block on front end 1, and
+                      greenwich-mmc's allow, reach the watcher on front end 2
+  tls P1 P2 P3 CA     three front ends whose hops are TLS: alice (TLS, front end
+                      1), bob (TLS, front end 2), carol (UDP, front end 3):
+                      MESSAGEs across, and a call alice -> bob (INVITE, ACK,
+                      BYE) through both front ends
+  tlsrogue P1 P3 CA   front end 3 presents a certificate the pool's CA did not
+                      sign: alice's MESSAGE to carol there is not delivered
   down P1             front end 2 was killed: bob's binding there answers 480 from
                       front end 1 until bob registers on front end 1
 """
 import os
+import random
+import re
 import signal
 import threading
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from presua import UA, pidf, publish, service  # noqa: E402
+from presua import UA, Sub, pidf, publish, service  # noqa: E402
 
 FAILS = 0
 
@@ -149,6 +163,189 @@ def case_across(p1, p2):
     check("and carol received nothing", not got)
 
 
+def basic_of(m):
+    return m is not None and ("<basic>open</basic>" in m.body and "open"
+                              or "<basic>closed</basic>" in m.body and "closed")
+
+
+def has(m, text):
+    return m is not None and text in m.body
+
+
+def case_presence(p1, p2, mmc, conf):
+    import subprocess
+    alice = UA("alice", "secret", p1, "tcp")
+    carol = UA("carol", "secret", p2, "udp")
+    dave = UA("dave", "secret", p2, "tcp")
+    check("alice registered on front end 1 (TCP)", status(alice.register()) == 200)
+    check("carol registered on front end 2", status(carol.register()) == 200)
+    time.sleep(1.0)  # front end 2 hears of alice's binding
+    s = Sub(carol, "alice@example.test")
+    check("carol (front end 2) subscribes to alice's presence: %s" % status(s.resp),
+          status(s.resp) == 200)
+    check("first NOTIFY: alice, registered on front end 1, is open",
+          basic_of(s.notify()) == "open")
+    r = publish(alice, pidf(alice.aor, activity="busy", note="pool-note-1"))
+    check("alice publishes busy on front end 1: %s" % status(r), status(r) == 200)
+    n = s.notify(lambda m: "pool-note-1" in m.body)
+    check("carol on front end 2 gets a NOTIFY saying busy with alice's note",
+          has(n, "busy") and has(n, "pool-note-1") and basic_of(n) == "open")
+    etag = r.h("sip-etag") if r else None
+    # several changes in a row: the watcher's last word is the last change
+    for i in range(2, 7):
+        r = publish(alice, pidf(alice.aor, activity="away" if i % 2 else "busy",
+                                note="pool-note-%d" % i), etag=etag)
+        etag = r.h("sip-etag") if r else etag
+    check("alice changed her status five times more, each answered",
+          status(r) == 200)
+    seen = []
+    while True:
+        n = s.notify(timeout=2.0)
+        if n is None:
+            break
+        m = re.search(r"pool-note-(\d+)", n.body)
+        seen.append(int(m.group(1)) if m else 0)
+    check("carol's NOTIFYs come in order and end with the last change (%s)" % seen,
+          seen and seen == sorted(seen) and seen[-1] == 6)
+    # a watcher that moves front ends gets the whole state there
+    d1 = Sub(dave, "alice@example.test")
+    n = d1.notify()
+    check("dave (front end 2) sees alice's current status: busy, pool-note-6",
+          has(n, "busy") and has(n, "pool-note-6"))
+    d1.refresh(0)
+    dave1 = UA("dave", "secret", p1, "udp")
+    d2 = Sub(dave1, "alice@example.test")
+    n = d2.notify()
+    check("dave moved to front end 1: his first NOTIFY there has the same state",
+          has(n, "busy") and has(n, "pool-note-6"))
+    d2.refresh(0)
+    # the Microsoft clients' way: SERVICE setPresence on front end 1
+    r = publish(alice, None, etag=etag, expires=0)
+    check("alice removes her PUBLISH: %s" % status(r), status(r) == 200)
+    s.notify(lambda m: "pool-note" not in m.body)
+    r = service(alice, "setPresence", "<m:availability>300</m:availability>"
+                "<m:activity>600</m:activity><m:note>soap-note</m:note>")
+    check("alice's SERVICE setPresence (busy) on front end 1: %s" % status(r),
+          status(r) == 200)
+    n = s.notify(lambda m: "soap-note" in m.body)
+    check("carol on front end 2 sees the setPresence: busy, soap-note",
+          has(n, "busy") and has(n, "soap-note"))
+    # authorization changed on front end 1 reaches front end 2's copy of the rules
+    r = service(alice, "setACE", "<m:type>USER</m:type><m:mask>sip:carol@example.test</m:mask>"
+                "<m:rights>BD</m:rights>")
+    check("alice blocks carol (SERVICE setACE on front end 1): %s" % status(r),
+          status(r) == 200)
+    n = s.notify(lambda m: basic_of(m) == "closed")
+    check("carol on front end 2 now sees alice offline", basic_of(n) == "closed")
+    r = publish(alice, pidf(alice.aor, activity="away", note="while-blocked"))
+    check("alice publishes again on front end 1: %s" % status(r), status(r) == 200)
+    n = s.notify(timeout=2.0)
+    check("blocked carol learns nothing of it (no NOTIFY, or one still closed)",
+          n is None or (basic_of(n) == "closed" and not has(n, "while-blocked")))
+    rc = subprocess.run([mmc, "-c", conf, "users", "allow", "alice@example.test",
+                         "carol@example.test"], capture_output=True, text=True)
+    check("greenwich-mmc users allow (the console, on neither front end): %d %s"
+          % (rc.returncode, rc.stderr.strip()), rc.returncode == 0)
+    n = s.notify(lambda m: basic_of(m) == "open")
+    check("carol on front end 2 sees alice again, with her latest note",
+          basic_of(n) == "open" and has(n, "while-blocked"))
+    # carol's subscription stays: t-pool.sh checks its row
+
+
+class Device(UA):
+    """A UA that answers an INVITE as a UAS should (Contact, Record-Route)."""
+
+    def answer(self, req, code, phrase):
+        if req.method != "INVITE":
+            return UA.answer(self, req, code, phrase)
+        hdrs = "".join("Via: %s\r\n" % v for v in req.all("via"))
+        hdrs += "".join("Record-Route: %s\r\n" % v for v in req.all("record-route"))
+        to = req.h("to") + ";tag=dev%d" % random.randint(1, 1 << 30)
+        self.send_raw("SIP/2.0 %d %s\r\n%sFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %s\r\n"
+                      "Contact: %s\r\nContent-Length: 0\r\n\r\n"
+                      % (code, phrase, hdrs, req.h("from"), to, req.h("call-id"),
+                         req.h("cseq"), self.contact()))
+
+
+def ack_seen(ua, call_id, timeout=3.0):
+    """An ACK of call_id reached ua (it is kept with the responses)."""
+    end = time.time() + timeout
+    while time.time() < end:
+        for m in list(ua.pending):
+            if m.method == "ACK" and m.h("call-id") == call_id:
+                ua.pending.remove(m)
+                return True
+        ua.pending = [m for m in ua.pending if m.method == "ACK"]
+        m = ua.recv(0.2)
+        if m is not None and m.method == "ACK" and m.h("call-id") == call_id:
+            return True
+    return False
+
+
+def case_tls(p1, p2, p3, ca):
+    alice = UA("alice", "secret", p1, "tls", ca)
+    bob = Device("bob", "secret", p2, "tls", ca)
+    carol = UA("carol", "secret", p3, "udp")
+    check("alice registered on front end 1 (TLS)", status(alice.register()) == 200)
+    check("bob registered on front end 2 (TLS)", status(bob.register()) == 200)
+    check("carol registered on front end 3 (UDP)", status(carol.register()) == 200)
+    time.sleep(1.0)
+    st, got = im(alice, bob, "tls-fe1-to-fe2")
+    check("alice (TLS, front end 1) -> bob (TLS, front end 2): %s" % st, st == 200)
+    check("bob received it over his TLS connection", got)
+    st, got = im(bob, alice, "tls-fe2-to-fe1")
+    check("bob -> alice: %s" % st, st == 200)
+    check("alice received it", got)
+    st, got = im(alice, carol, "tls-fe1-to-fe3")
+    check("alice (front end 1) -> carol (front end 3): %s" % st, st == 200)
+    check("carol received it", got)
+    st, got = im(carol, bob, "fe3-to-fe2")
+    check("carol (front end 3) -> bob (front end 2): %s" % st, st == 200)
+    check("bob received it", got)
+    # a call alice -> bob: INVITE, ACK and BYE through both front ends
+    inv = []
+    t = threading.Thread(target=lambda: inv.append(
+        bob.wait_request(lambda m: m.method == "INVITE", 5.0)))
+    t.start()
+    r = alice.request("INVITE", "sip:" + bob.aor, ["Content-Type: application/sdp"], "v=0\r\n",
+                      timeout=5.0)
+    t.join()
+    check("alice's INVITE to bob across the pool answered 200: %s" % status(r),
+          status(r) == 200)
+    check("bob's device got the INVITE, record-routed by both front ends",
+          inv and inv[0] is not None and len(inv[0].all("record-route")) >= 2)
+    if status(r) != 200:
+        return
+    call_id, from_tag = alice.last_call
+    route = ["Route: %s" % v for v in reversed(r.all("record-route"))]
+    target = re.search(r"<([^>]+)>", r.h("contact")).group(1)
+    alice.send_raw(alice.build("ACK", target, route, "", from_tag, r.h("to"), call_id,
+                               alice.cseq))
+    check("bob's device got the ACK (in the dialog, over the TLS hop)", ack_seen(bob, call_id))
+    bye = []
+    t = threading.Thread(target=lambda: bye.append(
+        bob.wait_request(lambda m: m.method == "BYE" and m.h("call-id") == call_id, 5.0)))
+    t.start()
+    alice.cseq += 1
+    alice.send_raw(alice.build("BYE", target, route, "", from_tag, r.h("to"), call_id,
+                               alice.cseq))
+    b = alice.final(5.0)
+    t.join()
+    check("alice's BYE answered 200: %s" % status(b), status(b) == 200)
+    check("bob's device got the BYE", bye and bye[0] is not None)
+
+
+def case_tlsrogue(p1, p3, ca):
+    alice = UA("alice", "secret", p1, "tls", ca)
+    carol = UA("carol", "secret", p3, "udp")
+    check("carol registered on front end 3 (rogue certificate)",
+          status(carol.register()) == 200)
+    time.sleep(1.0)
+    st, got = im(alice, carol, "to-a-rogue-front-end", 8.0)
+    check("alice's MESSAGE to carol is not answered 200: %s" % st, st != 200)
+    check("and carol received nothing", not got)
+
+
 def case_down(p1):
     alice = UA("alice", "secret", p1, "udp")
     bob = UA("bob", "secret", p1, "tcp")
@@ -168,6 +365,12 @@ def main():
         case_stall(int(sys.argv[2]), [int(p) for p in sys.argv[3:]])
     elif case == "across":
         case_across(int(sys.argv[2]), int(sys.argv[3]))
+    elif case == "presence":
+        case_presence(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5])
+    elif case == "tls":
+        case_tls(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    elif case == "tlsrogue":
+        case_tlsrogue(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
     elif case == "down":
         case_down(int(sys.argv[2]))
     else:

@@ -18,13 +18,6 @@ check "greenwichd started on PostgreSQL" grep -q "event=started" "$T/greenwichd.
 PM=$(head -1 "$PG_DIR/data/postmaster.pid")
 # the postmaster and its children (the backends serving greenwichd among them)
 mapfile -t PGPIDS < <(echo "$PM"; ps -o pid= --ppid "$PM" | tr -d ' ')
-/usr/bin/python3 "$(dirname "$0")/pool_cases.py" stall "$PORT" "${PGPIDS[@]}" > "$T/stall.out" 2>&1 || true
-
-while read -r line; do
-	case "$line" in
-	"ok - "*) pass "${line#ok - }" ;;
-	"FAILED - "*) fail "${line#FAILED - }" ;;
-	esac
-done < "$T/stall.out"
-check "the stall case ran to its end" grep -q "setContact" "$T/stall.out"
+run_cases pool_cases.py stall "$PORT" "${PGPIDS[@]}"
+check "the stall case ran to its end" grep -q "setContact" "$T/case-stall.out"
 finish

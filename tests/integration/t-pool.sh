@@ -2,8 +2,10 @@
 # Front ends that know each other: two greenwichd on loopback share one throw-away
 # PostgreSQL ([pool]).  Each records itself in the store; a user on front end 1
 # messages and calls a user on front end 2 (UDP, TCP), delivered over the
-# receiver's own connection; an outsider forging the pool's header is refused and
-# nothing is delivered; a front end killed with SIGKILL is taken out: its users
+# receiver's own connection; presence crosses the pool (a watcher on front end
+# 2 sees publications, setPresence and ACL changes made on front end 1 or by
+# greenwich-mmc; a watcher that moves gets the whole state); an outsider
+# forging the pool's header is refused and nothing is delivered; a front end killed with SIGKILL is taken out: its users
 # get 480 until they register on the other.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -46,17 +48,7 @@ check "greenwich-mmc pool status lists both front ends" \
 	bash -c "grep -q '^fe1 .*127.0.0.1:$P1 .* up' '$T/pool-status.txt' && grep -q '^fe2 .*127.0.0.1:$P2 .* up' '$T/pool-status.txt'"
 check "and says both are up (--json)" [ "$(status_of fe1)$(status_of fe2)" = upup ]
 
-run_case() { # run_case NAME ARGS...: pool_cases.py, its lines counted as checks
-	/usr/bin/python3 "$(dirname "$0")/pool_cases.py" "$@" > "$T/case-$1.out" 2>&1 || true
-	while read -r line; do
-		case "$line" in
-		"ok - "*) pass "${line#ok - }" ;;
-		"FAILED - "*) fail "${line#FAILED - }" ;;
-		*) echo "$line" ;;
-		esac
-	done < "$T/case-$1.out"
-}
-run_case across "$P1" "$P2"
+run_cases pool_cases.py across "$P1" "$P2"
 check "bob's binding records front end 2" \
 	[ "$(pg_sql "SELECT frontend FROM bindings WHERE aor = 'bob@$DOMAIN'")" = fe2 ]
 check "front end 2 logged the forged hops" grep -q "event=admission-refused.*bad signature" \
@@ -76,6 +68,13 @@ rr_by() { grep -a -m2 '^Record-Route:' "$T/uas-dave.msg" | grep -q "127.0.0.1:$1
 check "the INVITE dave got was record-routed by front end 2" rr_by "$P2"
 check "and by front end 1" rr_by "$P1"
 
+# presence across the pool (gw_presence, gw_lists)
+run_cases pool_cases.py presence "$P1" "$P2" "$MMC" "$T/greenwich.conf"
+check "alice's publications record front end 1" \
+	[ "$(pg_sql "SELECT string_agg(DISTINCT frontend, ',') FROM presence_publications WHERE aor = 'alice@$DOMAIN'")" = fe1 ]
+check "carol's subscription records front end 2" \
+	[ "$(pg_sql "SELECT string_agg(DISTINCT frontend, ',') FROM presence_subscriptions WHERE watcher = 'carol@$DOMAIN'")" = fe2 ]
+
 # front end 2 dies: its users are out until they register on front end 1
 kill -KILL "$FE2"
 wait "$FE2" 2>/dev/null || true
@@ -83,5 +82,5 @@ sleep 6 # dead-after 4 s, heartbeat 1 s
 check "front end 1 saw front end 2 go" grep -q "event=frontend-down frontend=fe2" "$T/greenwichd.log"
 check "greenwich-mmc pool status says front end 2 is down, 1 up" \
 	[ "$(status_of fe2)/$(status_of fe1)" = down/up ]
-run_case down "$P1"
+run_cases pool_cases.py down "$P1"
 finish

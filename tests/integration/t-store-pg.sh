@@ -3,7 +3,9 @@
 # cluster: local accounts made by greenwich-mmc land in PostgreSQL (no SQLite file is
 # made), a binding answered 200 is in the database, survives a restart, and a MESSAGE
 # reaches its device afterwards; killed with SIGKILL under a REGISTER flood, every
-# binding answered 200 is in PostgreSQL and loaded again at restart.
+# binding answered 200 is in PostgreSQL and loaded again at restart; --check-config
+# reaches the database and reports one it cannot reach, a role that does not exist
+# and a schema newer than it knows, without starting (and without changing it).
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/pg/pg-cluster.sh
@@ -14,6 +16,19 @@ check "a throw-away PostgreSQL cluster starts" pg_cluster_start
 write_conf "[registrar]" "max-contacts = 1000" "[store]" "backend = postgresql" \
 	"conninfo = $PG_CONNINFO" "pool-size = 3"
 check "the configuration with [store] is accepted" "$GWD" --check-config -c "$T/greenwich.conf"
+"$GWD" --check-config -c "$T/greenwich.conf" > "$T/check.out" 2>&1
+check "--check-config reached the database (no tables yet)" grep -q "PostgreSQL reachable" "$T/check.out"
+check "and made nothing there" [ "$(pg_sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" = 0 ]
+# bad_store NAME CONNINFO TEXT: --check-config with that conninfo fails, saying TEXT
+bad_store() {
+	sed "s|^conninfo = .*|conninfo = $2|" "$T/greenwich.conf" > "$T/$1.conf"
+	! "$GWD" --check-config -c "$T/$1.conf" > "$T/$1.out" 2>&1 &&
+		grep -q "\[store\] PostgreSQL: .*$3" "$T/$1.out"
+}
+check "--check-config: an unreachable PostgreSQL is an error naming it" \
+	bad_store down "host=127.0.0.1 port=$(free_port) dbname=greenwich user=greenwich" "127.0.0.1"
+check "--check-config: a role that does not exist is an error saying so" \
+	bad_store role "${PG_CONNINFO/user=greenwich/user=nosuchrole}" "nosuchrole"
 add_user alice alice-pw
 add_user bob bob-pw
 check "greenwich-mmc stored the accounts in PostgreSQL" \
@@ -59,4 +74,18 @@ start_gwd
 BOUND=$(grep event=started "$T/greenwichd.log" | tail -1 | sed -n 's/.*bindings=\([0-9]*\).*/\1/p')
 check "restart loads at least the bindings answered 200 ($BOUND)" [ "${BOUND:-0}" -ge "$((OK + 1))" ]
 check "delivered after the kill" deliver after-kill
+
+# a database a newer Greenwich migrated: refused by --check-config and at start
+stop_gwd TERM
+"$GWD" --check-config -c "$T/greenwich.conf" > "$T/check2.out" 2>&1
+check "--check-config on the current schema says so" grep -q "schema current" "$T/check2.out"
+pg_sql "UPDATE gw_schema SET version = 99 WHERE part = 'state'" > /dev/null
+check "--check-config: a schema newer than this Greenwich is an error saying so" \
+	bad_store newer "$PG_CONNINFO" "schema version 99 of the state tables is newer"
+check "and the database was left as it was" \
+	[ "$(pg_sql "SELECT version FROM gw_schema WHERE part = 'state'")" = 99 ]
+"$GWD" --allow-root -c "$T/greenwich.conf" -f > "$T/newer-start.log" 2>&1 && rc=0 || rc=$?
+check "greenwichd does not start on it (exit $rc)" [ "$rc" != 0 ]
+check "and says why" grep -q "newer than this Greenwich" "$T/newer-start.log"
+pg_sql "UPDATE gw_schema SET version = 2 WHERE part = 'state'" > /dev/null
 finish

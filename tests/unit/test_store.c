@@ -237,6 +237,7 @@ struct pubs {
 	char etag[4][40];
 	struct gwstore_pub last;
 	char note[64];
+	char frontend[4][40];
 };
 
 static int
@@ -244,11 +245,12 @@ seen_pub(const struct gwstore_pub *p, void *arg)
 {
 	struct pubs *s = arg;
 
+	snprintf(s->frontend[s->n % 4], sizeof(s->frontend[0]), "%s", p->frontend);
 	snprintf(s->etag[s->n++ % 4], sizeof(s->etag[0]), "%s", p->etag);
 	s->last = *p;
 	snprintf(s->note, sizeof(s->note), "%s", p->note);
 	s->last.note = s->note;
-	s->last.etag = s->last.aor = s->last.call_id = NULL;
+	s->last.etag = s->last.aor = s->last.call_id = s->last.frontend = NULL;
 	return 0;
 }
 
@@ -287,6 +289,23 @@ test_publications(void **state)
 	assert_int_equal(s.last.seq, 6);
 	assert_false(s.last.open);
 
+	/* one AOR's (the pool re-reads a user's publications), any case; the
+	 * front end that wrote each */
+	struct gwstore_pub q = p;
+	q.etag = "e2";
+	q.frontend = "fe2";
+	assert_int_equal(gwstore_pub_put(f->st, &q), 0);
+	q.etag = "e3";
+	q.aor = "bob@example.com";
+	assert_int_equal(gwstore_pub_put(f->st, &q), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(gwstore_pub_aor(f->st, "Alice@Example.com", f->now, seen_pub, &s), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(strcmp(s.etag[0], "e1") == 0 ? s.frontend[0] : s.frontend[1], "");
+	assert_string_equal(strcmp(s.etag[0], "e2") == 0 ? s.frontend[0] : s.frontend[1], "fe2");
+	assert_int_equal(gwstore_pub_delete(f->st, "e2"), 0);
+	assert_int_equal(gwstore_pub_delete(f->st, "e3"), 0);
+
 	assert_int_equal(gwstore_pub_delete(f->st, "e1"), 0);
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(gwstore_pub_each(f->st, f->now, seen_pub, &s), 0);
@@ -300,6 +319,7 @@ struct subs {
 	char route[4][64];
 	uint32_t lseq[4];
 	int flags[4];
+	char frontend[4][40];
 };
 
 static int
@@ -313,6 +333,7 @@ seen_sub(const struct gwstore_sub *x, void *arg)
 	snprintf(s->route[i], sizeof(s->route[0]), "%s", x->route);
 	s->lseq[i] = x->lseq;
 	s->flags[i] = x->flags;
+	snprintf(s->frontend[i], sizeof(s->frontend[0]), "%s", x->frontend);
 	return 0;
 }
 
@@ -326,7 +347,7 @@ test_subscriptions(void **state)
 				.remote = "<sip:bob@example.com>;tag=b",
 				.contact = "<sip:bob@10.0.0.3>", .route = "", .rseq = 1, .lseq = 1,
 				.expires = f->now + 300, .flags = 3, .transport = "udp",
-				.addr = "10.0.0.3:5060"};
+				.addr = "10.0.0.3:5060", .frontend = "fe1"};
 	int64_t id1 = 0, id2 = 0;
 	struct subs s = {0};
 
@@ -350,6 +371,7 @@ test_subscriptions(void **state)
 	assert_string_equal(s.route[0], "");
 	assert_int_equal(s.lseq[0], 42);
 	assert_int_equal(s.flags[0], 3);
+	assert_string_equal(s.frontend[0], "fe1");
 	/* expired ones are not returned */
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(gwstore_sub_each(f->st, f->now + 301, seen_sub, &s), 0);
