@@ -644,6 +644,7 @@ def parse_args(argv):
     ap.add_argument("--timeout", type=float, default=10.0)
     ap.add_argument("--source", help="local address to connect from (e.g. 127.0.0.2)")
     ap.add_argument("--trace", help="write every message sent and received to this file")
+    ap.add_argument("--call-id", help="the Call-ID of the sign-in (default: random)")
     ap.add_argument("--expect-status", type=int,
                     help="exit 0 only if the last request's final status is this")
     knobs = ap.add_argument_group("negative tests (act on the request after sign-in)")
@@ -720,6 +721,8 @@ def main(argv=None):
         client.ticket_service = args.ticket_service
         client.ntlm_delay = args.ntlm_delay
         client.unsigned_answers = args.unsigned_answers
+        if args.call_id:
+            client.call_id = args.call_id
         client.connect()
         import sipae_failcmds
         run = dict({"register": cmd_register, "send-message": cmd_send_message,
