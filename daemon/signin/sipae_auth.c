@@ -60,8 +60,9 @@ names_init(struct sipae_srv *s, const struct gw_conf *c)
 			s->krb_realm[i] = (char)toupper((unsigned char)c->domain_name[i]);
 }
 
-/* NTLM channel bindings of our TLS connections: from the server certificate (the first
- * of [tls] certificate), as clients with extended protection compute them. */
+/* Channel bindings of our TLS connections: from the server certificate (the first of
+ * [tls] certificate), as NTLM clients with extended protection and Kerberos clients
+ * that bind their authenticator compute them. */
 static void
 cb_init(struct sipae_srv *s, const struct gw_conf *c)
 {
@@ -77,11 +78,13 @@ cb_init(struct sipae_srv *s, const struct gw_conf *c)
 		x = PEM_read_X509(f, NULL, NULL, NULL);
 		fclose(f);
 	}
-	if (x && (n = i2d_X509(x, &der)) > 0 && sipae_tls_cb_md5(der, (size_t)n, s->cb_md5) == 0)
+	if (x && (n = i2d_X509(x, &der)) > 0 && sipae_tls_cb_md5(der, (size_t)n, s->cb_md5) == 0 &&
+	    sipae_tls_cb_data(der, (size_t)n, s->cb_data, &s->cb_len) == 0)
 		s->has_cb = true;
 	else
 		log_warnx("event=sipae-no-channel-bindings certificate=%s reason=\"cannot read "
-			  "the certificate: NTLM channel bindings sent over TLS will be refused\"",
+			  "the certificate: NTLM and Kerberos channel bindings sent over TLS will "
+			  "be refused\"",
 			  log_value(c->tls_certificate));
 	OPENSSL_free(der);
 	X509_free(x);

@@ -531,8 +531,11 @@ kerberos(struct worker *w, msg_t *msg, const struct sipae_cred *cr, tport_t *tp)
 		hs_refuse(w, msg, NULL, SIPAE_KERBEROS, "-", "malformed Kerberos token", 401, NULL);
 		goto done;
 	}
-	rc = sipae_krb_accept(s->krb, tok, toklen, &ctx, principal, sizeof(principal), &expires,
-			      &out, &outlen, err, sizeof(err));
+	/* an authenticator that carries channel bindings must carry this TLS connection's
+	 * (over plain TCP, or without a readable certificate, none are: empty ones) */
+	rc = sipae_krb_accept(s->krb, tok, toklen, s->cb_data,
+			      tport_has_tls(tp) && s->has_cb ? s->cb_len : 0, &ctx, principal,
+			      sizeof(principal), &expires, &out, &outlen, err, sizeof(err));
 	if (rc < 0) {
 		const char *why = rc == -ETIME ? "clock skew too great" :
 				  rc == -EKEYEXPIRED ? "ticket expired" : err;

@@ -90,6 +90,18 @@ check "... logged: the ticket's service is not sip/$FQDN" grep -Eiq \
 	"event=auth-failed scheme=Kerberos .*reason=\"ticket for host/$FQDN@[^ ]*, not sip/$FQDN@" \
 	"$T/greenwichd.log"
 
+# ---- Kerberos channel bindings: an authenticator bound to a TLS connection ----
+client krb-cb "${ALICE_KRB[@]}" --krb-channel-bindings tls register --refresh
+ok_run krb-cb "Kerberos bound to this TLS connection (tls-server-end-point): signed in"
+signins=$(grep -c 'event=sign-in scheme=Kerberos ' "$T/greenwichd.log")
+client krb-cb-bad "${ALICE_KRB[@]}" --krb-channel-bindings bad --expect-status 401 register
+ok_run krb-cb-bad "Kerberos bound to another TLS connection (a relayed ticket): 401"
+check "... logged" grep -q \
+	'event=auth-failed scheme=Kerberos .*reason="Kerberos channel bindings are not this connection' \
+	"$T/greenwichd.log"
+check "... and no security association was made for it" \
+	[ "$(grep -c 'event=sign-in scheme=Kerberos ' "$T/greenwichd.log")" = "$signins" ]
+
 # ---- NTLM extended protection: target name, channel bindings, MIC ----
 client ntlm-ep "${ALICE[@]}" --ntlm-target-name "SIP/$FQDN" --ntlm-channel-bindings tls \
 	--ntlm-mic good register --refresh
