@@ -83,7 +83,7 @@ for acct in erin:Emerald-55:disabled frank:Forest-66:expired; do
 	ok_run "ntlm-$u" "NTLM: $what account $u: 403"
 	check "NTLM $u: the 403 carries a Warning" has "ntlm-$u.out" '^  Warning: 399 '
 	check "NTLM $u: log event=auth-failed scheme=NTLM user=CORP\\$u reason=..." \
-		grep -Eq "event=auth-failed scheme=NTLM user=\"CORP[\\\\]{2}$u\" .*reason=\"[^\"]+\"" "$T/A.log"
+		grep -Eq "event=auth-failed scheme=NTLM user=\"CORP[\\\\]{2}$u\" .*reason=(\"[^\"]+\"|[^ \"]+) " "$T/A.log"
 	client "krb-$u" --scheme kerberos --user "$u" --password "$pw" register
 	check "Kerberos: the KDC refuses $what $u: no ticket (client exit $CRC)" [ "$CRC" = 6 ]
 	check "... the client sees: $(grep -o "Client's credentials have been revoked" \
@@ -100,7 +100,7 @@ client gail-locked --user gail --ntlm-domain CORP --password Garnet-77-Gx --expe
 ok_run gail-locked "NTLM: gail locked out after 3 wrong passwords: 403 (right password)"
 check "gail: the 403 carries a Warning" has gail-locked.out '^  Warning: 399 .*[Ll]ocked'
 check "gail: log line names scheme, user and the lock-out" \
-	grep -Eq 'event=auth-failed scheme=NTLM user="CORP[\\]{2}gail" .*reason="[^"]*LOCKED' "$T/A.log"
+	grep -Eq 'event=auth-failed scheme=NTLM user="CORP[\\]{2}gail" .*reason="?[^" ]*LOCKED' "$T/A.log"
 check "gail is registered nowhere" not_registered A "gail@$DOMAIN"
 
 # 2. a wrong password: the log names user, scheme, reason; no secret in the debug log
