@@ -126,10 +126,15 @@ int sipae_ntlm_check_binding(const struct sipae_ntlm_auth *a, const struct sipae
  * none is flagged, -EBADMSG when it does not (the messages were changed on the way). */
 int sipae_ntlm_check_mic(const struct sipae_ntlm_auth *a, const uint8_t session_base_key[16],
 			 const uint8_t *chal_msg, size_t chal_len);
-/* MsvAvChannelBindings of a TLS connection whose server certificate is cert_der:
- * MD5 of a gss_channel_bindings_struct with no addresses and application data
- * "tls-server-end-point:" + the certificate's hash (RFC 5929: the hash of its signature
- * algorithm, SHA-256 for MD5 and SHA-1).  -EINVAL when the certificate cannot be read. */
+/* Channel bindings of a TLS connection whose server certificate is cert_der (RFC 5929
+ * tls-server-end-point): "tls-server-end-point:" + the certificate's hash (the hash of
+ * its signature algorithm, SHA-256 for MD5 and SHA-1) into out (SIPAE_TLS_CB_MAX bytes),
+ * its length in *outlen: the application data of the gss_channel_bindings_struct a
+ * Kerberos acceptor is given.  -EINVAL when the certificate cannot be read. */
+#define SIPAE_TLS_CB_MAX (21 + 64)
+int sipae_tls_cb_data(const uint8_t *cert_der, size_t len, uint8_t *out, size_t *outlen);
+/* MsvAvChannelBindings of the same: MD5 of a gss_channel_bindings_struct with no
+ * addresses and that application data.  -EINVAL when the certificate cannot be read. */
 int sipae_tls_cb_md5(const uint8_t *cert_der, size_t len, uint8_t out[16]);
 
 /* Signing and sealing keys of one security association. */
@@ -178,11 +183,16 @@ void sipae_krb_close(struct sipae_krb *k);
  * sipae_krb_expect() named), -ETIME (clock skew),
  * -EKEYEXPIRED (ticket expired), -EINVAL (not a token), -EPROTO (the context
  * would need more tokens), -ENAMETOOLONG (principal longer than plen); err
- * says why.  A struct sipae_krb_ctx is not thread-safe: use it from one
- * thread at a time. */
-int sipae_krb_accept(struct sipae_krb *k, const uint8_t *token, size_t len,
-		     struct sipae_krb_ctx **ctx, char *principal, size_t plen, time_t *expires,
-		     uint8_t **out, size_t *outlen, char *err, size_t errlen);
+ * says why.  cb/cblen: the channel bindings of the connection the token came on
+ * (sipae_tls_cb_data(), the application data of a gss_channel_bindings_struct without
+ * addresses), or NULL: a client whose authenticator carries bindings (a GSS checksum
+ * with a non-zero bindings hash) must carry these, or it is refused with -EACCES (a
+ * ticket relayed from another TLS connection); a client that sends none (all zero,
+ * as pidgin-sipe) is accepted.  A struct sipae_krb_ctx is not thread-safe: use it
+ * from one thread at a time. */
+int sipae_krb_accept(struct sipae_krb *k, const uint8_t *token, size_t len, const uint8_t *cb,
+		     size_t cblen, struct sipae_krb_ctx **ctx, char *principal, size_t plen,
+		     time_t *expires, uint8_t **out, size_t *outlen, char *err, size_t errlen);
 /* SIDs from the ticket's PAC (logon info): the user's first, then its groups
  * (domain SID + each GroupIds RID), ExtraSids and resource groups, without
  * duplicates; NULL-ended, malloc'ed (free each string and the array).

@@ -279,11 +279,17 @@ done:
 }
 
 int
-sipae_krb_accept(struct sipae_krb *k, const uint8_t *token, size_t len,
-		 struct sipae_krb_ctx **ctx, char *principal, size_t plen, time_t *expires,
-		 uint8_t **out, size_t *outlen, char *err, size_t errlen)
+sipae_krb_accept(struct sipae_krb *k, const uint8_t *token, size_t len, const uint8_t *cb,
+		 size_t cblen, struct sipae_krb_ctx **ctx, char *principal, size_t plen,
+		 time_t *expires, uint8_t **out, size_t *outlen, char *err, size_t errlen)
 {
 	gss_buffer_desc in = {len, (void *)token}, reply = GSS_C_EMPTY_BUFFER;
+	/* no addresses, address types 0: what TLS clients bind to (RFC 5929, [MS-NLMP]) */
+	struct gss_channel_bindings_struct bindings = {
+	    .initiator_addrtype = GSS_C_AF_UNSPEC,
+	    .acceptor_addrtype = GSS_C_AF_UNSPEC,
+	    .application_data = {cblen, (void *)cb},
+	};
 	struct sipae_krb_ctx *c = calloc(1, sizeof(*c));
 	OM_uint32 major, minor = 0, time_rec = 0;
 	int ret = -ENOMEM;
@@ -307,8 +313,16 @@ sipae_krb_accept(struct sipae_krb *k, const uint8_t *token, size_t len,
 	if (ret < 0)
 		goto done;
 	c->ctx = GSS_C_NO_CONTEXT;
-	major = gss_accept_sec_context(&minor, &c->ctx, k->cred, &in, GSS_C_NO_CHANNEL_BINDINGS,
-				       &c->client, NULL, &reply, NULL, &time_rec, NULL);
+	/* MIT's acceptor compares the authenticator's bindings hash with these, and takes an
+	 * all-zero hash (a client without bindings) whatever the acceptor passes */
+	major = gss_accept_sec_context(&minor, &c->ctx, k->cred, &in,
+				       cb ? &bindings : GSS_C_NO_CHANNEL_BINDINGS, &c->client, NULL,
+				       &reply, NULL, &time_rec, NULL);
+	if (GSS_ROUTINE_ERROR(major) == GSS_S_BAD_BINDINGS) {
+		snprintf(err, errlen, "Kerberos channel bindings are not this connection's");
+		ret = -EACCES;
+		goto done;
+	}
 	if (GSS_ERROR(major)) {
 		sipae_gss_err(err, errlen, "gss_accept_sec_context", major, minor);
 		ret = sipae_accept_errno(major, minor);

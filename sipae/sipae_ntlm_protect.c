@@ -14,15 +14,11 @@
 #include <strings.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/objects.h>
-#include <openssl/x509.h>
 
 #include "sipae_private.h"
 
 #define NTLM_MIC_OFF 72
 #define NTLM_AV_MIC 0x2u
-#define CB_PREFIX "tls-server-end-point:"
 
 int
 sipae_ntlm_check_binding(const struct sipae_ntlm_auth *a, const struct sipae_ntlm_binding *b,
@@ -75,35 +71,5 @@ sipae_ntlm_check_mic(const struct sipae_ntlm_auth *a, const uint8_t session_base
 		ret = -EBADMSG;
 	explicit_bzero(esk, sizeof(esk));
 	free(copy);
-	return ret;
-}
-
-int
-sipae_tls_cb_md5(const uint8_t *cert_der, size_t len, uint8_t out[16])
-{
-	const unsigned char *p = cert_der;
-	X509 *x = d2i_X509(NULL, &p, (long)len);
-	uint8_t cb[20 + sizeof(CB_PREFIX) - 1 + EVP_MAX_MD_SIZE] = {0};
-	unsigned int hlen = 0;
-	int mdnid = NID_undef, ret = -EINVAL;
-	const EVP_MD *md;
-
-	if (x == NULL)
-		return -EINVAL;
-	/* RFC 5929 4.1: the certificate's signature hash; MD5 and SHA-1 become SHA-256 */
-	if (!X509_get_signature_info(x, &mdnid, NULL, NULL, NULL) || mdnid == NID_undef ||
-	    mdnid == NID_md5 || mdnid == NID_sha1)
-		mdnid = NID_sha256;
-	md = EVP_get_digestbynid(mdnid);
-	/* gss_channel_bindings_struct as [MS-NLMP] hashes it: initiator and acceptor
-	 * address types and lengths all zero (16 bytes), then the application data */
-	memcpy(cb + 20, CB_PREFIX, sizeof(CB_PREFIX) - 1);
-	if (md != NULL &&
-	    X509_digest(x, md, cb + 20 + sizeof(CB_PREFIX) - 1, &hlen) == 1) {
-		size_t applen = sizeof(CB_PREFIX) - 1 + hlen;
-		sipae_put_le32(cb + 16, (uint32_t)applen);
-		ret = sipae_md5(cb, 20 + applen, NULL, 0, out);
-	}
-	X509_free(x);
 	return ret;
 }

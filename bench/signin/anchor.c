@@ -112,8 +112,8 @@ one_krb(struct sipae_krb *k, const struct item *it)
 	struct sipae_krb_ctx *ctx = NULL;
 	char who[256], err[256];
 	time_t exp;
-	int ret = sipae_krb_accept(k, it->buf, it->len, &ctx, who, sizeof(who), &exp, NULL, NULL,
-				   err, sizeof(err));
+	int ret = sipae_krb_accept(k, it->buf, it->len, NULL, 0, &ctx, who, sizeof(who), &exp, NULL,
+				   NULL, err, sizeof(err));
 
 	if (ret < 0)
 		fprintf(stderr, "krb: %s\n", err);

@@ -227,7 +227,7 @@ fed_next_hop(const struct gw_conf *c, const char *domain, char *hop, size_t len)
 		/* partners from the directory, but nothing to verify their servers with */
 		log_warnx("event=federation-refused to=%s reason=\"no [tls] ca-file to verify "
 			  "partner servers\"",
-			  domain);
+			  log_value(domain));
 		return -EPERM;
 	}
 	snprintf(hop, len, "sips:%s", domain);

@@ -77,7 +77,11 @@ struct sipae_srv {
 	char tn_krb[260];	 /* targetname for Kerberos: sip/fqdn */
 	char nb_domain[64], nb_computer[64], dns_domain[256];
 	char krb_realm[256];
-	uint8_t cb_md5[16];	 /* NTLM channel bindings of our TLS connections (RFC 5929) */
+	/* channel bindings of our TLS connections (RFC 5929 tls-server-end-point): as NTLM
+	 * clients send them (MD5), as Kerberos clients bind to them (application data) */
+	uint8_t cb_md5[16];
+	uint8_t cb_data[SIPAE_TLS_CB_MAX];
+	size_t cb_len;
 	bool has_cb;		 /* ... known (a TLS certificate is configured and readable) */
 };
 

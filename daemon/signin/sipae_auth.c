@@ -60,8 +60,9 @@ names_init(struct sipae_srv *s, const struct gw_conf *c)
 			s->krb_realm[i] = (char)toupper((unsigned char)c->domain_name[i]);
 }
 
-/* NTLM channel bindings of our TLS connections: from the server certificate (the first
- * of [tls] certificate), as clients with extended protection compute them. */
+/* Channel bindings of our TLS connections: from the server certificate (the first of
+ * [tls] certificate), as NTLM clients with extended protection and Kerberos clients
+ * that bind their authenticator compute them. */
 static void
 cb_init(struct sipae_srv *s, const struct gw_conf *c)
 {
@@ -77,12 +78,14 @@ cb_init(struct sipae_srv *s, const struct gw_conf *c)
 		x = PEM_read_X509(f, NULL, NULL, NULL);
 		fclose(f);
 	}
-	if (x && (n = i2d_X509(x, &der)) > 0 && sipae_tls_cb_md5(der, (size_t)n, s->cb_md5) == 0)
+	if (x && (n = i2d_X509(x, &der)) > 0 && sipae_tls_cb_md5(der, (size_t)n, s->cb_md5) == 0 &&
+	    sipae_tls_cb_data(der, (size_t)n, s->cb_data, &s->cb_len) == 0)
 		s->has_cb = true;
 	else
 		log_warnx("event=sipae-no-channel-bindings certificate=%s reason=\"cannot read "
-			  "the certificate: NTLM channel bindings sent over TLS will be refused\"",
-			  c->tls_certificate);
+			  "the certificate: NTLM and Kerberos channel bindings sent over TLS will "
+			  "be refused\"",
+			  log_value(c->tls_certificate));
 	OPENSSL_free(der);
 	X509_free(x);
 }
@@ -252,10 +255,11 @@ sign_fail(struct worker *w, msg_t *msg, const struct sipae_sa *sa, const char *o
 	atomic_fetch_add(&w->w_gwd->stats.auth_failures, 1);
 	sip_msg_source(w, msg, addr, sizeof(addr), proto, sizeof(proto));
 	log_notice("event=auth-failed scheme=%s user=%s method=%s call-id=%s opaque=%s "
-		   "reason=\"%s\" source=%s transport=%s",
+		   "reason=%s source=%s transport=%s",
 		   sa ? (sa->scheme == SIPAE_NTLM ? "NTLM" : "Kerberos") : "-",
-		   sa && sa->aor[0] ? sa->aor : "-", sip->sip_request->rq_method_name,
-		   sip->sip_call_id->i_id, opaque ? opaque : "-", reason, addr, proto);
+		   log_value(sa && sa->aor[0] ? sa->aor : "-"),
+		   log_value(sip->sip_request->rq_method_name), log_value(sip->sip_call_id->i_id),
+		   log_value(opaque), log_value(reason), addr, proto);
 	if (sip->sip_request->rq_method == sip_method_ack ||
 	    sip->sip_request->rq_method == sip_method_cancel)
 		msg_destroy(msg);
@@ -349,14 +353,15 @@ check_signed(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_cred *
 		atomic_fetch_add(&g->stats.auth_failures, 1);
 		log_notice("event=auth-failed scheme=%s user=%s method=%s call-id=%s "
 			   "reason=\"From/To is not the signed-in user\"",
-			   sa->scheme == SIPAE_NTLM ? "NTLM" : "Kerberos", sa->aor,
-			   sip->sip_request->rq_method_name, sip->sip_call_id->i_id);
+			   sa->scheme == SIPAE_NTLM ? "NTLM" : "Kerberos", log_value(sa->aor),
+			   log_value(sip->sip_request->rq_method_name),
+			   log_value(sip->sip_call_id->i_id));
 		sip_reply(w, msg, 403, "Identity does not match credentials");
 		return true;
 	}
 	if (!sa->proven)
-		log_info("event=sa-proven opaque=%s user=%s method=%s", sa->opaque, sa->aor,
-			 sip->sip_request->rq_method_name);
+		log_info("event=sa-proven opaque=%s user=%s method=%s", log_value(sa->opaque),
+			 log_value(sa->aor), log_value(sip->sip_request->rq_method_name));
 	sa->proven = true; /* the client holds the keys: its binding may be reached */
 	w->w_auth_user = sa->aor;
 	w->w_auth_sa = sa;
@@ -375,11 +380,13 @@ refuse_transport(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_cr
 
 	atomic_fetch_add(&g->stats.auth_failures, 1);
 	sip_msg_source(w, msg, addr, sizeof(addr), proto, sizeof(proto));
-	log_notice("event=auth-failed scheme=%s user=- method=%s call-id=%s "
-		   "reason=\"Kerberos and NTLM are not accepted over %s ([auth] sipae-transports)\" "
-		   "source=%s transport=%s",
-		   cr->scheme == SIPAE_NTLM ? "NTLM" : "Kerberos", sip->sip_request->rq_method_name,
-		   sip->sip_call_id->i_id, transport, addr, proto);
+	log_notice(
+	    "event=auth-failed scheme=%s user=- method=%s call-id=%s "
+	    "reason=\"Kerberos and NTLM are not accepted over %s ([auth] sipae-transports)\" "
+	    "source=%s transport=%s",
+	    cr->scheme == SIPAE_NTLM ? "NTLM" : "Kerberos",
+	    log_value(sip->sip_request->rq_method_name), log_value(sip->sip_call_id->i_id),
+	    transport, addr, proto);
 	if (sip->sip_request->rq_method == sip_method_ack ||
 	    sip->sip_request->rq_method == sip_method_cancel) {
 		msg_destroy(msg);
@@ -468,12 +475,12 @@ sipae_verified(struct worker *w, tport_t *tp, msg_t *msg, sip_t *sip)
 		return true;
 	}
 	atomic_fetch_add(&g->stats.auth_failures, 1);
-	log_notice("event=auth-failed scheme=- method=%s status=%d call-id=%s reason=\"%s\"",
-		   sip->sip_request ? sip->sip_request->rq_method_name
-		   : sip->sip_cseq  ? sip->sip_cseq->cs_method_name
-				    : "-",
+	log_notice("event=auth-failed scheme=- method=%s status=%d call-id=%s reason=%s",
+		   log_value(sip->sip_request ? sip->sip_request->rq_method_name
+			     : sip->sip_cseq  ? sip->sip_cseq->cs_method_name
+					      : "-"),
 		   sip->sip_status ? sip->sip_status->st_status : 0,
-		   sip->sip_call_id ? sip->sip_call_id->i_id : "-", why);
+		   log_value(sip->sip_call_id ? sip->sip_call_id->i_id : "-"), log_value(why));
 	return false;
 }
 

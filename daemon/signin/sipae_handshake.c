@@ -98,10 +98,10 @@ hs_refuse(struct worker *w, msg_t *msg, struct sipae_sa *sa, enum sipae_scheme s
 
 	atomic_fetch_add(&g->stats.auth_failures, 1);
 	sip_msg_source(w, msg, addr, sizeof(addr), proto, sizeof(proto));
-	log_notice("event=auth-failed scheme=%s user=%s method=REGISTER call-id=%s reason=\"%s\" "
+	log_notice("event=auth-failed scheme=%s user=%s method=REGISTER call-id=%s reason=%s "
 		   "source=%s transport=%s",
-		   scheme_name(scheme), account && account[0] ? account : "-",
-		   sip->sip_call_id->i_id, reason, addr, proto);
+		   scheme_name(scheme), log_value(account && account[0] ? account : "-"),
+		   log_value(sip->sip_call_id->i_id), log_value(reason), addr, proto);
 	if (sa)
 		sa_drop(g, sa);
 	if (status == 401) {
@@ -199,8 +199,8 @@ user_cb(int status, struct ad_user *user, const char *reason, void *arg)
 			sa->expires = until;
 		sa_bind(g, sa);
 		log_notice("event=sign-in scheme=%s user=%s account=%s opaque=%s expires=%lds",
-			   scheme_name(sa->scheme), sa->aor, sa->account, sa->opaque,
-			   (long)(sa->expires - now));
+			   scheme_name(sa->scheme), log_value(sa->aor), log_value(sa->account),
+			   log_value(sa->opaque), (long)(sa->expires - now));
 		w->w_auth_user = sa->aor;
 		w->w_auth_sa = sa;
 		w->w_auth_sids = sa->sids;
@@ -316,7 +316,8 @@ ntlm_challenge(struct worker *w, msg_t *msg, sip_t *sip, tport_t *tp)
 		sip_reply(w, msg, 500, "Cannot make an NTLM challenge");
 		goto done;
 	}
-	log_debug("event=ntlm-challenge opaque=%s call-id=%s", hc.opaque, sip->sip_call_id->i_id);
+	log_debug("event=ntlm-challenge opaque=%s call-id=%s", log_value(hc.opaque),
+		  log_value(sip->sip_call_id->i_id));
 	nta_msg_treply(w->w_agent, msg, SIP_401_UNAUTHORIZED, SIPTAG_WWW_AUTHENTICATE_STR(v),
 		       TAG_END());
 done:
@@ -480,7 +481,7 @@ ntlm_authenticate(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_c
 		atomic_fetch_add(&g->stats.auth_failures, 1);
 		log_notice("event=auth-throttled scheme=NTLM user=%s source=%s retry-after=%d "
 			   "reason=\"too many failed sign-ins\"",
-			   j->auth.user ? j->auth.user : "-", j->src, retry);
+			   log_value(j->auth.user), j->src, retry);
 		snprintf(ra, sizeof(ra), "%d", retry);
 		nta_msg_treply(w->w_agent, msg, 403, "Too many failed sign-ins",
 			       SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
@@ -530,8 +531,11 @@ kerberos(struct worker *w, msg_t *msg, const struct sipae_cred *cr, tport_t *tp)
 		hs_refuse(w, msg, NULL, SIPAE_KERBEROS, "-", "malformed Kerberos token", 401, NULL);
 		goto done;
 	}
-	rc = sipae_krb_accept(s->krb, tok, toklen, &ctx, principal, sizeof(principal), &expires,
-			      &out, &outlen, err, sizeof(err));
+	/* an authenticator that carries channel bindings must carry this TLS connection's
+	 * (over plain TCP, or without a readable certificate, none are: empty ones) */
+	rc = sipae_krb_accept(s->krb, tok, toklen, s->cb_data,
+			      tport_has_tls(tp) && s->has_cb ? s->cb_len : 0, &ctx, principal,
+			      sizeof(principal), &expires, &out, &outlen, err, sizeof(err));
 	if (rc < 0) {
 		const char *why = rc == -ETIME ? "clock skew too great" :
 				  rc == -EKEYEXPIRED ? "ticket expired" : err;

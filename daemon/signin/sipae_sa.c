@@ -111,8 +111,8 @@ sa_bind(struct gwd *g, struct sipae_sa *sa)
 	for (struct sipae_sa *o = sa, *next; o; o = next) {
 		next = o->tnext;
 		if (o->tp == sa->tp && ++kept > SA_ESTABLISHED_PER_CONN) {
-			log_debug("event=sa-end opaque=%s user=%s reason=replaced", o->opaque,
-				  o->aor[0] ? o->aor : "-");
+			log_debug("event=sa-end opaque=%s user=%s reason=replaced",
+				  log_value(o->opaque), log_value(o->aor[0] ? o->aor : "-"));
 			sa_drop(g, o);
 		}
 	}
@@ -301,8 +301,10 @@ sa_expire(struct gwd *g, time_t now)
 				 * would (without waiting for the disk here) */
 				if (closed && sa->state == SA_ESTABLISHED)
 					flow_unbind(&g->workers[0], sa->aor, sa->flow, now);
-				log_debug("event=sa-end opaque=%s user=%s reason=%s", sa->opaque,
-					  sa->aor[0] ? sa->aor : "-", closed ? "closed" : "expired");
+				log_debug("event=sa-end opaque=%s user=%s reason=%s",
+					  log_value(sa->opaque),
+					  log_value(sa->aor[0] ? sa->aor : "-"),
+					  closed ? "closed" : "expired");
 				*pp = sa->next;
 				g->sas->n--;
 				sa_free(g->sas, sa);

@@ -111,11 +111,16 @@ sign(struct gwd *g, struct sipae_sa *sa, msg_t *msg)
 	snprintf(snum, sizeof(snum), "%u", ++sa->snum);
 	char *str = sipae_sig_string(msg, sip, proto, srand, snum, s->realm, tn, &len);
 	if (str == NULL || signature(sa, str, len, hex, sizeof(hex)) < 0) {
-		log_warnx("event=sign-failed user=%s opaque=%s", sa->aor, sa->opaque);
+		log_warnx("event=sign-failed user=%s opaque=%s", log_value(sa->aor),
+			  log_value(sa->opaque));
 		free(str);
 		return;
 	}
-	log_debug("event=signed opaque=%s snum=%s data=\"%s\"", sa->opaque, snum, str);
+	if (log_level_get() >= LOG_DEBUG) {
+		char data[1024]; /* the signed string quotes the request's fields */
+		log_debug("event=signed opaque=%s snum=%s data=%s", log_value(sa->opaque), snum,
+			  log_value_buf(data, sizeof(data), str));
+	}
 	free(str);
 	snprintf(value, sizeof(value),
 		 "%s rspauth=\"%s\", srand=\"%s\", snum=\"%s\", opaque=\"%s\", qop=\"auth\", "
@@ -127,8 +132,8 @@ sign(struct gwd *g, struct sipae_sa *sa, msg_t *msg)
 	u->un_name = "Authentication-Info";
 	u->un_value = su_strdup(msg_home(msg), value);
 	if (u->un_value == NULL || msg_header_insert(msg, (msg_pub_t *)sip, (msg_header_t *)u) < 0)
-		log_warnx("event=sign-failed user=%s opaque=%s reason=\"no memory\"", sa->aor,
-			  sa->opaque);
+		log_warnx("event=sign-failed user=%s opaque=%s reason=\"no memory\"",
+			  log_value(sa->aor), log_value(sa->opaque));
 }
 
 void

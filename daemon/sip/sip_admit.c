@@ -206,8 +206,8 @@ admit_pool_hop(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
 		refuse(w, msg, sip, 404, "Not Found", "a pool hop for no user of ours");
 		return ADMIT_REPLIED;
 	}
-	log_debug("event=pool-hop user=%s to=%s call-id=%s", a->user, a->to_aor,
-		  sip->sip_call_id->i_id);
+	log_debug("event=pool-hop user=%s to=%s call-id=%s", log_value(a->user),
+		  log_value(a->to_aor), log_value(sip->sip_call_id->i_id));
 	return ADMIT_GO;
 }
 

@@ -159,8 +159,8 @@ itest_krb_skew(const char *keytab, const char *path)
 		fclose(f);
 	}
 	if (n > 0 && sipae_krb_open(&k, keytab, err, sizeof(err)) == 0)
-		ret = sipae_krb_accept(k, buf, n, &sc, principal, sizeof(principal), &expires,
-				       NULL, NULL, err, sizeof(err));
+		ret = sipae_krb_accept(k, buf, n, NULL, 0, &sc, principal, sizeof(principal),
+				       &expires, NULL, NULL, err, sizeof(err));
 	printf("     skewed accept: %d %s\n", ret, err);
 	itest_check(ret == -ETIME && sc == NULL, "clock 20 minutes off: -ETIME");
 	sipae_krb_close(k);
@@ -190,7 +190,7 @@ itest_krb(const char *keytab, const char *fqdn, const char *support_sid)
 	printf("     %s\n", err);
 
 	itest_check(itest_client_token(&c, fqdn) == 0, "client token for sip@FQDN");
-	ret = sipae_krb_accept(k, c.token.value, c.token.length, &sc, principal,
+	ret = sipae_krb_accept(k, c.token.value, c.token.length, NULL, 0, &sc, principal,
 			       sizeof(principal), &expires, &reply, &replylen, err, sizeof(err));
 	printf("     accept: %d %s principal %s expires in %lds\n", ret, err, principal,
 	       (long)(expires - time(NULL)));
@@ -202,11 +202,11 @@ itest_krb(const char *keytab, const char *fqdn, const char *support_sid)
 		itest_pac(sc, support_sid);
 	}
 	/* the same AP-REQ again is a replay */
-	ret = sipae_krb_accept(k, c.token.value, c.token.length, &again, principal,
+	ret = sipae_krb_accept(k, c.token.value, c.token.length, NULL, 0, &again, principal,
 			       sizeof(principal), &expires, NULL, NULL, err, sizeof(err));
 	printf("     replay: %d %s\n", ret, err);
 	itest_check(ret == -EACCES && again == NULL, "replayed token: -EACCES");
-	ret = sipae_krb_accept(k, (const uint8_t *)"not a token", 11, &again, principal,
+	ret = sipae_krb_accept(k, (const uint8_t *)"not a token", 11, NULL, 0, &again, principal,
 			       sizeof(principal), &expires, NULL, NULL, err, sizeof(err));
 	printf("     garbage: %d %s\n", ret, err);
 	itest_check(ret == -EINVAL, "garbage token: -EINVAL");

@@ -248,6 +248,27 @@ test_tls_cb(void **state)
 	assert_int_equal(sipae_tls_cb_md5((const uint8_t *)"not a certificate", 17, got), -EINVAL);
 }
 
+/* The application data a Kerberos acceptor is given: the prefix and the certificate's hash. */
+static void
+test_tls_cb_data(void **state)
+{
+	uint8_t *der, got[SIPAE_TLS_CB_MAX], h[64];
+	unsigned int hl = 0;
+	size_t len, n = 1;
+
+	(void)state;
+	len = make_cert(EVP_sha384(), &der);
+	assert_int_equal(sipae_tls_cb_data(der, len, got, &n), 0);
+	assert_int_equal(EVP_Digest(der, len, h, &hl, EVP_sha384(), NULL), 1);
+	assert_int_equal(n, 21 + hl);
+	assert_memory_equal(got, "tls-server-end-point:", 21);
+	assert_memory_equal(got + 21, h, hl);
+	OPENSSL_free(der);
+	assert_int_equal(sipae_tls_cb_data((const uint8_t *)"not a certificate", 17, got, &n),
+			 -EINVAL);
+	assert_int_equal(n, 0);
+}
+
 static void
 test_challenge_rebuilt(void **state)
 {
@@ -288,9 +309,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_target_name), cmocka_unit_test(test_channel_bindings),
-		cmocka_unit_test(test_mic),	    cmocka_unit_test(test_mic_layout),
-		cmocka_unit_test(test_tls_cb),	    cmocka_unit_test(test_challenge_rebuilt),
+	    cmocka_unit_test(test_target_name),
+	    cmocka_unit_test(test_channel_bindings),
+	    cmocka_unit_test(test_mic),
+	    cmocka_unit_test(test_mic_layout),
+	    cmocka_unit_test(test_tls_cb),
+	    cmocka_unit_test(test_tls_cb_data),
+	    cmocka_unit_test(test_challenge_rebuilt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

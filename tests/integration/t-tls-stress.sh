@@ -4,14 +4,18 @@
 # them, with two workers (UDP watchers handed to worker 0 as well).  greenwichd must
 # neither abort (issue 18: Sofia's tport_wakeup_pri assertion once fired after a
 # NOTIFY hit a broken TLS connection) nor leak, and must release every connection;
-# a user registers and messages during it.  STRESS_SECONDS (default 20) bounds it.
+# a user registers and messages during it.  Meanwhile another address keeps more
+# connections open than [limits] connections-per-source allows, dropping some at random:
+# greenwichd accepts and closes those over the cap (daemon/sofia/accept_guard.c) while
+# descriptors of that address's other connections are closed and reused around them.
+# STRESS_SECONDS (default 20) bounds it.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/server.key" -out "$T/server.crt" \
 	-days 2 -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
 WORKERS=2 write_conf "[tls]" "certificate = $T/server.crt" "key = $T/server.key" \
-	"[limits]" "connection-idle-timeout = 5"
+	"[limits]" "connection-idle-timeout = 5" "connections-per-source = 24"
 sed -i "s|^tcp = .*|&\ntls = 127.0.0.1:$TLSPORT|" "$T/greenwich.conf"
 N=12
 for i in $(seq 0 $((N - 1))); do add_user "u$i" "pw-u$i"; done
@@ -43,15 +47,23 @@ print("udp-subscriptions %d" % subs, flush=True)
 PY
 WATCH=$!
 PIDS+=("$WATCH")
+python3 "$top_srcdir/tests/integration/capflood.py" "$TLSPORT" 127.0.0.9 "$SECS" 40 \
+	"${STRESS_SEED:-$RANDOM}" > "$T/capflood.out" 2>&1 &
+FLOOD=$!
+PIDS+=("$FLOOD")
 sleep $((SECS / 2))
 legit_im during-stress
 check "greenwichd runs in the middle of the stress" kill -0 "$GWD_PID"
 wait "$STRESS" || true
 wait "$WATCH" || true
+wait "$FLOOD" || true
 check "the stress ran: $(cat "$T/stress.out")" \
 	grep -qE "^cycles [0-9]+ registered [1-9][0-9]* notifies [0-9]+ publishes [1-9]" "$T/stress.out"
 check "UDP watchers subscribed throughout: $(cat "$T/udpwatch.out")" \
 	grep -qE "^udp-subscriptions [1-9]" "$T/udpwatch.out"
+check "the cap refused connections of the flooding address: $(cat "$T/capflood.out")" \
+	grep -qE "^capflood opened [0-9]+ refused [1-9]" "$T/capflood.out"
+check "... and logged it" grep -q "event=connection-refused source=127.0.0.9 " "$T/greenwichd.log"
 check "greenwichd did not abort" kill -0 "$GWD_PID"
 check "no assertion failed" bash -c "! grep -q 'Assertion' '$T/greenwichd.log'"
 legit_im after-stress

@@ -107,11 +107,13 @@ class KerberosSA(SecurityAssociation):
         return True
 
 
-def kerberos_context(targetname, principal, password):
-    """A complete GSS krb5 initiator context for targetname (sip/FQDN), integrity only."""
+def kerberos_context(targetname, principal, password, cb=None):
+    """A complete GSS krb5 initiator context for targetname (sip/FQDN), integrity only;
+    cb: channel bindings (application data, no addresses) the authenticator carries."""
     import gssapi
     import gssapi.raw
     krb5 = gssapi.MechType.kerberos
+    bindings = gssapi.raw.ChannelBindings(application_data=cb) if cb is not None else None
     target = gssapi.Name(targetname.replace("/", "@", 1), gssapi.NameType.hostbased_service)
     try:
         creds = None
@@ -120,7 +122,8 @@ def kerberos_context(targetname, principal, password):
             creds = gssapi.raw.acquire_cred_with_password(
                 who, password.encode(), usage="initiate", mechs=[krb5]).creds
         ctx = gssapi.SecurityContext(name=target, creds=creds, mech=krb5, usage="initiate",
-                                     flags=gssapi.RequirementFlag.integrity)
+                                     flags=gssapi.RequirementFlag.integrity,
+                                     channel_bindings=bindings)
         token = ctx.step()
     except gssapi.exceptions.GSSError as e:
         raise CredentialError("Kerberos: %s" % e) from e
@@ -166,6 +169,7 @@ class Client:
         self.ntlm_cb = None
         self.ntlm_mic = None
         self.ticket_service = None
+        self.krb_cb = None
         self.ntlm_delay = 0         # seconds between CHALLENGE and AUTHENTICATE  # Kerberos: ask for a ticket for this service instead
 
     # -- transport ----------------------------------------------------------------
@@ -471,8 +475,13 @@ class Client:
         # misdirected AP-REQ) under the sip/ targetname
         tkt_target = target if not self.ticket_service else \
             self.ticket_service + "/" + target.split("/", 1)[1]
+        cb = None  # --krb-channel-bindings: this TLS connection's, or another one's
+        if self.krb_cb == "tls":
+            cb = ntlm.tls_server_end_point(self.sock.getpeercert(binary_form=True))
+        elif self.krb_cb == "bad":
+            cb = ntlm.tls_server_end_point(b"another certificate")
         ctx, token = kerberos_context(tkt_target, "%s@%s" % (name, urealm.upper()),
-                                      self.password)
+                                      self.password, cb)
         req = self.register_request()
         req.headers.append(("Authorization", self._auth_header(
             "Kerberos", realm, target, base64.b64encode(token).decode(), version)))
@@ -644,6 +653,7 @@ def parse_args(argv):
     ap.add_argument("--timeout", type=float, default=10.0)
     ap.add_argument("--source", help="local address to connect from (e.g. 127.0.0.2)")
     ap.add_argument("--trace", help="write every message sent and received to this file")
+    ap.add_argument("--call-id", help="the Call-ID of the sign-in (default: random)")
     ap.add_argument("--expect-status", type=int,
                     help="exit 0 only if the last request's final status is this")
     knobs = ap.add_argument_group("negative tests (act on the request after sign-in)")
@@ -670,6 +680,8 @@ def parse_args(argv):
     knobs.add_argument("--ntlm-target-name", help="NTLM: MsvAvTargetName (e.g. sip/FQDN)")
     knobs.add_argument("--ntlm-channel-bindings", choices=("tls", "bad"),
                        help="NTLM: MsvAvChannelBindings of this TLS connection, or wrong ones")
+    knobs.add_argument("--krb-channel-bindings", choices=("tls", "bad"),
+                       help="Kerberos: channel bindings of this TLS connection, or wrong ones")
     knobs.add_argument("--ntlm-mic", choices=("good", "bad"),
                        help="NTLM: MsvAvFlags 0x2 and a MIC (a wrong one with bad)")
     ap.add_argument("--print-keys", action="store_true",
@@ -718,8 +730,11 @@ def main(argv=None):
         client.ntlm_cb = args.ntlm_channel_bindings
         client.ntlm_mic = args.ntlm_mic
         client.ticket_service = args.ticket_service
+        client.krb_cb = args.krb_channel_bindings
         client.ntlm_delay = args.ntlm_delay
         client.unsigned_answers = args.unsigned_answers
+        if args.call_id:
+            client.call_id = args.call_id
         client.connect()
         import sipae_failcmds
         run = dict({"register": cmd_register, "send-message": cmd_send_message,

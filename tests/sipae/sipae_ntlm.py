@@ -189,11 +189,18 @@ def ntlmv2_responses(key_nt, server_challenge, target_info, timestamp, client_ch
     return lm, proof + temp, hmac_md5(key_nt, proof)
 
 
-def channel_bindings(cert_der):
-    """MsvAvChannelBindings for a TLS server certificate [RFC 5929 tls-server-end-point]:
-    MD5 of gss_channel_bindings_struct with no addresses (SHA-256 certificates only)."""
+def tls_server_end_point(cert_der):
+    """Channel bindings of a TLS connection by its server certificate [RFC 5929
+    tls-server-end-point], the application data of a gss_channel_bindings_struct
+    (SHA-256 certificates only)."""
     import hashlib
-    app = b"tls-server-end-point:" + hashlib.sha256(cert_der).digest()
+    return b"tls-server-end-point:" + hashlib.sha256(cert_der).digest()
+
+
+def channel_bindings(cert_der):
+    """MsvAvChannelBindings for a TLS server certificate: MD5 of gss_channel_bindings_struct
+    with no addresses and tls_server_end_point() as application data."""
+    app = tls_server_end_point(cert_der)
     return md5(b"\0" * 16 + struct.pack("<I", len(app)) + app)
 
 

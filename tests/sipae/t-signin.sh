@@ -90,6 +90,18 @@ check "... logged: the ticket's service is not sip/$FQDN" grep -Eiq \
 	"event=auth-failed scheme=Kerberos .*reason=\"ticket for host/$FQDN@[^ ]*, not sip/$FQDN@" \
 	"$T/greenwichd.log"
 
+# ---- Kerberos channel bindings: an authenticator bound to a TLS connection ----
+client krb-cb "${ALICE_KRB[@]}" --krb-channel-bindings tls register --refresh
+ok_run krb-cb "Kerberos bound to this TLS connection (tls-server-end-point): signed in"
+signins=$(grep -c 'event=sign-in scheme=Kerberos ' "$T/greenwichd.log")
+client krb-cb-bad "${ALICE_KRB[@]}" --krb-channel-bindings bad --expect-status 401 register
+ok_run krb-cb-bad "Kerberos bound to another TLS connection (a relayed ticket): 401"
+check "... logged" grep -q \
+	'event=auth-failed scheme=Kerberos .*reason="Kerberos channel bindings are not this connection' \
+	"$T/greenwichd.log"
+check "... and no security association was made for it" \
+	[ "$(grep -c 'event=sign-in scheme=Kerberos ' "$T/greenwichd.log")" = "$signins" ]
+
 # ---- NTLM extended protection: target name, channel bindings, MIC ----
 client ntlm-ep "${ALICE[@]}" --ntlm-target-name "SIP/$FQDN" --ntlm-channel-bindings tls \
 	--ntlm-mic good register --refresh
@@ -97,7 +109,7 @@ ok_run ntlm-ep "NTLM with MsvAvTargetName sip/$FQDN (any case), this TLS connect
 client ntlm-http "${ALICE[@]}" --ntlm-target-name "HTTP/$FQDN" --expect-status 401 register
 ok_run ntlm-http "NTLM made for HTTP/$FQDN (a relayed sign-in): 401"
 check "... logged with the target name" \
-	grep -q "event=auth-failed scheme=NTLM user=CORP.alice .*reason=\"NTLM target name HTTP/$FQDN, not sip/$FQDN\"" \
+	grep -Eq "event=auth-failed scheme=NTLM user=\"CORP[\\\\]{2}alice\" .*reason=\"NTLM target name HTTP/$FQDN, not sip/$FQDN\"" \
 	"$T/greenwichd.log"
 client ntlm-cb "${ALICE[@]}" --ntlm-channel-bindings bad --expect-status 401 register
 ok_run ntlm-cb "NTLM bound to another TLS connection (channel bindings): 401"
@@ -106,6 +118,23 @@ check "... logged" grep -q 'reason="NTLM channel bindings are not this TLS conne
 client ntlm-mic "${ALICE[@]}" --ntlm-mic bad --expect-status 401 register
 ok_run ntlm-mic "NTLM with a MIC that does not match the messages: 401 (after the DC accepted it)"
 check "... logged" grep -q 'reason="NTLM MIC does not match the messages"' "$T/greenwichd.log"
+
+# ---- what a sign-in logs of the client's choosing forges no line and no field ----
+# an NTLM user name with CR, LF, quotes, a backslash and fake fields, and a Call-ID with
+# quotes and a fake source=, over TLS: the refusal is one line of greenwichd's whose
+# user= and call-id= decode back to what was sent, with greenwichd's own source=
+# (the client takes what comes before the first backslash as the NTLM domain)
+FORGED_USER=$'CORP\\mallory" source=10.6.6.6 event=sign-in\r\n2026-01-01T00:00:00.000Z greenwichd[notice] x: \\ end'
+FORGED_CID='sae-forge"source=10.6.6.7"\@x'
+client ntlm-forge --user "$FORGED_USER" --password Not-Her-11 \
+	--aor "sip:alice@$DOMAIN" --call-id "$FORGED_CID" --expect-status 401 register
+ok_run ntlm-forge "NTLM sign-in with a forged user name and Call-ID: 401"
+check "... no line of the log was started by the user name" bash -c \
+	"! grep -Eqv '^[0-9]{4}-[0-9][0-9]-[0-9][0-9]T[0-9:.]{12}Z greenwichd\[[a-z]+\] [a-z_0-9]+: ' '$T/greenwichd.log'"
+check "... the refusal's fields parse back: one source (ours), user and call-id as sent" \
+	"$PY" "$top_srcdir/tests/lib/logfields.py" "$T/greenwichd.log" sae-forge auth-failed \
+	127.0.0.1: "user=$($PY -c 'import sys; print(repr(sys.argv[1]))' "$FORGED_USER")" \
+	"call-id=$($PY -c 'import sys; print(repr(sys.argv[1]))' "$FORGED_CID")"
 
 # ---- the NTLM CHALLENGE is stateless, and good for 10 to 20 s ----
 client ntlm-old "${ALICE[@]}" --ntlm-delay 21 --timeout 30 --expect-status 401 register
