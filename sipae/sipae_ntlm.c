@@ -347,6 +347,18 @@ sipae_ntlm_parse_auth(const uint8_t *buf, size_t len, struct sipae_ntlm_auth *a,
 		ntlm_fail(err, errlen, ret, "EncryptedRandomSessionKey of %zu bytes", f[5].len);
 		goto done;
 	}
+	a->lm = f[0].len ? buf + f[0].off : NULL;
+	a->lm_len = f[0].len;
+	a->nt = buf + f[1].off;
+	a->nt_len = f[1].len;
+	a->msg = buf;
+	a->msg_len = len;
+	/* the structure first (the AV pairs, and where the MIC they flag sits), then
+	 * the names: a field laid over the MIC is refused as that, whatever it holds */
+	ret = ntlm_auth_avpairs(a, f, err, errlen);
+	if (ret < 0)
+		goto done;
+	ret = -EINVAL;
 	if (ntlm_auth_name(buf, &f[2], &a->domain) < 0 || ntlm_auth_name(buf, &f[3], &a->user) < 0 ||
 	    ntlm_auth_name(buf, &f[4], &a->workstation) < 0) {
 		ntlm_fail(err, errlen, ret, "a name is not valid UTF-16");
@@ -356,15 +368,9 @@ sipae_ntlm_parse_auth(const uint8_t *buf, size_t len, struct sipae_ntlm_auth *a,
 		ntlm_fail(err, errlen, ret, "anonymous AUTHENTICATE");
 		goto done;
 	}
-	a->lm = f[0].len ? buf + f[0].off : NULL;
-	a->lm_len = f[0].len;
-	a->nt = buf + f[1].off;
-	a->nt_len = f[1].len;
 	memcpy(a->enc_session_key, buf + f[5].off, 16);
 	a->has_session_key = true;
-	a->msg = buf;
-	a->msg_len = len;
-	ret = ntlm_auth_avpairs(a, f, err, errlen);
+	ret = 0;
 done:
 	if (ret < 0)
 		sipae_ntlm_auth_free(a);
