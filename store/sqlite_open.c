@@ -194,10 +194,30 @@ held(struct sq_store *st, bool wait)
 	return false;
 }
 
+/* Transaction statements, prepared once like every other (not parsed per
+ * commit by sqlite3_exec); the cache finds them by these addresses. */
+static const char sql_begin[] = "BEGIN IMMEDIATE";
+static const char sql_commit[] = "COMMIT";
+static const char sql_rollback[] = "ROLLBACK";
+
+/* The SQLite result of running sql once. */
+static int
+run_simple(struct sq_store *st, const char *sql)
+{
+	sqlite3_stmt *s = sq_stmt(st, sql, "");
+	int rc;
+
+	if (s == NULL)
+		return SQLITE_ERROR;
+	rc = sqlite3_step(s);
+	sq_done(s);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 static int
 exec_simple(struct sq_store *st, const char *sql)
 {
-	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	return run_simple(st, sql) == SQLITE_OK ? 0 : -EIO;
 }
 
 static int
@@ -210,9 +230,9 @@ sq_begin(struct gwstore *base, bool wait)
 	if (st->held)
 		return wait ? -EIO : -EBUSY;
 	if (wait)
-		return exec_simple(st, "BEGIN IMMEDIATE");
+		return exec_simple(st, sql_begin);
 	sqlite3_busy_timeout(st->db, 0);
-	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	rc = run_simple(st, sql_begin);
 	sqlite3_busy_timeout(st->db, SQ_BUSY_MS);
 	if (rc == SQLITE_OK)
 		return 0;
@@ -222,13 +242,13 @@ sq_begin(struct gwstore *base, bool wait)
 static int
 sq_commit(struct gwstore *st)
 {
-	return exec_simple(sq(st), "COMMIT");
+	return exec_simple(sq(st), sql_commit);
 }
 
 static void
 sq_rollback(struct gwstore *st)
 {
-	exec_simple(sq(st), "ROLLBACK");
+	exec_simple(sq(st), sql_rollback);
 }
 
 static sqlite3_stmt *

@@ -166,21 +166,19 @@ refuse(struct worker *w, msg_t *msg, const char *user, const char *reason, int s
 	nta_msg_treply(w->w_agent, msg, status, phrase, TAG_END());
 }
 
-/* The credentials header for our realm, or NULL. */
+/* The credentials header for our realm, parsed into *ar (in home), or NULL. */
 static msg_auth_t *
-find_credentials(sip_t *sip, bool is_register, const char *realm)
+find_credentials(su_home_t *home, sip_t *sip, bool is_register, const char *realm,
+		 auth_response_t *ar)
 {
 	msg_auth_t *au = is_register ? sip->sip_authorization : sip->sip_proxy_authorization;
 
 	for (; au; au = au->au_next) {
 		if (au->au_scheme == NULL || strcasecmp(au->au_scheme, "Digest") != 0)
 			continue;
-		su_home_t home[1] = {SU_HOME_INIT(home)};
-		auth_response_t ar = {.ar_size = sizeof(ar)};
-		bool match = auth_digest_response_get(home, &ar, au->au_params) > 0 &&
-			     ar.ar_realm && strcmp(ar.ar_realm, realm) == 0;
-		su_home_deinit(home);
-		if (match)
+		*ar = (auth_response_t){.ar_size = sizeof(*ar)};
+		if (auth_digest_response_get(home, ar, au->au_params) > 0 && ar->ar_realm &&
+		    strcmp(ar->ar_realm, realm) == 0)
 			return au;
 	}
 	return NULL;
@@ -315,12 +313,11 @@ sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char 
 		snprintf(user, userlen, "%s", w->w_auth_user);
 		return AUTH_OK;
 	}
-	au = find_credentials(sip, is_register, realm);
+	au = find_credentials(home, sip, is_register, realm, &ar);
 	if (au == NULL || !digest_allowed(c, sip)) {
 		challenge(w, msg, is_register, false);
 		goto done;
 	}
-	auth_digest_response_get(home, &ar, au->au_params);
 	if (!ar.ar_username || !ar.ar_nonce || !ar.ar_response || !ar.ar_uri) {
 		nta_msg_treply(w->w_agent, msg, 400, "Incomplete credentials", TAG_END());
 		goto done;
