@@ -111,6 +111,9 @@ bool loc_uri_taken(struct loc *loc, const char *uri, const char *aor, time_t now
 void loc_uri_key(char *out, size_t len, const char *uri);
 /* Remove every binding of aor (sign out); returns how many went. */
 int loc_remove_aor(struct loc *loc, const char *aor);
+/* Remove every binding of aor made over the connection (worker, flow), which
+ * closed; durable when it returns; how many went, or -errno. */
+int loc_remove_flow(struct loc *loc, const char *aor, int worker, uint64_t flow);
 /* Drop expired bindings from memory and the store; returns how many. */
 int loc_expire(struct loc *loc, time_t now);
 size_t loc_count(struct loc *loc);

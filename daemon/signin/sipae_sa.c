@@ -305,33 +305,20 @@ sa_by_tport(struct gwd *g, tport_t *tp)
  * is only good over its connection), so they go now, as a de-REGISTER would.
  */
 static void
-sa_unregister(struct gwd *g, const struct sipae_sa *sa, time_t now)
+sa_unregister(struct gwd *g, const struct sipae_sa *sa)
 {
-	struct loc_contact *v = NULL, *out = NULL;
-	size_t n = 0, nout = 0;
+	int n;
 
-	if (sa->aor[0] == '\0' || loc_lookup(g->loc, sa->aor, now, &v, &n) < 0)
+	if (sa->aor[0] == '\0')
 		return;
-	for (size_t i = 0; i < n; i++) {
-		if (v[i].flow.worker != 0 || v[i].flow.id != sa->flow)
-			continue;
-		struct loc_update u = {v[i].uri, 0, -1, v[i].instance};
-		struct loc_register_req req = {.aor = sa->aor,
-					       .call_id = v[i].call_id,
-					       .cseq = v[i].cseq + 1,
-					       .flow = v[i].flow,
-					       .updates = &u,
-					       .nupdates = 1,
-					       .max_contacts = g->conf->max_contacts};
-		if (loc_register(g->loc, &req, now, &out, &nout) == LOC_OK) {
-			log_info("event=unregister user=%s reason=\"connection closed\"", sa->aor);
-			gwd_bindings_changed(&g->workers[0], sa->aor);
-		}
-		loc_contacts_free(out, nout);
-		out = NULL;
-		nout = 0;
+	/* only the closed connection's bindings, found in place: no copy of the
+	 * AOR's other bindings per connection closed */
+	n = loc_remove_flow(g->loc, sa->aor, 0, sa->flow);
+	if (n > 0) {
+		log_info("event=unregister user=%s bindings=%d reason=\"connection closed\"",
+			 sa->aor, n);
+		gwd_bindings_changed(&g->workers[0], sa->aor);
 	}
-	loc_contacts_free(v, n);
 }
 
 int
@@ -345,7 +332,7 @@ sa_expire(struct gwd *g, time_t now)
 			bool closed = sa_flow_tport(g, sa->flow) == NULL;
 			if ((sa->expires <= now || closed) && sa->state != SA_VERIFYING) {
 				if (closed && sa->state == SA_ESTABLISHED)
-					sa_unregister(g, sa, now);
+					sa_unregister(g, sa);
 				log_debug("event=sa-end opaque=%s user=%s reason=%s", sa->opaque,
 					  sa->aor[0] ? sa->aor : "-", closed ? "closed" : "expired");
 				*pp = sa->next;

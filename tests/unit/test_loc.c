@@ -355,6 +355,43 @@ test_same_uri_new_instance(void **state)
 	assert_int_equal(loc_count(f->loc), 1);
 }
 
+/* Register u over connection flow of worker 0. */
+static void
+reg_on_flow(struct fixture *f, const char *aor, const char *call_id, const struct loc_update *u,
+	    uint64_t flow)
+{
+	struct loc_register_req r = fx_req(aor, call_id, 1, u, 1);
+
+	r.flow.worker = 0;
+	r.flow.id = flow;
+	assert_int_equal(fx_reg(f, &r, f->now), LOC_OK);
+}
+
+/* A connection closed: the bindings of that AOR made over it go, from memory
+ * and the store; the AOR's others, and another AOR's over the same
+ * connection, stay. */
+static void
+test_remove_flow(void **state)
+{
+	struct fixture *f = *state;
+	const struct loc_update u1 = {"sip:alice@127.0.0.1:5062", 3600, -1, NULL};
+	const struct loc_update u2 = {"sip:alice@127.0.0.1:5063", 3600, -1, NULL};
+	const struct loc_update u3 = {"sip:alice@127.0.0.1:5064", 3600, -1, NULL};
+	const struct loc_update ub = {"sip:bob@127.0.0.1:5070", 3600, -1, NULL};
+	reg_on_flow(f, ALICE, "call-a", &u1, 7);
+	reg_on_flow(f, ALICE, "call-b", &u2, 7);
+	reg_on_flow(f, ALICE, "call-c", &u3, 8);
+	reg_on_flow(f, BOB, "call-d", &ub, 7);
+	/* the same connection id on another worker is another connection */
+	assert_int_equal(loc_remove_flow(f->loc, ALICE, 1, 7), 0);
+	assert_int_equal(loc_remove_flow(f->loc, ALICE, 0, 7), 2);
+	assert_int_equal(fx_live(f, ALICE, f->now), 1);
+	assert_int_equal(fx_live(f, BOB, f->now), 1);
+	fx_assert_agrees(f, ALICE, f->now);
+	fx_assert_agrees(f, BOB, f->now);
+	assert_int_equal(loc_remove_flow(f->loc, ALICE, 0, 7), 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int
@@ -374,6 +411,7 @@ main(void)
 	    T(test_lookup_uri),
 	    T(test_same_contact_twice),
 	    T(test_same_uri_new_instance),
+	    T(test_remove_flow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
