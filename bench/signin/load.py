@@ -15,7 +15,11 @@ CPU (percent of one core, all processes: when it nears the core count the
 clients, not greenwichd, are the limit).
 
   load.py --server 127.0.0.1:PORT --domain D --user alice --ntlm-domain CORP \\
-          --password P --scheme ntlm|kerberos --procs 4 --seconds 10 --pid GWDPID
+          --password P --scheme ntlm|kerberos|kerberos-tls --procs 4 --seconds 10 \\
+          --pid GWDPID [--tls]
+
+kerberos-tls: Kerberos over TLS (--tls), a new connection and a full TLS
+handshake (no session resumption) for every sign-in.
 """
 import argparse
 import multiprocessing
@@ -42,9 +46,11 @@ def worker(o, until, out):
     ok = failed = 0
     device = None
     while time.monotonic() < until:
+        scheme = "kerberos" if o.scheme == "kerberos-tls" else o.scheme
         c = sipae_client.Client(host, int(port), o.domain, o.user,
-                                None if o.scheme == "kerberos" else o.password,
-                                scheme=o.scheme, ntlm_domain=o.ntlm_domain, timeout=10)
+                                None if scheme == "kerberos" else o.password,
+                                scheme=scheme, ntlm_domain=o.ntlm_domain, timeout=10,
+                                tls=o.tls)
         if device is None:
             device = (c.instance, c.ms_opaque)
         c.instance, c.ms_opaque = device  # the same device, reconnecting
@@ -66,6 +72,7 @@ def main():
     for a in ("--server", "--domain", "--user", "--password", "--scheme"):
         ap.add_argument(a, required=True)
     ap.add_argument("--ntlm-domain", default="")
+    ap.add_argument("--tls", action="store_true", help="TLS (certificate not verified)")
     ap.add_argument("--procs", type=int, default=4)
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--pid", type=int, required=True)

@@ -4,7 +4,10 @@
 # (sipae_ntlm_check through winbind, sipae_krb_accept), with no SIP around them.
 #
 #   GW_BUILDDIR=/path/to/build bench/signin/run.sh [--smoke] [--seconds S] [--procs N]
-#                                                  [--profile DIR] [--only ntlm|kerberos]
+#                                                  [--profile DIR] [--only "SCHEMES"]
+#
+# Schemes: ntlm, kerberos (TCP), kerberos-tls (TLS, a full handshake per sign-in:
+# no session resumption).
 #
 # --profile DIR: perf record (call graphs) of greenwichd during each scheme's load,
 # DIR/perf-SCHEME.data.
@@ -16,7 +19,7 @@ SRC=$(cd "$HERE/../.." && pwd)
 B=${GW_BUILDDIR:-$SRC}
 ADDC="$SRC/tests/addc/addc.sh"
 PY=/usr/bin/python3
-SECONDS_RUN=10 PROCS=4 N=2000 PROFILE= SCHEMES="ntlm kerberos"
+SECONDS_RUN=10 PROCS=4 N=2000 PROFILE= SCHEMES="ntlm kerberos kerberos-tls"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--smoke) SECONDS_RUN=2 PROCS=2 N=20 ;;
@@ -51,11 +54,15 @@ FQDN="greenwich.$ADDC_DNS_DOMAIN"
 "$ADDC" join "$D" > "$W/join.out" 2>&1 || { cat "$W/join.out" >&2; exit 1; }
 
 PORT=$((20000 + RANDOM % 30000))
+TLSPORT=$((PORT + 1))
 mkdir -p "$W/state"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$W/server.key" -out "$W/server.crt" \
+	-days 2 -subj "/CN=$FQDN" -addext "subjectAltName=DNS:$FQDN,IP:127.0.0.1" 2>/dev/null
 cat > "$W/greenwich.conf" <<CONF
 [server]
 udp = 127.0.0.1:$PORT
 tcp = 127.0.0.1:$PORT
+tls = 127.0.0.1:$TLSPORT
 domains = $ADDC_DNS_DOMAIN
 workers = 2
 state-directory = $W/state
@@ -70,6 +77,9 @@ fqdn = $FQDN
 enabled-group = Greenwich Users
 [auth]
 schemes = Kerberos,NTLM
+[tls]
+certificate = $W/server.crt
+key = $W/server.key
 [log]
 level = notice
 CONF
@@ -97,7 +107,12 @@ for scheme in $SCHEMES; do
 			-p "$GWD_PID" -- sleep "$SECONDS_RUN" > /dev/null 2>&1 &
 		PERF_PID=$!
 	fi
-	in_dc env KRB5CCNAME="$KRB5CCNAME" "$PY" "$HERE/load.py" --server "127.0.0.1:$PORT" \
+	if [ "$scheme" = kerberos-tls ]; then
+		target=(--server "127.0.0.1:$TLSPORT" --tls)
+	else
+		target=(--server "127.0.0.1:$PORT")
+	fi
+	in_dc env KRB5CCNAME="$KRB5CCNAME" "$PY" "$HERE/load.py" "${target[@]}" \
 		--domain "$ADDC_DNS_DOMAIN" --user alice --ntlm-domain "$ADDC_DOMAIN" \
 		--password Apple-Pie-11 --scheme "$scheme" --procs "$PROCS" \
 		--seconds "$SECONDS_RUN" --pid "$GWD_PID" 2> "$W/load-$scheme.err" || rc=1
