@@ -14,6 +14,16 @@ the caller measures the server's memory and CPU meanwhile (its pid file is
 not needed here).  --ready FILE is created once every client has its 200 and
 --go FILE, when given, is waited for before the keep-alive window is counted.
 
+--messages RATE --message-seconds S (after the keep-alive window, between
+--msg-ready and --msg-done files): MESSAGEs over TLS between signed-in
+clients: client i of the first half sends, as caller-i@outside.test (a
+foreign domain: neither server asks for credentials, as in the UDP MESSAGE
+row), to the user of client i + N/2, which receives it over its own TLS
+connection and answers 200; RATE per second in all for S seconds, each
+MESSAGE waiting at most 4 s for its 200.  Adds to the line:
+
+  messages=M answered=A msg_seconds=S
+
 Only 127.0.0.1 is addressed.  Standard library only.
 """
 import argparse
@@ -42,6 +52,7 @@ class Client:
         self.call_id = "%s-%d@tlsidle" % (os.urandom(6).hex(), idx)
         self.tag = os.urandom(4).hex()
         self.alive = False
+        self.pending = {}  # Call-ID of a MESSAGE sent -> its future
 
     def request(self, auth=None):
         o = self.o
@@ -114,16 +125,79 @@ class Client:
                 pass
 
     async def drain_input(self):
-        """Read whatever the server sends (pongs, OPTIONS): a closed
-        connection marks the client dead."""
+        """Read what the server sends: keep-alive answers (CRLF), requests
+        (answered 200) and the answers to our MESSAGEs.  A closed connection
+        marks the client dead."""
+        buf = b""
         try:
             while True:
-                data = await self.reader.read(4096)
+                data = await self.reader.read(65536)
                 if not data:
                     break
+                buf += data
+                while True:
+                    buf = buf.lstrip(b"\r\n")
+                    end = buf.find(b"\r\n\r\n")
+                    if end < 0:
+                        break
+                    head = buf[:end].decode(errors="replace")
+                    m = re.search(r"(?im)^(?:content-length|l)\s*:\s*(\d+)", head)
+                    blen = int(m.group(1)) if m else 0
+                    if len(buf) < end + 4 + blen:
+                        break
+                    buf = buf[end + 4 + blen:]
+                    self.on_message(head)
         except (OSError, ConnectionError, asyncio.IncompleteReadError):
             pass
         self.alive = False
+
+    def on_message(self, head):
+        lines = head.split("\r\n")
+        if lines[0].startswith("SIP/2.0 "):
+            m = re.search(r"(?im)^(?:call-id|i)\s*:\s*(\S+)", head)
+            fut = self.pending.pop(m.group(1), None) if m else None
+            if fut is not None and not fut.done():
+                fut.set_result(int(lines[0].split(" ", 2)[1]))
+            return
+        if lines[0].startswith("ACK "):
+            return
+        keep = [x for x in lines[1:] if re.match(r"(?i)(via|v|from|f|to|t|call-id|i|cseq)\s*:",
+                                                  x)]
+        out = ["SIP/2.0 200 OK"]
+        for x in keep:
+            if re.match(r"(?i)(to|t)\s*:", x) and ";tag=" not in x:
+                x += ";tag=" + self.tag
+            out.append(x)
+        out += ["Content-Length: 0", "", ""]
+        try:
+            self.writer.write("\r\n".join(out).encode())
+        except (OSError, ConnectionError):
+            self.alive = False
+
+    async def message(self, to_user, n):
+        """One MESSAGE to to_user; True when answered 200 within 4 s."""
+        o = self.o
+        lp = self.writer.get_extra_info("sockname")[1]
+        call_id = "m%d-%d-%s@tlsidle" % (self.idx, n, os.urandom(3).hex())
+        body = "Benchmark message %d." % n
+        req = "\r\n".join([
+            "MESSAGE sip:%s@%s SIP/2.0" % (to_user, o.domain),
+            "Via: SIP/2.0/TLS 127.0.0.1:%d;branch=z9hG4bK%s;rport" % (lp, os.urandom(6).hex()),
+            "Max-Forwards: 70",
+            "From: <sip:caller%d@outside.test>;tag=%s" % (self.idx, self.tag),
+            "To: <sip:%s@%s>" % (to_user, o.domain),
+            "Call-ID: %s" % call_id,
+            "CSeq: 1 MESSAGE",
+            "Content-Type: text/plain",
+            "Content-Length: %d" % len(body), "", body]).encode()
+        fut = asyncio.get_running_loop().create_future()
+        self.pending[call_id] = fut
+        try:
+            self.writer.write(req)
+            return await asyncio.wait_for(fut, 4) == 200
+        except (asyncio.TimeoutError, OSError, ConnectionError):
+            self.pending.pop(call_id, None)
+            return False
 
 
 async def main_async(o):
@@ -163,15 +237,36 @@ async def main_async(o):
     stop.set()
     await asyncio.gather(*kas)
     alive = sum(1 for c in up if c.alive)
+    msg, msg_ok = "", True
+    if o.messages and len(up) >= 2:
+        half = len(up) // 2
+        if o.msg_ready:
+            while not os.path.exists(o.msg_ready):
+                await asyncio.sleep(0.1)
+        total = int(o.messages * o.message_seconds)
+        results = []
+        t0 = time.monotonic()
+        for k in range(total):
+            delay = t0 + k / o.messages - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            c = up[k % half]
+            results.append(asyncio.ensure_future(c.message(up[k % half + half].user, k)))
+        answered = sum(1 for r in await asyncio.gather(*results) if r)
+        msg_s = time.monotonic() - t0
+        if o.msg_done:
+            open(o.msg_done, "w").close()
+        msg = " messages=%d answered=%d msg_seconds=%.1f" % (total, answered, msg_s)
+        msg_ok = answered >= total * 0.999
     for c in up:
         c.writer.close()
     for r in readers:
         r.cancel()
     for e in first_errors:
         print("tlsidle: " + e, file=sys.stderr)
-    print("tls connected=%d registered=%d failed=%d connect_s=%.1f alive=%d keepalives=%d"
-          % (o.n, len(up), failed[0], connect_s, alive, counter[0]), flush=True)
-    return 0 if failed[0] == 0 and alive == len(up) else 1
+    print("tls connected=%d registered=%d failed=%d connect_s=%.1f alive=%d keepalives=%d%s"
+          % (o.n, len(up), failed[0], connect_s, alive, counter[0], msg), flush=True)
+    return 0 if failed[0] == 0 and alive == len(up) and msg_ok else 1
 
 
 def main():
@@ -184,6 +279,10 @@ def main():
     ap.add_argument("--hold", type=float, default=10.0)
     ap.add_argument("--ready", default=None)
     ap.add_argument("--go", default=None)
+    ap.add_argument("--messages", type=float, default=0, help="MESSAGEs per second")
+    ap.add_argument("--message-seconds", type=float, default=5)
+    ap.add_argument("--msg-ready", default=None)
+    ap.add_argument("--msg-done", default=None)
     o = ap.parse_args()
     return asyncio.run(main_async(o))
 
