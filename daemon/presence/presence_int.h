@@ -99,6 +99,9 @@ struct presence {
 		struct pres_status st;
 		struct pres_seen *next;
 	} *seen;
+	/* one owner's authorization rules, read once for a whole fan-out
+	 * (pres_acl_snapshot); NULL outside one */
+	struct pres_acl_snap *acl_snap;
 };
 
 /* A request being answered: statelessly (msg) or in a transaction (irq). */
@@ -181,6 +184,11 @@ char *pres_winfo_build(struct presence *ps, struct pres_sub *s);
 /* presence_acl.c */
 enum pres_acl { ACL_ALLOW, ACL_BLOCK, ACL_PENDING };
 enum pres_acl pres_acl_decide(struct presence *ps, const struct pres_sub *s);
+/* Around a fan-out to owner's watchers: the owner's rules are read in one
+ * query, and pres_acl_decide answers from them (a failed read leaves it
+ * asking the store per watcher, as without a snapshot). */
+void pres_acl_snapshot(struct presence *ps, const char *owner);
+void pres_acl_snapshot_end(struct presence *ps);
 int pres_acl_change(struct presence *ps, const char *owner, const char *watcher,
 		    const char *rule);
 void pres_acl_refresh(struct presence *ps, const char *owner);
