@@ -408,6 +408,7 @@ run(struct gwd *g, bool foreground)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	g->started = time(NULL);
+	nonce_ids_start(g->started);
 	guard_configure(g->conf->guess_limit, g->conf->guess_source_limit, g->conf->guess_window);
 	accept_guard_configure(g->conf->conn_per_source);
 	if (dir_open(g) < 0 || sip_policy_start(g) < 0)

@@ -43,6 +43,11 @@ struct gwstore_params {
 	const char *state_dir; /* SQLite: greenwich.db and location.db live here */
 	const char *conninfo;  /* PostgreSQL: a libpq connection string or URI */
 	int pool_size;	       /* PostgreSQL: connections of this process at most */
+	/* SQLite: location.db is opened for this handle alone (locking_mode
+	 * EXCLUSIVE: no file locks or shared-memory index per commit; no other
+	 * process may open the file meanwhile).  true: shared, as every other
+	 * file is (unit tests that look at the file from a second connection). */
+	bool location_shared;
 };
 
 struct gwstore;

@@ -19,6 +19,10 @@ struct sq_store {
 	struct gwstore base;
 	sqlite3 *db;
 	int wal_pages; /* in the WAL after the last commit (location only) */
+	/* tests: while this file exists the database acts as locked by another
+	 * process (GW_TEST_LOCATION_HOLD; location.db is exclusive) */
+	char *hold;
+	bool held; /* the last begin failed because of it */
 	/* statements prepared once per handle, found by their SQL text's address */
 	struct {
 		const char *sql;

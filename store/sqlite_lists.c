@@ -73,13 +73,15 @@ sq_acl_each(struct gwstore *st, const char *owner,
 	    void (*cb)(const char *watcher, const char *rule, void *), void *arg)
 {
 	sqlite3_stmt *s = sq_stmt(sq(st), sql_acl_each, "s", owner);
+	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	while (sqlite3_step(s) == SQLITE_ROW)
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
 		cb(sq_col(s, 0), sq_col(s, 1), arg);
 	sq_done(s);
-	return 0;
+	/* a walk cut short is an error: a caller may decide from the whole list */
+	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
 static int

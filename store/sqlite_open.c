@@ -14,11 +14,23 @@
  * than SQLite's 1,000, and never inside a COMMIT: a worker thread that commits
  * must not wait for the disk; the location writer's thread checkpoints when
  * gwstore_wants_checkpoint.
+ *
+ * location.db belongs to greenwichd alone, so it is opened with
+ * locking_mode=EXCLUSIVE (unless location_shared): the lock is taken once and
+ * kept, and the WAL index lives in the process's memory, so a commit makes no
+ * fcntl lock calls and touches no shared-memory file.  Nothing else may open
+ * the file while greenwichd runs (greenwich-mmc never does).  A test cannot
+ * then hold the file's lock from a second connection to stand for a stalled
+ * disk; GW_TEST_LOCATION_HOLD=FILE does instead: while FILE exists, a
+ * transaction on location.db begins as if another process held the lock
+ * (-EBUSY at once, or after the 5 s busy timeout).
  */
 #include "config.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,15 +177,56 @@ sq_checkpoint(struct gwstore *base)
 }
 
 static const char *
-sq_error(struct gwstore *st)
+sq_error(struct gwstore *base)
 {
-	return sqlite3_errmsg(sq(st)->db);
+	struct sq_store *st = sq(base);
+
+	if (st->held)
+		return "database is locked (GW_TEST_LOCATION_HOLD)";
+	return sqlite3_errmsg(st->db);
+}
+
+/* The test hold (GW_TEST_LOCATION_HOLD): false when it is not in place or
+ * went away within the wait; true, as SQLite's busy timeout would fail. */
+static bool
+held(struct sq_store *st, bool wait)
+{
+	struct timespec pause = {0, 10 * 1000 * 1000};
+
+	if (st->hold == NULL)
+		return false;
+	for (int waited = 0; access(st->hold, F_OK) == 0; waited += 10) {
+		if (!wait || waited >= SQ_BUSY_MS)
+			return true;
+		nanosleep(&pause, NULL);
+	}
+	return false;
+}
+
+/* Transaction statements, prepared once like every other (not parsed per
+ * commit by sqlite3_exec); the cache finds them by these addresses. */
+static const char sql_begin[] = "BEGIN IMMEDIATE";
+static const char sql_commit[] = "COMMIT";
+static const char sql_rollback[] = "ROLLBACK";
+
+/* The SQLite result of running sql once. */
+static int
+run_simple(struct sq_store *st, const char *sql)
+{
+	sqlite3_stmt *s = sq_stmt(st, sql, "");
+	int rc;
+
+	if (s == NULL)
+		return SQLITE_ERROR;
+	rc = sqlite3_step(s);
+	sq_done(s);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 static int
 exec_simple(struct sq_store *st, const char *sql)
 {
-	return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -EIO;
+	return run_simple(st, sql) == SQLITE_OK ? 0 : -EIO;
 }
 
 static int
@@ -182,10 +235,13 @@ sq_begin(struct gwstore *base, bool wait)
 	struct sq_store *st = sq(base);
 	int rc;
 
+	st->held = held(st, wait);
+	if (st->held)
+		return wait ? -EIO : -EBUSY;
 	if (wait)
-		return exec_simple(st, "BEGIN IMMEDIATE");
+		return exec_simple(st, sql_begin);
 	sqlite3_busy_timeout(st->db, 0);
-	rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	rc = run_simple(st, sql_begin);
 	sqlite3_busy_timeout(st->db, SQ_BUSY_MS);
 	if (rc == SQLITE_OK)
 		return 0;
@@ -195,13 +251,13 @@ sq_begin(struct gwstore *base, bool wait)
 static int
 sq_commit(struct gwstore *st)
 {
-	return exec_simple(sq(st), "COMMIT");
+	return exec_simple(sq(st), sql_commit);
 }
 
 static void
 sq_rollback(struct gwstore *st)
 {
-	exec_simple(sq(st), "ROLLBACK");
+	exec_simple(sq(st), sql_rollback);
 }
 
 static sqlite3_stmt *
@@ -349,6 +405,20 @@ gwstore_sqlite_open(struct gwstore **out, const struct gwstore_params *p, enum g
 		goto fail;
 	}
 	sqlite3_busy_timeout(st->db, SQ_BUSY_MS);
+	/* before the first access in WAL mode: no shared-memory index at all */
+	if (part == GWSTORE_LOCATION && !p->location_shared) {
+		const char *hold = getenv("GW_TEST_LOCATION_HOLD");
+		if (hold && *hold && (st->hold = strdup(hold)) == NULL) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			goto fail;
+		}
+		if (sqlite3_exec(st->db, "PRAGMA main.locking_mode=EXCLUSIVE", NULL, NULL, &msg) !=
+		    SQLITE_OK) {
+			snprintf(err, errlen, "%s: %s", path, msg ? msg : "cannot lock database");
+			sqlite3_free(msg);
+			goto fail;
+		}
+	}
 	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL,
 			 NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, msg ? msg : "cannot prepare database");
@@ -382,5 +452,6 @@ sq_close(struct gwstore *base)
 	for (int i = 0; i < st->nstmt; i++)
 		sqlite3_finalize(st->stmt[i].s);
 	sqlite3_close(st->db);
+	free(st->hold);
 	free(st);
 }

@@ -3,7 +3,10 @@
 
 PROCS processes, each signing in over and over for SECONDS with the independent
 test client (tests/sipae/sipae_client.py): a new TCP connection, REGISTER, the
-401 challenge(s), the signed REGISTER answered 200.  Kerberos uses the default
+401 challenge(s), the signed REGISTER answered 200.  Each process is one device
+(one +sip.instance, kept across its sign-ins, as a client that reconnects
+keeps it), so each sign-in replaces that device's binding: the user has PROCS
+devices, not one more per sign-in.  Kerberos uses the default
 credential cache (a TGT got once; the service ticket is cached after the first
 sign-in), so the DC sees AP-REQs checked by greenwichd, not AS exchanges.
 Prints one line: scheme, sign-ins, failures, seconds, rate, greenwichd's CPU
@@ -12,7 +15,11 @@ CPU (percent of one core, all processes: when it nears the core count the
 clients, not greenwichd, are the limit).
 
   load.py --server 127.0.0.1:PORT --domain D --user alice --ntlm-domain CORP \\
-          --password P --scheme ntlm|kerberos --procs 4 --seconds 10 --pid GWDPID
+          --password P --scheme ntlm|kerberos|kerberos-tls --procs 4 --seconds 10 \\
+          --pid GWDPID [--tls]
+
+kerberos-tls: Kerberos over TLS (--tls), a new connection and a full TLS
+handshake (no session resumption) for every sign-in.
 """
 import argparse
 import multiprocessing
@@ -37,11 +44,16 @@ def cpu_ticks(pid):
 def worker(o, until, out):
     host, port = o.server.rsplit(":", 1)
     ok = failed = 0
+    device = None
     while time.monotonic() < until:
+        scheme = "kerberos" if o.scheme == "kerberos-tls" else o.scheme
         c = sipae_client.Client(host, int(port), o.domain, o.user,
-                                None if o.scheme == "kerberos" else o.password,
-                                scheme=o.scheme, tls=o.tls, ntlm_domain=o.ntlm_domain,
-                                timeout=10)
+                                None if scheme == "kerberos" else o.password,
+                                scheme=scheme, ntlm_domain=o.ntlm_domain, timeout=10,
+                                tls=o.tls)
+        if device is None:
+            device = (c.instance, c.ms_opaque)
+        c.instance, c.ms_opaque = device  # the same device, reconnecting
         try:
             c.connect()
             c.register()

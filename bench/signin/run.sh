@@ -4,7 +4,15 @@
 # (sipae_ntlm_check through winbind, sipae_krb_accept), with no SIP around them.
 #
 #   GW_BUILDDIR=/path/to/build bench/signin/run.sh [--smoke] [--seconds S] [--procs N]
+#                                                  [--profile DIR] [--only "SCHEMES"]
 #
+# Schemes: ntlm, kerberos, kerberos-tls.  Every sign-in goes over TLS (greenwichd
+# accepts Kerberos and NTLM over TLS only, [auth] sipae-transports), each load process
+# a device that reconnects with a full handshake (no session resumption); kerberos-tls
+# is the same load as kerberos, kept as its own row of bench/run's table.
+#
+# --profile DIR: perf record (call graphs) of greenwichd during each scheme's load,
+# DIR/perf-SCHEME.data.
 # The DC runs in a network namespace of its own; greenwichd and the clients run there
 # (addc.sh run-with-hosts).  Prints markdown rows; exits non-zero when a part fails.
 set -eu
@@ -13,10 +21,12 @@ SRC=$(cd "$HERE/../.." && pwd)
 B=${GW_BUILDDIR:-$SRC}
 ADDC="$SRC/tests/addc/addc.sh"
 PY=/usr/bin/python3
-SECONDS_RUN=10 PROCS=4 N=2000
+SECONDS_RUN=10 PROCS=4 N=2000 PROFILE="" SCHEMES="ntlm kerberos kerberos-tls"
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--smoke) SECONDS_RUN=2 PROCS=2 N=20 ;;
+	--profile) PROFILE=$(mkdir -p "$2" && cd "$2" && pwd); shift ;;
+	--only) SCHEMES=$2; shift ;;
 	--seconds) SECONDS_RUN=$2; shift ;;
 	--procs) PROCS=$2; shift ;;
 	*) echo "unknown option $1" >&2; exit 2 ;;
@@ -47,16 +57,17 @@ FQDN="greenwich.$ADDC_DNS_DOMAIN"
 "$ADDC" join "$D" > "$W/join.out" 2>&1 || { cat "$W/join.out" >&2; exit 1; }
 
 PORT=$((20000 + RANDOM % 30000))
+TLSPORT=$((PORT + 1))
 mkdir -p "$W/state"
 # Kerberos and NTLM are accepted over TLS only ([auth] sipae-transports): a TLS port with a
-# self-signed certificate, and the clients sign in over it (every sign-in a new connection)
+# self-signed certificate, and the clients sign in over it
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$W/server.key" -out "$W/server.crt" \
-	-days 2 -subj "/CN=$FQDN" 2>/dev/null
+	-days 2 -subj "/CN=$FQDN" -addext "subjectAltName=DNS:$FQDN,IP:127.0.0.1" 2>/dev/null
 cat > "$W/greenwich.conf" <<CONF
 [server]
 udp = 127.0.0.1:$PORT
 tcp = 127.0.0.1:$PORT
-tls = 127.0.0.1:$((PORT + 1))
+tls = 127.0.0.1:$TLSPORT
 domains = $ADDC_DNS_DOMAIN
 workers = 2
 state-directory = $W/state
@@ -95,12 +106,20 @@ printf 'Apple-Pie-11\n' | in_dc env KRB5CCNAME="$KRB5CCNAME" kinit alice > "$W/k
 	{ cat "$W/kinit.out" >&2; exit 1; }
 
 rc=0
-for scheme in ntlm kerberos; do
-	in_dc env KRB5CCNAME="$KRB5CCNAME" "$PY" "$HERE/load.py" --server "127.0.0.1:$((PORT + 1))" --tls \
+for scheme in $SCHEMES; do
+	PERF_PID=
+	if [ -n "$PROFILE" ]; then
+		perf record -F 999 --call-graph dwarf,8192 -o "$PROFILE/perf-$scheme.data" \
+			-p "$GWD_PID" -- sleep "$SECONDS_RUN" > /dev/null 2>&1 &
+		PERF_PID=$!
+	fi
+	target=(--server "127.0.0.1:$TLSPORT" --tls) # sign-in is over TLS only
+	in_dc env KRB5CCNAME="$KRB5CCNAME" "$PY" "$HERE/load.py" "${target[@]}" \
 		--domain "$ADDC_DNS_DOMAIN" --user alice --ntlm-domain "$ADDC_DOMAIN" \
 		--password Apple-Pie-11 --scheme "$scheme" --procs "$PROCS" \
 		--seconds "$SECONDS_RUN" --pid "$GWD_PID" 2> "$W/load-$scheme.err" || rc=1
 	head -3 "$W/load-$scheme.err" >&2
+	[ -z "$PERF_PID" ] || wait "$PERF_PID" || true
 done
 # the anchors, with what clients would send prepared beforehand
 in_dc "$B/bench/signin/anchor" challenges "$N" "$ADDC_DOMAIN" GREENWICH "$ADDC_DNS_DOMAIN" \

@@ -737,21 +737,30 @@ loc_uri_taken(struct loc *loc, const char *uri, const char *aor, time_t now)
 	return taken;
 }
 
+/* Which bindings a removal takes: those of aor, or, without aor, the expired
+ * ones. */
+struct remove_filter {
+	const char *aor;
+	time_t now;
+};
+
 static bool
-remove_hit(const struct loc_node *n, const char *aor, time_t now)
+remove_hit(const struct loc_node *n, const struct remove_filter *f)
 {
-	return aor ? strcasecmp(n->c.aor, aor) == 0 : n->c.expires <= now;
+	if (f->aor == NULL)
+		return n->c.expires <= f->now;
+	return strcasecmp(n->c.aor, f->aor) == 0;
 }
 
 /* Under the write lock: the removals as changes of op; how many. */
 static int
-remove_plan(struct loc *loc, const char *aor, time_t now, struct loc_op *op)
+remove_plan(struct loc *loc, const struct remove_filter *f, struct loc_op *op)
 {
-	size_t lo = aor ? hash_ci(aor) : 0, hi = aor ? lo + 1 : LOC_BUCKETS, k = 0;
+	size_t lo = f->aor ? hash_ci(f->aor) : 0, hi = f->aor ? lo + 1 : LOC_BUCKETS, k = 0;
 
 	for (size_t i = lo; i < hi; i++)
 		for (struct loc_node *n = loc->by_aor[i]; n; n = n->next_aor)
-			k += remove_hit(n, aor, now);
+			k += remove_hit(n, f);
 	if (k == 0)
 		return 0;
 	op->ch = calloc(k, sizeof(*op->ch));
@@ -759,13 +768,13 @@ remove_plan(struct loc *loc, const char *aor, time_t now, struct loc_op *op)
 		return -ENOMEM;
 	for (size_t i = lo; i < hi; i++)
 		for (struct loc_node *n = loc->by_aor[i]; n; n = n->next_aor)
-			if (remove_hit(n, aor, now))
+			if (remove_hit(n, f))
 				op->ch[op->nch++].old = n;
 	return (int)k;
 }
 
 static int
-remove_where(struct loc *loc, const char *aor, time_t now)
+remove_where(struct loc *loc, const struct remove_filter *f)
 {
 	struct loc_wait lw = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 	struct loc_op *op = calloc(1, sizeof(*op));
@@ -776,7 +785,7 @@ remove_where(struct loc *loc, const char *aor, time_t now)
 	op->done = wait_done;
 	op->arg = &lw;
 	pthread_rwlock_wrlock(&loc->lock);
-	removed = remove_plan(loc, aor, now, op);
+	removed = remove_plan(loc, f, op);
 	if (removed > 0) {
 		changes_apply(loc, op->ch, op->nch);
 		loc_writer_submit(loc->writer, op);
@@ -795,13 +804,17 @@ done:
 int
 loc_remove_aor(struct loc *loc, const char *aor)
 {
-	return remove_where(loc, aor, time(NULL));
+	const struct remove_filter f = {.aor = aor, .now = time(NULL)};
+
+	return remove_where(loc, &f);
 }
 
 int
 loc_expire(struct loc *loc, time_t now)
 {
-	return remove_where(loc, NULL, now);
+	const struct remove_filter f = {.now = now};
+
+	return remove_where(loc, &f);
 }
 
 size_t

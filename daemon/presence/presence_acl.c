@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -22,6 +23,99 @@
 #include "presence_int.h"
 #include "presence_jobs.h"
 #include "presence_store.h"
+
+/* An owner's rules, sorted by watcher (compared without regard to case, as
+ * the store does). */
+struct pres_acl_snap {
+	char *owner;
+	size_t n, cap;
+	struct acl_rule {
+		char *watcher;
+		bool block;
+	} *v;
+	bool failed;
+};
+
+static int
+rule_cmp(const void *a, const void *b)
+{
+	return strcasecmp(((const struct acl_rule *)a)->watcher,
+			  ((const struct acl_rule *)b)->watcher);
+}
+
+static void
+snap_add(const char *watcher, const char *rule, void *arg)
+{
+	struct pres_acl_snap *sn = arg;
+
+	if (sn->failed)
+		return;
+	if (sn->n == sn->cap) {
+		size_t cap = sn->cap ? sn->cap * 2 : 16;
+		struct acl_rule *v = realloc(sn->v, cap * sizeof(*v));
+		if (v == NULL) {
+			sn->failed = true;
+			return;
+		}
+		sn->v = v;
+		sn->cap = cap;
+	}
+	if ((sn->v[sn->n].watcher = strdup(watcher)) == NULL) {
+		sn->failed = true;
+		return;
+	}
+	sn->v[sn->n++].block = strcmp(rule, "block") == 0;
+}
+
+static void
+snap_free(struct pres_acl_snap *sn)
+{
+	if (sn == NULL)
+		return;
+	for (size_t i = 0; i < sn->n; i++)
+		free(sn->v[i].watcher);
+	free(sn->v);
+	free(sn->owner);
+	free(sn);
+}
+
+void
+pres_acl_snapshot(struct presence *ps, const char *owner)
+{
+	struct pres_acl_snap *sn = calloc(1, sizeof(*sn));
+
+	pres_acl_snapshot_end(ps);
+	if (sn == NULL || (sn->owner = strdup(owner)) == NULL ||
+	    gwstore_acl_each(ps->st, owner, snap_add, sn) < 0 || sn->failed) {
+		snap_free(sn); /* decide per watcher from the store instead */
+		return;
+	}
+	qsort(sn->v, sn->n, sizeof(*sn->v), rule_cmp);
+	ps->acl_snap = sn;
+}
+
+void
+pres_acl_snapshot_end(struct presence *ps)
+{
+	snap_free(ps->acl_snap);
+	ps->acl_snap = NULL;
+}
+
+/* The owner's rule for the watcher: 1 block, 0 allow, -ENOENT none, -EIO. */
+static int
+rule_of(struct presence *ps, const char *owner, const char *watcher)
+{
+	const struct pres_acl_snap *sn = ps->acl_snap;
+	char rule[16];
+
+	if (sn && strcasecmp(sn->owner, owner) == 0) {
+		const struct acl_rule key = {(char *)watcher, false};
+		const struct acl_rule *r = bsearch(&key, sn->v, sn->n, sizeof(*sn->v), rule_cmp);
+		return r ? r->block : -ENOENT;
+	}
+	int rc = gwstore_acl_get(ps->st, owner, watcher, rule, sizeof(rule));
+	return rc < 0 ? rc : strcmp(rule, "block") == 0;
+}
 
 /* With a remote store the rules are kept in memory (worker 0 never waits on
  * the database): loaded at start, changed by the SERVICE requests that set
@@ -157,13 +251,11 @@ pres_acl_cache_free(struct presence *ps)
 static int
 acl_rule(struct presence *ps, const char *owner, const char *watcher)
 {
-	char key[520], rule[16];
+	char key[520];
 	size_t b;
 
-	if (ps->acl == NULL) /* a local store: read it */
-		return gwstore_acl_get(ps->st, owner, watcher, rule, sizeof(rule)) == 0
-			       ? strcmp(rule, "block") == 0
-			       : -1;
+	if (ps->acl == NULL) /* a local store: read it (or the fan-out's snapshot) */
+		return rule_of(ps, owner, watcher);
 	b = acl_key(key, sizeof(key), owner, watcher);
 	for (const struct pres_acl_rule *e = ps->acl[b]; e; e = e->next)
 		if (strcmp(e->key, key) == 0)

@@ -108,6 +108,9 @@ struct presence {
 		struct pres_status st;
 		struct pres_seen *next;
 	} *seen;
+	/* one owner's authorization rules, read once for a whole fan-out
+	 * (pres_acl_snapshot); NULL outside one */
+	struct pres_acl_snap *acl_snap;
 };
 
 /* A request being answered: statelessly (msg) or in a transaction (irq). */
@@ -199,6 +202,11 @@ int pres_acl_cache_load(struct presence *ps);
 void pres_acl_cache_set(struct presence *ps, const char *owner, const char *watcher,
 			const char *rule);
 void pres_acl_cache_free(struct presence *ps);
+/* Around a fan-out to owner's watchers: the owner's rules are read in one
+ * query, and pres_acl_decide answers from them (a failed read leaves it
+ * asking the store per watcher, as without a snapshot). */
+void pres_acl_snapshot(struct presence *ps, const char *owner);
+void pres_acl_snapshot_end(struct presence *ps);
 void pres_acl_refresh(struct presence *ps, const char *owner);
 /* owner's rules (NULL: everyone's) were changed elsewhere (another front end,
  * greenwich-mmc): read them again (a job), then refresh. */

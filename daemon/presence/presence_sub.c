@@ -195,9 +195,15 @@ pres_sub_notify(struct presence *ps, struct pres_sub *s)
 void
 pres_notify_event(struct presence *ps, const char *presentity, enum pres_event ev)
 {
+	bool snap = ps->acl_snap == NULL; /* not inside an outer fan-out */
+
+	if (snap)
+		pres_acl_snapshot(ps, presentity); /* one read of the owner's rules */
 	for (struct pres_sub *s = ps->subs; s; s = s->next)
 		if (s->event == ev && !s->ending && strcasecmp(s->presentity, presentity) == 0)
 			pres_sub_notify(ps, s);
+	if (snap)
+		pres_acl_snapshot_end(ps);
 }
 
 /* End a subscription: the terminating NOTIFY, then it goes when answered. */

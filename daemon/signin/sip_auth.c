@@ -32,17 +32,16 @@
 
 #define NONCE_MAC_LEN 33
 
-/* "<issue time>.<unique>.<mac>": unique for every challenge, so that each nonce's
- * counts belong to one client; the MAC covers the time, the unique part and the realm. */
+/* "<issue time>.<id>.<mac>": the id (hex, nonce_id_next) is unique for every
+ * challenge, so that each nonce's counts belong to one client; the MAC covers
+ * the time, the id and the realm. */
 static void
 nonce_make(struct worker *w, char *out, size_t len, time_t now, const char *unique)
 {
 	char data[200], mac[NONCE_MAC_LEN], u[20];
-	static __thread uint64_t counter;
 
 	if (unique == NULL) {
-		snprintf(u, sizeof(u), "%" PRIx64, ((uint64_t)w->w_id << 56) ^ ++counter ^
-							(uint64_t)random() << 24);
+		snprintf(u, sizeof(u), "%" PRIx64, nonce_id_next());
 		unique = u;
 	}
 	snprintf(data, sizeof(data), "%" PRIx64 ":%.20s:%s", (uint64_t)now, unique,
@@ -51,9 +50,9 @@ nonce_make(struct worker *w, char *out, size_t len, time_t now, const char *uniq
 	snprintf(out, len, "%" PRIx64 ".%.20s.%s", (uint64_t)now, unique, mac);
 }
 
-/* 1 fresh, 0 stale (ours but too old), -1 not ours. */
+/* 1 fresh, 0 stale (ours but too old), -1 not ours; *id gets the nonce's id. */
 static int
-nonce_check(struct worker *w, const char *nonce, time_t now)
+nonce_check(struct worker *w, const char *nonce, time_t now, uint64_t *id)
 {
 	char expect[160], unique[24];
 	const char *dot = strchr(nonce, '.'), *dot2;
@@ -71,6 +70,7 @@ nonce_check(struct worker *w, const char *nonce, time_t now)
 	nonce_make(w, expect, sizeof(expect), (time_t)t, unique);
 	if (!gw_digest_equal(expect, nonce))
 		return -1;
+	*id = strtoull(unique, NULL, 16);
 	if ((time_t)t > now + 5 || now - (time_t)t > w->w_gwd->conf->nonce_lifetime)
 		return 0;
 	return 1;
@@ -167,21 +167,19 @@ refuse(struct worker *w, msg_t *msg, const char *user, const char *reason, int s
 	nta_msg_treply(w->w_agent, msg, status, phrase, TAG_END());
 }
 
-/* The credentials header for our realm, or NULL. */
+/* The credentials header for our realm, parsed into *ar (in home), or NULL. */
 static msg_auth_t *
-find_credentials(sip_t *sip, bool is_register, const char *realm)
+find_credentials(su_home_t *home, sip_t *sip, bool is_register, const char *realm,
+		 auth_response_t *ar)
 {
 	msg_auth_t *au = is_register ? sip->sip_authorization : sip->sip_proxy_authorization;
 
 	for (; au; au = au->au_next) {
 		if (au->au_scheme == NULL || strcasecmp(au->au_scheme, "Digest") != 0)
 			continue;
-		su_home_t home[1] = {SU_HOME_INIT(home)};
-		auth_response_t ar = {.ar_size = sizeof(ar)};
-		bool match = auth_digest_response_get(home, &ar, au->au_params) > 0 &&
-			     ar.ar_realm && strcmp(ar.ar_realm, realm) == 0;
-		su_home_deinit(home);
-		if (match)
+		*ar = (auth_response_t){.ar_size = sizeof(*ar)};
+		if (auth_digest_response_get(home, ar, au->au_params) > 0 && ar->ar_realm &&
+		    strcmp(ar->ar_realm, realm) == 0)
 			return au;
 	}
 	return NULL;
@@ -316,12 +314,11 @@ sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char 
 		snprintf(user, userlen, "%s", w->w_auth_user);
 		return AUTH_OK;
 	}
-	au = find_credentials(sip, is_register, realm);
+	au = find_credentials(home, sip, is_register, realm, &ar);
 	if (au == NULL || !digest_allowed(c, sip)) {
 		challenge(w, msg, is_register, false);
 		goto done;
 	}
-	auth_digest_response_get(home, &ar, au->au_params);
 	if (!ar.ar_username || !ar.ar_nonce || !ar.ar_response || !ar.ar_uri) {
 		nta_msg_treply(w->w_agent, msg, 400, "Incomplete credentials", TAG_END());
 		goto done;
@@ -330,7 +327,8 @@ sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char 
 		challenge(w, msg, is_register, false);
 		goto done;
 	}
-	int fresh = nonce_check(w, ar.ar_nonce, time(NULL));
+	uint64_t nonce_id = 0;
+	int fresh = nonce_check(w, ar.ar_nonce, time(NULL), &nonce_id);
 	if (fresh <= 0) {
 		challenge(w, msg, is_register, fresh == 0);
 		goto done;
@@ -374,8 +372,7 @@ sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char 
 		 sip->sip_via->v_branch ? sip->sip_via->v_branch : "",
 		 url_as_string(home, sip->sip_request->rq_url) ?: "", contact_of(home, sip),
 		 body_hash(sip));
-	int used = nonce_use(ar.ar_nonce, ar.ar_qop ? ar.ar_nc : NULL, ident,
-			     now + c->nonce_lifetime + 5, now);
+	int used = nonce_use(nonce_id, ar.ar_qop ? ar.ar_nc : NULL, ident);
 	if (used == -EINVAL) {
 		nta_msg_treply(w->w_agent, msg, 400, "Bad nonce count", TAG_END());
 		goto done;

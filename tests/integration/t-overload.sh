@@ -1,9 +1,10 @@
 #!/bin/bash
-# Load shedding: the registrations' writes are held back (another process
-# holds the database's write lock), so REGISTERs queue and their clients
-# retransmit.  greenwichd must answer new requests 503 with Retry-After
-# rather than queue them, finish the queued ones once the disk is back, and
-# then serve normally again.
+# Load shedding: the registrations' writes are held back (the database acts
+# as locked by another process: GW_TEST_LOCATION_HOLD, as location.db is
+# greenwichd's alone), so REGISTERs queue and their clients retransmit.
+# greenwichd must answer new requests 503 with Retry-After rather than queue
+# them, finish the queued ones once the disk is back, and then serve normally
+# again.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -11,20 +12,15 @@ write_conf "[registrar]" "max-contacts = 1000"
 sed -i 's/^level = debug/level = notice/' "$T/greenwich.conf"
 add_user alice alice-pw
 add_user bob bob-pw
+export GW_TEST_LOCATION_HOLD="$T/location.hold"
 start_gwd
+unset GW_TEST_LOCATION_HOLD
 
 # hold the write lock for 3 s (below SQLite's 5 s busy timeout)
-/usr/bin/python3 - "$T/state/location.db" <<'PY' &
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-db.execute("BEGIN IMMEDIATE")
-open(sys.argv[1] + ".held", "w").close()
-time.sleep(3)
-db.execute("COMMIT")
-PY
+touch "$T/location.hold"
+(sleep 3; rm -f "$T/location.hold") &
 HOLD=$!
 PIDS+=("$HOLD")
-while [ ! -e "$T/state/location.db.held" ]; do sleep 0.05; done
 
 # 300 registrations, each retransmitted every 50 ms until answered; a second wave of
 # new ones arrives while the first is stuck behind the disk

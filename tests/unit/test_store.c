@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <libpq-fe.h>
@@ -635,6 +636,73 @@ test_pg_unreachable(void **state)
 	assert_non_null(strstr(err, "127.0.0.1"));
 }
 
+/* SQLite: location.db is greenwichd's alone while open (locking_mode
+ * EXCLUSIVE, no shared-memory index); what it committed is there for the next
+ * opener (after a kill -9: t-durable-load). */
+static void
+test_sqlite_location_exclusive(void **state)
+{
+	struct fixture *f = *state;
+	struct gwstore_binding b = binding("alice@example.com", "sip:alice@10.0.0.1", 1,
+					   f->now + 600);
+	char path[600], shm[600];
+	sqlite3 *side = NULL;
+
+	assert_int_equal(gwstore_begin(f->loc, true), 0);
+	assert_int_equal(gwstore_binding_put(f->loc, &b), 0);
+	assert_int_equal(gwstore_commit(f->loc), 0);
+	snprintf(path, sizeof(path), "%s/location.db", f->dir);
+	snprintf(shm, sizeof(shm), "%s/location.db-shm", f->dir);
+	assert_int_equal(access(shm, F_OK), -1);
+	assert_int_equal(sqlite3_open(path, &side), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(side, "SELECT count(*) FROM bindings", NULL, NULL, NULL),
+			 SQLITE_BUSY);
+	sqlite3_close(side);
+	/* closed: anyone may read what was committed */
+	fx_close(f);
+	assert_int_equal(sqlite3_open(path, &side), SQLITE_OK);
+	sqlite3_stmt *s = NULL;
+	assert_int_equal(sqlite3_prepare_v2(side, "SELECT uri FROM bindings", -1, &s, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "sip:alice@10.0.0.1");
+	sqlite3_finalize(s);
+	sqlite3_close(side);
+	assert_int_equal(fx_open(f), 0);
+	assert_int_equal(bindings(f, f->now).n, 1);
+}
+
+/* SQLite: GW_TEST_LOCATION_HOLD stands for another process holding the lock:
+ * -EBUSY without waiting, a failure after the busy timeout, and normal
+ * transactions again once the file is gone. */
+static void
+test_sqlite_location_hold(void **state)
+{
+	struct fixture *f = *state;
+	struct gwstore_binding b = binding("bob@example.com", "sip:bob@10.0.0.2", 1,
+					   f->now + 600);
+	char hold[600];
+	struct timespec t0, t1;
+
+	snprintf(hold, sizeof(hold), "%s/hold", f->dir);
+	fclose(fopen(hold, "w"));
+	fx_close(f);
+	setenv("GW_TEST_LOCATION_HOLD", hold, 1);
+	assert_int_equal(fx_open(f), 0);
+	unsetenv("GW_TEST_LOCATION_HOLD");
+	assert_int_equal(gwstore_begin(f->loc, false), -EBUSY);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(gwstore_begin(f->loc, true), -EIO);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec >= 4);
+	assert_non_null(strstr(gwstore_error(f->loc), "locked"));
+	unlink(hold);
+	assert_int_equal(gwstore_begin(f->loc, false), 0);
+	assert_int_equal(gwstore_binding_put(f->loc, &b), 0);
+	assert_int_equal(gwstore_commit(f->loc), 0);
+	assert_int_equal(bindings(f, f->now).n, 1);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -644,6 +712,10 @@ main(void)
 	    T(test_bindings),	    T(test_publications), T(test_subscriptions),
 	    T(test_acl),	    T(test_contact_lists), T(test_accounts),
 	    T(test_schema_version),
+	};
+	const struct CMUnitTest sqlite_tests[] = {
+	    T(test_sqlite_location_exclusive),
+	    T(test_sqlite_location_hold),
 	};
 	const struct CMUnitTest pg_tests[] = {
 	    T(test_pg_pool_bound),
@@ -659,5 +731,8 @@ main(void)
 					     tests, NULL, NULL);
 	if (pg_conninfo)
 		failed += cmocka_run_group_tests_name("PostgreSQL pool", pg_tests, NULL, NULL);
+	else
+		failed += cmocka_run_group_tests_name("SQLite location.db", sqlite_tests, NULL,
+						      NULL);
 	return failed;
 }
