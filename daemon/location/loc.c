@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hash.h"
 #include "loc.h"
 #include "loc_int.h"
 #include "log.h"
@@ -37,13 +38,7 @@ struct loc {
 static uint32_t
 hash_ci(const char *s)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++) {
-		h ^= (uint32_t)tolower((unsigned char)*s);
-		h *= 16777619u;
-	}
-	return h & (LOC_BUCKETS - 1);
+	return gw_hash_str_ci(s) & (LOC_BUCKETS - 1);
 }
 
 /*

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "auth_guard.h"
 
 #define GUARD_BUCKETS 4096
@@ -61,11 +62,7 @@ account_key(char *out, size_t len, const char *account)
 static unsigned
 hash(const char *s)
 {
-	unsigned h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h % GUARD_BUCKETS;
+	return gw_hash_str(s) % GUARD_BUCKETS;
 }
 
 /* The entry of key, created when create is set (NULL when the table is full). */

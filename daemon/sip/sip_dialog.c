@@ -22,6 +22,7 @@
 
 #include <sofia-sip/sip_protos.h>
 
+#include "hash.h"
 #include "loc.h"
 #include "log.h"
 #include "sip_dialog.h"
@@ -54,11 +55,7 @@ static size_t ndlg;
 static unsigned
 hash_id(const char *s)
 {
-	unsigned h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h % DLG_BUCKETS;
+	return gw_hash_str(s) % DLG_BUCKETS;
 }
 
 static void

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "addr_count.h"
 
 #define BUCKETS 1024
@@ -48,11 +49,7 @@ key_of(const struct sockaddr *sa, unsigned char key[16])
 static unsigned
 bucket_of(const unsigned char key[16])
 {
-	uint32_t h = 2166136261u;
-
-	for (int i = 0; i < 16; i++)
-		h = (h ^ key[i]) * 16777619u;
-	return h % BUCKETS;
+	return gw_hash_bytes(key, 16) % BUCKETS;
 }
 
 struct addr_count *
