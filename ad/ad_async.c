@@ -97,8 +97,7 @@ job_run(struct ad_ctx *ctx, struct ad_conn *conn, struct ad_job *job)
 		if (ctx->store != NULL)
 			ad_store_put(ctx->store, job->key, job->user);
 	} else if (job->status == -AD_ERR_UNAVAILABLE &&
-		   stale_answer(ctx, job->key, &job->status, &job->user) &&
-		   job->status != 0) {
+		   stale_answer(ctx, job->key, &job->status, &job->user) && job->status != 0) {
 		ad_reason_set(job->reason, "%s: %s (last known answer, no DC answers)",
 			      job->query.value, ad_strerror(job->status));
 	}

@@ -272,9 +272,10 @@ ad_cache_free(struct ad_cache *c)
 char *
 ad_cache_key(const struct ad_query *query)
 {
-	static const char tag[] = {
-	    [AD_QUERY_SIP_URI] = 'u', [AD_QUERY_SAM] = 's', [AD_QUERY_UPN] = 'p',
-	    [AD_QUERY_ANY] = 'a'};
+	static const char tag[] = {[AD_QUERY_SIP_URI] = 'u',
+				   [AD_QUERY_SAM] = 's',
+				   [AD_QUERY_UPN] = 'p',
+				   [AD_QUERY_ANY] = 'a'};
 	const char *v = query->type == AD_QUERY_SIP_URI || query->type == AD_QUERY_ANY
 			    ? ad_uri_addr(query->value)
 			    : query->value;
@@ -341,8 +342,7 @@ done:
 }
 
 int
-ad_cache_put_user(struct ad_cache *c, const char *key, const struct ad_user *user,
-		  int64_t now_ms)
+ad_cache_put_user(struct ad_cache *c, const char *key, const struct ad_user *user, int64_t now_ms)
 {
 	char **keys = NULL;
 	size_t i, n = 0;

@@ -43,8 +43,7 @@ int ad_query_filter(const struct ad_query *q, char *filter, size_t len);
 int ad_query_pick(LDAP *ld, LDAPMessage *res, const struct ad_query *q, struct ad_user **userp);
 
 /* tokenGroups and the computed lockout bit of @u (a base search of its entry). */
-int ad_user_tokens(LDAP *ld, const char *host, int timeout_ms, struct ad_user *u,
-		   char *reason);
+int ad_user_tokens(LDAP *ld, const char *host, int timeout_ms, struct ad_user *u, char *reason);
 
 /* The cookie of the next page of a paged search (NULL after the last one). */
 int ad_page_cookie(LDAP *ld, LDAPMessage *res, struct berval **cookiep, char *reason);

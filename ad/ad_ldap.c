@@ -250,8 +250,7 @@ text_match(const struct ad_user *u, const char *text)
 
 	if (text == NULL || text[0] == '\0')
 		return true;
-	if (contains(u->sam, text) || contains(u->display_name, text) ||
-	    contains(u->sip_uri, text))
+	if (contains(u->sam, text) || contains(u->display_name, text) || contains(u->sip_uri, text))
 		return true;
 	for (i = 0; i < u->alias_count; i++)
 		if (contains(u->aliases[i], text))

@@ -23,7 +23,6 @@ int64_t ad_now_ms(void);
 /* The address part of a SIP URI: "sip:" or "sips:" removed (any case). */
 const char *ad_uri_addr(const char *uri);
 
-
 /* ---- ad_user.c: decoding directory attributes (pure) */
 
 /* accountExpires / lockoutTime (100 ns since 1601) to Unix time; 0 for "never". */
@@ -70,8 +69,8 @@ int ad_cache_get(struct ad_cache *cache, const char *key, int64_t now_ms, struct
  * The last known answer for @key whatever its TTL, if it was stored at most @max_age_ms
  * before @now_ms (0: any age). Same returns as ad_cache_get().
  */
-int ad_cache_get_stale(struct ad_cache *cache, const char *key, int64_t now_ms,
-		       int64_t max_age_ms, struct ad_user **userp);
+int ad_cache_get_stale(struct ad_cache *cache, const char *key, int64_t now_ms, int64_t max_age_ms,
+		       struct ad_user **userp);
 
 /* Stores a copy of @user (NULL: a negative answer) as answered at @now_ms. 0 or -ENOMEM. */
 int ad_cache_put(struct ad_cache *cache, const char *key, const struct ad_user *user,

@@ -22,8 +22,8 @@ int
 ad_session_search(struct ad_session *s, const char *base, int scope, const char *filter,
 		  char **attrs, LDAPControl **ctrls, LDAPMessage **resp, char *reason)
 {
-	return ad_ldap_search(s->ld, s->dc, s->timeout_ms, base, scope, filter, attrs, ctrls,
-			      resp, reason);
+	return ad_ldap_search(s->ld, s->dc, s->timeout_ms, base, scope, filter, attrs, ctrls, resp,
+			      reason);
 }
 
 int
@@ -47,8 +47,8 @@ rootdse_read(struct ad_session *s, char *reason)
 	struct tm tm;
 	int ret;
 
-	ret = ad_session_search(s, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, NULL, &res,
-				reason);
+	ret =
+	    ad_session_search(s, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, NULL, &res, reason);
 	if (ret < 0)
 		goto done;
 	e = ldap_first_entry(s->ld, res);

@@ -28,8 +28,8 @@ ad_session_lookup(struct ad_session *s, const struct ad_query *query, const char
 		ad_reason_set(reason, "not a usable user name");
 		return -EINVAL;
 	}
-	ret = ad_session_search(s, s->base, LDAP_SCOPE_SUBTREE, filter, ad_entry_user_attrs,
-				NULL, &res, reason);
+	ret = ad_session_search(s, s->base, LDAP_SCOPE_SUBTREE, filter, ad_entry_user_attrs, NULL,
+				&res, reason);
 	if (ret == 0)
 		ret = ad_query_pick(s->ld, res, query, &u);
 	if (ret == 0)
@@ -106,8 +106,8 @@ names_batch(struct ad_session *s, const char *filter, char **v, size_t *count, s
 {
 	char *attrs[] = {"sAMAccountName", NULL};
 	LDAPMessage *res = NULL, *e;
-	int ret = ad_session_search(s, s->base, LDAP_SCOPE_SUBTREE, filter, attrs, NULL, &res,
-				    reason);
+	int ret =
+	    ad_session_search(s, s->base, LDAP_SCOPE_SUBTREE, filter, attrs, NULL, &res, reason);
 
 	for (e = ret == 0 ? ldap_first_entry(s->ld, res) : NULL; e && *count < max;
 	     e = ldap_next_entry(s->ld, e))
@@ -134,8 +134,8 @@ ad_session_sid_names(struct ad_session *s, char *const *sids, size_t n, char ***
 			len = 0;
 		}
 		if (usable)
-			len += (size_t)snprintf(filter + len, sizeof(filter) - len, "%s(objectSid=%s)",
-						len ? "" : "(|", sids[i]);
+			len += (size_t)snprintf(filter + len, sizeof(filter) - len,
+						"%s(objectSid=%s)", len ? "" : "(|", sids[i]);
 	}
 	if (ret < 0) {
 		ad_strv_free(v, count);
@@ -148,8 +148,8 @@ ad_session_sid_names(struct ad_session *s, char *const *sids, size_t n, char ***
 }
 
 int
-ad_session_member_set(struct ad_session *s, const char *group_dn, const char *member_dn,
-		      bool add, char *reason)
+ad_session_member_set(struct ad_session *s, const char *group_dn, const char *member_dn, bool add,
+		      char *reason)
 {
 	struct berval bv = {strlen(member_dn), (char *)member_dn}, *bvs[] = {&bv, NULL};
 	LDAPMod mod = {.mod_op = (add ? LDAP_MOD_ADD : LDAP_MOD_DELETE) | LDAP_MOD_BVALUES,
@@ -179,8 +179,8 @@ ad_session_proxies(struct ad_session *s, const char *dn, char ***proxiesp, size_
 	size_t i, n = 0;
 	int ret;
 
-	ret = ad_session_search(s, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, NULL, &res,
-				reason);
+	ret =
+	    ad_session_search(s, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, NULL, &res, reason);
 	e = ret == 0 ? ldap_first_entry(s->ld, res) : NULL;
 	if (ret == 0 && e == NULL) {
 		ad_reason_set(reason, "%s: no such object", dn);

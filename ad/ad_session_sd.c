@@ -28,8 +28,8 @@ ad_session_sd_get(struct ad_session *s, const char *dn, unsigned char **sdp, siz
 	int lrc, ret = 0;
 
 	*sdp = NULL;
-	lrc = ldap_search_ext_s(s->ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, ctls,
-				NULL, NULL, 1, &res);
+	lrc = ldap_search_ext_s(s->ld, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0, ctls, NULL,
+				NULL, 1, &res);
 	if (lrc != LDAP_SUCCESS) {
 		ad_reason_set(reason, "%s: reading the permissions of %s: %s", s->dc, dn,
 			      ldap_err2string(lrc));
@@ -62,8 +62,8 @@ ad_session_sd_set(struct ad_session *s, const char *dn, const unsigned char *sd,
 {
 	LDAPControl ctl = {SD_FLAGS_OID, dacl_only, 1}, *ctls[] = {&ctl, NULL};
 	struct berval bv = {len, (char *)sd}, *vals[] = {&bv, NULL};
-	LDAPMod m = {LDAP_MOD_REPLACE | LDAP_MOD_BVALUES, "nTSecurityDescriptor",
-		     {.modv_bvals = vals}};
+	LDAPMod m = {
+	    LDAP_MOD_REPLACE | LDAP_MOD_BVALUES, "nTSecurityDescriptor", {.modv_bvals = vals}};
 	LDAPMod *mods[] = {&m, NULL};
 	int lrc = ldap_modify_ext_s(s->ld, dn, mods, ctls, NULL);
 
@@ -76,8 +76,7 @@ ad_session_sd_set(struct ad_session *s, const char *dn, const unsigned char *sd,
 }
 
 int
-ad_session_schema_guid(struct ad_session *s, const char *name, unsigned char guid[16],
-		       char *reason)
+ad_session_schema_guid(struct ad_session *s, const char *name, unsigned char guid[16], char *reason)
 {
 	char *rattrs[] = {"schemaNamingContext", NULL}, *attrs[] = {"schemaIDGUID", NULL};
 	char esc[200], filter[300], *schema = NULL;

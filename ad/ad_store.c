@@ -320,8 +320,8 @@ row_user(sqlite3_stmt *st)
 	if (u->dn == NULL || u->sam == NULL || u->sid == NULL ||
 	    strv_split((const char *)sqlite3_column_text(st, 8), &u->aliases, &u->alias_count) <
 		0 ||
-	    strv_split((const char *)sqlite3_column_text(st, 10), &u->group_sids,
-		       &u->group_count) < 0) {
+	    strv_split((const char *)sqlite3_column_text(st, 10), &u->group_sids, &u->group_count) <
+		0) {
 		ad_user_free(u);
 		return NULL;
 	}

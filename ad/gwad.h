@@ -81,10 +81,10 @@ struct ad_config {
 	int cache_ttl;              /**< seconds a found user stays cached (default 300) */
 	int cache_negative_ttl;     /**< seconds a "not found" stays cached (default 60) */
 	int cache_offline_max_age;  /**< while no DC answers, expired (stale) answers at most
-				         this many seconds old are used; 0: any age (default) */
+					 this many seconds old are used; 0: any age (default) */
 	size_t cache_size;          /**< most cached answers, least recently used go (1000) */
 	const char *cache_file;     /**< SQLite file keeping the cache across restarts (created
-				         0600, loaded by ad_ctx_alloc()), or NULL (default) */
+					 0600, loaded by ad_ctx_alloc()), or NULL (default) */
 	int workers;                /**< worker threads (default 2) */
 };
 
@@ -466,8 +466,8 @@ struct ldap *ad_session_ldap(struct ad_session *s);
  * @param reason receives a reason on failure (#AD_REASON_LEN bytes), or NULL.
  * @return 0, -AD_ERR_NOT_FOUND, -AD_ERR_AMBIGUOUS, -AD_ERR_LDAP, -AD_ERR_UNAVAILABLE, ...
  */
-int ad_session_lookup(struct ad_session *s, const struct ad_query *query,
-		      const char *group_sid, struct ad_user **userp, char *reason);
+int ad_session_lookup(struct ad_session *s, const struct ad_query *query, const char *group_sid,
+		      struct ad_user **userp, char *reason);
 
 /**
  * ad_session_group() - a group by sAMAccountName, cn or SID ("S-1-...").
@@ -512,8 +512,8 @@ int ad_session_proxies(struct ad_session *s, const char *dn, char ***proxiesp, s
  * proxyAddresses and adds @p add (or nothing when NULL), in one modify operation.
  * @return 0, -AD_ERR_DENIED, -AD_ERR_LDAP, ...
  */
-int ad_session_proxies_change(struct ad_session *s, const char *dn, char *const *del,
-			      size_t ndel, const char *add, char *reason);
+int ad_session_proxies_change(struct ad_session *s, const char *dn, char *const *del, size_t ndel,
+			      const char *add, char *reason);
 
 /**
  * ad_session_has_spn() - does the computer account @p sam (NAME$) have the service
@@ -537,8 +537,8 @@ int ad_session_sd_get(struct ad_session *s, const char *dn, unsigned char **sdp,
  * whose DACL is the one to keep; SD_FLAGS control: DACL only).
  * @return 0, -AD_ERR_DENIED (no WRITE_DAC, or AD refused the descriptor), ...
  */
-int ad_session_sd_set(struct ad_session *s, const char *dn, const unsigned char *sd,
-		      size_t len, char *reason);
+int ad_session_sd_set(struct ad_session *s, const char *dn, const unsigned char *sd, size_t len,
+		      char *reason);
 
 /**
  * ad_session_schema_guid() - the schemaIDGUID of an attribute or class, by its

@@ -27,20 +27,20 @@ struct gw_schemes {
 
 struct gw_conf {
 	/* [server] */
-	struct gw_strlist udp;	 /* listen addresses host:port */
+	struct gw_strlist udp; /* listen addresses host:port */
 	struct gw_strlist tcp;
 	struct gw_strlist tls;
 	struct gw_strlist domains; /* served SIP domains */
-	int workers;		   /* SIP worker threads, 0 = one per core */
+	int workers;               /* SIP worker threads, 0 = one per core */
 	char *state_dir;
 	char *pid_file;
 	char *control_socket;
-	char *server_name;	 /* our host name in Record-Route/Via, "" = first address */
+	char *server_name; /* our host name in Record-Route/Via, "" = first address */
 	/* [tls] */
 	char *tls_certificate;
 	char *tls_key;
-	char *tls_ca_file;	 /* trust anchors for partner servers, "" = no verification */
-	bool tls_verify_peer;	 /* ask TLS clients for a certificate (needs ca-file) */
+	char *tls_ca_file;    /* trust anchors for partner servers, "" = no verification */
+	bool tls_verify_peer; /* ask TLS clients for a certificate (needs ca-file) */
 	/* [log] */
 	int log_level;
 	int syslog_facility;
@@ -51,9 +51,9 @@ struct gw_conf {
 	int max_contacts;
 	/* [limits] */
 	int max_message_size;
-	int conn_idle_timeout; /* seconds */
-	int message_timeout;   /* seconds */
-	int conn_per_source;   /* TCP/TLS connections per client address, 0 = no cap */
+	int conn_idle_timeout;  /* seconds */
+	int message_timeout;    /* seconds */
+	int conn_per_source;    /* TCP/TLS connections per client address, 0 = no cap */
 	int handoff_per_source; /* requests per client address queued for worker 0 */
 	int signin_pending_max;
 	int max_im_size;
@@ -67,33 +67,33 @@ struct gw_conf {
 	char *realm; /* "" = the first served domain */
 	struct gw_strlist digest_algorithms;
 	int nonce_lifetime;
-	int guess_limit;	   /* failed sign-ins per account per window */
+	int guess_limit; /* failed sign-ins per account per window */
 	int guess_source_limit;
-	int guess_window;	   /* seconds */
+	int guess_window; /* seconds */
 	bool local_accounts;
 	struct gw_schemes auth_schemes;
 	struct gw_strlist digest_disabled_domains;
 	char *sipae_realm;
-	struct gw_strlist sipae_transports;	/* "tls", "tcp": where Kerberos/NTLM may be used */
+	struct gw_strlist sipae_transports; /* "tls", "tcp": where Kerberos/NTLM may be used */
 	int sa_lifetime;
 	/* [proxy] */
 	int invite_timeout;
 	struct gw_strlist routes; /* user@domain=sip:host:port service addresses */
 	/* [domain] */
-	char *domain_name;	     /* DNS domain joined, "" = not joined */
-	char *domain_realm;	     /* Kerberos realm, "" = the name in capitals */
-	char *domain_fqdn;	     /* our host name in the domain (sip/<fqdn>) */
-	char *domain_keytab;	     /* "" = <state-directory>/greenwich.keytab */
-	struct gw_strlist domain_dcs; /* DCs to use when DNS SRV finds none */
-	char *domain_enabled_group;  /* name or SID; "" = everyone with a SIP URI */
-	int domain_cache_ttl;	     /* seconds a directory answer is fresh */
-	int domain_cache_negative_ttl; /* seconds a "no such user" is fresh */
+	char *domain_name;                /* DNS domain joined, "" = not joined */
+	char *domain_realm;               /* Kerberos realm, "" = the name in capitals */
+	char *domain_fqdn;                /* our host name in the domain (sip/<fqdn>) */
+	char *domain_keytab;              /* "" = <state-directory>/greenwich.keytab */
+	struct gw_strlist domain_dcs;     /* DCs to use when DNS SRV finds none */
+	char *domain_enabled_group;       /* name or SID; "" = everyone with a SIP URI */
+	int domain_cache_ttl;             /* seconds a directory answer is fresh */
+	int domain_cache_negative_ttl;    /* seconds a "no such user" is fresh */
 	int domain_cache_offline_max_age; /* stale answers used while no DC answers; 0 = any */
-	int domain_cache_size;	     /* most answers kept (memory and disk) */
+	int domain_cache_size;            /* most answers kept (memory and disk) */
 	/* [policy] */
-	char *policy_rules_file;		/* rules for a server without a domain, "" = none */
+	char *policy_rules_file; /* rules for a server without a domain, "" = none */
 	struct gw_strlist policy_internal_networks; /* CIDR list: network location "internal" */
-	int policy_poll_interval;		/* seconds between checks for changed rules */
+	int policy_poll_interval;                   /* seconds between checks for changed rules */
 	/* [federation] (servers without a domain; joined servers read AD) */
 	struct gw_strlist federation_allow;
 	struct gw_strlist federation_block;
@@ -103,11 +103,11 @@ struct gw_conf {
 	int store_pool_size;  /* PostgreSQL connections of one process at most */
 	/* [pool] (front ends sharing one PostgreSQL store) */
 	char *pool_secret_file; /* the shared secret of the front-end hops; "" = no pool */
-	char *pool_id;		/* this front end's name; "" = the host name */
-	char *pool_address;	/* host:port the others reach it at; "" = first tcp (tls) */
-	char *pool_transport;	/* "tcp" or "tls": how the front ends speak to one another */
-	int pool_heartbeat;	/* seconds between heartbeats */
-	int pool_dead_after;	/* seconds without one: out of the pool */
+	char *pool_id;          /* this front end's name; "" = the host name */
+	char *pool_address;     /* host:port the others reach it at; "" = first tcp (tls) */
+	char *pool_transport;   /* "tcp" or "tls": how the front ends speak to one another */
+	int pool_heartbeat;     /* seconds between heartbeats */
+	int pool_dead_after;    /* seconds without one: out of the pool */
 };
 
 /* Parse `path` into a freshly allocated configuration.  On failure returns
@@ -123,7 +123,8 @@ bool gw_conf_serves(const struct gw_conf *conf, const char *domain);
 bool gw_conf_scheme(const struct gw_conf *conf, enum gw_scheme scheme);
 /* "Kerberos", "NTLM" or "Digest": the name on the wire and in the file. */
 const char *gw_scheme_name(enum gw_scheme scheme);
-/* Whether Kerberos and NTLM may be used over transport ("tls" or "tcp"): [auth] sipae-transports. */
+/* Whether Kerberos and NTLM may be used over transport ("tls" or "tcp"): [auth] sipae-transports.
+ */
 bool gw_conf_sipae_transport(const struct gw_conf *conf, const char *transport);
 /* The application server a service address (user@domain) is forwarded to, or NULL. */
 const char *gw_conf_route(const struct gw_conf *conf, const char *aor);
@@ -141,7 +142,7 @@ struct gw_conf_key_info {
 	const char *name;
 	const char *type; /* string, number, boolean, list, level, facility, schemes */
 	const char *defval;
-	long min, max;	  /* numbers only */
+	long min, max; /* numbers only */
 	enum gw_conf_reload reload;
 	const char *help;
 };

@@ -36,7 +36,7 @@ const char *log_value(const char *s);
 char *log_value_buf(char *buf, size_t len, const char *s);
 
 void log_msg(int level, const char *func, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void log_vmsg(int level, const char *func, const char *fmt, va_list ap);
 
 #define log_err(...) log_msg(LOG_ERR, __func__, __VA_ARGS__)

@@ -46,16 +46,18 @@
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: greenwichd [--config FILE] [--foreground] [--check-config] [--allow-root]\n"
-		    "                  [--version] [--print-config-keys]\n"
-		    "  -c, --config FILE   configuration file (default " SYSCONFDIR
-		    "/greenwich/greenwich.conf)\n"
-		    "  -f, --foreground    stay in the foreground and log to stderr\n"
-		    "  -n, --check-config  validate the configuration (and reach a PostgreSQL store), exit\n"
-		    "      --allow-root    run even as root (refused otherwise)\n"
-		    "  -V, --version       print the version and exit\n"
-		    "      --print-config-keys  print every configuration key (section, name, type,\n"
-		    "                      default, min, max, reload, help; tab-separated) and exit\n");
+	fprintf(fp,
+		"usage: greenwichd [--config FILE] [--foreground] [--check-config] [--allow-root]\n"
+		"                  [--version] [--print-config-keys]\n"
+		"  -c, --config FILE   configuration file (default " SYSCONFDIR
+		"/greenwich/greenwich.conf)\n"
+		"  -f, --foreground    stay in the foreground and log to stderr\n"
+		"  -n, --check-config  validate the configuration (and reach a PostgreSQL store), "
+		"exit\n"
+		"      --allow-root    run even as root (refused otherwise)\n"
+		"  -V, --version       print the version and exit\n"
+		"      --print-config-keys  print every configuration key (section, name, type,\n"
+		"                      default, min, max, reload, help; tab-separated) and exit\n");
 }
 
 /* Split "host:port" / "[v6]:port" and bind a probe socket without SO_REUSEPORT. */
@@ -205,19 +207,20 @@ static const struct reload_hook {
 	const char *section, *name;
 	void (*apply)(struct gwd *g, const struct gw_conf *next);
 } reload_hooks[] = {
-	{"log", "level", apply_log_level},
-	{"auth", "guess-limit", apply_guess},
-	{"auth", "guess-source-limit", apply_guess},
-	{"auth", "guess-window", apply_guess},
-	{"limits", "connections-per-source", apply_conn_cap},
-	{"limits", "handoff-per-source", apply_handoff_share},
+    {"log", "level", apply_log_level},
+    {"auth", "guess-limit", apply_guess},
+    {"auth", "guess-source-limit", apply_guess},
+    {"auth", "guess-window", apply_guess},
+    {"limits", "connections-per-source", apply_conn_cap},
+    {"limits", "handoff-per-source", apply_handoff_share},
 };
 
 static const struct reload_hook *
 reload_hook(const struct gw_conf_key_info *k)
 {
 	for (size_t i = 0; i < sizeof(reload_hooks) / sizeof(reload_hooks[0]); i++)
-		if (!strcmp(reload_hooks[i].section, k->section) && !strcmp(reload_hooks[i].name, k->name))
+		if (!strcmp(reload_hooks[i].section, k->section) &&
+		    !strcmp(reload_hooks[i].name, k->name))
 			return &reload_hooks[i];
 	return NULL;
 }
@@ -277,7 +280,8 @@ gwd_reload(struct gwd *g, char *err, size_t errlen)
 	struct reload_run r = {.g = g, .next = n};
 
 	if (n == NULL) {
-		log_err("event=reload-failed reason=\"%s\" (keeping the running configuration)", err);
+		log_err("event=reload-failed reason=\"%s\" (keeping the running configuration)",
+			err);
 		return -1;
 	}
 	pthread_mutex_lock(&lock);
@@ -296,12 +300,12 @@ static int
 services_register(struct gwd *g)
 {
 	const struct gw_service *order[] = {
-		&dir_service,	    /* directory lookups the others wait for */
-		&fed_service,	    /* partners' DNS looked up ahead */
-		&sipae_service,	    /* sign-ins and the security associations */
-		&sip_proxy_service, /* calls in progress; requests other workers hand over */
-		&presence_service,  /* subscriptions and publications */
-		&control_service,   /* the control socket's questions */
+	    &dir_service,       /* directory lookups the others wait for */
+	    &fed_service,       /* partners' DNS looked up ahead */
+	    &sipae_service,     /* sign-ins and the security associations */
+	    &sip_proxy_service, /* calls in progress; requests other workers hand over */
+	    &presence_service,  /* subscriptions and publications */
+	    &control_service,   /* the control socket's questions */
 	};
 
 	g->intake = &sip_intake;
@@ -371,10 +375,12 @@ run(struct gwd *g, bool foreground)
 	int sig, ret = 1;
 
 	if (mkdir(g->conf->state_dir, 0750) < 0 && errno != EEXIST) {
-		log_err("cannot create state directory %s: %s", g->conf->state_dir, strerror(errno));
+		log_err("cannot create state directory %s: %s", g->conf->state_dir,
+			strerror(errno));
 		return 1;
 	}
-	if (tlsfiles_prepare(g, err, sizeof(err)) < 0 || ports_check(g->conf, err, sizeof(err)) < 0) {
+	if (tlsfiles_prepare(g, err, sizeof(err)) < 0 ||
+	    ports_check(g->conf, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		return 1;
 	}
@@ -397,8 +403,8 @@ run(struct gwd *g, bool foreground)
 	}
 	ret = 1;
 	if (loc_alloc(&g->loc, g->store) < 0) {
-		log_err("cannot load registrations from the %s store: %s",
-			g->conf->store_backend, gwstore_error(g->store));
+		log_err("cannot load registrations from the %s store: %s", g->conf->store_backend,
+			gwstore_error(g->store));
 		return 1;
 	}
 	sigemptyset(&set);
@@ -461,12 +467,14 @@ stop:
 int
 main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"config", required_argument, NULL, 'c'}, {"foreground", no_argument, NULL, 'f'},
-		{"check-config", no_argument, NULL, 'n'}, {"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},	  {"allow-root", no_argument, NULL, 'R'},
-		{"print-config-keys", no_argument, NULL, 'K'},
-		{NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+					     {"foreground", no_argument, NULL, 'f'},
+					     {"check-config", no_argument, NULL, 'n'},
+					     {"version", no_argument, NULL, 'V'},
+					     {"help", no_argument, NULL, 'h'},
+					     {"allow-root", no_argument, NULL, 'R'},
+					     {"print-config-keys", no_argument, NULL, 'K'},
+					     {NULL, 0, NULL, 0}};
 	struct gwd g = {0};
 	const char *path = SYSCONFDIR "/greenwich/greenwich.conf";
 	bool foreground = false, check = false, allow_root = false;

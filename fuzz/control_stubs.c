@@ -25,9 +25,11 @@ static const struct {
 	const char *aor, *uri, *ua;
 	struct loc_flow flow;
 } regs[] = {
-	{"alice@corp.example.com", "sip:alice@192.0.2.10:5060;transport=tcp", "pidgin-sipe",
-	 {0, 1, "tcp", "192.0.2.10:5060"}},
-	{"bob@corp.example.com", "sip:bob@192.0.2.11:5060", NULL, {-1, 0, "udp", "192.0.2.11:5060"}},
+    {"alice@corp.example.com",
+     "sip:alice@192.0.2.10:5060;transport=tcp",
+     "pidgin-sipe",
+     {0, 1, "tcp", "192.0.2.10:5060"}},
+    {"bob@corp.example.com", "sip:bob@192.0.2.11:5060", NULL, {-1, 0, "udp", "192.0.2.11:5060"}},
 };
 #define NREGS (sizeof(regs) / sizeof(regs[0]))
 

@@ -62,8 +62,8 @@ static void
 check_request(struct gwp_request *req, sip_t const *sip)
 {
 	FUZZ_ASSERT(req->proxy == &proxy);
-	FUZZ_ASSERT(req->method && req->uri && req->user && req->from && req->to &&
-		    req->call_id && req->source);
+	FUZZ_ASSERT(req->method && req->uri && req->user && req->from && req->to && req->call_id &&
+		    req->source);
 	FUZZ_ASSERT(strcmp(req->method, sip->sip_request->rq_method_name) == 0);
 	for (size_t i = 0; i < req->n_hdrs; i++)
 		FUZZ_ASSERT(req->hdr_names[i] && req->hdr_values[i]);

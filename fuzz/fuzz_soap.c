@@ -17,9 +17,9 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const names[] = {"availability", "activity", "note", "state",
-					    "URI", "subscribed", "displayName", "groups",
-					    "groupID", "name", "type", "mask", "rights"};
+	static const char *const names[] = {
+	    "availability", "activity", "note", "state", "URI",  "subscribed", "displayName",
+	    "groups",       "groupID",  "name", "type",  "mask", "rights"};
 	struct pres_soap soap;
 	int ret;
 

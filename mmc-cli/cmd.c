@@ -10,7 +10,6 @@
 #include "complete.h"
 #include "mmc.h"
 
-
 static int cmd_help(struct mmc *m, int argc, char **argv);
 static int cmd_shell(struct mmc *m, int argc, char **argv);
 static int cmd_version(struct mmc *m, int argc, char **argv);
@@ -39,8 +38,8 @@ static const struct mmc_cmd commands[] = {
      "delete the computer account, the keytab and the [domain] settings", MMC_CMD_AD_CREDS,
      mmc_domain_leave, NULL},
     {"domain renew", "[--force] [--if-joined]",
-     "renew the machine account's password (adcli update, when due or --force; keytab kept)",
-     0, mmc_domain_renew, NULL},
+     "renew the machine account's password (adcli update, when due or --force; keytab kept)", 0,
+     mmc_domain_renew, NULL},
     {"domain test", "", "check keytab, domain controller, Kerberos, LDAP bind, clock and SPN", 0,
      mmc_domain_test, NULL},
     {"domain show", "", "the domain settings of this server and the delegated groups", 0,
@@ -70,8 +69,8 @@ static const struct mmc_cmd commands[] = {
     {"server log-level", "LEVEL", "change the log level of greenwichd (error ... debug)", 0,
      mmc_server_cmd, NULL},
     {"server flush-cache", "[USER]",
-     "drop greenwichd's cached directory answers (all, or one user's): AD changes count at once",
-     0, mmc_server_cmd, NULL},
+     "drop greenwichd's cached directory answers (all, or one user's): AD changes count at once", 0,
+     mmc_server_cmd, NULL},
     {"users list", "[--filter TEXT] [--enabled|--disabled]",
      "directory users with a SIP URI and whether they may use Greenwich (paged search)", 0,
      mmc_users_cmd, NULL},
@@ -114,7 +113,8 @@ static const struct mmc_cmd commands[] = {
      NULL},
     {"policy move", "NAME --before OTHER | --after OTHER | --priority N [--dry-run]",
      "change where a rule is tried", MMC_CMD_AD_CREDS, mmc_policy, NULL},
-    {"policy test", "--from URI --to URI --class im|presence|call|other [--arrival HOW] [--network NET]",
+    {"policy test",
+     "--from URI --to URI --class im|presence|call|other [--arrival HOW] [--network NET]",
      "the decision for a request and the rule that makes it", 0, mmc_policy, NULL},
     {"federation list", "", "partner domains allowed or blocked (and invalid stored entries)", 0,
      mmc_federation, NULL},

@@ -137,8 +137,9 @@ complete_props(struct mmc *m, const char *partial, struct mmc_cands *c)
 	static const struct {
 		const char *name;
 		enum mmc_node t;
-	} props[] = {{"password", N_LOCALUSER}, {"enabled-group", N_DOMAIN}, {"dcs", N_DOMAIN},
-		     {"text", N_RULE},		{"priority", N_RULE},	     {"setting", N_FEDDOMAIN},
+	} props[] = {{"password", N_LOCALUSER}, {"enabled-group", N_DOMAIN},
+		     {"dcs", N_DOMAIN},         {"text", N_RULE},
+		     {"priority", N_RULE},      {"setting", N_FEDDOMAIN},
 		     {"rule", N_WATCHER}};
 	char **path;
 	size_t n;

@@ -82,19 +82,21 @@ ctl_connect(const char *path, bool quiet)
 		snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1,
 			 slash ? path : ".");
 		if (dir[0] != '\0' && access(dir, F_OK) < 0)
-			return -mmc_fail(MMC_EXIT_UNREACHABLE,
-					 "no control socket at %s: %s does not exist (greenwichd, if it "
-					 "runs, has another [server] control-socket or none: see "
-					 "event=control-disabled in its log)",
-					 path, dir);
+			return -mmc_fail(
+			    MMC_EXIT_UNREACHABLE,
+			    "no control socket at %s: %s does not exist (greenwichd, if it "
+			    "runs, has another [server] control-socket or none: see "
+			    "event=control-disabled in its log)",
+			    path, dir);
 		return -mmc_fail(MMC_EXIT_UNREACHABLE,
 				 "greenwichd is not running (no control socket at %s)", path);
 	}
 	if (e == ECONNREFUSED)
-		return -mmc_fail(MMC_EXIT_UNREACHABLE,
-				 "greenwichd is not running (control socket %s refuses connections: "
-				 "left by a greenwichd that ended)",
-				 path);
+		return -mmc_fail(
+		    MMC_EXIT_UNREACHABLE,
+		    "greenwichd is not running (control socket %s refuses connections: "
+		    "left by a greenwichd that ended)",
+		    path);
 	if (e == EACCES || e == EPERM)
 		return -mmc_fail(
 		    MMC_EXIT_AUTH,

@@ -150,8 +150,8 @@ sd_acl(const struct sd *sd, const unsigned char **aclp, size_t *acl_len)
  * same ACE is there already (*changed false then).
  */
 static int
-sd_edit(const struct sd *old, const struct ace *add, const unsigned char *drop_sid,
-	size_t drop_len, struct sd *out, bool *changed)
+sd_edit(const struct sd *old, const struct ace *add, const unsigned char *drop_sid, size_t drop_len,
+	struct sd *out, bool *changed)
 {
 	const unsigned char *acl, *p;
 	size_t acl_len, pos, o = 28, count = 0, n;
@@ -206,13 +206,10 @@ sd_edit(const struct sd *old, const struct ace *add, const unsigned char *drop_s
 	}
 	buf[0] = 1;
 	/* keep the DACL's inheritance bits: auto-inherited, protected */
-	put16(buf + 2, SE_DACL_PRESENT | SE_SELF_RELATIVE |
-			   ((old->p[2] | old->p[3] << 8) &
-			    0x1400));
+	put16(buf + 2,
+	      SE_DACL_PRESENT | SE_SELF_RELATIVE | ((old->p[2] | old->p[3] << 8) & 0x1400));
 	put32(buf + 16, 20);
-	buf[20] = add && add->type == ACE_ALLOWED_OBJECT ? ACL_REVISION_DS
-			 : acl                                ? acl[0]
-							      : 2;
+	buf[20] = add && add->type == ACE_ALLOWED_OBJECT ? ACL_REVISION_DS : acl ? acl[0] : 2;
 	if (acl && acl[0] > buf[20])
 		buf[20] = acl[0];
 	put16(buf + 22, (unsigned)(o - 20));
@@ -239,12 +236,13 @@ target_apply(struct polstore *s, struct target *t, bool remove, bool *changed)
 
 	ret = ad_session_sd_get(s->ses, t->dn, &old.p, &old.len, reason);
 	if (ret == -AD_ERR_DENIED)
-		return mmc_fail(MMC_EXIT_AUTH, "access denied: %s may not read the permissions of %s",
-				s->who, t->dn);
+		return mmc_fail(MMC_EXIT_AUTH,
+				"access denied: %s may not read the permissions of %s", s->who,
+				t->dn);
 	if (ret < 0)
 		return mmc_fail(MMC_EXIT_FAIL, "%s", reason[0] ? reason : ad_strerror(ret));
-	ret = sd_edit(&old, remove ? NULL : &t->ace, remove ? t->ace.sid : NULL, t->ace.sidlen, &neu,
-		      &ch);
+	ret = sd_edit(&old, remove ? NULL : &t->ace, remove ? t->ace.sid : NULL, t->ace.sidlen,
+		      &neu, &ch);
 	free(old.p);
 	if (ret < 0)
 		return mmc_fail(MMC_EXIT_FAIL, "the security descriptor of %s is malformed", t->dn);
@@ -277,8 +275,9 @@ delegate_report(const char *group, const char *sid, bool remove, bool changed,
 		return;
 	}
 	if (remove) {
-		printf(changed ? "%s may no longer manage Greenwich (its permissions were removed)\n"
-			       : "%s had no Greenwich permissions: nothing changed\n",
+		printf(changed
+			   ? "%s may no longer manage Greenwich (its permissions were removed)\n"
+			   : "%s had no Greenwich permissions: nothing changed\n",
 		       group);
 		return;
 	}
@@ -308,10 +307,10 @@ delegate_run(struct polstore *s, const struct gw_conf *c, const char *group, boo
 		return mmc_fail(MMC_EXIT_FAIL, "the schema of %s could not be read: %s",
 				c->domain_name, reason);
 	if (!remove && (ret = pol_ad_prepare(s->ld, s->container, reason)) < 0) {
-		ret = ret == -EACCES ? mmc_fail(MMC_EXIT_AUTH, "access denied: %s may not create %s",
-						s->who, s->container)
-				     : mmc_fail(MMC_EXIT_FAIL, "cannot create %s: %s", s->container,
-						reason);
+		ret = ret == -EACCES
+			  ? mmc_fail(MMC_EXIT_AUTH, "access denied: %s may not create %s", s->who,
+				     s->container)
+			  : mmc_fail(MMC_EXIT_FAIL, "cannot create %s: %s", s->container, reason);
 		return ret;
 	}
 	ret = MMC_EXIT_OK;
@@ -320,11 +319,10 @@ delegate_run(struct polstore *s, const struct gw_conf *c, const char *group, boo
 	t[n++].ace = (struct ace){ACE_ALLOWED, ACE_CI, MASK_CONTAINER, NULL, NULL, {0}, 0};
 	snprintf(t[n].dn, sizeof(t[n].dn), "%s", s->base);
 	t[n].what = "users' SIP addresses (proxyAddresses)";
-	t[n++].ace = (struct ace){ACE_ALLOWED_OBJECT, ACE_CI | ACE_IO, MASK_RP_WP, g_proxy, g_user,
-				  {0}, 0};
-	if (c->domain_enabled_group[0] &&
-	    ad_session_group(s->ses, c->domain_enabled_group, t[n].dn, sizeof(t[n].dn), NULL, 0,
-			     reason) == 0) {
+	t[n++].ace =
+	    (struct ace){ACE_ALLOWED_OBJECT, ACE_CI | ACE_IO, MASK_RP_WP, g_proxy, g_user, {0}, 0};
+	if (c->domain_enabled_group[0] && ad_session_group(s->ses, c->domain_enabled_group, t[n].dn,
+							   sizeof(t[n].dn), NULL, 0, reason) == 0) {
 		t[n].what = "members of the enabled-group";
 		t[n++].ace = (struct ace){ACE_ALLOWED_OBJECT, 0, MASK_WP, g_member, NULL, {0}, 0};
 	} else if (!remove && !mmc_json) {
@@ -409,8 +407,9 @@ mmc_delegated_groups(const struct gw_conf *c)
 		char text[200], name[300];
 		if (sz < 8 || pos + sz > acl_len)
 			break;
-		if (p[0] == ACE_ALLOWED && !(p[1] & ACE_INHERITED) && le32(p + 4) == MASK_CONTAINER &&
-		    sid && ad_sid_to_str(sid, sl, text, sizeof(text)) == 0) {
+		if (p[0] == ACE_ALLOWED && !(p[1] & ACE_INHERITED) &&
+		    le32(p + 4) == MASK_CONTAINER && sid &&
+		    ad_sid_to_str(sid, sl, text, sizeof(text)) == 0) {
 			if (pol_ad_group_name(s.ld, s.base, text, name, sizeof(name), NULL) < 0)
 				snprintf(name, sizeof(name), "%s", text);
 			char *o = realloc(out, len + strlen(name) + 2);

@@ -292,9 +292,10 @@ join_check(struct join *j, struct mmc *m)
 				j->domain);
 	}
 	if (m->conf->domain_name[0] && strcasecmp(m->conf->domain_name, j->domain)) {
-		return mmc_fail(MMC_EXIT_REFUSED,
-				"this server is joined to %s: run `greenwich-mmc domain leave` first",
-				m->conf->domain_name);
+		return mmc_fail(
+		    MMC_EXIT_REFUSED,
+		    "this server is joined to %s: run `greenwich-mmc domain leave` first",
+		    m->conf->domain_name);
 	}
 	join_fqdn(j, m->conf);
 	if (!valid_dns_name(j->fqdn)) {
@@ -617,12 +618,14 @@ mmc_domain_renew(struct mmc *m, int argc, char **argv)
 		else if (!strcmp(argv[i], "--if-joined"))
 			if_joined = true;
 		else
-			return mmc_fail(MMC_EXIT_USAGE, "usage: domain renew [--force] [--if-joined]");
+			return mmc_fail(MMC_EXIT_USAGE,
+					"usage: domain renew [--force] [--if-joined]");
 	}
 	if (!c->domain_name[0] || !c->domain_fqdn[0]) {
 		if (!if_joined)
-			return mmc_fail(MMC_EXIT_FAIL, "this server is not joined to a domain ([domain] "
-						       "name and fqdn are empty)");
+			return mmc_fail(MMC_EXIT_FAIL,
+					"this server is not joined to a domain ([domain] "
+					"name and fqdn are empty)");
 		if (!mmc_json)
 			printf("not joined to a domain: no machine account to renew\n");
 		return MMC_EXIT_OK;
@@ -633,8 +636,9 @@ mmc_domain_renew(struct mmc *m, int argc, char **argv)
 	    stat(keytab, &st) < 0)
 		return mmc_fail(MMC_EXIT_AUTH, "%s", err);
 	if (!kt.machine[0])
-		return mmc_fail(MMC_EXIT_AUTH, "%s has no key of the machine account (NAME$): join "
-					       "the domain again",
+		return mmc_fail(MMC_EXIT_AUTH,
+				"%s has no key of the machine account (NAME$): join "
+				"the domain again",
 				keytab);
 	before = kt.machine_kvno;
 	cr.user = kt.machine;

@@ -63,7 +63,8 @@ valid_aor(const struct gw_conf *c, const char *aor)
 		return -1;
 	}
 	if (!gw_conf_serves(c, at + 1)) {
-		mmc_fail(MMC_EXIT_USAGE, "domain '%s' is not served (see [server] domains)", at + 1);
+		mmc_fail(MMC_EXIT_USAGE, "domain '%s' is not served (see [server] domains)",
+			 at + 1);
 		return -1;
 	}
 	return 0;
@@ -92,8 +93,9 @@ mmc_local_user(const struct gw_conf *c, int argc, char **argv)
 	int ret = MMC_EXIT_USAGE;
 
 	if (argc < 1) {
-		return mmc_fail(MMC_EXIT_USAGE, "usage: greenwich-mmc local-user "
-						"add|passwd|remove|list [USER@DOMAIN] [--password-stdin]");
+		return mmc_fail(MMC_EXIT_USAGE,
+				"usage: greenwich-mmc local-user "
+				"add|passwd|remove|list [USER@DOMAIN] [--password-stdin]");
 	}
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--password-stdin") == 0)
@@ -102,7 +104,8 @@ mmc_local_user(const struct gw_conf *c, int argc, char **argv)
 		return MMC_EXIT_FAIL;
 	if (strcmp(argv[0], "list") == 0) {
 		json_object *arr = json_object_new_array();
-		ret = gwstore_account_each(db, print_account, arr) < 0 ? MMC_EXIT_FAIL : MMC_EXIT_OK;
+		ret =
+		    gwstore_account_each(db, print_account, arr) < 0 ? MMC_EXIT_FAIL : MMC_EXIT_OK;
 		if (mmc_json)
 			mmc_json_print(arr);
 		else

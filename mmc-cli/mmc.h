@@ -81,13 +81,13 @@ enum mmc_node {
 	N_LOCALUSER,
 	N_POLICIES,
 	N_FEDERATION,
-	N_USER,       /* Users/<user>: any name, looked up when used */
-	N_CONTACTS,   /* Users/<user>/Contacts */
-	N_CONTACT,    /* ... /Contacts/<uri> */
-	N_WATCHERS,   /* Users/<user>/Watchers (allow/block rules) */
-	N_WATCHER,    /* ... /Watchers/<uri> */
-	N_RULE,       /* Policies/<name> */
-	N_FEDDOMAIN,  /* Federation/<domain> */
+	N_USER,      /* Users/<user>: any name, looked up when used */
+	N_CONTACTS,  /* Users/<user>/Contacts */
+	N_CONTACT,   /* ... /Contacts/<uri> */
+	N_WATCHERS,  /* Users/<user>/Watchers (allow/block rules) */
+	N_WATCHER,   /* ... /Watchers/<uri> */
+	N_RULE,      /* Policies/<name> */
+	N_FEDDOMAIN, /* Federation/<domain> */
 };
 typedef void mmc_child_fn(const char *name, enum mmc_node type, void *arg);
 int mmc_tree_children(struct mmc *m, char *const *path, size_t n, enum mmc_node type,
@@ -109,16 +109,16 @@ const char *mmc_domain_label(const struct mmc *m);
 /* tree_nodes.c: the nodes below Users, Policies and Federation.  path/n: the node's
  * canonical path below the root; args: what follows PATH on the command line. */
 bool mmc_node_dynamic(enum mmc_node parent);
-int mmc_node_children(struct mmc *m, char *const *path, size_t n, enum mmc_node t,
-		      mmc_child_fn *cb, void *arg);
+int mmc_node_children(struct mmc *m, char *const *path, size_t n, enum mmc_node t, mmc_child_fn *cb,
+		      void *arg);
 bool mmc_node_mine(enum mmc_node t);
 int mmc_node_exists(struct mmc *m, char *const *path, size_t n, enum mmc_node t);
 int mmc_node_show(struct mmc *m, char *const *path, size_t n, enum mmc_node t);
 bool mmc_node_settable(enum mmc_node t, const char *prop);
 int mmc_node_set(struct mmc *m, char *const *path, size_t n, enum mmc_node t, const char *prop,
 		 const char *value);
-int mmc_node_new(struct mmc *m, char *const *path, size_t n, enum mmc_node parent,
-		 const char *name, int argc, char **argv);
+int mmc_node_new(struct mmc *m, char *const *path, size_t n, enum mmc_node parent, const char *name,
+		 int argc, char **argv);
 int mmc_node_delete(struct mmc *m, char *const *path, size_t n, enum mmc_node t);
 
 /* out.c: aligned tables for people, json-c for scripts, messages */

@@ -109,7 +109,8 @@ policy_show(struct polstore *s, const char *name)
 	if (mmc_json) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "name", json_object_new_string(name));
-		json_object_object_add(o, "priority", json_object_new_int((int)pol_rule_priority(r)));
+		json_object_object_add(o, "priority",
+				       json_object_new_int((int)pol_rule_priority(r)));
 		json_object_object_add(o, "text", json_object_new_string(text));
 		mmc_json_print(o);
 	} else {
@@ -399,8 +400,8 @@ policy_write(struct polstore *s, const char *name, const char *arg, bool create,
 	rname = pol_rule_name(rule);
 	if (name && strcmp(rname, name) != 0)
 		ret = mmc_fail(MMC_EXIT_USAGE,
-			       "the text names rule '%s', not '%s' (delete and add to rename)", rname,
-			       name);
+			       "the text names rule '%s', not '%s' (delete and add to rename)",
+			       rname, name);
 	else if (create && pol_set_get(s->set, rname))
 		ret = mmc_fail(MMC_EXIT_REFUSED,
 			       "rule '%s' exists already (use policy set to change it)", rname);
@@ -736,14 +737,16 @@ test_facts(const struct gw_conf *c, const struct test_args *a, struct pol_facts 
 {
 	static const char *const nets[] = {"", "internal", "remote"};
 	const char *fd = domain_of(a->from);
-	int cls = word_index(a->cls, class_names, 5), arr = word_index(a->arrival, arrival_names, 4);
+	int cls = word_index(a->cls, class_names, 5),
+	    arr = word_index(a->arrival, arrival_names, 4);
 	int zone = word_index(a->zone, zone_names, 5), net = word_index(a->net, nets, 3);
 
 	if (cls < 0 || (a->arrival && arr < 0) || (a->zone && zone < 0) || (a->net && net < 0))
-		return mmc_fail(MMC_EXIT_USAGE,
-				"--class is im, presence, call or other; --arrival authenticated, "
-				"verified-peer or unproven; --zone internal, federated or external; "
-				"--network internal or remote");
+		return mmc_fail(
+		    MMC_EXIT_USAGE,
+		    "--class is im, presence, call or other; --arrival authenticated, "
+		    "verified-peer or unproven; --zone internal, federated or external; "
+		    "--network internal or remote");
 	if (a->arrival && a->zone)
 		return mmc_fail(MMC_EXIT_USAGE,
 				"--zone is the zone of a sender inside an existing dialog; give "
@@ -815,13 +818,14 @@ test_notes(const struct pol_facts *f, const struct pol_outcome *o, json_object *
 				 "refused before any rule",
 				 fd);
 		else if (i == 1 && o->claim_ignored)
-			snprintf(buf, sizeof(buf),
-				 "the sender is unproven, so no rule on the sender (from user, domain "
-				 "or group) can match it; were %s proven, the decision would be: %s "
-				 "(%s%s)",
-				 f->from.uri, verdict_text(&o->claimed, v, sizeof(v)),
-				 o->claimed.by_default ? "the built-in default" : "rule ",
-				 o->claimed.by_default ? "" : o->claimed.rule);
+			snprintf(
+			    buf, sizeof(buf),
+			    "the sender is unproven, so no rule on the sender (from user, domain "
+			    "or group) can match it; were %s proven, the decision would be: %s "
+			    "(%s%s)",
+			    f->from.uri, verdict_text(&o->claimed, v, sizeof(v)),
+			    o->claimed.by_default ? "the built-in default" : "rule ",
+			    o->claimed.by_default ? "" : o->claimed.rule);
 		else if (i == 2 && o->partner_unproven)
 			snprintf(buf, sizeof(buf),
 				 "%s is an allowed partner, but its users are federated only over "
@@ -850,8 +854,9 @@ test_print(const struct pol_facts *f, const struct pol_outcome *o)
 
 	if (mmc_json) {
 		json_object *j = json_object_new_object(), *notes = json_object_new_array();
-		json_object_object_add(j, "decision", json_object_new_string(
-						  d->verdict == POL_ALLOW ? "allow" : "deny"));
+		json_object_object_add(
+		    j, "decision",
+		    json_object_new_string(d->verdict == POL_ALLOW ? "allow" : "deny"));
 		json_object_object_add(j, "code", json_object_new_int(d->code));
 		json_object_object_add(j, "reason", json_object_new_string(d->reason));
 		json_object_object_add(j, "rule", json_object_new_string(d->rule));
@@ -861,8 +866,9 @@ test_print(const struct pol_facts *f, const struct pol_outcome *o)
 		if (f->zone == 0)
 			json_object_object_add(j, "arrival",
 					       json_object_new_string(arrival_names[f->arrival]));
-		json_object_object_add(j, "network", json_object_new_string(
-						  f->net == POL_NET_INTERNAL ? "internal" : "remote"));
+		json_object_object_add(
+		    j, "network",
+		    json_object_new_string(f->net == POL_NET_INTERNAL ? "internal" : "remote"));
 		json_object_object_add(j, "class", json_object_new_string(cls));
 		json_object_object_add(j, "decided_as", json_object_new_string(as));
 		json_object_object_add(j, "blocked", json_object_new_boolean(o->blocked));
@@ -890,11 +896,13 @@ test_print(const struct pol_facts *f, const struct pol_outcome *o)
 static int
 policy_test(struct polstore *s, const struct gw_conf *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"from", required_argument, NULL, 'f'},	   {"to", required_argument, NULL, 't'},
-		{"class", required_argument, NULL, 'c'},   {"zone", required_argument, NULL, 'z'},
-		{"network", required_argument, NULL, 'n'}, {"arrival", required_argument, NULL, 'a'},
-		{NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"from", required_argument, NULL, 'f'},
+					     {"to", required_argument, NULL, 't'},
+					     {"class", required_argument, NULL, 'c'},
+					     {"zone", required_argument, NULL, 'z'},
+					     {"network", required_argument, NULL, 'n'},
+					     {"arrival", required_argument, NULL, 'a'},
+					     {NULL, 0, NULL, 0}};
 	struct test_args a = {0};
 	struct pol_facts f = {0};
 	struct pol_outcome o;
@@ -904,7 +912,7 @@ policy_test(struct polstore *s, const struct gw_conf *c, int argc, char **argv)
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		const char **slot = opt == 'f'	 ? &a.from
+		const char **slot = opt == 'f'   ? &a.from
 				    : opt == 't' ? &a.to
 				    : opt == 'c' ? &a.cls
 				    : opt == 'z' ? &a.zone
@@ -916,12 +924,14 @@ policy_test(struct polstore *s, const struct gw_conf *c, int argc, char **argv)
 		*slot = optarg;
 	}
 	if (!a.from || !a.to || !a.cls || optind != argc) {
-		mmc_fail(ret, "policy test needs --from URI --to URI --class im|presence|call|other "
-			      "[--arrival authenticated|verified-peer|unproven] [--network "
-			      "internal|remote]");
+		mmc_fail(ret,
+			 "policy test needs --from URI --to URI --class im|presence|call|other "
+			 "[--arrival authenticated|verified-peer|unproven] [--network "
+			 "internal|remote]");
 		goto done;
 	}
-	if ((ret = test_facts(c, &a, &f)) != MMC_EXIT_OK || (ret = test_fed_conf(s, c)) != MMC_EXIT_OK)
+	if ((ret = test_facts(c, &a, &f)) != MMC_EXIT_OK ||
+	    (ret = test_fed_conf(s, c)) != MMC_EXIT_OK)
 		goto done;
 	const char *fa = strchr(a.from, ':') ? strchr(a.from, ':') + 1 : a.from;
 	const char *ta = strchr(a.to, ':') ? strchr(a.to, ':') + 1 : a.to;

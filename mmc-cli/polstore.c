@@ -32,8 +32,10 @@ polstore_exit(const struct polstore *s, int ret)
 	case 0:
 		return MMC_EXIT_OK;
 	case -EACCES:
-		return mmc_fail(MMC_EXIT_AUTH, "access denied: %s may not change Greenwich policy in this domain (%s)",
-			s->who[0] ? s->who : "this user", s->err);
+		return mmc_fail(
+		    MMC_EXIT_AUTH,
+		    "access denied: %s may not change Greenwich policy in this domain (%s)",
+		    s->who[0] ? s->who : "this user", s->err);
 	case -ENOENT:
 		return mmc_fail(MMC_EXIT_NOTFOUND, "%s", s->err);
 	case -ENOTCONN:
@@ -129,9 +131,10 @@ polstore_open(struct polstore *s, const struct gw_conf *c, bool need_ad)
 	}
 	if (need_ad || c->policy_rules_file[0] == '\0') {
 		snprintf(s->err, sizeof(s->err), "%s",
-			 need_ad ? "federation settings live in Active Directory: join a domain first"
-				 : "this server is not joined to a domain and has no [policy] "
-				   "rules-file");
+			 need_ad
+			     ? "federation settings live in Active Directory: join a domain first"
+			     : "this server is not joined to a domain and has no [policy] "
+			       "rules-file");
 		return -ENOENT;
 	}
 	s->path = c->policy_rules_file;

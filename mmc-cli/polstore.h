@@ -14,14 +14,14 @@ struct ad_session;
 struct ldap;
 
 struct polstore {
-	bool ad;               /* in AD, else in the rules file at path */
+	bool ad; /* in AD, else in the rules file at path */
 	const char *path;
 	struct ad_session *ses; /* bound with the administrator's own ticket */
 	struct ldap *ld;        /* its LDAP handle, for libgwpolad */
-	char base[512];        /* the domain's naming context */
-	char container[600];   /* CN=Greenwich,CN=Services,CN=Configuration,... */
-	char who[300];         /* the administrator's principal */
-	struct pol_set *set;   /* the rules, groups named as they are called now */
+	char base[512];         /* the domain's naming context */
+	char container[600];    /* CN=Greenwich,CN=Services,CN=Configuration,... */
+	char who[300];          /* the administrator's principal */
+	struct pol_set *set;    /* the rules, groups named as they are called now */
 	struct pol_fed fed;
 	char err[600];
 };

@@ -56,8 +56,8 @@ row(const struct gwstore_frontend *fe, void *arg)
 	snprintf(age, sizeof(age), "%" PRId64 "s", fe->age);
 	snprintf(load, sizeof(load), "%" PRId64 "/s", fe->load);
 	snprintf(bindings, sizeof(bindings), "%" PRId64, fe->bindings);
-	mmc_table_add(r->t, (const char *const[]){fe->id, fe->address, fe->version, age, load,
-						   bindings, h});
+	mmc_table_add(
+	    r->t, (const char *const[]){fe->id, fe->address, fe->version, age, load, bindings, h});
 	return 0;
 }
 
@@ -77,8 +77,8 @@ mmc_pool_cmd(struct mmc *m, int argc, char **argv)
 		r.arr = json_object_new_array();
 	else
 		r.t = mmc_table_new(7, (const char *const[]){"FRONT END", "ADDRESS", "VERSION",
-							    "HEARTBEAT", "LOAD", "BINDINGS",
-							    "HEALTH"});
+							     "HEARTBEAT", "LOAD", "BINDINGS",
+							     "HEALTH"});
 	rc = gwstore_frontend_each(st, row, &r);
 	if (rc < 0) {
 		snprintf(err, sizeof(err), "%s", gwstore_error(st));

@@ -61,7 +61,8 @@ push(struct mmc *m, const char *aor, const char *list)
 		printf("greenwichd told: %s's %s sent to the signed-in devices\n", aor,
 		       strcmp(list, "acl") ? "contact list" : "watchers");
 	else if (!mmc_json)
-		printf("greenwichd not reachable: the change applies when it next reads the list\n");
+		printf(
+		    "greenwichd not reachable: the change applies when it next reads the list\n");
 	json_object_put(reply);
 	return told;
 }
@@ -221,8 +222,7 @@ acl_set(struct gwstore *st, const char *owner, const char *watcher, const char *
 }
 
 static int
-run(struct gwstore *st, const char *v, const char *owner, const char *other,
-    int argc, char **argv)
+run(struct gwstore *st, const char *v, const char *owner, const char *other, int argc, char **argv)
 {
 	if (!strcmp(v, "contacts") || !strcmp(v, "acl"))
 		return show(st, owner, v[0] == 'c');
@@ -246,7 +246,7 @@ mmc_presence_cmd(struct mmc *m, int argc, char **argv)
 
 	if (argc < (listing ? 2 : 3) || (argc > (listing ? 2 : 3) && strcmp(v, "contact-add")))
 		return mmc_fail(MMC_EXIT_USAGE, "usage: users %s USER@DOMAIN%s", v,
-				listing			   ? ""
+				listing                     ? ""
 				: !strcmp(v, "contact-add") ? " URI [--group GROUP] [--name NAME]"
 				: strncmp(v, "contact", 7)  ? " WATCHER-URI"
 							    : " URI");

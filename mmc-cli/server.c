@@ -111,7 +111,8 @@ status_print(json_object *r)
 			mmc_table_add(t, (const char *const[]){live[i][0], jstr(c, live[i][1])});
 	json_object *l = jget(r, "limits");
 	if (l) {
-		json_object_object_foreach(l, key, val) {
+		json_object_object_foreach(l, key, val)
+		{
 			char name[80];
 			snprintf(name, sizeof(name), "limit %s", key);
 			for (char *p = name; *p; p++)
@@ -270,11 +271,10 @@ mmc_server_cmd(struct mmc *m, int argc, char **argv)
 		want = 2;
 	if (argc != want) {
 		return mmc_fail(MMC_EXIT_USAGE, "usage: server %s%s", v,
-				!strcmp(v, "registrations") || !strcmp(v, "flush-cache")
-				    ? " [USER]"
-				: !strcmp(v, "log-level")   ? " error|warning|notice|info|debug"
-				: want == 2                 ? " USER"
-							    : "");
+				!strcmp(v, "registrations") || !strcmp(v, "flush-cache") ? " [USER]"
+				: !strcmp(v, "log-level") ? " error|warning|notice|info|debug"
+				: want == 2               ? " USER"
+							  : "");
 	}
 	if (!strcmp(v, "status"))
 		return mmc_server_status(m);

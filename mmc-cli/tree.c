@@ -23,7 +23,6 @@
 
 #include "mmc.h"
 
-
 static const char *const node_types[] = {
     [N_ROOT] = "root",
     [N_DOMAIN] = "domain",
@@ -492,12 +491,12 @@ mmc_cmd_set(struct mmc *m, int argc, char **argv)
 		ret = node_unavailable_err(&nd);
 	} else if (!settable(nd.t, p)) {
 		mmc_err("'%s' is not a property that can be set here%s", p,
-			nd.t == N_LOCALUSER    ? " (try: set password)"
-			: nd.t == N_DOMAIN     ? " (try: set enabled-group GROUP, set dcs HOST,...)"
-			: nd.t == N_RULE       ? " (try: set text TEXT, set priority N)"
-			: nd.t == N_FEDDOMAIN  ? " (try: set setting allow|block)"
-			: nd.t == N_WATCHER    ? " (try: set rule allow|block)"
-					       : "");
+			nd.t == N_LOCALUSER   ? " (try: set password)"
+			: nd.t == N_DOMAIN    ? " (try: set enabled-group GROUP, set dcs HOST,...)"
+			: nd.t == N_RULE      ? " (try: set text TEXT, set priority N)"
+			: nd.t == N_FEDDOMAIN ? " (try: set setting allow|block)"
+			: nd.t == N_WATCHER   ? " (try: set rule allow|block)"
+					      : "");
 		ret = MMC_EXIT_USAGE;
 	} else if (nd.t == N_LOCALUSER) {
 		ret = set_password(m, node_name(&nd), v);
@@ -542,8 +541,9 @@ mmc_cmd_new(struct mmc *m, int argc, char **argv)
 	if (node_unavailable(nd.t)) {
 		ret = node_unavailable_err(&nd);
 	} else if (!creatable(nd.t) || name[0] == '\0') {
-		ret = mmc_fail(MMC_EXIT_USAGE, "objects can only be created under Local users, "
-					       "a user's Contacts or Watchers, Policies and Federation");
+		ret = mmc_fail(MMC_EXIT_USAGE,
+			       "objects can only be created under Local users, "
+			       "a user's Contacts or Watchers, Policies and Federation");
 	} else if (nd.t != N_LOCALUSERS) {
 		ret = mmc_node_new(m, nd.path, nd.n, nd.t, name, argc - 2, argv + 2);
 	} else if (argc > 2) {

@@ -207,7 +207,8 @@ mmc_node_new(struct mmc *m, char *const *path, size_t n, enum mmc_node parent, c
 	const char *how = argc > 0 ? argv[0] : "allow";
 
 	if (parent == N_CONTACTS) {
-		const char *w[8] = {"contact-add", owner_of(m, path, n - 2, aor, sizeof(aor)), name};
+		const char *w[8] = {"contact-add", owner_of(m, path, n - 2, aor, sizeof(aor)),
+				    name};
 		for (int i = 0; i < argc && i < 4; i++)
 			w[3 + i] = argv[i];
 		return argc > 4 ? mmc_fail(MMC_EXIT_USAGE, "new CONTACT [--group G] [--name N]")

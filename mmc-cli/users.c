@@ -208,8 +208,8 @@ enabled_now(struct ud *u, const struct mmc_dir_user *du)
 {
 	struct ad_query q = {AD_QUERY_SAM, du->sam};
 	struct ad_user *au = NULL;
-	bool yes = ad_session_lookup(u->ses, &q, u->group_sid, &au, NULL) == 0 &&
-		   user_enabled(u, au, du);
+	bool yes =
+	    ad_session_lookup(u->ses, &q, u->group_sid, &au, NULL) == 0 && user_enabled(u, au, du);
 
 	ad_user_free(au);
 	return yes;
@@ -292,8 +292,8 @@ list_args(int argc, char **argv, struct ad_list_opts *o)
 						"users list: --enabled or --disabled, not both");
 			o->enabled = want;
 		} else if (!strcmp(argv[i], "--page-size") && i + 1 < argc &&
-			   (o->page_size = (int)strtol(argv[i + 1], &end, 10)) > 0 && *end == '\0' &&
-			   o->page_size <= 100000) {
+			   (o->page_size = (int)strtol(argv[i + 1], &end, 10)) > 0 &&
+			   *end == '\0' && o->page_size <= 100000) {
 			i++;
 		} else {
 			return mmc_fail(MMC_EXIT_USAGE, "usage: users list [--filter TEXT] "

@@ -54,15 +54,13 @@ int pol_ad_rule_put(LDAP *ld, const char *container, const struct pol_rule *rule
 /** Delete one rule object. */
 int pol_ad_rule_delete(LDAP *ld, const char *container, const char *name, char *reason);
 /** Federation: allow (1), block (0) or remove (-1) domain. */
-int pol_ad_fed_change(LDAP *ld, const char *container, const char *domain, int allow,
-		      char *reason);
+int pol_ad_fed_change(LDAP *ld, const char *container, const char *domain, int allow, char *reason);
 
 /** The federation values exactly as stored ("allow D", "block D", or anything else someone
  * put there): free each and the array.  No Federation object: none (0). */
 int pol_ad_fed_values(LDAP *ld, const char *container, char ***vals, size_t *n, char *reason);
 /** Delete one stored federation value, byte for byte (-ENOENT when it is not there). */
-int pol_ad_fed_delete_value(LDAP *ld, const char *container, const char *value,
-			    char *reason);
+int pol_ad_fed_delete_value(LDAP *ld, const char *container, const char *value, char *reason);
 
 /** The SID of a group by sAMAccountName or cn, searched below base (a domain). */
 int pol_ad_group_sid(LDAP *ld, const char *base, const char *name, char *sid, size_t len,
@@ -79,8 +77,8 @@ typedef void pol_member_fn(const char *aor, void *arg);
  * address of each: its proxyAddresses "sip:" values, or mail when it has none.  A user may be
  * reported more than once.
  */
-int pol_ad_group_members(LDAP *ld, const char *base, const char *sid, pol_member_fn *fn,
-			 void *arg, char *reason);
+int pol_ad_group_members(LDAP *ld, const char *base, const char *sid, pol_member_fn *fn, void *arg,
+			 char *reason);
 
 /** Map an LDAP result code to the errno convention above. */
 int pol_ad_errno(int lrc);

@@ -56,7 +56,8 @@ static int
 search(LDAP *ld, const char *base, int scope, const char *filter, char **attrs, int limit,
        LDAPMessage **res, char *reason)
 {
-	int lrc = ldap_search_ext_s(ld, base, scope, filter, attrs, 0, NULL, NULL, NULL, limit, res);
+	int lrc =
+	    ldap_search_ext_s(ld, base, scope, filter, attrs, 0, NULL, NULL, NULL, limit, res);
 
 	if (lrc != LDAP_SUCCESS && lrc != LDAP_SIZELIMIT_EXCEEDED) {
 		reason_set(reason, base[0] ? base : "rootDSE", lrc);
@@ -142,7 +143,8 @@ read_rules(LDAP *ld, const char *container, struct pol_set **setp, size_t *nobj,
 		char cn[128] = "?";
 
 		first_value(ld, e, "cn", cn, sizeof(cn));
-		ret = v && v[0] ? pol_rule_parse(v[0]->bv_val, v[0]->bv_len, &rule, &perr) : -EINVAL;
+		ret =
+		    v && v[0] ? pol_rule_parse(v[0]->bv_val, v[0]->bv_len, &rule, &perr) : -EINVAL;
 		if (ret == 0 && (ret = pol_set_add(set, rule, &perr)) < 0)
 			pol_rule_free(rule);
 		if (ret < 0 && reason)
@@ -313,7 +315,8 @@ pol_ad_fed_change(LDAP *ld, const char *container, const char *domain, int allow
 	if ((ret = read_fed(ld, container, &fed, reason)) < 0)
 		goto done;
 	if ((old = pol_fed_find(&fed, domain)) != NULL) {
-		snprintf(value, sizeof(value), "%s %s", old->allow ? "allow" : "block", old->domain);
+		snprintf(value, sizeof(value), "%s %s", old->allow ? "allow" : "block",
+			 old->domain);
 		if ((ret = modify_values(ld, dn, LDAP_MOD_DELETE, value, reason)) < 0)
 			goto done;
 	} else if (allow < 0) {
@@ -400,8 +403,8 @@ sid_text(const unsigned char *b, size_t len, char *out, size_t outlen)
 }
 
 static int
-group_attr(LDAP *ld, const char *base, const char *filter, const char *attr, char *out,
-	   size_t len, char *reason)
+group_attr(LDAP *ld, const char *base, const char *filter, const char *attr, char *out, size_t len,
+	   char *reason)
 {
 	char *attrs[] = {(char *)attr, NULL};
 	LDAPMessage *res = NULL;
@@ -416,11 +419,11 @@ group_attr(LDAP *ld, const char *base, const char *filter, const char *attr, cha
 	} else if (ldap_next_entry(ld, e) != NULL) {
 		ret = -EINVAL;
 		if (reason)
-			snprintf(reason, POL_AD_REASON_LEN, "more than one group matches %s", filter);
+			snprintf(reason, POL_AD_REASON_LEN, "more than one group matches %s",
+				 filter);
 	} else if (strcmp(attr, "objectSid") == 0) {
 		struct berval **v = ldap_get_values_len(ld, e, attr);
-		ret = v && v[0] ? sid_text((unsigned char *)v[0]->bv_val, v[0]->bv_len,
-						      out, len)
+		ret = v && v[0] ? sid_text((unsigned char *)v[0]->bv_val, v[0]->bv_len, out, len)
 				: -ENOENT;
 		ldap_value_free_len(v);
 	} else {
@@ -451,8 +454,7 @@ filter_escape(const char *in, char *out, size_t len)
 }
 
 int
-pol_ad_group_sid(LDAP *ld, const char *base, const char *name, char *sid, size_t len,
-		 char *reason)
+pol_ad_group_sid(LDAP *ld, const char *base, const char *name, char *sid, size_t len, char *reason)
 {
 	char esc[300], filter[700];
 
@@ -464,8 +466,7 @@ pol_ad_group_sid(LDAP *ld, const char *base, const char *name, char *sid, size_t
 }
 
 int
-pol_ad_group_name(LDAP *ld, const char *base, const char *sid, char *name, size_t len,
-		  char *reason)
+pol_ad_group_name(LDAP *ld, const char *base, const char *sid, char *name, size_t len, char *reason)
 {
 	char filter[300];
 
@@ -522,7 +523,7 @@ primary_members(LDAP *ld, const char *base, LDAPMessage *e, pol_member_fn *fn, v
 	const unsigned char *r = (const unsigned char *)v[0]->bv_val + v[0]->bv_len - 4;
 	snprintf(filter, sizeof(filter), "(&(objectCategory=person)(primaryGroupID=%" PRIu32 "))",
 		 (uint32_t)r[0] | (uint32_t)r[1] << 8 | (uint32_t)r[2] << 16 |
-			 (uint32_t)r[3] << 24);
+		     (uint32_t)r[3] << 24);
 	ret = search(ld, base, LDAP_SCOPE_SUBTREE, filter, attrs, 0, &res, reason);
 	for (LDAPMessage *u = ret == 0 ? ldap_first_entry(ld, res) : NULL; u;
 	     u = ldap_next_entry(ld, u))

@@ -75,8 +75,8 @@ pol_set_group_name(struct pol_set *set, const char *sid, const char *name)
 static void
 emit_token(FILE *fp, const struct pol_lex *lx)
 {
-	static const char punct[] = {[TK_LBRACE] = '{', [TK_RBRACE] = '}', [TK_SEMI] = ';',
-				     [TK_COMMA] = ','};
+	static const char punct[] = {
+	    [TK_LBRACE] = '{', [TK_RBRACE] = '}', [TK_SEMI] = ';', [TK_COMMA] = ','};
 
 	if (lx->tok == TK_WORD) {
 		fputs(lx->text, fp);

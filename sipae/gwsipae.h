@@ -28,17 +28,17 @@ int sipae_init(void);
 
 /* What the server says of itself in the CHALLENGE's TargetInfo. */
 struct sipae_ntlm_names {
-	const char *nb_domain;	 /* NetBIOS domain, e.g. "CORP" */
-	const char *nb_computer; /* NetBIOS computer name, e.g. "GREENWICH" */
-	const char *dns_domain;	 /* e.g. "corp.example.com" */
+	const char *nb_domain;    /* NetBIOS domain, e.g. "CORP" */
+	const char *nb_computer;  /* NetBIOS computer name, e.g. "GREENWICH" */
+	const char *dns_domain;   /* e.g. "corp.example.com" */
 	const char *dns_computer; /* e.g. "greenwich.corp.example.com" */
 };
 
 /* Build a CHALLENGE_MESSAGE for connectionless NTLM (no NEGOTIATE seen):
  * flags 0xE2998255, the names above as TargetInfo plus MsvAvTimestamp (now),
  * a fresh random 8-byte server challenge copied to chal.  *msg is malloc'ed. */
-int sipae_ntlm_challenge(const struct sipae_ntlm_names *names, uint8_t chal[8],
-			 uint8_t **msg, size_t *len);
+int sipae_ntlm_challenge(const struct sipae_ntlm_names *names, uint8_t chal[8], uint8_t **msg,
+			 size_t *len);
 /* The same with the server challenge and MsvAvTimestamp (a FILETIME) given: the same
  * inputs make the same message byte for byte, so a server that derives them from what
  * the client sends back can rebuild the CHALLENGE (for the MIC) without keeping it. */
@@ -51,52 +51,52 @@ uint64_t sipae_filetime(time_t t);
  * which must outlive this struct; strings converted to UTF-8, malloc'ed). */
 struct sipae_ntlm_auth {
 	uint32_t flags;
-	char *user;		/* UTF-8, malloc'ed */
-	char *domain;		/* UTF-8, malloc'ed, may be "" */
-	char *workstation;	/* UTF-8, malloc'ed, may be "" */
-	const uint8_t *lm;	/* LmChallengeResponse (NULL when empty) */
+	char *user;        /* UTF-8, malloc'ed */
+	char *domain;      /* UTF-8, malloc'ed, may be "" */
+	char *workstation; /* UTF-8, malloc'ed, may be "" */
+	const uint8_t *lm; /* LmChallengeResponse (NULL when empty) */
 	size_t lm_len;
-	const uint8_t *nt;	/* NtChallengeResponse (NTLMv2: > 24 bytes) */
+	const uint8_t *nt; /* NtChallengeResponse (NTLMv2: > 24 bytes) */
 	size_t nt_len;
 	uint8_t enc_session_key[16]; /* EncryptedRandomSessionKey (KEY_EXCH) */
 	bool has_session_key;
 	/* Extended protection ([MS-NLMP] 2.2.2.1), from the AV pairs of the NTLMv2 response
 	 * (covered by its NTProofStr, so a relay cannot change them): */
-	const uint8_t *msg;	/* the whole AUTHENTICATE_MESSAGE (for the MIC) */
+	const uint8_t *msg; /* the whole AUTHENTICATE_MESSAGE (for the MIC) */
 	size_t msg_len;
-	uint32_t av_flags;	/* MsvAvFlags, 0 when absent; 0x2: a MIC at offset 72 */
-	const uint8_t *target;	/* MsvAvTargetName (UTF-16LE), NULL when absent */
+	uint32_t av_flags;     /* MsvAvFlags, 0 when absent; 0x2: a MIC at offset 72 */
+	const uint8_t *target; /* MsvAvTargetName (UTF-16LE), NULL when absent */
 	size_t target_len;
-	const uint8_t *cb;	/* MsvAvChannelBindings (16 bytes), NULL when absent */
+	const uint8_t *cb; /* MsvAvChannelBindings (16 bytes), NULL when absent */
 };
 /* Parse and bounds-check; -EINVAL (with a reason in err) on anything malformed
  * (fields outside the message, overlapping each other or the header, too long,
  * names that are not UTF-16, empty user), -EPROTO when it is not NTLMv2 or
  * lacks UNICODE, KEY_EXCH or SIGN.  On failure *a holds nothing to free. */
-int sipae_ntlm_parse_auth(const uint8_t *buf, size_t len, struct sipae_ntlm_auth *a,
-			  char *err, size_t errlen);
+int sipae_ntlm_parse_auth(const uint8_t *buf, size_t len, struct sipae_ntlm_auth *a, char *err,
+			  size_t errlen);
 void sipae_ntlm_auth_free(struct sipae_ntlm_auth *a);
 
 /* Why the domain refused a sign-in (mapped from the NTSTATUS winbind returns). */
 enum sipae_refusal {
 	SIPAE_OK = 0,
-	SIPAE_WRONG_PASSWORD,	/* also unknown user (the DC does not tell them apart) */
+	SIPAE_WRONG_PASSWORD, /* also unknown user (the DC does not tell them apart) */
 	SIPAE_DISABLED,
 	SIPAE_LOCKED,
-	SIPAE_EXPIRED,		/* account or password expired, or must change */
-	SIPAE_LOGON_HOURS,	/* outside hours or workstation not allowed */
-	SIPAE_DC_DOWN,		/* winbind or the DC unreachable: answer 503 */
+	SIPAE_EXPIRED,     /* account or password expired, or must change */
+	SIPAE_LOGON_HOURS, /* outside hours or workstation not allowed */
+	SIPAE_DC_DOWN,     /* winbind or the DC unreachable: answer 503 */
 	SIPAE_OTHER,
 };
 
 /* What the DC says of a successful NTLM sign-in. */
 struct sipae_ntlm_result {
 	enum sipae_refusal refusal;
-	char status[64];	  /* NTSTATUS name or wbc error text, for the log */
-	char account[256];	  /* sAMAccountName as the DC returned it */
-	char domain[256];	  /* NetBIOS domain as the DC returned it */
+	char status[64];   /* NTSTATUS name or wbc error text, for the log */
+	char account[256]; /* sAMAccountName as the DC returned it */
+	char domain[256];  /* NetBIOS domain as the DC returned it */
 	uint8_t session_base_key[16];
-	char **sids;		  /* user SID then group SIDs (strings "S-1-5-..."), NULL-ended, malloc'ed */
+	char **sids; /* user SID then group SIDs (strings "S-1-5-..."), NULL-ended, malloc'ed */
 	size_t nsids;
 };
 /* Verify through winbind (libwbclient wbcCtxAuthenticateUserEx, response level,
@@ -110,9 +110,9 @@ void sipae_ntlm_result_free(struct sipae_ntlm_result *r);
 
 /* What an AUTHENTICATE must be bound to (extended protection). */
 struct sipae_ntlm_binding {
-	const char *target;	/* MsvAvTargetName, when sent, must be this (any case): "sip/<fqdn>" */
-	const uint8_t *cb_md5;	/* channel bindings of this connection (16 bytes, see
-				 * sipae_tls_cb_md5), or NULL without TLS */
+	const char *target; /* MsvAvTargetName, when sent, must be this (any case): "sip/<fqdn>" */
+	const uint8_t *cb_md5; /* channel bindings of this connection (16 bytes, see
+				* sipae_tls_cb_md5), or NULL without TLS */
 };
 /* Target name and channel bindings of a parsed AUTHENTICATE against b: 0, or -EACCES with
  * the reason in err (another target: a relayed sign-in; channel bindings that are sent,
@@ -150,8 +150,8 @@ int sipae_ntlm_derive(const uint8_t session_base_key[16], const uint8_t enc_sess
  * server = true: server keys (what the server sends); false: client keys.
  * pidgin-sipe checks server signatures with seq = 100 only.
  * 0, or -ENOTSUP/-EIO if the crypto is unavailable. */
-int sipae_ntlm_sign(const struct sipae_ntlm_keys *k, bool server, uint32_t seq,
-		     const void *data, size_t len, uint8_t sig[16]);
+int sipae_ntlm_sign(const struct sipae_ntlm_keys *k, bool server, uint32_t seq, const void *data,
+		    size_t len, uint8_t sig[16]);
 /* Verify a signature made with the client keys, seq taken from sig[12..15]
  * (constant-time compare).  0, or -EBADMSG (or -ENOTSUP/-EIO as above). */
 int sipae_ntlm_verify(const struct sipae_ntlm_keys *k, const void *data, size_t len,
@@ -159,8 +159,8 @@ int sipae_ntlm_verify(const struct sipae_ntlm_keys *k, const void *data, size_t 
 
 /* ---- Kerberos (GSSAPI, krb5 mechanism) ---- */
 
-struct sipae_krb;			/* acceptor credentials from a keytab */
-struct sipae_krb_ctx;			/* one established context */
+struct sipae_krb;     /* acceptor credentials from a keytab */
+struct sipae_krb_ctx; /* one established context */
 
 /* Acquire acceptor credentials for any principal in keytab (the joined
  * server's, including sip/<fqdn>); KRB5_KTNAME is not used.  -ENOKEY when the

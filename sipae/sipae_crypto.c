@@ -59,8 +59,7 @@ sipae_init(void)
 }
 
 static int
-sipae_digest2(EVP_MD *md, const void *a, size_t alen, const void *b, size_t blen,
-	      uint8_t out[16])
+sipae_digest2(EVP_MD *md, const void *a, size_t alen, const void *b, size_t blen, uint8_t out[16])
 {
 	EVP_MD_CTX *c = NULL;
 	unsigned int n = 0;

@@ -45,8 +45,7 @@ sipae_gss_err(char *err, size_t errlen, const char *what, OM_uint32 major, OM_ui
 	if (GSS_ERROR(maj))
 		b1.length = 0;
 	mctx = 0;
-	maj = gss_display_status(&min, minor, GSS_C_MECH_CODE, (gss_OID)gss_mech_krb5, &mctx,
-				 &b2);
+	maj = gss_display_status(&min, minor, GSS_C_MECH_CODE, (gss_OID)gss_mech_krb5, &mctx, &b2);
 	if (GSS_ERROR(maj))
 		b2.length = 0;
 	snprintf(err, errlen, "%s: %.*s; %.*s", what, (int)b1.length, (const char *)b1.value,
@@ -107,8 +106,7 @@ sipae_krb_expect(struct sipae_krb *k, const char *service, const char *realm)
 
 /* One DER element at *p (before end): its tag and content; *p moves past it. */
 static int
-sipae_der(const uint8_t **p, const uint8_t *end, uint8_t *tag, const uint8_t **content,
-	  size_t *len)
+sipae_der(const uint8_t **p, const uint8_t *end, uint8_t *tag, const uint8_t **content, size_t *len)
 {
 	const uint8_t *q = *p;
 	size_t n;
@@ -180,8 +178,7 @@ sipae_apreq_ticket(const uint8_t *tok, size_t len, krb5_data *ticket)
  * machine account).  So the ticket's sname is read from the AP-REQ itself.
  */
 static int
-sipae_ticket_server(struct sipae_krb *k, const uint8_t *tok, size_t len, char *err,
-		    size_t errlen)
+sipae_ticket_server(struct sipae_krb *k, const uint8_t *tok, size_t len, char *err, size_t errlen)
 {
 	krb5_data der;
 	krb5_ticket *t = NULL;
@@ -372,8 +369,8 @@ sipae_krb_mic(struct sipae_krb_ctx *ctx, const void *data, size_t len, uint8_t *
 }
 
 int
-sipae_krb_verify_mic(struct sipae_krb_ctx *ctx, const void *data, size_t len,
-		     const uint8_t *mic, size_t miclen)
+sipae_krb_verify_mic(struct sipae_krb_ctx *ctx, const void *data, size_t len, const uint8_t *mic,
+		     size_t miclen)
 {
 	gss_buffer_desc msg = {len, (void *)data}, tok = {miclen, (void *)mic};
 	OM_uint32 major, minor;

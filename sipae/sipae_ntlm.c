@@ -16,17 +16,17 @@
 
 #include "sipae_private.h"
 
-#define NTLM_SIGNATURE "NTLMSSP"	/* with its NUL: 8 bytes */
+#define NTLM_SIGNATURE "NTLMSSP" /* with its NUL: 8 bytes */
 #define NTLM_CHALLENGE_FLAGS 0xE2998255u
 #define NTLM_SIGN 0x00000010u
 #define NTLM_UNICODE 0x00000001u
 #define NTLM_KEY_EXCH 0x40000000u
 #define NTLM_VERSION 0x02000000u
-#define NTLM_CHAL_HDR 56	/* with the Version field */
-#define NTLM_AUTH_HDR 64	/* up to NegotiateFlags; Version and MIC follow optionally */
-#define NTLM_AUTH_MAX 16384	/* far beyond any real message (SIP headers are smaller) */
-#define NTLM_NAME_MAX 512	/* bytes of UTF-16 per name: 256 characters */
-#define NTLM_NT_MIN 48		/* NTProofStr + blob header (28) + at least MsvAvEOL */
+#define NTLM_CHAL_HDR 56    /* with the Version field */
+#define NTLM_AUTH_HDR 64    /* up to NegotiateFlags; Version and MIC follow optionally */
+#define NTLM_AUTH_MAX 16384 /* far beyond any real message (SIP headers are smaller) */
+#define NTLM_NAME_MAX 512   /* bytes of UTF-16 per name: 256 characters */
+#define NTLM_NT_MIN 48      /* NTProofStr + blob header (28) + at least MsvAvEOL */
 
 enum ntlm_av {
 	AV_EOL = 0,
@@ -39,10 +39,10 @@ enum ntlm_av {
 	AV_TARGET_NAME = 9,
 	AV_CHANNEL_BINDINGS = 10,
 };
-#define NTLM_BLOB_AV 44		/* NTProofStr (16) + the blob's fixed part (28) */
-#define NTLM_MIC_OFF 72		/* after the Version field */
+#define NTLM_BLOB_AV 44 /* NTProofStr (16) + the blob's fixed part (28) */
+#define NTLM_MIC_OFF 72 /* after the Version field */
 #define NTLM_MIC_END 88
-#define NTLM_AV_MIC 0x2u	/* MsvAvFlags: the message carries a MIC */
+#define NTLM_AV_MIC 0x2u /* MsvAvFlags: the message carries a MIC */
 
 /* Version field: 6.1 build 7601, NTLMSSP_REVISION_W2K3. */
 static const uint8_t ntlm_version[8] = {6, 1, 0xB1, 0x1D, 0, 0, 0, 15};
@@ -84,8 +84,7 @@ ntlm_filetime_now(void)
 
 /* TargetInfo: the four names, MsvAvTimestamp ft, MsvAvEOL. */
 static int
-ntlm_target_info(const struct sipae_ntlm_names *nm, uint64_t ft, uint8_t *ti, size_t max,
-		 size_t *n)
+ntlm_target_info(const struct sipae_ntlm_names *nm, uint64_t ft, uint8_t *ti, size_t max, size_t *n)
 {
 	int ret;
 
@@ -188,7 +187,7 @@ struct ntlm_span {
 };
 
 static int ntlm_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int
 ntlm_fail(char *err, size_t errlen, int ret, const char *fmt, ...)
@@ -241,9 +240,9 @@ static const struct {
 	size_t hdr, max;
 	const char *what;
 } ntlm_auth_fields[6] = {
-	{12, 24, "LmChallengeResponse"}, {20, 4096, "NtChallengeResponse"},
-	{28, NTLM_NAME_MAX, "DomainName"}, {36, NTLM_NAME_MAX, "UserName"},
-	{44, NTLM_NAME_MAX, "Workstation"}, {52, 16, "EncryptedRandomSessionKey"},
+    {12, 24, "LmChallengeResponse"},    {20, 4096, "NtChallengeResponse"},
+    {28, NTLM_NAME_MAX, "DomainName"},  {36, NTLM_NAME_MAX, "UserName"},
+    {44, NTLM_NAME_MAX, "Workstation"}, {52, 16, "EncryptedRandomSessionKey"},
 };
 
 static int
@@ -277,8 +276,7 @@ ntlm_auth_layout(const uint8_t *buf, size_t len, struct ntlm_span f[6], char *er
 /* The AV pairs of the NTLMv2 response's blob: MsvAvFlags, MsvAvTargetName and
  * MsvAvChannelBindings, each at most once, all inside the response, up to MsvAvEOL. */
 static int
-ntlm_auth_avpairs(struct sipae_ntlm_auth *a, const struct ntlm_span f[6], char *err,
-		  size_t errlen)
+ntlm_auth_avpairs(struct sipae_ntlm_auth *a, const struct ntlm_span f[6], char *err, size_t errlen)
 {
 	const uint8_t *p = a->nt + NTLM_BLOB_AV, *end = a->nt + a->nt_len;
 	bool flags = false;
@@ -335,7 +333,8 @@ sipae_ntlm_parse_auth(const uint8_t *buf, size_t len, struct sipae_ntlm_auth *a,
 	a->flags = sipae_le32(buf + 60);
 	ret = -EPROTO;
 	if (!(a->flags & NTLM_UNICODE) || !(a->flags & NTLM_KEY_EXCH) || !(a->flags & NTLM_SIGN)) {
-		ntlm_fail(err, errlen, ret, "flags 0x%08X lack UNICODE, SIGN or KEY_EXCH", a->flags);
+		ntlm_fail(err, errlen, ret, "flags 0x%08X lack UNICODE, SIGN or KEY_EXCH",
+			  a->flags);
 		goto done;
 	}
 	if (f[1].len < NTLM_NT_MIN || buf[f[1].off + 16] != 1 || buf[f[1].off + 17] != 1) {
@@ -359,7 +358,8 @@ sipae_ntlm_parse_auth(const uint8_t *buf, size_t len, struct sipae_ntlm_auth *a,
 	if (ret < 0)
 		goto done;
 	ret = -EINVAL;
-	if (ntlm_auth_name(buf, &f[2], &a->domain) < 0 || ntlm_auth_name(buf, &f[3], &a->user) < 0 ||
+	if (ntlm_auth_name(buf, &f[2], &a->domain) < 0 ||
+	    ntlm_auth_name(buf, &f[3], &a->user) < 0 ||
 	    ntlm_auth_name(buf, &f[4], &a->workstation) < 0) {
 		ntlm_fail(err, errlen, ret, "a name is not valid UTF-16");
 		goto done;
@@ -391,10 +391,10 @@ sipae_ntlm_auth_free(struct sipae_ntlm_auth *a)
 /* ---- keys and signatures ---- */
 
 static const char ntlm_magic[4][64] = {
-	"session key to client-to-server signing key magic constant",
-	"session key to server-to-client signing key magic constant",
-	"session key to client-to-server sealing key magic constant",
-	"session key to server-to-client sealing key magic constant",
+    "session key to client-to-server signing key magic constant",
+    "session key to server-to-client signing key magic constant",
+    "session key to client-to-server sealing key magic constant",
+    "session key to server-to-client sealing key magic constant",
 };
 
 int
@@ -416,8 +416,8 @@ sipae_ntlm_derive(const uint8_t session_base_key[16], const uint8_t enc_session_
 }
 
 static int
-ntlm_mac(const uint8_t sign[16], const uint8_t seal[16], uint32_t seq, const void *data,
-	 size_t len, uint8_t sig[16])
+ntlm_mac(const uint8_t sign[16], const uint8_t seal[16], uint32_t seq, const void *data, size_t len,
+	 uint8_t sig[16])
 {
 	uint8_t seqb[4], hmac[16], rc4key[16];
 	int ret;

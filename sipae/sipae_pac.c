@@ -198,7 +198,7 @@ pac_fixed(struct ndr *n, struct kvi *k)
 	ndr_u32(n); /* PrimaryGroupId (also among the groups) */
 	k->group_count = ndr_u32(n);
 	k->group_ptr = ndr_u32(n);
-	ndr_u32(n); /* UserFlags */
+	ndr_u32(n);      /* UserFlags */
 	ndr_skip(n, 16); /* UserSessionKey */
 	for (i = 6; i < 8; i++) {
 		ndr_u32(n);

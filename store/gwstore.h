@@ -35,14 +35,14 @@ enum gwstore_backend {
  * reader of the rest); PostgreSQL keeps everything in one database. */
 enum gwstore_part {
 	GWSTORE_LOCATION = 0, /* bindings */
-	GWSTORE_STATE,	      /* presence, contact lists, ACLs, local accounts */
+	GWSTORE_STATE,        /* presence, contact lists, ACLs, local accounts */
 };
 
 struct gwstore_params {
 	enum gwstore_backend backend;
 	const char *state_dir; /* SQLite: greenwich.db and location.db live here */
 	const char *conninfo;  /* PostgreSQL: a libpq connection string or URI */
-	int pool_size;	       /* PostgreSQL: connections of this process at most */
+	int pool_size;         /* PostgreSQL: connections of this process at most */
 	/* SQLite: location.db is opened for this handle alone (locking_mode
 	 * EXCLUSIVE: no file locks or shared-memory index per commit; no other
 	 * process may open the file meanwhile).  true: shared, as every other
@@ -93,7 +93,7 @@ struct gwstore_binding {
 	const char *call_id;
 	uint32_t cseq;
 	int64_t expires; /* absolute time */
-	int q;		 /* q-value times 1000; -1: none */
+	int q;           /* q-value times 1000; -1: none */
 	const char *path;
 	const char *instance;
 	const char *user_agent;
@@ -195,7 +195,7 @@ int gwstore_owners_each(struct gwstore *st, void (*cb)(const char *owner, void *
 
 /* Local (non-domain) Digest accounts: only the HA1 values, never the password. */
 struct gwstore_account {
-	char aor[256];	 /* user@domain */
+	char aor[256];   /* user@domain */
 	char realm[128]; /* the Digest realm the HA1 values were made for */
 	char ha1_md5[65];
 	char ha1_sha256[65];
@@ -215,21 +215,21 @@ int gwstore_account_each(struct gwstore *st, int (*cb)(const struct gwstore_acco
  * itself and beats every few seconds; times are the database's clock, so the
  * front ends' clocks need not agree. */
 struct gwstore_frontend {
-	const char *id;	     /* [pool] id */
+	const char *id;      /* [pool] id */
 	const char *address; /* host:port the other front ends send to */
 	const char *version; /* the Greenwich version it runs */
 	int64_t started;     /* read: when it started (Unix time, the database's clock);
 				write: non-zero on the first beat after a start */
-	int64_t age;	     /* seconds since its last heartbeat (read only) */
-	int64_t load;	     /* requests it received in its last interval, per second */
+	int64_t age;         /* seconds since its last heartbeat (read only) */
+	int64_t load;        /* requests it received in its last interval, per second */
 	int64_t bindings;    /* bindings whose flows it holds */
 };
 /* Record fe (a new row, or a heartbeat of the existing one: now). */
 int gwstore_frontend_beat(struct gwstore *st, const struct gwstore_frontend *fe);
 int gwstore_frontend_remove(struct gwstore *st, const char *id);
 /* cb gets every front end, by id; a non-zero return stops the walk. */
-int gwstore_frontend_each(struct gwstore *st,
-			  int (*cb)(const struct gwstore_frontend *, void *), void *arg);
+int gwstore_frontend_each(struct gwstore *st, int (*cb)(const struct gwstore_frontend *, void *),
+			  void *arg);
 
 /* Tell every listener of channel (other processes sharing the database)
  * payload, once the current transaction commits (at once outside one).
@@ -239,7 +239,7 @@ int gwstore_notify(struct gwstore *st, const char *channel, const char *payload)
 #define GWSTORE_CHANNEL_ACCOUNTS "gw_accounts" /* a local account was set or removed */
 #define GWSTORE_CHANNEL_BINDINGS "gw_bindings" /* an AOR's bindings changed */
 #define GWSTORE_CHANNEL_PRESENCE "gw_presence" /* an AOR's publications changed */
-#define GWSTORE_CHANNEL_LISTS "gw_lists"	/* an owner's contact list or ACL changed */
+#define GWSTORE_CHANNEL_LISTS "gw_lists"       /* an owner's contact list or ACL changed */
 
 /* Listening to those channels: one connection of its own, on one thread.
  * -EOPNOTSUPP for SQLite. */
@@ -251,8 +251,7 @@ int gwstore_listener_open(struct gwstore_listener **out, const struct gw_conf *c
  * it was away are lost, read the state anew.  0, or -EIO (the database is out
  * of reach; the next call tries again). */
 int gwstore_listener_wait(struct gwstore_listener *l, int timeout_ms,
-			  void (*cb)(const char *channel, const char *payload, void *),
-			  void *arg);
+			  void (*cb)(const char *channel, const char *payload, void *), void *arg);
 const char *gwstore_listener_error(const struct gwstore_listener *l);
 void gwstore_listener_close(struct gwstore_listener *l);
 

@@ -14,9 +14,17 @@ int
 pg_binding_put(struct gwstore *st, const struct gwstore_binding *b)
 {
 	struct pg_num cseq, expires, q;
-	const char *v[] = {b->aor,	  b->uri,      b->call_id,	 pg_num(&cseq, b->cseq),
-			   pg_num(&expires, b->expires), pg_num(&q, b->q), b->path,
-			   b->instance,	  b->user_agent, b->transport,	 b->addr,
+	const char *v[] = {b->aor,
+			   b->uri,
+			   b->call_id,
+			   pg_num(&cseq, b->cseq),
+			   pg_num(&expires, b->expires),
+			   pg_num(&q, b->q),
+			   b->path,
+			   b->instance,
+			   b->user_agent,
+			   b->transport,
+			   b->addr,
 			   b->frontend && b->frontend[0] ? b->frontend : NULL};
 
 	return pg_exec(pgs(st), Q_BIND_PUT, 12, v);
@@ -52,18 +60,18 @@ bindings_read(PGresult *r, int (*cb)(const struct gwstore_binding *, void *), vo
 		return -EIO;
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct gwstore_binding b = {
-			.aor = col_or_null(r, i, 0),
-			.uri = col_or_null(r, i, 1),
-			.call_id = col_or_null(r, i, 2),
-			.cseq = (uint32_t)pg_int(r, i, 3),
-			.expires = pg_int(r, i, 4),
-			.q = (int)pg_int(r, i, 5),
-			.path = col_or_null(r, i, 6),
-			.instance = col_or_null(r, i, 7),
-			.user_agent = col_or_null(r, i, 8),
-			.transport = col_or_null(r, i, 9),
-			.addr = col_or_null(r, i, 10),
-			.frontend = col_or_null(r, i, 11),
+		    .aor = col_or_null(r, i, 0),
+		    .uri = col_or_null(r, i, 1),
+		    .call_id = col_or_null(r, i, 2),
+		    .cseq = (uint32_t)pg_int(r, i, 3),
+		    .expires = pg_int(r, i, 4),
+		    .q = (int)pg_int(r, i, 5),
+		    .path = col_or_null(r, i, 6),
+		    .instance = col_or_null(r, i, 7),
+		    .user_agent = col_or_null(r, i, 8),
+		    .transport = col_or_null(r, i, 9),
+		    .addr = col_or_null(r, i, 10),
+		    .frontend = col_or_null(r, i, 11),
 		};
 		if (cb(&b, arg) != 0)
 			break;
@@ -73,8 +81,8 @@ bindings_read(PGresult *r, int (*cb)(const struct gwstore_binding *, void *), vo
 }
 
 int
-pg_binding_each(struct gwstore *st, time_t now,
-		int (*cb)(const struct gwstore_binding *, void *), void *arg)
+pg_binding_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_binding *, void *),
+		void *arg)
 {
 	struct pg_num n;
 	const char *v[] = {pg_num(&n, now)};

@@ -25,8 +25,8 @@ chomp(char *s)
 int
 gwstore_pg_check(const char *conninfo, char *note, size_t notelen, char *err, size_t errlen)
 {
-	static const char *const keys[] = {"connect_timeout", "fallback_application_name",
-					   "dbname", NULL};
+	static const char *const keys[] = {"connect_timeout", "fallback_application_name", "dbname",
+					   NULL};
 	const char *vals[] = {"5", "greenwich-check", conninfo, NULL};
 	static const char *const parts[] = {"location", "state"};
 	PGconn *c = PQconnectdbParams(keys, vals, 1);

@@ -33,8 +33,7 @@ pg_frontend_remove(struct gwstore *st, const char *id)
 }
 
 int
-pg_frontend_each(struct gwstore *st, int (*cb)(const struct gwstore_frontend *, void *),
-		 void *arg)
+pg_frontend_each(struct gwstore *st, int (*cb)(const struct gwstore_frontend *, void *), void *arg)
 {
 	PGresult *r = pg_run(pgs(st), Q_FE_EACH, 0, NULL);
 
@@ -42,13 +41,13 @@ pg_frontend_each(struct gwstore *st, int (*cb)(const struct gwstore_frontend *, 
 		return -EIO;
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct gwstore_frontend fe = {
-			.id = pg_col(r, i, 0),
-			.address = pg_col(r, i, 1),
-			.version = pg_col(r, i, 2),
-			.started = pg_int(r, i, 3),
-			.age = pg_int(r, i, 4),
-			.load = pg_int(r, i, 5),
-			.bindings = pg_int(r, i, 6),
+		    .id = pg_col(r, i, 0),
+		    .address = pg_col(r, i, 1),
+		    .version = pg_col(r, i, 2),
+		    .started = pg_int(r, i, 3),
+		    .age = pg_int(r, i, 4),
+		    .load = pg_int(r, i, 5),
+		    .bindings = pg_int(r, i, 6),
 		};
 		if (cb(&fe, arg) != 0)
 			break;

@@ -129,8 +129,7 @@ int pg_sub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_s
 		void *arg);
 
 /* pg_lists.c */
-int pg_acl_get(struct gwstore *st, const char *owner, const char *watcher, char *rule,
-	       size_t len);
+int pg_acl_get(struct gwstore *st, const char *owner, const char *watcher, char *rule, size_t len);
 int pg_acl_set(struct gwstore *st, const char *owner, const char *watcher, const char *rule);
 int pg_acl_each(struct gwstore *st, const char *owner,
 		void (*cb)(const char *watcher, const char *rule, void *), void *arg);

@@ -50,8 +50,8 @@ err_copy(struct gwstore_listener *l, const char *msg)
 static int
 listener_connect(struct gwstore_listener *l)
 {
-	static const char *const keys[] = {"connect_timeout", "fallback_application_name",
-					   "dbname", NULL};
+	static const char *const keys[] = {"connect_timeout", "fallback_application_name", "dbname",
+					   NULL};
 	const char *vals[] = {"5", "greenwich-listen", l->conninfo, NULL};
 	char sql[128];
 

@@ -25,57 +25,57 @@
 
 /* step[i] takes the database from version i to i + 1 (0: no version row). */
 static const char *const location_steps[] = {
-	"CREATE TABLE IF NOT EXISTS bindings ("
-	" aor text NOT NULL, uri text NOT NULL, call_id text NOT NULL,"
-	" cseq bigint NOT NULL, expires bigint NOT NULL, q integer NOT NULL,"
-	" path text, instance text, user_agent text, transport text, addr text);"
-	"CREATE UNIQUE INDEX IF NOT EXISTS bindings_key ON bindings ((lower(aor)), uri);",
-	/* 2: the pool: which front end holds a binding's flow, and the front ends */
-	"ALTER TABLE bindings ADD COLUMN IF NOT EXISTS frontend text;"
-	"CREATE TABLE IF NOT EXISTS frontends ("
-	" id text PRIMARY KEY, address text NOT NULL, version text NOT NULL,"
-	" started bigint NOT NULL, heartbeat bigint NOT NULL, load bigint NOT NULL,"
-	" bindings bigint NOT NULL);",
+    "CREATE TABLE IF NOT EXISTS bindings ("
+    " aor text NOT NULL, uri text NOT NULL, call_id text NOT NULL,"
+    " cseq bigint NOT NULL, expires bigint NOT NULL, q integer NOT NULL,"
+    " path text, instance text, user_agent text, transport text, addr text);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS bindings_key ON bindings ((lower(aor)), uri);",
+    /* 2: the pool: which front end holds a binding's flow, and the front ends */
+    "ALTER TABLE bindings ADD COLUMN IF NOT EXISTS frontend text;"
+    "CREATE TABLE IF NOT EXISTS frontends ("
+    " id text PRIMARY KEY, address text NOT NULL, version text NOT NULL,"
+    " started bigint NOT NULL, heartbeat bigint NOT NULL, load bigint NOT NULL,"
+    " bindings bigint NOT NULL);",
 };
 
 static const char *const state_steps[] = {
-	"CREATE TABLE IF NOT EXISTS local_users ("
-	" aor text NOT NULL, realm text NOT NULL, ha1_md5 text NOT NULL,"
-	" ha1_sha256 text NOT NULL);"
-	"CREATE UNIQUE INDEX IF NOT EXISTS local_users_key ON local_users ((lower(aor)));"
-	"CREATE TABLE IF NOT EXISTS presence_publications ("
-	" etag text PRIMARY KEY, aor text NOT NULL, expires bigint NOT NULL,"
-	" seq bigint NOT NULL, source integer NOT NULL, open integer NOT NULL,"
-	" activity integer NOT NULL, note text, call_id text, cseq bigint);"
-	"CREATE TABLE IF NOT EXISTS presence_subscriptions ("
-	" id bigserial PRIMARY KEY, event integer NOT NULL, presentity text NOT NULL,"
-	" watcher text NOT NULL, call_id text NOT NULL, local text NOT NULL,"
-	" remote text NOT NULL, contact text NOT NULL, route text, rseq bigint NOT NULL,"
-	" lseq bigint NOT NULL, expires bigint NOT NULL, flags integer NOT NULL,"
-	" transport text, addr text);"
-	"CREATE TABLE IF NOT EXISTS presence_acl ("
-	" owner text NOT NULL, watcher text NOT NULL,"
-	" rule text NOT NULL CHECK (rule IN ('allow', 'block')));"
-	"CREATE UNIQUE INDEX IF NOT EXISTS presence_acl_key ON presence_acl"
-	" ((lower(owner)), (lower(watcher)));"
-	"CREATE TABLE IF NOT EXISTS presence_contacts ("
-	" owner text NOT NULL, uri text NOT NULL, name text, groups text,"
-	" subscribed integer NOT NULL DEFAULT 1);"
-	"CREATE UNIQUE INDEX IF NOT EXISTS presence_contacts_key ON presence_contacts"
-	" ((lower(owner)), (lower(uri)));"
-	/* group ids start at 2: 1 is the default group every list has */
-	"CREATE SEQUENCE IF NOT EXISTS presence_groups_id START 2;"
-	"CREATE TABLE IF NOT EXISTS presence_groups ("
-	" id bigint PRIMARY KEY DEFAULT nextval('presence_groups_id'), owner text NOT NULL,"
-	" name text NOT NULL);"
-	"CREATE INDEX IF NOT EXISTS presence_groups_owner ON presence_groups ((lower(owner)));"
-	"CREATE TABLE IF NOT EXISTS presence_delta (owner text NOT NULL, delta bigint NOT NULL);"
-	"CREATE UNIQUE INDEX IF NOT EXISTS presence_delta_key ON presence_delta ((lower(owner)));",
-	/* 2: the pool: which front end took a publication, holds a subscription */
-	"ALTER TABLE presence_publications ADD COLUMN IF NOT EXISTS frontend text;"
-	"ALTER TABLE presence_subscriptions ADD COLUMN IF NOT EXISTS frontend text;"
-	"CREATE INDEX IF NOT EXISTS presence_publications_aor ON presence_publications"
-	" ((lower(aor)));",
+    "CREATE TABLE IF NOT EXISTS local_users ("
+    " aor text NOT NULL, realm text NOT NULL, ha1_md5 text NOT NULL,"
+    " ha1_sha256 text NOT NULL);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS local_users_key ON local_users ((lower(aor)));"
+    "CREATE TABLE IF NOT EXISTS presence_publications ("
+    " etag text PRIMARY KEY, aor text NOT NULL, expires bigint NOT NULL,"
+    " seq bigint NOT NULL, source integer NOT NULL, open integer NOT NULL,"
+    " activity integer NOT NULL, note text, call_id text, cseq bigint);"
+    "CREATE TABLE IF NOT EXISTS presence_subscriptions ("
+    " id bigserial PRIMARY KEY, event integer NOT NULL, presentity text NOT NULL,"
+    " watcher text NOT NULL, call_id text NOT NULL, local text NOT NULL,"
+    " remote text NOT NULL, contact text NOT NULL, route text, rseq bigint NOT NULL,"
+    " lseq bigint NOT NULL, expires bigint NOT NULL, flags integer NOT NULL,"
+    " transport text, addr text);"
+    "CREATE TABLE IF NOT EXISTS presence_acl ("
+    " owner text NOT NULL, watcher text NOT NULL,"
+    " rule text NOT NULL CHECK (rule IN ('allow', 'block')));"
+    "CREATE UNIQUE INDEX IF NOT EXISTS presence_acl_key ON presence_acl"
+    " ((lower(owner)), (lower(watcher)));"
+    "CREATE TABLE IF NOT EXISTS presence_contacts ("
+    " owner text NOT NULL, uri text NOT NULL, name text, groups text,"
+    " subscribed integer NOT NULL DEFAULT 1);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS presence_contacts_key ON presence_contacts"
+    " ((lower(owner)), (lower(uri)));"
+    /* group ids start at 2: 1 is the default group every list has */
+    "CREATE SEQUENCE IF NOT EXISTS presence_groups_id START 2;"
+    "CREATE TABLE IF NOT EXISTS presence_groups ("
+    " id bigint PRIMARY KEY DEFAULT nextval('presence_groups_id'), owner text NOT NULL,"
+    " name text NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS presence_groups_owner ON presence_groups ((lower(owner)));"
+    "CREATE TABLE IF NOT EXISTS presence_delta (owner text NOT NULL, delta bigint NOT NULL);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS presence_delta_key ON presence_delta ((lower(owner)));",
+    /* 2: the pool: which front end took a publication, holds a subscription */
+    "ALTER TABLE presence_publications ADD COLUMN IF NOT EXISTS frontend text;"
+    "ALTER TABLE presence_subscriptions ADD COLUMN IF NOT EXISTS frontend text;"
+    "CREATE INDEX IF NOT EXISTS presence_publications_aor ON presence_publications"
+    " ((lower(aor)));",
 };
 
 _Static_assert(sizeof(location_steps) / sizeof(location_steps[0]) == GWSTORE_LOCATION_VERSION,
@@ -84,8 +84,8 @@ _Static_assert(sizeof(state_steps) / sizeof(state_steps[0]) == GWSTORE_STATE_VER
 	       "one PostgreSQL migration per state schema version");
 
 static const char *const part_names[] = {
-	[GWSTORE_LOCATION] = "location",
-	[GWSTORE_STATE] = "state",
+    [GWSTORE_LOCATION] = "location",
+    [GWSTORE_STATE] = "state",
 };
 
 static void
@@ -279,12 +279,13 @@ pg_migrate(struct pg_store *st, enum gwstore_part part, char *err, size_t errlen
 		snprintf(err, errlen, "PostgreSQL: %s", st->err);
 		return -EIO;
 	}
-	if (simple(st, c, "BEGIN; SELECT pg_advisory_xact_lock(" PG_MIGRATE_LOCK ");"
-			  " CREATE TABLE IF NOT EXISTS gw_schema (part text PRIMARY KEY,"
-			  " version integer NOT NULL)") < 0)
+	if (simple(st, c,
+		   "BEGIN; SELECT pg_advisory_xact_lock(" PG_MIGRATE_LOCK ");"
+		   " CREATE TABLE IF NOT EXISTS gw_schema (part text PRIMARY KEY,"
+		   " version integer NOT NULL)") < 0)
 		goto fail;
-	r = PQexecParams(c->c, "SELECT version FROM gw_schema WHERE part = $1", 1, NULL, vals,
-			 NULL, NULL, 0);
+	r = PQexecParams(c->c, "SELECT version FROM gw_schema WHERE part = $1", 1, NULL, vals, NULL,
+			 NULL, 0);
 	if (!result_ok(r)) {
 		err_set(st, PQresultErrorMessage(r));
 		goto fail;
@@ -292,9 +293,10 @@ pg_migrate(struct pg_store *st, enum gwstore_part part, char *err, size_t errlen
 	if (PQntuples(r) > 0)
 		have = (int)pg_int(r, 0, 0);
 	if (have > want) {
-		snprintf(st->err, sizeof(st->err),
-			 "schema version %d of the %s tables is newer than this Greenwich knows (%d)",
-			 have, part_names[part], want);
+		snprintf(
+		    st->err, sizeof(st->err),
+		    "schema version %d of the %s tables is newer than this Greenwich knows (%d)",
+		    have, part_names[part], want);
 		ret = -EPROTO;
 		goto fail;
 	}
@@ -303,8 +305,9 @@ pg_migrate(struct pg_store *st, enum gwstore_part part, char *err, size_t errlen
 			goto fail;
 	PQclear(r);
 	vals[1] = pg_num(&n, want);
-	r = PQexecParams(c->c, "INSERT INTO gw_schema (part, version) VALUES ($1, $2)"
-			    " ON CONFLICT (part) DO UPDATE SET version = EXCLUDED.version",
+	r = PQexecParams(c->c,
+			 "INSERT INTO gw_schema (part, version) VALUES ($1, $2)"
+			 " ON CONFLICT (part) DO UPDATE SET version = EXCLUDED.version",
 			 2, NULL, vals, NULL, NULL, 0);
 	if (!result_ok(r)) {
 		err_set(st, PQresultErrorMessage(r));
@@ -335,49 +338,49 @@ pg_close(struct gwstore *base)
 }
 
 static const struct gwstore_ops pg_ops = {
-	.name = "postgresql",
-	.local = false,
-	.close = pg_close,
-	.error = pg_error,
-	.begin = pg_begin,
-	.commit = pg_commit,
-	.rollback = pg_rollback,
-	.wants_checkpoint = pg_wants_checkpoint,
-	.checkpoint = pg_checkpoint,
-	.binding_put = pg_binding_put,
-	.binding_delete = pg_binding_delete,
-	.binding_expire = pg_binding_expire,
-	.binding_each = pg_binding_each,
-	.binding_aor = pg_binding_aor,
-	.pub_put = pg_pub_put,
-	.pub_delete = pg_pub_delete,
-	.pub_each = pg_pub_each,
-	.sub_put = pg_sub_put,
-	.sub_add = pg_sub_add,
-	.sub_delete = pg_sub_delete,
-	.sub_each = pg_sub_each,
-	.acl_get = pg_acl_get,
-	.acl_set = pg_acl_set,
-	.acl_each = pg_acl_each,
-	.contact_set = pg_contact_set,
-	.contact_delete = pg_contact_delete,
-	.contact_has = pg_contact_has,
-	.contacts_each = pg_contacts_each,
-	.group_set = pg_group_set,
-	.group_find = pg_group_find,
-	.group_name = pg_group_name,
-	.group_delete = pg_group_delete,
-	.groups_each = pg_groups_each,
-	.delta = pg_delta,
-	.owners_each = pg_owners_each,
-	.account_get = pg_account_get,
-	.account_put = pg_account_put,
-	.account_remove = pg_account_remove,
-	.account_each = pg_account_each,
-	.frontend_beat = pg_frontend_beat,
-	.frontend_remove = pg_frontend_remove,
-	.frontend_each = pg_frontend_each,
-	.notify = pg_notify,
+    .name = "postgresql",
+    .local = false,
+    .close = pg_close,
+    .error = pg_error,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .wants_checkpoint = pg_wants_checkpoint,
+    .checkpoint = pg_checkpoint,
+    .binding_put = pg_binding_put,
+    .binding_delete = pg_binding_delete,
+    .binding_expire = pg_binding_expire,
+    .binding_each = pg_binding_each,
+    .binding_aor = pg_binding_aor,
+    .pub_put = pg_pub_put,
+    .pub_delete = pg_pub_delete,
+    .pub_each = pg_pub_each,
+    .sub_put = pg_sub_put,
+    .sub_add = pg_sub_add,
+    .sub_delete = pg_sub_delete,
+    .sub_each = pg_sub_each,
+    .acl_get = pg_acl_get,
+    .acl_set = pg_acl_set,
+    .acl_each = pg_acl_each,
+    .contact_set = pg_contact_set,
+    .contact_delete = pg_contact_delete,
+    .contact_has = pg_contact_has,
+    .contacts_each = pg_contacts_each,
+    .group_set = pg_group_set,
+    .group_find = pg_group_find,
+    .group_name = pg_group_name,
+    .group_delete = pg_group_delete,
+    .groups_each = pg_groups_each,
+    .delta = pg_delta,
+    .owners_each = pg_owners_each,
+    .account_get = pg_account_get,
+    .account_put = pg_account_put,
+    .account_remove = pg_account_remove,
+    .account_each = pg_account_each,
+    .frontend_beat = pg_frontend_beat,
+    .frontend_remove = pg_frontend_remove,
+    .frontend_each = pg_frontend_each,
+    .notify = pg_notify,
 };
 
 int

@@ -27,10 +27,10 @@ struct pg_pool {
 	char *conninfo;
 	int size;
 	int refs;
-	int open;		/* connections open, idle or lent */
+	int open; /* connections open, idle or lent */
 	struct pg_conn *idle[POOL_MAX];
 	int nidle;
-	bool migrated[2];	/* per part: the schema was brought up to date */
+	bool migrated[2]; /* per part: the schema was brought up to date */
 	pthread_cond_t cv;
 };
 
@@ -130,8 +130,8 @@ conn_open(const char *conninfo, char *err, size_t errlen)
 {
 	struct pg_conn *pc;
 	/* the connection string's own settings come after, so they win */
-	static const char *const keys[] = {"connect_timeout", "fallback_application_name",
-					   "dbname", NULL};
+	static const char *const keys[] = {"connect_timeout", "fallback_application_name", "dbname",
+					   NULL};
 	const char *vals[] = {"5", "greenwich", conninfo, NULL};
 	PGconn *c = PQconnectdbParams(keys, vals, 1);
 
@@ -179,8 +179,8 @@ pg_conn_take(struct pg_pool *pool, char *err, size_t errlen)
 void
 pg_conn_give(struct pg_pool *pool, struct pg_conn *conn)
 {
-	bool broken = PQstatus(conn->c) != CONNECTION_OK ||
-		      PQtransactionStatus(conn->c) != PQTRANS_IDLE;
+	bool broken =
+	    PQstatus(conn->c) != CONNECTION_OK || PQtransactionStatus(conn->c) != PQTRANS_IDLE;
 
 	if (broken) {
 		PQfinish(conn->c);

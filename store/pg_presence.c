@@ -50,17 +50,17 @@ pg_pub_each(struct gwstore *st, const char *aor, time_t now,
 		return -EIO;
 	for (int i = 0; i < PQntuples(r) && ret == 0; i++) {
 		struct gwstore_pub p = {
-			.etag = pg_col(r, i, 0),
-			.aor = pg_col(r, i, 1),
-			.expires = pg_int(r, i, 2),
-			.seq = (uint64_t)pg_int(r, i, 3),
-			.source = (int)pg_int(r, i, 4),
-			.open = pg_int(r, i, 5) != 0,
-			.activity = (int)pg_int(r, i, 6),
-			.note = pg_col(r, i, 7),
-			.call_id = pg_col(r, i, 8),
-			.cseq = (uint32_t)pg_int(r, i, 9),
-			.frontend = pg_col(r, i, 10),
+		    .etag = pg_col(r, i, 0),
+		    .aor = pg_col(r, i, 1),
+		    .expires = pg_int(r, i, 2),
+		    .seq = (uint64_t)pg_int(r, i, 3),
+		    .source = (int)pg_int(r, i, 4),
+		    .open = pg_int(r, i, 5) != 0,
+		    .activity = (int)pg_int(r, i, 6),
+		    .note = pg_col(r, i, 7),
+		    .call_id = pg_col(r, i, 8),
+		    .cseq = (uint32_t)pg_int(r, i, 9),
+		    .frontend = pg_col(r, i, 10),
 		};
 		ret = cb(&p, arg);
 	}
@@ -157,22 +157,22 @@ pg_sub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_sub *
 		return -EIO;
 	for (int i = 0; i < PQntuples(r) && ret == 0; i++) {
 		struct gwstore_sub s = {
-			.id = pg_int(r, i, 0),
-			.event = (int)pg_int(r, i, 1),
-			.presentity = pg_col(r, i, 2),
-			.watcher = pg_col(r, i, 3),
-			.call_id = pg_col(r, i, 4),
-			.local = pg_col(r, i, 5),
-			.remote = pg_col(r, i, 6),
-			.contact = pg_col(r, i, 7),
-			.route = pg_col(r, i, 8),
-			.rseq = (uint32_t)pg_int(r, i, 9),
-			.lseq = (uint32_t)pg_int(r, i, 10),
-			.expires = pg_int(r, i, 11),
-			.flags = (int)pg_int(r, i, 12),
-			.transport = pg_col(r, i, 13),
-			.addr = pg_col(r, i, 14),
-			.frontend = pg_col(r, i, 15),
+		    .id = pg_int(r, i, 0),
+		    .event = (int)pg_int(r, i, 1),
+		    .presentity = pg_col(r, i, 2),
+		    .watcher = pg_col(r, i, 3),
+		    .call_id = pg_col(r, i, 4),
+		    .local = pg_col(r, i, 5),
+		    .remote = pg_col(r, i, 6),
+		    .contact = pg_col(r, i, 7),
+		    .route = pg_col(r, i, 8),
+		    .rseq = (uint32_t)pg_int(r, i, 9),
+		    .lseq = (uint32_t)pg_int(r, i, 10),
+		    .expires = pg_int(r, i, 11),
+		    .flags = (int)pg_int(r, i, 12),
+		    .transport = pg_col(r, i, 13),
+		    .addr = pg_col(r, i, 14),
+		    .frontend = pg_col(r, i, 15),
 		};
 		ret = cb(&s, arg);
 	}

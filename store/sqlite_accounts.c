@@ -13,12 +13,12 @@
 
 /* prepared once: sign-in looks up an account per request */
 static const char sql_get[] =
-	"SELECT aor, realm, ha1_md5, ha1_sha256 FROM local_users WHERE aor = ?";
+    "SELECT aor, realm, ha1_md5, ha1_sha256 FROM local_users WHERE aor = ?";
 static const char sql_put[] = "INSERT OR REPLACE INTO local_users (aor, realm, ha1_md5,"
 			      " ha1_sha256) VALUES (?, ?, ?, ?)";
 static const char sql_remove[] = "DELETE FROM local_users WHERE aor = ?";
 static const char sql_each[] =
-	"SELECT aor, realm, ha1_md5, ha1_sha256 FROM local_users ORDER BY aor";
+    "SELECT aor, realm, ha1_md5, ha1_sha256 FROM local_users ORDER BY aor";
 
 static void
 row_read(sqlite3_stmt *st, struct gwstore_account *a)

@@ -45,17 +45,21 @@ sq_binding_legacy_move(struct sq_store *st, const char *legacy)
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto done;
 	sqlite3_finalize(s);
-	if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM legacy.sqlite_master WHERE type = 'table'"
-			       " AND name = 'bindings'", -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT 1 FROM legacy.sqlite_master WHERE type = 'table'"
+			       " AND name = 'bindings'",
+			       -1, &s, NULL) != SQLITE_OK)
 		goto detach;
 	found = sqlite3_step(s) == SQLITE_ROW;
 	sqlite3_finalize(s); /* the table cannot be dropped while it is read */
 	s = NULL;
 	ret = 0;
-	if (found && sqlite3_exec(st->db, "BEGIN IMMEDIATE; INSERT OR REPLACE INTO main.bindings"
-				  " (" LEGACY_COLUMNS ") SELECT " LEGACY_COLUMNS " FROM legacy.bindings;"
-				  " DROP TABLE legacy.bindings; COMMIT;",
-				  NULL, NULL, NULL) != SQLITE_OK) {
+	if (found &&
+	    sqlite3_exec(st->db,
+			 "BEGIN IMMEDIATE; INSERT OR REPLACE INTO main.bindings"
+			 " (" LEGACY_COLUMNS ") SELECT " LEGACY_COLUMNS " FROM legacy.bindings;"
+			 " DROP TABLE legacy.bindings; COMMIT;",
+			 NULL, NULL, NULL) != SQLITE_OK) {
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		ret = -EIO;
 	}
@@ -124,18 +128,18 @@ bindings_read(sqlite3_stmt *s, int (*cb)(const struct gwstore_binding *, void *)
 		return -EIO;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct gwstore_binding b = {
-			.aor = col_or_null(s, 0),
-			.uri = col_or_null(s, 1),
-			.call_id = col_or_null(s, 2),
-			.cseq = (uint32_t)sqlite3_column_int64(s, 3),
-			.expires = sqlite3_column_int64(s, 4),
-			.q = sqlite3_column_int(s, 5),
-			.path = col_or_null(s, 6),
-			.instance = col_or_null(s, 7),
-			.user_agent = col_or_null(s, 8),
-			.transport = col_or_null(s, 9),
-			.addr = col_or_null(s, 10),
-			.frontend = col_or_null(s, 11),
+		    .aor = col_or_null(s, 0),
+		    .uri = col_or_null(s, 1),
+		    .call_id = col_or_null(s, 2),
+		    .cseq = (uint32_t)sqlite3_column_int64(s, 3),
+		    .expires = sqlite3_column_int64(s, 4),
+		    .q = sqlite3_column_int(s, 5),
+		    .path = col_or_null(s, 6),
+		    .instance = col_or_null(s, 7),
+		    .user_agent = col_or_null(s, 8),
+		    .transport = col_or_null(s, 9),
+		    .addr = col_or_null(s, 10),
+		    .frontend = col_or_null(s, 11),
 		};
 		if (b.aor && b.uri && b.call_id && cb(&b, arg) != 0)
 			break;
@@ -145,8 +149,8 @@ bindings_read(sqlite3_stmt *s, int (*cb)(const struct gwstore_binding *, void *)
 }
 
 int
-sq_binding_each(struct gwstore *base, time_t now,
-		int (*cb)(const struct gwstore_binding *, void *), void *arg)
+sq_binding_each(struct gwstore *base, time_t now, int (*cb)(const struct gwstore_binding *, void *),
+		void *arg)
 {
 	return bindings_read(sq_stmt(sq(base), sql_each, "i", (int64_t)now), cb, arg);
 }

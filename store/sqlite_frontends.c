@@ -11,11 +11,11 @@
 #include "sqlite_int.h"
 
 static const char sql_beat[] =
-	"INSERT INTO frontends (id, address, version, started, heartbeat, load, bindings)"
-	" VALUES (?, ?, ?, strftime('%s', 'now'), strftime('%s', 'now'), ?, ?)"
-	" ON CONFLICT (id) DO UPDATE SET address = excluded.address, version = excluded.version,"
-	" heartbeat = excluded.heartbeat, load = excluded.load, bindings = excluded.bindings,"
-	" started = CASE WHEN ? = 1 THEN excluded.started ELSE frontends.started END";
+    "INSERT INTO frontends (id, address, version, started, heartbeat, load, bindings)"
+    " VALUES (?, ?, ?, strftime('%s', 'now'), strftime('%s', 'now'), ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET address = excluded.address, version = excluded.version,"
+    " heartbeat = excluded.heartbeat, load = excluded.load, bindings = excluded.bindings,"
+    " started = CASE WHEN ? = 1 THEN excluded.started ELSE frontends.started END";
 static const char sql_remove[] = "DELETE FROM frontends WHERE id = ?";
 static const char sql_each[] = "SELECT id, address, version, started,"
 			       " strftime('%s', 'now') - heartbeat, load, bindings"
@@ -36,8 +36,7 @@ sq_frontend_remove(struct gwstore *st, const char *id)
 }
 
 int
-sq_frontend_each(struct gwstore *st, int (*cb)(const struct gwstore_frontend *, void *),
-		 void *arg)
+sq_frontend_each(struct gwstore *st, int (*cb)(const struct gwstore_frontend *, void *), void *arg)
 {
 	sqlite3_stmt *s = sq_stmt(sq(st), sql_each, "");
 	int rc = SQLITE_ERROR;
@@ -46,13 +45,13 @@ sq_frontend_each(struct gwstore *st, int (*cb)(const struct gwstore_frontend *, 
 		return -EIO;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct gwstore_frontend fe = {
-			.id = sq_col(s, 0),
-			.address = sq_col(s, 1),
-			.version = sq_col(s, 2),
-			.started = sqlite3_column_int64(s, 3),
-			.age = sqlite3_column_int64(s, 4),
-			.load = sqlite3_column_int64(s, 5),
-			.bindings = sqlite3_column_int64(s, 6),
+		    .id = sq_col(s, 0),
+		    .address = sq_col(s, 1),
+		    .version = sq_col(s, 2),
+		    .started = sqlite3_column_int64(s, 3),
+		    .age = sqlite3_column_int64(s, 4),
+		    .load = sqlite3_column_int64(s, 5),
+		    .bindings = sqlite3_column_int64(s, 6),
 		};
 		if (cb(&fe, arg) != 0)
 			break;

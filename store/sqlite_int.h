@@ -69,8 +69,7 @@ int sq_sub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_s
 		void *arg);
 
 /* sqlite_lists.c */
-int sq_acl_get(struct gwstore *st, const char *owner, const char *watcher, char *rule,
-	       size_t len);
+int sq_acl_get(struct gwstore *st, const char *owner, const char *watcher, char *rule, size_t len);
 int sq_acl_set(struct gwstore *st, const char *owner, const char *watcher, const char *rule);
 int sq_acl_each(struct gwstore *st, const char *owner,
 		void (*cb)(const char *watcher, const char *rule, void *), void *arg);

@@ -16,7 +16,7 @@
 static const char sql_acl_get[] = "SELECT rule FROM presence_acl WHERE owner = ? AND watcher = ?";
 static const char sql_acl_delete[] = "DELETE FROM presence_acl WHERE owner = ? AND watcher = ?";
 static const char sql_acl_put[] =
-	"INSERT OR REPLACE INTO presence_acl (owner, watcher, rule) VALUES (?,?,?)";
+    "INSERT OR REPLACE INTO presence_acl (owner, watcher, rule) VALUES (?,?,?)";
 static const char sql_acl_each[] = "SELECT watcher, rule FROM presence_acl WHERE owner = ?"
 				   " ORDER BY watcher";
 static const char sql_delta_bump[] = "INSERT INTO presence_delta (owner, delta) VALUES (?, 2)"
@@ -25,22 +25,21 @@ static const char sql_delta[] = "SELECT delta FROM presence_delta WHERE owner = 
 static const char sql_contact_put[] = "INSERT OR REPLACE INTO presence_contacts (owner, uri, name,"
 				      " groups, subscribed) VALUES (?,?,?,?,?)";
 static const char sql_contact_delete[] =
-	"DELETE FROM presence_contacts WHERE owner = ? AND uri = ?";
-static const char sql_contact_has[] =
-	"SELECT 1 FROM presence_contacts WHERE owner = ? AND uri = ?";
+    "DELETE FROM presence_contacts WHERE owner = ? AND uri = ?";
+static const char sql_contact_has[] = "SELECT 1 FROM presence_contacts WHERE owner = ? AND uri = ?";
 static const char sql_contacts_each[] = "SELECT uri, name, groups, subscribed FROM"
 					" presence_contacts WHERE owner = ? ORDER BY uri";
 /* ids start at 2: 1 is the default group every list has */
 static const char sql_group_add[] =
-	"INSERT INTO presence_groups (id, owner, name) VALUES ((SELECT"
-	" MAX(2, COALESCE(MAX(id), 0) + 1) FROM presence_groups), ?, ?)";
+    "INSERT INTO presence_groups (id, owner, name) VALUES ((SELECT"
+    " MAX(2, COALESCE(MAX(id), 0) + 1) FROM presence_groups), ?, ?)";
 static const char sql_group_rename[] =
-	"UPDATE presence_groups SET name = ? WHERE owner = ? AND id = ?";
+    "UPDATE presence_groups SET name = ? WHERE owner = ? AND id = ?";
 static const char sql_group_find[] = "SELECT id FROM presence_groups WHERE owner = ? AND name = ?";
 static const char sql_group_name[] = "SELECT name FROM presence_groups WHERE owner = ? AND id = ?";
 static const char sql_group_delete[] = "DELETE FROM presence_groups WHERE owner = ? AND id = ?";
 static const char sql_groups_each[] =
-	"SELECT id, name FROM presence_groups WHERE owner = ? ORDER BY id";
+    "SELECT id, name FROM presence_groups WHERE owner = ? ORDER BY id";
 static const char sql_owners[] = "SELECT owner FROM presence_contacts UNION"
 				 " SELECT owner FROM presence_acl ORDER BY 1";
 

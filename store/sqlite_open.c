@@ -51,47 +51,47 @@
  * expiry index).  Expired rows are deleted by key as memory drops them; a
  * scan for them runs only once, at start. */
 static const char *const location_steps[] = {
-	"CREATE TABLE IF NOT EXISTS bindings ("
-	" aor TEXT NOT NULL COLLATE NOCASE, uri TEXT NOT NULL, call_id TEXT NOT NULL,"
-	" cseq INTEGER NOT NULL, expires INTEGER NOT NULL, q INTEGER NOT NULL,"
-	" path TEXT, instance TEXT, user_agent TEXT, transport TEXT, addr TEXT,"
-	" PRIMARY KEY (aor, uri)) WITHOUT ROWID;"
-	"DROP INDEX IF EXISTS bindings_expires;",
-	/* 2: the pool's columns (a single server on SQLite is a pool of one) */
-	"ALTER TABLE bindings ADD COLUMN frontend TEXT;"
-	"CREATE TABLE IF NOT EXISTS frontends ("
-	" id TEXT PRIMARY KEY, address TEXT NOT NULL, version TEXT NOT NULL,"
-	" started INTEGER NOT NULL, heartbeat INTEGER NOT NULL, load INTEGER NOT NULL,"
-	" bindings INTEGER NOT NULL);",
+    "CREATE TABLE IF NOT EXISTS bindings ("
+    " aor TEXT NOT NULL COLLATE NOCASE, uri TEXT NOT NULL, call_id TEXT NOT NULL,"
+    " cseq INTEGER NOT NULL, expires INTEGER NOT NULL, q INTEGER NOT NULL,"
+    " path TEXT, instance TEXT, user_agent TEXT, transport TEXT, addr TEXT,"
+    " PRIMARY KEY (aor, uri)) WITHOUT ROWID;"
+    "DROP INDEX IF EXISTS bindings_expires;",
+    /* 2: the pool's columns (a single server on SQLite is a pool of one) */
+    "ALTER TABLE bindings ADD COLUMN frontend TEXT;"
+    "CREATE TABLE IF NOT EXISTS frontends ("
+    " id TEXT PRIMARY KEY, address TEXT NOT NULL, version TEXT NOT NULL,"
+    " started INTEGER NOT NULL, heartbeat INTEGER NOT NULL, load INTEGER NOT NULL,"
+    " bindings INTEGER NOT NULL);",
 };
 
 static const char *const state_steps[] = {
-	"CREATE TABLE IF NOT EXISTS local_users ("
-	" aor TEXT PRIMARY KEY COLLATE NOCASE, realm TEXT NOT NULL,"
-	" ha1_md5 TEXT NOT NULL, ha1_sha256 TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS presence_publications ("
-	" etag TEXT PRIMARY KEY, aor TEXT NOT NULL COLLATE NOCASE, expires INTEGER NOT NULL,"
-	" seq INTEGER NOT NULL, source INTEGER NOT NULL, open INTEGER NOT NULL,"
-	" activity INTEGER NOT NULL, note TEXT, call_id TEXT, cseq INTEGER);"
-	"CREATE TABLE IF NOT EXISTS presence_subscriptions ("
-	" id INTEGER PRIMARY KEY, event INTEGER NOT NULL, presentity TEXT NOT NULL COLLATE NOCASE,"
-	" watcher TEXT NOT NULL COLLATE NOCASE, call_id TEXT NOT NULL, local TEXT NOT NULL,"
-	" remote TEXT NOT NULL, contact TEXT NOT NULL, route TEXT, rseq INTEGER NOT NULL,"
-	" lseq INTEGER NOT NULL, expires INTEGER NOT NULL, legacy INTEGER NOT NULL,"
-	" transport TEXT, addr TEXT);"
-	"CREATE TABLE IF NOT EXISTS presence_acl ("
-	" owner TEXT NOT NULL COLLATE NOCASE, watcher TEXT NOT NULL COLLATE NOCASE,"
-	" rule TEXT NOT NULL CHECK (rule IN ('allow', 'block')), PRIMARY KEY (owner, watcher));"
-	"CREATE TABLE IF NOT EXISTS presence_contacts ("
-	" owner TEXT NOT NULL COLLATE NOCASE, uri TEXT NOT NULL COLLATE NOCASE, name TEXT,"
-	" groups TEXT, subscribed INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (owner, uri));"
-	"CREATE TABLE IF NOT EXISTS presence_groups ("
-	" id INTEGER PRIMARY KEY, owner TEXT NOT NULL COLLATE NOCASE, name TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS presence_delta ("
-	" owner TEXT PRIMARY KEY COLLATE NOCASE, delta INTEGER NOT NULL);",
-	/* 2: the pool's columns (a single server on SQLite is a pool of one) */
-	"ALTER TABLE presence_publications ADD COLUMN frontend TEXT;"
-	"ALTER TABLE presence_subscriptions ADD COLUMN frontend TEXT;",
+    "CREATE TABLE IF NOT EXISTS local_users ("
+    " aor TEXT PRIMARY KEY COLLATE NOCASE, realm TEXT NOT NULL,"
+    " ha1_md5 TEXT NOT NULL, ha1_sha256 TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS presence_publications ("
+    " etag TEXT PRIMARY KEY, aor TEXT NOT NULL COLLATE NOCASE, expires INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL, source INTEGER NOT NULL, open INTEGER NOT NULL,"
+    " activity INTEGER NOT NULL, note TEXT, call_id TEXT, cseq INTEGER);"
+    "CREATE TABLE IF NOT EXISTS presence_subscriptions ("
+    " id INTEGER PRIMARY KEY, event INTEGER NOT NULL, presentity TEXT NOT NULL COLLATE NOCASE,"
+    " watcher TEXT NOT NULL COLLATE NOCASE, call_id TEXT NOT NULL, local TEXT NOT NULL,"
+    " remote TEXT NOT NULL, contact TEXT NOT NULL, route TEXT, rseq INTEGER NOT NULL,"
+    " lseq INTEGER NOT NULL, expires INTEGER NOT NULL, legacy INTEGER NOT NULL,"
+    " transport TEXT, addr TEXT);"
+    "CREATE TABLE IF NOT EXISTS presence_acl ("
+    " owner TEXT NOT NULL COLLATE NOCASE, watcher TEXT NOT NULL COLLATE NOCASE,"
+    " rule TEXT NOT NULL CHECK (rule IN ('allow', 'block')), PRIMARY KEY (owner, watcher));"
+    "CREATE TABLE IF NOT EXISTS presence_contacts ("
+    " owner TEXT NOT NULL COLLATE NOCASE, uri TEXT NOT NULL COLLATE NOCASE, name TEXT,"
+    " groups TEXT, subscribed INTEGER NOT NULL DEFAULT 1, PRIMARY KEY (owner, uri));"
+    "CREATE TABLE IF NOT EXISTS presence_groups ("
+    " id INTEGER PRIMARY KEY, owner TEXT NOT NULL COLLATE NOCASE, name TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS presence_delta ("
+    " owner TEXT PRIMARY KEY COLLATE NOCASE, delta INTEGER NOT NULL);",
+    /* 2: the pool's columns (a single server on SQLite is a pool of one) */
+    "ALTER TABLE presence_publications ADD COLUMN frontend TEXT;"
+    "ALTER TABLE presence_subscriptions ADD COLUMN frontend TEXT;",
 };
 
 _Static_assert(sizeof(location_steps) / sizeof(location_steps[0]) == GWSTORE_LOCATION_VERSION,
@@ -100,16 +100,15 @@ _Static_assert(sizeof(state_steps) / sizeof(state_steps[0]) == GWSTORE_STATE_VER
 	       "one SQLite migration per state schema version");
 
 static const char *const part_names[] = {
-	[GWSTORE_LOCATION] = "location",
-	[GWSTORE_STATE] = "state",
+    [GWSTORE_LOCATION] = "location",
+    [GWSTORE_STATE] = "state",
 };
 
 static void sq_close(struct gwstore *st);
 
 /* Bring the file to this build's schema version, in one transaction. */
 static int
-sq_migrate(struct sq_store *st, enum gwstore_part part, const char *path, char *err,
-	   size_t errlen)
+sq_migrate(struct sq_store *st, enum gwstore_part part, const char *path, char *err, size_t errlen)
 {
 	const char *const *steps = part == GWSTORE_LOCATION ? location_steps : state_steps;
 	int want = gwstore_schema_version(part), have = 0;
@@ -128,16 +127,19 @@ sq_migrate(struct sq_store *st, enum gwstore_part part, const char *path, char *
 		have = sqlite3_column_int(s, 0);
 	sq_done(s);
 	if (have > want) {
-		snprintf(err, errlen, "%s: schema version %d is newer than this Greenwich knows (%d)",
-			 path, have, want);
+		snprintf(err, errlen,
+			 "%s: schema version %d is newer than this Greenwich knows (%d)", path,
+			 have, want);
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 		return -EPROTO;
 	}
 	for (int v = have; v < want; v++)
 		if (sqlite3_exec(st->db, steps[v], NULL, NULL, &msg) != SQLITE_OK)
 			goto fail;
-	if (have != want && sq_exec(st, "INSERT OR REPLACE INTO gw_schema (part, version)"
-				    " VALUES (?, ?)", "si", part_names[part], (int64_t)want) < 0)
+	if (have != want && sq_exec(st,
+				    "INSERT OR REPLACE INTO gw_schema (part, version)"
+				    " VALUES (?, ?)",
+				    "si", part_names[part], (int64_t)want) < 0)
 		goto fail;
 	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
 		goto fail;
@@ -275,7 +277,7 @@ sq_stmt_v(struct sq_store *st, const char *sql, const char *fmt, va_list ap)
 		/* the backend has fewer statements than the cache has room for */
 		if (st->nstmt == SQ_STMT_MAX ||
 		    sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
-			    SQLITE_OK)
+			SQLITE_OK)
 			return NULL;
 		st->stmt[st->nstmt].sql = sql;
 		st->stmt[st->nstmt++].s = s;
@@ -336,49 +338,49 @@ sq_col(sqlite3_stmt *s, int i)
 }
 
 static const struct gwstore_ops sq_ops = {
-	.name = "sqlite",
-	.local = true,
-	.close = sq_close,
-	.error = sq_error,
-	.begin = sq_begin,
-	.commit = sq_commit,
-	.rollback = sq_rollback,
-	.wants_checkpoint = sq_wants_checkpoint,
-	.checkpoint = sq_checkpoint,
-	.binding_put = sq_binding_put,
-	.binding_delete = sq_binding_delete,
-	.binding_expire = sq_binding_expire,
-	.binding_each = sq_binding_each,
-	.binding_aor = sq_binding_aor,
-	.pub_put = sq_pub_put,
-	.pub_delete = sq_pub_delete,
-	.pub_each = sq_pub_each,
-	.sub_put = sq_sub_put,
-	.sub_add = sq_sub_add,
-	.sub_delete = sq_sub_delete,
-	.sub_each = sq_sub_each,
-	.acl_get = sq_acl_get,
-	.acl_set = sq_acl_set,
-	.acl_each = sq_acl_each,
-	.contact_set = sq_contact_set,
-	.contact_delete = sq_contact_delete,
-	.contact_has = sq_contact_has,
-	.contacts_each = sq_contacts_each,
-	.group_set = sq_group_set,
-	.group_find = sq_group_find,
-	.group_name = sq_group_name,
-	.group_delete = sq_group_delete,
-	.groups_each = sq_groups_each,
-	.delta = sq_delta,
-	.owners_each = sq_owners_each,
-	.account_get = sq_account_get,
-	.account_put = sq_account_put,
-	.account_remove = sq_account_remove,
-	.account_each = sq_account_each,
-	.frontend_beat = sq_frontend_beat,
-	.frontend_remove = sq_frontend_remove,
-	.frontend_each = sq_frontend_each,
-	.notify = sq_notify,
+    .name = "sqlite",
+    .local = true,
+    .close = sq_close,
+    .error = sq_error,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .wants_checkpoint = sq_wants_checkpoint,
+    .checkpoint = sq_checkpoint,
+    .binding_put = sq_binding_put,
+    .binding_delete = sq_binding_delete,
+    .binding_expire = sq_binding_expire,
+    .binding_each = sq_binding_each,
+    .binding_aor = sq_binding_aor,
+    .pub_put = sq_pub_put,
+    .pub_delete = sq_pub_delete,
+    .pub_each = sq_pub_each,
+    .sub_put = sq_sub_put,
+    .sub_add = sq_sub_add,
+    .sub_delete = sq_sub_delete,
+    .sub_each = sq_sub_each,
+    .acl_get = sq_acl_get,
+    .acl_set = sq_acl_set,
+    .acl_each = sq_acl_each,
+    .contact_set = sq_contact_set,
+    .contact_delete = sq_contact_delete,
+    .contact_has = sq_contact_has,
+    .contacts_each = sq_contacts_each,
+    .group_set = sq_group_set,
+    .group_find = sq_group_find,
+    .group_name = sq_group_name,
+    .group_delete = sq_group_delete,
+    .groups_each = sq_groups_each,
+    .delta = sq_delta,
+    .owners_each = sq_owners_each,
+    .account_get = sq_account_get,
+    .account_put = sq_account_put,
+    .account_remove = sq_account_remove,
+    .account_each = sq_account_each,
+    .frontend_beat = sq_frontend_beat,
+    .frontend_remove = sq_frontend_remove,
+    .frontend_each = sq_frontend_each,
+    .notify = sq_notify,
 };
 
 int
@@ -419,8 +421,8 @@ gwstore_sqlite_open(struct gwstore **out, const struct gwstore_params *p, enum g
 			goto fail;
 		}
 	}
-	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL,
-			 NULL, &msg) != SQLITE_OK) {
+	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
+			 &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, msg ? msg : "cannot prepare database");
 		sqlite3_free(msg);
 		goto fail;

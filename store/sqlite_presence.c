@@ -12,8 +12,8 @@
 #include "sqlite_int.h"
 
 static const char sql_pub_put[] =
-	"INSERT OR REPLACE INTO presence_publications (etag, aor, expires, seq,"
-	" source, open, activity, note, call_id, cseq, frontend) VALUES (?,?,?,?,?,?,?,?,?,?,?)";
+    "INSERT OR REPLACE INTO presence_publications (etag, aor, expires, seq,"
+    " source, open, activity, note, call_id, cseq, frontend) VALUES (?,?,?,?,?,?,?,?,?,?,?)";
 static const char sql_pub_delete[] = "DELETE FROM presence_publications WHERE etag = ?";
 #define PUB_COLUMNS "etag, aor, expires, seq, source, open, activity, note, call_id, cseq, frontend"
 static const char sql_pub_each[] = "SELECT " PUB_COLUMNS " FROM presence_publications"
@@ -22,16 +22,16 @@ static const char sql_pub_aor[] = "SELECT " PUB_COLUMNS " FROM presence_publicat
 				  " WHERE expires > ? AND aor = ?";
 /* column legacy: bit 0 the legacy dialect, the flags above it */
 static const char sql_sub_insert[] =
-	"INSERT INTO presence_subscriptions (event, presentity, watcher, call_id,"
-	" local, remote, contact, route, rseq, lseq, expires, legacy, transport,"
-	" addr, frontend) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    "INSERT INTO presence_subscriptions (event, presentity, watcher, call_id,"
+    " local, remote, contact, route, rseq, lseq, expires, legacy, transport,"
+    " addr, frontend) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 static const char sql_sub_update[] =
-	"UPDATE presence_subscriptions SET contact = ?, rseq = ?, lseq = ?, expires = ?,"
-	" transport = ?, addr = ? WHERE id = ?";
+    "UPDATE presence_subscriptions SET contact = ?, rseq = ?, lseq = ?, expires = ?,"
+    " transport = ?, addr = ? WHERE id = ?";
 static const char sql_sub_add[] =
-	"INSERT OR IGNORE INTO presence_subscriptions (id, event, presentity, watcher, call_id,"
-	" local, remote, contact, route, rseq, lseq, expires, legacy, transport,"
-	" addr, frontend) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+    "INSERT OR IGNORE INTO presence_subscriptions (id, event, presentity, watcher, call_id,"
+    " local, remote, contact, route, rseq, lseq, expires, legacy, transport,"
+    " addr, frontend) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 static const char sql_sub_delete[] = "DELETE FROM presence_subscriptions WHERE id = ?";
 static const char sql_sub_each[] = "SELECT id, event, presentity, watcher, call_id, local, remote,"
 				   " contact, route, rseq, lseq, expires, legacy, transport, addr,"
@@ -41,9 +41,9 @@ int
 sq_pub_put(struct gwstore *st, const struct gwstore_pub *p)
 {
 	return sq_exec(sq(st), sql_pub_put, "ssiiiiissis", p->etag, p->aor, p->expires,
-		       (int64_t)p->seq, (int64_t)p->source, (int64_t)p->open,
-		       (int64_t)p->activity, p->note, p->call_id ? p->call_id : "",
-		       (int64_t)p->cseq, p->frontend ? p->frontend : "");
+		       (int64_t)p->seq, (int64_t)p->source, (int64_t)p->open, (int64_t)p->activity,
+		       p->note, p->call_id ? p->call_id : "", (int64_t)p->cseq,
+		       p->frontend ? p->frontend : "");
 }
 
 int
@@ -62,17 +62,17 @@ sq_pub_each(struct gwstore *st, const char *aor, time_t now,
 
 	while (s && ret == 0 && sqlite3_step(s) == SQLITE_ROW) {
 		struct gwstore_pub p = {
-			.etag = sq_col(s, 0),
-			.aor = sq_col(s, 1),
-			.expires = sqlite3_column_int64(s, 2),
-			.seq = (uint64_t)sqlite3_column_int64(s, 3),
-			.source = sqlite3_column_int(s, 4),
-			.open = sqlite3_column_int(s, 5) != 0,
-			.activity = sqlite3_column_int(s, 6),
-			.note = sq_col(s, 7),
-			.call_id = sq_col(s, 8),
-			.cseq = (uint32_t)sqlite3_column_int64(s, 9),
-			.frontend = sq_col(s, 10),
+		    .etag = sq_col(s, 0),
+		    .aor = sq_col(s, 1),
+		    .expires = sqlite3_column_int64(s, 2),
+		    .seq = (uint64_t)sqlite3_column_int64(s, 3),
+		    .source = sqlite3_column_int(s, 4),
+		    .open = sqlite3_column_int(s, 5) != 0,
+		    .activity = sqlite3_column_int(s, 6),
+		    .note = sq_col(s, 7),
+		    .call_id = sq_col(s, 8),
+		    .cseq = (uint32_t)sqlite3_column_int64(s, 9),
+		    .frontend = sq_col(s, 10),
 		};
 		ret = cb(&p, arg);
 	}
@@ -122,22 +122,22 @@ sq_sub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_sub *
 
 	while (q && ret == 0 && sqlite3_step(q) == SQLITE_ROW) {
 		struct gwstore_sub s = {
-			.id = sqlite3_column_int64(q, 0),
-			.event = sqlite3_column_int(q, 1),
-			.presentity = sq_col(q, 2),
-			.watcher = sq_col(q, 3),
-			.call_id = sq_col(q, 4),
-			.local = sq_col(q, 5),
-			.remote = sq_col(q, 6),
-			.contact = sq_col(q, 7),
-			.route = sq_col(q, 8),
-			.rseq = (uint32_t)sqlite3_column_int64(q, 9),
-			.lseq = (uint32_t)sqlite3_column_int64(q, 10),
-			.expires = sqlite3_column_int64(q, 11),
-			.flags = sqlite3_column_int(q, 12),
-			.transport = sq_col(q, 13),
-			.addr = sq_col(q, 14),
-			.frontend = sq_col(q, 15),
+		    .id = sqlite3_column_int64(q, 0),
+		    .event = sqlite3_column_int(q, 1),
+		    .presentity = sq_col(q, 2),
+		    .watcher = sq_col(q, 3),
+		    .call_id = sq_col(q, 4),
+		    .local = sq_col(q, 5),
+		    .remote = sq_col(q, 6),
+		    .contact = sq_col(q, 7),
+		    .route = sq_col(q, 8),
+		    .rseq = (uint32_t)sqlite3_column_int64(q, 9),
+		    .lseq = (uint32_t)sqlite3_column_int64(q, 10),
+		    .expires = sqlite3_column_int64(q, 11),
+		    .flags = sqlite3_column_int(q, 12),
+		    .transport = sq_col(q, 13),
+		    .addr = sq_col(q, 14),
+		    .frontend = sq_col(q, 15),
 		};
 		ret = cb(&s, arg);
 	}

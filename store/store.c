@@ -16,8 +16,8 @@
 #include "store_backend.h"
 
 static const char *const backend_names[] = {
-	[GWSTORE_SQLITE] = "sqlite",
-	[GWSTORE_POSTGRESQL] = "postgresql",
+    [GWSTORE_SQLITE] = "sqlite",
+    [GWSTORE_POSTGRESQL] = "postgresql",
 };
 
 int
@@ -35,7 +35,7 @@ const char *
 gwstore_backend_name(enum gwstore_backend b)
 {
 	return (size_t)b < sizeof(backend_names) / sizeof(backend_names[0]) ? backend_names[b]
-									  : "unknown";
+									    : "unknown";
 }
 
 int
@@ -60,13 +60,13 @@ gwstore_open(struct gwstore **out, const struct gwstore_params *p, enum gwstore_
 }
 
 int
-gwstore_open_conf(struct gwstore **out, const struct gw_conf *c, enum gwstore_part part,
-		  char *err, size_t errlen)
+gwstore_open_conf(struct gwstore **out, const struct gw_conf *c, enum gwstore_part part, char *err,
+		  size_t errlen)
 {
 	struct gwstore_params p = {
-		.state_dir = c->state_dir,
-		.conninfo = c->store_conninfo,
-		.pool_size = c->store_pool_size,
+	    .state_dir = c->state_dir,
+	    .conninfo = c->store_conninfo,
+	    .pool_size = c->store_pool_size,
 	};
 
 	*out = NULL;

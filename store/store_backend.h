@@ -47,8 +47,8 @@ struct gwstore_ops {
 		       const char *rule);
 	int (*acl_each)(struct gwstore *st, const char *owner,
 			void (*cb)(const char *watcher, const char *rule, void *), void *arg);
-	int (*contact_set)(struct gwstore *st, const char *owner, const char *uri,
-			   const char *name, const char *groups, int subscribed);
+	int (*contact_set)(struct gwstore *st, const char *owner, const char *uri, const char *name,
+			   const char *groups, int subscribed);
 	int (*contact_delete)(struct gwstore *st, const char *owner, const char *uri);
 	bool (*contact_has)(struct gwstore *st, const char *owner, const char *uri);
 	int (*contacts_each)(struct gwstore *st, const char *owner,
@@ -69,13 +69,13 @@ struct gwstore_ops {
 	/* the HA1 values are made by the caller (store.c) */
 	int (*account_put)(struct gwstore *st, const struct gwstore_account *acct);
 	int (*account_remove)(struct gwstore *st, const char *aor);
-	int (*account_each)(struct gwstore *st,
-			    int (*cb)(const struct gwstore_account *, void *), void *arg);
+	int (*account_each)(struct gwstore *st, int (*cb)(const struct gwstore_account *, void *),
+			    void *arg);
 
 	int (*frontend_beat)(struct gwstore *st, const struct gwstore_frontend *fe);
 	int (*frontend_remove)(struct gwstore *st, const char *id);
-	int (*frontend_each)(struct gwstore *st,
-			     int (*cb)(const struct gwstore_frontend *, void *), void *arg);
+	int (*frontend_each)(struct gwstore *st, int (*cb)(const struct gwstore_frontend *, void *),
+			     void *arg);
 	int (*notify)(struct gwstore *st, const char *channel, const char *payload);
 };
 

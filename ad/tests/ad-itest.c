@@ -187,8 +187,8 @@ fixtures_state(struct ad_ctx *ctx)
 		check_str("sAMAccountName Bob's URI", u->sip_uri, "sip:robert@corp.example.com");
 	ad_user_free(u);
 	/* AD_QUERY_ANY: an account name, or a UPN, mail or proxyAddresses sip: value */
-	static const char *const any_bob[] = {"bob", "bob@corp.example.com",
-					      "sip:bobby@corp.example.com", "robert@corp.example.com"};
+	static const char *const any_bob[] = {
+	    "bob", "bob@corp.example.com", "sip:bobby@corp.example.com", "robert@corp.example.com"};
 	for (size_t i = 0; i < sizeof(any_bob) / sizeof(any_bob[0]); i++) {
 		u = look(ctx, AD_QUERY_ANY, any_bob[i], 0);
 		if (u != NULL)

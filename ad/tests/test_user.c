@@ -92,9 +92,9 @@ test_sid_from_str(void **state)
 	char buf[200];
 	size_t len = 0;
 
-	assert_int_equal(ad_sid_from_str("S-1-5-21-1004336348-1177238915-682003330-512", bin,
-					 sizeof(bin), &len),
-			 0);
+	assert_int_equal(
+	    ad_sid_from_str("S-1-5-21-1004336348-1177238915-682003330-512", bin, sizeof(bin), &len),
+	    0);
 	assert_int_equal(len, sizeof(sid_admins));
 	assert_memory_equal(bin, sid_admins, len);
 	assert_int_equal(ad_sid_from_str("S-1-1-0", bin, sizeof(bin), &len), 0);
@@ -111,10 +111,20 @@ test_sid_from_str(void **state)
 static void
 test_sid_from_str_malformed(void **state)
 {
-	static const char *const bad[] = {
-	    "", "S-1", "S-1-", "S-1-5", "S-1-5-", "S-1-5--1", "S-2-5-21", "s-1-5-21", "S-1-x-21",
-	    "S-1-5-21x", "S-1-5-4294967296", "S-1-281474976710656-1", " S-1-5-21",
-	    "S-1-5-1-2-3-4-5-6-7-8-9-10-11-12-13-14-15-16"};
+	static const char *const bad[] = {"",
+					  "S-1",
+					  "S-1-",
+					  "S-1-5",
+					  "S-1-5-",
+					  "S-1-5--1",
+					  "S-2-5-21",
+					  "s-1-5-21",
+					  "S-1-x-21",
+					  "S-1-5-21x",
+					  "S-1-5-4294967296",
+					  "S-1-281474976710656-1",
+					  " S-1-5-21",
+					  "S-1-5-1-2-3-4-5-6-7-8-9-10-11-12-13-14-15-16"};
 	unsigned char bin[AD_SID_MAX];
 	size_t len = 0;
 

@@ -185,7 +185,8 @@ challenges(int n, char **names)
 		uint8_t chal[8], *msg = NULL;
 		size_t len = 0;
 		char ch[17], *hex;
-		if (sipae_ntlm_challenge(&nm, chal, &msg, &len) < 0 || (hex = malloc(2 * len + 1)) == NULL)
+		if (sipae_ntlm_challenge(&nm, chal, &msg, &len) < 0 ||
+		    (hex = malloc(2 * len + 1)) == NULL)
 			return 1;
 		sipae_hex(ch, chal, sizeof(chal));
 		sipae_hex(hex, msg, len);

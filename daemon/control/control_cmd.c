@@ -83,8 +83,7 @@ limits_json(const struct gw_conf *c)
 	add_u64(l, "max_subscriptions", (unsigned long long)c->presence_max_subs);
 	add_u64(l, "max_subscriptions_per_watcher",
 		(unsigned long long)c->presence_max_subs_watcher);
-	add_u64(l, "max_subscriptions_per_source",
-		(unsigned long long)c->presence_max_subs_source);
+	add_u64(l, "max_subscriptions_per_source", (unsigned long long)c->presence_max_subs_source);
 	return l;
 }
 
@@ -237,12 +236,14 @@ cmd_presence_changed(struct gwd *g, const char *aor, const char *list)
 {
 	bool contacts = list && strcmp(list, "contacts") == 0;
 
-	if (aor == NULL || strchr(aor, '@') == NULL || (!contacts && (!list || strcmp(list, "acl"))))
+	if (aor == NULL || strchr(aor, '@') == NULL ||
+	    (!contacts && (!list || strcmp(list, "acl"))))
 		return control_reply_err("bad-request",
 					 "presence-changed needs an aor and list contacts or acl");
 	if (presence_lists_changed(g, aor, contacts) < 0)
 		return control_reply_err("failed", "the presence service did not take it");
-	log_info("event=presence-changed user=%s list=%s by=control-socket", log_value(aor), log_value(list));
+	log_info("event=presence-changed user=%s list=%s by=control-socket", log_value(aor),
+		 log_value(list));
 	json_object *r = reply_new();
 	json_object_object_add(r, "aor", json_object_new_string(aor));
 	return r;
@@ -265,10 +266,12 @@ cmd_flush_cache(struct gwd *g, const char *user)
 		log_notice("event=directory-cache-flushed by=control-socket");
 	} else {
 		if (user[0] == '\0' || strlen(user) > 512)
-			return control_reply_err("bad-request", "flush-cache: user is empty or too long");
+			return control_reply_err("bad-request",
+						 "flush-cache: user is empty or too long");
 		bool sip = strncasecmp(v, "sip:", 4) == 0;
-		struct ad_query q[2] = {{sip || strchr(v, '@') ? AD_QUERY_SIP_URI : AD_QUERY_SAM, v},
-					{AD_QUERY_UPN, sip ? v + 4 : v}};
+		struct ad_query q[2] = {
+		    {sip || strchr(v, '@') ? AD_QUERY_SIP_URI : AD_QUERY_SAM, v},
+		    {AD_QUERY_UPN, sip ? v + 4 : v}};
 		for (int i = 0; i < (q[0].type == AD_QUERY_SIP_URI ? 2 : 1); i++) {
 			rc = ad_cache_flush_user(ctx, &q[i]);
 			if (rc < 0)
@@ -504,14 +507,14 @@ cmd_presence(struct gwd *g, const char *aor)
 		r = reply_new();
 		json_object_object_add(r, "aor", json_object_new_string(aor));
 		json_object_object_foreach(q->result, k, v)
-			json_object_object_add(r, k, json_object_get(v));
+		    json_object_object_add(r, k, json_object_get(v));
 	}
 	query_free(q);
 	return r;
 }
 
 const struct gw_service control_service = {
-	.name = "control",
-	.handoff_kinds = 1u << HANDOFF_QUERY,
-	.handoff = control_query_run,
+    .name = "control",
+    .handoff_kinds = 1u << HANDOFF_QUERY,
+    .handoff = control_query_run,
 };

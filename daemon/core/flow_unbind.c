@@ -30,7 +30,8 @@ static void
 unbind_finish(struct unbind *u)
 {
 	if (u->res == LOC_OK) {
-		log_info("event=unregister user=%s reason=\"connection closed\"", log_value(u->aor));
+		log_info("event=unregister user=%s reason=\"connection closed\"",
+			 log_value(u->aor));
 		gwd_bindings_changed(u->w, u->aor);
 	} else if (u->res == LOC_STORE_FAILED) {
 		log_err("event=unregister-failed user=%s reason=\"store write failed\"",

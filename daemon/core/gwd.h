@@ -43,8 +43,8 @@ struct gwd_stats {
 	atomic_ulong auth_failures;
 	atomic_ulong proxied;
 	atomic_ulong rejected;
-	atomic_ulong policy_denials; /* refused by the directory or a policy */
-	atomic_long subscriptions;   /* live presence subscriptions (a gauge) */
+	atomic_ulong policy_denials;   /* refused by the directory or a policy */
+	atomic_long subscriptions;     /* live presence subscriptions (a gauge) */
 	atomic_ulong handoffs_refused; /* requests refused: their address's share of
 					* worker 0's queue was full */
 };
@@ -56,24 +56,24 @@ struct worker {
 	su_home_t w_home[1];
 	su_root_t *w_root;
 	nta_agent_t *w_agent;
-	struct gwstore *w_store;     /* this thread's handle on the accounts */
-	struct flow_table *w_flows;  /* connections clients registered over */
-	su_timer_t *w_timer;	     /* housekeeping */
-	struct mailbox *w_mbox;	     /* completions from other threads (durable registrations) */
-	struct overload *w_load;     /* load shedding state */
-	char w_rr_host[128];	     /* host[:port] for our Record-Route */
-	int w_ctl[2];		     /* pipe from the main thread */
-	su_sockaddr_t w_relay;	     /* private UDP port: responses relayed from other workers */
+	struct gwstore *w_store;    /* this thread's handle on the accounts */
+	struct flow_table *w_flows; /* connections clients registered over */
+	su_timer_t *w_timer;        /* housekeeping */
+	struct mailbox *w_mbox;     /* completions from other threads (durable registrations) */
+	struct overload *w_load;    /* load shedding state */
+	char w_rr_host[128];        /* host[:port] for our Record-Route */
+	int w_ctl[2];               /* pipe from the main thread */
+	su_sockaddr_t w_relay;      /* private UDP port: responses relayed from other workers */
 	socklen_t w_relay_len;
-	int w_relay_fd;		     /* plain socket to send relayed responses from */
+	int w_relay_fd; /* plain socket to send relayed responses from */
 	su_wait_t w_wait[1];
 	char w_error[512];
-	atomic_int w_state;	     /* 0 starting, 1 ready, -1 failed */
-	bool w_attached;	     /* the services are attached (service.c) */
+	atomic_int w_state; /* 0 starting, 1 ready, -1 failed */
+	bool w_attached;    /* the services are attached (service.c) */
 	/* set while a request signed by a domain sign-in is dispatched (worker 0) */
 	const char *w_auth_user;
 	struct sipae_sa *w_auth_sa;
-	char **w_auth_sids;	     /* its user and group SIDs from the sign-in, or NULL */
+	char **w_auth_sids; /* its user and group SIDs from the sign-in, or NULL */
 	/* the connection a parked request (w_resume_msg) came over, while it is resumed */
 	tport_t *w_resume_tp;
 	msg_t *w_resume_msg;
@@ -82,20 +82,20 @@ struct worker {
 struct gwd {
 	struct gw_conf *conf;
 	char *config_path;
-	struct gwstore *store;	  /* the bindings (the location writer's handle) */
+	struct gwstore *store; /* the bindings (the location writer's handle) */
 	struct loc *loc;
-	struct gwdir *dir;        /* domain users ([domain]), or NULL */
-	struct sipae_srv *sipae;  /* Kerberos/NTLM sign-in, or NULL */
-	struct sa_table *sas;     /* security associations (worker 0) */
+	struct gwdir *dir;         /* domain users ([domain]), or NULL */
+	struct sipae_srv *sipae;   /* Kerberos/NTLM sign-in, or NULL */
+	struct sa_table *sas;      /* security associations (worker 0) */
 	struct accounts *accounts; /* local accounts in memory (a remote store), or NULL */
-	struct pool *pool;	   /* the front ends of the pool (pool.h), or NULL outside one */
-	unsigned char secret[32]; /* for nonces and route tokens; new at each start */
+	struct pool *pool;         /* the front ends of the pool (pool.h), or NULL outside one */
+	unsigned char secret[32];  /* for nonces and route tokens; new at each start */
 	struct worker *workers;
 	int nworkers;
 	int nworkers_planned;
 	time_t started;
 	struct gwd_stats stats;
-	char tls_dir[512];	 /* Sofia wants agent.pem in a directory */
+	char tls_dir[512];       /* Sofia wants agent.pem in a directory */
 	struct control *control; /* the control socket's thread, or NULL */
 	/* what the workers run (service.h), set up by main.c before they start */
 	const struct gw_service *services[GW_SERVICES_MAX];
@@ -110,11 +110,11 @@ struct gwd {
  * TLS connection.  The receiving worker answers over its own UDP socket,
  * which shares the port, so the client sees no difference. */
 struct handoff {
-	int kind;	 /* HANDOFF_PROXY, HANDOFF_STATELESS, HANDOFF_CANCEL or HANDOFF_CALL */
+	int kind; /* HANDOFF_PROXY, HANDOFF_STATELESS, HANDOFF_CANCEL or HANDOFF_CALL */
 	void (*fn)(struct worker *w, void *arg); /* HANDOFF_CALL: run fn(w, arg) */
 	void *arg;
 	struct admit *adm; /* HANDOFF_PROXY/STATELESS: what admission established */
-	char *data;	 /* the request as rewritten so far, serialized */
+	char *data;        /* the request as rewritten so far, serialized */
 	size_t len;
 	su_sockaddr_t addr; /* where it came from */
 	socklen_t addrlen;
@@ -125,9 +125,9 @@ enum {
 	HANDOFF_PROXY = 1,
 	HANDOFF_STATELESS = 2,
 	HANDOFF_CANCEL = 3,
-	HANDOFF_CALL = 4,	  /* fn(w, arg) on the receiving worker */
-	HANDOFF_QUERY = 5,	  /* the control socket asking worker 0 */
-	HANDOFF_PRESENCE = 6,	  /* a request for the presence service */
+	HANDOFF_CALL = 4,         /* fn(w, arg) on the receiving worker */
+	HANDOFF_QUERY = 5,        /* the control socket asking worker 0 */
+	HANDOFF_PRESENCE = 6,     /* a request for the presence service */
 	HANDOFF_PRESENCE_AOR = 7, /* data: an AOR whose bindings changed */
 };
 

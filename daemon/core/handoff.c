@@ -22,8 +22,7 @@
 #include "log.h"
 
 int
-handoff_msg(struct worker *w, msg_t *msg, sip_t *sip, int kind, const struct admit *a,
-	    size_t alen)
+handoff_msg(struct worker *w, msg_t *msg, sip_t *sip, int kind, const struct admit *a, size_t alen)
 {
 	struct gwd *g = w->w_gwd;
 	struct handoff *h = calloc(1, sizeof(*h));
@@ -67,7 +66,8 @@ static tport_t *
 udp_primary(struct worker *w, int family)
 {
 	for (tport_t *tp = tport_primaries(nta_agent_tports(w->w_agent)); tp; tp = tport_next(tp))
-		if (tport_is_udp(tp) && (family == AF_INET6 ? tport_has_ip6(tp) : tport_has_ip4(tp)))
+		if (tport_is_udp(tp) &&
+		    (family == AF_INET6 ? tport_has_ip6(tp) : tport_has_ip4(tp)))
 			return tp;
 	return NULL;
 }

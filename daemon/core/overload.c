@@ -7,8 +7,8 @@
  * RETRY_STREAK intervals in a row: a worker descheduled for half a second on
  * a busy machine gets one wave of them (T1 = 500 ms), which it absorbs
  * without help, while a worker that cannot keep up sees them interval after
- * interval.  A registration queue beyond LOC_QUEUE_HIGH counts at once.  Below LEVEL_ALL only requests that carry no
- * credentials are refused: a REGISTER that already answered a challenge is
+ * interval.  A registration queue beyond LOC_QUEUE_HIGH counts at once.  Below LEVEL_ALL only
+ * requests that carry no credentials are refused: a REGISTER that already answered a challenge is
  * cheaper to finish than to send round again.  Requests inside a dialog,
  * ACK and CANCEL are never refused.
  */

@@ -33,9 +33,9 @@
 struct fe {
 	char id[40];
 	char address[128];
-	int64_t age;   /* seconds since its heartbeat, by the database's clock ... */
-	time_t read;   /* ... when we read it */
-	bool down;     /* logged as out of the pool */
+	int64_t age; /* seconds since its heartbeat, by the database's clock ... */
+	time_t read; /* ... when we read it */
+	bool down;   /* logged as out of the pool */
 };
 
 struct pool {
@@ -52,7 +52,7 @@ struct pool {
 	pthread_mutex_t mu; /* fes */
 	struct fe fes[POOL_MAX_FE];
 	size_t nfes;
-	bool resync;	    /* the listener reconnected: read every binding again */
+	bool resync; /* the listener reconnected: read every binding again */
 	unsigned long last_requests;
 	time_t last_beat;
 };
@@ -119,12 +119,12 @@ beat(struct pool *p, bool first)
 	time_t now = time(NULL);
 	long secs = p->last_beat ? (long)(now - p->last_beat) : 1;
 	const struct gwstore_frontend me = {
-		.id = p->self,
-		.address = p->address,
-		.version = PACKAGE_VERSION,
-		.started = first,
-		.load = (int64_t)((req - p->last_requests) / (unsigned long)(secs > 0 ? secs : 1)),
-		.bindings = (int64_t)loc_count(p->g->loc),
+	    .id = p->self,
+	    .address = p->address,
+	    .version = PACKAGE_VERSION,
+	    .started = first,
+	    .load = (int64_t)((req - p->last_requests) / (unsigned long)(secs > 0 ? secs : 1)),
+	    .bindings = (int64_t)loc_count(p->g->loc),
 	};
 	struct fe old[POOL_MAX_FE];
 	size_t nold;
@@ -455,12 +455,11 @@ hop_mac(const struct pool *p, const sip_t *sip, const char *fe, const char *ts, 
 	char *text = NULL;
 	int n;
 
-	n = asprintf(&text, "gw-pool-1|%s|%s|%s|%s|%u|%s|%s|%s", fe, ts, user,
-		     sip->sip_call_id ? sip->sip_call_id->i_id : "",
-		     sip->sip_cseq ? (unsigned)sip->sip_cseq->cs_seq : 0U,
-		     sip->sip_request->rq_method_name,
-		     sip->sip_from && sip->sip_from->a_tag ? sip->sip_from->a_tag : "",
-		     ruri ? ruri : "");
+	n = asprintf(
+	    &text, "gw-pool-1|%s|%s|%s|%s|%u|%s|%s|%s", fe, ts, user,
+	    sip->sip_call_id ? sip->sip_call_id->i_id : "",
+	    sip->sip_cseq ? (unsigned)sip->sip_cseq->cs_seq : 0U, sip->sip_request->rq_method_name,
+	    sip->sip_from && sip->sip_from->a_tag ? sip->sip_from->a_tag : "", ruri ? ruri : "");
 	su_home_deinit(home);
 	if (n < 0)
 		return -ENOMEM;

@@ -35,8 +35,8 @@ gwd_services_attach(struct worker *w)
 			continue;
 		if (s->attach(w) < 0) {
 			if (w->w_error[0] == '\0')
-				snprintf(w->w_error, sizeof(w->w_error), "cannot start the %s service",
-					 s->name);
+				snprintf(w->w_error, sizeof(w->w_error),
+					 "cannot start the %s service", s->name);
 			/* the ones already attached go again, newest first */
 			while (i-- > 0)
 				if (runs_here(w, g->services[i]) && g->services[i]->detach)

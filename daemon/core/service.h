@@ -26,7 +26,7 @@ struct handoff;
 
 struct gw_service {
 	const char *name;
-	bool worker0;	      /* runs on worker 0 only (it owns TCP, TLS and the sign-ins) */
+	bool worker0;           /* runs on worker 0 only (it owns TCP, TLS and the sign-ins) */
 	unsigned handoff_kinds; /* (1u << HANDOFF_*) of the kinds handoff() receives */
 	/* On the worker's thread after its listeners are up: 0, or -1 with w->w_error set. */
 	int (*attach)(struct worker *w);

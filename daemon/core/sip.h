@@ -53,7 +53,9 @@ gw_url(const char *s)
 /* Longest user@host we route (the location store's key). */
 #define GW_AOR_MAX 250
 
-#define GW_ALLOW "INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER, INFO, UPDATE, REFER, NOTIFY, SUBSCRIBE, PRACK, PUBLISH"
+#define GW_ALLOW                                                                                   \
+	"INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, REGISTER, INFO, UPDATE, REFER, NOTIFY, "      \
+	"SUBSCRIBE, PRACK, PUBLISH"
 #define GW_SUPPORTED "path, outbound"
 /* Asks Microsoft-protocol clients for a CRLF keep-alive after 300 idle seconds. */
 #define GW_MS_KEEPALIVE "ms-keep-alive: UAS; tcp=no; hop-hop=yes; end-end=no; timeout=300"

@@ -163,7 +163,8 @@ token_mac(struct worker *w, const char *data, unsigned char *md, unsigned int *m
 	if (t->key != w->w_gwd->secret &&
 	    token_ctx_init(t, w->w_gwd->secret, sizeof(w->w_gwd->secret)) < 0)
 		return -1;
-	if (!EVP_MD_CTX_copy_ex(t->tmp, t->inner) || !EVP_DigestUpdate(t->tmp, data, strlen(data)) ||
+	if (!EVP_MD_CTX_copy_ex(t->tmp, t->inner) ||
+	    !EVP_DigestUpdate(t->tmp, data, strlen(data)) ||
 	    !EVP_DigestFinal_ex(t->tmp, ih, &ilen) || !EVP_MD_CTX_copy_ex(t->tmp, t->outer) ||
 	    !EVP_DigestUpdate(t->tmp, ih, ilen) || !EVP_DigestFinal_ex(t->tmp, md, mdlen))
 		return -1;

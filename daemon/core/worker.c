@@ -76,24 +76,23 @@ add_listeners(struct worker *w, const struct gw_strlist *l, const char *proto, b
 		bool v6 = l->v[i][0] == '[';
 		if (*first) {
 			w->w_agent = nta_agent_create(
-				w->w_root, gw_url(url), g->intake->request, (void *)w,
-				NTATAG_UA(0), NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
-				NTATAG_MCLASS(g->intake->mclass(g->conf->tls.n > 0)),
-				NTATAG_MAXSIZE(stream_read_max((size_t)g->conf->max_message_size)),
-				NTATAG_PASS_100(0),
-				NTATAG_CANCEL_487(0), NTATAG_MERGE_482(0),
-				TAG_IF(g->tls_dir[0], TPTAG_CERTIFICATE(g->tls_dir)),
-				TAG_IF(g->conf->tls_ca_file[0],
-				       TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_SUBJECTS_OUT)),
-				TPTAG_IDENT(v6 ? "v6" : "v4"),
-				/* connections nobody registered over, and half-sent messages,
-				 * are closed after these; registered flows are held by the
-				 * flow table and stay */
-				TPTAG_IDLE((unsigned)g->conf->conn_idle_timeout * 1000),
-				TPTAG_TIMEOUT((unsigned)g->conf->message_timeout * 1000), TAG_END());
+			    w->w_root, gw_url(url), g->intake->request, (void *)w, NTATAG_UA(0),
+			    NTATAG_SERVER_RPORT(1), NTATAG_CLIENT_RPORT(1),
+			    NTATAG_MCLASS(g->intake->mclass(g->conf->tls.n > 0)),
+			    NTATAG_MAXSIZE(stream_read_max((size_t)g->conf->max_message_size)),
+			    NTATAG_PASS_100(0), NTATAG_CANCEL_487(0), NTATAG_MERGE_482(0),
+			    TAG_IF(g->tls_dir[0], TPTAG_CERTIFICATE(g->tls_dir)),
+			    TAG_IF(g->conf->tls_ca_file[0],
+				   TPTAG_TLS_VERIFY_POLICY(TPTLS_VERIFY_SUBJECTS_OUT)),
+			    TPTAG_IDENT(v6 ? "v6" : "v4"),
+			    /* connections nobody registered over, and half-sent messages,
+			     * are closed after these; registered flows are held by the
+			     * flow table and stay */
+			    TPTAG_IDLE((unsigned)g->conf->conn_idle_timeout * 1000),
+			    TPTAG_TIMEOUT((unsigned)g->conf->message_timeout * 1000), TAG_END());
 			if (w->w_agent == NULL) {
-				snprintf(w->w_error, sizeof(w->w_error), "cannot listen on %s: %s", url,
-					 strerror(errno));
+				snprintf(w->w_error, sizeof(w->w_error), "cannot listen on %s: %s",
+					 url, strerror(errno));
 				return -1;
 			}
 			*first = false;
@@ -140,7 +139,8 @@ relay_init(struct worker *w)
 		if (c->udp.v[i][0] != '[')
 			v4 = true;
 	const char *url = v4 ? "sip:127.0.0.1:0;transport=udp" : "sip:[::1]:0;transport=udp";
-	if (nta_agent_add_tport(w->w_agent, gw_url(url), TPTAG_IDENT(v4 ? "v4" : "v6"), TAG_END()) < 0) {
+	if (nta_agent_add_tport(w->w_agent, gw_url(url), TPTAG_IDENT(v4 ? "v4" : "v6"), TAG_END()) <
+	    0) {
 		snprintf(w->w_error, sizeof(w->w_error), "cannot open the relay port: %s",
 			 strerror(errno));
 		return -1;
@@ -218,10 +218,12 @@ ctl_cb(su_root_magic_t *magic, su_wait_t *wait, su_wakeup_arg_t *arg)
 		} else if (h->kind == HANDOFF_QUERY) {
 			/* the control socket's: the asking thread waits for it and frees it */
 			if (!gwd_services_handoff(w, h))
-				log_warnx("event=handoff-dropped kind=query reason=\"no control service\"");
+				log_warnx("event=handoff-dropped kind=query reason=\"no control "
+					  "service\"");
 			continue;
 		} else if (!gwd_services_handoff(w, h)) {
-			log_warnx("event=handoff-dropped kind=%d reason=\"no service takes it\"", h->kind);
+			log_warnx("event=handoff-dropped kind=%d reason=\"no service takes it\"",
+				  h->kind);
 		}
 		handoff_free(h);
 	}
@@ -274,8 +276,8 @@ worker_handoff_fair(struct worker *to, struct handoff *h)
 	bool over = false;
 
 	if (h->addrlen > 0)
-		h->fair = addr_count_take(g->queued, &h->addr.su_sa, limit > 0 ? (unsigned)limit : 0,
-					  &over);
+		h->fair = addr_count_take(g->queued, &h->addr.su_sa,
+					  limit > 0 ? (unsigned)limit : 0, &over);
 	h->fair_ac = g->queued;
 	if (over) {
 		char text[64];

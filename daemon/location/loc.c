@@ -177,18 +177,19 @@ void
 loc_contact_view(struct loc_contact *c, const struct gwstore_binding *b)
 {
 	*c = (struct loc_contact){
-		.aor = (char *)b->aor,
-		.uri = (char *)b->uri,
-		.call_id = (char *)b->call_id,
-		.cseq = b->cseq,
-		.expires = (time_t)b->expires,
-		.q = b->q,
-		.path = (char *)b->path,
-		.instance = (char *)b->instance,
-		.user_agent = (char *)b->user_agent,
-		.flow.worker = -1,
+	    .aor = (char *)b->aor,
+	    .uri = (char *)b->uri,
+	    .call_id = (char *)b->call_id,
+	    .cseq = b->cseq,
+	    .expires = (time_t)b->expires,
+	    .q = b->q,
+	    .path = (char *)b->path,
+	    .instance = (char *)b->instance,
+	    .user_agent = (char *)b->user_agent,
+	    .flow.worker = -1,
 	};
-	snprintf(c->flow.transport, sizeof(c->flow.transport), "%s", b->transport ? b->transport : "");
+	snprintf(c->flow.transport, sizeof(c->flow.transport), "%s",
+		 b->transport ? b->transport : "");
 	snprintf(c->flow.addr, sizeof(c->flow.addr), "%s", b->addr ? b->addr : "");
 	snprintf(c->flow.frontend, sizeof(c->flow.frontend), "%s", b->frontend ? b->frontend : "");
 }
@@ -248,8 +249,7 @@ loc_free(struct loc *loc)
 }
 
 static bool
-contact_matches(const struct loc_contact *c, const char *aor, const char *uri,
-		const char *instance)
+contact_matches(const struct loc_contact *c, const char *aor, const char *uri, const char *instance)
 {
 	if (strcasecmp(c->aor, aor) != 0)
 		return false;
@@ -322,7 +322,7 @@ static struct loc_change *
 change_find(struct loc_change *ch, size_t k, const struct loc_node *n, const char *uri)
 {
 	for (size_t j = 0; j < k; j++)
-		if ((n && ch[j].old == n) || (ch[j].new && strcmp(ch[j].new->c.uri, uri) == 0))
+		if ((n && ch[j].old == n) || (ch[j].new &&strcmp(ch[j].new->c.uri, uri) == 0))
 			return &ch[j];
 	return NULL;
 }
@@ -340,8 +340,8 @@ find_clash(struct loc *loc, const struct loc_register_req *req, const char *uri,
 }
 
 static enum loc_result
-plan_changes(struct loc *loc, const struct loc_register_req *req, time_t now,
-	     struct loc_change *ch, size_t *nch)
+plan_changes(struct loc *loc, const struct loc_register_req *req, time_t now, struct loc_change *ch,
+	     size_t *nch)
 {
 	size_t k = 0;
 
@@ -416,8 +416,7 @@ limit_exceeded(struct loc *loc, const struct loc_register_req *req, time_t now,
 }
 
 static int
-collect_locked(struct loc *loc, const char *aor, time_t now, struct loc_contact **out,
-	       size_t *nout)
+collect_locked(struct loc *loc, const char *aor, time_t now, struct loc_contact **out, size_t *nout)
 {
 	size_t n = count_live(loc, aor, now), k = 0;
 	struct loc_contact *v = NULL;
@@ -534,8 +533,8 @@ changes_drop(struct loc_change *ch, size_t nch)
  * in memory is durable; else apply and return LOC_PENDING, with *here set
  * when the caller commits op itself (the writer was idle), else queued. */
 static enum loc_result
-register_locked(struct loc *loc, const struct loc_register_req *req, time_t now,
-		struct loc_op *op, struct loc_contact **out, size_t *nout, bool *here)
+register_locked(struct loc *loc, const struct loc_register_req *req, time_t now, struct loc_op *op,
+		struct loc_contact **out, size_t *nout, bool *here)
 {
 	enum loc_result res = LOC_STORE_FAILED;
 
@@ -551,7 +550,7 @@ register_locked(struct loc *loc, const struct loc_register_req *req, time_t now,
 		atomic_fetch_add_explicit(&loc->retrans, 1, memory_order_relaxed);
 	if (op->nch == 0 && loc_writer_depth(loc->writer) == 0)
 		return collect_locked(loc, req->aor, now, out, nout) < 0 ? LOC_STORE_FAILED
-									  : LOC_OK;
+									 : LOC_OK;
 	bool was_empty = count_live(loc, req->aor, now) == 0;
 	changes_apply(loc, op->ch, op->nch);
 	if (collect_locked(loc, req->aor, now, &op->out, &op->nout) < 0)

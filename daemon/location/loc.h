@@ -21,22 +21,22 @@ struct gwstore;
 
 /* Where a contact can be reached: the connection it registered over. */
 struct loc_flow {
-	int worker;	   /* worker owning the connection; -1 for none */
-	uint64_t id;	   /* connection id within that worker; 0 for none */
+	int worker;        /* worker owning the connection; -1 for none */
+	uint64_t id;       /* connection id within that worker; 0 for none */
 	char transport[8]; /* "udp", "tcp", "tls" */
-	char addr[64];	   /* source host:port the REGISTER came from */
+	char addr[64];     /* source host:port the REGISTER came from */
 	char frontend[40]; /* [pool] id of the front end that holds it; "" outside a pool */
 };
 
 struct loc_contact {
 	char *aor;
-	char *uri;	   /* Contact URI as registered */
+	char *uri; /* Contact URI as registered */
 	char *call_id;
 	uint32_t cseq;
-	time_t expires;	   /* absolute time */
-	int q;		   /* q-value times 1000; -1 when none was given */
-	char *path;	   /* Path header values, comma separated, or NULL */
-	char *instance;	   /* +sip.instance, or NULL */
+	time_t expires; /* absolute time */
+	int q;          /* q-value times 1000; -1 when none was given */
+	char *path;     /* Path header values, comma separated, or NULL */
+	char *instance; /* +sip.instance, or NULL */
 	char *user_agent;
 	struct loc_flow flow;
 };
@@ -68,10 +68,10 @@ struct loc_register_req {
 
 enum loc_result {
 	LOC_OK = 0,
-	LOC_OUT_OF_ORDER,  /* CSeq not higher than the stored one for this Call-ID */
-	LOC_TOO_MANY,	   /* more than max_contacts */
-	LOC_STORE_FAILED,  /* the durable write failed: nothing changed */
-	LOC_PENDING,	   /* loc_register_start: the outcome comes through done */
+	LOC_OUT_OF_ORDER, /* CSeq not higher than the stored one for this Call-ID */
+	LOC_TOO_MANY,     /* more than max_contacts */
+	LOC_STORE_FAILED, /* the durable write failed: nothing changed */
+	LOC_PENDING,      /* loc_register_start: the outcome comes through done */
 };
 
 /* Called once from the writer thread when the change is durable (LOC_OK,
@@ -93,9 +93,9 @@ enum loc_result loc_register(struct loc *loc, const struct loc_register_req *req
  * otherwise LOC_PENDING (applied to memory and queued; done will be called,
  * from another thread).  Also answered now: a refusal, or nothing to write
  * while everything earlier is durable; done is then never called. */
-enum loc_result loc_register_start(struct loc *loc, const struct loc_register_req *req,
-				   time_t now, loc_done_f *done, void *arg,
-				   struct loc_contact **out, size_t *nout);
+enum loc_result loc_register_start(struct loc *loc, const struct loc_register_req *req, time_t now,
+				   loc_done_f *done, void *arg, struct loc_contact **out,
+				   size_t *nout);
 /* Changes queued or being committed. */
 size_t loc_pending(struct loc *loc);
 /* REGISTERs so far that only repeated what was applied (retransmissions). */

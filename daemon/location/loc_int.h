@@ -20,7 +20,7 @@
 struct gwstore;
 
 struct loc_node {
-	struct loc_contact c;	   /* never changed once linked */
+	struct loc_contact c;      /* never changed once linked */
 	struct loc_node *next_aor; /* chain in the AOR bucket */
 	struct loc_node *next_uri; /* chain in the URI bucket */
 };
@@ -35,7 +35,7 @@ struct loc_op {
 	struct loc_op *next;
 	struct loc_change *ch;
 	size_t nch;
-	enum loc_result res; /* set by the writer */
+	enum loc_result res;     /* set by the writer */
 	struct loc_contact *out; /* the answer: the AOR's contacts after the change */
 	size_t nout;
 	loc_done_f *done;

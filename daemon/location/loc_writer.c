@@ -38,9 +38,9 @@ struct loc_writer {
 	pthread_cond_t cv;
 	struct loc_op *head;
 	struct loc_op **tail;
-	size_t queued; /* in the list */
-	size_t busy;   /* taken by the thread and not yet durable or undone */
-	bool claimed;  /* a worker is committing its own operation */
+	size_t queued;   /* in the list */
+	size_t busy;     /* taken by the thread and not yet durable or undone */
+	bool claimed;    /* a worker is committing its own operation */
 	bool checkpoint; /* asked by a worker: the WAL is long */
 	bool stop;
 	struct loc *loc;
@@ -52,18 +52,18 @@ static int
 binding_put(struct gwstore *st, const struct loc_contact *c)
 {
 	const struct gwstore_binding b = {
-		.aor = c->aor,
-		.uri = c->uri,
-		.call_id = c->call_id,
-		.cseq = c->cseq,
-		.expires = (int64_t)c->expires,
-		.q = c->q,
-		.path = c->path,
-		.instance = c->instance,
-		.user_agent = c->user_agent,
-		.transport = c->flow.transport,
-		.addr = c->flow.addr,
-		.frontend = c->flow.frontend,
+	    .aor = c->aor,
+	    .uri = c->uri,
+	    .call_id = c->call_id,
+	    .cseq = c->cseq,
+	    .expires = (int64_t)c->expires,
+	    .q = c->q,
+	    .path = c->path,
+	    .instance = c->instance,
+	    .user_agent = c->user_agent,
+	    .transport = c->flow.transport,
+	    .addr = c->flow.addr,
+	    .frontend = c->flow.frontend,
 	};
 
 	return gwstore_binding_put(st, &b);

@@ -63,10 +63,9 @@ is_service(const sip_t *sip)
 static int
 event_of(const sip_t *sip)
 {
-	static const char *const refused[] = {"presence.wpending", "vnd-microsoft-roaming-ACL",
-					      "vnd-microsoft-provisioning",
-					      "vnd-microsoft-provisioning-v2",
-					      "vnd-microsoft-roaming-self"};
+	static const char *const refused[] = {
+	    "presence.wpending", "vnd-microsoft-roaming-ACL", "vnd-microsoft-provisioning",
+	    "vnd-microsoft-provisioning-v2", "vnd-microsoft-roaming-self"};
 	const char *e = sip->sip_event ? sip->sip_event->o_type : NULL;
 
 	if (e == NULL)
@@ -239,7 +238,7 @@ presence_handoff_recv(struct worker *w, struct handoff *h)
 
 /* A change of the lists made outside the SIP path (greenwich-mmc). */
 struct pres_poke {
-	bool contacts;	/* the contact list; otherwise the authorization list */
+	bool contacts; /* the contact list; otherwise the authorization list */
 	char aor[256];
 };
 
@@ -412,12 +411,12 @@ presence_handoff(struct worker *w, struct handoff *h)
 }
 
 const struct gw_service presence_service = {
-	.name = "presence",
-	.worker0 = true,
-	.handoff_kinds = 1u << HANDOFF_PRESENCE | 1u << HANDOFF_PRESENCE_AOR,
-	.attach = presence_start,
-	.detach = presence_stop,
-	.handoff = presence_handoff,
-	.bindings_changed = presence_bindings_changed,
-	.store_changed = presence_store_changed,
+    .name = "presence",
+    .worker0 = true,
+    .handoff_kinds = 1u << HANDOFF_PRESENCE | 1u << HANDOFF_PRESENCE_AOR,
+    .attach = presence_start,
+    .detach = presence_stop,
+    .handoff = presence_handoff,
+    .bindings_changed = presence_bindings_changed,
+    .store_changed = presence_store_changed,
 };

@@ -37,7 +37,6 @@ int presence_lists_changed(struct gwd *g, const char *aor, bool contacts);
 
 /* Worker 0 thread: aor's composed status (online or not, activity, note), as its
  * watchers see it before authorization; false when the service does not run. */
-bool presence_status(const char *aor, bool *open, const char **activity, char *note,
-		     size_t len);
+bool presence_status(const char *aor, bool *open, const char **activity, char *note, size_t len);
 
 #endif

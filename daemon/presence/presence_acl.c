@@ -4,8 +4,8 @@
  * Watchers outside the served domains go through the policy engine first
  * (sip_policy_allows, class presence, when they subscribe): denied means
  * blocked.  Then the user's own rules (stored per owner and watcher: allow
- * or block); without one, the watcher sees the user.  Blocked and pending watchers get the same answers as
- * allowed ones, with a document that says offline (polite blocking).
+ * or block); without one, the watcher sees the user.  Blocked and pending watchers get the same
+ * answers as allowed ones, with a document that says offline (polite blocking).
  */
 #include "config.h"
 
@@ -32,7 +32,7 @@ struct pres_acl_snap {
 	struct acl_rule {
 		char *watcher;
 		bool block;
-	} *v;
+	} * v;
 	bool failed;
 };
 

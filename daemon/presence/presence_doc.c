@@ -25,10 +25,10 @@ static const struct {
 	const char *name;
 	enum pres_activity act;
 } activity_names[] = {
-	{"available", ACT_AVAILABLE},	  {"away", ACT_AWAY},
-	{"be-right-back", ACT_BRB},	  {"busy", ACT_BUSY},
-	{"meeting", ACT_BUSY},		  {"appointment", ACT_BUSY},
-	{"do-not-disturb", ACT_DND},	  {"on-the-phone", ACT_ON_THE_PHONE},
+    {"available", ACT_AVAILABLE}, {"away", ACT_AWAY},
+    {"be-right-back", ACT_BRB},   {"busy", ACT_BUSY},
+    {"meeting", ACT_BUSY},        {"appointment", ACT_BUSY},
+    {"do-not-disturb", ACT_DND},  {"on-the-phone", ACT_ON_THE_PHONE},
 };
 
 const char *
@@ -186,8 +186,12 @@ pres_xml_escape(const char *s)
 	if (out == NULL)
 		return NULL;
 	for (; *s; s++) {
-		const char *e = *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : *s == '&' ? "&amp;"
-				: *s == '"' ? "&quot;" : *s == '\'' ? "&apos;" : NULL;
+		const char *e = *s == '<'    ? "&lt;"
+				: *s == '>'  ? "&gt;"
+				: *s == '&'  ? "&amp;"
+				: *s == '"'  ? "&quot;"
+				: *s == '\'' ? "&apos;"
+					     : NULL;
 		if (e) {
 			strcpy(p, e);
 			p += strlen(e);

@@ -29,7 +29,7 @@ enum pres_activity {
 };
 
 struct pres_status {
-	bool open;		/* basic open (online) or closed (offline) */
+	bool open; /* basic open (online) or closed (offline) */
 	enum pres_activity activity;
 	char note[256];
 };
@@ -41,10 +41,10 @@ struct pres_pub {
 	char *aor;
 	char etag[40];
 	time_t expires;
-	uint64_t seq;		/* order of the last change: higher is more recent */
+	uint64_t seq; /* order of the last change: higher is more recent */
 	enum pres_source source;
 	struct pres_status st;
-	char *call_id;		/* of the PUBLISH that created it (retransmissions) */
+	char *call_id; /* of the PUBLISH that created it (retransmissions) */
 	uint32_t cseq;
 	bool foreign; /* another front end of the pool took it: a copy, read
 			 from the store, never written or expired here */
@@ -58,31 +58,31 @@ enum pres_event { EV_PRESENCE = 0, EV_WINFO, EV_ROAMING };
 
 /* One subscription: we are the notifier, the UAS of its dialog. */
 struct pres_sub {
-	int64_t id;		/* row in the store */
+	int64_t id; /* row in the store */
 	enum pres_event event;
-	char *presentity;	/* user@host watched */
-	char *watcher;		/* user@host of the subscriber */
+	char *presentity; /* user@host watched */
+	char *watcher;    /* user@host of the subscriber */
 	char *call_id;
-	char *local;		/* our side (the SUBSCRIBE's To, with our tag) */
-	char *remote;		/* the subscriber (its From, with its tag) */
-	char *contact;		/* remote target */
-	char *route;		/* Record-Route of the SUBSCRIBE, or NULL */
-	uint32_t rseq;		/* last CSeq received */
-	uint32_t lseq;		/* our CSeq to start from (restored subscriptions) */
+	char *local;   /* our side (the SUBSCRIBE's To, with our tag) */
+	char *remote;  /* the subscriber (its From, with its tag) */
+	char *contact; /* remote target */
+	char *route;   /* Record-Route of the SUBSCRIBE, or NULL */
+	uint32_t rseq; /* last CSeq received */
+	uint32_t lseq; /* our CSeq to start from (restored subscriptions) */
 	time_t expires;
-	bool legacy;		/* Microsoft legacy-mode client: its PIDF dialect */
-	unsigned flags;		/* SUB_POLICY_ALLOWED */
-	char transport[8];	/* how the SUBSCRIBE came */
+	bool legacy;       /* Microsoft legacy-mode client: its PIDF dialect */
+	unsigned flags;    /* SUB_POLICY_ALLOWED */
+	char transport[8]; /* how the SUBSCRIBE came */
 	char addr[64];
-	char frontend[40];      /* read at start: the front end that holds its dialog */
-	uint64_t flow;		/* worker 0 connection id, 0 for none */
-	unsigned version;	/* watcherinfo version */
+	char frontend[40]; /* read at start: the front end that holds its dialog */
+	uint64_t flow;     /* worker 0 connection id, 0 for none */
+	unsigned version;  /* watcherinfo version */
 	nta_leg_t *leg;
-	nta_outgoing_t *orq;	/* NOTIFY in progress */
-	bool dirty;		/* state changed while a NOTIFY was in progress */
-	bool ending;		/* the terminating NOTIFY was sent */
-	bool dead;		/* to be freed */
-	char reason[16];	/* terminated reason */
+	nta_outgoing_t *orq; /* NOTIFY in progress */
+	bool dirty;          /* state changed while a NOTIFY was in progress */
+	bool ending;         /* the terminating NOTIFY was sent */
+	bool dead;           /* to be freed */
+	char reason[16];     /* terminated reason */
 	struct pres_sub *next;
 };
 
@@ -91,14 +91,14 @@ struct pres_acl_rule;
 
 struct presence {
 	struct worker *w;
-	char self[40];          /* this front end's [pool] id, "" outside a pool */
-	struct gwstore *st;	/* reads at start; the jobs' handle for a local store */
-	struct pres_jobs *jobs; /* store work off worker 0 (a remote store), or NULL */
+	char self[40];              /* this front end's [pool] id, "" outside a pool */
+	struct gwstore *st;         /* reads at start; the jobs' handle for a local store */
+	struct pres_jobs *jobs;     /* store work off worker 0 (a remote store), or NULL */
 	struct pres_acl_rule **acl; /* the rules in memory (a remote store), or NULL */
 	struct pres_pub *pubs;
 	struct pres_sub *subs;
 	uint64_t seq;
-	uint64_t counter;	/* tags, etags, branches */
+	uint64_t counter; /* tags, etags, branches */
 	size_t max_doc;
 	int max_expires;
 	su_timer_t *timer;
@@ -107,7 +107,7 @@ struct presence {
 		char *aor;
 		struct pres_status st;
 		struct pres_seen *next;
-	} *seen;
+	} * seen;
 	/* one owner's authorization rules, read once for a whole fan-out
 	 * (pres_acl_snapshot); NULL outside one */
 	struct pres_acl_snap *acl_snap;
@@ -121,7 +121,7 @@ struct pres_req {
 	sip_t *sip;
 	nta_incoming_t *irq;
 	tport_t *tp;
-	char user[256];		/* authenticated user, "" when none */
+	char user[256]; /* authenticated user, "" when none */
 };
 
 /* presence.c */
@@ -150,14 +150,15 @@ struct pres_buf {
 	size_t len;
 	bool failed;
 };
-void pres_buf_printf(struct pres_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pres_buf_printf(struct pres_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* The string (caller frees), or NULL when anything failed. */
 char *pres_buf_take(struct pres_buf *b);
 const char *pres_activity_name(enum pres_activity a);
 /* SOAP body of a SERVICE: method name and the text of its arguments. */
 struct pres_soap {
 	char method[64];
-	char args[16][2][256];	/* name, text */
+	char args[16][2][256]; /* name, text */
 	size_t nargs;
 };
 int pres_soap_parse(const char *body, size_t len, size_t max, struct pres_soap *out);

@@ -15,7 +15,7 @@ struct gwstore;
 struct pres_job {
 	struct mailbox_item item; /* first: the mailbox hands the job back */
 	struct pres_job *next;
-	int rc;			  /* what run returned */
+	int rc; /* what run returned */
 	/* With the store (the jobs' thread, or worker 0 for a local store): 0 or -errno. */
 	int (*run)(struct pres_job *j, struct gwstore *st);
 	/* On worker 0 afterwards, or NULL; not called once the service stopped. */

@@ -181,8 +181,8 @@ body_read(struct pres_req *r, struct pres_status *st)
 	int rc;
 
 	if (strcasecmp(ct, "application/pidf+xml") != 0) {
-		presence_reply(r, SIP_415_UNSUPPORTED_MEDIA, SIPTAG_ACCEPT_STR("application/pidf+xml"),
-			       TAG_END());
+		presence_reply(r, SIP_415_UNSUPPORTED_MEDIA,
+			       SIPTAG_ACCEPT_STR("application/pidf+xml"), TAG_END());
 		return false;
 	}
 	rc = pres_pidf_parse(sip->sip_payload->pl_data, sip->sip_payload->pl_len, r->ps->max_doc,

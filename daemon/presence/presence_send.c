@@ -52,7 +52,7 @@ presence_reply(struct pres_req *r, int status, const char *phrase, tag_type_t ta
 static const char *
 event_name(enum pres_event ev)
 {
-	return ev == EV_WINFO	  ? "presence.winfo"
+	return ev == EV_WINFO     ? "presence.winfo"
 	       : ev == EV_ROAMING ? "vnd-microsoft-roaming-contacts"
 				  : "presence";
 }
@@ -146,8 +146,8 @@ notify_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, const sip_t *sip)
 }
 
 int
-presence_send_notify(struct presence *ps, struct pres_sub *s, const char *state,
-		     const char *ctype, const char *body)
+presence_send_notify(struct presence *ps, struct pres_sub *s, const char *state, const char *ctype,
+		     const char *body)
 {
 	char hop[160], contact[200], key[64], tok[20];
 	tport_t *tp;
@@ -163,14 +163,13 @@ presence_send_notify(struct presence *ps, struct pres_sub *s, const char *state,
 	presence_token(ps, tok, sizeof(tok), "branch");
 	sip_branch_make(ps->w, key, sizeof(key), tok, ++ps->counter);
 	/* SIPAE: sign here */
-	s->orq = nta_outgoing_tcreate(s->leg, notify_cb, (nta_outgoing_magic_t *)s,
-				      hop[0] ? gw_url(hop) : NULL, SIP_METHOD_NOTIFY, NULL,
-				      NTATAG_BRANCH_KEY(key), TAG_IF(tp, NTATAG_TPORT(tp)),
-				      SIPTAG_MAX_FORWARDS_STR("70"),
-				      SIPTAG_EVENT_STR(event_name(s->event)),
-				      SIPTAG_SUBSCRIPTION_STATE_STR(state), SIPTAG_CONTACT_STR(contact),
-				      TAG_IF(body, SIPTAG_CONTENT_TYPE_STR(ctype)),
-				      TAG_IF(body, SIPTAG_PAYLOAD_STR(body)), TAG_END());
+	s->orq = nta_outgoing_tcreate(
+	    s->leg, notify_cb, (nta_outgoing_magic_t *)s, hop[0] ? gw_url(hop) : NULL,
+	    SIP_METHOD_NOTIFY, NULL, NTATAG_BRANCH_KEY(key), TAG_IF(tp, NTATAG_TPORT(tp)),
+	    SIPTAG_MAX_FORWARDS_STR("70"), SIPTAG_EVENT_STR(event_name(s->event)),
+	    SIPTAG_SUBSCRIPTION_STATE_STR(state), SIPTAG_CONTACT_STR(contact),
+	    TAG_IF(body, SIPTAG_CONTENT_TYPE_STR(ctype)), TAG_IF(body, SIPTAG_PAYLOAD_STR(body)),
+	    TAG_END());
 	if (s->orq == NULL) {
 		log_warnx("event=notify-failed watcher=%s presentity=%s", log_value(s->watcher),
 			  log_value(s->presentity));

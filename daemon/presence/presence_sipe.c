@@ -52,8 +52,11 @@ soap_status(const struct pres_soap *soap, struct pres_status *st)
 
 	memset(st, 0, sizeof(*st));
 	st->open = !(avail && strtol(avail, NULL, 10) == 0);
-	st->activity = a < 200 ? ACT_AWAY : a < 400 ? ACT_BRB : a < 500 ? ACT_AVAILABLE
-		       : a < 600 ? ACT_ON_THE_PHONE : ACT_BUSY;
+	st->activity = a < 200   ? ACT_AWAY
+		       : a < 400 ? ACT_BRB
+		       : a < 500 ? ACT_AVAILABLE
+		       : a < 600 ? ACT_ON_THE_PHONE
+				 : ACT_BUSY;
 	if (st->activity == ACT_BUSY && state && strcmp(state, "do-not-disturb") == 0)
 		st->activity = ACT_DND;
 	if (note)
@@ -133,8 +136,8 @@ soap_contact(struct gwstore *st, const char *owner, const struct pres_soap *soap
 	if (uri == NULL)
 		return -1;
 	gwstore_uri_norm(who, sizeof(who), uri);
-	log_info("event=contact-%s owner=%s contact=%s", del ? "delete" : "set",
-		 log_value(owner), log_value(who));
+	log_info("event=contact-%s owner=%s contact=%s", del ? "delete" : "set", log_value(owner),
+		 log_value(who));
 	if (del)
 		return gwstore_contact_delete(st, owner, who);
 	return gwstore_contact_set(st, owner, who, pres_soap_arg(soap, "displayName"),
@@ -177,8 +180,8 @@ reply_group_added(struct pres_req *r, int64_t gid)
 {
 	char inner[128], *body = NULL;
 
-	snprintf(inner, sizeof(inner), "<m:addGroup><m:groupID>%" PRId64 "</m:groupID></m:addGroup>",
-		 gid);
+	snprintf(inner, sizeof(inner),
+		 "<m:addGroup><m:groupID>%" PRId64 "</m:groupID></m:addGroup>", gid);
 	if (asprintf(&body, SOAP_ENVELOPE, inner) < 0)
 		body = NULL;
 	presence_reply(r, SIP_200_OK, TAG_IF(body, SIPTAG_CONTENT_TYPE_STR("application/SOAP+xml")),
@@ -194,13 +197,13 @@ reply_group_added(struct pres_req *r, int64_t gid)
 struct service_job {
 	struct pres_job job;
 	struct worker *w;
-	msg_t *msg;	 /* the request, answered in done */
-	tport_t *tp;	 /* the connection it came over (a reference), or NULL */
+	msg_t *msg;  /* the request, answered in done */
+	tport_t *tp; /* the connection it came over (a reference), or NULL */
 	char owner[256];
 	char device[64]; /* the endpoint that made the change */
 	struct pres_soap soap;
-	int changed;	 /* 1: the contact list changed */
-	int64_t added;	 /* a new group's id */
+	int changed;           /* 1: the contact list changed */
+	int64_t added;         /* a new group's id */
 	char acl_watcher[256]; /* setACE: the rule set for this watcher */
 	char acl_rule[8];
 	char self[40]; /* this front end in a pool, or "" */
@@ -275,7 +278,8 @@ service_done(struct pres_job *j, struct presence *ps)
 		else
 			presence_reply(&r, SIP_200_OK, TAG_END());
 		if (j->rc > 0)
-			pres_sipe_contacts_changed(ps, sj->owner, sj->device[0] ? sj->device : NULL);
+			pres_sipe_contacts_changed(ps, sj->owner,
+						   sj->device[0] ? sj->device : NULL);
 	}
 	sj->msg = r.msg; /* not answered: freed below */
 }
@@ -302,8 +306,8 @@ pres_sipe_service(struct pres_req *r)
 	struct pres_status st;
 	int rc;
 
-	if (ru->url_user && (sip_url_aor(target, sizeof(target), ru) < 0 ||
-			     strcasecmp(target, r->user) != 0)) {
+	if (ru->url_user &&
+	    (sip_url_aor(target, sizeof(target), ru) < 0 || strcasecmp(target, r->user) != 0)) {
 		presence_reply(r, 403, "SERVICE only for oneself", TAG_END());
 		return;
 	}
@@ -328,8 +332,8 @@ pres_sipe_service(struct pres_req *r)
 		/* presence lives in worker 0's memory: no store work to wait for */
 		soap_status(&sj->soap, &st);
 		pres_pub_soap(r->ps, r->user, &st);
-		log_info("event=set-presence user=%s open=%d activity=%s", log_value(r->user), st.open,
-			 pres_activity_name(st.activity));
+		log_info("event=set-presence user=%s open=%d activity=%s", log_value(r->user),
+			 st.open, pres_activity_name(st.activity));
 		free(sj);
 		presence_reply(r, SIP_200_OK, TAG_END());
 		return;

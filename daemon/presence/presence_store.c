@@ -130,17 +130,17 @@ pres_store_pub_put(struct presence *ps, const struct pres_pub *p, const char *re
 	if (replaces && replaces[0])
 		r->replaces = keep(r, replaces);
 	r->pub = (struct gwstore_pub){
-		.etag = keep(r, p->etag),
-		.aor = keep(r, p->aor),
-		.expires = (int64_t)p->expires,
-		.seq = p->seq,
-		.source = (int)p->source,
-		.open = p->st.open,
-		.activity = (int)p->st.activity,
-		.note = keep(r, p->st.note),
-		.call_id = keep(r, p->call_id),
-		.cseq = p->cseq,
-		.frontend = keep(r, ps->self),
+	    .etag = keep(r, p->etag),
+	    .aor = keep(r, p->aor),
+	    .expires = (int64_t)p->expires,
+	    .seq = p->seq,
+	    .source = (int)p->source,
+	    .open = p->st.open,
+	    .activity = (int)p->st.activity,
+	    .note = keep(r, p->st.note),
+	    .call_id = keep(r, p->call_id),
+	    .cseq = p->cseq,
+	    .frontend = keep(r, ps->self),
 	};
 	return pres_job_submit(ps, &r->job);
 }
@@ -170,7 +170,8 @@ pub_row(const struct gwstore_pub *row, void *arg)
 	struct pub_walk *w = arg;
 	struct pres_pub p = {0};
 
-	p.foreign = w->self && w->self[0] && row->frontend[0] && strcmp(row->frontend, w->self) != 0;
+	p.foreign =
+	    w->self && w->self[0] && row->frontend[0] && strcmp(row->frontend, w->self) != 0;
 	snprintf(p.etag, sizeof(p.etag), "%s", row->etag);
 	p.aor = (char *)row->aor;
 	p.expires = (time_t)row->expires;
@@ -305,22 +306,22 @@ pres_store_sub_put(struct presence *ps, struct pres_sub *s)
 	if (r == NULL)
 		return -ENOMEM;
 	r->sub = (struct gwstore_sub){
-		.id = s->id,
-		.event = (int)s->event,
-		.presentity = keep(r, s->presentity),
-		.watcher = keep(r, s->watcher),
-		.call_id = keep(r, s->call_id),
-		.local = keep(r, s->local),
-		.remote = keep(r, s->remote),
-		.contact = keep(r, s->contact),
-		.route = keep(r, s->route),
-		.rseq = s->rseq,
-		.lseq = s->leg ? nta_leg_get_seq(s->leg) : s->lseq,
-		.expires = (int64_t)s->expires,
-		.flags = (int)(s->legacy | s->flags << 1), /* bit 0 legacy, then flags */
-		.transport = keep(r, s->transport),
-		.addr = keep(r, s->addr),
-		.frontend = keep(r, ps->self),
+	    .id = s->id,
+	    .event = (int)s->event,
+	    .presentity = keep(r, s->presentity),
+	    .watcher = keep(r, s->watcher),
+	    .call_id = keep(r, s->call_id),
+	    .local = keep(r, s->local),
+	    .remote = keep(r, s->remote),
+	    .contact = keep(r, s->contact),
+	    .route = keep(r, s->route),
+	    .rseq = s->rseq,
+	    .lseq = s->leg ? nta_leg_get_seq(s->leg) : s->lseq,
+	    .expires = (int64_t)s->expires,
+	    .flags = (int)(s->legacy | s->flags << 1), /* bit 0 legacy, then flags */
+	    .transport = keep(r, s->transport),
+	    .addr = keep(r, s->addr),
+	    .frontend = keep(r, ps->self),
 	};
 	return pres_job_submit(ps, &r->job);
 }
@@ -373,8 +374,7 @@ sub_row(const struct gwstore_sub *row, void *arg)
 }
 
 int
-pres_store_sub_each(struct gwstore *st, time_t now, int (*cb)(struct pres_sub *, void *),
-		    void *arg)
+pres_store_sub_each(struct gwstore *st, time_t now, int (*cb)(struct pres_sub *, void *), void *arg)
 {
 	struct sub_walk w = {cb, arg};
 

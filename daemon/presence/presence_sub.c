@@ -141,8 +141,8 @@ roaming_notify(struct presence *ps, struct pres_sub *s)
 		/* the last NOTIFY (or no memory for the list): the state alone */
 		char state[64];
 		sub_state(s, state, sizeof(state));
-		if (presence_send_notify(ps, s, state,
-					 "application/vnd-microsoft-roaming-contacts+xml", NULL) < 0 &&
+		if (presence_send_notify(
+			ps, s, state, "application/vnd-microsoft-roaming-contacts+xml", NULL) < 0 &&
 		    s->ending)
 			s->dead = true;
 		return;
@@ -228,8 +228,8 @@ sub_find(struct presence *ps, const sip_t *sip, bool by_to_tag)
 	for (struct pres_sub *s = ps->subs; s; s = s->next) {
 		if (s->dead || strcmp(s->call_id, sip->sip_call_id->i_id) != 0)
 			continue;
-		if (!s->leg || strcmp(nta_leg_rtag(s->leg, NULL) ? nta_leg_rtag(s->leg, NULL) : "",
-				      rtag) != 0)
+		if (!s->leg ||
+		    strcmp(nta_leg_rtag(s->leg, NULL) ? nta_leg_rtag(s->leg, NULL) : "", rtag) != 0)
 			continue;
 		if (!by_to_tag || strcmp(nta_leg_tag(s->leg, NULL), sip->sip_to->a_tag) == 0)
 			return s;
@@ -308,8 +308,7 @@ source_fill(struct pres_req *r, struct pres_sub *s)
 {
 	tport_t *tp = r->msg ? nta_incoming_transport(r->w->w_agent, NULL, r->msg) : NULL;
 
-	sip_msg_source(r->w, r->msg, s->addr, sizeof(s->addr), s->transport,
-		       sizeof(s->transport));
+	sip_msg_source(r->w, r->msg, s->addr, sizeof(s->addr), s->transport, sizeof(s->transport));
 	if (tp && tport_is_reliable(tp))
 		s->flow = flow_id(r->w->w_flows, tp);
 	tport_unref(tp);
@@ -341,7 +340,8 @@ sub_create(struct pres_req *r, enum pres_event ev, const char *presentity, const
 	s->legacy = pres_sipe_legacy(sip);
 	/* a watcher from elsewhere: the policy engine decides (never answering: a denied
 	 * watcher gets the same 200 and NOTIFYs, saying closed) */
-	if (ev == EV_PRESENCE && !gw_conf_serves(r->w->w_gwd->conf, sip->sip_from->a_url->url_host) &&
+	if (ev == EV_PRESENCE &&
+	    !gw_conf_serves(r->w->w_gwd->conf, sip->sip_from->a_url->url_host) &&
 	    sip_policy_allows(r->w, r->msg, (sip_t *)sip, r->user))
 		s->flags |= SUB_POLICY_ALLOWED;
 	su_home_deinit(home);
@@ -374,8 +374,8 @@ room_for(struct pres_req *r, const char *watcher)
 			continue;
 		all++;
 		same_watcher += strcasecmp(s->watcher, watcher) == 0;
-		same_source += strncmp(s->addr, src, sl) == 0 &&
-			       (s->addr[sl] == ':' || s->addr[sl] == '\0');
+		same_source +=
+		    strncmp(s->addr, src, sl) == 0 && (s->addr[sl] == ':' || s->addr[sl] == '\0');
 	}
 	if (all >= (size_t)c->presence_max_subs)
 		why = "too many subscriptions";
@@ -385,8 +385,8 @@ room_for(struct pres_req *r, const char *watcher)
 		why = "too many subscriptions from this address";
 	if (why == NULL)
 		return true;
-	log_notice("event=subscribe-refused watcher=%s source=%s reason=\"%s\"",
-		   log_value(watcher), src, why);
+	log_notice("event=subscribe-refused watcher=%s source=%s reason=\"%s\"", log_value(watcher),
+		   src, why);
 	presence_reply(r, 503, "Too many subscriptions", SIPTAG_RETRY_AFTER_STR("60"), TAG_END());
 	return false;
 }
@@ -411,8 +411,8 @@ pres_subscribe(struct pres_req *r, enum pres_event ev)
 		reply_ok(r, s, (long)(s->expires - time(NULL)));
 		return;
 	}
-	if (!sip->sip_contact || sip_url_aor(presentity, sizeof(presentity),
-					      sip->sip_request->rq_url) < 0 ||
+	if (!sip->sip_contact ||
+	    sip_url_aor(presentity, sizeof(presentity), sip->sip_request->rq_url) < 0 ||
 	    sip_url_aor(from, sizeof(from), sip->sip_from->a_url) < 0) {
 		presence_reply(r, 400, "SUBSCRIBE needs Contact and a user", TAG_END());
 		return;

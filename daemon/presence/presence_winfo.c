@@ -33,18 +33,19 @@ pres_winfo_build(struct presence *ps, struct pres_sub *s)
 	struct pres_buf b = {0};
 	char *res = pres_xml_escape(s->presentity);
 
-	pres_buf_printf(&b,
-			"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-			"<watcherinfo xmlns=\"urn:ietf:params:xml:ns:watcherinfo\" version=\"%u\""
-			" state=\"full\">\n<watcher-list resource=\"sip:%s\" package=\"presence\">\n",
-			s->version++, res ? res : "");
+	pres_buf_printf(
+	    &b,
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<watcherinfo xmlns=\"urn:ietf:params:xml:ns:watcherinfo\" version=\"%u\""
+	    " state=\"full\">\n<watcher-list resource=\"sip:%s\" package=\"presence\">\n",
+	    s->version++, res ? res : "");
 	for (struct pres_sub *w = ps->subs; w; w = w->next) {
-		if (w->event != EV_PRESENCE || w->ending || strcasecmp(w->presentity, s->presentity))
+		if (w->event != EV_PRESENCE || w->ending ||
+		    strcasecmp(w->presentity, s->presentity))
 			continue;
 		char *who = pres_xml_escape(w->watcher);
 		pres_buf_printf(&b, "<watcher id=\"w%" PRId64 "\" %s>sip:%s</watcher>\n", w->id,
-				watcher_state(pres_acl_decide(ps, w)),
-				who ? who : "");
+				watcher_state(pres_acl_decide(ps, w)), who ? who : "");
 		free(who);
 	}
 	pres_buf_printf(&b, "</watcher-list>\n</watcherinfo>\n");

@@ -43,8 +43,8 @@ struct gwdir {
 	char **servers; /* NULL-terminated copy of [domain] dcs */
 	char keytab[600];
 	char cache_file[600];
-	bool offline;	    /* directory-offline logged, not yet -online */
-	uint64_t stale_at;  /* stale answers counted when it went offline */
+	bool offline;      /* directory-offline logged, not yet -online */
+	uint64_t stale_at; /* stale answers counted when it went offline */
 	su_wait_t wait[1];
 	int wait_index;
 	struct dir_req *pending; /* only touched by worker 0 */
@@ -145,9 +145,10 @@ dir_state_log(struct gwdir *d, const char *domain)
 	d->offline = st.is_offline;
 	if (d->offline) {
 		d->stale_at = st.stale;
-		log_warnx("event=directory-offline domain=%s reason=\"no domain controller answers: "
-			  "last known answers are used\"",
-			  domain);
+		log_warnx(
+		    "event=directory-offline domain=%s reason=\"no domain controller answers: "
+		    "last known answers are used\"",
+		    domain);
 	} else {
 		log_info("event=directory-online domain=%s dc=%s stale-answers=%" PRIu64, domain,
 			 st.dc, st.stale - d->stale_at);
@@ -284,8 +285,7 @@ lookup_found(struct dir_req *q, struct ad_user *user)
 		atomic_fetch_add(&q->w->w_gwd->stats.policy_denials, 1);
 		log_notice("event=directory-refused user=%s account=%s reason=%s source=%s",
 			   log_value(q->aor), log_value(user->sam ? user->sam : "?"),
-			   log_value(ad_strerror(rc)),
-			   req_source(q, src, sizeof(src)));
+			   log_value(ad_strerror(rc)), req_source(q, src, sizeof(src)));
 		sip_reply(q->w, q->msg, 403, dir_refusal_phrase(rc));
 		return;
 	}
@@ -312,19 +312,16 @@ lookup_cb(int status, struct ad_user *user, const char *reason, void *arg)
 		log_debug("event=directory-not-found user=%s", log_value(q->aor));
 		sip_reply(q->w, q->msg, 404, "User not found");
 	} else if (status == -AD_ERR_AMBIGUOUS) {
-		log_notice("event=directory-failed user=%s reason=%s source=%s",
-			   log_value(q->aor), log_value(why),
-			   req_source(q, src, sizeof(src)));
+		log_notice("event=directory-failed user=%s reason=%s source=%s", log_value(q->aor),
+			   log_value(why), req_source(q, src, sizeof(src)));
 		sip_reply(q->w, q->msg, 485, "Ambiguous");
 	} else if (status == -AD_ERR_UNAVAILABLE) {
 		log_notice("event=directory-unavailable user=%s reason=%s source=%s",
-			   log_value(q->aor), log_value(why),
-			   req_source(q, src, sizeof(src)));
+			   log_value(q->aor), log_value(why), req_source(q, src, sizeof(src)));
 		reply_unavailable(q->w, q->msg);
 	} else {
-		log_notice("event=directory-failed user=%s reason=%s source=%s",
-			   log_value(q->aor), log_value(why),
-			   req_source(q, src, sizeof(src)));
+		log_notice("event=directory-failed user=%s reason=%s source=%s", log_value(q->aor),
+			   log_value(why), req_source(q, src, sizeof(src)));
 		sip_reply(q->w, q->msg, 500, "Directory lookup failed");
 	}
 	ad_user_free(user);
@@ -391,8 +388,8 @@ dir_lookup(struct worker *w, msg_t *msg, const char *aor, const struct dir_resum
 }
 
 const struct gw_service dir_service = {
-	.name = "directory",
-	.worker0 = true,
-	.attach = dir_attach,
-	.detach = dir_detach,
+    .name = "directory",
+    .worker0 = true,
+    .attach = dir_attach,
+    .detach = dir_detach,
 };

@@ -20,9 +20,9 @@ struct worker;
 /* How to carry on with a request once its user is known. */
 struct dir_resume {
 	char user[256]; /* the authenticated sender, or "" */
-	int zone;	/* and its policy zone (the answer's dialog records both) */
+	int zone;       /* and its policy zone (the answer's dialog records both) */
 	tport_t *tport; /* socket to answer a handed-over request on, or NULL */
-	uint64_t flow;	/* or the connection (flow id of worker 0) it came over, or 0 */
+	uint64_t flow;  /* or the connection (flow id of worker 0) it came over, or 0 */
 };
 
 /* Called on the worker that asked, with the user's primary AOR (user@domain). */

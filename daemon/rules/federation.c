@@ -29,15 +29,15 @@
 #define SRV_CACHE_MAX 256
 #define SRV_CACHE_TTL 300 /* seconds an answer is used */
 #define SRV_FAILED_TTL 30 /* ... and a lookup that found nothing */
-#define SRV_REFRESH 60	  /* looked up again this long before it runs out */
+#define SRV_REFRESH 60    /* looked up again this long before it runs out */
 
 /* The SRV targets of one partner domain, as last looked up. */
 struct srv_entry {
 	char domain[254];
 	char names[SRV_NAMES_MAX][254]; /* the answer in use */
 	size_t n;
-	time_t expires; /* 0: never answered yet */
-	char next[SRV_NAMES_MAX][254];	/* the lookup under way fills these */
+	time_t expires;                /* 0: never answered yet */
+	char next[SRV_NAMES_MAX][254]; /* the lookup under way fills these */
 	size_t nnext;
 	int pending; /* queries under way (_sips._tcp and _sip._tcp) */
 	unsigned gen;
@@ -72,7 +72,8 @@ srv_add(struct srv_entry *e, sres_record_t **ans)
 		snprintf(e->next[e->nnext], sizeof(e->next[0]), "%s", r->srv_target);
 		len = strlen(e->next[e->nnext]);
 		if (len && e->next[e->nnext][len - 1] == '.')
-			e->next[e->nnext][len - 1] = '\0'; /* DNS gives the name with its root dot */
+			e->next[e->nnext][len - 1] =
+			    '\0'; /* DNS gives the name with its root dot */
 		e->nnext++;
 	}
 }
@@ -98,8 +99,8 @@ srv_answer(sres_context_t *ctx, sres_query_t *q, sres_record_t **ans)
 			memcpy(e->names, e->next, sizeof(e->names));
 			e->n = e->nnext;
 			e->expires = time(NULL) + (e->n ? SRV_CACHE_TTL : SRV_FAILED_TTL);
-			log_debug("event=federation-dns domain=%s targets=%zu", log_value(e->domain),
-				  e->n);
+			log_debug("event=federation-dns domain=%s targets=%zu",
+				  log_value(e->domain), e->n);
 		}
 	}
 	if (resolver)
@@ -115,7 +116,8 @@ srv_lookup_start(struct worker *w, struct srv_entry *e)
 
 	if (e->pending > 0)
 		return;
-	if (resolver == NULL && (resolver = sres_resolver_create(w->w_root, NULL, TAG_END())) == NULL) {
+	if (resolver == NULL &&
+	    (resolver = sres_resolver_create(w->w_root, NULL, TAG_END())) == NULL) {
 		log_warnx("event=federation-dns-failed reason=\"no resolver\"");
 		return;
 	}
@@ -209,8 +211,8 @@ fed_relay_check(struct worker *w, msg_t *msg, sip_t *sip, const char *auth_user)
 {
 	const char *host = sip->sip_request->rq_url->url_host;
 
-	if (host == NULL || gw_conf_serves(w->w_gwd->conf, host) ||
-	    (auth_user && auth_user[0]) || sip_policy_partner(host) != 1)
+	if (host == NULL || gw_conf_serves(w->w_gwd->conf, host) || (auth_user && auth_user[0]) ||
+	    sip_policy_partner(host) != 1)
 		return true;
 	log_notice("event=federation-refused to=%s reason=\"sender is no user of ours\"",
 		   log_value(host));
@@ -255,7 +257,7 @@ fed_tick(struct worker *w, time_t now)
 }
 
 const struct gw_service fed_service = {
-	.name = "federation",
-	.worker0 = true,
-	.tick = fed_tick,
+    .name = "federation",
+    .worker0 = true,
+    .tick = fed_tick,
 };

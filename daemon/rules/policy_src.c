@@ -98,8 +98,10 @@ snap_text(const struct pol_snap *s, char **out)
 	if (ret == 0 && (fp = open_memstream(&buf, &len)) == NULL)
 		ret = -errno;
 	if (ret == 0) {
-		fprintf(fp, "# greenwichd: the last policy read from Active Directory\n%%rules\n%s"
-			    "%%federation\n%s%%members\n", rules, fed);
+		fprintf(fp,
+			"# greenwichd: the last policy read from Active Directory\n%%rules\n%s"
+			"%%federation\n%s%%members\n",
+			rules, fed);
 		for (size_t i = 0; i < s->nmembers; i++)
 			fprintf(fp, "%s %s\n", s->sids[s->members[i].sid], s->members[i].aor);
 		if (fclose(fp) != 0)

@@ -194,8 +194,9 @@ class_name(enum pol_class c)
 static const char *
 zone_name(enum pol_zone z)
 {
-	return z == POL_ZONE_INTERNAL ? "internal" : z == POL_ZONE_FEDERATED ? "federated"
-									   : "external";
+	return z == POL_ZONE_INTERNAL    ? "internal"
+	       : z == POL_ZONE_FEDERATED ? "federated"
+					 : "external";
 }
 
 /* A phrase for the code that says nothing about why (for senders from outside). */
@@ -277,9 +278,8 @@ log_decision(const struct pol_facts *f, const struct pol_outcome *o, const char 
 	log_notice("event=policy rule=%s from=%s to=%s method=%s class=%s zone=%s network=%s "
 		   "result=%s%s source=%s",
 		   log_value(d->by_default ? "(default)" : d->rule), log_value(f->from.uri),
-		   log_value(f->to.uri), log_value(method),
-		   class_name(o->req_class), zone_name(o->zone),
-		   f->net == POL_NET_INTERNAL ? "internal" : "remote", result,
+		   log_value(f->to.uri), log_value(method), class_name(o->req_class),
+		   zone_name(o->zone), f->net == POL_NET_INTERNAL ? "internal" : "remote", result,
 		   d->by_exception ? " by=exception" : "", source);
 }
 
@@ -291,7 +291,8 @@ bool
 sip_policy_decide(struct worker *w, msg_t *msg, sip_t *sip, const struct sip_policy_facts *f,
 		  bool answer)
 {
-	char from[GW_AOR_MAX + 6], to[GW_AOR_MAX + 6], fa[GW_AOR_MAX + 1] = "", ta[GW_AOR_MAX + 1] = "";
+	char from[GW_AOR_MAX + 6], to[GW_AOR_MAX + 6], fa[GW_AOR_MAX + 1] = "",
+								       ta[GW_AOR_MAX + 1] = "";
 	const char *fs[MAX_PARTY_SIDS], *ts[MAX_PARTY_SIDS];
 	const char *auth_user = f->auth_user && f->auth_user[0] ? f->auth_user : NULL;
 	struct pol_facts pf = {0};
@@ -305,7 +306,9 @@ sip_policy_decide(struct worker *w, msg_t *msg, sip_t *sip, const struct sip_pol
 	else
 		sip_url_aor(ta, sizeof(ta), sip->sip_request->rq_url);
 	snprintf(from, sizeof(from), "sip:%s",
-		 auth_user ? auth_user : f->zone >= 0 && f->from_aor ? f->from_aor : fa);
+		 auth_user                     ? auth_user
+		 : f->zone >= 0 && f->from_aor ? f->from_aor
+					       : fa);
 	snprintf(to, sizeof(to), "sip:%s", ta);
 	pf.req_class = method_class(f->as_im ? sip_method_message : sip->sip_request->rq_method);
 	pf.net = sender_net(msg);
@@ -334,8 +337,7 @@ sip_policy_decide(struct worker *w, msg_t *msg, sip_t *sip, const struct sip_pol
 	pthread_rwlock_unlock(&snap_lock);
 	if (ret < 0) {
 		log_err("event=policy-failed from=%s to=%s reason=\"%s\"", log_value(from),
-			log_value(to),
-			pol_strerror(ret));
+			log_value(to), pol_strerror(ret));
 		if (answer)
 			sip_reply(w, msg, 500, "Policy evaluation failed");
 		return false;

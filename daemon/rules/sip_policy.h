@@ -37,9 +37,9 @@ bool sip_policy_check(struct worker *w, msg_t *msg, sip_t *sip, const char *auth
 struct sip_policy_facts {
 	const char *auth_user; /* the authenticated AOR, or NULL / "" */
 	const char *to_aor;    /* the resolved recipient (user@domain); NULL: the Request-URI's */
-	int zone;	       /* -1: from how the sender arrived; else the pol_zone a dialog recorded */
-	const char *from_aor;  /* with zone set: that sender's AOR */
-	bool as_im;	       /* decide as an instant message (text carried by another method) */
+	int zone; /* -1: from how the sender arrived; else the pol_zone a dialog recorded */
+	const char *from_aor; /* with zone set: that sender's AOR */
+	bool as_im;           /* decide as an instant message (text carried by another method) */
 };
 /* Decide with these facts; answer a denial when answer is set.  A sender of the
  * external zone has no identity for the rules: only its zone and network count. */
@@ -60,16 +60,16 @@ size_t sip_policy_partners(char **out, size_t max);
 struct pol_snap {
 	struct pol_set *set;
 	struct pol_fed fed;
-	char **sids;          /* the groups whose members are known */
+	char **sids; /* the groups whose members are known */
 	size_t nsids;
 	struct pol_member *members; /* sorted by aor */
 	size_t nmembers;
-	char source[64];      /* "ad", "cache", "file", "default" */
+	char source[64]; /* "ad", "cache", "file", "default" */
 };
 
 struct pol_member {
-	char *aor;    /* user@domain, lower case */
-	size_t sid;   /* index in pol_snap.sids */
+	char *aor;  /* user@domain, lower case */
+	size_t sid; /* index in pol_snap.sids */
 };
 
 void pol_snap_free(struct pol_snap *s);

@@ -29,10 +29,10 @@ struct accounts {
 	size_t n;
 	pthread_t thread;
 	atomic_bool stop;
-	struct gwstore *st;		  /* the reader thread's handle */
-	struct gwstore_listener *listen;  /* gw_accounts; NULL until it could connect */
+	struct gwstore *st;              /* the reader thread's handle */
+	struct gwstore_listener *listen; /* gw_accounts; NULL until it could connect */
 	const struct gw_conf *conf;
-	bool again;			  /* a notification came: read anew */
+	bool again; /* a notification came: read anew */
 };
 
 struct table {

@@ -22,8 +22,8 @@ struct guard_entry {
 	struct guard_entry *next;
 	char key[128];
 	unsigned failures;
-	time_t start;		       /* of the current window */
-	char known[GUARD_KNOWN][48];   /* accounts: addresses it signed in from */
+	time_t start;                /* of the current window */
+	char known[GUARD_KNOWN][48]; /* accounts: addresses it signed in from */
 	time_t known_at[GUARD_KNOWN];
 };
 

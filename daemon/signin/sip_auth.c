@@ -98,7 +98,8 @@ digest_challenge_add(struct worker *w, msg_t *reply, msg_hclass_t *hc, bool stal
 
 	nonce_make(w, nonce, sizeof(nonce), time(NULL), NULL);
 	for (size_t i = 0; i < c->digest_algorithms.n; i++) {
-		snprintf(v, sizeof(v), "Digest realm=\"%s\", nonce=\"%s\", algorithm=%s, qop=\"auth\"%s",
+		snprintf(v, sizeof(v),
+			 "Digest realm=\"%s\", nonce=\"%s\", algorithm=%s, qop=\"auth\"%s",
 			 gw_conf_realm(c), nonce, c->digest_algorithms.v[i],
 			 stale ? ", stale=true" : "");
 		if (msg_header_add_make(reply, NULL, hc, v) == 0)
@@ -141,8 +142,8 @@ challenge(struct worker *w, msg_t *msg, bool www, bool stale)
 		nta_msg_mreply(w->w_agent, reply, sip_object(reply), SIP_401_UNAUTHORIZED, msg,
 			       TAG_END());
 	else
-		nta_msg_mreply(w->w_agent, reply, sip_object(reply),
-			       SIP_407_PROXY_AUTH_REQUIRED, msg, TAG_END());
+		nta_msg_mreply(w->w_agent, reply, sip_object(reply), SIP_407_PROXY_AUTH_REQUIRED,
+			       msg, TAG_END());
 }
 
 void
@@ -214,8 +215,8 @@ response_valid(const struct gwstore_account *acct, const auth_response_t *ar, co
 		return false;
 	if (qop && (!ar->ar_nc || !ar->ar_cnonce))
 		return false;
-	if (gw_digest_response(alg, expect, ha1, ar->ar_nonce, ar->ar_nc, ar->ar_cnonce, qop, method,
-			       ar->ar_uri) < 0)
+	if (gw_digest_response(alg, expect, ha1, ar->ar_nonce, ar->ar_nc, ar->ar_cnonce, qop,
+			       method, ar->ar_uri) < 0)
 		return false;
 	return gw_digest_equal(expect, ar->ar_response);
 }
@@ -252,8 +253,8 @@ throttled(struct worker *w, msg_t *msg, const char *user, const char *src, int r
 		   "reason=\"too many failed sign-ins\"",
 		   log_value(user), src, retry);
 	snprintf(ra, sizeof(ra), "%d", retry);
-	nta_msg_treply(w->w_agent, msg, 403, "Too many failed sign-ins",
-		       SIPTAG_RETRY_AFTER_STR(ra), TAG_END());
+	nta_msg_treply(w->w_agent, msg, 403, "Too many failed sign-ins", SIPTAG_RETRY_AFTER_STR(ra),
+		       TAG_END());
 }
 
 static const char *
@@ -352,8 +353,8 @@ sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char 
 	memset(&acct, 0, sizeof(acct));
 	if (sip_url_aor(from, sizeof(from), sip->sip_from->a_url) < 0 ||
 	    strcasecmp(from, aor) != 0 ||
-	    (is_register && (sip_url_aor(to, sizeof(to), sip->sip_to->a_url) < 0 ||
-			     strcasecmp(to, aor) != 0))) {
+	    (is_register &&
+	     (sip_url_aor(to, sizeof(to), sip->sip_to->a_url) < 0 || strcasecmp(to, aor) != 0))) {
 		refuse(w, msg, aor, "From/To is not the authenticated user", 403,
 		       "Identity does not match credentials");
 		goto done;

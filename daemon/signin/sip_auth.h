@@ -15,8 +15,8 @@
 struct worker;
 
 enum auth_result {
-	AUTH_OK,	/* credentials valid: *user holds the authenticated AOR */
-	AUTH_REPLIED,	/* a challenge or a refusal was sent; stop */
+	AUTH_OK,      /* credentials valid: *user holds the authenticated AOR */
+	AUTH_REPLIED, /* a challenge or a refusal was sent; stop */
 };
 /* Authenticate the request as its From (REGISTER: also To) user. */
 enum auth_result sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register,

@@ -32,7 +32,7 @@
 #define NONCE_SLOTS (1u << 17)
 
 struct nonce_slot {
-	uint64_t id;	/* the newest nonce used in this slot; 0: none */
+	uint64_t id;    /* the newest nonce used in this slot; 0: none */
 	uint64_t ident; /* hash of the request that used its last count */
 	unsigned long nc;
 };

@@ -26,8 +26,8 @@ struct worker;
 enum sipae_scheme { SIPAE_NTLM = 1, SIPAE_KERBEROS = 2 };
 
 enum sa_state {
-	SA_VERIFYING,  /* the DC or the directory is being asked (an NTLM CHALLENGE holds
-			* nothing: sipae_handshake.c derives it again from the opaque) */
+	SA_VERIFYING, /* the DC or the directory is being asked (an NTLM CHALLENGE holds
+		       * nothing: sipae_handshake.c derives it again from the opaque) */
 	SA_ESTABLISHED,
 };
 
@@ -35,26 +35,26 @@ struct sipae_sa {
 	char opaque[9];
 	enum sipae_scheme scheme;
 	enum sa_state state;
-	tport_t *tp;		/* the connection: a key only, never dereferenced... */
-	uint64_t flow;		/* ...unless the flow table (worker 0) still has it live */
-	char call_id[128];	/* of the handshake REGISTERs */
+	tport_t *tp;       /* the connection: a key only, never dereferenced... */
+	uint64_t flow;     /* ...unless the flow table (worker 0) still has it live */
+	char call_id[128]; /* of the handshake REGISTERs */
 	struct sipae_ntlm_keys keys;
 	struct sipae_krb_ctx *krb;
-	char account[520];	/* DOMAIN\user or principal, for logs */
-	char aor[256];		/* user@domain: the signed-in user's primary AOR */
-	char **uris;		/* the user's SIP URIs (primary and aliases), NULL-ended */
-	char **sids;		/* user and group SIDs, NULL-ended, or NULL */
+	char account[520]; /* DOMAIN\user or principal, for logs */
+	char aor[256];     /* user@domain: the signed-in user's primary AOR */
+	char **uris;       /* the user's SIP URIs (primary and aliases), NULL-ended */
+	char **sids;       /* user and group SIDs, NULL-ended, or NULL */
 	time_t created, expires;
-	uint32_t snum;		/* our last message number */
-	uint32_t cnum_max;	/* highest cnum seen */
-	uint64_t cnum_seen;	/* bit i: cnum_max - i was seen */
-	struct sipae_sa *next;	/* hash chain by opaque */
-	struct sipae_sa *tnext;	/* hash chain by connection, once established */
+	uint32_t snum;                   /* our last message number */
+	uint32_t cnum_max;               /* highest cnum seen */
+	uint64_t cnum_seen;              /* bit i: cnum_max - i was seen */
+	struct sipae_sa *next;           /* hash chain by opaque */
+	struct sipae_sa *tnext;          /* hash chain by connection, once established */
 	struct sipae_sa *pnext, **pprev; /* the pending list, oldest first, until established */
-	char src[48];		/* the client's address (no port), for the per-source caps */
+	char src[48]; /* the client's address (no port), for the per-source caps */
 	bool bound;
-	bool proven;		/* a request signed with it was verified: the client holds the
-				 * keys, not only a handshake it may have replayed or relayed */
+	bool proven; /* a request signed with it was verified: the client holds the
+		      * keys, not only a handshake it may have replayed or relayed */
 };
 
 /* The parameters of a Kerberos/NTLM Authorization header (pointers into the msg). */
@@ -67,14 +67,14 @@ struct sipae_cred {
 
 /* The server's side of domain sign-in (g->sipae). */
 struct sipae_srv {
-	struct sipae_krb *krb;	 /* acceptor on the keytab, or NULL without Kerberos */
+	struct sipae_krb *krb;   /* acceptor on the keytab, or NULL without Kerberos */
 	struct sipae_pool *pool; /* winbind round trips */
 	bool ntlm, kerberos;
 	bool stopping;
 	char realm[128];
 	char fqdn[256];
-	char tn_ntlm[256];	 /* targetname for NTLM: fqdn */
-	char tn_krb[260];	 /* targetname for Kerberos: sip/fqdn */
+	char tn_ntlm[256]; /* targetname for NTLM: fqdn */
+	char tn_krb[260];  /* targetname for Kerberos: sip/fqdn */
 	char nb_domain[64], nb_computer[64], dns_domain[256];
 	char krb_realm[256];
 	/* channel bindings of our TLS connections (RFC 5929 tls-server-end-point): as NTLM
@@ -82,7 +82,7 @@ struct sipae_srv {
 	uint8_t cb_md5[16];
 	uint8_t cb_data[SIPAE_TLS_CB_MAX];
 	size_t cb_len;
-	bool has_cb;		 /* ... known (a TLS certificate is configured and readable) */
+	bool has_cb; /* ... known (a TLS certificate is configured and readable) */
 };
 
 /* sipae_sa.c: the table (worker 0). */
@@ -129,7 +129,7 @@ void sipae_identity_strip(msg_t *msg, sip_t *sip);
 bool sipae_cred_get(msg_t *msg, const sip_t *sip, struct sipae_cred *cr);
 
 /* sipae_auth.c */
-int sipae_server_init(struct gwd *g);	   /* keytab, pool; when [domain] and a scheme are set */
+int sipae_server_init(struct gwd *g);      /* keytab, pool; when [domain] and a scheme are set */
 void sipae_server_shutdown(struct gwd *g); /* after the workers stopped */
 /* The service for the workers' table (service.h): worker 0 binds the signing
  * of what it sends, expires security associations every second, and at stop

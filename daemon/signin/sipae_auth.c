@@ -94,8 +94,7 @@ int
 sipae_server_init(struct gwd *g)
 {
 	const struct gw_conf *c = g->conf;
-	bool krb = gw_conf_scheme(c, GW_SCHEME_KERBEROS),
-	     ntlm = gw_conf_scheme(c, GW_SCHEME_NTLM);
+	bool krb = gw_conf_scheme(c, GW_SCHEME_KERBEROS), ntlm = gw_conf_scheme(c, GW_SCHEME_NTLM);
 	struct sipae_srv *s;
 	const char *keytab = dir_keytab(g);
 	char err[256] = "";
@@ -103,7 +102,8 @@ sipae_server_init(struct gwd *g)
 	if (!dir_enabled(g) || (!krb && !ntlm))
 		return 0;
 	if (c->domain_fqdn == NULL || c->domain_fqdn[0] == '\0') {
-		log_err("event=sipae-failed reason=\"Kerberos and NTLM sign-in need [domain] fqdn\"");
+		log_err(
+		    "event=sipae-failed reason=\"Kerberos and NTLM sign-in need [domain] fqdn\"");
 		return -EINVAL;
 	}
 	s = calloc(1, sizeof(*s));
@@ -115,7 +115,8 @@ sipae_server_init(struct gwd *g)
 		log_warnx("event=sipae-kerberos-off keytab=%s reason=\"%s\"", keytab, err);
 	/* tickets for sip/<fqdn> only: not HTTP/, host/ ... that share the machine key */
 	if (s->krb && sipae_krb_expect(s->krb, s->tn_krb, s->krb_realm) < 0) {
-		log_warnx("event=sipae-kerberos-off reason=\"service name %s too long\"", s->tn_krb);
+		log_warnx("event=sipae-kerberos-off reason=\"service name %s too long\"",
+			  s->tn_krb);
 		sipae_krb_close(s->krb);
 		s->krb = NULL;
 	}
@@ -506,9 +507,9 @@ signin_tick(struct worker *w, time_t now)
 }
 
 const struct gw_service sipae_service = {
-	.name = "sign-in",
-	.worker0 = true,
-	.attach = sipae_attach,
-	.detach = sipae_detach,
-	.tick = signin_tick,
+    .name = "sign-in",
+    .worker0 = true,
+    .attach = sipae_attach,
+    .detach = sipae_detach,
+    .tick = signin_tick,
 };

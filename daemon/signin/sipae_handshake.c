@@ -37,7 +37,7 @@ struct hs_job {
 	char opaque[9];
 	msg_t *msg;
 	uint64_t flow; /* the connection the REGISTER came over (flow id of worker 0) */
-	uint8_t *raw; /* the decoded AUTHENTICATE message (auth points into it) */
+	uint8_t *raw;  /* the decoded AUTHENTICATE message (auth points into it) */
 	size_t rawlen;
 	struct sipae_ntlm_auth auth;
 	uint8_t chal[8];
@@ -181,9 +181,8 @@ user_cb(int status, struct ad_user *user, const char *reason, void *arg)
 	} else if (sip_url_aor(from, sizeof(from), sip->sip_from->a_url) < 0 ||
 		   sip_url_aor(to, sizeof(to), sip->sip_to->a_url) < 0 ||
 		   !ad_user_has_uri(user, from) || !ad_user_has_uri(user, to)) {
-		hs_refuse(w, msg, sa, sa->scheme, sa->account,
-			  "From/To is not the signed-in user", 403,
-			  "Identity does not match credentials");
+		hs_refuse(w, msg, sa, sa->scheme, sa->account, "From/To is not the signed-in user",
+			  403, "Identity does not match credentials");
 	} else if (strcasecmp(to, sa->uris[0]) != 0) {
 		/* the registrar binds To, and calls reach the primary address only */
 		hs_refuse(w, msg, sa, sa->scheme, sa->account,
@@ -272,8 +271,8 @@ hs_derive(struct worker *w, uint64_t flow, const char *call_id, long slot, struc
 {
 	char data[400], mac[80];
 
-	snprintf(data, sizeof(data), "ntlm-opaque:%ld:%llu:%.300s", slot,
-		 (unsigned long long)flow, call_id);
+	snprintf(data, sizeof(data), "ntlm-opaque:%ld:%llu:%.300s", slot, (unsigned long long)flow,
+		 call_id);
 	sip_token(w, mac, sizeof(mac), data);
 	for (size_t i = 0; i < 8; i++)
 		hc->opaque[i] = (char)toupper((unsigned char)mac[i]);
@@ -309,8 +308,9 @@ ntlm_challenge(struct worker *w, msg_t *msg, sip_t *sip, tport_t *tp)
 	hs_derive(w, flow, sip->sip_call_id->i_id, (long)(time(NULL) / HS_SLOT), &hc);
 	if (flow == 0 || hs_challenge_msg(s, &hc, &cm, &cmlen) < 0 ||
 	    sipae_b64_encode(cm, cmlen, &b64) < 0 ||
-	    asprintf(&v, "NTLM opaque=\"%s\", gssapi-data=\"%s\", targetname=\"%s\", "
-			 "realm=\"%s\", version=3",
+	    asprintf(&v,
+		     "NTLM opaque=\"%s\", gssapi-data=\"%s\", targetname=\"%s\", "
+		     "realm=\"%s\", version=3",
 		     hc.opaque, b64, s->tn_ntlm, s->realm) < 0) {
 		v = NULL;
 		sip_reply(w, msg, 500, "Cannot make an NTLM challenge");
@@ -349,16 +349,27 @@ ntlm_complete(struct worker *w, void *arg)
 		int st = 401;
 		const char *phrase = "Unauthorized";
 		switch (j->rc < 0 ? SIPAE_DC_DOWN : j->res.refusal) {
-		case SIPAE_DISABLED: st = 403, phrase = "Account disabled"; break;
-		case SIPAE_LOCKED: st = 403, phrase = "Account locked out"; break;
-		case SIPAE_EXPIRED: st = 403, phrase = "Account or password expired"; break;
-		case SIPAE_LOGON_HOURS: st = 403, phrase = "Sign-in not allowed now"; break;
-		case SIPAE_DC_DOWN: st = 503, phrase = "Domain controller unreachable"; break;
+		case SIPAE_DISABLED:
+			st = 403, phrase = "Account disabled";
+			break;
+		case SIPAE_LOCKED:
+			st = 403, phrase = "Account locked out";
+			break;
+		case SIPAE_EXPIRED:
+			st = 403, phrase = "Account or password expired";
+			break;
+		case SIPAE_LOGON_HOURS:
+			st = 403, phrase = "Sign-in not allowed now";
+			break;
+		case SIPAE_DC_DOWN:
+			st = 503, phrase = "Domain controller unreachable";
+			break;
 		case SIPAE_WRONG_PASSWORD:
 			why = "wrong user name or password";
 			guard_failed(who, j->src, time(NULL));
 			break;
-		default: break;
+		default:
+			break;
 		}
 		hs_refuse(w, j->msg, sa, SIPAE_NTLM, who, why, st, phrase);
 		j->msg = NULL;
@@ -366,8 +377,7 @@ ntlm_complete(struct worker *w, void *arg)
 		resume_end(w);
 		return;
 	}
-	if (sipae_ntlm_check_mic(&j->auth, j->res.session_base_key, j->chal_msg, j->chal_len) <
-	    0) {
+	if (sipae_ntlm_check_mic(&j->auth, j->res.session_base_key, j->chal_msg, j->chal_len) < 0) {
 		/* the DC accepted the response, but CHALLENGE or AUTHENTICATE was changed */
 		hs_refuse(w, j->msg, sa, SIPAE_NTLM, who, "NTLM MIC does not match the messages",
 			  401, NULL);
@@ -455,8 +465,8 @@ ntlm_authenticate(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_c
 		return;
 	}
 	/* extended protection: made for us, on this TLS connection (before the DC is asked) */
-	const struct sipae_ntlm_binding b = {s->tn_krb, tport_has_tls(tp) && s->has_cb ? s->cb_md5
-										      : NULL};
+	const struct sipae_ntlm_binding b = {s->tn_krb,
+					     tport_has_tls(tp) && s->has_cb ? s->cb_md5 : NULL};
 	if (sipae_ntlm_check_binding(&j->auth, &b, err, sizeof(err)) < 0) {
 		char who[600];
 		snprintf(who, sizeof(who), "%s\\%s", j->auth.domain, j->auth.user);
@@ -537,10 +547,11 @@ kerberos(struct worker *w, msg_t *msg, const struct sipae_cred *cr, tport_t *tp)
 			      tport_has_tls(tp) && s->has_cb ? s->cb_len : 0, &ctx, principal,
 			      sizeof(principal), &expires, &out, &outlen, err, sizeof(err));
 	if (rc < 0) {
-		const char *why = rc == -ETIME ? "clock skew too great" :
-				  rc == -EKEYEXPIRED ? "ticket expired" : err;
-		hs_refuse(w, msg, NULL, SIPAE_KERBEROS, principal, why[0] ? why : "bad ticket",
-			  401, NULL);
+		const char *why = rc == -ETIME         ? "clock skew too great"
+				  : rc == -EKEYEXPIRED ? "ticket expired"
+						       : err;
+		hs_refuse(w, msg, NULL, SIPAE_KERBEROS, principal, why[0] ? why : "bad ticket", 401,
+			  NULL);
 		goto done;
 	}
 	char *at = strrchr(principal, '@');
@@ -578,8 +589,7 @@ done:
 }
 
 void
-sipae_handshake(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_cred *cr,
-		tport_t *tp)
+sipae_handshake(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_cred *cr, tport_t *tp)
 {
 	struct sipae_srv *s = w->w_gwd->sipae;
 

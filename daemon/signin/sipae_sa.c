@@ -31,15 +31,15 @@
 #define SA_PENDING_PER_CONN 4
 #define SA_PENDING_PER_SOURCE 8   /* one address */
 #define SA_PENDING_PER_NETWORK 32 /* its /24 (IPv4) or /64 (IPv6) */
-#define SA_PENDING_LIFE 15	  /* seconds a check may take before its SA may go */
+#define SA_PENDING_LIFE 15        /* seconds a check may take before its SA may go */
 #define SA_ESTABLISHED_PER_CONN 2
 
 struct sa_table {
-	struct sipae_sa *b[SA_BUCKETS];	 /* by opaque */
+	struct sipae_sa *b[SA_BUCKETS];  /* by opaque */
 	struct sipae_sa *tb[SA_BUCKETS]; /* established, by connection */
 	struct sipae_sa *phead, **ptail; /* not established, oldest first */
 	size_t n;
-	size_t pending;			 /* not established */
+	size_t pending; /* not established */
 	size_t pending_max;
 };
 
@@ -223,8 +223,7 @@ sa_find(struct gwd *g, const char *opaque)
 }
 
 struct sipae_sa *
-sa_new(struct gwd *g, enum sipae_scheme scheme, tport_t *tp, const char *src,
-       const char *opaque)
+sa_new(struct gwd *g, enum sipae_scheme scheme, tport_t *tp, const char *src, const char *opaque)
 {
 	struct sipae_sa *sa;
 	uint8_t r[4];

@@ -149,8 +149,7 @@ sipae_sign_outgoing(tport_t *tp, msg_t *msg)
 }
 
 tport_t *
-tport_tsend(tport_t *self, msg_t *msg, tp_name_t const *tpn, tag_type_t tag, tag_value_t value,
-	    ...)
+tport_tsend(tport_t *self, msg_t *msg, tp_name_t const *tpn, tag_type_t tag, tag_value_t value, ...)
 {
 	ta_list ta;
 	tport_t *ret;

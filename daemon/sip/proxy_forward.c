@@ -54,8 +54,8 @@ struct pcall {
 	su_timer_t *timer;
 	struct pcall *next, **prevp;
 	struct pcall *reap_next;
-	char *ho_key; /* Call-ID, CSeq and branch of a request handed to worker 0 */
-	bool rr;      /* dialog-creating and record-routed: its answers make dialogs */
+	char *ho_key;              /* Call-ID, CSeq and branch of a request handed to worker 0 */
+	bool rr;                   /* dialog-creating and record-routed: its answers make dialogs */
 	char user[GW_AOR_MAX + 1]; /* how its sender was admitted, for the dialog */
 	int zone;
 	char token[ADMIT_TOKEN_LEN];
@@ -79,10 +79,10 @@ static void
 loop_hash(struct worker *w, char *out, const sip_t *sip)
 {
 	su_home_t home[1] = {SU_HOME_INIT(home)};
-	char *data = su_sprintf(home, "%s|%s|%s|%" PRIu32 "|%s",
-				url_as_string(home, sip->sip_request->rq_url), sip->sip_call_id->i_id,
-				sip->sip_from->a_tag ? sip->sip_from->a_tag : "",
-				sip->sip_cseq->cs_seq, sip->sip_to->a_tag ? sip->sip_to->a_tag : "");
+	char *data = su_sprintf(
+	    home, "%s|%s|%s|%" PRIu32 "|%s", url_as_string(home, sip->sip_request->rq_url),
+	    sip->sip_call_id->i_id, sip->sip_from->a_tag ? sip->sip_from->a_tag : "",
+	    sip->sip_cseq->cs_seq, sip->sip_to->a_tag ? sip->sip_to->a_tag : "");
 
 	sip_token(w, out, LOOP_HASH_LEN, data ? data : "");
 	su_home_deinit(home);
@@ -118,8 +118,8 @@ static void
 add_record_route(struct worker *w, msg_t *msg, sip_t *sip, const char *proto)
 {
 	char tok[ADMIT_TOKEN_LEN], buf[400];
-	const char *host = w->w_gwd->conf->server_name[0] ? w->w_gwd->conf->server_name
-							   : listen_for(w, proto);
+	const char *host =
+	    w->w_gwd->conf->server_name[0] ? w->w_gwd->conf->server_name : listen_for(w, proto);
 
 	admit_rr_token(w, tok, sip);
 	snprintf(buf, sizeof(buf), "<%s:%s;transport=%s;lr;gwd=%s>",
@@ -211,7 +211,8 @@ send_best(struct pcall *pc)
 		msg_t *m = pc->best;
 		pc->best = NULL;
 		if (pc->best_status == 503) {
-			nta_incoming_treply(pc->irq, 500, "Service Unavailable downstream", TAG_END());
+			nta_incoming_treply(pc->irq, 500, "Service Unavailable downstream",
+					    TAG_END());
 			msg_destroy(m);
 			return;
 		}
@@ -351,9 +352,10 @@ branch_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
 			msg_destroy(req);
 		}
 	} else if (!pc->rr && sip && status >= 200 && status < 300 && sip->sip_contact &&
-		   sip->sip_cseq && (sip->sip_cseq->cs_method == sip_method_invite ||
-				     sip->sip_cseq->cs_method == sip_method_update ||
-				     sip->sip_cseq->cs_method == sip_method_subscribe)) {
+		   sip->sip_cseq &&
+		   (sip->sip_cseq->cs_method == sip_method_invite ||
+		    sip->sip_cseq->cs_method == sip_method_update ||
+		    sip->sip_cseq->cs_method == sip_method_subscribe)) {
 		dlg_refresh(sip); /* the answer to a target refresh: the answerer's Contact */
 	}
 	branch_response(b, status, resp);
@@ -421,12 +423,12 @@ branch_request(struct worker *w, msg_t *orig, const struct target *t, bool recor
 	if (s == NULL)
 		goto fail;
 	if (t->ruri[0]) {
-		sip_request_t *rq = sip_request_create(msg_home(m), s->sip_request->rq_method,
-						       s->sip_request->rq_method_name,
-						       gw_url(t->ruri), NULL);
-		if (rq == NULL || msg_header_replace(m, (msg_pub_t *)s,
-						     (msg_header_t *)s->sip_request,
-						     (msg_header_t *)rq) < 0)
+		sip_request_t *rq =
+		    sip_request_create(msg_home(m), s->sip_request->rq_method,
+				       s->sip_request->rq_method_name, gw_url(t->ruri), NULL);
+		if (rq == NULL ||
+		    msg_header_replace(m, (msg_pub_t *)s, (msg_header_t *)s->sip_request,
+				       (msg_header_t *)rq) < 0)
 			goto fail;
 	}
 	if (s->sip_max_forwards) {
@@ -488,7 +490,7 @@ handoff_find(const sip_t *sip)
 
 void
 proxy_forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t nt,
-	const struct admit *a)
+	      const struct admit *a)
 {
 	struct pcall *pc = calloc(1, sizeof(*pc));
 	char lh[LOOP_HASH_LEN];
@@ -512,7 +514,8 @@ proxy_forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t
 			      sip->sip_request->rq_method == sip_method_subscribe)))
 		dlg_ending(sip);
 	pc->irq = nta_incoming_create(w->w_agent, NULL, msg, sip,
-				      TAG_IF(proxy_answer_tport, NTATAG_TPORT(proxy_answer_tport)), TAG_END());
+				      TAG_IF(proxy_answer_tport, NTATAG_TPORT(proxy_answer_tport)),
+				      TAG_END());
 	if (pc->irq == NULL) {
 		free(pc);
 		sip_reply(w, msg, 500, "Cannot create transaction");
@@ -540,14 +543,13 @@ proxy_forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t
 		struct branch *b = &pc->br[pc->nbr];
 		b->pc = pc;
 		snprintf(b->key, sizeof(b->key), "%s", key);
-		b->orq = nta_outgoing_mcreate(w->w_agent, branch_cb, (nta_outgoing_magic_t *)b,
-					      gw_url(t[i].hop), m, NTATAG_BRANCH_KEY(key),
-					      TAG_IF(t[i].tp && tport_is_secondary(t[i].tp),
-						     NTATAG_TPORT(t[i].tp)),
-					      TAG_IF(t[i].tp && tport_is_primary(t[i].tp) &&
-							     tport_has_ip6(t[i].tp),
-						     TPTAG_IDENT("v6")),
-					      TAG_END());
+		b->orq = nta_outgoing_mcreate(
+		    w->w_agent, branch_cb, (nta_outgoing_magic_t *)b, gw_url(t[i].hop), m,
+		    NTATAG_BRANCH_KEY(key),
+		    TAG_IF(t[i].tp && tport_is_secondary(t[i].tp), NTATAG_TPORT(t[i].tp)),
+		    TAG_IF(t[i].tp && tport_is_primary(t[i].tp) && tport_has_ip6(t[i].tp),
+			   TPTAG_IDENT("v6")),
+		    TAG_END());
 		if (b->orq == NULL) {
 			log_warnx("event=forward-failed target=%s", log_value(t[i].hop));
 			msg_destroy(m);
@@ -597,7 +599,8 @@ proxy_finish_branch(struct worker *w, msg_t *msg, sip_t *sip)
 {
 	const char *key = sip->sip_via ? sip->sip_via->v_branch : NULL;
 
-	if (key == NULL || sip->sip_status->st_status < 200 || sip_branch_check(w, sip->sip_via->v_branch) != w->w_id)
+	if (key == NULL || sip->sip_status->st_status < 200 ||
+	    sip_branch_check(w, sip->sip_via->v_branch) != w->w_id)
 		return false;
 	for (struct pcall *pc = pcalls; pc; pc = pc->next)
 		for (size_t i = 0; i < pc->nbr; i++)

@@ -20,13 +20,13 @@ struct admit;
 
 /* One place a request is forwarded to. */
 struct target {
-	char ruri[512];	    /* new Request-URI, "" keeps the current one */
-	char hop[600];	    /* next-hop URL for nta */
-	char *path;	    /* Route headers to add (from Path), or NULL */
-	tport_t *tp;	    /* connection to use, or NULL */
-	int flow_worker;    /* worker owning the client's connection, -1 for none */
+	char ruri[512];  /* new Request-URI, "" keeps the current one */
+	char hop[600];   /* next-hop URL for nta */
+	char *path;      /* Route headers to add (from Path), or NULL */
+	tport_t *tp;     /* connection to use, or NULL */
+	int flow_worker; /* worker owning the client's connection, -1 for none */
 	char proto[8];
-	bool pool_hop;	    /* to the front end of the pool holding the contact's flow */
+	bool pool_hop;      /* to the front end of the pool holding the contact's flow */
 	bool frontend_down; /* the contact's front end stopped heartbeating: unusable */
 	char frontend[40];  /* pool_hop: that front end */
 };
@@ -35,8 +35,8 @@ struct target {
 /* proxy_resolve(): the request waits for the directory, which answers or resumes it. */
 #define RESOLVE_PENDING 1
 /* Targets for an admitted request; 0 with *nt set, or a status already answered. */
-int proxy_resolve(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *a,
-		  struct target *t, size_t *nt);
+int proxy_resolve(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *a, struct target *t,
+		  size_t *nt);
 /* Inside a dialog: the peer's remote target. */
 void proxy_dialog_target(struct worker *w, sip_t *sip, const struct admit *a, struct target *t);
 /* Only worker 0 has TCP and TLS: true when a target needs it. */

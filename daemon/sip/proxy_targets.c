@@ -93,7 +93,8 @@ target_from_contact(struct worker *w, struct target *t, const struct loc_contact
 		return;
 	}
 	snprintf(t->ruri, sizeof(t->ruri), "%s", c->uri);
-	snprintf(t->proto, sizeof(t->proto), "%s", c->flow.transport[0] ? c->flow.transport : "udp");
+	snprintf(t->proto, sizeof(t->proto), "%s",
+		 c->flow.transport[0] ? c->flow.transport : "udp");
 	t->path = c->path ? strdup(c->path) : NULL;
 	t->flow_worker = c->flow.id ? c->flow.worker : -1;
 	if (c->path) {
@@ -126,11 +127,11 @@ proxy_target_pick_family(struct worker *w, struct target *t)
 	if (t->tp || host[0] != '[')
 		return;
 	for (tport_t *tp = tport_primaries(nta_agent_tports(w->w_agent)); tp; tp = tport_next(tp))
-		if (tport_has_ip6(tp) && (reliable ? (tport_is_tcp(tp) && !tport_has_tls(tp) &&
-						      strcasecmp(t->proto, "tcp") == 0) ||
-							     (tport_has_tls(tp) &&
-							      strcasecmp(t->proto, "tls") == 0)
-						   : tport_is_udp(tp))) {
+		if (tport_has_ip6(tp) &&
+		    (reliable ? (tport_is_tcp(tp) && !tport_has_tls(tp) &&
+				 strcasecmp(t->proto, "tcp") == 0) ||
+				    (tport_has_tls(tp) && strcasecmp(t->proto, "tls") == 0)
+			      : tport_is_udp(tp))) {
 			t->tp = tp;
 			return;
 		}
@@ -224,7 +225,8 @@ location_targets(struct worker *w, msg_t *msg, const char *aor, bool known, bool
 	}
 	if (k == 0 && (down > 0 || foreign > 0)) {
 		/* its front end is out of the pool: until the client registers elsewhere */
-		log_info("event=frontend-unreachable user=%s bindings=%zu", log_value(aor), down + foreign);
+		log_info("event=frontend-unreachable user=%s bindings=%zu", log_value(aor),
+			 down + foreign);
 		sip_reply(w, msg, 480, "User's front end unreachable");
 		return 480;
 	}
@@ -318,8 +320,8 @@ proxy_dialog_target(struct worker *w, sip_t *sip, const struct admit *a, struct 
 
 /* Targets for an admitted request; 0 with *nt set, or a status already answered. */
 int
-proxy_resolve(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *a,
-		struct target *t, size_t *nt)
+proxy_resolve(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *a, struct target *t,
+	      size_t *nt)
 {
 	const url_t *ru = sip->sip_request->rq_url;
 	const char *app;
@@ -344,7 +346,9 @@ proxy_resolve(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *a,
 		/* a service address: on to its application server, Request-URI kept */
 		snprintf(t[0].hop, sizeof(t[0].hop), "%s", app);
 		snprintf(t[0].proto, sizeof(t[0].proto), "%s",
-			 strstr(app, "transport=tcp") ? "tcp" : strstr(app, "transport=tls") ? "tls" : "udp");
+			 strstr(app, "transport=tcp")   ? "tcp"
+			 : strstr(app, "transport=tls") ? "tls"
+							: "udp");
 		t[0].flow_worker = -1;
 		*nt = 1;
 		goto done;

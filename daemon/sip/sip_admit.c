@@ -90,7 +90,8 @@ identity_headers(msg_t *msg, sip_t *sip, const char *user)
 {
 	for (sip_unknown_t *u = sip->sip_unknown, *next; u; u = next) {
 		next = u->un_next;
-		for (size_t i = 0; u->un_name && i < sizeof(id_headers) / sizeof(id_headers[0]); i++)
+		for (size_t i = 0; u->un_name && i < sizeof(id_headers) / sizeof(id_headers[0]);
+		     i++)
 			if (strcasecmp(u->un_name, id_headers[i]) == 0) {
 				msg_header_remove(msg, (msg_pub_t *)sip, (msg_header_t *)u);
 				break;
@@ -141,8 +142,9 @@ dialog_method(const sip_t *sip, sip_method_t created)
 		return created == sip_method_invite;
 	case sip_method_info: /* DTMF and the like, but not a message in disguise */
 		return created == sip_method_invite &&
-		       !(ct && ct->c_type && (strncasecmp(ct->c_type, "text/", 5) == 0 ||
-					      strncasecmp(ct->c_type, "message/", 8) == 0));
+		       !(ct && ct->c_type &&
+			 (strncasecmp(ct->c_type, "text/", 5) == 0 ||
+			  strncasecmp(ct->c_type, "message/", 8) == 0));
 	case sip_method_subscribe:
 	case sip_method_notify:
 		return created == sip_method_subscribe || created == sip_method_refer;
@@ -179,11 +181,11 @@ admit_in_dialog(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
 		return ADMIT_GO;
 	/* a MESSAGE inside a call, say: the policy decides it as what it is */
 	const struct sip_policy_facts f = {
-		.auth_user = a->user,
-		.to_aor = a->to_aor,
-		.zone = a->zone,
-		.from_aor = a->zone == POL_ZONE_EXTERNAL ? NULL : a->dlg.sender_aor,
-		.as_im = sip->sip_request->rq_method == sip_method_info,
+	    .auth_user = a->user,
+	    .to_aor = a->to_aor,
+	    .zone = a->zone,
+	    .from_aor = a->zone == POL_ZONE_EXTERNAL ? NULL : a->dlg.sender_aor,
+	    .as_im = sip->sip_request->rq_method == sip_method_info,
 	};
 	return sip_policy_decide(w, msg, sip, &f, true) ? ADMIT_GO : ADMIT_REPLIED;
 }
@@ -281,9 +283,9 @@ admit_request(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
 	if (!fed_relay_check(w, msg, sip, a->user))
 		return ADMIT_REPLIED;
 	const struct sip_policy_facts f = {
-		.auth_user = a->user,
-		.to_aor = a->to_aor[0] ? a->to_aor : NULL,
-		.zone = -1,
+	    .auth_user = a->user,
+	    .to_aor = a->to_aor[0] ? a->to_aor : NULL,
+	    .zone = -1,
 	};
 	return sip_policy_decide(w, msg, sip, &f, true) ? ADMIT_GO : ADMIT_REPLIED;
 }

@@ -20,10 +20,10 @@
 struct admit {
 	char user[GW_AOR_MAX + 1];   /* the authenticated sender (user@domain), or "" */
 	char to_aor[GW_AOR_MAX + 1]; /* the AOR the request is really for, or "" */
-	int zone;		     /* the sender's pol_zone */
-	bool in_dialog;		     /* matched a dialog we routed: dlg says where to */
-	bool to_device;		     /* addressed a registered contact URI of to_aor */
-	bool pool_hop;		     /* from another front end of the pool (pool.h): it
+	int zone;                    /* the sender's pol_zone */
+	bool in_dialog;              /* matched a dialog we routed: dlg says where to */
+	bool to_device;              /* addressed a registered contact URI of to_aor */
+	bool pool_hop;               /* from another front end of the pool (pool.h): it
 					authenticated and decided; deliver over our own flows */
 	struct dlg_match dlg;
 };

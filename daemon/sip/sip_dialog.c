@@ -33,15 +33,15 @@
 struct dlg_side {
 	char tag[128];
 	char aor[GW_AOR_MAX + 1];
-	char target[512];	     /* where requests to this side go (its Contact) */
-	char route[DLG_ROUTE_MAX];   /* the Route beyond us toward this side */
+	char target[512];          /* where requests to this side go (its Contact) */
+	char route[DLG_ROUTE_MAX]; /* the Route beyond us toward this side */
 	int zone;
 };
 
 struct dlg {
 	struct dlg *next;
 	char call_id[256];
-	char via_a[300]; /* the INVITE's top Via as it reached us: where its 2xx go */
+	char via_a[300];         /* the INVITE's top Via as it reached us: where its 2xx go */
 	struct dlg_side side[2]; /* 0 created the dialog, 1 answered */
 	char user_a[GW_AOR_MAX + 1];
 	sip_method_t method;
@@ -231,7 +231,8 @@ target_ok(const sip_t *sip, const struct dlg_side *peer)
 	loc_uri_key(k2, sizeof(k2), peer->target);
 	if (peer->target[0] && strcmp(k1, k2) == 0)
 		return true;
-	/* some clients address the peer's AOR inside a dialog: it goes to the target all the same */
+	/* some clients address the peer's AOR inside a dialog: it goes to the target all the same
+	 */
 	return sip_url_aor(aor, sizeof(aor), sip->sip_request->rq_url) == 0 &&
 	       sip->sip_request->rq_url->url_user && strcasecmp(aor, peer->aor) == 0;
 }
@@ -321,8 +322,8 @@ dlg_answer_ok(const sip_t *resp)
 		return false;
 	via_key(via, sizeof(via), resp->sip_via->v_next);
 	pthread_mutex_lock(&dlg_lock);
-	struct dlg *d = find_locked(resp->sip_call_id->i_id, resp->sip_from->a_tag,
-				    resp->sip_to->a_tag);
+	struct dlg *d =
+	    find_locked(resp->sip_call_id->i_id, resp->sip_from->a_tag, resp->sip_to->a_tag);
 	ok = d && d->expires > time(NULL) && strcmp(d->via_a, via) == 0;
 	pthread_mutex_unlock(&dlg_lock);
 	return ok;

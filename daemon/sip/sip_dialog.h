@@ -25,12 +25,12 @@
 
 /* What an in-dialog request is allowed to do, once matched. */
 struct dlg_match {
-	char peer_aor[GW_AOR_MAX + 1];	  /* the party the request goes to */
+	char peer_aor[GW_AOR_MAX + 1];    /* the party the request goes to */
 	char sender_aor[GW_AOR_MAX + 1];  /* the party it comes from */
-	char target[512];		  /* the peer's remote target (its Contact) */
+	char target[512];                 /* the peer's remote target (its Contact) */
 	char sender_user[GW_AOR_MAX + 1]; /* the sender as it was authenticated, or "" */
-	int zone;			  /* the sender's policy zone when the dialog began */
-	sip_method_t method;		  /* the method that created the dialog */
+	int zone;                         /* the sender's policy zone when the dialog began */
+	sip_method_t method;              /* the method that created the dialog */
 };
 
 /* The dialog-creating request req and a 1xx/2xx answer resp with a To tag

@@ -73,7 +73,8 @@ stateless_forward(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *
 	t[0].flow_worker = -1;
 	snprintf(t[0].proto, sizeof(t[0].proto), "udp");
 	if (sip->sip_route)
-		snprintf(t[0].hop, sizeof(t[0].hop), "%s", url_as_string(home, sip->sip_route->r_url));
+		snprintf(t[0].hop, sizeof(t[0].hop), "%s",
+			 url_as_string(home, sip->sip_route->r_url));
 	else
 		proxy_dialog_target(w, sip, a, &t[0]);
 	if (w->w_id != 0 && proxy_needs_stream(t, 1)) {
@@ -81,17 +82,16 @@ stateless_forward(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *
 		goto done;
 	}
 	if (t[0].ruri[0] && !sip->sip_route) {
-		sip_request_t *rq = sip_request_create(msg_home(msg), sip->sip_request->rq_method,
-						       sip->sip_request->rq_method_name,
-						       gw_url(t[0].ruri), NULL);
+		sip_request_t *rq =
+		    sip_request_create(msg_home(msg), sip->sip_request->rq_method,
+				       sip->sip_request->rq_method_name, gw_url(t[0].ruri), NULL);
 		if (rq)
 			msg_header_replace(msg, (msg_pub_t *)sip, (msg_header_t *)sip->sip_request,
 					   (msg_header_t *)rq);
 	}
 	if (nta_msg_tsend(w->w_agent, msg, gw_url(t[0].hop), TAG_IF(t[0].tp, NTATAG_TPORT(t[0].tp)),
 			  TAG_END()) < 0)
-		log_debug("event=ack-forward-failed call-id=%s",
-			  log_value(sip->sip_call_id->i_id));
+		log_debug("event=ack-forward-failed call-id=%s", log_value(sip->sip_call_id->i_id));
 done:
 	proxy_targets_free(t, 1);
 	su_home_deinit(home);
@@ -199,8 +199,8 @@ sip_proxy_stray_response(struct worker *w, msg_t *msg, sip_t *sip)
 	    sip->sip_via->v_next->v_protocol &&
 	    tport_by_protocol(nta_agent_tports(w->w_agent),
 			      strchr(sip->sip_via->v_next->v_protocol, '/')
-				      ? strrchr(sip->sip_via->v_next->v_protocol, '/') + 1
-				      : sip->sip_via->v_next->v_protocol)) {
+				  ? strrchr(sip->sip_via->v_next->v_protocol, '/') + 1
+				  : sip->sip_via->v_next->v_protocol)) {
 		/* nta_msg_tsend removes our Via and sends along the next one */
 		nta_msg_tsend(w->w_agent, msg, NULL, TAG_END());
 		return;
@@ -209,8 +209,8 @@ sip_proxy_stray_response(struct worker *w, msg_t *msg, sip_t *sip)
 }
 
 const struct gw_service sip_proxy_service = {
-	.name = "proxy",
-	.handoff_kinds = 1u << HANDOFF_PROXY | 1u << HANDOFF_STATELESS | 1u << HANDOFF_CANCEL,
-	.handoff = handoff_recv,
-	.detach = proxy_calls_stop,
+    .name = "proxy",
+    .handoff_kinds = 1u << HANDOFF_PROXY | 1u << HANDOFF_STATELESS | 1u << HANDOFF_CANCEL,
+    .handoff = handoff_recv,
+    .detach = proxy_calls_stop,
 };

@@ -79,11 +79,11 @@ reply_ok(struct worker *w, msg_t *msg, sip_t *sip, const struct loc_contact *v, 
 	sip_contact_t *first = NULL, **tail = &first;
 
 	for (size_t i = 0; i < n; i++) {
-		char *s = v[i].q >= 0 ? su_sprintf(home, "<%s>;expires=%ld;q=%d.%03d", v[i].uri,
-						   (long)(v[i].expires - now), v[i].q / 1000,
-						   v[i].q % 1000)
-				      : su_sprintf(home, "<%s>;expires=%ld", v[i].uri,
-						   (long)(v[i].expires - now));
+		char *s = v[i].q >= 0
+			      ? su_sprintf(home, "<%s>;expires=%ld;q=%d.%03d", v[i].uri,
+					   (long)(v[i].expires - now), v[i].q / 1000, v[i].q % 1000)
+			      : su_sprintf(home, "<%s>;expires=%ld", v[i].uri,
+					   (long)(v[i].expires - now));
 		sip_contact_t *m = sip_contact_make(home, s);
 		if (m == NULL)
 			continue;
@@ -97,11 +97,13 @@ reply_ok(struct worker *w, msg_t *msg, sip_t *sip, const struct loc_contact *v, 
 		char *uri = url_as_string(home, sip->sip_contact->m_url);
 		for (size_t i = 0; uri && i < n; i++)
 			if (strcmp(v[i].uri, uri) == 0)
-				snprintf(expires, sizeof(expires), "%ld", (long)(v[i].expires - now));
+				snprintf(expires, sizeof(expires), "%ld",
+					 (long)(v[i].expires - now));
 	}
-	nta_msg_treply(w->w_agent, msg, SIP_200_OK, SIPTAG_CONTACT(first), SIPTAG_PATH(sip->sip_path),
-		       SIPTAG_DATE(sip_date_create(home, sip_now())), SIPTAG_ALLOW_STR(GW_ALLOW),
-		       SIPTAG_SUPPORTED_STR(GW_SUPPORTED), TAG_IF(ms, SIPTAG_EXPIRES_STR(expires)),
+	nta_msg_treply(w->w_agent, msg, SIP_200_OK, SIPTAG_CONTACT(first),
+		       SIPTAG_PATH(sip->sip_path), SIPTAG_DATE(sip_date_create(home, sip_now())),
+		       SIPTAG_ALLOW_STR(GW_ALLOW), SIPTAG_SUPPORTED_STR(GW_SUPPORTED),
+		       TAG_IF(ms, SIPTAG_EXPIRES_STR(expires)),
 		       TAG_IF(ms, SIPTAG_HEADER_STR(GW_MS_KEEPALIVE)),
 		       TAG_IF(ms, SIPTAG_UNKNOWN_STR(GW_MS_ALLOW_EVENTS)), TAG_END());
 	su_home_deinit(home);
@@ -117,7 +119,8 @@ collect_updates(struct worker *w, msg_t *msg, sip_t *sip, su_home_t *home,
 
 	for (sip_contact_t *m = sip->sip_contact; m; m = m->m_next) {
 		if (m->m_url->url_type == url_any) {
-			if (n > 0 || m->m_next || !sip->sip_expires || sip->sip_expires->ex_delta != 0) {
+			if (n > 0 || m->m_next || !sip->sip_expires ||
+			    sip->sip_expires->ex_delta != 0) {
 				nta_msg_treply(w->w_agent, msg, 400,
 					       "Contact * needs Expires: 0 and no other Contact",
 					       TAG_END());
@@ -192,7 +195,7 @@ struct reg_answer {
 	size_t nout;
 	char aor[256];
 	struct loc_flow flow;
-	bool ms; /* a Kerberos/NTLM sign-in: the 200 carries what those clients need */
+	bool ms;      /* a Kerberos/NTLM sign-in: the 200 carries what those clients need */
 	bool flipped; /* the AOR went online or offline: presence is told */
 };
 
@@ -205,8 +208,7 @@ reg_answer_send(struct reg_answer *ra)
 	switch (ra->res) {
 	case LOC_OK:
 		log_info("event=register user=%s contacts=%zu transport=%s source=%s",
-			 log_value(ra->aor),
-			 ra->nout, ra->flow.transport, ra->flow.addr);
+			 log_value(ra->aor), ra->nout, ra->flow.transport, ra->flow.addr);
 		reply_ok(w, msg, sip_object(msg), ra->out, ra->nout, ra->now, ra->ms);
 		if (ra->flipped)
 			gwd_bindings_changed(w, ra->aor);
@@ -293,7 +295,8 @@ sip_register_handle(struct worker *w, msg_t *msg, sip_t *sip)
 	time_t now = time(NULL);
 
 	atomic_fetch_add(&w->w_gwd->stats.registers, 1);
-	if (sip_url_aor(aor, sizeof(aor), sip->sip_to->a_url) < 0 || !sip->sip_to->a_url->url_user) {
+	if (sip_url_aor(aor, sizeof(aor), sip->sip_to->a_url) < 0 ||
+	    !sip->sip_to->a_url->url_user) {
 		nta_msg_treply(w->w_agent, msg, 400, "Bad To", TAG_END());
 		goto done;
 	}

@@ -229,8 +229,8 @@ check_required(struct worker *w, msg_t *msg, sip_t *sip)
 {
 	const msg_list_t *lists[] = {(msg_list_t *)sip->sip_proxy_require,
 				     sip->sip_request->rq_method == sip_method_register
-					     ? (msg_list_t *)sip->sip_require
-					     : NULL};
+					 ? (msg_list_t *)sip->sip_require
+					 : NULL};
 
 	for (size_t k = 0; k < 2; k++) {
 		if (lists[k] == NULL)
@@ -339,7 +339,8 @@ sane(struct worker *w, msg_t *msg, sip_t *sip)
 		if (ru->url_headers)
 			return refuse(w, msg, 400, "Headers in Request-URI");
 	}
-	size_t ulen = (ru->url_user ? strlen(ru->url_user) : 0) + (ru->url_host ? strlen(ru->url_host) : 0);
+	size_t ulen =
+	    (ru->url_user ? strlen(ru->url_user) : 0) + (ru->url_host ? strlen(ru->url_host) : 0);
 	if (ulen > GW_AOR_MAX)
 		return refuse(w, msg, SIP_414_REQUEST_URI_TOO_LONG);
 	if (ru->url_type != url_sip && ru->url_type != url_sips)
@@ -435,7 +436,7 @@ resume(struct worker *w, msg_t *msg, sip_t *sip)
 }
 
 const struct gw_intake sip_intake = {
-	.request = sip_request_cb,
-	.mclass = sip_request_mclass,
-	.resume = resume,
+    .request = sip_request_cb,
+    .mclass = sip_request_mclass,
+    .resume = resume,
 };

@@ -145,8 +145,7 @@ admit(int (*real_close)(int), int s, const struct sockaddr *addr, socklen_t len)
 
 static int (*real_close_fn)(int);
 
-static int (*
-real_close(void))(int)
+static int (*real_close(void))(int)
 {
 	if (real_close_fn == NULL)
 		*(void **)&real_close_fn = dlsym(RTLD_NEXT, "close");

@@ -12,8 +12,8 @@ void accept_guard_configure(int per_source);
 
 struct accept_guard_counts {
 	unsigned long connections; /* TCP/TLS connections open now */
-	unsigned long sources;	   /* client addresses they come from */
-	unsigned long refused;	   /* refused so far: over the cap, or no descriptor */
+	unsigned long sources;     /* client addresses they come from */
+	unsigned long refused;     /* refused so far: over the cap, or no descriptor */
 };
 void accept_guard_counts(struct accept_guard_counts *out);
 

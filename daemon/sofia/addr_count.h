@@ -19,8 +19,8 @@ void addr_count_free(struct addr_count *ac);
  * holds `limit` already (0: no limit).  The entry to give back with addr_count_put(),
  * or NULL: over the limit (*over set), or not an IP address or no memory (*over
  * clear: not counted, let it through). */
-struct addr_entry *addr_count_take(struct addr_count *ac, const struct sockaddr *sa,
-				   unsigned limit, bool *over);
+struct addr_entry *addr_count_take(struct addr_count *ac, const struct sockaddr *sa, unsigned limit,
+				   bool *over);
 void addr_count_put(struct addr_count *ac, struct addr_entry *e);
 /* Held in all, and by how many addresses. */
 void addr_count_totals(struct addr_count *ac, unsigned long *held, unsigned long *addresses);

@@ -76,7 +76,9 @@ logger(void *stream, char const *fmt, va_list ap)
 	(void)stream;
 	if (used < LINE_MAX_LEN) {
 		int n = vsnprintf(piece + used, sizeof(piece) - used, fmt, ap);
-		used = n < 0 ? used : used + (size_t)n >= LINE_MAX_LEN ? LINE_MAX_LEN : used + (size_t)n;
+		used = n < 0                              ? used
+		       : used + (size_t)n >= LINE_MAX_LEN ? LINE_MAX_LEN
+							  : used + (size_t)n;
 	}
 	char *nl;
 	while ((nl = memchr(piece, '\n', used)) != NULL) {

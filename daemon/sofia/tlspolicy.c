@@ -90,8 +90,7 @@ SSL_CTX_set_verify(SSL_CTX *ctx, int mode, SSL_verify_cb cb)
 		*(void **)&real = dlsym(RTLD_NEXT, "SSL_CTX_set_verify");
 	if (real == NULL)
 		return;
-	if (request_client_cert && !(mode & SSL_VERIFY_FAIL_IF_NO_PEER_CERT) &&
-	    from_sofia(cb)) {
+	if (request_client_cert && !(mode & SSL_VERIFY_FAIL_IF_NO_PEER_CERT) && from_sofia(cb)) {
 		mode = SSL_VERIFY_PEER;
 		cb = verify_cb;
 	}

@@ -139,9 +139,9 @@ static void
 test_partner(void **state)
 {
 	struct pol_set *set = test_set(rules);
-	struct pol_facts f = facts(POL_CLASS_IM, POL_ARRIVAL_UNPROVEN,
-				   "sip:carol@Partner.Example.NET;transport=tls",
-				   "sip:bob@corp.example.com");
+	struct pol_facts f =
+	    facts(POL_CLASS_IM, POL_ARRIVAL_UNPROVEN, "sip:carol@Partner.Example.NET;transport=tls",
+		  "sip:bob@corp.example.com");
 	struct pol_outcome o;
 
 	(void)state;

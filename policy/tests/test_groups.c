@@ -36,8 +36,8 @@ test_resolve_table(void **state)
 	     "rule a priority 1 { to group S-1-5-21-9 \"x\"; action allow; }", 0, 0},
 	    {"rule a priority 1 {\n  to group Nobody; action allow; }", -ENOENT,
 	     "group 'Nobody': no such group", 2, 12},
-	    {"rule a priority 1 { to group down; action allow; }", -ENOTCONN,
-	     "cannot look it up", 1, 30},
+	    {"rule a priority 1 { to group down; action allow; }", -ENOTCONN, "cannot look it up",
+	     1, 30},
 	    {"rule a priority 1 { to group \"unterminated", -EINVAL, "", 1, 30},
 	};
 
@@ -66,10 +66,10 @@ test_resolve_table(void **state)
 static void
 test_set_groups(void **state)
 {
-	struct pol_set *set = test_set(
-	    "rule a priority 1 { from group S-1-5-21-1-2-3-7 \"Old\"; action allow; }\n"
-	    "rule b priority 2 { to group S-1-5-21-1-2-3-7, group S-1-5-21-1-2-3-8;\n"
-	    "  except from group S-1-5-21-1-2-3-7; action deny; }\n");
+	struct pol_set *set =
+	    test_set("rule a priority 1 { from group S-1-5-21-1-2-3-7 \"Old\"; action allow; }\n"
+		     "rule b priority 2 { to group S-1-5-21-1-2-3-7, group S-1-5-21-1-2-3-8;\n"
+		     "  except from group S-1-5-21-1-2-3-7; action deny; }\n");
 	char *text = NULL;
 
 	(void)state;

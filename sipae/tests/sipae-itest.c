@@ -95,7 +95,7 @@ itest_refusal(const char *user, const char *domain, const char *pw)
 	enum sipae_refusal ref;
 
 	itest_signin(&s, user, domain, pw, false);
-	ref = s.check == 0 ? s.r.refusal : (enum sipae_refusal)-1;
+	ref = s.check == 0 ? s.r.refusal : (enum sipae_refusal) - 1;
 	itest_signin_free(&s);
 	return ref;
 }
@@ -118,20 +118,20 @@ itest_accepted(const char *user, const char *domain, const char *pw, const char 
 	itest_check(s.check == 0 && memcmp(s.r.session_base_key, s.sbk, 16) == 0, line);
 	snprintf(line, sizeof(line), "%s: account name and NetBIOS domain", what);
 	itest_check(strcasecmp(s.r.domain, "CORP") == 0 && s.r.account[0] != '\0' &&
-			    strchr(s.r.account, '@') == NULL,
+			strchr(s.r.account, '@') == NULL,
 		    line);
 	snprintf(line, sizeof(line), "%s: user and group SIDs", what);
 	itest_check(s.r.nsids >= 2 && strncmp(s.r.sids[0], "S-1-5-21-", 9) == 0 &&
-			    s.r.sids[s.r.nsids] == NULL,
+			s.r.sids[s.r.nsids] == NULL,
 		    line);
 	snprintf(line, sizeof(line), "%s: Support group SID %s", what,
 		 in_support ? "present" : "absent");
 	itest_check(itest_has_sid(s.r.sids, support_sid) == in_support, line);
 	snprintf(line, sizeof(line), "%s: client signature verifies with the DC's key", what);
 	itest_check(sipae_ntlm_derive(s.r.session_base_key, s.a.enc_session_key, &sk) == 0 &&
-			    sipae_ntlm_derive(s.sbk, s.a.enc_session_key, &ck) == 0 &&
-			    sipae_ntlm_sign(&ck, false, 100, text, strlen(text), sig) == 0 &&
-			    sipae_ntlm_verify(&sk, text, strlen(text), sig) == 0,
+			sipae_ntlm_derive(s.sbk, s.a.enc_session_key, &ck) == 0 &&
+			sipae_ntlm_sign(&ck, false, 100, text, strlen(text), sig) == 0 &&
+			sipae_ntlm_verify(&sk, text, strlen(text), sig) == 0,
 		    line);
 	itest_signin_free(&s);
 }
@@ -141,8 +141,7 @@ itest_ntlm(const char *support_sid)
 {
 	struct itest_signin s;
 
-	itest_accepted("alice", "CORP", "Apple-Pie-11", "alice (CORP\\alice)", support_sid,
-		       false);
+	itest_accepted("alice", "CORP", "Apple-Pie-11", "alice (CORP\\alice)", support_sid, false);
 	itest_accepted("alice@corp.example.com", "", "Apple-Pie-11", "alice (UPN)", support_sid,
 		       false);
 	itest_accepted("carol", "CORP", "Coral-Reef-33", "carol", support_sid, true);

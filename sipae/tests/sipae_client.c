@@ -147,8 +147,7 @@ cl_parse_challenge(const uint8_t *msg, size_t len, const uint8_t **ti, size_t *t
 
 int
 cl_authenticate(const uint8_t *chal_msg, size_t chal_len, const char *user, const char *domain,
-		const char *password, uint8_t **msg, size_t *len, uint8_t sbk[16],
-		uint8_t esk[16])
+		const char *password, uint8_t **msg, size_t *len, uint8_t sbk[16], uint8_t esk[16])
 {
 	return cl_authenticate_ex(chal_msg, chal_len, user, domain, password, NULL, msg, len, sbk,
 				  esk);
@@ -202,16 +201,16 @@ cl_protect_ti(const uint8_t *ti, size_t tilen, const struct cl_protect *p, uint8
 }
 
 int
-cl_authenticate_ex(const uint8_t *chal_msg, size_t chal_len, const char *user,
-		   const char *domain, const char *password, const struct cl_protect *p,
-		   uint8_t **msg, size_t *len, uint8_t sbk[16], uint8_t esk[16])
+cl_authenticate_ex(const uint8_t *chal_msg, size_t chal_len, const char *user, const char *domain,
+		   const char *password, const struct cl_protect *p, uint8_t **msg, size_t *len,
+		   uint8_t sbk[16], uint8_t esk[16])
 {
 	uint8_t key[16], chal[8], cchal[8], lm[24], enc[16], *nt = NULL, *pti = NULL;
 	const uint8_t *ti;
 	size_t tilen, ntlen = 0;
 	uint64_t ts = ((uint64_t)time(NULL) + 11644473600ULL) * 10000000ULL;
-	struct cl_auth a = {.flags = 0x62988255u, .user = user, .domain = domain,
-			    .workstation = "TESTHOST"};
+	struct cl_auth a = {
+	    .flags = 0x62988255u, .user = user, .domain = domain, .workstation = "TESTHOST"};
 	int ret;
 
 	ret = cl_parse_challenge(chal_msg, chal_len, &ti, &tilen, chal);

@@ -40,10 +40,9 @@ itest_client_token(struct itest_client *c, const char *fqdn)
 	major = gss_import_name(&minor, &nb, GSS_C_NT_HOSTBASED_SERVICE, &target);
 	if (GSS_ERROR(major))
 		return -EINVAL;
-	major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &c->ctx, target,
-				     (gss_OID)gss_mech_krb5, GSS_C_INTEG_FLAG, 0,
-				     GSS_C_NO_CHANNEL_BINDINGS, GSS_C_NO_BUFFER, NULL, &c->token,
-				     NULL, NULL);
+	major = gss_init_sec_context(
+	    &minor, GSS_C_NO_CREDENTIAL, &c->ctx, target, (gss_OID)gss_mech_krb5, GSS_C_INTEG_FLAG,
+	    0, GSS_C_NO_CHANNEL_BINDINGS, GSS_C_NO_BUFFER, NULL, &c->token, NULL, NULL);
 	gss_release_name(&minor, &target);
 	printf("     gss_init_sec_context: major 0x%x minor %u, token %zu bytes\n", major, minor,
 	       c->token.length);
@@ -78,15 +77,14 @@ itest_mics(struct itest_client *c, struct sipae_krb_ctx *sc)
 		    "client MIC verifies on the server");
 	memcpy(copy, text, sizeof(text));
 	copy[3] ^= 1;
-	itest_check(sipae_krb_verify_mic(sc, copy, strlen(copy), tok.value, tok.length) ==
-			    -EBADMSG,
+	itest_check(sipae_krb_verify_mic(sc, copy, strlen(copy), tok.value, tok.length) == -EBADMSG,
 		    "client MIC over tampered text: -EBADMSG");
 	bad = malloc(tok.length);
 	if (bad != NULL) {
 		memcpy(bad, tok.value, tok.length);
 		bad[tok.length - 1] ^= 1;
 		itest_check(sipae_krb_verify_mic(sc, text, strlen(text), bad, tok.length) ==
-				    -EBADMSG,
+				-EBADMSG,
 			    "tampered MIC: -EBADMSG");
 		free(bad);
 	}
@@ -117,7 +115,7 @@ itest_pac(struct sipae_krb_ctx *sc, const char *support_sid)
 	printf("\n");
 	itest_check(ret == 0 && n >= 2 && sids[n] == NULL, "PAC SIDs read");
 	itest_check(ret == 0 && strncmp(sids[0], "S-1-5-21-", 9) == 0 &&
-			    strncmp(sids[0], support_sid, strlen(support_sid) - 5) == 0,
+			strncmp(sids[0], support_sid, strlen(support_sid) - 5) == 0,
 		    "first PAC SID is the user's, in the domain");
 	itest_check(itest_has_sid(sids, support_sid), "PAC SIDs hold the Support group's SID");
 	for (size_t i = 0; i < n; i++)

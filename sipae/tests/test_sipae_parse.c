@@ -35,8 +35,8 @@ setup(void **state)
 	size_t clen;
 
 	if (f == NULL || sipae_ntlm_challenge(&names, chal, &cm, &clen) < 0 ||
-	    cl_authenticate(cm, clen, "alice", "CORP", "Apple-Pie-11", &f->msg, &f->len, sbk,
-			    esk) < 0)
+	    cl_authenticate(cm, clen, "alice", "CORP", "Apple-Pie-11", &f->msg, &f->len, sbk, esk) <
+		0)
 		return -1;
 	free(cm);
 	*state = f;
@@ -218,7 +218,8 @@ test_fuzz(void **state)
 
 				sipae_put_le16(m + fld, (uint16_t)rand_r(&seed));
 				if (rand_r(&seed) % 2)
-					sipae_put_le32(m + fld + 4, (uint32_t)(rand_r(&seed) % 600));
+					sipae_put_le32(m + fld + 4,
+						       (uint32_t)(rand_r(&seed) % 600));
 			} else if (what == 2) {
 				len = (size_t)rand_r(&seed) % (len + 1);
 			}
@@ -276,10 +277,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid),	 cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_bad_fields), cmocka_unit_test(test_oversized),
-		cmocka_unit_test(test_protocol),   cmocka_unit_test(test_fuzz),
-		cmocka_unit_test(test_text),
+	    cmocka_unit_test(test_valid),      cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_bad_fields), cmocka_unit_test(test_oversized),
+	    cmocka_unit_test(test_protocol),   cmocka_unit_test(test_fuzz),
+	    cmocka_unit_test(test_text),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -141,9 +141,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_runs_all),
-		cmocka_unit_test(test_parallel_and_full),
-		cmocka_unit_test(test_bad_args),
+	    cmocka_unit_test(test_runs_all),
+	    cmocka_unit_test(test_parallel_and_full),
+	    cmocka_unit_test(test_bad_args),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -77,8 +77,8 @@ binding(const struct sipae_ntlm_auth *a, const uint8_t *cb)
 static void
 test_target_name(void **state)
 {
-	const struct cl_protect right = {target, NULL, 0}, upper = {"SIP/Greenwich.CORP.example.com",
-								    NULL, 0},
+	const struct cl_protect right = {target, NULL, 0},
+				upper = {"SIP/Greenwich.CORP.example.com", NULL, 0},
 				http = {"HTTP/greenwich.corp.example.com", NULL, 0},
 				bare = {"greenwich.corp.example.com", NULL, 0};
 	struct signin s;
@@ -118,7 +118,7 @@ test_channel_bindings(void **state)
 	signin(&s, &with_ours);
 	assert_int_equal(binding(&s.a, ours), 0);
 	assert_int_equal(binding(&s.a, other), -EACCES); /* another TLS connection */
-	assert_int_equal(binding(&s.a, NULL), -EACCES);	 /* bound to TLS, here without */
+	assert_int_equal(binding(&s.a, NULL), -EACCES);  /* bound to TLS, here without */
 	signin_free(&s);
 	signin(&s, &with_other);
 	assert_int_equal(binding(&s.a, ours), -EACCES);
@@ -294,7 +294,8 @@ test_challenge_rebuilt(void **state)
 	bool seen = false;
 	while (pos + 4 <= tilen && sipae_le16(ti + pos) != 0) {
 		if (sipae_le16(ti + pos) == 7) {
-			uint64_t t = sipae_le32(ti + pos + 4) | (uint64_t)sipae_le32(ti + pos + 8) << 32;
+			uint64_t t = sipae_le32(ti + pos + 4) | (uint64_t)sipae_le32(ti + pos + 8)
+								    << 32;
 			assert_true(t == ft);
 			seen = true;
 		}

@@ -37,13 +37,13 @@
 enum { PS_OK = 0, PS_TIMEOUT = 1, PS_CONN_ERROR = 2, PS_NOT_DELIVERED = 3, PS_USAGE = 64 };
 
 struct ps_opts {
-	const char *user;		/* sip:alice@corp.example.com */
-	const char *login;		/* CORP\alice or alice@corp.example.com */
+	const char *user;  /* sip:alice@corp.example.com */
+	const char *login; /* CORP\alice or alice@corp.example.com */
 	const char *password;
-	const char *server;		/* host:port */
-	const char *transport;		/* tcp, tls, auto */
-	const char *auth;		/* ntlm, kerberos, tls-dsk, auto */
-	const char *dir;		/* libpurple user directory (kept) */
+	const char *server;    /* host:port */
+	const char *transport; /* tcp, tls, auto */
+	const char *auth;      /* ntlm, kerberos, tls-dsk, auto */
+	const char *dir;       /* libpurple user directory (kept) */
 	const char *send_to;
 	const char *text;
 	const char *expect_im;
@@ -77,7 +77,7 @@ struct ps_state {
 	unsigned sax_fixes;
 };
 
-static struct ps_state ps = { .rc = PS_TIMEOUT };
+static struct ps_state ps = {.rc = PS_TIMEOUT};
 static int ps_handle;
 
 /* ---- output ---- */
@@ -99,7 +99,8 @@ static void G_GNUC_PRINTF(1, 2) ps_event(const char *fmt, ...)
 }
 
 /* One line of text for an event: newlines and tabs become spaces. */
-static char *ps_flat(const char *s)
+static char *
+ps_flat(const char *s)
 {
 	char *t = g_strdup(s ? s : "");
 	char *p;
@@ -118,10 +119,10 @@ static char *ps_flat(const char *s)
  * passes such a handler on as plain SAX1 (initialized = 1, no structured error handler).
  * PURPLE_SIPE_NO_SAX_FIX=1 in the environment turns the repair off (to show the bug).
  */
-typedef int (*ps_sax_parse_fn)(xmlSAXHandlerPtr sax, void *user_data, const char *buffer,
-			       int size);
+typedef int (*ps_sax_parse_fn)(xmlSAXHandlerPtr sax, void *user_data, const char *buffer, int size);
 
-int xmlSAXUserParseMemory(xmlSAXHandlerPtr sax, void *user_data, const char *buffer, int size)
+int
+xmlSAXUserParseMemory(xmlSAXHandlerPtr sax, void *user_data, const char *buffer, int size)
 {
 	static ps_sax_parse_fn real;
 	xmlSAXHandler sax1;
@@ -145,7 +146,8 @@ int xmlSAXUserParseMemory(xmlSAXHandlerPtr sax, void *user_data, const char *buf
 
 static guint ps_quit_id;
 
-static gboolean ps_quit_cb(gpointer data)
+static gboolean
+ps_quit_cb(gpointer data)
 {
 	ps_quit_id = 0;
 	g_main_loop_quit(ps.loop);
@@ -154,7 +156,8 @@ static gboolean ps_quit_cb(gpointer data)
 
 /* ps_finish: the result is RC; leave the main loop after HOLD seconds (never if < 0).
  * A later call (an error while holding) replaces the result. */
-static void ps_finish(int rc, int hold)
+static void
+ps_finish(int rc, int hold)
 {
 	ps.finishing = 1;
 	ps.rc = rc;
@@ -163,7 +166,8 @@ static void ps_finish(int rc, int hold)
 	ps_quit_id = hold < 0 ? 0 : g_timeout_add_seconds(hold, ps_quit_cb, NULL);
 }
 
-static void ps_check_done(void)
+static void
+ps_check_done(void)
 {
 	const struct ps_opts *o = &ps.o;
 
@@ -171,12 +175,13 @@ static void ps_check_done(void)
 	    (o->status_buddy && !ps.got_status))
 		return;
 	if (o->commands)
-		return;	/* ends with the quit command, SIGTERM or the timeout */
+		return; /* ends with the quit command, SIGTERM or the timeout */
 	ps_event("done");
 	ps_finish(PS_OK, o->hold);
 }
 
-static gboolean ps_timeout_cb(gpointer data)
+static gboolean
+ps_timeout_cb(gpointer data)
 {
 	if (ps.finishing)
 		return G_SOURCE_REMOVE;
@@ -186,7 +191,8 @@ static gboolean ps_timeout_cb(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static gboolean ps_signal_cb(gpointer data)
+static gboolean
+ps_signal_cb(gpointer data)
 {
 	ps_event("stopping signal=%d", GPOINTER_TO_INT(data));
 	ps_finish(ps.finishing ? ps.rc : PS_TIMEOUT, 0);
@@ -200,7 +206,8 @@ struct ps_io {
 	gpointer data;
 };
 
-static gboolean ps_io_cb(GIOChannel *ch, GIOCondition cond, gpointer data)
+static gboolean
+ps_io_cb(GIOChannel *ch, GIOCondition cond, gpointer data)
 {
 	struct ps_io *io = data;
 	int pc = 0;
@@ -213,8 +220,8 @@ static gboolean ps_io_cb(GIOChannel *ch, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-static guint ps_input_add(int fd, PurpleInputCondition cond, PurpleInputFunction fn,
-			  gpointer data)
+static guint
+ps_input_add(int fd, PurpleInputCondition cond, PurpleInputFunction fn, gpointer data)
 {
 	struct ps_io *io = g_new0(struct ps_io, 1);
 	GIOChannel *ch = g_io_channel_unix_new(fd);
@@ -233,16 +240,17 @@ static guint ps_input_add(int fd, PurpleInputCondition cond, PurpleInputFunction
 }
 
 static PurpleEventLoopUiOps ps_loop_ops = {
-	.timeout_add = g_timeout_add,
-	.timeout_remove = g_source_remove,
-	.input_add = ps_input_add,
-	.input_remove = g_source_remove,
-	.timeout_add_seconds = g_timeout_add_seconds,
+    .timeout_add = g_timeout_add,
+    .timeout_remove = g_source_remove,
+    .input_add = ps_input_add,
+    .input_remove = g_source_remove,
+    .timeout_add_seconds = g_timeout_add_seconds,
 };
 
 /* ---- core, debug, notify and request UI ops ---- */
 
-static void ps_prefs_init(void)
+static void
+ps_prefs_init(void)
 {
 	/* before purple_network_init(): no UPnP, NAT-PMP or public address discovery */
 	purple_prefs_add_none("/purple/network");
@@ -255,10 +263,11 @@ static void ps_prefs_init(void)
 }
 
 static PurpleCoreUiOps ps_core_ops = {
-	.ui_prefs_init = ps_prefs_init,
+    .ui_prefs_init = ps_prefs_init,
 };
 
-static void ps_debug_print(PurpleDebugLevel level, const char *category, const char *arg)
+static void
+ps_debug_print(PurpleDebugLevel level, const char *category, const char *arg)
 {
 	GDateTime *now = g_date_time_new_now_local();
 	char *ts = g_date_time_format(now, "%H:%M:%S");
@@ -270,18 +279,20 @@ static void ps_debug_print(PurpleDebugLevel level, const char *category, const c
 	g_date_time_unref(now);
 }
 
-static gboolean ps_debug_enabled(PurpleDebugLevel level, const char *category)
+static gboolean
+ps_debug_enabled(PurpleDebugLevel level, const char *category)
 {
 	return ps.o.debug;
 }
 
 static PurpleDebugUiOps ps_debug_ops = {
-	.print = ps_debug_print,
-	.is_enabled = ps_debug_enabled,
+    .print = ps_debug_print,
+    .is_enabled = ps_debug_enabled,
 };
 
-static void *ps_notify_message(PurpleNotifyMsgType type, const char *title,
-			       const char *primary, const char *secondary)
+static void *
+ps_notify_message(PurpleNotifyMsgType type, const char *title, const char *primary,
+		  const char *secondary)
 {
 	char *t = ps_flat(title), *p = ps_flat(primary), *s = ps_flat(secondary);
 
@@ -293,14 +304,14 @@ static void *ps_notify_message(PurpleNotifyMsgType type, const char *title,
 }
 
 static PurpleNotifyUiOps ps_notify_ops = {
-	.notify_message = ps_notify_message,
+    .notify_message = ps_notify_message,
 };
 
 /* Requests (certificate questions): "Accept" with --accept-cert, otherwise "Reject". */
-static void *ps_request_action(const char *title, const char *primary, const char *secondary,
-			       int default_action, PurpleAccount *account, const char *who,
-			       PurpleConversation *conv, void *user_data, size_t count,
-			       va_list actions)
+static void *
+ps_request_action(const char *title, const char *primary, const char *secondary, int default_action,
+		  PurpleAccount *account, const char *who, PurpleConversation *conv,
+		  void *user_data, size_t count, va_list actions)
 {
 	const char *want = ps.o.accept_cert ? "ccept" : "eject";
 	PurpleRequestActionCb cb = NULL;
@@ -327,12 +338,13 @@ static void *ps_request_action(const char *title, const char *primary, const cha
 }
 
 static PurpleRequestUiOps ps_request_ops = {
-	.request_action = ps_request_action,
+    .request_action = ps_request_action,
 };
 
 /* ---- libpurple signals ---- */
 
-static gboolean ps_settled_cb(gpointer data)
+static gboolean
+ps_settled_cb(gpointer data)
 {
 	ps.settled = 1;
 	ps_event("im-settled to=%s", ps.o.send_to);
@@ -340,7 +352,8 @@ static gboolean ps_settled_cb(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-static void ps_send_im(void)
+static void
+ps_send_im(void)
 {
 	PurpleConversation *conv;
 
@@ -351,7 +364,8 @@ static void ps_send_im(void)
 	g_timeout_add_seconds(ps.o.settle, ps_settled_cb, NULL);
 }
 
-static int ps_status_is(PurpleBuddy *b, const char *want)
+static int
+ps_status_is(PurpleBuddy *b, const char *want)
 {
 	PurpleStatus *st = purple_presence_get_active_status(purple_buddy_get_presence(b));
 
@@ -359,7 +373,8 @@ static int ps_status_is(PurpleBuddy *b, const char *want)
 }
 
 /* The watched buddy, if it is in the list and already in the wanted state. */
-static void ps_check_status(PurpleBuddy *b)
+static void
+ps_check_status(PurpleBuddy *b)
 {
 	if (!ps.o.status_buddy || ps.got_status)
 		return;
@@ -375,7 +390,8 @@ static void ps_check_status(PurpleBuddy *b)
 }
 
 /* The own status, as a saved status (what libpurple applies to the account). */
-static void ps_set_status(PurpleAccount *a)
+static void
+ps_set_status(PurpleAccount *a)
 {
 	PurpleStatusType *t = purple_account_get_status_type(a, ps.o.set_status);
 	PurpleSavedStatus *saved;
@@ -387,12 +403,12 @@ static void ps_set_status(PurpleAccount *a)
 	saved = purple_savedstatus_new(NULL, purple_status_type_get_primitive(t));
 	purple_savedstatus_set_substatus(saved, a, t, NULL);
 	purple_savedstatus_activate(saved);
-	ps_event("status-set status=%s",
-		 purple_status_get_id(purple_account_get_active_status(a)));
+	ps_event("status-set status=%s", purple_status_get_id(purple_account_get_active_status(a)));
 }
 
 /* A buddy into the local list and to the server (sipe sends its contact SOAP). */
-static void ps_add_buddy(const char *uri, const char *group)
+static void
+ps_add_buddy(const char *uri, const char *group)
 {
 	PurpleGroup *g = purple_find_group(group);
 	PurpleBuddy *b = purple_find_buddy(ps.account, uri);
@@ -409,7 +425,8 @@ static void ps_add_buddy(const char *uri, const char *group)
 	ps_event("buddy-added buddy=%s group=%s", uri, group);
 }
 
-static void ps_remove_buddy(const char *uri)
+static void
+ps_remove_buddy(const char *uri)
 {
 	PurpleBuddy *b = purple_find_buddy(ps.account, uri);
 
@@ -425,7 +442,8 @@ static void ps_remove_buddy(const char *uri)
 static void ps_set_status(PurpleAccount *a);
 
 /* One line of --commands: add-buddy URI [GROUP], remove-buddy URI, status ID, quit. */
-static void ps_command(char *line)
+static void
+ps_command(char *line)
 {
 	char **w = g_strsplit_set(g_strstrip(line), " \t", 3);
 	const char *verb = w[0] ? w[0] : "";
@@ -447,7 +465,8 @@ static void ps_command(char *line)
 	g_strfreev(w);
 }
 
-static gboolean ps_stdin_cb(GIOChannel *ch, GIOCondition cond, gpointer data)
+static gboolean
+ps_stdin_cb(GIOChannel *ch, GIOCondition cond, gpointer data)
 {
 	char *line = NULL;
 	GIOStatus s = g_io_channel_read_line(ch, &line, NULL, NULL, NULL);
@@ -462,7 +481,8 @@ static gboolean ps_stdin_cb(GIOChannel *ch, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-static void ps_commands_start(void)
+static void
+ps_commands_start(void)
 {
 	GIOChannel *ch = g_io_channel_unix_new(0);
 
@@ -472,13 +492,15 @@ static void ps_commands_start(void)
 
 /* --add-buddy: after the server's contact list had time to arrive (sipe drops local
  * buddies that are not on it). */
-static gboolean ps_add_buddy_cb(gpointer data)
+static gboolean
+ps_add_buddy_cb(gpointer data)
 {
 	ps_add_buddy(ps.o.add_buddy, "Greenwich");
 	return G_SOURCE_REMOVE;
 }
 
-static void ps_signed_on(PurpleConnection *gc, gpointer data)
+static void
+ps_signed_on(PurpleConnection *gc, gpointer data)
 {
 	PurpleAccount *a = purple_connection_get_account(gc);
 
@@ -496,8 +518,9 @@ static void ps_signed_on(PurpleConnection *gc, gpointer data)
 	ps_check_done();
 }
 
-static void ps_connection_error(PurpleConnection *gc, PurpleConnectionError err,
-				const char *desc, gpointer data)
+static void
+ps_connection_error(PurpleConnection *gc, PurpleConnectionError err, const char *desc,
+		    gpointer data)
 {
 	char *d = ps_flat(desc);
 
@@ -506,8 +529,9 @@ static void ps_connection_error(PurpleConnection *gc, PurpleConnectionError err,
 	ps_finish(PS_CONN_ERROR, 0);
 }
 
-static void ps_received_im(PurpleAccount *a, const char *sender, const char *msg,
-			   PurpleConversation *conv, PurpleMessageFlags flags, gpointer data)
+static void
+ps_received_im(PurpleAccount *a, const char *sender, const char *msg, PurpleConversation *conv,
+	       PurpleMessageFlags flags, gpointer data)
 {
 	char *plain = purple_markup_strip_html(msg);
 	char *t = ps_flat(plain);
@@ -523,8 +547,9 @@ static void ps_received_im(PurpleAccount *a, const char *sender, const char *msg
 }
 
 /* sipe writes "message not delivered" into the conversation as an error line. */
-static void ps_wrote_im(PurpleAccount *a, const char *who, const char *msg,
-			PurpleConversation *conv, PurpleMessageFlags flags, gpointer data)
+static void
+ps_wrote_im(PurpleAccount *a, const char *who, const char *msg, PurpleConversation *conv,
+	    PurpleMessageFlags flags, gpointer data)
 {
 	char *plain, *t;
 
@@ -539,19 +564,22 @@ static void ps_wrote_im(PurpleAccount *a, const char *who, const char *msg,
 		ps_finish(PS_NOT_DELIVERED, 0);
 }
 
-static const char *ps_status_id(PurpleStatus *st)
+static const char *
+ps_status_id(PurpleStatus *st)
 {
 	return st ? purple_status_get_id(st) : "-";
 }
 
-static void ps_buddy_status(PurpleBuddy *b, PurpleStatus *old, PurpleStatus *now, gpointer d)
+static void
+ps_buddy_status(PurpleBuddy *b, PurpleStatus *old, PurpleStatus *now, gpointer d)
 {
 	ps_event("buddy-status-changed buddy=%s old=%s new=%s", purple_buddy_get_name(b),
 		 ps_status_id(old), ps_status_id(now));
 	ps_check_status(b);
 }
 
-static void ps_buddy_onoff(PurpleBuddy *b, gpointer data)
+static void
+ps_buddy_onoff(PurpleBuddy *b, gpointer data)
 {
 	PurpleStatus *st = purple_presence_get_active_status(purple_buddy_get_presence(b));
 
@@ -560,36 +588,38 @@ static void ps_buddy_onoff(PurpleBuddy *b, gpointer data)
 	ps_check_status(b);
 }
 
-static void ps_connect_signals(void)
+static void
+ps_connect_signals(void)
 {
 	void *conns = purple_connections_get_handle();
 	void *convs = purple_conversations_get_handle();
 	void *blist = purple_blist_get_handle();
 
-	purple_signal_connect(conns, "signed-on", &ps_handle, PURPLE_CALLBACK(ps_signed_on),
-			      NULL);
+	purple_signal_connect(conns, "signed-on", &ps_handle, PURPLE_CALLBACK(ps_signed_on), NULL);
 	purple_signal_connect(conns, "connection-error", &ps_handle,
 			      PURPLE_CALLBACK(ps_connection_error), NULL);
-	purple_signal_connect(convs, "received-im-msg", &ps_handle,
-			      PURPLE_CALLBACK(ps_received_im), NULL);
+	purple_signal_connect(convs, "received-im-msg", &ps_handle, PURPLE_CALLBACK(ps_received_im),
+			      NULL);
 	purple_signal_connect(convs, "wrote-im-msg", &ps_handle, PURPLE_CALLBACK(ps_wrote_im),
 			      NULL);
 	purple_signal_connect(blist, "buddy-status-changed", &ps_handle,
 			      PURPLE_CALLBACK(ps_buddy_status), NULL);
-	purple_signal_connect(blist, "buddy-signed-on", &ps_handle,
-			      PURPLE_CALLBACK(ps_buddy_onoff), "buddy-signed-on");
+	purple_signal_connect(blist, "buddy-signed-on", &ps_handle, PURPLE_CALLBACK(ps_buddy_onoff),
+			      "buddy-signed-on");
 	purple_signal_connect(blist, "buddy-signed-off", &ps_handle,
 			      PURPLE_CALLBACK(ps_buddy_onoff), "buddy-signed-off");
 }
 
 /* ---- set-up ---- */
 
-static int ps_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static int
+ps_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path);
 }
 
-static int ps_make_dir(void)
+static int
+ps_make_dir(void)
 {
 	GError *err = NULL;
 
@@ -607,7 +637,8 @@ static int ps_make_dir(void)
 	return 0;
 }
 
-static int ps_core_init(void)
+static int
+ps_core_init(void)
 {
 	char *gst = g_build_filename(ps.dir, "gstreamer-registry.bin", NULL);
 
@@ -632,7 +663,8 @@ static int ps_core_init(void)
 	return 0;
 }
 
-static PurplePlugin *ps_load_prpl(void)
+static PurplePlugin *
+ps_load_prpl(void)
 {
 	PurplePlugin *p = purple_plugins_find_with_id(PS_PRPL);
 
@@ -650,7 +682,8 @@ static PurplePlugin *ps_load_prpl(void)
 	return p;
 }
 
-static void ps_list_values(GList *l)
+static void
+ps_list_values(GList *l)
 {
 	const char *sep = " values=";
 
@@ -662,7 +695,8 @@ static void ps_list_values(GList *l)
 	}
 }
 
-static void ps_list_options(PurplePlugin *p)
+static void
+ps_list_options(PurplePlugin *p)
 {
 	PurplePluginProtocolInfo *info = PURPLE_PLUGIN_PROTOCOL_INFO(p);
 	GList *l;
@@ -684,7 +718,8 @@ static void ps_list_options(PurplePlugin *p)
 }
 
 /* sipe's account name is "<sign-in name>,<login>"; the sign-in name has no "sip:". */
-static char *ps_username(void)
+static char *
+ps_username(void)
 {
 	const char *u = ps.o.user;
 
@@ -693,12 +728,14 @@ static char *ps_username(void)
 	return ps.o.login ? g_strdup_printf("%s,%s", u, ps.o.login) : g_strdup(u);
 }
 
-static const char *ps_auth_id(const char *auth)
+static const char *
+ps_auth_id(const char *auth)
 {
 	return !strcmp(auth, "kerberos") ? "krb5" : auth;
 }
 
-static void ps_watch_buddy(void)
+static void
+ps_watch_buddy(void)
 {
 	PurpleGroup *g = purple_group_new("Greenwich");
 	PurpleBuddy *b = purple_buddy_new(ps.account, ps.o.status_buddy, NULL);
@@ -707,7 +744,8 @@ static void ps_watch_buddy(void)
 	purple_blist_add_buddy(b, NULL, g, NULL);
 }
 
-static void ps_account_setup(void)
+static void
+ps_account_setup(void)
 {
 	char *name = ps_username();
 	PurpleAccount *a = purple_account_new(name, PS_PRPL);
@@ -727,8 +765,8 @@ static void ps_account_setup(void)
 	if (ps.o.status_buddy)
 		ps_watch_buddy();
 	ps_event("connecting account=%s server=%s transport=%s authentication=%s sso=%d",
-		 purple_account_get_username(a), ps.o.server, ps.o.transport,
-		 ps_auth_id(ps.o.auth), ps.o.sso);
+		 purple_account_get_username(a), ps.o.server, ps.o.transport, ps_auth_id(ps.o.auth),
+		 ps.o.sso);
 	purple_account_set_enabled(a, PS_UI, TRUE);
 	if (purple_account_is_disconnected(a))
 		purple_account_connect(a);
@@ -736,7 +774,8 @@ static void ps_account_setup(void)
 
 /* ---- options ---- */
 
-static void ps_usage(FILE *f)
+static void
+ps_usage(FILE *f)
 {
 	fputs("usage: purple-sipe --user sip:alice@corp.example.com [--login 'CORP\\alice']\n"
 	      "         [--password PW] --server HOST:PORT [--transport tcp|tls|auto]\n"
@@ -745,74 +784,118 @@ static void ps_usage(FILE *f)
 	      "         [--expect-im TEXT] [--expect-status sip:bob@... STATUS]\n"
 	      "         [--set-status STATUS] [--add-buddy sip:bob@...] [--commands]\n"
 	      "         [--timeout S] [--hold S] [--purple-dir DIR] [--debug]\n"
-	      "       purple-sipe --list-options\n", f);
+	      "       purple-sipe --list-options\n",
+	      f);
 }
 
 static const struct option ps_longopts[] = {
-	{ "user", required_argument, NULL, 'u' },
-	{ "login", required_argument, NULL, 'l' },
-	{ "password", required_argument, NULL, 'p' },
-	{ "server", required_argument, NULL, 's' },
-	{ "transport", required_argument, NULL, 'T' },
-	{ "auth", required_argument, NULL, 'a' },
-	{ "sso", no_argument, NULL, 'S' },
-	{ "send-im", required_argument, NULL, 'i' },
-	{ "text", required_argument, NULL, 'x' },
-	{ "expect-im", required_argument, NULL, 'e' },
-	{ "expect-status", required_argument, NULL, 'E' },
-	{ "set-status", required_argument, NULL, 'y' },
-	{ "add-buddy", required_argument, NULL, 'b' },
-	{ "commands", no_argument, NULL, 'c' },
-	{ "timeout", required_argument, NULL, 't' },
-	{ "settle", required_argument, NULL, 'w' },
-	{ "hold", required_argument, NULL, 'H' },
-	{ "purple-dir", required_argument, NULL, 'D' },
-	{ "debug", no_argument, NULL, 'd' },
-	{ "accept-cert", no_argument, NULL, 'C' },
-	{ "list-options", no_argument, NULL, 'L' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+    {"user", required_argument, NULL, 'u'},
+    {"login", required_argument, NULL, 'l'},
+    {"password", required_argument, NULL, 'p'},
+    {"server", required_argument, NULL, 's'},
+    {"transport", required_argument, NULL, 'T'},
+    {"auth", required_argument, NULL, 'a'},
+    {"sso", no_argument, NULL, 'S'},
+    {"send-im", required_argument, NULL, 'i'},
+    {"text", required_argument, NULL, 'x'},
+    {"expect-im", required_argument, NULL, 'e'},
+    {"expect-status", required_argument, NULL, 'E'},
+    {"set-status", required_argument, NULL, 'y'},
+    {"add-buddy", required_argument, NULL, 'b'},
+    {"commands", no_argument, NULL, 'c'},
+    {"timeout", required_argument, NULL, 't'},
+    {"settle", required_argument, NULL, 'w'},
+    {"hold", required_argument, NULL, 'H'},
+    {"purple-dir", required_argument, NULL, 'D'},
+    {"debug", no_argument, NULL, 'd'},
+    {"accept-cert", no_argument, NULL, 'C'},
+    {"list-options", no_argument, NULL, 'L'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
-static int ps_opt_set(struct ps_opts *o, int c, char *arg, int argc, char **argv)
+static int
+ps_opt_set(struct ps_opts *o, int c, char *arg, int argc, char **argv)
 {
 	switch (c) {
-	case 'u': o->user = arg; break;
-	case 'l': o->login = arg; break;
-	case 'p': o->password = arg; break;
-	case 's': o->server = arg; break;
-	case 'T': o->transport = arg; break;
-	case 'a': o->auth = arg; break;
-	case 'S': o->sso = 1; break;
-	case 'i': o->send_to = arg; break;
-	case 'x': o->text = arg; break;
-	case 'e': o->expect_im = arg; break;
+	case 'u':
+		o->user = arg;
+		break;
+	case 'l':
+		o->login = arg;
+		break;
+	case 'p':
+		o->password = arg;
+		break;
+	case 's':
+		o->server = arg;
+		break;
+	case 'T':
+		o->transport = arg;
+		break;
+	case 'a':
+		o->auth = arg;
+		break;
+	case 'S':
+		o->sso = 1;
+		break;
+	case 'i':
+		o->send_to = arg;
+		break;
+	case 'x':
+		o->text = arg;
+		break;
+	case 'e':
+		o->expect_im = arg;
+		break;
 	case 'E':
 		if (optind >= argc)
 			return -1;
 		o->status_buddy = arg;
 		o->status_want = argv[optind++];
 		break;
-	case 'y': o->set_status = arg; break;
-	case 'b': o->add_buddy = arg; break;
-	case 'c': o->commands = 1; break;
-	case 't': o->timeout = atoi(arg); break;
-	case 'w': o->settle = atoi(arg); break;
-	case 'H': o->hold = atoi(arg); break;
-	case 'D': o->dir = arg; break;
-	case 'd': o->debug = 1; break;
-	case 'C': o->accept_cert = 1; break;
-	case 'L': o->list_options = 1; break;
-	default: return -1;
+	case 'y':
+		o->set_status = arg;
+		break;
+	case 'b':
+		o->add_buddy = arg;
+		break;
+	case 'c':
+		o->commands = 1;
+		break;
+	case 't':
+		o->timeout = atoi(arg);
+		break;
+	case 'w':
+		o->settle = atoi(arg);
+		break;
+	case 'H':
+		o->hold = atoi(arg);
+		break;
+	case 'D':
+		o->dir = arg;
+		break;
+	case 'd':
+		o->debug = 1;
+		break;
+	case 'C':
+		o->accept_cert = 1;
+		break;
+	case 'L':
+		o->list_options = 1;
+		break;
+	default:
+		return -1;
 	}
 	return 0;
 }
 
-static int ps_parse(struct ps_opts *o, int argc, char **argv)
+static int
+ps_parse(struct ps_opts *o, int argc, char **argv)
 {
 	int c;
 
-	*o = (struct ps_opts){ .transport = "tcp", .auth = "ntlm", .timeout = 30, .settle = 3 };
+	*o = (struct ps_opts){.transport = "tcp", .auth = "ntlm", .timeout = 30, .settle = 3};
 	while ((c = getopt_long(argc, argv, "", ps_longopts, NULL)) != -1) {
 		if (c == 'h') {
 			ps_usage(stdout);
@@ -826,7 +909,7 @@ static int ps_parse(struct ps_opts *o, int argc, char **argv)
 	if (!o->user || !o->server || (o->send_to && !o->text))
 		return -1;
 	if (!strcmp(o->auth, "kerberos") && !o->password)
-		o->sso = 1;	/* Kerberos without a password: the ticket cache (kinit) */
+		o->sso = 1; /* Kerberos without a password: the ticket cache (kinit) */
 	if (!o->sso && (!o->login || !o->password))
 		return -1;
 	return 0;
@@ -834,7 +917,8 @@ static int ps_parse(struct ps_opts *o, int argc, char **argv)
 
 /* ---- main ---- */
 
-static int ps_run(void)
+static int
+ps_run(void)
 {
 	PurplePlugin *p = ps_load_prpl();
 
@@ -855,7 +939,8 @@ static int ps_run(void)
 	return ps.rc;
 }
 
-int main(int argc, char **argv)
+int
+main(int argc, char **argv)
 {
 	int rc = PS_USAGE;
 

@@ -26,7 +26,7 @@ fx_store_open(struct fixture *f, char *err, size_t errlen)
 {
 	/* shared: the tests look at the file, and hold its lock, from a second connection */
 	const struct gwstore_params p = {
-		.backend = GWSTORE_SQLITE, .state_dir = f->dir, .location_shared = true};
+	    .backend = GWSTORE_SQLITE, .state_dir = f->dir, .location_shared = true};
 
 	return gwstore_open(&f->st, &p, GWSTORE_LOCATION, err, errlen);
 }

@@ -516,9 +516,9 @@ test_diff(void **state)
 {
 	struct fixture *f = *state;
 	struct gw_conf *a = load_text(f, "[log]\nlevel = info\n");
-	struct gw_conf *b = load_text(
-		f, "[log]\nlevel = debug\n[registrar]\nmax-contacts = 3\n[server]\n"
-		   "domains = localdomain\n[auth]\nschemes = NTLM\n");
+	struct gw_conf *b =
+	    load_text(f, "[log]\nlevel = debug\n[registrar]\nmax-contacts = 3\n[server]\n"
+			 "domains = localdomain\n[auth]\nschemes = NTLM\n");
 	char seen[512] = "";
 
 	assert_non_null(a);

@@ -160,14 +160,15 @@ test_batch_failure(void **state)
 	fx_snapshot(f, before, sizeof(before));
 
 	fx_side_exec(side, "BEGIN IMMEDIATE");
-	fx_side_exec(side, "CREATE TRIGGER no_put BEFORE INSERT ON bindings"
-			   " WHEN NEW.uri LIKE '%6005' BEGIN SELECT RAISE(ABORT, 'disk says no'); END");
+	fx_side_exec(side,
+		     "CREATE TRIGGER no_put BEFORE INSERT ON bindings"
+		     " WHEN NEW.uri LIKE '%6005' BEGIN SELECT RAISE(ABORT, 'disk says no'); END");
 	/* the refused one first: whatever batch the writer takes fails */
 	start_one(f, &a, 5, 2);
 	for (int i = 0; i < 10; i++)
 		if (i != 5)
 			start_one(f, &a, i, 2); /* user3: a refresh of the stored binding */
-	start_one(f, &a, 3, 3);	/* a change on top of a queued change */
+	start_one(f, &a, 3, 3);                 /* a change on top of a queued change */
 	assert_int_equal(loc_count(f->loc), 11);
 	assert_int_equal(answers_count(&a), 0);
 	fx_side_exec(side, "COMMIT");
@@ -249,8 +250,9 @@ test_commit_here_fails(void **state)
 
 	fx_bind(f, "user5@example.com", "call-5", 1, "sip:user5@127.0.0.1:7005", 600, f->now);
 	fx_snapshot(f, before, sizeof(before));
-	fx_side_exec(side, "CREATE TRIGGER no_put BEFORE INSERT ON bindings"
-			   " WHEN NEW.uri LIKE '%6005' BEGIN SELECT RAISE(ABORT, 'disk says no'); END");
+	fx_side_exec(side,
+		     "CREATE TRIGGER no_put BEFORE INSERT ON bindings"
+		     " WHEN NEW.uri LIKE '%6005' BEGIN SELECT RAISE(ABORT, 'disk says no'); END");
 	assert_int_equal(loc_register_start(f->loc, &r, f->now, answer_cb, &a, &out, &nout),
 			 LOC_STORE_FAILED);
 	assert_null(out);
@@ -277,8 +279,8 @@ test_flipped(void **state)
 		uint32_t cseq;
 		int expires;
 		bool flipped;
-	} steps[] = {{&u, 1, 600, true},  {&u, 2, 600, false}, {&u2, 3, 600, false},
-		     {&u2, 4, 0, false},  {&u, 5, 0, true},    {&u, 6, 600, true}};
+	} steps[] = {{&u, 1, 600, true}, {&u, 2, 600, false}, {&u2, 3, 600, false},
+		     {&u2, 4, 0, false}, {&u, 5, 0, true},    {&u, 6, 600, true}};
 
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		bool flipped = !steps[i].flipped;
@@ -375,14 +377,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_batch_commit),
-	    T(test_batch_failure),
-	    T(test_remove_behind_queue),
-	    T(test_commit_here),
-	    T(test_commit_here_fails),
-	    T(test_flipped),
-	    T(test_concurrent),
-	    T(test_checkpoint),
+	    T(test_batch_commit), T(test_batch_failure),     T(test_remove_behind_queue),
+	    T(test_commit_here),  T(test_commit_here_fails), T(test_flipped),
+	    T(test_concurrent),   T(test_checkpoint),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -211,23 +211,29 @@ test_legacy_move(void **state)
 	fx_close(f);
 	snprintf(legacy, sizeof(legacy), "%s/greenwich.db", f->dir);
 	assert_int_equal(sqlite3_open(legacy, &old), SQLITE_OK);
-	fx_side_exec(old, "CREATE TABLE local_users (aor TEXT PRIMARY KEY);"
-			  "INSERT INTO local_users VALUES ('alice@example.com');"
-			  "CREATE TABLE bindings (aor TEXT NOT NULL COLLATE NOCASE, uri TEXT NOT NULL,"
-			  " call_id TEXT NOT NULL, cseq INTEGER NOT NULL, expires INTEGER NOT NULL,"
-			  " q INTEGER NOT NULL, path TEXT, instance TEXT, user_agent TEXT,"
-			  " transport TEXT, addr TEXT, PRIMARY KEY (aor, uri));");
+	fx_side_exec(old,
+		     "CREATE TABLE local_users (aor TEXT PRIMARY KEY);"
+		     "INSERT INTO local_users VALUES ('alice@example.com');"
+		     "CREATE TABLE bindings (aor TEXT NOT NULL COLLATE NOCASE, uri TEXT NOT NULL,"
+		     " call_id TEXT NOT NULL, cseq INTEGER NOT NULL, expires INTEGER NOT NULL,"
+		     " q INTEGER NOT NULL, path TEXT, instance TEXT, user_agent TEXT,"
+		     " transport TEXT, addr TEXT, PRIMARY KEY (aor, uri));");
 	char sql[512];
-	snprintf(sql, sizeof(sql), "INSERT INTO bindings VALUES ('alice@example.com',"
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO bindings VALUES ('alice@example.com',"
 		 " 'sip:alice@127.0.0.1:5001', 'c1', 1, %lld, -1, NULL, NULL, 'ua', 'udp',"
-		 " '127.0.0.1:5001')", (long long)f->now + 600);
+		 " '127.0.0.1:5001')",
+		 (long long)f->now + 600);
 	fx_side_exec(old, sql);
 	assert_int_equal(fx_store_open(f, err, sizeof(err)), 0);
 	assert_int_equal(loc_alloc(&f->loc, f->st), 0);
 	assert_int_equal(fx_live(f, ALICE, f->now), 1);
 	fx_assert_agrees(f, ALICE, f->now);
-	assert_int_equal(sqlite3_prepare_v2(old, "SELECT count(*) FROM sqlite_master WHERE"
-					    " name = 'bindings'", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(old,
+					    "SELECT count(*) FROM sqlite_master WHERE"
+					    " name = 'bindings'",
+					    -1, &s, NULL),
+			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(s, 0), 0);
 	sqlite3_finalize(s);

@@ -87,9 +87,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_counts, setup),
-		cmocka_unit_test_setup(test_foreign_ids, setup),
-		cmocka_unit_test_setup(test_many, setup),
+	    cmocka_unit_test_setup(test_counts, setup),
+	    cmocka_unit_test_setup(test_foreign_ids, setup),
+	    cmocka_unit_test_setup(test_many, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -166,20 +166,27 @@ bindings(struct fixture *f, time_t now)
 static struct gwstore_binding
 binding(const char *aor, const char *uri, uint32_t cseq, int64_t expires)
 {
-	return (struct gwstore_binding){.aor = aor, .uri = uri, .call_id = "call-1", .cseq = cseq,
-					.expires = expires, .q = -1, .path = NULL,
-					.instance = "<urn:uuid:1>", .user_agent = "unit/1",
-					.transport = "tcp", .addr = "127.0.0.1:5070"};
+	return (struct gwstore_binding){.aor = aor,
+					.uri = uri,
+					.call_id = "call-1",
+					.cseq = cseq,
+					.expires = expires,
+					.q = -1,
+					.path = NULL,
+					.instance = "<urn:uuid:1>",
+					.user_agent = "unit/1",
+					.transport = "tcp",
+					.addr = "127.0.0.1:5070"};
 }
 
 static void
 test_bindings(void **state)
 {
 	struct fixture *f = *state;
-	struct gwstore_binding a1 = binding("alice@example.com", "sip:alice@10.0.0.1", 1,
-					    f->now + 600);
-	struct gwstore_binding a2 = binding("alice@example.com", "sip:alice@10.0.0.2", 1,
-					    f->now + 600);
+	struct gwstore_binding a1 =
+	    binding("alice@example.com", "sip:alice@10.0.0.1", 1, f->now + 600);
+	struct gwstore_binding a2 =
+	    binding("alice@example.com", "sip:alice@10.0.0.2", 1, f->now + 600);
 	struct gwstore_binding b1 = binding("bob@example.com", "sip:bob@10.0.0.3", 4, f->now + 10);
 	struct seen s;
 	char want[256];
@@ -211,8 +218,8 @@ test_bindings(void **state)
 	assert_int_equal(bindings(f, f->now).n, 2);
 
 	/* a transaction rolled back leaves nothing */
-	struct gwstore_binding c1 = binding("carol@example.com", "sip:carol@10.0.0.4", 1,
-					    f->now + 600);
+	struct gwstore_binding c1 =
+	    binding("carol@example.com", "sip:carol@10.0.0.4", 1, f->now + 600);
 	assert_int_equal(gwstore_begin(f->loc, true), 0);
 	assert_int_equal(gwstore_binding_put(f->loc, &c1), 0);
 	gwstore_rollback(f->loc);
@@ -259,9 +266,16 @@ static void
 test_publications(void **state)
 {
 	struct fixture *f = *state;
-	struct gwstore_pub p = {.etag = "e1", .aor = "alice@example.com", .expires = f->now + 60,
-				.seq = 5, .source = 1, .open = true, .activity = 3,
-				.note = "in a meeting", .call_id = "c1", .cseq = 7};
+	struct gwstore_pub p = {.etag = "e1",
+				.aor = "alice@example.com",
+				.expires = f->now + 60,
+				.seq = 5,
+				.source = 1,
+				.open = true,
+				.activity = 3,
+				.note = "in a meeting",
+				.call_id = "c1",
+				.cseq = 7};
 	struct gwstore_pub old = p;
 	struct pubs s = {0};
 
@@ -342,13 +356,21 @@ static void
 test_subscriptions(void **state)
 {
 	struct fixture *f = *state;
-	struct gwstore_sub x = {.event = 0, .presentity = "alice@example.com",
-				.watcher = "bob@example.com", .call_id = "sc1",
+	struct gwstore_sub x = {.event = 0,
+				.presentity = "alice@example.com",
+				.watcher = "bob@example.com",
+				.call_id = "sc1",
 				.local = "<sip:alice@example.com>;tag=a",
 				.remote = "<sip:bob@example.com>;tag=b",
-				.contact = "<sip:bob@10.0.0.3>", .route = "", .rseq = 1, .lseq = 1,
-				.expires = f->now + 300, .flags = 3, .transport = "udp",
-				.addr = "10.0.0.3:5060", .frontend = "fe1"};
+				.contact = "<sip:bob@10.0.0.3>",
+				.route = "",
+				.rseq = 1,
+				.lseq = 1,
+				.expires = f->now + 300,
+				.flags = 3,
+				.transport = "udp",
+				.addr = "10.0.0.3:5060",
+				.frontend = "fe1"};
 	int64_t id1 = 0, id2 = 0;
 	struct subs s = {0};
 
@@ -393,14 +415,13 @@ test_acl(void **state)
 	struct fixture *f = *state;
 	char rule[16], lines[256] = "";
 
-	assert_int_equal(gwstore_acl_get(f->st, "alice@example.com", "bob@example.com", rule,
-					 sizeof(rule)),
-			 -ENOENT);
+	assert_int_equal(
+	    gwstore_acl_get(f->st, "alice@example.com", "bob@example.com", rule, sizeof(rule)),
+	    -ENOENT);
 	assert_int_equal(gwstore_acl_set(f->st, "alice@example.com", "bob@example.com", "allow"),
 			 0);
-	assert_int_equal(gwstore_acl_get(f->st, "ALICE@example.com", "Bob@Example.com", rule,
-					 sizeof(rule)),
-			 0);
+	assert_int_equal(
+	    gwstore_acl_get(f->st, "ALICE@example.com", "Bob@Example.com", rule, sizeof(rule)), 0);
 	assert_string_equal(rule, "allow");
 	assert_int_equal(gwstore_acl_set(f->st, "alice@example.com", "bob@example.com", "block"),
 			 0);
@@ -411,9 +432,9 @@ test_acl(void **state)
 	assert_int_equal(gwstore_acl_each(f->st, "alice@example.com", acl_line, lines), 0);
 	assert_string_equal(lines, "bob@example.com=block;carol@example.com=allow;");
 	assert_int_equal(gwstore_acl_set(f->st, "alice@example.com", "bob@example.com", NULL), 0);
-	assert_int_equal(gwstore_acl_get(f->st, "alice@example.com", "bob@example.com", rule,
-					 sizeof(rule)),
-			 -ENOENT);
+	assert_int_equal(
+	    gwstore_acl_get(f->st, "alice@example.com", "bob@example.com", rule, sizeof(rule)),
+	    -ENOENT);
 }
 
 static void
@@ -604,8 +625,8 @@ test_pg_reconnect(void **state)
 {
 	struct fixture *f = *state;
 	struct gwstore_account a;
-	struct gwstore_binding b = binding("alice@example.com", "sip:alice@10.0.0.1", 1,
-					   f->now + 600);
+	struct gwstore_binding b =
+	    binding("alice@example.com", "sip:alice@10.0.0.1", 1, f->now + 600);
 
 	assert_int_equal(gwstore_account_set(f->st, "alice@example.com", "example.com", "pw"), 0);
 	assert_true(pg_number("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
@@ -643,8 +664,8 @@ static void
 test_sqlite_location_exclusive(void **state)
 {
 	struct fixture *f = *state;
-	struct gwstore_binding b = binding("alice@example.com", "sip:alice@10.0.0.1", 1,
-					   f->now + 600);
+	struct gwstore_binding b =
+	    binding("alice@example.com", "sip:alice@10.0.0.1", 1, f->now + 600);
 	char path[600], shm[600];
 	sqlite3 *side = NULL;
 
@@ -679,8 +700,7 @@ static void
 test_sqlite_location_hold(void **state)
 {
 	struct fixture *f = *state;
-	struct gwstore_binding b = binding("bob@example.com", "sip:bob@10.0.0.2", 1,
-					   f->now + 600);
+	struct gwstore_binding b = binding("bob@example.com", "sip:bob@10.0.0.2", 1, f->now + 600);
 	char hold[600];
 	struct timespec t0, t1;
 
@@ -709,9 +729,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_bindings),	    T(test_publications), T(test_subscriptions),
-	    T(test_acl),	    T(test_contact_lists), T(test_accounts),
-	    T(test_schema_version),
+	    T(test_bindings),      T(test_publications), T(test_subscriptions),  T(test_acl),
+	    T(test_contact_lists), T(test_accounts),     T(test_schema_version),
 	};
 	const struct CMUnitTest sqlite_tests[] = {
 	    T(test_sqlite_location_exclusive),
@@ -727,12 +746,12 @@ main(void)
 	pg_conninfo = getenv("GWSTORE_TEST_CONNINFO");
 	if (pg_conninfo != NULL && pg_conninfo[0] == '\0')
 		pg_conninfo = NULL;
-	failed = cmocka_run_group_tests_name(pg_conninfo ? "store on PostgreSQL" : "store on SQLite",
-					     tests, NULL, NULL);
+	failed = cmocka_run_group_tests_name(
+	    pg_conninfo ? "store on PostgreSQL" : "store on SQLite", tests, NULL, NULL);
 	if (pg_conninfo)
 		failed += cmocka_run_group_tests_name("PostgreSQL pool", pg_tests, NULL, NULL);
 	else
-		failed += cmocka_run_group_tests_name("SQLite location.db", sqlite_tests, NULL,
-						      NULL);
+		failed +=
+		    cmocka_run_group_tests_name("SQLite location.db", sqlite_tests, NULL, NULL);
 	return failed;
 }

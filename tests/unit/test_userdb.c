@@ -65,8 +65,8 @@ teardown(void **state)
 }
 
 static void
-assert_account(const struct gwstore_account *a, const char *aor, const char *user, const char *realm,
-	       const char *password)
+assert_account(const struct gwstore_account *a, const char *aor, const char *user,
+	       const char *realm, const char *password)
 {
 	char md5[65], sha[65];
 
@@ -101,7 +101,8 @@ test_set_get(void **state)
 	struct fixture *f = *state;
 	struct gwstore_account a;
 
-	assert_int_equal(gwstore_account_set(f->db, "alice@example.com", "example.com", "s3cret!"), 0);
+	assert_int_equal(gwstore_account_set(f->db, "alice@example.com", "example.com", "s3cret!"),
+			 0);
 	memset(&a, 0, sizeof(a));
 	assert_int_equal(gwstore_account_get(f->db, "alice@example.com", &a), 0);
 	/* HA1 is made of the user part only, not the whole AOR */
@@ -149,7 +150,8 @@ test_replace(void **state)
 	struct fixture *f = *state;
 	struct gwstore_account before, after;
 
-	assert_int_equal(gwstore_account_set(f->db, "carol@example.com", "example.com", "first"), 0);
+	assert_int_equal(gwstore_account_set(f->db, "carol@example.com", "example.com", "first"),
+			 0);
 	assert_int_equal(gwstore_account_get(f->db, "carol@example.com", &before), 0);
 	assert_int_equal(gwstore_account_set(f->db, "carol@example.com", "corp", "second"), 0);
 	assert_int_equal(gwstore_account_get(f->db, "carol@example.com", &after), 0);
@@ -206,7 +208,8 @@ test_password_not_stored(void **state)
 	struct gwstore_account a, b;
 	char err[256], wal[600];
 
-	assert_int_equal(gwstore_account_set(f->db, "frank@example.com", "example.com", password), 0);
+	assert_int_equal(gwstore_account_set(f->db, "frank@example.com", "example.com", password),
+			 0);
 	assert_int_equal(gwstore_account_get(f->db, "frank@example.com", &a), 0);
 	gwstore_close(f->db);
 	f->db = NULL;
