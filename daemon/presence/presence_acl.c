@@ -90,7 +90,8 @@ pres_acl_snapshot(struct presence *ps, const char *owner)
 		snap_free(sn); /* decide per watcher from the store instead */
 		return;
 	}
-	qsort(sn->v, sn->n, sizeof(*sn->v), rule_cmp);
+	if (sn->n > 1)
+		qsort(sn->v, sn->n, sizeof(*sn->v), rule_cmp);
 	ps->acl_snap = sn;
 }
 
@@ -110,7 +111,8 @@ rule_of(struct presence *ps, const char *owner, const char *watcher)
 
 	if (sn && strcasecmp(sn->owner, owner) == 0) {
 		const struct acl_rule key = {(char *)watcher, false};
-		const struct acl_rule *r = bsearch(&key, sn->v, sn->n, sizeof(*sn->v), rule_cmp);
+		const struct acl_rule *r =
+		    sn->n ? bsearch(&key, sn->v, sn->n, sizeof(*sn->v), rule_cmp) : NULL;
 		return r ? r->block : -ENOENT;
 	}
 	int rc = gwstore_acl_get(ps->st, owner, watcher, rule, sizeof(rule));

@@ -174,5 +174,29 @@ check "carol got it (exit $CRC)" [ "$CRC" = 0 ]
 check "greenwichd logged carol's SA proven" grep -q "event=sa-proven .*user=carol@$DOMAIN" \
 	"$T/greenwichd.log"
 
+# every client above has closed its connection: the bindings made over those
+# connections go (sa_unregister, at the next housekeeping second), from memory
+# and the store, as a de-REGISTER would
+alice_bindings() {
+	/usr/bin/python3 - "$T/control.sock" "alice@$DOMAIN" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall((json.dumps({"cmd": "registrations", "aor": sys.argv[2]}) + "\n").encode())
+data = b""
+while not data.endswith(b"\n"):
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+r = json.loads(data)
+print(sum(len(u["contacts"]) for u in r.get("registrations", [])))
+PY
+}
+for _ in $(seq 1 50); do
+	[ "$(alice_bindings)" = 0 ] && break
+	sleep 0.1
+done
+check "alice's bindings went with her closed connections" [ "$(alice_bindings)" = 0 ]
 check "greenwichd still running" kill -0 "$GWD_PID"
 finish
