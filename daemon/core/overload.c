@@ -3,12 +3,8 @@
  *
  * The shed level goes from 0 (accept everything) to LEVEL_ALL (refuse every
  * new request).  Each interval that shows overload raises it by two; each
- * calm one lowers it by one.  Retransmissions count only when they go on for
- * RETRY_STREAK intervals in a row: a worker descheduled for half a second on
- * a busy machine gets one wave of them (T1 = 500 ms), which it absorbs
- * without help, while a worker that cannot keep up sees them interval after
- * interval.  A registration queue beyond LOC_QUEUE_HIGH counts at once.  Below LEVEL_ALL only
- * requests that carry no credentials are refused: a REGISTER that already answered a challenge is
+ * calm one lowers it by one.  Below LEVEL_ALL only requests that carry no
+ * credentials are refused: a REGISTER that already answered a challenge is
  * cheaper to finish than to send round again.  Requests inside a dialog,
  * ACK and CANCEL are never refused.
  */
@@ -32,7 +28,6 @@
 /* Retransmissions per interval, absolute floor and share of the requests. */
 #define RETRY_FLOOR 20
 #define RETRY_PER_MILLE 20
-#define RETRY_STREAK 3
 /* Registrations waiting for the disk, over every worker. */
 #define LOC_QUEUE_HIGH 4000
 
@@ -43,7 +38,6 @@ struct overload {
 	usize_t retries;
 	unsigned long reg_retries;
 	unsigned level;
-	unsigned streak; /* intervals in a row with too many retransmissions */
 	unsigned turn;
 	unsigned long shed;
 };
@@ -58,11 +52,7 @@ interval_overloaded(struct overload *o)
 	nta_agent_get_stats(o->w->w_agent, NTATAG_S_RECV_REQUEST_REF(req),
 			    NTATAG_S_RECV_RETRY_REF(retry), TAG_END());
 	usize_t dreq = req - o->requests, dretry = retry - o->retries + (reg - o->reg_retries);
-	if (dretry > RETRY_FLOOR && dretry * 1000 > dreq * RETRY_PER_MILLE)
-		o->streak++;
-	else
-		o->streak = 0;
-	over = o->streak >= RETRY_STREAK;
+	over = dretry > RETRY_FLOOR && dretry * 1000 > dreq * RETRY_PER_MILLE;
 	if (loc_pending(o->w->w_gwd->loc) > LOC_QUEUE_HIGH)
 		over = true;
 	o->requests = req;
