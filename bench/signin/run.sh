@@ -5,11 +5,14 @@
 #
 #   GW_BUILDDIR=/path/to/build bench/signin/run.sh [--smoke] [--seconds S] [--procs N]
 #                                                  [--profile DIR] [--only "SCHEMES"]
+#                                                  [--transport tls|tcp]
 #
 # Schemes: ntlm, kerberos, kerberos-tls.  Every sign-in goes over TLS (greenwichd
 # accepts Kerberos and NTLM over TLS only, [auth] sipae-transports), each load process
 # a device that reconnects with a full handshake (no session resumption); kerberos-tls
 # is the same load as kerberos, kept as its own row of bench/run's table.
+# --transport tcp: the same sign-ins over plain TCP (greenwichd with
+# `sipae-transports = tls, tcp`), to tell the TLS handshake's cost from the rest.
 #
 # --profile DIR: perf record (call graphs) of greenwichd during each scheme's load,
 # DIR/perf-SCHEME.data.
@@ -21,7 +24,7 @@ SRC=$(cd "$HERE/../.." && pwd)
 B=${GW_BUILDDIR:-$SRC}
 ADDC="$SRC/tests/addc/addc.sh"
 PY=/usr/bin/python3
-SECONDS_RUN=10 PROCS=4 N=2000 PROFILE="" SCHEMES="ntlm kerberos kerberos-tls"
+SECONDS_RUN=10 PROCS=4 N=2000 PROFILE="" SCHEMES="ntlm kerberos kerberos-tls" TRANSPORT=tls
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--smoke) SECONDS_RUN=2 PROCS=2 N=20 ;;
@@ -29,10 +32,17 @@ while [ $# -gt 0 ]; do
 	--only) SCHEMES=$2; shift ;;
 	--seconds) SECONDS_RUN=$2; shift ;;
 	--procs) PROCS=$2; shift ;;
+	--transport) TRANSPORT=$2; shift ;;
 	*) echo "unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
 done
+
+case "$TRANSPORT" in
+tls) SIPAE_TRANSPORTS=tls ;;
+tcp) SIPAE_TRANSPORTS="tls, tcp" ;;
+*) echo "--transport: tls or tcp" >&2; exit 2 ;;
+esac
 
 W=$(mktemp -d /tmp/gwsib.XXXXXX)
 D="$W/dc"
@@ -82,6 +92,7 @@ fqdn = $FQDN
 enabled-group = Greenwich Users
 [auth]
 schemes = Kerberos,NTLM
+sipae-transports = $SIPAE_TRANSPORTS
 [tls]
 certificate = $W/server.crt
 key = $W/server.key
@@ -113,7 +124,11 @@ for scheme in $SCHEMES; do
 			-p "$GWD_PID" -- sleep "$SECONDS_RUN" > /dev/null 2>&1 &
 		PERF_PID=$!
 	fi
-	target=(--server "127.0.0.1:$TLSPORT" --tls) # sign-in is over TLS only
+	if [ "$TRANSPORT" = tls ]; then
+		target=(--server "127.0.0.1:$TLSPORT" --tls)
+	else
+		target=(--server "127.0.0.1:$PORT")
+	fi
 	in_dc env KRB5CCNAME="$KRB5CCNAME" "$PY" "$HERE/load.py" "${target[@]}" \
 		--domain "$ADDC_DNS_DOMAIN" --user alice --ntlm-domain "$ADDC_DOMAIN" \
 		--password Apple-Pie-11 --scheme "$scheme" --procs "$PROCS" \
