@@ -17,23 +17,15 @@
 #include "config.h"
 
 #include <dlfcn.h>
-#include <stdbool.h>
-#include <string.h>
+#include <stddef.h>
 
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
 
+#include "sofia_code.h"
+
 /* the connection Sofia's tls_free() is taking apart on this thread */
 static __thread SSL *closing;
-
-static bool
-called_by_sofia(void *ret)
-{
-	Dl_info info;
-
-	return dladdr(ret, &info) != 0 && info.dli_fname != NULL &&
-	       strstr(info.dli_fname, "libsofia-sip-ua") != NULL;
-}
 
 int
 SSL_shutdown(SSL *s)
@@ -44,7 +36,7 @@ SSL_shutdown(SSL *s)
 		*(void **)&real = dlsym(RTLD_NEXT, "SSL_shutdown");
 	if (real == NULL)
 		return -1;
-	if (s != NULL && called_by_sofia(__builtin_return_address(0)))
+	if (s != NULL && sofia_code_contains(__builtin_return_address(0)))
 		closing = s;
 	return real(s);
 }
@@ -60,7 +52,7 @@ BIO_free(BIO *b)
 	if (real == NULL)
 		return 0;
 	if (s != NULL && b != NULL && SSL_get_rbio(s) == b &&
-	    called_by_sofia(__builtin_return_address(0))) {
+	    sofia_code_contains(__builtin_return_address(0))) {
 		closing = NULL;
 		SSL_CTX_up_ref(SSL_get_SSL_CTX(s));
 		SSL_free(s); /* frees b too: the SSL object owns it */

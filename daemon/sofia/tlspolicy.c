@@ -30,6 +30,7 @@
 
 #include <openssl/ssl.h>
 
+#include "sofia_code.h"
 #include "tlspolicy.h"
 
 static bool request_client_cert;
@@ -73,12 +74,10 @@ verify_cb(int ok, X509_STORE_CTX *store)
 static bool
 from_sofia(SSL_verify_cb cb)
 {
-	Dl_info info;
 	void *fn;
 
 	memcpy(&fn, &cb, sizeof(fn));
-	return fn != NULL && dladdr(fn, &info) != 0 && info.dli_fname != NULL &&
-	       strstr(info.dli_fname, "libsofia-sip-ua") != NULL;
+	return fn != NULL && sofia_code_contains(fn);
 }
 
 void
