@@ -251,16 +251,8 @@ sign_fail(struct worker *w, msg_t *msg, const struct sipae_sa *sa, const char *o
 {
 	sip_t *sip = sip_object(msg);
 
-	char addr[80], proto[16];
-
-	atomic_fetch_add(&w->w_gwd->stats.auth_failures, 1);
-	sip_msg_source(w, msg, addr, sizeof(addr), proto, sizeof(proto));
-	log_notice("event=auth-failed scheme=%s user=%s method=%s call-id=%s opaque=%s "
-		   "reason=%s source=%s transport=%s",
-		   sa ? (sa->scheme == SIPAE_NTLM ? "NTLM" : "Kerberos") : "-",
-		   log_value(sa && sa->aor[0] ? sa->aor : "-"),
-		   log_value(sip->sip_request->rq_method_name), log_value(sip->sip_call_id->i_id),
-		   log_value(opaque), log_value(reason), addr, proto);
+	sip_auth_failed(w, msg, sa ? (sa->scheme == SIPAE_NTLM ? "NTLM" : "Kerberos") : "-",
+			sa ? sa->aor : NULL, opaque ? opaque : "-", reason);
 	if (sip->sip_request->rq_method == sip_method_ack ||
 	    sip->sip_request->rq_method == sip_method_cancel)
 		msg_destroy(msg);
@@ -377,17 +369,11 @@ refuse_transport(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_cr
 		 const char *transport)
 {
 	struct gwd *g = w->w_gwd;
-	char addr[80], proto[16], warning[400];
+	char reason[120], warning[400];
 
-	atomic_fetch_add(&g->stats.auth_failures, 1);
-	sip_msg_source(w, msg, addr, sizeof(addr), proto, sizeof(proto));
-	log_notice(
-	    "event=auth-failed scheme=%s user=- method=%s call-id=%s "
-	    "reason=\"Kerberos and NTLM are not accepted over %s ([auth] sipae-transports)\" "
-	    "source=%s transport=%s",
-	    cr->scheme == SIPAE_NTLM ? "NTLM" : "Kerberos",
-	    log_value(sip->sip_request->rq_method_name), log_value(sip->sip_call_id->i_id),
-	    transport, addr, proto);
+	snprintf(reason, sizeof(reason),
+		 "Kerberos and NTLM are not accepted over %s ([auth] sipae-transports)", transport);
+	sip_auth_failed(w, msg, cr->scheme == SIPAE_NTLM ? "NTLM" : "Kerberos", NULL, NULL, reason);
 	if (sip->sip_request->rq_method == sip_method_ack ||
 	    sip->sip_request->rq_method == sip_method_cancel) {
 		msg_destroy(msg);

@@ -243,7 +243,7 @@ admit_request(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
 
 	/* outside a dialog: the sender */
 	if (gw_conf_serves(c, sip->sip_from->a_url->url_host) &&
-	    sip_auth_check(w, msg, sip, false, a->user, sizeof(a->user)) != AUTH_OK)
+	    sip_auth_check(w, msg, sip, false, a->user, sizeof(a->user)) != GW_PASS)
 		return GW_TAKEN;
 	if (sip->sip_proxy_authorization || sip->sip_authorization)
 		sip_auth_consume(w, msg, sip);
