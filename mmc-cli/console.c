@@ -182,14 +182,25 @@ on_sigint(int sig)
 	interrupted = 1;
 }
 
+/* A Ctrl-C came: its handler ran, or it waits, blocked, to be let in. */
+static bool
+sigint_came(void)
+{
+	sigset_t pending;
+
+	return interrupted || (sigpending(&pending) == 0 && sigismember(&pending, SIGINT));
+}
+
 /*
  * libedit's read function (EL_GETCFN): one character of input, decoded as a multibyte
  * character of the locale (UTF-8, console_locale()); 1, 0 at the end of input, -1 with
  * errno set.  libedit's own retries a read that a signal interrupted, and a SIGINT that
  * comes while it is not inside read() (Ctrl-C typed right behind other keys) is seen
  * only after the next Enter, which loses that line.  While el_gets() runs SIGINT is
- * blocked, except inside ppoll() here: an interrupt is never missed, and ends the read
- * at once (-1, EINTR).
+ * blocked: ppoll() lets it in while waiting, and before every read we ask whether one
+ * waits (ppoll() does not take it when input is ready at once).  The terminal reports
+ * Ctrl-C before it queues what was typed after it, so a Ctrl-C ends the line at once
+ * (-1, EINTR) and nothing typed behind it is read into that line.
  */
 static int
 console_getc(EditLine *el, wchar_t *wc)
@@ -202,15 +213,15 @@ console_getc(EditLine *el, wchar_t *wc)
 	(void)el;
 	memset(&st, 0, sizeof(st));
 	for (;;) {
-		if (interrupted) {
+		in.revents = 0;
+		if (!sigint_came() && ppoll(&in, 1, NULL, &waiting_mask) < 0 && errno != EINTR)
+			return -1;
+		if (sigint_came()) {
 			errno = EINTR;
 			return -1;
 		}
-		if (ppoll(&in, 1, NULL, &waiting_mask) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
+		if (in.revents == 0)
+			continue;
 		ssize_t r = read(STDIN_FILENO, &c, 1);
 		if (r == 0) {
 			*wc = L'\0';
@@ -222,6 +233,12 @@ console_getc(EditLine *el, wchar_t *wc)
 			return -1;
 		}
 		size_t k = mbrtowc(wc, &c, 1, &st);
+		if (k == (size_t)-1 && n > 0) {
+			/* a character cut short: this byte begins the next, as in libedit */
+			memset(&st, 0, sizeof(st));
+			n = 0;
+			k = mbrtowc(wc, &c, 1, &st);
+		}
 		if (k != (size_t)-1 && k != (size_t)-2)
 			return 1;
 		if (k == (size_t)-2 && ++n < MB_LEN_MAX)

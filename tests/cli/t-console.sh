@@ -100,6 +100,8 @@ step("new contact", "new bob@example.com --name Bob\r",
      P("bob@example.com added to alice@example.com's contacts"))
 step("ls lists the contact", "ls\r", r"bob@example\.com\s+Other Contacts\s+Bob")
 # UTF-8 typed at the console: one backspace takes the last character, both of its bytes
+# (typed at the prompt: keys typed ahead meet the terminal's own line editing)
+step("... and the prompt", None, P("Contacts> "))
 step("a name in UTF-8, edited with a backspace", "new zoe@example.com --name Zo\u00e9\u00e9\x7f\r",
      P("zoe@example.com added to alice@example.com's contacts"))
 step("cd ../Watchers", "cd ../Watchers\r", P("alice@example.com > Watchers> "))
