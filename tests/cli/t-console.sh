@@ -125,7 +125,9 @@ step("Ctrl-C throws away the line being typed", "set text half-typed\x03", P("^C
 step("... and the console goes on at the same place", None, P("Policies > outside-im> "))
 step("... nothing of that line was run", "show\r", P("from zone external;"))
 # Ctrl-C typed right behind other keys, and the next line right behind it: the
-# interrupt ends the line being typed at once, never the next one
+# interrupt ends the line being typed at once, never the next one (each time at the
+# prompt: a Ctrl-C while a command runs is the terminal's, and ends nothing)
+step("... the prompt again", None, P("outside-im> "))
 lost = 0
 for i in range(30):
     os.write(fd, ("set text half-typed-%d\x03show\r" % i).encode())
