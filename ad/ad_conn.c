@@ -232,7 +232,7 @@ conn_open(struct ad_conn *conn, char *reason)
 	for (i = 0; i < n; i++) {
 		ret = conn_bind(conn, cand[i], reason);
 		if (ret == 0) {
-			conn->renew_at = ad_krb5_refresh_at(conn->krb);
+			ad_krb5_state(conn->krb, &conn->renew_at, NULL);
 			dcs_mark(conn->dcs, cand[i]);
 			break;
 		}

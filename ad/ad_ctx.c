@@ -256,7 +256,7 @@ ad_stats_get(struct ad_ctx *ctx, struct ad_stats *stats)
 	stats->cache_loaded = ctx->loaded;
 	pthread_mutex_unlock(&ctx->lock);
 	stats->ldap_binds = ad_dcs_binds(ctx->dcs);
-	stats->kinits = ad_krb5_kinits(ctx->krb);
+	ad_krb5_state(ctx->krb, NULL, &stats->kinits);
 	stats->cache_entries = ad_cache_count(ctx->cache);
 	ad_dcs_last(ctx->dcs, stats->dc, sizeof(stats->dc));
 }

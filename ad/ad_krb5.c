@@ -240,24 +240,13 @@ ad_krb5_thread_use(struct ad_krb5 *krb, char *reason)
 	return 0;
 }
 
-time_t
-ad_krb5_refresh_at(struct ad_krb5 *krb)
+void
+ad_krb5_state(struct ad_krb5 *krb, time_t *refresh_at, uint64_t *kinits)
 {
-	time_t t;
-
 	pthread_mutex_lock(&krb->lock);
-	t = krb->refresh;
+	if (refresh_at)
+		*refresh_at = krb->refresh;
+	if (kinits)
+		*kinits = krb->kinits;
 	pthread_mutex_unlock(&krb->lock);
-	return t;
-}
-
-uint64_t
-ad_krb5_kinits(struct ad_krb5 *krb)
-{
-	uint64_t n;
-
-	pthread_mutex_lock(&krb->lock);
-	n = krb->kinits;
-	pthread_mutex_unlock(&krb->lock);
-	return n;
 }

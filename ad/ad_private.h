@@ -138,10 +138,9 @@ int ad_krb5_ensure(struct ad_krb5 *krb, char *reason);
 /* Makes this thread's GSSAPI use the library's ccache (gss_krb5_ccache_name). */
 int ad_krb5_thread_use(struct ad_krb5 *krb, char *reason);
 
-/* When the credentials should be acquired again (connections bound before go too). */
-time_t ad_krb5_refresh_at(struct ad_krb5 *krb);
-
-uint64_t ad_krb5_kinits(struct ad_krb5 *krb);
+/* Read together (each unless NULL): when the credentials should be acquired
+ * again (connections bound before go too), and how often they were acquired. */
+void ad_krb5_state(struct ad_krb5 *krb, time_t *refresh_at, uint64_t *kinits);
 
 /* ---- ad_ldap.c: one connection (owned by one worker) and the searches */
 

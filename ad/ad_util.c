@@ -81,7 +81,7 @@ ad_filter_escape(const char *in, char *out, size_t outlen)
 
 	for (; *in != '\0'; in++) {
 		unsigned char c = (unsigned char)*in;
-		bool special = c == '*' || c == '(' || c == ')' || c == '\\';
+		bool special = c == '*' || c == '(' || c == ')' || c == '\\' || c < 0x20;
 
 		if (o + (special ? 3 : 1) >= outlen)
 			return -ENOSPC;

@@ -168,7 +168,8 @@ struct ad_query {
 /* ---- Text helpers (no I/O) ---- */
 
 /**
- * ad_filter_escape() - escapes a value for an LDAP search filter (RFC 4515: *, (, ), \).
+ * ad_filter_escape() - escapes a value for an LDAP search filter (RFC 4515: *, (, ), \,
+ * and control characters).
  * @param in the value.
  * @param out receives the escaped value.
  * @param outlen size of @p out.

@@ -191,6 +191,29 @@ starts_with_word(const char *grammar, const char *prefix)
 	return strncmp(grammar, prefix, n) == 0 && (grammar[n] == ' ' || grammar[n] == '\0');
 }
 
+/* Do commands a and b begin with the same word (their group: server, users, ...)? */
+static bool
+same_group(const char *a, const char *b)
+{
+	size_t n = strcspn(a, " ");
+
+	return n == strcspn(b, " ") && strncmp(a, b, n) == 0;
+}
+
+static void
+usage_line(FILE *fp, const struct mmc_cmd *c)
+{
+	char g[200];
+
+	snprintf(g, sizeof(g), "%s%s%s", c->grammar, c->args[0] ? " " : "", c->args);
+	if (strlen(g) > 32)
+		fprintf(fp, "  %s\n  %-32s ", g, "");
+	else
+		fprintf(fp, "  %-32s ", g);
+	fprintf(fp, "%s%s\n", c->help, c->flags & MMC_CMD_CONSOLE ? " (console)" : "");
+}
+
+/* The commands by group, each group where its first command stands in the table. */
 void
 mmc_usage(FILE *fp, const char *prefix)
 {
@@ -201,16 +224,19 @@ mmc_usage(FILE *fp, const char *prefix)
 		    "       greenwich-mmc [--config FILE]     (the console, on a terminal)\n"
 		    "commands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++) {
-		const struct mmc_cmd *c = &commands[i];
-		char g[200];
-		if ((prefix && !starts_with_word(c->grammar, prefix)) || c->flags & MMC_CMD_HIDDEN)
-			continue;
-		snprintf(g, sizeof(g), "%s%s%s", c->grammar, c->args[0] ? " " : "", c->args);
-		if (strlen(g) > 32)
-			fprintf(fp, "  %s\n  %-32s ", g, "");
-		else
-			fprintf(fp, "  %-32s ", g);
-		fprintf(fp, "%s%s\n", c->help, c->flags & MMC_CMD_CONSOLE ? " (console)" : "");
+		size_t first = 0;
+		while (!same_group(commands[first].grammar, commands[i].grammar))
+			first++;
+		if (first < i)
+			continue; /* its group was listed with its first command */
+		for (size_t k = i; k < N_COMMANDS; k++) {
+			const struct mmc_cmd *c = &commands[k];
+			if (!same_group(c->grammar, commands[i].grammar) ||
+			    (prefix && !starts_with_word(c->grammar, prefix)) ||
+			    c->flags & MMC_CMD_HIDDEN)
+				continue;
+			usage_line(fp, c);
+		}
 	}
 	if (prefix == NULL)
 		fprintf(fp,

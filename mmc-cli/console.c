@@ -8,10 +8,15 @@
 
 #include <errno.h>
 #include <histedit.h>
+#include <langinfo.h>
+#include <limits.h>
+#include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "mmc.h"
 
@@ -167,12 +172,90 @@ history_worthy(const char *line)
 /* Ctrl-C at the prompt throws away the line being typed, as a shell does; it
  * does not end the console (Ctrl-D or exit do). */
 static volatile sig_atomic_t interrupted;
+/* the signal mask while console_getc() waits for input: SIGINT let through */
+static sigset_t waiting_mask;
 
 static void
 on_sigint(int sig)
 {
 	(void)sig;
 	interrupted = 1;
+}
+
+/* A Ctrl-C came: its handler ran, or it waits, blocked, to be let in. */
+static bool
+sigint_came(void)
+{
+	sigset_t pending;
+
+	return interrupted || (sigpending(&pending) == 0 && sigismember(&pending, SIGINT));
+}
+
+/*
+ * libedit's read function (EL_GETCFN): one character of input, decoded as a multibyte
+ * character of the locale (UTF-8, console_locale()); 1, 0 at the end of input, -1 with
+ * errno set.  libedit's own retries a read that a signal interrupted, and a SIGINT that
+ * comes while it is not inside read() (Ctrl-C typed right behind other keys) is seen
+ * only after the next Enter, which loses that line.  While el_gets() runs SIGINT is
+ * blocked: ppoll() lets it in while waiting, and before every read we ask whether one
+ * waits (ppoll() does not take it when input is ready at once).  The terminal reports
+ * Ctrl-C before it queues what was typed after it, so a Ctrl-C ends the line at once
+ * (-1, EINTR) and nothing typed behind it is read into that line.
+ */
+static int
+console_getc(EditLine *el, wchar_t *wc)
+{
+	struct pollfd in = {.fd = STDIN_FILENO, .events = POLLIN};
+	mbstate_t st;
+	size_t n = 0;
+	char c;
+
+	(void)el;
+	memset(&st, 0, sizeof(st));
+	for (;;) {
+		in.revents = 0;
+		if (!sigint_came() && ppoll(&in, 1, NULL, &waiting_mask) < 0 && errno != EINTR)
+			return -1;
+		if (sigint_came()) {
+			errno = EINTR;
+			return -1;
+		}
+		if (in.revents == 0)
+			continue;
+		ssize_t r = read(STDIN_FILENO, &c, 1);
+		if (r == 0) {
+			*wc = L'\0';
+			return 0;
+		}
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return -1;
+		}
+		size_t k = mbrtowc(wc, &c, 1, &st);
+		if (k == (size_t)-1 && n > 0) {
+			/* a character cut short: this byte begins the next, as in libedit */
+			memset(&st, 0, sizeof(st));
+			n = 0;
+			k = mbrtowc(wc, &c, 1, &st);
+		}
+		if (k != (size_t)-1 && k != (size_t)-2)
+			return 1;
+		if (k == (size_t)-2 && ++n < MB_LEN_MAX)
+			continue; /* more of the character to come */
+		/* not a character, or too long: dropped, as libedit does */
+		memset(&st, 0, sizeof(st));
+		n = 0;
+	}
+}
+
+/* The console reads and shows UTF-8 (directory names are Unicode): the locale's
+ * character type, or C.UTF-8 when the locale's is not UTF-8. */
+static void
+console_locale(void)
+{
+	if (setlocale(LC_CTYPE, "") == NULL || strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
+		setlocale(LC_CTYPE, "C.UTF-8");
 }
 
 static int
@@ -203,14 +286,22 @@ edit_loop(struct mmc *m)
 	/* The wide call: the narrow EL_ADDFN keeps copies of both strings that it never frees. */
 	el_wset(el, EL_ADDFN, L"gw-complete", L"complete a command or node", mmc_complete_fn);
 	el_set(el, EL_BIND, "^I", "gw-complete", NULL);
+	el_set(el, EL_GETCFN, console_getc);
 	struct sigaction sa = {.sa_handler = on_sigint}, old_sa;
-	sigemptyset(&sa.sa_mask); /* no SA_RESTART: the read under el_gets() returns */
+	sigemptyset(&sa.sa_mask); /* no SA_RESTART: a command's waits end on Ctrl-C */
 	sigaction(SIGINT, &sa, &old_sa);
+	sigset_t sigint, outside;
+	sigemptyset(&sigint);
+	sigaddset(&sigint, SIGINT);
 	printf("Greenwich management console. Type help for the commands, exit to leave.\n");
 	for (;;) {
 		set_prompt(m);
 		interrupted = 0;
+		sigprocmask(SIG_BLOCK, &sigint, &outside);
+		waiting_mask = outside;
+		sigdelset(&waiting_mask, SIGINT);
 		line = el_gets(el, &count);
+		sigprocmask(SIG_SETMASK, &outside, NULL);
 		if (interrupted) {
 			printf("^C\n");
 			el_reset(el);
@@ -244,6 +335,8 @@ mmc_console(struct mmc *m)
 	int ret;
 
 	m->interactive = true;
+	if (isatty(STDIN_FILENO))
+		console_locale();
 	ret = isatty(STDIN_FILENO) ? edit_loop(m) : script_loop(m);
 	m->interactive = false;
 	return ret;

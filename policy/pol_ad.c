@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "gwad.h"
 #include "gwpolicy_ad.h"
 #include "pol_private.h"
 
@@ -381,27 +382,6 @@ pol_ad_fed_delete_value(LDAP *ld, const char *container, const char *value, char
 	return modify_values(ld, dn, LDAP_MOD_DELETE, value, reason);
 }
 
-/* A binary objectSid as "S-1-5-21-...". */
-static int
-sid_text(const unsigned char *b, size_t len, char *out, size_t outlen)
-{
-	uint64_t auth = 0;
-	size_t o;
-
-	if (len < 8 || b[0] != 1 || len != 8 + 4 * (size_t)b[1])
-		return -EINVAL;
-	for (int i = 2; i < 8; i++)
-		auth = auth << 8 | b[i];
-	o = (size_t)snprintf(out, outlen, "S-1-%" PRIu64, auth);
-	for (size_t k = 0; k < b[1] && o < outlen; k++) {
-		const unsigned char *s = b + 8 + 4 * k;
-		uint32_t sub = (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16 |
-			       (uint32_t)s[3] << 24;
-		o += (size_t)snprintf(out + o, outlen - o, "-%" PRIu32, sub);
-	}
-	return o < outlen ? 0 : -ENAMETOOLONG;
-}
-
 static int
 group_attr(LDAP *ld, const char *base, const char *filter, const char *attr, char *out, size_t len,
 	   char *reason)
@@ -423,8 +403,12 @@ group_attr(LDAP *ld, const char *base, const char *filter, const char *attr, cha
 				 filter);
 	} else if (strcmp(attr, "objectSid") == 0) {
 		struct berval **v = ldap_get_values_len(ld, e, attr);
-		ret = v && v[0] ? sid_text((unsigned char *)v[0]->bv_val, v[0]->bv_len, out, len)
-				: -ENOENT;
+		if (v == NULL || v[0] == NULL)
+			ret = -ENOENT;
+		else if (ad_sid_to_str((unsigned char *)v[0]->bv_val, v[0]->bv_len, out, len) < 0)
+			ret = -EINVAL;
+		else
+			ret = 0;
 		ldap_value_free_len(v);
 	} else {
 		ret = first_value(ld, e, attr, out, len);
@@ -434,31 +418,12 @@ done:
 	return ret;
 }
 
-/* Escape a value for a filter (RFC 4515). */
-static int
-filter_escape(const char *in, char *out, size_t len)
-{
-	size_t o = 0;
-
-	for (; *in; in++) {
-		unsigned char c = (unsigned char)*in;
-		if (o + 4 >= len)
-			return -ENAMETOOLONG;
-		if (c == '*' || c == '(' || c == ')' || c == '\\' || c < 0x20)
-			o += (size_t)snprintf(out + o, len - o, "\\%02x", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o] = '\0';
-	return 0;
-}
-
 int
 pol_ad_group_sid(LDAP *ld, const char *base, const char *name, char *sid, size_t len, char *reason)
 {
 	char esc[300], filter[700];
 
-	if (filter_escape(name, esc, sizeof(esc)) < 0)
+	if (ad_filter_escape(name, esc, sizeof(esc)) < 0)
 		return -EINVAL;
 	snprintf(filter, sizeof(filter), "(&(objectClass=group)(|(sAMAccountName=%s)(cn=%s)))", esc,
 		 esc);
@@ -570,7 +535,7 @@ pol_ad_group_members(LDAP *ld, const char *base, const char *sid, pol_member_fn 
 	if (!pol_sid_valid(sid) ||
 	    (ret = group_attr(ld, base, sidf, "distinguishedName", gdn, sizeof(gdn), reason)) < 0)
 		return ret < 0 ? ret : -EINVAL;
-	if (filter_escape(gdn, esc, sizeof(esc)) < 0)
+	if (ad_filter_escape(gdn, esc, sizeof(esc)) < 0)
 		return -ENAMETOOLONG;
 	snprintf(filter, sizeof(filter),
 		 "(&(objectCategory=person)(memberOf:1.2.840.113556.1.4.1941:=%s))", esc);

@@ -68,20 +68,26 @@ sq_account_remove(struct gwstore *st, const char *aor)
 	return ret;
 }
 
+struct walk {
+	int (*cb)(const struct gwstore_account *, void *);
+	void *arg;
+};
+
+/* A non-zero return of cb stops the walk (sq_rows), not reported as an error. */
+static int
+account_row(sqlite3_stmt *s, void *arg)
+{
+	const struct walk *w = arg;
+	struct gwstore_account a;
+
+	row_read(s, &a);
+	return w->cb(&a, w->arg) != 0;
+}
+
 int
 sq_account_each(struct gwstore *st, int (*cb)(const struct gwstore_account *, void *), void *arg)
 {
-	sqlite3_stmt *s = sq_stmt(sq(st), sql_each, "");
-	struct gwstore_account a;
-	int rc = SQLITE_ERROR;
+	struct walk w = {cb, arg};
 
-	if (s == NULL)
-		return -EIO;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		row_read(s, &a);
-		if (cb(&a, arg) != 0)
-			break;
-	}
-	sq_done(s);
-	return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : -EIO;
+	return sq_rows(sq_stmt(sq(st), sql_each, ""), account_row, &w) < 0 ? -EIO : 0;
 }

@@ -119,33 +119,40 @@ col_or_null(sqlite3_stmt *s, int col)
 	return (const char *)sqlite3_column_text(s, col);
 }
 
+struct walk {
+	int (*cb)(const struct gwstore_binding *, void *);
+	void *arg;
+};
+
+/* A non-zero return of cb stops the walk (sq_rows), not reported as an error. */
+static int
+binding_row(sqlite3_stmt *s, void *arg)
+{
+	const struct walk *w = arg;
+	struct gwstore_binding b = {
+	    .aor = col_or_null(s, 0),
+	    .uri = col_or_null(s, 1),
+	    .call_id = col_or_null(s, 2),
+	    .cseq = (uint32_t)sqlite3_column_int64(s, 3),
+	    .expires = sqlite3_column_int64(s, 4),
+	    .q = sqlite3_column_int(s, 5),
+	    .path = col_or_null(s, 6),
+	    .instance = col_or_null(s, 7),
+	    .user_agent = col_or_null(s, 8),
+	    .transport = col_or_null(s, 9),
+	    .addr = col_or_null(s, 10),
+	    .frontend = col_or_null(s, 11),
+	};
+
+	return b.aor && b.uri && b.call_id && w->cb(&b, w->arg) != 0;
+}
+
 static int
 bindings_read(sqlite3_stmt *s, int (*cb)(const struct gwstore_binding *, void *), void *arg)
 {
-	int rc = SQLITE_ERROR;
+	struct walk w = {cb, arg};
 
-	if (s == NULL)
-		return -EIO;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct gwstore_binding b = {
-		    .aor = col_or_null(s, 0),
-		    .uri = col_or_null(s, 1),
-		    .call_id = col_or_null(s, 2),
-		    .cseq = (uint32_t)sqlite3_column_int64(s, 3),
-		    .expires = sqlite3_column_int64(s, 4),
-		    .q = sqlite3_column_int(s, 5),
-		    .path = col_or_null(s, 6),
-		    .instance = col_or_null(s, 7),
-		    .user_agent = col_or_null(s, 8),
-		    .transport = col_or_null(s, 9),
-		    .addr = col_or_null(s, 10),
-		    .frontend = col_or_null(s, 11),
-		};
-		if (b.aor && b.uri && b.call_id && cb(&b, arg) != 0)
-			break;
-	}
-	sq_done(s);
-	return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : -EIO;
+	return sq_rows(s, binding_row, &w) < 0 ? -EIO : 0;
 }
 
 int

@@ -35,29 +35,35 @@ sq_frontend_remove(struct gwstore *st, const char *id)
 	return sq_exec(sq(st), sql_remove, "s", id);
 }
 
+struct walk {
+	int (*cb)(const struct gwstore_frontend *, void *);
+	void *arg;
+};
+
+/* A non-zero return of cb stops the walk (sq_rows), not reported as an error. */
+static int
+frontend_row(sqlite3_stmt *s, void *arg)
+{
+	const struct walk *w = arg;
+	struct gwstore_frontend fe = {
+	    .id = sq_col(s, 0),
+	    .address = sq_col(s, 1),
+	    .version = sq_col(s, 2),
+	    .started = sqlite3_column_int64(s, 3),
+	    .age = sqlite3_column_int64(s, 4),
+	    .load = sqlite3_column_int64(s, 5),
+	    .bindings = sqlite3_column_int64(s, 6),
+	};
+
+	return w->cb(&fe, w->arg) != 0;
+}
+
 int
 sq_frontend_each(struct gwstore *st, int (*cb)(const struct gwstore_frontend *, void *), void *arg)
 {
-	sqlite3_stmt *s = sq_stmt(sq(st), sql_each, "");
-	int rc = SQLITE_ERROR;
+	struct walk w = {cb, arg};
 
-	if (s == NULL)
-		return -EIO;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct gwstore_frontend fe = {
-		    .id = sq_col(s, 0),
-		    .address = sq_col(s, 1),
-		    .version = sq_col(s, 2),
-		    .started = sqlite3_column_int64(s, 3),
-		    .age = sqlite3_column_int64(s, 4),
-		    .load = sqlite3_column_int64(s, 5),
-		    .bindings = sqlite3_column_int64(s, 6),
-		};
-		if (cb(&fe, arg) != 0)
-			break;
-	}
-	sq_done(s);
-	return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : -EIO;
+	return sq_rows(sq_stmt(sq(st), sql_each, ""), frontend_row, &w) < 0 ? -EIO : 0;
 }
 
 int

@@ -45,6 +45,15 @@ void sq_done(sqlite3_stmt *s);
 int sq_exec(struct sq_store *st, const char *sql, const char *fmt, ...);
 /* Column i as text ("" for NULL). */
 const char *sq_col(sqlite3_stmt *s, int i);
+/* Hand each row of s (from sq_stmt) to row(s, arg) until it returns non-zero,
+ * then sq_done(s): row's non-zero return, 0 when the rows ran out, -EIO when s
+ * is NULL or a step failed. */
+int sq_rows(sqlite3_stmt *s, int (*row)(sqlite3_stmt *s, void *arg), void *arg);
+/* Column 0 of the first row of sql (arguments as sq_stmt), into *num as an
+ * integer and into text as text (truncated to len), each unless NULL: 0,
+ * -ENOENT when there is no row, or -EIO. */
+int sq_first(struct sq_store *st, int64_t *num, char *text, size_t len, const char *sql,
+	     const char *fmt, ...);
 
 /* sqlite_bindings.c */
 int sq_binding_put(struct gwstore *st, const struct gwstore_binding *b);

@@ -46,17 +46,7 @@ static const char sql_owners[] = "SELECT owner FROM presence_contacts UNION"
 int
 sq_acl_get(struct gwstore *st, const char *owner, const char *watcher, char *rule, size_t len)
 {
-	sqlite3_stmt *s = sq_stmt(sq(st), sql_acl_get, "ss", owner, watcher);
-	int ret = -ENOENT;
-
-	if (s == NULL)
-		return -EIO;
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		snprintf(rule, len, "%s", sq_col(s, 0));
-		ret = 0;
-	}
-	sq_done(s);
-	return ret;
+	return sq_first(sq(st), NULL, rule, len, sql_acl_get, "ss", owner, watcher);
 }
 
 int
@@ -92,12 +82,9 @@ delta_bump(struct gwstore *st, const char *owner)
 int64_t
 sq_delta(struct gwstore *st, const char *owner)
 {
-	sqlite3_stmt *s = sq_stmt(sq(st), sql_delta, "s", owner);
 	int64_t d = 1;
 
-	if (s && sqlite3_step(s) == SQLITE_ROW)
-		d = sqlite3_column_int64(s, 0);
-	sq_done(s);
+	sq_first(sq(st), &d, NULL, 0, sql_delta, "s", owner);
 	return d;
 }
 
@@ -163,27 +150,16 @@ sq_group_set(struct gwstore *st, const char *owner, int64_t *id, const char *nam
 int64_t
 sq_group_find(struct gwstore *st, const char *owner, const char *name)
 {
-	sqlite3_stmt *s = sq_stmt(sq(st), sql_group_find, "ss", owner, name);
 	int64_t id = 0;
 
-	if (s && sqlite3_step(s) == SQLITE_ROW)
-		id = sqlite3_column_int64(s, 0);
-	sq_done(s);
+	sq_first(sq(st), &id, NULL, 0, sql_group_find, "ss", owner, name);
 	return id;
 }
 
 int
 sq_group_name(struct gwstore *st, const char *owner, int64_t id, char *name, size_t len)
 {
-	sqlite3_stmt *s = sq_stmt(sq(st), sql_group_name, "si", owner, id);
-	int ret = -ENOENT;
-
-	if (s && sqlite3_step(s) == SQLITE_ROW) {
-		snprintf(name, len, "%s", sq_col(s, 0));
-		ret = 0;
-	}
-	sq_done(s);
-	return ret;
+	return sq_first(sq(st), NULL, name, len, sql_group_name, "si", owner, id);
 }
 
 int

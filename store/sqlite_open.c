@@ -337,6 +337,43 @@ sq_col(sqlite3_stmt *s, int i)
 	return t ? (const char *)t : "";
 }
 
+int
+sq_rows(sqlite3_stmt *s, int (*row)(sqlite3_stmt *s, void *arg), void *arg)
+{
+	int rc = SQLITE_ERROR, ret = 0;
+
+	if (s == NULL)
+		return -EIO;
+	while (ret == 0 && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		ret = row(s, arg);
+	sq_done(s);
+	if (ret != 0)
+		return ret;
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int
+sq_first(struct sq_store *st, int64_t *num, char *text, size_t len, const char *sql,
+	 const char *fmt, ...)
+{
+	sqlite3_stmt *s;
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	s = sq_stmt_v(st, sql, fmt, ap);
+	va_end(ap);
+	if (s == NULL)
+		return -EIO;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && num)
+		*num = sqlite3_column_int64(s, 0);
+	if (rc == SQLITE_ROW && text)
+		snprintf(text, len, "%s", sq_col(s, 0));
+	sq_done(s);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? -ENOENT : -EIO;
+}
+
 static const struct gwstore_ops sq_ops = {
     .name = "sqlite",
     .local = true,

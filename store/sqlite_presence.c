@@ -52,32 +52,41 @@ sq_pub_delete(struct gwstore *st, const char *etag)
 	return sq_exec(sq(st), sql_pub_delete, "s", etag);
 }
 
+struct pub_walk {
+	int (*cb)(const struct gwstore_pub *, void *);
+	void *arg;
+};
+
+static int
+pub_row(sqlite3_stmt *s, void *arg)
+{
+	const struct pub_walk *w = arg;
+	struct gwstore_pub p = {
+	    .etag = sq_col(s, 0),
+	    .aor = sq_col(s, 1),
+	    .expires = sqlite3_column_int64(s, 2),
+	    .seq = (uint64_t)sqlite3_column_int64(s, 3),
+	    .source = sqlite3_column_int(s, 4),
+	    .open = sqlite3_column_int(s, 5) != 0,
+	    .activity = sqlite3_column_int(s, 6),
+	    .note = sq_col(s, 7),
+	    .call_id = sq_col(s, 8),
+	    .cseq = (uint32_t)sqlite3_column_int64(s, 9),
+	    .frontend = sq_col(s, 10),
+	};
+
+	return w->cb(&p, w->arg);
+}
+
 int
 sq_pub_each(struct gwstore *st, const char *aor, time_t now,
 	    int (*cb)(const struct gwstore_pub *, void *), void *arg)
 {
-	sqlite3_stmt *s = aor ? sq_stmt(sq(st), sql_pub_aor, "is", (int64_t)now, aor)
-			      : sq_stmt(sq(st), sql_pub_each, "i", (int64_t)now);
-	int ret = s ? 0 : -EIO;
+	struct pub_walk w = {cb, arg};
 
-	while (s && ret == 0 && sqlite3_step(s) == SQLITE_ROW) {
-		struct gwstore_pub p = {
-		    .etag = sq_col(s, 0),
-		    .aor = sq_col(s, 1),
-		    .expires = sqlite3_column_int64(s, 2),
-		    .seq = (uint64_t)sqlite3_column_int64(s, 3),
-		    .source = sqlite3_column_int(s, 4),
-		    .open = sqlite3_column_int(s, 5) != 0,
-		    .activity = sqlite3_column_int(s, 6),
-		    .note = sq_col(s, 7),
-		    .call_id = sq_col(s, 8),
-		    .cseq = (uint32_t)sqlite3_column_int64(s, 9),
-		    .frontend = sq_col(s, 10),
-		};
-		ret = cb(&p, arg);
-	}
-	sq_done(s);
-	return ret;
+	return sq_rows(aor ? sq_stmt(sq(st), sql_pub_aor, "is", (int64_t)now, aor)
+			   : sq_stmt(sq(st), sql_pub_each, "i", (int64_t)now),
+		       pub_row, &w);
 }
 
 int
@@ -113,34 +122,42 @@ sq_sub_delete(struct gwstore *st, int64_t id)
 	return sq_exec(sq(st), sql_sub_delete, "i", id);
 }
 
+struct sub_walk {
+	int (*cb)(const struct gwstore_sub *, void *);
+	void *arg;
+};
+
+static int
+sub_row(sqlite3_stmt *q, void *arg)
+{
+	const struct sub_walk *w = arg;
+	struct gwstore_sub s = {
+	    .id = sqlite3_column_int64(q, 0),
+	    .event = sqlite3_column_int(q, 1),
+	    .presentity = sq_col(q, 2),
+	    .watcher = sq_col(q, 3),
+	    .call_id = sq_col(q, 4),
+	    .local = sq_col(q, 5),
+	    .remote = sq_col(q, 6),
+	    .contact = sq_col(q, 7),
+	    .route = sq_col(q, 8),
+	    .rseq = (uint32_t)sqlite3_column_int64(q, 9),
+	    .lseq = (uint32_t)sqlite3_column_int64(q, 10),
+	    .expires = sqlite3_column_int64(q, 11),
+	    .flags = sqlite3_column_int(q, 12),
+	    .transport = sq_col(q, 13),
+	    .addr = sq_col(q, 14),
+	    .frontend = sq_col(q, 15),
+	};
+
+	return w->cb(&s, w->arg);
+}
+
 int
 sq_sub_each(struct gwstore *st, time_t now, int (*cb)(const struct gwstore_sub *, void *),
 	    void *arg)
 {
-	sqlite3_stmt *q = sq_stmt(sq(st), sql_sub_each, "i", (int64_t)now);
-	int ret = q ? 0 : -EIO;
+	struct sub_walk w = {cb, arg};
 
-	while (q && ret == 0 && sqlite3_step(q) == SQLITE_ROW) {
-		struct gwstore_sub s = {
-		    .id = sqlite3_column_int64(q, 0),
-		    .event = sqlite3_column_int(q, 1),
-		    .presentity = sq_col(q, 2),
-		    .watcher = sq_col(q, 3),
-		    .call_id = sq_col(q, 4),
-		    .local = sq_col(q, 5),
-		    .remote = sq_col(q, 6),
-		    .contact = sq_col(q, 7),
-		    .route = sq_col(q, 8),
-		    .rseq = (uint32_t)sqlite3_column_int64(q, 9),
-		    .lseq = (uint32_t)sqlite3_column_int64(q, 10),
-		    .expires = sqlite3_column_int64(q, 11),
-		    .flags = sqlite3_column_int(q, 12),
-		    .transport = sq_col(q, 13),
-		    .addr = sq_col(q, 14),
-		    .frontend = sq_col(q, 15),
-		};
-		ret = cb(&s, arg);
-	}
-	sq_done(q);
-	return ret;
+	return sq_rows(sq_stmt(sq(st), sql_sub_each, "i", (int64_t)now), sub_row, &w);
 }

@@ -244,6 +244,9 @@ test_filter_escape(void **state)
 	assert_string_equal(out, "a\\2ab\\28c\\29d\\5ce");
 	assert_int_equal(ad_filter_escape("alice@corp.example.com", out, sizeof(out)), 0);
 	assert_string_equal(out, "alice@corp.example.com");
+	/* control characters too (a name typed into the console may carry one) */
+	assert_int_equal(ad_filter_escape("a\tb\x01", out, sizeof(out)), 0);
+	assert_string_equal(out, "a\\09b\\01");
 	assert_int_equal(ad_filter_escape("abcdef", out, 6), -ENOSPC);
 	assert_int_equal(ad_filter_escape("abc*", out, 6), -ENOSPC);
 }

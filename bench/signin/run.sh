@@ -23,6 +23,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
 B=${GW_BUILDDIR:-$SRC}
 ADDC="$SRC/tests/addc/addc.sh"
+top_srcdir=$SRC
+# shellcheck source=tests/lib/ports.sh
+. "$SRC/tests/lib/ports.sh"
+# shellcheck source=tests/lib/wait.sh
+. "$SRC/tests/lib/wait.sh"
+# shellcheck source=tests/lib/dc.sh
+. "$SRC/tests/lib/dc.sh"
 PY=/usr/bin/python3
 SECONDS_RUN=10 PROCS=4 N=2000 PROFILE="" SCHEMES="ntlm kerberos kerberos-tls" TRANSPORT=tls
 while [ $# -gt 0 ]; do
@@ -45,28 +52,22 @@ tcp) SIPAE_TRANSPORTS="tls, tcp" ;;
 esac
 
 W=$(mktemp -d /tmp/gwsib.XXXXXX)
+T=$W # dc.sh's step logs
 D="$W/dc"
 GWD_PID=
 # shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
-	[ -z "$GWD_PID" ] || { kill "$GWD_PID" 2>/dev/null || true
-		while kill -0 "$GWD_PID" 2>/dev/null; do sleep 0.05; done; }
-	"$ADDC" stop "$D" >/dev/null 2>&1 || true
-	"$ADDC" stop "$D" >/dev/null 2>&1 || true # the second removes the namespace
+	[ -z "$GWD_PID" ] || { kill "$GWD_PID" 2>/dev/null || true; wait_gone "$GWD_PID"; }
+	dc_down "$D"
 	if [ -n "${KEEP:-}" ]; then echo "work files kept in $W" >&2; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
 in_dc() { "$ADDC" run-with-hosts "$D" -- "$@"; }
 
-for step in provision start; do
-	"$ADDC" "$step" "$D" > "$W/dc-$step.out" 2>&1 || { cat "$W/dc-$step.out" >&2; exit 1; }
-done
-# shellcheck disable=SC1091
-. "$D/env"
+dc_up "$D" join >&2
 FQDN="greenwich.$ADDC_DNS_DOMAIN"
-"$ADDC" join "$D" > "$W/join.out" 2>&1 || { cat "$W/join.out" >&2; exit 1; }
 
-PORT=$((20000 + RANDOM % 30000))
+PORT=$(free_port 2)
 TLSPORT=$((PORT + 1))
 mkdir -p "$W/state"
 # Kerberos and NTLM are accepted over TLS only ([auth] sipae-transports): a TLS port with a
@@ -99,17 +100,13 @@ key = $W/server.key
 [log]
 level = notice
 CONF
-# shellcheck disable=SC2016 # the script is written as it is: it runs later
-printf '#!/bin/sh\necho $$ > "$1"\nshift\nexec "$@"\n' > "$W/exec-pid"
-chmod +x "$W/exec-pid"
+write_exec_pid "$W/exec-pid"
 in_dc "$W/exec-pid" "$W/gwd.pid" "$B/daemon/greenwichd" --allow-root -c "$W/greenwich.conf" -f \
 	> "$W/greenwichd.log" 2>&1 &
-for _ in $(seq 1 100); do
-	grep -q event=started "$W/greenwichd.log" 2>/dev/null && break
-	sleep 0.1
-done
+started=0
+wait_for "$W/greenwichd.log" event=started || started=1
 GWD_PID=$(cat "$W/gwd.pid")
-grep -q event=started "$W/greenwichd.log" || { tail -5 "$W/greenwichd.log" >&2; exit 1; }
+[ "$started" -eq 0 ] || { tail -5 "$W/greenwichd.log" >&2; exit 1; }
 
 # alice's TGT, once: Kerberos sign-ins then cost the DC nothing but the first TGS
 export KRB5CCNAME="FILE:$W/alice.cc"

@@ -126,17 +126,17 @@ sheddable(const sip_t *sip, unsigned level)
 	return level >= LEVEL_ALL || !creds;
 }
 
-bool
+enum gw_verdict
 overload_shed(struct worker *w, msg_t *msg, sip_t *sip)
 {
 	struct overload *o = w->w_load;
 
 	if (o == NULL || o->level == 0 || !sheddable(sip, o->level))
-		return false;
+		return GW_PASS;
 	if (o->level < LEVEL_ALL && o->turn++ % LEVEL_ALL >= o->level)
-		return false;
+		return GW_PASS;
 	overload_refuse(w, msg);
-	return true;
+	return GW_TAKEN;
 }
 
 void

@@ -17,13 +17,15 @@
 
 #include <sofia-sip/sip.h>
 
+#include "sip.h"
+
 struct worker;
 struct overload;
 
 int overload_alloc(struct overload **out, struct worker *w);
 void overload_free(struct overload *o);
-/* For a request outside a transaction: true when it was answered 503. */
-bool overload_shed(struct worker *w, msg_t *msg, sip_t *sip);
+/* For a request outside a transaction: GW_TAKEN when it was answered 503. */
+enum gw_verdict overload_shed(struct worker *w, msg_t *msg, sip_t *sip);
 /* Answer a new request 503 with Retry-After, statelessly (counted as shed). */
 void overload_refuse(struct worker *w, msg_t *msg);
 /* A bound on work in progress: a quarter of it while the worker sheds load. */

@@ -19,6 +19,17 @@
 struct worker;
 struct loc_contact;
 
+/*
+ * What a stage of the request pipeline (intake's checks, sign-in intake, load
+ * shedding, admission) did with a request: let it go on to the next stage, or
+ * took it (answered, dropped or parked it: msg is no longer the caller's, who
+ * stops).  Every such stage returns one of these, never a bool.
+ */
+enum gw_verdict {
+	GW_PASS = 0,
+	GW_TAKEN,
+};
+
 /* sip_util.c */
 /* Stateless final answer, adding our Allow/Supported where useful. */
 void sip_reply(struct worker *w, msg_t *msg, int status, const char *phrase);

@@ -106,7 +106,7 @@ authenticate(struct pres_req *r)
 	if (sip->sip_to->a_tag && sip->sip_request->rq_method == sip_method_subscribe)
 		return true; /* a refresh: it must match one of our subscriptions, or 481 */
 	if (gw_conf_serves(r->w->w_gwd->conf, sip->sip_from->a_url->url_host)) {
-		if (sip_auth_check(r->w, r->msg, sip, false, r->user, sizeof(r->user)) != AUTH_OK) {
+		if (sip_auth_check(r->w, r->msg, sip, false, r->user, sizeof(r->user)) != GW_PASS) {
 			r->msg = NULL; /* answered */
 			return false;
 		}

@@ -152,19 +152,28 @@ sip_auth_challenge(struct worker *w, msg_t *msg, bool www)
 	challenge(w, msg, www, false);
 }
 
-static void
-refuse(struct worker *w, msg_t *msg, const char *user, const char *reason, int status,
-       const char *phrase)
+void
+sip_auth_failed(struct worker *w, msg_t *msg, const char *scheme, const char *user,
+		const char *opaque, const char *reason)
 {
 	sip_t *sip = sip_object(msg);
 	char addr[80], proto[16];
 
 	atomic_fetch_add(&w->w_gwd->stats.auth_failures, 1);
 	sip_msg_source(w, msg, addr, sizeof(addr), proto, sizeof(proto));
-	log_notice("event=auth-failed scheme=digest user=%s method=%s call-id=%s reason=\"%s\" "
+	log_notice("event=auth-failed scheme=%s user=%s method=%s call-id=%s%s%s reason=%s "
 		   "source=%s transport=%s",
-		   log_value(user), log_value(sip->sip_request->rq_method_name),
-		   log_value(sip->sip_call_id->i_id), reason, addr, proto);
+		   scheme, log_value(user && user[0] ? user : "-"),
+		   log_value(sip->sip_request->rq_method_name), log_value(sip->sip_call_id->i_id),
+		   opaque ? " opaque=" : "", opaque ? log_value(opaque) : "", log_value(reason),
+		   addr, proto);
+}
+
+static void
+refuse(struct worker *w, msg_t *msg, const char *user, const char *reason, int status,
+       const char *phrase)
+{
+	sip_auth_failed(w, msg, "digest", user, NULL, reason);
 	nta_msg_treply(w->w_agent, msg, status, phrase, TAG_END());
 }
 
@@ -297,7 +306,7 @@ offered(const struct gw_conf *c, const char *alg)
 	return false;
 }
 
-enum auth_result
+enum gw_verdict
 sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char *user,
 	       size_t userlen)
 {
@@ -307,13 +316,13 @@ sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char 
 	auth_response_t ar = {.ar_size = sizeof(ar)};
 	struct gwstore_account acct;
 	char aor[256], from[256], to[256];
-	enum auth_result res = AUTH_REPLIED;
+	enum gw_verdict res = GW_TAKEN;
 	msg_auth_t *au;
 
 	if (w->w_auth_user) {
 		/* signed by a domain sign-in: identity checked with the signature */
 		snprintf(user, userlen, "%s", w->w_auth_user);
-		return AUTH_OK;
+		return GW_PASS;
 	}
 	au = find_credentials(home, sip, is_register, realm, &ar);
 	if (au == NULL || !digest_allowed(c, sip)) {
@@ -386,7 +395,7 @@ sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char 
 	}
 	guard_succeeded(ar.ar_username, src, now);
 	snprintf(user, userlen, "%s", aor);
-	res = AUTH_OK;
+	res = GW_PASS;
 done:
 	su_home_deinit(home);
 	return res;

@@ -19,6 +19,7 @@
 
 #include "gwconf.h"
 #include "gwsipae.h"
+#include "sip.h"
 
 struct gwd;
 struct worker;
@@ -142,12 +143,11 @@ bool sipae_offer(struct worker *w, msg_t *req);
  * NTLM) to reply; false when that scheme is not available. */
 bool sipae_challenge_add(struct worker *w, msg_t *reply, enum gw_scheme scheme, bool is_register);
 /*
- * Intake of every request on worker 0.  Returns true when the request was
- * taken (answered, dropped, or parked for an asynchronous sign-in step);
- * false to carry on, with w->w_auth_user set when a valid signature names the
- * sender.
+ * Intake of every request on worker 0.  GW_TAKEN when the request was taken
+ * (answered, dropped, or parked for an asynchronous sign-in step); GW_PASS to
+ * carry on, with w->w_auth_user set when a valid signature names the sender.
  */
-bool sipae_intake(struct worker *w, msg_t *msg, sip_t *sip);
+enum gw_verdict sipae_intake(struct worker *w, msg_t *msg, sip_t *sip);
 /* A message that reached a transaction or dialog of ours over tp without passing
  * sipae_intake() (an answer, a CANCEL, a request nta matched to a dialog; worker 0):
  * true when no client is signed in over tp, or when it carries a valid signature of its

@@ -251,16 +251,8 @@ sign_fail(struct worker *w, msg_t *msg, const struct sipae_sa *sa, const char *o
 {
 	sip_t *sip = sip_object(msg);
 
-	char addr[80], proto[16];
-
-	atomic_fetch_add(&w->w_gwd->stats.auth_failures, 1);
-	sip_msg_source(w, msg, addr, sizeof(addr), proto, sizeof(proto));
-	log_notice("event=auth-failed scheme=%s user=%s method=%s call-id=%s opaque=%s "
-		   "reason=%s source=%s transport=%s",
-		   sa ? (sa->scheme == SIPAE_NTLM ? "NTLM" : "Kerberos") : "-",
-		   log_value(sa && sa->aor[0] ? sa->aor : "-"),
-		   log_value(sip->sip_request->rq_method_name), log_value(sip->sip_call_id->i_id),
-		   log_value(opaque), log_value(reason), addr, proto);
+	sip_auth_failed(w, msg, sa ? (sa->scheme == SIPAE_NTLM ? "NTLM" : "Kerberos") : "-",
+			sa ? sa->aor : NULL, opaque ? opaque : "-", reason);
 	if (sip->sip_request->rq_method == sip_method_ack ||
 	    sip->sip_request->rq_method == sip_method_cancel)
 		msg_destroy(msg);
@@ -313,8 +305,8 @@ is_primary(const struct sipae_sa *sa, const url_t *url)
 	       strcasecmp(sa->uris[0], aor) == 0;
 }
 
-/* A request with the signed form: true when it was answered here. */
-static bool
+/* A request with the signed form: GW_TAKEN when it was answered here. */
+static enum gw_verdict
 check_signed(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_cred *cr, tport_t *tp)
 {
 	struct gwd *g = w->w_gwd;
@@ -324,29 +316,29 @@ check_signed(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_cred *
 
 	if (sa == NULL || sa->state != SA_ESTABLISHED || sa->scheme != cr->scheme) {
 		sign_fail(w, msg, NULL, cr->opaque, "unknown security association");
-		return true;
+		return GW_TAKEN;
 	}
 	if (!sa_on(g, sa, tp)) {
 		sign_fail(w, msg, sa, cr->opaque, "security association of another connection");
-		return true;
+		return GW_TAKEN;
 	}
 	if (sa->expires <= time(NULL)) {
 		sign_fail(w, msg, sa, cr->opaque, "security association expired");
 		sa_drop(g, sa);
-		return true;
+		return GW_TAKEN;
 	}
 	if (!cr->crand || !cr->cnum || !cr->response || !cr->cnum[0] ||
 	    (cnum = strtoul(cr->cnum, &end, 10), *end != '\0') || cnum > UINT32_MAX) {
 		sign_fail(w, msg, sa, cr->opaque, "incomplete signature");
-		return true;
+		return GW_TAKEN;
 	}
 	if (!signature_valid(sa, msg, sip, cr)) {
 		sign_fail(w, msg, sa, cr->opaque, "bad signature (tampered message)");
-		return true;
+		return GW_TAKEN;
 	}
 	if (!sa_cnum_fresh(sa, (uint32_t)cnum)) {
 		sign_fail(w, msg, sa, cr->opaque, "replayed message");
-		return true;
+		return GW_TAKEN;
 	}
 	if (!identity_ok(sa, sip->sip_from->a_url) ||
 	    (sip->sip_request->rq_method == sip_method_register &&
@@ -358,7 +350,7 @@ check_signed(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_cred *
 			   log_value(sip->sip_request->rq_method_name),
 			   log_value(sip->sip_call_id->i_id));
 		sip_reply(w, msg, 403, "Identity does not match credentials");
-		return true;
+		return GW_TAKEN;
 	}
 	if (!sa->proven)
 		log_info("event=sa-proven opaque=%s user=%s method=%s", log_value(sa->opaque),
@@ -367,7 +359,7 @@ check_signed(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_cred *
 	w->w_auth_user = sa->aor;
 	w->w_auth_sa = sa;
 	w->w_auth_sids = sa->sids;
-	return false;
+	return GW_PASS;
 }
 
 /* Kerberos or NTLM credentials over a transport [auth] sipae-transports does not list:
@@ -377,17 +369,11 @@ refuse_transport(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_cr
 		 const char *transport)
 {
 	struct gwd *g = w->w_gwd;
-	char addr[80], proto[16], warning[400];
+	char reason[120], warning[400];
 
-	atomic_fetch_add(&g->stats.auth_failures, 1);
-	sip_msg_source(w, msg, addr, sizeof(addr), proto, sizeof(proto));
-	log_notice(
-	    "event=auth-failed scheme=%s user=- method=%s call-id=%s "
-	    "reason=\"Kerberos and NTLM are not accepted over %s ([auth] sipae-transports)\" "
-	    "source=%s transport=%s",
-	    cr->scheme == SIPAE_NTLM ? "NTLM" : "Kerberos",
-	    log_value(sip->sip_request->rq_method_name), log_value(sip->sip_call_id->i_id),
-	    transport, addr, proto);
+	snprintf(reason, sizeof(reason),
+		 "Kerberos and NTLM are not accepted over %s ([auth] sipae-transports)", transport);
+	sip_auth_failed(w, msg, cr->scheme == SIPAE_NTLM ? "NTLM" : "Kerberos", NULL, NULL, reason);
 	if (sip->sip_request->rq_method == sip_method_ack ||
 	    sip->sip_request->rq_method == sip_method_cancel) {
 		msg_destroy(msg);
@@ -399,12 +385,12 @@ refuse_transport(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_cr
 		       SIPTAG_WARNING_STR(warning), TAG_END());
 }
 
-bool
+enum gw_verdict
 sipae_intake(struct worker *w, msg_t *msg, sip_t *sip)
 {
 	struct gwd *g = w->w_gwd;
 	struct sipae_cred cr;
-	bool taken = false;
+	enum gw_verdict v = GW_PASS;
 	tport_t *tp = sip_msg_tport(w, msg);
 
 	if (tp == NULL || !tport_is_reliable(tp))
@@ -413,7 +399,7 @@ sipae_intake(struct worker *w, msg_t *msg, sip_t *sip)
 		/* no SA can exist here; credentials over this transport are refused outright */
 		if (sipae_cred_get(msg, sip, &cr)) {
 			refuse_transport(w, msg, sip, &cr, transport_of(tp));
-			taken = true;
+			v = GW_TAKEN;
 		}
 		goto done;
 	}
@@ -421,27 +407,27 @@ sipae_intake(struct worker *w, msg_t *msg, sip_t *sip)
 		/* a signed-in connection sends nothing unsigned */
 		if (sa_by_tport(g, tp)) {
 			sign_fail(w, msg, NULL, NULL, "unsigned request on a signed-in connection");
-			taken = true;
+			v = GW_TAKEN;
 		}
 		goto done;
 	}
 	if (cr.response || cr.crand) {
-		taken = check_signed(w, msg, sip, &cr, tp);
+		v = check_signed(w, msg, sip, &cr, tp);
 		/* a client asserts no identity (RFC 3325): once checked, they go */
-		if (!taken)
+		if (v == GW_PASS)
 			sipae_identity_strip(msg, sip);
 		goto done;
 	}
 	if (sip->sip_request->rq_method != sip_method_register) {
 		sign_fail(w, msg, NULL, cr.opaque, "sign-in outside REGISTER");
-		taken = true;
+		v = GW_TAKEN;
 		goto done;
 	}
 	sipae_handshake(w, msg, sip, &cr, tp);
-	taken = true;
+	v = GW_TAKEN;
 done:
 	tport_unref(tp);
-	return taken;
+	return v;
 }
 
 bool

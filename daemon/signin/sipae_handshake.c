@@ -91,17 +91,9 @@ hs_refuse(struct worker *w, msg_t *msg, struct sipae_sa *sa, enum sipae_scheme s
 	  const char *account, const char *reason, int status, const char *phrase)
 {
 	struct gwd *g = w->w_gwd;
-	sip_t *sip = sip_object(msg);
 	char warning[512];
 
-	char addr[80], proto[16];
-
-	atomic_fetch_add(&g->stats.auth_failures, 1);
-	sip_msg_source(w, msg, addr, sizeof(addr), proto, sizeof(proto));
-	log_notice("event=auth-failed scheme=%s user=%s method=REGISTER call-id=%s reason=%s "
-		   "source=%s transport=%s",
-		   scheme_name(scheme), log_value(account && account[0] ? account : "-"),
-		   log_value(sip->sip_call_id->i_id), log_value(reason), addr, proto);
+	sip_auth_failed(w, msg, scheme_name(scheme), account, NULL, reason);
 	if (sa)
 		sa_drop(g, sa);
 	if (status == 401) {

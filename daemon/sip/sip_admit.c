@@ -153,7 +153,7 @@ dialog_method(const sip_t *sip, sip_method_t created)
 	}
 }
 
-static enum admit_verdict
+static enum gw_verdict
 admit_in_dialog(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
 {
 	const char *why = "";
@@ -161,11 +161,11 @@ admit_in_dialog(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
 
 	if (rc == -ENOENT) {
 		refuse(w, msg, sip, SIP_481_NO_TRANSACTION, why);
-		return ADMIT_REPLIED;
+		return GW_TAKEN;
 	}
 	if (rc < 0) {
 		refuse(w, msg, sip, 403, "Forbidden", why);
-		return ADMIT_REPLIED;
+		return GW_TAKEN;
 	}
 	a->in_dialog = true;
 	snprintf(a->user, sizeof(a->user), "%s",
@@ -178,7 +178,7 @@ admit_in_dialog(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
 	if (is_target_refresh(sip->sip_request->rq_method))
 		dlg_refresh(sip); /* the sender may have moved: its new Contact */
 	if (dialog_method(sip, a->dlg.method))
-		return ADMIT_GO;
+		return GW_PASS;
 	/* a MESSAGE inside a call, say: the policy decides it as what it is */
 	const struct sip_policy_facts f = {
 	    .auth_user = a->user,
@@ -187,11 +187,11 @@ admit_in_dialog(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
 	    .from_aor = a->zone == POL_ZONE_EXTERNAL ? NULL : a->dlg.sender_aor,
 	    .as_im = sip->sip_request->rq_method == sip_method_info,
 	};
-	return sip_policy_decide(w, msg, sip, &f, true) ? ADMIT_GO : ADMIT_REPLIED;
+	return sip_policy_decide(w, msg, sip, &f, true) ? GW_PASS : GW_TAKEN;
 }
 
 /* A request another front end admitted: delivered here over our own flows. */
-static enum admit_verdict
+static enum gw_verdict
 admit_pool_hop(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
 {
 	const url_t *ru = sip->sip_request->rq_url;
@@ -201,19 +201,19 @@ admit_pool_hop(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
 	identity_headers(msg, sip, a->user[0] ? a->user : NULL);
 	if (sip->sip_route) {
 		refuse(w, msg, sip, 403, "Forbidden", "Route on a pool hop");
-		return ADMIT_REPLIED;
+		return GW_TAKEN;
 	}
 	if (!ru->url_user || !gw_conf_serves(w->w_gwd->conf, ru->url_host) ||
 	    sip_url_aor(a->to_aor, sizeof(a->to_aor), ru) < 0) {
 		refuse(w, msg, sip, 404, "Not Found", "a pool hop for no user of ours");
-		return ADMIT_REPLIED;
+		return GW_TAKEN;
 	}
 	log_debug("event=pool-hop user=%s to=%s call-id=%s", log_value(a->user),
 		  log_value(a->to_aor), log_value(sip->sip_call_id->i_id));
-	return ADMIT_GO;
+	return GW_PASS;
 }
 
-enum admit_verdict
+enum gw_verdict
 admit_request(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
 {
 	const struct gw_conf *c = w->w_gwd->conf;
@@ -224,7 +224,7 @@ admit_request(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
 	if (sip->sip_request->rq_method == sip_method_message && sip->sip_payload &&
 	    sip->sip_payload->pl_len > (size_t)c->max_im_size) {
 		sip_reply(w, msg, 413, "Message too large");
-		return ADMIT_REPLIED;
+		return GW_TAKEN;
 	}
 	if (routes_strip_own(w, msg, sip) && sip->sip_to->a_tag)
 		return admit_in_dialog(w, msg, sip, a);
@@ -236,15 +236,15 @@ admit_request(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
 	if (hop < 0) {
 		a->user[0] = '\0';
 		refuse(w, msg, sip, 403, "Forbidden", why[0] ? why : "pool hop not trusted");
-		return ADMIT_REPLIED;
+		return GW_TAKEN;
 	}
 	if (hop > 0)
 		return admit_pool_hop(w, msg, sip, a);
 
 	/* outside a dialog: the sender */
 	if (gw_conf_serves(c, sip->sip_from->a_url->url_host) &&
-	    sip_auth_check(w, msg, sip, false, a->user, sizeof(a->user)) != AUTH_OK)
-		return ADMIT_REPLIED;
+	    sip_auth_check(w, msg, sip, false, a->user, sizeof(a->user)) != GW_PASS)
+		return GW_TAKEN;
 	if (sip->sip_proxy_authorization || sip->sip_authorization)
 		sip_auth_consume(w, msg, sip);
 	if (a->user[0])
@@ -254,14 +254,14 @@ admit_request(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
 	/* the route: ours alone; a pre-loaded Route would send it where no rule looked */
 	if (sip->sip_route) {
 		refuse(w, msg, sip, 403, "Forbidden", "Route beyond this server outside a dialog");
-		return ADMIT_REPLIED;
+		return GW_TAKEN;
 	}
 
 	/* the real target */
 	if (ru->url_user && gw_conf_serves(c, ru->url_host)) {
 		if (sip_url_aor(a->to_aor, sizeof(a->to_aor), ru) < 0) {
 			refuse(w, msg, sip, 400, "Bad Request-URI", "Request-URI too long");
-			return ADMIT_REPLIED;
+			return GW_TAKEN;
 		}
 	} else {
 		su_home_t home[1] = {SU_HOME_INIT(home)};
@@ -276,21 +276,21 @@ admit_request(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
 			if (!a->user[0]) {
 				refuse(w, msg, sip, 403, "Forbidden",
 				       "a device addressed directly from outside");
-				return ADMIT_REPLIED;
+				return GW_TAKEN;
 			}
 		}
 	}
 	if (!fed_relay_check(w, msg, sip, a->user))
-		return ADMIT_REPLIED;
+		return GW_TAKEN;
 	const struct sip_policy_facts f = {
 	    .auth_user = a->user,
 	    .to_aor = a->to_aor[0] ? a->to_aor : NULL,
 	    .zone = -1,
 	};
-	return sip_policy_decide(w, msg, sip, &f, true) ? ADMIT_GO : ADMIT_REPLIED;
+	return sip_policy_decide(w, msg, sip, &f, true) ? GW_PASS : GW_TAKEN;
 }
 
-enum admit_verdict
+enum gw_verdict
 admit_ack(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
 {
 	const char *why = "";
@@ -303,9 +303,9 @@ admit_ack(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a)
 		log_debug("event=ack-dropped reason=\"%s\" source=%s", why[0] ? why : "not ours",
 			  addr);
 		msg_destroy(msg); /* not part of a dialog we route */
-		return ADMIT_REPLIED;
+		return GW_TAKEN;
 	}
 	a->in_dialog = true;
 	identity_headers(msg, sip, NULL);
-	return ADMIT_GO;
+	return GW_PASS;
 }

@@ -28,15 +28,12 @@ struct admit {
 	struct dlg_match dlg;
 };
 
-enum admit_verdict {
-	ADMIT_GO,      /* route it */
-	ADMIT_REPLIED, /* answered (refused or challenged): stop */
-};
-
-/* Run every check on a request for the proxy; fills a. */
-enum admit_verdict admit_request(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a);
-/* An ACK (no transaction): forwarded only inside a dialog we routed. */
-enum admit_verdict admit_ack(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a);
+/* Run every check on a request for the proxy; fills a.  GW_PASS: route it;
+ * GW_TAKEN: answered (refused or challenged). */
+enum gw_verdict admit_request(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a);
+/* An ACK (no transaction): forwarded only inside a dialog we routed (GW_TAKEN:
+ * dropped). */
+enum gw_verdict admit_ack(struct worker *w, msg_t *msg, sip_t *sip, struct admit *a);
 /* The dialog token of our Record-Route for this request. */
 void admit_rr_token(struct worker *w, char *out, const sip_t *sip);
 

@@ -52,7 +52,7 @@ sip_proxy_handle(struct worker *w, msg_t *msg, sip_t *sip)
 		sip_reply(w, msg, SIP_482_LOOP_DETECTED);
 		return;
 	}
-	if (admit_request(w, msg, sip, &a) != ADMIT_GO ||
+	if (admit_request(w, msg, sip, &a) != GW_PASS ||
 	    proxy_resolve(w, msg, sip, &a, t, &nt) != 0)
 		return;
 	if (w->w_id != 0 && proxy_needs_stream(t, nt))
@@ -102,7 +102,7 @@ sip_proxy_stateless(struct worker *w, msg_t *msg, sip_t *sip)
 {
 	struct admit a;
 
-	if (admit_ack(w, msg, sip, &a) != ADMIT_GO)
+	if (admit_ack(w, msg, sip, &a) != GW_PASS)
 		return;
 	if (sip->sip_max_forwards) {
 		if (sip->sip_max_forwards->mf_count == 0) {

@@ -304,7 +304,7 @@ sip_register_handle(struct worker *w, msg_t *msg, sip_t *sip)
 		sip_reply(w, msg, 403, "Domain not served here");
 		goto done;
 	}
-	if (sip_auth_check(w, msg, sip, true, user, sizeof(user)) != AUTH_OK)
+	if (sip_auth_check(w, msg, sip, true, user, sizeof(user)) != GW_PASS)
 		goto done;
 	req.aor = aor;
 	req.call_id = sip->sip_call_id->i_id;

@@ -224,7 +224,8 @@ option_supported(const char *tag)
 	       strcasecmp(tag, "ms-benotify") == 0; /* pidgin-sipe's SUBSCRIBEs */
 }
 
-static bool
+/* Require (REGISTER) and Proxy-Require: 420 for an option we do not implement. */
+static enum gw_verdict
 check_required(struct worker *w, msg_t *msg, sip_t *sip)
 {
 	const msg_list_t *lists[] = {(msg_list_t *)sip->sip_proxy_require,
@@ -241,10 +242,10 @@ check_required(struct worker *w, msg_t *msg, sip_t *sip)
 					nta_msg_treply(w->w_agent, msg, SIP_420_BAD_EXTENSION,
 						       SIPTAG_UNSUPPORTED_STR(l->k_items[i]),
 						       TAG_END());
-					return false;
+					return GW_TAKEN;
 				}
 	}
-	return true;
+	return GW_PASS;
 }
 
 /* Requests addressed to the server itself (no user part, or one of our addresses). */
@@ -292,18 +293,18 @@ host_valid(const char *h)
 	return true;
 }
 
-static bool
+static enum gw_verdict
 refuse(struct worker *w, msg_t *msg, int status, const char *phrase)
 {
 	nta_msg_treply(w->w_agent, msg, status, phrase, TAG_END());
-	return false;
+	return GW_TAKEN;
 }
 
 /* Intake's checks, in this order: the message's size and syntax (413, 400 with
  * what is wrong, 414), then the Request-URI's scheme (416).  Nothing about the
  * sender (who they are, what the policy says) is looked at before a request is
  * known to be well formed. */
-static bool
+static enum gw_verdict
 sane(struct worker *w, msg_t *msg, sip_t *sip)
 {
 	const sip_request_t *rq = sip->sip_request;
@@ -345,7 +346,67 @@ sane(struct worker *w, msg_t *msg, sip_t *sip)
 		return refuse(w, msg, SIP_414_REQUEST_URI_TOO_LONG);
 	if (ru->url_type != url_sip && ru->url_type != url_sips)
 		return refuse(w, msg, SIP_416_UNSUPPORTED_URI);
-	return true;
+	return GW_PASS;
+}
+
+/* Domain sign-in (worker 0): handshakes, and the signature of signed-in clients. */
+static enum gw_verdict
+signin(struct worker *w, msg_t *msg, sip_t *sip)
+{
+	if (w->w_gwd->sipae == NULL || w->w_id != 0)
+		return GW_PASS;
+	return sipae_intake(w, msg, sip);
+}
+
+/* An ACK has no transaction to answer it: forwarded along its dialog, or dropped. */
+static enum gw_verdict
+ack_stateless(struct worker *w, msg_t *msg, sip_t *sip)
+{
+	if (sip->sip_request->rq_method != sip_method_ack)
+		return GW_PASS;
+	sip_proxy_stateless(w, msg, sip);
+	return GW_TAKEN;
+}
+
+/* Max-Forwards 0: 483, except an OPTIONS to the server itself (RFC 3261 11). */
+static enum gw_verdict
+hops_left(struct worker *w, msg_t *msg, sip_t *sip)
+{
+	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0 &&
+	    !(sip->sip_request->rq_method == sip_method_options &&
+	      sip_url_is_us(w, sip->sip_request->rq_url) && !sip->sip_route)) {
+		sip_reply(w, msg, SIP_483_TOO_MANY_HOPS);
+		return GW_TAKEN;
+	}
+	return GW_PASS;
+}
+
+/*
+ * The pipeline: stages run in order until one takes the request.  Every
+ * request meets the first list; the second also meets a request resumed after
+ * an asynchronous sign-in step (resume()).
+ */
+typedef enum gw_verdict intake_stage(struct worker *w, msg_t *msg, sip_t *sip);
+
+static intake_stage *const on_arrival[] = {
+    sane,   /* size and syntax: 413, 400, 414, 416 */
+    signin, /* MS-SIPAE handshakes and signatures */
+};
+
+static intake_stage *const before_dispatch[] = {
+    ack_stateless,  /* ACK: along its dialog, nothing else */
+    overload_shed,  /* 503 while the worker falls behind */
+    hops_left,      /* 483 */
+    check_required, /* 420 */
+};
+
+static enum gw_verdict
+run_stages(intake_stage *const *stages, size_t n, struct worker *w, msg_t *msg, sip_t *sip)
+{
+	for (size_t i = 0; i < n; i++)
+		if (stages[i](w, msg, sip) == GW_TAKEN)
+			return GW_TAKEN;
+	return GW_PASS;
 }
 
 static void dispatch(struct worker *w, msg_t *msg, sip_t *sip);
@@ -368,10 +429,8 @@ sip_request_cb(nta_agent_magic_t *magic, nta_agent_t *agent, msg_t *msg, sip_t *
 		return 0;
 	}
 	atomic_fetch_add(&w->w_gwd->stats.requests, 1);
-	if (!sane(w, msg, sip))
-		return 0;
-	/* domain sign-in: handshakes, and the signature of signed-in clients */
-	if (w->w_gwd->sipae && w->w_id == 0 && sipae_intake(w, msg, sip))
+	if (run_stages(on_arrival, sizeof(on_arrival) / sizeof(on_arrival[0]), w, msg, sip) ==
+	    GW_TAKEN)
 		return 0;
 	dispatch(w, msg, sip);
 	w->w_auth_user = NULL;
@@ -383,19 +442,8 @@ sip_request_cb(nta_agent_magic_t *magic, nta_agent_t *agent, msg_t *msg, sip_t *
 static void
 dispatch(struct worker *w, msg_t *msg, sip_t *sip)
 {
-	if (sip->sip_request->rq_method == sip_method_ack) {
-		sip_proxy_stateless(w, msg, sip);
-		return;
-	}
-	if (overload_shed(w, msg, sip))
-		return;
-	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0 &&
-	    !(sip->sip_request->rq_method == sip_method_options &&
-	      sip_url_is_us(w, sip->sip_request->rq_url) && !sip->sip_route)) {
-		sip_reply(w, msg, SIP_483_TOO_MANY_HOPS);
-		return;
-	}
-	if (!check_required(w, msg, sip))
+	if (run_stages(before_dispatch, sizeof(before_dispatch) / sizeof(before_dispatch[0]), w,
+		       msg, sip) == GW_TAKEN)
 		return;
 	switch (sip->sip_request->rq_method) {
 	case sip_method_register:

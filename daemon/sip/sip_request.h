@@ -1,7 +1,8 @@
 /*
- * sip_request.h - the request pipeline: intake (sanity, sign-in intake, overload,
- * Max-Forwards, Require), then dispatch to the registrar, presence or the
- * proxy, which admit (sip_admit.h) before they route.
+ * sip_request.h - the request pipeline: intake's stages (sanity, sign-in
+ * intake, ACK, overload, Max-Forwards, Require; each returns an enum gw_verdict
+ * of sip.h), then dispatch to the registrar, presence or the proxy, which admit
+ * (sip_admit.h) before they route.
  */
 #ifndef GW_SIP_REQUEST_H
 #define GW_SIP_REQUEST_H

@@ -5,8 +5,13 @@
 set -eu
 
 SIPP=${SIPP:-sipp}
+LIB=${GW_TESTLIB:-$GWP_SRCDIR/../tests/lib}
 # shellcheck source=tests/lib/ports.sh
-. "${GW_TESTLIB:-$GWP_SRCDIR/../tests/lib}/ports.sh"
+. "$LIB/ports.sh"
+# shellcheck source=tests/lib/checks.sh
+. "$LIB/checks.sh"
+# shellcheck source=tests/lib/wait.sh
+. "$LIB/wait.sh"
 P=${GWP_PORT_BASE:-$(free_port 31)}
 ROUTER=$GWP_BUILDDIR/helpdesk-router
 SC=$GWP_SRCDIR/tests/sipp
@@ -20,14 +25,26 @@ cleanup() {
 		kill "$pid" 2>/dev/null || true
 	done
 	wait 2>/dev/null || true
+	if [ "$FAILS" -ne 0 ]; then echo "--- router log"; tail -40 "$W/router.log"; fi
 	if [ "${KEEP:-0}" = 1 ]; then echo "kept $W"; else rm -rf "$W"; fi
 }
 trap cleanup EXIT
 
-fail() {
-	echo "FAIL: $*"
-	echo "--- router log"; tail -40 "$W/router.log"
-	exit 1
+# not CMD...: CMD fails
+not() { ! "$@"; }
+
+# expect WHAT TEST...: a counted check (tests/lib/checks.sh); a failed one ends the test,
+# as every later step builds on the ones before
+expect() {
+	local what=$1
+	shift
+	if "$@"; then
+		pass "$what"
+	else
+		fail "$what"
+		checks_summary
+		exit 1
+	fi
 }
 
 # operator NAME PORT SCENARIO: start a SIPp UAS, remember its pid in OP_NAME
@@ -81,44 +98,51 @@ operator alice "$A" uas-answer.xml
 operator bob "$B" uas-answer.xml
 operator carol "$C" uas-answer.xml
 sleep 1
-kill -0 "$RPID" || fail "router did not start"
+expect "router started" kill -0 "$RPID"
 
 echo "== alice has not registered: she is skipped"
-call helpdesk $((P + 20)) 1 200 phase0 || fail "phase 0 call failed"
-[ "$(invites alice)" = 0 ] || fail "unregistered alice got a call"
-[ "$(invites bob)" = 1 ] || fail "bob (idle longest, reachable) should have the call"
-[ "$(invites carol)" = 0 ] || fail "carol should not have been tried"
-[ "$(last_loads)" = "loads: alice=0 bob=0 carol=0" ] || fail "BYE did not free the load"
-grep -q '^BYE ' "$W/bob.uas-answer.xml.msg" || fail "bob never saw the BYE"
+expect "phase 0 call" call helpdesk $((P + 20)) 1 200 phase0
+expect "unregistered alice got no call" [ "$(invites alice)" = 0 ]
+expect "bob (idle longest, reachable) has the call" [ "$(invites bob)" = 1 ]
+expect "carol was not tried" [ "$(invites carol)" = 0 ]
+expect "BYE freed the load" [ "$(last_loads)" = "loads: alice=0 bob=0 carol=0" ]
+expect "bob saw the BYE" grep -q '^BYE ' "$W/bob.uas-answer.xml.msg"
 
 echo "== a caller over TCP: carol (idle longest now), record-routed on TCP"
-call helpdesk $((P + 27)) 1 200 tcp -t t1 || fail "TCP call failed"
-[ "$(invites carol)" = 1 ] || fail "carol should have the TCP call"
-grep -q "^Record-Route: <sip:127.0.0.1:$P;transport=tcp;lr>" "$W/tcp.msg" ||
-	fail "no TCP Record-Route in the answer"
-grep -q '^BYE ' "$W/carol.uas-answer.xml.msg" || fail "carol never saw the BYE"
+expect "TCP call" call helpdesk $((P + 27)) 1 200 tcp -t t1
+expect "carol has the TCP call" [ "$(invites carol)" = 1 ]
+expect "a TCP Record-Route in the answer" \
+	grep -q "^Record-Route: <sip:127.0.0.1:$P;transport=tcp;lr>" "$W/tcp.msg"
+expect "carol saw the BYE" grep -q '^BYE ' "$W/carol.uas-answer.xml.msg"
 
 echo "== alice registers"
-timeout 20 "$SIPP" -sf "$SC/register.xml" -i 127.0.0.1 -p $((P + 30)) -s alice -au alice -ap alice-pw -auth_uri helpdesk.test \
-	-key contact_port "$A" -key expires 3600 -m 1 -nostdin "127.0.0.1:$P" \
-	>"$W/register.out" 2>&1 || fail "REGISTER failed"
-grep -q "^register alice sip:alice@127.0.0.1:$A" "$W/router.log" || fail "registration not seen"
+register_alice() {
+	timeout 20 "$SIPP" -sf "$SC/register.xml" -i 127.0.0.1 -p $((P + 30)) -s alice -au alice \
+		-ap alice-pw -auth_uri helpdesk.test -key contact_port "$A" -key expires 3600 -m 1 \
+		-nostdin "127.0.0.1:$P" >"$W/register.out" 2>&1
+}
+expect "alice's REGISTER" register_alice
+expect "the router saw the registration" \
+	wait_for "$W/router.log" "^register alice sip:alice@127.0.0.1:$A" 20
 
 echo "== least loaded: alice holds 2 direct calls, then a burst of 5 help-desk calls"
 call alice $((P + 21)) 2 6000 direct1 -r 10 &
 DIRECT=$!
 sleep 1.5
-call helpdesk $((P + 22)) 5 2500 burst -r 20 || fail "burst calls failed"
-wait $DIRECT || fail "direct calls failed"
+expect "burst calls" call helpdesk $((P + 22)) 5 2500 burst -r 20
+expect "direct calls" wait $DIRECT
 # loads before: alice 2 (at max_calls), bob 0, carol 0; bob idle longest.
 # bob, carol, bob (tie at 1, idle longest), carol, then everyone is busy.
-[ "$(invites alice)" = 2 ] || fail "alice: $(invites alice) INVITEs, expected 2 (direct only)"
-[ "$(invites bob)" = 3 ] || fail "bob: $(invites bob) INVITEs, expected 1 + 2"
-[ "$(invites carol)" = 3 ] || fail "carol: $(invites carol) INVITEs, expected 1 + 2"
-grep '^route [0-9]*-' "$W/router.log" | tail -5 | awk '{print $4}' | tr '\n' ' ' |
-	grep -qx 'bob carol bob carol all ' || fail "burst order is not least-loaded"
-[ "$(grep -c '^SIP/2.0 486' "$W/burst.msg")" = 1 ] || fail "expected one 486 (all busy)"
-[ "$(last_loads)" = "loads: alice=0 bob=0 carol=0" ] || fail "loads not back to zero: $(last_loads)"
+expect "alice: $(invites alice) INVITEs, 2 expected (direct only)" [ "$(invites alice)" = 2 ]
+expect "bob: $(invites bob) INVITEs, 1 + 2 expected" [ "$(invites bob)" = 3 ]
+expect "carol: $(invites carol) INVITEs, 1 + 2 expected" [ "$(invites carol)" = 3 ]
+burst_order() {
+	grep '^route [0-9]*-' "$W/router.log" | tail -5 | awk '{print $4}' | tr '\n' ' ' |
+		grep -qx 'bob carol bob carol all '
+}
+expect "burst order is least-loaded" burst_order
+expect "one 486 (all busy)" [ "$(grep -c '^SIP/2.0 486' "$W/burst.msg")" = 1 ]
+expect "loads back to zero: $(last_loads)" [ "$(last_loads)" = "loads: alice=0 bob=0 carol=0" ]
 
 echo "== carol answers 486: skipped, the call goes to the next operator"
 stop_operator carol
@@ -129,46 +153,48 @@ call bob $((P + 24)) 1 8000 direct3 &
 D3=$!
 sleep 1
 before=$(( $(invites alice) + $(invites bob) ))
-call helpdesk $((P + 25)) 1 200 failover || fail "failover call failed"
-[ "$(grep -c '^INVITE ' "$W/carol.uas-busy.xml.msg")" = 1 ] || fail "busy carol was not tried first"
-grep -q '^SIP/2.0 200' "$W/failover.msg" || fail "caller was not answered after the 486"
-[ $(( $(invites alice) + $(invites bob) )) = $((before + 1)) ] || fail "no failover to alice/bob"
-grep -q '^event failed carol .* status=486' "$W/router.log" || fail "no failed event for carol"
+expect "failover call" call helpdesk $((P + 25)) 1 200 failover
+expect "busy carol was tried first" [ "$(grep -c '^INVITE ' "$W/carol.uas-busy.xml.msg")" = 1 ]
+expect "caller answered after the 486" grep -q '^SIP/2.0 200' "$W/failover.msg"
+expect "failover to alice/bob" [ $(( $(invites alice) + $(invites bob) )) = $((before + 1)) ]
+expect "a failed event for carol (486)" wait_for "$W/router.log" '^event failed carol .* status=486' 20
 
 echo "== carol rings but never answers: cancelled after the 2 s timeout"
 stop_operator carol
 operator carol "$C" uas-noanswer.xml
 sleep 0.3
 start=$(date +%s%N)
-call helpdesk $((P + 26)) 1 200 timeout || fail "timeout call failed"
+expect "timeout call" call helpdesk $((P + 26)) 1 200 timeout
 elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
-grep -q '^CANCEL ' "$W/carol.uas-noanswer.xml.msg" || fail "carol got no CANCEL"
-grep -q '^SIP/2.0 200' "$W/timeout.msg" || fail "caller was not answered after the timeout"
-[ "$elapsed" -ge 2000 ] || fail "answered after $elapsed ms, before the 2 s timeout"
-grep -q '^event failed carol .* status=408' "$W/router.log" || fail "no timeout event for carol"
-wait $D2 || fail "direct call to alice failed"
-wait $D3 || fail "direct call to bob failed"
+expect "carol got a CANCEL" grep -q '^CANCEL ' "$W/carol.uas-noanswer.xml.msg"
+expect "caller answered after the timeout" grep -q '^SIP/2.0 200' "$W/timeout.msg"
+expect "answered after $elapsed ms, not before the 2 s timeout" [ "$elapsed" -ge 2000 ]
+expect "a timeout event for carol (408)" wait_for "$W/router.log" '^event failed carol .* status=408' 20
+expect "direct call to alice" wait $D2
+expect "direct call to bob" wait $D3
 sleep 0.5
-[ "$(last_loads)" = "loads: alice=0 bob=0 carol=0" ] || fail "loads not back to zero: $(last_loads)"
+expect "loads back to zero: $(last_loads)" [ "$(last_loads)" = "loads: alice=0 bob=0 carol=0" ]
 answered=$(grep -c '^event answered' "$W/router.log")
 ended=$(grep -c '^event ended' "$W/router.log")
-[ "$answered" = "$ended" ] || fail "$answered answered calls but $ended ended"
+expect "$answered answered calls, $ended ended" [ "$answered" = "$ended" ]
 
 echo "== the caller hangs up while carol rings: CANCEL relayed, 487"
 stop_operator carol
 operator carol "$C" uas-noanswer.xml
 sleep 0.3
-timeout 20 "$SIPP" -sf "$SC/uac-cancel.xml" -i 127.0.0.1 -p $((P + 28)) -s carol -m 1 \
-	-nostdin -trace_msg -message_file "$W/cancel.msg" "127.0.0.1:$P" >"$W/cancel.out" 2>&1 ||
-	fail "cancelled call did not get its 487"
-grep -q '^CANCEL ' "$W/carol.uas-noanswer.xml.msg" || fail "CANCEL not relayed to carol"
-grep -q '^event failed carol .* status=487' "$W/router.log" || fail "no cancelled event"
+cancelled_call() {
+	timeout 20 "$SIPP" -sf "$SC/uac-cancel.xml" -i 127.0.0.1 -p $((P + 28)) -s carol -m 1 \
+		-nostdin -trace_msg -message_file "$W/cancel.msg" "127.0.0.1:$P" >"$W/cancel.out" 2>&1
+}
+expect "the cancelled call got its 487" cancelled_call
+expect "CANCEL relayed to carol" grep -q '^CANCEL ' "$W/carol.uas-noanswer.xml.msg"
+expect "a cancelled event (487)" wait_for "$W/router.log" '^event failed carol .* status=487' 20
 sleep 0.5
-[ "$(last_loads)" = "loads: alice=0 bob=0 carol=0" ] || fail "loads not zero: $(last_loads)"
+expect "loads zero: $(last_loads)" [ "$(last_loads)" = "loads: alice=0 bob=0 carol=0" ]
 
 kill -TERM "$RPID"
 rc=0
 wait "$RPID" || rc=$?
-[ "$rc" = 0 ] || fail "router exited with $rc"
-! grep -q 'Sanitizer' "$W/router.log" || fail "sanitizer report"
-echo "ok: helpdesk-router distribution, busy, failover, timeout and BYE checks passed"
+expect "router exited with $rc (0)" [ "$rc" = 0 ]
+expect "no sanitizer report" not grep -q 'Sanitizer' "$W/router.log"
+checks_summary

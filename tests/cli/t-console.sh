@@ -5,8 +5,10 @@
 # change with `set password` at its no-echo prompt (checked in the database); below Users a
 # user's Contacts and Watchers (new, completion, a watcher's rule changed with set), below
 # Policies a rule (completion, show, set text, set priority; a missing rule refused), all
-# checked in the database and the rules file afterwards; Ctrl-C clears the line and the
-# console goes on; history kept in ~/.greenwich-mmc_history.
+# checked in the database and the rules file afterwards; a contact's name typed in UTF-8
+# (a backspace takes a whole character); Ctrl-C clears the line and the console goes on,
+# also when it comes right behind other keys with the next line right behind it (30
+# times); history kept in ~/.greenwich-mmc_history.
 set -eu
 # shellcheck source=tests/cli/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -97,6 +99,11 @@ step("cd Contacts", "cd Contacts\r", P("alice@example.com > Contacts> "))
 step("new contact", "new bob@example.com --name Bob\r",
      P("bob@example.com added to alice@example.com's contacts"))
 step("ls lists the contact", "ls\r", r"bob@example\.com\s+Other Contacts\s+Bob")
+# UTF-8 typed at the console: one backspace takes the last character, both of its bytes
+# (typed at the prompt: keys typed ahead meet the terminal's own line editing)
+step("... and the prompt", None, P("Contacts> "))
+step("a name in UTF-8, edited with a backspace", "new zoe@example.com --name Zo\u00e9\u00e9\x7f\r",
+     P("zoe@example.com added to alice@example.com's contacts"))
 step("cd ../Watchers", "cd ../Watchers\r", P("alice@example.com > Watchers> "))
 step("new watcher, blocked", "new eve@example.com block\r", P("alice@example.com: block eve@example.com"))
 # (the prompt is wider than the terminal here: the line wraps before its last "> ")
@@ -117,6 +124,19 @@ step("still on the rule", None, P("Policies > outside-im> "))
 step("Ctrl-C throws away the line being typed", "set text half-typed\x03", P("^C"))
 step("... and the console goes on at the same place", None, P("Policies > outside-im> "))
 step("... nothing of that line was run", "show\r", P("from zone external;"))
+# Ctrl-C typed right behind other keys, and the next line right behind it: the
+# interrupt ends the line being typed at once, never the next one (each time at the
+# prompt: a Ctrl-C while a command runs is the terminal's, and ends nothing)
+step("... the prompt again", None, P("outside-im> "))
+lost = 0
+for i in range(30):
+    os.write(fd, ("set text half-typed-%d\x03show\r" % i).encode())
+    if read_until(r"\^C\r?\n[\s\S]*?from zone external;[\s\S]*?outside-im> ", timeout=5) is None:
+        lost += 1
+print("%s   Ctrl-C right behind keys, then a line at once: %d of 30 lines run" %
+      ("ok" if lost == 0 else "FAIL", 30 - lost))
+failures += lost != 0
+step("the rule is unchanged", "show\r", P("from zone external;"))
 os.write(fd, b"exit\r")
 read_until(r"\Z(?!x)", timeout=10)  # everything until the console closes the terminal
 _, status = os.waitpid(pid, 0)
@@ -137,7 +157,9 @@ ha1=$(sqlite3 "$T/state/greenwich.db" "SELECT ha1_md5 FROM local_users WHERE aor
 want=$(printf '%s' 'alice:example.com:Pw-Changed-9' | md5sum | cut -d' ' -f1)
 if [ "$ha1" = "$want" ]; then pass "the new password is in the database"; else fail "new password (HA1 $ha1, want $want)"; fi
 check "the contact is in the database" test "$(sqlite3 "$T/state/greenwich.db" \
-	"SELECT uri || ' ' || name FROM presence_contacts WHERE owner = 'alice@example.com'")" = "bob@example.com Bob"
+	"SELECT uri || ' ' || name FROM presence_contacts WHERE owner = 'alice@example.com' AND uri = 'bob@example.com'")" = "bob@example.com Bob"
+check "the name typed in UTF-8 is in the database, less its last character" test "$(sqlite3 "$T/state/greenwich.db" \
+	"SELECT name FROM presence_contacts WHERE owner = 'alice@example.com' AND uri = 'zoe@example.com'")" = "Zoé"
 check "the watcher's rule is allow" test "$(sqlite3 "$T/state/greenwich.db" \
 	"SELECT watcher || ' ' || rule FROM presence_acl WHERE owner = 'alice@example.com'")" = "eve@example.com allow"
 check "the rules file has the new text and priority" \

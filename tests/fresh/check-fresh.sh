@@ -12,7 +12,10 @@
 # --cache DIR (or $GREENWICH_FRESH_CACHE): keeps the downloaded .debs there for the next
 # run; without it, everything is downloaded.  --keep keeps the root file system.
 set -Eeuo pipefail
-trap 'rc=$?; echo "FAIL: check-fresh.sh line $LINENO: $BASH_COMMAND (exit $rc)"' ERR
+# pass, fail, checks_summary (CHECKS, FAILS): the lines "ok - ..." and "FAILED - ..."
+# shellcheck source=tests/lib/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/checks.sh"
+trap 'rc=$?; fail "check-fresh.sh line $LINENO: $BASH_COMMAND (exit $rc)"' ERR
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CACHE=${GREENWICH_FRESH_CACHE:-}
@@ -34,9 +37,6 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
-PASSED=0 FAILED=0
-pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
 now() { date +%s; }
 T0=$(now)
 
@@ -53,7 +53,7 @@ SOURCES=()
 for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list; do
 	[ -s "$f" ] && grep -qE '^[[:space:]]*(deb[[:space:]]|URIs:)' "$f" && SOURCES+=("$f")
 done
-[ ${#SOURCES[@]} -gt 0 ] || { fail "no Debian mirror configured in /etc/apt"; echo "0 passed, 1 failed"; exit 1; }
+[ ${#SOURCES[@]} -gt 0 ] || { fail "no Debian mirror configured in /etc/apt"; checks_summary; exit 1; }
 
 W=$(mktemp -d "$WORKBASE/gw-fresh.XXXXXX")
 ROOT=$W/root
@@ -71,17 +71,16 @@ finish() {
 		kill -TERM "$INNER_PID" 2>/dev/null || true
 		wait "$INNER_PID" 2>/dev/null || true
 	fi
-	[ "$rc" -eq 0 ] || [ $((PASSED + FAILED)) -gt 0 ] || FAILED=1
+	[ "$rc" -eq 0 ] || [ "$CHECKS" -gt 0 ] || fail "check-fresh.sh ended (exit $rc)"
 	echo "# check-fresh took $(($(now) - T0)) s"
 	if [ -n "$(mounts_under "$W")" ]; then
 		echo "# kept $W: still mounted: $(mounts_under "$W" | tr '\n' ' ')"
-	elif [ "$FAILED" -ne 0 ] || [ "$KEEP" = 1 ]; then
+	elif [ "$FAILS" -ne 0 ] || [ "$KEEP" = 1 ]; then
 		echo "# kept $W (root file system in root/, logs in log/)"
 	else
 		rm -rf "$W"
 	fi
-	echo "$PASSED passed, $FAILED failed"
-	[ "$FAILED" -eq 0 ] && exit 0 || exit 1
+	checks_summary && exit 0 || exit 1
 }
 trap finish EXIT
 
@@ -149,13 +148,14 @@ fi
 # ------------------------------------------------------------------ inside, as root
 cat >"$ROOT/root/check-fresh-steps.sh" <<'STEPS'
 #!/bin/bash
-# Runs inside the fresh root file system as root; PASS/FAIL lines for each step.
+# Runs inside the fresh root file system as root; an "ok - " or "FAILED - " line for
+# each step (tests/lib/checks.sh, of the copied tree).
 set -uo pipefail
 cd /root/greenwich
 ARGS=$1
 S=/var/lib/greenwich-demo
-pass() { echo "PASS: $*"; }
-fail() { echo "FAIL: $*"; }
+# shellcheck source=tests/lib/checks.sh
+. tests/lib/checks.sh
 step() { # step NAME LOG CMD...: CMD with its output in LOG; the time it took in the line
 	local name=$1 log=$2 t rc=0
 	shift 2
@@ -266,9 +266,9 @@ rc=0
 wait "$INNER_PID" || rc=$?
 INNER_PID=""
 echo "# inside: $(($(now) - t)) s, exit $rc"
-inner_pass=$(grep -c '^PASS: ' "$LOG/inside.log" || true)
-inner_fail=$(grep -c '^FAIL: ' "$LOG/inside.log" || true)
-PASSED=$((PASSED + inner_pass))
-FAILED=$((FAILED + inner_fail))
+inner_pass=$(grep -c '^ok - ' "$LOG/inside.log" || true)
+inner_fail=$(grep -c '^FAILED - ' "$LOG/inside.log" || true)
+CHECKS=$((CHECKS + inner_pass + inner_fail))
+FAILS=$((FAILS + inner_fail))
 # the README's command, two sign-ins, server status, --stop and nothing left running
 [ "$inner_pass" -ge 6 ] || fail "inside: $inner_pass of 6 steps passed (exit $rc, log: $LOG/inside.log)"

@@ -16,24 +16,14 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from presua import DOMAIN, UA, Msg, Sub, pidf, publish, soap  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from checks import check, exit_status, prefix, status  # noqa: E402
 
 PORT = int(sys.argv[1])
 CASE = sys.argv[2]
 TRANSPORT = sys.argv[3] if len(sys.argv) > 3 else "udp"
-FAILS = 0
 DEVICES = []
-
-
-def check(desc, cond):
-    global FAILS
-    print(("ok - " if cond else "FAILED - ") + "[%s] %s" % (TRANSPORT, desc))
-    if not cond:
-        FAILS += 1
-    return cond
-
-
-def status(r):
-    return r.status if r is not None else None
+prefix("[%s] " % TRANSPORT)
 
 
 class Device(UA):
@@ -530,4 +520,4 @@ CASES = {"presence": case_presence, "subflood": case_subflood, "guess": case_gue
 CASES[CASE]()
 for dev in DEVICES:
     dev.register(0)  # signed out: the next case starts with fresh devices
-sys.exit(1 if FAILS else 0)
+sys.exit(exit_status())

@@ -36,21 +36,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from presua import UA, Sub, pidf, publish, service  # noqa: E402
-
-FAILS = 0
-
-
-def check(desc, cond):
-    global FAILS
-    print(("ok - " if cond else "FAILED - ") + desc)
-    if not cond:
-        FAILS += 1
-    return cond
-
-
-def status(r):
-    return r.status if r is not None else None
-
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from checks import check, exit_status, status  # noqa: E402
 
 def message(frm, to_aor, text, timeout=3.0):
     return frm.request("MESSAGE", "sip:" + to_aor, ["Content-Type: text/plain"], text,
@@ -376,7 +363,7 @@ def main():
     else:
         print("unknown case " + case)
         sys.exit(2)
-    sys.exit(1 if FAILS else 0)
+    sys.exit(exit_status())
 
 
 if __name__ == "__main__":

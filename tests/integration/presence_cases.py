@@ -10,24 +10,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from presua import UA, Sub, pidf, publish, service  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from checks import check, exit_status, status  # noqa: E402
 
 PORT = int(sys.argv[1])
 CASE = sys.argv[2]
-FAILS = 0
-
-
-def check(desc, cond):
-    global FAILS
-    print(("ok - " if cond else "FAILED - ") + desc)
-    if not cond:
-        FAILS += 1
-    return cond
-
-
-def status(r):
-    return r.status if r is not None else None
-
-
 def basic_of(m):
     return m is not None and ("<basic>open</basic>" in m.body and "open"
                               or "<basic>closed</basic>" in m.body and "closed")
@@ -343,7 +330,7 @@ def main():
         print("FAILED - no case " + CASE)
         return 1
     fn()
-    return 1 if FAILS else 0
+    return exit_status()
 
 
 if __name__ == "__main__":

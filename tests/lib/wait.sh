@@ -12,6 +12,19 @@ wait_for() {
 	return 1
 }
 
+# wait_file FILE [PID] [TENTHS]: until FILE exists, at most TENTHS tenths of a second
+# (WAIT_TENTHS, 100 unless the test sets it); 1 when it did not, or when process PID
+# (the one to make FILE) ended first.
+wait_file() {
+	local _
+	for _ in $(seq 1 "${3:-${WAIT_TENTHS:-100}}"); do
+		[ -e "$1" ] && return 0
+		[ -z "${2:-}" ] || kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 # wait_gone PID...: until none of the processes runs any more (they were told to stop).
 wait_gone() {
 	local p

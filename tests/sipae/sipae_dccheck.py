@@ -21,16 +21,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sipae_ntlm as ntlm  # noqa: E402
-
-FAILS = []
-
-
-def check(what, ok, detail=""):
-    print(("ok - %s" if ok else "FAILED - %s") % what + ("" if ok or not detail else
-                                                          "\n  " + detail))
-    if not ok:
-        FAILS.append(what)
-
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from checks import check, exit_status  # noqa: E402
 
 def server_challenge(nb_domain, dns_domain):
     """A CHALLENGE_MESSAGE as the brief asks a SIP server for (flags 0xE2998255)."""
@@ -135,7 +127,7 @@ def main(argv):
     else:
         print(__doc__, file=sys.stderr)
         return 4
-    return 1 if FAILS else 0
+    return exit_status()
 
 
 if __name__ == "__main__":

@@ -12,16 +12,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sipae_ntlm as ntlm  # noqa: E402
 import sipae_sip as sip  # noqa: E402
 from Cryptodome.Cipher import ARC4  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import checks  # noqa: E402
 
-FAILS = []
 
 
 def check(what, got, want):
-    if got == want:
-        print("ok - %s" % what)
-    else:
-        FAILS.append(what)
-        print("FAILED - %s\n  got  %r\n  want %r" % (what, got, want))
+    checks.check(what, got == want, "got  %r\n  want %r" % (got, want))
 
 
 def nlmp_vectors():
@@ -169,5 +166,5 @@ if __name__ == "__main__":
     authenticate_layout()
     signed_examples()
     parsing()
-    print("%d failed" % len(FAILS))
-    sys.exit(1 if FAILS else 0)
+    print("%d failed" % len(checks.FAILED))
+    sys.exit(checks.exit_status())
