@@ -55,6 +55,14 @@ struct pool {
 	bool resync; /* the listener reconnected: read every binding again */
 	unsigned long last_requests;
 	time_t last_beat;
+	/* When our own heartbeat and read last succeeded.  Older than two
+	 * heartbeats (the store fails or does not answer) and we are blind: we
+	 * cannot tell whether the others beat (they may be cut off as we are),
+	 * so nobody is taken out; nor until dead-after seconds after we see
+	 * again (the others' rows are as old as the outage until they beat). */
+	atomic_llong seen;
+	atomic_llong sees_since; /* when we saw the store again; 0: from the start */
+	bool blind_logged;
 };
 
 /* The secret file: at least 32 bytes, not readable by others. */
@@ -106,9 +114,30 @@ fe_row(const struct gwstore_frontend *fe, void *arg)
 }
 
 static bool
-fe_alive(const struct pool *p, const struct fe *f, time_t now)
+blind(struct pool *p, time_t now)
 {
+	return now - atomic_load(&p->seen) > 2 * (long long)p->g->conf->pool_heartbeat + 1;
+}
+
+static bool
+fe_alive(struct pool *p, const struct fe *f, time_t now)
+{
+	long long since = atomic_load(&p->sees_since);
+
+	if (blind(p, now) || (since && now - since < p->g->conf->pool_dead_after))
+		return true;
 	return f->age + (now - f->read) < p->g->conf->pool_dead_after;
+}
+
+/* The beat failed: say so once per outage. */
+static void
+beat_failed(struct pool *p)
+{
+	if (!p->blind_logged)
+		log_warnx("event=pool-heartbeat-failed reason=\"%s\" "
+			  "note=\"no front end is taken out while the store is unreachable\"",
+			  gwstore_error(p->st));
+	p->blind_logged = true;
 }
 
 /* Record our heartbeat and read everyone's. */
@@ -132,7 +161,7 @@ beat(struct pool *p, bool first)
 	p->last_requests = req;
 	p->last_beat = now;
 	if (gwstore_frontend_beat(p->st, &me) < 0) {
-		log_warnx("event=pool-heartbeat-failed reason=\"%s\"", gwstore_error(p->st));
+		beat_failed(p);
 		return;
 	}
 	pthread_mutex_lock(&p->mu);
@@ -142,7 +171,17 @@ beat(struct pool *p, bool first)
 	if (gwstore_frontend_each(p->st, fe_row, p) < 0) {
 		memcpy(p->fes, old, sizeof(old));
 		p->nfes = nold;
+		pthread_mutex_unlock(&p->mu);
+		beat_failed(p);
+		return;
 	}
+	now = time(NULL); /* the beat may have waited */
+	if (atomic_load(&p->seen) && blind(p, now)) {
+		atomic_store(&p->sees_since, (long long)now);
+		log_notice("event=pool-heartbeat-restored");
+	}
+	p->blind_logged = false;
+	atomic_store(&p->seen, (long long)now);
 	for (size_t i = 0; i < p->nfes; i++) {
 		struct fe *f = &p->fes[i];
 		bool alive = fe_alive(p, f, now);
