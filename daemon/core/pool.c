@@ -26,6 +26,7 @@
 #include "loc.h"
 #include "log.h"
 #include "pool.h"
+#include "pool_replay.h"
 #include "service.h"
 
 #define POOL_MAX_FE 64
@@ -49,7 +50,8 @@ struct pool {
 	atomic_bool stop;
 	struct gwstore *st;
 	struct gwstore_listener *listen;
-	pthread_mutex_t mu; /* fes */
+	struct hop_seen *hops; /* the hops taken, against replays */
+	pthread_mutex_t mu;    /* fes */
 	struct fe fes[POOL_MAX_FE];
 	size_t nfes;
 	bool resync; /* the listener reconnected: read every binding again */
@@ -396,6 +398,10 @@ pool_start(struct gwd *g, char *err, size_t errlen)
 	}
 	if (secret_read(p, c->pool_secret_file, err, errlen) < 0)
 		goto fail;
+	if ((p->hops = hop_seen_new(POOL_HOP_WINDOW)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if (gwstore_open_conf(&p->st, c, GWSTORE_LOCATION, err, errlen) < 0)
 		goto fail;
 	loc_set_frontend(g->loc, p->self);
@@ -406,6 +412,7 @@ pool_start(struct gwd *g, char *err, size_t errlen)
 	return 0;
 fail:
 	gwstore_close(p->st);
+	hop_seen_free(p->hops);
 	OPENSSL_cleanse(p->secret, sizeof(p->secret));
 	free(p);
 	return -1;
@@ -438,6 +445,7 @@ pool_stop(struct gwd *g)
 		pthread_join(p->thread, NULL);
 	gwstore_listener_close(p->listen);
 	gwstore_close(p->st);
+	hop_seen_free(p->hops);
 	OPENSSL_cleanse(p->secret, sizeof(p->secret));
 	pthread_mutex_destroy(&p->mu);
 	free(p);
@@ -573,12 +581,18 @@ pool_hop_verify(struct gwd *g, const sip_t *sip, char *user, size_t len, const c
 	if (strcmp(fe, g->pool->self) == 0)
 		return -1;
 	*why = "too old or too new";
+	time_t now = time(NULL);
 	long long t = strtoll(ts, NULL, 10);
-	if (llabs(t - (long long)time(NULL)) > POOL_HOP_WINDOW)
+	if (llabs(t - (long long)now) > POOL_HOP_WINDOW)
 		return -1;
 	*why = "bad signature";
 	if (hop_mac(g->pool, sip, fe, ts, user, hex) < 0 || strlen(mac) != 64 ||
 	    CRYPTO_memcmp(mac, hex, 64) != 0)
+		return -1;
+	/* a valid hop taken once already: captured and sent again */
+	int seen = hop_seen_take(g->pool->hops, hex, now);
+	*why = seen == -EALREADY ? "replayed" : "too many hops to remember";
+	if (seen < 0)
 		return -1;
 	*why = "";
 	return 1;

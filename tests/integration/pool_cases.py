@@ -23,6 +23,10 @@ per check; exits 1 when a check failed.
                       BYE) through both front ends
   tlsrogue P1 P3 CA   front end 3 presents a certificate the pool's CA did not
                       sign: alice's MESSAGE to carol there is not delivered
+  replay P2 KEY       a hop signed with the pool's secret (KEY, the file) reaches
+                      bob on front end 2 once; the same hop captured and sent
+                      again (a new connection, a new Via branch) is refused and
+                      bob receives nothing
   down P1             front end 2 was killed: bob's binding there answers 480 from
                       front end 1 until bob registers on front end 1
 """
@@ -161,6 +165,40 @@ def case_across(p1, p2):
                      "fe=fe2;ts=%d;user=alice@example.test;mac=%s" % (now, "f" * 64))
     check("one naming the receiving front end itself is refused (UDP): %s" % st, st == 403)
     check("and carol received nothing", not got)
+
+
+def case_replay(p2, keyfile):
+    import hashlib
+    import hmac
+    key = open(keyfile, "rb").read()[:64].rstrip(b"\r\n")
+    bob = UA("bob", "secret", p2, "tcp")
+    check("bob registered on front end 2 (TCP)", status(bob.register()) == 200)
+    ts = str(int(time.time()))
+    call_id, cseq, ftag = "captured-%x@x" % random.getrandbits(32), 7, "cap1"
+    ruri = "sip:" + bob.aor
+    text = "gw-pool-1|fe1|%s|alice@example.test|%s|%d|MESSAGE|%s|%s" % (ts, call_id, cseq, ftag,
+                                                                        ruri)
+    mac = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+    hdr = "X-Greenwich-Pool: fe=fe1;ts=%s;user=alice@example.test;mac=%s" % (ts, mac)
+
+    def send(body):
+        cap = UA("alice", "x", p2, "tcp")  # a connection of its own, a Via branch of its own
+        got = []
+        t = threading.Thread(target=lambda: got.append(delivered(bob, body, 2.0)))
+        t.start()
+        cap.send_raw(cap.build("MESSAGE", ruri, [hdr, "Content-Type: text/plain"], body, ftag,
+                               "<%s>" % ruri, call_id, cseq))
+        r = cap.final(3.0)
+        t.join()
+        return status(r), bool(got and got[0])
+
+    st, got = send("captured-hop")
+    check("a hop signed with the pool's secret is taken (as front end 1 sent it): %s" % st,
+          st == 200)
+    check("and bob received it", got)
+    st, got = send("captured-hop")
+    check("the same hop sent again within its 30 s is refused as a replay: %s" % st, st == 403)
+    check("and bob received nothing the second time", not got)
 
 
 def basic_of(m):
@@ -371,6 +409,8 @@ def main():
         case_tls(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
     elif case == "tlsrogue":
         case_tlsrogue(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+    elif case == "replay":
+        case_replay(int(sys.argv[2]), sys.argv[3])
     elif case == "down":
         case_down(int(sys.argv[2]))
     else:
