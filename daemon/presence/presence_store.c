@@ -26,7 +26,7 @@ struct row_job {
 	enum { W_PUB_PUT, W_PUB_DELETE, W_SUB_ADD, W_SUB_PUT, W_SUB_DELETE } kind;
 	struct gwstore_pub pub;
 	struct gwstore_sub sub;
-	const char *replaces; /* W_PUB_PUT: the entity tag it takes the place of, or NULL */
+	const char *replaces;       /* W_PUB_PUT: the entity tag it takes the place of, or NULL */
 	struct pres_pub_wait *wait; /* W_PUB_PUT: told when it is durable, or NULL */
 	char *str[12];
 	size_t nstr;
