@@ -45,7 +45,12 @@ ticks() { # ticks PID...: utime+stime of these processes, in clock ticks
 	done
 	echo "$sum"
 }
-pg_pids() { local pm; pm=$(head -1 "$PG_DIR/data/postmaster.pid"); echo "$pm" $(ps -o pid= --ppid "$pm"); }
+pg_pids() { # the postmaster and its children
+	local pm
+	pm=$(head -1 "$PG_DIR/data/postmaster.pid")
+	echo "$pm"
+	ps -o pid= --ppid "$pm"
+}
 us_per_op() { # us_per_op TICKS OPS
 	if [ "$2" -gt 0 ]; then echo $(( $1 * 1000000 / HZ / $2 )); else echo -; fi
 }
@@ -69,7 +74,6 @@ add_all() { # the users of every row in the store of $T/greenwich.conf
 	for u in alice carol; do add_user "$u" secret; done
 }
 add_all
-declare -A LOAD
 
 # load NAME SCENARIO PORT [sipp args]: a SIPp UAC (a scenario file) at RATE for COUNT calls
 load() {
@@ -84,7 +88,8 @@ load() {
 
 # row NAME KIND N [sqlite]: KIND reg or msg with front ends 1..N running
 row() {
-	local name=$1 kind=$2 n=$3 store=$4 i pgb=0 pga=0 fails=0 cpu="" ops=$((COUNT * n))
+	local name=$1 kind=$2 n=$3 store=$4 i pgb=0 pga=0 fails=0 cpu="" pgcpu=-
+	local ops=$((COUNT * n))
 	local -a b=() devs=()
 	if [ "$kind" = msg ]; then # a device on each front end: dev<i> on front end i
 		for i in $(seq 1 "$n"); do
@@ -117,9 +122,9 @@ row() {
 		cpu+="$(us_per_op $(($(ticks "${FE_PID[i]}") - b[i - 1])) "$ops") "
 	done
 	for i in "${devs[@]}"; do kill "$i" 2>/dev/null || true; done
+	[ "$store" = sqlite ] || pgcpu=$(us_per_op $((pga - pgb)) "$ops")
 	printf '%-24s %d fe %6d ops %2d SIPp runs failed | front ends µs/op: %s| PostgreSQL µs/op: %s\n' \
-		"$name" "$n" "$ops" "$fails" "$cpu" \
-		"$([ "$store" = sqlite ] && echo - || us_per_op $((pga - pgb)) "$ops")"
+		"$name" "$n" "$ops" "$fails" "$cpu" "$pgcpu"
 	check "row $name: every SIPp run completed without a failed call" [ "$fails" = 0 ]
 }
 

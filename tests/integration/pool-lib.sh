@@ -12,6 +12,9 @@
 #   store and an injection file for tests/sipp/load_register.xml.
 
 declare -a FE_PID FE_PORT
+# the background loads' pids and exit statuses, by name (for the tests that source this)
+# shellcheck disable=SC2034
+declare -A LOAD RC
 DEAD_AFTER=${DEAD_AFTER:-3}
 
 pool_key() {
@@ -84,7 +87,7 @@ load_users() {
 
 # reg_load N TAG RATE COUNT [sipp args...]: SIPp REGISTERs (load_register.xml) of
 # $T/usersN.csv's users to front end N in the background, binding answers logged
-# in $T/regN.log; its pid in LOAD[regN] (declare -A LOAD first).
+# in $T/regN.log; its pid in LOAD[regN].
 reg_load() {
 	local n=$1 tag=$2 rate=$3 count=$4
 	shift 4
@@ -99,6 +102,7 @@ reg_load() {
 msg_load() {
 	sipp_bg "$1" load_message.xml "$(free_port)" -au "$2" -ap secret -set user "$2" \
 		-set domain "$DOMAIN" -set to "$3@$DOMAIN" -r "$5" -m "$6" "127.0.0.1:$4"
+	# shellcheck disable=SC2034 # for the test that sourced this
 	LOAD[$1]=$SIPP_BG_PID
 }
 

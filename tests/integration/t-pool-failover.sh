@@ -26,6 +26,7 @@ P1=${FE_PORT[1]} P2=${FE_PORT[2]}
 for u in alice dave erin frank; do add_user "$u" secret; done
 for n in 1 2; do load_users "$T/users$n.csv" "u${n}x" 6; done
 for n in 1 2; do check "front end $n started on the multi-host conninfo" fe_start "$n"; done
+# shellcheck disable=SC2016 # $1.. are the inner script's arguments
 check "the standby has the front ends' rows (streaming replication works)" \
 	bash -c '[ "$("$1/psql" -X -q -A -t -h "$2" -p "$3" -U greenwich greenwich \
 		-c "SELECT count(*) FROM frontends")" = 2 ]' - "$PG_BIN" "$PG_DIR/sock2" "$PG_PORT2"
@@ -39,7 +40,6 @@ sipp_bg uas-dave uas_message.xml "$D"
 sipp_bg uas-frank uas_message.xml "$F"
 sleep 1
 
-declare -A LOAD RC
 reg_load 1 f1 10 150
 reg_load 2 f2 10 150
 msg_load msg1 alice dave "$P1" 5 75
@@ -77,6 +77,7 @@ for n in 1 2; do
 done
 check "every binding answered 200 is on the promoted primary" bindings_lost
 echo "# $(wc -l < "$T/acked.txt") bindings answered 200, $(wc -l < "$T/lost.txt") missing"
+# shellcheck disable=SC2016 # $1.. are the inner script's arguments
 check "pool status reads both front ends up from the new primary" \
 	bash -c '"$1" -c "$2" pool status | grep -c " up" | grep -qx 2' - "$MMC" "$T/fe1/greenwich.conf"
 finish

@@ -36,7 +36,6 @@ sipp_bg uas-frank uas_message.xml "$F"
 sleep 1 # every front end hears of the bindings (gw_bindings)
 
 # the load: REGISTERs on all three, MESSAGEs across front ends 1 and 3
-declare -A LOAD
 reg_load 1 k1 12 120
 reg_load 2 k2 12 120 -max_non_invite_retrans 2 # its calls fail fast once it is gone
 reg_load 3 k3 12 120
@@ -47,7 +46,6 @@ kill -KILL "${FE_PID[2]}"
 wait "${FE_PID[2]}" 2>/dev/null || true
 echo "front end 2 killed at $(date +%T.%N)"
 
-declare -A RC
 for l in reg1 reg3 msg1 msg3 reg2; do
 	wait "${LOAD[$l]}" && RC[$l]=0 || RC[$l]=$?
 done
