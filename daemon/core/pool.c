@@ -35,7 +35,7 @@ struct fe {
 	char id[40];
 	char address[128];
 	int64_t age; /* seconds since its heartbeat, by the database's clock ... */
-	time_t read; /* ... when we read it */
+	time_t read; /* ... when we last read it */
 	bool down;   /* logged as out of the pool */
 };
 
@@ -57,11 +57,13 @@ struct pool {
 	bool resync; /* the listener reconnected: read every binding again */
 	unsigned long last_requests;
 	time_t last_beat;
-	/* When our own heartbeat and read last succeeded.  Older than two
-	 * heartbeats (the store fails or does not answer) and we are blind: we
-	 * cannot tell whether the others beat (they may be cut off as we are),
-	 * so nobody is taken out; nor until dead-after seconds after we see
-	 * again (the others' rows are as old as the outage until they beat). */
+	/* When our own heartbeat and read last succeeded.  A front end is out
+	 * when its heartbeat's age at our last good read is dead-after or more:
+	 * while the store fails or does not answer we cannot tell whether the
+	 * others beat (they may be cut off as we are), so the ages stay as read
+	 * and nobody is taken out; nor until dead-after seconds after we see
+	 * again (older than two heartbeats: blind), as the others' rows are as
+	 * old as the outage until they beat. */
 	atomic_llong seen;
 	atomic_llong sees_since; /* when we saw the store again; 0: from the start */
 	bool blind_logged;
@@ -121,14 +123,17 @@ blind(struct pool *p, time_t now)
 	return now - atomic_load(&p->seen) > 2 * (long long)p->g->conf->pool_heartbeat + 1;
 }
 
+/* By its heartbeat's age at our last read: a read that succeeded, at most
+ * two heartbeats ago, or we are blind and its age is what it was then (no
+ * front end is taken out for our own outage). */
 static bool
 fe_alive(struct pool *p, const struct fe *f, time_t now)
 {
 	long long since = atomic_load(&p->sees_since);
 
-	if (blind(p, now) || (since && now - since < p->g->conf->pool_dead_after))
-		return true;
-	return f->age + (now - f->read) < p->g->conf->pool_dead_after;
+	if (since && now - since < p->g->conf->pool_dead_after)
+		return true; /* the others' rows are as old as our outage: let them beat */
+	return f->age < p->g->conf->pool_dead_after;
 }
 
 /* The beat failed: say so once per outage. */
