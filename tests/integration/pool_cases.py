@@ -109,7 +109,7 @@ def case_stall(port, pids):
         st, got = im(bob, alice, "while-stopped-2")
         check("bob's MESSAGE over TCP answered 200 (%s)" % st, st == 200)
         check("alice received it", got)
-        check("all of it within 11 s (%.1f s)" % (time.time() - t0), time.time() - t0 < 11)
+        check("all of it within 8 s (%.1f s)" % (time.time() - t0), time.time() - t0 < 8)
         # a new binding must be durable before its 200: it waits for the database
         r = dave.register()
         check("dave's REGISTER is not answered 200 while the database is stopped (%s)"
