@@ -90,14 +90,15 @@ load() {
 row() {
 	local name=$1 kind=$2 n=$3 store=$4 i pgb=0 pga=0 fails=0 cpu="" pgcpu=-
 	local ops=$((COUNT * n))
-	local -a b=() devs=()
+	local -a b=()
 	if [ "$kind" = msg ]; then # a device on each front end: dev<i> on front end i
 		for i in $(seq 1 "$n"); do
+			[ -z "${DEV_UP[i]:-}" ] || continue # one for the whole run, registered once
 			local dp
 			dp=$(free_port)
 			TARGET_PORT=${FE_PORT[i]} register "dev$i-$name" "dev$i" secret "<sip:dev$i@127.0.0.1:$dp>" 3600
 			sipp_bg "uas$i-$name" uas_message.xml "$dp"
-			devs+=("$SIPP_BG_PID")
+			DEV_UP[i]=$SIPP_BG_PID
 		done
 		sleep 1
 	fi
@@ -121,7 +122,6 @@ row() {
 	for i in $(seq 1 "$n"); do
 		cpu+="$(us_per_op $(($(ticks "${FE_PID[i]}") - b[i - 1])) "$ops") "
 	done
-	for i in "${devs[@]}"; do kill "$i" 2>/dev/null || true; done
 	[ "$store" = sqlite ] || pgcpu=$(us_per_op $((pga - pgb)) "$ops")
 	printf '%-24s %d fe %6d ops %2d SIPp runs failed | front ends µs/op: %s| PostgreSQL µs/op: %s\n' \
 		"$name" "$n" "$ops" "$fails" "$cpu" "$pgcpu"
@@ -167,8 +167,9 @@ PRC=$?
 cat "$T/presence.out"
 check "every presence change reached the watcher on the other front end" [ "$PRC" = 0 ]
 
-# one front end on SQLite, alone
+# one front end on SQLite, alone (its device registers there anew)
 for n in 1 2 3; do kill "${FE_PID[n]}"; wait "${FE_PID[n]}" 2>/dev/null || true; done
+DEV_UP=()
 sed -i -e '/^\[store\]/,/^pool-size/d' -e '/^\[pool\]/,$d' "$T/fe1/greenwich.conf"
 cp "$T/fe1/greenwich.conf" "$T/greenwich.conf"
 add_all
