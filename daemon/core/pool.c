@@ -26,6 +26,7 @@
 #include "loc.h"
 #include "log.h"
 #include "pool.h"
+#include "pool_replay.h"
 #include "service.h"
 
 #define POOL_MAX_FE 64
@@ -34,7 +35,7 @@ struct fe {
 	char id[40];
 	char address[128];
 	int64_t age; /* seconds since its heartbeat, by the database's clock ... */
-	time_t read; /* ... when we read it */
+	time_t read; /* ... when we last read it */
 	bool down;   /* logged as out of the pool */
 };
 
@@ -49,12 +50,23 @@ struct pool {
 	atomic_bool stop;
 	struct gwstore *st;
 	struct gwstore_listener *listen;
-	pthread_mutex_t mu; /* fes */
+	struct hop_seen *hops; /* the hops taken, against replays */
+	pthread_mutex_t mu;    /* fes */
 	struct fe fes[POOL_MAX_FE];
 	size_t nfes;
 	bool resync; /* the listener reconnected: read every binding again */
 	unsigned long last_requests;
 	time_t last_beat;
+	/* When our own heartbeat and read last succeeded.  A front end is out
+	 * when its heartbeat's age at our last good read is dead-after or more:
+	 * while the store fails or does not answer we cannot tell whether the
+	 * others beat (they may be cut off as we are), so the ages stay as read
+	 * and nobody is taken out; nor until dead-after seconds after we see
+	 * again (older than two heartbeats: blind), as the others' rows are as
+	 * old as the outage until they beat. */
+	atomic_llong seen;
+	atomic_llong sees_since; /* when we saw the store again; 0: from the start */
+	bool blind_logged;
 };
 
 /* The secret file: at least 32 bytes, not readable by others. */
@@ -106,9 +118,33 @@ fe_row(const struct gwstore_frontend *fe, void *arg)
 }
 
 static bool
-fe_alive(const struct pool *p, const struct fe *f, time_t now)
+blind(struct pool *p, time_t now)
 {
-	return f->age + (now - f->read) < p->g->conf->pool_dead_after;
+	return now - atomic_load(&p->seen) > 2 * (long long)p->g->conf->pool_heartbeat + 1;
+}
+
+/* By its heartbeat's age at our last read: a read that succeeded, at most
+ * two heartbeats ago, or we are blind and its age is what it was then (no
+ * front end is taken out for our own outage). */
+static bool
+fe_alive(struct pool *p, const struct fe *f, time_t now)
+{
+	long long since = atomic_load(&p->sees_since);
+
+	if (since && now - since < p->g->conf->pool_dead_after)
+		return true; /* the others' rows are as old as our outage: let them beat */
+	return f->age < p->g->conf->pool_dead_after;
+}
+
+/* The beat failed: say so once per outage. */
+static void
+beat_failed(struct pool *p)
+{
+	if (!p->blind_logged)
+		log_warnx("event=pool-heartbeat-failed reason=\"%s\" "
+			  "note=\"no front end is taken out while the store is unreachable\"",
+			  gwstore_error(p->st));
+	p->blind_logged = true;
 }
 
 /* Record our heartbeat and read everyone's. */
@@ -132,7 +168,7 @@ beat(struct pool *p, bool first)
 	p->last_requests = req;
 	p->last_beat = now;
 	if (gwstore_frontend_beat(p->st, &me) < 0) {
-		log_warnx("event=pool-heartbeat-failed reason=\"%s\"", gwstore_error(p->st));
+		beat_failed(p);
 		return;
 	}
 	pthread_mutex_lock(&p->mu);
@@ -142,7 +178,17 @@ beat(struct pool *p, bool first)
 	if (gwstore_frontend_each(p->st, fe_row, p) < 0) {
 		memcpy(p->fes, old, sizeof(old));
 		p->nfes = nold;
+		pthread_mutex_unlock(&p->mu);
+		beat_failed(p);
+		return;
 	}
+	now = time(NULL); /* the beat may have waited */
+	if (atomic_load(&p->seen) && blind(p, now)) {
+		atomic_store(&p->sees_since, (long long)now);
+		log_notice("event=pool-heartbeat-restored");
+	}
+	p->blind_logged = false;
+	atomic_store(&p->seen, (long long)now);
 	for (size_t i = 0; i < p->nfes; i++) {
 		struct fe *f = &p->fes[i];
 		bool alive = fe_alive(p, f, now);
@@ -357,6 +403,10 @@ pool_start(struct gwd *g, char *err, size_t errlen)
 	}
 	if (secret_read(p, c->pool_secret_file, err, errlen) < 0)
 		goto fail;
+	if ((p->hops = hop_seen_new(POOL_HOP_WINDOW)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if (gwstore_open_conf(&p->st, c, GWSTORE_LOCATION, err, errlen) < 0)
 		goto fail;
 	loc_set_frontend(g->loc, p->self);
@@ -367,6 +417,7 @@ pool_start(struct gwd *g, char *err, size_t errlen)
 	return 0;
 fail:
 	gwstore_close(p->st);
+	hop_seen_free(p->hops);
 	OPENSSL_cleanse(p->secret, sizeof(p->secret));
 	free(p);
 	return -1;
@@ -399,6 +450,7 @@ pool_stop(struct gwd *g)
 		pthread_join(p->thread, NULL);
 	gwstore_listener_close(p->listen);
 	gwstore_close(p->st);
+	hop_seen_free(p->hops);
 	OPENSSL_cleanse(p->secret, sizeof(p->secret));
 	pthread_mutex_destroy(&p->mu);
 	free(p);
@@ -534,12 +586,18 @@ pool_hop_verify(struct gwd *g, const sip_t *sip, char *user, size_t len, const c
 	if (strcmp(fe, g->pool->self) == 0)
 		return -1;
 	*why = "too old or too new";
+	time_t now = time(NULL);
 	long long t = strtoll(ts, NULL, 10);
-	if (llabs(t - (long long)time(NULL)) > POOL_HOP_WINDOW)
+	if (llabs(t - (long long)now) > POOL_HOP_WINDOW)
 		return -1;
 	*why = "bad signature";
 	if (hop_mac(g->pool, sip, fe, ts, user, hex) < 0 || strlen(mac) != 64 ||
 	    CRYPTO_memcmp(mac, hex, 64) != 0)
+		return -1;
+	/* a valid hop taken once already: captured and sent again */
+	int seen = hop_seen_take(g->pool->hops, hex, now);
+	*why = seen == -EALREADY ? "replayed" : "too many hops to remember";
+	if (seen < 0)
 		return -1;
 	*why = "";
 	return 1;

@@ -17,8 +17,8 @@
  * the user it authenticated, and an HMAC-SHA256 (the pool's shared secret)
  * over those and the request's Call-ID, CSeq, From tag and Request-URI.  The
  * receiving front end checks it, delivers only over its own flows, and does
- * not authenticate or decide the policy again; a header it cannot verify is
- * refused with 403.
+ * not authenticate or decide the policy again; a header it cannot verify, or
+ * one it has taken before (a replay), is refused with 403.
  */
 #ifndef GW_POOL_H
 #define GW_POOL_H
@@ -32,7 +32,8 @@ struct gwd;
 struct worker;
 
 #define POOL_HEADER "X-Greenwich-Pool"
-/* A hop older (or newer) than this many seconds is refused: a replay. */
+/* A hop older (or newer) than this many seconds is refused; within it, one
+ * taken before is refused too (pool_replay.h). */
 #define POOL_HOP_WINDOW 30
 
 /* Before the workers start: join the pool (nothing to do outside one).

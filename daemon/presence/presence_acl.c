@@ -82,9 +82,13 @@ snap_free(struct pres_acl_snap *sn)
 void
 pres_acl_snapshot(struct presence *ps, const char *owner)
 {
-	struct pres_acl_snap *sn = calloc(1, sizeof(*sn));
+	struct pres_acl_snap *sn;
 
 	pres_acl_snapshot_end(ps);
+	if (ps->acl != NULL)
+		return; /* a remote store: the rules are in memory (acl_rule), and
+			   worker 0 must not wait on the database for them */
+	sn = calloc(1, sizeof(*sn));
 	if (sn == NULL || (sn->owner = strdup(owner)) == NULL ||
 	    gwstore_acl_each(ps->st, owner, snap_add, sn) < 0 || sn->failed) {
 		snap_free(sn); /* decide per watcher from the store instead */

@@ -48,6 +48,7 @@ struct pres_pub {
 	uint32_t cseq;
 	bool foreign; /* another front end of the pool took it: a copy, read
 			 from the store, never written or expired here */
+	bool pending; /* its PUBLISH waits for the write (not answered yet) */
 	struct pres_pub *next;
 };
 

@@ -5,8 +5,16 @@
  *
  * Answered without a transaction: a retransmitted initial PUBLISH carries
  * the Call-ID and CSeq of the publication it created and gets its entity tag
- * again; a retransmitted refresh names an entity tag that changed and gets
- * 412, which the client answers with a new initial PUBLISH.
+ * again (nothing while the first one waits for its write); a retransmitted
+ * refresh names an entity tag that changed and gets 412, which the client
+ * answers with a new initial PUBLISH.
+ *
+ * A PUBLISH is answered 200 once its publication is durable, as a REGISTER
+ * is: the request waits with the store's write (a presence job, off worker 0
+ * with a remote store: no worker waits on the network) and is answered when
+ * the write is done; a write that failed is answered 503 with a Retry-After
+ * and the publication is dropped from memory (the client publishes anew).
+ * Watchers are told at once.  setPresence (SOAP) does not wait.
  */
 #include "config.h"
 
@@ -14,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <sofia-sip/tport.h>
 
 #include "gwd.h"
 #include "log.h"
@@ -131,21 +141,104 @@ pub_find_retransmission(struct presence *ps, const char *aor, const sip_t *sip)
 	return NULL;
 }
 
+static void
+reply_etag(struct pres_req *r, const struct pres_pub *p)
+{
+	char exp[16];
+
+	snprintf(exp, sizeof(exp), "%ld", (long)(p->expires - time(NULL)));
+	presence_reply(r, SIP_200_OK, SIPTAG_ETAG_STR(p->etag), SIPTAG_EXPIRES_STR(exp), TAG_END());
+}
+
+/* A PUBLISH waiting for its publication's write. */
+struct pub_answer {
+	struct pres_pub_wait wait; /* first */
+	struct worker *w;
+	msg_t *msg;
+	tport_t *tp;
+	char aor[256];
+	char etag[40];
+};
+
+static void
+pub_answer_done(struct presence *ps, int rc, struct pres_pub_wait *wait)
+{
+	struct pub_answer *a = (struct pub_answer *)wait;
+	struct pres_req r = {.w = a->w, .ps = ps, .msg = a->msg, .tp = a->tp};
+	struct pres_pub *p = pub_find(ps, a->aor, a->etag);
+
+	r.sip = sip_object(a->msg);
+	if (p)
+		p->pending = false;
+	if (rc < 0) {
+		log_err("event=publish-failed user=%s reason=\"store write failed\"",
+			log_value(a->aor));
+		if (p) {
+			pub_unlink(ps, p);
+			pub_free(p);
+			pres_changed(ps, a->aor, false);
+		}
+		presence_reply(&r, 503, "Publication not stored", SIPTAG_RETRY_AFTER_STR("5"),
+			       TAG_END());
+	} else if (p == NULL) {
+		/* removed or changed again meanwhile: this entity tag is no more */
+		presence_reply(&r, 412, "Conditional Request Failed", TAG_END());
+	} else {
+		reply_etag(&r, p);
+	}
+	a->msg = r.msg; /* not answered: freed below */
+}
+
+static void
+pub_answer_free(struct pres_pub_wait *wait)
+{
+	struct pub_answer *a = (struct pub_answer *)wait;
+
+	if (a->msg)
+		msg_destroy(a->msg);
+	tport_unref(a->tp);
+	free(a);
+}
+
+/* r's answer waits for p's write (it takes r's request); NULL: answer now. */
+static struct pres_pub_wait *
+pub_answer_new(struct pres_req *r, const struct pres_pub *p)
+{
+	struct pub_answer *a;
+
+	if (r == NULL || r->msg == NULL || r->irq != NULL || (a = calloc(1, sizeof(*a))) == NULL)
+		return NULL;
+	a->wait.done = pub_answer_done;
+	a->wait.free = pub_answer_free;
+	a->w = r->w;
+	a->msg = r->msg;
+	a->tp = r->tp ? tport_ref(r->tp) : sip_msg_tport(r->w, r->msg);
+	snprintf(a->aor, sizeof(a->aor), "%s", p->aor);
+	snprintf(a->etag, sizeof(a->etag), "%s", p->etag);
+	r->msg = NULL; /* the write answers it */
+	return &a->wait;
+}
+
 /* Store p (a new entity tag each time it changes, in place of the row of
- * the one it had) and tell the watchers. */
+ * the one it had) and tell the watchers.  r (or NULL): the PUBLISH, answered
+ * (200 with p's entity tag, or 503) once the write is done; when r->msg is
+ * still set afterwards, the caller answers (no memory to wait). */
 static int
-pub_commit(struct presence *ps, struct pres_pub *p, bool changed)
+pub_commit(struct presence *ps, struct pres_pub *p, bool changed, struct pres_req *r)
 {
 	char tok[24], old[sizeof(p->etag)];
+	struct pres_pub_wait *wait;
 
 	memcpy(old, p->etag, sizeof(old));
 	presence_token(ps, tok, sizeof(tok), "etag");
 	snprintf(p->etag, sizeof(p->etag), "%s", tok);
 	if (changed)
 		p->seq = ++ps->seq;
-	if (pres_store_pub_put(ps, p, old) < 0)
-		return -1;
+	wait = pub_answer_new(r, p);
+	p->pending = wait != NULL;
 	pres_changed(ps, p->aor, false);
+	if (pres_store_pub_put(ps, p, old, wait) < 0 && wait == NULL)
+		return -1;
 	return 0;
 }
 
@@ -161,15 +254,6 @@ pub_remove(struct presence *ps, struct pres_pub *p)
 	if (aor)
 		pres_changed(ps, aor, false);
 	free(aor);
-}
-
-static void
-reply_etag(struct pres_req *r, const struct pres_pub *p)
-{
-	char exp[16];
-
-	snprintf(exp, sizeof(exp), "%ld", (long)(p->expires - time(NULL)));
-	presence_reply(r, SIP_200_OK, SIPTAG_ETAG_STR(p->etag), SIPTAG_EXPIRES_STR(exp), TAG_END());
 }
 
 /* The PIDF of the request into st; false when an error was answered. */
@@ -222,11 +306,13 @@ publish_existing(struct pres_req *r, const char *aor, const char *etag, int expi
 	p->expires = time(NULL) + expires;
 	if (has_body)
 		p->st = st;
-	if (pub_commit(ps, p, has_body) < 0) {
-		presence_reply(r, 500, "Publication not stored", TAG_END());
+	if (pub_commit(ps, p, has_body, r) < 0) {
+		presence_reply(r, 503, "Publication not stored", SIPTAG_RETRY_AFTER_STR("5"),
+			       TAG_END());
 		return;
 	}
-	reply_etag(r, p);
+	if (r->msg) /* not waiting for the write */
+		reply_etag(r, p);
 }
 
 void
@@ -259,7 +345,8 @@ pres_publish(struct pres_req *r)
 	}
 	struct pres_pub *p = pub_find_retransmission(ps, aor, sip);
 	if (p) {
-		reply_etag(r, p);
+		if (!p->pending) /* else the first one's answer is on its way */
+			reply_etag(r, p);
 		return;
 	}
 	if (!sip->sip_payload || sip->sip_payload->pl_len == 0 || expires == 0) {
@@ -275,15 +362,18 @@ pres_publish(struct pres_req *r)
 	}
 	p->expires = time(NULL) + expires;
 	p->st = st;
-	if (pub_commit(ps, p, true) < 0) {
-		pub_unlink(ps, p);
-		pub_free(p);
-		presence_reply(r, 500, "Publication not stored", TAG_END());
-		return;
-	}
 	log_info("event=publish user=%s open=%d activity=%s", log_value(aor), st.open,
 		 pres_activity_name(st.activity));
-	reply_etag(r, p);
+	if (pub_commit(ps, p, true, r) < 0) {
+		pub_unlink(ps, p);
+		pub_free(p);
+		pres_changed(ps, aor, false);
+		presence_reply(r, 503, "Publication not stored", SIPTAG_RETRY_AFTER_STR("5"),
+			       TAG_END());
+		return;
+	}
+	if (r->msg) /* not waiting for the write */
+		reply_etag(r, p);
 }
 
 static struct pres_pub *
@@ -305,7 +395,7 @@ pres_pub_soap(struct presence *ps, const char *aor, const struct pres_status *st
 	p->source = SRC_SOAP;
 	p->st = *st;
 	p->expires = time(NULL) + ps->w->w_gwd->conf->max_expires; /* until sign-out */
-	pub_commit(ps, p, true);
+	pub_commit(ps, p, true, NULL);
 }
 
 void

@@ -26,7 +26,8 @@ struct row_job {
 	enum { W_PUB_PUT, W_PUB_DELETE, W_SUB_ADD, W_SUB_PUT, W_SUB_DELETE } kind;
 	struct gwstore_pub pub;
 	struct gwstore_sub sub;
-	const char *replaces; /* W_PUB_PUT: the entity tag it takes the place of, or NULL */
+	const char *replaces;       /* W_PUB_PUT: the entity tag it takes the place of, or NULL */
+	struct pres_pub_wait *wait; /* W_PUB_PUT: told when it is durable, or NULL */
 	char *str[12];
 	size_t nstr;
 };
@@ -98,10 +99,21 @@ row_run(struct pres_job *j, struct gwstore *st)
 }
 
 static void
+row_done(struct pres_job *j, struct presence *ps)
+{
+	struct row_job *r = (struct row_job *)j;
+
+	if (r->wait)
+		r->wait->done(ps, j->rc, r->wait);
+}
+
+static void
 row_free(struct pres_job *j)
 {
 	struct row_job *r = (struct row_job *)j;
 
+	if (r->wait)
+		r->wait->free(r->wait);
 	for (size_t i = 0; i < r->nstr; i++)
 		free(r->str[i]);
 	free(r);
@@ -121,12 +133,18 @@ row_job(int kind)
 }
 
 int
-pres_store_pub_put(struct presence *ps, const struct pres_pub *p, const char *replaces)
+pres_store_pub_put(struct presence *ps, const struct pres_pub *p, const char *replaces,
+		   struct pres_pub_wait *wait)
 {
 	struct row_job *r = row_job(W_PUB_PUT);
 
-	if (r == NULL)
+	if (r == NULL) {
+		if (wait)
+			wait->free(wait);
 		return -ENOMEM;
+	}
+	r->wait = wait;
+	r->job.done = row_done;
 	if (replaces && replaces[0])
 		r->replaces = keep(r, replaces);
 	r->pub = (struct gwstore_pub){

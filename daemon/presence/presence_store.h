@@ -15,9 +15,18 @@
 /* Writes: queued for the presence jobs' thread with a remote store (0: queued;
  * a failure is logged there), made at once with a local one (0 or -errno).
  * In a pool each is told to the other front ends (gw_presence). */
+/* Someone waiting for a publication's write: done on worker 0 once the write
+ * is committed (rc 0) or failed (rc < 0), not once the service stopped; free
+ * always, last.  With a local store both run before pres_store_pub_put returns. */
+struct pres_pub_wait {
+	void (*done)(struct presence *ps, int rc, struct pres_pub_wait *wait);
+	void (*free)(struct pres_pub_wait *wait);
+};
 /* Write p, in place of the publication replaces (its previous entity tag;
- * NULL or "": none) in one transaction. */
-int pres_store_pub_put(struct presence *ps, const struct pres_pub *p, const char *replaces);
+ * NULL or "": none) in one transaction; wait (or NULL) is told when it is
+ * durable, and is freed whatever happens (even when this fails). */
+int pres_store_pub_put(struct presence *ps, const struct pres_pub *p, const char *replaces,
+		       struct pres_pub_wait *wait);
 int pres_store_pub_delete(struct presence *ps, const struct pres_pub *p);
 /* Reads at start (before any request): cb gets each live publication, foreign
  * set when a front end other than self wrote it; 0 or -errno. */

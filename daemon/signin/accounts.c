@@ -90,7 +90,8 @@ accounts_read(struct accounts *ac)
 		table_free(t.v, t.n);
 		return -EIO;
 	}
-	qsort(t.v, t.n, sizeof(*t.v), acct_cmp);
+	if (t.n > 1) /* none at all (a domain's users only): t.v is NULL */
+		qsort(t.v, t.n, sizeof(*t.v), acct_cmp);
 	pthread_rwlock_wrlock(&ac->lock);
 	old = ac->v;
 	nold = ac->n;

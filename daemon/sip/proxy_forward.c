@@ -41,7 +41,16 @@ struct branch {
 	nta_outgoing_t *orq;
 	int status;
 	char key[64]; /* our Via branch */
+	/* a hop to another front end over TLS: watched until it is heard from,
+	 * so that a connection the TLS handshake (or the certificate check)
+	 * closed is answered at once, not when the transaction times out */
+	su_timer_t *watch;
+	unsigned watch_left; /* ticks */
+	bool heard;
 };
+
+#define HOP_WATCH_MS 100
+#define HOP_WATCH_TICKS 100 /* 10 s: long past any handshake */
 
 struct pcall {
 	struct worker *w;
@@ -130,11 +139,21 @@ add_record_route(struct worker *w, msg_t *msg, sip_t *sip, const char *proto)
 }
 
 static void
+watch_stop(struct branch *b)
+{
+	if (b->watch)
+		su_timer_destroy(b->watch);
+	b->watch = NULL;
+}
+
+static void
 pcall_free(struct pcall *pc)
 {
-	for (size_t i = 0; i < pc->nbr; i++)
+	for (size_t i = 0; i < pc->nbr; i++) {
+		watch_stop(&pc->br[i]);
 		if (pc->br[i].orq)
 			nta_outgoing_destroy(pc->br[i].orq);
+	}
 	if (pc->timer)
 		su_timer_destroy(pc->timer);
 	if (pc->best)
@@ -321,6 +340,8 @@ branch_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
 	int status = sip ? sip->sip_status->st_status : nta_outgoing_status(orq);
 	msg_t *resp = sip ? nta_outgoing_getresponse(orq) : NULL;
 
+	b->heard = true;
+
 	if (resp && status >= 500 && status < 600 && answered_here(resp)) {
 		/* nta's own answer: the device could not be reached (connection refused,
 		 * or the connection it registered over is gone, as after a restart): for
@@ -360,6 +381,48 @@ branch_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
 	}
 	branch_response(b, status, resp);
 	return 0;
+}
+
+/* A hop to another front end over TLS whose connection closed before any
+ * answer (the handshake failed, or its certificate did not verify: Sofia
+ * closes the connection without telling the transaction, which would wait
+ * for its timeout): 503 for this branch now. */
+static void
+watch_cb(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
+{
+	struct branch *b = (struct branch *)arg;
+	struct pcall *pc = b->pc;
+	tport_t *tp;
+	bool closed;
+
+	if (b->heard || b->status >= 200 || b->orq == NULL || --b->watch_left == 0) {
+		watch_stop(b);
+		return;
+	}
+	tp = nta_outgoing_transport(b->orq); /* a reference */
+	closed = tp && tport_is_closed(tp);
+	tport_unref(tp);
+	if (!closed)
+		return;
+	log_warnx("event=pool-hop-failed reason=\"TLS connection closed before an answer\" "
+		  "branch=%s",
+		  b->key);
+	watch_stop(b);
+	nta_outgoing_destroy(b->orq);
+	b->orq = NULL;
+	branch_response(b, 503, NULL);
+	if (pc->npending == 0)
+		send_best(pc);
+	pcall_maybe_done(pc);
+}
+
+static void
+watch_start(struct worker *w, struct branch *b)
+{
+	b->watch = su_timer_create(su_root_task(w->w_root), HOP_WATCH_MS);
+	b->watch_left = HOP_WATCH_TICKS;
+	if (b->watch && su_timer_run(b->watch, watch_cb, (su_timer_arg_t *)b) < 0)
+		watch_stop(b);
 }
 
 static int
@@ -557,6 +620,8 @@ proxy_forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t
 		}
 		pc->nbr++;
 		pc->npending++;
+		if (t[i].pool_hop && pool_tls(w->w_gwd))
+			watch_start(w, b);
 	}
 	if (orig)
 		msg_destroy(orig);

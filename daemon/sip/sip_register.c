@@ -223,7 +223,9 @@ reg_answer_send(struct reg_answer *ra)
 	case LOC_PENDING:
 		log_err("event=register-failed user=%s reason=\"store write failed\"",
 			log_value(ra->aor));
-		nta_msg_treply(w->w_agent, msg, 500, "Registration not stored",
+		/* the store cannot be written now (the database is away, a
+		 * standby being promoted): try again later, here or elsewhere */
+		nta_msg_treply(w->w_agent, msg, 503, "Registration not stored",
 			       SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
 		break;
 	}

@@ -6,7 +6,9 @@ per check; exits 1 when a check failed.
 
   stall PORT PID...   the database's processes (PIDS, started by the test) are
                       stopped with SIGSTOP in the middle: requests that need no
-                      database write are still answered, on UDP and on TCP
+                      database write are still answered, on UDP and on TCP; a
+                      PUBLISH and a REGISTER wait for their write (durable before
+                      their 200) and are answered once it continues
   across P1 P2        alice on front end 1 (UDP), bob on front end 2 (TCP), carol
                       on front end 2 (UDP): MESSAGEs both ways, delivered over the
                       receiver's own connection; an outsider forging the pool's
@@ -22,7 +24,12 @@ per check; exits 1 when a check failed.
                       MESSAGEs across, and a call alice -> bob (INVITE, ACK,
                       BYE) through both front ends
   tlsrogue P1 P3 CA   front end 3 presents a certificate the pool's CA did not
-                      sign: alice's MESSAGE to carol there is not delivered
+                      sign: alice's MESSAGE to carol there is not delivered, and
+                      is answered 503 at once
+  replay P2 KEY       a hop signed with the pool's secret (KEY, the file) reaches
+                      bob on front end 2 once; the same hop captured and sent
+                      again (a new connection, a new Via branch) is refused and
+                      bob receives nothing
   down P1             front end 2 was killed: bob's binding there answers 480 from
                       front end 1 until bob registers on front end 1
 """
@@ -69,9 +76,14 @@ def case_stall(port, pids):
         os.kill(p, signal.SIGSTOP)
     try:
         t0 = time.time()
+        # a publication is durable before its 200, as a binding is: it waits
         r = publish(carol, pidf(carol.aor, "open", "busy"))
-        check("a PUBLISH over TCP (worker 0) is answered while the database is stopped (%s)"
-              % status(r), status(r) == 200)
+        check("carol's PUBLISH is not answered while the database is stopped (%s)" % status(r),
+              r is None)
+        # ... and worker 0, where presence runs, does not wait with it
+        sub = Sub(dave, carol.aor)
+        check("dave's SUBSCRIBE (worker 0, written behind its answer) is answered meanwhile (%s)"
+              % status(sub.resp), status(sub.resp) == 200)
         opt = UA("alice", "secret", port, "tcp")
         r = opt.request("OPTIONS", "sip:" + "example.test", timeout=2.0)
         check("OPTIONS over TCP answered (%s)" % status(r), r is not None and r.status < 500)
@@ -92,6 +104,9 @@ def case_stall(port, pids):
     finally:
         for p in pids:
             os.kill(p, signal.SIGCONT)
+    r = carol.final(10.0)
+    check("once the database continues carol's PUBLISH is answered 200 with an entity tag (%s)"
+          % status(r), status(r) == 200 and bool(r.h("sip-etag")))
     r2 = dave.register()
     check("after the database continues dave registers (%s)" % status(r2), status(r2) == 200)
     r = service(carol, "setContact", '<m:displayName>Bob</m:displayName><m:groups>1</m:groups>'
@@ -148,6 +163,40 @@ def case_across(p1, p2):
                      "fe=fe2;ts=%d;user=alice@example.test;mac=%s" % (now, "f" * 64))
     check("one naming the receiving front end itself is refused (UDP): %s" % st, st == 403)
     check("and carol received nothing", not got)
+
+
+def case_replay(p2, keyfile):
+    import hashlib
+    import hmac
+    key = open(keyfile, "rb").read()[:64].rstrip(b"\r\n")
+    bob = UA("bob", "secret", p2, "tcp")
+    check("bob registered on front end 2 (TCP)", status(bob.register()) == 200)
+    ts = str(int(time.time()))
+    call_id, cseq, ftag = "captured-%x@x" % random.getrandbits(32), 7, "cap1"
+    ruri = "sip:" + bob.aor
+    text = "gw-pool-1|fe1|%s|alice@example.test|%s|%d|MESSAGE|%s|%s" % (ts, call_id, cseq, ftag,
+                                                                        ruri)
+    mac = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+    hdr = "X-Greenwich-Pool: fe=fe1;ts=%s;user=alice@example.test;mac=%s" % (ts, mac)
+
+    def send(body):
+        cap = UA("alice", "x", p2, "tcp")  # a connection of its own, a Via branch of its own
+        got = []
+        t = threading.Thread(target=lambda: got.append(delivered(bob, body, 2.0)))
+        t.start()
+        cap.send_raw(cap.build("MESSAGE", ruri, [hdr, "Content-Type: text/plain"], body, ftag,
+                               "<%s>" % ruri, call_id, cseq))
+        r = cap.final(3.0)
+        t.join()
+        return status(r), bool(got and got[0])
+
+    st, got = send("captured-hop")
+    check("a hop signed with the pool's secret is taken (as front end 1 sent it): %s" % st,
+          st == 200)
+    check("and bob received it", got)
+    st, got = send("captured-hop")
+    check("the same hop sent again within its 30 s is refused as a replay: %s" % st, st == 403)
+    check("and bob received nothing the second time", not got)
 
 
 def basic_of(m):
@@ -328,9 +377,12 @@ def case_tlsrogue(p1, p3, ca):
     check("carol registered on front end 3 (rogue certificate)",
           status(carol.register()) == 200)
     time.sleep(1.0)
-    st, got = im(alice, carol, "to-a-rogue-front-end", 8.0)
-    check("alice's MESSAGE to carol is not answered 200: %s" % st, st != 200)
-    check("and carol received nothing", not got)
+    t0 = time.time()
+    st = status(message(alice, carol.aor, "to-a-rogue-front-end", 8.0))
+    took = time.time() - t0
+    check("alice's MESSAGE to carol is answered 503 (the hop's TLS failed): %s" % st, st == 503)
+    check("at once, not when the transaction times out (%.1f s)" % took, took < 3.0)
+    check("and carol received nothing", not delivered(carol, "to-a-rogue-front-end", 2.0))
 
 
 def case_down(p1):
@@ -358,6 +410,8 @@ def main():
         case_tls(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
     elif case == "tlsrogue":
         case_tlsrogue(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+    elif case == "replay":
+        case_replay(int(sys.argv[2]), sys.argv[3])
     elif case == "down":
         case_down(int(sys.argv[2]))
     else:

@@ -1,9 +1,10 @@
 #!/bin/bash
 # greenwichd on PostgreSQL keeps answering while the database does not: the
 # cluster's processes (started by this test) are stopped with SIGSTOP, and
-# OPTIONS, a PUBLISH on worker 0 and MESSAGEs between registered users (UDP and
-# TCP, Digest sign-in) are still answered and delivered; a new binding waits for
-# the database (durable before its 200) and is answered once it continues.
+# OPTIONS, a SUBSCRIBE on worker 0 and MESSAGEs between registered users (UDP and
+# TCP, Digest sign-in) are still answered and delivered; a PUBLISH and a new
+# binding wait for the database (durable before their 200) and are answered once
+# it continues.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/pg/pg-cluster.sh
@@ -20,4 +21,6 @@ PM=$(head -1 "$PG_DIR/data/postmaster.pid")
 mapfile -t PGPIDS < <(echo "$PM"; ps -o pid= --ppid "$PM" | tr -d ' ')
 run_cases pool_cases.py stall "$PORT" "${PGPIDS[@]}"
 check "the stall case ran to its end" grep -q "setContact" "$T/case-stall.out"
+check "carol's publication answered 200 is in the store" \
+	[ "$(pg_sql "SELECT count(*) FROM presence_publications WHERE aor = 'carol@$DOMAIN'")" = 1 ]
 finish

@@ -5,7 +5,8 @@
 # receiver's own connection; presence crosses the pool (a watcher on front end
 # 2 sees publications, setPresence and ACL changes made on front end 1 or by
 # greenwich-mmc; a watcher that moves gets the whole state); an outsider
-# forging the pool's header is refused and nothing is delivered; a front end killed with SIGKILL is taken out: its users
+# forging the pool's header is refused and nothing is delivered, as is a
+# captured hop sent again; a front end killed with SIGKILL is taken out: its users
 # get 480 until they register on the other.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -52,6 +53,9 @@ run_cases pool_cases.py across "$P1" "$P2"
 check "bob's binding records front end 2" \
 	[ "$(pg_sql "SELECT frontend FROM bindings WHERE aor = 'bob@$DOMAIN'")" = fe2 ]
 check "front end 2 logged the forged hops" grep -q "event=admission-refused.*bad signature" \
+	"$T/greenwichd-fe2.log"
+run_cases pool_cases.py replay "$P2" "$T/pool.key"
+check "front end 2 logged the replayed hop" grep -q "event=admission-refused.*replayed" \
 	"$T/greenwichd-fe2.log"
 
 # a call from front end 1 to front end 2 (UDP), record-routed through both

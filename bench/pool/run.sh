@@ -1,0 +1,180 @@
+#!/bin/bash
+# bench/pool/run.sh - the pool rows (issue 16): greenwichd front ends on one
+# PostgreSQL, under SIPp at a fixed rate, on loopback.
+#
+#   GW_BUILDDIR=/path/to/build bench/pool/run.sh           # the rows (~3 min)
+#   GW_BUILDDIR=/path/to/build bench/pool/run.sh --smoke   # each row a moment at a
+#                                                          # low rate; make check
+# Rows: REGISTER with Digest and MESSAGE across front ends (a user on front end i
+# to a device on front end i+1) with 1, 2 and 3 front ends on one throw-away
+# PostgreSQL cluster (tests/pg/pg-cluster.sh), and one front end on SQLite; for
+# each, the operations answered 200, the CPU per operation of each front end and
+# of PostgreSQL (utime+stime of its processes from /proc over the step, divided by
+# the operations of the whole pool), and the failed calls.  Then the time from a
+# PUBLISH on front end 1 to the NOTIFY a watcher on front end 2 receives (p50/p99).
+# The load average is printed before and after: on a shared machine compare the
+# CPU per operation, not the rates.  Options (environment): RATE (REGISTERs or
+# MESSAGEs per second per front end, 150), SECS (10), CHANGES (presence changes, 100).
+# Only 127.0.0.1 is addressed; only processes started here are stopped, by PID.
+SMOKE=
+[ "${1:-}" = --smoke ] && SMOKE=1
+: "${GW_BUILDDIR:?set GW_BUILDDIR to a configured build directory}"
+HERE=$(cd "$(dirname "$0")" && pwd)
+top_builddir=$GW_BUILDDIR
+top_srcdir=$(cd "$HERE/../.." && pwd)
+export top_builddir top_srcdir
+# shellcheck source=tests/integration/lib.sh
+. "$top_srcdir/tests/integration/lib.sh"
+# shellcheck source=tests/pg/pg-cluster.sh
+. "$top_srcdir/tests/pg/pg-cluster.sh"
+# shellcheck source=tests/integration/pool-lib.sh
+. "$top_srcdir/tests/integration/pool-lib.sh"
+trap 'cleanup; pg_cluster_stop' EXIT
+if [ -n "$SMOKE" ]; then RATE=10 SECS=2 CHANGES=5; fi
+RATE=${RATE:-150} SECS=${SECS:-10} CHANGES=${CHANGES:-100}
+COUNT=$((RATE * SECS))
+HZ=$(getconf CLK_TCK)
+
+ticks() { # ticks PID...: utime+stime of these processes, in clock ticks
+	local p sum=0 f
+	for p in "$@"; do
+		f=$(cut -d')' -f2- "/proc/$p/stat" 2>/dev/null) || continue
+		# shellcheck disable=SC2086
+		set -- $f
+		sum=$((sum + ${12} + ${13}))
+	done
+	echo "$sum"
+}
+pg_pids() { # the postmaster and its children
+	local pm
+	pm=$(head -1 "$PG_DIR/data/postmaster.pid")
+	echo "$pm"
+	ps -o pid= --ppid "$pm"
+}
+us_per_op() { # us_per_op TICKS OPS
+	if [ "$2" -gt 0 ]; then echo $(( $1 * 1000000 / HZ / $2 )); else echo -; fi
+}
+
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+check "a throw-away PostgreSQL cluster starts" pg_cluster_start
+pool_key
+for n in 1 2 3; do fe_conf "$n" "$(free_port)"; done
+cp "$T/fe1/greenwich.conf" "$T/greenwich.conf"
+users_file() { # users_file FILE NAME COUNT: bench/scenarios/reg_auth.xml's injection file
+	local i
+	echo "SEQUENTIAL" > "$1"
+	for i in $(seq 1 "$3"); do
+		add_user "$2$i" secret
+		echo "$2$i;[authentication username=$2$i password=secret];$((20000 + i))" >> "$1"
+	done
+}
+add_all() { # the users of every row in the store of $T/greenwich.conf
+	local n
+	for n in 1 2 3; do users_file "$T/users$n.csv" "b${n}x" 50; add_user "dev$n" secret; add_user "snd$n" secret; done
+	for u in alice carol; do add_user "$u" secret; done
+}
+add_all
+
+# load NAME SCENARIO PORT [sipp args]: a SIPp UAC (a scenario file) at RATE for COUNT calls
+load() {
+	local name=$1 scen=$2 port=$3
+	shift 3
+	(cd "$T" && exec timeout $((SECS * 4 + 30)) "$SIPP" -sf "$scen" -i 127.0.0.1 \
+		-p "$(free_port)" -nostdin -r "$RATE" -m "$COUNT" -trace_err -error_file "$T/$name.err" \
+		"$@" "127.0.0.1:$port" > "$T/$name.out" 2>&1) &
+	LOAD[$name]=$!
+	PIDS+=("$!")
+}
+
+# row NAME KIND N [sqlite]: KIND reg or msg with front ends 1..N running
+row() {
+	local name=$1 kind=$2 n=$3 store=$4 i pgb=0 pga=0 fails=0 cpu="" pgcpu=-
+	local ops=$((COUNT * n))
+	local -a b=()
+	if [ "$kind" = msg ]; then # a device on each front end: dev<i> on front end i
+		for i in $(seq 1 "$n"); do
+			[ -z "${DEV_UP[i]:-}" ] || continue # one for the whole run, registered once
+			local dp
+			dp=$(free_port)
+			TARGET_PORT=${FE_PORT[i]} register "dev$i-$name" "dev$i" secret "<sip:dev$i@127.0.0.1:$dp>" 3600
+			sipp_bg "uas$i-$name" uas_message.xml "$dp"
+			DEV_UP[i]=$SIPP_BG_PID
+		done
+		sleep 1
+	fi
+	for i in $(seq 1 "$n"); do b+=("$(ticks "${FE_PID[i]}")"); done
+	# shellcheck disable=SC2046
+	[ "$store" = sqlite ] || pgb=$(ticks $(pg_pids))
+	for i in $(seq 1 "$n"); do
+		if [ "$kind" = reg ]; then
+			load "$name-$i" "$HERE/../scenarios/reg_auth.xml" "${FE_PORT[i]}" \
+				-inf "$T/users$i.csv"
+		else # snd<i> on front end i to dev<i+1>'s device on the next one
+			load "$name-$i" "$SCEN/load_message.xml" "${FE_PORT[i]}" -au "snd$i" -ap secret \
+				-set user "snd$i" -set domain "$DOMAIN" -set to "dev$((i % n + 1))@$DOMAIN"
+		fi
+	done
+	for i in $(seq 1 "$n"); do
+		wait "${LOAD[$name-$i]}" || fails=$((fails + 1))
+	done
+	# shellcheck disable=SC2046
+	[ "$store" = sqlite ] || pga=$(ticks $(pg_pids))
+	for i in $(seq 1 "$n"); do
+		cpu+="$(us_per_op $(($(ticks "${FE_PID[i]}") - b[i - 1])) "$ops") "
+	done
+	[ "$store" = sqlite ] || pgcpu=$(us_per_op $((pga - pgb)) "$ops")
+	printf '%-24s %d fe %6d ops %2d SIPp runs failed | front ends µs/op: %s| PostgreSQL µs/op: %s\n' \
+		"$name" "$n" "$ops" "$fails" "$cpu" "$pgcpu"
+	check "row $name: every SIPp run completed without a failed call" [ "$fails" = 0 ]
+}
+
+for n in 1 2 3; do
+	check "front end $n started" fe_start "$n"
+	sleep 1
+	row "reg-digest-pg-$n" reg "$n" pg
+	row "message-across-pg-$n" msg "$n" pg
+done
+
+# presence: a watcher on front end 2, PUBLISHes on front end 1
+python3 - "${FE_PORT[1]}" "${FE_PORT[2]}" "$CHANGES" > "$T/presence.out" 2>&1 <<'PY'
+import os, sys, time
+sys.path.insert(0, os.path.join(os.environ["top_srcdir"], "tests", "integration"))
+from presua import UA, Sub, pidf, publish
+p1, p2, n = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+alice = UA("alice", "secret", p1, "tcp"); alice.register()
+carol = UA("carol", "secret", p2, "tcp"); carol.register()
+time.sleep(1.0)
+s = Sub(carol, "alice@example.test"); s.notify()
+lat, ans, etag = [], [], None
+for i in range(n):
+    note = "bench-%d" % i
+    t0 = time.time()
+    r = publish(alice, pidf(alice.aor, activity="busy" if i % 2 else "away", note=note), etag=etag)
+    ans.append((time.time() - t0) * 1000)
+    etag = r.h("sip-etag") if r is not None and r.status == 200 else None
+    m = s.notify(lambda m: note in m.body, timeout=5.0)
+    if m is not None:
+        lat.append((time.time() - t0) * 1000)
+lat.sort()
+ans.sort()
+pct = lambda v, q: v[min(len(v) - 1, int(q * len(v)))] if v else float("nan")
+print("presence change front end 1 -> watcher on front end 2: %d of %d seen, p50 %.1f ms, p99 %.1f ms"
+      " (of which the PUBLISH, durable, answered: p50 %.1f ms, p99 %.1f ms)"
+      % (len(lat), n, pct(lat, 0.5), pct(lat, 0.99), pct(ans, 0.5), pct(ans, 0.99)))
+sys.exit(0 if len(lat) == n else 1)
+PY
+PRC=$?
+cat "$T/presence.out"
+check "every presence change reached the watcher on the other front end" [ "$PRC" = 0 ]
+
+# one front end on SQLite, alone (its device registers there anew)
+for n in 1 2 3; do kill "${FE_PID[n]}"; wait "${FE_PID[n]}" 2>/dev/null || true; done
+DEV_UP=()
+sed -i -e '/^\[store\]/,/^pool-size/d' -e '/^\[pool\]/,$d' "$T/fe1/greenwich.conf"
+cp "$T/fe1/greenwich.conf" "$T/greenwich.conf"
+add_all
+check "front end 1 started alone on SQLite" fe_start 1
+row "reg-digest-sqlite-1" reg 1 sqlite
+row "message-sqlite-1" msg 1 sqlite
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+checks_summary
