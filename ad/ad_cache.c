@@ -277,7 +277,7 @@ ad_cache_key(const struct ad_query *query)
 				   [AD_QUERY_UPN] = 'p',
 				   [AD_QUERY_ANY] = 'a'};
 	const char *v = query->type == AD_QUERY_SIP_URI || query->type == AD_QUERY_ANY
-			    ? ad_uri_addr(query->value)
+			    ? gw_uri_addr(query->value)
 			    : query->value;
 	size_t i, n = strlen(v);
 	char *key = malloc(n + 3);

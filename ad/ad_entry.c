@@ -177,7 +177,7 @@ int
 ad_query_filter(const struct ad_query *q, char *filter, size_t len)
 {
 	const char *value = q->type == AD_QUERY_SIP_URI || q->type == AD_QUERY_ANY
-				? ad_uri_addr(q->value)
+				? gw_uri_addr(q->value)
 				: q->value;
 	char v[700];
 

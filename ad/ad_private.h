@@ -21,7 +21,7 @@ void ad_str_copy(char *dst, size_t size, const char *src);
 int64_t ad_now_ms(void);
 
 /* The address part of a SIP URI: "sip:" or "sips:" removed (any case). */
-const char *ad_uri_addr(const char *uri);
+#include "sipuri.h" /* gw_uri_addr() */
 
 /* ---- ad_user.c: decoding directory attributes (pure) */
 

@@ -275,13 +275,13 @@ ad_user_has_sid(const struct ad_user *user, const char *sid)
 bool
 ad_user_has_uri(const struct ad_user *user, const char *uri)
 {
-	const char *addr = ad_uri_addr(uri);
+	const char *addr = gw_uri_addr(uri);
 	size_t i;
 
-	if (user->sip_uri != NULL && strcasecmp(ad_uri_addr(user->sip_uri), addr) == 0)
+	if (user->sip_uri != NULL && strcasecmp(gw_uri_addr(user->sip_uri), addr) == 0)
 		return true;
 	for (i = 0; i < user->alias_count; i++)
-		if (strcasecmp(ad_uri_addr(user->aliases[i]), addr) == 0)
+		if (strcasecmp(gw_uri_addr(user->aliases[i]), addr) == 0)
 			return true;
 	return false;
 }

@@ -64,16 +64,6 @@ ad_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-const char *
-ad_uri_addr(const char *uri)
-{
-	if (strncasecmp(uri, "sip:", 4) == 0)
-		return uri + 4;
-	if (strncasecmp(uri, "sips:", 5) == 0)
-		return uri + 5;
-	return uri;
-}
-
 int
 ad_filter_escape(const char *in, char *out, size_t outlen)
 {

@@ -56,7 +56,7 @@ struct tables {
 static const char *
 ident_key(const struct pol_ident *id)
 {
-	return id->kind == POL_ID_USER ? pol_uri_strip(id->value) : id->value;
+	return id->kind == POL_ID_USER ? gw_uri_addr(id->value) : id->value;
 }
 
 static int

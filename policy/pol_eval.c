@@ -69,7 +69,7 @@ party_domain(const struct pol_set *set, const struct pol_party *p)
 static void
 party_names(const struct pol_set *set, struct eval_party *ep)
 {
-	const char *aor = ep->p->uri != NULL ? pol_uri_strip(ep->p->uri) : NULL;
+	const char *aor = ep->p->uri != NULL ? gw_uri_addr(ep->p->uri) : NULL;
 
 	ep->uri_id = aor != NULL ? pol_table_find(&set->names, aor, strlen(aor)) : POL_NO_ID;
 	ep->dom_id = party_domain(set, ep->p);

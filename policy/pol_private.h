@@ -91,7 +91,7 @@ bool pol_sid_valid(const char *s);
 bool pol_uri_valid(const char *s);
 bool pol_domain_valid(const char *s);
 bool pol_name_valid(const char *s);
-const char *pol_uri_strip(const char *uri);
+#include "sipuri.h" /* gw_uri_addr() */
 /* The host part of a URI or address (after the last '@'): *len bytes, up to ; : > or ?. */
 const char *pol_uri_host(const char *uri, size_t *len);
 int pol_ident_add(struct pol_ident_list *l, enum pol_ident_kind kind, const char *value,

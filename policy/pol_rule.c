@@ -138,19 +138,9 @@ pol_domain_valid(const char *s)
 }
 
 const char *
-pol_uri_strip(const char *uri)
-{
-	if (strncasecmp(uri, "sip:", 4) == 0)
-		return uri + 4;
-	if (strncasecmp(uri, "sips:", 5) == 0)
-		return uri + 5;
-	return uri;
-}
-
-const char *
 pol_uri_host(const char *uri, size_t *len)
 {
-	const char *host = pol_uri_strip(uri), *at = strrchr(host, '@');
+	const char *host = gw_uri_addr(uri), *at = strrchr(host, '@');
 
 	if (at != NULL)
 		host = at + 1;
@@ -161,7 +151,7 @@ pol_uri_host(const char *uri, size_t *len)
 bool
 pol_uri_valid(const char *s)
 {
-	const char *aor = pol_uri_strip(s), *at;
+	const char *aor = gw_uri_addr(s), *at;
 
 	if (aor == s || strlen(s) > POL_URI_MAX)
 		return false;
@@ -198,7 +188,7 @@ pol_ident_dup(const struct pol_ident_list *l, enum pol_ident_kind kind, const ch
 		if (kind == POL_ID_DOMAIN && strcasecmp(id->value, value) == 0)
 			return true;
 		if (kind == POL_ID_USER &&
-		    strcasecmp(pol_uri_strip(id->value), pol_uri_strip(value)) == 0)
+		    strcasecmp(gw_uri_addr(id->value), gw_uri_addr(value)) == 0)
 			return true;
 	}
 	return false;
