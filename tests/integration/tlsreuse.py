@@ -24,15 +24,19 @@ port, cafile, rounds = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 broken = 0
 for i in range(rounds):
     a = presua.UA("ra", "ra-pw", port, "tls", cafile)
+    a.instance = "00000000-0000-4000-8000-0000000000aa"  # each round replaces the last
     r = a.register(600)
     if r is None or r.status != 200:
         print("round %d: first client not registered (%s)" % (i, r and r.status), flush=True)
         broken += 1
         continue
-    a.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    a.sock.close()
-    time.sleep(0.1)  # the server sees the reset and closes its descriptor
+    if i % 2:
+        a.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    # the close (or reset) and the next connection reach the server together: it
+    # closes the first one's descriptor and accepts the second on that number in
+    # the next turn of its loop, before it destroys the first's object
     try:
+        a.sock.close()
         b = presua.UA("rb", "rb-pw", port, "tls", cafile)
         end = time.time() + 2.5  # the first one's object goes within about a second
         while time.time() < end:
