@@ -49,20 +49,20 @@ tport_unref(tport_t *tp)
 		time_t now = time(NULL), last = atomic_load(&logged);
 		if (now - last >= 60 && atomic_compare_exchange_strong(&logged, &last, now)) {
 			Dl_info info;
-			const void *by = __builtin_return_address(0);
+			const char *by = __builtin_return_address(0), *base = NULL, *where = "?";
 			const tp_name_t *name = tport_name(tp);
-			log_err(
-			    "event=tport-unref-refused transport=%s/%s:%s caller=%s+%#lx "
-			    "refused=%lu (a release of a listener nobody referenced; it would "
-			    "have been freed while in use)",
-			    name && name->tpn_proto ? name->tpn_proto : "?",
-			    name && name->tpn_host ? name->tpn_host : "?",
-			    name && name->tpn_port ? name->tpn_port : "?",
-			    dladdr(by, &info) && info.dli_sname ? info.dli_sname : "?",
-			    dladdr(by, &info) && info.dli_saddr
-				? (unsigned long)((const char *)by - (const char *)info.dli_saddr)
-				: 0UL,
-			    n);
+			if (dladdr(by, &info)) {
+				/* the function, or else the module (addr2line takes the offset) */
+				where = info.dli_sname ? info.dli_sname : info.dli_fname;
+				base = info.dli_sname ? info.dli_saddr : info.dli_fbase;
+			}
+			log_err("event=tport-unref-refused transport=%s/%s:%s caller=%s+%#lx "
+				"refused=%lu (a release of a listener nobody referenced; it would "
+				"have been freed while in use)",
+				name && name->tpn_proto ? name->tpn_proto : "?",
+				name && name->tpn_host ? name->tpn_host : "?",
+				name && name->tpn_port ? name->tpn_port : "?", where,
+				base ? (unsigned long)(by - base) : 0UL, n);
 		}
 		return;
 	}
