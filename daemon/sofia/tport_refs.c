@@ -15,7 +15,7 @@
  *
  * greenwichd provides tport_unref() (tport_decref() calls it too): such a
  * release is refused and logged (event=tport-unref-refused, once a minute, with
- * the caller and a count); everything else goes to Sofia's.  Connections are
+ * the chain of callers and a count); everything else goes to Sofia's.  Connections are
  * left alone: their last reference is released legitimately by whoever held
  * it after the connection was taken down.
  */
@@ -23,6 +23,8 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <execinfo.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -32,6 +34,32 @@
 #include "log.h"
 
 static atomic_ulong refused;
+
+/* The calls that led here, innermost first: "function+offset" or, without a
+ * symbol, "module+offset" (for addr2line). */
+static const char *
+callers(char *buf, size_t len)
+{
+	void *frames[10];
+	int n = backtrace(frames, 10);
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 1; i < n && used + 1 < len; i++) {
+		Dl_info info;
+		const char *where = "?", *base = NULL;
+		if (dladdr(frames[i], &info)) {
+			where = info.dli_sname ? info.dli_sname : info.dli_fname;
+			base = info.dli_sname ? info.dli_saddr : info.dli_fbase;
+		}
+		int k = snprintf(buf + used, len - used, "%s%s+%#lx", i > 1 ? " " : "", where,
+				 base ? (unsigned long)((const char *)frames[i] - base) : 0UL);
+		if (k < 0)
+			break;
+		used += (size_t)k;
+	}
+	return buf;
+}
 static _Atomic time_t logged;
 
 void
@@ -48,21 +76,15 @@ tport_unref(tport_t *tp)
 		unsigned long n = atomic_fetch_add(&refused, 1) + 1;
 		time_t now = time(NULL), last = atomic_load(&logged);
 		if (now - last >= 60 && atomic_compare_exchange_strong(&logged, &last, now)) {
-			Dl_info info;
-			const char *by = __builtin_return_address(0), *base = NULL, *where = "?";
+			char chain[600];
 			const tp_name_t *name = tport_name(tp);
-			if (dladdr(by, &info)) {
-				/* the function, or else the module (addr2line takes the offset) */
-				where = info.dli_sname ? info.dli_sname : info.dli_fname;
-				base = info.dli_sname ? info.dli_saddr : info.dli_fbase;
-			}
-			log_err("event=tport-unref-refused transport=%s/%s:%s caller=%s+%#lx "
+			log_err("event=tport-unref-refused transport=%s/%s:%s callers=\"%s\" "
 				"refused=%lu (a release of a listener nobody referenced; it would "
 				"have been freed while in use)",
 				name && name->tpn_proto ? name->tpn_proto : "?",
 				name && name->tpn_host ? name->tpn_host : "?",
-				name && name->tpn_port ? name->tpn_port : "?", where,
-				base ? (unsigned long)(by - base) : 0UL, n);
+				name && name->tpn_port ? name->tpn_port : "?",
+				callers(chain, sizeof(chain)), n);
 		}
 		return;
 	}
