@@ -14,10 +14,10 @@
  * died on "tport_wakeup_pri: Assertion 'w->fd == self->tp_socket' failed").
  *
  * greenwichd provides tport_unref() (tport_decref() calls it too): such a
- * release is refused and logged (event=tport-unref-refused, once a minute, with
- * the chain of callers and a count); everything else goes to Sofia's.  Connections are
- * left alone: their last reference is released legitimately by whoever held
- * it after the connection was taken down.
+ * release is refused and logged (event=tport-unref-refused, once a minute,
+ * with the chain of callers and a count); everything else goes to Sofia's.
+ * Connections are left alone: their last reference is released legitimately
+ * by whoever held it after the connection was taken down.
  */
 #define _GNU_SOURCE
 #include "config.h"

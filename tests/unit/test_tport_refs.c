@@ -117,10 +117,12 @@ unbalanced_release_aborts(void **state)
 		if (sofia_unref == NULL)
 			_exit(3);
 		sofia_unref(f.listener); /* Sofia's own, unguarded */
+		static void *others[4000];
 		for (int i = 0; i < 4000; i++) {
 			/* the freed listener's memory goes to others */
 			size_t n = 64 + (size_t)(i % 256) * 16;
-			memset(malloc(n), 0x41, n);
+			if ((others[i] = malloc(n)) != NULL)
+				memset(others[i], 0x41, n);
 		}
 		poke(&f, 1);
 		_exit(0); /* survived: then the release did not free it */
