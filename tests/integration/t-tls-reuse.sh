@@ -1,13 +1,13 @@
 #!/bin/bash
-# t-tls-reuse.sh: a signed-in TLS client resets its connection and another client
-# connects at once, so greenwichd accepts the second on the descriptor number the
-# first had.  Sofia destroys the first connection's object only later (our flow
-# table still holds it until its housekeeping), and its tls_free() then sends a
-# close_notify through the socket BIO, i.e. through that descriptor number: into
-# the second client's stream, which breaks (daemon/sofia/tlsleak.c keeps that
-# write from happening).  The second client must keep its connection throughout,
-# and no event loop may see a descriptor closed or reused under a registration
-# (daemon/sofia/wait_audit.c).
+# t-tls-reuse.sh: a signed-in TLS client closes or resets its connection just as another
+# client connects, so greenwichd accepts the second on the descriptor number the first
+# had, around the time it takes the first connection apart.  Sofia's tls_free() writes a
+# close_notify through the first one's socket BIO, i.e. through that number; should it run
+# after the number was taken, daemon/sofia/tlsleak.c keeps it quiet.  (In strace of this
+# test Sofia wrote it before closing the descriptor every time: the test guards the
+# second client's connection, it does not show the write happening.)  The second client
+# must keep its connection throughout, and no event loop may see a descriptor closed or
+# reused under a registration (daemon/sofia/wait_audit.c).
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 

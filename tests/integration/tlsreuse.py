@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""A signed-in TLS client vanishes (reset) and another connects at once, so the
-server's descriptor number of the first is the second's; then the second keeps
-talking while the first's connection object is destroyed.  greenwichd must not
-send anything of the first connection into the second's stream (Sofia's
-tls_free() writes a close_notify through the old descriptor number:
-daemon/sofia/tlsleak.c).
+"""A signed-in TLS client goes (a close, or a reset) as another connects, so the
+server's descriptor number of the first becomes the second's; then the second
+keeps talking while the first's connection object is destroyed.  greenwichd
+must not send anything of the first connection into the second's stream
+(Sofia's tls_free() writes a close_notify through the old descriptor number
+when it runs: daemon/sofia/tlsleak.c).
 
 usage: tlsreuse.py PORT CAFILE ROUNDS
 Prints "rounds N broken K" (K: rounds in which the second client's connection
