@@ -38,6 +38,7 @@
 #include "accept_guard.h"
 #include "addr_count.h"
 #include "log.h"
+#include "wait_audit.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int reserve = -1;
@@ -161,8 +162,12 @@ close(int fd)
 		errno = ENOSYS;
 		return -1;
 	}
-	if (fd >= 0 && (size_t)fd < nfds && atomic_load(&by_fd[fd]) != NULL)
-		addr_count_put(conns, atomic_exchange(&by_fd[fd], NULL));
+	wait_audit_closing(fd, __builtin_return_address(0));
+	if (fd >= 0 && (size_t)fd < nfds && atomic_load(&by_fd[fd]) != NULL) {
+		struct addr_entry *e = atomic_exchange(&by_fd[fd], NULL);
+		if (e != NULL) /* NULL: another close() of the same number got there first */
+			addr_count_put(conns, e);
+	}
 	return real(fd);
 }
 

@@ -8,6 +8,11 @@
 # connections open than [limits] connections-per-source allows, dropping some at random:
 # greenwichd accepts and closes those over the cap (daemon/sofia/accept_guard.c) while
 # descriptors of that address's other connections are closed and reused around them.
+# greenwichd runs with few descriptors (STRESS_NOFILE), so that accepts fail for lack of
+# one at times (accept_guard.c sheds them) and numbers are reused at once.  No event loop
+# may see a descriptor closed or reused under a registration, or an index used with
+# another descriptor (daemon/sofia/wait_audit.c), and no listener may be released by a
+# reference nobody took (daemon/sofia/tport_refs.c).
 # STRESS_SECONDS (default 20) bounds it.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -21,7 +26,7 @@ N=12
 for i in $(seq 0 $((N - 1))); do add_user "u$i" "pw-u$i"; done
 add_user alice alice-pw
 add_user bob bob-pw
-start_gwd
+GWD_WRAP="prlimit --nofile=${STRESS_NOFILE:=72}:$STRESS_NOFILE" start_gwd
 
 SECS=${STRESS_SECONDS:-20}
 python3 "$top_srcdir/tests/integration/tlsstress.py" "$TLSPORT" "$T/server.crt" "$SECS" "$N" \
@@ -66,6 +71,12 @@ check "the cap refused connections of the flooding address: $(cat "$T/capflood.o
 check "... and logged it" grep -q "event=connection-refused source=127.0.0.9 " "$T/greenwichd.log"
 check "greenwichd did not abort" kill -0 "$GWD_PID"
 check "no assertion failed" bash -c "! grep -q 'Assertion' '$T/greenwichd.log'"
+check "descriptors ran out at times ($STRESS_NOFILE): accepts were shed" \
+	grep -q "event=accept-failed" "$T/greenwichd.log"
+check "no event-loop anomaly: $(grep -m1 'event=wait-anomaly' "$T/greenwichd.log")" \
+	bash -c "! grep -q 'event=wait-anomaly' '$T/greenwichd.log'"
+check "no listener released by a reference nobody took" \
+	bash -c "! grep -q 'event=tport-unref-refused' '$T/greenwichd.log'"
 legit_im after-stress
 # every TLS connection is let go (clients gone: closed at once, or by the idle timeout)
 tls_open() { ss -tanH "( sport = :$TLSPORT )" | awk '$1 != "LISTEN" && $1 != "TIME-WAIT"' | wc -l; }

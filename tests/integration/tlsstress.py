@@ -6,7 +6,8 @@ the watchers, over their TLS connections), and at a random point go away
 abruptly: a reset (SO_LINGER 0) right after a step, half a request written and
 then a reset, or a plain close; then sign in again on a new connection.  The
 server is left with NOTIFYs in flight to connections that are gone.
-Prints "cycles C registered R notifies N publishes P" at the end."""
+A connection the server refuses (out of descriptors) is tried again.
+Prints "cycles C registered R notifies N publishes P refused F" at the end."""
 import os
 import random
 import socket
@@ -22,7 +23,7 @@ port, cafile, seconds, nusers, seed = (int(sys.argv[1]), sys.argv[2], float(sys.
                                        int(sys.argv[4]), int(sys.argv[5]))
 deadline = time.time() + seconds
 lock = threading.Lock()
-stats = {"cycles": 0, "registered": 0, "notifies": 0, "publishes": 0}
+stats = {"cycles": 0, "registered": 0, "notifies": 0, "publishes": 0, "refused": 0}
 
 
 def bump(k, n=1):
@@ -40,7 +41,12 @@ def reset(ua):
 
 
 def cycle(i, rnd):
-    ua = presua.UA("u%d" % i, "pw-u%d" % i, port, "tls", cafile)
+    try:
+        ua = presua.UA("u%d" % i, "pw-u%d" % i, port, "tls", cafile)
+    except OSError:  # refused: the server is out of descriptors, or over the cap
+        bump("refused")
+        time.sleep(0.05)
+        return
     ua.instance = "00000000-0000-4000-8000-%012d" % i  # one device per user, signing in again
     ua.auto_answer = rnd.random() < 0.7  # some never answer their NOTIFYs
     stop_after = rnd.randint(0, 5)
@@ -93,5 +99,5 @@ for t in threads:
     t.start()
 for t in threads:
     t.join()
-print("cycles %(cycles)d registered %(registered)d notifies %(notifies)d publishes %(publishes)d"
-      % stats, flush=True)
+print("cycles %(cycles)d registered %(registered)d notifies %(notifies)d publishes %(publishes)d "
+      "refused %(refused)d" % stats, flush=True)
