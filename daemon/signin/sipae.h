@@ -112,6 +112,14 @@ int sa_expire(struct gwd *g, time_t now);
  * has been proven by a signed request: the binding its handshake REGISTER made is held
  * (nothing is routed to it).  True for a connection without SAs. */
 bool sa_flow_proven(struct gwd *g, uint64_t flow);
+/* The one check of the binding hold, made wherever a request or NOTIFY is about to go
+ * to a registered contact (proxy_targets.c: by AOR, forked or not, to a device address,
+ * inside a dialog; presence_send.c: to a watcher's binding): true, logged as
+ * event=binding-held with path, when c's connection (worker 0's) is held, so that nothing
+ * goes to it.  False on any other worker (its request goes to worker 0 to reach such a
+ * connection, and is checked there). */
+struct loc_contact;
+bool sa_binding_held(struct worker *w, const struct loc_contact *c, const char *path);
 /* Mark cnum as seen; false for a replay (already seen, or too old). */
 bool sa_cnum_fresh(struct sipae_sa *sa, uint32_t cnum);
 

@@ -170,6 +170,7 @@ class Client:
         self.ntlm_mic = None
         self.ticket_service = None
         self.krb_cb = None
+        self.contact_override = None  # a Contact header value to send instead of ours
         self.ntlm_delay = 0         # seconds between CHALLENGE and AUTHENTICATE  # Kerberos: ask for a ticket for this service instead
 
     # -- transport ----------------------------------------------------------------
@@ -246,6 +247,8 @@ class Client:
         return via + ";branch=z9hG4bK" + rand_hex(6) if branch else via
 
     def contact(self):
+        if self.contact_override:  # another client's Contact, replayed
+            return self.contact_override
         proto = "tls" if self.tls else "tcp"
         return ('<sip:%s:%d;transport=%s;ms-opaque=%s>;methods="INVITE, MESSAGE, INFO, '
                 'SUBSCRIBE, OPTIONS, BYE, CANCEL, NOTIFY, ACK, REFER, BENOTIFY";proxy=replace;'
