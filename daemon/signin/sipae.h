@@ -77,13 +77,18 @@ struct sipae_srv {
 	char tn_krb[260];  /* targetname for Kerberos: sip/fqdn */
 	char nb_domain[64], nb_computer[64], dns_domain[256];
 	char krb_realm[256];
-	/* channel bindings of our TLS connections (RFC 5929 tls-server-end-point): as NTLM
-	 * clients send them (MD5), as Kerberos clients bind to them (application data) */
-	uint8_t cb_md5[16];
-	uint8_t cb_data[SIPAE_TLS_CB_MAX];
-	size_t cb_len;
-	bool has_cb; /* ... known (a TLS certificate is configured and readable) */
 };
+
+/* The channel bindings of one TLS connection (RFC 5929 tls-server-end-point): as NTLM
+ * clients send them (MD5), as Kerberos clients bind to them (application data). */
+struct sipae_tls_cb {
+	uint8_t md5[16];
+	uint8_t data[SIPAE_TLS_CB_MAX];
+	size_t len; /* 0: none */
+};
+/* sipae_tls_bindings.c: those of tp, from the certificate its handshake presented; false
+ * (logged for a TLS connection) over plain TCP or when that certificate is not known. */
+bool sipae_tls_bindings(tport_t *tp, struct sipae_tls_cb *cb);
 
 /* sipae_sa.c: the table (worker 0). */
 int sa_table_init(struct gwd *g);

@@ -164,7 +164,8 @@ class Client:
         self.print_keys = False
         self.unsigned_answers = False  # answer the server's requests without a signature
         # NTLM extended protection: MsvAvTargetName, channel bindings ("tls": of this
-        # connection's server certificate, "bad": of another one), MIC ("good", "bad")
+        # connection's server certificate, "bad": of another one, or a PEM file's: see
+        # cb_cert), MIC ("good", "bad")
         self.ntlm_target = None
         self.ntlm_cb = None
         self.ntlm_mic = None
@@ -426,6 +427,16 @@ class Client:
             return user, dom
         return self.user, self.ntlm_domain
 
+    def cb_cert(self, how):
+        """The certificate (DER) channel bindings are made of: "tls" the one this
+        connection's server presented, "bad" some other bytes, else a PEM file's."""
+        if how == "tls":
+            return self.sock.getpeercert(binary_form=True)
+        if how == "bad":
+            return b"another certificate"
+        with open(how) as f:
+            return ssl.PEM_cert_to_DER_cert(f.read())
+
     def _register_ntlm(self, p):
         realm, target, version = p["realm"], p["targetname"], p["version"]
         req = self.register_request()
@@ -448,10 +459,8 @@ class Client:
         if self.ntlm_delay:
             time.sleep(self.ntlm_delay)  # let the CHALLENGE grow old
         cb = None
-        if self.ntlm_cb == "tls":
-            cb = ntlm.channel_bindings(self.sock.getpeercert(binary_form=True))
-        elif self.ntlm_cb == "bad":
-            cb = ntlm.channel_bindings(b"another certificate")
+        if self.ntlm_cb is not None:
+            cb = ntlm.channel_bindings(self.cb_cert(self.ntlm_cb))
         auth = ntlm.authenticate(challenge, user, dom, self.password, self.workstation,
                                  target_name=self.ntlm_target, cb=cb,
                                  mic=self.ntlm_mic is not None, bad_mic=self.ntlm_mic == "bad")
@@ -479,10 +488,8 @@ class Client:
         tkt_target = target if not self.ticket_service else \
             self.ticket_service + "/" + target.split("/", 1)[1]
         cb = None  # --krb-channel-bindings: this TLS connection's, or another one's
-        if self.krb_cb == "tls":
-            cb = ntlm.tls_server_end_point(self.sock.getpeercert(binary_form=True))
-        elif self.krb_cb == "bad":
-            cb = ntlm.tls_server_end_point(b"another certificate")
+        if self.krb_cb is not None:
+            cb = ntlm.tls_server_end_point(self.cb_cert(self.krb_cb))
         ctx, token = kerberos_context(tkt_target, "%s@%s" % (name, urealm.upper()),
                                       self.password, cb)
         req = self.register_request()
@@ -681,10 +688,12 @@ def parse_args(argv):
     knobs.add_argument("--ticket-service",
                        help="Kerberos: a ticket for this service (e.g. host) of the server")
     knobs.add_argument("--ntlm-target-name", help="NTLM: MsvAvTargetName (e.g. sip/FQDN)")
-    knobs.add_argument("--ntlm-channel-bindings", choices=("tls", "bad"),
-                       help="NTLM: MsvAvChannelBindings of this TLS connection, or wrong ones")
-    knobs.add_argument("--krb-channel-bindings", choices=("tls", "bad"),
-                       help="Kerberos: channel bindings of this TLS connection, or wrong ones")
+    knobs.add_argument("--ntlm-channel-bindings", metavar="tls|bad|PEM",
+                       help="NTLM: MsvAvChannelBindings of this TLS connection, wrong ones, "
+                       "or those of the certificate in a PEM file")
+    knobs.add_argument("--krb-channel-bindings", metavar="tls|bad|PEM",
+                       help="Kerberos: channel bindings of this TLS connection, wrong ones, "
+                       "or those of the certificate in a PEM file")
     knobs.add_argument("--ntlm-mic", choices=("good", "bad"),
                        help="NTLM: MsvAvFlags 0x2 and a MIC (a wrong one with bad)")
     ap.add_argument("--print-keys", action="store_true",
