@@ -61,8 +61,11 @@ class Scenario:
 
     @staticmethod
     def inbox(c, method, wait):
-        """Everything of method the server delivered to c within wait seconds."""
-        return [m for m in c.wait_requests(method, 0, wait, whole=True)]
+        """What of method the server delivered to c within wait seconds (and since the
+        last look)."""
+        got = c.wait_requests(method, 0, wait, whole=True)
+        c.inbox = []
+        return got
 
     @staticmethod
     def texts(msgs):
@@ -99,10 +102,11 @@ class Scenario:
         check("AOR, forked: nothing reached the held binding (%s)" % got, got == [])
 
         # ---- the device address: the held client's own Contact URI ----
+        # (the held client looks first: were it reached, it answers, and alice sees 200)
         req = self.message(alice, evil_uri, "device-held")
+        got = self.texts(self.inbox(evil, "MESSAGE", 1))
         st = self.answer(alice, req)
         check("device address of the held binding: 480 (got %d)" % st, st == 480)
-        got = self.texts(self.inbox(evil, "MESSAGE", 1))
         check("device address: nothing reached the held binding (%s)" % got, got == [])
 
         # ---- inside a dialog: alice calls carol's device, then the device's Contact is
@@ -117,14 +121,21 @@ class Scenario:
         check("dialog: carol's device answered alice's INVITE 200 (got %s)" % ok.start,
               ok.status == 200)
         target = uri_of(ok.get("Contact", ""))
+        routes = []  # the route set: the 2xx's Record-Route, reversed
+        for v in ok.get_all("Record-Route"):
+            routes += [x.strip() for x in v.split(",") if x.strip()]
+        routes.reverse()
+        check("dialog: greenwichd record-routed it (%s)" % routes, routes != [])
         to = ok.get("To")
         cseq = inv.cseq()[0]
 
         def in_dialog(method, n, body=b""):
+            """Alice's request in the dialog (CSeq n above the INVITE's), signed, sent."""
             m = SipMessage("%s %s SIP/2.0" % (method, target))
-            m.headers += [("Via", alice.via()), ("From", "<%s>;tag=%s;epid=%s" % (
-                alice.aor, alice.tag, alice.epid)), ("To", to), ("Call-ID", call_id),
-                ("CSeq", "%d %s" % (cseq + n, method)), ("Max-Forwards", "70")]
+            m.headers += [("Via", alice.via())] + [("Route", r) for r in routes]
+            m.headers += [("From", "<%s>;tag=%s;epid=%s" % (alice.aor, alice.tag, alice.epid)),
+                          ("To", to), ("Call-ID", call_id),
+                          ("CSeq", "%d %s" % (cseq + n, method)), ("Max-Forwards", "70")]
             if body:
                 m.headers.append(("Content-Type", "text/plain; charset=UTF-8"))
             m.body = body
@@ -132,17 +143,13 @@ class Scenario:
             alice.send_raw(m)
             return m
 
-        alice.send_raw(alice.sign(SipMessage("ACK %s SIP/2.0" % target, [
-            ("Via", alice.via()), ("From", "<%s>;tag=%s;epid=%s" % (alice.aor, alice.tag,
-                                                                   alice.epid)),
-            ("To", to), ("Call-ID", call_id), ("CSeq", "%d ACK" % cseq),
-            ("Max-Forwards", "70")])))
+        in_dialog("ACK", 0)
         replay = self.client("carol", a.carol, proven=False, contact=dev.contact())
         req = in_dialog("MESSAGE", 1, b"dialog-held")
+        got = self.texts(self.inbox(replay, "MESSAGE", 1))
         st = self.answer(alice, req)
         check("dialog: MESSAGE to the remote target now registered by a held sign-in: 480 "
               "(got %d)" % st, st == 480)
-        got = self.texts(self.inbox(replay, "MESSAGE", 1))
         check("dialog: nothing reached the held binding (%s)" % got, got == [])
 
         # ---- the held clients sign a request: from now on they are reached ----

@@ -30,7 +30,7 @@ in_dc "$PY" "$SAE/sipae_hold.py" --server "127.0.0.1:$TLSPORT" --domain "$DOMAIN
 	HRC=0 || HRC=$?
 sed 's/^/  | /' "$T/hold.out"
 check "every step of the hold scenario passed (exit $HRC)" [ "$HRC" = 0 ]
-check "... 'ok' lines: $(grep -c '^ok: ' "$T/hold.out") of 13" [ "$(grep -c '^ok: ' "$T/hold.out")" = 13 ]
+check "... 'ok' lines: $(grep -c '^ok: ' "$T/hold.out") of 15" [ "$(grep -c '^ok: ' "$T/hold.out")" = 15 ]
 for path in aor device dialog; do
 	check "greenwichd logged a held binding on the $path path" \
 		grep -q "event=binding-held user=carol@$DOMAIN .*path=$path reason=" "$T/greenwichd.log"
