@@ -40,6 +40,7 @@ gwd_up() {
 	start_gwd
 	wait_for "$T/gwd.realpid" . 50
 	GWD_REAL=$(cat "$T/gwd.realpid")
+	GWD_PID=$GWD_REAL # what finish stops: greenwichd itself, not run-with-hosts
 	REAL_PIDS+=("$GWD_REAL")
 }
 presented() { # presented: the certificate greenwichd's TLS port presents, as PEM
