@@ -16,6 +16,7 @@ Usage: sipae_hold.py --server HOST:PORT --domain D --alice PASSWORD --carol PASS
 import argparse
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sipae_client as sc  # noqa: E402
@@ -173,8 +174,49 @@ class Scenario:
         check("AOR after the signed requests: 200 (got %d)" % st, st == 200)
         check("... a branch reached each proven binding (%s, %s)" % (got_evil, got_replay),
               got_evil == ["fork-proven"] and got_replay == ["fork-proven"])
-        for c in (alice, dev, evil, replay):
+        for c in (dev, evil, replay):
             c.close()
+        self.presence(alice)
+        alice.close()
+
+    def publish(self, alice, note):
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n<presence xmlns="urn:ietf:params:xml:'
+                'ns:pidf" entity="%s"><tuple id="t1"><status><basic>open</basic></status>'
+                '<note>%s</note></tuple></presence>' % (alice.aor, note)).encode()
+        req = alice.request("PUBLISH", alice.aor, alice.aor, body=body,
+                            ctype="application/pidf+xml")
+        req.headers += [("Event", "presence"), ("Expires", "600")]
+        alice.sign(req)
+        return alice.send_request(req).status
+
+    def presence(self, alice):
+        """A watcher's NOTIFYs: carol's device subscribes to alice, its connection goes,
+        and its Contact is registered again over a held sign-in (a replayed REGISTER):
+        greenwichd falls back from the gone connection to that registration, which must
+        receive no NOTIFY until its client signs a request."""
+        a = self.args
+        watcher = self.client("carol", a.carol)
+        sub = watcher.request("SUBSCRIBE", alice.aor, alice.aor)
+        sub.headers += [("Event", "presence"), ("Accept", "application/pidf+xml"),
+                        ("Expires", "600")]
+        watcher.sign(sub)
+        st = watcher.send_request(sub).status
+        check("presence: carol's device subscribed to alice (got %d)" % st, st < 300)
+        watcher.wait_requests("NOTIFY", 1, 3)
+        contact = watcher.contact()
+        watcher.close()
+        time.sleep(2.5)  # its bindings go with its connection at the next housekeeping second
+        replay = self.client("carol", a.carol, proven=False, contact=contact)
+        st = self.publish(alice, "held")
+        check("presence: alice published (got %d)" % st, st < 300)
+        got = self.inbox(replay, "NOTIFY", 2)
+        check("presence: no NOTIFY reached the held binding (%d)" % len(got), got == [])
+        self.prove(replay)
+        st = self.publish(alice, "proven")
+        got = self.inbox(replay, "NOTIFY", 3)
+        check("presence: after a signed request the NOTIFY reaches it (%d)" % len(got),
+              len(got) >= 1)
+        replay.close()
 
 
 def main():
