@@ -77,8 +77,16 @@ sipae_server_init(struct gwd *g)
 	if (s == NULL)
 		return -ENOMEM;
 	names_init(s, c);
-	if (krb && sipae_krb_open(&s->krb, keytab, err, sizeof(err)) < 0)
+	if (krb && c->domain_sip_keytab && c->domain_sip_keytab[0]) {
+		/* sip/ has an account and key of its own: only that key (docs/DESIGN.md) */
+		char princ[600];
+		keytab = c->domain_sip_keytab;
+		snprintf(princ, sizeof(princ), "%s@%s", s->tn_krb, s->krb_realm);
+		if (sipae_krb_open_for(&s->krb, keytab, princ, err, sizeof(err)) < 0)
+			log_warnx("event=sipae-kerberos-off keytab=%s reason=\"%s\"", keytab, err);
+	} else if (krb && sipae_krb_open(&s->krb, keytab, err, sizeof(err)) < 0) {
 		log_warnx("event=sipae-kerberos-off keytab=%s reason=\"%s\"", keytab, err);
+	}
 	/* tickets for sip/<fqdn> only: not HTTP/, host/ ... that share the machine key */
 	if (s->krb && sipae_krb_expect(s->krb, s->tn_krb, s->krb_realm) < 0) {
 		log_warnx("event=sipae-kerberos-off reason=\"service name %s too long\"",

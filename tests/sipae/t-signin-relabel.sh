@@ -1,11 +1,17 @@
 #!/bin/bash
 # Kerberos service-ticket relabelling (issue 18): a real ticket alice got from the test DC
-# for another service of greenwichd's machine account (host/, and cifs/ which AD's
+# for another service of greenwichd's computer account (host/, and cifs/ which AD's
 # sPNMappings alias onto host/), its cleartext service name rewritten to sip/<fqdn> in the
 # AP-REQ (the sname lies outside the ticket's encrypted part; the authenticator does not
-# name the service). Checked on the victim's side: is a security association made and a
-# binding registered for alice from it? The unmodified host/ ticket (already refused by the
-# sname check) and a normal sip/ sign-in are the controls.
+# name the service). Checked on the victim's side: is a security association made for
+# alice from it?
+#  A. As joined (sip/ an SPN of the computer account, one key for all): the relabelled
+#     tickets sign in. This is the known gap of the default join, and the control that the
+#     rewrite yields a ticket the server can decrypt when the keys are shared.
+#  B. sip/ moved to an account of its own (samba-tool, as an admin would with setspn and
+#     ktpass), greenwichd given its keytab ([domain] sip-keytab): the relabelled tickets are
+#     refused and no security association is made, while Kerberos sign-in with a ticket
+#     for sip/ (and NTLM) still work.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh"
 # shellcheck source=tests/sipae/signin-lib.sh
@@ -20,29 +26,70 @@ write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" "fqdn = 
 	"key = $T/server.key"
 sed -i "s|^tcp = .*|&\ntls = 127.0.0.1:$TLSPORT|" "$T/greenwich.conf"
 sed -i "s/^\[auth\]\$/[auth]\nschemes = Kerberos,NTLM/" "$T/greenwich.conf"
-start_gwd
-GWD_PID=$(cat "$T/gwd.realpid")
-REAL_PIDS+=("$GWD_PID")
 SPORT=$TLSPORT
 SAE_TLS=1
-in_dc klist -k "$D/gw.keytab" > "$T/keytab.txt" 2>&1 || true
-sed 's/^/  | keytab: /' "$T/keytab.txt"
 
+gwd_up() {
+	rm -f "$T/gwd.realpid"
+	start_gwd
+	wait_for "$T/gwd.realpid" . 50
+	GWD_PID=$(cat "$T/gwd.realpid") # what finish stops: greenwichd itself
+	REAL_PIDS+=("$GWD_PID")
+}
+samba_tool() { # samba_tool ARGS...: as Administrator against the test DC
+	in_dc samba-tool "$@" -H "ldap://$ADDC_DC_FQDN" -U "Administrator%$ADDC_ADMIN_PASSWORD" \
+		>> "$T/samba-tool.out" 2>&1 || { cat "$T/samba-tool.out"; exit 1; }
+}
 signins() { grep -c 'event=sign-in scheme=Kerberos ' "$T/greenwichd.log"; }
-
-client krb-sip "${ALICE_KRB[@]}" register --refresh
-ok_run krb-sip "control: Kerberos sign-in with a ticket for sip/$FQDN"
-client krb-host "${ALICE_KRB[@]}" --ticket-service host --expect-status 401 register
-ok_run krb-host "control: a ticket for host/$FQDN as it is: 401"
-
-for svc in host cifs; do
+# relabel STEP SVC 200|401: alice's ticket for SVC/$FQDN relabelled sip/, answered so
+relabel() {
+	local n
 	n=$(signins)
-	client "relabel-$svc" "${ALICE_KRB[@]}" --ticket-service "$svc" --rewrite-sname \
-		--expect-status 401 register --refresh
-	ok_run "relabel-$svc" "a ticket for $svc/$FQDN relabelled sip/$FQDN: 401"
-	check "... no security association made from it" [ "$(signins)" = "$n" ]
-	check "... the client never got a signed 200 for its REGISTER" \
-		bash -c "! grep -q '^signed-in ' '$T/relabel-$svc.out'"
-done
+	client "$1-relabel-$2" "${ALICE_KRB[@]}" --ticket-service "$2" --rewrite-sname \
+		--expect-status "$3" register --refresh
+	if [ "$3" = 401 ]; then
+		ok_run "$1-relabel-$2" "$1: a ticket for $2/$FQDN relabelled sip/$FQDN: 401"
+		check "$1: ... no security association made from it" [ "$(signins)" = "$n" ]
+		check "$1: ... the client never signed in" \
+			bash -c "! grep -q '^signed-in ' '$T/$1-relabel-$2.out'"
+	else
+		ok_run "$1-relabel-$2" "$1: a ticket for $2/$FQDN relabelled sip/$FQDN signs in (one key for all)"
+		check "$1: ... a security association was made from it" [ "$(signins)" = $((n + 1)) ]
+	fi
+}
+
+# ---- A: as joined ----
+gwd_up
+client A-krb "${ALICE_KRB[@]}" register --refresh
+ok_run A-krb "A: Kerberos sign-in with a ticket for sip/$FQDN"
+client A-host "${ALICE_KRB[@]}" --ticket-service host --expect-status 401 register
+ok_run A-host "A: a ticket for host/$FQDN as it is: 401 (its sname is checked)"
+relabel A host 200
+relabel A cifs 200
+
+# ---- B: sip/ on an account of its own ----
+kill "$GWD_PID"
+wait_gone "$GWD_PID"
+samba_tool user create gwsip-greenwich "Sip-Only-$RANDOM-Key-9x" --description="sip/ of greenwich"
+samba_tool user setexpiry gwsip-greenwich --noexpiry
+samba_tool spn delete "sip/$FQDN" 'GREENWICH$'
+samba_tool spn delete "sip/GREENWICH" 'GREENWICH$'
+samba_tool spn add "sip/$FQDN" gwsip-greenwich
+samba-tool domain exportkeytab "$T/sip.keytab" --principal="sip/$FQDN" -s "$D/etc/smb.conf" \
+	> "$T/exportkeytab.out" 2>&1 || { cat "$T/exportkeytab.out"; exit 1; }
+chmod 0600 "$T/sip.keytab"
+klist -k "$T/sip.keytab" | sed 's/^/  | sip keytab: /'
+sed -i "s|^keytab = .*|&\nsip-keytab = $T/sip.keytab|" "$T/greenwich.conf"
+gwd_up
+check "B: greenwichd reads the sip/ keytab (Kerberos on)" \
+	bash -c "! grep -q event=sipae-kerberos-off '$T/greenwichd.log'"
+client B-krb "${ALICE_KRB[@]}" register --refresh
+ok_run B-krb "B: Kerberos sign-in with a ticket for sip/$FQDN (the account's own key)"
+client B-ntlm "${ALICE[@]}" register --refresh
+ok_run B-ntlm "B: NTLM sign-in still works"
+relabel B host 401
+relabel B cifs 401
+check "B: the refusals logged" \
+	[ "$(grep -c 'event=auth-failed scheme=Kerberos ' "$T/greenwichd.log")" -ge 2 ]
 check "greenwichd still running" kill -0 "$GWD_PID"
 finish
