@@ -36,10 +36,6 @@ gwd_up() {
 	GWD_PID=$(cat "$T/gwd.realpid") # what finish stops: greenwichd itself
 	REAL_PIDS+=("$GWD_PID")
 }
-samba_tool() { # samba_tool ARGS...: as Administrator against the test DC
-	in_dc samba-tool "$@" -H "ldap://$ADDC_DC_FQDN" -U "Administrator%$ADDC_ADMIN_PASSWORD" \
-		>> "$T/samba-tool.out" 2>&1 || { cat "$T/samba-tool.out"; exit 1; }
-}
 signins() { grep -c 'event=sign-in scheme=Kerberos ' "$T/greenwichd.log"; }
 # relabel STEP SVC 200|401: alice's ticket for SVC/$FQDN relabelled sip/, answered so
 relabel() {
@@ -70,14 +66,7 @@ relabel A cifs 200
 # ---- B: sip/ on an account of its own ----
 kill "$GWD_PID"
 wait_gone "$GWD_PID"
-samba_tool user create gwsip-greenwich "Sip-Only-$RANDOM-Key-9x" --description="sip/ of greenwich"
-samba_tool user setexpiry gwsip-greenwich --noexpiry
-samba_tool spn delete "sip/$FQDN" 'GREENWICH$'
-samba_tool spn delete "sip/GREENWICH" 'GREENWICH$'
-samba_tool spn add "sip/$FQDN" gwsip-greenwich
-samba-tool domain exportkeytab "$T/sip.keytab" --principal="sip/$FQDN" -s "$D/etc/smb.conf" \
-	> "$T/exportkeytab.out" 2>&1 || { cat "$T/exportkeytab.out"; exit 1; }
-chmod 0600 "$T/sip.keytab"
+dc_sip_account "$D" "$T/sip.keytab"
 klist -k "$T/sip.keytab" | sed 's/^/  | sip keytab: /'
 sed -i "s|^keytab = .*|&\nsip-keytab = $T/sip.keytab|" "$T/greenwich.conf"
 gwd_up
