@@ -135,6 +135,8 @@ static const struct conf_opt conf_opts[] = {
      "this server's host name in the domain (SPNs sip/<fqdn>, HTTP/<fqdn>)", RESTART},
     {"domain", "keytab", T_STR, O(domain_keytab), "", 0, 0,
      "machine keytab; empty means <state-directory>/greenwich.keytab", RESTART},
+    {"domain", "sip-keytab", T_STR, O(domain_sip_keytab), "", 0, 0,
+     "keytab of an account of its own for sip/<fqdn>; empty: the machine keytab", RESTART},
     {"domain", "dcs", T_LIST, O(domain_dcs), "", 0, 0,
      "domain controllers to use when DNS SRV finds none, in order", RESTART},
     {"domain", "enabled-group", T_STR, O(domain_enabled_group), "", 0, 0,

@@ -84,6 +84,7 @@ struct gw_conf {
 	char *domain_realm;               /* Kerberos realm, "" = the name in capitals */
 	char *domain_fqdn;                /* our host name in the domain (sip/<fqdn>) */
 	char *domain_keytab;              /* "" = <state-directory>/greenwich.keytab */
+	char *domain_sip_keytab;          /* "" = Kerberos sign-in with domain_keytab */
 	struct gw_strlist domain_dcs;     /* DCs to use when DNS SRV finds none */
 	char *domain_enabled_group;       /* name or SID; "" = everyone with a SIP URI */
 	int domain_cache_ttl;             /* seconds a directory answer is fresh */

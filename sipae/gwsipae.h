@@ -167,6 +167,12 @@ struct sipae_krb_ctx; /* one established context */
  * keytab is missing, unreadable or empty, -EINVAL when it cannot be resolved.
  * One struct sipae_krb may serve accepts on several threads at once. */
 int sipae_krb_open(struct sipae_krb **out, const char *keytab, char *err, size_t errlen);
+/* The same with the keys of one principal of keytab only (e.g.
+ * "sip/greenwich.corp.example.com@CORP.EXAMPLE.COM"; NULL: any): MIT's acceptor given no
+ * principal tries every entry whose encryption type fits, so a ticket encrypted with another
+ * account's key in the same keytab would still be decrypted. */
+int sipae_krb_open_for(struct sipae_krb **out, const char *keytab, const char *principal, char *err,
+		       size_t errlen);
 /* Accept only tickets issued for service (e.g. "sip/greenwich.corp.example.com", compared
  * without regard to case) in realm (NULL or "": any), as the AP-REQ's ticket names it: a
  * ticket for another principal of the keytab (HTTP/, host/, the machine account) is

@@ -57,9 +57,17 @@ sipae_gss_err(char *err, size_t errlen, const char *what, OM_uint32 major, OM_ui
 int
 sipae_krb_open(struct sipae_krb **out, const char *keytab, char *err, size_t errlen)
 {
+	return sipae_krb_open_for(out, keytab, NULL, err, errlen);
+}
+
+int
+sipae_krb_open_for(struct sipae_krb **out, const char *keytab, const char *principal, char *err,
+		   size_t errlen)
+{
 	struct sipae_krb *k = calloc(1, sizeof(*k));
 	OM_uint32 major, minor = 0;
 	krb5_error_code kret;
+	krb5_principal princ = NULL;
 	int ret = -ENOMEM;
 
 	*out = NULL;
@@ -79,7 +87,12 @@ sipae_krb_open(struct sipae_krb **out, const char *keytab, char *err, size_t err
 		krb5_free_error_message(k->kctx, msg);
 		goto done;
 	}
-	major = gss_krb5_import_cred(&minor, NULL, NULL, k->kt, &k->cred);
+	if (principal && (kret = krb5_parse_name(k->kctx, principal, &princ)) != 0) {
+		snprintf(err, errlen, "principal %s: cannot parse it", principal);
+		goto done;
+	}
+	major = gss_krb5_import_cred(&minor, NULL, princ, k->kt, &k->cred);
+	krb5_free_principal(k->kctx, princ); /* NULL: nothing */
 	if (GSS_ERROR(major)) {
 		sipae_gss_err(err, errlen, keytab, major, minor);
 		ret = -ENOKEY;

@@ -78,15 +78,20 @@ pres_our_contact(struct worker *w, const struct pres_sub *s, char *out, size_t l
 
 /* Where the NOTIFY goes when the dialog has no route set: the connection
  * the subscriber used, else its registration's flow, else the address the
- * SUBSCRIBE came from (UDP), else its Contact (hop left empty). */
+ * SUBSCRIBE came from (UDP), else its Contact (hop left empty).  *held: the
+ * registration is a binding held by the sign-in hold (sipae.h), whose connection
+ * may be another party's replaying the subscriber's sign-in: nowhere to go.  The
+ * subscriber's own connection is never held from it: that connection made the
+ * subscription, with a signed SUBSCRIBE when it had a security association. */
 static tport_t *
-notify_hop(struct presence *ps, const struct pres_sub *s, char *hop, size_t len)
+notify_hop(struct presence *ps, const struct pres_sub *s, char *hop, size_t len, bool *held)
 {
 	struct worker *w = ps->w;
 	struct loc_contact c;
 	tport_t *tp = NULL;
 
 	hop[0] = '\0';
+	*held = false;
 	if (s->route)
 		return NULL;
 	if (s->flow && (tp = flow_get(w->w_flows, s->flow)) != NULL) {
@@ -95,6 +100,10 @@ notify_hop(struct presence *ps, const struct pres_sub *s, char *hop, size_t len)
 		return tp;
 	}
 	if (loc_lookup_uri(w->w_gwd->loc, s->contact, time(NULL), &c) == 0) {
+		if ((*held = sa_binding_held(w, &c, "notify"))) {
+			loc_contact_clear(&c);
+			return NULL;
+		}
 		if (c.flow.worker == 0 && c.flow.id)
 			tp = flow_get(w->w_flows, c.flow.id);
 		if (!c.path && c.flow.addr[0] && c.flow.addr[0] != '?')
@@ -151,6 +160,7 @@ presence_send_notify(struct presence *ps, struct pres_sub *s, const char *state,
 {
 	char hop[160], contact[200], key[64], tok[20];
 	tport_t *tp;
+	bool held;
 
 	if (s->leg == NULL && pres_sub_leg(ps, s) < 0)
 		return -EIO;
@@ -158,7 +168,13 @@ presence_send_notify(struct presence *ps, struct pres_sub *s, const char *state,
 		s->dirty = true; /* one NOTIFY at a time per dialog (RFC 6665 4.2.2) */
 		return 0;
 	}
-	tp = notify_hop(ps, s, hop, sizeof(hop));
+	tp = notify_hop(ps, s, hop, sizeof(hop), &held);
+	if (held) {
+		/* not sent; the subscription stays (a later change is sent when the
+		 * binding is proven, or the client subscribes again) */
+		s->dirty = false;
+		return -EHOSTUNREACH;
+	}
 	pres_our_contact(ps->w, s, contact, sizeof(contact));
 	presence_token(ps, tok, sizeof(tok), "branch");
 	sip_branch_make(ps->w, key, sizeof(key), tok, ++ps->counter);

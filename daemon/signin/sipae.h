@@ -78,13 +78,18 @@ struct sipae_srv {
 	char tn_krb[260];  /* targetname for Kerberos: sip/fqdn */
 	char nb_domain[64], nb_computer[64], dns_domain[256];
 	char krb_realm[256];
-	/* channel bindings of our TLS connections (RFC 5929 tls-server-end-point): as NTLM
-	 * clients send them (MD5), as Kerberos clients bind to them (application data) */
-	uint8_t cb_md5[16];
-	uint8_t cb_data[SIPAE_TLS_CB_MAX];
-	size_t cb_len;
-	bool has_cb; /* ... known (a TLS certificate is configured and readable) */
 };
+
+/* The channel bindings of one TLS connection (RFC 5929 tls-server-end-point): as NTLM
+ * clients send them (MD5), as Kerberos clients bind to them (application data). */
+struct sipae_tls_cb {
+	uint8_t md5[16];
+	uint8_t data[SIPAE_TLS_CB_MAX];
+	size_t len; /* 0: none */
+};
+/* sipae_tls_bindings.c: those of tp, from the certificate its handshake presented; false
+ * (logged for a TLS connection) over plain TCP or when that certificate is not known. */
+bool sipae_tls_bindings(tport_t *tp, struct sipae_tls_cb *cb);
 
 /* sipae_sa.c: the table (worker 0). */
 int sa_table_init(struct gwd *g);
@@ -113,6 +118,14 @@ int sa_expire(struct gwd *g, time_t now);
  * has been proven by a signed request: the binding its handshake REGISTER made is held
  * (nothing is routed to it).  True for a connection without SAs. */
 bool sa_flow_proven(struct gwd *g, uint64_t flow);
+/* The one check of the binding hold, made wherever a request or NOTIFY is about to go
+ * to a registered contact (proxy_targets.c: by AOR, forked or not, to a device address,
+ * inside a dialog; presence_send.c: to a watcher's binding): true, logged as
+ * event=binding-held with path, when c's connection (worker 0's) is held, so that nothing
+ * goes to it.  False on any other worker (its request goes to worker 0 to reach such a
+ * connection, and is checked there). */
+struct loc_contact;
+bool sa_binding_held(struct worker *w, const struct loc_contact *c, const char *path);
 /* Mark cnum as seen; false for a replay (already seen, or too old). */
 bool sa_cnum_fresh(struct sipae_sa *sa, uint32_t cnum);
 

@@ -17,9 +17,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
 #include <sofia-sip/msg_header.h>
 #include <sofia-sip/nta_tport.h>
 #include <sofia-sip/su_tag.h>
@@ -60,36 +57,6 @@ names_init(struct sipae_srv *s, const struct gw_conf *c)
 			s->krb_realm[i] = (char)toupper((unsigned char)c->domain_name[i]);
 }
 
-/* Channel bindings of our TLS connections: from the server certificate (the first of
- * [tls] certificate), as NTLM clients with extended protection and Kerberos clients
- * that bind their authenticator compute them. */
-static void
-cb_init(struct sipae_srv *s, const struct gw_conf *c)
-{
-	FILE *f;
-	X509 *x = NULL;
-	unsigned char *der = NULL;
-	int n;
-
-	if (c->tls.n == 0 || c->tls_certificate == NULL || c->tls_certificate[0] == '\0')
-		return;
-	f = fopen(c->tls_certificate, "r");
-	if (f) {
-		x = PEM_read_X509(f, NULL, NULL, NULL);
-		fclose(f);
-	}
-	if (x && (n = i2d_X509(x, &der)) > 0 && sipae_tls_cb_md5(der, (size_t)n, s->cb_md5) == 0 &&
-	    sipae_tls_cb_data(der, (size_t)n, s->cb_data, &s->cb_len) == 0)
-		s->has_cb = true;
-	else
-		log_warnx("event=sipae-no-channel-bindings certificate=%s reason=\"cannot read "
-			  "the certificate: NTLM and Kerberos channel bindings sent over TLS will "
-			  "be refused\"",
-			  log_value(c->tls_certificate));
-	OPENSSL_free(der);
-	X509_free(x);
-}
-
 int
 sipae_server_init(struct gwd *g)
 {
@@ -110,9 +77,16 @@ sipae_server_init(struct gwd *g)
 	if (s == NULL)
 		return -ENOMEM;
 	names_init(s, c);
-	cb_init(s, c);
-	if (krb && sipae_krb_open(&s->krb, keytab, err, sizeof(err)) < 0)
+	if (krb && c->domain_sip_keytab && c->domain_sip_keytab[0]) {
+		/* sip/ has an account and key of its own: only that key (docs/DESIGN.md) */
+		char princ[600];
+		keytab = c->domain_sip_keytab;
+		snprintf(princ, sizeof(princ), "%s@%s", s->tn_krb, s->krb_realm);
+		if (sipae_krb_open_for(&s->krb, keytab, princ, err, sizeof(err)) < 0)
+			log_warnx("event=sipae-kerberos-off keytab=%s reason=\"%s\"", keytab, err);
+	} else if (krb && sipae_krb_open(&s->krb, keytab, err, sizeof(err)) < 0) {
 		log_warnx("event=sipae-kerberos-off keytab=%s reason=\"%s\"", keytab, err);
+	}
 	/* tickets for sip/<fqdn> only: not HTTP/, host/ ... that share the machine key */
 	if (s->krb && sipae_krb_expect(s->krb, s->tn_krb, s->krb_realm) < 0) {
 		log_warnx("event=sipae-kerberos-off reason=\"service name %s too long\"",

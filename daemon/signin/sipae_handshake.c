@@ -457,8 +457,9 @@ ntlm_authenticate(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_c
 		return;
 	}
 	/* extended protection: made for us, on this TLS connection (before the DC is asked) */
+	struct sipae_tls_cb cb;
 	const struct sipae_ntlm_binding b = {s->tn_krb,
-					     tport_has_tls(tp) && s->has_cb ? s->cb_md5 : NULL};
+					     sipae_tls_bindings(tp, &cb) ? cb.md5 : NULL};
 	if (sipae_ntlm_check_binding(&j->auth, &b, err, sizeof(err)) < 0) {
 		char who[600];
 		snprintf(who, sizeof(who), "%s\\%s", j->auth.domain, j->auth.user);
@@ -534,9 +535,10 @@ kerberos(struct worker *w, msg_t *msg, const struct sipae_cred *cr, tport_t *tp)
 		goto done;
 	}
 	/* an authenticator that carries channel bindings must carry this TLS connection's
-	 * (over plain TCP, or without a readable certificate, none are: empty ones) */
-	rc = sipae_krb_accept(s->krb, tok, toklen, s->cb_data,
-			      tport_has_tls(tp) && s->has_cb ? s->cb_len : 0, &ctx, principal,
+	 * (over plain TCP, or when its certificate is not known, none are: empty ones) */
+	struct sipae_tls_cb cb;
+	sipae_tls_bindings(tp, &cb);
+	rc = sipae_krb_accept(s->krb, tok, toklen, cb.data, cb.len, &ctx, principal,
 			      sizeof(principal), &expires, &out, &outlen, err, sizeof(err));
 	if (rc < 0) {
 		const char *why = rc == -ETIME         ? "clock skew too great"

@@ -333,6 +333,20 @@ sa_flow_proven(struct gwd *g, uint64_t flow)
 }
 
 bool
+sa_binding_held(struct worker *w, const struct loc_contact *c, const char *path)
+{
+	/* only worker 0 knows the SAs; another worker hands a request for one of worker 0's
+	 * flows over to it (flow_worker 0), and the check is made there */
+	if (w->w_id != 0 || w->w_gwd->sipae == NULL || c->flow.worker != 0 || c->flow.id == 0 ||
+	    loc_contact_foreign(w->w_gwd->loc, c) || sa_flow_proven(w->w_gwd, c->flow.id))
+		return false; /* (another front end's flow: its SAs are there, it checks) */
+	log_info("event=binding-held user=%s contact=%s path=%s reason=\"no signed request on "
+		 "its security association yet\"",
+		 log_value(c->aor), log_value(c->uri), path);
+	return true;
+}
+
+bool
 sa_cnum_fresh(struct sipae_sa *sa, uint32_t cnum)
 {
 	if (cnum > sa->cnum_max) {

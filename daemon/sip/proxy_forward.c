@@ -355,11 +355,14 @@ branch_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
 	bool verified = resp == NULL || sipae_verified(pc->w, tp, resp, sip_object(resp));
 	tport_unref(tp);
 	if (!verified) {
-		/* a signed-in client's connection carried an answer it did not sign */
+		/* a signed-in client's connection carried an answer it did not sign: it
+		 * counts as an invalid answer from downstream (RFC 3261 502), which the
+		 * caller does get; a 408 would not reach it for a non-INVITE request
+		 * (Sofia's nta follows RFC 4320 and sends no 408 there) */
 		msg_destroy(resp);
 		if (status < 200)
 			return 0;
-		branch_response(b, 408, NULL); /* as if it never came */
+		branch_response(b, 502, NULL);
 		log_debug("event=answer-dropped status=%d pending=%zu final-sent=%d", status,
 			  pc->npending, pc->final_sent);
 		return 0;

@@ -28,6 +28,7 @@ struct target {
 	char proto[8];
 	bool pool_hop;      /* to the front end of the pool holding the contact's flow */
 	bool frontend_down; /* the contact's front end stopped heartbeating: unusable */
+	bool held;          /* the contact's binding is held (sa_binding_held): no target */
 	char frontend[40];  /* pool_hop: that front end */
 };
 
@@ -37,7 +38,7 @@ struct target {
 /* Targets for an admitted request; 0 with *nt set, or a status already answered. */
 int proxy_resolve(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *a, struct target *t,
 		  size_t *nt);
-/* Inside a dialog: the peer's remote target. */
+/* Inside a dialog: the peer's remote target (t->held: its binding is held, no hop). */
 void proxy_dialog_target(struct worker *w, sip_t *sip, const struct admit *a, struct target *t);
 /* Only worker 0 has TCP and TLS: true when a target needs it. */
 bool proxy_needs_stream(const struct target *t, size_t nt);

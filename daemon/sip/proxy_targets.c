@@ -85,12 +85,21 @@ target_pool_hop(struct worker *w, struct target *t, const struct loc_contact *c)
 	snprintf(t->hop, sizeof(t->hop), "sip:%s;transport=tcp", addr);
 }
 
-static void
-target_from_contact(struct worker *w, struct target *t, const struct loc_contact *c)
+/* The target of a registered contact; false, with t->held set, when its binding is held
+ * (sa_binding_held: a domain sign-in whose client has signed nothing yet).  Every path
+ * to a contact comes here (path: aor, device, dialog), so the hold holds on each. */
+static bool
+target_from_contact(struct worker *w, struct target *t, const struct loc_contact *c,
+		    const char *path)
 {
 	if (loc_contact_foreign(w->w_gwd->loc, c)) {
+		/* its front end holds the flow and the SAs: the check is made there */
 		target_pool_hop(w, t, c);
-		return;
+		return true;
+	}
+	if (sa_binding_held(w, c, path)) {
+		t->held = true;
+		return false;
 	}
 	snprintf(t->ruri, sizeof(t->ruri), "%s", c->uri);
 	snprintf(t->proto, sizeof(t->proto), "%s",
@@ -104,7 +113,7 @@ target_from_contact(struct worker *w, struct target *t, const struct loc_contact
 		if (r)
 			snprintf(t->hop, sizeof(t->hop), "%s", url_as_string(home, r->r_url));
 		su_home_deinit(home);
-		return;
+		return true;
 	}
 	if (c->flow.worker == w->w_id && c->flow.id)
 		t->tp = flow_get(w->w_flows, c->flow.id);
@@ -113,6 +122,7 @@ target_from_contact(struct worker *w, struct target *t, const struct loc_contact
 			 strcmp(t->proto, "tls") == 0 ? "sips" : "sip", c->flow.addr, t->proto);
 	else
 		snprintf(t->hop, sizeof(t->hop), "%s", c->uri);
+	return true;
 }
 
 /* Sofia may pick the first listener of a protocol whatever its address
@@ -200,16 +210,11 @@ location_targets(struct worker *w, msg_t *msg, const char *aor, bool known, bool
 			foreign++; /* the pool sent it here for our flows: never back out */
 			continue;
 		}
-		/* a binding of a domain sign-in whose client has signed nothing yet: held */
-		if (w->w_id == 0 && w->w_gwd->sipae && cs[i].flow.worker == 0 && cs[i].flow.id &&
-		    !sa_flow_proven(w->w_gwd, cs[i].flow.id)) {
-			log_info("event=binding-held user=%s contact=%s reason=\"no signed request "
-				 "on its security association yet\"",
-				 log_value(aor), log_value(cs[i].uri));
+		if (!target_from_contact(w, &t[k], &cs[i], "aor")) {
+			memset(&t[k], 0, sizeof(t[k])); /* held: no branch to it */
 			held++;
 			continue;
 		}
-		target_from_contact(w, &t[k], &cs[i]);
 		bool drop = t[k].frontend_down || (t[k].pool_hop && same_frontend(t, k, &t[k])) ||
 			    (!t[k].pool_hop && target_is_us(w, &t[k]));
 		down += t[k].frontend_down;
@@ -298,8 +303,14 @@ proxy_dialog_target(struct worker *w, sip_t *sip, const struct admit *a, struct 
 	t->flow_worker = -1;
 	snprintf(t->proto, sizeof(t->proto), "udp");
 	if (loc_lookup_uri(w->w_gwd->loc, a->dlg.target, time(NULL), &c) == 0) {
-		if (strcasecmp(c.aor, a->dlg.peer_aor) == 0)
-			target_from_contact(w, t, &c);
+		if (strcasecmp(c.aor, a->dlg.peer_aor) == 0 &&
+		    !target_from_contact(w, t, &c, "dialog")) {
+			/* held: neither its flow nor its Contact URI (Sofia may find the
+			 * held connection by address) */
+			loc_contact_clear(&c);
+			su_home_deinit(home);
+			return;
+		}
 		loc_contact_clear(&c);
 	}
 	if (t->hop[0] == '\0') {
@@ -339,6 +350,8 @@ proxy_resolve(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *a, s
 	}
 	if (a->in_dialog) {
 		proxy_dialog_target(w, sip, a, &t[0]);
+		if (t[0].held)
+			goto held;
 		*nt = 1;
 		goto done;
 	}
@@ -365,9 +378,11 @@ proxy_resolve(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *a, s
 	char *ruri = url_as_string(home, ru);
 	if (a->to_device && ruri && loc_lookup_uri(w->w_gwd->loc, ruri, time(NULL), &c) == 0) {
 		/* one of our users addressed a device: it goes to that device only */
-		target_from_contact(w, &t[0], &c);
-		t[0].ruri[0] = '\0';
+		bool ok = target_from_contact(w, &t[0], &c, "device");
 		loc_contact_clear(&c);
+		if (!ok)
+			goto held;
+		t[0].ruri[0] = '\0';
 		*nt = 1;
 		goto done;
 	}
@@ -381,6 +396,12 @@ proxy_resolve(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *a, s
 	sip_reply(w, msg, 403, "Domain not served here");
 	su_home_deinit(home);
 	return 403;
+held:
+	/* the device is there only for a sign-in that has proven nothing: as if absent */
+	memset(&t[0], 0, sizeof(t[0]));
+	sip_reply(w, msg, 480, "User not signed in");
+	su_home_deinit(home);
+	return 480;
 done:
 	su_home_deinit(home);
 	return 0;

@@ -77,6 +77,10 @@ stateless_forward(struct worker *w, msg_t *msg, sip_t *sip, const struct admit *
 			 url_as_string(home, sip->sip_route->r_url));
 	else
 		proxy_dialog_target(w, sip, a, &t[0]);
+	if (t[0].held) {
+		msg_destroy(msg); /* an ACK for a device whose binding is held: nowhere to go */
+		goto done;
+	}
 	if (w->w_id != 0 && proxy_needs_stream(t, 1)) {
 		proxy_handoff(w, msg, sip, HANDOFF_STATELESS, a);
 		goto done;

@@ -93,6 +93,11 @@ domain_up() {
 	GWD_WRAP="$ADDC run-with-hosts $D -- env KRB5_CONFIG=$D/krb5.conf $T/exec-pid $T/gwd.realpid"
 	# shellcheck disable=SC2034 # used by lib.sh and the tests
 	DOMAIN=$ADDC_DNS_DOMAIN
+	if [ -n "${SIPE_SIP_ACCOUNT:-}" ]; then
+		# sip/ on an account of its own ([domain] sip-keytab; docs/admin-guide.md)
+		dc_sip_account "$D" "$T/sip.keytab"
+		set -- "$@" "sip-keytab = $T/sip.keytab"
+	fi
 	WITH_TLS=1 write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" "fqdn = $FQDN" \
 		"enabled-group = Greenwich Users" "$@"
 	start_gwd

@@ -132,6 +132,74 @@ def kerberos_context(targetname, principal, password, cb=None):
     return ctx, token
 
 
+def _der(buf, i):
+    """(tag, start of contents, end) of the DER element at buf[i]."""
+    tag, n = buf[i], buf[i + 1]
+    i += 2
+    if n & 0x80:
+        k = n & 0x7F
+        n = int.from_bytes(buf[i:i + k], "big")
+        i += k
+    return tag, i, i + n
+
+
+def _der_enc(tag, content):
+    n = len(content)
+    if n < 0x80:
+        head = bytes([n])
+    else:
+        raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        head = bytes([0x80 | len(raw)]) + raw
+    return bytes([tag]) + head + content
+
+
+def _der_children(buf, start, end):
+    out = []
+    while start < end:
+        tag, cs, ce = _der(buf, start)
+        out.append((tag, bytes(buf[cs:ce])))
+        start = ce
+    return out
+
+
+def _der_seq_map(outer_tag, elem, fn):
+    """elem is outer_tag { SEQUENCE { [n] ... } }: re-encoded with fn(n_tag, contents)
+    applied to each context-tagged child."""
+    _t, cs, _e = _der(elem, 0)
+    _t, scs, sce = _der(elem, cs)
+    body = b"".join(_der_enc(t, fn(t, c)) for t, c in _der_children(elem, scs, sce))
+    return _der_enc(outer_tag, _der_enc(0x30, body))
+
+
+def rewrite_sname(token, service):
+    """The krb5 GSS initial context token with its ticket's service name (the cleartext
+    sname, outside the ticket's encrypted part) changed to service/<same host>: what a
+    relay does to pass a ticket made for another service of the same account
+    (RFC 4120 5.3 Ticket, 5.5.1 AP-REQ; RFC 1964 framing)."""
+    def pname(t, c):
+        if t != 0xA2:
+            return c
+        _t, cs, ce = _der(c, 0)  # PrincipalName ::= SEQUENCE { name-type, name-string }
+        parts = []
+        for t2, c2 in _der_children(c, cs, ce):
+            if t2 == 0xA1:
+                _t, ncs, nce = _der(c2, 0)
+                names = _der_children(c2, ncs, nce)
+                names[0] = (names[0][0], service.encode())
+                c2 = _der_enc(0x30, b"".join(_der_enc(a, b) for a, b in names))
+            parts.append(_der_enc(t2, c2))
+        return _der_enc(0x30, b"".join(parts))
+
+    def ticket(t, c):
+        return _der_seq_map(0x61, c, pname) if t == 0xA3 else c
+
+    _t, cs, end = _der(token, 0)               # [APPLICATION 0]
+    _t, _ocs, oend = _der(token, cs)           # the krb5 OID
+    apreq = bytes(token[oend + 2:end])         # after TOK_ID 01 00
+    inner = bytes(token[cs:oend + 2]) + _der_seq_map(0x6E, apreq, ticket)
+    return _der_enc(0x60, inner)
+
+
 # -- the client ----------------------------------------------------------------------
 
 
@@ -182,12 +250,15 @@ class Client:
         self.print_keys = False
         self.unsigned_answers = False  # answer the server's requests without a signature
         # NTLM extended protection: MsvAvTargetName, channel bindings ("tls": of this
-        # connection's server certificate, "bad": of another one), MIC ("good", "bad")
+        # connection's server certificate, "bad": of another one, or a PEM file's: see
+        # cb_cert), MIC ("good", "bad")
         self.ntlm_target = None
         self.ntlm_cb = None
         self.ntlm_mic = None
         self.ticket_service = None
+        self.rewrite_sname = False
         self.krb_cb = None
+        self.contact_override = None  # a Contact header value to send instead of ours
         self.ntlm_delay = 0         # seconds between CHALLENGE and AUTHENTICATE  # Kerberos: ask for a ticket for this service instead
 
     # -- transport ----------------------------------------------------------------
@@ -261,6 +332,8 @@ class Client:
         return via + ";branch=z9hG4bK" + rand_hex(6) if branch else via
 
     def contact(self):
+        if self.contact_override:  # another client's Contact, replayed
+            return self.contact_override
         proto = "tls" if self.tls else "tcp"
         return ('<sip:%s:%d;transport=%s;ms-opaque=%s>;methods="INVITE, MESSAGE, INFO, '
                 'SUBSCRIBE, OPTIONS, BYE, CANCEL, NOTIFY, ACK, REFER, BENOTIFY";proxy=replace;'
@@ -438,6 +511,16 @@ class Client:
             return user, dom
         return self.user, self.ntlm_domain
 
+    def cb_cert(self, how):
+        """The certificate (DER) channel bindings are made of: "tls" the one this
+        connection's server presented, "bad" some other bytes, else a PEM file's."""
+        if how == "tls":
+            return self.sock.getpeercert(binary_form=True)
+        if how == "bad":
+            return b"another certificate"
+        with open(how) as f:
+            return ssl.PEM_cert_to_DER_cert(f.read())
+
     def _register_ntlm(self, p):
         realm, target, version = p["realm"], p["targetname"], p["version"]
         req = self.register_request()
@@ -460,10 +543,8 @@ class Client:
         if self.ntlm_delay:
             time.sleep(self.ntlm_delay)  # let the CHALLENGE grow old
         cb = None
-        if self.ntlm_cb == "tls":
-            cb = ntlm.channel_bindings(self.sock.getpeercert(binary_form=True))
-        elif self.ntlm_cb == "bad":
-            cb = ntlm.channel_bindings(b"another certificate")
+        if self.ntlm_cb is not None:
+            cb = ntlm.channel_bindings(self.cb_cert(self.ntlm_cb))
         auth = ntlm.authenticate(challenge, user, dom, self.password, self.workstation,
                                  target_name=self.ntlm_target, cb=cb,
                                  mic=self.ntlm_mic is not None, bad_mic=self.ntlm_mic == "bad")
@@ -491,12 +572,12 @@ class Client:
         tkt_target = target if not self.ticket_service else \
             self.ticket_service + "/" + target.split("/", 1)[1]
         cb = None  # --krb-channel-bindings: this TLS connection's, or another one's
-        if self.krb_cb == "tls":
-            cb = ntlm.tls_server_end_point(self.sock.getpeercert(binary_form=True))
-        elif self.krb_cb == "bad":
-            cb = ntlm.tls_server_end_point(b"another certificate")
+        if self.krb_cb is not None:
+            cb = ntlm.tls_server_end_point(self.cb_cert(self.krb_cb))
         ctx, token = kerberos_context(tkt_target, "%s@%s" % (name, urealm.upper()),
                                       self.password, cb)
+        if self.rewrite_sname:  # --rewrite-sname: that ticket relabelled sip/
+            token = rewrite_sname(token, target.split("/", 1)[0])
         req = self.register_request()
         req.headers.append(("Authorization", self._auth_header(
             "Kerberos", realm, target, base64.b64encode(token).decode(), version)))
@@ -692,11 +773,16 @@ def parse_args(argv):
                        help="NTLM: seconds to wait before answering the CHALLENGE")
     knobs.add_argument("--ticket-service",
                        help="Kerberos: a ticket for this service (e.g. host) of the server")
+    knobs.add_argument("--rewrite-sname", action="store_true",
+                       help="Kerberos: with --ticket-service, rewrite the ticket's service "
+                       "name to the targetname's (sip/), as a relay would")
     knobs.add_argument("--ntlm-target-name", help="NTLM: MsvAvTargetName (e.g. sip/FQDN)")
-    knobs.add_argument("--ntlm-channel-bindings", choices=("tls", "bad"),
-                       help="NTLM: MsvAvChannelBindings of this TLS connection, or wrong ones")
-    knobs.add_argument("--krb-channel-bindings", choices=("tls", "bad"),
-                       help="Kerberos: channel bindings of this TLS connection, or wrong ones")
+    knobs.add_argument("--ntlm-channel-bindings", metavar="tls|bad|PEM",
+                       help="NTLM: MsvAvChannelBindings of this TLS connection, wrong ones, "
+                       "or those of the certificate in a PEM file")
+    knobs.add_argument("--krb-channel-bindings", metavar="tls|bad|PEM",
+                       help="Kerberos: channel bindings of this TLS connection, wrong ones, "
+                       "or those of the certificate in a PEM file")
     knobs.add_argument("--ntlm-mic", choices=("good", "bad"),
                        help="NTLM: MsvAvFlags 0x2 and a MIC (a wrong one with bad)")
     ap.add_argument("--print-keys", action="store_true",
@@ -745,6 +831,7 @@ def main(argv=None):
         client.ntlm_cb = args.ntlm_channel_bindings
         client.ntlm_mic = args.ntlm_mic
         client.ticket_service = args.ticket_service
+        client.rewrite_sname = args.rewrite_sname
         client.krb_cb = args.krb_channel_bindings
         client.ntlm_delay = args.ntlm_delay
         client.unsigned_answers = args.unsigned_answers

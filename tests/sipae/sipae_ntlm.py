@@ -189,12 +189,48 @@ def ntlmv2_responses(key_nt, server_challenge, target_info, timestamp, client_ch
     return lm, proof + temp, hmac_md5(key_nt, proof)
 
 
+def _der_next(buf, i):
+    """(tag, start of contents, end) of the DER element at buf[i]."""
+    tag, n = buf[i], buf[i + 1]
+    i += 2
+    if n & 0x80:
+        k = n & 0x7F
+        n = int.from_bytes(buf[i:i + k], "big")
+        i += k
+    return tag, i, i + n
+
+
+# signature algorithm OIDs (DER contents) and the hash RFC 5929 4.1 names for them
+_SIG_HASH = {
+    bytes.fromhex("2a864886f70d01010b"): "sha256",  # sha256WithRSAEncryption
+    bytes.fromhex("2a864886f70d01010c"): "sha384",
+    bytes.fromhex("2a864886f70d01010d"): "sha512",
+    bytes.fromhex("2a8648ce3d040302"): "sha256",    # ecdsa-with-SHA256
+    bytes.fromhex("2a8648ce3d040303"): "sha384",
+    bytes.fromhex("2a8648ce3d040304"): "sha512",
+}
+
+
+def cert_hash_name(cert_der):
+    """The hash of tls-server-end-point for a certificate [RFC 5929 4.1]: the one of its
+    signature algorithm; MD5 and SHA-1 (and anything else known here) become SHA-256."""
+    try:
+        _t, body, _end = _der_next(cert_der, 0)          # Certificate
+        _t, _s, tbs_end = _der_next(cert_der, body)      # tbsCertificate
+        _t, alg, _e = _der_next(cert_der, tbs_end)       # signatureAlgorithm
+        tag, oid, oid_end = _der_next(cert_der, alg)
+        if tag == 0x06:
+            return _SIG_HASH.get(bytes(cert_der[oid:oid_end]), "sha256")
+    except IndexError:
+        pass
+    return "sha256"
+
+
 def tls_server_end_point(cert_der):
     """Channel bindings of a TLS connection by its server certificate [RFC 5929
-    tls-server-end-point], the application data of a gss_channel_bindings_struct
-    (SHA-256 certificates only)."""
+    tls-server-end-point], the application data of a gss_channel_bindings_struct."""
     import hashlib
-    return b"tls-server-end-point:" + hashlib.sha256(cert_der).digest()
+    return b"tls-server-end-point:" + hashlib.new(cert_hash_name(cert_der), cert_der).digest()
 
 
 def channel_bindings(cert_der):

@@ -169,6 +169,8 @@ done
 client uns "${ALICE[@]}" send-message --to "sip:carol@$DOMAIN" --text unsigned-answer
 check "alice's MESSAGE answered by carol without a signature: her 200 never reaches alice" \
 	bash -c "! grep -q '^MESSAGE: SIP/2.0 200' '$T/uns.out' && [ $CRC != 0 ]"
+check "... alice gets 502 (an invalid answer downstream), signed, at once (not a timeout)" \
+	grep -q '^MESSAGE: SIP/2.0 502 ' "$T/uns.out"
 bg_done carol-uns
 check "... the unsigned answer logged" \
 	has A.log 'event=auth-failed scheme=- method=MESSAGE status=200 .*reason="unsigned message on a signed-in connection"'
