@@ -344,7 +344,10 @@ sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char 
 	}
 	if (claimed_aor(aor, sizeof(aor), ar.ar_username, sip->sip_from->a_url) < 0 ||
 	    accounts_get(w, aor, &acct) < 0 ||
-	    !response_valid(&acct, &ar, sip->sip_request->rq_method_name)) {
+	    (!response_valid(&acct, &ar, sip->sip_request->rq_method_name) &&
+	     /* the password may have changed a moment ago */
+	     (accounts_get_fresh(w, aor, &acct) < 0 ||
+	      !response_valid(&acct, &ar, sip->sip_request->rq_method_name)))) {
 		guard_failed(ar.ar_username, src, time(NULL));
 		refuse(w, msg, ar.ar_username, "wrong user name or password", 403,
 		       "Authentication failed");
