@@ -3,10 +3,19 @@
  *
  * The shed level goes from 0 (accept everything) to LEVEL_ALL (refuse every
  * new request).  Each interval that shows overload raises it by two; each
- * calm one lowers it by one.  Below LEVEL_ALL only requests that carry no
- * credentials are refused: a REGISTER that already answered a challenge is
- * cheaper to finish than to send round again.  Requests inside a dialog,
- * ACK and CANCEL are never refused.
+ * calm one lowers it by one.  A registration queue beyond LOC_QUEUE_HIGH
+ * counts at once, and so do retransmissions beyond a share of the requests,
+ * except right after the worker's own timer ran late (the thread was not
+ * running: the machine descheduled it, or one callback took that long): the
+ * retransmissions that follow are the clients' answer to that pause, one
+ * wave (T1 = 500 ms) the worker absorbs without help, so for GRACE_MS after
+ * a late tick they count only when they go on for WAVE_TICKS intervals in a
+ * row.  A worker that cannot keep up, or whose registrations wait on a
+ * stalled disk, ticks on time and sheds at the first overloaded interval.
+ * Below LEVEL_ALL only requests that carry no credentials are refused: a
+ * REGISTER that already answered a challenge is cheaper to finish than to
+ * send round again.  Requests inside a dialog, ACK and CANCEL are never
+ * refused.
  */
 #include "config.h"
 
@@ -30,6 +39,12 @@
 #define RETRY_PER_MILLE 20
 /* Registrations waiting for the disk, over every worker. */
 #define LOC_QUEUE_HIGH 4000
+/* A tick this much later than due: the worker was not running meanwhile. */
+#define LATE_MS 100
+/* After a late tick, for this long, retransmissions count only after
+ * WAVE_TICKS overloaded intervals in a row. */
+#define GRACE_MS 1000
+#define WAVE_TICKS 3
 
 struct overload {
 	struct worker *w;
@@ -40,6 +55,10 @@ struct overload {
 	unsigned level;
 	unsigned turn;
 	unsigned long shed;
+	su_time_t last;     /* when the timer last ran */
+	unsigned grace;     /* intervals left after a late tick */
+	unsigned streak;    /* intervals in a row with too many retransmissions */
+	unsigned long late; /* late ticks (the log of the next overload tells) */
 };
 
 static bool
@@ -52,7 +71,11 @@ interval_overloaded(struct overload *o)
 	nta_agent_get_stats(o->w->w_agent, NTATAG_S_RECV_REQUEST_REF(req),
 			    NTATAG_S_RECV_RETRY_REF(retry), TAG_END());
 	usize_t dreq = req - o->requests, dretry = retry - o->retries + (reg - o->reg_retries);
-	over = dretry > RETRY_FLOOR && dretry * 1000 > dreq * RETRY_PER_MILLE;
+	if (dretry > RETRY_FLOOR && dretry * 1000 > dreq * RETRY_PER_MILLE)
+		o->streak++;
+	else
+		o->streak = 0;
+	over = o->streak > 0 && (o->grace == 0 || o->streak >= WAVE_TICKS);
 	if (loc_pending(o->w->w_gwd->loc) > LOC_QUEUE_HIGH)
 		over = true;
 	o->requests = req;
@@ -69,12 +92,21 @@ overload_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 
 	(void)magic;
 	(void)t;
+	su_time_t now = su_now();
+	if (su_duration(now, o->last) > INTERVAL_MS + LATE_MS) {
+		o->grace = GRACE_MS / INTERVAL_MS;
+		o->late++;
+	} else if (o->grace > 0) {
+		o->grace--;
+	}
+	o->last = now;
 	if (interval_overloaded(o))
 		o->level = o->level + 2 > LEVEL_ALL ? LEVEL_ALL : o->level + 2;
 	else if (o->level > 0)
 		o->level--;
 	if (before == 0 && o->level > 0)
-		log_warnx("event=overload worker=%d action=shedding", o->w->w_id);
+		log_warnx("event=overload worker=%d action=shedding late-ticks=%lu", o->w->w_id,
+			  o->late);
 	else if (before > 0 && o->level == 0) {
 		log_notice("event=overload-end worker=%d refused=%lu", o->w->w_id, o->shed);
 		o->shed = 0;
@@ -96,6 +128,8 @@ overload_alloc(struct overload **out, struct worker *w)
 		return -ENOMEM;
 	}
 	interval_overloaded(o);
+	o->streak = 0;
+	o->last = su_now();
 	su_timer_set_for_ever(o->timer, overload_cb, (su_timer_arg_t *)o);
 	*out = o;
 	return 0;
