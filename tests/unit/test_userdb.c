@@ -2,7 +2,8 @@
  * test_userdb.c - local accounts in the SQLite store: set, get, replace,
  * remove, list, the account version another connection sees move with
  * every change (what greenwichd's table in memory follows), and the promise
- * that only HA1 values, never the password, reach the database file.  (test_store runs the interface on both backends.)
+ * that only HA1 values, never the password, reach the database file.
+ * (test_store runs the interface on both backends.)
  */
 #include "config.h"
 
