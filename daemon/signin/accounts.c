@@ -295,7 +295,7 @@ reader_poll(struct accounts *ac, time_t *last)
 	int64_t version = ac->version;
 	bool poked;
 
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_nsec += ACCOUNTS_POLL_MS * 1000000L;
 	if (until.tv_nsec >= 1000000000L) {
 		until.tv_sec++;
@@ -359,7 +359,11 @@ accounts_start(struct gwd *g, char *err, size_t errlen)
 	}
 	pthread_rwlock_init(&ac->lock, NULL);
 	pthread_mutex_init(&ac->poke_lock, NULL);
-	pthread_cond_init(&ac->poke, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* no wall-clock step stops the polling */
+	pthread_cond_init(&ac->poke, &ca);
+	pthread_condattr_destroy(&ca);
 	ac->conf = g->conf;
 	ac->local = gwstore_is_local(g->store);
 	if (gwstore_open_conf(&ac->st, g->conf, GWSTORE_STATE, err, errlen) < 0 ||
