@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sofia-sip/nta.h>
 #include <sofia-sip/su_tag.h>
@@ -52,6 +53,7 @@ struct overload {
 	usize_t requests;
 	usize_t retries;
 	unsigned long reg_retries;
+	unsigned long reg_seen; /* REGISTERs the registrar saw again on this worker */
 	unsigned level;
 	unsigned turn;
 	unsigned long shed;
@@ -59,13 +61,18 @@ struct overload {
 	unsigned grace;     /* intervals left after a late tick */
 	unsigned streak;    /* intervals in a row with too many retransmissions */
 	unsigned long late; /* late ticks (the log of the next overload tells) */
+	/* the last interval, for the log line that says why shedding began */
+	usize_t dreq, dretry;
+	size_t queued;
+	long busy_pct; /* this thread's CPU time over the interval's */
+	struct timespec cpu;
 };
 
 static bool
 interval_overloaded(struct overload *o)
 {
 	usize_t req = 0, retry = 0;
-	unsigned long reg = loc_retransmissions(o->w->w_gwd->loc);
+	unsigned long reg = o->reg_seen; /* this worker's, not every worker's */
 	bool over;
 
 	nta_agent_get_stats(o->w->w_agent, NTATAG_S_RECV_REQUEST_REF(req),
@@ -76,7 +83,10 @@ interval_overloaded(struct overload *o)
 	else
 		o->streak = 0;
 	over = o->streak > 0 && (o->grace == 0 || o->streak >= WAVE_TICKS);
-	if (loc_pending(o->w->w_gwd->loc) > LOC_QUEUE_HIGH)
+	o->dreq = dreq;
+	o->dretry = dretry;
+	o->queued = loc_pending(o->w->w_gwd->loc);
+	if (o->queued > LOC_QUEUE_HIGH)
 		over = true;
 	o->requests = req;
 	o->retries = retry;
@@ -93,7 +103,14 @@ overload_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 	(void)magic;
 	(void)t;
 	su_time_t now = su_now();
-	if (su_duration(now, o->last) > INTERVAL_MS + LATE_MS) {
+	su_duration_t wall = su_duration(now, o->last);
+	struct timespec cpu;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	long used_ms =
+	    (long)(cpu.tv_sec - o->cpu.tv_sec) * 1000 + (cpu.tv_nsec - o->cpu.tv_nsec) / 1000000;
+	o->cpu = cpu;
+	o->busy_pct = wall > 0 ? used_ms * 100 / wall : 0;
+	if (wall > INTERVAL_MS + LATE_MS) {
 		o->grace = GRACE_MS / INTERVAL_MS;
 		o->late++;
 	} else if (o->grace > 0) {
@@ -105,7 +122,9 @@ overload_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 	else if (o->level > 0)
 		o->level--;
 	if (before == 0 && o->level > 0)
-		log_warnx("event=overload worker=%d action=shedding late-ticks=%lu", o->w->w_id,
+		log_warnx("event=overload worker=%d action=shedding requests=%zu "
+			  "retransmissions=%zu queued=%zu busy=%ld%% late-ticks=%lu",
+			  o->w->w_id, (size_t)o->dreq, (size_t)o->dretry, o->queued, o->busy_pct,
 			  o->late);
 	else if (before > 0 && o->level == 0) {
 		log_notice("event=overload-end worker=%d refused=%lu", o->w->w_id, o->shed);
@@ -130,6 +149,7 @@ overload_alloc(struct overload **out, struct worker *w)
 	interval_overloaded(o);
 	o->streak = 0;
 	o->last = su_now();
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &o->cpu);
 	su_timer_set_for_ever(o->timer, overload_cb, (su_timer_arg_t *)o);
 	*out = o;
 	return 0;
@@ -183,6 +203,13 @@ overload_refuse(struct worker *w, msg_t *msg)
 	atomic_fetch_add(&w->w_gwd->stats.rejected, 1);
 	nta_msg_treply(w->w_agent, msg, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR("1"),
 		       TAG_END());
+}
+
+void
+overload_note_retransmission(struct worker *w)
+{
+	if (w->w_load)
+		w->w_load->reg_seen++;
 }
 
 size_t
