@@ -53,7 +53,6 @@ struct overload {
 	usize_t requests;
 	usize_t retries;
 	unsigned long reg_retries;
-	unsigned long reg_seen; /* REGISTERs the registrar saw again on this worker */
 	unsigned level;
 	unsigned turn;
 	unsigned long shed;
@@ -72,7 +71,8 @@ static bool
 interval_overloaded(struct overload *o)
 {
 	usize_t req = 0, retry = 0;
-	unsigned long reg = o->reg_seen; /* this worker's, not every worker's */
+	/* every worker's: the registrations wait on one disk */
+	unsigned long reg = loc_retransmissions(o->w->w_gwd->loc);
 	bool over;
 
 	nta_agent_get_stats(o->w->w_agent, NTATAG_S_RECV_REQUEST_REF(req),
@@ -203,13 +203,6 @@ overload_refuse(struct worker *w, msg_t *msg)
 	atomic_fetch_add(&w->w_gwd->stats.rejected, 1);
 	nta_msg_treply(w->w_agent, msg, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR("1"),
 		       TAG_END());
-}
-
-void
-overload_note_retransmission(struct worker *w)
-{
-	if (w->w_load)
-		w->w_load->reg_seen++;
 }
 
 size_t

@@ -26,9 +26,6 @@ void overload_free(struct overload *o);
 bool overload_shed(struct worker *w, msg_t *msg, sip_t *sip);
 /* Answer a new request 503 with Retry-After, statelessly (counted as shed). */
 void overload_refuse(struct worker *w, msg_t *msg);
-/* The registrar on worker w saw a REGISTER again that it had applied (a
- * client retransmitting): counted for w alone. */
-void overload_note_retransmission(struct worker *w);
 /* A bound on work in progress: a quarter of it while the worker sheds load. */
 size_t overload_bound(struct worker *w, size_t bound);
 

@@ -546,11 +546,8 @@ register_locked(struct loc *loc, const struct loc_register_req *req, time_t now,
 		res = LOC_TOO_MANY;
 	if (res != LOC_OK)
 		return res;
-	if (op->nch == 0 && !req->remove_all && req->nupdates > 0) {
+	if (op->nch == 0 && !req->remove_all && req->nupdates > 0)
 		atomic_fetch_add_explicit(&loc->retrans, 1, memory_order_relaxed);
-		if (req->repeated)
-			*req->repeated = true;
-	}
 	if (op->nch == 0 && loc_writer_depth(loc->writer) == 0)
 		return collect_locked(loc, req->aor, now, out, nout) < 0 ? LOC_STORE_FAILED
 									 : LOC_OK;

@@ -67,9 +67,6 @@ struct loc_register_req {
 	 * from no live binding to some or back (what presence cares about); left
 	 * alone when nothing changes */
 	bool *flipped;
-	/* out, or NULL: set when the REGISTER changed nothing it gave (the
-	 * retransmission of one applied before) */
-	bool *repeated;
 };
 
 enum loc_result {

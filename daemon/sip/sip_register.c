@@ -23,7 +23,6 @@
 #include "log.h"
 #include "service.h"
 #include "mailbox.h"
-#include "overload.h"
 #include "sip.h"
 #include "sip_register.h"
 #include "sip_auth.h"
@@ -294,13 +293,8 @@ register_apply(struct worker *w, msg_t *msg, struct loc_register_req *req, time_
 	ra->ms = w->w_auth_sa != NULL;
 	snprintf(ra->aor, sizeof(ra->aor), "%s", req->aor);
 	req->flipped = &ra->flipped; /* set under the location lock, before the call returns */
-	bool repeated = false;
-	req->repeated = &repeated; /* the same */
 	/* once pending, ra belongs to the writer thread until the mailbox hands it back */
 	res = loc_register_start(w->w_gwd->loc, req, now, reg_answer_done, ra, &out, &nout);
-	req->repeated = NULL;
-	if (repeated)
-		overload_note_retransmission(w);
 	if (res == LOC_PENDING) {
 		mailbox_expect(w->w_mbox);
 		return;
