@@ -1,8 +1,14 @@
 /*
  * digest.c - Digest hashes over OpenSSL's EVP interface.
+ *
+ * The two algorithms are fetched from OpenSSL's provider once for the
+ * process: EVP_md5() and EVP_sha256() make every EVP_DigestInit_ex look
+ * them up again (OpenSSL 3), which cost more than the hashing itself (a
+ * Digest check hashes twice per request).
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 
@@ -33,6 +39,26 @@ gw_digest_hexlen(enum gw_digest_alg alg)
 	return alg == GW_DIGEST_SHA256 ? 64 : 32;
 }
 
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+static EVP_MD *fetched_md5, *fetched_sha256;
+
+static void
+fetch_algs(void)
+{
+	fetched_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+	fetched_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+/* The fetched algorithm, or OpenSSL's built-in handle when fetching failed. */
+static const EVP_MD *
+alg_md(enum gw_digest_alg alg)
+{
+	pthread_once(&fetch_once, fetch_algs);
+	if (alg == GW_DIGEST_SHA256)
+		return fetched_sha256 ? fetched_sha256 : EVP_sha256();
+	return fetched_md5 ? fetched_md5 : EVP_md5();
+}
+
 int
 gw_digest_hash(enum gw_digest_alg alg, char out[65], const char *const *parts)
 {
@@ -44,7 +70,7 @@ gw_digest_hash(enum gw_digest_alg alg, char out[65], const char *const *parts)
 
 	if (ctx == NULL)
 		return -1;
-	if (!EVP_DigestInit_ex(ctx, alg == GW_DIGEST_SHA256 ? EVP_sha256() : EVP_md5(), NULL))
+	if (!EVP_DigestInit_ex(ctx, alg_md(alg), NULL))
 		goto done;
 	for (size_t i = 0; parts[i] != NULL; i++) {
 		if (i > 0 && !EVP_DigestUpdate(ctx, ":", 1))

@@ -210,6 +210,11 @@ int gwstore_account_remove(struct gwstore *st, const char *aor);
 /* cb gets each account in AOR order; a non-zero return stops the walk. */
 int gwstore_account_each(struct gwstore *st, int (*cb)(const struct gwstore_account *, void *),
 			 void *arg);
+/* A number that changes whenever an account is set or removed.  SQLite: kept
+ * in the file (its user_version), so that greenwichd notices greenwich-mmc's
+ * changes without reading the accounts; PostgreSQL: -EOPNOTSUPP (the
+ * gw_accounts channel tells instead). */
+int gwstore_accounts_version(struct gwstore *st, int64_t *out);
 
 /* The front ends of a pool (GWSTORE_LOCATION).  Each greenwichd records
  * itself and beats every few seconds; times are the database's clock, so the

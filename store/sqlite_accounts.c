@@ -1,6 +1,10 @@
 /*
  * sqlite_accounts.c - local Digest accounts in SQLite (greenwich.db, table
  * local_users): the HA1 values, one per algorithm; never the password.
+ *
+ * Every change also counts up the file's user_version (nothing else uses
+ * it): greenwichd keeps the accounts in memory and reads that one number,
+ * not the table, to notice greenwich-mmc's changes (gwstore_accounts_version).
  */
 #include "config.h"
 
@@ -19,6 +23,37 @@ static const char sql_put[] = "INSERT OR REPLACE INTO local_users (aor, realm, h
 static const char sql_remove[] = "DELETE FROM local_users WHERE aor = ?";
 static const char sql_each[] =
     "SELECT aor, realm, ha1_md5, ha1_sha256 FROM local_users ORDER BY aor";
+
+static const char sql_version[] = "PRAGMA user_version";
+
+int
+sq_accounts_version(struct gwstore *st, int64_t *out)
+{
+	sqlite3_stmt *s = sq_stmt(sq(st), sql_version, "");
+	int ret = -EIO;
+
+	if (s != NULL && sqlite3_step(s) == SQLITE_ROW) {
+		*out = sqlite3_column_int64(s, 0);
+		ret = 0;
+	}
+	sq_done(s);
+	return ret;
+}
+
+/* After a change: the next user_version (a pragma's value cannot be bound, so
+ * it is printed).  Two changes at once may both write the same number; a
+ * reader that saw either reads the table after both changes were made. */
+static void
+version_bump(struct gwstore *st)
+{
+	int64_t v = 0;
+	char sql[64];
+
+	if (sq_accounts_version(st, &v) < 0)
+		return;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", (int)(int32_t)(uint32_t)(v + 1));
+	sqlite3_exec(sq(st)->db, sql, NULL, NULL, NULL);
+}
 
 static void
 row_read(sqlite3_stmt *st, struct gwstore_account *a)
@@ -55,7 +90,11 @@ sq_account_get(struct gwstore *st, const char *aor, struct gwstore_account *acct
 int
 sq_account_put(struct gwstore *st, const struct gwstore_account *a)
 {
-	return sq_exec(sq(st), sql_put, "ssss", a->aor, a->realm, a->ha1_md5, a->ha1_sha256);
+	int ret = sq_exec(sq(st), sql_put, "ssss", a->aor, a->realm, a->ha1_md5, a->ha1_sha256);
+
+	if (ret == 0)
+		version_bump(st);
+	return ret;
 }
 
 int
@@ -65,6 +104,8 @@ sq_account_remove(struct gwstore *st, const char *aor)
 
 	if (ret == 0 && sqlite3_changes(sq(st)->db) == 0)
 		ret = -ENOENT;
+	if (ret == 0)
+		version_bump(st);
 	return ret;
 }
 

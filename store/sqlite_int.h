@@ -105,6 +105,7 @@ int sq_account_put(struct gwstore *st, const struct gwstore_account *acct);
 int sq_account_remove(struct gwstore *st, const char *aor);
 int sq_account_each(struct gwstore *st, int (*cb)(const struct gwstore_account *, void *),
 		    void *arg);
+int sq_accounts_version(struct gwstore *st, int64_t *out);
 
 /* sqlite_frontends.c */
 int sq_frontend_beat(struct gwstore *st, const struct gwstore_frontend *fe);

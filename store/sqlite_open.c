@@ -414,6 +414,7 @@ static const struct gwstore_ops sq_ops = {
     .account_put = sq_account_put,
     .account_remove = sq_account_remove,
     .account_each = sq_account_each,
+    .accounts_version = sq_accounts_version,
     .frontend_beat = sq_frontend_beat,
     .frontend_remove = sq_frontend_remove,
     .frontend_each = sq_frontend_each,

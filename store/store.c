@@ -353,6 +353,12 @@ gwstore_account_each(struct gwstore *st, int (*cb)(const struct gwstore_account 
 }
 
 int
+gwstore_accounts_version(struct gwstore *st, int64_t *out)
+{
+	return st->ops->accounts_version ? st->ops->accounts_version(st, out) : -EOPNOTSUPP;
+}
+
+int
 gwstore_binding_aor(struct gwstore *st, const char *aor, time_t now,
 		    int (*cb)(const struct gwstore_binding *, void *), void *arg)
 {

@@ -71,6 +71,8 @@ struct gwstore_ops {
 	int (*account_remove)(struct gwstore *st, const char *aor);
 	int (*account_each)(struct gwstore *st, int (*cb)(const struct gwstore_account *, void *),
 			    void *arg);
+	/* NULL: the backend keeps no such counter (gwstore_accounts_version) */
+	int (*accounts_version)(struct gwstore *st, int64_t *out);
 
 	int (*frontend_beat)(struct gwstore *st, const struct gwstore_frontend *fe);
 	int (*frontend_remove)(struct gwstore *st, const char *id);

@@ -3,16 +3,26 @@
  *
  * The shed level goes from 0 (accept everything) to LEVEL_ALL (refuse every
  * new request).  Each interval that shows overload raises it by two; each
- * calm one lowers it by one.  Below LEVEL_ALL only requests that carry no
- * credentials are refused: a REGISTER that already answered a challenge is
- * cheaper to finish than to send round again.  Requests inside a dialog,
- * ACK and CANCEL are never refused.
+ * calm one lowers it by one.  A registration queue beyond LOC_QUEUE_HIGH
+ * counts at once, and so do retransmissions beyond a share of the requests,
+ * except right after the worker's own timer ran late (the thread was not
+ * running: the machine descheduled it, or one callback took that long): the
+ * retransmissions that follow are the clients' answer to that pause, one
+ * wave (T1 = 500 ms) the worker absorbs without help, so for GRACE_MS after
+ * a late tick they count only when they go on for WAVE_TICKS intervals in a
+ * row.  A worker that cannot keep up, or whose registrations wait on a
+ * stalled disk, ticks on time and sheds at the first overloaded interval.
+ * Below LEVEL_ALL only requests that carry no credentials are refused: a
+ * REGISTER that already answered a challenge is cheaper to finish than to
+ * send round again.  Requests inside a dialog, ACK and CANCEL are never
+ * refused.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sofia-sip/nta.h>
 #include <sofia-sip/su_tag.h>
@@ -30,6 +40,12 @@
 #define RETRY_PER_MILLE 20
 /* Registrations waiting for the disk, over every worker. */
 #define LOC_QUEUE_HIGH 4000
+/* A tick this much later than due: the worker was not running meanwhile. */
+#define LATE_MS 100
+/* After a late tick, for this long, retransmissions count only after
+ * WAVE_TICKS overloaded intervals in a row. */
+#define GRACE_MS 1000
+#define WAVE_TICKS 3
 
 struct overload {
 	struct worker *w;
@@ -40,20 +56,37 @@ struct overload {
 	unsigned level;
 	unsigned turn;
 	unsigned long shed;
+	su_time_t last;     /* when the timer last ran */
+	unsigned grace;     /* intervals left after a late tick */
+	unsigned streak;    /* intervals in a row with too many retransmissions */
+	unsigned long late; /* late ticks (the log of the next overload tells) */
+	/* the last interval, for the log line that says why shedding began */
+	usize_t dreq, dretry;
+	size_t queued;
+	long busy_pct; /* this thread's CPU time over the interval's */
+	struct timespec cpu;
 };
 
 static bool
 interval_overloaded(struct overload *o)
 {
 	usize_t req = 0, retry = 0;
+	/* every worker's: the registrations wait on one disk */
 	unsigned long reg = loc_retransmissions(o->w->w_gwd->loc);
 	bool over;
 
 	nta_agent_get_stats(o->w->w_agent, NTATAG_S_RECV_REQUEST_REF(req),
 			    NTATAG_S_RECV_RETRY_REF(retry), TAG_END());
 	usize_t dreq = req - o->requests, dretry = retry - o->retries + (reg - o->reg_retries);
-	over = dretry > RETRY_FLOOR && dretry * 1000 > dreq * RETRY_PER_MILLE;
-	if (loc_pending(o->w->w_gwd->loc) > LOC_QUEUE_HIGH)
+	if (dretry > RETRY_FLOOR && dretry * 1000 > dreq * RETRY_PER_MILLE)
+		o->streak++;
+	else
+		o->streak = 0;
+	over = o->streak > 0 && (o->grace == 0 || o->streak >= WAVE_TICKS);
+	o->dreq = dreq;
+	o->dretry = dretry;
+	o->queued = loc_pending(o->w->w_gwd->loc);
+	if (o->queued > LOC_QUEUE_HIGH)
 		over = true;
 	o->requests = req;
 	o->retries = retry;
@@ -69,12 +102,30 @@ overload_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 
 	(void)magic;
 	(void)t;
+	su_time_t now = su_now();
+	su_duration_t wall = su_duration(now, o->last);
+	struct timespec cpu;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	long used_ms =
+	    (long)(cpu.tv_sec - o->cpu.tv_sec) * 1000 + (cpu.tv_nsec - o->cpu.tv_nsec) / 1000000;
+	o->cpu = cpu;
+	o->busy_pct = wall > 0 ? used_ms * 100 / wall : 0;
+	if (wall > INTERVAL_MS + LATE_MS) {
+		o->grace = GRACE_MS / INTERVAL_MS;
+		o->late++;
+	} else if (o->grace > 0) {
+		o->grace--;
+	}
+	o->last = now;
 	if (interval_overloaded(o))
 		o->level = o->level + 2 > LEVEL_ALL ? LEVEL_ALL : o->level + 2;
 	else if (o->level > 0)
 		o->level--;
 	if (before == 0 && o->level > 0)
-		log_warnx("event=overload worker=%d action=shedding", o->w->w_id);
+		log_warnx("event=overload worker=%d action=shedding requests=%zu "
+			  "retransmissions=%zu queued=%zu busy=%ld%% late-ticks=%lu",
+			  o->w->w_id, (size_t)o->dreq, (size_t)o->dretry, o->queued, o->busy_pct,
+			  o->late);
 	else if (before > 0 && o->level == 0) {
 		log_notice("event=overload-end worker=%d refused=%lu", o->w->w_id, o->shed);
 		o->shed = 0;
@@ -96,6 +147,9 @@ overload_alloc(struct overload **out, struct worker *w)
 		return -ENOMEM;
 	}
 	interval_overloaded(o);
+	o->streak = 0;
+	o->last = su_now();
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &o->cpu);
 	su_timer_set_for_ever(o->timer, overload_cb, (su_timer_arg_t *)o);
 	*out = o;
 	return 0;

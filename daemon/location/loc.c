@@ -191,7 +191,7 @@ loc_contact_view(struct loc_contact *c, const struct gwstore_binding *b)
 	snprintf(c->flow.transport, sizeof(c->flow.transport), "%s",
 		 b->transport ? b->transport : "");
 	snprintf(c->flow.addr, sizeof(c->flow.addr), "%s", b->addr ? b->addr : "");
-	snprintf(c->flow.frontend, sizeof(c->flow.frontend), "%s", b->frontend ? b->frontend : "");
+	c->flow.frontend = loc_frontend_intern(b->frontend);
 }
 
 static int
@@ -296,7 +296,7 @@ node_make(struct loc *loc, const struct loc_register_req *req, const struct loc_
 	n->c.instance = dup_or_null(u->instance);
 	n->c.user_agent = dup_or_null(req->user_agent);
 	n->c.flow = req->flow;
-	snprintf(n->c.flow.frontend, sizeof(n->c.flow.frontend), "%s", loc->self);
+	n->c.flow.frontend = loc_frontend_intern(loc->self);
 	if (!n->c.aor || !n->c.uri || !n->c.call_id || (req->path && !n->c.path) ||
 	    (u->instance && !n->c.instance) || (req->user_agent && !n->c.user_agent)) {
 		node_free(n);
@@ -862,6 +862,34 @@ done:
 	return 0;
 }
 
+/* The front ends' ids: a handful in a pool, none outside one; never freed. */
+static pthread_mutex_t intern_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct interned {
+	struct interned *next;
+	char id[];
+} * interned;
+
+const char *
+loc_frontend_intern(const char *id)
+{
+	struct interned *e;
+
+	if (id == NULL || id[0] == '\0')
+		return "";
+	pthread_mutex_lock(&intern_lock);
+	for (e = interned; e; e = e->next)
+		if (strcmp(e->id, id) == 0)
+			break;
+	size_t len = strlen(id) + 1;
+	if (e == NULL && (e = malloc(sizeof(*e) + len)) != NULL) {
+		memcpy(e->id, id, len);
+		e->next = interned;
+		interned = e;
+	}
+	pthread_mutex_unlock(&intern_lock);
+	return e ? e->id : "?"; /* out of memory: no front end of the pool is "?" */
+}
+
 void
 loc_set_frontend(struct loc *loc, const char *id)
 {
@@ -877,7 +905,8 @@ loc_frontend(const struct loc *loc)
 bool
 loc_contact_foreign(const struct loc *loc, const struct loc_contact *c)
 {
-	return loc->self[0] && c->flow.frontend[0] && strcmp(c->flow.frontend, loc->self) != 0;
+	return loc->self[0] && c->flow.frontend && c->flow.frontend[0] &&
+	       strcmp(c->flow.frontend, loc->self) != 0;
 }
 
 /* Under the write lock: drop the foreign nodes of aor (every AOR: NULL), and

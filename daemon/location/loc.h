@@ -25,7 +25,10 @@ struct loc_flow {
 	uint64_t id;       /* connection id within that worker; 0 for none */
 	char transport[8]; /* "udp", "tcp", "tls" */
 	char addr[64];     /* source host:port the REGISTER came from */
-	char frontend[40]; /* [pool] id of the front end that holds it; "" outside a pool */
+	/* [pool] id of the front end that holds it; "" outside a pool.  Interned
+	 * (loc_frontend_intern): one copy of each id for the process, so a
+	 * binding carries a pointer, not 40 bytes; NULL in a flow not yet bound. */
+	const char *frontend;
 };
 
 struct loc_contact {
@@ -118,6 +121,8 @@ size_t loc_count(struct loc *loc);
 /* In a pool: this front end's id ("" outside one).  Set before any REGISTER;
  * every binding made here records it. */
 void loc_set_frontend(struct loc *loc, const char *id);
+/* The one copy of front-end id (NULL: "") kept for the life of the process. */
+const char *loc_frontend_intern(const char *id);
 const char *loc_frontend(const struct loc *loc);
 /* A binding held by another front end of the pool. */
 bool loc_contact_foreign(const struct loc *loc, const struct loc_contact *c);

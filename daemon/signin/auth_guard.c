@@ -2,11 +2,18 @@
  * auth_guard.c - failed sign-ins per account and per client address, in
  * fixed windows; known-good addresses per account.  One mutex, two bounded
  * hash tables.
+ *
+ * Every account that signs in gets an entry (its known addresses), so an
+ * entry is kept small: the key sized to itself, an address as its 16 bytes
+ * (IPv4 mapped into IPv6), times as 32 bits: about 120 bytes an account,
+ * where fixed 128-byte keys and 48-byte address strings took 384.
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,17 +21,18 @@
 #include "hash.h"
 #include "auth_guard.h"
 
-#define GUARD_BUCKETS 4096
+#define GUARD_BUCKETS 16384
 #define GUARD_MAX 65536
 #define GUARD_KNOWN 4 /* good addresses remembered per account */
+#define GUARD_KEY 128 /* longest key kept, with its NUL */
 
 struct guard_entry {
 	struct guard_entry *next;
-	char key[128];
+	time_t start; /* of the current window */
 	unsigned failures;
-	time_t start;                /* of the current window */
-	char known[GUARD_KNOWN][48]; /* accounts: addresses it signed in from */
-	time_t known_at[GUARD_KNOWN];
+	uint32_t known_at[GUARD_KNOWN];       /* accounts: when; 0 for none */
+	unsigned char known[GUARD_KNOWN][16]; /* accounts: addresses it signed in from */
+	char key[];                           /* the account's user part, or the address */
 };
 
 struct guard_table {
@@ -90,10 +98,11 @@ entry(struct guard_table *t, const char *key, time_t now, bool create)
 	}
 	if (!create || t->n >= GUARD_MAX)
 		return NULL;
-	struct guard_entry *e = calloc(1, sizeof(*e));
+	size_t len = strnlen(key, GUARD_KEY - 1);
+	struct guard_entry *e = calloc(1, sizeof(*e) + len + 1);
 	if (e == NULL)
 		return NULL;
-	snprintf(e->key, sizeof(e->key), "%s", key);
+	memcpy(e->key, key, len);
 	e->start = now;
 	e->next = t->b[hash(key)];
 	t->b[hash(key)] = e;
@@ -110,11 +119,40 @@ window_roll(struct guard_entry *e, time_t now)
 	}
 }
 
+/* src (an address, IPv6 in brackets or not) as 16 bytes; what does not
+ * parse as an address (never seen: the callers pass the peer's) is kept as
+ * its hash under a prefix no source address has (ff..: multicast). */
+static void
+addr_bin(unsigned char out[16], const char *src)
+{
+	char a[64];
+	size_t n = strlen(src);
+	struct in_addr v4;
+
+	if (n >= 2 && src[0] == '[' && src[n - 1] == ']' && n - 2 < sizeof(a)) {
+		memcpy(a, src + 1, n - 2);
+		a[n - 2] = '\0';
+	} else {
+		snprintf(a, sizeof(a), "%s", src);
+	}
+	if (inet_pton(AF_INET6, a, out) == 1)
+		return;
+	memset(out, 0, 16);
+	if (inet_pton(AF_INET, a, &v4) == 1) {
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, &v4, 4);
+		return;
+	}
+	uint32_t h = gw_hash_str(src);
+	memset(out, 0xff, 12);
+	memcpy(out + 12, &h, 4);
+}
+
 static bool
-known(const struct guard_entry *e, const char *src, time_t now)
+known(const struct guard_entry *e, const unsigned char src[16], time_t now)
 {
 	for (int i = 0; i < GUARD_KNOWN; i++)
-		if (e->known_at[i] + 86400 >= now && strcmp(e->known[i], src) == 0)
+		if ((time_t)e->known_at[i] + 86400 >= now && memcmp(e->known[i], src, 16) == 0)
 			return true;
 	return false;
 }
@@ -122,10 +160,12 @@ known(const struct guard_entry *e, const char *src, time_t now)
 bool
 guard_allows(const char *account, const char *src, time_t now, int *retry)
 {
-	char key[128];
+	char key[GUARD_KEY];
+	unsigned char bin[16];
 	bool ok = true;
 
 	account_key(key, sizeof(key), account);
+	addr_bin(bin, src);
 	pthread_mutex_lock(&lock);
 	struct guard_entry *s = source_limit > 0 ? entry(&sources, src, now, false) : NULL;
 	struct guard_entry *a = account_limit > 0 ? entry(&accounts, key, now, false) : NULL;
@@ -138,7 +178,7 @@ guard_allows(const char *account, const char *src, time_t now, int *retry)
 	}
 	if (ok && a) {
 		window_roll(a, now);
-		if (a->failures >= (unsigned)account_limit && !known(a, src, now)) {
+		if (a->failures >= (unsigned)account_limit && !known(a, bin, now)) {
 			ok = false;
 			*retry = (int)(a->start + window - now);
 		}
@@ -152,9 +192,11 @@ guard_allows(const char *account, const char *src, time_t now, int *retry)
 void
 guard_failed(const char *account, const char *src, time_t now)
 {
-	char key[128];
+	char key[GUARD_KEY];
+	unsigned char bin[16];
 
 	account_key(key, sizeof(key), account);
+	addr_bin(bin, src);
 	pthread_mutex_lock(&lock);
 	struct guard_entry *s = source_limit > 0 ? entry(&sources, src, now, true) : NULL;
 	struct guard_entry *a = account_limit > 0 ? entry(&accounts, key, now, true) : NULL;
@@ -162,7 +204,7 @@ guard_failed(const char *account, const char *src, time_t now)
 		window_roll(s, now);
 		s->failures++;
 	}
-	if (a && !known(a, src, now)) {
+	if (a && !known(a, bin, now)) {
 		window_roll(a, now);
 		a->failures++;
 	}
@@ -172,20 +214,22 @@ guard_failed(const char *account, const char *src, time_t now)
 void
 guard_succeeded(const char *account, const char *src, time_t now)
 {
-	char key[128];
+	char key[GUARD_KEY];
+	unsigned char bin[16];
 
 	if (account_limit <= 0)
 		return;
 	account_key(key, sizeof(key), account);
+	addr_bin(bin, src);
 	pthread_mutex_lock(&lock);
 	struct guard_entry *a = entry(&accounts, key, now, true);
-	if (a && !known(a, src, now)) {
+	if (a && !known(a, bin, now)) {
 		int oldest = 0;
 		for (int i = 1; i < GUARD_KNOWN; i++)
 			if (a->known_at[i] < a->known_at[oldest])
 				oldest = i;
-		snprintf(a->known[oldest], sizeof(a->known[oldest]), "%s", src);
-		a->known_at[oldest] = now;
+		memcpy(a->known[oldest], bin, 16);
+		a->known_at[oldest] = (uint32_t)now;
 	}
 	pthread_mutex_unlock(&lock);
 }

@@ -89,20 +89,53 @@ digest_allowed(const struct gw_conf *c, const sip_t *sip)
 	return true;
 }
 
+/* "name=\"value\"" (or unquoted) in home. */
+static char *
+param_make(su_home_t *home, const char *name, const char *value, bool quote)
+{
+	size_t n = strlen(name), v = strlen(value);
+	char *p = su_alloc(home, n + v + 4);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p, name, n);
+	p[n++] = '=';
+	if (quote)
+		p[n++] = '"';
+	memcpy(p + n, value, v);
+	n += v;
+	if (quote)
+		p[n++] = '"';
+	p[n] = '\0';
+	return p;
+}
+
+/* One challenge header per algorithm offered, made in place in the reply
+ * (not printed and parsed again): Digest realm, nonce, algorithm, qop, stale. */
 static bool
 digest_challenge_add(struct worker *w, msg_t *reply, msg_hclass_t *hc, bool stale)
 {
 	const struct gw_conf *c = w->w_gwd->conf;
-	char nonce[128], v[512];
+	su_home_t *home = msg_home(reply);
+	char nonce[128];
 	bool any = false;
 
 	nonce_make(w, nonce, sizeof(nonce), time(NULL), NULL);
-	for (size_t i = 0; i < c->digest_algorithms.n; i++) {
-		snprintf(v, sizeof(v),
-			 "Digest realm=\"%s\", nonce=\"%s\", algorithm=%s, qop=\"auth\"%s",
-			 gw_conf_realm(c), nonce, c->digest_algorithms.v[i],
-			 stale ? ", stale=true" : "");
-		if (msg_header_add_make(reply, NULL, hc, v) == 0)
+	char *realm = param_make(home, "realm", gw_conf_realm(c), true);
+	char *nc = param_make(home, "nonce", nonce, true);
+	for (size_t i = 0; realm && nc && i < c->digest_algorithms.n; i++) {
+		msg_auth_t *au = (msg_auth_t *)msg_header_alloc(home, hc, 0);
+		msg_param_t *params = su_zalloc(home, 6 * sizeof(*params));
+		if (au == NULL || params == NULL)
+			break;
+		params[0] = realm;
+		params[1] = nc;
+		params[2] = param_make(home, "algorithm", c->digest_algorithms.v[i], false);
+		params[3] = "qop=\"auth\"";
+		params[4] = stale ? "stale=true" : NULL;
+		au->au_scheme = "Digest";
+		au->au_params = params;
+		if (params[2] && msg_header_insert(reply, NULL, (msg_header_t *)au) == 0)
 			any = true;
 	}
 	return any;
@@ -353,7 +386,10 @@ sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char 
 	}
 	if (claimed_aor(aor, sizeof(aor), ar.ar_username, sip->sip_from->a_url) < 0 ||
 	    accounts_get(w, aor, &acct) < 0 ||
-	    !response_valid(&acct, &ar, sip->sip_request->rq_method_name)) {
+	    (!response_valid(&acct, &ar, sip->sip_request->rq_method_name) &&
+	     /* the password may have changed a moment ago */
+	     (accounts_get_fresh(w, aor, &acct) < 0 ||
+	      !response_valid(&acct, &ar, sip->sip_request->rq_method_name)))) {
 		guard_failed(ar.ar_username, src, time(NULL));
 		refuse(w, msg, ar.ar_username, "wrong user name or password", 403,
 		       "Authentication failed");

@@ -70,6 +70,34 @@ path_string(su_home_t *home, const sip_t *sip)
 	return s;
 }
 
+/* A Contact of the 200: the binding's URI with expires (and q), made in
+ * place rather than printed and parsed again. */
+static sip_contact_t *
+ok_contact(su_home_t *home, const struct loc_contact *c, time_t now)
+{
+	sip_contact_t *m = su_zalloc(home, sizeof(*m));
+	msg_param_t *params = su_zalloc(home, 3 * sizeof(*params));
+	char *uri = su_strdup(home, c->uri), buf[40];
+
+	if (m == NULL || params == NULL || uri == NULL)
+		return NULL;
+	sip_contact_init(m);
+	if (url_d(m->m_url, uri) < 0)
+		return NULL;
+	snprintf(buf, sizeof(buf), "expires=%ld", (long)(c->expires - now));
+	params[0] = su_strdup(home, buf);
+	if (c->q >= 0) {
+		snprintf(buf, sizeof(buf), "q=%d.%03d", c->q / 1000, c->q % 1000);
+		params[1] = su_strdup(home, buf);
+	}
+	if (params[0] == NULL || (c->q >= 0 && params[1] == NULL))
+		return NULL;
+	m->m_params = params;
+	m->m_expires = params[0] + strlen("expires=");
+	m->m_q = params[1] ? params[1] + strlen("q=") : NULL;
+	return m;
+}
+
 /* ms: the REGISTER came from a Microsoft-protocol sign-in (Kerberos or NTLM) */
 static void
 reply_ok(struct worker *w, msg_t *msg, sip_t *sip, const struct loc_contact *v, size_t n,
@@ -79,12 +107,7 @@ reply_ok(struct worker *w, msg_t *msg, sip_t *sip, const struct loc_contact *v, 
 	sip_contact_t *first = NULL, **tail = &first;
 
 	for (size_t i = 0; i < n; i++) {
-		char *s = v[i].q >= 0
-			      ? su_sprintf(home, "<%s>;expires=%ld;q=%d.%03d", v[i].uri,
-					   (long)(v[i].expires - now), v[i].q / 1000, v[i].q % 1000)
-			      : su_sprintf(home, "<%s>;expires=%ld", v[i].uri,
-					   (long)(v[i].expires - now));
-		sip_contact_t *m = sip_contact_make(home, s);
+		sip_contact_t *m = ok_contact(home, &v[i], now);
 		if (m == NULL)
 			continue;
 		*tail = m;

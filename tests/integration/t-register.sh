@@ -1,6 +1,7 @@
 #!/bin/bash
 # Registrar: register, refresh, query, several contacts, Contact *, 423, expiry,
-# Digest failures (wrong password, unknown user, identity mismatch, stale nonce).
+# Digest failures (wrong password, unknown user, identity mismatch, stale nonce),
+# accounts added, changed and removed while greenwichd runs.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -45,6 +46,24 @@ register reg-wrongpw alice nope "<sip:alice@127.0.0.1:6009>" 60 1
 check "wrong password: 403" [ "$(last_status reg-wrongpw)" = 403 ]
 register reg-unknown mallory x "<sip:mallory@127.0.0.1:6009>" 60 1
 check "unknown user: 403" [ "$(last_status reg-unknown)" = 403 ]
+# accounts greenwich-mmc changes while greenwichd runs (kept in memory there):
+# a new account and a new password count at once, a removed account and an
+# old password within a moment (the table follows the file's account version)
+add_user carol carol-pw
+register reg-added carol carol-pw "<sip:carol@127.0.0.1:6011>" 60 1
+check "an account added while running: 200 at once" [ "$(last_status reg-added)" = 200 ]
+echo carol-new | "$MMC" -c "$T/greenwich.conf" local-user passwd "carol@$DOMAIN" \
+	--password-stdin >/dev/null
+register reg-newpw carol carol-new "<sip:carol@127.0.0.1:6011>" 60 2
+check "a password changed while running: the new one at once" [ "$(last_status reg-newpw)" = 200 ]
+sleep 0.5
+register reg-oldpw carol carol-pw "<sip:carol@127.0.0.1:6011>" 60 3
+check "a password changed while running: the old one refused" [ "$(last_status reg-oldpw)" = 403 ]
+"$MMC" -c "$T/greenwich.conf" local-user remove "carol@$DOMAIN" >/dev/null
+sleep 0.5
+register reg-removed carol carol-new "<sip:carol@127.0.0.1:6011>" 60 4
+check "an account removed while running: refused" [ "$(last_status reg-removed)" = 403 ]
+
 sipp_run reg-spoof register.xml -au bob -ap bob-pw -set user alice -set domain $DOMAIN \
 	-set expires 60 -set contact "<sip:alice@127.0.0.1:6666>" -set cseq 1
 check "bob's credentials for alice's address: 403" [ "$(last_status reg-spoof)" = 403 ]

@@ -1,7 +1,9 @@
 /*
  * test_userdb.c - local accounts in the SQLite store: set, get, replace,
- * remove, list, and the promise that only HA1 values, never the password,
- * reach the database file.  (test_store runs the interface on both backends.)
+ * remove, list, the account version another connection sees move with
+ * every change (what greenwichd's table in memory follows), and the promise
+ * that only HA1 values, never the password, reach the database file.
+ * (test_store runs the interface on both backends.)
  */
 #include "config.h"
 
@@ -225,6 +227,33 @@ test_password_not_stored(void **state)
 	assert_account(&b, "frank@example.com", "frank", "example.com", password);
 }
 
+/* Every change moves the version a second connection (greenwichd's, while
+ * greenwich-mmc changes the file) reads; a failed change does not. */
+static void
+test_version(void **state)
+{
+	struct fixture *f = *state;
+	struct gwstore *other = NULL;
+	int64_t v0 = 0, v1 = 0, v2 = 0, v3 = 0;
+	char err[256];
+
+	assert_int_equal(open_dir(&other, f->dir, err, sizeof(err)), 0);
+	assert_int_equal(gwstore_accounts_version(other, &v0), 0);
+	assert_int_equal(gwstore_account_set(f->db, "gina@example.com", "example.com", "pw"), 0);
+	assert_int_equal(gwstore_accounts_version(other, &v1), 0);
+	assert_true(v1 != v0);
+	assert_int_equal(gwstore_account_set(f->db, "gina@example.com", "example.com", "pw2"), 0);
+	assert_int_equal(gwstore_accounts_version(other, &v2), 0);
+	assert_true(v2 != v1);
+	assert_int_equal(gwstore_account_remove(f->db, "nobody@example.com"), -ENOENT);
+	assert_int_equal(gwstore_accounts_version(other, &v3), 0);
+	assert_true(v3 == v2);
+	assert_int_equal(gwstore_account_remove(f->db, "gina@example.com"), 0);
+	assert_int_equal(gwstore_accounts_version(other, &v3), 0);
+	assert_true(v3 != v2);
+	gwstore_close(other);
+}
+
 static void
 test_open_failure(void **state)
 {
@@ -249,6 +278,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_remove, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_password_not_stored, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_version, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_failure, setup, teardown),
 	};
 
