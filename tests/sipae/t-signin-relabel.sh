@@ -8,8 +8,9 @@
 #  A. As joined (sip/ an SPN of the computer account, one key for all): the relabelled
 #     tickets sign in. This is the known gap of the default join, and the control that the
 #     rewrite yields a ticket the server can decrypt when the keys are shared.
-#  B. sip/ moved to an account of its own (samba-tool, as an admin would with setspn and
-#     ktpass), greenwichd given its keytab ([domain] sip-keytab): the relabelled tickets are
+#  B. `greenwich-mmc domain join` run again with its default: sip/ moved off the computer
+#     account onto gwsip-greenwich (a user account whose only SPNs they are, AES only),
+#     its keys in <state>/sip.keytab, [domain] sip-keytab set: the relabelled tickets are
 #     refused and no security association is made, while Kerberos sign-in with a ticket
 #     for sip/ (and NTLM) still work.
 # shellcheck source=tests/integration/lib.sh
@@ -63,12 +64,29 @@ ok_run A-host "A: a ticket for host/$FQDN as it is: 401 (its sname is checked)"
 relabel A host 200
 relabel A cifs 200
 
-# ---- B: sip/ on an account of its own ----
+# ---- B: joined again: sip/ on an account of its own (the join's default) ----
 kill "$GWD_PID"
 wait_gone "$GWD_PID"
-dc_sip_account "$D" "$T/sip.keytab"
-klist -k "$T/sip.keytab" | sed 's/^/  | sip keytab: /'
-sed -i "s|^keytab = .*|&\nsip-keytab = $T/sip.keytab|" "$T/greenwich.conf"
+printf '%s\n' "$ADDC_ADMIN_PASSWORD" | in_dc "$MMC" -c "$T/greenwich.conf" domain join \
+	--domain "$DOMAIN" --dc "$ADDC_DC_FQDN" --fqdn "$FQDN" --keytab "$D/gw.keytab" \
+	--user Administrator --password-stdin > "$T/B-join.out" 2>&1 && CRC=0 || CRC=$?
+ok_run B-join "B: greenwich-mmc domain join again: sip/ on an account of its own"
+klist -k "$T/state/sip.keytab" | sed 's/^/  | sip keytab: /'
+check "B: the join set [domain] sip-keytab" \
+	grep -qx "sip-keytab = $T/state/sip.keytab" "$T/greenwich.conf"
+check "B: sip.keytab holds AES keys of sip/$FQDN only, mode 0600" bash -c "
+	[ \"\$(stat -c %a '$T/state/sip.keytab')\" = 600 ] &&
+	klist -ke '$T/state/sip.keytab' | grep -q 'sip/$FQDN@.*aes256' &&
+	klist -ke '$T/state/sip.keytab' | grep -q 'sip/$FQDN@.*aes128' &&
+	! klist -k '$T/state/sip.keytab' | grep -qv -e 'sip/' -e '^Keytab' -e '^KVNO' -e '^----'"
+in_dc ldbsearch -H "ldap://$ADDC_DC_FQDN" -U "Administrator%$ADDC_ADMIN_PASSWORD" \
+	"(servicePrincipalName=sip/$FQDN)" sAMAccountName userAccountControl \
+	msDS-SupportedEncryptionTypes > "$T/B-spn.out" 2>&1
+check "B: sip/$FQDN is on gwsip-greenwich alone (AES only, password never expires)" bash -c "
+	[ \"\$(grep -c '^sAMAccountName:' '$T/B-spn.out')\" = 1 ] &&
+	grep -qx 'sAMAccountName: gwsip-greenwich' '$T/B-spn.out' &&
+	grep -qx 'userAccountControl: 66048' '$T/B-spn.out' &&
+	grep -qx 'msDS-SupportedEncryptionTypes: 24' '$T/B-spn.out'"
 gwd_up
 check "B: greenwichd reads the sip/ keytab (Kerberos on)" \
 	bash -c "! grep -q event=sipae-kerberos-off '$T/greenwichd.log'"
