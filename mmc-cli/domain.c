@@ -614,6 +614,7 @@ mmc_domain_leave(struct mmc *m, int argc, char **argv)
 {
 	struct creds cr;
 	char keytab[1024], realm[300], err[1200], domain[300], sipacct[21] = "";
+	char fqdn[300];
 	int ret;
 
 	memset(&cr, 0, sizeof(cr));
@@ -625,6 +626,7 @@ mmc_domain_leave(struct mmc *m, int argc, char **argv)
 		return MMC_EXIT_FAIL;
 	}
 	snprintf(domain, sizeof(domain), "%s", m->conf->domain_name);
+	snprintf(fqdn, sizeof(fqdn), "%s", m->conf->domain_fqdn); /* the reload empties it */
 	mmc_domain_realm(m->conf, realm, sizeof(realm));
 	mmc_domain_keytab_path(m->conf, keytab, sizeof(keytab));
 	ret = get_creds(&cr, realm);
@@ -658,8 +660,7 @@ mmc_domain_leave(struct mmc *m, int argc, char **argv)
 		       "removed\n",
 		       domain, keytab);
 		if (sipacct[0])
-			printf("  the account %s of sip/%s deleted\n", sipacct,
-			       m->conf->domain_fqdn);
+			printf("  the account %s of sip/%s deleted\n", sipacct, fqdn);
 	}
 	return ret;
 }
