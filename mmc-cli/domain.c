@@ -447,8 +447,6 @@ join_sip_account(struct join *j)
 	const char *owner;
 	char err[1400];
 
-	if (j->sip_on_computer)
-		return MMC_EXIT_OK;
 	a->domain = j->domain;
 	a->realm = j->realm;
 	a->dc = j->dc;
@@ -458,6 +456,14 @@ join_sip_account(struct join *j)
 	a->keytab = j->sip_keytab;
 	server_owner(&a->uid, &a->gid, &owner);
 	snprintf(a->account, sizeof(a->account), "%s", j->sip_account ? j->sip_account : "");
+	if (j->sip_on_computer) {
+		/* AD refuses a second holder of sip/: the account of its own goes first */
+		if (mmc_sipacct_leave(a, err, sizeof(err)) < 0) {
+			mmc_err("cannot take sip/%s back from its account: %s", j->fqdn, err);
+			return MMC_EXIT_FAIL;
+		}
+		return MMC_EXIT_OK;
+	}
 	if (mmc_sipacct_join(a, err, sizeof(err)) < 0) {
 		mmc_err("joined, but sip/%s has no account of its own: %s", j->fqdn, err);
 		return MMC_EXIT_FAIL;
@@ -529,6 +535,8 @@ mmc_domain_join(struct mmc *m, int argc, char **argv)
 		ret = get_creds(&j.cr, j.realm);
 	if (ret == MMC_EXIT_OK)
 		ret = join_tmpdir(&j);
+	if (ret == MMC_EXIT_OK && j.sip_on_computer)
+		ret = join_sip_account(&j);
 	if (ret == MMC_EXIT_OK)
 		ret = join_run_adcli(&j);
 	if (ret == MMC_EXIT_OK)
@@ -537,7 +545,7 @@ mmc_domain_join(struct mmc *m, int argc, char **argv)
 		unlink(j.tmpkt);
 		rmdir(j.tmpdir);
 	}
-	if (ret == MMC_EXIT_OK)
+	if (ret == MMC_EXIT_OK && !j.sip_on_computer)
 		ret = join_sip_account(&j);
 	if (ret == MMC_EXIT_OK)
 		ret = join_write_conf(&j, m);
