@@ -274,7 +274,8 @@ dc_start() {
 	echo "demo.sh: domain controller of $DOMAIN up"
 }
 
-# greenwich-mmc domain join (adcli: computer account, SPNs sip/ and HTTP/, keytab 0600).
+# greenwich-mmc domain join: computer account (adcli, SPN HTTP/, keytab 0600) and sip/ on
+# an account of its own (gwsip-greenwich, state/sip.keytab, [domain] sip-keytab).
 dc_join() {
 	[ -s "$S/state/greenwich.keytab" ] && grep -q '^\[domain\]' "$S/greenwich.conf" && return 0
 	# shellcheck disable=SC2016 # expanded inside the domain

@@ -523,6 +523,44 @@ int ad_session_proxies_change(struct ad_session *s, const char *dn, char *const 
  */
 int ad_session_has_spn(struct ad_session *s, const char *sam, const char *spn, char *reason);
 
+/** The account of its own for greenwichd's sip/ SPNs (ad_session_sip_account()). */
+struct ad_sip_account {
+	const char *computer;  /**< the joined computer account, NAME$ */
+	const char *account;   /**< sAMAccountName of the user account (20 characters at most) */
+	const char *container; /**< DN it is created in; NULL: the computer account's */
+	char **spns;           /**< its SPNs, NULL-terminated (sip/<fqdn>, sip/<HOST>) */
+	const char *password;  /**< its new password (printable ASCII) */
+};
+
+/**
+ * ad_session_sip_account() - removes @p a->spns from the computer account, creates the
+ * user account when it does not exist (disabled until it has a password), sets its
+ * password (unicodePwd: the session's layer must seal), and replaces its SPNs with
+ * @p a->spns, userAccountControl with NORMAL_ACCOUNT|DONT_EXPIRE_PASSWORD and
+ * msDS-SupportedEncryptionTypes with AES128|AES256.
+ * @param kvno its msDS-KeyVersionNumber after the password change
+ * @return 0 or an error (reason says which step).
+ */
+int ad_session_sip_account(struct ad_session *s, const struct ad_sip_account *a, int *kvno,
+			   char *reason);
+
+/**
+ * ad_session_spn_remove() - removes the SPNs @p spns from the account @p sam (those it
+ * does not have are no error).  @return 0, 0 as well when there is no such account.
+ */
+int ad_session_spn_remove(struct ad_session *s, const char *sam, char *const *spns, size_t n,
+			  char *reason);
+
+/**
+ * ad_session_spn_owner() - how many accounts hold the SPN @p spn (0, 1, or more: AD
+ * should refuse that); @p sam gets the sAMAccountName of one of them ("" when none).
+ */
+int ad_session_spn_owner(struct ad_session *s, const char *spn, char *sam, size_t samlen,
+			 char *reason);
+
+/** ad_session_account_delete() - deletes the user account @p sam: 1, 0 when none. */
+int ad_session_account_delete(struct ad_session *s, const char *sam, char *reason);
+
 /**
  * ad_session_sd_get() - the DACL part of an object's nTSecurityDescriptor (read with the
  * SD_FLAGS control, so the bound account needs only READ_CONTROL), self-relative.

@@ -31,12 +31,12 @@ cmd_console_server(struct mmc *m, int argc, char **argv)
 static const struct mmc_cmd commands[] = {
     {"domain join",
      "--domain DOMAIN [--dc HOST] [--ou OU] [--user USER] [--password-stdin] "
-     "[--fqdn FQDN] [--keytab FILE]",
-     "join this server to an AD domain (computer account, SPNs sip/ and HTTP/, keytab)",
+     "[--fqdn FQDN] [--keytab FILE] [--sip-account NAME | --sip-on-computer]",
+     "join this server to an AD domain (computer account, keytab; sip/ on an account of its own)",
      MMC_CMD_AD_CREDS, mmc_domain_join, NULL},
     {"domain leave", "[--user USER] [--password-stdin]",
-     "delete the computer account, the keytab and the [domain] settings", MMC_CMD_AD_CREDS,
-     mmc_domain_leave, NULL},
+     "delete the computer account, the sip/ account, the keytabs and the [domain] settings",
+     MMC_CMD_AD_CREDS, mmc_domain_leave, NULL},
     {"domain renew", "[--force] [--if-joined]",
      "renew the machine account's password (adcli update, when due or --force; keytab kept)", 0,
      mmc_domain_renew, NULL},

@@ -1,9 +1,10 @@
 /*
  * domain.c - `greenwich-mmc domain join|leave|show`: the server's membership of an
  * Active Directory domain.  The join itself is adcli's (computer account, password,
- * SPNs sip/<fqdn> and HTTP/<fqdn>, keytab); this file picks the names, gets the
- * administrator's credentials to it, places the keytab (owner = the server's user, mode
- * 0600) and writes the [domain] section of greenwich.conf.
+ * SPN HTTP/<fqdn>, keytab); sip/<fqdn> goes to an account of its own (sipacct.c) unless
+ * --sip-on-computer; this file picks the names, gets the administrator's credentials to
+ * them, places the keytabs (owner = the server's user, mode 0600) and writes the [domain]
+ * section of greenwich.conf.
  */
 #include "config.h"
 
@@ -21,6 +22,7 @@
 
 #include "krb.h"
 #include "mmc.h"
+#include "sipacct.h"
 
 struct creds {
 	const char *user;
@@ -199,19 +201,27 @@ server_owner(uid_t *uid, gid_t *gid, const char **name)
 }
 
 struct join {
-	const char *domain, *dc, *ou, *fqdn_opt, *keytab_opt;
+	const char *domain, *dc, *ou, *fqdn_opt, *keytab_opt, *sip_account;
 	char fqdn[300], keytab[1024], realm[300], tmpdir[1100], tmpkt[1200];
+	char sip_keytab[1100];
+	bool sip_on_computer;
+	struct mmc_sipacct sa;
 	struct creds cr;
 };
 
 static int
 join_parse(struct join *j, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"domain", required_argument, NULL, 'd'},   {"dc", required_argument, NULL, 's'},
-	    {"ou", required_argument, NULL, 'o'},       {"user", required_argument, NULL, 'U'},
-	    {"password-stdin", no_argument, NULL, 'p'}, {"fqdn", required_argument, NULL, 'f'},
-	    {"keytab", required_argument, NULL, 'k'},   {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"domain", required_argument, NULL, 'd'},
+					     {"dc", required_argument, NULL, 's'},
+					     {"ou", required_argument, NULL, 'o'},
+					     {"user", required_argument, NULL, 'U'},
+					     {"password-stdin", no_argument, NULL, 'p'},
+					     {"fqdn", required_argument, NULL, 'f'},
+					     {"keytab", required_argument, NULL, 'k'},
+					     {"sip-account", required_argument, NULL, 'a'},
+					     {"sip-on-computer", no_argument, NULL, 'C'},
+					     {NULL, 0, NULL, 0}};
 	int c;
 
 	j->cr.user = "Administrator";
@@ -239,6 +249,12 @@ join_parse(struct join *j, int argc, char **argv)
 			break;
 		case 'k':
 			j->keytab_opt = optarg;
+			break;
+		case 'a':
+			j->sip_account = optarg;
+			break;
+		case 'C':
+			j->sip_on_computer = true;
 			break;
 		default:
 			return mmc_fail(MMC_EXIT_USAGE, "%s: unknown or incomplete option '%s'",
@@ -308,6 +324,19 @@ join_check(struct join *j, struct mmc *m)
 		snprintf(j->keytab, sizeof(j->keytab), "%s", j->keytab_opt);
 	else
 		mmc_domain_keytab_path(m->conf, j->keytab, sizeof(j->keytab));
+	if (j->sip_account && j->sip_on_computer) {
+		return mmc_fail(MMC_EXIT_USAGE,
+				"--sip-account and --sip-on-computer exclude each other");
+	}
+	if (j->sip_account && (!j->sip_account[0] || strlen(j->sip_account) > 20 ||
+			       strpbrk(j->sip_account, "\"/[]:;|=,+*?<>@ "))) {
+		return mmc_fail(
+		    MMC_EXIT_USAGE,
+		    "--sip-account: '%s' is not an account name (20 characters at most)",
+		    j->sip_account);
+	}
+	if (!j->sip_on_computer)
+		snprintf(j->sip_keytab, sizeof(j->sip_keytab), "%s/sip.keytab", m->conf->state_dir);
 	return MMC_EXIT_OK;
 }
 
@@ -385,8 +414,10 @@ join_run_adcli(struct join *j)
 	push(argv, &n, j->fqdn);
 	push(argv, &n, "--host-keytab");
 	push(argv, &n, j->tmpkt);
-	push(argv, &n, "--service-name");
-	push(argv, &n, "sip");
+	if (j->sip_on_computer) {
+		push(argv, &n, "--service-name");
+		push(argv, &n, "sip");
+	}
 	push(argv, &n, "--service-name");
 	push(argv, &n, "HTTP");
 	add_creds(argv, &n, &j->cr);
@@ -408,14 +439,46 @@ join_install(struct join *j, const char **owner)
 	return MMC_EXIT_OK;
 }
 
+/* sip/<fqdn> on an account of its own, its keys in the sip keytab (sipacct.c). */
+static int
+join_sip_account(struct join *j)
+{
+	struct mmc_sipacct *a = &j->sa;
+	const char *owner;
+	char err[1400];
+
+	a->domain = j->domain;
+	a->realm = j->realm;
+	a->dc = j->dc;
+	a->fqdn = j->fqdn;
+	a->admin = j->cr.user;
+	a->password = j->cr.use_ccache ? NULL : j->cr.password;
+	a->keytab = j->sip_keytab;
+	server_owner(&a->uid, &a->gid, &owner);
+	snprintf(a->account, sizeof(a->account), "%s", j->sip_account ? j->sip_account : "");
+	if (j->sip_on_computer) {
+		/* AD refuses a second holder of sip/: the account of its own goes first */
+		if (mmc_sipacct_leave(a, err, sizeof(err)) < 0) {
+			mmc_err("cannot take sip/%s back from its account: %s", j->fqdn, err);
+			return MMC_EXIT_FAIL;
+		}
+		return MMC_EXIT_OK;
+	}
+	if (mmc_sipacct_join(a, err, sizeof(err)) < 0) {
+		mmc_err("joined, but sip/%s has no account of its own: %s", j->fqdn, err);
+		return MMC_EXIT_FAIL;
+	}
+	return MMC_EXIT_OK;
+}
+
 static int
 join_write_conf(struct join *j, struct mmc *m)
 {
-	const char *kv[] = {"name",  j->domain, "realm",   j->realm, "fqdn",
-			    j->fqdn, "keytab",  j->keytab, "dcs",    j->dc};
+	const char *kv[] = {"name",   j->domain, "realm",      j->realm,      "fqdn", j->fqdn,
+			    "keytab", j->keytab, "sip-keytab", j->sip_keytab, "dcs",  j->dc};
 	char err[1200];
 
-	if (mmc_conf_update(m->conf_path, "domain", kv, j->dc ? 5 : 4, false, err, sizeof(err)) <
+	if (mmc_conf_update(m->conf_path, "domain", kv, j->dc ? 6 : 5, false, err, sizeof(err)) <
 	    0) {
 		mmc_err("joined, but the settings could not be saved: %s", err);
 		return MMC_EXIT_FAIL;
@@ -426,7 +489,8 @@ join_write_conf(struct join *j, struct mmc *m)
 static void
 join_report(const struct join *j, const struct mmc *m, const char *owner)
 {
-	mmc_audit(m->conf, "domain join", j->domain, "fqdn", j->fqdn, "keytab", j->keytab, NULL);
+	mmc_audit(m->conf, "domain join", j->domain, "fqdn", j->fqdn, "keytab", j->keytab,
+		  "sip-account", j->sip_on_computer ? "" : j->sa.account, NULL);
 	if (mmc_json) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "domain", json_object_new_string(j->domain));
@@ -434,12 +498,23 @@ join_report(const struct join *j, const struct mmc *m, const char *owner)
 		json_object_object_add(o, "fqdn", json_object_new_string(j->fqdn));
 		json_object_object_add(o, "keytab", json_object_new_string(j->keytab));
 		json_object_object_add(o, "keytab-owner", json_object_new_string(owner));
+		json_object_object_add(o, "sip-keytab", json_object_new_string(j->sip_keytab));
+		json_object_object_add(o, "sip-account",
+				       j->sip_on_computer ? NULL
+							  : json_object_new_string(j->sa.account));
 		json_object_object_add(o, "configuration", json_object_new_string(m->conf_path));
 		mmc_json_print(o);
 		return;
 	}
 	printf("joined %s as %s\n", j->domain, j->fqdn);
-	printf("  service principals sip/%s, HTTP/%s\n", j->fqdn, j->fqdn);
+	if (j->sip_on_computer) {
+		printf("  service principals sip/%s, HTTP/%s\n", j->fqdn, j->fqdn);
+	} else {
+		printf("  service principal HTTP/%s\n", j->fqdn);
+		printf("  sip/%s on the account %s of its own (key version %d)\n", j->fqdn,
+		       j->sa.account, j->sa.kvno);
+		printf("  sip keytab %s (owner %s, mode 0600)\n", j->sip_keytab, owner);
+	}
 	printf("  keytab %s (owner %s, mode 0600)\n", j->keytab, owner);
 	printf("  settings written to [domain] of %s\n", m->conf_path);
 	printf("check with: greenwich-mmc domain test\n");
@@ -460,6 +535,8 @@ mmc_domain_join(struct mmc *m, int argc, char **argv)
 		ret = get_creds(&j.cr, j.realm);
 	if (ret == MMC_EXIT_OK)
 		ret = join_tmpdir(&j);
+	if (ret == MMC_EXIT_OK && j.sip_on_computer)
+		ret = join_sip_account(&j);
 	if (ret == MMC_EXIT_OK)
 		ret = join_run_adcli(&j);
 	if (ret == MMC_EXIT_OK)
@@ -468,6 +545,8 @@ mmc_domain_join(struct mmc *m, int argc, char **argv)
 		unlink(j.tmpkt);
 		rmdir(j.tmpdir);
 	}
+	if (ret == MMC_EXIT_OK && !j.sip_on_computer)
+		ret = join_sip_account(&j);
 	if (ret == MMC_EXIT_OK)
 		ret = join_write_conf(&j, m);
 	if (ret == MMC_EXIT_OK)
@@ -520,11 +599,30 @@ leave_adcli(const struct gw_conf *c, const struct creds *cr)
 	return rc;
 }
 
+/* Deletes the account of its own of sip/ (a failure is said, the leave goes on). */
+static void
+leave_sip_account(const struct gw_conf *c, const struct creds *cr, const char *realm, char *name,
+		  size_t len)
+{
+	struct mmc_sipacct a = {.domain = c->domain_name,
+				.realm = realm,
+				.dc = c->domain_dcs.n ? c->domain_dcs.v[0] : NULL,
+				.fqdn = c->domain_fqdn,
+				.admin = cr->user,
+				.password = cr->use_ccache ? NULL : cr->password};
+	char err[1400];
+
+	if (mmc_sipacct_leave(&a, err, sizeof(err)) < 0)
+		mmc_err("the account of sip/%s was not deleted: %s", c->domain_fqdn, err);
+	snprintf(name, len, "%s", a.account);
+}
+
 int
 mmc_domain_leave(struct mmc *m, int argc, char **argv)
 {
 	struct creds cr;
-	char keytab[1024], realm[300], err[1200], domain[300];
+	char keytab[1024], realm[300], err[1200], domain[300], sipacct[21] = "";
+	char fqdn[300];
 	int ret;
 
 	memset(&cr, 0, sizeof(cr));
@@ -536,30 +634,41 @@ mmc_domain_leave(struct mmc *m, int argc, char **argv)
 		return MMC_EXIT_FAIL;
 	}
 	snprintf(domain, sizeof(domain), "%s", m->conf->domain_name);
+	snprintf(fqdn, sizeof(fqdn), "%s", m->conf->domain_fqdn); /* the reload empties it */
 	mmc_domain_realm(m->conf, realm, sizeof(realm));
 	mmc_domain_keytab_path(m->conf, keytab, sizeof(keytab));
 	ret = get_creds(&cr, realm);
 	if (ret == MMC_EXIT_OK)
 		ret = leave_adcli(m->conf, &cr);
+	if (ret == MMC_EXIT_OK && m->conf->domain_sip_keytab[0])
+		leave_sip_account(m->conf, &cr, realm, sipacct, sizeof(sipacct));
 	OPENSSL_cleanse(cr.password, sizeof(cr.password));
 	if (ret != MMC_EXIT_OK)
 		return ret;
 	if (unlink(keytab) < 0 && errno != ENOENT)
 		mmc_err("cannot remove %s: %s", keytab, strerror(errno));
+	if (m->conf->domain_sip_keytab[0] && unlink(m->conf->domain_sip_keytab) < 0 &&
+	    errno != ENOENT)
+		mmc_err("cannot remove %s: %s", m->conf->domain_sip_keytab, strerror(errno));
 	if (mmc_conf_update(m->conf_path, "domain", NULL, 0, true, err, sizeof(err)) < 0) {
 		mmc_err("left the domain, but the settings could not be removed: %s", err);
 		return MMC_EXIT_FAIL;
 	}
-	mmc_audit(m->conf, "domain leave", domain, NULL);
+	mmc_audit(m->conf, "domain leave", domain, "sip-account", sipacct, NULL);
 	ret = mmc_reload_conf(m);
 	if (ret == MMC_EXIT_OK && mmc_json) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "left", json_object_new_string(domain));
+		if (sipacct[0])
+			json_object_object_add(o, "sip-account-deleted",
+					       json_object_new_string(sipacct));
 		mmc_json_print(o);
 	} else if (ret == MMC_EXIT_OK) {
 		printf("left %s: computer account deleted, keytab %s removed, [domain] settings "
 		       "removed\n",
 		       domain, keytab);
+		if (sipacct[0])
+			printf("  the account %s of sip/%s deleted\n", sipacct, fqdn);
 	}
 	return ret;
 }

@@ -100,7 +100,7 @@ tcp_probe(const char *host, const char *port, char *err, size_t errlen)
 struct dt {
 	const struct gw_conf *c;
 	char realm[300], keytab[1024], dc[600], ccname[300];
-	struct mmc_keytab kt;
+	struct mmc_keytab kt, skt; /* skt: [domain] sip-keytab's, when set */
 	bool kt_ok, dc_ok, krb_ok;
 	struct ad_session *ses; /* rootDSE read, bound by check_ldap_spn() */
 };
@@ -117,13 +117,23 @@ check_keytab(struct report *r, struct dt *t)
 		      err);
 		return;
 	}
-	t->kt_ok = t->kt.has_sip && t->kt.machine[0];
+	const char *skt = t->c->domain_sip_keytab;
+	if (skt[0] &&
+	    mmc_keytab_read(skt, t->c->domain_fqdn, t->realm, &t->skt, err, sizeof(err)) < 0) {
+		check(r, "keytab", false, "sip-keytab: %s (join again)", err);
+		return;
+	}
+	bool has_sip = skt[0] ? t->skt.has_sip : t->kt.has_sip;
+	t->kt_ok = has_sip && t->kt.machine[0];
 	if (!t->kt.machine[0])
 		check(r, "keytab", false, "%s holds no machine account (NAME$@%s): join again",
 		      t->keytab, t->realm);
-	else if (!t->kt.has_sip)
-		check(r, "keytab", false, "%s has no key for sip/%s@%s: join again", t->keytab,
-		      t->c->domain_fqdn, t->realm);
+	else if (!has_sip)
+		check(r, "keytab", false, "%s has no key for sip/%s@%s: join again",
+		      skt[0] ? skt : t->keytab, t->c->domain_fqdn, t->realm);
+	else if (skt[0])
+		check(r, "keytab", true, "%s: %s (%d keys); %s: sip/%s (%d keys)", t->keytab,
+		      t->kt.machine, t->kt.entries, skt, t->c->domain_fqdn, t->skt.entries);
 	else
 		check(r, "keytab", true, "%s: %s, sip/%s (%d keys)", t->keytab, t->kt.machine,
 		      t->c->domain_fqdn, t->kt.entries);
@@ -191,6 +201,35 @@ check_kerberos(struct report *r, struct dt *t)
 	check(r, "kerberos", true, "ticket for %s", t->kt.machine);
 }
 
+/* With [domain] sip-keytab: HTTP/ on the computer account, sip/ on one account, not it. */
+static void
+check_sip_owner(struct report *r, struct dt *t, const char *computer)
+{
+	char err[AD_REASON_LEN] = "", spn[600], owner[300];
+	int has, n;
+
+	snprintf(spn, sizeof(spn), "HTTP/%s", t->c->domain_fqdn);
+	has = ad_session_has_spn(t->ses, computer, spn, err);
+	if (has <= 0) {
+		check(r, "spn", false, "%s", has < 0 ? err : "the computer account has no HTTP/");
+		return;
+	}
+	snprintf(spn, sizeof(spn), "sip/%s", t->c->domain_fqdn);
+	n = ad_session_spn_owner(t->ses, spn, owner, sizeof(owner), err);
+	if (n < 0)
+		check(r, "spn", false, "%s", err);
+	else if (n != 1)
+		check(r, "spn", false, "%d accounts hold %s: join again", n, spn);
+	else if (!strcasecmp(owner, computer))
+		check(r, "spn", false,
+		      "%s is on the computer account %s, whose key host/ tickets share: join "
+		      "again",
+		      spn, computer);
+	else
+		check(r, "spn", true, "%s has HTTP/%s; %s alone has %s", computer,
+		      t->c->domain_fqdn, owner, spn);
+}
+
 static void
 check_ldap_spn(struct report *r, struct dt *t)
 {
@@ -210,6 +249,10 @@ check_ldap_spn(struct report *r, struct dt *t)
 	check(r, "ldap", true, "GSSAPI bind to %s (signed and sealed), base %s", t->dc,
 	      ad_session_base(t->ses));
 	snprintf(sam, sizeof(sam), "%.*s", (int)strcspn(t->kt.machine, "@"), t->kt.machine);
+	if (t->c->domain_sip_keytab[0]) {
+		check_sip_owner(r, t, sam);
+		return;
+	}
 	const char *svc[] = {"sip", "HTTP"};
 	for (int i = 0; i < 2; i++) {
 		snprintf(spn, sizeof(spn), "%s/%s", svc[i], t->c->domain_fqdn);

@@ -127,62 +127,90 @@ mmc_keytab_read(const char *path, const char *fqdn, const char *realm, struct mm
 	return rc == 0 ? 0 : -EIO;
 }
 
-/*
- * Initial credentials for `principal` from the keytab into a new MEMORY: cache whose
- * full name goes to ccname.  The caller destroys it with mmc_krb_destroy().
- */
-int
-mmc_krb_kinit(const char *keytab, const char *principal, char *ccname, size_t cclen, char *err,
-	      size_t errlen)
+/* creds for p into a new MEMORY: cache whose full name goes to ccname. */
+static krb5_error_code
+store_creds(krb5_context ctx, krb5_principal p, krb5_creds *creds, char *ccname, size_t cclen)
 {
-	krb5_context ctx = NULL;
-	krb5_keytab k = NULL;
-	krb5_principal p = NULL;
 	krb5_ccache cc = NULL;
-	krb5_creds creds;
-	krb5_error_code rc;
-	char name[1100], *full = NULL;
-	bool have_creds = false;
+	char *full = NULL;
+	krb5_error_code rc = krb5_cc_new_unique(ctx, "MEMORY", NULL, &cc);
 
-	if (krb5_init_context(&ctx) != 0) {
-		snprintf(err, errlen, "cannot initialize Kerberos");
-		return -EIO;
-	}
-	snprintf(name, sizeof(name), "FILE:%s", keytab);
-	rc = krb5_kt_resolve(ctx, name, &k);
-	if (rc == 0)
-		rc = krb5_parse_name(ctx, principal, &p);
-	if (rc == 0)
-		rc = krb5_get_init_creds_keytab(ctx, &creds, p, k, 0, NULL, NULL);
-	have_creds = rc == 0;
-	if (rc == 0)
-		rc = krb5_cc_new_unique(ctx, "MEMORY", NULL, &cc);
 	if (rc == 0)
 		rc = krb5_cc_initialize(ctx, cc, p);
 	if (rc == 0)
-		rc = krb5_cc_store_cred(ctx, cc, &creds);
+		rc = krb5_cc_store_cred(ctx, cc, creds);
 	if (rc == 0)
 		rc = krb5_cc_get_full_name(ctx, cc, &full);
 	if (rc == 0) {
 		snprintf(ccname, cclen, "%s", full);
 		krb5_free_string(ctx, full);
 		krb5_cc_close(ctx, cc); /* a MEMORY: cache lives on until destroyed */
-		cc = NULL;
-	} else {
+	} else if (cc) {
+		krb5_cc_destroy(ctx, cc);
+	}
+	return rc;
+}
+
+/*
+ * Initial credentials for `principal` from the keytab (password NULL) or the password,
+ * into a new MEMORY: cache whose full name goes to ccname.  The caller destroys it with
+ * mmc_krb_destroy().
+ */
+static int
+kinit(const char *keytab, const char *password, const char *principal, char *ccname, size_t cclen,
+      char *err, size_t errlen)
+{
+	krb5_context ctx = NULL;
+	krb5_keytab k = NULL;
+	krb5_principal p = NULL;
+	krb5_creds creds;
+	krb5_error_code rc;
+	char name[1100];
+	bool have_creds = false;
+
+	if (krb5_init_context(&ctx) != 0) {
+		snprintf(err, errlen, "cannot initialize Kerberos");
+		return -EIO;
+	}
+	snprintf(name, sizeof(name), "FILE:%s", keytab ? keytab : "");
+	rc = keytab ? krb5_kt_resolve(ctx, name, &k) : 0;
+	if (rc == 0)
+		rc = krb5_parse_name(ctx, principal, &p);
+	if (rc == 0 && keytab)
+		rc = krb5_get_init_creds_keytab(ctx, &creds, p, k, 0, NULL, NULL);
+	else if (rc == 0)
+		rc = krb5_get_init_creds_password(ctx, &creds, p, password, NULL, NULL, 0, NULL,
+						  NULL);
+	have_creds = rc == 0;
+	if (rc == 0)
+		rc = store_creds(ctx, p, &creds, ccname, cclen);
+	if (rc != 0) {
 		const char *msg = krb5_get_error_message(ctx, rc);
 		snprintf(err, errlen, "%s", msg);
 		krb5_free_error_message(ctx, msg);
 	}
 	if (have_creds)
 		krb5_free_cred_contents(ctx, &creds);
-	if (cc)
-		krb5_cc_destroy(ctx, cc);
 	if (p)
 		krb5_free_principal(ctx, p);
 	if (k)
 		krb5_kt_close(ctx, k);
 	krb5_free_context(ctx);
 	return rc == 0 ? 0 : -EIO;
+}
+
+int
+mmc_krb_kinit(const char *keytab, const char *principal, char *ccname, size_t cclen, char *err,
+	      size_t errlen)
+{
+	return kinit(keytab, NULL, principal, ccname, cclen, err, errlen);
+}
+
+int
+mmc_krb_kinit_password(const char *principal, const char *password, char *ccname, size_t cclen,
+		       char *err, size_t errlen)
+{
+	return kinit(NULL, password, principal, ccname, cclen, err, errlen);
 }
 
 void

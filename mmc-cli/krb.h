@@ -19,6 +19,9 @@ int mmc_keytab_read(const char *path, const char *fqdn, const char *realm, struc
 		    char *err, size_t errlen);
 int mmc_krb_kinit(const char *keytab, const char *principal, char *ccname, size_t cclen, char *err,
 		  size_t errlen);
+/* The same with a password (a MEMORY: cache as well). */
+int mmc_krb_kinit_password(const char *principal, const char *password, char *ccname, size_t cclen,
+			   char *err, size_t errlen);
 void mmc_krb_destroy(const char *ccname);
 
 #endif

@@ -64,6 +64,8 @@ cleanup() {
 trap cleanup EXIT
 in_dc() { "$ADDC" run-with-hosts "$D" -- "$@"; }
 
+# the join as an admin makes it (greenwich-mmc's default: sip/ on an account of its own)
+MMC=$B/mmc-cli/greenwich-mmc
 dc_up "$D" join >&2
 FQDN="greenwich.$ADDC_DNS_DOMAIN"
 
@@ -89,6 +91,7 @@ max-contacts = 1000
 [domain]
 name = $ADDC_DNS_DOMAIN
 keytab = $D/gw.keytab
+sip-keytab = $D/sip.keytab
 fqdn = $FQDN
 enabled-group = Greenwich Users
 [auth]
@@ -139,5 +142,5 @@ in_dc "$B/bench/signin/anchor" challenges "$N" "$ADDC_DOMAIN" GREENWICH "$ADDC_D
 "$PY" "$HERE/tokens.py" ntlm alice "$ADDC_DOMAIN" Apple-Pie-11 < "$W/chal.txt" > "$W/ntlm.txt"
 in_dc "$B/bench/signin/anchor" ntlm "$PROCS" < "$W/ntlm.txt" || rc=1
 in_dc env KRB5CCNAME="$KRB5CCNAME" "$PY" "$HERE/tokens.py" krb "$N" "sip/$FQDN" > "$W/krb.txt"
-in_dc "$B/bench/signin/anchor" krb "$D/gw.keytab" "$PROCS" < "$W/krb.txt" || rc=1
+in_dc "$B/bench/signin/anchor" krb "$D/sip.keytab" "$PROCS" < "$W/krb.txt" || rc=1
 exit $rc

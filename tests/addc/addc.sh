@@ -479,12 +479,29 @@ addc_run_with_hosts()
 		exec "$@"' addc-run "$dir" "$@"
 }
 
-# Join greenwich.<domain> to the running DC with adcli, as greenwich-mmc domain join does:
-# computer account, SPN sip/greenwich.<domain>, keytab DIR/gw.keytab (mode 0600).
+# Join greenwich.<domain> to the running DC as an admin would: with greenwich-mmc domain
+# join ($MMC) and its default, the computer account (keytab DIR/gw.keytab) and sip/ on an
+# account of its own, gwsip-greenwich (keytab DIR/sip.keytab, for [domain] sip-keytab);
+# the settings it writes go to DIR/join.conf.  Without $MMC (addc.sh used outside the
+# tree): adcli alone, sip/ on the computer account, no DIR/sip.keytab.
 addc_join()
 {
 	local dir
 	dir=$(addc_abspath "${1:?join: DIR missing}")
+	if [ -n "${MMC:-}" ]; then
+		[ -x "$MMC" ] || addc_die "join: no greenwich-mmc at $MMC"
+		# shellcheck disable=SC1091 # DIR/env, written by provision
+		printf '[server]\ndomains = %s\nstate-directory = %s\n' \
+			"$(. "$dir/env" && echo "$ADDC_DNS_DOMAIN")" "$dir" > "$dir/join.conf"
+		# shellcheck disable=SC2016 # expanded in the domain, with DIR/env loaded
+		addc_run_with_hosts "$dir" -- sh -c 'printf "%s\n" "$ADDC_ADMIN_PASSWORD" |
+			"$0" -c "$1" domain join --domain "$ADDC_DNS_DOMAIN" \
+			--dc "$ADDC_DC_FQDN" --fqdn "greenwich.$ADDC_DNS_DOMAIN" \
+			--keytab "$ADDC_DIR/gw.keytab" --user Administrator --password-stdin' \
+			"$MMC" "$dir/join.conf" || return 1
+		chmod 0600 "$dir/gw.keytab" "$dir/sip.keytab"
+		return 0
+	fi
 	# shellcheck disable=SC2016 # expanded in the domain, with DIR/env loaded
 	addc_run_with_hosts "$dir" -- sh -c 'printf "%s" "$ADDC_ADMIN_PASSWORD" |
 		adcli join --domain "$ADDC_DNS_DOMAIN" --domain-controller "$ADDC_DC_FQDN" \

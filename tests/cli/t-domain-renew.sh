@@ -16,8 +16,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 sae_dc_up
 GWD_WRAP="$ADDC run-with-hosts $D -- $T/exec-pid $T/gwd.realpid"
-WITH_TLS=1 write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" "fqdn = $FQDN" \
-	"enabled-group = Greenwich Users"
+WITH_TLS=1 write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" \
+	"sip-keytab = $D/sip.keytab" "fqdn = $FQDN" "enabled-group = Greenwich Users"
 sed -i "s/^\[auth\]\$/[auth]\nschemes = Kerberos,NTLM/" "$T/greenwich.conf"
 CONF=$T/greenwich.conf
 start_gwd
@@ -56,7 +56,8 @@ spns() {
 }
 krb_signin krb-before "Kerberos sign-in before the renewal"
 SPN0=$(spns)
-check "the account has sip/$FQDN" grep -q "sip/$FQDN" <<<"$SPN0"
+check "the computer account has HTTP/$FQDN, and no sip/ (the join's own account has it)" \
+	bash -c '[[ "$1" == *"HTTP/$2"* && "$1" != *sip/* ]]' - "$SPN0" "$FQDN"
 K0=$(kt_kvno)
 A0=$(ad_kvno)
 check "keytab and AD agree on the key version ($K0, $A0)" test "$K0" -gt 0 -a "$K0" = "$A0"

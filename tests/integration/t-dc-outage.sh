@@ -32,7 +32,7 @@ ldap_admin "$(uac erin 512)
 
 $(uac carol 514)" || { cat "$T/ldapmodify.out"; exit 1; }
 
-WITH_TLS=1 write_conf "[domain]" "name = $DOMAIN" "keytab = $D/gw.keytab" "fqdn = $FQDN" \
+WITH_TLS=1 write_conf "[domain]" "name = $DOMAIN" "keytab = $D/gw.keytab" "sip-keytab = $D/sip.keytab" "fqdn = $FQDN" \
 	"enabled-group = Greenwich Users" "cache-ttl = 3" "cache-negative-ttl = 3"
 sed -i "s/^\[auth\]\$/[auth]\nschemes = Kerberos,NTLM/" "$T/greenwich.conf"
 start_gwd

@@ -4,9 +4,9 @@
 # Samba DC) and a joined greenwichd, all in a network namespace of the test's own
 # (--netns) with its own state directory and SIP port, so it never meets a real demo.
 # A failed start stops what it started; then a start that works: the DC answers with the
-# generated passwords, the keytab holds sip/, `domain test` says OK, directory users
-# resolve through greenwichd (480 / 404), a local account signs in with Digest over UDP
-# and TCP; --admin reaches greenwichd's control socket and the domain as Administrator and
+# generated passwords, sip/ on an account of its own (sip.keytab), `domain test` says OK,
+# directory users resolve through greenwichd (480 / 404), a local account signs in with
+# Digest over UDP and TCP; --admin reaches greenwichd's control socket and the domain as Administrator and
 # the printed policy walkthrough works (outside IM to alice 403, to bob in Support let
 # through); a second run changes nothing; --stop leaves no process; a restart reuses it all.
 # shellcheck source=tests/integration/lib.sh
@@ -94,8 +94,13 @@ check "bob is in Support" in_domain sh -c 'KRB5CCNAME=$ADDC_DIR/admin.ccache lda
 	grep -q "^member: CN=bob,"'
 KT=$S/state/greenwich.keytab
 check "keytab mode 0600" [ "$(stat -c %a "$KT")" = 600 ]
-check "keytab holds sip/greenwich.$DOMAIN" \
-	sh -c 'klist -k "$1" | grep -qF "sip/greenwich.$2@DEMO.GREENWICH.TEST"' - "$KT" "$DOMAIN"
+check "keytab holds no sip/ (it is on an account of its own)" \
+	sh -c '! klist -k "$1" | grep -qF " sip/"' - "$KT"
+SKT=$S/state/sip.keytab
+check "sip keytab mode 0600, holds sip/greenwich.$DOMAIN" \
+	sh -c '[ "$(stat -c %a "$1")" = 600 ] &&
+		klist -k "$1" | grep -qF "sip/greenwich.$2@DEMO.GREENWICH.TEST"' - "$SKT" "$DOMAIN"
+check "[domain] sip-keytab set by the join" grep -qx "sip-keytab = $SKT" "$S/greenwich.conf"
 check "[domain] written to the demo's greenwich.conf" grep -qx "name = $DOMAIN" "$S/greenwich.conf"
 demo dtest --run "$MMC" -c "$S/greenwich.conf" domain test
 check "demo.sh --run greenwich-mmc domain test: all checks OK" grep -q "^all checks OK" "$T/dtest.out"

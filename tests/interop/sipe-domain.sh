@@ -81,7 +81,9 @@ in_domain() {
 domain_up() {
 	dc_up "$D" join
 	FQDN="greenwich.$ADDC_DNS_DOMAIN"
-	check "the keytab holds sip/$FQDN" bash -c "klist -k '$D/gw.keytab' | grep -q ' sip/$FQDN@'"
+	check "the join put sip/$FQDN on an account of its own (sip.keytab), not the computer's" \
+		bash -c "klist -k '$D/sip.keytab' | grep -q ' sip/$FQDN@' &&
+			! klist -k '$D/gw.keytab' | grep -q ' sip/'"
 	# The clients' krb5.conf: the DC's, with no canonicalisation of the SIP server's name
 	# (greenwich.<domain> is in no DNS or hosts file here; see docs/MS-SIPAE.md 3.2).
 	awk '{ print }
@@ -93,13 +95,8 @@ domain_up() {
 	GWD_WRAP="$ADDC run-with-hosts $D -- env KRB5_CONFIG=$D/krb5.conf $T/exec-pid $T/gwd.realpid"
 	# shellcheck disable=SC2034 # used by lib.sh and the tests
 	DOMAIN=$ADDC_DNS_DOMAIN
-	if [ -n "${SIPE_SIP_ACCOUNT:-}" ]; then
-		# sip/ on an account of its own ([domain] sip-keytab; docs/admin-guide.md)
-		dc_sip_account "$D" "$T/sip.keytab"
-		set -- "$@" "sip-keytab = $T/sip.keytab"
-	fi
-	WITH_TLS=1 write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" "fqdn = $FQDN" \
-		"enabled-group = Greenwich Users" "$@"
+	WITH_TLS=1 write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" \
+		"sip-keytab = $D/sip.keytab" "fqdn = $FQDN" "enabled-group = Greenwich Users" "$@"
 	start_gwd
 	GWD_PID=$(cat "$T/gwd.realpid")
 	PIDS+=("$GWD_PID")

@@ -27,7 +27,7 @@ ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -sha384 -nodes -days 
 	-subj "/CN=$FQDN/O=replaced" -keyout "$T/k2.key" -out "$T/c.crt"
 cat "$T/k1.key" "$T/a.crt" > "$T/server.key"
 cp "$T/b.crt" "$T/server.crt"
-write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" "fqdn = $FQDN" \
+write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" "sip-keytab = $D/sip.keytab" "fqdn = $FQDN" \
 	"enabled-group = Greenwich Users" "[tls]" "certificate = $T/server.crt" \
 	"key = $T/server.key"
 sed -i "s|^tcp = .*|&\ntls = 127.0.0.1:$TLSPORT|" "$T/greenwich.conf"

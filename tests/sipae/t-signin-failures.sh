@@ -38,7 +38,7 @@ samba_tool group addmembers "Greenwich Users" hal
 mkconf() {
 	local name="$1"; shift
 	PORT=$(free_port)
-	WITH_TLS=1 write_conf "[domain]" "name = $DOMAIN" "keytab = $D/gw.keytab" "fqdn = $FQDN" \
+	WITH_TLS=1 write_conf "[domain]" "name = $DOMAIN" "keytab = $D/gw.keytab" "sip-keytab = $D/sip.keytab" "fqdn = $FQDN" \
 		"enabled-group = Greenwich Users" "$@"
 	sed -i -e "s|^state-directory = .*|state-directory = $T/$name-state|" \
 		-e "s|^pid-file = .*|pid-file = $T/$name.pidfile|" \

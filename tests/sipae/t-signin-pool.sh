@@ -20,7 +20,7 @@ chmod 600 "$T/pool.key"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/server.key" -out "$T/server.crt" \
 	-days 2 -subj "/CN=$FQDN" 2>/dev/null
 # both front ends: the pool's name ($FQDN), its keytab, its certificate
-write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" "fqdn = $FQDN" \
+write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" "sip-keytab = $D/sip.keytab" "fqdn = $FQDN" \
 	"enabled-group = Greenwich Users" "[tls]" "certificate = $T/server.crt" "key = $T/server.key" \
 	"[store]" "backend = postgresql" "conninfo = $PG_CONNINFO" "pool-size = 4" \
 	"[pool]" "secret-file = $T/pool.key" "id = fe1" "heartbeat = 1" "dead-after = 4"

@@ -5,13 +5,15 @@
 # AP-REQ (the sname lies outside the ticket's encrypted part; the authenticator does not
 # name the service). Checked on the victim's side: is a security association made for
 # alice from it?
-#  A. As joined (sip/ an SPN of the computer account, one key for all): the relabelled
-#     tickets sign in. This is the known gap of the default join, and the control that the
-#     rewrite yields a ticket the server can decrypt when the keys are shared.
-#  B. sip/ moved to an account of its own (samba-tool, as an admin would with setspn and
-#     ktpass), greenwichd given its keytab ([domain] sip-keytab): the relabelled tickets are
-#     refused and no security association is made, while Kerberos sign-in with a ticket
-#     for sip/ (and NTLM) still work.
+#  A. As joined (greenwich-mmc domain join's default, tests/lib/dc.sh): sip/ on an account
+#     of its own (gwsip-greenwich, whose only SPNs they are, AES only), its keys in
+#     sip.keytab, [domain] sip-keytab set: the relabelled tickets are refused and no
+#     security association is made, while Kerberos sign-in with a ticket for sip/ (and
+#     NTLM) work.
+#  B. The control: joined again with --sip-on-computer (sip/ back on the computer account,
+#     one key for all, no sip-keytab): the same relabelled tickets sign in, so the rewrite
+#     yields tickets the server can decrypt when the keys are shared, and A's 401s come
+#     from the separate key.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/../integration/lib.sh"
 # shellcheck source=tests/sipae/signin-lib.sh
@@ -21,7 +23,8 @@ sae_dc_up
 GWD_WRAP="$ADDC run-with-hosts $D -- $T/exec-pid $T/gwd.realpid"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/server.key" -out "$T/server.crt" \
 	-days 2 -subj "/CN=$FQDN" 2>/dev/null
-write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" "fqdn = $FQDN" \
+write_conf "[domain]" "name = $ADDC_DNS_DOMAIN" "keytab = $D/gw.keytab" \
+	"sip-keytab = $D/sip.keytab" "fqdn = $FQDN" \
 	"enabled-group = Greenwich Users" "[tls]" "certificate = $T/server.crt" \
 	"key = $T/server.key"
 sed -i "s|^tcp = .*|&\ntls = 127.0.0.1:$TLSPORT|" "$T/greenwich.conf"
@@ -54,31 +57,53 @@ relabel() {
 	fi
 }
 
-# ---- A: as joined ----
+# ---- A: as joined: sip/ on an account of its own ----
+klist -ke "$D/sip.keytab" | sed 's/^/  | sip keytab: /'
+check "A: sip.keytab holds AES keys of sip/$FQDN only, mode 0600" bash -c "
+	[ \"\$(stat -c %a '$D/sip.keytab')\" = 600 ] &&
+	klist -ke '$D/sip.keytab' | grep -q 'sip/$FQDN@.*aes256' &&
+	klist -ke '$D/sip.keytab' | grep -q 'sip/$FQDN@.*aes128' &&
+	! klist -k '$D/sip.keytab' | grep -qv -e 'sip/' -e '^Keytab' -e '^KVNO' -e '^----'"
+in_dc ldbsearch -H "ldap://$ADDC_DC_FQDN" -U "Administrator%$ADDC_ADMIN_PASSWORD" \
+	"(servicePrincipalName=sip/$FQDN)" sAMAccountName userAccountControl \
+	msDS-SupportedEncryptionTypes > "$T/A-spn.out" 2>&1
+check "A: sip/$FQDN is on gwsip-greenwich alone (AES only, password never expires)" bash -c "
+	[ \"\$(grep -c '^sAMAccountName:' '$T/A-spn.out')\" = 1 ] &&
+	grep -qx 'sAMAccountName: gwsip-greenwich' '$T/A-spn.out' &&
+	grep -qx 'userAccountControl: 66048' '$T/A-spn.out' &&
+	grep -qx 'msDS-SupportedEncryptionTypes: 24' '$T/A-spn.out'"
 gwd_up
+check "A: greenwichd reads the sip/ keytab (Kerberos on)" \
+	bash -c "! grep -q event=sipae-kerberos-off '$T/greenwichd.log'"
 client A-krb "${ALICE_KRB[@]}" register --refresh
-ok_run A-krb "A: Kerberos sign-in with a ticket for sip/$FQDN"
+ok_run A-krb "A: Kerberos sign-in with a ticket for sip/$FQDN (the account's own key)"
+client A-ntlm "${ALICE[@]}" register --refresh
+ok_run A-ntlm "A: NTLM sign-in works"
 client A-host "${ALICE_KRB[@]}" --ticket-service host --expect-status 401 register
 ok_run A-host "A: a ticket for host/$FQDN as it is: 401 (its sname is checked)"
-relabel A host 200
-relabel A cifs 200
+relabel A host 401
+relabel A cifs 401
+check "A: the refusals logged" \
+	[ "$(grep -c 'event=auth-failed scheme=Kerberos ' "$T/greenwichd.log")" -ge 2 ]
 
-# ---- B: sip/ on an account of its own ----
+# ---- B: the control: sip/ back on the computer account, one key for all ----
 kill "$GWD_PID"
 wait_gone "$GWD_PID"
-dc_sip_account "$D" "$T/sip.keytab"
-klist -k "$T/sip.keytab" | sed 's/^/  | sip keytab: /'
-sed -i "s|^keytab = .*|&\nsip-keytab = $T/sip.keytab|" "$T/greenwich.conf"
+printf '%s\n' "$ADDC_ADMIN_PASSWORD" | in_dc "$MMC" -c "$T/greenwich.conf" domain join \
+	--domain "$DOMAIN" --dc "$ADDC_DC_FQDN" --fqdn "$FQDN" --keytab "$D/gw.keytab" \
+	--user Administrator --password-stdin --sip-on-computer > "$T/B-join.out" 2>&1 \
+	&& CRC=0 || CRC=$?
+ok_run B-join "B: greenwich-mmc domain join --sip-on-computer: sip/ back on GREENWICH\$"
+check "B: sip/$FQDN in the computer account's keytab" \
+	bash -c "klist -k '$D/gw.keytab' | grep -q ' sip/$FQDN@'"
+in_dc ldbsearch -H "ldap://$ADDC_DC_FQDN" -U "Administrator%$ADDC_ADMIN_PASSWORD" \
+	"(sAMAccountName=gwsip-greenwich)" dn > "$T/B-acct.out" 2>&1
+check "B: gwsip-greenwich deleted" bash -c "grep -q '^# returned' '$T/B-acct.out' && ! grep -q '^dn: ' '$T/B-acct.out'"
+check "B: [domain] sip-keytab emptied" grep -qx "sip-keytab = " "$T/greenwich.conf"
 gwd_up
-check "B: greenwichd reads the sip/ keytab (Kerberos on)" \
-	bash -c "! grep -q event=sipae-kerberos-off '$T/greenwichd.log'"
 client B-krb "${ALICE_KRB[@]}" register --refresh
-ok_run B-krb "B: Kerberos sign-in with a ticket for sip/$FQDN (the account's own key)"
-client B-ntlm "${ALICE[@]}" register --refresh
-ok_run B-ntlm "B: NTLM sign-in still works"
-relabel B host 401
-relabel B cifs 401
-check "B: the refusals logged" \
-	[ "$(grep -c 'event=auth-failed scheme=Kerberos ' "$T/greenwichd.log")" -ge 2 ]
+ok_run B-krb "B: Kerberos sign-in with a ticket for sip/$FQDN (the machine key)"
+relabel B host 200
+relabel B cifs 200
 check "greenwichd still running" kill -0 "$GWD_PID"
 finish

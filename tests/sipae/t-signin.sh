@@ -18,12 +18,13 @@ sae_dc_up
 
 # ---------------------------------------------------------------------------------------
 # greenwichd's configuration for MS-SIPAE sign-in. The keys below follow greenwich.conf(5)
-# as the lead documented them ([domain] name/keytab/fqdn/enabled-group, [auth] schemes);
+# as the lead documented them ([domain] name/keytab/sip-keytab/fqdn/enabled-group, [auth] schemes);
 # adjust HERE if the server side lands with other names.
 SIGNIN_DOMAIN_CONF=(
 	"[domain]"
 	"name = $ADDC_DNS_DOMAIN"
 	"keytab = $D/gw.keytab"
+	"sip-keytab = $D/sip.keytab"
 	"fqdn = $FQDN"
 	"enabled-group = Greenwich Users"
 )

@@ -46,14 +46,14 @@ dccheck ntlm-bob ntlm bob CORP Blue-Sky-22
 dccheck ntlm-upn ntlm "alice@$ADDC_DNS_DOMAIN" "" Apple-Pie-11
 dccheck ntlm-wrong ntlm alice CORP Apple-Pie-12 --expect-refused
 dccheck ntlm-erin ntlm erin CORP Emerald-55 --expect-refused
-dccheck kerberos kerberos "sip/$FQDN" "alice@$ADDC_REALM" Apple-Pie-11 "$D/gw.keytab"
+dccheck kerberos kerberos "sip/$FQDN" "alice@$ADDC_REALM" Apple-Pie-11 "$D/sip.keytab"
 check "the Kerberos checks left no credential cache behind" [ ! -e "${KRB5CCNAME#FILE:}" ]
 
 # start_fake NAME [--mistake KIND]: the scripted server on a new port (SPORT).
 start_fake() {
 	local name="$1"; shift
 	SPORT=$(free_port)
-	start_in_dc "$name" "KRB5_KTNAME=FILE:$D/gw.keytab" "$PY" "$SAE/sipae_fakeserver.py" \
+	start_in_dc "$name" "KRB5_KTNAME=FILE:$D/sip.keytab" "$PY" "$SAE/sipae_fakeserver.py" \
 		"$SPORT" "$DOMAIN" "$ADDC_DOMAIN" "$FQDN" "$@"
 	wait_for "$T/$name.log" "event=started" || { cat "$T/$name.log"; exit 1; }
 }
