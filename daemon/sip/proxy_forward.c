@@ -207,6 +207,28 @@ cancel_pending(struct pcall *pc)
 			nta_outgoing_cancel(pc->br[i].orq);
 }
 
+/* A non-INVITE answered 2xx upstream: nothing the other branches answer can
+ * change that (RFC 3261 16.7), and no CANCEL is sent for a non-INVITE (9.1).
+ * Let them go now: a device that went away without a word (its UDP port
+ * closed, the ICMP error not matched to the transaction by Sofia) would keep
+ * the call for Timer F's 32 s, and under a steady flow those calls filled the
+ * worker's bound (PCALLS_MAX): new requests were refused 503, which the front
+ * end one hop up turns into 500 (16.7). nta finishes the transaction alone. */
+static void
+end_pending(struct pcall *pc)
+{
+	for (size_t i = 0; i < pc->nbr; i++) {
+		struct branch *b = &pc->br[i];
+		if (b->orq == NULL || b->status >= 200)
+			continue;
+		watch_stop(b);
+		nta_outgoing_destroy(b->orq); /* no callback any more */
+		b->orq = NULL;
+		b->status = 408;
+		pc->npending--;
+	}
+}
+
 /* RFC 3261 16.7: 6xx wins, else the lowest class; 503 becomes 500. */
 static int
 status_rank(int st)
@@ -311,6 +333,8 @@ branch_response(struct branch *b, int status, msg_t *m)
 		pc->final_sent = true;
 		if (pc->is_invite)
 			cancel_pending(pc);
+		else
+			end_pending(pc);
 	} else if (!pc->final_sent) {
 		best_update(pc, status, m);
 		if (status >= 600 && pc->is_invite)
