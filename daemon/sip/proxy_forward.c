@@ -262,6 +262,11 @@ send_best(struct pcall *pc)
 	}
 	if (pc->canceled)
 		nta_incoming_treply(pc->irq, SIP_487_REQUEST_CANCELLED, TAG_END());
+	else if (pc->best_status == 503)
+		/* ours: the hop to another front end failed (watch_cb); as the
+		 * pool's other 503s, the client may try again shortly */
+		nta_incoming_treply(pc->irq, 503, "Front end not reachable",
+				    SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
 	else
 		nta_incoming_treply(pc->irq, pc->best_status ? pc->best_status : 408,
 				    pc->best_status ? NULL : "Request Timeout", TAG_END());

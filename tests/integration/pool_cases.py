@@ -378,9 +378,12 @@ def case_tlsrogue(p1, p3, ca):
           status(carol.register()) == 200)
     time.sleep(1.0)
     t0 = time.time()
-    st = status(message(alice, carol.aor, "to-a-rogue-front-end", 8.0))
+    r = message(alice, carol.aor, "to-a-rogue-front-end", 8.0)
+    st = status(r)
     took = time.time() - t0
     check("alice's MESSAGE to carol is answered 503 (the hop's TLS failed): %s" % st, st == 503)
+    ra = r.h("retry-after") if r is not None else None
+    check("with Retry-After: 5, as the pool's other 503s: %s" % ra, ra == "5")
     check("at once, not when the transaction times out (%.1f s)" % took, took < 3.0)
     check("and carol received nothing", not delivered(carol, "to-a-rogue-front-end", 2.0))
 
