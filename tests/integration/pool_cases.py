@@ -42,7 +42,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from presua import UA, Sub, pidf, publish, service  # noqa: E402
+from presua import UA, Sub, pidf, publish, service, soap  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from checks import check, exit_status, status  # noqa: E402
 
@@ -72,6 +72,14 @@ def case_stall(port, pids):
     dave = UA("dave", "secret", port, "udp")
     for u in (alice, bob, carol):
         check("%s registered (%s)" % (u.user, u.transport), status(u.register()) == 200)
+    # watchers of carol and of bob, subscribed before the database stops
+    wa = UA("alice", "secret", port, "udp")
+    ws = Sub(wa, carol.aor)
+    wsb = Sub(wa, bob.aor)
+    check("alice watches carol and bob (%s, %s)" % (status(ws.resp), status(wsb.resp)),
+          status(ws.resp) == 200 and status(wsb.resp) == 200)
+    ws.notify()
+    wsb.notify()
     for p in pids:
         os.kill(p, signal.SIGSTOP)
     try:
@@ -97,6 +105,21 @@ def case_stall(port, pids):
         check("bob's MESSAGE over TCP answered 200 (%s)" % st, st == 200)
         check("alice received it", got)
         check("all of it within 8 s (%.1f s)" % (time.time() - t0), time.time() - t0 < 8)
+        # acknowledged means durable, for the watchers too
+        n = sub.notify(timeout=1.0)
+        check("dave's first NOTIFY does not show carol's publication not yet stored",
+              n is None or "busy" not in n.body)
+        n = ws.notify(lambda m: "busy" in m.body, timeout=1.0)
+        check("alice, watching carol, is not told of it before it is stored", n is None)
+        # a Microsoft client's setPresence (SERVICE) is answered once stored, as a PUBLISH
+        r = bob.request("SERVICE", "sip:" + bob.aor, ["Content-Type: application/SOAP+xml"],
+                        soap("setPresence", "<m:availability>300</m:availability>"
+                             "<m:activity>600</m:activity><m:note>stall-soap</m:note>"),
+                        timeout=2.0)
+        check("bob's SERVICE setPresence is not answered while the database is stopped (%s)"
+              % status(r), r is None)
+        n = wsb.notify(lambda m: "stall-soap" in m.body, timeout=0.5)
+        check("alice, watching bob, is not told of it before it is stored", n is None)
         # a new binding must be durable before its 200: it waits for the database
         r = dave.register()
         check("dave's REGISTER is not answered 200 while the database is stopped (%s)"
@@ -107,6 +130,12 @@ def case_stall(port, pids):
     r = carol.final(10.0)
     check("once the database continues carol's PUBLISH is answered 200 with an entity tag (%s)"
           % status(r), status(r) == 200 and bool(r.h("sip-etag")))
+    n = ws.notify(lambda m: "busy" in m.body, timeout=5.0)
+    check("and alice is told carol is busy", n is not None)
+    r = bob.final(10.0)
+    check("bob's setPresence is answered 200 (%s)" % status(r), status(r) == 200)
+    n = wsb.notify(lambda m: "stall-soap" in m.body, timeout=5.0)
+    check("and alice is told of bob's note", n is not None)
     r2 = dave.register()
     check("after the database continues dave registers (%s)" % status(r2), status(r2) == 200)
     r = service(carol, "setContact", '<m:displayName>Bob</m:displayName><m:groups>1</m:groups>'
