@@ -17,7 +17,7 @@ RUN="openssl sqlite3 python3"
 TEST="sip-tester sipsak fail2ban samba samba-ad-provision samba-dsdb-modules samba-vfs-modules
 	winbind krb5-user adcli ldb-tools ldap-utils
 	libsasl2-modules-gssapi-mit iproute2 util-linux bind9-host procps psmisc
-	groff-base man-db kamailio kamailio-presence-modules kamailio-tls-modules baresip-core sqlite3 faketime
+	groff-base man-db kamailio kamailio-presence-modules kamailio-tls-modules kamailio-postgres-modules baresip-core sqlite3 faketime
 	libfaketime python3-gssapi python3-pycryptodome python3-jsonschema python3-dnspython
 	libpurple-dev pidgin-sipe postgresql-15"
 PACKAGE="debhelper dpkg-dev lintian fakeroot systemd adduser"

@@ -12,6 +12,9 @@
 # of PostgreSQL (utime+stime of its processes from /proc over the step, divided by
 # the operations of the whole pool), and the failed calls.  Then the time from a
 # PUBLISH on front end 1 to the NOTIFY a watcher on front end 2 receives (p50/p99).
+# Then the durable anchor: Kamailio with usrloc written through to the same
+# PostgreSQL (kamailio-pg.cfg; Debian's kamailio-postgres-modules), REGISTER with
+# Digest at RATE: its CPU per operation and PostgreSQL's.
 # The load average is printed before and after: on a shared machine compare the
 # CPU per operation, not the rates.  Options (environment): RATE (REGISTERs or
 # MESSAGEs per second per front end, 150), SECS (10), CHANGES (presence changes, 100).
@@ -167,8 +170,50 @@ PRC=$?
 cat "$T/presence.out"
 check "every presence change reached the watcher on the other front end" [ "$PRC" = 0 ]
 
-# one front end on SQLite, alone (its device registers there anew)
 for n in 1 2 3; do kill "${FE_PID[n]}"; wait "${FE_PID[n]}" 2>/dev/null || true; done
+
+# the durable anchor: Kamailio, usrloc written through to the same PostgreSQL
+# (kamailio-pg.cfg), REGISTER with Digest from front end 1's users at RATE
+KAM=${KAMAILIO:-$(command -v kamailio || echo /usr/sbin/kamailio)}
+kam_row() {
+	local k="$T/kam" kp kb kpgb ka kpga fails=0 sql=/usr/share/kamailio/postgres
+	local conn="host=$PG_DIR/sock port=$PG_PORT dbname=kamailio user=greenwich"
+	mkdir -p "$k"
+	kp=$(free_port)
+	pg_sql "CREATE DATABASE kamailio" || return 1
+	for f in standard usrloc htable; do
+		"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$conn" -f "$sql/$f-create.sql" > /dev/null || return 1
+	done
+	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$conn" -c "INSERT INTO htable (key_name, key_value)
+		SELECT 'b1x' || i, md5('b1x' || i || ':$DOMAIN:secret') FROM generate_series(1, 50) i" || return 1
+	sed -e "s|@PORT@|$kp|g" -e "s|@DBURL@|postgres://greenwich@127.0.0.1:$PG_PORT/kamailio|g" \
+		-e "s|@SECRET@|$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')|" \
+		"$HERE/kamailio-pg.cfg" > "$k/kamailio.cfg"
+	"$KAM" -f "$k/kamailio.cfg" -DD -E -P "$k/kamailio.pid" -m 256 -M 32 -w "$k" -Y "$k" \
+		> "$k/kamailio.log" 2>&1 &
+	KAM_PID=$!
+	PIDS+=("$KAM_PID")
+	sleep 2
+	kill -0 "$KAM_PID" 2>/dev/null || { tail -5 "$k/kamailio.log"; return 1; }
+	# shellcheck disable=SC2046
+	kb=$(ticks "$KAM_PID" $(ps -o pid= --ppid "$KAM_PID")) kpgb=$(ticks $(pg_pids))
+	load kam-reg "$HERE/../scenarios/reg_auth.xml" "$kp" -inf "$T/users1.csv"
+	wait "${LOAD[kam-reg]}" || fails=1
+	# shellcheck disable=SC2046
+	ka=$(ticks "$KAM_PID" $(ps -o pid= --ppid "$KAM_PID")) kpga=$(ticks $(pg_pids))
+	printf '%-24s %d fe %6d ops %2d SIPp runs failed | kamailio µs/op: %s | PostgreSQL µs/op: %s\n' \
+		reg-digest-kamailio-pg 1 "$COUNT" "$fails" "$(us_per_op $((ka - kb)) "$COUNT")" \
+		"$(us_per_op $((kpga - kpgb)) "$COUNT")"
+	grep -h "Successful call\|Failed call" "$T/kam-reg.out" | tail -2
+	KAM_ROWS=$("$PG_BIN/psql" -X -q -A -t "$conn" -c "SELECT count(*) FROM location")
+	kill "$KAM_PID"
+	wait "$KAM_PID" 2>/dev/null || true
+	[ "$fails" = 0 ]
+}
+check "Kamailio (usrloc write-through on PostgreSQL): every REGISTER with Digest answered" kam_row
+check "and its bindings are in PostgreSQL (${KAM_ROWS:-0} rows)" [ "${KAM_ROWS:-0}" -gt 0 ]
+
+# one front end on SQLite, alone (its device registers there anew)
 DEV_UP=()
 sed -i -e '/^\[store\]/,/^pool-size/d' -e '/^\[pool\]/,$d' "$T/fe1/greenwich.conf"
 cp "$T/fe1/greenwich.conf" "$T/greenwich.conf"

@@ -25,22 +25,33 @@
 void
 pres_compose(struct presence *ps, const char *aor, time_t now, struct pres_status *out)
 {
-	const struct pres_pub *best = NULL;
+	const struct pres_status *best = NULL;
+	uint64_t best_seq = 0;
 	bool phone = false;
 	struct loc_contact *cs = NULL;
 	size_t n = 0;
 
 	memset(out, 0, sizeof(*out));
 	for (const struct pres_pub *p = ps->pubs; p; p = p->next) {
+		const struct pres_status *st = &p->st;
+		uint64_t seq = p->seq;
 		if (p->expires <= now || strcasecmp(p->aor, aor) != 0)
 			continue;
-		if (best == NULL || p->seq > best->seq)
-			best = p;
-		if (p->st.open && p->st.activity == ACT_ON_THE_PHONE)
+		if (p->pending) { /* not durable yet: what was, or nothing */
+			if (!p->durable)
+				continue;
+			st = &p->durable_st;
+			seq = p->durable_seq;
+		}
+		if (best == NULL || seq > best_seq) {
+			best = st;
+			best_seq = seq;
+		}
+		if (st->open && st->activity == ACT_ON_THE_PHONE)
 			phone = true;
 	}
 	if (best) {
-		*out = best->st;
+		*out = *best;
 		if (out->open && out->activity == ACT_AVAILABLE && phone)
 			out->activity = ACT_ON_THE_PHONE;
 		return;

@@ -49,6 +49,11 @@ struct pres_pub {
 	bool foreign; /* another front end of the pool took it: a copy, read
 			 from the store, never written or expired here */
 	bool pending; /* its PUBLISH waits for the write (not answered yet) */
+	/* what watchers may see while a write is pending: the last state that
+	 * was durable (none yet: the publication is not shown) */
+	bool durable;
+	struct pres_status durable_st;
+	uint64_t durable_seq;
 	struct pres_pub *next;
 };
 
@@ -174,7 +179,11 @@ void pres_seen_prune(struct presence *ps);
 
 /* presence_pub.c */
 void pres_publish(struct pres_req *r);
-void pres_pub_soap(struct presence *ps, const char *aor, const struct pres_status *st);
+/* r (or NULL): the SERVICE, answered 200 once the publication is durable
+ * (503 when its write failed); when r->msg is still set afterwards, the
+ * caller answers. */
+void pres_pub_soap(struct presence *ps, const char *aor, const struct pres_status *st,
+		   struct pres_req *r);
 void pres_pub_drop_soap(struct presence *ps, const char *aor);
 void pres_pub_expire(struct presence *ps, time_t now);
 void pres_pubs_free(struct presence *ps);

@@ -14,7 +14,10 @@
  * with a remote store: no worker waits on the network) and is answered when
  * the write is done; a write that failed is answered 503 with a Retry-After
  * and the publication is dropped from memory (the client publishes anew).
- * Watchers are told at once.  setPresence (SOAP) does not wait.
+ * Acknowledged means durable, for the watchers too: they are told once the
+ * write is done (until then they see the publication's last durable state,
+ * or none), and a SOAP setPresence is answered when its write is done, as a
+ * PUBLISH.
  */
 #include "config.h"
 
@@ -59,6 +62,15 @@ pub_new(struct presence *ps, const char *aor, const char *call_id, uint32_t cseq
 	return p;
 }
 
+/* p as it is now is in the store */
+static void
+pub_durable(struct pres_pub *p)
+{
+	p->durable = true;
+	p->durable_st = p->st;
+	p->durable_seq = p->seq;
+}
+
 static void
 pub_unlink(struct presence *ps, struct pres_pub *p)
 {
@@ -82,6 +94,7 @@ pres_pub_load(struct presence *ps, const struct pres_pub *src)
 	p->source = src->source;
 	p->st = src->st;
 	p->foreign = src->foreign;
+	pub_durable(p);
 	if (p->seq > ps->seq)
 		ps->seq = p->seq;
 	return 0;
@@ -158,6 +171,7 @@ struct pub_answer {
 	tport_t *tp;
 	char aor[256];
 	char etag[40];
+	bool soap; /* a SERVICE setPresence: 200 without an entity tag */
 };
 
 static void
@@ -168,8 +182,13 @@ pub_answer_done(struct presence *ps, int rc, struct pres_pub_wait *wait)
 	struct pres_pub *p = pub_find(ps, a->aor, a->etag);
 
 	r.sip = sip_object(a->msg);
-	if (p)
+	if (p) {
 		p->pending = false;
+		if (rc >= 0) {
+			pub_durable(p);
+			pres_changed(ps, a->aor, false); /* now the watchers */
+		}
+	}
 	if (rc < 0) {
 		log_err("event=publish-failed user=%s reason=\"store write failed\"",
 			log_value(a->aor));
@@ -180,6 +199,8 @@ pub_answer_done(struct presence *ps, int rc, struct pres_pub_wait *wait)
 		}
 		presence_reply(&r, 503, "Publication not stored", SIPTAG_RETRY_AFTER_STR("5"),
 			       TAG_END());
+	} else if (a->soap) {
+		presence_reply(&r, SIP_200_OK, TAG_END()); /* (a later one may follow it) */
 	} else if (p == NULL) {
 		/* removed or changed again meanwhile: this entity tag is no more */
 		presence_reply(&r, 412, "Conditional Request Failed", TAG_END());
@@ -202,7 +223,7 @@ pub_answer_free(struct pres_pub_wait *wait)
 
 /* r's answer waits for p's write (it takes r's request); NULL: answer now. */
 static struct pres_pub_wait *
-pub_answer_new(struct pres_req *r, const struct pres_pub *p)
+pub_answer_new(struct pres_req *r, const struct pres_pub *p, bool soap)
 {
 	struct pub_answer *a;
 
@@ -210,6 +231,7 @@ pub_answer_new(struct pres_req *r, const struct pres_pub *p)
 		return NULL;
 	a->wait.done = pub_answer_done;
 	a->wait.free = pub_answer_free;
+	a->soap = soap;
 	a->w = r->w;
 	a->msg = r->msg;
 	a->tp = r->tp ? tport_ref(r->tp) : sip_msg_tport(r->w, r->msg);
@@ -220,11 +242,12 @@ pub_answer_new(struct pres_req *r, const struct pres_pub *p)
 }
 
 /* Store p (a new entity tag each time it changes, in place of the row of
- * the one it had) and tell the watchers.  r (or NULL): the PUBLISH, answered
- * (200 with p's entity tag, or 503) once the write is done; when r->msg is
- * still set afterwards, the caller answers (no memory to wait). */
+ * the one it had) and tell the watchers once it is durable.  r (or NULL):
+ * the PUBLISH (or SERVICE, soap), answered (200, or 503) once the write is
+ * done; when r->msg is still set afterwards, the caller answers (no memory
+ * to wait, or nothing to answer: the watchers are told at once). */
 static int
-pub_commit(struct presence *ps, struct pres_pub *p, bool changed, struct pres_req *r)
+pub_commit(struct presence *ps, struct pres_pub *p, bool changed, struct pres_req *r, bool soap)
 {
 	char tok[24], old[sizeof(p->etag)];
 	struct pres_pub_wait *wait;
@@ -234,9 +257,10 @@ pub_commit(struct presence *ps, struct pres_pub *p, bool changed, struct pres_re
 	snprintf(p->etag, sizeof(p->etag), "%s", tok);
 	if (changed)
 		p->seq = ++ps->seq;
-	wait = pub_answer_new(r, p);
+	wait = pub_answer_new(r, p, soap);
 	p->pending = wait != NULL;
-	pres_changed(ps, p->aor, false);
+	if (wait == NULL)
+		pres_changed(ps, p->aor, false);
 	if (pres_store_pub_put(ps, p, old, wait) < 0 && wait == NULL)
 		return -1;
 	return 0;
@@ -306,7 +330,7 @@ publish_existing(struct pres_req *r, const char *aor, const char *etag, int expi
 	p->expires = time(NULL) + expires;
 	if (has_body)
 		p->st = st;
-	if (pub_commit(ps, p, has_body, r) < 0) {
+	if (pub_commit(ps, p, has_body, r, false) < 0) {
 		presence_reply(r, 503, "Publication not stored", SIPTAG_RETRY_AFTER_STR("5"),
 			       TAG_END());
 		return;
@@ -364,7 +388,7 @@ pres_publish(struct pres_req *r)
 	p->st = st;
 	log_info("event=publish user=%s open=%d activity=%s", log_value(aor), st.open,
 		 pres_activity_name(st.activity));
-	if (pub_commit(ps, p, true, r) < 0) {
+	if (pub_commit(ps, p, true, r, false) < 0) {
 		pub_unlink(ps, p);
 		pub_free(p);
 		pres_changed(ps, aor, false);
@@ -386,16 +410,22 @@ soap_pub(struct presence *ps, const char *aor)
 }
 
 void
-pres_pub_soap(struct presence *ps, const char *aor, const struct pres_status *st)
+pres_pub_soap(struct presence *ps, const char *aor, const struct pres_status *st,
+	      struct pres_req *r)
 {
 	struct pres_pub *p = soap_pub(ps, aor);
 
-	if (p == NULL && (p = pub_new(ps, aor, NULL, 0)) == NULL)
+	if (p == NULL && (p = pub_new(ps, aor, NULL, 0)) == NULL) {
+		if (r)
+			presence_reply(r, 500, "Out of memory", TAG_END());
 		return;
+	}
 	p->source = SRC_SOAP;
 	p->st = *st;
 	p->expires = time(NULL) + ps->w->w_gwd->conf->max_expires; /* until sign-out */
-	pub_commit(ps, p, true, NULL);
+	if (pub_commit(ps, p, true, r, true) < 0 && r && r->msg)
+		presence_reply(r, 503, "Presence not stored", SIPTAG_RETRY_AFTER_STR("5"),
+			       TAG_END());
 }
 
 void

@@ -329,13 +329,14 @@ pres_sipe_service(struct pres_req *r)
 		return;
 	}
 	if (strcmp(sj->soap.method, "setPresence") == 0) {
-		/* presence lives in worker 0's memory: no store work to wait for */
+		/* answered once the publication is durable, as a PUBLISH */
 		soap_status(&sj->soap, &st);
-		pres_pub_soap(r->ps, r->user, &st);
 		log_info("event=set-presence user=%s open=%d activity=%s", log_value(r->user),
 			 st.open, pres_activity_name(st.activity));
 		free(sj);
-		presence_reply(r, SIP_200_OK, TAG_END());
+		pres_pub_soap(r->ps, r->user, &st, r);
+		if (r->msg) /* not waiting for the write */
+			presence_reply(r, SIP_200_OK, TAG_END());
 		return;
 	}
 	epid = msg_params_find(sip->sip_from->a_params, "epid=");

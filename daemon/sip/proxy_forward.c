@@ -207,6 +207,28 @@ cancel_pending(struct pcall *pc)
 			nta_outgoing_cancel(pc->br[i].orq);
 }
 
+/* A non-INVITE answered 2xx upstream: nothing the other branches answer can
+ * change that (RFC 3261 16.7), and no CANCEL is sent for a non-INVITE (9.1).
+ * Let them go now: a device that went away without a word (its UDP port
+ * closed, the ICMP error not matched to the transaction by Sofia) would keep
+ * the call for Timer F's 32 s, and under a steady flow those calls filled the
+ * worker's bound (PCALLS_MAX): new requests were refused 503, which the front
+ * end one hop up turns into 500 (16.7). nta finishes the transaction alone. */
+static void
+end_pending(struct pcall *pc)
+{
+	for (size_t i = 0; i < pc->nbr; i++) {
+		struct branch *b = &pc->br[i];
+		if (b->orq == NULL || b->status >= 200)
+			continue;
+		watch_stop(b);
+		nta_outgoing_destroy(b->orq); /* no callback any more */
+		b->orq = NULL;
+		b->status = 408;
+		pc->npending--;
+	}
+}
+
 /* RFC 3261 16.7: 6xx wins, else the lowest class; 503 becomes 500. */
 static int
 status_rank(int st)
@@ -240,6 +262,11 @@ send_best(struct pcall *pc)
 	}
 	if (pc->canceled)
 		nta_incoming_treply(pc->irq, SIP_487_REQUEST_CANCELLED, TAG_END());
+	else if (pc->best_status == 503)
+		/* ours: the hop to another front end failed (watch_cb); as the
+		 * pool's other 503s, the client may try again shortly */
+		nta_incoming_treply(pc->irq, 503, "Front end not reachable",
+				    SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
 	else
 		nta_incoming_treply(pc->irq, pc->best_status ? pc->best_status : 408,
 				    pc->best_status ? NULL : "Request Timeout", TAG_END());
@@ -311,6 +338,8 @@ branch_response(struct branch *b, int status, msg_t *m)
 		pc->final_sent = true;
 		if (pc->is_invite)
 			cancel_pending(pc);
+		else
+			end_pending(pc);
 	} else if (!pc->final_sent) {
 		best_update(pc, status, m);
 		if (status >= 600 && pc->is_invite)

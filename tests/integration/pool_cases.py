@@ -42,7 +42,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from presua import UA, Sub, pidf, publish, service  # noqa: E402
+from presua import UA, Sub, pidf, publish, service, soap  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from checks import check, exit_status, status  # noqa: E402
 
@@ -72,6 +72,14 @@ def case_stall(port, pids):
     dave = UA("dave", "secret", port, "udp")
     for u in (alice, bob, carol):
         check("%s registered (%s)" % (u.user, u.transport), status(u.register()) == 200)
+    # watchers of carol and of bob, subscribed before the database stops
+    wa = UA("alice", "secret", port, "udp")
+    ws = Sub(wa, carol.aor)
+    wsb = Sub(wa, bob.aor)
+    check("alice watches carol and bob (%s, %s)" % (status(ws.resp), status(wsb.resp)),
+          status(ws.resp) == 200 and status(wsb.resp) == 200)
+    ws.notify()
+    wsb.notify()
     for p in pids:
         os.kill(p, signal.SIGSTOP)
     try:
@@ -97,6 +105,21 @@ def case_stall(port, pids):
         check("bob's MESSAGE over TCP answered 200 (%s)" % st, st == 200)
         check("alice received it", got)
         check("all of it within 8 s (%.1f s)" % (time.time() - t0), time.time() - t0 < 8)
+        # acknowledged means durable, for the watchers too
+        n = sub.notify(timeout=1.0)
+        check("dave's first NOTIFY does not show carol's publication not yet stored",
+              n is None or "busy" not in n.body)
+        n = ws.notify(lambda m: "busy" in m.body, timeout=1.0)
+        check("alice, watching carol, is not told of it before it is stored", n is None)
+        # a Microsoft client's setPresence (SERVICE) is answered once stored, as a PUBLISH
+        r = bob.request("SERVICE", "sip:" + bob.aor, ["Content-Type: application/SOAP+xml"],
+                        soap("setPresence", "<m:availability>300</m:availability>"
+                             "<m:activity>600</m:activity><m:note>stall-soap</m:note>"),
+                        timeout=2.0)
+        check("bob's SERVICE setPresence is not answered while the database is stopped (%s)"
+              % status(r), r is None)
+        n = wsb.notify(lambda m: "stall-soap" in m.body, timeout=0.5)
+        check("alice, watching bob, is not told of it before it is stored", n is None)
         # a new binding must be durable before its 200: it waits for the database
         r = dave.register()
         check("dave's REGISTER is not answered 200 while the database is stopped (%s)"
@@ -107,6 +130,12 @@ def case_stall(port, pids):
     r = carol.final(10.0)
     check("once the database continues carol's PUBLISH is answered 200 with an entity tag (%s)"
           % status(r), status(r) == 200 and bool(r.h("sip-etag")))
+    n = ws.notify(lambda m: "busy" in m.body, timeout=5.0)
+    check("and alice is told carol is busy", n is not None)
+    r = bob.final(10.0)
+    check("bob's setPresence is answered 200 (%s)" % status(r), status(r) == 200)
+    n = wsb.notify(lambda m: "stall-soap" in m.body, timeout=5.0)
+    check("and alice is told of bob's note", n is not None)
     r2 = dave.register()
     check("after the database continues dave registers (%s)" % status(r2), status(r2) == 200)
     r = service(carol, "setContact", '<m:displayName>Bob</m:displayName><m:groups>1</m:groups>'
@@ -227,6 +256,18 @@ def case_presence(p1, p2, mmc, conf):
     check("carol on front end 2 gets a NOTIFY saying busy with alice's note",
           has(n, "busy") and has(n, "pool-note-1") and basic_of(n) == "open")
     etag = r.h("sip-etag") if r else None
+    # a change travels on events (the store's NOTIFY, the mailboxes), not on a
+    # tick: from the PUBLISH sent to the NOTIFY received, well under 100 ms
+    lat = []
+    for k in range(5):
+        t0 = time.time()
+        r = publish(alice, pidf(alice.aor, activity="busy", note="pool-fast-%d" % k), etag=etag)
+        etag = r.h("sip-etag") if r else etag
+        if s.notify(lambda m: "pool-fast-%d" % k in m.body) is not None:
+            lat.append((time.time() - t0) * 1000)
+    lat.sort()
+    check("each of 5 changes reached carol, median %.1f ms (< 100 ms)"
+          % (lat[len(lat) // 2] if lat else -1), len(lat) == 5 and lat[2] < 100)
     # several changes in a row: the watcher's last word is the last change
     for i in range(2, 7):
         r = publish(alice, pidf(alice.aor, activity="away" if i % 2 else "busy",
@@ -378,9 +419,12 @@ def case_tlsrogue(p1, p3, ca):
           status(carol.register()) == 200)
     time.sleep(1.0)
     t0 = time.time()
-    st = status(message(alice, carol.aor, "to-a-rogue-front-end", 8.0))
+    r = message(alice, carol.aor, "to-a-rogue-front-end", 8.0)
+    st = status(r)
     took = time.time() - t0
     check("alice's MESSAGE to carol is answered 503 (the hop's TLS failed): %s" % st, st == 503)
+    ra = r.h("retry-after") if r is not None else None
+    check("with Retry-After: 5, as the pool's other 503s: %s" % ra, ra == "5")
     check("at once, not when the transaction times out (%.1f s)" % took, took < 3.0)
     check("and carol received nothing", not delivered(carol, "to-a-rogue-front-end", 2.0))
 

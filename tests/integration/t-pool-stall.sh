@@ -2,9 +2,10 @@
 # greenwichd on PostgreSQL keeps answering while the database does not: the
 # cluster's processes (started by this test) are stopped with SIGSTOP, and
 # OPTIONS, a SUBSCRIBE on worker 0 and MESSAGEs between registered users (UDP and
-# TCP, Digest sign-in) are still answered and delivered; a PUBLISH and a new
-# binding wait for the database (durable before their 200) and are answered once
-# it continues.
+# TCP, Digest sign-in) are still answered and delivered; a PUBLISH, a SOAP
+# setPresence and a new binding wait for the database (durable before their 200)
+# and are answered once it continues; watchers are told of the two changes only
+# then.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/pg/pg-cluster.sh
