@@ -2,7 +2,9 @@
  * ad_session_acct.c - the account of its own that holds greenwichd's sip/ SPNs: moves
  * the SPNs off the computer account, creates (or takes) a user account beside it, sets
  * its password (unicodePwd, over the session's sealed GSSAPI layer), its SPNs, flags
- * and AES-only encryption types, and reads its key version; deletes it on leave.
+ * and AES-only encryption types, lets the computer account reset that password (an ACE
+ * in the account's DACL) and reads its key version; sets a new password (`domain renew`,
+ * bound as the machine); deletes it on leave.
  */
 #include "config.h"
 
@@ -127,14 +129,84 @@ read_kvno(struct ad_session *s, const char *dn, int *kvno, char *reason)
 	return ret;
 }
 
+/* A new password on the account at @dn (unicodePwd replaced: Reset Password). */
+static int
+set_password(struct ad_session *s, const char *dn, const char *password, char *reason)
+{
+	struct berval pw = {0, NULL}, *pwv[] = {&pw, NULL};
+	LDAPMod m_pw = {LDAP_MOD_REPLACE | LDAP_MOD_BVALUES, "unicodePwd", {.modv_bvals = pwv}},
+		*mods[] = {&m_pw, NULL};
+	int ret = unicode_pwd(password, &pw);
+
+	if (ret == 0)
+		ret = ad_session_modify(s, dn, mods, NULL, "the password", reason);
+	if (pw.bv_val) {
+		explicit_bzero(pw.bv_val, pw.bv_len);
+		free(pw.bv_val);
+	}
+	return ret;
+}
+
+/* Reset Password (User-Force-Change-Password), 00299570-246d-11d0-a768-00aa006e0529,
+ * in AD's byte order */
+static const unsigned char reset_password_guid[16] = {
+    0x70, 0x95, 0x29, 0x00, 0x6d, 0x24, 0xd0, 0x11, 0xa7, 0x68, 0x00, 0xaa, 0x00, 0x6e, 0x05, 0x29};
+
+/* The binary objectSid of the object at @dn. */
+static int
+read_sid(struct ad_session *s, const char *dn, unsigned char *sid, size_t *sidlen, char *reason)
+{
+	char *attrs[] = {"objectSid", NULL};
+	LDAPMessage *res = NULL, *e;
+	struct berval **v = NULL;
+	int ret =
+	    ad_session_search(s, dn, LDAP_SCOPE_BASE, "(objectClass=*)", attrs, NULL, &res, reason);
+
+	e = ret == 0 ? ldap_first_entry(s->ld, res) : NULL;
+	v = e ? ldap_get_values_len(s->ld, e, "objectSid") : NULL;
+	if (ret == 0 && (v == NULL || v[0] == NULL || v[0]->bv_len > AD_SID_MAX)) {
+		ad_reason_set(reason, "%s: no objectSid of %s", s->dc, dn);
+		ret = -AD_ERR_NOT_FOUND;
+	}
+	if (ret == 0) {
+		memcpy(sid, v[0]->bv_val, v[0]->bv_len);
+		*sidlen = v[0]->bv_len;
+	}
+	ldap_value_free_len(v);
+	ldap_msgfree(res);
+	return ret;
+}
+
+/* The computer account (@cdn) may reset the password of the account at @dn: an
+ * access-allowed object ACE with the Reset Password right in the account's DACL, so that
+ * `domain renew`, bound as the machine, rotates it. */
+static int
+grant_reset(struct ad_session *s, const char *dn, const char *cdn, char *reason)
+{
+	struct ad_ace ace = {
+	    AD_ACE_ALLOWED_OBJECT, 0, AD_RIGHT_CONTROL_ACCESS, reset_password_guid, NULL, {0}, 0};
+	struct ad_sd old = {NULL, 0}, neu = {NULL, 0};
+	bool changed = false;
+	int ret = read_sid(s, cdn, ace.sid, &ace.sidlen, reason);
+
+	if (ret == 0)
+		ret = ad_session_sd_get(s, dn, &old.p, &old.len, reason);
+	if (ret == 0 && ad_sd_edit(&old, &ace, NULL, 0, &neu, &changed) < 0) {
+		ad_reason_set(reason, "the security descriptor of %s is malformed", dn);
+		ret = -AD_ERR_PARSE;
+	}
+	if (ret == 0 && changed)
+		ret = ad_session_sd_set(s, dn, neu.p, neu.len, reason);
+	free(old.p);
+	free(neu.p);
+	return ret;
+}
+
 int
 ad_session_sip_account(struct ad_session *s, const struct ad_sip_account *a, int *kvno,
 		       char *reason)
 {
 	char cdn[1024], dn[1100], uac[16], enc[8], *uacv[] = {uac, NULL}, *encv[] = {enc, NULL};
-	struct berval pw = {0, NULL}, *pwv[] = {&pw, NULL};
-	LDAPMod m_pw = {LDAP_MOD_REPLACE | LDAP_MOD_BVALUES, "unicodePwd", {.modv_bvals = pwv}},
-		*mods_pw[] = {&m_pw, NULL};
 	LDAPMod m_spn = {LDAP_MOD_REPLACE, "servicePrincipalName", {.modv_strvals = a->spns}},
 		m_uac = {LDAP_MOD_REPLACE, "userAccountControl", {.modv_strvals = uacv}},
 		m_enc = {LDAP_MOD_REPLACE, "msDS-SupportedEncryptionTypes", {.modv_strvals = encv}},
@@ -166,19 +238,33 @@ ad_session_sip_account(struct ad_session *s, const struct ad_sip_account *a, int
 		ret = -EINVAL;
 	}
 	if (ret == 0)
-		ret = unicode_pwd(a->password, &pw);
-	if (ret == 0)
-		ret = ad_session_modify(s, dn, mods_pw, NULL, "the password", reason);
+		ret = set_password(s, dn, a->password, reason);
 	snprintf(uac, sizeof(uac), "%d", UAC_NORMAL_ACCOUNT | UAC_DONT_EXPIRE_PASSWORD);
 	snprintf(enc, sizeof(enc), "%d", ENCTYPES_AES);
 	if (ret == 0)
 		ret = ad_session_modify(s, dn, mods, NULL, "the SPNs and flags", reason);
 	if (ret == 0)
+		ret = grant_reset(s, dn, cdn, reason);
+	if (ret == 0)
 		ret = read_kvno(s, dn, kvno, reason);
-	if (pw.bv_val) {
-		explicit_bzero(pw.bv_val, pw.bv_len);
-		free(pw.bv_val);
+	return ret;
+}
+
+int
+ad_session_sip_password(struct ad_session *s, const char *sam, const char *password, int *kvno,
+			char *reason)
+{
+	char dn[1024];
+	int ret = find_dn(s, "user", sam, dn, sizeof(dn), reason);
+
+	if (ret == 0) {
+		ad_reason_set(reason, "no account %s in %s", sam, s->base);
+		ret = -AD_ERR_NOT_FOUND;
 	}
+	if (ret > 0)
+		ret = set_password(s, dn, password, reason);
+	if (ret == 0)
+		ret = read_kvno(s, dn, kvno, reason);
 	return ret;
 }
 

@@ -537,7 +537,8 @@ struct ad_sip_account {
  * user account when it does not exist (disabled until it has a password), sets its
  * password (unicodePwd: the session's layer must seal), and replaces its SPNs with
  * @p a->spns, userAccountControl with NORMAL_ACCOUNT|DONT_EXPIRE_PASSWORD and
- * msDS-SupportedEncryptionTypes with AES128|AES256.
+ * msDS-SupportedEncryptionTypes with AES128|AES256, and grants the computer account the
+ * Reset Password right on it (an ACE in its DACL: `domain renew` rotates the password).
  * @param kvno its msDS-KeyVersionNumber after the password change
  * @return 0 or an error (reason says which step).
  */
@@ -557,6 +558,15 @@ int ad_session_spn_remove(struct ad_session *s, const char *sam, char *const *sp
  */
 int ad_session_spn_owner(struct ad_session *s, const char *spn, char *sam, size_t samlen,
 			 char *reason);
+
+/**
+ * ad_session_sip_password() - sets a new password (unicodePwd, replaced: the Reset
+ * Password right, which join grants the computer account) on the user account @p sam
+ * and reads its new key version into @p kvno.  The session must be sealed.
+ * @return 0, -AD_ERR_NOT_FOUND, -AD_ERR_DENIED, ...
+ */
+int ad_session_sip_password(struct ad_session *s, const char *sam, const char *password, int *kvno,
+			    char *reason);
 
 /** ad_session_account_delete() - deletes the user account @p sam: 1, 0 when none. */
 int ad_session_account_delete(struct ad_session *s, const char *sam, char *reason);
@@ -578,6 +588,47 @@ int ad_session_sd_get(struct ad_session *s, const char *dn, unsigned char **sdp,
  */
 int ad_session_sd_set(struct ad_session *s, const char *dn, const unsigned char *sd, size_t len,
 		      char *reason);
+
+/** ACE types and flags of ad_ace (MS-DTYP 2.4.4). */
+#define AD_ACE_ALLOWED 0
+#define AD_ACE_ALLOWED_OBJECT 5
+#define AD_ACE_CI 0x02        /**< container inherit */
+#define AD_ACE_IO 0x08        /**< inherit only */
+#define AD_ACE_INHERITED 0x10 /**< inherited from a parent */
+/** The control access right mask bit (ADS_RIGHT_DS_CONTROL_ACCESS). */
+#define AD_RIGHT_CONTROL_ACCESS 0x00000100u
+
+/** One access-allowed ACE to add (object GUIDs as 16 bytes in AD's byte order, or NULL). */
+struct ad_ace {
+	uint8_t type, flags;
+	uint32_t mask;
+	const unsigned char *object, *inherited;
+	unsigned char sid[AD_SID_MAX];
+	size_t sidlen;
+};
+
+/** A self-relative security descriptor (malloc'd bytes). */
+struct ad_sd {
+	unsigned char *p;
+	size_t len;
+};
+
+/**
+ * ad_sd_edit() - a new descriptor (self-relative, DACL only, for ad_session_sd_set()) from
+ * @p old: without the explicit ACEs of @p drop_sid (when not NULL), with @p add (when not
+ * NULL) before the first inherited ACE unless the same ACE is there already.
+ * @param out receives the new descriptor (free out->p).
+ * @param changed false when the new DACL is the old one.
+ * @return 0, -EINVAL (malformed), -ENOMEM.
+ */
+int ad_sd_edit(const struct ad_sd *old, const struct ad_ace *add, const unsigned char *drop_sid,
+	       size_t drop_len, struct ad_sd *out, bool *changed);
+
+/** ad_sd_acl() - the DACL of a descriptor (*aclp NULL when none): 0 or -EINVAL. */
+int ad_sd_acl(const struct ad_sd *sd, const unsigned char **aclp, size_t *acl_len);
+
+/** ad_ace_sid() - the SID of the ACE at @p p (@p size bytes), NULL for other layouts. */
+const unsigned char *ad_ace_sid(const unsigned char *p, size_t size, size_t *lenp);
 
 /**
  * ad_session_schema_guid() - the schemaIDGUID of an attribute or class, by its

@@ -24,33 +24,11 @@
 #include "mmc.h"
 #include "polstore.h"
 
-#define SE_DACL_PRESENT 0x0004
-#define SE_SELF_RELATIVE 0x8000
-#define ACE_ALLOWED 0
-#define ACE_ALLOWED_OBJECT 5
-#define ACE_CI 0x02
-#define ACE_IO 0x08
-#define ACE_INHERITED 0x10
-#define ACL_REVISION_DS 4
 /* create child, delete child, list, self, read and write property, delete tree, list
  * object, delete, read control */
 #define MASK_CONTAINER 0x000300FFu
 #define MASK_RP_WP 0x00000030u
 #define MASK_WP 0x00000020u
-
-struct ace {
-	uint8_t type, flags;
-	uint32_t mask;
-	const unsigned char *object, *inherited; /* GUIDs (16 bytes), or NULL */
-	unsigned char sid[AD_SID_MAX];
-	size_t sidlen;
-};
-
-/* A security descriptor, self-relative. */
-struct sd {
-	unsigned char *p;
-	size_t len;
-};
 
 static uint32_t
 le32(const unsigned char *p)
@@ -58,170 +36,9 @@ le32(const unsigned char *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static void
-put16(unsigned char *p, unsigned v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-}
-
-static void
-put32(unsigned char *p, uint32_t v)
-{
-	put16(p, v & 0xffff);
-	put16(p + 2, v >> 16);
-}
-
-static size_t
-ace_size(const struct ace *a)
-{
-	if (a->type == ACE_ALLOWED)
-		return 8 + a->sidlen;
-	return 12 + (a->object ? 16 : 0) + (a->inherited ? 16 : 0) + a->sidlen;
-}
-
-static void
-ace_write(const struct ace *a, unsigned char *p)
-{
-	size_t o = 8;
-
-	p[0] = a->type;
-	p[1] = a->flags;
-	put16(p + 2, (unsigned)ace_size(a));
-	put32(p + 4, a->mask);
-	if (a->type == ACE_ALLOWED_OBJECT) {
-		put32(p + 8, (a->object ? 1u : 0u) | (a->inherited ? 2u : 0u));
-		o = 12;
-		if (a->object) {
-			memcpy(p + o, a->object, 16);
-			o += 16;
-		}
-		if (a->inherited) {
-			memcpy(p + o, a->inherited, 16);
-			o += 16;
-		}
-	}
-	memcpy(p + o, a->sid, a->sidlen);
-}
-
-/* The SID an ACE is for (NULL for types whose layout is not known here). */
-static const unsigned char *
-ace_sid(const unsigned char *p, size_t size, size_t *lenp)
-{
-	size_t o;
-
-	if (p[0] == ACE_ALLOWED || p[0] == 1 /* denied */)
-		o = 8;
-	else if (p[0] == ACE_ALLOWED_OBJECT || p[0] == 6 /* denied object */)
-		o = 12 + ((le32(p + 8) & 1) ? 16 : 0) + ((le32(p + 8) & 2) ? 16 : 0);
-	else
-		return NULL;
-	if (o + 8 > size || o + 8 + 4 * (size_t)p[o + 1] > size)
-		return NULL;
-	*lenp = 8 + 4 * (size_t)p[o + 1];
-	return p + o;
-}
-
-/* An SD from the server (DACL only), checked; *aclp points to its ACL. */
-static int
-sd_acl(const struct sd *sd, const unsigned char **aclp, size_t *acl_len)
-{
-	const unsigned char *p = sd->p;
-	uint32_t off;
-
-	if (sd->len < 20 || p[0] != 1)
-		return -EINVAL;
-	off = le32(p + 16);
-	if (off == 0) {
-		*aclp = NULL;
-		*acl_len = 0;
-		return 0;
-	}
-	if (off + 8 > sd->len || le32(p + 16) + (p[off + 2] | p[off + 3] << 8) > sd->len)
-		return -EINVAL;
-	*aclp = p + off;
-	*acl_len = (size_t)(p[off + 2] | p[off + 3] << 8);
-	return 0;
-}
-
-/*
- * A new SD (self-relative, DACL only) from @old: without the explicit ACEs of @drop_sid
- * (when not NULL), with @add (when not NULL) before the first inherited ACE, unless the
- * same ACE is there already (*changed false then).
- */
-static int
-sd_edit(const struct sd *old, const struct ace *add, const unsigned char *drop_sid, size_t drop_len,
-	struct sd *out, bool *changed)
-{
-	const unsigned char *acl, *p;
-	size_t acl_len, pos, o = 28, count = 0, n;
-	unsigned char *buf, newace[128];
-	size_t addlen = 0;
-	bool placed = false;
-	int ret = sd_acl(old, &acl, &acl_len);
-
-	*changed = false;
-	if (ret < 0)
-		return ret;
-	if (add) {
-		addlen = ace_size(add);
-		ace_write(add, newace);
-	}
-	buf = calloc(1, 28 + acl_len + addlen);
-	if (buf == NULL)
-		return -ENOMEM;
-	n = acl ? (size_t)(acl[4] | acl[5] << 8) : 0;
-	for (pos = 8, p = acl ? acl + 8 : NULL; n > 0 && p && pos + 4 <= acl_len; n--) {
-		size_t sz = (size_t)(p[2] | p[3] << 8), sl = 0;
-		const unsigned char *sid;
-		if (sz < 8 || pos + sz > acl_len) {
-			free(buf);
-			return -EINVAL;
-		}
-		if (add && !placed && (p[1] & ACE_INHERITED)) {
-			memcpy(buf + o, newace, addlen);
-			o += addlen;
-			count++;
-			placed = *changed = true;
-		}
-		if (add && sz == addlen && !memcmp(p, newace, addlen))
-			placed = true; /* there already */
-		sid = ace_sid(p, sz, &sl);
-		if (drop_sid && !(p[1] & ACE_INHERITED) && sid && sl == drop_len &&
-		    !memcmp(sid, drop_sid, sl)) {
-			*changed = true;
-		} else {
-			memcpy(buf + o, p, sz);
-			o += sz;
-			count++;
-		}
-		pos += sz;
-		p += sz;
-	}
-	if (add && !placed) {
-		memcpy(buf + o, newace, addlen);
-		o += addlen;
-		count++;
-		*changed = true;
-	}
-	buf[0] = 1;
-	/* keep the DACL's inheritance bits: auto-inherited, protected */
-	put16(buf + 2,
-	      SE_DACL_PRESENT | SE_SELF_RELATIVE | ((old->p[2] | old->p[3] << 8) & 0x1400));
-	put32(buf + 16, 20);
-	buf[20] = add && add->type == ACE_ALLOWED_OBJECT ? ACL_REVISION_DS : acl ? acl[0] : 2;
-	if (acl && acl[0] > buf[20])
-		buf[20] = acl[0];
-	put16(buf + 22, (unsigned)(o - 20));
-	put16(buf + 24, (unsigned)count);
-	out->p = buf;
-	out->len = o;
-	return 0;
-}
-
 struct target {
 	char dn[1024];
-	struct ace ace;
+	struct ad_ace ace;
 	const char *what;
 };
 
@@ -229,7 +46,7 @@ struct target {
 static int
 target_apply(struct polstore *s, struct target *t, bool remove, bool *changed)
 {
-	struct sd old = {NULL, 0}, neu = {NULL, 0};
+	struct ad_sd old = {NULL, 0}, neu = {NULL, 0};
 	char reason[AD_REASON_LEN] = "";
 	int ret;
 	bool ch = false;
@@ -241,8 +58,8 @@ target_apply(struct polstore *s, struct target *t, bool remove, bool *changed)
 				t->dn);
 	if (ret < 0)
 		return mmc_fail(MMC_EXIT_FAIL, "%s", reason[0] ? reason : ad_strerror(ret));
-	ret = sd_edit(&old, remove ? NULL : &t->ace, remove ? t->ace.sid : NULL, t->ace.sidlen,
-		      &neu, &ch);
+	ret = ad_sd_edit(&old, remove ? NULL : &t->ace, remove ? t->ace.sid : NULL, t->ace.sidlen,
+			 &neu, &ch);
 	free(old.p);
 	if (ret < 0)
 		return mmc_fail(MMC_EXIT_FAIL, "the security descriptor of %s is malformed", t->dn);
@@ -316,15 +133,16 @@ delegate_run(struct polstore *s, const struct gw_conf *c, const char *group, boo
 	ret = MMC_EXIT_OK;
 	snprintf(t[n].dn, sizeof(t[n].dn), "%s", s->container);
 	t[n].what = "policies and federation";
-	t[n++].ace = (struct ace){ACE_ALLOWED, ACE_CI, MASK_CONTAINER, NULL, NULL, {0}, 0};
+	t[n++].ace = (struct ad_ace){AD_ACE_ALLOWED, AD_ACE_CI, MASK_CONTAINER, NULL, NULL, {0}, 0};
 	snprintf(t[n].dn, sizeof(t[n].dn), "%s", s->base);
 	t[n].what = "users' SIP addresses (proxyAddresses)";
-	t[n++].ace =
-	    (struct ace){ACE_ALLOWED_OBJECT, ACE_CI | ACE_IO, MASK_RP_WP, g_proxy, g_user, {0}, 0};
+	t[n++].ace = (struct ad_ace){
+	    AD_ACE_ALLOWED_OBJECT, AD_ACE_CI | AD_ACE_IO, MASK_RP_WP, g_proxy, g_user, {0}, 0};
 	if (c->domain_enabled_group[0] && ad_session_group(s->ses, c->domain_enabled_group, t[n].dn,
 							   sizeof(t[n].dn), NULL, 0, reason) == 0) {
 		t[n].what = "members of the enabled-group";
-		t[n++].ace = (struct ace){ACE_ALLOWED_OBJECT, 0, MASK_WP, g_member, NULL, {0}, 0};
+		t[n++].ace =
+		    (struct ad_ace){AD_ACE_ALLOWED_OBJECT, 0, MASK_WP, g_member, NULL, {0}, 0};
 	} else if (!remove && !mmc_json) {
 		printf("note: no [domain] enabled-group (or it is not found), so the group gets no "
 		       "right to enable users; every user with a SIP URI is enabled\n");
@@ -383,7 +201,7 @@ mmc_domain_delegate(struct mmc *m, int argc, char **argv)
 char *
 mmc_delegated_groups(const struct gw_conf *c)
 {
-	struct sd sd = {NULL, 0};
+	struct ad_sd sd = {NULL, 0};
 	const unsigned char *acl, *p;
 	size_t acl_len, pos, n;
 	struct polstore s;
@@ -398,16 +216,16 @@ mmc_delegated_groups(const struct gw_conf *c)
 		out = strdup("");
 		goto done;
 	}
-	if (ret < 0 || sd_acl(&sd, &acl, &acl_len) < 0 || (out = strdup("")) == NULL)
+	if (ret < 0 || ad_sd_acl(&sd, &acl, &acl_len) < 0 || (out = strdup("")) == NULL)
 		goto done;
 	n = acl ? (size_t)(acl[4] | acl[5] << 8) : 0;
 	for (pos = 8, p = acl ? acl + 8 : NULL; n > 0 && p && pos + 8 <= acl_len; n--) {
 		size_t sz = (size_t)(p[2] | p[3] << 8), sl = 0;
-		const unsigned char *sid = ace_sid(p, sz, &sl);
+		const unsigned char *sid = ad_ace_sid(p, sz, &sl);
 		char text[200], name[300];
 		if (sz < 8 || pos + sz > acl_len)
 			break;
-		if (p[0] == ACE_ALLOWED && !(p[1] & ACE_INHERITED) &&
+		if (p[0] == AD_ACE_ALLOWED && !(p[1] & AD_ACE_INHERITED) &&
 		    le32(p + 4) == MASK_CONTAINER && sid &&
 		    ad_sid_to_str(sid, sl, text, sizeof(text)) == 0) {
 			if (pol_ad_group_name(s.ld, s.base, text, name, sizeof(name), NULL) < 0)

@@ -681,8 +681,44 @@ keytab_keep_owner(const char *keytab, const struct stat *st)
 		mmc_err("cannot keep the owner and mode of %s: %s", keytab, strerror(errno));
 }
 
+/* With the machine password renewed, the sip/ account's too (sipacct.c): bound as the
+ * machine, whom join let reset it.  greenwichd's acceptor reads the keytab file at each
+ * sign-in (MIT's FILE: keytab), so nothing is reloaded, as for the machine keytab. */
+static int
+renew_sip_account(const struct gw_conf *c, const char *realm, const char *machine_keytab,
+		  const char *machine, struct mmc_sipacct *a)
+{
+	struct stat st;
+	char err[1400], kvno[16];
+
+	*a = (struct mmc_sipacct){.domain = c->domain_name,
+				  .realm = realm,
+				  .dc = c->domain_dcs.n ? c->domain_dcs.v[0] : NULL,
+				  .fqdn = c->domain_fqdn,
+				  .keytab = c->domain_sip_keytab,
+				  .uid = getuid(),
+				  .gid = getgid()};
+	if (stat(c->domain_sip_keytab, &st) == 0) {
+		a->uid = st.st_uid; /* keeps its owner */
+		a->gid = st.st_gid;
+	}
+	if (mmc_sipacct_renew(a, machine_keytab, machine, err, sizeof(err)) < 0) {
+		mmc_audit(c, "domain renew", a->account[0] ? a->account : "sip/", "result",
+			  "failed", NULL);
+		a->kvno = 0;
+		return mmc_fail(MMC_EXIT_FAIL,
+				"the machine password was renewed, but not the password of the "
+				"account of sip/%s: %s",
+				c->domain_fqdn, err);
+	}
+	snprintf(kvno, sizeof(kvno), "%d", a->kvno);
+	mmc_audit(c, "domain renew", a->account, "kvno", kvno, "keytab", a->keytab, NULL);
+	return MMC_EXIT_OK;
+}
+
 static void
-renew_report(const struct gw_conf *c, const char *machine, int before, int after, bool forced)
+renew_report(const struct gw_conf *c, const char *machine, int before, int after, bool forced,
+	     const struct mmc_sipacct *sip)
 {
 	char b[16], a[16];
 
@@ -697,10 +733,19 @@ renew_report(const struct gw_conf *c, const char *machine, int before, int after
 		json_object_object_add(o, "renewed", json_object_new_boolean(after != before));
 		json_object_object_add(o, "kvno", json_object_new_int(after));
 		json_object_object_add(o, "old_kvno", json_object_new_int(before));
+		if (sip->kvno > 0) {
+			json_object_object_add(o, "sip_account",
+					       json_object_new_string(sip->account));
+			json_object_object_add(o, "sip_kvno", json_object_new_int(sip->kvno));
+		}
 		mmc_json_print(o);
 	} else if (after != before) {
 		printf("the password of %s was renewed (key version %d, was %d)\n", machine, after,
 		       before);
+		if (sip->kvno > 0)
+			printf("the password of %s (sip/%s) was renewed (key version %d), its keys "
+			       "in %s\n",
+			       sip->account, c->domain_fqdn, sip->kvno, sip->keytab);
 	} else {
 		printf("the password of %s is not due for renewal yet (key version %d)%s\n",
 		       machine, after, forced ? "" : "; --force renews it now");
@@ -709,13 +754,15 @@ renew_report(const struct gw_conf *c, const char *machine, int before, int after
 
 /* domain renew [--force] [--if-joined]: `adcli update` with the machine account's own
  * keytab changes its password when it is older than adcli's lifetime (30 days), or at
- * once with --force; the keytab keeps its owner and mode. */
+ * once with --force; the keytab keeps its owner and mode.  When it did, and sip/ has an
+ * account of its own ([domain] sip-keytab), that account's password is renewed too. */
 int
 mmc_domain_renew(struct mmc *m, int argc, char **argv)
 {
 	const struct gw_conf *c = m->conf;
 	struct creds cr = {0};
 	struct mmc_keytab kt;
+	struct mmc_sipacct sip = {.account = ""};
 	struct stat st;
 	char keytab[1024], realm[300], err[1200], *av[20];
 	int n = 0, before, ret;
@@ -767,6 +814,12 @@ mmc_domain_renew(struct mmc *m, int argc, char **argv)
 	}
 	if (mmc_keytab_read(keytab, c->domain_fqdn, realm, &kt, err, sizeof(err)) < 0)
 		return mmc_fail(MMC_EXIT_FAIL, "renewed, but the keytab cannot be read: %s", err);
-	renew_report(c, cr.user, before, kt.machine_kvno, force);
+	if (kt.machine_kvno != before && c->domain_sip_keytab[0] &&
+	    renew_sip_account(c, realm, keytab, kt.machine, &sip) != MMC_EXIT_OK) {
+		snprintf(err, sizeof(err), "%d", kt.machine_kvno);
+		mmc_audit(c, "domain renew", kt.machine, "kvno", err, NULL);
+		return MMC_EXIT_FAIL;
+	}
+	renew_report(c, cr.user, before, kt.machine_kvno, force, &sip);
 	return MMC_EXIT_OK;
 }

@@ -7,7 +7,9 @@
  * creates or takes the account and sets a random password as unicodePwd (AD takes it
  * only over an encrypted connection, which the sealed layer is); the keys are derived
  * here with the salt the KDC announces for the account (krb5_get_etype_info) and the
- * kvno AD reports, and written to the sip keytab beside the previous kvno's.
+ * kvno AD reports, and written to the sip keytab beside the previous kvno's.  Join also
+ * lets the computer account reset that password, so `domain renew`, bound as the machine
+ * (its own keytab), sets a new one the same way.
  */
 #include "config.h"
 
@@ -168,12 +170,35 @@ write_keys(krb5_context ctx, const struct mmc_sipacct *a, char *const *spns, con
 	return rc == 0 ? 0 : -1;
 }
 
+/* A signed and sealed LDAP session with a DC of the domain, bound with the tickets of
+ * @ccname (NULL: the caller's). */
+static struct ad_session *
+session_with(const struct mmc_sipacct *a, const char *ccname, char *err, size_t errlen)
+{
+	char dc[300], reason[AD_REASON_LEN] = "";
+	struct ad_session *s = NULL;
+
+	/* the DC adcli found by the same SRV records: the new account is there first */
+	if (a->dc) {
+		snprintf(dc, sizeof(dc), "%s", a->dc);
+	} else if (ad_dc_find(a->domain, 0, dc, sizeof(dc), reason) < 0) {
+		snprintf(err, errlen, "no domain controller of %s: %s", a->domain, reason);
+		return NULL;
+	}
+	if (ad_session_open(dc, 10000, &s, reason) < 0 || ad_session_bind(s, ccname, reason) < 0) {
+		snprintf(err, errlen, "LDAP: %s", reason);
+		ad_session_close(s);
+		s = NULL;
+	}
+	return s;
+}
+
 /* The administrator's LDAP session (signed and sealed) with a DC of the domain. */
 static struct ad_session *
 admin_session(const struct mmc_sipacct *a, char *err, size_t errlen)
 {
-	char admin[600], ccname[300] = "", dc[300], reason[AD_REASON_LEN] = "";
-	struct ad_session *s = NULL;
+	char admin[600], ccname[300] = "", reason[AD_REASON_LEN] = "";
+	struct ad_session *s;
 
 	snprintf(admin, sizeof(admin), "%s@%s", a->admin, a->realm);
 	if (a->password && mmc_krb_kinit_password(admin, a->password, ccname, sizeof(ccname),
@@ -181,38 +206,81 @@ admin_session(const struct mmc_sipacct *a, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", admin, reason);
 		return NULL;
 	}
-	/* the DC adcli found by the same SRV records: the new account is there first */
-	if (a->dc) {
-		snprintf(dc, sizeof(dc), "%s", a->dc);
-	} else if (ad_dc_find(a->domain, 0, dc, sizeof(dc), reason) < 0) {
-		snprintf(err, errlen, "no domain controller of %s: %s", a->domain, reason);
-		mmc_krb_destroy(ccname);
-		return NULL;
-	}
-	if (ad_session_open(dc, 10000, &s, reason) < 0 ||
-	    ad_session_bind(s, ccname[0] ? ccname : NULL, reason) < 0) {
-		snprintf(err, errlen, "LDAP: %s", reason);
-		ad_session_close(s);
-		s = NULL;
-	}
+	s = session_with(a, ccname[0] ? ccname : NULL, err, errlen);
 	mmc_krb_destroy(ccname);
 	return s;
 }
 
-int
-mmc_sipacct_join(struct mmc_sipacct *a, char *err, size_t errlen)
+/* join: the administrator moves the SPNs to the account (made or taken) and sets @pw. */
+static int
+join_in_ad(struct mmc_sipacct *a, const char *host, char **spns, const char *pw, char *err,
+	   size_t errlen)
 {
-	char host[16], computer[20], spn1[320], spn2[40], pw[PW_LEN + 8];
-	char *spns[] = {spn1, spn2, NULL}, reason[AD_REASON_LEN] = "";
+	char computer[20], reason[AD_REASON_LEN] = "";
+	struct ad_session *s = admin_session(a, err, errlen);
+	int ret = -1;
+
+	if (s == NULL)
+		return -1;
+	snprintf(computer, sizeof(computer), "%s$", host);
+	struct ad_sip_account sa = {computer, a->account, a->container, spns, pw};
+	if (ad_session_sip_account(s, &sa, &a->kvno, reason) < 0)
+		snprintf(err, errlen, "the account %s: %s", a->account, reason);
+	else
+		ret = 0;
+	ad_session_close(s);
+	return ret;
+}
+
+/* renew: the machine (its keytab) sets @pw on the user account that holds @spn. */
+static int
+renew_in_ad(struct mmc_sipacct *a, const char *machine_keytab, const char *machine, const char *spn,
+	    const char *pw, char *err, size_t errlen)
+{
+	char ccname[300] = "", reason[AD_REASON_LEN] = "";
 	struct ad_session *s = NULL;
+	int n, ret = -1;
+
+	a->account[0] = '\0';
+	if (mmc_krb_kinit(machine_keytab, machine, ccname, sizeof(ccname), reason, sizeof(reason)) <
+	    0) {
+		snprintf(err, errlen, "%s: %s", machine, reason);
+		return -1;
+	}
+	s = session_with(a, ccname, err, errlen);
+	n = s ? ad_session_spn_owner(s, spn, a->account, sizeof(a->account), reason) : -1;
+	if (s && n < 0)
+		snprintf(err, errlen, "%s", reason);
+	else if (s && (n != 1 || a->account[strlen(a->account) - 1] == '$'))
+		snprintf(err, errlen, "%s is held by %s, not by an account of its own: join again",
+			 spn,
+			 n == 0  ? "no account"
+			 : n > 1 ? "several accounts"
+				 : a->account);
+	else if (s && ad_session_sip_password(s, a->account, pw, &a->kvno, reason) < 0)
+		snprintf(err, errlen, "the password of %s: %s", a->account, reason);
+	else if (s)
+		ret = 0;
+	ad_session_close(s);
+	mmc_krb_destroy(ccname);
+	return ret;
+}
+
+/* A new random password set in AD (join, or renew when @machine is not NULL), its keys
+ * written to the sip keytab. */
+static int
+rotate(struct mmc_sipacct *a, const char *machine_keytab, const char *machine, char *err,
+       size_t errlen)
+{
+	char host[16], spn1[320], spn2[40], pw[PW_LEN + 8];
+	char *spns[] = {spn1, spn2, NULL};
 	krb5_context ctx = NULL;
 	int ret = -1;
 
 	host_name(a->fqdn, host, sizeof(host));
-	snprintf(computer, sizeof(computer), "%s$", host);
 	snprintf(spn1, sizeof(spn1), "sip/%s", a->fqdn);
 	snprintf(spn2, sizeof(spn2), "sip/%s", host);
-	if (!a->account[0]) {
+	if (!machine && !a->account[0]) {
 		snprintf(a->account, sizeof(a->account), "gwsip-%.14s", host);
 		for (char *c = a->account; *c; c++)
 			*c = (char)tolower((unsigned char)*c);
@@ -221,24 +289,27 @@ mmc_sipacct_join(struct mmc_sipacct *a, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot initialize Kerberos");
 		return -1;
 	}
-	if (random_password(pw, sizeof(pw)) < 0) {
+	if (random_password(pw, sizeof(pw)) < 0)
 		snprintf(err, errlen, "no random bytes for the password");
-		goto done;
-	}
-	s = admin_session(a, err, errlen);
-	if (s == NULL)
-		goto done;
-	struct ad_sip_account sa = {computer, a->account, a->container, spns, pw};
-	if (ad_session_sip_account(s, &sa, &a->kvno, reason) < 0) {
-		snprintf(err, errlen, "the account %s: %s", a->account, reason);
-		goto done;
-	}
-	ret = write_keys(ctx, a, spns, pw, err, errlen);
-done:
+	else if ((machine ? renew_in_ad(a, machine_keytab, machine, spn1, pw, err, errlen)
+			  : join_in_ad(a, host, spns, pw, err, errlen)) == 0)
+		ret = write_keys(ctx, a, spns, pw, err, errlen);
 	OPENSSL_cleanse(pw, sizeof(pw));
-	ad_session_close(s);
 	krb5_free_context(ctx);
 	return ret;
+}
+
+int
+mmc_sipacct_join(struct mmc_sipacct *a, char *err, size_t errlen)
+{
+	return rotate(a, NULL, NULL, err, errlen);
+}
+
+int
+mmc_sipacct_renew(struct mmc_sipacct *a, const char *machine_keytab, const char *machine, char *err,
+		  size_t errlen)
+{
+	return rotate(a, machine_keytab, machine, err, errlen);
 }
 
 int

@@ -25,6 +25,13 @@ struct mmc_sipacct {
  * with err set. */
 int mmc_sipacct_join(struct mmc_sipacct *a, char *err, size_t errlen);
 
+/* `domain renew`: bound as the machine (@machine, NAME$@REALM, from @machine_keytab), a
+ * new random password on the user account that holds sip/<fqdn> (its name to
+ * a->account), its keys written to a->keytab beside the previous kvno's (a->admin and
+ * a->password unused).  0 or -1 with err set. */
+int mmc_sipacct_renew(struct mmc_sipacct *a, const char *machine_keytab, const char *machine,
+		      char *err, size_t errlen);
+
 /* Deletes the user account that holds sip/<fqdn> (its name to a->account; "" when
  * none does, or the computer account).  0 or -1 with err set. */
 int mmc_sipacct_leave(struct mmc_sipacct *a, char *err, size_t errlen);
