@@ -6,7 +6,10 @@
 # key version and the computer account's msDS-KeyVersionNumber (read back from AD) go up
 # by one, the keytab keeps its owner and mode, `domain test` passes, and the running
 # greenwichd still accepts Kerberos sign-ins (the independent MS-SIPAE client), before
-# and after; --json validated against mmc-schema.json; the audit trail; errors: not
+# and after; the account of its own of sip/ (gwsip-greenwich) gets a new password too,
+# set by the machine (join granted it Reset Password): sip.keytab gains the higher key
+# version AD reports and keeps the previous one, a new ticket (the new key) signs in, and
+# so does a ticket alice got before the renewal (the old key); --json validated against mmc-schema.json; the audit trail; errors: not
 # joined (exit 1, or 0 with --if-joined), an unreadable keytab (exit 5), usage (exit 2).
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/integration/lib.sh
@@ -42,6 +45,26 @@ ad_kvno() {
 		-H "ldap://$ADDC_DC_FQDN" -b "$ADDC_BASE_DN" "(sAMAccountName=GREENWICH\$)" \
 		msDS-KeyVersionNumber' 2>/dev/null | sed -n 's/^msDS-KeyVersionNumber: //p'
 }
+# sip_kvno: the highest key version of sip/<fqdn> in the sip keytab
+sip_kvno() {
+	klist -k "$D/sip.keytab" | awk -v p="sip/$FQDN@" 'index($2, p) == 1 { if ($1 > k) k = $1 } END { print k + 0 }'
+}
+# sip_ad_kvno: msDS-KeyVersionNumber of the account of its own of sip/ (gwsip-greenwich)
+sip_ad_kvno() {
+	in_dc sh -c 'KRB5CCNAME=$ADDC_DIR/admin.ccache ldapsearch -LLL -Q -Y GSSAPI \
+		-H "ldap://$ADDC_DC_FQDN" -b "$ADDC_BASE_DN" "(sAMAccountName=gwsip-greenwich)" \
+		msDS-KeyVersionNumber' 2>/dev/null | sed -n 's/^msDS-KeyVersionNumber: //p'
+}
+# cc_signin NAME WHAT: alice signs in with the tickets of $T/alice.cc (no password: the
+# service ticket for sip/ in that cache is used as it is)
+cc_signin() {
+	RC=0
+	in_dc env KRB5CCNAME="FILE:$T/alice.cc" "$PY" "$SAE/sipae_client.py" --server "127.0.0.1:$SPORT" \
+		--tls --domain "$DOMAIN" --trace "$T/$1.trace" --scheme kerberos --user alice \
+		register --refresh >"$T/$1.out" 2>&1 || RC=$?
+	check "$2" [ "$RC" = 0 ]
+	[ "$RC" = 0 ] || sed 's/^/     /' "$T/$1.out"
+}
 krb_signin() { # krb_signin NAME WHAT: alice signs in with Kerberos
 	client "$1" --scheme kerberos --user alice --password Apple-Pie-11 register --refresh
 	check "$2" [ "$CRC" = 0 ]
@@ -63,6 +86,13 @@ A0=$(ad_kvno)
 check "keytab and AD agree on the key version ($K0, $A0)" test "$K0" -gt 0 -a "$K0" = "$A0"
 chmod 0600 "$D/gw.keytab"
 OWNER=$(stat -c %u:%g "$D/gw.keytab")
+S0=$(sip_kvno)
+check "sip.keytab and AD agree on the key version of sip/ ($S0)" test "$S0" -gt 0 -a "$S0" = "$(sip_ad_kvno)"
+SIPOWNER=$(stat -c %u:%g "$D/sip.keytab")
+# a ticket for sip/ got before the renewal, kept in a cache of its own
+in_dc sh -c 'printf "%s\n" Apple-Pie-11 | KRB5CCNAME="FILE:$1" kinit "alice@$2" >/dev/null' - "$T/alice.cc" "$ADDC_REALM"
+cc_signin cc-before "Kerberos sign-in with alice's own ticket cache before the renewal"
+check "... the cache holds a ticket for sip/$FQDN" bash -c 'KRB5CCNAME="FILE:$1" klist | grep -q "sip/$2@"' - "$T/alice.cc" "$FQDN"
 
 echo "# not due yet"
 mmc notdue domain renew
@@ -81,18 +111,31 @@ check "... and so has the computer account in AD" [ "$(ad_kvno)" = $((A0 + 1)) ]
 check "... keytab still mode 0600" [ "$(stat -c %a "$D/gw.keytab")" = 600 ]
 check "... and the same owner" [ "$(stat -c %u:%g "$D/gw.keytab")" = "$OWNER" ]
 check "... its service principal names unchanged" [ "$(spns)" = "$SPN0" ]
+S1=$(sip_kvno)
+check "... sip.keytab has a higher key version of sip/$FQDN ($S1, was $S0)" [ "$S1" -gt "$S0" ]
+check "... the one AD has for gwsip-greenwich" [ "$S1" = "$(sip_ad_kvno)" ]
+check "... and still the previous one ($S0), for tickets already issued" bash -c 'klist -k "$1" | awk -v p="sip/$2@" -v k="$3" '"'"'index($2, p) == 1 && $1 == k { f = 1 } END { exit !f }'"'"'' - "$D/sip.keytab" "$FQDN" "$S0"
+check "... says the sip/ account was renewed" grep -q "^the password of gwsip-greenwich (sip/$FQDN) was renewed (key version $S1), its keys in $D/sip.keytab" "$T/force.out"
+check "... sip.keytab mode 0600" [ "$(stat -c %a "$D/sip.keytab")" = 600 ]
+check "... and its owner kept" [ "$(stat -c %u:%g "$D/sip.keytab")" = "$SIPOWNER" ]
+check "... no temporary file left beside it" bash -c '! ls "$1".new.* 2>/dev/null | grep -q .' - "$D/sip.keytab"
+cc_signin cc-after "a ticket for sip/ got before the renewal still signs in (previous key version kept)"
+check "the sip/ renewal is in the audit trail" grep -q "verb=\"domain renew\" object=gwsip-greenwich kvno=$S1 keytab=$D/sip.keytab" "$T/state/mmc-audit.log"
 mmc test domain test
 for c in keytab kerberos ldap; do
 	check "domain test after the renewal: $c OK" grep -qE "^$c +OK" "$T/test.out"
 done
-krb_signin krb-after "the running greenwichd accepts Kerberos sign-ins after the renewal"
+krb_signin krb-after "the running greenwichd accepts Kerberos sign-ins after the renewal (a new ticket, the new key)"
+check "... its ticket is for the new key version" [ "$(sip_ad_kvno)" = "$S1" ]
 mmc json --json domain renew --force
 check "renew --force --json: exit 0" [ "$RC" = 0 ]
 check "... matches domain-renew" /usr/bin/python3 "$HERE/schemacheck.py" "$HERE/mmc-schema.json" domain-renew "$T/json.out"
 check "... renewed, one more" /usr/bin/python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["renewed"] and d["kvno"] == d["old_kvno"] + 1 == int(sys.argv[2]) + 2, d' "$T/json.out" "$K0"
+assert d["renewed"] and d["kvno"] == d["old_kvno"] + 1 == int(sys.argv[2]) + 2, d
+assert d["sip_account"] == "gwsip-greenwich" and d["sip_kvno"] > int(sys.argv[3]), d' "$T/json.out" "$K0" "$S1"
+check "... sip.keytab has its key version" [ "$(sip_kvno)" -gt "$S1" ]
 krb_signin krb-again "Kerberos sign-in after a second renewal"
 check "the renewals are in the audit trail" grep -q "verb=\"domain renew\" object=GREENWICH\\\$@$ADDC_REALM kvno=$((K0 + 1)) old_kvno=$K0" "$T/state/mmc-audit.log"
 
