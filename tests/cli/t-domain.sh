@@ -88,6 +88,26 @@ done
 check "sip keytab holds nothing else" \
 	bash -c "! grep -E '^ +[0-9]+ ' '$T/sklist' | grep -v ' sip/'"
 check "join said whose sip/ is" grep -q "sip/$FQDN on the account gwsip-sip1 of its own" "$T/out"
+# the computer account may reset gwsip-sip1's password (domain renew): an allowed object
+# ACE, control access right Reset Password, for SIP1$'s SID, in the account's DACL
+"$ADDC" run-with-hosts "$D" -- sh -c 'KRB5CCNAME=$ADDC_DIR/admin.ccache exec ldapsearch \
+	-LLL -Q -Y GSSAPI -o ldif-wrap=no -H "ldap://$ADDC_DC_FQDN" -b "$ADDC_BASE_DN" \
+	-E "!1.2.840.113556.1.4.801=::MAMCAQQ=" \
+	"(|(sAMAccountName=SIP1\$)(sAMAccountName=gwsip-sip1))" objectSid nTSecurityDescriptor' \
+	>"$T/acl.ldif" 2>&1 || true
+check "join let SIP1\$ reset gwsip-sip1's password (Reset Password ACE in its DACL)" \
+	/usr/bin/python3 -c '
+import base64, struct, sys
+sid = sd = None
+for entry in open(sys.argv[1]).read().split("\n\n"):
+    attrs = dict(l.split(":: ", 1) for l in entry.splitlines() if ":: " in l)
+    if entry.lower().startswith("dn: cn=sip1,"):
+        sid = base64.b64decode(attrs["objectSid"])
+    elif entry.lower().startswith("dn: cn=gwsip-sip1,"):
+        sd = base64.b64decode(attrs["nTSecurityDescriptor"])
+guid = bytes.fromhex("70952900" "6d24" "d011" "a768" "00aa006e0529")
+ace = struct.pack("<BBHII", 5, 0, 12 + 16 + len(sid), 0x100, 1) + guid + sid
+assert ace in sd, "no such ACE"' "$T/acl.ldif"
 for kv in "name = corp.example.com" "realm = CORP.EXAMPLE.COM" "fqdn = $FQDN" "keytab = $KT" \
 	"sip-keytab = $SKT"; do
 	check "[domain] $kv" grep -qxF "$kv" "$CONF"
