@@ -9,7 +9,9 @@
 # and after; the account of its own of sip/ (gwsip-greenwich) gets a new password too,
 # set by the machine (join granted it Reset Password): sip.keytab gains the higher key
 # version AD reports and keeps the previous one, a new ticket (the new key) signs in, and
-# so does a ticket alice got before the renewal (the old key); --json validated against mmc-schema.json; the audit trail; errors: not
+# so does a ticket alice got before the renewal (the old key); with that right taken
+# out again (a server joined before it was granted), AD refuses the machine (exit 1,
+# "Insufficient access", sip.keytab and the account's kvno unchanged, sign-in works); --json validated against mmc-schema.json; the audit trail; errors: not
 # joined (exit 1, or 0 with --if-joined), an unreadable keytab (exit 5), usage (exit 2).
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/integration/lib.sh
@@ -138,6 +140,51 @@ assert d["sip_account"] == "gwsip-greenwich" and d["sip_kvno"] > int(sys.argv[3]
 check "... sip.keytab has its key version" [ "$(sip_kvno)" -gt "$S1" ]
 krb_signin krb-again "Kerberos sign-in after a second renewal"
 check "the renewals are in the audit trail" grep -q "verb=\"domain renew\" object=GREENWICH\\\$@$ADDC_REALM kvno=$((K0 + 1)) old_kvno=$K0" "$T/state/mmc-audit.log"
+
+echo "# a computer account without the Reset Password right on the sip/ account"
+# as on a server joined before the right was granted: the ACE taken out again by the
+# administrator (the DACL read and written with the SD_FLAGS control, DACL only)
+in_dc sh -c 'KRB5CCNAME=$ADDC_DIR/admin.ccache ldapsearch -LLL -Q -Y GSSAPI -o ldif-wrap=no \
+	-H "ldap://$ADDC_DC_FQDN" -b "$ADDC_BASE_DN" -E "!1.2.840.113556.1.4.801=::MAMCAQQ=" \
+	"(sAMAccountName=gwsip-greenwich)" nTSecurityDescriptor' >"$T/sd.ldif" 2>&1
+/usr/bin/python3 - "$T/sd.ldif" >"$T/sd-new.ldif" <<'PY'
+import base64, struct, sys
+text = open(sys.argv[1]).read()
+dn = text.split("\n", 1)[0][4:]
+sd = base64.b64decode(text.split("nTSecurityDescriptor:: ", 1)[1].split("\n", 1)[0])
+off = struct.unpack_from("<I", sd, 16)[0]
+rev, _, size, count = struct.unpack_from("<BBHH", sd, off)
+guid = bytes.fromhex("70952900" "6d24" "d011" "a768" "00aa006e0529")
+aces, pos = [], off + 8
+for _ in range(count):
+    n = struct.unpack_from("<H", sd, pos + 2)[0]
+    ace = sd[pos:pos + n]
+    if not (ace[0] == 5 and ace[12:28] == guid):
+        aces.append(ace)
+    pos += n
+assert len(aces) == count - 1, "the ACE was not there"
+body = b"".join(aces)
+acl = struct.pack("<BBHHH", rev, 0, 8 + len(body), len(aces), 0) + body
+head = sd[:4] + b"\0" * 12 + struct.pack("<I", 20)
+print("dn: %s\nchangetype: modify\nreplace: nTSecurityDescriptor\n"
+      "nTSecurityDescriptor:: %s\n-" % (dn, base64.b64encode(head + acl).decode()))
+PY
+RC=0
+in_dc sh -c 'ldbmodify -H "ldap://$ADDC_DC_FQDN" --use-kerberos=required \
+	--use-krb5-ccache="$ADDC_DIR/admin.ccache" --controls=sd_flags:1:4 "$1"' - "$T/sd-new.ldif" \
+	>"$T/sd-mod.out" 2>&1 || RC=$?
+check "the Reset Password ACE taken out of gwsip-greenwich's DACL" [ "$RC" = 0 ]
+[ "$RC" = 0 ] || sed 's/^/     /' "$T/sd-mod.out" "$T/sd.ldif"
+S2=$(sip_kvno)
+mmc norights domain renew --force
+check "renew --force without the right: exit 1" [ "$RC" = 1 ]
+check "... says the machine password was renewed, not sip/'s, and AD's answer" \
+	grep -q "the machine password was renewed, but not the password of the account of sip/$FQDN: the password of gwsip-greenwich: .*: Insufficient access" "$T/norights.err"
+sed 's/^/     AD answered: /' "$T/norights.err"
+check "... sip.keytab unchanged" [ "$(sip_kvno)" = "$S2" ]
+check "... and AD's key version of gwsip-greenwich too" [ "$(sip_ad_kvno)" = "$S2" ]
+check "... the failure is in the audit trail" grep -q "verb=\"domain renew\" object=gwsip-greenwich result=failed" "$T/state/mmc-audit.log"
+krb_signin krb-norights "Kerberos sign-in still works with the keys kept"
 
 echo "# errors"
 mmc usage domain renew --now
