@@ -210,7 +210,7 @@ peak_step() {
 		sp+=("$!")
 		PIDS+=("$!")
 	done
-	for p in "${sp[@]}"; do wait "$p"; done
+	for p in "${sp[@]}"; do wait "$p" || true; done # a failed call is counted below
 	wall=$((($(date +%s%N) - t0) / 1000000))
 	for i in $(seq 1 "$nf"); do
 		ok=$((ok + $(sipp_count "$T/$name-$i.out" "Successful call")))
@@ -251,7 +251,9 @@ peak() {
 		rate=$(((lo + hi) / 2))
 	done
 	PEAK_RATE=$lo
-	echo "peak $name: $lo REGISTERs/s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+	local bound="no step failed: a lower bound"
+	[ -z "$hi" ] || bound="failed at $hi/s"
+	echo "peak $name: $lo REGISTERs/s ($bound; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 }
 ratio() { # ratio A B: A/B with two decimals
 	if [ "$2" -gt 0 ]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; else echo -; fi
