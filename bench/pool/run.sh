@@ -18,9 +18,19 @@
 # The load average is printed before and after: on a shared machine compare the
 # CPU per operation, not the rates.  Options (environment): RATE (REGISTERs or
 # MESSAGEs per second per front end, 150), SECS (10), CHANGES (presence changes, 100).
+#
+#   GW_BUILDDIR=/path/to/build bench/pool/run.sh --peak    # the pool's peak rates
+# --peak: instead of the rows, the highest rate that passes, as bench/run finds it
+# (doubling from PEAK_START, 500/s, then bisecting until the bounds are within 8 %
+# or 50/s; steps of PSTEP seconds, 5; a step passes when under 0.1 % of its calls
+# failed or were not answered and SIPp finished within 10 % of the step) for REGISTER
+# with Digest spread evenly over 1, 2 and 3 front ends on PostgreSQL (one SIPp per
+# front end) and for Kamailio with usrloc written through to the same PostgreSQL; then
+# the ratios.  SIPp runs on the same machine and takes its share of the cores.
 # Only 127.0.0.1 is addressed; only processes started here are stopped, by PID.
-SMOKE=
+SMOKE="" PEAK=""
 [ "${1:-}" = --smoke ] && SMOKE=1
+[ "${1:-}" = --peak ] && PEAK=1
 : "${GW_BUILDDIR:?set GW_BUILDDIR to a configured build directory}"
 HERE=$(cd "$(dirname "$0")" && pwd)
 top_builddir=$GW_BUILDDIR
@@ -131,6 +141,148 @@ row() {
 	check "row $name: every SIPp run completed without a failed call" [ "$fails" = 0 ]
 }
 
+# the durable anchor: Kamailio, usrloc written through to the same PostgreSQL
+# (kamailio-pg.cfg), REGISTER with Digest from front end 1's users at RATE
+KAM=${KAMAILIO:-$(command -v kamailio || echo /usr/sbin/kamailio)}
+KAM_CONN="host=$PG_DIR/sock port=$PG_PORT dbname=kamailio user=greenwich"
+kam_start() { # kam_start: its database, then Kamailio on port KAM_PORT (pid KAM_PID)
+	local k="$T/kam" kp sql=/usr/share/kamailio/postgres conn=$KAM_CONN
+	mkdir -p "$k"
+	kp=$(free_port)
+	KAM_PORT=$kp
+	pg_sql "CREATE DATABASE kamailio" || return 1
+	for f in standard usrloc htable; do
+		"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$conn" -f "$sql/$f-create.sql" > /dev/null || return 1
+	done
+	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$conn" -c "INSERT INTO htable (key_name, key_value)
+		SELECT 'b1x' || i, md5('b1x' || i || ':$DOMAIN:secret') FROM generate_series(1, 50) i" || return 1
+	sed -e "s|@PORT@|$kp|g" -e "s|@DBURL@|postgres://greenwich@127.0.0.1:$PG_PORT/kamailio|g" \
+		-e "s|@SECRET@|$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')|" \
+		"$HERE/kamailio-pg.cfg" > "$k/kamailio.cfg"
+	"$KAM" -f "$k/kamailio.cfg" -DD -E -P "$k/kamailio.pid" -m 256 -M 32 -w "$k" -Y "$k" \
+		> "$k/kamailio.log" 2>&1 &
+	KAM_PID=$!
+	PIDS+=("$KAM_PID")
+	sleep 2
+	kill -0 "$KAM_PID" 2>/dev/null || { tail -5 "$k/kamailio.log"; return 1; }
+}
+kam_row() {
+	local kp kb kpgb ka kpga fails=0 conn=$KAM_CONN
+	kam_start || return 1
+	kp=$KAM_PORT
+	# shellcheck disable=SC2046
+	kb=$(ticks "$KAM_PID" $(ps -o pid= --ppid "$KAM_PID")) kpgb=$(ticks $(pg_pids))
+	load kam-reg "$HERE/../scenarios/reg_auth.xml" "$kp" -inf "$T/users1.csv"
+	wait "${LOAD[kam-reg]}" || fails=1
+	# shellcheck disable=SC2046
+	ka=$(ticks "$KAM_PID" $(ps -o pid= --ppid "$KAM_PID")) kpga=$(ticks $(pg_pids))
+	printf '%-24s %d fe %6d ops %2d SIPp runs failed | kamailio µs/op: %s | PostgreSQL µs/op: %s\n' \
+		reg-digest-kamailio-pg 1 "$COUNT" "$fails" "$(us_per_op $((ka - kb)) "$COUNT")" \
+		"$(us_per_op $((kpga - kpgb)) "$COUNT")"
+	grep -h "Successful call\|Failed call" "$T/kam-reg.out" | tail -2
+	KAM_ROWS=$("$PG_BIN/psql" -X -q -A -t "$conn" -c "SELECT count(*) FROM location")
+	kill "$KAM_PID"
+	wait "$KAM_PID" 2>/dev/null || true
+	[ "$fails" = 0 ]
+}
+# ---- --peak: the highest passing rate ----
+PSTEP=${PSTEP:-5} PEAK_START=${PEAK_START:-500} MAX_STEPS=${MAX_STEPS:-10}
+sipp_count() { # sipp_count FILE LABEL: the cumulative count on SIPp's last "LABEL" line
+	grep -a "$2" "$1" | tail -1 | awk -F'|' '{ gsub(/ /, "", $3); print ($3 == "" ? 0 : $3) }'
+}
+# peak_step NAME RATE PORT...: REGISTER with Digest at RATE per second in all, shared
+# evenly by one SIPp per PORT (the i-th with $T/users<i>.csv) for PSTEP seconds; STEP_PASS
+# 1 when it passed.
+peak_step() {
+	local name=$1 rate=$2 nf i=0 per count want ok=0 failed=0 t0 wall port p
+	shift 2
+	local -a sp=()
+	nf=$#
+	per=$(((rate + nf - 1) / nf))
+	count=$((per * PSTEP))
+	want=$((count * nf))
+	t0=$(date +%s%N)
+	for port in "$@"; do
+		i=$((i + 1))
+		(cd "$T" && exec timeout $((PSTEP * 3 + 25)) "$SIPP" -sf "$HERE/../scenarios/reg_auth.xml" \
+			-i 127.0.0.1 -p "$(free_port)" -nostdin -r "$per" -rp 1000 -m "$count" \
+			-recv_timeout 4000 -inf "$T/users$i.csv" "127.0.0.1:$port" > "$T/$name-$i.out" 2>&1) &
+		sp+=("$!")
+		PIDS+=("$!")
+	done
+	for p in "${sp[@]}"; do wait "$p" || true; done # a failed call is counted below
+	wall=$((($(date +%s%N) - t0) / 1000000))
+	for i in $(seq 1 "$nf"); do
+		ok=$((ok + $(sipp_count "$T/$name-$i.out" "Successful call")))
+		failed=$((failed + $(sipp_count "$T/$name-$i.out" "Failed call")))
+	done
+	STEP_PASS=0
+	if [ $(((want - ok) * 1000)) -le "$want" ] && [ $((failed * 1000)) -le "$want" ] &&
+		[ "$wall" -le $((PSTEP * 1100 + 500)) ]; then STEP_PASS=1; fi
+	printf '  %-22s rate %6d/s: ok %d/%d failed %d in %d.%03d s -> %s\n' "$name" "$rate" "$ok" \
+		"$want" "$failed" $((wall / 1000)) $((wall % 1000)) "$([ "$STEP_PASS" = 1 ] && echo pass || echo FAIL)"
+}
+# settle PID...: after a failed step, wait (at most 40 s, past SIP's 32 s transaction
+# timeout) until these processes use under 5 % of a core
+settle() {
+	local t0 c0 _
+	for _ in $(seq 1 80); do
+		c0=$(ticks "$@")
+		sleep 0.5
+		[ $((($(ticks "$@") - c0) * 40)) -lt "$HZ" ] && break
+	done
+}
+# peak NAME PIDS PORT...: double from PEAK_START while steps pass, then bisect; PEAK_RATE
+peak() {
+	local name=$1 pids=$2 rate=$PEAK_START lo=0 hi="" steps=0 tol
+	shift 2
+	while [ "$steps" -lt "$MAX_STEPS" ]; do
+		steps=$((steps + 1))
+		peak_step "$name-$rate" "$rate" "$@"
+		if [ "$STEP_PASS" = 1 ]; then lo=$rate; else
+			hi=$rate
+			# shellcheck disable=SC2086
+			settle $pids
+		fi
+		if [ -z "$hi" ]; then rate=$((rate * 2)); continue; fi
+		tol=$((lo * 8 / 100))
+		[ "$tol" -ge 50 ] || tol=50
+		[ $((hi - lo)) -gt "$tol" ] || break
+		rate=$(((lo + hi) / 2))
+	done
+	PEAK_RATE=$lo
+	local bound="no step failed: a lower bound"
+	[ -z "$hi" ] || bound="failed at $hi/s"
+	echo "peak $name: $lo REGISTERs/s ($bound; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+}
+ratio() { # ratio A B: A/B with two decimals
+	if [ "$2" -gt 0 ]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; else echo -; fi
+}
+if [ -n "$PEAK" ]; then
+	declare -A PK
+	ports=()
+	for n in 1 2 3; do
+		check "front end $n started" fe_start "$n"
+		ports+=("${FE_PORT[n]}")
+		sleep 1
+		peak "reg-digest-pg-$n" "${FE_PID[*]} $(pg_pids | tr '\n' ' ')" "${ports[@]}"
+		PK[$n]=$PEAK_RATE
+	done
+	for n in 1 2 3; do kill "${FE_PID[n]}"; wait "${FE_PID[n]}" 2>/dev/null || true; done
+	check "Kamailio (usrloc write-through on PostgreSQL) started" kam_start
+	peak reg-digest-kamailio-pg "$KAM_PID $(ps -o pid= --ppid "$KAM_PID" | tr '\n' ' ') $(pg_pids | tr '\n' ' ')" "$KAM_PORT"
+	PK[kam]=$PEAK_RATE
+	kill "$KAM_PID"
+	wait "$KAM_PID" 2>/dev/null || true
+	echo "peak REGISTER Digest/s on PostgreSQL: 1 fe ${PK[1]}, 2 fe ${PK[2]}, 3 fe ${PK[3]}, Kamailio ${PK[kam]}"
+	echo "ratios: 2 fe / 1 fe $(ratio "${PK[2]}" "${PK[1]}"), 3 fe / 1 fe $(ratio "${PK[3]}" "${PK[1]}")," \
+		"1 fe / Kamailio $(ratio "${PK[1]}" "${PK[kam]}"), 3 fe / Kamailio $(ratio "${PK[3]}" "${PK[kam]}")"
+	echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	for n in 1 2 3 kam; do check "peak $n: some rate passed" [ "${PK[$n]}" -gt 0 ]; done
+	checks_summary
+	exit
+fi
+
 for n in 1 2 3; do
 	check "front end $n started" fe_start "$n"
 	sleep 1
@@ -172,44 +324,6 @@ check "every presence change reached the watcher on the other front end" [ "$PRC
 
 for n in 1 2 3; do kill "${FE_PID[n]}"; wait "${FE_PID[n]}" 2>/dev/null || true; done
 
-# the durable anchor: Kamailio, usrloc written through to the same PostgreSQL
-# (kamailio-pg.cfg), REGISTER with Digest from front end 1's users at RATE
-KAM=${KAMAILIO:-$(command -v kamailio || echo /usr/sbin/kamailio)}
-kam_row() {
-	local k="$T/kam" kp kb kpgb ka kpga fails=0 sql=/usr/share/kamailio/postgres
-	local conn="host=$PG_DIR/sock port=$PG_PORT dbname=kamailio user=greenwich"
-	mkdir -p "$k"
-	kp=$(free_port)
-	pg_sql "CREATE DATABASE kamailio" || return 1
-	for f in standard usrloc htable; do
-		"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$conn" -f "$sql/$f-create.sql" > /dev/null || return 1
-	done
-	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$conn" -c "INSERT INTO htable (key_name, key_value)
-		SELECT 'b1x' || i, md5('b1x' || i || ':$DOMAIN:secret') FROM generate_series(1, 50) i" || return 1
-	sed -e "s|@PORT@|$kp|g" -e "s|@DBURL@|postgres://greenwich@127.0.0.1:$PG_PORT/kamailio|g" \
-		-e "s|@SECRET@|$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')|" \
-		"$HERE/kamailio-pg.cfg" > "$k/kamailio.cfg"
-	"$KAM" -f "$k/kamailio.cfg" -DD -E -P "$k/kamailio.pid" -m 256 -M 32 -w "$k" -Y "$k" \
-		> "$k/kamailio.log" 2>&1 &
-	KAM_PID=$!
-	PIDS+=("$KAM_PID")
-	sleep 2
-	kill -0 "$KAM_PID" 2>/dev/null || { tail -5 "$k/kamailio.log"; return 1; }
-	# shellcheck disable=SC2046
-	kb=$(ticks "$KAM_PID" $(ps -o pid= --ppid "$KAM_PID")) kpgb=$(ticks $(pg_pids))
-	load kam-reg "$HERE/../scenarios/reg_auth.xml" "$kp" -inf "$T/users1.csv"
-	wait "${LOAD[kam-reg]}" || fails=1
-	# shellcheck disable=SC2046
-	ka=$(ticks "$KAM_PID" $(ps -o pid= --ppid "$KAM_PID")) kpga=$(ticks $(pg_pids))
-	printf '%-24s %d fe %6d ops %2d SIPp runs failed | kamailio µs/op: %s | PostgreSQL µs/op: %s\n' \
-		reg-digest-kamailio-pg 1 "$COUNT" "$fails" "$(us_per_op $((ka - kb)) "$COUNT")" \
-		"$(us_per_op $((kpga - kpgb)) "$COUNT")"
-	grep -h "Successful call\|Failed call" "$T/kam-reg.out" | tail -2
-	KAM_ROWS=$("$PG_BIN/psql" -X -q -A -t "$conn" -c "SELECT count(*) FROM location")
-	kill "$KAM_PID"
-	wait "$KAM_PID" 2>/dev/null || true
-	[ "$fails" = 0 ]
-}
 check "Kamailio (usrloc write-through on PostgreSQL): every REGISTER with Digest answered" kam_row
 check "and its bindings are in PostgreSQL (${KAM_ROWS:-0} rows)" [ "${KAM_ROWS:-0}" -gt 0 ]
 

@@ -441,7 +441,19 @@ ps_remove_buddy(const char *uri)
 
 static void ps_set_status(PurpleAccount *a);
 
-/* One line of --commands: add-buddy URI [GROUP], remove-buddy URI, status ID, quit. */
+/* An IM typed at a command line (--commands "im URI TEXT"); its delivery errors come back
+ * as im-error lines (ps_wrote_im). */
+static void
+ps_command_im(const char *to, const char *text)
+{
+	PurpleConversation *conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, ps.account, to);
+
+	purple_conv_im_send(PURPLE_CONV_IM(conv), text);
+	ps_event("im-sent to=%s text=%s", to, text);
+}
+
+/* One line of --commands: add-buddy URI [GROUP], remove-buddy URI, status ID, im URI TEXT,
+ * quit. */
 static void
 ps_command(char *line)
 {
@@ -458,7 +470,9 @@ ps_command(char *line)
 	else if (!strcmp(verb, "status") && w[1]) {
 		ps.o.set_status = g_intern_string(w[1]);
 		ps_set_status(ps.account);
-	} else if (!strcmp(verb, "quit"))
+	} else if (!strcmp(verb, "im") && w[1] && w[2])
+		ps_command_im(w[1], w[2]);
+	else if (!strcmp(verb, "quit"))
 		ps_finish(PS_OK, 0);
 	else if (verb[0])
 		ps_event("command-unknown %s", verb);
