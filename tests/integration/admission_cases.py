@@ -55,7 +55,11 @@ class Device(UA):
                 else:
                     self.responses.put(m)
 
-    def recv(self, timeout=2.0):
+    def recv(self, timeout=2.0, on_request=False):
+        # requests reach the inbox from the reading thread: a caller waiting for one
+        # (presua's wait_request) looks again after a short wait, not the whole timeout
+        if on_request:
+            timeout = min(timeout, 0.02)
         try:
             return self.responses.get(timeout=max(timeout, 0.01))
         except queue.Empty:
