@@ -132,17 +132,6 @@ def kerberos_context(targetname, principal, password, cb=None):
     return ctx, token
 
 
-def _der(buf, i):
-    """(tag, start of contents, end) of the DER element at buf[i]."""
-    tag, n = buf[i], buf[i + 1]
-    i += 2
-    if n & 0x80:
-        k = n & 0x7F
-        n = int.from_bytes(buf[i:i + k], "big")
-        i += k
-    return tag, i, i + n
-
-
 def _der_enc(tag, content):
     n = len(content)
     if n < 0x80:
@@ -156,7 +145,7 @@ def _der_enc(tag, content):
 def _der_children(buf, start, end):
     out = []
     while start < end:
-        tag, cs, ce = _der(buf, start)
+        tag, cs, ce = ntlm.der_next(buf, start)
         out.append((tag, bytes(buf[cs:ce])))
         start = ce
     return out
@@ -165,8 +154,8 @@ def _der_children(buf, start, end):
 def _der_seq_map(outer_tag, elem, fn):
     """elem is outer_tag { SEQUENCE { [n] ... } }: re-encoded with fn(n_tag, contents)
     applied to each context-tagged child."""
-    _t, cs, _e = _der(elem, 0)
-    _t, scs, sce = _der(elem, cs)
+    _t, cs, _e = ntlm.der_next(elem, 0)
+    _t, scs, sce = ntlm.der_next(elem, cs)
     body = b"".join(_der_enc(t, fn(t, c)) for t, c in _der_children(elem, scs, sce))
     return _der_enc(outer_tag, _der_enc(0x30, body))
 
@@ -179,11 +168,11 @@ def rewrite_sname(token, service):
     def pname(t, c):
         if t != 0xA2:
             return c
-        _t, cs, ce = _der(c, 0)  # PrincipalName ::= SEQUENCE { name-type, name-string }
+        _t, cs, ce = ntlm.der_next(c, 0)  # PrincipalName ::= SEQUENCE { name-type, name-string }
         parts = []
         for t2, c2 in _der_children(c, cs, ce):
             if t2 == 0xA1:
-                _t, ncs, nce = _der(c2, 0)
+                _t, ncs, nce = ntlm.der_next(c2, 0)
                 names = _der_children(c2, ncs, nce)
                 names[0] = (names[0][0], service.encode())
                 c2 = _der_enc(0x30, b"".join(_der_enc(a, b) for a, b in names))
@@ -193,8 +182,8 @@ def rewrite_sname(token, service):
     def ticket(t, c):
         return _der_seq_map(0x61, c, pname) if t == 0xA3 else c
 
-    _t, cs, end = _der(token, 0)               # [APPLICATION 0]
-    _t, _ocs, oend = _der(token, cs)           # the krb5 OID
+    _t, cs, end = ntlm.der_next(token, 0)               # [APPLICATION 0]
+    _t, _ocs, oend = ntlm.der_next(token, cs)           # the krb5 OID
     apreq = bytes(token[oend + 2:end])         # after TOK_ID 01 00
     inner = bytes(token[cs:oend + 2]) + _der_seq_map(0x6E, apreq, ticket)
     return _der_enc(0x60, inner)

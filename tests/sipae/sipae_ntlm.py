@@ -189,7 +189,7 @@ def ntlmv2_responses(key_nt, server_challenge, target_info, timestamp, client_ch
     return lm, proof + temp, hmac_md5(key_nt, proof)
 
 
-def _der_next(buf, i):
+def der_next(buf, i):
     """(tag, start of contents, end) of the DER element at buf[i]."""
     tag, n = buf[i], buf[i + 1]
     i += 2
@@ -215,10 +215,10 @@ def cert_hash_name(cert_der):
     """The hash of tls-server-end-point for a certificate [RFC 5929 4.1]: the one of its
     signature algorithm; MD5 and SHA-1 (and anything else known here) become SHA-256."""
     try:
-        _t, body, _end = _der_next(cert_der, 0)          # Certificate
-        _t, _s, tbs_end = _der_next(cert_der, body)      # tbsCertificate
-        _t, alg, _e = _der_next(cert_der, tbs_end)       # signatureAlgorithm
-        tag, oid, oid_end = _der_next(cert_der, alg)
+        _t, body, _end = der_next(cert_der, 0)          # Certificate
+        _t, _s, tbs_end = der_next(cert_der, body)      # tbsCertificate
+        _t, alg, _e = der_next(cert_der, tbs_end)       # signatureAlgorithm
+        tag, oid, oid_end = der_next(cert_der, alg)
         if tag == 0x06:
             return _SIG_HASH.get(bytes(cert_der[oid:oid_end]), "sha256")
     except IndexError:
