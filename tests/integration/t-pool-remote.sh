@@ -38,6 +38,7 @@ run() {
 	echo "# exit $RC after ${ELAPSED}s: $(head -c 300 "$T/out" | tr '\n' '|')"
 }
 has() { grep -q -- "$1" "$T/out"; }
+exit_within() { [ "$RC" = "$1" ] && [ "$(echo "$ELAPSED < $2" | bc)" = 1 ]; } # CODE SECONDS
 lines() { grep -c -- "$1" "$2" || true; }
 until_true() { # until_true FUNCTION TENTHS
 	local _
@@ -64,8 +65,14 @@ run mmc1 server registrations bob --front-end fe2
 check "server registrations bob --front-end fe2 lists bob's device on front end 2" \
 	has "sip:bob@127.0.0.1:$B"
 run mmc1 --json server registrations --front-end=fe2
-check "--json and --front-end=ID: JSON with bob's device" \
-	bash -c 'python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert any(c[\"uri\"].startswith(\"sip:bob@127.0.0.1:\") for u in d[\"registrations\"] for c in u[\"contacts\"])" "$1"' - "$T/out"
+json_bob() {
+	python3 - "$T/out" "sip:bob@127.0.0.1:$B" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert any(c["uri"] == sys.argv[2] for u in d["registrations"] for c in u["contacts"])
+PY
+}
+check "--json and --front-end=ID: JSON with bob's device" json_bob
 check "every answered request's row is gone" [ "$(pg_sql 'SELECT count(*) FROM control_requests')" = 0 ]
 
 # the console takes the option too
@@ -152,13 +159,13 @@ check "front end 2 answers again after SIGCONT" has "(pid ${FE_PID[2]})"
 kill -KILL "${FE_PID[2]}"; wait "${FE_PID[2]}" 2>/dev/null || true
 run mmc1 server reload --front-end fe2 --timeout 3
 check "a killed front end: exit 6 ($RC) within the timeout (${ELAPSED}s)" \
-	bash -c '[ "$1" = 6 ] && [ "$(echo "$2 < 5" | bc)" = 1 ]' - "$RC" "$ELAPSED"
+	exit_within 6 5
 check "... did not answer within 3 s (last heartbeat ...)" \
 	grep -qE "front end fe2 did not answer within 3 s \(last heartbeat [0-9]+ s ago\)" "$T/out"
 sleep "$DEAD_AFTER"
 run mmc1 server status --front-end fe2
 check "once out of the pool: down, not asked (exit $RC, ${ELAPSED}s)" \
-	bash -c '[ "$1" = 6 ] && [ "$(echo "$2 < 2" | bc)" = 1 ]' - "$RC" "$ELAPSED"
+	exit_within 6 2
 check "... the error says so" grep -qE "front end fe2 is down \(last heartbeat [0-9]+ s ago\)" "$T/out"
 
 # on SQLite (one server) --front-end names this server or nothing
