@@ -167,31 +167,29 @@ relay(struct mmc *m, struct gwstore *st, json_object *req, char **line, bool qui
 			    ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0) {
 			ret = MMC_EXIT_UNREACHABLE;
-			if (!quiet) {
-				long long age = -1;
-				if (frontend_find(st, &f, true) == MMC_EXIT_OK && f.hit)
-					age = (long long)f.age;
-				char hb[64] = "no heartbeat recorded";
-				if (age >= 0)
-					snprintf(hb, sizeof(hb), "last heartbeat %lld s ago", age);
-				if (taken)
-					mmc_fail(ret,
-						 "front end %s took the request but did not answer "
-						 "within %d s (%s): it may have run",
-						 m->front_end, m->fe_timeout, hb);
-				else
-					mmc_fail(ret,
-						 "front end %s did not answer within %d s (%s)",
-						 m->front_end, m->fe_timeout, hb);
-			}
 			break;
 		}
 		/* a notification wakes us; without one, look again within 500 ms */
 		gwstore_listener_wait(l, left < 500 ? (int)left : 500, on_reply, &news);
 	}
-	/* ours alone: answered, or given up (then it can no longer run: expired or gone) */
-	gwstore_control_delete(st, id);
+	/* ours alone: answered, or given up (then it can no longer run: gone); whether a
+	 * front end had claimed it is known for sure only now */
+	if (gwstore_control_delete(st, id, &taken) < 0 && ret == MMC_EXIT_UNREACHABLE)
+		taken = true; /* cannot tell: say it may have run */
 	gwstore_listener_close(l);
+	if (ret == MMC_EXIT_UNREACHABLE && !quiet) {
+		char hb[64] = "no heartbeat recorded";
+		if (frontend_find(st, &f, true) == MMC_EXIT_OK && f.hit)
+			snprintf(hb, sizeof(hb), "last heartbeat %lld s ago", (long long)f.age);
+		if (taken)
+			mmc_fail(ret,
+				 "front end %s took the request but did not answer within %d s "
+				 "(%s): it may have run",
+				 m->front_end, m->fe_timeout, hb);
+		else
+			mmc_fail(ret, "front end %s did not answer within %d s (%s)", m->front_end,
+				 m->fe_timeout, hb);
+	}
 	return ret;
 }
 

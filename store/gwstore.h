@@ -262,7 +262,8 @@ int gwstore_control_answer(struct gwstore *st, int64_t id, const char *reply);
 /* The asker's side: *reply (malloc'd) once answered, else NULL; *taken when a
  * front end has claimed it.  -ENOENT: no such row. */
 int gwstore_control_reply(struct gwstore *st, int64_t id, bool *taken, char **reply);
-int gwstore_control_delete(struct gwstore *st, int64_t id);
+/* Delete request id; *taken (when not NULL): a front end had claimed it by then. */
+int gwstore_control_delete(struct gwstore *st, int64_t id, bool *taken);
 /* Delete every request more than a minute past its time (an asker that died). */
 int gwstore_control_purge(struct gwstore *st);
 

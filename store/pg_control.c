@@ -90,12 +90,17 @@ pg_control_reply(struct gwstore *st, int64_t id, bool *taken, char **reply)
 }
 
 int
-pg_control_delete(struct gwstore *st, int64_t id)
+pg_control_delete(struct gwstore *st, int64_t id, bool *taken)
 {
 	struct pg_num n;
 	const char *v[] = {pg_num(&n, id)};
+	PGresult *r = pg_run(pgs(st), Q_CTL_DELETE, 1, v);
 
-	return pg_exec(pgs(st), Q_CTL_DELETE, 1, v);
+	if (r == NULL)
+		return -EIO;
+	*taken = PQntuples(r) == 1 && strcmp(pg_col(r, 0, 0), "t") == 0;
+	PQclear(r);
+	return 0;
 }
 
 int

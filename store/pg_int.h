@@ -171,7 +171,7 @@ int pg_control_take(struct gwstore *st, const char *frontend,
 		    void (*cb)(const struct gwstore_control *, void *), void *arg);
 int pg_control_answer(struct gwstore *st, int64_t id, const char *reply);
 int pg_control_reply(struct gwstore *st, int64_t id, bool *taken, char **reply);
-int pg_control_delete(struct gwstore *st, int64_t id);
+int pg_control_delete(struct gwstore *st, int64_t id, bool *taken);
 int pg_control_purge(struct gwstore *st);
 
 /* pg_frontends.c */

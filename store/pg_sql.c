@@ -129,7 +129,8 @@ const char *const pg_sql[Q_COUNT] = {
 	" answered = extract(epoch FROM now())::bigint WHERE id = $1::bigint RETURNING id)"
 	" SELECT pg_notify('" GWSTORE_CHANNEL_CONTROL_REPLY "', id::text) FROM r",
     [Q_CTL_REPLY] = "SELECT taken IS NOT NULL, reply FROM control_requests WHERE id = $1::bigint",
-    [Q_CTL_DELETE] = "DELETE FROM control_requests WHERE id = $1::bigint",
+    [Q_CTL_DELETE] = "DELETE FROM control_requests WHERE id = $1::bigint"
+		     " RETURNING taken IS NOT NULL",
     [Q_CTL_PURGE] =
 	"DELETE FROM control_requests WHERE expires < extract(epoch FROM now())::bigint - 60",
 };

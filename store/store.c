@@ -427,11 +427,16 @@ gwstore_control_reply(struct gwstore *st, int64_t id, bool *taken, char **reply)
 }
 
 int
-gwstore_control_delete(struct gwstore *st, int64_t id)
+gwstore_control_delete(struct gwstore *st, int64_t id, bool *taken)
 {
+	bool t = false;
+
+	if (taken == NULL)
+		taken = &t;
+	*taken = false;
 	if (st->ops->control_delete == NULL)
 		return -EOPNOTSUPP;
-	return st->ops->control_delete(st, id);
+	return st->ops->control_delete(st, id, taken);
 }
 
 int

@@ -87,7 +87,7 @@ struct gwstore_ops {
 			    void (*cb)(const struct gwstore_control *, void *), void *arg);
 	int (*control_answer)(struct gwstore *st, int64_t id, const char *reply);
 	int (*control_reply)(struct gwstore *st, int64_t id, bool *taken, char **reply);
-	int (*control_delete)(struct gwstore *st, int64_t id);
+	int (*control_delete)(struct gwstore *st, int64_t id, bool *taken);
 	int (*control_purge)(struct gwstore *st);
 };
 

@@ -57,6 +57,7 @@ struct pool {
 	bool resync;             /* the listener reconnected: read every binding again */
 	pool_control_fn control; /* runs relayed control requests (control/) */
 	bool control_due;        /* a control request may wait for us in the store */
+	bool control_failed;     /* the last look failed (logged) */
 	unsigned long last_requests;
 	time_t last_beat;
 	/* When our own heartbeat and read last succeeded.  A front end is out
@@ -380,11 +381,14 @@ control_row(const struct gwstore_control *c, void *arg)
 static void
 control_take(struct pool *p)
 {
-	p->control_due = false;
+	p->control_due = false; /* the next heartbeat looks again anyway */
 	if (gwstore_control_take(p->st, p->self, control_row, p) < 0) {
-		log_warnx("event=control-remote-failed reason=\"%s\"", gwstore_error(p->st));
-		p->control_due = true; /* at the next heartbeat */
-	}
+		if (!p->control_failed) /* once per outage, not at every heartbeat */
+			log_warnx("event=control-remote-failed reason=\"%s\"",
+				  gwstore_error(p->st));
+		p->control_failed = true;
+	} else
+		p->control_failed = false;
 }
 
 static void *

@@ -822,7 +822,8 @@ test_pg_control(void **state)
 	assert_string_equal(reply, "{\"ok\":true}");
 	free(reply);
 	reply = NULL;
-	assert_int_equal(gwstore_control_delete(f->loc, id), 0);
+	assert_int_equal(gwstore_control_delete(f->loc, id, &taken), 0);
+	assert_true(taken);
 	assert_int_equal(gwstore_control_reply(f->loc, id, &taken, &reply), -ENOENT);
 
 	/* a request whose time passed before its front end looked: deleted, not run */
