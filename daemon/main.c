@@ -425,12 +425,16 @@ run(struct gwd *g, bool foreground)
 		log_err("%s", err);
 		goto stop;
 	}
-	if (workers_start(g) < 0 || pool_run(g) < 0)
+	pool_set_control(g, control_remote); /* server ... --front-end, through the store */
+	if (workers_start(g) < 0)
 		goto stop;
 	if (control_start(g, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		goto stop;
 	}
+	/* after control_start: the pool's thread runs relayed control requests */
+	if (pool_run(g) < 0)
+		goto stop;
 	log_notice("event=started version=" PACKAGE_VERSION " workers=%d bindings=%zu domain=%s",
 		   g->nworkers, loc_count(g->loc), g->conf->domains.v[0]);
 	notify_send("READY=1");
@@ -449,8 +453,8 @@ run(struct gwd *g, bool foreground)
 	log_notice("event=stopping signal=%d bindings=%zu", sig, loc_count(g->loc));
 	ret = 0;
 stop:
+	pool_stop(g); /* its thread posts to worker 0, and runs control requests */
 	control_stop(g);
-	pool_stop(g); /* its thread posts to worker 0 */
 	workers_stop(g);
 	sip_policy_stop();
 	dlg_clear();

@@ -3,7 +3,9 @@
  * per line, one JSON reply per line (see daemon/control/control.h).
  *
  * The socket is --socket PATH, else $GREENWICH_CONTROL_SOCKET, else [server]
- * control-socket of the configuration.
+ * control-socket of the configuration.  With --front-end ID naming another
+ * front end of the pool, the request goes through the store instead (remote.c)
+ * and its reply is handled here the same way.
  */
 #include "config.h"
 
@@ -156,7 +158,7 @@ read_line(int fd)
 
 /* The exit code for a reply with "ok": false, its error printed. */
 static int
-reply_error(json_object *reply)
+reply_error(json_object *reply, const char *who)
 {
 	json_object *code = NULL, *msg = NULL;
 	const char *c;
@@ -166,8 +168,41 @@ reply_error(json_object *reply)
 	c = code ? json_object_get_string(code) : "failed";
 	int rc = !strcmp(c, "not-found")     ? MMC_EXIT_NOTFOUND
 		 : !strcmp(c, "bad-request") ? MMC_EXIT_USAGE
+		 : !strcmp(c, "refused")     ? MMC_EXIT_REFUSED
 					     : MMC_EXIT_FAIL;
-	return mmc_fail(rc, "greenwichd: %s", msg ? json_object_get_string(msg) : "request failed");
+	return mmc_fail(rc, "%s: %s", who, msg ? json_object_get_string(msg) : "request failed");
+}
+
+/* --front-end: 1 to relay through the store, 0 for this host's own greenwichd
+ * (its socket), or -(exit code) with the error printed. */
+static int
+front_end_route(struct mmc *m, json_object *req, bool quiet)
+{
+	json_object *v = NULL;
+	const char *cmd;
+	char self[128];
+
+	if (m->front_end == NULL)
+		return 0;
+	mmc_front_end_self(m, self, sizeof(self));
+	if (strcmp(m->front_end, self) == 0)
+		return 0;
+	if (m->conf == NULL || strcmp(m->conf->store_backend, "postgresql") != 0)
+		return quiet
+			   ? -MMC_EXIT_NOTFOUND
+			   : -mmc_fail(MMC_EXIT_NOTFOUND,
+				       "no front end %s: this is a single server on SQLite (front "
+				       "end %s), not a pool on PostgreSQL",
+				       m->front_end, self);
+	json_object_object_get_ex(req, "cmd", &v);
+	cmd = v ? json_object_get_string(v) : "";
+	if (!mmc_remote_allowed(cmd))
+		return quiet ? -MMC_EXIT_REFUSED
+			     : -mmc_fail(MMC_EXIT_REFUSED,
+					 "server %s is not allowed on another front end: run it on "
+					 "%s's host (or with --socket there)",
+					 !strcmp(cmd, "signout") ? "sign-out" : cmd, m->front_end);
+	return 1;
 }
 
 static int
@@ -175,23 +210,45 @@ call(struct mmc *m, json_object *req, json_object **replyp, bool quiet)
 {
 	const char *path = mmc_ctl_path(m);
 	const char *s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	int fd = ctl_connect(path, quiet), ret = MMC_EXIT_FAIL;
-	char *line = NULL;
+	int route = front_end_route(m, req, quiet), fd = -1, ret = MMC_EXIT_FAIL;
+	char *line = NULL, who[200];
 	json_object *reply = NULL, *ok = NULL;
 
 	*replyp = NULL;
-	if (fd < 0) {
-		ret = -fd;
+	snprintf(who, sizeof(who), "greenwichd");
+	if (route < 0) {
+		ret = -route;
 		goto done;
 	}
-	if (send_all(fd, s, strlen(s)) < 0 || send_all(fd, "\n", 1) < 0 ||
-	    (line = read_line(fd)) == NULL || (reply = json_tokener_parse(line)) == NULL) {
-		if (!quiet)
-			mmc_fail(MMC_EXIT_FAIL, "greenwichd did not answer on %s", path);
-		goto done;
+	if (route == 1) {
+		snprintf(who, sizeof(who), "greenwichd on %s", m->front_end);
+		ret = mmc_remote_call(m, req, &line, quiet);
+		if (ret != MMC_EXIT_OK)
+			goto done;
+		ret = MMC_EXIT_FAIL;
+		if ((reply = json_tokener_parse(line)) == NULL) {
+			if (!quiet)
+				mmc_fail(MMC_EXIT_FAIL,
+					 "front end %s answered something else than "
+					 "JSON",
+					 m->front_end);
+			goto done;
+		}
+	} else {
+		fd = ctl_connect(path, quiet);
+		if (fd < 0) {
+			ret = -fd;
+			goto done;
+		}
+		if (send_all(fd, s, strlen(s)) < 0 || send_all(fd, "\n", 1) < 0 ||
+		    (line = read_line(fd)) == NULL || (reply = json_tokener_parse(line)) == NULL) {
+			if (!quiet)
+				mmc_fail(MMC_EXIT_FAIL, "greenwichd did not answer on %s", path);
+			goto done;
+		}
 	}
 	if (!json_object_object_get_ex(reply, "ok", &ok) || !json_object_get_boolean(ok)) {
-		ret = quiet ? MMC_EXIT_FAIL : reply_error(reply);
+		ret = quiet ? MMC_EXIT_FAIL : reply_error(reply, who);
 		json_object_put(reply);
 		goto done;
 	}

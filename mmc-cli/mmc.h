@@ -39,6 +39,8 @@ struct mmc {
 	bool interactive; /* inside the console */
 	char *cwd[8];     /* console tree path below the root, cwd_n components */
 	size_t cwd_n;
+	const char *front_end; /* --front-end: the server command is for that front end */
+	int fe_timeout;        /* --timeout: seconds to wait for it */
 };
 
 /* Command flags. */
@@ -197,6 +199,13 @@ const char *mmc_ctl_path(const struct mmc *m);
 json_object *mmc_ctl_req(const char *cmd, const char *key, const char *value);
 int mmc_ctl_call(struct mmc *m, json_object *req, json_object **replyp);
 int mmc_ctl_try(struct mmc *m, json_object *req, json_object **replyp);
+
+/* remote.c: `server ... --front-end ID` through the store.  The commands another
+ * front end runs; this host's front-end id ([pool] id, else the host name); ask
+ * m->front_end to run req (not consumed), its reply line in *line (malloc'd). */
+bool mmc_remote_allowed(const char *cmd);
+void mmc_front_end_self(const struct mmc *m, char *buf, size_t len);
+int mmc_remote_call(struct mmc *m, json_object *req, char **line, bool quiet);
 /* An error on stderr; with --json also {"error":..,"exit":code} on stdout.  Returns code. */
 int mmc_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -257,12 +257,67 @@ flush_print(json_object *r)
 		       jstr(r, "flushed"), jstr(r, "user"));
 }
 
+/* Take --front-end ID and --timeout SECONDS out of argv (anywhere after the verb). */
+static int
+front_end_opts(struct mmc *m, int *argcp, char **argv)
+{
+	int argc = *argcp, out = 1;
+
+	m->front_end = NULL;
+	m->fe_timeout = 10;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = NULL;
+		bool fe = !strncmp(a, "--front-end", 11), to = !strncmp(a, "--timeout", 9);
+		if ((fe && a[11] == '=') || (to && a[9] == '='))
+			val = strchr(a, '=') + 1;
+		else if ((fe && a[11] == '\0') || (to && a[9] == '\0')) {
+			if (i + 1 >= argc)
+				return mmc_fail(MMC_EXIT_USAGE, "%s needs a value", a);
+			val = argv[++i];
+		} else {
+			argv[out++] = argv[i];
+			continue;
+		}
+		if (fe) {
+			if (val[0] == '\0')
+				return mmc_fail(MMC_EXIT_USAGE,
+						"--front-end needs a front end's id "
+						"(see pool status)");
+			m->front_end = val;
+		} else {
+			char *end;
+			long t = strtol(val, &end, 10);
+			if (*end || t < 1 || t > 300)
+				return mmc_fail(MMC_EXIT_USAGE,
+						"--timeout takes seconds, 1 to 300: %s", val);
+			m->fe_timeout = (int)t;
+		}
+	}
+	*argcp = out;
+	return MMC_EXIT_OK;
+}
+
+static int server_verb(struct mmc *m, int argc, char **argv);
+
 /* argv[0] is the verb: status, registrations, connections, sign-out, reload, log-level,
- * flush-cache. */
+ * flush-cache; [--front-end ID [--timeout SECONDS]] anywhere after it sends it to that
+ * front end of the pool (remote.c). */
 int
 mmc_server_cmd(struct mmc *m, int argc, char **argv)
 {
+	int ret = front_end_opts(m, &argc, argv);
+
+	if (ret == MMC_EXIT_OK)
+		ret = server_verb(m, argc, argv);
+	m->front_end = NULL; /* the console goes on with the next command */
+	return ret;
+}
+
+static int
+server_verb(struct mmc *m, int argc, char **argv)
+{
 	const char *v = argv[0];
+	const char *target = m->front_end ? m->front_end : "greenwichd";
 	int want = 1;
 
 	if (!strcmp(v, "registrations") || !strcmp(v, "flush-cache"))
@@ -270,7 +325,8 @@ mmc_server_cmd(struct mmc *m, int argc, char **argv)
 	else if (!strcmp(v, "sign-out") || !strcmp(v, "signout") || !strcmp(v, "log-level"))
 		want = 2;
 	if (argc != want) {
-		return mmc_fail(MMC_EXIT_USAGE, "usage: server %s%s", v,
+		return mmc_fail(MMC_EXIT_USAGE, "usage: server %s%s [--front-end ID [--timeout S]]",
+				v,
 				!strcmp(v, "registrations") || !strcmp(v, "flush-cache") ? " [USER]"
 				: !strcmp(v, "log-level") ? " error|warning|notice|info|debug"
 				: want == 2               ? " USER"
@@ -287,7 +343,8 @@ mmc_server_cmd(struct mmc *m, int argc, char **argv)
 		ret = ask(m, "flush-cache", argc > 1 ? "user" : NULL, argc > 1 ? argv[1] : NULL,
 			  flush_print);
 		if (ret == MMC_EXIT_OK)
-			mmc_audit(m->conf, "server flush-cache", argc > 1 ? argv[1] : "all", NULL);
+			mmc_audit(m->conf, "server flush-cache", argc > 1 ? argv[1] : "all",
+				  "front-end", m->front_end, NULL);
 		return ret;
 	}
 	if (!strcmp(v, "sign-out") || !strcmp(v, "signout"))
@@ -299,7 +356,7 @@ mmc_server_cmd(struct mmc *m, int argc, char **argv)
 	if (ret == MMC_EXIT_OK && v[0] == 's')
 		mmc_audit(m->conf, "server sign-out", argv[1], NULL);
 	else if (ret == MMC_EXIT_OK)
-		mmc_audit(m->conf, v[0] == 'r' ? "server reload" : "server log-level", "greenwichd",
+		mmc_audit(m->conf, v[0] == 'r' ? "server reload" : "server log-level", target,
 			  "level", argc > 1 ? argv[1] : NULL, NULL);
 	return ret;
 }

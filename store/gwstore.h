@@ -236,6 +236,37 @@ int gwstore_frontend_remove(struct gwstore *st, const char *id);
 int gwstore_frontend_each(struct gwstore *st, int (*cb)(const struct gwstore_frontend *, void *),
 			  void *arg);
 
+/* Control requests relayed to another front end of a pool (greenwich-mmc
+ * `server ... --front-end ID`; GWSTORE_LOCATION, PostgreSQL only: SQLite
+ * returns -EOPNOTSUPP).  A request is the control socket's JSON line; its
+ * reply is the line the control socket would have written.  Times are the
+ * database's clock. */
+struct gwstore_control {
+	int64_t id;
+	const char *request;   /* {"cmd":...} */
+	const char *requester; /* user@host, as greenwich-mmc says */
+	const char *role;      /* the PostgreSQL role that inserted it */
+	bool expired;          /* its time passed before it was taken: deleted, not to run */
+};
+/* Insert a request for front end frontend, to be taken within ttl seconds, and
+ * tell it (GWSTORE_CHANNEL_CONTROL) once inserted.  *id: the row. */
+int gwstore_control_ask(struct gwstore *st, const char *frontend, const char *request,
+			const char *requester, int ttl, int64_t *id);
+/* Front end frontend's side: cb gets every request whose time passed unseen
+ * (expired set: deleted, never to be run) and then every one still in time,
+ * each claimed by this call alone (a request is given to one call once). */
+int gwstore_control_take(struct gwstore *st, const char *frontend,
+			 void (*cb)(const struct gwstore_control *, void *), void *arg);
+/* Write the reply of request id and tell the asker (GWSTORE_CHANNEL_CONTROL_REPLY). */
+int gwstore_control_answer(struct gwstore *st, int64_t id, const char *reply);
+/* The asker's side: *reply (malloc'd) once answered, else NULL; *taken when a
+ * front end has claimed it.  -ENOENT: no such row. */
+int gwstore_control_reply(struct gwstore *st, int64_t id, bool *taken, char **reply);
+/* Delete request id; *taken (when not NULL): a front end had claimed it by then. */
+int gwstore_control_delete(struct gwstore *st, int64_t id, bool *taken);
+/* Delete every request more than a minute past its time (an asker that died). */
+int gwstore_control_purge(struct gwstore *st);
+
 /* Tell every listener of channel (other processes sharing the database)
  * payload, once the current transaction commits (at once outside one).
  * SQLite: nothing to tell (one process owns the files), 0. */
@@ -245,6 +276,8 @@ int gwstore_notify(struct gwstore *st, const char *channel, const char *payload)
 #define GWSTORE_CHANNEL_BINDINGS "gw_bindings" /* an AOR's bindings changed */
 #define GWSTORE_CHANNEL_PRESENCE "gw_presence" /* an AOR's publications changed */
 #define GWSTORE_CHANNEL_LISTS "gw_lists"       /* an owner's contact list or ACL changed */
+#define GWSTORE_CHANNEL_CONTROL "gw_control"   /* a control request: id<TAB>front end */
+#define GWSTORE_CHANNEL_CONTROL_REPLY "gw_control_reply" /* its reply is written: id */
 
 /* Listening to those channels: one connection of its own, on one thread.
  * -EOPNOTSUPP for SQLite. */

@@ -54,6 +54,13 @@ enum pg_q {
 	Q_FE_REMOVE,
 	Q_FE_EACH,
 	Q_NOTIFY,
+	Q_CTL_ASK,
+	Q_CTL_STALE,
+	Q_CTL_TAKE,
+	Q_CTL_ANSWER,
+	Q_CTL_REPLY,
+	Q_CTL_DELETE,
+	Q_CTL_PURGE,
 	Q_COUNT
 };
 
@@ -156,6 +163,16 @@ int pg_account_put(struct gwstore *st, const struct gwstore_account *acct);
 int pg_account_remove(struct gwstore *st, const char *aor);
 int pg_account_each(struct gwstore *st, int (*cb)(const struct gwstore_account *, void *),
 		    void *arg);
+
+/* pg_control.c */
+int pg_control_ask(struct gwstore *st, const char *frontend, const char *request,
+		   const char *requester, int ttl, int64_t *id);
+int pg_control_take(struct gwstore *st, const char *frontend,
+		    void (*cb)(const struct gwstore_control *, void *), void *arg);
+int pg_control_answer(struct gwstore *st, int64_t id, const char *reply);
+int pg_control_reply(struct gwstore *st, int64_t id, bool *taken, char **reply);
+int pg_control_delete(struct gwstore *st, int64_t id, bool *taken);
+int pg_control_purge(struct gwstore *st);
 
 /* pg_frontends.c */
 int pg_frontend_beat(struct gwstore *st, const struct gwstore_frontend *fe);

@@ -36,6 +36,14 @@ static const char *const location_steps[] = {
     " id text PRIMARY KEY, address text NOT NULL, version text NOT NULL,"
     " started bigint NOT NULL, heartbeat bigint NOT NULL, load bigint NOT NULL,"
     " bindings bigint NOT NULL);",
+    /* 3: control requests relayed to another front end (greenwich-mmc --front-end) */
+    "CREATE TABLE IF NOT EXISTS control_requests ("
+    " id bigserial PRIMARY KEY, frontend text NOT NULL, request text NOT NULL,"
+    " requester text NOT NULL, role text NOT NULL DEFAULT session_user,"
+    " created bigint NOT NULL, expires bigint NOT NULL, taken bigint, reply text,"
+    " answered bigint);"
+    "CREATE INDEX IF NOT EXISTS control_requests_frontend ON control_requests (frontend)"
+    " WHERE taken IS NULL;",
 };
 
 static const char *const state_steps[] = {
@@ -381,6 +389,12 @@ static const struct gwstore_ops pg_ops = {
     .frontend_remove = pg_frontend_remove,
     .frontend_each = pg_frontend_each,
     .notify = pg_notify,
+    .control_ask = pg_control_ask,
+    .control_take = pg_control_take,
+    .control_answer = pg_control_answer,
+    .control_reply = pg_control_reply,
+    .control_delete = pg_control_delete,
+    .control_purge = pg_control_purge,
 };
 
 int

@@ -112,4 +112,25 @@ const char *const pg_sql[Q_COUNT] = {
 		  " extract(epoch FROM now())::bigint - heartbeat, load, bindings"
 		  " FROM frontends ORDER BY id",
     [Q_NOTIFY] = "SELECT pg_notify($1, $2)",
+    /* one statement: the row, and its notification sent when it commits */
+    [Q_CTL_ASK] = "WITH r AS (INSERT INTO control_requests (frontend, request, requester,"
+		  " created, expires) VALUES ($1, $2, $3, extract(epoch FROM now())::bigint,"
+		  " extract(epoch FROM now())::bigint + $4::bigint) RETURNING id)"
+		  " SELECT id, pg_notify('" GWSTORE_CHANNEL_CONTROL "', id || E'\\t' || $1) FROM r",
+    [Q_CTL_STALE] =
+	"DELETE FROM control_requests WHERE frontend = $1 AND taken IS NULL"
+	" AND expires <= extract(epoch FROM now())::bigint RETURNING id, request, requester, role",
+    [Q_CTL_TAKE] =
+	"UPDATE control_requests SET taken = extract(epoch FROM now())::bigint"
+	" WHERE frontend = $1 AND taken IS NULL AND expires > extract(epoch FROM now())::bigint"
+	" RETURNING id, request, requester, role",
+    [Q_CTL_ANSWER] =
+	"WITH r AS (UPDATE control_requests SET reply = $2,"
+	" answered = extract(epoch FROM now())::bigint WHERE id = $1::bigint RETURNING id)"
+	" SELECT pg_notify('" GWSTORE_CHANNEL_CONTROL_REPLY "', id::text) FROM r",
+    [Q_CTL_REPLY] = "SELECT taken IS NOT NULL, reply FROM control_requests WHERE id = $1::bigint",
+    [Q_CTL_DELETE] = "DELETE FROM control_requests WHERE id = $1::bigint"
+		     " RETURNING taken IS NOT NULL",
+    [Q_CTL_PURGE] =
+	"DELETE FROM control_requests WHERE expires < extract(epoch FROM now())::bigint - 60",
 };

@@ -63,6 +63,9 @@ static const char *const location_steps[] = {
     " id TEXT PRIMARY KEY, address TEXT NOT NULL, version TEXT NOT NULL,"
     " started INTEGER NOT NULL, heartbeat INTEGER NOT NULL, load INTEGER NOT NULL,"
     " bindings INTEGER NOT NULL);",
+    /* 3: nothing here: control requests are relayed between the front ends of a
+     * PostgreSQL pool only (one server on SQLite has its control socket) */
+    "-- control requests: PostgreSQL only",
 };
 
 static const char *const state_steps[] = {

@@ -391,6 +391,63 @@ gwstore_frontend_each(struct gwstore *st, int (*cb)(const struct gwstore_fronten
 }
 
 int
+gwstore_control_ask(struct gwstore *st, const char *frontend, const char *request,
+		    const char *requester, int ttl, int64_t *id)
+{
+	if (st->ops->control_ask == NULL)
+		return -EOPNOTSUPP;
+	return st->ops->control_ask(st, frontend, request, requester, ttl, id);
+}
+
+int
+gwstore_control_take(struct gwstore *st, const char *frontend,
+		     void (*cb)(const struct gwstore_control *, void *), void *arg)
+{
+	if (st->ops->control_take == NULL)
+		return -EOPNOTSUPP;
+	return st->ops->control_take(st, frontend, cb, arg);
+}
+
+int
+gwstore_control_answer(struct gwstore *st, int64_t id, const char *reply)
+{
+	if (st->ops->control_answer == NULL)
+		return -EOPNOTSUPP;
+	return st->ops->control_answer(st, id, reply);
+}
+
+int
+gwstore_control_reply(struct gwstore *st, int64_t id, bool *taken, char **reply)
+{
+	*taken = false;
+	*reply = NULL;
+	if (st->ops->control_reply == NULL)
+		return -EOPNOTSUPP;
+	return st->ops->control_reply(st, id, taken, reply);
+}
+
+int
+gwstore_control_delete(struct gwstore *st, int64_t id, bool *taken)
+{
+	bool t = false;
+
+	if (taken == NULL)
+		taken = &t;
+	*taken = false;
+	if (st->ops->control_delete == NULL)
+		return -EOPNOTSUPP;
+	return st->ops->control_delete(st, id, taken);
+}
+
+int
+gwstore_control_purge(struct gwstore *st)
+{
+	if (st->ops->control_purge == NULL)
+		return -EOPNOTSUPP;
+	return st->ops->control_purge(st);
+}
+
+int
 gwstore_notify(struct gwstore *st, const char *channel, const char *payload)
 {
 	return st->ops->notify(st, channel, payload ? payload : "");

@@ -79,6 +79,16 @@ struct gwstore_ops {
 	int (*frontend_each)(struct gwstore *st, int (*cb)(const struct gwstore_frontend *, void *),
 			     void *arg);
 	int (*notify)(struct gwstore *st, const char *channel, const char *payload);
+
+	/* NULL: no relay of control requests (SQLite: one server) */
+	int (*control_ask)(struct gwstore *st, const char *frontend, const char *request,
+			   const char *requester, int ttl, int64_t *id);
+	int (*control_take)(struct gwstore *st, const char *frontend,
+			    void (*cb)(const struct gwstore_control *, void *), void *arg);
+	int (*control_answer)(struct gwstore *st, int64_t id, const char *reply);
+	int (*control_reply)(struct gwstore *st, int64_t id, bool *taken, char **reply);
+	int (*control_delete)(struct gwstore *st, int64_t id, bool *taken);
+	int (*control_purge)(struct gwstore *st);
 };
 
 struct gwstore {
@@ -90,7 +100,7 @@ struct gwstore {
 /* pg_check.c: gwstore_check for PostgreSQL. */
 int gwstore_pg_check(const char *conninfo, char *note, size_t notelen, char *err, size_t errlen);
 
-#define GWSTORE_LOCATION_VERSION 2
+#define GWSTORE_LOCATION_VERSION 3
 #define GWSTORE_STATE_VERSION 2
 
 /* Each backend's opener. */

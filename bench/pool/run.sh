@@ -27,10 +27,19 @@
 # with Digest spread evenly over 1, 2 and 3 front ends on PostgreSQL (one SIPp per
 # front end) and for Kamailio with usrloc written through to the same PostgreSQL; then
 # the ratios.  SIPp runs on the same machine and takes its share of the cores.
+#
+#   GW_BUILDDIR=/path/to/build bench/pool/run.sh --peak-message
+# --peak-message: MESSAGE across front ends, snd1 on front end 1 to dev2's device
+# (a SIPp UAS) on front end 2, and the same pair on Kamailio (kamailio-pg.cfg's
+# MESSAGE route: Digest, usrloc lookup in memory, t_relay): first ROUNDS (3) rounds
+# of a fixed MRATE (1000/s) for PSTEP seconds, the pool and Kamailio alternately,
+# each with the CPU per MESSAGE of front end 1, front end 2 (or Kamailio) and
+# PostgreSQL; then each one's peak rate as for --peak.
 # Only 127.0.0.1 is addressed; only processes started here are stopped, by PID.
-SMOKE="" PEAK=""
+SMOKE="" PEAK="" PEAKMSG=""
 [ "${1:-}" = --smoke ] && SMOKE=1
 [ "${1:-}" = --peak ] && PEAK=1
+[ "${1:-}" = --peak-message ] && PEAKMSG=1
 : "${GW_BUILDDIR:?set GW_BUILDDIR to a configured build directory}"
 HERE=$(cd "$(dirname "$0")" && pwd)
 top_builddir=$GW_BUILDDIR
@@ -155,7 +164,9 @@ kam_start() { # kam_start: its database, then Kamailio on port KAM_PORT (pid KAM
 		"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$conn" -f "$sql/$f-create.sql" > /dev/null || return 1
 	done
 	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$conn" -c "INSERT INTO htable (key_name, key_value)
-		SELECT 'b1x' || i, md5('b1x' || i || ':$DOMAIN:secret') FROM generate_series(1, 50) i" || return 1
+		SELECT 'b1x' || i, md5('b1x' || i || ':$DOMAIN:secret') FROM generate_series(1, 50) i
+		UNION ALL SELECT u, md5(u || ':$DOMAIN:secret') FROM unnest(ARRAY['snd1', 'dev2']) u" ||
+		return 1
 	sed -e "s|@PORT@|$kp|g" -e "s|@DBURL@|postgres://greenwich@127.0.0.1:$PG_PORT/kamailio|g" \
 		-e "s|@SECRET@|$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')|" \
 		"$HERE/kamailio-pg.cfg" > "$k/kamailio.cfg"
@@ -238,7 +249,7 @@ peak() {
 	shift 2
 	while [ "$steps" -lt "$MAX_STEPS" ]; do
 		steps=$((steps + 1))
-		peak_step "$name-$rate" "$rate" "$@"
+		"${PEAK_STEP:-peak_step}" "$name-$rate" "$rate" "$@"
 		if [ "$STEP_PASS" = 1 ]; then lo=$rate; else
 			hi=$rate
 			# shellcheck disable=SC2086
@@ -253,11 +264,87 @@ peak() {
 	PEAK_RATE=$lo
 	local bound="no step failed: a lower bound"
 	[ -z "$hi" ] || bound="failed at $hi/s"
-	echo "peak $name: $lo REGISTERs/s ($bound; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+	echo "peak $name: $lo ${PEAK_UNIT:-REGISTERs}/s ($bound; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 }
 ratio() { # ratio A B: A/B with two decimals
 	if [ "$2" -gt 0 ]; then awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; else echo -; fi
 }
+# msg_step NAME RATE PORT: snd1's MESSAGEs to dev2 through PORT at RATE for PSTEP
+# seconds (one SIPp); STEP_PASS as peak_step's
+msg_step() {
+	local name=$1 rate=$2 port=$3 count ok failed t0 wall
+	count=$((rate * PSTEP))
+	t0=$(date +%s%N)
+	(cd "$T" && exec timeout $((PSTEP * 3 + 25)) "$SIPP" -sf "$SCEN/load_message.xml" \
+		-i 127.0.0.1 -p "$(free_port)" -nostdin -r "$rate" -rp 1000 -m "$count" \
+		-recv_timeout 4000 -au snd1 -ap secret -set user snd1 -set domain "$DOMAIN" \
+		-set to "dev2@$DOMAIN" "127.0.0.1:$port" > "$T/$name.out" 2>&1) &
+	PIDS+=("$!")
+	wait "$!" || true # a failed call is counted below
+	wall=$((($(date +%s%N) - t0) / 1000000))
+	ok=$(sipp_count "$T/$name.out" "Successful call")
+	failed=$(sipp_count "$T/$name.out" "Failed call")
+	STEP_PASS=0 STEP_OK=$ok
+	if [ $(((count - ok) * 1000)) -le "$count" ] && [ $((failed * 1000)) -le "$count" ] &&
+		[ "$wall" -le $((PSTEP * 1100 + 500)) ]; then STEP_PASS=1; fi
+	printf '  %-22s rate %6d/s: ok %d/%d failed %d in %d.%03d s -> %s\n' "$name" "$rate" "$ok" \
+		"$count" "$failed" $((wall / 1000)) $((wall % 1000)) "$([ "$STEP_PASS" = 1 ] && echo pass || echo FAIL)"
+}
+# msg_cpu NAME PORT PID...: one msg_step at MRATE; the CPU per MESSAGE answered 200 of
+# each PID (with its children: Kamailio's) and of PostgreSQL
+msg_cpu() {
+	local name=$1 port=$2 p out="" pgb pga
+	shift 2
+	local -a b=()
+	# shellcheck disable=SC2046 # the children's pids, one a word
+	for p in "$@"; do b+=("$(ticks "$p" $(ps -o pid= --ppid "$p"))"); done
+	# shellcheck disable=SC2046
+	pgb=$(ticks $(pg_pids))
+	msg_step "$name" "$MRATE" "$port"
+	# shellcheck disable=SC2046
+	pga=$(ticks $(pg_pids))
+	local i=0
+	for p in "$@"; do
+		# shellcheck disable=SC2046
+		out+="$(us_per_op $(($(ticks "$p" $(ps -o pid= --ppid "$p")) - b[i])) "$STEP_OK") "
+		i=$((i + 1))
+	done
+	printf '%-28s %6d MESSAGEs answered 200 | µs/MESSAGE: %s| PostgreSQL µs/MESSAGE: %s | load average %s\n' \
+		"$name" "$STEP_OK" "$out" "$(us_per_op $((pga - pgb)) "$STEP_OK")" "$(cut -d' ' -f1-3 /proc/loadavg)"
+	[ "$STEP_OK" = $((MRATE * PSTEP)) ] # every one answered 200 (late or not: CPU is what counts)
+}
+both_passed() { [ "$PKP" -gt 0 ] && [ "$PKK" -gt 0 ]; }
+if [ -n "$PEAKMSG" ]; then
+	MRATE=${MRATE:-1000} ROUNDS=${ROUNDS:-3}
+	for n in 1 2; do check "front end $n started" fe_start "$n"; done
+	check "Kamailio (usrloc write-through on PostgreSQL, MESSAGE route) started" kam_start
+	# dev2's device: a SIPp UAS, registered on front end 2 and on Kamailio
+	DP=$(free_port) KDP=$(free_port)
+	TARGET_PORT=${FE_PORT[2]} register dev2-fe dev2 secret "<sip:dev2@127.0.0.1:$DP>" 3600
+	check "dev2 registered on front end 2" [ "$(last_status dev2-fe)" = 200 ]
+	TARGET_PORT=$KAM_PORT register dev2-kam dev2 secret "<sip:dev2@127.0.0.1:$KDP>" 3600
+	check "dev2 registered on Kamailio" [ "$(last_status dev2-kam)" = 200 ]
+	sipp_bg uas-fe uas_message.xml "$DP"
+	sipp_bg uas-kam uas_message.xml "$KDP"
+	sleep 2 # front end 1 hears of dev2's binding (gw_bindings)
+	KAMP="$KAM_PID"
+	for r in $(seq 1 "$ROUNDS"); do
+		check "round $r: the pool's MESSAGEs at $MRATE/s all answered" \
+			msg_cpu "msg-pool-r$r(fe1,fe2)" "${FE_PORT[1]}" "${FE_PID[1]}" "${FE_PID[2]}"
+		check "round $r: Kamailio's MESSAGEs at $MRATE/s all answered" \
+			msg_cpu "msg-kamailio-r$r(kam)" "$KAM_PORT" "$KAMP"
+	done
+	PEAK_STEP=msg_step PEAK_UNIT=MESSAGEs
+	peak msg-pool-fe1-to-fe2 "${FE_PID[*]} $(pg_pids | tr '\n' ' ')" "${FE_PORT[1]}"
+	PKP=$PEAK_RATE
+	peak msg-kamailio "$KAM_PID $(ps -o pid= --ppid "$KAM_PID" | tr '\n' ' ')" "$KAM_PORT"
+	PKK=$PEAK_RATE
+	echo "peak MESSAGE/s: pool (front end 1 -> 2) $PKP, Kamailio $PKK; pool / Kamailio $(ratio "$PKP" "$PKK")"
+	echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	check "some MESSAGE rate passed on the pool ($PKP) and on Kamailio ($PKK)" both_passed
+	checks_summary
+	exit
+fi
 if [ -n "$PEAK" ]; then
 	declare -A PK
 	ports=()

@@ -46,6 +46,7 @@ struct control {
 	dev_t dev; /* the socket file we made, so we only ever remove ours */
 	ino_t ino;
 	struct ctl_client clients[CTL_CLIENTS];
+	pthread_mutex_t mu; /* the samples: the pool's thread reads them too (control_remote) */
 	struct {
 		double t;
 		unsigned long n;
@@ -65,24 +66,28 @@ now_mono(void)
 static void
 sample(struct control *c)
 {
+	pthread_mutex_lock(&c->mu);
 	c->samples[c->next].t = now_mono();
 	c->samples[c->next].n = atomic_load(&c->g->stats.requests);
 	c->next = (c->next + 1) % CTL_SAMPLES;
 	if (c->nsamples < CTL_SAMPLES)
 		c->nsamples++;
+	pthread_mutex_unlock(&c->mu);
 }
 
 /* Requests per second between the oldest sample (at most 10 s old) and now. */
 static double
 rate(struct control *c)
 {
+	pthread_mutex_lock(&c->mu);
 	size_t oldest = c->nsamples < CTL_SAMPLES ? 0 : c->next;
-	double t = now_mono(), dt = t - c->samples[oldest].t;
+	double t = now_mono(), dt = t - c->samples[oldest].t, r = 0.0;
 	unsigned long n = atomic_load(&c->g->stats.requests);
 
-	if (c->nsamples == 0 || dt < 0.5)
-		return 0.0;
-	return (double)(n - c->samples[oldest].n) / dt;
+	if (c->nsamples > 0 && dt >= 0.5)
+		r = (double)(n - c->samples[oldest].n) / dt;
+	pthread_mutex_unlock(&c->mu);
+	return r;
 }
 
 /* A socket file left by a greenwichd that died is removed; a live one, or
@@ -266,6 +271,39 @@ client_read(struct control *c, struct ctl_client *cl)
 	}
 }
 
+char *
+control_remote(struct gwd *g, long long id, const char *request, const char *requester,
+	       const char *role)
+{
+	json_object *req = json_tokener_parse(request), *reply, *v = NULL;
+	const char *cmd = NULL;
+	char who[200];
+	char *s;
+
+	log_value_buf(who, sizeof(who), requester);
+	if (req && json_object_is_type(req, json_type_object) &&
+	    json_object_object_get_ex(req, "cmd", &v) && json_object_is_type(v, json_type_string))
+		cmd = json_object_get_string(v);
+	if (cmd == NULL)
+		reply = control_reply_err("bad-request", "not a JSON object with a \"cmd\"");
+	else if (!control_remote_allowed(cmd)) {
+		log_warnx("event=control-remote-refused id=%lld cmd=%s requester=%s role=%s", id,
+			  log_value(cmd), who, log_value(role));
+		reply = control_reply_err("refused", "not allowed from another front end: run it "
+						     "on this front end's host");
+	} else {
+		log_notice("event=control-remote id=%lld cmd=%s requester=%s role=%s", id,
+			   log_value(cmd), who, log_value(role));
+		/* g->control is set before the pool's thread starts and freed after it
+		 * stopped (main.c) */
+		reply = control_execute(g, req, g->control ? rate(g->control) : 0.0);
+	}
+	s = strdup(json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN));
+	json_object_put(reply);
+	json_object_put(req);
+	return s;
+}
+
 static void *
 control_main(void *arg)
 {
@@ -312,6 +350,7 @@ control_free(struct control *c)
 		close(c->stop[0]);
 	if (c->stop[1] >= 0)
 		close(c->stop[1]);
+	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
 
@@ -329,6 +368,7 @@ control_start(struct gwd *g, char *err, size_t errlen)
 		return -1;
 	}
 	c->g = g;
+	pthread_mutex_init(&c->mu, NULL);
 	c->stop[0] = c->stop[1] = -1;
 	for (size_t i = 0; i < CTL_CLIENTS; i++)
 		c->clients[i].fd = -1;

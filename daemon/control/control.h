@@ -12,6 +12,7 @@
 #ifndef GW_CONTROL_H
 #define GW_CONTROL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <json-c/json.h>
@@ -32,6 +33,17 @@ void control_query_run(struct worker *w, struct handoff *h);
 /* The service for the workers' table (service.h): runs HANDOFF_QUERY. */
 struct gw_service;
 extern const struct gw_service control_service;
+
+/* A request relayed through the store from another host (greenwich-mmc
+ * `server ... --front-end`, core/pool.c): checked against
+ * control_remote_allowed, logged, run as the socket runs it; the reply line
+ * (malloc'd).  A pool_control_fn. */
+char *control_remote(struct gwd *g, long long id, const char *request, const char *requester,
+		     const char *role);
+/* The commands another front end's greenwich-mmc may run here: those that read
+ * (status, registrations, connections) and reload, loglevel, flush-cache;
+ * not signout (it ends users' sessions) nor the internal ones. */
+bool control_remote_allowed(const char *cmd);
 
 /* control_cmd.c: one request -> one reply (a new object). */
 json_object *control_execute(struct gwd *g, json_object *req, double rate);

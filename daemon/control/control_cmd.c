@@ -300,6 +300,18 @@ str_arg(json_object *req, const char *key)
 	return json_object_get_string(v);
 }
 
+bool
+control_remote_allowed(const char *cmd)
+{
+	static const char *const allowed[] = {"status", "registrations", "connections",
+					      "reload", "loglevel",      "flush-cache"};
+
+	for (size_t i = 0; cmd && i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		if (strcmp(cmd, allowed[i]) == 0)
+			return true;
+	return false;
+}
+
 json_object *
 control_execute(struct gwd *g, json_object *req, double rate)
 {

@@ -54,7 +54,10 @@ struct pool {
 	pthread_mutex_t mu;    /* fes */
 	struct fe fes[POOL_MAX_FE];
 	size_t nfes;
-	bool resync; /* the listener reconnected: read every binding again */
+	bool resync;             /* the listener reconnected: read every binding again */
+	pool_control_fn control; /* runs relayed control requests (control/) */
+	bool control_due;        /* a control request may wait for us in the store */
+	bool control_failed;     /* the last look failed (logged) */
 	unsigned long last_requests;
 	time_t last_beat;
 	/* When our own heartbeat and read last succeeded.  A front end is out
@@ -327,6 +330,11 @@ notified(const char *chan, const char *payload, void *arg)
 
 	if (payload == NULL) {
 		p->resync = true;
+		p->control_due = true;
+		return;
+	}
+	if (strcmp(chan, GWSTORE_CHANNEL_CONTROL) == 0) {
+		p->control_due |= from_self(p, payload);
 		return;
 	}
 	if (strcmp(chan, GWSTORE_CHANNEL_BINDINGS) != 0) {
@@ -342,17 +350,58 @@ notified(const char *chan, const char *payload, void *arg)
 	bindings_reload(p, aor);
 }
 
+static void
+control_row(const struct gwstore_control *c, void *arg)
+{
+	struct pool *p = arg;
+	char requester[200], role[100];
+	char *reply;
+
+	log_value_buf(requester, sizeof(requester), c->requester);
+	log_value_buf(role, sizeof(role), c->role);
+	if (c->expired) {
+		log_notice("event=control-remote-expired id=%lld requester=%s role=%s request=%s "
+			   "(its time passed before this front end saw it: not run)",
+			   (long long)c->id, requester, role, log_value(c->request));
+		return;
+	}
+	reply = p->control ? p->control(p->g, (long long)c->id, c->request, c->requester, c->role)
+			   : NULL;
+	if (gwstore_control_answer(p->st, c->id,
+				   reply
+				       ? reply
+				       : "{\"ok\":false,\"code\":\"unavailable\",\"error\":"
+					 "\"this front end cannot run control requests now\"}") < 0)
+		log_warnx("event=control-remote-unanswered id=%lld reason=\"%s\"", (long long)c->id,
+			  gwstore_error(p->st));
+	free(reply);
+}
+
+/* Claim and run the control requests waiting for this front end. */
+static void
+control_take(struct pool *p)
+{
+	p->control_due = false; /* the next heartbeat looks again anyway */
+	if (gwstore_control_take(p->st, p->self, control_row, p) < 0) {
+		if (!p->control_failed) /* once per outage, not at every heartbeat */
+			log_warnx("event=control-remote-failed reason=\"%s\"",
+				  gwstore_error(p->st));
+		p->control_failed = true;
+	} else
+		p->control_failed = false;
+}
+
 static void *
 pool_main(void *arg)
 {
 	struct pool *p = arg;
 	static const char *const chans[] = {GWSTORE_CHANNEL_BINDINGS, GWSTORE_CHANNEL_PRESENCE,
-					    GWSTORE_CHANNEL_LISTS};
+					    GWSTORE_CHANNEL_LISTS, GWSTORE_CHANNEL_CONTROL};
 	char err[256];
 
 	while (!atomic_load(&p->stop)) {
 		if (p->listen == NULL &&
-		    gwstore_listener_open(&p->listen, p->g->conf, chans, 3, err, sizeof(err)) == 0)
+		    gwstore_listener_open(&p->listen, p->g->conf, chans, 4, err, sizeof(err)) == 0)
 			p->resync = true;
 		if (p->listen)
 			gwstore_listener_wait(p->listen, 500, notified, p);
@@ -365,8 +414,14 @@ pool_main(void *arg)
 			 * while the connection was lost, was not told) */
 			note_post(p, NULL, NULL);
 		}
-		if (time(NULL) - p->last_beat >= p->g->conf->pool_heartbeat)
+		if (p->control_due)
+			control_take(p);
+		if (time(NULL) - p->last_beat >= p->g->conf->pool_heartbeat) {
 			beat(p, false);
+			/* a notification lost while the listener was away; an asker that died */
+			p->control_due = true;
+			gwstore_control_purge(p->st);
+		}
 	}
 	return NULL;
 }
@@ -455,6 +510,13 @@ pool_stop(struct gwd *g)
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 	g->pool = NULL;
+}
+
+void
+pool_set_control(struct gwd *g, pool_control_fn fn)
+{
+	if (g->pool)
+		g->pool->control = fn;
 }
 
 bool

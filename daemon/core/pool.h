@@ -19,6 +19,12 @@
  * receiving front end checks it, delivers only over its own flows, and does
  * not authenticate or decide the policy again; a header it cannot verify, or
  * one it has taken before (a replay), is refused with 403.
+ *
+ * greenwich-mmc's `server ... --front-end ID` reaches a front end through the
+ * store (table control_requests, channel gw_control): this module's thread
+ * claims the requests for this front end, runs each through the handler the
+ * control socket registered (pool_set_control), and writes the reply back.  A
+ * request whose time passed before it was seen is dropped unrun.
  */
 #ifndef GW_POOL_H
 #define GW_POOL_H
@@ -43,6 +49,12 @@ int pool_start(struct gwd *g, char *err, size_t errlen);
 int pool_run(struct gwd *g);
 void pool_stop(struct gwd *g);
 bool pool_enabled(const struct gwd *g);
+/* The handler of control requests relayed through the store: request (the
+ * control socket's JSON line) in, its reply line out (malloc'd; NULL: out of
+ * memory).  Set before pool_run; core never includes control/. */
+typedef char *(*pool_control_fn)(struct gwd *g, long long id, const char *request,
+				 const char *requester, const char *role);
+void pool_set_control(struct gwd *g, pool_control_fn fn);
 /* The front ends speak to one another over TLS ([pool] transport). */
 bool pool_tls(const struct gwd *g);
 /* This front end's id, or NULL outside a pool. */

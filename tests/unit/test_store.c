@@ -723,14 +723,138 @@ test_sqlite_location_hold(void **state)
 	assert_int_equal(bindings(f, f->now).n, 1);
 }
 
+/* Location schema 3 (control requests): a database left at version 2 is
+ * brought to 3 when opened, its bindings kept; on PostgreSQL the table is there. */
+static void
+test_location_migration_3(void **state)
+{
+	struct fixture *f = *state;
+	struct gwstore_binding b =
+	    binding("alice@example.com", "sip:alice@10.0.0.1", 1, f->now + 600);
+
+	assert_int_equal(gwstore_schema_version(GWSTORE_LOCATION), 3);
+	assert_int_equal(gwstore_begin(f->loc, true), 0);
+	assert_int_equal(gwstore_binding_put(f->loc, &b), 0);
+	assert_int_equal(gwstore_commit(f->loc), 0);
+	fx_close(f);
+	if (pg_conninfo) {
+		assert_int_equal(pg_number("SELECT version FROM gw_schema WHERE part = 'location'"),
+				 3);
+		side_exec(f, NULL,
+			  "DROP TABLE control_requests;"
+			  " UPDATE gw_schema SET version = 2 WHERE part = 'location'");
+	} else {
+		side_exec(f, "location.db",
+			  "UPDATE gw_schema SET version = 2 WHERE part = 'location'");
+	}
+	assert_int_equal(fx_open(f), 0);
+	assert_int_equal(bindings(f, f->now).n, 1);
+	if (pg_conninfo) {
+		assert_int_equal(pg_number("SELECT version FROM gw_schema WHERE part = 'location'"),
+				 3);
+		assert_int_equal(pg_number("SELECT count(*) FROM control_requests"), 0);
+	} else {
+		int64_t id = 0;
+		/* one server on SQLite: nothing to relay to */
+		assert_int_equal(
+		    gwstore_control_ask(f->loc, "fe2", "{\"cmd\":\"status\"}", "me", 10, &id),
+		    -EOPNOTSUPP);
+	}
+}
+
+struct ctl_seen {
+	int n, expired;
+	int64_t id[4];
+	char request[4][64], requester[4][64], role[4][64];
+};
+
+static void
+ctl_row(const struct gwstore_control *c, void *arg)
+{
+	struct ctl_seen *s = arg;
+
+	assert_true(s->n < 4);
+	s->id[s->n] = c->id;
+	snprintf(s->request[s->n], sizeof(s->request[0]), "%s", c->request);
+	snprintf(s->requester[s->n], sizeof(s->requester[0]), "%s", c->requester);
+	snprintf(s->role[s->n], sizeof(s->role[0]), "%s", c->role);
+	s->expired += c->expired;
+	s->n++;
+}
+
+/* PostgreSQL: a control request is taken once, by its front end only, while
+ * in time; its reply reaches the asker; one whose time passed is deleted
+ * unrun; old rows are purged. */
+static void
+test_pg_control(void **state)
+{
+	struct fixture *f = *state;
+	struct ctl_seen s = {0};
+	int64_t id = 0, late = 0;
+	bool taken = true;
+	char *reply = NULL;
+
+	assert_int_equal(
+	    gwstore_control_ask(f->loc, "fe2", "{\"cmd\":\"status\"}", "admin@a", 10, &id), 0);
+	assert_true(id > 0);
+	assert_int_equal(gwstore_control_reply(f->loc, id, &taken, &reply), 0);
+	assert_false(taken);
+	assert_null(reply);
+	/* another front end does not get it */
+	assert_int_equal(gwstore_control_take(f->loc, "fe1", ctl_row, &s), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(gwstore_control_take(f->loc, "fe2", ctl_row, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.expired, 0);
+	assert_true(s.id[0] == id);
+	assert_string_equal(s.request[0], "{\"cmd\":\"status\"}");
+	assert_string_equal(s.requester[0], "admin@a");
+	assert_true(s.role[0][0] != '\0'); /* the database filled in who inserted it */
+	/* taken once */
+	assert_int_equal(gwstore_control_take(f->loc, "fe2", ctl_row, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(gwstore_control_reply(f->loc, id, &taken, &reply), 0);
+	assert_true(taken);
+	assert_null(reply);
+	assert_int_equal(gwstore_control_answer(f->loc, id, "{\"ok\":true}"), 0);
+	assert_int_equal(gwstore_control_reply(f->loc, id, &taken, &reply), 0);
+	assert_non_null(reply);
+	assert_string_equal(reply, "{\"ok\":true}");
+	free(reply);
+	reply = NULL;
+	assert_int_equal(gwstore_control_delete(f->loc, id, &taken), 0);
+	assert_true(taken);
+	assert_int_equal(gwstore_control_reply(f->loc, id, &taken, &reply), -ENOENT);
+
+	/* a request whose time passed before its front end looked: deleted, not run */
+	assert_int_equal(
+	    gwstore_control_ask(f->loc, "fe2", "{\"cmd\":\"reload\"}", "admin@a", 1, &late), 0);
+	sleep(2);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(gwstore_control_take(f->loc, "fe2", ctl_row, &s), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.expired, 1);
+	assert_string_equal(s.request[0], "{\"cmd\":\"reload\"}");
+	assert_int_equal(pg_number("SELECT count(*) FROM control_requests"), 0);
+
+	/* rows more than a minute past their time go at the purge */
+	assert_int_equal(
+	    gwstore_control_ask(f->loc, "fe3", "{\"cmd\":\"status\"}", "admin@a", 10, &id), 0);
+	side_exec(f, NULL, "UPDATE control_requests SET expires = expires - 100");
+	assert_int_equal(gwstore_control_purge(f->loc), 0);
+	assert_int_equal(pg_number("SELECT count(*) FROM control_requests"), 0);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    T(test_bindings),      T(test_publications), T(test_subscriptions),  T(test_acl),
-	    T(test_contact_lists), T(test_accounts),     T(test_schema_version),
+	    T(test_bindings),       T(test_publications),
+	    T(test_subscriptions),  T(test_acl),
+	    T(test_contact_lists),  T(test_accounts),
+	    T(test_schema_version), T(test_location_migration_3),
 	};
 	const struct CMUnitTest sqlite_tests[] = {
 	    T(test_sqlite_location_exclusive),
@@ -740,6 +864,7 @@ main(void)
 	    T(test_pg_pool_bound),
 	    T(test_pg_reconnect),
 	    T(test_pg_unreachable),
+	    T(test_pg_control),
 	};
 	int failed;
 
