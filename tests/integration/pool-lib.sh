@@ -59,13 +59,14 @@ CONF
 
 fe_start() {
 	local n=$1 log="$T/greenwichd-fe$1.log" _
-	local starts
+	local starts now
 	starts=$(grep -c event=started "$log" 2>/dev/null || true)
 	"$GWD" --allow-root -c "$T/fe$n/greenwich.conf" -f >> "$log" 2>&1 &
 	FE_PID[n]=$!
 	PIDS+=("$!")
 	for _ in $(seq 1 200); do
-		[ "$(grep -c event=started "$log" 2>/dev/null || true)" -gt "${starts:-0}" ] && return 0
+		now=$(grep -c event=started "$log" 2>/dev/null || true)
+		[ "${now:-0}" -gt "${starts:-0}" ] && return 0
 		kill -0 "${FE_PID[n]}" 2>/dev/null || break
 		sleep 0.05
 	done
