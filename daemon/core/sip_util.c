@@ -25,16 +25,18 @@
 int
 sip_url_aor(char *out, size_t len, const url_t *url)
 {
-	int n;
-
 	if (url == NULL || url->url_host == NULL || url->url_host[0] == '\0')
 		return -EINVAL;
-	if (url->url_user && url->url_user[0])
-		n = snprintf(out, len, "%s@%s", url->url_user, url->url_host);
-	else
-		n = snprintf(out, len, "%s", url->url_host);
-	if (n < 0 || (size_t)n >= len)
+	/* by hand, not snprintf: several per request */
+	size_t ul = url->url_user && url->url_user[0] ? strlen(url->url_user) : 0;
+	size_t hl = strlen(url->url_host), n = ul ? ul + 1 : 0;
+	if (n + hl >= len)
 		return -ENAMETOOLONG;
+	if (ul) {
+		memcpy(out, url->url_user, ul);
+		out[ul] = '@';
+	}
+	memcpy(out + n, url->url_host, hl + 1);
 	for (char *p = strchr(out, '@') ? strchr(out, '@') : out; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	return 0;
