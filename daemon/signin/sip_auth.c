@@ -264,17 +264,29 @@ find_credentials(su_home_t *home, sip_t *sip, bool is_register, const char *real
 	return NULL;
 }
 
-/* The account the credentials claim: username@<domain of From>. */
+/* The account the credentials claim: username@<domain of From> (copied by
+ * hand: this and the caller's copy of the result were two snprintf calls of
+ * every registration). */
 static int
 claimed_aor(char *out, size_t len, const char *username, const url_t *from)
 {
-	int n;
+	size_t ul = strlen(username), hl = 0;
+	bool at = strchr(username, '@') != NULL;
 
-	if (strchr(username, '@'))
-		n = snprintf(out, len, "%s", username);
-	else
-		n = snprintf(out, len, "%s@%s", username, from->url_host);
-	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+	if (!at) {
+		if (from->url_host == NULL)
+			return -1;
+		hl = strlen(from->url_host) + 1;
+	}
+	if (ul + hl >= len)
+		return -1;
+	memcpy(out, username, ul);
+	if (!at) {
+		out[ul] = '@';
+		memcpy(out + ul + 1, from->url_host, hl - 1);
+	}
+	out[ul + hl] = '\0';
+	return 0;
 }
 
 static bool
@@ -466,7 +478,11 @@ sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char 
 		goto done;
 	}
 	guard_succeeded(ar.ar_username, src, now);
-	snprintf(user, userlen, "%s", aor);
+	if (userlen > 0) {
+		size_t al = strnlen(aor, userlen - 1);
+		memcpy(user, aor, al);
+		user[al] = '\0';
+	}
 	res = GW_PASS;
 done:
 	su_home_deinit(home);
