@@ -32,22 +32,58 @@
 
 #define NONCE_MAC_LEN 33
 
+/* v in lower-case hex without leading zeros (as "%" PRIx64) at p; the end. */
+static char *
+hex_put(char *p, uint64_t v)
+{
+	static const char hexd[] = "0123456789abcdef";
+	char t[16];
+	int n = 0;
+
+	do
+		t[n++] = hexd[v & 15];
+	while ((v >>= 4) != 0);
+	while (n > 0)
+		*p++ = t[--n];
+	return p;
+}
+
 /* "<issue time>.<id>.<mac>": the id (hex, nonce_id_next) is unique for every
  * challenge, so that each nonce's counts belong to one client; the MAC covers
- * the time, the id and the realm. */
+ * the time, the id and the realm.  Written by hand, not with snprintf: two of
+ * these per registration (the challenge and the check). */
 static void
 nonce_make(struct worker *w, char *out, size_t len, time_t now, const char *unique)
 {
-	char data[200], mac[NONCE_MAC_LEN], u[20];
+	char data[200], mac[NONCE_MAC_LEN], u[20], *p;
+	const char *realm = gw_conf_realm(w->w_gwd->conf);
+	size_t ul, rl = strlen(realm);
 
 	if (unique == NULL) {
-		snprintf(u, sizeof(u), "%" PRIx64, nonce_id_next());
+		*hex_put(u, nonce_id_next()) = '\0';
 		unique = u;
 	}
-	snprintf(data, sizeof(data), "%" PRIx64 ":%.20s:%s", (uint64_t)now, unique,
-		 gw_conf_realm(w->w_gwd->conf));
+	ul = strnlen(unique, 20);
+	p = hex_put(data, (uint64_t)now);
+	*p++ = ':';
+	memcpy(p, unique, ul);
+	p += ul;
+	*p++ = ':';
+	if (rl > (size_t)(data + sizeof(data) - 1 - p)) /* as snprintf cut it */
+		rl = (size_t)(data + sizeof(data) - 1 - p);
+	memcpy(p, realm, rl);
+	p[rl] = '\0';
 	sip_token(w, mac, sizeof(mac), data);
-	snprintf(out, len, "%" PRIx64 ".%.20s.%s", (uint64_t)now, unique, mac);
+	if (len < 16 + 20 + NONCE_MAC_LEN + 2) {
+		snprintf(out, len, "%" PRIx64 ".%.20s.%s", (uint64_t)now, unique, mac);
+		return;
+	}
+	p = hex_put(out, (uint64_t)now);
+	*p++ = '.';
+	memcpy(p, unique, ul);
+	p += ul;
+	*p++ = '.';
+	memcpy(p, mac, sizeof(mac)); /* with its NUL */
 }
 
 /* 1 fresh, 0 stale (ours but too old), -1 not ours; *id gets the nonce's id. */
@@ -228,17 +264,29 @@ find_credentials(su_home_t *home, sip_t *sip, bool is_register, const char *real
 	return NULL;
 }
 
-/* The account the credentials claim: username@<domain of From>. */
+/* The account the credentials claim: username@<domain of From> (copied by
+ * hand: this and the caller's copy of the result were two snprintf calls of
+ * every registration). */
 static int
 claimed_aor(char *out, size_t len, const char *username, const url_t *from)
 {
-	int n;
+	size_t ul = strlen(username), hl = 0;
+	bool at = strchr(username, '@') != NULL;
 
-	if (strchr(username, '@'))
-		n = snprintf(out, len, "%s", username);
-	else
-		n = snprintf(out, len, "%s@%s", username, from->url_host);
-	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+	if (!at) {
+		if (from->url_host == NULL)
+			return -1;
+		hl = strlen(from->url_host) + 1;
+	}
+	if (ul + hl >= len)
+		return -1;
+	memcpy(out, username, ul);
+	if (!at) {
+		out[ul] = '@';
+		memcpy(out + ul + 1, from->url_host, hl - 1);
+	}
+	out[ul + hl] = '\0';
+	return 0;
 }
 
 static bool
@@ -430,7 +478,11 @@ sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char 
 		goto done;
 	}
 	guard_succeeded(ar.ar_username, src, now);
-	snprintf(user, userlen, "%s", aor);
+	if (userlen > 0) {
+		size_t al = strnlen(aor, userlen - 1);
+		memcpy(user, aor, al);
+		user[al] = '\0';
+	}
 	res = GW_PASS;
 done:
 	su_home_deinit(home);

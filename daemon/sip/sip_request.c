@@ -120,12 +120,18 @@ headers_unnul(msg_t *msg, const char *line)
 
 	if (b == NULL || line < b || line >= b + n)
 		return;
-	char *end = memmem(b, n, "\r\n\r\n", 4);
+	/* memchr, not memmem and a loop over every byte: this runs for every request */
+	char *end = NULL;
+	for (char *q = b; (q = memchr(q, '\r', (size_t)(b + n - q))) != NULL && q + 3 < b + n; q++)
+		if (q[1] == '\n' && q[2] == '\r' && q[3] == '\n') {
+			end = q;
+			break;
+		}
 	if (end == NULL)
 		end = b + n;
-	for (char *p = b; p + 1 < end; p++)
-		if (p[0] == '\\' && p[1] == '\0')
-			*++p = '?';
+	for (char *p = b + 1; p < end && (p = memchr(p, '\0', (size_t)(end - p))) != NULL; p++)
+		if (p[-1] == '\\')
+			*p = '?';
 	via_note(msg, b, end);
 }
 

@@ -49,9 +49,11 @@ sip_method_d(char **ss, char const **return_name)
 		n++;
 	if (n == 0 || (s[n] != '\0' && !is_lws(s[n])))
 		return sip_method_invalid;
+	/* first letter before length: every request line, CSeq and Allow item
+	 * comes through here (an Allow list costs one call per method) */
 	for (int m = sip_method_invite; m <= sip_method_publish; m++) {
 		const char *known = sip_method_names[m];
-		if (known && strlen(known) == n && strncmp(s, known, n) == 0) {
+		if (known && known[0] == s[0] && strncmp(s, known, n) == 0 && known[n] == '\0') {
 			code = (sip_method_t)m;
 			break;
 		}
