@@ -179,6 +179,14 @@ int sipae_krb_open_for(struct sipae_krb **out, const char *keytab, const char *p
  * refused with -EACCES, a token without a krb5 AP-REQ with -EINVAL.  Without this
  * call any principal of the keytab is accepted.  Not thread-safe: call before accepting. */
 int sipae_krb_expect(struct sipae_krb *k, const char *service, const char *realm);
+/* Replay detection of our own instead of MIT's replay cache file (/var/tmp/krb5_UID.rcache2,
+ * shared by every process of the user, opened, locked, searched and written on each
+ * accept): each accepted authenticator is remembered in memory and appended to the
+ * journal path (and path.old), for twice the allowed clock skew ([libdefaults] clockskew);
+ * the journal's unexpired records are loaded here, so a restart forgets none.  A copy of
+ * an accepted token is then refused with -EACCES as before.  Without this call MIT's
+ * replay cache is used.  Not thread-safe: call before accepting. */
+int sipae_krb_replay_journal(struct sipae_krb *k, const char *path, char *err, size_t errlen);
 void sipae_krb_close(struct sipae_krb *k);
 
 /* Accept one initial context token (AP-REQ).  On success *ctx is complete,

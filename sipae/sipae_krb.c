@@ -2,7 +2,8 @@
  * sipae_krb.c - the Kerberos acceptor of MS-SIPAE: credentials from the joined
  * server's keytab (never the process-wide KRB5_KTNAME), one-token contexts
  * (the client asks for integrity only, no mutual authentication), MICs, and
- * the group SIDs of the ticket's PAC.
+ * the group SIDs of the ticket's PAC; the replay cache of our own (sipae_rcache.c) in
+ * place of MIT's when the caller gives it a journal.
  */
 #include "config.h"
 
@@ -16,6 +17,7 @@
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
 #include <krb5.h>
+#include <profile.h>
 
 #include "sipae_private.h"
 
@@ -23,8 +25,9 @@ struct sipae_krb {
 	krb5_context kctx;
 	krb5_keytab kt;
 	gss_cred_id_t cred;
-	char service[300]; /* "sip/<fqdn>": the only server principal accepted; "" any */
-	char realm[256];   /* its realm; "" any */
+	char service[300];       /* "sip/<fqdn>": the only server principal accepted; "" any */
+	char realm[256];         /* its realm; "" any */
+	struct sipae_rcache *rc; /* NULL: MIT's replay cache */
 };
 
 struct sipae_krb_ctx {
@@ -143,11 +146,42 @@ sipae_der(const uint8_t **p, const uint8_t *end, uint8_t *tag, const uint8_t **c
 	return 0;
 }
 
-/* The Ticket inside a krb5 GSS initial context token (RFC 1964 / 4121: [APPLICATION 0]
- * { krb5 OID, TOK_ID 01 00, AP-REQ }, AP-REQ ::= [APPLICATION 14] SEQUENCE { ...,
- * ticket [3] Ticket, ... }): the whole Ticket element, as krb5_decode_ticket reads it. */
+/* The ciphertext of the authenticator's EncryptedData (RFC 4120 5.2.9: SEQUENCE { etype [0],
+ * kvno [1] OPTIONAL, cipher [2] OCTET STRING }): what the replay cache keeps a tag of (the
+ * other fields are not protected, the ciphertext is). */
 static int
-sipae_apreq_ticket(const uint8_t *tok, size_t len, krb5_data *ticket)
+sipae_enc_cipher(const uint8_t *p, size_t len, const uint8_t **cipher, size_t *clen)
+{
+	const uint8_t *end = p + len, *c;
+	uint8_t tag;
+	size_t n;
+
+	if (sipae_der(&p, end, &tag, &c, &n) < 0 || tag != 0x30)
+		return -EINVAL;
+	p = c;
+	end = c + n;
+	while (p < end) {
+		if (sipae_der(&p, end, &tag, &c, &n) < 0)
+			return -EINVAL;
+		if (tag == 0xa2) {
+			const uint8_t *q = c;
+			if (sipae_der(&q, c + n, &tag, &c, &n) < 0 || tag != 0x04 || n == 0)
+				return -EINVAL;
+			*cipher = c;
+			*clen = n;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* The Ticket and the authenticator's ciphertext inside a krb5 GSS initial context token
+ * (RFC 1964 / 4121: [APPLICATION 0] { krb5 OID, TOK_ID 01 00, AP-REQ }, AP-REQ ::=
+ * [APPLICATION 14] SEQUENCE { ..., ticket [3] Ticket, authenticator [4] EncryptedData }):
+ * the whole Ticket element, as krb5_decode_ticket reads it. */
+static int
+sipae_apreq_parts(const uint8_t *tok, size_t len, krb5_data *ticket, const uint8_t **auth,
+		  size_t *authlen)
 {
 	static const uint8_t krb5_oid[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02};
 	const uint8_t *p = tok, *end = tok + len, *c, *q, *qend;
@@ -170,6 +204,7 @@ sipae_apreq_ticket(const uint8_t *tok, size_t len, krb5_data *ticket)
 		return -EINVAL;
 	q = c;
 	qend = c + n;
+	bool have_ticket = false;
 	while (q < qend) {
 		if (sipae_der(&q, qend, &tag, &c, &n) < 0)
 			return -EINVAL;
@@ -177,7 +212,9 @@ sipae_apreq_ticket(const uint8_t *tok, size_t len, krb5_data *ticket)
 			ticket->magic = KV5M_DATA;
 			ticket->data = (char *)c;
 			ticket->length = (unsigned int)n;
-			return 0;
+			have_ticket = true;
+		} else if (tag == 0xa4) {
+			return have_ticket ? sipae_enc_cipher(c, n, auth, authlen) : -EINVAL;
 		}
 	}
 	return -EINVAL;
@@ -191,17 +228,16 @@ sipae_apreq_ticket(const uint8_t *tok, size_t len, krb5_data *ticket)
  * machine account).  So the ticket's sname is read from the AP-REQ itself.
  */
 static int
-sipae_ticket_server(struct sipae_krb *k, const uint8_t *tok, size_t len, char *err, size_t errlen)
+sipae_ticket_server(struct sipae_krb *k, const krb5_data *der, char *err, size_t errlen)
 {
-	krb5_data der;
 	krb5_ticket *t = NULL;
 	char *server = NULL;
 	int ret = -EACCES;
 
 	if (k->service[0] == '\0')
 		return 0;
-	if (sipae_apreq_ticket(tok, len, &der) < 0 || krb5_decode_ticket(&der, &t) != 0 ||
-	    t->server == NULL || krb5_unparse_name(k->kctx, t->server, &server) != 0) {
+	if (krb5_decode_ticket(der, &t) != 0 || t->server == NULL ||
+	    krb5_unparse_name(k->kctx, t->server, &server) != 0) {
 		snprintf(err, errlen, "not a Kerberos AP-REQ with a ticket");
 		ret = -EINVAL;
 		goto done;
@@ -224,6 +260,100 @@ done:
 	return ret;
 }
 
+/* A profile that says only [libdefaults] default_rcache_name = none: (the context it
+ * makes gives the "none" replay cache MIT's acceptor then skips). */
+static long
+rc_none_get(void *cbdata, const char *const *names, char ***ret)
+{
+	(void)cbdata;
+	if (names[0] == NULL || strcmp(names[0], "libdefaults") != 0 || names[1] == NULL ||
+	    strcmp(names[1], "default_rcache_name") != 0 || names[2] != NULL)
+		return PROF_NO_RELATION;
+	if ((*ret = calloc(2, sizeof(char *))) == NULL || ((*ret)[0] = strdup("none:")) == NULL) {
+		free(*ret);
+		return ENOMEM;
+	}
+	return 0;
+}
+
+static void
+rc_none_free(void *cbdata, char **values)
+{
+	(void)cbdata;
+	for (size_t i = 0; values && values[i]; i++)
+		free(values[i]);
+	free(values);
+}
+
+/* MIT's acceptor on k->cred stops using its replay cache file. */
+static int
+sipae_krb_rc_none(struct sipae_krb *k, char *err, size_t errlen)
+{
+	static struct profile_vtable vt = {
+	    .minor_ver = 1, .get_values = rc_none_get, .free_values = rc_none_free};
+	profile_t prof = NULL;
+	krb5_context ctx = NULL;
+	krb5_rcache rc = NULL;
+	krb5_data piece = {KV5M_DATA, 3, (char *)"sip"};
+	OM_uint32 major, minor = 0;
+	int ret = -EIO;
+
+	if (profile_init_vtable(&vt, NULL, &prof) != 0 ||
+	    krb5_init_context_profile(prof, 0, &ctx) != 0 ||
+	    krb5_get_server_rcache(ctx, &piece, &rc) != 0) {
+		snprintf(err, errlen, "cannot make a \"none\" replay cache");
+		goto done;
+	}
+	major = gss_krb5_set_cred_rcache(&minor, k->cred, rc);
+	if (GSS_ERROR(major)) {
+		sipae_gss_err(err, errlen, "gss_krb5_set_cred_rcache", major, minor);
+		goto done; /* (the cred kept its own; rc was not taken) */
+	}
+	rc = NULL;
+	ret = 0;
+done:
+	if (rc != NULL) {
+		/* the public way to close a replay cache: an auth context closes its own */
+		krb5_auth_context ac = NULL;
+		if (krb5_auth_con_init(ctx, &ac) == 0 && krb5_auth_con_setrcache(ctx, ac, rc) == 0)
+			rc = NULL;
+		krb5_auth_con_free(ctx, ac);
+	}
+	if (ctx != NULL)
+		krb5_free_context(ctx);
+	if (prof != NULL)
+		profile_release(prof);
+	return ret;
+}
+
+int
+sipae_krb_replay_journal(struct sipae_krb *k, const char *path, char *err, size_t errlen)
+{
+	profile_t prof = NULL;
+	int skew = 300, ret;
+
+	if (k == NULL || path == NULL || k->rc != NULL)
+		return -EINVAL;
+	/* the skew the acceptor allows, from the same configuration its context reads */
+	if (krb5_get_profile(k->kctx, &prof) == 0) {
+		if (profile_get_integer(prof, "libdefaults", "clockskew", NULL, 300, &skew) != 0 ||
+		    skew <= 0)
+			skew = 300;
+		profile_release(prof);
+	}
+	ret = sipae_rcache_open(&k->rc, path, 2 * (int64_t)skew, (int64_t)time(NULL));
+	if (ret < 0) {
+		snprintf(err, errlen, "replay journal %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = sipae_krb_rc_none(k, err, errlen);
+	if (ret < 0) {
+		sipae_rcache_close(k->rc);
+		k->rc = NULL;
+	}
+	return ret;
+}
+
 void
 sipae_krb_close(struct sipae_krb *k)
 {
@@ -233,6 +363,7 @@ sipae_krb_close(struct sipae_krb *k)
 		return;
 	if (k->cred != GSS_C_NO_CREDENTIAL)
 		gss_release_cred(&minor, &k->cred);
+	sipae_rcache_close(k->rc);
 	if (k->kt != NULL)
 		krb5_kt_close(k->kctx, k->kt);
 	if (k->kctx != NULL)
@@ -318,10 +449,22 @@ sipae_krb_accept(struct sipae_krb *k, const uint8_t *token, size_t len, const ui
 		snprintf(err, errlen, "not a GSS-API initial context token");
 		goto done;
 	}
+	krb5_data ticket;
+	const uint8_t *auth = NULL;
+	size_t authlen = 0;
+	uint8_t tag[SIPAE_RCACHE_TAG];
+	if (sipae_apreq_parts(token, len, &ticket, &auth, &authlen) < 0) {
+		snprintf(err, errlen, "not a Kerberos AP-REQ with a ticket");
+		goto done;
+	}
 	/* the ticket must be for the expected service (before the replay cache sees it) */
-	ret = sipae_ticket_server(k, token, len, err, errlen);
+	ret = sipae_ticket_server(k, &ticket, err, errlen);
 	if (ret < 0)
 		goto done;
+	if (k->rc != NULL && sipae_rcache_tag(auth, authlen, tag) < 0) {
+		ret = -EIO;
+		goto done;
+	}
 	c->ctx = GSS_C_NO_CONTEXT;
 	/* MIT's acceptor compares the authenticator's bindings hash with these, and takes an
 	 * all-zero hash (a client without bindings) whatever the acceptor passes */
@@ -341,6 +484,15 @@ sipae_krb_accept(struct sipae_krb *k, const uint8_t *token, size_t len, const ui
 	ret = -EPROTO;
 	if (major & GSS_S_CONTINUE_NEEDED) {
 		snprintf(err, errlen, "the context needs more than one token");
+		goto done;
+	}
+	/* a copy of an authenticator accepted before is a replay; recorded only now that it
+	 * decrypted and verified (as MIT's replay cache, so forgeries cannot fill it) */
+	if (k->rc != NULL && (ret = sipae_rcache_add(k->rc, tag, (int64_t)time(NULL))) < 0) {
+		snprintf(err, errlen, "%s",
+			 ret == -EALREADY ? "Request is a replay (authenticator seen before)"
+					  : "the replay cache cannot be written");
+		ret = ret == -EALREADY ? -EACCES : -EIO;
 		goto done;
 	}
 	ret = sipae_accepted(c, time_rec, &reply, principal, plen, expires, out, outlen);

@@ -5,6 +5,7 @@
 #ifndef GW_SIPAE_PRIVATE_H
 #define GW_SIPAE_PRIVATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,5 +39,22 @@ void sipae_put_le16(uint8_t *p, uint16_t v);
 void sipae_put_le32(uint8_t *p, uint32_t v);
 /* Free a NULL-ended array of strings. */
 void sipae_strv_free(char **v);
+
+/* ---- replay cache of Kerberos authenticators (sipae_rcache.c) ---- */
+
+#define SIPAE_RCACHE_TAG 16 /* bytes of SHA-256 kept per authenticator */
+
+struct sipae_rcache;
+/* A replay cache whose entries live life seconds; path: its journal (the file and
+ * "path.old"), whose unexpired records are loaded now; NULL: memory only. */
+int sipae_rcache_open(struct sipae_rcache **out, const char *path, int64_t life, int64_t now);
+/* Records tag: 0, -EALREADY when it is there already (a replay), -errno when the
+ * journal cannot be written (nothing recorded: the caller refuses). Thread-safe. */
+int sipae_rcache_add(struct sipae_rcache *rc, const uint8_t tag[SIPAE_RCACHE_TAG], int64_t now);
+/* Entries held (expired ones go on the next add). */
+size_t sipae_rcache_size(struct sipae_rcache *rc);
+void sipae_rcache_close(struct sipae_rcache *rc);
+/* The tag of an authenticator: SHA-256 of its ciphertext, shortened. */
+int sipae_rcache_tag(const void *cipher, size_t len, uint8_t tag[SIPAE_RCACHE_TAG]);
 
 #endif

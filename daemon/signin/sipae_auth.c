@@ -12,6 +12,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,14 @@ sipae_server_init(struct gwd *g)
 			  s->tn_krb);
 		sipae_krb_close(s->krb);
 		s->krb = NULL;
+	}
+	/* replays refused by our own cache, journaled in the state directory, rather than by
+	 * MIT's file cache, opened and written on every sign-in (docs/DESIGN.md) */
+	if (s->krb) {
+		char journal[PATH_MAX];
+		snprintf(journal, sizeof(journal), "%s/kerberos-replay", c->state_dir);
+		if (sipae_krb_replay_journal(s->krb, journal, err, sizeof(err)) < 0)
+			log_warnx("event=sipae-replay-cache cache=mit reason=\"%s\"", err);
 	}
 	s->kerberos = s->krb != NULL;
 	if (ntlm && sipae_pool_start(&s->pool, 2, 256) < 0)

@@ -1,7 +1,8 @@
 /*
  * sipae_itest_krb.c - the Kerberos half of sipae-itest: a client context for
  * sip@FQDN made here (GSS_C_INTEG_FLAG only, as pidgin-sipe asks), accepted by
- * libgwsipae with the joined keytab; MICs both ways; the PAC's SIDs.
+ * libgwsipae with the joined keytab; MICs both ways; the PAC's SIDs; replays refused by
+ * MIT's replay cache and by ours (with its journal, across a restart).
  */
 #include "config.h"
 
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_krb5.h>
@@ -165,6 +167,70 @@ itest_krb_skew(const char *keytab, const char *path)
 	return itest_fails;
 }
 
+/* Accept tok with a new acceptor on keytab whose replay cache journal is path. */
+static int
+itest_journal_accept(const char *keytab, const char *path, const gss_buffer_desc *tok,
+		     struct sipae_krb **kp, char *err, size_t errlen)
+{
+	struct sipae_krb_ctx *sc = NULL;
+	char principal[256] = "";
+	time_t expires;
+	int ret;
+
+	if (*kp == NULL && (sipae_krb_open(kp, keytab, err, errlen) < 0 ||
+			    sipae_krb_replay_journal(*kp, path, err, errlen) < 0))
+		return -100;
+	ret = sipae_krb_accept(*kp, tok->value, tok->length, NULL, 0, &sc, principal,
+			       sizeof(principal), &expires, NULL, NULL, err, errlen);
+	if ((ret == 0) != (sc != NULL))
+		ret = -101; /* a context without success or success without one */
+	sipae_krb_ctx_free(sc);
+	return ret;
+}
+
+/* The replay cache of our own (sipae_krb_replay_journal): a copy is refused by the same
+ * acceptor and by a new one on the same journal (a restart), a new token is not. */
+static void
+itest_krb_journal(const char *keytab, const char *fqdn)
+{
+	char dir[] = "/tmp/sipae-rc.XXXXXX", path[64], old[80], err[256] = "";
+	struct sipae_krb *k = NULL;
+	struct itest_client c, c2;
+	int ret;
+
+	if (mkdtemp(dir) == NULL) {
+		itest_check(0, "a directory for the replay journal");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/kerberos-replay", dir);
+	snprintf(old, sizeof(old), "%s.old", path);
+	itest_check(itest_client_token(&c, fqdn) == 0, "client token for the journal test");
+	ret = itest_journal_accept(keytab, path, &c.token, &k, err, sizeof(err));
+	printf("     journal accept: %d %s\n", ret, err);
+	itest_check(ret == 0, "own replay cache: the token is accepted once");
+	ret = itest_journal_accept(keytab, path, &c.token, &k, err, sizeof(err));
+	printf("     journal replay: %d %s\n", ret, err);
+	itest_check(ret == -EACCES && strstr(err, "replay") != NULL,
+		    "own replay cache: the same token again is refused as a replay");
+	sipae_krb_close(k);
+	k = NULL;
+	/* a restart: a new acceptor loads the journal */
+	ret = itest_journal_accept(keytab, path, &c.token, &k, err, sizeof(err));
+	printf("     replay after a restart: %d %s\n", ret, err);
+	itest_check(ret == -EACCES && strstr(err, "replay") != NULL,
+		    "own replay cache: after a restart the token is still refused");
+	itest_check(itest_client_token(&c2, fqdn) == 0, "a second client token");
+	ret = itest_journal_accept(keytab, path, &c2.token, &k, err, sizeof(err));
+	printf("     new token after a restart: %d %s\n", ret, err);
+	itest_check(ret == 0, "own replay cache: a new token is accepted after the restart");
+	sipae_krb_close(k);
+	itest_client_free(&c);
+	itest_client_free(&c2);
+	unlink(path);
+	unlink(old);
+	rmdir(dir);
+}
+
 int
 itest_krb(const char *keytab, const char *fqdn, const char *support_sid)
 {
@@ -208,6 +274,7 @@ itest_krb(const char *keytab, const char *fqdn, const char *support_sid)
 			       sizeof(principal), &expires, NULL, NULL, err, sizeof(err));
 	printf("     garbage: %d %s\n", ret, err);
 	itest_check(ret == -EINVAL, "garbage token: -EINVAL");
+	itest_krb_journal(keytab, fqdn);
 	free(reply);
 	itest_client_free(&c);
 	sipae_krb_ctx_free(sc);
