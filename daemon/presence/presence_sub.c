@@ -338,6 +338,7 @@ sub_create(struct pres_req *r, enum pres_event ev, const char *presentity, const
 	s->rseq = sip->sip_cseq->cs_seq;
 	s->expires = time(NULL) + expires;
 	s->legacy = pres_sipe_legacy(sip);
+	s->worker = r->origin;
 	/* a watcher from elsewhere: the policy engine decides (never answering: a denied
 	 * watcher gets the same 200 and NOTIFYs, saying closed) */
 	if (ev == EV_PRESENCE &&
@@ -478,7 +479,8 @@ pres_sub_expire(struct presence *ps, time_t now)
 			sub_end(ps, s, "timeout");
 	while (*pp) {
 		struct pres_sub *s = *pp;
-		if (s->dead || (s->ending && s->orq == NULL)) {
+		/* one NOTIFY on another worker comes back first (presence_fanout.c) */
+		if ((s->dead || (s->ending && s->orq == NULL)) && !s->away) {
 			*pp = s->next;
 			sub_free(s);
 			continue;
