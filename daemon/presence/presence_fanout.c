@@ -77,6 +77,8 @@ struct pres_fanout {
 struct pres_sender {
 	struct worker *w;
 	struct pres_out *flying; /* transactions in progress */
+	struct pres_batch *done; /* final statuses for worker 0, posted together */
+	su_timer_t *timer;       /* ...a moment after the first */
 	uint64_t counter;
 	char tag[24];
 };
@@ -94,38 +96,85 @@ out_free(struct pres_out *o)
 	free(o);
 }
 
-/* On worker 0: a final status. */
+/* On worker 0: final statuses. */
 static void
-out_back(struct mailbox_item *item)
+batch_back(struct mailbox_item *item)
 {
-	struct pres_out *o = (struct pres_out *)item;
+	struct pres_batch *b = (struct pres_batch *)item;
 	struct presence *ps = presence_get();
 
-	if (ps) {
-		o->sub->away = false;
-		pres_notify_done(ps, o->sub, o->status);
+	while (b->list) {
+		struct pres_out *o = b->list;
+		b->list = o->next;
+		if (ps) {
+			o->sub->away = false;
+			pres_notify_done(ps, o->sub, o->status);
+		}
+		out_free(o);
 	}
-	out_free(o);
+	free(b);
 }
 
-/* On the sending worker: o is done (status final); worker 0 hears of it. */
+/* Worker 0 hears of the final statuses of b (any thread). */
 static void
-out_post_back(struct pres_out *o)
+batch_post_back(struct pres_batch *b)
+{
+	b->item.fn = batch_back;
+	pthread_mutex_lock(&home_mu);
+	if (home) {
+		mailbox_expect(home); /* worker 0 runs it even when it is stopping */
+		mailbox_post(home, &b->item);
+		b = NULL;
+	}
+	pthread_mutex_unlock(&home_mu);
+	if (b == NULL)
+		return;
+	while (b->list) { /* the service stopped on worker 0: nobody waits for them */
+		struct pres_out *o = b->list;
+		b->list = o->next;
+		out_free(o);
+	}
+	free(b);
+}
+
+static void
+done_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
+{
+	struct pres_sender *snd = (struct pres_sender *)arg;
+	struct pres_batch *b = snd->done;
+
+	(void)magic;
+	(void)t;
+	snd->done = NULL;
+	if (b)
+		batch_post_back(b);
+}
+
+/* On the sending worker: o is done (status final); worker 0 hears of it with
+ * the others that end within 2 ms (one wake-up of worker 0 for them). */
+static void
+out_post_back(struct pres_sender *snd, struct pres_out *o)
 {
 	if (o->msg) {
 		msg_destroy(o->msg);
 		o->msg = NULL;
 	}
-	o->item.fn = out_back;
-	pthread_mutex_lock(&home_mu);
-	if (home) {
-		mailbox_expect(home); /* worker 0 runs it even when it is stopping */
-		mailbox_post(home, &o->item);
-		o = NULL;
+	if (snd && snd->done == NULL && (snd->done = calloc(1, sizeof(*snd->done))) != NULL)
+		su_timer_set_interval(snd->timer, done_cb, (su_timer_arg_t *)snd, 2);
+	if (snd && snd->done) {
+		o->next = snd->done->list;
+		snd->done->list = o;
+		return;
 	}
-	pthread_mutex_unlock(&home_mu);
-	if (o)
-		free(o); /* the service stopped on worker 0: nobody waits for it */
+	struct pres_batch *b = calloc(1, sizeof(*b));
+	if (b == NULL) {
+		log_warnx("event=notify-status-lost reason=\"no memory\"");
+		out_free(o); /* its subscription keeps its in-flight mark */
+		return;
+	}
+	o->next = NULL;
+	b->list = o;
+	batch_post_back(b);
 }
 
 static void
@@ -148,7 +197,7 @@ out_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, const sip_t *sip)
 	o->orq = NULL;
 	o->status = status;
 	flying_unlink(o);
-	out_post_back(o);
+	out_post_back(senders[o->worker], o);
 	return 0;
 }
 
@@ -166,7 +215,7 @@ out_send(struct pres_sender *snd, struct pres_out *o)
 		log_warnx("event=notify-failed worker=%d target=%s", snd->w->w_id,
 			  log_value(o->hop));
 		o->status = 503;
-		out_post_back(o);
+		out_post_back(snd, o);
 		return;
 	}
 	o->msg = NULL; /* the transaction's */
@@ -191,7 +240,7 @@ batch_run(struct mailbox_item *item)
 			out_send(snd, o);
 		} else {
 			o->status = 503; /* this worker stops */
-			out_post_back(o);
+			out_post_back(NULL, o);
 		}
 	}
 	free(b);
@@ -306,6 +355,11 @@ sender_attach(struct worker *w)
 		return -1;
 	}
 	snd->w = w;
+	if ((snd->timer = su_timer_create(su_root_task(w->w_root), 2)) == NULL) {
+		free(snd);
+		snprintf(w->w_error, sizeof(w->w_error), "no timer for the presence fan-out");
+		return -1;
+	}
 	/* branches unique across restarts: the start time in the tag */
 	snprintf(snd->tag, sizeof(snd->tag), "pn%" PRIx64, (uint64_t)time(NULL));
 	senders[w->w_id] = snd;
@@ -326,8 +380,11 @@ sender_detach(struct worker *w)
 		nta_outgoing_destroy(o->orq);
 		o->orq = NULL;
 		o->status = 503;
-		out_post_back(o);
+		out_post_back(NULL, o);
 	}
+	su_timer_destroy(snd->timer);
+	if (snd->done)
+		batch_post_back(snd->done);
 	free(snd);
 }
 

@@ -117,6 +117,14 @@ struct presence {
 		struct pres_seen *next;
 	} * seen;
 	struct pres_fanout *fan; /* NOTIFYs waiting to go to other workers */
+	/* during a fan-out of one presentity's state (pres_notify_event): its
+	 * status, composed once, and the documents built once for all watchers
+	 * ([legacy][allowed]); NULL outside one */
+	struct pres_fan_cache {
+		const char *aor;
+		struct pres_status st;
+		char *body[2][2];
+	} * fan_cache, fan_cache_store;
 	/* one owner's authorization rules, read once for a whole fan-out
 	 * (pres_acl_snapshot); NULL outside one */
 	struct pres_acl_snap *acl_snap;
