@@ -166,13 +166,12 @@ presence_doc(struct presence *ps, struct pres_sub *s, const char **ctype, bool *
 	char **shared = NULL;
 
 	*ctype = s->legacy ? PRES_MSRTC_TYPE : "application/pidf+xml";
-	if (fc && strcasecmp(fc->aor, s->presentity) == 0) {
+	if (fc && strcasecmp(fc->aor, s->presentity) == 0)
 		shared = &fc->body[s->legacy ? 1 : 0][allow ? 1 : 0];
-		if (*shared) {
-			*owned = false;
-			return *shared;
-		}
-	}
+	char *built = shared ? *shared : NULL;
+	*owned = shared == NULL;
+	if (built)
+		return built;       /* built for an earlier watcher of this fan-out */
 	memset(&st, 0, sizeof(st)); /* what a watcher not allowed sees: offline */
 	if (allow && shared)
 		st = fc->st;
@@ -180,7 +179,6 @@ presence_doc(struct presence *ps, struct pres_sub *s, const char **ctype, bool *
 		pres_compose(ps, s->presentity, time(NULL), &st);
 	char *body = s->legacy ? pres_sipe_msrtc_build(s->presentity, &st)
 			       : pres_pidf_build(s->presentity, &st);
-	*owned = shared == NULL;
 	if (shared)
 		*shared = body;
 	return body;
