@@ -305,6 +305,7 @@ services_register(struct gwd *g)
 	    &sipae_service,     /* sign-ins and the security associations */
 	    &sip_proxy_service, /* calls in progress; requests other workers hand over */
 	    &presence_service,  /* subscriptions and publications */
+	    &fanout_service,    /* their NOTIFYs, sent from the watchers' workers */
 	    &control_service,   /* the control socket's questions */
 	};
 

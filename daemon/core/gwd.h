@@ -118,6 +118,7 @@ struct handoff {
 	size_t len;
 	su_sockaddr_t addr; /* where it came from */
 	socklen_t addrlen;
+	int origin;                 /* the worker that received it (handoff_msg) */
 	struct addr_count *fair_ac; /* worker_handoff_fair(): the share it holds... */
 	struct addr_entry *fair;    /* ...of its address, given back when it is taken up */
 };

@@ -49,6 +49,7 @@ handoff_msg(struct worker *w, msg_t *msg, sip_t *sip, int kind, const struct adm
 		memcpy(h->adm, a, alen); /* routed as it was admitted here */
 	memcpy(&h->addr, ai->ai_addr, ai->ai_addrlen);
 	h->addrlen = (socklen_t)ai->ai_addrlen;
+	h->origin = w->w_id;
 	su_home_deinit(home);
 	int ret = worker_handoff_fair(&g->workers[0], h);
 	if (ret == -EBUSY) {

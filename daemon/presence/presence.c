@@ -145,10 +145,12 @@ dispatch(struct pres_req *r)
 	pres_subscribe(r, (enum pres_event)ev);
 }
 
-void
-presence_request(struct worker *w, msg_t *msg, sip_t *sip, tport_t *tp)
+/* origin: the worker that received it (it hands it over when not worker 0) */
+static void
+request_from(struct worker *w, msg_t *msg, sip_t *sip, tport_t *tp, int origin)
 {
-	struct pres_req r = {.w = w, .ps = the_presence, .msg = msg, .sip = sip, .tp = tp};
+	struct pres_req r = {
+	    .w = w, .ps = the_presence, .msg = msg, .sip = sip, .tp = tp, .origin = origin};
 
 	if (!authenticate(&r))
 		goto done;
@@ -171,6 +173,12 @@ presence_request(struct worker *w, msg_t *msg, sip_t *sip, tport_t *tp)
 done:
 	if (r.msg)
 		msg_destroy(r.msg);
+}
+
+void
+presence_request(struct worker *w, msg_t *msg, sip_t *sip, tport_t *tp)
+{
+	request_from(w, msg, sip, tp, w->w_id);
 }
 
 /* A SUBSCRIBE inside one of our dialogs that nta matched to its leg. */
@@ -358,6 +366,14 @@ presence_start(struct worker *w)
 		free(ps);
 		return -EIO;
 	}
+	if (pres_fanout_start(ps) < 0) {
+		log_err("cannot start the presence fan-out");
+		pres_acl_cache_free(ps);
+		pres_jobs_stop(ps);
+		gwstore_close(ps->st);
+		free(ps);
+		return -ENOMEM;
+	}
 	the_presence = ps;
 	if (pres_store_pub_each(ps->st, ps->self, now, restore_pub, ps) < 0 ||
 	    pres_store_sub_each(ps->st, now, restore_sub, ps) < 0)
@@ -379,7 +395,8 @@ presence_stop(struct worker *w)
 		return;
 	if (ps->timer)
 		su_timer_destroy(ps->timer);
-	pres_jobs_stop(ps); /* what is queued is written first */
+	pres_fanout_stop(ps); /* before the subscriptions go */
+	pres_jobs_stop(ps);   /* what is queued is written first */
 	pres_subs_free(ps);
 	pres_pubs_free(ps);
 	pres_acl_cache_free(ps);
@@ -407,7 +424,7 @@ presence_handoff(struct worker *w, struct handoff *h)
 		return;
 	}
 	if ((m = handoff_msg_read(w, h, &udp)) != NULL)
-		presence_request(w, m, sip_object(m), udp);
+		request_from(w, m, sip_object(m), udp, h->origin);
 }
 
 const struct gw_service presence_service = {

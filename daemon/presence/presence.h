@@ -28,6 +28,9 @@ void presence_request(struct worker *w, msg_t *msg, sip_t *sip, tport_t *tp);
  * store and starts the timers, hears of changed bindings from any worker, and
  * drops its dialogs and transactions before the agent goes. */
 extern const struct gw_service presence_service;
+/* On every worker: sends the NOTIFYs worker 0 hands it for the watchers whose
+ * address the kernel gives that worker (presence_fanout.c). */
+extern const struct gw_service fanout_service;
 
 /* The console changed aor's contact list (contacts) or authorization list in the
  * database: worker 0 sends the new list, or re-evaluates aor's watchers and

@@ -85,6 +85,8 @@ struct pres_sub {
 	unsigned version;  /* watcherinfo version */
 	nta_leg_t *leg;
 	nta_outgoing_t *orq; /* NOTIFY in progress */
+	int worker;          /* the worker its SUBSCRIBE came to (its address's) */
+	bool away;           /* a NOTIFY in progress on that worker (presence_fanout.c) */
 	bool dirty;          /* state changed while a NOTIFY was in progress */
 	bool ending;         /* the terminating NOTIFY was sent */
 	bool dead;           /* to be freed */
@@ -114,6 +116,15 @@ struct presence {
 		struct pres_status st;
 		struct pres_seen *next;
 	} * seen;
+	struct pres_fanout *fan; /* NOTIFYs waiting to go to other workers */
+	/* during a fan-out of one presentity's state (pres_notify_event): its
+	 * status, composed once, and the documents built once for all watchers
+	 * ([legacy][allowed]); NULL outside one */
+	struct pres_fan_cache {
+		const char *aor;
+		struct pres_status st;
+		char *body[2][2];
+	} * fan_cache, fan_cache_store;
 	/* one owner's authorization rules, read once for a whole fan-out
 	 * (pres_acl_snapshot); NULL outside one */
 	struct pres_acl_snap *acl_snap;
@@ -127,6 +138,7 @@ struct pres_req {
 	sip_t *sip;
 	nta_incoming_t *irq;
 	tport_t *tp;
+	int origin;     /* the worker that received it */
 	char user[256]; /* authenticated user, "" when none */
 };
 
@@ -141,6 +153,17 @@ void presence_reply(struct pres_req *r, int status, const char *phrase, tag_type
 		    tag_value_t value, ...);
 int presence_send_notify(struct presence *ps, struct pres_sub *s, const char *state,
 			 const char *ctype, const char *body);
+
+/* A NOTIFY of s ended with this final status (408 when none came). */
+void pres_notify_done(struct presence *ps, struct pres_sub *s, int status);
+
+/* presence_fanout.c: a NOTIFY built whole on worker 0 (msg, taken) is sent by
+ * s->worker, on its own agent, to hop ("" for the request's own route);
+ * pres_notify_done() follows on worker 0.  0, or -errno (msg freed). */
+int pres_fanout_send(struct presence *ps, struct pres_sub *s, msg_t *msg, const char *hop);
+int pres_fanout_start(struct presence *ps);
+/* Worker 0 stops: nothing comes back any more; what waits is dropped. */
+void pres_fanout_stop(struct presence *ps);
 
 /* Our Contact in s's dialog. */
 void pres_our_contact(struct worker *w, const struct pres_sub *s, char *out, size_t len);

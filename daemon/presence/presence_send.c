@@ -118,6 +118,27 @@ notify_hop(struct presence *ps, const struct pres_sub *s, char *hop, size_t len,
 	return NULL;
 }
 
+void
+pres_notify_done(struct presence *ps, struct pres_sub *s, int status)
+{
+	if (status >= 300) {
+		if (!s->ending)
+			log_info("event=subscription-dropped watcher=%s presentity=%s status=%d",
+				 log_value(s->watcher), log_value(s->presentity), status);
+		s->ending = true;
+		s->dirty = false;
+	}
+	if (s->dirty) {
+		/* the state changed (or the subscription ended) meanwhile */
+		s->dirty = false;
+		pres_sub_notify(ps, s);
+		if (s->orq || s->away)
+			return;
+	}
+	if (s->ending)
+		s->dead = true;
+}
+
 static int
 notify_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, const sip_t *sip)
 {
@@ -135,23 +156,41 @@ notify_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, const sip_t *sip)
 		return 0;
 	nta_outgoing_destroy(orq);
 	s->orq = NULL;
-	if (status >= 300) {
-		if (!s->ending)
-			log_info("event=subscription-dropped watcher=%s presentity=%s status=%d",
-				 log_value(s->watcher), log_value(s->presentity), status);
-		s->ending = true;
-		s->dirty = false;
-	}
-	if (s->dirty) {
-		/* the state changed (or the subscription ended) meanwhile */
-		s->dirty = false;
-		pres_sub_notify(presence_get(), s);
-		if (s->orq)
-			return 0;
-	}
-	if (s->ending)
-		s->dead = true;
+	pres_notify_done(presence_get(), s, status);
 	return 0;
+}
+
+/* A NOTIFY another worker can send: a UDP dialog without a route set going
+ * to the address of a worker other than 0 (TCP, TLS, signed dialogs and
+ * routed ones stay here, with the connection or the proxy's address). */
+static bool
+sent_elsewhere(struct presence *ps, const struct pres_sub *s, tport_t *tp, const char *hop)
+{
+	return tp == NULL && s->worker > 0 && s->worker < ps->w->w_gwd->nworkers &&
+	       s->route == NULL && s->flow == 0 && strcmp(s->transport, "udp") == 0 && hop[0] &&
+	       strstr(hop, ";transport=udp") != NULL;
+}
+
+/* The NOTIFY built whole here (Request-URI, Call-ID, tags, the dialog's next
+ * CSeq, body) for another worker to send. */
+static int
+notify_elsewhere(struct presence *ps, struct pres_sub *s, const char *hop, const char *state,
+		 const char *contact, const char *ctype, const char *body)
+{
+	msg_t *msg = nta_msg_create(ps->w->w_agent, 0);
+	sip_t *sip = msg ? sip_object(msg) : NULL;
+
+	if (sip == NULL ||
+	    sip_add_tl(msg, sip, SIPTAG_MAX_FORWARDS_STR("70"),
+		       SIPTAG_EVENT_STR(event_name(s->event)), SIPTAG_SUBSCRIPTION_STATE_STR(state),
+		       SIPTAG_CONTACT_STR(contact), TAG_IF(body, SIPTAG_CONTENT_TYPE_STR(ctype)),
+		       TAG_IF(body, SIPTAG_PAYLOAD_STR(body)), TAG_END()) < 0 ||
+	    nta_msg_request_complete(msg, s->leg, SIP_METHOD_NOTIFY, NULL) < 0) {
+		if (msg)
+			msg_destroy(msg);
+		return -ENOMEM;
+	}
+	return pres_fanout_send(ps, s, msg, hop);
 }
 
 int
@@ -164,7 +203,7 @@ presence_send_notify(struct presence *ps, struct pres_sub *s, const char *state,
 
 	if (s->leg == NULL && pres_sub_leg(ps, s) < 0)
 		return -EIO;
-	if (s->orq) {
+	if (s->orq || s->away) {
 		s->dirty = true; /* one NOTIFY at a time per dialog (RFC 6665 4.2.2) */
 		return 0;
 	}
@@ -176,6 +215,13 @@ presence_send_notify(struct presence *ps, struct pres_sub *s, const char *state,
 		return -EHOSTUNREACH;
 	}
 	pres_our_contact(ps->w, s, contact, sizeof(contact));
+	if (sent_elsewhere(ps, s, tp, hop)) {
+		if (notify_elsewhere(ps, s, hop, state, contact, ctype, body) == 0)
+			return 0;
+		log_warnx("event=notify-failed watcher=%s presentity=%s worker=%d",
+			  log_value(s->watcher), log_value(s->presentity), s->worker);
+		return -EIO;
+	}
 	presence_token(ps, tok, sizeof(tok), "branch");
 	sip_branch_make(ps->w, key, sizeof(key), tok, ++ps->counter);
 	/* SIPAE: sign here */

@@ -155,13 +155,42 @@ roaming_notify(struct presence *ps, struct pres_sub *s)
 	pres_job_submit(ps, &rj->job);
 }
 
+/* The document of a presence NOTIFY to s: built (*owned, caller frees), or
+ * the fan-out's, built once for every watcher that sees the same. */
+static char *
+presence_doc(struct presence *ps, struct pres_sub *s, const char **ctype, bool *owned)
+{
+	struct pres_fan_cache *fc = ps->fan_cache;
+	struct pres_status st;
+	bool allow = pres_acl_decide(ps, s) == ACL_ALLOW;
+	char **shared = NULL;
+
+	*ctype = s->legacy ? PRES_MSRTC_TYPE : "application/pidf+xml";
+	if (fc && strcasecmp(fc->aor, s->presentity) == 0)
+		shared = &fc->body[s->legacy ? 1 : 0][allow ? 1 : 0];
+	char *built = shared ? *shared : NULL;
+	*owned = shared == NULL;
+	if (built)
+		return built;       /* built for an earlier watcher of this fan-out */
+	memset(&st, 0, sizeof(st)); /* what a watcher not allowed sees: offline */
+	if (allow && shared)
+		st = fc->st;
+	else if (allow)
+		pres_compose(ps, s->presentity, time(NULL), &st);
+	char *body = s->legacy ? pres_sipe_msrtc_build(s->presentity, &st)
+			       : pres_pidf_build(s->presentity, &st);
+	if (shared)
+		*shared = body;
+	return body;
+}
+
 void
 pres_sub_notify(struct presence *ps, struct pres_sub *s)
 {
 	char state[64];
 	char *body = NULL;
 	const char *ctype = "application/pidf+xml";
-	struct pres_status st;
+	bool owned = true;
 
 	if (s->event == EV_ROAMING) {
 		roaming_notify(ps, s);
@@ -170,15 +199,7 @@ pres_sub_notify(struct presence *ps, struct pres_sub *s)
 	sub_state(s, state, sizeof(state));
 	switch (s->event) {
 	case EV_PRESENCE:
-		memset(&st, 0, sizeof(st)); /* what a watcher not allowed sees: offline */
-		if (pres_acl_decide(ps, s) == ACL_ALLOW)
-			pres_compose(ps, s->presentity, time(NULL), &st);
-		if (s->legacy) {
-			body = pres_sipe_msrtc_build(s->presentity, &st);
-			ctype = PRES_MSRTC_TYPE;
-		} else {
-			body = pres_pidf_build(s->presentity, &st);
-		}
+		body = presence_doc(ps, s, &ctype, &owned);
 		break;
 	case EV_WINFO:
 		body = pres_winfo_build(ps, s);
@@ -189,19 +210,34 @@ pres_sub_notify(struct presence *ps, struct pres_sub *s)
 	}
 	if (presence_send_notify(ps, s, state, ctype, body) < 0 && s->ending)
 		s->dead = true;
-	free(body);
+	if (owned)
+		free(body);
 }
 
 void
 pres_notify_event(struct presence *ps, const char *presentity, enum pres_event ev)
 {
 	bool snap = ps->acl_snap == NULL; /* not inside an outer fan-out */
+	struct pres_fan_cache *fc = &ps->fan_cache_store;
+	bool cache = ev == EV_PRESENCE && ps->fan_cache == NULL;
 
 	if (snap)
 		pres_acl_snapshot(ps, presentity); /* one read of the owner's rules */
+	if (cache) {
+		/* the state is the same for every watcher: composed once */
+		memset(fc, 0, sizeof(*fc));
+		fc->aor = presentity;
+		pres_compose(ps, presentity, time(NULL), &fc->st);
+		ps->fan_cache = fc;
+	}
 	for (struct pres_sub *s = ps->subs; s; s = s->next)
 		if (s->event == ev && !s->ending && strcasecmp(s->presentity, presentity) == 0)
 			pres_sub_notify(ps, s);
+	if (cache) {
+		ps->fan_cache = NULL;
+		for (size_t i = 0; i < 4; i++)
+			free(fc->body[i / 2][i % 2]);
+	}
 	if (snap)
 		pres_acl_snapshot_end(ps);
 }
@@ -338,6 +374,7 @@ sub_create(struct pres_req *r, enum pres_event ev, const char *presentity, const
 	s->rseq = sip->sip_cseq->cs_seq;
 	s->expires = time(NULL) + expires;
 	s->legacy = pres_sipe_legacy(sip);
+	s->worker = r->origin;
 	/* a watcher from elsewhere: the policy engine decides (never answering: a denied
 	 * watcher gets the same 200 and NOTIFYs, saying closed) */
 	if (ev == EV_PRESENCE &&
@@ -478,7 +515,8 @@ pres_sub_expire(struct presence *ps, time_t now)
 			sub_end(ps, s, "timeout");
 	while (*pp) {
 		struct pres_sub *s = *pp;
-		if (s->dead || (s->ending && s->orq == NULL)) {
+		/* one NOTIFY on another worker comes back first (presence_fanout.c) */
+		if ((s->dead || (s->ending && s->orq == NULL)) && !s->away) {
 			*pp = s->next;
 			sub_free(s);
 			continue;

@@ -4,6 +4,8 @@ greenwichd whose users (alice, bob, carol, dave, eve, frank; password
 "secret") exist.  Prints one "ok - " or "FAILED - " line per check; exits 1
 when a check failed."""
 import os
+import random
+import re
 import sys
 import threading
 import time
@@ -280,6 +282,98 @@ def case_tcp():
     dave.register(0)
     s.refresh(0)
     frank.register(0)
+
+
+def case_fanout():
+    """Many watchers, each on its own socket so that the kernel spreads them
+    over both workers; bob publishes ten states in a row.  Every watcher's
+    last NOTIFY says the last state, its CSeqs only grow, the NOTIFYs of
+    watchers on worker 1 leave from worker 1 (Via branch ...x1) and those of
+    worker 0 from worker 0, and a watcher that never answers holds nobody."""
+    users = ("alice", "carol", "dave", "eve", "frank")
+    bob = ua("bob")
+    check("bob registers", status(bob.register()) == 200)
+    mute = ua("carol")
+    mute.auto_answer = False  # takes its NOTIFYs, never answers them
+    ms = Sub(mute, "bob@example.test")
+    check("the silent watcher subscribes", status(ms.resp) == 200)
+    watchers = []
+    for i in range(24):
+        w = ua(users[i % len(users)])
+        s = Sub(w, "bob@example.test")
+        if status(s.resp) != 200:
+            check("watcher %d subscribes" % i, False)
+            return
+        watchers.append((w, s))
+    check("24 watchers subscribed", len(watchers) == 24)
+    stop = threading.Event()
+
+    def pump(w):
+        """Keeps every NOTIFY in w.inbox and answers it 200 only 30-150 ms
+        later: the next states come while it is in flight, and the server
+        must send only the latest once the 200 comes (one at a time)."""
+        w.auto_answer = False
+        due, seen = [], 0
+        while not stop.is_set():
+            w.recv(0.02, on_request=True)
+            for m in w.inbox[seen:]:
+                due.append((time.time() + random.uniform(0.03, 0.15), m))
+            seen = len(w.inbox)
+            now = time.time()
+            for d in [d for d in due if d[0] <= now]:
+                w.answer(d[1], 200, "OK")
+                due.remove(d)
+        for _, m in due:
+            w.answer(m, 200, "OK")
+    threads = [threading.Thread(target=pump, args=(w,)) for w, _ in watchers]
+    for t in threads:
+        t.start()
+    etag, ok = None, 0
+    coalesced = 0
+    for k in range(10):
+        r = publish(bob, pidf(bob.aor, note="state%d" % k), etag=etag)
+        ok += status(r) == 200
+        etag = r.h("sip-etag") if r is not None else etag
+    check("ten PUBLISHes answered 200", ok == 10)
+    # wait for the last state everywhere (or give up after 10 s)
+    end = time.time() + 10
+    while time.time() < end:
+        if all(any("state9" in m.body for m in list(w.inbox)) for w, _ in watchers):
+            break
+        time.sleep(0.1)
+    time.sleep(1.0)  # anything still coming would come now
+    stop.set()
+    for t in threads:
+        t.join()
+    last_ok = order_ok = one_worker = 0
+    workers = set()
+    for w, s in watchers:
+        ns = [m for m in w.inbox if m.method == "NOTIFY" and m.h("call-id") == s.call_id]
+        seqs = []
+        for m in ns:  # a retransmission repeats its CSeq: counted once
+            if not seqs or seqs[-1] != m.cseq():
+                seqs.append(m.cseq())
+        order_ok += all(a < b for a, b in zip(seqs, seqs[1:]))
+        coalesced += len(seqs) < 11  # the first NOTIFY and one per state, at most
+        last_ok += bool(ns) and "state9" in max(ns, key=lambda m: m.cseq()).body
+        ws = set()
+        for m in ns:
+            b = re.search(r";branch=[^;,\s]*x(\d+)(?:[;,\s]|$)", m.h("via") or "")
+            ws.add(b.group(1) if b else "?")
+        one_worker += len(ws) == 1
+        workers |= ws
+    check("every watcher's last NOTIFY is the last state (%d of 24)" % last_ok, last_ok == 24)
+    check("every watcher's CSeqs only grow (%d of 24)" % order_ok, order_ok == 24)
+    check("states that came while a NOTIFY was in flight were merged (%d watchers)" %
+          coalesced, coalesced > 0)
+    check("each watcher's NOTIFYs leave from one worker (%d of 24)" % one_worker,
+          one_worker == 24)
+    check("NOTIFYs left from both workers (%s)" % ",".join(sorted(workers)),
+          workers == {"0", "1"})
+    mute.auto_answer = True
+    for w, s in watchers + [(mute, ms)]:
+        s.refresh(0)
+    bob.register(0)
 
 
 def outsider(user, domain):

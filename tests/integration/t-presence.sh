@@ -20,9 +20,13 @@ run_case() { # run_case NAME: the scenario's checks counted as ours
 	echo "$out" | sed "s/^/[$1] /"
 	CHECKS=$((CHECKS + $(echo "$out" | grep -c '^\(ok\|FAILED\) - ' || true)))
 	FAILS=$((FAILS + $(echo "$out" | grep -c '^FAILED - \|Traceback' || true)))
+	if ! echo "$out" | grep -q '^ok - '; then # a case that checked nothing failed
+		echo "FAILED - [$1] checked nothing"
+		FAILS=$((FAILS + 1))
+	fi
 }
 
-for c in basic register compose expiry block hostile sipe im tcp; do run_case "$c"; done
+for c in basic register compose expiry block hostile sipe im tcp fanout; do run_case "$c"; done
 
 # restart: the subscription and the publication survive greenwichd
 export RESTART_FLAG="$T/restarted"
