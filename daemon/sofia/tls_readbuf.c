@@ -9,32 +9,37 @@
  * keep-alive every few minutes), so at 10,000 clients that is 160 MB holding
  * nothing.  Sofia has no setting for it.
  *
- * greenwichd provides three of Sofia's functions, for Sofia's own calls only:
+ * greenwichd provides four of Sofia's functions, for Sofia's own calls only:
  *
- *  - su_alloc(): the 16 kB asked for by tls_init_secondary() is taken one page
- *    larger and handed out from its first page boundary, so the buffer is
- *    whole pages (the home still owns, and frees, the block it allocated;
- *    nobody frees the buffer alone);
+ *  - su_alloc(): the 16 kB asked for by tls_init_secondary() come from
+ *    posix_memalign() instead, page-aligned, so the buffer is four whole pages
+ *    and nothing else lives in them; a table notes them by connection (the
+ *    tls_t, whose su_home is its first member: su_home_new() objects start
+ *    with their home);
+ *  - tls_free(): after Sofia's, the connection's buffer is freed (the home no
+ *    longer owns it);
  *  - tls_read_buffer(): Sofia calls it in tport_tls_recv() to take the bytes
  *    SSL_read() left in the buffer, right before copying them out; the buffer
  *    is noted for this thread;
  *  - tls_pending(): Sofia calls it in the same function right after the copy
- *    (its only caller): the noted buffer holds nothing any more, and its whole
- *    pages are given back to the kernel (madvise MADV_DONTNEED).  The next
- *    SSL_read() into it finds zero pages, faulted in as it writes: one page
- *    for a keep-alive or a usual request.
+ *    (its only caller): the noted buffer holds nothing any more, and its pages
+ *    are given back to the kernel (madvise MADV_DONTNEED).  The next SSL_read()
+ *    into it finds zero pages, faulted in as it writes: one page for a
+ *    keep-alive or a usual request.
  *
  * The buffer's address never changes, so Sofia sees nothing of this.  Should
  * the su_alloc() interposition not apply (another caller, another size), the
- * release still touches only whole pages inside the 16 kB, which belong to
- * the buffer alone.
+ * buffer is Sofia's as before and the release touches only the whole pages
+ * inside its 16 kB, which belong to the buffer alone.
  */
 #define _GNU_SOURCE
 #include "config.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -50,6 +55,17 @@ enum { TLS_READBUF = 16384 };
 typedef struct tls_s tls_t;
 void *tls_read_buffer(tls_t *tls, size_t n);
 int tls_pending(tls_t const *tls);
+void tls_free(tls_t *tls);
+
+/* the buffers handed out, by connection */
+struct held {
+	const void *tls;
+	void *buf;
+	struct held *next;
+};
+enum { NBUCKETS = 1 << 14 };
+static struct held *buckets[NBUCKETS];
+static pthread_mutex_t held_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* the buffer tport_tls_recv() is copying out of on this thread */
 static __thread void *consumed;
@@ -80,6 +96,56 @@ from_tls_init_secondary(const void *ret)
 	return fn != NULL && dladdr(ret, &info) != 0 && info.dli_saddr == fn;
 }
 
+static struct held **
+bucket_of(const void *tls)
+{
+	uint64_t h = (uintptr_t)tls;
+
+	h ^= h >> 21;
+	h *= 0x9e3779b97f4a7c15ull;
+	return &buckets[(h >> 40) % NBUCKETS];
+}
+
+/* A page-aligned buffer of 16 kB for the connection tls, noted; NULL when
+ * there is no memory. */
+static void *
+buffer_new(const void *tls)
+{
+	struct held *h = malloc(sizeof(*h));
+	void *buf = NULL;
+
+	if (h == NULL || posix_memalign(&buf, page_size(), TLS_READBUF) != 0) {
+		free(h);
+		return NULL;
+	}
+	h->tls = tls;
+	h->buf = buf;
+	pthread_mutex_lock(&held_lock);
+	struct held **b = bucket_of(tls);
+	h->next = *b;
+	*b = h;
+	pthread_mutex_unlock(&held_lock);
+	return buf;
+}
+
+/* The buffer noted for the connection tls, taken out of the table; NULL when
+ * there is none. */
+static struct held *
+buffer_take(const void *tls)
+{
+	struct held *h = NULL;
+
+	pthread_mutex_lock(&held_lock);
+	for (struct held **p = bucket_of(tls); *p != NULL; p = &(*p)->next)
+		if ((*p)->tls == tls) {
+			h = *p;
+			*p = h->next;
+			break;
+		}
+	pthread_mutex_unlock(&held_lock);
+	return h;
+}
+
 void *
 su_alloc(su_home_t *home, isize_t size)
 {
@@ -89,15 +155,30 @@ su_alloc(su_home_t *home, isize_t size)
 		*(void **)&real = dlsym(RTLD_NEXT, "su_alloc");
 	if (real == NULL)
 		return NULL;
-	if (size != TLS_READBUF || !from_tls_init_secondary(__builtin_return_address(0)))
-		return real(home, size);
+	if (size == TLS_READBUF && from_tls_init_secondary(__builtin_return_address(0))) {
+		void *buf = buffer_new(home);
+		if (buf != NULL)
+			return buf;
+	}
+	return real(home, size);
+}
 
-	uintptr_t page = page_size();
-	char *block = real(home, TLS_READBUF + page - 1);
+void
+tls_free(tls_t *tls)
+{
+	static void (*real)(tls_t *);
 
-	if (block == NULL)
-		return NULL;
-	return (void *)(((uintptr_t)block + page - 1) & ~(page - 1));
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "tls_free");
+	/* out of the table first: once the object is gone, another thread may get
+	 * its address for a connection of its own */
+	struct held *h = tls != NULL ? buffer_take(tls) : NULL;
+	if (real != NULL)
+		real(tls);
+	if (h != NULL) {
+		free(h->buf);
+		free(h);
+	}
 }
 
 void *
