@@ -33,6 +33,14 @@ the users, the MESSAGE rate and sends between its own clients; the line
 printed is their sum.  Each process raises its descriptor limit to what it
 needs when it may.
 
+--churn SECONDS instead: the N clients each sign in on a new connection,
+close it (every other time with a TCP reset) and start again, for that
+long; prints
+
+  churn signins=S failed=F seconds=T
+
+(the server's memory before and after is the caller's to compare).
+
 The server is addressed at 127.0.0.1.  Standard library only.
 """
 import argparse
@@ -41,7 +49,9 @@ import hashlib
 import os
 import re
 import resource
+import socket
 import ssl
+import struct
 import subprocess
 import sys
 import time
@@ -96,7 +106,8 @@ class Client:
             "To: <sip:%s@%s>" % (self.user, o.domain),
             "Call-ID: %s" % self.call_id,
             "CSeq: %d REGISTER" % self.cseq,
-            "Contact: <sip:%s@%s:%d;transport=tls>" % (self.user, lh, lp),
+            # churn: one binding per user, whatever connection it came over
+            "Contact: <sip:%s@%s:%d;transport=tls>" % (self.user, lh, 5061 if o.churn else lp),
             "Expires: 3600",
         ]
         if auth:
@@ -231,11 +242,54 @@ class Client:
             return False
 
 
+async def churn(o, ctx):
+    """Sign in, close, again, on every client until o.churn seconds passed."""
+    done, failed, errors = [0], [0], []
+    end = time.monotonic() + o.churn
+
+    async def loop(c):
+        k = 0
+        while time.monotonic() < end:
+            k += 1
+            try:
+                await c.sign_in(ctx)
+                done[0] += 1
+            except Exception as e:  # counted and reported
+                failed[0] += 1
+                if len(errors) < 3:
+                    errors.append("%s: %r" % (c.user, e))
+            if c.writer is not None:
+                if k % 2:
+                    sock = c.writer.get_extra_info("socket")
+                    if sock is not None:  # a reset instead of a close_notify and FIN
+                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                        struct.pack("ii", 1, 0))
+                    c.writer.transport.abort()
+                else:
+                    c.writer.close()
+                    try:
+                        await asyncio.wait_for(c.writer.wait_closed(), 5)
+                    except (asyncio.TimeoutError, OSError, ConnectionError, ssl.SSLError):
+                        pass
+            c.writer = c.reader = None
+
+    t0 = time.monotonic()
+    await asyncio.gather(*(loop(Client(o, "u%06d" % i, i))
+                           for i in range(o.first, o.first + o.n)))
+    for e in errors:
+        print("tlsidle: " + e, file=sys.stderr)
+    print("churn signins=%d failed=%d seconds=%.1f" % (done[0], failed[0], time.monotonic() - t0),
+          flush=True)
+    return 0 if failed[0] == 0 and done[0] > 0 else 1
+
+
 async def main_async(o):
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if o.churn:
+        return await churn(o, ctx)
     raise_nofile(o.n + 64)
     clients = [Client(o, "u%06d" % i, i) for i in range(o.first, o.first + o.n)]
     sem = asyncio.Semaphore(o.parallel)
@@ -370,6 +424,8 @@ def main():
     ap.add_argument("--per-source", type=int, default=0,
                     help="clients per loopback source address (0: all from the default)")
     ap.add_argument("--procs", type=int, default=1, help="client processes")
+    ap.add_argument("--churn", type=float, default=0,
+                    help="sign in, close, again, for this many seconds")
     ap.add_argument("--parallel", type=int, default=50, help="sign-ins in progress at once")
     ap.add_argument("--keepalive", type=float, default=10.0)
     ap.add_argument("--hold", type=float, default=10.0)
