@@ -47,6 +47,7 @@
 #include <sofia-sip/su_alloc.h>
 
 #include "sofia_code.h"
+#include "tls_readbuf.h"
 
 /* Sofia's TLS read buffer (tport_tls.c, tls_buffer_size) */
 enum { TLS_READBUF = 16384 };
@@ -223,4 +224,26 @@ tls_pending(tls_t const *tls)
 		release(buf);
 	}
 	return real(tls);
+}
+
+void
+tls_readbuf_stats(size_t *buffers, size_t *resident)
+{
+	uintptr_t page = page_size();
+	unsigned char vec[TLS_READBUF / 512]; /* one per page, at pages of 512 or more */
+	size_t n = 0, bytes = 0;
+
+	pthread_mutex_lock(&held_lock);
+	for (size_t i = 0; i < NBUCKETS; i++)
+		for (const struct held *h = buckets[i]; h != NULL; h = h->next) {
+			n++;
+			if (mincore(h->buf, TLS_READBUF, vec) != 0)
+				continue;
+			for (size_t k = 0; k < (TLS_READBUF + page - 1) / page; k++)
+				if (vec[k] & 1)
+					bytes += page;
+		}
+	pthread_mutex_unlock(&held_lock);
+	*buffers = n;
+	*resident = bytes;
 }
