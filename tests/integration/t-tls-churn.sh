@@ -6,6 +6,7 @@
 # after a warm-up churn, and a sanitizer build reports no leak at exit.  Under ASan the
 # quarantine of freed memory is kept at 8 MB (it would otherwise grow to 256 MB, and
 # be the growth measured), filled by the warm-up.  Clients: bench/tlsidle.py --churn.
+# Also: the listener takes a crowd of connects (its backlog).
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -21,6 +22,9 @@ for i in $(seq 0 $((CLIENTS - 1))); do
 	add_user "$u" "pw-$u"
 done
 start_gwd
+# Sofia's own backlog is 64 (daemon/sofia/listen_backlog.c raises it)
+backlog=$(ss -Hltn "sport = :$TLSPORT" | awk '{ print $3; exit }')
+check "the TLS listener's backlog is at least 1024 (${backlog:-none})" test "${backlog:-0}" -ge 1024
 
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$GWD_PID/status"; }
 churn() { # churn SECONDS OUTFILE
