@@ -24,14 +24,35 @@ MESSAGE waiting at most 4 s for its 200.  Adds to the line:
 
   messages=M answered=A msg_seconds=S
 
-Only 127.0.0.1 is addressed.  Standard library only.
+--per-source P spreads the clients over loopback source addresses, P each
+(127.1.x.y), so that neither the ephemeral ports of one address (about
+28,000) nor the server's connections-per-source cap limit how many connect;
+--procs K runs the clients in K processes (one asyncio process cannot do
+50,000 handshakes and their keep-alives in time): each takes its share of
+the users, the MESSAGE rate and sends between its own clients; the line
+printed is their sum.  Each process raises its descriptor limit to what it
+needs when it may.
+
+--churn SECONDS instead: the N clients each sign in on a new connection,
+close it (every other time with a TCP reset) and start again, for that
+long; prints
+
+  churn signins=S failed=F seconds=T
+
+(the server's memory before and after is the caller's to compare).
+
+The server is addressed at 127.0.0.1.  Standard library only.
 """
 import argparse
 import asyncio
 import hashlib
 import os
 import re
+import resource
+import socket
 import ssl
+import struct
+import subprocess
 import sys
 import time
 
@@ -42,6 +63,24 @@ def password(user):
 
 def md5(s):
     return hashlib.md5(s.encode()).hexdigest()
+
+
+def source_addr(o, idx):
+    """The loopback address client idx connects from (None: the default)."""
+    if not o.per_source:
+        return None
+    s = idx // o.per_source
+    return "127.1.%d.%d" % (s // 250, 1 + s % 250)
+
+
+def raise_nofile(need):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= need:
+        return
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(need, soft), max(need, hard)))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 class Client:
@@ -57,17 +96,18 @@ class Client:
     def request(self, auth=None):
         o = self.o
         self.cseq += 1
-        lp = self.writer.get_extra_info("sockname")[1]
+        lh, lp = self.writer.get_extra_info("sockname")[:2]
         uri = "sip:%s" % o.domain
         lines = [
             "REGISTER %s SIP/2.0" % uri,
-            "Via: SIP/2.0/TLS 127.0.0.1:%d;branch=z9hG4bK%s;rport" % (lp, os.urandom(6).hex()),
+            "Via: SIP/2.0/TLS %s:%d;branch=z9hG4bK%s;rport" % (lh, lp, os.urandom(6).hex()),
             "Max-Forwards: 70",
             "From: <sip:%s@%s>;tag=%s" % (self.user, o.domain, self.tag),
             "To: <sip:%s@%s>" % (self.user, o.domain),
             "Call-ID: %s" % self.call_id,
             "CSeq: %d REGISTER" % self.cseq,
-            "Contact: <sip:%s@127.0.0.1:%d;transport=tls>" % (self.user, lp),
+            # churn: one binding per user, whatever connection it came over
+            "Contact: <sip:%s@%s:%d;transport=tls>" % (self.user, lh, 5061 if o.churn else lp),
             "Expires: 3600",
         ]
         if auth:
@@ -99,7 +139,9 @@ class Client:
     async def sign_in(self, ctx):
         o = self.o
         self.reader, self.writer = await asyncio.wait_for(
-            asyncio.open_connection("127.0.0.1", o.port, ssl=ctx), 30)
+            asyncio.open_connection("127.0.0.1", o.port, ssl=ctx,
+                                    local_addr=(lambda a: a and (a, 0))(source_addr(o, self.idx))),
+            30)
         self.writer.write(self.request())
         status, text = await asyncio.wait_for(self.response(), 30)
         if status == 401:
@@ -177,12 +219,12 @@ class Client:
     async def message(self, to_user, n):
         """One MESSAGE to to_user; True when answered 200 within 4 s."""
         o = self.o
-        lp = self.writer.get_extra_info("sockname")[1]
+        lh, lp = self.writer.get_extra_info("sockname")[:2]
         call_id = "m%d-%d-%s@tlsidle" % (self.idx, n, os.urandom(3).hex())
         body = "Benchmark message %d." % n
         req = "\r\n".join([
             "MESSAGE sip:%s@%s SIP/2.0" % (to_user, o.domain),
-            "Via: SIP/2.0/TLS 127.0.0.1:%d;branch=z9hG4bK%s;rport" % (lp, os.urandom(6).hex()),
+            "Via: SIP/2.0/TLS %s:%d;branch=z9hG4bK%s;rport" % (lh, lp, os.urandom(6).hex()),
             "Max-Forwards: 70",
             "From: <sip:caller%d@outside.test>;tag=%s" % (self.idx, self.tag),
             "To: <sip:%s@%s>" % (to_user, o.domain),
@@ -200,12 +242,56 @@ class Client:
             return False
 
 
+async def churn(o, ctx):
+    """Sign in, close, again, on every client until o.churn seconds passed."""
+    done, failed, errors = [0], [0], []
+    end = time.monotonic() + o.churn
+
+    async def loop(c):
+        k = 0
+        while time.monotonic() < end:
+            k += 1
+            try:
+                await c.sign_in(ctx)
+                done[0] += 1
+            except Exception as e:  # counted and reported
+                failed[0] += 1
+                if len(errors) < 3:
+                    errors.append("%s: %r" % (c.user, e))
+            if c.writer is not None:
+                if k % 2:
+                    sock = c.writer.get_extra_info("socket")
+                    if sock is not None:  # a reset instead of a close_notify and FIN
+                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                        struct.pack("ii", 1, 0))
+                    c.writer.transport.abort()
+                else:
+                    c.writer.close()
+                    try:
+                        await asyncio.wait_for(c.writer.wait_closed(), 5)
+                    except (asyncio.TimeoutError, OSError, ConnectionError, ssl.SSLError):
+                        pass
+            c.writer = c.reader = None
+
+    t0 = time.monotonic()
+    await asyncio.gather(*(loop(Client(o, "u%06d" % i, i))
+                           for i in range(o.first, o.first + o.n)))
+    for e in errors:
+        print("tlsidle: " + e, file=sys.stderr)
+    print("churn signins=%d failed=%d seconds=%.1f" % (done[0], failed[0], time.monotonic() - t0),
+          flush=True)
+    return 0 if failed[0] == 0 and done[0] > 0 else 1
+
+
 async def main_async(o):
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    clients = [Client(o, "u%06d" % i, i) for i in range(o.n)]
+    if o.churn:
+        return await churn(o, ctx)
+    raise_nofile(o.n + 64)
+    clients = [Client(o, "u%06d" % i, i) for i in range(o.first, o.first + o.n)]
     sem = asyncio.Semaphore(o.parallel)
     failed = [0]
     first_errors = []
@@ -269,11 +355,77 @@ async def main_async(o):
     return 0 if failed[0] == 0 and alive == len(up) and msg_ok else 1
 
 
+def several(o, argv):
+    """--procs K: K processes of this script, each with its share of the
+    clients and of the MESSAGE rate; their ready files stand for ours, and
+    their result lines are summed into one."""
+    k = o.procs
+    share = [o.n // k + (1 if i < o.n % k else 0) for i in range(k)]
+    skip = {"--procs", "-n", "--first", "--ready", "--msg-done", "--messages"}
+    base, it = [], iter(argv)
+    for a in it:
+        if a.split("=")[0] in skip:
+            if "=" not in a:
+                next(it, None)
+            continue
+        base.append(a)
+    tag = "%d" % os.getpid()
+    ready = ["%s.%d" % (o.ready or "/tmp/tlsidle-%s.ready" % tag, i) for i in range(k)]
+    done = ["%s.%d" % (o.msg_done or "/tmp/tlsidle-%s.done" % tag, i) for i in range(k)]
+    for f in ready + done:
+        if os.path.exists(f):
+            os.unlink(f)
+    procs, first = [], o.first
+    for i in range(k):
+        cmd = [sys.executable, os.path.abspath(__file__)] + base + [
+            "-n", str(share[i]), "--first", str(first), "--ready", ready[i],
+            "--msg-done", done[i], "--messages", str(o.messages / k)]
+        first += share[i]
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True))
+
+    def wait_files(files):
+        while not all(os.path.exists(f) for f in files):
+            if any(p.poll() is not None for p in procs):
+                return False
+            time.sleep(0.1)
+        return True
+
+    if wait_files(ready) and o.ready:
+        open(o.ready, "w").close()
+    if o.messages and wait_files(done) and o.msg_done:
+        open(o.msg_done, "w").close()
+    total, rc = {}, 0
+    for p in procs:
+        out, _ = p.communicate()
+        rc = rc or p.returncode
+        for line in out.splitlines():
+            if line.startswith("tls "):
+                for kv in line.split()[1:]:
+                    key, v = kv.split("=")
+                    total[key] = max(total.get(key, 0), float(v)) if key in (
+                        "connect_s", "msg_seconds") else total.get(key, 0) + float(v)
+    for f in ready + done:
+        if os.path.exists(f):
+            os.unlink(f)
+    keys = ["connected", "registered", "failed", "connect_s", "alive", "keepalives"]
+    if o.messages:
+        keys += ["messages", "answered", "msg_seconds"]
+    print("tls " + " ".join(("%s=%.1f" if k in ("connect_s", "msg_seconds") else "%s=%d")
+                            % (k, total.get(k, 0)) for k in keys), flush=True)
+    return rc
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--domain", default="example.test")
     ap.add_argument("-n", type=int, default=2000)
+    ap.add_argument("--first", type=int, default=0, help="the first client's user number")
+    ap.add_argument("--per-source", type=int, default=0,
+                    help="clients per loopback source address (0: all from the default)")
+    ap.add_argument("--procs", type=int, default=1, help="client processes")
+    ap.add_argument("--churn", type=float, default=0,
+                    help="sign in, close, again, for this many seconds")
     ap.add_argument("--parallel", type=int, default=50, help="sign-ins in progress at once")
     ap.add_argument("--keepalive", type=float, default=10.0)
     ap.add_argument("--hold", type=float, default=10.0)
@@ -284,6 +436,8 @@ def main():
     ap.add_argument("--msg-ready", default=None)
     ap.add_argument("--msg-done", default=None)
     o = ap.parse_args()
+    if o.procs > 1:
+        return several(o, sys.argv[1:])
     return asyncio.run(main_async(o))
 
 
