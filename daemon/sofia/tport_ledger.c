@@ -507,8 +507,13 @@ write_file(const char *path, const char *sum)
 	fprintf(f, "summary %s\n", sum);
 	for (size_t i = 0; i < nlive; i++) {
 		const struct entry *e = &live[i];
-		fprintf(f, "transport %p role=%c name=%s baseline=%ld count=%ld net=%ld%s%s\n",
+		/* live: referenced, so its memory is still its own */
+		tport_t *tp = (tport_t *)e->tp;
+		fprintf(f,
+			"transport %p role=%c name=%s baseline=%ld count=%ld net=%ld closed=%d "
+			"shutdown=%d%s%s\n",
 			e->tp, e->kind, e->name, e->baseline, e->count, e->net,
+			tport_is_closed(tp) != 0, tport_is_shutdown(tp) != 0,
 			e->zapped ? " zapped" : "",
 			e->kind != 's' && e->net != 0 ? " off-baseline" : "");
 		for (unsigned k = 0; k < e->ntally; k++)
