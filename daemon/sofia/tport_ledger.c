@@ -441,7 +441,11 @@ tport_zap_secondary(tport_t *tp)
 		pthread_mutex_lock(&mu);
 		struct entry *e = find(tp);
 		long before = (long)su_home_refcount((su_home_t *)tp);
-		if (e == NULL || e->zapped) {
+		if (!tport_is_secondary(tp)) {
+			/* the agent's destruction takes its listeners down too */
+			if (e != NULL)
+				drop(e);
+		} else if (e == NULL || e->zapped) {
 			/* tport_alloc_secondary() zaps what it could not finish
 			 * before the ledger sees it born; twice is a bug */
 			log = flag(&n.zap_unknown, msg, sizeof(msg),
@@ -457,7 +461,7 @@ tport_zap_secondary(tport_t *tp)
 				e->count = before - 1;
 				e->baseline = 0;
 			} else {
-				if (before == 1)
+				if (e->born && before == 1)
 					n.freed_clean++;
 				drop(e);
 			}

@@ -160,6 +160,7 @@ PIPES=$(grep -a -c "NOTIFY.*Broken pipe" "$T/greenwichd.log" || true)
 check "pidgin-sipe signed in again and again: $SIGNINS sign-ins, $SIGNOUTS sign-outs, \
 $KILLS kills, $STATUS status changes" [ "$SIGNINS" -ge 3 ]
 check "... and clients were killed ($KILLS)" [ "$KILLS" -ge 1 ]
+check "NOTIFYs went into connections that were gone ($PIPES Broken pipe)" [ "$PIPES" -ge 1 ]
 check "the TLS load ran: $(cat "$T/load.out")" \
 	grep -qE "^cycles [0-9]+ registered [1-9][0-9]* notifies [0-9]+ publishes [1-9]" "$T/load.out"
 check "greenwichd did not abort" kill -0 "$GWD_PID"
