@@ -43,6 +43,7 @@ domain_up "[presence]" "max-expires = 3600" "[limits]" "connection-idle-timeout 
 check "the certificate names greenwichd's FQDN ($FQDN)" [ "$FQDN" = "$CERT_FQDN" ]
 MMCD=("$MMC" -c "$T/greenwich.conf")
 check "greenwichd is the ledger build" grep -a -q "tport_ledger_dump" "$GWD"
+check "greenwichd runs two workers" grep -q "event=started .*workers=2 " "$T/greenwichd.log"
 for i in $(seq 0 $((NDIGEST - 1))); do add_user "u$i" "pw-u$i"; done
 # every AD user on the others' lists: their status changes become NOTIFYs
 for o in alice robert carol; do
