@@ -141,12 +141,17 @@ is_wrapper(const void *p)
 {
 	Dl_info info;
 
+	/* ours (a sanitizer's backtrace() may start in them), and Sofia's wrappers */
 	return p != NULL && dladdr(p, &info) != 0 && info.dli_sname != NULL &&
 	       (strcmp(info.dli_sname, "tport_decref") == 0 ||
-		strcmp(info.dli_sname, "tport_incref") == 0);
+		strcmp(info.dli_sname, "tport_incref") == 0 ||
+		strcmp(info.dli_sname, "tport_ref") == 0 ||
+		strcmp(info.dli_sname, "tport_unref") == 0 ||
+		strcmp(info.dli_sname, "tport_ledger_release") == 0);
 }
 
-/* The caller of the call into Sofia, past tport_incref()/tport_decref(). */
+/* The caller of the call into Sofia, past tport_incref()/tport_decref() and past
+ * our own frames. */
 static struct site
 site_of(void *const *frames, int nf)
 {
@@ -318,7 +323,7 @@ tport_t *
 tport_ref(tport_t *tp)
 {
 	static tport_t *(*real)(tport_t *);
-	void *frames[6];
+	void *frames[8];
 	char msg[400], msg2[400];
 	bool log = false, log2 = false;
 
@@ -328,8 +333,8 @@ tport_ref(tport_t *tp)
 		return NULL;
 	if (tp == NULL)
 		return real(tp);
-	int nf = backtrace(frames, 6);
-	struct site s = site_of(frames + 1, nf - 1);
+	int nf = backtrace(frames, 8);
+	struct site s = site_of(frames, nf);
 	pthread_mutex_lock(&mu);
 	long before = (long)su_home_refcount((su_home_t *)tp);
 	struct entry *e = entry_of(tp, before);

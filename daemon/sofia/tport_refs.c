@@ -80,9 +80,9 @@ tport_unref(tport_t *tp)
 	unsigned long count = su_home_refcount((su_home_t *)tp);
 	int refuse = !tport_is_secondary(tp) && count <= 1;
 #ifdef GW_TPORT_LEDGER
-	void *frames[6];
-	int nf = backtrace(frames, 6);
-	tport_ledger_release(tp, count, refuse, frames + 1, nf - 1);
+	void *frames[8];
+	int nf = backtrace(frames, 8);
+	tport_ledger_release(tp, count, refuse, frames, nf);
 #endif
 	if (refuse) {
 		unsigned long n = atomic_fetch_add(&refused, 1) + 1;
