@@ -42,6 +42,9 @@
 #include "sip_proxy.h"
 #include "sip_request.h"
 #include "tlsfiles.h"
+#ifdef GW_TPORT_LEDGER
+#include "tport_ledger.h"
+#endif
 
 static void
 usage(FILE *fp)
@@ -412,6 +415,9 @@ run(struct gwd *g, bool foreground)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+#ifdef GW_TPORT_LEDGER
+	sigaddset(&set, SIGUSR2); /* a test build: dump the transport ledger */
+#endif
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	g->started = time(NULL);
@@ -448,10 +454,19 @@ run(struct gwd *g, bool foreground)
 			notify_send("READY=1");
 			continue;
 		}
+#ifdef GW_TPORT_LEDGER
+		if (sig == SIGUSR2) {
+			tport_ledger_dump("sigusr2");
+			continue;
+		}
+#endif
 		break;
 	}
 	notify_send("STOPPING=1");
 	log_notice("event=stopping signal=%d bindings=%zu", sig, loc_count(g->loc));
+#ifdef GW_TPORT_LEDGER
+	tport_ledger_dump("exit"); /* before the agents free their transports */
+#endif
 	ret = 0;
 stop:
 	pool_stop(g); /* its thread posts to worker 0, and runs control requests */

@@ -17,7 +17,9 @@
  * release is refused and logged (event=tport-unref-refused, once a minute,
  * with the chain of callers and a count); everything else goes to Sofia's.
  * Connections are left alone: their last reference is released legitimately
- * by whoever held it after the connection was taken down.
+ * by whoever held it after the connection was taken down.  A test build with
+ * the reference ledger (--enable-tport-ledger) tells tport_ledger.c of every
+ * release first, refused or not.
  */
 #define _GNU_SOURCE
 #include "config.h"
@@ -32,6 +34,9 @@
 #include <sofia-sip/tport.h>
 
 #include "log.h"
+#ifdef GW_TPORT_LEDGER
+#include "tport_ledger.h"
+#endif
 
 static atomic_ulong refused;
 
@@ -72,7 +77,14 @@ tport_unref(tport_t *tp)
 	if (real == NULL || tp == NULL)
 		return;
 	/* a tport_t begins with its su_home_t, as Sofia's own tport_unref() relies on */
-	if (!tport_is_secondary(tp) && su_home_refcount((su_home_t *)tp) <= 1) {
+	unsigned long count = su_home_refcount((su_home_t *)tp);
+	int refuse = !tport_is_secondary(tp) && count <= 1;
+#ifdef GW_TPORT_LEDGER
+	void *frames[8];
+	int nf = backtrace(frames, 8);
+	tport_ledger_release(tp, count, refuse, frames, nf);
+#endif
+	if (refuse) {
 		unsigned long n = atomic_fetch_add(&refused, 1) + 1;
 		time_t now = time(NULL), last = atomic_load(&logged);
 		if (now - last >= 60 && atomic_compare_exchange_strong(&logged, &last, now)) {

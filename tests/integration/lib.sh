@@ -9,7 +9,7 @@ set -eu
 
 : "${top_builddir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${top_srcdir:=$top_builddir}"
-GWD="$top_builddir/daemon/greenwichd"
+GWD="${GWD_BINARY:-$top_builddir/daemon/greenwichd}" # GWD_BINARY: e.g. daemon/greenwichd-ledger
 MMC="${MMC:-$top_builddir/mmc-cli/greenwich-mmc}"
 SCEN="$top_srcdir/tests/sipp"
 SIPP="${SIPP:-sipp}"

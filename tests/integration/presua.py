@@ -4,13 +4,14 @@ Digest sign-in, requests in and out of dialogs, NOTIFYs answered 200 and
 collected).  It speaks only what the tests write, so hostile bodies can be
 sent on purpose."""
 import hashlib
+import os
 import random
 import re
 import socket
 import ssl
 import time
 
-DOMAIN = "example.test"
+DOMAIN = os.environ.get("GW_TEST_DOMAIN", "example.test")  # tests in an AD domain set it
 
 
 def _md5(s):
@@ -186,7 +187,9 @@ class UA:
             if r is None or r.status not in (401, 407):
                 break
             hname = "Authorization" if r.status == 401 else "Proxy-Authorization"
-            chal = r.h("www-authenticate") or r.h("proxy-authenticate")
+            # the Digest challenge: in an AD domain Kerberos and NTLM come first
+            chals = r.all("www-authenticate") + r.all("proxy-authenticate")
+            chal = next((c for c in chals if c.lower().startswith("digest")), chals[0])
             auth = "%s: %s" % (hname, self.digest(chal, method, ruri))
         self.last_call = (call_id, from_tag)
         return r

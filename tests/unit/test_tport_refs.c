@@ -33,6 +33,8 @@
 #include <sofia-sip/su_wait.h>
 #include <sofia-sip/tport.h>
 
+#include "nta_fixture.h"
+
 static const char options[] = "OPTIONS sip:x@127.0.0.1 SIP/2.0\r\n"
 			      "Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-refs-%d\r\n"
 			      "Max-Forwards: 70\r\n"
@@ -53,38 +55,17 @@ on_request(nta_agent_magic_t *magic, nta_agent_t *agent, msg_t *msg, sip_t *sip)
 	return 0;
 }
 
-struct fixture {
-	su_root_t *root;
-	nta_agent_t *agent;
-	tport_t *listener;
-	struct sockaddr_in addr;
-};
+#define fixture nta_fixture
 
 static void
 fixture_up(struct fixture *f)
 {
-	su_init();
-	f->root = su_root_create(NULL);
-	assert_non_null(f->root);
-	f->agent = nta_agent_create(f->root, URL_STRING_MAKE("sip:127.0.0.1:0;transport=udp"),
-				    on_request, NULL, TAG_END());
-	assert_non_null(f->agent);
-	f->listener = tport_primaries(nta_agent_tports(f->agent));
-	assert_non_null(f->listener);
-	const su_addrinfo_t *ai = tport_get_address(f->listener);
-	assert_non_null(ai);
-	memcpy(&f->addr, ai->ai_addr, sizeof(f->addr));
+	nta_fixture_up(f, "udp", on_request);
 	/* the master's reference only: one release more than taken frees it */
 	assert_int_equal(su_home_refcount((su_home_t *)f->listener), 1);
 }
 
-static void
-fixture_down(struct fixture *f)
-{
-	nta_agent_destroy(f->agent);
-	su_root_destroy(f->root);
-	su_deinit();
-}
+#define fixture_down nta_fixture_down
 
 /* Send one OPTIONS to the listener and run the loop a little. */
 static void
