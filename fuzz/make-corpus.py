@@ -60,6 +60,45 @@ def pac_seeds():
     put("pac", "carol-logon-info", bytes.fromhex("".join(re.findall(r'"([0-9A-F]+)"', m.group(1)))))
 
 
+def der(tag, content):
+    """One DER element (definite length)."""
+    n = len(content)
+    if n < 0x80:
+        ln = bytes([n])
+    else:
+        b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+        ln = bytes([0x80 | len(b)]) + b
+    return bytes([tag]) + ln + content
+
+
+def krb_seeds():
+    """GSS initial context tokens around an AP-REQ (RFC 4121; RFC 4120 5.3, 5.5.1): the
+    structure greenwichd walks, with made-up ciphertext (the parse never decrypts)."""
+    def gstr(s):
+        return der(0x1b, s.encode())
+
+    def integer(v):
+        return der(0x02, bytes([v]))
+
+    def enc(etype, kvno, cipher):
+        return der(0x30, der(0xa0, integer(etype)) + der(0xa1, integer(kvno)) + der(0xa2, der(0x04, cipher)))
+
+    def token(realm, names, auth_cipher, ticket_first=True):
+        sname = der(0x30, der(0xa0, integer(2)) + der(0xa1, der(0x30, b"".join(gstr(n) for n in names))))
+        ticket = der(0x61, der(0x30, der(0xa0, integer(5)) + der(0xa1, gstr(realm)) + der(0xa2, sname)
+                               + der(0xa3, enc(18, 2, bytes(range(64))))))
+        parts = [der(0xa0, integer(5)), der(0xa1, integer(14)), der(0xa2, der(0x03, b"\x00\x00\x00\x00\x00"))]
+        t, a = der(0xa3, ticket), der(0xa4, enc(18, 0, auth_cipher))
+        parts += [t, a] if ticket_first else [a, t]
+        apreq = der(0x6e, der(0x30, b"".join(parts)))
+        oid = der(0x06, bytes([0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02]))
+        return der(0x60, oid + b"\x01\x00" + apreq)
+
+    put("krb", "sip-ticket", token("CORP.EXAMPLE.COM", ["sip", "greenwich.corp.example.com"], bytes(100)))
+    put("krb", "http-ticket", token("CORP.EXAMPLE.COM", ["HTTP", "greenwich.corp.example.com"], b"\x5a" * 300))
+    put("krb", "authenticator-first", token("CORP.EXAMPLE.COM", ["sip", "x"], bytes(8), ticket_first=False))
+
+
 def sip(start, headers, body=""):
     h = list(headers) + ["Content-Length: %d" % len(body.encode())]
     return start + "\r\n" + "".join(x + "\r\n" for x in h) + "\r\n" + body
@@ -182,6 +221,7 @@ def kit_seeds():
 if __name__ == "__main__":
     auth = ntlm_seeds()
     pac_seeds()
+    krb_seeds()
     sipae_seeds(auth)
     policy_seeds()
     pidf_seeds()
