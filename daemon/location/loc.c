@@ -11,7 +11,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +27,6 @@
 struct loc {
 	pthread_rwlock_t lock;
 	struct loc_writer *writer;
-	atomic_ulong retrans; /* REGISTERs that changed nothing: seen before */
 	struct loc_node *by_aor[LOC_BUCKETS];
 	struct loc_node *by_uri[LOC_BUCKETS];
 	size_t count;
@@ -546,8 +544,8 @@ register_locked(struct loc *loc, const struct loc_register_req *req, time_t now,
 		res = LOC_TOO_MANY;
 	if (res != LOC_OK)
 		return res;
-	if (op->nch == 0 && !req->remove_all && req->nupdates > 0)
-		atomic_fetch_add_explicit(&loc->retrans, 1, memory_order_relaxed);
+	if (op->nch == 0 && !req->remove_all && req->nupdates > 0 && req->repeated)
+		*req->repeated = true;
 	if (op->nch == 0 && loc_writer_depth(loc->writer) == 0)
 		return collect_locked(loc, req->aor, now, out, nout) < 0 ? LOC_STORE_FAILED
 									 : LOC_OK;
@@ -664,10 +662,10 @@ loc_register(struct loc *loc, const struct loc_register_req *req, time_t now,
 	return wait_for(&lw, out, nout);
 }
 
-unsigned long
-loc_retransmissions(struct loc *loc)
+long
+loc_stall_ms(struct loc *loc)
 {
-	return atomic_load_explicit(&loc->retrans, memory_order_relaxed);
+	return loc_writer_stall_ms(loc->writer);
 }
 
 size_t

@@ -67,6 +67,9 @@ struct loc_register_req {
 	 * from no live binding to some or back (what presence cares about); left
 	 * alone when nothing changes */
 	bool *flipped;
+	/* out, or NULL: set when the REGISTER changed nothing it gave (the
+	 * retransmission of one applied before) */
+	bool *repeated;
 };
 
 enum loc_result {
@@ -101,8 +104,9 @@ enum loc_result loc_register_start(struct loc *loc, const struct loc_register_re
 				   size_t *nout);
 /* Changes queued or being committed. */
 size_t loc_pending(struct loc *loc);
-/* REGISTERs so far that only repeated what was applied (retransmissions). */
-unsigned long loc_retransmissions(struct loc *loc);
+/* With changes waiting: how long (ms) the writer has not moved on (a
+ * commit held up by the disk or a lock); 0 when nothing waits. */
+long loc_stall_ms(struct loc *loc);
 /* Copies of the live contacts of aor, highest q first. */
 int loc_lookup(struct loc *loc, const char *aor, time_t now, struct loc_contact **out,
 	       size_t *nout);

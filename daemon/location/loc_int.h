@@ -61,6 +61,8 @@ bool loc_writer_claim(struct loc_writer *wr);
 int loc_writer_commit_here(struct loc_writer *wr, struct loc_op *op);
 /* Operations queued or being committed (0: the writer is idle). */
 size_t loc_writer_depth(struct loc_writer *wr);
+/* With operations waiting: ms since the writer last moved on; else 0. */
+long loc_writer_stall_ms(struct loc_writer *wr);
 
 /* loc.c, for the writer */
 void loc_lock_write(struct loc *loc);

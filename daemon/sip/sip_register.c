@@ -24,6 +24,7 @@
 #include "log.h"
 #include "service.h"
 #include "mailbox.h"
+#include "overload.h"
 #include "sip.h"
 #include "sip_register.h"
 #include "sip_auth.h"
@@ -286,6 +287,7 @@ reg_answer_done(void *arg, enum loc_result res, struct loc_contact *v, size_t n)
 {
 	struct reg_answer *ra = arg;
 
+	overload_register_waiting(ra->w, -1); /* the disk is done with it */
 	ra->res = res;
 	ra->out = v;
 	ra->nout = n;
@@ -313,9 +315,15 @@ register_apply(struct worker *w, msg_t *msg, struct loc_register_req *req, time_
 	ra->ms = w->w_auth_sa != NULL;
 	snprintf(ra->aor, sizeof(ra->aor), "%s", req->aor);
 	req->flipped = &ra->flipped; /* set under the location lock, before the call returns */
+	bool repeated = false;
+	req->repeated = &repeated; /* the same */
 	/* once pending, ra belongs to the writer thread until the mailbox hands it back */
 	res = loc_register_start(w->w_gwd->loc, req, now, reg_answer_done, ra, &out, &nout);
+	req->repeated = NULL;
+	if (repeated)
+		overload_register_repeated(w);
 	if (res == LOC_PENDING) {
+		overload_register_waiting(w, 1);
 		mailbox_expect(w->w_mbox);
 		return;
 	}
