@@ -339,7 +339,7 @@ find_clash(struct loc *loc, const struct loc_register_req *req, const char *uri,
 
 static enum loc_result
 plan_changes(struct loc *loc, const struct loc_register_req *req, time_t now, struct loc_change *ch,
-	     size_t *nch)
+	     size_t *nch, bool *in_flight)
 {
 	size_t k = 0;
 
@@ -363,8 +363,12 @@ plan_changes(struct loc *loc, const struct loc_register_req *req, time_t now, st
 
 		if (ord < 0)
 			return LOC_OUT_OF_ORDER;
-		if (ord == 0 && old->c.expires > now && u->expires > 0)
-			continue; /* retransmission: already applied */
+		if (ord == 0 && old->c.expires > now && u->expires > 0) {
+			/* retransmission: already applied (and maybe not yet durable) */
+			if (atomic_load_explicit(&old->pending, memory_order_relaxed))
+				*in_flight = true;
+			continue;
+		}
 		if (old == NULL && u->expires == 0)
 			continue;
 		struct loc_change *dup = change_find(ch, k, old, u->uri);
@@ -456,8 +460,10 @@ changes_apply(struct loc *loc, struct loc_change *ch, size_t nch)
 	for (size_t i = 0; i < nch; i++) {
 		if (ch[i].old)
 			node_unlink(loc, ch[i].old);
-		if (ch[i].new)
+		if (ch[i].new) {
+			atomic_store_explicit(&ch[i].new->pending, true, memory_order_relaxed);
 			node_link(loc, ch[i].new);
+		}
 	}
 }
 
@@ -497,9 +503,12 @@ loc_ops_undo(struct loc *loc, struct loc_op *ops)
 void
 loc_op_free(struct loc_op *op)
 {
-	for (size_t i = 0; i < op->nch; i++)
+	for (size_t i = 0; i < op->nch; i++) {
 		if (op->ch[i].old)
 			node_free(op->ch[i].old);
+		if (op->ch[i].new) /* durable (an undone one is gone already) */
+			atomic_store_explicit(&op->ch[i].new->pending, false, memory_order_relaxed);
+	}
 	loc_contacts_free(op->out, op->nout);
 	free(op->ch);
 	free(op);
@@ -535,17 +544,20 @@ register_locked(struct loc *loc, const struct loc_register_req *req, time_t now,
 		struct loc_contact **out, size_t *nout, bool *here)
 {
 	enum loc_result res = LOC_STORE_FAILED;
+	bool in_flight = false;
 
 	/* sized under the lock: Contact * may remove every binding of the AOR */
 	op->ch = calloc(req->remove_all ? loc->count + 1 : 2 * req->nupdates + 1, sizeof(*op->ch));
 	if (op->ch != NULL)
-		res = plan_changes(loc, req, now, op->ch, &op->nch);
+		res = plan_changes(loc, req, now, op->ch, &op->nch, &in_flight);
 	if (res == LOC_OK && limit_exceeded(loc, req, now, op->ch, op->nch))
 		res = LOC_TOO_MANY;
 	if (res != LOC_OK)
 		return res;
 	if (op->nch == 0 && !req->remove_all && req->nupdates > 0 && req->repeated)
 		*req->repeated = true;
+	if (op->nch == 0 && in_flight && req->absorb_in_flight)
+		return LOC_IN_FLIGHT;
 	if (op->nch == 0 && loc_writer_depth(loc->writer) == 0)
 		return collect_locked(loc, req->aor, now, out, nout) < 0 ? LOC_STORE_FAILED
 									 : LOC_OK;

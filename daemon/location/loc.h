@@ -70,6 +70,10 @@ struct loc_register_req {
 	/* out, or NULL: set when the REGISTER changed nothing it gave (the
 	 * retransmission of one applied before) */
 	bool *repeated;
+	/* in: a retransmission of a REGISTER whose change is still waiting for
+	 * the disk gets LOC_IN_FLIGHT (nothing queued, nothing to send: the
+	 * original's answer reaches the client) instead of an answer of its own */
+	bool absorb_in_flight;
 };
 
 enum loc_result {
@@ -78,6 +82,8 @@ enum loc_result {
 	LOC_TOO_MANY,     /* more than max_contacts */
 	LOC_STORE_FAILED, /* the durable write failed: nothing changed */
 	LOC_PENDING,      /* loc_register_start: the outcome comes through done */
+	LOC_IN_FLIGHT,    /* a retransmission of a REGISTER still waiting for the
+			   * disk (absorb_in_flight): its answer is coming */
 };
 
 /* Called once from the writer thread when the change is durable (LOC_OK,

@@ -11,6 +11,7 @@
 #ifndef GW_LOC_INT_H
 #define GW_LOC_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -23,6 +24,9 @@ struct loc_node {
 	struct loc_contact c;      /* never changed once linked */
 	struct loc_node *next_aor; /* chain in the AOR bucket */
 	struct loc_node *next_uri; /* chain in the URI bucket */
+	/* applied to memory, its operation not yet durable or undone (the
+	 * writer's thread clears it, in loc_op_free) */
+	atomic_bool pending;
 };
 
 /* One binding replaced (old and new), added (new only) or removed (old only). */

@@ -263,6 +263,7 @@ reg_answer_send(struct reg_answer *ra)
 		break;
 	case LOC_STORE_FAILED:
 	case LOC_PENDING:
+	case LOC_IN_FLIGHT: /* not here: register_apply sends nothing for it */
 		log_err("event=register-failed user=%s reason=\"store write failed\"",
 			log_value(ra->aor));
 		/* the store cannot be written now (the database is away, a
@@ -317,6 +318,9 @@ register_apply(struct worker *w, msg_t *msg, struct loc_register_req *req, time_
 	req->flipped = &ra->flipped; /* set under the location lock, before the call returns */
 	bool repeated = false;
 	req->repeated = &repeated; /* the same */
+	/* over UDP a retransmission comes from the client the original's answer
+	 * goes to; over a connection a repeat may come on a new one */
+	req->absorb_in_flight = strcmp(req->flow.transport, "udp") == 0;
 	/* once pending, ra belongs to the writer thread until the mailbox hands it back */
 	res = loc_register_start(w->w_gwd->loc, req, now, reg_answer_done, ra, &out, &nout);
 	req->repeated = NULL;
@@ -325,6 +329,13 @@ register_apply(struct worker *w, msg_t *msg, struct loc_register_req *req, time_
 	if (res == LOC_PENDING) {
 		overload_register_waiting(w, 1);
 		mailbox_expect(w->w_mbox);
+		return;
+	}
+	if (res == LOC_IN_FLIGHT) {
+		/* the original's 200 (or 503) answers this client: one answer,
+		 * not one per retransmission once the disk is back */
+		msg_destroy(msg);
+		free(ra);
 		return;
 	}
 	ra->res = res;
