@@ -501,14 +501,21 @@ loc_ops_undo(struct loc *loc, struct loc_op *ops)
 }
 
 void
+loc_ops_durable(struct loc_op *ops)
+{
+	for (struct loc_op *op = ops; op; op = op->next)
+		for (size_t i = 0; i < op->nch; i++)
+			if (op->ch[i].new)
+				atomic_store_explicit(&op->ch[i].new->pending, false,
+						      memory_order_relaxed);
+}
+
+void
 loc_op_free(struct loc_op *op)
 {
-	for (size_t i = 0; i < op->nch; i++) {
+	for (size_t i = 0; i < op->nch; i++)
 		if (op->ch[i].old)
 			node_free(op->ch[i].old);
-		if (op->ch[i].new) /* durable (an undone one is gone already) */
-			atomic_store_explicit(&op->ch[i].new->pending, false, memory_order_relaxed);
-	}
 	loc_contacts_free(op->out, op->nout);
 	free(op->ch);
 	free(op);

@@ -24,8 +24,8 @@ struct loc_node {
 	struct loc_contact c;      /* never changed once linked */
 	struct loc_node *next_aor; /* chain in the AOR bucket */
 	struct loc_node *next_uri; /* chain in the URI bucket */
-	/* applied to memory, its operation not yet durable or undone (the
-	 * writer's thread clears it, in loc_op_free) */
+	/* applied to memory, its operation not yet durable or undone (cleared
+	 * by loc_ops_durable, on the thread that committed it) */
 	atomic_bool pending;
 };
 
@@ -73,6 +73,10 @@ void loc_lock_write(struct loc *loc);
 void loc_unlock(struct loc *loc);
 /* Undo the memory changes of ops, a list in the order they were applied. */
 void loc_ops_undo(struct loc *loc, struct loc_op *ops);
+/* The changes of ops (a list) are durable: their new nodes are no longer
+ * pending.  Before anything may replace them: before the batch is over (the
+ * writer busy) or the claim released. */
+void loc_ops_durable(struct loc_op *ops);
 /* Free an operation whose changes are durable (old nodes go) or undone. */
 void loc_op_free(struct loc_op *op);
 

@@ -251,6 +251,7 @@ writer_main(void *arg)
 		struct loc_op *batch = batch_take(wr);
 		pthread_mutex_unlock(&wr->mu);
 		if (batch_commit(wr->st, batch, loc_frontend(wr->loc)) == 0) {
+			loc_ops_durable(batch); /* while busy: nothing replaces them yet */
 			pthread_mutex_lock(&wr->mu);
 			wr->busy = 0;
 			moved_now(wr);
@@ -397,6 +398,7 @@ loc_writer_commit_here(struct loc_writer *wr, struct loc_op *op)
 	else
 		rc = batch_write(wr->st, op, loc_frontend(wr->loc));
 	if (rc == 0) {
+		loc_ops_durable(op); /* while claimed: nothing replaces them yet */
 		claim_release(wr, NULL);
 		return 0;
 	}
