@@ -1,17 +1,35 @@
 /*
- * overload.c - when to answer 503, measured per worker.
+ * overload.c - when to answer 503, decided per worker.
  *
  * The shed level goes from 0 (accept everything) to LEVEL_ALL (refuse every
- * new request).  Each interval that shows overload raises it by two; each
- * calm one lowers it by one.  A registration queue beyond LOC_QUEUE_HIGH
- * counts at once, and so do retransmissions beyond a share of the requests,
- * except right after the worker's own timer ran late (the thread was not
- * running: the machine descheduled it, or one callback took that long): the
- * retransmissions that follow are the clients' answer to that pause, one
- * wave (T1 = 500 ms) the worker absorbs without help, so for GRACE_MS after
- * a late tick they count only when they go on for WAVE_TICKS intervals in a
- * row.  A worker that cannot keep up, or whose registrations wait on a
- * stalled disk, ticks on time and sheds at the first overloaded interval.
+ * new request).  Each interval that shows this worker overloaded raises it by
+ * two; each calm one lowers it by one.  Every sign is the worker's own:
+ *
+ *  - its registrations waiting for the disk: beyond its share of
+ *    LOC_QUEUE_HIGH, or any of them while the writer has not moved on for
+ *    STALL_MS (a stalled disk or a lock held elsewhere), count at once;
+ *  - the retransmissions it received (nta's, and the REGISTERs its registrar
+ *    saw again): beyond a share of its requests, RETRY_PER_MILLE while the
+ *    thread was busy (BUSY_PCT of the interval or more), RETRY_IDLE_PER_MILLE
+ *    while it was not: a worker with CPU to spare is not what makes clients
+ *    repeat (lost datagrams, a client or a machine slow elsewhere), and
+ *    refusing its requests would not help;
+ *  - its own timer running late (the thread was not running: the machine
+ *    descheduled it, or one callback took that long): the retransmissions
+ *    that follow are the clients' answer to that pause, one wave (T1 =
+ *    500 ms) the worker absorbs without help, so for GRACE_MS after a late
+ *    tick they count only when they go on for WAVE_TICKS intervals in a row.
+ *
+ * A worker never counts another worker's retransmissions: with two workers at
+ * a normal rate, one's repeats made the other, idle, shed.
+ *
+ * Separately, while the location writer stalls (STALL_MS), every worker
+ * refuses a REGISTER that carries no credentials: what it would start now
+ * would only wait behind the stall.  That is the request's own resource, not
+ * the worker's load, so it needs no sign from other workers (per-worker
+ * counting once failed t-overload for lack of it: a second wave of new
+ * registrations came to a worker that had seen no retransmission yet).
+ *
  * Below LEVEL_ALL only requests that carry no credentials are refused: a
  * REGISTER that already answered a challenge is cheaper to finish than to
  * send round again.  Requests inside a dialog, ACK and CANCEL are never
@@ -20,6 +38,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,11 +54,16 @@
 
 #define INTERVAL_MS 100
 #define LEVEL_ALL 8
-/* Retransmissions per interval, absolute floor and share of the requests. */
+/* Retransmissions per interval, absolute floor and share of the requests,
+ * while the thread was busy (BUSY_PCT of the interval or more) or not. */
 #define RETRY_FLOOR 20
 #define RETRY_PER_MILLE 20
-/* Registrations waiting for the disk, over every worker. */
+#define RETRY_IDLE_PER_MILLE 100
+#define BUSY_PCT 80
+/* Registrations waiting for the disk, over every worker (each has its share). */
 #define LOC_QUEUE_HIGH 4000
+/* The location writer has not moved on for this long (T1): the disk stalls. */
+#define STALL_MS 500
 /* A tick this much later than due: the worker was not running meanwhile. */
 #define LATE_MS 100
 /* After a late tick, for this long, retransmissions count only after
@@ -52,8 +76,13 @@ struct overload {
 	su_timer_t *timer;
 	usize_t requests;
 	usize_t retries;
-	unsigned long reg_retries;
+	unsigned long reg_seen;    /* REGISTERs its registrar saw again */
+	unsigned long reg_retries; /* reg_seen at the last tick */
+	atomic_long reg_waiting;   /* its REGISTERs waiting for the disk (the
+				    * writer thread counts them out) */
 	unsigned level;
+	bool stalled;  /* the location writer stalls: new REGISTERs refused */
+	bool shedding; /* level > 0 or stalled: logged when it starts and ends */
 	unsigned turn;
 	unsigned long shed;
 	su_time_t last;     /* when the timer last ran */
@@ -63,6 +92,7 @@ struct overload {
 	/* the last interval, for the log line that says why shedding began */
 	usize_t dreq, dretry;
 	size_t queued;
+	long stall_ms;
 	long busy_pct; /* this thread's CPU time over the interval's */
 	struct timespec cpu;
 };
@@ -71,26 +101,31 @@ static bool
 interval_overloaded(struct overload *o)
 {
 	usize_t req = 0, retry = 0;
-	/* every worker's: the registrations wait on one disk */
-	unsigned long reg = loc_retransmissions(o->w->w_gwd->loc);
 	bool over;
 
 	nta_agent_get_stats(o->w->w_agent, NTATAG_S_RECV_REQUEST_REF(req),
 			    NTATAG_S_RECV_RETRY_REF(retry), TAG_END());
-	usize_t dreq = req - o->requests, dretry = retry - o->retries + (reg - o->reg_retries);
-	if (dretry > RETRY_FLOOR && dretry * 1000 > dreq * RETRY_PER_MILLE)
+	usize_t dreq = req - o->requests;
+	usize_t dretry = retry - o->retries + (o->reg_seen - o->reg_retries);
+	unsigned per_mille = o->busy_pct >= BUSY_PCT ? RETRY_PER_MILLE : RETRY_IDLE_PER_MILLE;
+	if (dretry > RETRY_FLOOR && dretry * 1000 > dreq * per_mille)
 		o->streak++;
 	else
 		o->streak = 0;
 	over = o->streak > 0 && (o->grace == 0 || o->streak >= WAVE_TICKS);
 	o->dreq = dreq;
 	o->dretry = dretry;
-	o->queued = loc_pending(o->w->w_gwd->loc);
-	if (o->queued > LOC_QUEUE_HIGH)
+	long waiting = atomic_load_explicit(&o->reg_waiting, memory_order_relaxed);
+	o->queued = waiting > 0 ? (size_t)waiting : 0;
+	o->stall_ms = loc_stall_ms(o->w->w_gwd->loc);
+	o->stalled = o->stall_ms >= STALL_MS;
+	int nw = o->w->w_gwd->nworkers_planned;
+	size_t nworkers = nw > 0 ? (size_t)nw : 1;
+	if (o->queued > LOC_QUEUE_HIGH / nworkers || (o->queued > 0 && o->stalled))
 		over = true;
 	o->requests = req;
 	o->retries = retry;
-	o->reg_retries = reg;
+	o->reg_retries = o->reg_seen;
 	return over;
 }
 
@@ -98,7 +133,6 @@ static void
 overload_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 {
 	struct overload *o = (struct overload *)arg;
-	unsigned before = o->level;
 
 	(void)magic;
 	(void)t;
@@ -121,15 +155,19 @@ overload_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 		o->level = o->level + 2 > LEVEL_ALL ? LEVEL_ALL : o->level + 2;
 	else if (o->level > 0)
 		o->level--;
-	if (before == 0 && o->level > 0)
-		log_warnx("event=overload worker=%d action=shedding requests=%zu "
-			  "retransmissions=%zu queued=%zu busy=%ld%% late-ticks=%lu",
-			  o->w->w_id, (size_t)o->dreq, (size_t)o->dretry, o->queued, o->busy_pct,
-			  o->late);
-	else if (before > 0 && o->level == 0) {
+	bool shedding = o->level > 0 || o->stalled;
+	if (!o->shedding && shedding)
+		/* scope=register: only new REGISTERs, behind the stalled disk */
+		log_warnx("event=overload worker=%d action=shedding scope=%s requests=%zu "
+			  "retransmissions=%zu queued=%zu busy=%ld%% late-ticks=%lu "
+			  "store-stall=%ldms",
+			  o->w->w_id, o->level > 0 ? "all" : "register", (size_t)o->dreq,
+			  (size_t)o->dretry, o->queued, o->busy_pct, o->late, o->stall_ms);
+	else if (o->shedding && !shedding) {
 		log_notice("event=overload-end worker=%d refused=%lu", o->w->w_id, o->shed);
 		o->shed = 0;
 	}
+	o->shedding = shedding;
 }
 
 int
@@ -148,6 +186,7 @@ overload_alloc(struct overload **out, struct worker *w)
 	}
 	interval_overloaded(o);
 	o->streak = 0;
+	o->stalled = false;
 	o->last = su_now();
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &o->cpu);
 	su_timer_set_for_ever(o->timer, overload_cb, (su_timer_arg_t *)o);
@@ -185,7 +224,15 @@ overload_shed(struct worker *w, msg_t *msg, sip_t *sip)
 {
 	struct overload *o = w->w_load;
 
-	if (o == NULL || o->level == 0 || !sheddable(sip, o->level))
+	if (o == NULL)
+		return GW_PASS;
+	/* a new registration would only wait behind the stalled disk */
+	if (o->stalled && sip->sip_request->rq_method == sip_method_register &&
+	    !sip->sip_authorization && !sip->sip_to->a_tag) {
+		overload_refuse(w, msg);
+		return GW_TAKEN;
+	}
+	if (o->level == 0 || !sheddable(sip, o->level))
 		return GW_PASS;
 	if (o->level < LEVEL_ALL && o->turn++ % LEVEL_ALL >= o->level)
 		return GW_PASS;
@@ -203,6 +250,22 @@ overload_refuse(struct worker *w, msg_t *msg)
 	atomic_fetch_add(&w->w_gwd->stats.rejected, 1);
 	nta_msg_treply(w->w_agent, msg, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR("1"),
 		       TAG_END());
+}
+
+void
+overload_register_repeated(struct worker *w)
+{
+	if (w->w_load)
+		w->w_load->reg_seen++;
+}
+
+void
+overload_register_waiting(struct worker *w, int delta)
+{
+	struct overload *o = w->w_load;
+
+	if (o != NULL)
+		atomic_fetch_add_explicit(&o->reg_waiting, delta, memory_order_relaxed);
 }
 
 size_t

@@ -350,10 +350,12 @@ done:
 	if (w->w_timer)
 		su_timer_destroy(w->w_timer);
 	w->w_timer = NULL;
-	overload_free(w->w_load);
-	w->w_load = NULL;
+	/* the location writer counts registrations out in w_load until the
+	 * mailbox has taken its last answer: the mailbox goes first */
 	mailbox_free(w->w_mbox);
 	w->w_mbox = NULL;
+	overload_free(w->w_load);
+	w->w_load = NULL;
 	/* the flows hold references to the agent's connections: let go first */
 	flow_table_free(w->w_flows);
 	w->w_flows = NULL;

@@ -11,7 +11,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +27,6 @@
 struct loc {
 	pthread_rwlock_t lock;
 	struct loc_writer *writer;
-	atomic_ulong retrans; /* REGISTERs that changed nothing: seen before */
 	struct loc_node *by_aor[LOC_BUCKETS];
 	struct loc_node *by_uri[LOC_BUCKETS];
 	size_t count;
@@ -341,7 +339,7 @@ find_clash(struct loc *loc, const struct loc_register_req *req, const char *uri,
 
 static enum loc_result
 plan_changes(struct loc *loc, const struct loc_register_req *req, time_t now, struct loc_change *ch,
-	     size_t *nch)
+	     size_t *nch, bool *in_flight)
 {
 	size_t k = 0;
 
@@ -365,8 +363,12 @@ plan_changes(struct loc *loc, const struct loc_register_req *req, time_t now, st
 
 		if (ord < 0)
 			return LOC_OUT_OF_ORDER;
-		if (ord == 0 && old->c.expires > now && u->expires > 0)
-			continue; /* retransmission: already applied */
+		if (ord == 0 && old->c.expires > now && u->expires > 0) {
+			/* retransmission: already applied (and maybe not yet durable) */
+			if (atomic_load_explicit(&old->pending, memory_order_relaxed))
+				*in_flight = true;
+			continue;
+		}
 		if (old == NULL && u->expires == 0)
 			continue;
 		struct loc_change *dup = change_find(ch, k, old, u->uri);
@@ -458,8 +460,10 @@ changes_apply(struct loc *loc, struct loc_change *ch, size_t nch)
 	for (size_t i = 0; i < nch; i++) {
 		if (ch[i].old)
 			node_unlink(loc, ch[i].old);
-		if (ch[i].new)
+		if (ch[i].new) {
+			atomic_store_explicit(&ch[i].new->pending, true, memory_order_relaxed);
 			node_link(loc, ch[i].new);
+		}
 	}
 }
 
@@ -494,6 +498,16 @@ loc_ops_undo(struct loc *loc, struct loc_op *ops)
 		ops = rev;
 		rev = next;
 	}
+}
+
+void
+loc_ops_durable(struct loc_op *ops)
+{
+	for (struct loc_op *op = ops; op; op = op->next)
+		for (size_t i = 0; i < op->nch; i++)
+			if (op->ch[i].new)
+				atomic_store_explicit(&op->ch[i].new->pending, false,
+						      memory_order_relaxed);
 }
 
 void
@@ -537,17 +551,20 @@ register_locked(struct loc *loc, const struct loc_register_req *req, time_t now,
 		struct loc_contact **out, size_t *nout, bool *here)
 {
 	enum loc_result res = LOC_STORE_FAILED;
+	bool in_flight = false;
 
 	/* sized under the lock: Contact * may remove every binding of the AOR */
 	op->ch = calloc(req->remove_all ? loc->count + 1 : 2 * req->nupdates + 1, sizeof(*op->ch));
 	if (op->ch != NULL)
-		res = plan_changes(loc, req, now, op->ch, &op->nch);
+		res = plan_changes(loc, req, now, op->ch, &op->nch, &in_flight);
 	if (res == LOC_OK && limit_exceeded(loc, req, now, op->ch, op->nch))
 		res = LOC_TOO_MANY;
 	if (res != LOC_OK)
 		return res;
-	if (op->nch == 0 && !req->remove_all && req->nupdates > 0)
-		atomic_fetch_add_explicit(&loc->retrans, 1, memory_order_relaxed);
+	if (op->nch == 0 && !req->remove_all && req->nupdates > 0 && req->repeated)
+		*req->repeated = true;
+	if (op->nch == 0 && in_flight && req->absorb_in_flight)
+		return LOC_IN_FLIGHT;
 	if (op->nch == 0 && loc_writer_depth(loc->writer) == 0)
 		return collect_locked(loc, req->aor, now, out, nout) < 0 ? LOC_STORE_FAILED
 									 : LOC_OK;
@@ -664,10 +681,10 @@ loc_register(struct loc *loc, const struct loc_register_req *req, time_t now,
 	return wait_for(&lw, out, nout);
 }
 
-unsigned long
-loc_retransmissions(struct loc *loc)
+long
+loc_stall_ms(struct loc *loc)
 {
-	return atomic_load_explicit(&loc->retrans, memory_order_relaxed);
+	return loc_writer_stall_ms(loc->writer);
 }
 
 size_t

@@ -67,6 +67,13 @@ struct loc_register_req {
 	 * from no live binding to some or back (what presence cares about); left
 	 * alone when nothing changes */
 	bool *flipped;
+	/* out, or NULL: set when the REGISTER changed nothing it gave (the
+	 * retransmission of one applied before) */
+	bool *repeated;
+	/* in: a retransmission of a REGISTER whose change is still waiting for
+	 * the disk gets LOC_IN_FLIGHT (nothing queued, nothing to send: the
+	 * original's answer reaches the client) instead of an answer of its own */
+	bool absorb_in_flight;
 };
 
 enum loc_result {
@@ -75,6 +82,8 @@ enum loc_result {
 	LOC_TOO_MANY,     /* more than max_contacts */
 	LOC_STORE_FAILED, /* the durable write failed: nothing changed */
 	LOC_PENDING,      /* loc_register_start: the outcome comes through done */
+	LOC_IN_FLIGHT,    /* a retransmission of a REGISTER still waiting for the
+			   * disk (absorb_in_flight): its answer is coming */
 };
 
 /* Called once from the writer thread when the change is durable (LOC_OK,
@@ -101,8 +110,9 @@ enum loc_result loc_register_start(struct loc *loc, const struct loc_register_re
 				   size_t *nout);
 /* Changes queued or being committed. */
 size_t loc_pending(struct loc *loc);
-/* REGISTERs so far that only repeated what was applied (retransmissions). */
-unsigned long loc_retransmissions(struct loc *loc);
+/* With changes waiting: how long (ms) the writer has not moved on (a
+ * commit held up by the disk or a lock); 0 when nothing waits. */
+long loc_stall_ms(struct loc *loc);
 /* Copies of the live contacts of aor, highest q first. */
 int loc_lookup(struct loc *loc, const char *aor, time_t now, struct loc_contact **out,
 	       size_t *nout);

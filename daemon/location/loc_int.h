@@ -11,6 +11,7 @@
 #ifndef GW_LOC_INT_H
 #define GW_LOC_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -23,6 +24,9 @@ struct loc_node {
 	struct loc_contact c;      /* never changed once linked */
 	struct loc_node *next_aor; /* chain in the AOR bucket */
 	struct loc_node *next_uri; /* chain in the URI bucket */
+	/* applied to memory, its operation not yet durable or undone (cleared
+	 * by loc_ops_durable, on the thread that committed it) */
+	atomic_bool pending;
 };
 
 /* One binding replaced (old and new), added (new only) or removed (old only). */
@@ -61,12 +65,18 @@ bool loc_writer_claim(struct loc_writer *wr);
 int loc_writer_commit_here(struct loc_writer *wr, struct loc_op *op);
 /* Operations queued or being committed (0: the writer is idle). */
 size_t loc_writer_depth(struct loc_writer *wr);
+/* With operations waiting: ms since the writer last moved on; else 0. */
+long loc_writer_stall_ms(struct loc_writer *wr);
 
 /* loc.c, for the writer */
 void loc_lock_write(struct loc *loc);
 void loc_unlock(struct loc *loc);
 /* Undo the memory changes of ops, a list in the order they were applied. */
 void loc_ops_undo(struct loc *loc, struct loc_op *ops);
+/* The changes of ops (a list) are durable: their new nodes are no longer
+ * pending.  Before anything may replace them: before the batch is over (the
+ * writer busy) or the claim released. */
+void loc_ops_durable(struct loc_op *ops);
 /* Free an operation whose changes are durable (old nodes go) or undone. */
 void loc_op_free(struct loc_op *op);
 

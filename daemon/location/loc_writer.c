@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "loc_int.h"
 #include "log.h"
@@ -43,10 +44,28 @@ struct loc_writer {
 	bool claimed;    /* a worker is committing its own operation */
 	bool checkpoint; /* asked by a worker: the WAL is long */
 	bool stop;
+	/* when the writer last moved on (an operation done, a claim or a
+	 * checkpoint over) or left idle: with work waiting, how long it stalls */
+	struct timespec moved;
 	struct loc *loc;
 	struct gwstore *st;
 	bool local; /* workers may commit their own operation */
 };
+
+/* With wr->mu held: the writer moves on now. */
+static void
+moved_now(struct loc_writer *wr)
+{
+	clock_gettime(CLOCK_MONOTONIC, &wr->moved);
+}
+
+/* With wr->mu held, before work is added: an idle writer starts now. */
+static void
+moved_if_idle(struct loc_writer *wr)
+{
+	if (wr->queued == 0 && wr->busy == 0 && !wr->claimed)
+		moved_now(wr);
+}
 
 static int
 binding_put(struct gwstore *st, const struct loc_contact *c)
@@ -173,6 +192,7 @@ batch_fail(struct loc_writer *wr, struct loc_op *batch)
 	loc_ops_undo(wr->loc, batch);
 	wr->busy = 0;
 	wr->claimed = false;
+	moved_now(wr);
 	pthread_mutex_unlock(&wr->mu);
 	loc_unlock(wr->loc);
 	return batch;
@@ -209,6 +229,7 @@ writer_checkpoint(struct loc_writer *wr)
 	gwstore_checkpoint(wr->st);
 	pthread_mutex_lock(&wr->mu);
 	wr->busy = 0;
+	moved_now(wr);
 }
 
 static void *
@@ -221,6 +242,7 @@ writer_main(void *arg)
 		while ((wr->head == NULL && !wr->checkpoint && !wr->stop) || wr->claimed)
 			pthread_cond_wait(&wr->cv, &wr->mu);
 		if (wr->checkpoint) {
+			moved_if_idle(wr);
 			writer_checkpoint(wr);
 			continue;
 		}
@@ -229,8 +251,10 @@ writer_main(void *arg)
 		struct loc_op *batch = batch_take(wr);
 		pthread_mutex_unlock(&wr->mu);
 		if (batch_commit(wr->st, batch, loc_frontend(wr->loc)) == 0) {
+			loc_ops_durable(batch); /* while busy: nothing replaces them yet */
 			pthread_mutex_lock(&wr->mu);
 			wr->busy = 0;
+			moved_now(wr);
 			wr->checkpoint = gwstore_wants_checkpoint(wr->st);
 			pthread_mutex_unlock(&wr->mu);
 			ops_finish(batch, LOC_OK);
@@ -287,6 +311,7 @@ loc_writer_submit(struct loc_writer *wr, struct loc_op *op)
 {
 	op->next = NULL;
 	pthread_mutex_lock(&wr->mu);
+	moved_if_idle(wr);
 	*wr->tail = op;
 	wr->tail = &op->next;
 	if (wr->queued++ == 0)
@@ -305,6 +330,21 @@ loc_writer_depth(struct loc_writer *wr)
 	return n;
 }
 
+long
+loc_writer_stall_ms(struct loc_writer *wr)
+{
+	struct timespec now;
+	long ms = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&wr->mu);
+	if (wr->queued + wr->busy + wr->claimed > 0)
+		ms = (long)(now.tv_sec - wr->moved.tv_sec) * 1000 +
+		     (now.tv_nsec - wr->moved.tv_nsec) / 1000000;
+	pthread_mutex_unlock(&wr->mu);
+	return ms;
+}
+
 bool
 loc_writer_claim(struct loc_writer *wr)
 {
@@ -312,8 +352,10 @@ loc_writer_claim(struct loc_writer *wr)
 
 	pthread_mutex_lock(&wr->mu);
 	ok = wr->local && wr->queued == 0 && wr->busy == 0 && !wr->claimed && !wr->stop;
-	if (ok)
+	if (ok) {
+		moved_now(wr);
 		wr->claimed = true;
+	}
 	pthread_mutex_unlock(&wr->mu);
 	return ok;
 }
@@ -330,6 +372,8 @@ claim_release(struct loc_writer *wr, struct loc_op *op)
 			wr->tail = &op->next;
 		wr->head = op;
 		wr->queued++;
+	} else {
+		moved_now(wr); /* op is durable */
 	}
 	wr->claimed = false;
 	if (gwstore_wants_checkpoint(wr->st))
@@ -354,6 +398,7 @@ loc_writer_commit_here(struct loc_writer *wr, struct loc_op *op)
 	else
 		rc = batch_write(wr->st, op, loc_frontend(wr->loc));
 	if (rc == 0) {
+		loc_ops_durable(op); /* while claimed: nothing replaces them yet */
 		claim_release(wr, NULL);
 		return 0;
 	}

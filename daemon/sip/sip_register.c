@@ -24,6 +24,7 @@
 #include "log.h"
 #include "service.h"
 #include "mailbox.h"
+#include "overload.h"
 #include "sip.h"
 #include "sip_register.h"
 #include "sip_auth.h"
@@ -262,6 +263,7 @@ reg_answer_send(struct reg_answer *ra)
 		break;
 	case LOC_STORE_FAILED:
 	case LOC_PENDING:
+	case LOC_IN_FLIGHT: /* not here: register_apply sends nothing for it */
 		log_err("event=register-failed user=%s reason=\"store write failed\"",
 			log_value(ra->aor));
 		/* the store cannot be written now (the database is away, a
@@ -286,6 +288,7 @@ reg_answer_done(void *arg, enum loc_result res, struct loc_contact *v, size_t n)
 {
 	struct reg_answer *ra = arg;
 
+	overload_register_waiting(ra->w, -1); /* the disk is done with it */
 	ra->res = res;
 	ra->out = v;
 	ra->nout = n;
@@ -313,10 +316,26 @@ register_apply(struct worker *w, msg_t *msg, struct loc_register_req *req, time_
 	ra->ms = w->w_auth_sa != NULL;
 	snprintf(ra->aor, sizeof(ra->aor), "%s", req->aor);
 	req->flipped = &ra->flipped; /* set under the location lock, before the call returns */
+	bool repeated = false;
+	req->repeated = &repeated; /* the same */
+	/* over UDP a retransmission comes from the client the original's answer
+	 * goes to; over a connection a repeat may come on a new one */
+	req->absorb_in_flight = strcmp(req->flow.transport, "udp") == 0;
 	/* once pending, ra belongs to the writer thread until the mailbox hands it back */
 	res = loc_register_start(w->w_gwd->loc, req, now, reg_answer_done, ra, &out, &nout);
+	req->repeated = NULL;
+	if (repeated)
+		overload_register_repeated(w);
 	if (res == LOC_PENDING) {
+		overload_register_waiting(w, 1);
 		mailbox_expect(w->w_mbox);
+		return;
+	}
+	if (res == LOC_IN_FLIGHT) {
+		/* the original's 200 (or 503) answers this client: one answer,
+		 * not one per retransmission once the disk is back */
+		msg_destroy(msg);
+		free(ra);
 		return;
 	}
 	ra->res = res;

@@ -371,6 +371,55 @@ test_checkpoint(void **state)
 	fx_assert_agrees(f, ALICE, f->now);
 }
 
+/* A retransmission of a REGISTER still waiting for the disk, when the caller
+ * asks (absorb_in_flight): LOC_IN_FLIGHT, nothing queued, and the original's
+ * answer still comes; once durable the same repeat is answered at once.  The
+ * writer's stall is measured meanwhile and is 0 again after the commit. */
+static void
+test_in_flight(void **state)
+{
+	struct fixture *f = *state;
+	struct answers a = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	sqlite3 *side = fx_side_open(f);
+	struct loc_update u = {.uri = "sip:user1@127.0.0.1:6001", .expires = 600, .q = -1};
+	struct loc_contact *out = NULL;
+	size_t nout = 0;
+	bool repeated = false;
+
+	assert_int_equal(loc_stall_ms(f->loc), 0);
+	fx_side_exec(side, "BEGIN IMMEDIATE");
+	for (int i = 0; i < 3; i++)
+		start_one(f, &a, i, 1);
+	size_t depth = loc_pending(f->loc);
+	struct loc_register_req r = fx_req("user1@example.com", "call-1", 1, &u, 1);
+	r.absorb_in_flight = true;
+	r.repeated = &repeated;
+	assert_int_equal(loc_register_start(f->loc, &r, f->now, answer_cb, &a, &out, &nout),
+			 LOC_IN_FLIGHT);
+	assert_true(repeated);
+	assert_null(out);
+	assert_int_equal(loc_pending(f->loc), depth);
+	usleep(120000);
+	assert_true(loc_stall_ms(f->loc) >= 100);
+	assert_int_equal(answers_count(&a), 0);
+
+	fx_side_exec(side, "COMMIT");
+	answers_wait(&a, 3);
+	usleep(50000);
+	assert_int_equal(a.n, 3); /* the absorbed repeat got no answer of its own */
+	assert_int_equal(a.ok, 3);
+	assert_int_equal(loc_pending(f->loc), 0);
+	assert_int_equal(loc_stall_ms(f->loc), 0);
+	assert_int_equal(side_rows(side), 3);
+	repeated = false;
+	assert_int_equal(loc_register_start(f->loc, &r, f->now, answer_cb, &a, &out, &nout),
+			 LOC_OK);
+	assert_true(repeated);
+	assert_int_equal(nout, 1);
+	loc_contacts_free(out, nout);
+	sqlite3_close(side);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup, fx_teardown)
 
 int
@@ -379,7 +428,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_batch_commit), T(test_batch_failure),     T(test_remove_behind_queue),
 	    T(test_commit_here),  T(test_commit_here_fails), T(test_flipped),
-	    T(test_concurrent),   T(test_checkpoint),
+	    T(test_concurrent),   T(test_checkpoint),        T(test_in_flight),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
