@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
@@ -37,6 +38,7 @@
 #include "pool.h"
 #include "reuseport.h"
 #include "gwstore.h"
+#include "heap_trim.h"
 #include "presence.h"
 #include "service.h"
 #include "sip_proxy.h"
@@ -445,9 +447,16 @@ run(struct gwd *g, bool foreground)
 	log_notice("event=started version=" PACKAGE_VERSION " workers=%d bindings=%zu domain=%s",
 		   g->nworkers, loc_count(g->loc), g->conf->domains.v[0]);
 	notify_send("READY=1");
+	/* the main thread waits for signals and, meanwhile, gives back the memory of
+	 * connections that closed (heap_trim.c) */
+	struct heap_trim trim = {0};
+	const struct timespec second = {1, 0};
 	for (;;) {
-		if (sigwait(&set, &sig) != 0)
+		sig = sigtimedwait(&set, NULL, &second);
+		if (sig < 0) {
+			heap_trim_tick(&trim, time(NULL));
 			continue;
+		}
 		if (sig == SIGHUP) {
 			notify_send("RELOADING=1");
 			gwd_reload(g, err, sizeof(err));
