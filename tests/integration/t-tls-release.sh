@@ -13,10 +13,7 @@
 
 CLIENTS=${GW_RELEASE_CLIENTS:-600}
 WITH_TLS=1 write_conf
-for i in $(seq 0 $((CLIENTS - 1))); do
-	u=$(printf "u%06d" "$i")
-	add_user "$u" "pw-$u"
-done
+add_tlsidle_users "$CLIENTS"
 start_gwd
 
 rss() { awk '/^RssAnon:/ { print $2 }' "/proc/$GWD_PID/status"; }
