@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -444,8 +445,12 @@ run(struct gwd *g, bool foreground)
 	/* after control_start: the pool's thread runs relayed control requests */
 	if (pool_run(g) < 0)
 		goto stop;
-	log_notice("event=started version=" PACKAGE_VERSION " workers=%d bindings=%zu domain=%s",
-		   g->nworkers, loc_count(g->loc), g->conf->domains.v[0]);
+	struct rlimit nofile = {0};
+	(void)getrlimit(RLIMIT_NOFILE, &nofile); /* raised to the hard limit (nofile.c) */
+	log_notice("event=started version=" PACKAGE_VERSION
+		   " workers=%d bindings=%zu domain=%s descriptors=%llu",
+		   g->nworkers, loc_count(g->loc), g->conf->domains.v[0],
+		   (unsigned long long)nofile.rlim_cur);
 	notify_send("READY=1");
 	/* the main thread waits for signals and, meanwhile, gives back the memory of
 	 * connections that closed (heap_trim.c) */
