@@ -7,11 +7,17 @@
 # HEAP_TRIM_DROP connections have closed); what stays is the bindings (they outlive
 # the connection until they expire) and pages that live allocations pin (measured
 # 37 % given back with 600 clients, 68 % with 3,000).  Clients: bench/tlsidle.py, 100
-# per source address.
+# per source address.  Under a sanitizer build malloc() is ASan's, which keeps freed
+# memory in its quarantine and which malloc_trim() (glibc's) does not reach: there the
+# memory is not compared (said in the output), the clients and the trim still are.
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 CLIENTS=${GW_RELEASE_CLIENTS:-600}
+SANITIZED=
+if nm -D "$GWD" 2>/dev/null | grep -q __asan_init || ldd "$GWD" | grep -q libasan; then
+	SANITIZED=1
+fi
 WITH_TLS=1 write_conf
 add_tlsidle_users "$CLIENTS"
 start_gwd
@@ -39,9 +45,15 @@ for _ in $(seq 1 40); do
 	sleep 0.5
 done
 echo "# RssAnon idle $idle kB, $CLIENTS connected $conn kB, after they closed $after kB"
-check "connected, greenwichd holds more ($idle -> $conn kB)" test "$conn" -gt $((idle + CLIENTS * 8))
-check "after the clients closed, a quarter given back: at most $bound kB ($after kB)" \
-	test "$after" -le "$bound"
+if [ -z "$SANITIZED" ]; then
+	check "connected, greenwichd holds more ($idle -> $conn kB)" test "$conn" -gt $((idle + CLIENTS * 8))
+	check "after the clients closed, a quarter given back: at most $bound kB ($after kB)" \
+		test "$after" -le "$bound"
+	released=yes
+else
+	echo "# sanitizer build: ASan's allocator, not glibc's; memory not compared"
+	released="[a-z]*"
+fi
 check "the trim is logged: $(grep -m1 'event=heap-trim' "$T/greenwichd.log")" \
-	grep -q "event=heap-trim connections=[0-9]* was=[0-9]* released=yes" "$T/greenwichd.log"
+	grep -q "event=heap-trim connections=[0-9]* was=[0-9]* released=$released" "$T/greenwichd.log"
 finish
