@@ -4,6 +4,7 @@
  * every HEAP_TRIM_EVERY seconds, and the trim gives the pages of freed memory
  * back (the process's resident memory falls; glibc's free() alone keeps them).
  * accept_guard_counts() is this test's: it reports the count the test sets.
+ * Under ASan the memory is not compared (its allocator is not glibc's).
  */
 #include "config.h"
 
@@ -98,8 +99,14 @@ test_tick_gives_back(void **state)
 	long after = resident_kb();
 	print_message("resident %ld kB -> %ld kB\n", before, after);
 	assert_true(before > 0 && after > 0);
+#ifdef __SANITIZE_ADDRESS__
+	/* malloc() is ASan's, which keeps freed memory in its quarantine, and
+	 * malloc_trim() is glibc's: nothing of glibc's to give back here */
+	print_message("sanitizer build: the memory given back is not compared\n");
+#else
 	/* 4,000 x 16 kB freed: most of its 64 MB back */
 	assert_true(before - after > 40000);
+#endif
 	free(small[N - 1]);
 }
 
