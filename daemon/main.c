@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/rand.h>
@@ -37,6 +39,7 @@
 #include "pool.h"
 #include "reuseport.h"
 #include "gwstore.h"
+#include "heap_trim.h"
 #include "presence.h"
 #include "service.h"
 #include "sip_proxy.h"
@@ -442,12 +445,23 @@ run(struct gwd *g, bool foreground)
 	/* after control_start: the pool's thread runs relayed control requests */
 	if (pool_run(g) < 0)
 		goto stop;
-	log_notice("event=started version=" PACKAGE_VERSION " workers=%d bindings=%zu domain=%s",
-		   g->nworkers, loc_count(g->loc), g->conf->domains.v[0]);
+	struct rlimit nofile = {0};
+	(void)getrlimit(RLIMIT_NOFILE, &nofile); /* raised to the hard limit (nofile.c) */
+	log_notice("event=started version=" PACKAGE_VERSION
+		   " workers=%d bindings=%zu domain=%s descriptors=%llu",
+		   g->nworkers, loc_count(g->loc), g->conf->domains.v[0],
+		   (unsigned long long)nofile.rlim_cur);
 	notify_send("READY=1");
+	/* the main thread waits for signals and, meanwhile, gives back the memory of
+	 * connections that closed (heap_trim.c) */
+	struct heap_trim trim = {0};
+	const struct timespec second = {1, 0};
 	for (;;) {
-		if (sigwait(&set, &sig) != 0)
+		sig = sigtimedwait(&set, NULL, &second);
+		if (sig < 0) {
+			heap_trim_tick(&trim, time(NULL));
 			continue;
+		}
 		if (sig == SIGHUP) {
 			notify_send("RELOADING=1");
 			gwd_reload(g, err, sizeof(err));

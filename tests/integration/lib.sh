@@ -117,6 +117,15 @@ run_cases() {
 add_user() { # add_user USER PASSWORD
 	echo "$2" | "$MMC" -c "$T/greenwich.conf" local-user add "$1@$DOMAIN" --password-stdin >/dev/null
 }
+# add_tlsidle_users N: the accounts bench/tlsidle.py's first N clients sign in as
+# (u000000 with password pw-u000000, ...).
+add_tlsidle_users() {
+	local i u
+	for i in $(seq 0 $(($1 - 1))); do
+		u=$(printf "u%06d" "$i")
+		add_user "$u" "pw-$u"
+	done
+}
 
 # start_gwd: run greenwichd in the foreground (background job), wait for its ports.
 start_gwd() {

@@ -17,10 +17,7 @@ if nm -D "$GWD" 2>/dev/null | grep -q __asan_init || ldd "$GWD" | grep -q libasa
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8"
 fi
 WITH_TLS=1 write_conf
-for i in $(seq 0 $((CLIENTS - 1))); do
-	u=$(printf "u%06d" "$i")
-	add_user "$u" "pw-$u"
-done
+add_tlsidle_users "$CLIENTS"
 start_gwd
 # Sofia's own backlog is 64 (daemon/sofia/listen_backlog.c raises it)
 backlog=$(ss -Hltn "sport = :$TLSPORT" | awk '{ print $3; exit }')
