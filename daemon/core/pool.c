@@ -650,7 +650,8 @@ pool_hop_verify(struct gwd *g, const sip_t *sip, char *user, size_t len, const c
 	*why = "too old or too new";
 	time_t now = time(NULL);
 	long long t = strtoll(ts, NULL, 10);
-	if (llabs(t - (long long)now) > POOL_HOP_WINDOW)
+	/* compared, not subtracted: any 64-bit value may come */
+	if (t < (long long)now - POOL_HOP_WINDOW || t > (long long)now + POOL_HOP_WINDOW)
 		return -1;
 	*why = "bad signature";
 	if (hop_mac(g->pool, sip, fe, ts, user, hex) < 0 || strlen(mac) != 64 ||

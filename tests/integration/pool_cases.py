@@ -192,6 +192,11 @@ def case_across(p1, p2):
                      "fe=fe2;ts=%d;user=alice@example.test;mac=%s" % (now, "f" * 64))
     check("one naming the receiving front end itself is refused (UDP): %s" % st, st == 403)
     check("and carol received nothing", not got)
+    # a time no clock can have: the age check must not overflow (UBSan in the sanitizer build)
+    st, got = forged(eve, bob, "forged-4",
+                     "fe=fe1;ts=-9223372036854775808;user=alice@example.test;mac=%s" % ("0" * 64))
+    check("a pool header with the lowest 64-bit time is refused: %s" % st, st == 403)
+    check("and bob received nothing", not got)
 
 
 def case_replay(p2, keyfile):
