@@ -26,6 +26,7 @@
 #include "loc.h"
 #include "log.h"
 #include "pool.h"
+#include "pool_hop.h"
 #include "pool_replay.h"
 #include "service.h"
 
@@ -602,32 +603,12 @@ pool_hop_sign(struct gwd *g, const sip_t *sip, const char *user, char *out, size
 	return 0;
 }
 
-/* The value of one name=value field of the header into out. */
-static bool
-field(const char *v, const char *name, char *out, size_t len)
-{
-	size_t nl = strlen(name);
-
-	for (const char *s = v; s && *s; s = strchr(s, ';') ? strchr(s, ';') + 1 : NULL) {
-		while (*s == ' ')
-			s++;
-		if (strncasecmp(s, name, nl) == 0 && s[nl] == '=') {
-			size_t n = strcspn(s + nl + 1, ";");
-			if (n >= len)
-				return false;
-			memcpy(out, s + nl + 1, n);
-			out[n] = '\0';
-			return true;
-		}
-	}
-	return false;
-}
-
 int
 pool_hop_verify(struct gwd *g, const sip_t *sip, char *user, size_t len, const char **why)
 {
 	const char *v = NULL;
-	char fe[40], ts[24], mac[80], hex[65];
+	struct pool_hop h;
+	char hex[65];
 	int count = 0;
 
 	for (const sip_unknown_t *u = sip->sip_unknown; u; u = u->un_next)
@@ -641,21 +622,18 @@ pool_hop_verify(struct gwd *g, const sip_t *sip, char *user, size_t len, const c
 	if (g->pool == NULL)
 		return -1;
 	*why = "malformed";
-	if (count != 1 || !field(v, "fe", fe, sizeof(fe)) || !field(v, "ts", ts, sizeof(ts)) ||
-	    !field(v, "user", user, len) || !field(v, "mac", mac, sizeof(mac)))
+	if (count != 1 || pool_hop_parse(v, &h, user, len) < 0)
 		return -1;
 	*why = "from this front end itself";
-	if (strcmp(fe, g->pool->self) == 0)
+	if (strcmp(h.fe, g->pool->self) == 0)
 		return -1;
 	*why = "too old or too new";
 	time_t now = time(NULL);
-	long long t = strtoll(ts, NULL, 10);
-	/* compared, not subtracted: any 64-bit value may come */
-	if (t < (long long)now - POOL_HOP_WINDOW || t > (long long)now + POOL_HOP_WINDOW)
+	if (!pool_hop_fresh(h.ts, now, POOL_HOP_WINDOW))
 		return -1;
 	*why = "bad signature";
-	if (hop_mac(g->pool, sip, fe, ts, user, hex) < 0 || strlen(mac) != 64 ||
-	    CRYPTO_memcmp(mac, hex, 64) != 0)
+	if (hop_mac(g->pool, sip, h.fe, h.ts, user, hex) < 0 || strlen(h.mac) != 64 ||
+	    CRYPTO_memcmp(h.mac, hex, 64) != 0)
 		return -1;
 	/* a valid hop taken once already: captured and sent again */
 	int seen = hop_seen_take(g->pool->hops, hex, now);
