@@ -99,6 +99,16 @@ def krb_seeds():
     put("krb", "authenticator-first", token("CORP.EXAMPLE.COM", ["sip", "x"], bytes(8), ticket_first=False))
 
 
+def pool_seeds():
+    """X-Greenwich-Pool values as a front end writes them, and as tests/integration/pool_cases.py
+    forges them."""
+    mac = "0123456789abcdef" * 4
+    put("pool", "hop", "fe=fe1;ts=1800000000;user=alice@example.test;mac=" + mac)
+    put("pool", "unsigned", "fe=fe1;ts=1800000000;user=alice@example.test")
+    put("pool", "lowest-time", "fe=fe1;ts=-9223372036854775808;user=a@b;mac=" + "0" * 64)
+    put("pool", "mixed", "MAC=" + mac + "; x=1; User=bob@b;TS=5; Fe=fe2")
+
+
 def sip(start, headers, body=""):
     h = list(headers) + ["Content-Length: %d" % len(body.encode())]
     return start + "\r\n" + "".join(x + "\r\n" for x in h) + "\r\n" + body
@@ -229,3 +239,4 @@ if __name__ == "__main__":
     conf_seeds()
     control_seeds()
     kit_seeds()
+    pool_seeds()
