@@ -5,9 +5,8 @@
  * new request).  Each interval that shows this worker overloaded raises it by
  * two; each calm one lowers it by one.  Every sign is the worker's own:
  *
- *  - its registrations waiting for the disk: beyond its share of
- *    LOC_QUEUE_HIGH, or any of them while the writer has not moved on for
- *    STALL_MS (a stalled disk or a lock held elsewhere), count at once;
+ *  - its registrations waiting for the disk beyond its share of
+ *    LOC_QUEUE_HIGH count at once;
  *  - the retransmissions it received (nta's, and the REGISTERs its registrar
  *    saw again): beyond a share of its requests, RETRY_PER_MILLE while the
  *    thread was busy (BUSY_PCT of the interval or more), RETRY_IDLE_PER_MILLE
@@ -121,7 +120,9 @@ interval_overloaded(struct overload *o)
 	o->stalled = o->stall_ms >= STALL_MS;
 	int nw = o->w->w_gwd->nworkers_planned;
 	size_t nworkers = nw > 0 ? (size_t)nw : 1;
-	if (o->queued > LOC_QUEUE_HIGH / nworkers || (o->queued > 0 && o->stalled))
+	/* a stall alone refuses only new REGISTERs (overload_shed): a MESSAGE or a
+	 * SERVICE does not wait for the location writer */
+	if (o->queued > LOC_QUEUE_HIGH / nworkers)
 		over = true;
 	o->requests = req;
 	o->retries = retry;
@@ -226,9 +227,11 @@ overload_shed(struct worker *w, msg_t *msg, sip_t *sip)
 
 	if (o == NULL)
 		return GW_PASS;
-	/* a new registration would only wait behind the stalled disk */
+	/* a new registration would only wait behind the stalled disk (asked again
+	 * now: the writer may have moved on since the last tick) */
 	if (o->stalled && sip->sip_request->rq_method == sip_method_register &&
-	    !sip->sip_authorization && !sip->sip_to->a_tag) {
+	    !sip->sip_authorization && !sip->sip_to->a_tag &&
+	    loc_stall_ms(w->w_gwd->loc) >= STALL_MS) {
 		overload_refuse(w, msg);
 		return GW_TAKEN;
 	}
