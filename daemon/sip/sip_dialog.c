@@ -50,8 +50,12 @@ struct dlg {
 static pthread_mutex_t dlg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dlg_table table;
 static bool table_ready;
-static bool refusing; /* reservations refused since the last one granted */
+/* Refusing: logged when it begins, and when a reservation is granted again
+ * REFUSING_QUIET seconds after the last refusal (not at every room freed). */
+#define REFUSING_QUIET 2
+static bool refusing;
 static unsigned long refused_at_start;
+static time_t last_refused;
 
 /* The table as the daemon's defaults make it, unless dlg_configure() came first. */
 static void
@@ -159,24 +163,26 @@ bool
 dlg_reserve(void)
 {
 	struct dlg_counts c;
+	time_t now = time(NULL);
 	bool ok;
 
 	pthread_mutex_lock(&dlg_lock);
 	ready_locked();
-	ok = dlg_table_reserve(&table, time(NULL));
-	if (ok == refusing) { /* refusing begins, or ends: logged once each */
-		dlg_table_counts(&table, &c);
-		if (!ok) {
-			refused_at_start = c.refused - 1;
-			log_warnx("event=overload reason=dialogs action=refusing live=%zu "
-				  "reserved=%zu ending=%zu max=%zu",
-				  c.early + c.unacked + c.confirmed, c.reserved, c.ending, c.max);
-		} else {
-			log_notice("event=overload-end reason=dialogs refused=%lu",
-				   c.refused - refused_at_start);
-		}
-		refusing = !ok;
+	ok = dlg_table_reserve(&table, now);
+	dlg_table_counts(&table, &c);
+	if (!ok && !refusing) {
+		refusing = true;
+		refused_at_start = c.refused - 1;
+		log_warnx("event=overload reason=dialogs action=refusing live=%zu reserved=%zu "
+			  "ending=%zu max=%zu",
+			  c.early + c.unacked + c.confirmed, c.reserved, c.ending, c.max);
+	} else if (ok && refusing && now - last_refused >= REFUSING_QUIET) {
+		refusing = false;
+		log_notice("event=overload-end reason=dialogs refused=%lu",
+			   c.refused - refused_at_start);
 	}
+	if (!ok)
+		last_refused = now;
 	pthread_mutex_unlock(&dlg_lock);
 	return ok;
 }
