@@ -78,6 +78,7 @@ struct gw_conf {
 	int sa_lifetime;
 	/* [proxy] */
 	int invite_timeout;
+	int max_dialogs;          /* live dialogs routed at once, reservations included */
 	struct gw_strlist routes; /* user@domain=sip:host:port service addresses */
 	/* [domain] */
 	char *domain_name;                /* DNS domain joined, "" = not joined */

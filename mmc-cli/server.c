@@ -99,6 +99,12 @@ status_print(json_object *r)
 	/* what an outsider can make it hold (older servers do not say) */
 	static const char *const live[][2] = {
 	    {"dialogs", "dialogs"},
+	    {"dialogs ringing", "dialogs_early"},
+	    {"dialogs unacknowledged", "dialogs_unacknowledged"},
+	    {"dialogs confirmed", "dialogs_confirmed"},
+	    {"dialogs ending", "dialogs_ending"},
+	    {"dialogs reserved", "dialogs_reserved"},
+	    {"dialogs refused", "dialogs_refused"},
 	    {"held-back accounts", "held_back_accounts"},
 	    {"held-back addresses", "held_back_sources"},
 	    {"connections", "connections"},

@@ -84,6 +84,7 @@ limits_json(const struct gw_conf *c)
 	add_u64(l, "max_subscriptions_per_watcher",
 		(unsigned long long)c->presence_max_subs_watcher);
 	add_u64(l, "max_subscriptions_per_source", (unsigned long long)c->presence_max_subs_source);
+	add_u64(l, "max_dialogs", (unsigned long long)c->max_dialogs);
 	return l;
 }
 
@@ -117,7 +118,18 @@ cmd_status(struct gwd *g, double rps)
 	add_u64(c, "rejected", atomic_load(&s->rejected));
 	unsigned held_accounts = 0, held_sources = 0;
 	guard_counts(time(NULL), &held_accounts, &held_sources);
-	add_u64(c, "dialogs", dlg_count());
+	struct dlg_counts dc;
+	dlg_counts(&dc);
+	/* live: ringing, answered and not yet acknowledged, going on (they count
+	 * against [proxy] max-dialogs with the room reserved for calls being
+	 * forwarded); ending ones only let their last answers through */
+	add_u64(c, "dialogs", dc.early + dc.unacked + dc.confirmed);
+	add_u64(c, "dialogs_early", dc.early);
+	add_u64(c, "dialogs_unacknowledged", dc.unacked);
+	add_u64(c, "dialogs_confirmed", dc.confirmed);
+	add_u64(c, "dialogs_ending", dc.ending);
+	add_u64(c, "dialogs_reserved", dc.reserved);
+	add_u64(c, "dialogs_refused", dc.refused);
 	struct accept_guard_counts ac;
 	accept_guard_counts(&ac);
 	add_u64(c, "connections", ac.connections);

@@ -65,6 +65,7 @@ struct pcall {
 	struct pcall *reap_next;
 	char *ho_key;              /* Call-ID, CSeq and branch of a request handed to worker 0 */
 	bool rr;                   /* dialog-creating and record-routed: its answers make dialogs */
+	bool reserved;             /* holds room for its dialog (sip_dialog.h) */
 	char user[GW_AOR_MAX + 1]; /* how its sender was admitted, for the dialog */
 	int zone;
 	char token[ADMIT_TOKEN_LEN];
@@ -161,6 +162,8 @@ pcall_free(struct pcall *pc)
 	if (pc->irq)
 		nta_incoming_destroy(pc->irq);
 	free(pc->ho_key);
+	if (pc->reserved)
+		dlg_unreserve(); /* it ended without a dialog */
 	if (pc->prevp) {
 		npcalls--;
 		*pc->prevp = pc->next;
@@ -401,9 +404,12 @@ branch_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
 	if (pc->rr && sip && status > 100 && status < 300 && sip->sip_to && sip->sip_to->a_tag) {
 		msg_t *req = nta_incoming_getrequest(pc->irq);
 		if (req) {
-			dlg_record(sip_object(req), sip, pc->user, pc->zone, pc->token);
+			dlg_record(sip_object(req), sip, pc->user, pc->zone, pc->token,
+				   &pc->reserved);
 			msg_destroy(req);
 		}
+	} else if (pc->rr && sip && status >= 300 && sip->sip_to && sip->sip_to->a_tag) {
+		dlg_failed(sip); /* its early dialog, if any, is over */
 	} else if (!pc->rr && sip && status >= 200 && status < 300 && sip->sip_contact &&
 		   sip->sip_cseq &&
 		   (sip->sip_cseq->cs_method == sip_method_invite ||
@@ -595,6 +601,17 @@ proxy_forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t
 		sip_reply(w, msg, 500, "Out of memory");
 		return;
 	}
+	/* no room for the dialog it would make: refused before anything rings */
+	if (rr && !dlg_reserve()) {
+		free(pc);
+		atomic_fetch_add(&w->w_gwd->stats.rejected, 1);
+		nta_msg_treply(w->w_agent, msg, 503, "Too many calls in progress",
+			       SIPTAG_RETRY_AFTER_STR(DLG_RETRY_AFTER),
+			       TAG_IF(proxy_answer_tport, NTATAG_TPORT(proxy_answer_tport)),
+			       TAG_END());
+		return;
+	}
+	pc->reserved = rr;
 	loop_hash(w, lh, sip);
 	pc->w = w;
 	pc->is_invite = sip->sip_request->rq_method == sip_method_invite;
@@ -612,6 +629,8 @@ proxy_forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t
 				      TAG_IF(proxy_answer_tport, NTATAG_TPORT(proxy_answer_tport)),
 				      TAG_END());
 	if (pc->irq == NULL) {
+		if (pc->reserved)
+			dlg_unreserve();
 		free(pc);
 		sip_reply(w, msg, 500, "Cannot create transaction");
 		return;

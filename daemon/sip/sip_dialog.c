@@ -9,7 +9,8 @@
  * with its Call-ID, both tags in one direction, From and To of that
  * direction, a Request-URI that is the peer's remote target (or its AOR),
  * and exactly the route set recorded for that direction.  One mutex guards
- * the table; every worker uses it.
+ * the table; every worker uses it.  Each dialog's state and lifetime, the cap
+ * and the room reserved for calls being forwarded: dialog_table.c.
  */
 #include "config.h"
 
@@ -27,11 +28,11 @@
 #include "log.h"
 #include "sip_dialog.h"
 
-#define DLG_BUCKETS 4096
 #define DLG_ROUTE_MAX 1024
+/* Entries past their time dropped on each use of the table, per queue. */
+#define DLG_EXPIRE_BUDGET 8
 
 struct dlg_side {
-	char tag[128];
 	char aor[GW_AOR_MAX + 1];
 	char target[512];          /* where requests to this side go (its Contact) */
 	char route[DLG_ROUTE_MAX]; /* the Route beyond us toward this side */
@@ -39,23 +40,30 @@ struct dlg_side {
 };
 
 struct dlg {
-	struct dlg *next;
-	char call_id[256];
+	struct dlg_node n;       /* first: the table frees it */
 	char via_a[300];         /* the INVITE's top Via as it reached us: where its 2xx go */
-	struct dlg_side side[2]; /* 0 created the dialog, 1 answered */
+	struct dlg_side side[2]; /* 0 created the dialog, 1 answered (tags: in n) */
 	char user_a[GW_AOR_MAX + 1];
 	sip_method_t method;
-	time_t expires;
 };
 
 static pthread_mutex_t dlg_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct dlg *buckets[DLG_BUCKETS];
-static size_t ndlg;
+static struct dlg_table table;
+static bool table_ready;
+/* Refusing: logged when it begins, and when a reservation is granted again
+ * REFUSING_QUIET seconds after the last refusal (not at every room freed). */
+#define REFUSING_QUIET 2
+static bool refusing;
+static unsigned long refused_at_start;
+static time_t last_refused;
 
-static unsigned
-hash_id(const char *s)
+/* The table as the daemon's defaults make it, unless dlg_configure() came first. */
+static void
+ready_locked(void)
 {
-	return gw_hash_str(s) % DLG_BUCKETS;
+	if (!table_ready)
+		dlg_table_init(&table, 50000, 180);
+	table_ready = true;
 }
 
 static void
@@ -119,53 +127,92 @@ via_key(char *out, size_t len, const sip_via_t *v)
 }
 
 static struct dlg *
-find_locked(const char *call_id, const char *t0, const char *t1)
+find_locked(const char *call_id, const char *t0, const char *t1, time_t now)
 {
-	for (struct dlg *d = buckets[hash_id(call_id)]; d; d = d->next)
-		if (strcmp(d->call_id, call_id) == 0 && strcmp(d->side[0].tag, t0) == 0 &&
-		    strcmp(d->side[1].tag, t1) == 0)
-			return d;
-	return NULL;
+	ready_locked();
+	dlg_table_expire(&table, now, DLG_EXPIRE_BUDGET);
+	return (struct dlg *)dlg_table_find(&table, call_id, t0, t1, now);
 }
 
-static void
-expire_bucket_locked(unsigned b, time_t now)
+/* The dialog in either direction; *dir: 1 when the message goes from the answerer. */
+static struct dlg *
+find_either_locked(const char *call_id, const char *ft, const char *tt, time_t now, int *dir)
 {
-	for (struct dlg **pp = &buckets[b]; *pp;) {
-		struct dlg *d = *pp;
-		if (d->expires <= now) {
-			*pp = d->next;
-			free(d);
-			ndlg--;
-		} else {
-			pp = &d->next;
-		}
+	struct dlg *d = find_locked(call_id, ft, tt, now);
+
+	*dir = 0;
+	if (d == NULL) {
+		d = find_locked(call_id, tt, ft, now);
+		*dir = 1;
 	}
+	return d;
 }
 
-static time_t
-life(sip_method_t m)
+void
+dlg_configure(size_t max, int invite_timeout)
 {
-	return m == sip_method_invite ? DLG_LIFE_CALL : DLG_LIFE_OTHER;
+	pthread_mutex_lock(&dlg_lock);
+	dlg_table_clear(&table);
+	dlg_table_init(&table, max, invite_timeout);
+	table_ready = true;
+	refusing = false;
+	pthread_mutex_unlock(&dlg_lock);
+}
+
+bool
+dlg_reserve(void)
+{
+	struct dlg_counts c;
+	time_t now = time(NULL);
+	bool ok;
+
+	pthread_mutex_lock(&dlg_lock);
+	ready_locked();
+	ok = dlg_table_reserve(&table, now);
+	dlg_table_counts(&table, &c);
+	if (!ok && !refusing) {
+		refusing = true;
+		refused_at_start = c.refused - 1;
+		log_warnx("event=overload reason=dialogs action=refusing live=%zu reserved=%zu "
+			  "ending=%zu max=%zu",
+			  c.early + c.unacked + c.confirmed, c.reserved, c.ending, c.max);
+	} else if (ok && refusing && now - last_refused >= REFUSING_QUIET) {
+		refusing = false;
+		log_notice("event=overload-end reason=dialogs refused=%lu",
+			   c.refused - refused_at_start);
+	}
+	if (!ok)
+		last_refused = now;
+	pthread_mutex_unlock(&dlg_lock);
+	return ok;
+}
+
+void
+dlg_unreserve(void)
+{
+	pthread_mutex_lock(&dlg_lock);
+	dlg_table_unreserve(&table);
+	pthread_mutex_unlock(&dlg_lock);
 }
 
 void
 dlg_record(const sip_t *req, const sip_t *resp, const char *sender_user, int zone,
-	   const char *own_token)
+	   const char *own_token, bool *reserved)
 {
 	struct dlg *d;
 	time_t now = time(NULL);
+	bool answered = resp && resp->sip_status && resp->sip_status->st_status >= 200;
 
 	if (!req || !resp || !resp->sip_to || !resp->sip_to->a_tag || !req->sip_from->a_tag ||
-	    !req->sip_call_id || strlen(req->sip_call_id->i_id) >= sizeof(d->call_id) ||
-	    strlen(req->sip_from->a_tag) >= sizeof(d->side[0].tag) ||
-	    strlen(resp->sip_to->a_tag) >= sizeof(d->side[1].tag))
+	    !req->sip_call_id || strlen(req->sip_call_id->i_id) >= sizeof(d->n.call_id) ||
+	    strlen(req->sip_from->a_tag) >= sizeof(d->n.tag[0]) ||
+	    strlen(resp->sip_to->a_tag) >= sizeof(d->n.tag[1]))
 		return;
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return;
-	snprintf(d->call_id, sizeof(d->call_id), "%s", req->sip_call_id->i_id);
-	snprintf(d->side[0].tag, sizeof(d->side[0].tag), "%s", req->sip_from->a_tag);
-	snprintf(d->side[1].tag, sizeof(d->side[1].tag), "%s", resp->sip_to->a_tag);
+	snprintf(d->n.call_id, sizeof(d->n.call_id), "%s", req->sip_call_id->i_id);
+	snprintf(d->n.tag[0], sizeof(d->n.tag[0]), "%s", req->sip_from->a_tag);
+	snprintf(d->n.tag[1], sizeof(d->n.tag[1]), "%s", resp->sip_to->a_tag);
 	sip_url_aor(d->side[0].aor, sizeof(d->side[0].aor), req->sip_from->a_url);
 	sip_url_aor(d->side[1].aor, sizeof(d->side[1].aor), req->sip_to->a_url);
 	url_str(d->side[0].target, sizeof(d->side[0].target),
@@ -180,33 +227,39 @@ dlg_record(const sip_t *req, const sip_t *resp, const char *sender_user, int zon
 	d->side[1].zone = -1; /* decided by the caller of dlg_match when it matters */
 	snprintf(d->user_a, sizeof(d->user_a), "%s", sender_user ? sender_user : "");
 	d->method = req->sip_request->rq_method;
-	d->expires = now + life(d->method);
+	d->n.call = d->method == sip_method_invite;
 	if (req->sip_via)
 		via_key(d->via_a, sizeof(d->via_a), req->sip_via);
 
-	unsigned b = hash_id(d->call_id);
 	pthread_mutex_lock(&dlg_lock);
-	expire_bucket_locked(b, now);
-	struct dlg *old = find_locked(d->call_id, d->side[0].tag, d->side[1].tag);
+	struct dlg *old = find_locked(d->n.call_id, d->n.tag[0], d->n.tag[1], now);
 	if (old) {
 		/* a retransmitted or later answer: its Contact is the current target */
 		if (d->side[1].target[0])
 			memcpy(old->side[1].target, d->side[1].target, sizeof(old->side[1].target));
-		old->expires = d->expires;
+		if (answered)
+			dlg_table_answered(&table, &old->n, now);
 		free(d);
-	} else {
-		if (ndlg >= DLG_MAX) /* full: first forget every dialog that is over */
-			for (unsigned i = 0; i < DLG_BUCKETS; i++)
-				expire_bucket_locked(i, now);
-		if (ndlg < DLG_MAX) {
-			d->next = buckets[b];
-			buckets[b] = d;
-			ndlg++;
-		} else {
-			log_warnx("event=dialog-table-full dialogs=%zu", ndlg);
-			free(d);
-		}
+	} else if (dlg_table_add(&table, &d->n, answered, reserved, now) < 0) {
+		struct dlg_counts c;
+		dlg_table_counts(&table, &c);
+		log_warnx("event=dialog-table-full live=%zu max=%zu call-id=%s",
+			  c.early + c.unacked + c.confirmed, c.max, log_value(d->n.call_id));
+		free(d);
 	}
+	pthread_mutex_unlock(&dlg_lock);
+}
+
+void
+dlg_failed(const sip_t *resp)
+{
+	if (!resp->sip_call_id || !resp->sip_from->a_tag || !resp->sip_to->a_tag)
+		return;
+	pthread_mutex_lock(&dlg_lock);
+	struct dlg *d = find_locked(resp->sip_call_id->i_id, resp->sip_from->a_tag,
+				    resp->sip_to->a_tag, time(NULL));
+	if (d)
+		dlg_table_failed(&table, &d->n);
 	pthread_mutex_unlock(&dlg_lock);
 }
 
@@ -252,12 +305,8 @@ dlg_match(const sip_t *sip, struct dlg_match *m, const char **why)
 	sip_url_aor(ta, sizeof(ta), sip->sip_to->a_url);
 	request_route(sip, route, sizeof(route));
 	pthread_mutex_lock(&dlg_lock);
-	struct dlg *d = find_locked(sip->sip_call_id->i_id, ft, tt);
-	if (d == NULL) {
-		d = find_locked(sip->sip_call_id->i_id, tt, ft);
-		dir = 1; /* from b to a */
-	}
-	if (d == NULL || d->expires <= now)
+	struct dlg *d = find_either_locked(sip->sip_call_id->i_id, ft, tt, now, &dir);
+	if (d == NULL)
 		goto done;
 	const struct dlg_side *from = &d->side[dir], *to = &d->side[!dir];
 	ret = -EPERM;
@@ -279,7 +328,7 @@ dlg_match(const sip_t *sip, struct dlg_match *m, const char **why)
 	snprintf(m->sender_user, sizeof(m->sender_user), "%s", dir == 0 ? d->user_a : "");
 	m->zone = from->zone;
 	m->method = d->method;
-	d->expires = now + life(d->method);
+	dlg_table_used(&table, &d->n, sip->sip_request->rq_method == sip_method_ack, now);
 	ret = 0;
 done:
 	pthread_mutex_unlock(&dlg_lock);
@@ -298,11 +347,9 @@ dlg_refresh(const sip_t *msg)
 		return;
 	url_str(target, sizeof(target), msg->sip_contact->m_url);
 	pthread_mutex_lock(&dlg_lock);
-	struct dlg *d = find_locked(msg->sip_call_id->i_id, ft, tt);
 	/* From is the sender of a request, To the sender of its answer */
-	int who = d ? 0 : 1;
-	if (d == NULL)
-		d = find_locked(msg->sip_call_id->i_id, tt, ft);
+	int who;
+	struct dlg *d = find_either_locked(msg->sip_call_id->i_id, ft, tt, time(NULL), &who);
 	if (d) {
 		if (msg->sip_status)
 			who = !who;
@@ -322,9 +369,9 @@ dlg_answer_ok(const sip_t *resp)
 		return false;
 	via_key(via, sizeof(via), resp->sip_via->v_next);
 	pthread_mutex_lock(&dlg_lock);
-	struct dlg *d =
-	    find_locked(resp->sip_call_id->i_id, resp->sip_from->a_tag, resp->sip_to->a_tag);
-	ok = d && d->expires > time(NULL) && strcmp(d->via_a, via) == 0;
+	struct dlg *d = find_locked(resp->sip_call_id->i_id, resp->sip_from->a_tag,
+				    resp->sip_to->a_tag, time(NULL));
+	ok = d && strcmp(d->via_a, via) == 0;
 	pthread_mutex_unlock(&dlg_lock);
 	return ok;
 }
@@ -333,39 +380,32 @@ void
 dlg_ending(const sip_t *sip)
 {
 	const char *ft = sip->sip_from->a_tag, *tt = sip->sip_to->a_tag;
+	time_t now = time(NULL);
+	int dir;
 
 	if (ft == NULL || tt == NULL)
 		return;
 	pthread_mutex_lock(&dlg_lock);
-	struct dlg *d = find_locked(sip->sip_call_id->i_id, ft, tt);
-	if (d == NULL)
-		d = find_locked(sip->sip_call_id->i_id, tt, ft);
-	if (d && d->expires > time(NULL) + 64)
-		d->expires = time(NULL) + 64; /* 64*T1: the answer and its retransmissions */
+	struct dlg *d = find_either_locked(sip->sip_call_id->i_id, ft, tt, now, &dir);
+	if (d)
+		dlg_table_ending(&table, &d->n, now);
 	pthread_mutex_unlock(&dlg_lock);
 }
 
-size_t
-dlg_count(void)
+void
+dlg_counts(struct dlg_counts *c)
 {
-	size_t n;
-
 	pthread_mutex_lock(&dlg_lock);
-	n = ndlg;
+	ready_locked();
+	dlg_table_expire(&table, time(NULL), DLG_EXPIRE_BUDGET);
+	dlg_table_counts(&table, c);
 	pthread_mutex_unlock(&dlg_lock);
-	return n;
 }
 
 void
 dlg_clear(void)
 {
 	pthread_mutex_lock(&dlg_lock);
-	for (unsigned b = 0; b < DLG_BUCKETS; b++)
-		while (buckets[b]) {
-			struct dlg *d = buckets[b];
-			buckets[b] = d->next;
-			free(d);
-		}
-	ndlg = 0;
+	dlg_table_clear(&table);
 	pthread_mutex_unlock(&dlg_lock);
 }

@@ -14,14 +14,8 @@
 #include <sofia-sip/sip.h>
 #include <sofia-sip/tport.h>
 
+#include "dialog_table.h"
 #include "sip.h"
-
-/* How long a dialog is kept after its last request: calls and IM sessions,
- * subscriptions and REFERs (renewed by every request inside it). */
-#define DLG_LIFE_CALL (12 * 3600)
-#define DLG_LIFE_OTHER 3600
-/* Past this many dialogs, new ones are not recorded (their in-dialog requests get 481). */
-#define DLG_MAX 50000
 
 /* What an in-dialog request is allowed to do, once matched. */
 struct dlg_match {
@@ -33,13 +27,31 @@ struct dlg_match {
 	sip_method_t method;              /* the method that created the dialog */
 };
 
+/* Retry-After of a request refused for want of room: seconds in which
+ * unacknowledged calls give theirs back. */
+#define DLG_RETRY_AFTER "5"
+
+/* At start, before any worker: at most max live dialogs (dialog_table.h);
+ * early ones live invite_timeout seconds and a margin. */
+void dlg_configure(size_t max, int invite_timeout);
+/* A dialog-creating request is about to be forwarded: room for its dialog.
+ * False when there is none (the request is to be refused, logged here as
+ * the start of an overload); true and held until dlg_record() takes it or
+ * dlg_unreserve() gives it back (the transaction ended without a dialog). */
+bool dlg_reserve(void);
+void dlg_unreserve(void);
 /* The dialog-creating request req and a 1xx/2xx answer resp with a To tag
- * passed through; sender_user/zone: how the creator was admitted. */
+ * passed through; sender_user/zone: how the creator was admitted; *reserved:
+ * the request's reservation, taken (cleared) when a new dialog is recorded. */
 void dlg_record(const sip_t *req, const sip_t *resp, const char *sender_user, int zone,
-		const char *own_token);
+		const char *own_token, bool *reserved);
+/* A final answer above 2xx to a dialog-creating request: the early dialog
+ * its To tag named is over. */
+void dlg_failed(const sip_t *resp);
 /* Match an in-dialog request (To tag present) whose own Route entries are
  * already removed; 0 with *m filled, -ENOENT (no such dialog), -EPERM (it
- * matches a dialog but not its parties, target or route set: why). */
+ * matches a dialog but not its parties, target or route set: why).  A match
+ * renews a confirmed dialog; an ACK confirms an answered call. */
 int dlg_match(const sip_t *sip, struct dlg_match *m, const char **why);
 /* A target refresh inside a dialog (re-INVITE, UPDATE, SUBSCRIBE, NOTIFY, or a 2xx to
  * one; already matched or answered through us): its Contact becomes its sender's target. */
@@ -50,8 +62,8 @@ bool dlg_answer_ok(const sip_t *resp);
 /* A BYE (or a SUBSCRIBE/NOTIFY ending the subscription) was forwarded: the
  * dialog goes soon (its ACK and retransmissions still pass). */
 void dlg_ending(const sip_t *sip);
-/* How many are kept (for the status). */
-size_t dlg_count(void);
+/* How many are kept in each state, the reservations and the cap (for the status). */
+void dlg_counts(struct dlg_counts *c);
 /* Drop every dialog (at shutdown). */
 void dlg_clear(void);
 

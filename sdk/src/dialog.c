@@ -1,5 +1,6 @@
-/* Dialogs made through the proxy: filled from the 2xx to an INVITE, checked
- * for every in-dialog request and ACK, ended by BYE or idle expiry. */
+/* Dialogs made through the proxy: filled from the 2xx to an INVITE, confirmed
+ * by its ACK, checked for every in-dialog request and ACK, ended by BYE or
+ * expiry (32 s after a 2xx nobody acknowledged, else idle time). */
 #include "config.h"
 
 #include <stdlib.h>
@@ -156,7 +157,7 @@ gwp_dialog_match(struct gwp_proxy *p, sip_t const *sip, int *status)
 	free(routes);
 	if (!ok)
 		return NULL;
-	gwp_dtable_touch(&p->dialogs, d, time(NULL));
+	gwp_dtable_touch(&p->dialogs, d, sip->sip_request->rq_method == sip_method_ack, time(NULL));
 	*status = 0;
 	return d;
 }

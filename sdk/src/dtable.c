@@ -1,5 +1,9 @@
-/* The dialog table: dialogs by Call-ID and tags, least recently used first,
- * bounded in size and idle time. Knows nothing of SIP messages. */
+/* The dialog table: dialogs by Call-ID and tags, bounded in size and time.
+ * A dialog answered 2xx waits for its ACK GWP_DIALOG_UNACKED_S (64*T1), then
+ * goes; acknowledged, it lives idle_s after its last request. Each of the two
+ * has a queue in which all live equally long, so its head expires first and
+ * a dialog used again goes to the tail. Room is counted with the INVITEs
+ * being forwarded (reserved). Knows nothing of SIP messages. */
 #include "config.h"
 
 #include <stdlib.h>
@@ -56,7 +60,7 @@ gwp_dtable_fini(struct gwp_dtable *t)
 {
 	struct gwp_dialog *d;
 
-	while ((d = t->head)) {
+	while ((d = t->q[GWP_DQ_UNACKED].head) || (d = t->q[GWP_DQ_ACKED].head)) {
 		gwp_dtable_remove(t, d);
 		gwp_dialog_free(d);
 	}
@@ -95,29 +99,41 @@ bucket(struct gwp_dtable *t, const char *call_id)
 	return &t->buckets[hash_str(call_id) & (t->n_buckets - 1)];
 }
 
-static void
-lru_append(struct gwp_dtable *t, struct gwp_dialog *d)
+static struct gwp_dqueue *
+queue_of(struct gwp_dtable *t, const struct gwp_dialog *d)
 {
+	return &t->q[d->acked ? GWP_DQ_ACKED : GWP_DQ_UNACKED];
+}
+
+/* At the tail of its queue, living from now. */
+static void
+queue_append(struct gwp_dtable *t, struct gwp_dialog *d, time_t now)
+{
+	struct gwp_dqueue *q = queue_of(t, d);
+
+	d->expires = now + (d->acked ? t->idle_s : GWP_DIALOG_UNACKED_S);
 	d->next = NULL;
-	d->prev = t->tail;
-	if (t->tail)
-		t->tail->next = d;
+	d->prev = q->tail;
+	if (q->tail)
+		q->tail->next = d;
 	else
-		t->head = d;
-	t->tail = d;
+		q->head = d;
+	q->tail = d;
 }
 
 static void
-lru_unlink(struct gwp_dtable *t, struct gwp_dialog *d)
+queue_unlink(struct gwp_dtable *t, struct gwp_dialog *d)
 {
+	struct gwp_dqueue *q = queue_of(t, d);
+
 	if (d->prev)
 		d->prev->next = d->next;
 	else
-		t->head = d->next;
+		q->head = d->next;
 	if (d->next)
 		d->next->prev = d->prev;
 	else
-		t->tail = d->prev;
+		q->tail = d->prev;
 	d->prev = d->next = NULL;
 }
 
@@ -130,22 +146,25 @@ gwp_dtable_remove(struct gwp_dtable *t, struct gwp_dialog *d)
 		if (*pp == d) {
 			*pp = d->hnext;
 			d->hnext = NULL;
-			lru_unlink(t, d);
+			queue_unlink(t, d);
 			t->count--;
 			return;
 		}
 	}
 }
 
+/* No room for another INVITE: the dialogs and the INVITEs being forwarded fill it. */
 int
 gwp_dtable_full(const struct gwp_dtable *t)
 {
-	return t->count >= t->max;
+	return t->count + t->reserved >= t->max;
 }
 
-/* Returns the dialog pushed out to make room (the least recently used one),
- * for the caller to report and free, or NULL. An existing dialog with the
- * same Call-ID and tags is replaced. */
+/* Returns the dialog pushed out to make room, for the caller to report and
+ * free, or NULL: only when more answers come than INVITEs reserved room for
+ * (two branches of one call answered 2xx), the oldest unacknowledged, else
+ * the one idle longest. An existing dialog with the same Call-ID and tags
+ * is replaced. */
 struct gwp_dialog *
 gwp_dtable_insert(struct gwp_dtable *t, struct gwp_dialog *d, time_t now)
 {
@@ -155,17 +174,18 @@ gwp_dtable_insert(struct gwp_dtable *t, struct gwp_dialog *d, time_t now)
 	old = gwp_dtable_find(t, d->call_id, d->tag[GWP_CALLER], d->tag[GWP_CALLEE], now, &dir);
 	if (old && dir == GWP_CALLER) {
 		d->ended = old->ended;
+		d->acked = old->acked;
 		gwp_dtable_remove(t, old);
 		gwp_dialog_free(old);
 	}
-	if (gwp_dtable_full(t)) {
-		evicted = t->head;
+	if (t->count >= t->max) {
+		evicted =
+		    t->q[GWP_DQ_UNACKED].head ? t->q[GWP_DQ_UNACKED].head : t->q[GWP_DQ_ACKED].head;
 		gwp_dtable_remove(t, evicted);
 	}
 	d->hnext = *bucket(t, d->call_id);
 	*bucket(t, d->call_id) = d;
-	d->expires = now + t->idle_s;
-	lru_append(t, d);
+	queue_append(t, d, now);
 	t->count++;
 	return evicted;
 }
@@ -199,24 +219,33 @@ gwp_dtable_find(struct gwp_dtable *t, const char *call_id, const char *from_tag,
 	return NULL;
 }
 
+/* A request of the dialog passed: an ACK confirms it; a confirmed dialog lives
+ * idle_s from now. An unacknowledged one keeps its 32 s. */
 void
-gwp_dtable_touch(struct gwp_dtable *t, struct gwp_dialog *d, time_t now)
+gwp_dtable_touch(struct gwp_dtable *t, struct gwp_dialog *d, int ack, time_t now)
 {
-	d->expires = now + t->idle_s;
-	lru_unlink(t, d);
-	lru_append(t, d);
+	if (!d->acked && !ack)
+		return;
+	queue_unlink(t, d);
+	d->acked = 1;
+	queue_append(t, d, now);
 }
 
-/* Unlink and return one dialog idle past its expiry, or NULL. */
+/* Unlink and return one dialog past its expiry, or NULL. */
 struct gwp_dialog *
 gwp_dtable_expired(struct gwp_dtable *t, time_t now)
 {
-	struct gwp_dialog *d = t->head;
+	int i;
 
-	if (!d || d->expires > now)
-		return NULL;
-	gwp_dtable_remove(t, d);
-	return d;
+	for (i = 0; i < 2; i++) {
+		struct gwp_dialog *d = t->q[i].head;
+
+		if (d && d->expires <= now) {
+			gwp_dtable_remove(t, d);
+			return d;
+		}
+	}
+	return NULL;
 }
 
 int

@@ -110,9 +110,11 @@ branch_answered(struct gwp_branch *b, nta_outgoing_t *orq)
 	b->state = GWP_B_DONE;
 	timer_stop(b);
 	t->final_sent = 1;
-	if (!t->in_dialog && t->method == sip_method_invite)
+	if (!t->in_dialog && t->method == sip_method_invite) {
+		gwp_txn_unreserve(t); /* its room is the dialog's now */
 		dialog = gwp_dialog_answered(t->proxy, t->msg, rs, b->uri) == 0;
-	else if (t->in_dialog && (t->method == sip_method_invite || t->method == sip_method_update))
+	} else if (t->in_dialog &&
+		   (t->method == sip_method_invite || t->method == sip_method_update))
 		gwp_dialog_refreshed(t->proxy, t->msg, rs);
 	relay(t, resp);
 	branch_event(b, GWP_EVENT_ANSWERED, nta_outgoing_status(orq));

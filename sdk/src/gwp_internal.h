@@ -27,6 +27,7 @@ struct gwp_branch;
 #define GWP_DEFAULT_TIMEOUT_MS 20000u
 #define GWP_DEFAULT_MAX_DIALOGS 10000u
 #define GWP_DEFAULT_DIALOG_IDLE_S 21600u /* 6 h without an in-dialog request */
+#define GWP_DIALOG_UNACKED_S 32u         /* 64*T1: a 2xx nobody acknowledges by then */
 #define GWP_NONCE_TTL_S 300u
 #define GWP_NONCE_SLOTS 4096u
 
@@ -161,6 +162,7 @@ struct gwp_txn {
 	char *method_name;
 	char *call_id;
 	int in_dialog; /* no route callback, no events */
+	int reserved;  /* an INVITE holding room for its dialog (dialogs.reserved) */
 	int final_sent;
 	enum gwp_fork mode;
 	struct gwp_branch *branches;
@@ -176,7 +178,7 @@ enum { GWP_CALLER = 0, GWP_CALLEE = 1 };
 
 struct gwp_dialog {
 	struct gwp_dialog *hnext;       /* hash chain */
-	struct gwp_dialog *prev, *next; /* least recently used first */
+	struct gwp_dialog *prev, *next; /* its queue, the first to expire first */
 	char *call_id;
 	char *tag[2];     /* From tag of the INVITE, To tag of the 2xx */
 	char *target[2];  /* remote target (Contact URI) of each party */
@@ -184,13 +186,23 @@ struct gwp_dialog {
 	char *app_target; /* target given by the application, for events */
 	time_t expires;
 	int ended; /* ENDED reported */
+	int acked; /* its ACK passed: idle_s from the last request, else 32 s from the 2xx */
 };
+
+/* A dialog queue: all its dialogs live equally long, so the head expires first. */
+struct gwp_dqueue {
+	struct gwp_dialog *head, *tail;
+};
+
+/* Dialogs answered but not yet acknowledged, and acknowledged ones. */
+enum { GWP_DQ_UNACKED = 0, GWP_DQ_ACKED = 1 };
 
 struct gwp_dtable {
 	struct gwp_dialog **buckets;
 	size_t n_buckets;
-	struct gwp_dialog *head, *tail;
+	struct gwp_dqueue q[2];
 	size_t count, max;
+	size_t reserved; /* INVITEs being forwarded, each holding room for its dialog */
 	unsigned idle_s;
 };
 
@@ -267,6 +279,8 @@ struct gwp_txn *gwp_txn_find(struct gwp_proxy *p, uint64_t id);
 void gwp_txn_free(struct gwp_txn *t);
 void gwp_txn_reply(struct gwp_txn *t, int code, const char *reason);
 void gwp_txn_free_all(struct gwp_proxy *p);
+/* Give back the room an INVITE held for its dialog (answered, or over). */
+void gwp_txn_unreserve(struct gwp_txn *t);
 
 /* forward.c */
 int gwp_forward_start(struct gwp_txn *t, const struct gwp_target *targets, size_t n,
@@ -299,7 +313,7 @@ void gwp_dialog_free(struct gwp_dialog *d);
 struct gwp_dialog *gwp_dtable_insert(struct gwp_dtable *t, struct gwp_dialog *d, time_t now);
 struct gwp_dialog *gwp_dtable_find(struct gwp_dtable *t, const char *call_id, const char *from_tag,
 				   const char *to_tag, time_t now, int *dir);
-void gwp_dtable_touch(struct gwp_dtable *t, struct gwp_dialog *d, time_t now);
+void gwp_dtable_touch(struct gwp_dtable *t, struct gwp_dialog *d, int ack, time_t now);
 void gwp_dtable_remove(struct gwp_dtable *t, struct gwp_dialog *d);
 struct gwp_dialog *gwp_dtable_expired(struct gwp_dtable *t, time_t now);
 int gwp_dtable_full(const struct gwp_dtable *t);

@@ -23,6 +23,7 @@ ack_handle(struct gwp_proxy *p, nta_incoming_t *irq, sip_t const *sip)
 	nta_outgoing_t *orq = NULL;
 	int status;
 
+	/* matched, the ACK also confirms its dialog (gwp_dialog_match) */
 	if (sip->sip_to && sip->sip_to->a_tag && gwp_dialog_match(p, sip, &status))
 		orig = nta_incoming_getrequest(irq);
 	if (orig)
@@ -93,6 +94,12 @@ route_ask(struct gwp_proxy *p, nta_incoming_t *irq, sip_t const *sip, char *rout
 		gwp_txn_reply(t, SIP_500_INTERNAL_SERVER_ERROR);
 		gwp_txn_free(t);
 		return 0;
+	}
+	if (sip->sip_request->rq_method == sip_method_invite) {
+		/* room for its dialog, held until it is answered or over (checked
+		 * in out_of_dialog(), nothing ran since) */
+		t->reserved = 1;
+		p->dialogs.reserved++;
 	}
 	req->txn_id = t->id;
 	req->route_set = route_set;

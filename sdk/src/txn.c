@@ -94,6 +94,7 @@ gwp_txn_free(struct gwp_txn *t)
 	if (!t)
 		return;
 	txn_unlink(t);
+	gwp_txn_unreserve(t);
 	for (i = 0; i < t->n_branches; i++)
 		branch_release(&t->branches[i]);
 	free(t->branches);
@@ -120,6 +121,14 @@ gwp_txn_reply(struct gwp_txn *t, int code, const char *reason)
 	if (!reason)
 		reason = sip_status_phrase(code);
 	nta_incoming_treply(t->irq, code, reason ? reason : "Failed", TAG_END());
+}
+
+void
+gwp_txn_unreserve(struct gwp_txn *t)
+{
+	if (t->reserved && t->proxy->dialogs.reserved > 0)
+		t->proxy->dialogs.reserved--;
+	t->reserved = 0;
 }
 
 void

@@ -63,11 +63,14 @@ test_expiry(void **state)
 	assert_int_equal(gwp_dtable_init(&t, 8, 60), 0);
 	gwp_dtable_insert(&t, make("c1", "a", "b"), NOW);
 	gwp_dtable_insert(&t, make("c2", "a", "b"), NOW + 10);
+	/* both acknowledged: they live idle_s from their last request */
+	gwp_dtable_touch(&t, gwp_dtable_find(&t, "c1", "a", "b", NOW, &dir), 1, NOW);
+	gwp_dtable_touch(&t, gwp_dtable_find(&t, "c2", "a", "b", NOW, &dir), 1, NOW + 10);
 	assert_non_null(gwp_dtable_find(&t, "c1", "a", "b", NOW + 59, &dir));
 	assert_null(gwp_dtable_find(&t, "c1", "a", "b", NOW + 60, &dir));
 	/* use keeps a dialog alive */
 	d = gwp_dtable_find(&t, "c1", "a", "b", NOW + 30, &dir);
-	gwp_dtable_touch(&t, d, NOW + 30);
+	gwp_dtable_touch(&t, d, 0, NOW + 30);
 	assert_null(gwp_dtable_expired(&t, NOW + 69));
 	d = gwp_dtable_expired(&t, NOW + 70);
 	assert_non_null(d);
@@ -80,6 +83,58 @@ test_expiry(void **state)
 	gwp_dialog_free(d);
 	assert_int_equal(t.count, 0);
 	assert_null(gwp_dtable_find(&t, "c1", "a", "b", NOW, &dir));
+	gwp_dtable_fini(&t);
+}
+
+/* A 2xx nobody acknowledges holds its room 64*T1 (32 s), not idle_s; requests
+ * other than the ACK do not keep it. */
+static void
+test_unacked_expiry(void **state)
+{
+	struct gwp_dtable t;
+	struct gwp_dialog *d;
+	int dir;
+
+	assert_int_equal(gwp_dtable_init(&t, 2, 21600), 0);
+	gwp_dtable_insert(&t, make("c1", "a", "b"), NOW);
+	gwp_dtable_insert(&t, make("c2", "a", "b"), NOW + 1);
+	assert_true(gwp_dtable_full(&t));
+	d = gwp_dtable_find(&t, "c1", "a", "b", NOW + 5, &dir);
+	gwp_dtable_touch(&t, d, 0, NOW + 5); /* an INFO before the ACK */
+	gwp_dtable_touch(&t, gwp_dtable_find(&t, "c2", "a", "b", NOW + 6, &dir), 1, NOW + 6);
+	assert_null(gwp_dtable_expired(&t, NOW + GWP_DIALOG_UNACKED_S - 1));
+	d = gwp_dtable_expired(&t, NOW + GWP_DIALOG_UNACKED_S);
+	assert_non_null(d);
+	assert_string_equal(d->call_id, "c1");
+	gwp_dialog_free(d);
+	assert_false(gwp_dtable_full(&t));
+	/* the acknowledged one stays */
+	assert_null(gwp_dtable_expired(&t, NOW + 3600));
+	assert_non_null(gwp_dtable_find(&t, "c2", "a", "b", NOW + 3600, &dir));
+	gwp_dtable_fini(&t);
+}
+
+/* INVITEs being forwarded hold room: with them the table is full, and their
+ * answers never push an acknowledged call out. */
+static void
+test_reserved(void **state)
+{
+	struct gwp_dtable t;
+	int dir;
+
+	assert_int_equal(gwp_dtable_init(&t, 2, 60), 0);
+	gwp_dtable_insert(&t, make("c1", "a", "b"), NOW);
+	gwp_dtable_touch(&t, gwp_dtable_find(&t, "c1", "a", "b", NOW, &dir), 1, NOW);
+	t.reserved = 1;
+	assert_true(gwp_dtable_full(&t));
+	t.reserved = 0; /* answered: its room is the dialog's */
+	assert_null(gwp_dtable_insert(&t, make("c2", "a", "b"), NOW));
+	/* a second 2xx of a forked call beyond the room: the unacknowledged one goes */
+	struct gwp_dialog *d = gwp_dtable_insert(&t, make("c2", "a", "x"), NOW);
+	assert_non_null(d);
+	assert_string_equal(d->tag[GWP_CALLEE], "b");
+	gwp_dialog_free(d);
+	assert_non_null(gwp_dtable_find(&t, "c1", "a", "b", NOW, &dir));
 	gwp_dtable_fini(&t);
 }
 
@@ -97,8 +152,8 @@ test_bounded(void **state)
 		assert_null(gwp_dtable_insert(&t, make(id, "a", "b"), NOW));
 	}
 	assert_true(gwp_dtable_full(&t));
-	/* c0 was used last, so c1 is the one idle longest and goes */
-	gwp_dtable_touch(&t, gwp_dtable_find(&t, "c0", "a", "b", NOW, &dir), NOW);
+	/* c0 was acknowledged, so c1 is the oldest unacknowledged one and goes */
+	gwp_dtable_touch(&t, gwp_dtable_find(&t, "c0", "a", "b", NOW, &dir), 1, NOW);
 	d = gwp_dtable_insert(&t, make("c3", "a", "b"), NOW);
 	assert_non_null(d);
 	assert_string_equal(d->call_id, "c1");
@@ -299,6 +354,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_find_both_directions),
 	    cmocka_unit_test(test_expiry),
+	    cmocka_unit_test(test_unacked_expiry),
+	    cmocka_unit_test(test_reserved),
 	    cmocka_unit_test(test_bounded),
 	    cmocka_unit_test_setup_teardown(test_in_dialog_checks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bye_closes, setup, teardown),

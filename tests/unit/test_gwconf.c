@@ -92,6 +92,7 @@ assert_conf_equal(const struct gw_conf *c, const struct gw_conf *w)
 	assert_int_equal(c->nonce_lifetime, w->nonce_lifetime);
 	assert_int_equal(c->local_accounts, w->local_accounts);
 	assert_int_equal(c->invite_timeout, w->invite_timeout);
+	assert_int_equal(c->max_dialogs, w->max_dialogs);
 }
 
 #define LIST(n, ...)                                                                               \
@@ -125,6 +126,7 @@ static const struct gw_conf documented_defaults = {
     .nonce_lifetime = 30,
     .local_accounts = true,
     .invite_timeout = 180,
+    .max_dialogs = 50000,
 };
 
 static void
@@ -200,6 +202,7 @@ test_all_types(void **state)
 	    .nonce_lifetime = 10,
 	    .local_accounts = false,
 	    .invite_timeout = 3600,
+	    .max_dialogs = 20,
 	};
 	struct fixture *f = *state;
 	struct gw_conf *c = load_text(f, "# a full file\n"
@@ -233,7 +236,8 @@ test_all_types(void **state)
 					 "nonce-lifetime = 10\n"
 					 "local-accounts = off\n"
 					 "[proxy]\n"
-					 "invite-timeout = 3600\n");
+					 "invite-timeout = 3600\n"
+					 "max-dialogs = 20\n");
 
 	if (c == NULL)
 		fail_msg("%s", f->err);
@@ -419,7 +423,7 @@ test_bounds_inclusive(void **state)
 	struct gw_conf *c = load_text(f, "[server]\nworkers = 0\n[registrar]\nmax-contacts = 1\n"
 					 "min-expires = 86400\nmax-expires = 86400\n"
 					 "default-expires = 86400\n[auth]\nnonce-lifetime = 86400\n"
-					 "[proxy]\ninvite-timeout = 5\n");
+					 "[proxy]\ninvite-timeout = 5\nmax-dialogs = 1\n");
 
 	if (c == NULL)
 		fail_msg("%s", f->err);
@@ -428,6 +432,7 @@ test_bounds_inclusive(void **state)
 	assert_int_equal(c->min_expires, 86400);
 	assert_int_equal(c->nonce_lifetime, 86400);
 	assert_int_equal(c->invite_timeout, 5);
+	assert_int_equal(c->max_dialogs, 1);
 	gw_conf_free(c);
 }
 

@@ -279,9 +279,13 @@ GWP_EXPORT int gwp_config_set_auth(gwp_config *cfg, const char *realm, unsigned 
  * Bound the dialog table. The proxy remembers every dialog established
  * through it (a 2xx to an INVITE it forwarded) so that only requests of
  * known dialogs are relayed. A dialog is forgotten after its BYE is
- * answered, or after @p idle_s seconds without an in-dialog request (an
- * ENDED event is then reported). When @p max dialogs exist, new INVITEs get
- * 503 and, should more answers arrive, the dialog idle longest is dropped.
+ * answered, 32 s (64*T1) after its 2xx when no ACK came, or after @p idle_s
+ * seconds without an in-dialog request once acknowledged (an ENDED event is
+ * then reported). Each INVITE being forwarded holds room for its dialog:
+ * when the dialogs and those INVITEs reach @p max, new INVITEs get 503 before
+ * the routing callback is asked; should more answers arrive (two branches of
+ * a call answering), the oldest unacknowledged dialog is dropped, else the
+ * one idle longest.
  * Defaults: 10000 dialogs, 21600 s.
  * @return 0 or #GWP_ERR_INVAL (0 for either value).
  */
