@@ -14,10 +14,12 @@
 #include "hash.h"
 
 void
-dlg_table_init(struct dlg_table *t, size_t max, int invite_timeout)
+dlg_table_init(struct dlg_table *t, size_t max, int invite_timeout,
+	       void (*free_node)(struct dlg_node *n))
 {
 	memset(t, 0, sizeof(*t));
 	t->max = max;
+	t->free_node = free_node;
 	t->life[DLG_Q_EARLY] = (time_t)(invite_timeout > 0 ? invite_timeout : 0) + DLG_MARGIN;
 	t->life[DLG_Q_UNACKED] = DLG_LIFE_UNACKED;
 	t->life[DLG_Q_CALL] = DLG_LIFE_CALL;
@@ -80,7 +82,10 @@ drop(struct dlg_table *t, struct dlg_node *n)
 	*n->hprev = n->hnext;
 	if (n->hnext)
 		n->hnext->hprev = n->hprev;
-	free(n);
+	if (t->free_node)
+		t->free_node(n);
+	else
+		free(n);
 }
 
 void

@@ -41,15 +41,16 @@ enum dlg_state { DLG_EARLY, DLG_UNACKED, DLG_CONFIRMED, DLG_ENDING };
 /* One queue per lifetime: early, unacked, confirmed calls, other confirmed, ending. */
 enum dlg_queue { DLG_Q_EARLY, DLG_Q_UNACKED, DLG_Q_CALL, DLG_Q_OTHER, DLG_Q_ENDING, DLG_NQUEUES };
 
-/* The head of an entry; sip_dialog.c's entries begin with it (freed with free()). */
+/* The head of an entry; sip_dialog.c's entries begin with it. */
 struct dlg_node {
 	struct dlg_node *hnext, **hprev; /* its hash bucket */
 	struct dlg_node *qprev, *qnext;  /* its queue, oldest first */
 	enum dlg_queue queue;
 	bool call; /* made by an INVITE */
 	time_t expires;
-	char call_id[DLG_ID_MAX];
-	char tag[2][DLG_TAG_MAX]; /* the creator's (From of the request), the answerer's */
+	/* in storage its owner holds (DLG_ID_MAX and DLG_TAG_MAX bytes at most, with the NUL) */
+	const char *call_id;
+	const char *tag[2]; /* the creator's (From of the request), the answerer's */
 };
 
 struct dlg_fifo {
@@ -64,6 +65,7 @@ struct dlg_table {
 	size_t max;      /* live dialogs and reservations */
 	size_t reserved; /* room held for requests being forwarded */
 	unsigned long refused;
+	void (*free_node)(struct dlg_node *n); /* how an entry is freed (NULL: free()) */
 };
 
 struct dlg_counts {
@@ -71,8 +73,10 @@ struct dlg_counts {
 	unsigned long refused; /* reservations refused since the start */
 };
 
-/* An empty table: at most max live dialogs; early ones live invite_timeout + DLG_MARGIN. */
-void dlg_table_init(struct dlg_table *t, size_t max, int invite_timeout);
+/* An empty table: at most max live dialogs; early ones live invite_timeout + DLG_MARGIN;
+ * an entry dropped is given to free_node (NULL: free()). */
+void dlg_table_init(struct dlg_table *t, size_t max, int invite_timeout,
+		    void (*free_node)(struct dlg_node *n));
 /* Free every entry (the reservations and limits stay). */
 void dlg_table_clear(struct dlg_table *t);
 /* Drop entries past their time from the head of each queue, at most budget per queue. */

@@ -33,18 +33,23 @@
 #define DLG_EXPIRE_BUDGET 8
 
 struct dlg_side {
-	char aor[GW_AOR_MAX + 1];
-	char target[512];          /* where requests to this side go (its Contact) */
-	char route[DLG_ROUTE_MAX]; /* the Route beyond us toward this side */
+	const char *aor;   /* in the entry's text */
+	const char *route; /* the Route beyond us toward this side, in the entry's text */
+	char *target;      /* where requests to this side go (its Contact): its own
+			    * allocation, since a target refresh replaces it */
 	int zone;
 };
 
+/* An entry takes what its strings take, not the most they may take: its
+ * head, then call_id, both tags, via_a, both AORs, both routes and user_a
+ * in text[], each ended by its NUL. */
 struct dlg {
-	struct dlg_node n;       /* first: the table frees it */
-	char via_a[300];         /* the INVITE's top Via as it reached us: where its 2xx go */
+	struct dlg_node n;       /* first: the table hands it to dlg_free */
+	const char *via_a;       /* the INVITE's top Via as it reached us: where its 2xx go */
 	struct dlg_side side[2]; /* 0 created the dialog, 1 answered (tags: in n) */
-	char user_a[GW_AOR_MAX + 1];
+	const char *user_a;
 	sip_method_t method;
+	char text[];
 };
 
 static pthread_mutex_t dlg_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -57,13 +62,35 @@ static bool refusing;
 static unsigned long refused_at_start;
 static time_t last_refused;
 
+static void
+dlg_free(struct dlg_node *n)
+{
+	struct dlg *d = (struct dlg *)n;
+
+	free(d->side[0].target);
+	free(d->side[1].target);
+	free(d);
+}
+
 /* The table as the daemon's defaults make it, unless dlg_configure() came first. */
 static void
 ready_locked(void)
 {
 	if (!table_ready)
-		dlg_table_init(&table, 50000, 180);
+		dlg_table_init(&table, 50000, 180, dlg_free);
 	table_ready = true;
+}
+
+/* Copy s to *p, past which the next string goes; the copy. */
+static const char *
+text_put(char **p, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *at = *p;
+
+	memcpy(at, s, n);
+	*p += n;
+	return at;
 }
 
 static void
@@ -153,7 +180,7 @@ dlg_configure(size_t max, int invite_timeout)
 {
 	pthread_mutex_lock(&dlg_lock);
 	dlg_table_clear(&table);
-	dlg_table_init(&table, max, invite_timeout);
+	dlg_table_init(&table, max, invite_timeout, dlg_free);
 	table_ready = true;
 	refusing = false;
 	pthread_mutex_unlock(&dlg_lock);
@@ -195,57 +222,110 @@ dlg_unreserve(void)
 	pthread_mutex_unlock(&dlg_lock);
 }
 
+/* What an entry is made of, before it is made: the most each string may take. */
+struct dlg_draft {
+	char aor[2][GW_AOR_MAX + 1];
+	char target[2][512];
+	char route[2][DLG_ROUTE_MAX];
+	char via[300];
+};
+
+/* The entry for a draft, its strings packed after it; NULL: no memory. */
+static struct dlg *
+dlg_make(const struct dlg_draft *w, const char *call_id, const char *t0, const char *t1,
+	 const char *user)
+{
+	const char *texts[] = {call_id, t0, t1, w->via, w->aor[0], w->aor[1],
+			       w->route[0], w->route[1], user};
+	size_t len = 0;
+
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		len += strlen(texts[i]) + 1;
+	struct dlg *d = calloc(1, sizeof(*d) + len);
+	if (d == NULL)
+		return NULL;
+	d->side[0].target = strdup(w->target[0]);
+	d->side[1].target = strdup(w->target[1]);
+	if (d->side[0].target == NULL || d->side[1].target == NULL) {
+		dlg_free(&d->n);
+		return NULL;
+	}
+	char *p = d->text;
+	d->n.call_id = text_put(&p, call_id);
+	d->n.tag[0] = text_put(&p, t0);
+	d->n.tag[1] = text_put(&p, t1);
+	d->via_a = text_put(&p, w->via);
+	d->side[0].aor = text_put(&p, w->aor[0]);
+	d->side[1].aor = text_put(&p, w->aor[1]);
+	d->side[0].route = text_put(&p, w->route[0]);
+	d->side[1].route = text_put(&p, w->route[1]);
+	d->user_a = text_put(&p, user);
+	return d;
+}
+
+/* A side's target becomes target (its own copy); kept as it was without memory. */
+static void
+target_set(struct dlg_side *side, const char *target)
+{
+	char *t = strdup(target);
+
+	if (t == NULL)
+		return;
+	free(side->target);
+	side->target = t;
+}
+
 void
 dlg_record(const sip_t *req, const sip_t *resp, const char *sender_user, int zone,
 	   const char *own_token, bool *reserved)
 {
 	struct dlg *d;
+	struct dlg_draft *w;
 	time_t now = time(NULL);
 	bool answered = resp && resp->sip_status && resp->sip_status->st_status >= 200;
 
 	if (!req || !resp || !resp->sip_to || !resp->sip_to->a_tag || !req->sip_from->a_tag ||
-	    !req->sip_call_id || strlen(req->sip_call_id->i_id) >= sizeof(d->n.call_id) ||
-	    strlen(req->sip_from->a_tag) >= sizeof(d->n.tag[0]) ||
-	    strlen(resp->sip_to->a_tag) >= sizeof(d->n.tag[1]))
+	    !req->sip_call_id || strlen(req->sip_call_id->i_id) >= DLG_ID_MAX ||
+	    strlen(req->sip_from->a_tag) >= DLG_TAG_MAX ||
+	    strlen(resp->sip_to->a_tag) >= DLG_TAG_MAX)
 		return;
-	if ((d = calloc(1, sizeof(*d))) == NULL)
+	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return;
-	snprintf(d->n.call_id, sizeof(d->n.call_id), "%s", req->sip_call_id->i_id);
-	snprintf(d->n.tag[0], sizeof(d->n.tag[0]), "%s", req->sip_from->a_tag);
-	snprintf(d->n.tag[1], sizeof(d->n.tag[1]), "%s", resp->sip_to->a_tag);
-	sip_url_aor(d->side[0].aor, sizeof(d->side[0].aor), req->sip_from->a_url);
-	sip_url_aor(d->side[1].aor, sizeof(d->side[1].aor), req->sip_to->a_url);
-	url_str(d->side[0].target, sizeof(d->side[0].target),
+	sip_url_aor(w->aor[0], sizeof(w->aor[0]), req->sip_from->a_url);
+	sip_url_aor(w->aor[1], sizeof(w->aor[1]), req->sip_to->a_url);
+	url_str(w->target[0], sizeof(w->target[0]),
 		req->sip_contact ? req->sip_contact->m_url : NULL);
-	url_str(d->side[1].target, sizeof(d->side[1].target),
+	url_str(w->target[1], sizeof(w->target[1]),
 		resp->sip_contact ? resp->sip_contact->m_url : NULL);
-	if (!routes_split(resp, own_token, d->side[0].route, d->side[1].route, DLG_ROUTE_MAX)) {
-		free(d);
+	if (req->sip_via)
+		via_key(w->via, sizeof(w->via), req->sip_via);
+	if (!routes_split(resp, own_token, w->route[0], w->route[1], DLG_ROUTE_MAX) ||
+	    (d = dlg_make(w, req->sip_call_id->i_id, req->sip_from->a_tag, resp->sip_to->a_tag,
+			  sender_user ? sender_user : "")) == NULL) {
+		free(w);
 		return;
 	}
+	free(w);
 	d->side[0].zone = zone;
 	d->side[1].zone = -1; /* decided by the caller of dlg_match when it matters */
-	snprintf(d->user_a, sizeof(d->user_a), "%s", sender_user ? sender_user : "");
 	d->method = req->sip_request->rq_method;
 	d->n.call = d->method == sip_method_invite;
-	if (req->sip_via)
-		via_key(d->via_a, sizeof(d->via_a), req->sip_via);
 
 	pthread_mutex_lock(&dlg_lock);
 	struct dlg *old = find_locked(d->n.call_id, d->n.tag[0], d->n.tag[1], now);
 	if (old) {
 		/* a retransmitted or later answer: its Contact is the current target */
 		if (d->side[1].target[0])
-			memcpy(old->side[1].target, d->side[1].target, sizeof(old->side[1].target));
+			target_set(&old->side[1], d->side[1].target);
 		if (answered)
 			dlg_table_answered(&table, &old->n, now);
-		free(d);
+		dlg_free(&d->n);
 	} else if (dlg_table_add(&table, &d->n, answered, reserved, now) < 0) {
 		struct dlg_counts c;
 		dlg_table_counts(&table, &c);
 		log_warnx("event=dialog-table-full live=%zu max=%zu call-id=%s",
 			  c.early + c.unacked + c.confirmed, c.max, log_value(d->n.call_id));
-		free(d);
+		dlg_free(&d->n);
 	}
 	pthread_mutex_unlock(&dlg_lock);
 }
@@ -353,7 +433,7 @@ dlg_refresh(const sip_t *msg)
 	if (d) {
 		if (msg->sip_status)
 			who = !who;
-		memcpy(d->side[who].target, target, sizeof(d->side[who].target));
+		target_set(&d->side[who], target);
 	}
 	pthread_mutex_unlock(&dlg_lock);
 }

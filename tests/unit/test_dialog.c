@@ -29,7 +29,7 @@ table_new(size_t max)
 	struct dlg_table *t = malloc(sizeof(*t));
 
 	assert_non_null(t);
-	dlg_table_init(t, max, RING);
+	dlg_table_init(t, max, RING, NULL);
 	return t;
 }
 
@@ -40,17 +40,26 @@ table_free(struct dlg_table *t)
 	free(t);
 }
 
+/* An entry with its strings after it, as sip_dialog.c makes them (freed with free()). */
+struct tnode {
+	struct dlg_node n;
+	char call_id[40], tag[2][16];
+};
+
 static struct dlg_node *
 node(unsigned i, bool call)
 {
-	struct dlg_node *n = calloc(1, sizeof(*n));
+	struct tnode *e = calloc(1, sizeof(*e));
 
-	assert_non_null(n);
-	snprintf(n->call_id, sizeof(n->call_id), "call-%u@example.test", i);
-	snprintf(n->tag[0], sizeof(n->tag[0]), "a%u", i);
-	snprintf(n->tag[1], sizeof(n->tag[1]), "b%u", i);
-	n->call = call;
-	return n;
+	assert_non_null(e);
+	snprintf(e->call_id, sizeof(e->call_id), "call-%u@example.test", i);
+	snprintf(e->tag[0], sizeof(e->tag[0]), "a%u", i);
+	snprintf(e->tag[1], sizeof(e->tag[1]), "b%u", i);
+	e->n.call_id = e->call_id;
+	e->n.tag[0] = e->tag[0];
+	e->n.tag[1] = e->tag[1];
+	e->n.call = call;
+	return &e->n;
 }
 
 /* Reserve, then add dialog i (a call) as early or answered; the node. */
@@ -259,6 +268,45 @@ test_ending_bounded(void **state)
 }
 
 /* Many dialogs: each found, and all dropped in a few steps of 64. */
+/* Every entry the table lets go reaches its free_node: expired, failed, pushed out of
+ * the ending queue, and the rest at clear. */
+static unsigned freed;
+
+static void
+count_free(struct dlg_node *n)
+{
+	freed++;
+	free(n);
+}
+
+static void
+test_free_node(void **state)
+{
+	struct dlg_table t;
+
+	(void)state;
+	freed = 0;
+	dlg_table_init(&t, 2, RING, count_free);
+	struct dlg_node *a = add(&t, 1, false, T0);
+	dlg_table_failed(&t, a); /* an early dialog whose INVITE failed */
+	assert_int_equal(freed, 1);
+	add(&t, 2, true, T0);
+	dlg_table_expire(&t, T0 + DLG_LIFE_UNACKED, 8); /* never acknowledged */
+	assert_int_equal(freed, 2);
+	struct dlg_node *b = add(&t, 3, true, T0 + 40);
+	struct dlg_node *c = add(&t, 4, true, T0 + 40);
+	dlg_table_ending(&t, b, T0 + 40);
+	dlg_table_ending(&t, c, T0 + 40);
+	struct dlg_node *d = add(&t, 5, true, T0 + 40);
+	struct dlg_node *e = add(&t, 6, true, T0 + 40);
+	dlg_table_ending(&t, d, T0 + 41); /* the ending queue is full: b goes */
+	assert_int_equal(freed, 3);
+	assert_null(dlg_table_find(&t, "call-3@example.test", "a3", "b3", T0 + 41));
+	(void)e;
+	dlg_table_clear(&t);
+	assert_int_equal(freed, 6);
+}
+
 static void
 test_many(void **state)
 {
@@ -285,6 +333,7 @@ main(void)
 	    cmocka_unit_test(test_cap),
 	    cmocka_unit_test(test_reservation_taken),
 	    cmocka_unit_test(test_ending_bounded),
+	    cmocka_unit_test(test_free_node),
 	    cmocka_unit_test(test_many),
 	};
 
