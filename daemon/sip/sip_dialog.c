@@ -235,8 +235,8 @@ static struct dlg *
 dlg_make(const struct dlg_draft *w, const char *call_id, const char *t0, const char *t1,
 	 const char *user)
 {
-	const char *texts[] = {call_id, t0, t1, w->via, w->aor[0], w->aor[1],
-			       w->route[0], w->route[1], user};
+	const char *texts[] = {call_id,   t0,          t1,          w->via, w->aor[0],
+			       w->aor[1], w->route[0], w->route[1], user};
 	size_t len = 0;
 
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)

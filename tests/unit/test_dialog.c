@@ -327,14 +327,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_call_states),
-	    cmocka_unit_test(test_lifetimes),
-	    cmocka_unit_test(test_expiry_order),
-	    cmocka_unit_test(test_cap),
-	    cmocka_unit_test(test_reservation_taken),
-	    cmocka_unit_test(test_ending_bounded),
-	    cmocka_unit_test(test_free_node),
-	    cmocka_unit_test(test_many),
+	    cmocka_unit_test(test_call_states),       cmocka_unit_test(test_lifetimes),
+	    cmocka_unit_test(test_expiry_order),      cmocka_unit_test(test_cap),
+	    cmocka_unit_test(test_reservation_taken), cmocka_unit_test(test_ending_bounded),
+	    cmocka_unit_test(test_free_node),         cmocka_unit_test(test_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
