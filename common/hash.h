@@ -2,8 +2,8 @@
  * hash.h - the one string and byte hash of the hash tables (32-bit FNV-1a):
  * quick, and good enough to spread keys over buckets.  Not for anything an
  * attacker must not predict: tables that outsiders fill are bounded and
- * evict, and keys they choose freely are mixed with the server secret first
- * where it matters.
+ * evict, and a table whose keys they choose freely (the dialogs' Call-IDs)
+ * uses the keyed hash of keyed_hash.h.
  */
 #ifndef GW_HASH_H
 #define GW_HASH_H

@@ -427,7 +427,8 @@ run(struct gwd *g, bool foreground)
 	nonce_ids_start(g->started);
 	guard_configure(g->conf->guess_limit, g->conf->guess_source_limit, g->conf->guess_window);
 	accept_guard_configure(g->conf->conn_per_source);
-	dlg_configure((size_t)g->conf->max_dialogs, g->conf->invite_timeout);
+	if (dlg_configure((size_t)g->conf->max_dialogs, g->conf->invite_timeout) < 0)
+		goto stop;
 	if (dir_open(g) < 0 || sip_policy_start(g) < 0)
 		goto stop;
 	if (sipae_server_init(g) < 0)

@@ -11,13 +11,14 @@
 #include <string.h>
 
 #include "dialog_table.h"
-#include "hash.h"
 
-void
+int
 dlg_table_init(struct dlg_table *t, size_t max, int invite_timeout,
 	       void (*free_node)(struct dlg_node *n))
 {
 	memset(t, 0, sizeof(*t));
+	if (gw_keyed_hash_new(&t->hash, NULL) < 0)
+		return -1;
 	t->max = max;
 	t->free_node = free_node;
 	t->life[DLG_Q_EARLY] = (time_t)(invite_timeout > 0 ? invite_timeout : 0) + DLG_MARGIN;
@@ -25,12 +26,13 @@ dlg_table_init(struct dlg_table *t, size_t max, int invite_timeout,
 	t->life[DLG_Q_CALL] = DLG_LIFE_CALL;
 	t->life[DLG_Q_OTHER] = DLG_LIFE_OTHER;
 	t->life[DLG_Q_ENDING] = DLG_LIFE_ENDING;
+	return 0;
 }
 
 static struct dlg_node **
 bucket(struct dlg_table *t, const char *call_id)
 {
-	return &t->buckets[gw_hash_str(call_id) % DLG_BUCKETS];
+	return &t->buckets[gw_keyed_hash(t->hash, call_id, strlen(call_id)) % DLG_BUCKETS];
 }
 
 static void
@@ -94,6 +96,14 @@ dlg_table_clear(struct dlg_table *t)
 	for (int q = 0; q < DLG_NQUEUES; q++)
 		while (t->q[q].head)
 			drop(t, t->q[q].head);
+}
+
+void
+dlg_table_destroy(struct dlg_table *t)
+{
+	dlg_table_clear(t);
+	gw_keyed_hash_free(t->hash);
+	t->hash = NULL;
 }
 
 void

@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "keyed_hash.h"
+
 #define DLG_LIFE_CALL (12 * 3600) /* a call, after its last request */
 #define DLG_LIFE_OTHER 3600       /* a subscription or a REFER, after its last request */
 #define DLG_LIFE_UNACKED 32       /* 64*T1: the answerer gives up its 2xx by then */
@@ -66,6 +68,7 @@ struct dlg_table {
 	size_t reserved; /* room held for requests being forwarded */
 	unsigned long refused;
 	void (*free_node)(struct dlg_node *n); /* how an entry is freed (NULL: free()) */
+	struct gw_keyed_hash *hash;            /* Call-IDs to buckets, with a key of its own */
 };
 
 struct dlg_counts {
@@ -74,11 +77,15 @@ struct dlg_counts {
 };
 
 /* An empty table: at most max live dialogs; early ones live invite_timeout + DLG_MARGIN;
- * an entry dropped is given to free_node (NULL: free()). */
-void dlg_table_init(struct dlg_table *t, size_t max, int invite_timeout,
-		    void (*free_node)(struct dlg_node *n));
+ * an entry dropped is given to free_node (NULL: free()).  Call-IDs, which outsiders
+ * choose, are spread over the buckets by a hash with a random key: 0, or -1 when
+ * there is no such hash (the table is then left empty and unusable). */
+int dlg_table_init(struct dlg_table *t, size_t max, int invite_timeout,
+		   void (*free_node)(struct dlg_node *n));
 /* Free every entry (the reservations and limits stay). */
 void dlg_table_clear(struct dlg_table *t);
+/* Free every entry and the hash: dlg_table_init() again before any other use. */
+void dlg_table_destroy(struct dlg_table *t);
 /* Drop entries past their time from the head of each queue, at most budget per queue. */
 void dlg_table_expire(struct dlg_table *t, time_t now, unsigned budget);
 /* Room for one more live dialog: true (and counted) when there is some. */

@@ -76,8 +76,8 @@ dlg_free(struct dlg_node *n)
 static void
 ready_locked(void)
 {
-	if (!table_ready)
-		dlg_table_init(&table, 50000, 180, dlg_free);
+	if (!table_ready && dlg_table_init(&table, 50000, 180, dlg_free) < 0)
+		log_warnx("event=dialog-table-hash error=\"no SipHash from OpenSSL\"");
 	table_ready = true;
 }
 
@@ -175,15 +175,21 @@ find_either_locked(const char *call_id, const char *ft, const char *tt, time_t n
 	return d;
 }
 
-void
+int
 dlg_configure(size_t max, int invite_timeout)
 {
+	int rc;
+
 	pthread_mutex_lock(&dlg_lock);
-	dlg_table_clear(&table);
-	dlg_table_init(&table, max, invite_timeout, dlg_free);
-	table_ready = true;
+	if (table_ready)
+		dlg_table_destroy(&table);
+	rc = dlg_table_init(&table, max, invite_timeout, dlg_free);
+	table_ready = rc == 0;
 	refusing = false;
 	pthread_mutex_unlock(&dlg_lock);
+	if (rc < 0)
+		log_err("dialog table: OpenSSL gives no SipHash for its keyed hash");
+	return rc;
 }
 
 bool
@@ -486,6 +492,8 @@ void
 dlg_clear(void)
 {
 	pthread_mutex_lock(&dlg_lock);
-	dlg_table_clear(&table);
+	if (table_ready)
+		dlg_table_destroy(&table);
+	table_ready = false;
 	pthread_mutex_unlock(&dlg_lock);
 }

@@ -32,8 +32,9 @@ struct dlg_match {
 #define DLG_RETRY_AFTER "5"
 
 /* At start, before any worker: at most max live dialogs (dialog_table.h);
- * early ones live invite_timeout seconds and a margin. */
-void dlg_configure(size_t max, int invite_timeout);
+ * early ones live invite_timeout seconds and a margin.  0, or -1 (logged)
+ * when the table's keyed hash cannot be made. */
+int dlg_configure(size_t max, int invite_timeout);
 /* A dialog-creating request is about to be forwarded: room for its dialog.
  * False when there is none (the request is to be refused, logged here as
  * the start of an overload); true and held until dlg_record() takes it or
@@ -64,7 +65,7 @@ bool dlg_answer_ok(const sip_t *resp);
 void dlg_ending(const sip_t *sip);
 /* How many are kept in each state, the reservations and the cap (for the status). */
 void dlg_counts(struct dlg_counts *c);
-/* Drop every dialog (at shutdown). */
+/* Drop every dialog and the table's hash (at shutdown). */
 void dlg_clear(void);
 
 #endif

@@ -29,14 +29,14 @@ table_new(size_t max)
 	struct dlg_table *t = malloc(sizeof(*t));
 
 	assert_non_null(t);
-	dlg_table_init(t, max, RING, NULL);
+	assert_int_equal(dlg_table_init(t, max, RING, NULL), 0);
 	return t;
 }
 
 static void
 table_free(struct dlg_table *t)
 {
-	dlg_table_clear(t);
+	dlg_table_destroy(t);
 	free(t);
 }
 
@@ -286,7 +286,7 @@ test_free_node(void **state)
 
 	(void)state;
 	freed = 0;
-	dlg_table_init(&t, 2, RING, count_free);
+	assert_int_equal(dlg_table_init(&t, 2, RING, count_free), 0);
 	struct dlg_node *a = add(&t, 1, false, T0);
 	dlg_table_failed(&t, a); /* an early dialog whose INVITE failed */
 	assert_int_equal(freed, 1);
@@ -303,7 +303,7 @@ test_free_node(void **state)
 	assert_int_equal(freed, 3);
 	assert_null(dlg_table_find(&t, "call-3@example.test", "a3", "b3", T0 + 41));
 	(void)e;
-	dlg_table_clear(&t);
+	dlg_table_destroy(&t);
 	assert_int_equal(freed, 6);
 }
 
