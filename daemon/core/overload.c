@@ -11,8 +11,9 @@
  *    saw again), when its thread was busy, running or waiting for a core,
  *    and requests wait unread in its sockets (overload_signs.c: otherwise it
  *    is not what makes its clients repeat, and refusing would not help);
- *  - its own timer running late (the thread was not running: the machine
- *    descheduled it, or one callback took that long): the retransmissions
+ *  - its own timer running late, or its thread kept waiting for a core
+ *    (overload_kept_waiting: the machine descheduled it, or one callback
+ *    took that long): the retransmissions
  *    that follow are the clients' answer to that pause, one wave (T1 =
  *    500 ms) the worker absorbs without help, so for GRACE_MS after a late
  *    tick they count only when they go on for WAVE_TICKS intervals in a row.
@@ -83,7 +84,8 @@ struct overload {
 	su_time_t last;     /* when the timer last ran */
 	unsigned grace;     /* intervals left after a late tick */
 	unsigned streak;    /* intervals in a row with too many retransmissions */
-	unsigned long late; /* late ticks (the log of the next overload tells) */
+	unsigned long late; /* late ticks and intervals kept waiting (the log of the next
+			     * overload tells) */
 	/* the last interval, for the log line that says why shedding began */
 	usize_t dreq, dretry;
 	size_t queued;
@@ -163,7 +165,7 @@ overload_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 	su_time_t now = su_now();
 	su_duration_t wall = su_duration(now, o->last);
 	busy_measure(o, wall);
-	if (wall > INTERVAL_MS + LATE_MS) {
+	if (wall > INTERVAL_MS + LATE_MS || overload_kept_waiting(o->wait_pct)) {
 		o->grace = GRACE_MS / INTERVAL_MS;
 		o->late++;
 	} else if (o->grace > 0) {

@@ -30,4 +30,9 @@ bool overload_sched_times(int fd, long long *run_ns, long long *wait_ns);
 bool overload_retries_over(unsigned long requests, unsigned long retries, long busy_pct,
 			   long wait_pct, long unread);
 
+/* Was the thread kept from a core for most of the interval (wait_pct, -1 when
+ * not known)?  The retransmissions that follow answer that pause, as after
+ * a late tick. */
+bool overload_kept_waiting(long wait_pct);
+
 #endif

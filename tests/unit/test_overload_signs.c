@@ -3,6 +3,7 @@
  * retransmissions count as overload (busy: only beyond 2 % and a floor;
  * not busy while the wait for a core is known: never; CPU time alone known:
  * beyond 10 %; with nothing much waiting unread in its sockets: never), and
+ * when waiting for a core is a pause of the machine's (half an interval), and
  * the thread's schedstat read from this kernel (its run time grows while the
  * thread computes).
  */
@@ -70,6 +71,17 @@ test_cpu_only(void **state)
 }
 
 static void
+test_kept_waiting(void **state)
+{
+	(void)state;
+	assert_true(overload_kept_waiting(71));
+	assert_true(overload_kept_waiting(50));
+	assert_false(overload_kept_waiting(49));
+	assert_false(overload_kept_waiting(0));
+	assert_false(overload_kept_waiting(-1)); /* not known: the late tick alone */
+}
+
+static void
 test_sched(void **state)
 {
 	long long run0, wait0, run1, wait1;
@@ -93,9 +105,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_busy),       cmocka_unit_test(test_not_busy),
-	    cmocka_unit_test(test_not_behind), cmocka_unit_test(test_cpu_only),
-	    cmocka_unit_test(test_sched),
+	    cmocka_unit_test(test_busy),         cmocka_unit_test(test_not_busy),
+	    cmocka_unit_test(test_not_behind),   cmocka_unit_test(test_cpu_only),
+	    cmocka_unit_test(test_kept_waiting), cmocka_unit_test(test_sched),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
