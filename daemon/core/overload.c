@@ -8,12 +8,11 @@
  *  - its registrations waiting for the disk beyond its share of
  *    LOC_QUEUE_HIGH count at once;
  *  - the retransmissions it received (nta's, and the REGISTERs its registrar
- *    saw again), when its thread was busy, running or waiting for a core,
- *    and requests wait unread in its sockets (overload_signs.c: otherwise it
- *    is not what makes its clients repeat, and refusing would not help);
- *  - its own timer running late, or its thread kept waiting for a core
- *    (overload_kept_waiting: the machine descheduled it, or one callback
- *    took that long): the retransmissions
+ *    saw again), when its thread was busy, running or waiting for a core
+ *    (overload_signs.c: a worker that was neither is not what makes its
+ *    clients repeat, and refusing its requests would not help);
+ *  - its own timer running late (the thread was not running: the machine
+ *    descheduled it, or one callback took that long): the retransmissions
  *    that follow are the clients' answer to that pause, one wave (T1 =
  *    500 ms) the worker absorbs without help, so for GRACE_MS after a late
  *    tick they count only when they go on for WAVE_TICKS intervals in a row.
@@ -51,7 +50,6 @@
 #include "log.h"
 #include "overload.h"
 #include "overload_signs.h"
-#include "reuseport.h"
 #include "sip.h"
 
 #define INTERVAL_MS 100
@@ -84,15 +82,13 @@ struct overload {
 	su_time_t last;     /* when the timer last ran */
 	unsigned grace;     /* intervals left after a late tick */
 	unsigned streak;    /* intervals in a row with too many retransmissions */
-	unsigned long late; /* late ticks and intervals kept waiting (the log of the next
-			     * overload tells) */
+	unsigned long late; /* late ticks (the log of the next overload tells) */
 	/* the last interval, for the log line that says why shedding began */
 	usize_t dreq, dretry;
 	size_t queued;
 	long stall_ms;
 	long busy_pct; /* running or waiting to run, share of the interval */
 	long wait_pct; /* of which waiting for a core (-1: not known) */
-	long unread;   /* bytes waiting in its UDP sockets at the tick (-1: not known) */
 	int sched_fd;  /* /proc/thread-self/schedstat, or -1 */
 	long long run_ns, wait_ns;
 	struct timespec cpu; /* without schedstat */
@@ -131,8 +127,7 @@ interval_overloaded(struct overload *o)
 			    NTATAG_S_RECV_RETRY_REF(retry), TAG_END());
 	usize_t dreq = req - o->requests;
 	usize_t dretry = retry - o->retries + (o->reg_seen - o->reg_retries);
-	o->unread = reuseport_thread_unread();
-	if (overload_retries_over(dreq, dretry, o->busy_pct, o->wait_pct, o->unread))
+	if (overload_retries_over(dreq, dretry, o->busy_pct, o->wait_pct))
 		o->streak++;
 	else
 		o->streak = 0;
@@ -165,7 +160,7 @@ overload_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 	su_time_t now = su_now();
 	su_duration_t wall = su_duration(now, o->last);
 	busy_measure(o, wall);
-	if (wall > INTERVAL_MS + LATE_MS || overload_kept_waiting(o->wait_pct)) {
+	if (wall > INTERVAL_MS + LATE_MS) {
 		o->grace = GRACE_MS / INTERVAL_MS;
 		o->late++;
 	} else if (o->grace > 0) {
@@ -183,11 +178,10 @@ overload_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 	if (!o->shedding && shedding)
 		/* scope=register: only new REGISTERs, behind the stalled disk */
 		log_warnx("event=overload worker=%d action=shedding scope=%s requests=%zu "
-			  "retransmissions=%zu queued=%zu busy=%ld%% waiting=%s unread=%ld "
-			  "late-ticks=%lu store-stall=%ldms",
+			  "retransmissions=%zu queued=%zu busy=%ld%% waiting=%s late-ticks=%lu "
+			  "store-stall=%ldms",
 			  o->w->w_id, o->level > 0 ? "all" : "register", (size_t)o->dreq,
-			  (size_t)o->dretry, o->queued, o->busy_pct, waiting, o->unread, o->late,
-			  o->stall_ms);
+			  (size_t)o->dretry, o->queued, o->busy_pct, waiting, o->late, o->stall_ms);
 	else if (o->shedding && !shedding) {
 		log_notice("event=overload-end worker=%d refused=%lu", o->w->w_id, o->shed);
 		o->shed = 0;

@@ -7,20 +7,10 @@
  * waited that long answered what it received: its clients repeat for other
  * reasons (answers lost at the client's socket, a client slow elsewhere; the
  * disk has signs of its own in overload.c), and refusing requests would not
- * help them.  Nor does a busy worker with nothing waiting for it in its
- * sockets (under OVERLOAD_UNREAD_BYTES at the tick): it keeps up, and what
- * its clients repeat they lost on their side (on the bench's machine: SIPp's
- * own socket overflowing while it waited for a core, at every step near the
- * peak).  Without schedstat only the thread's CPU time is known, which
+ * help them.  Without schedstat only the thread's CPU time is known, which
  * does not see a thread kept from a core (above the peak on a loaded machine
  * the workers showed 20-31 %), so then a higher share of retransmissions
  * counts whether busy or not.
- *
- * A thread that waited for a core half of an interval or more was paused by
- * the machine, as one whose timer ran late: overload.c then absorbs the one
- * wave of retransmissions that answers the pause, and sheds only when they
- * go on (on the bench's loaded machine single intervals with the workers
- * waiting 70-85 % made whole steps fail on a few hundred 503s).
  */
 #include "config.h"
 
@@ -35,8 +25,6 @@
 #define RETRY_FLOOR 20
 #define RETRY_PER_MILLE 20
 #define RETRY_CPU_ONLY_PER_MILLE 100
-/* Waiting for a core this share of an interval: a pause of the machine's. */
-#define KEPT_WAITING_PCT 50
 
 int
 overload_sched_open(void)
@@ -57,21 +45,12 @@ overload_sched_times(int fd, long long *run_ns, long long *wait_ns)
 }
 
 bool
-overload_retries_over(unsigned long requests, unsigned long retries, long busy_pct, long wait_pct,
-		      long unread)
+overload_retries_over(unsigned long requests, unsigned long retries, long busy_pct, long wait_pct)
 {
 	bool busy = busy_pct >= OVERLOAD_BUSY_PCT;
 
 	if (!busy && wait_pct >= 0)
 		return false;
-	if (unread >= 0 && unread < OVERLOAD_UNREAD_BYTES)
-		return false;
 	unsigned long per_mille = busy ? RETRY_PER_MILLE : RETRY_CPU_ONLY_PER_MILLE;
 	return retries > RETRY_FLOOR && retries * 1000 > requests * per_mille;
-}
-
-bool
-overload_kept_waiting(long wait_pct)
-{
-	return wait_pct >= KEPT_WAITING_PCT;
 }

@@ -18,21 +18,11 @@ int overload_sched_open(void);
  * false when fd is -1 or unreadable. */
 bool overload_sched_times(int fd, long long *run_ns, long long *wait_ns);
 
-/* Requests waiting unread in a worker's sockets (bytes, as the kernel counts
- * them) from which it is behind. */
-#define OVERLOAD_UNREAD_BYTES (256L << 10)
-
 /* Do `retries` retransmissions among `requests` requests in one interval say
  * the worker itself is overloaded?  busy_pct: the interval's share that the
  * thread ran or waited to run; wait_pct: of which waiting (-1 when not known:
- * busy_pct is then its CPU time alone); unread: bytes waiting in its sockets
- * now (-1 when not known). */
+ * busy_pct is then its CPU time alone). */
 bool overload_retries_over(unsigned long requests, unsigned long retries, long busy_pct,
-			   long wait_pct, long unread);
-
-/* Was the thread kept from a core for most of the interval (wait_pct, -1 when
- * not known)?  The retransmissions that follow answer that pause, as after
- * a late tick. */
-bool overload_kept_waiting(long wait_pct);
+			   long wait_pct);
 
 #endif

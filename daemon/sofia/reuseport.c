@@ -18,17 +18,11 @@
  * starts with "REGISTER " to a worker drawn at random, and leaves everything
  * else to the hash (an index past the last socket makes the kernel fall back
  * to it).
- *
- * It also notes the UDP sockets each thread binds (a worker binds its own
- * listeners), so that the worker can ask how much waits in them unread: a
- * worker whose clients repeat while nothing waits for it is not behind.
  */
 #include "config.h"
 
 #include <linux/filter.h>
-#include <linux/sock_diag.h>
 #include <stdatomic.h>
-#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -37,21 +31,6 @@
 
 /* the workers sharing each port; below 2, reuseport is off */
 static atomic_uint reuseport_workers;
-
-/* the UDP sockets this thread bound */
-#define THREAD_SOCKS 8
-static __thread int thread_socks[THREAD_SOCKS];
-static __thread unsigned thread_nsocks;
-
-static void
-thread_sock_add(int fd)
-{
-	for (unsigned i = 0; i < thread_nsocks; i++)
-		if (thread_socks[i] == fd)
-			return; /* a descriptor number used again */
-	if (thread_nsocks < THREAD_SOCKS)
-		thread_socks[thread_nsocks++] = fd;
-}
 
 void
 reuseport_set(unsigned workers)
@@ -93,16 +72,17 @@ int
 bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
 	unsigned workers = atomic_load(&reuseport_workers);
-	int type = 0;
-	socklen_t tl = sizeof(type);
-	bool dgram = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_DGRAM;
+	bool dgram = false;
 
 	if (workers > 1) {
 		int one = 1;
+		int type = 0;
+		socklen_t tl = sizeof(type);
 		/* a burst of answers (a PUBLISH fanned out to 1,000 watchers answering at
 		 * once) overflows the default 208 KiB: ask for 4 MiB (capped by the
 		 * kernel's net.core.rmem_max) */
 		int rcvbuf = 4 << 20;
+		dgram = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tl) == 0 && type == SOCK_DGRAM;
 		if (dgram) {
 			(void)setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
 			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
@@ -112,22 +92,5 @@ bind(int fd, const struct sockaddr *addr, socklen_t len)
 	/* in the group now: (re)place its program; without it, all by address */
 	if (rc == 0 && dgram)
 		(void)reuseport_spread_register(fd, workers);
-	if (rc == 0 && dgram)
-		thread_sock_add(fd);
 	return rc;
-}
-
-long
-reuseport_thread_unread(void)
-{
-	long sum = -1;
-
-	for (unsigned i = 0; i < thread_nsocks; i++) {
-		uint32_t mi[SK_MEMINFO_VARS];
-		socklen_t ml = sizeof(mi);
-		if (getsockopt(thread_socks[i], SOL_SOCKET, SO_MEMINFO, mi, &ml) == 0 &&
-		    ml > SK_MEMINFO_RMEM_ALLOC * sizeof(mi[0]))
-			sum = (sum < 0 ? 0 : sum) + (long)mi[SK_MEMINFO_RMEM_ALLOC];
-	}
-	return sum;
 }

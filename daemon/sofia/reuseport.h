@@ -15,8 +15,4 @@ void reuseport_set(unsigned workers);
  * sender's address); 0, or -1 with errno. */
 int reuseport_spread_register(int fd, unsigned workers);
 
-/* Bytes that wait unread in the UDP sockets the calling thread bound (kernel
- * accounting, SO_MEMINFO), or -1 when it bound none or the kernel does not tell. */
-long reuseport_thread_unread(void);
-
 #endif

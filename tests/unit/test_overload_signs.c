@@ -2,10 +2,8 @@
  * test_overload_signs.c - daemon/core/overload_signs.c: when a worker's
  * retransmissions count as overload (busy: only beyond 2 % and a floor;
  * not busy while the wait for a core is known: never; CPU time alone known:
- * beyond 10 %; with nothing much waiting unread in its sockets: never), and
- * when waiting for a core is a pause of the machine's (half an interval), and
- * the thread's schedstat read from this kernel (its run time grows while the
- * thread computes).
+ * beyond 10 %), and the thread's schedstat read from this kernel (its run
+ * time grows while the thread computes).
  */
 #include "config.h"
 
@@ -19,21 +17,19 @@
 
 #include "overload_signs.h"
 
-#define BEHIND (OVERLOAD_UNREAD_BYTES * 4)
-
 static void
 test_busy(void **state)
 {
 	(void)state;
 	/* running or waiting 80 % or more: beyond 2 % of the requests */
-	assert_true(overload_retries_over(1000, 21, 90, 10, BEHIND));
-	assert_false(overload_retries_over(1000, 20, 90, 10, BEHIND));
-	assert_true(overload_retries_over(1000, 100, OVERLOAD_BUSY_PCT, 0, BEHIND));
+	assert_true(overload_retries_over(1000, 21, 90, 10));
+	assert_false(overload_retries_over(1000, 20, 90, 10));
+	assert_true(overload_retries_over(1000, 100, OVERLOAD_BUSY_PCT, 0));
 	/* the wait for a core counts as busy: the 2 % rule on a descheduled worker */
-	assert_true(overload_retries_over(2000, 200, 95, 70, BEHIND));
+	assert_true(overload_retries_over(2000, 200, 95, 70));
 	/* never below the floor of retransmissions in an interval */
-	assert_false(overload_retries_over(100, 20, 100, 0, BEHIND));
-	assert_true(overload_retries_over(100, 21, 100, 0, BEHIND));
+	assert_false(overload_retries_over(100, 20, 100, 0));
+	assert_true(overload_retries_over(100, 21, 100, 0));
 }
 
 static void
@@ -41,22 +37,9 @@ test_not_busy(void **state)
 {
 	(void)state;
 	/* a worker with time to spare: its clients' repeats are not its load */
-	assert_false(overload_retries_over(321, 34, 10, 0, BEHIND));
-	assert_false(overload_retries_over(600, 500, OVERLOAD_BUSY_PCT - 1, 30, BEHIND));
-	assert_false(overload_retries_over(0, 1000, 0, 0, BEHIND));
-}
-
-static void
-test_not_behind(void **state)
-{
-	(void)state;
-	/* busy, but keeping up: its clients lost answers on their side */
-	assert_false(overload_retries_over(1311, 147, 97, 53, 0));
-	assert_false(overload_retries_over(1311, 147, 97, 53, OVERLOAD_UNREAD_BYTES - 1));
-	assert_true(overload_retries_over(1311, 147, 97, 53, OVERLOAD_UNREAD_BYTES));
-	/* not known (no UDP socket of its own, or no SO_MEMINFO): as if behind */
-	assert_true(overload_retries_over(1311, 147, 97, 53, -1));
-	assert_false(overload_retries_over(1311, 147, 50, 20, -1));
+	assert_false(overload_retries_over(321, 34, 10, 0));
+	assert_false(overload_retries_over(600, 500, OVERLOAD_BUSY_PCT - 1, 30));
+	assert_false(overload_retries_over(0, 1000, 0, 0));
 }
 
 static void
@@ -64,21 +47,10 @@ test_cpu_only(void **state)
 {
 	(void)state;
 	/* no schedstat: busy as far as the CPU time tells, or beyond 10 % */
-	assert_true(overload_retries_over(1000, 21, 90, -1, BEHIND));
-	assert_true(overload_retries_over(600, 61, 20, -1, BEHIND));
-	assert_false(overload_retries_over(600, 60, 20, -1, BEHIND));
-	assert_false(overload_retries_over(100, 20, 0, -1, BEHIND));
-}
-
-static void
-test_kept_waiting(void **state)
-{
-	(void)state;
-	assert_true(overload_kept_waiting(71));
-	assert_true(overload_kept_waiting(50));
-	assert_false(overload_kept_waiting(49));
-	assert_false(overload_kept_waiting(0));
-	assert_false(overload_kept_waiting(-1)); /* not known: the late tick alone */
+	assert_true(overload_retries_over(1000, 21, 90, -1));
+	assert_true(overload_retries_over(600, 61, 20, -1));
+	assert_false(overload_retries_over(600, 60, 20, -1));
+	assert_false(overload_retries_over(100, 20, 0, -1));
 }
 
 static void
@@ -105,9 +77,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_busy),         cmocka_unit_test(test_not_busy),
-	    cmocka_unit_test(test_not_behind),   cmocka_unit_test(test_cpu_only),
-	    cmocka_unit_test(test_kept_waiting), cmocka_unit_test(test_sched),
+	    cmocka_unit_test(test_busy),
+	    cmocka_unit_test(test_not_busy),
+	    cmocka_unit_test(test_cpu_only),
+	    cmocka_unit_test(test_sched),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,15 +5,13 @@
  * sockets; everything else it sends (other requests, answers, a keep-alive,
  * a method that only starts like REGISTER) reaches one socket, the same for
  * all, as the kernel's hash of the sender's address decides.  With reuseport
- * off, a second bind of the port fails.  What waits unread in the sockets a
- * thread bound is told to that thread (and to no other).
+ * off, a second bind of the port fails.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -160,52 +158,12 @@ test_off(void **state)
 	close(s1);
 }
 
-static void *
-other_thread(void *arg)
-{
-	(void)arg;
-	return (void *)reuseport_thread_unread(); /* bound nothing */
-}
-
-static void
-test_unread(void **state)
-{
-	struct group g;
-	unsigned got[2];
-	char buf[2048];
-	pthread_t t;
-	void *other;
-	const char *text = "OPTIONS sip:example.test SIP/2.0\r\nCall-ID: u\r\n\r\n";
-
-	(void)state;
-	group_open(&g);
-	/* every socket this test's thread bound so far, all read empty */
-	assert_int_equal(reuseport_thread_unread(), 0);
-	for (int i = 0; i < 10; i++)
-		assert_int_equal(sendto(g.client, text, strlen(text), 0, (struct sockaddr *)&g.addr,
-					sizeof(g.addr)),
-				 (ssize_t)strlen(text));
-	/* at least the bytes themselves (the kernel counts its overhead too) */
-	assert_true(reuseport_thread_unread() >= (long)(10 * strlen(text)));
-	assert_int_equal(pthread_create(&t, NULL, other_thread, NULL), 0);
-	assert_int_equal(pthread_join(t, &other), 0);
-	assert_int_equal((long)other, -1);
-	got[0] = got[1] = 0;
-	for (int k = 0; k < 2; k++)
-		while (recv(g.s[k], buf, sizeof(buf), 0) > 0)
-			got[k]++;
-	assert_int_equal(got[0] + got[1], 10);
-	assert_int_equal(reuseport_thread_unread(), 0);
-	group_close(&g);
-}
-
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_register_spread),
 	    cmocka_unit_test(test_others_by_address),
-	    cmocka_unit_test(test_unread),
 	    cmocka_unit_test(test_off),
 	};
 
