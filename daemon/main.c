@@ -341,7 +341,7 @@ workers_start(struct gwd *g)
 	g->nworkers_planned = n;
 	if ((g->queued = addr_count_alloc()) == NULL)
 		return -ENOMEM;
-	reuseport_set(n > 1);
+	reuseport_set((unsigned)n);
 	for (int i = 0; i < n; i++) {
 		struct worker *w = &g->workers[i];
 		w->w_id = i;

@@ -8,11 +8,9 @@
  *  - its registrations waiting for the disk beyond its share of
  *    LOC_QUEUE_HIGH count at once;
  *  - the retransmissions it received (nta's, and the REGISTERs its registrar
- *    saw again): beyond a share of its requests, RETRY_PER_MILLE while the
- *    thread was busy (BUSY_PCT of the interval or more), RETRY_IDLE_PER_MILLE
- *    while it was not: a worker with CPU to spare is not what makes clients
- *    repeat (lost datagrams, a client or a machine slow elsewhere), and
- *    refusing its requests would not help;
+ *    saw again), when its thread was busy, running or waiting for a core
+ *    (overload_signs.c: a worker that was neither is not what makes its
+ *    clients repeat, and refusing its requests would not help);
  *  - its own timer running late (the thread was not running: the machine
  *    descheduled it, or one callback took that long): the retransmissions
  *    that follow are the clients' answer to that pause, one wave (T1 =
@@ -38,9 +36,11 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sofia-sip/nta.h>
 #include <sofia-sip/su_tag.h>
@@ -49,16 +49,11 @@
 #include "loc.h"
 #include "log.h"
 #include "overload.h"
+#include "overload_signs.h"
 #include "sip.h"
 
 #define INTERVAL_MS 100
 #define LEVEL_ALL 8
-/* Retransmissions per interval, absolute floor and share of the requests,
- * while the thread was busy (BUSY_PCT of the interval or more) or not. */
-#define RETRY_FLOOR 20
-#define RETRY_PER_MILLE 20
-#define RETRY_IDLE_PER_MILLE 100
-#define BUSY_PCT 80
 /* Registrations waiting for the disk, over every worker (each has its share). */
 #define LOC_QUEUE_HIGH 4000
 /* The location writer has not moved on for this long (T1): the disk stalls. */
@@ -92,9 +87,35 @@ struct overload {
 	usize_t dreq, dretry;
 	size_t queued;
 	long stall_ms;
-	long busy_pct; /* this thread's CPU time over the interval's */
-	struct timespec cpu;
+	long busy_pct; /* running or waiting to run, share of the interval */
+	long wait_pct; /* of which waiting for a core (-1: not known) */
+	int sched_fd;  /* /proc/thread-self/schedstat, or -1 */
+	long long run_ns, wait_ns;
+	struct timespec cpu; /* without schedstat */
 };
+
+/* busy_pct and wait_pct of the interval that lasted wall ms */
+static void
+busy_measure(struct overload *o, su_duration_t wall)
+{
+	long long run, wait;
+
+	if (overload_sched_times(o->sched_fd, &run, &wait)) {
+		long long used = (run - o->run_ns) + (wait - o->wait_ns);
+		o->busy_pct = wall > 0 ? (long)(used / 10000 / wall) : 0;
+		o->wait_pct = wall > 0 ? (long)((wait - o->wait_ns) / 10000 / wall) : 0;
+		o->run_ns = run;
+		o->wait_ns = wait;
+		return;
+	}
+	struct timespec cpu;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	long used_ms =
+	    (long)(cpu.tv_sec - o->cpu.tv_sec) * 1000 + (cpu.tv_nsec - o->cpu.tv_nsec) / 1000000;
+	o->cpu = cpu;
+	o->busy_pct = wall > 0 ? used_ms * 100 / wall : 0;
+	o->wait_pct = -1;
+}
 
 static bool
 interval_overloaded(struct overload *o)
@@ -106,8 +127,7 @@ interval_overloaded(struct overload *o)
 			    NTATAG_S_RECV_RETRY_REF(retry), TAG_END());
 	usize_t dreq = req - o->requests;
 	usize_t dretry = retry - o->retries + (o->reg_seen - o->reg_retries);
-	unsigned per_mille = o->busy_pct >= BUSY_PCT ? RETRY_PER_MILLE : RETRY_IDLE_PER_MILLE;
-	if (dretry > RETRY_FLOOR && dretry * 1000 > dreq * per_mille)
+	if (overload_retries_over(dreq, dretry, o->busy_pct, o->wait_pct))
 		o->streak++;
 	else
 		o->streak = 0;
@@ -139,12 +159,7 @@ overload_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 	(void)t;
 	su_time_t now = su_now();
 	su_duration_t wall = su_duration(now, o->last);
-	struct timespec cpu;
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
-	long used_ms =
-	    (long)(cpu.tv_sec - o->cpu.tv_sec) * 1000 + (cpu.tv_nsec - o->cpu.tv_nsec) / 1000000;
-	o->cpu = cpu;
-	o->busy_pct = wall > 0 ? used_ms * 100 / wall : 0;
+	busy_measure(o, wall);
 	if (wall > INTERVAL_MS + LATE_MS) {
 		o->grace = GRACE_MS / INTERVAL_MS;
 		o->late++;
@@ -157,13 +172,16 @@ overload_cb(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 	else if (o->level > 0)
 		o->level--;
 	bool shedding = o->level > 0 || o->stalled;
+	char waiting[24] = "unknown";
+	if (o->wait_pct >= 0)
+		snprintf(waiting, sizeof(waiting), "%ld%%", o->wait_pct);
 	if (!o->shedding && shedding)
 		/* scope=register: only new REGISTERs, behind the stalled disk */
 		log_warnx("event=overload worker=%d action=shedding scope=%s requests=%zu "
-			  "retransmissions=%zu queued=%zu busy=%ld%% late-ticks=%lu "
+			  "retransmissions=%zu queued=%zu busy=%ld%% waiting=%s late-ticks=%lu "
 			  "store-stall=%ldms",
 			  o->w->w_id, o->level > 0 ? "all" : "register", (size_t)o->dreq,
-			  (size_t)o->dretry, o->queued, o->busy_pct, o->late, o->stall_ms);
+			  (size_t)o->dretry, o->queued, o->busy_pct, waiting, o->late, o->stall_ms);
 	else if (o->shedding && !shedding) {
 		log_notice("event=overload-end worker=%d refused=%lu", o->w->w_id, o->shed);
 		o->shed = 0;
@@ -185,11 +203,13 @@ overload_alloc(struct overload **out, struct worker *w)
 		free(o);
 		return -ENOMEM;
 	}
+	/* called on the worker's own thread */
+	o->sched_fd = overload_sched_open();
 	interval_overloaded(o);
 	o->streak = 0;
 	o->stalled = false;
 	o->last = su_now();
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &o->cpu);
+	busy_measure(o, 0);
 	su_timer_set_for_ever(o->timer, overload_cb, (su_timer_arg_t *)o);
 	*out = o;
 	return 0;
@@ -201,6 +221,8 @@ overload_free(struct overload *o)
 	if (o == NULL)
 		return;
 	su_timer_destroy(o->timer);
+	if (o->sched_fd >= 0)
+		close(o->sched_fd);
 	free(o);
 }
 

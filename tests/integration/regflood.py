@@ -11,6 +11,9 @@ usage: regflood.py PORT USER PASSWORD DOMAIN COUNT MODE ARG OUT
   MODE count: send, retransmitting each unanswered request every ARG seconds,
               until every registration has a final answer; OUT gets one line
               per final status of the authenticated leg or of a refused first leg.
+  MODE retry: as count, but a 503 with Retry-After is not final: that
+              registration starts again (a new challenge) once the Retry-After
+              has passed, as a client honours it (RFC 3261 21.5.4).
 """
 import hashlib
 import os
@@ -62,7 +65,8 @@ for i in range(count):
 killed = False
 kill_after = max(1, count // 4)
 deadline = time.time() + 60
-retrans = float(arg) if mode == "count" else 0.5
+retrans = float(arg) if mode in ("count", "retry") else 0.5
+honoured = 0
 while pending and time.time() < deadline:
     now = time.time()
     for i, (d, at) in list(pending.items()):
@@ -85,6 +89,13 @@ while pending and time.time() < deadline:
         chal = re.search(r"WWW-Authenticate: (.*)\r\n", pkt).group(1)
         pending[i] = (request(i, 2, answer(i, chal)), 0.0)
         continue
+    after = re.search(r"Retry-After: (\d+)", pkt)
+    if mode == "retry" and status == 503 and after:
+        # sent again from the start once Retry-After has passed (the loop above
+        # sends a request whose time lies retrans seconds back)
+        pending[i] = (request(i, 1), time.time() + int(after.group(1)) - retrans)
+        honoured += 1
+        continue
     del pending[i]
     final[i] = status
     if mode == "kill" and not killed and sum(1 for v in final.values() if v == 200) >= kill_after:
@@ -98,4 +109,4 @@ with open(out, "w") as f:
                 f.write("sip:%s@127.0.0.1:%d\n" % (user, 10000 + i))
         else:
             f.write("%d\n" % st)
-print("final=%d pending=%d killed=%s" % (len(final), len(pending), killed))
+print("final=%d pending=%d killed=%s honoured=%d" % (len(final), len(pending), killed, honoured))
