@@ -69,6 +69,11 @@ class UA:
         self.lport = self.sock.getsockname()[1]
         self.cseq = random.randint(1, 1000)
         self.auto_answer = True
+        # retransmit: over UDP, repeat a request until its final answer as a client
+        # transaction does (RFC 3261 17.1.2.2: T1 doubling up to T2) and drop answers
+        # to an earlier request (a repeat's late 407, say); off by default, so that
+        # a test that counts what the server received sees each request once
+        self.retransmit = False
 
     def contact(self):
         c = "<sip:%s@127.0.0.1:%d;transport=%s>" % (self.user, self.lport, self.transport)
@@ -196,10 +201,21 @@ class UA:
 
     def final(self, timeout):
         end = time.time() + timeout
+        repeat = self.retransmit and self.transport == "udp"
+        interval = 0.5  # T1
+        resend = time.time() + interval if repeat else end
         while time.time() < end:
-            m = self.recv(end - time.time())
+            m = self.recv(min(end, resend) - time.time())
             if m is None:
-                return None
+                if not repeat or time.time() >= end:
+                    return None
+                if time.time() >= resend:
+                    self.send_raw(self.last)
+                    interval = min(interval * 2, 4.0)  # T2
+                    resend = time.time() + interval
+                continue
+            if repeat and m.cseq() != self.cseq:
+                continue  # an answer to an earlier request of ours
             if m.status >= 200:
                 return m
         return None
