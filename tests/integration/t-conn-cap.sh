@@ -4,6 +4,8 @@
 # ones and no more, a line in the log, and its connections back when it closes
 # some; meanwhile users from another address register and message over TCP, and
 # `greenwich-mmc server status` shows the cap and the refusals.
+# a flood (or load) against greenwichd's capacity: the machine to itself (tests/lib/machine.sh)
+TEST_ALONE=1
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 

@@ -5,6 +5,8 @@
 # outside SUBSCRIBEs from 127.0.0.5 meets that cap while alice, from 127.0.0.1,
 # keeps reaching carol, whose device is reached only over its TCP connection
 # (worker 0), and bob over UDP.
+# a flood (or load) against greenwichd's capacity: the machine to itself (tests/lib/machine.sh)
+TEST_ALONE=1
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 

@@ -5,6 +5,8 @@
 # greenwichd must answer new requests 503 with Retry-After rather than queue
 # them, finish the queued ones once the disk is back, and then serve normally
 # again.
+# a flood (or load) against greenwichd's capacity: the machine to itself (tests/lib/machine.sh)
+TEST_ALONE=1
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 

@@ -7,6 +7,8 @@
 # sanitizer build reports no leak at exit.  Under ASan the quarantine of freed memory
 # is kept at 8 MB (it would otherwise grow to 256 MB, and be the growth measured).  Clients: bench/tlsidle.py --churn.
 # Also: the listener takes a crowd of connects (its backlog).
+# a flood (or load) against greenwichd's capacity: the machine to itself (tests/lib/machine.sh)
+TEST_ALONE=1
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 

@@ -14,6 +14,8 @@
 # another descriptor (daemon/sofia/wait_audit.c), and no listener may be released by a
 # reference nobody took (daemon/sofia/tport_refs.c).
 # STRESS_SECONDS (default 20) bounds it.
+# a flood (or load) against greenwichd's capacity: the machine to itself (tests/lib/machine.sh)
+TEST_ALONE=1
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 

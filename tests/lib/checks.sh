@@ -20,3 +20,8 @@ checks_summary() {
 	echo "$((CHECKS - FAILS)) passed, $FAILS failed"
 	[ "$FAILS" -eq 0 ]
 }
+
+# every test script shares the machine with the others `make check -jN` runs beside
+# it, or has it alone (TEST_ALONE=1): machine.sh
+# shellcheck source=tests/lib/machine.sh
+. "$(dirname "${BASH_SOURCE[0]}")/machine.sh"
