@@ -12,7 +12,9 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-DEMO="$top_srcdir/demo.sh"
+# as demo.sh names itself in its walkthrough (a build configured as ../configure
+# has top_srcdir BUILD/..)
+DEMO="$(cd "$top_srcdir" && pwd)/demo.sh"
 ADDC="$top_srcdir/tests/addc/addc.sh"
 NS=gwdemo-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')
 # Samba puts Unix sockets under the state directory: keep its path short.
