@@ -210,6 +210,20 @@ dlg_table_failed(struct dlg_table *t, struct dlg_node *n)
 		drop(t, n);
 }
 
+void
+dlg_table_call_failed(struct dlg_table *t, const char *call_id, const char *from_tag)
+{
+	struct dlg_node *n = *bucket(t, call_id);
+
+	while (n) {
+		struct dlg_node *next = n->hnext;
+		if (n->queue == DLG_Q_EARLY && strcmp(n->call_id, call_id) == 0 &&
+		    strcmp(n->tag[0], from_tag) == 0)
+			drop(t, n);
+		n = next;
+	}
+}
+
 enum dlg_state
 dlg_table_state(const struct dlg_node *n)
 {

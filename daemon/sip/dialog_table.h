@@ -110,6 +110,10 @@ void dlg_table_used(struct dlg_table *t, struct dlg_node *n, bool ack, time_t no
 void dlg_table_ending(struct dlg_table *t, struct dlg_node *n, time_t now);
 /* The request failed (a final answer above 2xx): an early dialog goes now. */
 void dlg_table_failed(struct dlg_table *t, struct dlg_node *n);
+/* The dialog-creating request (Call-ID, the creator's From tag) ended without a 2xx:
+ * every early dialog it made goes now, whatever its To tag (also when the final
+ * answer carries none, as a timeout of our own). */
+void dlg_table_call_failed(struct dlg_table *t, const char *call_id, const char *from_tag);
 enum dlg_state dlg_table_state(const struct dlg_node *n);
 void dlg_table_counts(const struct dlg_table *t, struct dlg_counts *c);
 

@@ -61,6 +61,7 @@ struct pcall {
 	msg_t *best;
 	bool final_sent, canceled, is_invite, reaping;
 	su_timer_t *timer;
+	su_timer_t *spent_timer; /* a timer that fired for the last time, freed with the call */
 	struct pcall *next, **prevp;
 	struct pcall *reap_next;
 	char *ho_key;              /* Call-ID, CSeq and branch of a request handed to worker 0 */
@@ -157,6 +158,8 @@ pcall_free(struct pcall *pc)
 	}
 	if (pc->timer)
 		su_timer_destroy(pc->timer);
+	if (pc->spent_timer)
+		su_timer_destroy(pc->spent_timer);
 	if (pc->best)
 		msg_destroy(pc->best);
 	if (pc->irq)
@@ -216,7 +219,9 @@ cancel_pending(struct pcall *pc)
  * closed, the ICMP error not matched to the transaction by Sofia) would keep
  * the call for Timer F's 32 s, and under a steady flow those calls filled the
  * worker's bound (PCALLS_MAX): new requests were refused 503, which the front
- * end one hop up turns into 500 (16.7). nta finishes the transaction alone. */
+ * end one hop up turns into 500 (16.7). nta finishes the transaction alone.
+ * Also the INVITE branches still open 64*T1 after their CANCEL (cancel_wait_cb):
+ * each counts as a 408. */
 static void
 end_pending(struct pcall *pc)
 {
@@ -251,6 +256,16 @@ send_best(struct pcall *pc)
 	if (pc->final_sent)
 		return;
 	pc->final_sent = true;
+	if (pc->rr) {
+		/* no 2xx went up (that sets final_sent): the early dialogs this request
+		 * made are over, also those whose branch ended without a To tag (a
+		 * timeout inside nta, our own 480), which dlg_failed cannot name */
+		msg_t *req = nta_incoming_getrequest(pc->irq);
+		if (req) {
+			dlg_call_failed(sip_object(req));
+			msg_destroy(req);
+		}
+	}
 	if (pc->best) {
 		msg_t *m = pc->best;
 		pc->best = NULL;
@@ -463,6 +478,46 @@ watch_start(struct worker *w, struct branch *b)
 		watch_stop(b);
 }
 
+/* RFC 3261 9.1: an INVITE branch that has no final answer 64*T1 after its
+ * CANCEL is given up.  A callee that rang and went away (its connection
+ * closed, the CANCEL refused), or one that ignores the CANCEL, would otherwise
+ * hold the call for ever: the caller without a final answer, the call counted
+ * against the worker's bound (PCALLS_MAX) and its early dialog kept. */
+#define CANCEL_WAIT_MS (64 * 500)
+
+static void
+cancel_wait_cb(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
+{
+	struct pcall *pc = (struct pcall *)arg;
+
+	/* not destroyed from inside its own callback: freed with the call */
+	pc->spent_timer = pc->timer;
+	pc->timer = NULL;
+	if (pc->npending == 0)
+		return;
+	msg_t *req = nta_incoming_getrequest(pc->irq);
+	const sip_t *rs = req ? sip_object(req) : NULL;
+	log_info("event=call-gave-up reason=\"no final answer after CANCEL\" branches=%zu "
+		 "call-id=%s",
+		 pc->npending, log_value(rs && rs->sip_call_id ? rs->sip_call_id->i_id : "-"));
+	if (req)
+		msg_destroy(req);
+	end_pending(pc); /* the branches still open count as 408 */
+	send_best(pc);
+	pcall_maybe_done(pc);
+}
+
+/* A CANCEL went to the open branches (timer C, or the caller's CANCEL). */
+static void
+cancel_wait(struct pcall *pc)
+{
+	if (pc->timer == NULL && pc->spent_timer == NULL)
+		pc->timer = su_timer_create(su_root_task(pc->w->w_root), 0);
+	if (pc->timer)
+		su_timer_set_interval(pc->timer, cancel_wait_cb, (su_timer_arg_t *)pc,
+				      CANCEL_WAIT_MS);
+}
+
 static int
 irq_cb(nta_incoming_magic_t *magic, nta_incoming_t *irq, sip_t const *sip)
 {
@@ -481,6 +536,7 @@ irq_cb(nta_incoming_magic_t *magic, nta_incoming_t *irq, sip_t const *sip)
 			return 0;
 		pc->canceled = true;
 		cancel_pending(pc);
+		cancel_wait(pc);
 	}
 	return 0;
 }
@@ -491,6 +547,7 @@ timer_c_cb(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
 	struct pcall *pc = (struct pcall *)arg;
 
 	cancel_pending(pc);
+	cancel_wait(pc); /* the same timer, set again from its own callback */
 }
 
 /* A copy of the request for one target, rewritten as RFC 3261 16.6 says. */
@@ -761,6 +818,7 @@ proxy_cancel_handed(const sip_t *sip)
 		return false;
 	pc->canceled = true;
 	cancel_pending(pc);
+	cancel_wait(pc);
 	return true;
 }
 

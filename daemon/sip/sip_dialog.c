@@ -349,6 +349,16 @@ dlg_failed(const sip_t *resp)
 	pthread_mutex_unlock(&dlg_lock);
 }
 
+void
+dlg_call_failed(const sip_t *req)
+{
+	if (!req->sip_call_id || !req->sip_from || !req->sip_from->a_tag)
+		return;
+	pthread_mutex_lock(&dlg_lock);
+	dlg_table_call_failed(&table, req->sip_call_id->i_id, req->sip_from->a_tag);
+	pthread_mutex_unlock(&dlg_lock);
+}
+
 /* The request's Route entries beyond ours, as recorded. */
 static void
 request_route(const sip_t *sip, char *out, size_t len)

@@ -49,6 +49,9 @@ void dlg_record(const sip_t *req, const sip_t *resp, const char *sender_user, in
 /* A final answer above 2xx to a dialog-creating request: the early dialog
  * its To tag named is over. */
 void dlg_failed(const sip_t *resp);
+/* The dialog-creating request req was answered above 2xx upstream (a timeout, a
+ * CANCEL, every branch failing): all the early dialogs it made are over. */
+void dlg_call_failed(const sip_t *req);
 /* Match an in-dialog request (To tag present) whose own Route entries are
  * already removed; 0 with *m filled, -ENOENT (no such dialog), -EPERM (it
  * matches a dialog but not its parties, target or route set: why).  A match

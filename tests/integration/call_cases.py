@@ -4,7 +4,8 @@ bob-pw) through a greenwichd whose [proxy] max-dialogs is CAP and that routes no
 else: the calls up to the cap go through, the next INVITE gets 503 with Retry-After
 and bob's device never sees it; ACK and BYE of established calls pass while the table
 is full; a BYE gives the room back at once; a call answered and never acknowledged
-gives it back after 64*T1 (32 s).  MMC and CONF: greenwich-mmc and the server's
+gives it back after 64*T1 (32 s); a call that rang and whose callee went away answers
+the caller's CANCEL 487 after 64*T1, its ringing dialog gone with it.  MMC and CONF: greenwich-mmc and the server's
 configuration, for `server status --json`.  Prints one "ok - " or "FAILED - " line per
 check; exits 1 when a check failed."""
 import json
@@ -139,10 +140,100 @@ def fill(device, ua, n, acked=True):
     return calls, ok
 
 
+def ring_and_vanish(ringer):
+    """carol's phone over TCP: rings (180 with its To tag: an early dialog) for the
+    first INVITE, then its connection closes without a final answer."""
+    end = time.time() + 10
+    while time.time() < end:
+        try:
+            raws = ringer._read(0.2)
+        except socket.timeout:
+            continue
+        for raw in raws:
+            m = Msg(raw)
+            if m.method != "INVITE":
+                continue
+            vias = "".join("Via: %s\r\n" % v for v in m.all("via"))
+            rr = "".join("Record-Route: %s\r\n" % v for v in m.all("record-route"))
+            ringer.send_raw("SIP/2.0 180 Ringing\r\n%sFrom: %s\r\nTo: %s;tag=c%x\r\n"
+                            "Call-ID: %s\r\nCSeq: %s\r\n%sContact: %s\r\n"
+                            "Content-Length: 0\r\n\r\n"
+                            % (vias, m.h("from"), m.h("to"), random.getrandbits(32),
+                               m.h("call-id"), m.h("cseq"), rr, ringer.contact()))
+            ringer.sock.close()
+            return
+
+
+def invite_cancelled(ua, ruri, ringer):
+    """ua calls ruri (answering the challenge), cancels a second after it rang, and
+    waits for the INVITE's final answer (None after 45 s); the ringer runs meanwhile.
+    (rang, the server's status while it rang, the final answer)"""
+    call_id, ftag, to = "%x@cancel" % random.getrandbits(64), "%x" % random.getrandbits(32), \
+        "<%s>" % ruri
+    t = threading.Thread(target=ring_and_vanish, args=(ringer,), daemon=True)
+    t.start()
+    ua.cseq += 1
+    ua.send_raw(ua.build("INVITE", ruri, [], "", ftag, to, call_id, ua.cseq))
+    r = ua.final(5)
+    if r is None or r.status != 407:
+        t.join()
+        return False, {}, r
+    auth = "Proxy-Authorization: " + ua.digest(r.h("proxy-authenticate"), "INVITE", ruri)
+    ua.cseq += 1
+    inv = ua.build("INVITE", ruri, [], "", ftag, to, call_id, ua.cseq, auth)
+    ua.send_raw(inv)
+    rang, ringing = False, {}
+    end = time.time() + 45
+    while time.time() < end:
+        m = ua.recv(0.5)
+        if m is None:
+            continue
+        method = (m.h("cseq") or " ").split()[-1]
+        if m.status == 180 and not rang:
+            rang = True
+            time.sleep(1)  # the ringer's connection is closed by now
+            ringing = server_status()
+            via = Msg(inv).h("via")
+            ua.send_raw("CANCEL %s SIP/2.0\r\nVia: %s\r\nMax-Forwards: 70\r\n"
+                        "From: <sip:%s>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %d CANCEL\r\n"
+                        "Content-Length: 0\r\n\r\n" % (ruri, via, ua.aor, ftag, to, call_id,
+                                                           ua.cseq))
+        elif m.status >= 200 and method == "INVITE":
+            # the ACK of a final answer above 2xx: as the INVITE, with the answer's To
+            ua.send_raw("ACK %s SIP/2.0\r\nVia: %s\r\nMax-Forwards: 70\r\n"
+                        "From: <sip:%s>;tag=%s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %d ACK\r\n"
+                        "Content-Length: 0\r\n\r\n" % (ruri, Msg(inv).h("via"), ua.aor, ftag,
+                                                           m.h("to"), call_id, ua.cseq))
+            t.join()
+            return rang, ringing, m
+    t.join()
+    return rang, ringing, None
+
+
+def early_gone():
+    """(e) a call that rang, whose callee then went away without a final answer (its
+    connection closed, so the CANCEL cannot reach it either): 64*T1 after the caller's
+    CANCEL the caller gets its 487 (RFC 3261 9.1), and the early dialog goes with it
+    (not a ringing time and a margin after it began)."""
+    ringer = UA("carol", "carol-pw", PORT, transport="tcp")
+    check("carol's device registers over TCP", status(ringer.register()) == 200)
+    ringer.auto_answer = False
+    alice = UA("alice", "alice-pw", PORT)  # a phone of her own: the other calls' UA sees none of it
+    rang, st, r = invite_cancelled(alice, "sip:carol@" + DOMAIN, ringer)
+    check("a call to carol rang (an early dialog)", rang)
+    check("status: one dialog ringing", st.get("dialogs_early") == 1, str(st))
+    check("her device went; the caller's CANCEL is answered 487 after 64*T1",
+          r is not None and r.status == 487, "got %s" % status(r))
+    st = server_status()
+    check("... and the early dialog is gone with it", st.get("dialogs_early") == 0
+          and st.get("dialogs") == 0, str(st))
+
+
 def main():
     device = Device()
     check("bob's device registers", status(device.ua.register()) == 200)
     device.start()
+    early_gone()
     alice = UA("alice", "alice-pw", PORT)
 
     # (a) calls up to the cap complete; the last one's ACK passes with the table full

@@ -4,7 +4,8 @@
  * margin, answered and never acknowledged: 32 s, confirmed: renewed by use,
  * ending: 64 s), entries go in order of expiry and a renewed one last, the
  * cap counts live dialogs and reservations but not ending ones, a reservation
- * is taken by its dialog or given back, and ending dialogs are bounded too.
+ * is taken by its dialog or given back, ending dialogs are bounded too, and a
+ * call that fails takes all its early dialogs (every fork's) with it.
  */
 #include "config.h"
 
@@ -307,6 +308,48 @@ test_free_node(void **state)
 	assert_int_equal(freed, 6);
 }
 
+/* Dialog i's node with other tags (another fork's To tag, another caller's From tag). */
+static struct dlg_node *
+add_tagged(struct dlg_table *t, unsigned i, const char *from_tag, const char *to_tag, bool answered)
+{
+	struct tnode *e = (struct tnode *)node(i, true);
+	bool reserved = dlg_table_reserve(t, T0);
+
+	snprintf(e->tag[0], sizeof(e->tag[0]), "%s", from_tag);
+	snprintf(e->tag[1], sizeof(e->tag[1]), "%s", to_tag);
+	assert_true(reserved);
+	assert_int_equal(dlg_table_add(t, &e->n, answered, &reserved, T0), 0);
+	return &e->n;
+}
+
+static void
+test_call_failed(void **state)
+{
+	struct dlg_table *t = table_new(10);
+
+	(void)state;
+	/* call 7 forked downstream: two early dialogs (180 from each fork), and one
+	 * answered (a 200 from a third fork); call 8 rings; call 7's Call-ID from
+	 * another caller (From tag x) rings too */
+	add_tagged(t, 7, "a7", "b7", false);
+	add_tagged(t, 7, "a7", "c7", false);
+	struct dlg_node *answered = add_tagged(t, 7, "a7", "d7", true);
+	struct dlg_node *other = add(t, 8, false, T0);
+	struct dlg_node *stranger = add_tagged(t, 7, "x7", "b7", false);
+	assert_int_equal(live(t), 5);
+	/* call 7 ends above 2xx (a timeout without a To tag): its early dialogs go */
+	dlg_table_call_failed(t, "call-7@example.test", "a7");
+	assert_null(dlg_table_find(t, "call-7@example.test", "a7", "b7", T0 + 1));
+	assert_null(dlg_table_find(t, "call-7@example.test", "a7", "c7", T0 + 1));
+	assert_ptr_equal(dlg_table_find(t, "call-7@example.test", "a7", "d7", T0 + 1), answered);
+	assert_ptr_equal(find(t, 8, T0 + 1), other);
+	assert_ptr_equal(dlg_table_find(t, "call-7@example.test", "x7", "b7", T0 + 1), stranger);
+	assert_int_equal(live(t), 3);
+	dlg_table_call_failed(t, "call-9@example.test", "a9"); /* nothing of it: no change */
+	assert_int_equal(live(t), 3);
+	table_free(t);
+}
+
 static void
 test_many(void **state)
 {
@@ -331,6 +374,7 @@ main(void)
 	    cmocka_unit_test(test_expiry_order),      cmocka_unit_test(test_cap),
 	    cmocka_unit_test(test_reservation_taken), cmocka_unit_test(test_ending_bounded),
 	    cmocka_unit_test(test_free_node),         cmocka_unit_test(test_many),
+	    cmocka_unit_test(test_call_failed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
