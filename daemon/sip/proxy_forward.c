@@ -642,9 +642,10 @@ proxy_forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t
 		sip_reply(w, msg, 500, "Out of memory");
 		return;
 	}
-	/* within a dialog, or from another front end of the pool (which held its
-	 * sender to its own share), a request is never refused here */
-	if (!sip->sip_to->a_tag && !a->pool_hop && !share_take(w, msg, pc)) {
+	/* within a dialog we routed, or from another front end of the pool (which
+	 * held its sender to its own share), a request is never refused here; one
+	 * that merely carries a To tag counts as any other */
+	if (!a->in_dialog && !a->pool_hop && !share_take(w, msg, pc)) {
 		free(pc);
 		return;
 	}
