@@ -87,6 +87,10 @@ static const struct conf_opt conf_opts[] = {
      "TCP/TLS connections one client address may hold at once (0: no cap)", LIVE},
     {"limits", "handoff-per-source", T_INT, O(handoff_per_source), "256", 0, 100000,
      "requests from one client address that may wait for worker 0 at once (0: no cap)", LIVE},
+    {"limits", "calls-per-source", T_INT, O(calls_per_source), "128", 0, 100000,
+     "proxied requests from one client address a worker may have in progress at once "
+     "(0: no cap)",
+     LIVE},
     {"limits", "signin-pending-max", T_INT, O(signin_pending_max), "1024", 2, 100000,
      "Kerberos/NTLM sign-ins being checked at once", RESTART},
     {"presence", "max-document-size", T_INT, O(presence_max_document), "16384", 256, 1048576,

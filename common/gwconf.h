@@ -55,6 +55,7 @@ struct gw_conf {
 	int message_timeout;    /* seconds */
 	int conn_per_source;    /* TCP/TLS connections per client address, 0 = no cap */
 	int handoff_per_source; /* requests per client address queued for worker 0 */
+	int calls_per_source;   /* proxied requests in progress per client address and worker */
 	int signin_pending_max;
 	int max_im_size;
 	/* [presence] */

@@ -209,6 +209,13 @@ apply_handoff_share(struct gwd *g, const struct gw_conf *n)
 	g->conf->handoff_per_source = n->handoff_per_source;
 }
 
+/* read by the workers at each new proxied request: an int, written whole */
+static void
+apply_calls_share(struct gwd *g, const struct gw_conf *n)
+{
+	g->conf->calls_per_source = n->calls_per_source;
+}
+
 static const struct reload_hook {
 	const char *section, *name;
 	void (*apply)(struct gwd *g, const struct gw_conf *next);
@@ -219,6 +226,7 @@ static const struct reload_hook {
     {"auth", "guess-window", apply_guess},
     {"limits", "connections-per-source", apply_conn_cap},
     {"limits", "handoff-per-source", apply_handoff_share},
+    {"limits", "calls-per-source", apply_calls_share},
 };
 
 static const struct reload_hook *

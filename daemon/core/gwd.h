@@ -47,6 +47,8 @@ struct gwd_stats {
 	atomic_long subscriptions;     /* live presence subscriptions (a gauge) */
 	atomic_ulong handoffs_refused; /* requests refused: their address's share of
 					* worker 0's queue was full */
+	atomic_ulong calls_refused;    /* new proxied requests refused: their address had
+					* [limits] calls-per-source in progress on the worker */
 };
 
 struct worker {

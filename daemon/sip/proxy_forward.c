@@ -21,6 +21,7 @@
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "addr_count.h"
 #include "federation.h"
 #include "gwd.h"
 #include "log.h"
@@ -65,6 +66,7 @@ struct pcall {
 	struct pcall *next, **prevp;
 	struct pcall *reap_next;
 	char *ho_key;              /* Call-ID, CSeq and branch of a request handed to worker 0 */
+	struct addr_entry *share;  /* one of its sender's address's calls (sources) */
 	bool rr;                   /* dialog-creating and record-routed: its answers make dialogs */
 	bool reserved;             /* holds room for its dialog (sip_dialog.h) */
 	char user[GW_AOR_MAX + 1]; /* how its sender was admitted, for the dialog */
@@ -78,6 +80,10 @@ static __thread struct pcall *pcalls;
  * slow next hop; past the bound new requests are refused (503) instead */
 static __thread size_t npcalls;
 #define PCALLS_MAX 1024
+/* and by the address that sent them: one address may have [limits]
+ * calls-per-source of them at once, so that it cannot take the bound for all */
+static __thread struct addr_count *sources;
+#define CALLS_RETRY_AFTER "5"
 static __thread uint64_t branch_counter;
 
 /* Set while worker 0 works on a handed-over request: the UDP socket to answer on. */
@@ -165,6 +171,7 @@ pcall_free(struct pcall *pc)
 	if (pc->irq)
 		nta_incoming_destroy(pc->irq);
 	free(pc->ho_key);
+	addr_count_put(sources, pc->share);
 	if (pc->reserved)
 		dlg_unreserve(); /* it ended without a dialog */
 	if (pc->prevp) {
@@ -646,6 +653,40 @@ handoff_find(const sip_t *sip)
 	return pc;
 }
 
+/* A new request takes one of its address's share of this worker's calls (on
+ * worker 0 a handed-over one counts for the client's address, which the
+ * handoff kept).  False: the address has all its share in progress; answered
+ * 503 before anything rings. */
+static bool
+share_take(struct worker *w, msg_t *msg, struct pcall *pc)
+{
+	struct gwd *g = w->w_gwd;
+	int limit = g->conf->calls_per_source;
+	su_addrinfo_t *ai = msg_addrinfo(msg);
+	bool over = false;
+	char text[64];
+
+	if (sources == NULL)
+		sources = addr_count_alloc(); /* NULL: nothing counted, nothing refused */
+	if (ai == NULL || ai->ai_addr == NULL)
+		return true;
+	pc->share = addr_count_take(sources, ai->ai_addr, limit > 0 ? (unsigned)limit : 0, &over);
+	if (!over)
+		return true;
+	unsigned long n = atomic_fetch_add(&g->stats.calls_refused, 1) + 1;
+	if (addr_count_due(sources, ai->ai_addr, time(NULL), 60)) {
+		addr_count_text(ai->ai_addr, text, sizeof(text));
+		log_notice("event=calls-refused source=%s limit=%d worker=%d reason=\"too many "
+			   "calls from this address in progress\" refused=%lu",
+			   text, limit, w->w_id, n);
+	}
+	atomic_fetch_add(&g->stats.rejected, 1);
+	nta_msg_treply(w->w_agent, msg, 503, "Too many calls from your address",
+		       SIPTAG_RETRY_AFTER_STR(CALLS_RETRY_AFTER),
+		       TAG_IF(proxy_answer_tport, NTATAG_TPORT(proxy_answer_tport)), TAG_END());
+	return false;
+}
+
 void
 proxy_forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t nt,
 	      const struct admit *a)
@@ -658,8 +699,16 @@ proxy_forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t
 		sip_reply(w, msg, 500, "Out of memory");
 		return;
 	}
+	/* within a dialog we routed, or from another front end of the pool (which
+	 * held its sender to its own share), a request is never refused here; one
+	 * that merely carries a To tag counts as any other */
+	if (!a->in_dialog && !a->pool_hop && !share_take(w, msg, pc)) {
+		free(pc);
+		return;
+	}
 	/* no room for the dialog it would make: refused before anything rings */
 	if (rr && !dlg_reserve()) {
+		addr_count_put(sources, pc->share);
 		free(pc);
 		atomic_fetch_add(&w->w_gwd->stats.rejected, 1);
 		nta_msg_treply(w->w_agent, msg, 503, "Too many calls in progress",
@@ -688,6 +737,7 @@ proxy_forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t
 	if (pc->irq == NULL) {
 		if (pc->reserved)
 			dlg_unreserve();
+		addr_count_put(sources, pc->share);
 		free(pc);
 		sip_reply(w, msg, 500, "Cannot create transaction");
 		return;
@@ -801,6 +851,8 @@ proxy_calls_stop(struct worker *w)
 		pc->npending = 0;
 		pcall_free(pc); /* unlinks itself from pcalls */
 	}
+	addr_count_free(sources); /* empty now: every call gave its share back */
+	sources = NULL;
 }
 
 bool

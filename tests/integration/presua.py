@@ -137,14 +137,16 @@ class UA:
                 return None
         return None
 
-    def answer(self, req, code, phrase):
+    def answer(self, req, code, phrase, extra="", tag=None):
+        """Answer req; extra: more header lines (each ending CRLF); tag: our To tag
+        (a random one when None)."""
         hdrs = "".join("Via: %s\r\n" % v for v in req.all("via"))
         to = req.h("to")
         if ";tag=" not in to:
-            to += ";tag=ua%d" % random.randint(1, 1 << 30)
+            to += ";tag=" + (tag or "ua%d" % random.randint(1, 1 << 30))
         self.send_raw("SIP/2.0 %d %s\r\n%sFrom: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %s\r\n"
-                      "Content-Length: 0\r\n\r\n" % (code, phrase, hdrs, req.h("from"), to,
-                                                    req.h("call-id"), req.h("cseq")))
+                      "%sContent-Length: 0\r\n\r\n" % (code, phrase, hdrs, req.h("from"), to,
+                                                      req.h("call-id"), req.h("cseq"), extra))
 
     # --- requests
     def build(self, method, ruri, headers, body, from_tag, to, call_id, cseq, auth=None):
