@@ -12,14 +12,27 @@ import os
 import sys
 import time
 
+
+
+def lock_file(path):
+    """A descriptor to flock: read-only, so that a lock file another user made (in
+    a sticky /tmp, where opening it to create or write is refused) serves too."""
+    try:
+        return os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
+        os.fchmod(fd, 0o644)
+        return fd
+
+
 pid, ready, lock = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 alone = len(sys.argv) > 4 and sys.argv[4] == "alone"
-gate = open(lock + ".gate", "a")
+gate = lock_file(lock + ".gate")
 fcntl.flock(gate, fcntl.LOCK_EX)
-held = open(lock, "a")
+held = lock_file(lock)
 fcntl.flock(held, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
 if not alone:
-    gate.close()  # through the gate: the next test may come
+    os.close(gate)  # through the gate: the next test may come
 with open(ready, "w") as f:
     f.write("taken\n")
 while os.path.exists("/proc/%d" % pid):
