@@ -48,6 +48,7 @@ struct branch {
 	su_timer_t *watch;
 	unsigned watch_left; /* ticks */
 	bool heard;
+	nta_outgoing_t *cancel; /* our CANCEL of this INVITE branch, until its final */
 };
 
 #define HOP_WATCH_MS 100
@@ -161,6 +162,8 @@ pcall_free(struct pcall *pc)
 		watch_stop(&pc->br[i]);
 		if (pc->br[i].orq)
 			nta_outgoing_destroy(pc->br[i].orq);
+		if (pc->br[i].cancel)
+			nta_outgoing_destroy(pc->br[i].cancel); /* no callback any more */
 	}
 	if (pc->timer)
 		su_timer_destroy(pc->timer);
@@ -212,12 +215,20 @@ pcall_maybe_done(struct pcall *pc)
 		su_timer_set_interval(reap_timer, reap_cb, NULL, 0);
 }
 
+static int cancel_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip);
+
+/* CANCEL every open branch (nta sends one per INVITE transaction, once, after
+ * its provisional answer; a later call is a no-op). */
 static void
 cancel_pending(struct pcall *pc)
 {
-	for (size_t i = 0; i < pc->nbr; i++)
-		if (pc->br[i].orq && pc->br[i].status < 200)
-			nta_outgoing_cancel(pc->br[i].orq);
+	for (size_t i = 0; i < pc->nbr; i++) {
+		struct branch *b = &pc->br[i];
+		if (b->orq == NULL || b->status >= 200 || b->cancel)
+			continue;
+		b->cancel =
+		    nta_outgoing_tcancel(b->orq, cancel_cb, (nta_outgoing_magic_t *)b, TAG_END());
+	}
 }
 
 /* A non-INVITE answered 2xx upstream: nothing the other branches answer can
@@ -512,6 +523,43 @@ cancel_wait_cb(su_root_magic_t *m, su_timer_t *t, su_timer_arg_t *arg)
 	end_pending(pc); /* the branches still open count as 408 */
 	send_best(pc);
 	pcall_maybe_done(pc);
+}
+
+/* Our CANCEL of branch b has its final answer.  When nta answered it itself
+ * with an error (the callee could not be reached: the connection the INVITE
+ * went over is gone and a new one is refused), the callee never hears of the
+ * CANCEL and will not end its INVITE: the branch is given up now, as a 408,
+ * instead of 64*T1 later (cancel_wait_cb).  Any answer from the callee itself
+ * leaves the branch to the INVITE's own final (its 487, or a 2xx that crossed
+ * the CANCEL). */
+static int
+cancel_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
+{
+	struct branch *b = (struct branch *)magic;
+	int status = sip ? sip->sip_status->st_status : nta_outgoing_status(orq);
+	msg_t *resp;
+	bool ours;
+
+	if (status < 200)
+		return 0;
+	resp = nta_outgoing_getresponse(orq);
+	/* 5xx made by nta: the CANCEL could not be sent (a timeout, 408, is left to
+	 * cancel_wait_cb, which comes at the same moment) */
+	ours = status >= 500 && status < 600 && resp != NULL && answered_here(resp);
+	if (resp)
+		msg_destroy(resp);
+	nta_outgoing_destroy(orq);
+	b->cancel = NULL;
+	if (!ours || b->orq == NULL || b->status >= 200)
+		return 0;
+	log_info("event=call-gave-up reason=\"CANCEL could not reach the callee\" status=%d "
+		 "branch=%s",
+		 status, b->key);
+	watch_stop(b);
+	nta_outgoing_destroy(b->orq); /* no callback any more */
+	b->orq = NULL;
+	branch_response(b, 408, NULL); /* sends the best final when it was the last */
+	return 0;
 }
 
 /* A CANCEL went to the open branches (timer C, or the caller's CANCEL). */
