@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <sofia-sip/nta.h>
 #include <sofia-sip/nta_stateless.h>
@@ -59,6 +60,17 @@ static inline url_string_t *
 gw_url(const char *s)
 {
 	return URL_STRING_MAKE(s);
+}
+
+/* A next hop "sip:[2001:db8::1]:5060;..." (or sips:) names an IPv6 address: Sofia
+ * may pick the first listener of the protocol whatever its address family, so a
+ * request sent there names the IPv6 listeners (TPTAG_IDENT("v6"), worker.c). */
+static inline bool
+gw_hop_ip6(const char *hop)
+{
+	const char *colon = hop ? strchr(hop, ':') : NULL;
+
+	return colon && colon[1] == '[';
 }
 
 /* Longest user@host we route (the location store's key). */

@@ -35,6 +35,7 @@
 
 #include <sofia-sip/nta.h>
 #include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport_tag.h>
 
 #include "gwd.h"
 #include "log.h"
@@ -208,9 +209,10 @@ out_send(struct pres_sender *snd, struct pres_out *o)
 	char key[64];
 
 	sip_branch_make(snd->w, key, sizeof(key), snd->tag, ++snd->counter);
-	o->orq = nta_outgoing_mcreate(snd->w->w_agent, out_cb, (nta_outgoing_magic_t *)o,
-				      o->hop[0] ? gw_url(o->hop) : NULL, o->msg,
-				      NTATAG_BRANCH_KEY(key), TAG_END());
+	o->orq =
+	    nta_outgoing_mcreate(snd->w->w_agent, out_cb, (nta_outgoing_magic_t *)o,
+				 o->hop[0] ? gw_url(o->hop) : NULL, o->msg, NTATAG_BRANCH_KEY(key),
+				 TAG_IF(gw_hop_ip6(o->hop), TPTAG_IDENT("v6")), TAG_END());
 	if (o->orq == NULL) {
 		log_warnx("event=notify-failed worker=%d target=%s", snd->w->w_id,
 			  log_value(o->hop));

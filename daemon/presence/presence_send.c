@@ -228,10 +228,10 @@ presence_send_notify(struct presence *ps, struct pres_sub *s, const char *state,
 	s->orq = nta_outgoing_tcreate(
 	    s->leg, notify_cb, (nta_outgoing_magic_t *)s, hop[0] ? gw_url(hop) : NULL,
 	    SIP_METHOD_NOTIFY, NULL, NTATAG_BRANCH_KEY(key), TAG_IF(tp, NTATAG_TPORT(tp)),
-	    SIPTAG_MAX_FORWARDS_STR("70"), SIPTAG_EVENT_STR(event_name(s->event)),
-	    SIPTAG_SUBSCRIPTION_STATE_STR(state), SIPTAG_CONTACT_STR(contact),
-	    TAG_IF(body, SIPTAG_CONTENT_TYPE_STR(ctype)), TAG_IF(body, SIPTAG_PAYLOAD_STR(body)),
-	    TAG_END());
+	    TAG_IF(!tp && gw_hop_ip6(hop), TPTAG_IDENT("v6")), SIPTAG_MAX_FORWARDS_STR("70"),
+	    SIPTAG_EVENT_STR(event_name(s->event)), SIPTAG_SUBSCRIPTION_STATE_STR(state),
+	    SIPTAG_CONTACT_STR(contact), TAG_IF(body, SIPTAG_CONTENT_TYPE_STR(ctype)),
+	    TAG_IF(body, SIPTAG_PAYLOAD_STR(body)), TAG_END());
 	if (s->orq == NULL) {
 		log_warnx("event=notify-failed watcher=%s presentity=%s", log_value(s->watcher),
 			  log_value(s->presentity));
