@@ -80,9 +80,11 @@ struct pres_sub {
 	unsigned flags;    /* SUB_POLICY_ALLOWED */
 	char transport[8]; /* how the SUBSCRIBE came */
 	char addr[64];
-	char frontend[40]; /* read at start: the front end that holds its dialog */
-	uint64_t flow;     /* worker 0 connection id, 0 for none */
-	unsigned version;  /* watcherinfo version */
+	unsigned char source[16]; /* addr's source (source_net.h), when sourced */
+	bool sourced;             /* source worked out (from addr, when first needed) */
+	char frontend[40];        /* read at start: the front end that holds its dialog */
+	uint64_t flow;            /* worker 0 connection id, 0 for none */
+	unsigned version;         /* watcherinfo version */
 	nta_leg_t *leg;
 	nta_outgoing_t *orq; /* NOTIFY in progress */
 	int worker;          /* the worker its SUBSCRIBE came to (its address's) */

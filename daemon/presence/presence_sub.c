@@ -28,6 +28,7 @@
 #include "presence_store.h"
 #include "sip.h"
 #include "sip_policy.h"
+#include "source_net.h"
 
 #define SUB_DEFAULT_EXPIRES 3600
 
@@ -391,28 +392,53 @@ sub_create(struct pres_req *r, enum pres_event ev, const char *presentity, const
 	return s;
 }
 
+/* "host:port" or "[v6]:port" without its port, in host (len bytes). */
+static void
+hostport_host(const char *hostport, char *host, size_t len)
+{
+	snprintf(host, len, "%s", hostport);
+	char *colon = host[0] == '[' ? strstr(host, "]:") : strrchr(host, ':');
+	if (colon)
+		colon[host[0] == '[' ? 1 : 0] = '\0';
+}
+
+/* The source (source_net.h) of "host:port" or "[v6]:port". */
+static bool
+hostport_source(const char *hostport, unsigned char key[16])
+{
+	char host[64];
+
+	hostport_host(hostport, host, sizeof(host));
+	return source_net_key_text(host, key);
+}
+
 /* Subscriptions are state an outsider can make us hold: capped in all, per watcher and
- * per client address.  False when the SUBSCRIBE was refused (503 + Retry-After). */
+ * per client source (an address; a remote IPv6 address with its /64).  False when the
+ * SUBSCRIBE was refused (503 + Retry-After). */
 static bool
 room_for(struct pres_req *r, const char *watcher)
 {
 	const struct gw_conf *c = r->w->w_gwd->conf;
-	char src[80], proto[16];
+	char src[80], proto[16], host[64], from[72];
 	size_t all = 0, same_watcher = 0, same_source = 0;
 	const char *why = NULL;
 
 	sip_msg_source(r->w, r->msg, src, sizeof(src), proto, sizeof(proto));
-	char *colon = src[0] == '[' ? strstr(src, "]:") : strrchr(src, ':');
-	if (colon)
-		colon[src[0] == '[' ? 1 : 0] = '\0';
-	size_t sl = strlen(src);
-	for (const struct pres_sub *s = r->ps->subs; s; s = s->next) {
+	unsigned char key[16];
+	bool keyed = hostport_source(src, key);
+	hostport_host(src, host, sizeof(host));
+	source_net_text_of(host, from, sizeof(from));
+	for (struct pres_sub *s = r->ps->subs; s; s = s->next) {
 		if (s->dead || s->ending)
 			continue;
 		all++;
 		same_watcher += strcasecmp(s->watcher, watcher) == 0;
-		same_source +=
-		    strncmp(s->addr, src, sl) == 0 && (s->addr[sl] == ':' || s->addr[sl] == '\0');
+		if (!s->sourced) {
+			s->sourced = true;
+			if (!hostport_source(s->addr, s->source))
+				memset(s->source, 0xff, sizeof(s->source)); /* no client's */
+		}
+		same_source += keyed && memcmp(s->source, key, sizeof(key)) == 0;
 	}
 	if (all >= (size_t)c->presence_max_subs)
 		why = "too many subscriptions";
@@ -423,7 +449,7 @@ room_for(struct pres_req *r, const char *watcher)
 	if (why == NULL)
 		return true;
 	log_notice("event=subscribe-refused watcher=%s source=%s reason=\"%s\"", log_value(watcher),
-		   src, why);
+		   from, why);
 	presence_reply(r, 503, "Too many subscriptions", SIPTAG_RETRY_AFTER_STR("60"), TAG_END());
 	return false;
 }

@@ -21,20 +21,12 @@
 #include "log.h"
 #include "sip.h"
 #include "sip_policy.h"
+#include "source_net.h"
 
 #define MAX_PARTY_SIDS 64
 
-/* The internal networks, parsed once at start. */
-struct net4or6 {
-	int family;
-	unsigned char addr[16];
-	unsigned bits;
-};
-
 static pthread_rwlock_t snap_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct pol_snap *snap; /* the rules in force */
-static struct net4or6 *nets;
-static size_t nnets;
 
 void
 pol_snap_free(struct pol_snap *s)
@@ -132,57 +124,13 @@ party_sids(const struct pol_snap *s, const char *aor, const char **out)
 	return n;
 }
 
-static int
-net_parse(const char *cidr, struct net4or6 *n)
-{
-	char buf[80], *slash;
-	long bits;
-
-	snprintf(buf, sizeof(buf), "%s", cidr);
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash++ = '\0';
-	n->family = strchr(buf, ':') ? AF_INET6 : AF_INET;
-	if (inet_pton(n->family, buf, n->addr) != 1)
-		return -EINVAL;
-	bits = slash ? strtol(slash, NULL, 10) : (n->family == AF_INET ? 32 : 128);
-	if (bits < 0 || bits > (n->family == AF_INET ? 32 : 128))
-		return -EINVAL;
-	n->bits = (unsigned)bits;
-	return 0;
-}
-
-static bool
-net_match(const struct net4or6 *n, int family, const unsigned char *a)
-{
-	unsigned full = n->bits / 8, rest = n->bits % 8;
-
-	if (family != n->family || memcmp(a, n->addr, full) != 0)
-		return false;
-	return rest == 0 || ((a[full] ^ n->addr[full]) & (0xff << (8 - rest))) == 0;
-}
-
 static enum pol_net
 sender_net(msg_t *msg)
 {
 	su_addrinfo_t *ai = msg_addrinfo(msg);
-	const su_sockaddr_t *sa = ai ? (const su_sockaddr_t *)ai->ai_addr : NULL;
-	const unsigned char *a;
-	int fam;
 
-	if (sa == NULL)
-		return POL_NET_REMOTE;
-	fam = sa->su_family;
-	a = fam == AF_INET6 ? (const unsigned char *)&sa->su_sin6.sin6_addr
-			    : (const unsigned char *)&sa->su_sin.sin_addr;
-	if (fam == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&sa->su_sin6.sin6_addr)) {
-		fam = AF_INET;
-		a += 12;
-	}
-	for (size_t i = 0; i < nnets; i++)
-		if (net_match(&nets[i], fam, a))
-			return POL_NET_INTERNAL;
-	return POL_NET_REMOTE;
+	/* the internal networks: [policy] internal-networks, set at start */
+	return ai && source_net_internal(ai->ai_addr) ? POL_NET_INTERNAL : POL_NET_REMOTE;
 }
 
 static const char *
@@ -411,16 +359,14 @@ sip_policy_start(struct gwd *g)
 	}
 	snprintf(s->source, sizeof(s->source), "default");
 	snap = s;
-	nets = calloc(l->n + 1, sizeof(*nets));
-	if (nets == NULL)
-		return -ENOMEM;
-	for (nnets = 0; nnets < l->n; nnets++)
-		if (net_parse(l->v[nnets], &nets[nnets]) < 0) {
-			log_err("event=policy-failed reason=\"[policy] internal-networks: bad "
-				"network '%s'\"",
-				l->v[nnets]);
-			return -EINVAL;
-		}
+	size_t bad = 0;
+	int rc = source_net_set((const char *const *)l->v, l->n, &bad);
+	if (rc == -EINVAL)
+		log_err("event=policy-failed reason=\"[policy] internal-networks: bad "
+			"network '%s'\"",
+			l->v[bad]);
+	if (rc < 0)
+		return rc;
 	return policy_src_start(g);
 }
 
@@ -430,9 +376,7 @@ sip_policy_stop(void)
 	policy_src_stop();
 	pol_snap_free(snap);
 	snap = NULL;
-	free(nets);
-	nets = NULL;
-	nnets = 0;
+	source_net_clear();
 }
 
 void

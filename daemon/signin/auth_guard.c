@@ -1,7 +1,8 @@
 /*
  * auth_guard.c - failed sign-ins per account and per client address, in
  * fixed windows; known-good addresses per account.  One mutex, two bounded
- * hash tables.
+ * hash tables.  Failures are counted per source (source_net.h: a remote IPv6
+ * address with its /64); an account's known addresses are exact.
  *
  * Every account that signs in gets an entry (its known addresses), so an
  * entry is kept small: the key sized to itself, an address as its 16 bytes
@@ -20,6 +21,7 @@
 
 #include "hash.h"
 #include "auth_guard.h"
+#include "source_net.h"
 
 #define GUARD_BUCKETS 16384
 #define GUARD_MAX 65536
@@ -160,14 +162,15 @@ known(const struct guard_entry *e, const unsigned char src[16], time_t now)
 bool
 guard_allows(const char *account, const char *src, time_t now, int *retry)
 {
-	char key[GUARD_KEY];
+	char key[GUARD_KEY], from[GUARD_KEY]; /* from: src's source (source_net.h) */
 	unsigned char bin[16];
 	bool ok = true;
 
 	account_key(key, sizeof(key), account);
 	addr_bin(bin, src);
+	source_net_text_of(src, from, sizeof(from));
 	pthread_mutex_lock(&lock);
-	struct guard_entry *s = source_limit > 0 ? entry(&sources, src, now, false) : NULL;
+	struct guard_entry *s = source_limit > 0 ? entry(&sources, from, now, false) : NULL;
 	struct guard_entry *a = account_limit > 0 ? entry(&accounts, key, now, false) : NULL;
 	if (s) {
 		window_roll(s, now);
@@ -192,13 +195,14 @@ guard_allows(const char *account, const char *src, time_t now, int *retry)
 void
 guard_failed(const char *account, const char *src, time_t now)
 {
-	char key[GUARD_KEY];
+	char key[GUARD_KEY], from[GUARD_KEY]; /* from: src's source (source_net.h) */
 	unsigned char bin[16];
 
 	account_key(key, sizeof(key), account);
 	addr_bin(bin, src);
+	source_net_text_of(src, from, sizeof(from));
 	pthread_mutex_lock(&lock);
-	struct guard_entry *s = source_limit > 0 ? entry(&sources, src, now, true) : NULL;
+	struct guard_entry *s = source_limit > 0 ? entry(&sources, from, now, true) : NULL;
 	struct guard_entry *a = account_limit > 0 ? entry(&accounts, key, now, true) : NULL;
 	if (s) {
 		window_roll(s, now);

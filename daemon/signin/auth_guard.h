@@ -1,7 +1,8 @@
 /*
  * auth_guard.h - password guessing held back before it reaches the accounts:
- * failed sign-ins counted per account and per client address; past a limit
- * the account (or the address) is refused without asking for the password's
+ * failed sign-ins counted per account and per client source (an address; a
+ * remote IPv6 address with its /64, source_net.h); past a limit the account
+ * (or the source) is refused without asking for the password's
  * check, so an outsider can neither guess on nor lock the account in AD
  * through greenwichd.  An address the account signed in from before keeps
  * its way in.  Shared by every worker.  Private to daemon/.
@@ -12,7 +13,7 @@
 #include <stdbool.h>
 #include <time.h>
 
-/* Limits: failures per account and per address within window seconds (0: no limit). */
+/* Limits: failures per account and per source within window seconds (0: no limit). */
 void guard_configure(int account_limit, int source_limit, int window);
 /* May account (any spelling: user, DOMAIN\user, user@realm) try a password from src
  * (an address without port)?  false with *retry (seconds) when it is held back. */

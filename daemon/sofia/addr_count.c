@@ -3,11 +3,11 @@
  * addresses holding something, each freed when it holds nothing any more.  The
  * addresses are the clients' (an IPv6 client picks among many): the hash is
  * keyed (keyed_hash.h), so that nobody can choose addresses that share a bucket.
+ * An address is counted as its source (source_net.h): a remote IPv6 address
+ * with its whole /64.
  */
 #include "config.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,11 +17,12 @@
 
 #include "addr_count.h"
 #include "keyed_hash.h"
+#include "source_net.h"
 
 #define BUCKETS 1024
 
 struct addr_entry {
-	unsigned char key[16]; /* IPv4 mapped into IPv6 */
+	unsigned char key[16]; /* source_net_key() */
 	unsigned n;
 	unsigned bucket;
 	time_t noted; /* addr_count_due() */
@@ -35,23 +36,6 @@ struct addr_count {
 	unsigned long held, addresses;
 };
 
-static const unsigned char v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-static bool
-key_of(const struct sockaddr *sa, unsigned char key[16])
-{
-	if (sa->sa_family == AF_INET) {
-		memcpy(key, v4mapped, 12);
-		memcpy(key + 12, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
-		return true;
-	}
-	if (sa->sa_family == AF_INET6) {
-		memcpy(key, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
-		return true;
-	}
-	return false;
-}
-
 static unsigned
 bucket_of(struct addr_count *ac, const unsigned char key[16])
 {
@@ -62,7 +46,7 @@ bucket_of(struct addr_count *ac, const unsigned char key[16])
 static struct addr_entry *
 find(struct addr_count *ac, const struct sockaddr *sa, unsigned char key[16], unsigned *b)
 {
-	if (sa == NULL || !key_of(sa, key))
+	if (sa == NULL || !source_net_key(sa, key))
 		return NULL;
 	*b = bucket_of(ac, key);
 	for (struct addr_entry *e = ac->b[*b]; e; e = e->next)
@@ -187,12 +171,5 @@ addr_count_totals(struct addr_count *ac, unsigned long *held, unsigned long *add
 void
 addr_count_text(const struct sockaddr *sa, char *out, size_t len)
 {
-	const void *a = NULL;
-
-	if (sa->sa_family == AF_INET)
-		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-	else if (sa->sa_family == AF_INET6)
-		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-	if (a == NULL || inet_ntop(sa->sa_family, a, out, (socklen_t)len) == NULL)
-		snprintf(out, len, "?");
+	source_net_text(sa, out, len);
 }

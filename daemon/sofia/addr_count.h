@@ -16,7 +16,8 @@ struct addr_entry; /* one address with something held; valid while it holds any 
 
 struct addr_count *addr_count_alloc(void);
 void addr_count_free(struct addr_count *ac);
-/* One more for sa's address (IPv4 or IPv6; the port does not count), unless it
+/* One more for sa's source (source_net.h: an IPv4 address, an internal IPv6
+ * address, a remote IPv6 address's /64; the port does not count), unless it
  * holds `limit` already (0: no limit).  The entry to give back with addr_count_put(),
  * or NULL: over the limit (*over set), or not an IP address or no memory (*over
  * clear: not counted, let it through). */
@@ -28,7 +29,7 @@ void addr_count_put(struct addr_count *ac, struct addr_entry *e);
 bool addr_count_due(struct addr_count *ac, const struct sockaddr *sa, time_t now, time_t every);
 /* Held in all, and by how many addresses. */
 void addr_count_totals(struct addr_count *ac, unsigned long *held, unsigned long *addresses);
-/* The address of sa as text ("192.0.2.1", "2001:db8::1"). */
+/* The source of sa as text ("192.0.2.1", "2001:db8::1", "2001:db8:1:2::/64"). */
 void addr_count_text(const struct sockaddr *sa, char *out, size_t len);
 
 #endif

@@ -14,6 +14,11 @@ import time
 DOMAIN = os.environ.get("GW_TEST_DOMAIN", "example.test")  # tests in an AD domain set it
 
 
+def hostpart(addr):
+    """An address as a URI or a Via writes it (IPv6 in brackets)."""
+    return "[%s]" % addr if ":" in addr else addr
+
+
 def _md5(s):
     return hashlib.md5(s.encode()).hexdigest()
 
@@ -50,22 +55,28 @@ class Msg:
 
 
 class UA:
-    def __init__(self, user, password, port, transport="udp", cafile=None):
+    def __init__(self, user, password, port, transport="udp", cafile=None, server="127.0.0.1",
+                 local=None):
+        """server: greenwichd's address; local: ours (the loopback of server's family)."""
         self.user, self.password, self.port, self.transport = user, password, port, transport
+        self.server = server
+        self.local = local or ("::1" if ":" in server else "127.0.0.1")
         self.aor = "%s@%s" % (user, DOMAIN)
         self.inbox = []  # requests received (NOTIFY, MESSAGE), already answered
         self.pending = []
         self.buf = b""
         if transport == "udp":
-            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.sock.bind(("127.0.0.1", 0))
+            family = socket.AF_INET6 if ":" in server else socket.AF_INET
+            self.sock = socket.socket(family, socket.SOCK_DGRAM)
+            self.sock.bind((self.local, 0))
         elif transport == "tls":
             ctx = ssl.create_default_context(cafile=cafile)
             ctx.check_hostname = False
-            raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+            raw = socket.create_connection((server, port), timeout=5,
+                                           source_address=(self.local, 0))
             self.sock = ctx.wrap_socket(raw)
         else:
-            self.sock = socket.create_connection(("127.0.0.1", port))
+            self.sock = socket.create_connection((server, port), source_address=(self.local, 0))
         self.lport = self.sock.getsockname()[1]
         self.cseq = random.randint(1, 1000)
         self.auto_answer = True
@@ -76,7 +87,8 @@ class UA:
         self.retransmit = False
 
     def contact(self):
-        c = "<sip:%s@127.0.0.1:%d;transport=%s>" % (self.user, self.lport, self.transport)
+        c = "<sip:%s@%s:%d;transport=%s>" % (self.user, hostpart(self.local), self.lport,
+                                             self.transport)
         if getattr(self, "instance", None):  # a device signing in again replaces itself
             c += ';+sip.instance="<urn:uuid:%s>"' % self.instance
         return c
@@ -85,7 +97,7 @@ class UA:
     def send_raw(self, text):
         data = text.encode() if isinstance(text, str) else text
         if self.transport == "udp":
-            self.sock.sendto(data, ("127.0.0.1", self.port))
+            self.sock.sendto(data, (self.server, self.port))
         else:
             self.sock.sendall(data)
 
@@ -152,8 +164,9 @@ class UA:
     def build(self, method, ruri, headers, body, from_tag, to, call_id, cseq, auth=None):
         branch = "z9hG4bK%x" % random.getrandbits(48)
         lines = ["%s %s SIP/2.0" % (method, ruri),
-                 "Via: SIP/2.0/%s 127.0.0.1:%d;branch=%s;rport" % (self.transport.upper(),
-                                                                  self.lport, branch),
+                 "Via: SIP/2.0/%s %s:%d;branch=%s;rport" % (self.transport.upper(),
+                                                           hostpart(self.local), self.lport,
+                                                           branch),
                  "Max-Forwards: 70",
                  "From: <sip:%s>;tag=%s" % (self.aor, from_tag),
                  "To: %s" % to,

@@ -2,7 +2,8 @@
  * test_addr_count.c - daemon/sofia/addr_count.c, the counts per client address
  * that hold one address to its share (TCP/TLS connections, requests waiting for
  * worker 0, a worker's calls in progress): counting and giving back, the limit,
- * the entry gone at zero, many addresses, IPv6 (and IPv4 written as IPv6), what is
+ * the entry gone at zero, many addresses, IPv6 (a remote address with its /64, an
+ * internal one alone; IPv4 written as IPv6), what is
  * not an IP address, and the once-a-while note for logging refusals.
  */
 #include "config.h"
@@ -21,24 +22,16 @@
 #include <cmocka.h>
 
 #include "addr_count.h"
+#include "source_net.h"
+#include "unit.h"
 
 /* ip ("192.0.2.1", "2001:db8::1") and port as a socket address */
 static struct sockaddr_storage
 addr(const char *ip, unsigned short port)
 {
 	struct sockaddr_storage ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, ip, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-	} else {
-		assert_int_equal(inet_pton(AF_INET6, ip, &sin6->sin6_addr), 1);
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-	}
+	assert_true(unit_sockaddr(&ss, ip, port));
 	return ss;
 }
 
@@ -171,14 +164,16 @@ test_many(void **state)
 	addr_count_free(ac);
 }
 
-/* IPv6: each address its own (the port does not count); an IPv4 address written
- * as IPv6 (::ffff:a.b.c.d, a dual-stack socket) is that IPv4 address */
+/* IPv6: a remote address counts with its whole /64 (the port does not count); an
+ * IPv4 address written as IPv6 (::ffff:a.b.c.d, a dual-stack socket) is that IPv4
+ * address */
 static void
 test_ipv6(void **state)
 {
 	struct addr_count *ac = addr_count_alloc();
 	struct sockaddr_storage a = addr("2001:db8::1", 5060), a2 = addr("2001:db8::1", 6000),
-				b = addr("2001:db8::2", 5060),
+				same64 = addr("2001:db8::ffff:2", 5060),
+				b = addr("2001:db8:0:1::1", 5060),
 				mapped = addr("::ffff:192.0.2.9", 5060);
 	struct sockaddr_storage four = addr("192.0.2.9", 7000);
 	struct addr_entry *e[4];
@@ -186,13 +181,18 @@ test_ipv6(void **state)
 	char text[64];
 
 	(void)state;
+	source_net_clear();
 	e[0] = addr_count_take(ac, SA(a), 2, &over);
 	e[1] = addr_count_take(ac, SA(a2), 2, &over);
 	assert_non_null(e[0]);
 	assert_ptr_equal(e[0], e[1]);
 	assert_null(addr_count_take(ac, SA(a), 2, &over));
 	assert_true(over);
-	e[2] = addr_count_take(ac, SA(b), 2, &over);
+	/* another address of the same /64: the same source, over its share too */
+	over = false;
+	assert_null(addr_count_take(ac, SA(same64), 2, &over));
+	assert_true(over);
+	e[2] = addr_count_take(ac, SA(b), 2, &over); /* the next /64 */
 	assert_non_null(e[2]);
 	assert_ptr_not_equal(e[0], e[2]);
 	e[3] = addr_count_take(ac, SA(mapped), 1, &over);
@@ -204,10 +204,48 @@ test_ipv6(void **state)
 		addr_count_put(ac, e[i]);
 	totals(ac, 0, 0);
 	addr_count_text(SA(a), text, sizeof(text));
-	assert_string_equal(text, "2001:db8::1");
+	assert_string_equal(text, "2001:db8::/64");
+	addr_count_text(SA(b), text, sizeof(text));
+	assert_string_equal(text, "2001:db8:0:1::/64");
 	addr_count_text(SA(four), text, sizeof(text));
 	assert_string_equal(text, "192.0.2.9");
 	addr_count_free(ac);
+}
+
+/* an internal IPv6 address ([policy] internal-networks) is its own source: one LAN
+ * is one /64 with every desk in it */
+static void
+test_ipv6_internal(void **state)
+{
+	const char *nets[] = {"2001:db8::/64", "10.0.0.0/8"};
+	struct addr_count *ac = addr_count_alloc();
+	struct sockaddr_storage a = addr("2001:db8::1", 5060), same64 = addr("2001:db8::2", 5060),
+				remote = addr("2001:db8:0:1::1", 5060),
+				remote2 = addr("2001:db8:0:1::2", 5060);
+	struct addr_entry *e[3];
+	bool over;
+	char text[64];
+
+	(void)state;
+	assert_int_equal(source_net_set(nets, 2, NULL), 0);
+	e[0] = addr_count_take(ac, SA(a), 1, &over);
+	e[1] = addr_count_take(ac, SA(same64), 1, &over);
+	assert_non_null(e[0]);
+	assert_non_null(e[1]);
+	assert_ptr_not_equal(e[0], e[1]);
+	e[2] = addr_count_take(ac, SA(remote), 1, &over);
+	assert_non_null(e[2]);
+	assert_null(addr_count_take(ac, SA(remote2), 1, &over)); /* outside: its /64 */
+	assert_true(over);
+	addr_count_text(SA(same64), text, sizeof(text));
+	assert_string_equal(text, "2001:db8::2");
+	addr_count_text(SA(remote2), text, sizeof(text));
+	assert_string_equal(text, "2001:db8:0:1::/64");
+	for (int i = 0; i < 3; i++)
+		addr_count_put(ac, e[i]);
+	totals(ac, 0, 0);
+	addr_count_free(ac);
+	source_net_clear();
 }
 
 /* what is not an IP address is not counted and not refused */
@@ -257,9 +295,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_take_put), cmocka_unit_test(test_limit),
-	    cmocka_unit_test(test_many),     cmocka_unit_test(test_ipv6),
-	    cmocka_unit_test(test_not_ip),   cmocka_unit_test(test_due),
+	    cmocka_unit_test(test_take_put),      cmocka_unit_test(test_limit),
+	    cmocka_unit_test(test_many),          cmocka_unit_test(test_ipv6),
+	    cmocka_unit_test(test_ipv6_internal), cmocka_unit_test(test_not_ip),
+	    cmocka_unit_test(test_due),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

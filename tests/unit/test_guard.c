@@ -2,7 +2,8 @@
  * test_guard.c - the password-guessing guard of daemon/signin/auth_guard.c:
  * an account and an address are held back past their limits, an address the
  * account signed in from keeps its way in (however it is spelt: IPv6 with or
- * without brackets), the window ends the hold, and every account that signs
+ * without brackets), a remote IPv6 address counted with its /64 (an internal
+ * one alone), the window ends the hold, and every account that signs
  * in is remembered (100,000 of them, each still known afterwards).
  */
 #include "config.h"
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 
 #include "auth_guard.h"
+#include "source_net.h"
 
 #define T0 1800000000
 
@@ -85,6 +87,39 @@ test_source_held(void **state)
 	assert_true(guard_allows("somebody", "198.51.100.9", T0 + 1, &retry));
 }
 
+/* a remote IPv6 address guesses with its whole /64: spreading the guesses over its
+ * addresses gains nothing; inside the internal networks each address is its own */
+static void
+test_source_ipv6(void **state)
+{
+	const char *internal[] = {"2001:db8:1:2::/64"};
+	const char *from[] = {"2001:db8:1:1::a", "[2001:db8:1:1::b]", "2001:db8:1:1:ffff::c",
+			      "2001:db8:1:1::d", "2001:db8:1:1:1:2:3:4"};
+	int retry = 0;
+	char user[32];
+
+	(void)state;
+	source_net_clear();
+	guard_configure(0, 5, 60);
+	for (int i = 0; i < 5; i++) {
+		snprintf(user, sizeof(user), "user%d", i);
+		guard_failed(user, from[i], T0);
+	}
+	assert_false(guard_allows("somebody", "[2001:db8:1:1::99]", T0 + 1, &retry));
+	assert_int_equal(retry, 59);
+	assert_true(guard_allows("somebody", "2001:db8:1:0::99", T0 + 1, &retry));
+	assert_int_equal(source_net_set(internal, 1, NULL), 0);
+	for (int i = 0; i < 5; i++) {
+		char a[64];
+		snprintf(a, sizeof(a), "2001:db8:1:2::%x", i + 1);
+		snprintf(user, sizeof(user), "user%d", i);
+		guard_failed(user, a, T0);
+	}
+	assert_true(guard_allows("somebody", "2001:db8:1:2::99", T0 + 1, &retry));
+	assert_true(guard_allows("somebody", "2001:db8:1:2::1", T0 + 1, &retry));
+	source_net_clear();
+}
+
 static void
 test_many_accounts(void **state)
 {
@@ -113,6 +148,7 @@ main(void)
 	    cmocka_unit_test_setup(test_account_held, setup),
 	    cmocka_unit_test_setup(test_ipv6_spellings, setup),
 	    cmocka_unit_test_setup(test_source_held, setup),
+	    cmocka_unit_test_setup(test_source_ipv6, setup),
 	    cmocka_unit_test_setup(test_many_accounts, setup),
 	};
 
