@@ -20,6 +20,10 @@ clients, not greenwichd, are the limit).
 
 kerberos-tls: Kerberos over TLS (--tls), a new connection and a full TLS
 handshake (no session resumption) for every sign-in.
+ntlm-resumed, kerberos-resumed: the same over TLS, each new connection resuming
+the TLS session of the process's last one (its ticket, as a client that
+reconnects offers it), so the handshake costs no certificate key operation; the
+line adds resumed=N, and a run in which no connection was resumed fails.
 """
 import argparse
 import multiprocessing
@@ -43,10 +47,11 @@ def cpu_ticks(pid):
 
 def worker(o, until, out):
     host, port = o.server.rsplit(":", 1)
-    ok = failed = 0
-    device = None
+    ok = failed = resumed = 0
+    device = session = None
+    scheme = o.scheme.split("-")[0]  # kerberos-tls, *-resumed: the same exchange
+    resume = o.scheme.endswith("-resumed")
     while time.monotonic() < until:
-        scheme = "kerberos" if o.scheme == "kerberos-tls" else o.scheme
         c = sipae_client.Client(host, int(port), o.domain, o.user,
                                 None if scheme == "kerberos" else o.password,
                                 scheme=scheme, ntlm_domain=o.ntlm_domain, timeout=10,
@@ -54,17 +59,21 @@ def worker(o, until, out):
         if device is None:
             device = (c.instance, c.ms_opaque)
         c.instance, c.ms_opaque = device  # the same device, reconnecting
+        c.tls_session = session
         try:
             c.connect()
             c.register()
             ok += 1
+            resumed += c.tls_resumed
+            if resume and o.tls:
+                session = c.sock.session  # with the tickets that came meanwhile
         except Exception as e:  # count it and go on
             failed += 1
             if failed <= 3:
                 print("sign-in failed: %s" % e, file=sys.stderr)
         finally:
             c.close()
-    out.put((ok, failed))
+    out.put((ok, failed, resumed))
 
 
 def main():
@@ -88,11 +97,16 @@ def main():
         p.join()
     wall = time.monotonic() - t0
     ok, failed = sum(r[0] for r in res), sum(r[1] for r in res)
+    resumed = sum(r[2] for r in res)
     cpu = (cpu_ticks(o.pid) - c0) / HZ
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     client = (ru.ru_utime + ru.ru_stime) / wall * 100  # % of one core, all clients
     print("signin scheme=%s ok=%d failed=%d seconds=%.1f rate=%.1f cpu_us=%.0f client_cpu=%.0f"
-          % (o.scheme, ok, failed, wall, ok / wall, cpu * 1e6 / ok if ok else 0, client))
+          " resumed=%d" % (o.scheme, ok, failed, wall, ok / wall, cpu * 1e6 / ok if ok else 0,
+                           client, resumed))
+    if o.scheme.endswith("-resumed") and not resumed:
+        print("no TLS session was resumed", file=sys.stderr)
+        return 1
     return 0 if ok and failed <= ok * 0.001 else 1
 
 

@@ -7,10 +7,12 @@
 #                                                  [--profile DIR] [--only "SCHEMES"]
 #                                                  [--transport tls|tcp]
 #
-# Schemes: ntlm, kerberos, kerberos-tls.  Every sign-in goes over TLS (greenwichd
-# accepts Kerberos and NTLM over TLS only, [auth] sipae-transports), each load process
-# a device that reconnects with a full handshake (no session resumption); kerberos-tls
-# is the same load as kerberos, kept as its own row of bench/run's table.
+# Schemes: ntlm, ntlm-resumed, kerberos, kerberos-tls, kerberos-resumed.  Every
+# sign-in goes over TLS (greenwichd accepts Kerberos and NTLM over TLS only, [auth]
+# sipae-transports), each load process a device that reconnects: with a full
+# handshake (ntlm, kerberos; kerberos-tls is the same load as kerberos, kept as its
+# own row of bench/run's table), or resuming its last TLS session (*-resumed: the
+# session ticket a reconnecting client offers; load.py fails when none is resumed).
 # --transport tcp: the same sign-ins over plain TCP (greenwichd with
 # `sipae-transports = tls, tcp`), to tell the TLS handshake's cost from the rest.
 #
@@ -31,7 +33,7 @@ top_srcdir=$SRC
 # shellcheck source=tests/lib/dc.sh
 . "$SRC/tests/lib/dc.sh"
 PY=/usr/bin/python3
-SECONDS_RUN=10 PROCS=4 N=2000 KRB_N=20000 PROFILE="" SCHEMES="ntlm kerberos kerberos-tls" TRANSPORT=tls
+SECONDS_RUN=10 PROCS=4 N=2000 KRB_N=20000 PROFILE="" SCHEMES="ntlm ntlm-resumed kerberos kerberos-tls kerberos-resumed" TRANSPORT=tls
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--smoke) SECONDS_RUN=2 PROCS=2 N=20 KRB_N=20 ;;

@@ -249,6 +249,11 @@ class Client:
         self.krb_cb = None
         self.contact_override = None  # a Contact header value to send instead of ours
         self.ntlm_delay = 0         # seconds between CHALLENGE and AUTHENTICATE  # Kerberos: ask for a ticket for this service instead
+        # a TLS session of an earlier connection to resume (a client that reconnects
+        # offers its session ticket); after connect(), tls_resumed tells whether the
+        # server took it
+        self.tls_session = None
+        self.tls_resumed = False
 
     # -- transport ----------------------------------------------------------------
     def connect(self):
@@ -257,7 +262,9 @@ class Client:
                                            source_address=(self.source, 0) if self.source
                                            else None)
             if self.tls:
-                raw = _tls_context().wrap_socket(raw, server_hostname=self.server)
+                raw = _tls_context().wrap_socket(raw, server_hostname=self.server,
+                                                 session=self.tls_session)
+                self.tls_resumed = raw.session_reused
         except OSError as e:
             raise TransportError("connect %s:%d: %s" % (self.server, self.port, e)) from e
         self.sock = raw
