@@ -91,6 +91,10 @@ static const struct conf_opt conf_opts[] = {
      "proxied requests from one client address a worker may have in progress at once "
      "(0: no cap)",
      LIVE},
+    {"limits", "dialogs-per-source", T_INT, O(dialogs_per_source), "5000", 0, 10000000,
+     "live dialogs (calls, subscriptions, REFERs the proxy routes) one client address may "
+     "hold (0: no cap)",
+     LIVE},
     {"limits", "signin-pending-max", T_INT, O(signin_pending_max), "1024", 2, 100000,
      "Kerberos/NTLM sign-ins being checked at once", RESTART},
     {"presence", "max-document-size", T_INT, O(presence_max_document), "16384", 256, 1048576,

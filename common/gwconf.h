@@ -56,6 +56,7 @@ struct gw_conf {
 	int conn_per_source;    /* TCP/TLS connections per client address, 0 = no cap */
 	int handoff_per_source; /* requests per client address queued for worker 0 */
 	int calls_per_source;   /* proxied requests in progress per client address and worker */
+	int dialogs_per_source; /* live dialogs the proxy routes per client address */
 	int signin_pending_max;
 	int max_im_size;
 	/* [presence] */

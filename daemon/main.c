@@ -216,6 +216,13 @@ apply_calls_share(struct gwd *g, const struct gw_conf *n)
 	g->conf->calls_per_source = n->calls_per_source;
 }
 
+/* read at each new dialog-creating request: an int, written whole */
+static void
+apply_dialogs_share(struct gwd *g, const struct gw_conf *n)
+{
+	g->conf->dialogs_per_source = n->dialogs_per_source;
+}
+
 static const struct reload_hook {
 	const char *section, *name;
 	void (*apply)(struct gwd *g, const struct gw_conf *next);
@@ -227,6 +234,7 @@ static const struct reload_hook {
     {"limits", "connections-per-source", apply_conn_cap},
     {"limits", "handoff-per-source", apply_handoff_share},
     {"limits", "calls-per-source", apply_calls_share},
+    {"limits", "dialogs-per-source", apply_dialogs_share},
 };
 
 static const struct reload_hook *

@@ -112,6 +112,7 @@ status_print(json_object *r)
 	    {"connections refused", "connections_refused"},
 	    {"handoffs refused", "handoffs_refused"},
 	    {"calls refused", "calls_refused"},
+	    {"dialog shares refused", "dialog_shares_refused"},
 	};
 	for (size_t i = 0; i < sizeof(live) / sizeof(live[0]); i++)
 		if (jget(c, live[i][1]))

@@ -76,6 +76,7 @@ limits_json(const struct gw_conf *c)
 	add_u64(l, "connections_per_source", (unsigned long long)c->conn_per_source);
 	add_u64(l, "handoff_per_source", (unsigned long long)c->handoff_per_source);
 	add_u64(l, "calls_per_source", (unsigned long long)c->calls_per_source);
+	add_u64(l, "dialogs_per_source", (unsigned long long)c->dialogs_per_source);
 	add_u64(l, "signin_pending_max", (unsigned long long)c->signin_pending_max);
 	add_u64(l, "guess_limit", (unsigned long long)c->guess_limit);
 	add_u64(l, "guess_source_limit", (unsigned long long)c->guess_source_limit);
@@ -138,6 +139,7 @@ cmd_status(struct gwd *g, double rps)
 	add_u64(c, "connections_refused", ac.refused);
 	add_u64(c, "handoffs_refused", atomic_load(&s->handoffs_refused));
 	add_u64(c, "calls_refused", atomic_load(&s->calls_refused));
+	add_u64(c, "dialog_shares_refused", atomic_load(&s->dialog_shares_refused));
 	add_u64(c, "held_back_accounts", held_accounts);
 	add_u64(c, "held_back_sources", held_sources);
 	json_object_object_add(r, "counters", c);

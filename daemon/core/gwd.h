@@ -43,12 +43,14 @@ struct gwd_stats {
 	atomic_ulong auth_failures;
 	atomic_ulong proxied;
 	atomic_ulong rejected;
-	atomic_ulong policy_denials;   /* refused by the directory or a policy */
-	atomic_long subscriptions;     /* live presence subscriptions (a gauge) */
-	atomic_ulong handoffs_refused; /* requests refused: their address's share of
-					* worker 0's queue was full */
-	atomic_ulong calls_refused;    /* new proxied requests refused: their address had
-					* [limits] calls-per-source in progress on the worker */
+	atomic_ulong policy_denials;        /* refused by the directory or a policy */
+	atomic_long subscriptions;          /* live presence subscriptions (a gauge) */
+	atomic_ulong handoffs_refused;      /* requests refused: their address's share of
+					     * worker 0's queue was full */
+	atomic_ulong dialog_shares_refused; /* new dialog-creating requests refused: their
+					     * address held [limits] dialogs-per-source */
+	atomic_ulong calls_refused;         /* new proxied requests refused: their address had
+					     * [limits] calls-per-source in progress on the worker */
 };
 
 struct worker {

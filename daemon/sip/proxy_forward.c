@@ -66,11 +66,12 @@ struct pcall {
 	su_timer_t *spent_timer; /* a timer that fired for the last time, freed with the call */
 	struct pcall *next, **prevp;
 	struct pcall *reap_next;
-	char *ho_key;              /* Call-ID, CSeq and branch of a request handed to worker 0 */
-	struct addr_entry *share;  /* one of its sender's address's calls (sources) */
-	bool rr;                   /* dialog-creating and record-routed: its answers make dialogs */
-	bool reserved;             /* holds room for its dialog (sip_dialog.h) */
-	char user[GW_AOR_MAX + 1]; /* how its sender was admitted, for the dialog */
+	char *ho_key;             /* Call-ID, CSeq and branch of a request handed to worker 0 */
+	struct addr_entry *share; /* one of its sender's address's calls (sources) */
+	bool rr;                  /* dialog-creating and record-routed: its answers make dialogs */
+	bool reserved;            /* holds room for its dialog (sip_dialog.h) */
+	struct addr_entry *dlg_share; /* with it, its source's share of the dialogs */
+	char user[GW_AOR_MAX + 1];    /* how its sender was admitted, for the dialog */
 	int zone;
 	char token[ADMIT_TOKEN_LEN];
 };
@@ -85,6 +86,8 @@ static __thread size_t npcalls;
  * calls-per-source of them at once, so that it cannot take the bound for all */
 static __thread struct addr_count *sources;
 #define CALLS_RETRY_AFTER "5"
+/* an address holding its share of the dialogs: those last minutes or hours */
+#define DLG_SHARE_RETRY_AFTER "60"
 static __thread uint64_t branch_counter;
 
 /* Set while worker 0 works on a handed-over request: the UDP socket to answer on. */
@@ -176,7 +179,7 @@ pcall_free(struct pcall *pc)
 	free(pc->ho_key);
 	addr_count_put(sources, pc->share);
 	if (pc->reserved)
-		dlg_unreserve(); /* it ended without a dialog */
+		dlg_unreserve(pc->dlg_share); /* it ended without a dialog */
 	if (pc->prevp) {
 		npcalls--;
 		*pc->prevp = pc->next;
@@ -438,7 +441,7 @@ branch_cb(nta_outgoing_magic_t *magic, nta_outgoing_t *orq, sip_t const *sip)
 		msg_t *req = nta_incoming_getrequest(pc->irq);
 		if (req) {
 			dlg_record(sip_object(req), sip, pc->user, pc->zone, pc->token,
-				   &pc->reserved);
+				   &pc->reserved, &pc->dlg_share);
 			msg_destroy(req);
 		}
 	} else if (pc->rr && sip && status >= 300 && sip->sip_to && sip->sip_to->a_tag) {
@@ -735,6 +738,26 @@ share_take(struct worker *w, msg_t *msg, struct pcall *pc)
 	return false;
 }
 
+/* Where a dialog-creating request counts for its share of the dialogs: its
+ * client's address (on worker 0 a handed-over one's, which the handoff kept);
+ * NULL for a pool hop (the other front end held its sender to its share). */
+static const struct sockaddr *
+dialog_source(msg_t *msg, const struct admit *a)
+{
+	su_addrinfo_t *ai = msg_addrinfo(msg);
+
+	return a->pool_hop || ai == NULL ? NULL : ai->ai_addr;
+}
+
+/* [limits] dialogs-per-source, as reload left it (0: no limit) */
+static unsigned
+dialog_share(struct worker *w)
+{
+	int limit = w->w_gwd->conf->dialogs_per_source;
+
+	return limit > 0 ? (unsigned)limit : 0;
+}
+
 void
 proxy_forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t nt,
 	      const struct admit *a)
@@ -754,13 +777,21 @@ proxy_forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t
 		free(pc);
 		return;
 	}
-	/* no room for the dialog it would make: refused before anything rings */
-	if (rr && !dlg_reserve()) {
+	/* no room for the dialog it would make (in the table, or in its address's
+	 * share of it): refused before anything rings */
+	enum dlg_room room =
+	    rr ? dlg_reserve(dialog_source(msg, a), dialog_share(w), &pc->dlg_share) : DLG_ROOM;
+	if (room != DLG_ROOM) {
 		addr_count_put(sources, pc->share);
 		free(pc);
 		atomic_fetch_add(&w->w_gwd->stats.rejected, 1);
-		nta_msg_treply(w->w_agent, msg, 503, "Too many calls in progress",
-			       SIPTAG_RETRY_AFTER_STR(DLG_RETRY_AFTER),
+		if (room == DLG_SOURCE_FULL)
+			atomic_fetch_add(&w->w_gwd->stats.dialog_shares_refused, 1);
+		nta_msg_treply(w->w_agent, msg, 503,
+			       room == DLG_FULL ? "Too many calls in progress"
+						: "Too many calls from your address",
+			       SIPTAG_RETRY_AFTER_STR(room == DLG_FULL ? DLG_RETRY_AFTER
+								       : DLG_SHARE_RETRY_AFTER),
 			       TAG_IF(proxy_answer_tport, NTATAG_TPORT(proxy_answer_tport)),
 			       TAG_END());
 		return;
@@ -784,7 +815,7 @@ proxy_forward(struct worker *w, msg_t *msg, sip_t *sip, struct target *t, size_t
 				      TAG_END());
 	if (pc->irq == NULL) {
 		if (pc->reserved)
-			dlg_unreserve();
+			dlg_unreserve(pc->dlg_share);
 		addr_count_put(sources, pc->share);
 		free(pc);
 		sip_reply(w, msg, 500, "Cannot create transaction");

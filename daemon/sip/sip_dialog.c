@@ -23,6 +23,7 @@
 
 #include <sofia-sip/sip_protos.h>
 
+#include "addr_count.h"
 #include "hash.h"
 #include "loc.h"
 #include "log.h"
@@ -49,11 +50,16 @@ struct dlg {
 	struct dlg_side side[2]; /* 0 created the dialog, 1 answered (tags: in n) */
 	const char *user_a;
 	sip_method_t method;
+	struct addr_entry *share; /* of its creator's source while live (dlg_reserve) */
 	char text[];
 };
 
 static pthread_mutex_t dlg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct dlg_table table;
+/* Live dialogs (and reservations) per client source, the creator's: so that one
+ * address cannot hold the whole table for hours with calls its own devices
+ * answer.  Used under dlg_lock (and its own lock inside). */
+static struct addr_count *shares;
 static bool table_ready;
 /* Refusing: logged when it begins, and when a reservation is granted again
  * REFUSING_QUIET seconds after the last refusal (not at every room freed). */
@@ -67,6 +73,7 @@ dlg_free(struct dlg_node *n)
 {
 	struct dlg *d = (struct dlg *)n;
 
+	addr_count_put(shares, d->share);
 	free(d->side[0].target);
 	free(d->side[1].target);
 	free(d);
@@ -76,6 +83,8 @@ dlg_free(struct dlg_node *n)
 static void
 ready_locked(void)
 {
+	if (shares == NULL)
+		shares = addr_count_alloc(); /* NULL: nothing counted, nothing refused */
 	if (!table_ready && dlg_table_init(&table, 50000, 180, dlg_free) < 0)
 		log_warnx("event=dialog-table-hash error=\"no SipHash from OpenSSL\"");
 	table_ready = true;
@@ -192,15 +201,30 @@ dlg_configure(size_t max, int invite_timeout)
 	return rc;
 }
 
-bool
-dlg_reserve(void)
+enum dlg_room
+dlg_reserve(const struct sockaddr *src, unsigned limit, struct addr_entry **share)
 {
 	struct dlg_counts c;
 	time_t now = time(NULL);
-	bool ok;
+	bool ok, over = false;
 
+	*share = NULL;
 	pthread_mutex_lock(&dlg_lock);
 	ready_locked();
+	if (src && shares && (*share = addr_count_take(shares, src, limit, &over)) == NULL &&
+	    over) {
+		bool due = addr_count_due(shares, src, now, 60);
+		pthread_mutex_unlock(&dlg_lock);
+		if (due) {
+			char text[72];
+			addr_count_text(src, text, sizeof(text));
+			log_notice(
+			    "event=dialogs-refused source=%s limit=%u reason=\"too many dialogs "
+			    "from this address\"",
+			    text, limit);
+		}
+		return DLG_SOURCE_FULL;
+	}
 	ok = dlg_table_reserve(&table, now);
 	dlg_table_counts(&table, &c);
 	if (!ok && !refusing) {
@@ -214,17 +238,21 @@ dlg_reserve(void)
 		log_notice("event=overload-end reason=dialogs refused=%lu",
 			   c.refused - refused_at_start);
 	}
-	if (!ok)
+	if (!ok) {
 		last_refused = now;
+		addr_count_put(shares, *share);
+		*share = NULL;
+	}
 	pthread_mutex_unlock(&dlg_lock);
-	return ok;
+	return ok ? DLG_ROOM : DLG_FULL;
 }
 
 void
-dlg_unreserve(void)
+dlg_unreserve(struct addr_entry *share)
 {
 	pthread_mutex_lock(&dlg_lock);
 	dlg_table_unreserve(&table);
+	addr_count_put(shares, share);
 	pthread_mutex_unlock(&dlg_lock);
 }
 
@@ -283,7 +311,7 @@ target_set(struct dlg_side *side, const char *target)
 
 void
 dlg_record(const sip_t *req, const sip_t *resp, const char *sender_user, int zone,
-	   const char *own_token, bool *reserved)
+	   const char *own_token, bool *reserved, struct addr_entry **share)
 {
 	struct dlg *d;
 	struct dlg_draft *w;
@@ -317,6 +345,7 @@ dlg_record(const sip_t *req, const sip_t *resp, const char *sender_user, int zon
 	d->method = req->sip_request->rq_method;
 	d->n.call = d->method == sip_method_invite;
 
+	bool had = reserved && *reserved; /* dlg_table_add() takes the reservation */
 	pthread_mutex_lock(&dlg_lock);
 	struct dlg *old = find_locked(d->n.call_id, d->n.tag[0], d->n.tag[1], now);
 	if (old) {
@@ -332,6 +361,10 @@ dlg_record(const sip_t *req, const sip_t *resp, const char *sender_user, int zon
 		log_warnx("event=dialog-table-full live=%zu max=%zu call-id=%s",
 			  c.early + c.unacked + c.confirmed, c.max, log_value(d->n.call_id));
 		dlg_free(&d->n);
+	} else if (had && share) {
+		/* with the reservation, the dialog holds its creator's share */
+		d->share = *share;
+		*share = NULL;
 	}
 	pthread_mutex_unlock(&dlg_lock);
 }
@@ -483,8 +516,11 @@ dlg_ending(const sip_t *sip)
 		return;
 	pthread_mutex_lock(&dlg_lock);
 	struct dlg *d = find_either_locked(sip->sip_call_id->i_id, ft, tt, now, &dir);
-	if (d)
+	if (d) {
 		dlg_table_ending(&table, &d->n, now);
+		addr_count_put(shares, d->share); /* no longer live */
+		d->share = NULL;
+	}
 	pthread_mutex_unlock(&dlg_lock);
 }
 
@@ -505,5 +541,7 @@ dlg_clear(void)
 	if (table_ready)
 		dlg_table_destroy(&table);
 	table_ready = false;
+	addr_count_free(shares); /* empty now: every dialog gave its share back */
+	shares = NULL;
 	pthread_mutex_unlock(&dlg_lock);
 }

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <sofia-sip/sip.h>
@@ -36,16 +37,24 @@ struct dlg_match {
  * when the table's keyed hash cannot be made. */
 int dlg_configure(size_t max, int invite_timeout);
 /* A dialog-creating request is about to be forwarded: room for its dialog.
- * False when there is none (the request is to be refused, logged here as
- * the start of an overload); true and held until dlg_record() takes it or
- * dlg_unreserve() gives it back (the transaction ended without a dialog). */
-bool dlg_reserve(void);
-void dlg_unreserve(void);
+ * src: the client address it came from (NULL: not counted, a pool hop), which
+ * may hold limit live dialogs and reservations (0: no limit; a remote IPv6
+ * address with its /64, source_net.h).  DLG_ROOM: held (with *share) until
+ * dlg_record() takes both or dlg_unreserve(*share) gives them back (the
+ * transaction ended without a dialog).  DLG_FULL: the table has no room
+ * (logged here as the start of an overload); DLG_SOURCE_FULL: src holds its
+ * share (logged at most once a minute per address).  The request is then
+ * refused. */
+enum dlg_room { DLG_ROOM, DLG_FULL, DLG_SOURCE_FULL };
+struct addr_entry;
+enum dlg_room dlg_reserve(const struct sockaddr *src, unsigned limit, struct addr_entry **share);
+void dlg_unreserve(struct addr_entry *share);
 /* The dialog-creating request req and a 1xx/2xx answer resp with a To tag
- * passed through; sender_user/zone: how the creator was admitted; *reserved:
- * the request's reservation, taken (cleared) when a new dialog is recorded. */
+ * passed through; sender_user/zone: how the creator was admitted; *reserved
+ * and *share: the request's reservation, taken (cleared) when a new dialog is
+ * recorded with them. */
 void dlg_record(const sip_t *req, const sip_t *resp, const char *sender_user, int zone,
-		const char *own_token, bool *reserved);
+		const char *own_token, bool *reserved, struct addr_entry **share);
 /* A final answer above 2xx to a dialog-creating request: the early dialog
  * its To tag named is over. */
 void dlg_failed(const sip_t *resp);

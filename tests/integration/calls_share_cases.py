@@ -1,12 +1,16 @@
 #!/usr/bin/python3
 """calls_share_cases.py NAME PORT MMC CONF PID SHARE - one address's share of a worker's
 calls ([limits] calls-per-source = SHARE, greenwichd PID, its configuration CONF and
-greenwich-mmc MMC).  dave (dave-pw) signs in from 127.0.0.5 and calls bob, whose device
+greenwich-mmc MMC); NAME "dialogs": its share of the dialogs instead (below).  dave (dave-pw) signs in from 127.0.0.5 and calls bob, whose device
 (127.0.0.1) rings and never answers: SHARE calls ring, the next gets 503 with
 Retry-After and bob's device never sees it; meanwhile alice (127.0.0.1) calls bob and
 that call is answered and ends; dave's BYE of a call he established passes while his
 share is full; a CANCEL of one of his ringing calls reaches the device and gives the
 room back (his next call rings); a reload raising the share lets one more ring at once.
+NAME dialogs ([limits] dialogs-per-source = SHARE): dave's calls that bob's device
+answers stay up; SHARE of them, and the next is refused 503 (Retry-After) before it
+rings, while alice's call goes through; a ringing call holds a share too and its
+CANCEL gives it back; dave's BYE of an answered call gives one back.
 Prints one "ok - " or "FAILED - " line per check; exits 1 when a check failed."""
 import json
 import os
@@ -214,12 +218,16 @@ def refused(dave, desc):
     return c
 
 
-def main():
+def parties():
+    """bob's device (registered, answering), dave at 127.0.0.5, alice at 127.0.0.1."""
     device = Device()
     check("bob's device registers", status(device.ua.register()) == 200)
     device.start()
-    dave = Caller("dave", "dave-pw", "127.0.0.5")
-    alice = Caller("alice", "alice-pw", "127.0.0.1")
+    return device, Caller("dave", "dave-pw", "127.0.0.5"), Caller("alice", "alice-pw", "127.0.0.1")
+
+
+def main():
+    device, dave, alice = parties()
 
     # a call of dave's answered: its BYE must pass later, with his share full
     first = dave.invite("answer-%x" % random.getrandbits(32))
@@ -284,5 +292,55 @@ def main():
     return exit_status()
 
 
+def answered(device, dave, desc):
+    """A call of dave's that bob's device answers and dave acknowledges: (call, dialog)."""
+    c = dave.invite("answer-%x" % random.getrandbits(32))
+    check(desc + ": rings (180)", status(c["resp"]) == 180, "got %s" % status(c["resp"]))
+    d = dave.established(c) if c["resp"] is not None else None
+    check(desc + ": answered and acknowledged", d is not None)
+    return c, d
+
+
+def dialogs_main():
+    device, dave, alice = parties()
+
+    calls = [answered(device, dave, "dave's call %d" % (i + 1)) for i in range(SHARE - 1)]
+    ringing = rings(device, dave, "dave's call %d (ringing, not answered)" % SHARE)
+    over = refused(dave, "dave's next call (his address holds its share of the dialogs)")
+    check("... answered 'Too many calls from your address'",
+          over["resp"] is not None and "from your address" in over["resp"].first,
+          over["resp"].first if over["resp"] else "none")
+    ok, final = dave.cancel(ringing)
+    check("CANCEL of dave's ringing call: 200, its INVITE 487",
+          status(ok) == 200 and status(final) == 487, "got %s %s" % (status(ok), status(final)))
+    calls.append(answered(device, dave, "dave's call after the CANCEL (its share given back)"))
+    over2 = refused(dave, "and the next (full again)")
+
+    # alice, from another address, calls bob meanwhile: answered, ended
+    a = alice.invite()
+    adlg = alice.established(a) if a["resp"] is not None else None
+    check("alice's call is answered while dave holds his share", adlg is not None and
+          device.received("INVITE", a["call_id"]), "got %s" % status(a["resp"]))
+    r = alice.bye(a, adlg) if adlg else None
+    check("alice's BYE answered 200", status(r) == 200, "got %s" % status(r))
+    check("bob's device never received dave's refused calls",
+          not device.received("INVITE", over["call_id"]) and
+          not device.received("INVITE", over2["call_id"]))
+
+    c, d = calls[0]
+    r = dave.bye(c, d) if d else None
+    check("dave's BYE of an answered call: 200", status(r) == 200, "got %s" % status(r))
+    answered(device, dave, "dave's call after that BYE (a share given back)")
+    refused(dave, "and the next (full again)")
+
+    st = server_status()
+    check("server status shows the share",
+          st.get("limits", {}).get("dialogs_per_source") == SHARE, str(st.get("limits")))
+    check("server status counts the refusals (3)",
+          st.get("counters", {}).get("dialog_shares_refused") == 3, str(st.get("counters")))
+    device.stop = True
+    return exit_status()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(dialogs_main() if sys.argv[1] == "dialogs" else main())
