@@ -448,8 +448,10 @@ room_for(struct pres_req *r, const char *watcher)
 		why = "too many subscriptions from this address";
 	if (why == NULL)
 		return true;
-	log_notice("event=subscribe-refused watcher=%s source=%s reason=\"%s\"", log_value(watcher),
-		   from, why);
+	/* source: the sender (what fail2ban bans); counted-as: the source its share is
+	 * counted for (a remote IPv6 address's /64) */
+	log_notice("event=subscribe-refused watcher=%s source=%s reason=\"%s\" counted-as=%s",
+		   log_value(watcher), host, why, from);
 	presence_reply(r, 503, "Too many subscriptions", SIPTAG_RETRY_AFTER_STR("60"), TAG_END());
 	return false;
 }
