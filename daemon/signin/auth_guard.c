@@ -193,6 +193,19 @@ guard_allows(const char *account, const char *src, time_t now, int *retry)
 }
 
 void
+guard_held_source(const char *src, time_t now, char *out, size_t len)
+{
+	char from[GUARD_KEY];
+
+	source_net_text_of(src, from, sizeof(from));
+	pthread_mutex_lock(&lock);
+	struct guard_entry *s = source_limit > 0 ? entry(&sources, from, now, false) : NULL;
+	bool held = s && now - s->start < window && s->failures >= (unsigned)source_limit;
+	pthread_mutex_unlock(&lock);
+	snprintf(out, len, "%s", held ? from : "");
+}
+
+void
 guard_failed(const char *account, const char *src, time_t now)
 {
 	char key[GUARD_KEY], from[GUARD_KEY]; /* from: src's source (source_net.h) */

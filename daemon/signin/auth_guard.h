@@ -11,6 +11,7 @@
 #define GW_AUTH_GUARD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <time.h>
 
 /* Limits: failures per account and per source within window seconds (0: no limit). */
@@ -18,6 +19,9 @@ void guard_configure(int account_limit, int source_limit, int window);
 /* May account (any spelling: user, DOMAIN\user, user@realm) try a password from src
  * (an address without port)?  false with *retry (seconds) when it is held back. */
 bool guard_allows(const char *account, const char *src, time_t now, int *retry);
+/* After guard_allows() said no: the source src counts for (source_net.h) when that
+ * source is what is held back, else "" (the account is): for the log line. */
+void guard_held_source(const char *src, time_t now, char *out, size_t len);
 /* A wrong password for account from src. */
 void guard_failed(const char *account, const char *src, time_t now);
 /* A good one: src becomes known for account. */

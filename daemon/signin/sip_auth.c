@@ -336,12 +336,13 @@ source_address(char *src)
 static void
 throttled(struct worker *w, msg_t *msg, const char *user, const char *src, int retry)
 {
-	char ra[16];
+	char ra[16], held[72];
 
 	atomic_fetch_add(&w->w_gwd->stats.auth_failures, 1);
+	guard_held_source(src, time(NULL), held, sizeof(held));
 	log_notice("event=auth-throttled scheme=digest user=%s source=%s retry-after=%d "
-		   "reason=\"too many failed sign-ins\"",
-		   log_value(user), src, retry);
+		   "reason=\"too many failed sign-ins\" held=%s%s",
+		   log_value(user), src, retry, held[0] ? "source:" : "account", held);
 	snprintf(ra, sizeof(ra), "%d", retry);
 	nta_msg_treply(w->w_agent, msg, 403, "Too many failed sign-ins", SIPTAG_RETRY_AFTER_STR(ra),
 		       TAG_END());

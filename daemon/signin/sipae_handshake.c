@@ -480,11 +480,13 @@ ntlm_authenticate(struct worker *w, msg_t *msg, sip_t *sip, const struct sipae_c
 	snprintf(j->src, sizeof(j->src), "%s", src);
 	if (!guard_allows(j->auth.user ? j->auth.user : "", j->src, time(NULL), &retry)) {
 		/* refused before the DC is asked: no guess reaches the account */
-		char ra[16];
+		char ra[16], held[72];
 		atomic_fetch_add(&g->stats.auth_failures, 1);
+		guard_held_source(j->src, time(NULL), held, sizeof(held));
 		log_notice("event=auth-throttled scheme=NTLM user=%s source=%s retry-after=%d "
-			   "reason=\"too many failed sign-ins\"",
-			   log_value(j->auth.user), j->src, retry);
+			   "reason=\"too many failed sign-ins\" held=%s%s",
+			   log_value(j->auth.user), j->src, retry, held[0] ? "source:" : "account",
+			   held);
 		snprintf(ra, sizeof(ra), "%d", retry);
 		nta_msg_treply(w->w_agent, msg, 403, "Too many failed sign-ins",
 			       SIPTAG_RETRY_AFTER_STR(ra), TAG_END());

@@ -62,6 +62,9 @@ check "every refusal logged with its reason and source" \
 	"$T/greenwichd.log"
 check "replays logged with the source" grep -q 'event=auth-replay scheme=digest user=alice@example.test reason="uri is not the Request-URI" source=127.0.0.1:' "$T/greenwichd.log"
 check "guessing held back and logged with the source" grep -q 'event=auth-throttled scheme=digest user=dave source=127.0.0.5 retry-after=' "$T/greenwichd.log"
+check "... and with what is held back: the account" \
+	grep -qE 'event=auth-throttled scheme=digest user=dave source=127.0.0.5 retry-after=[0-9]+ reason="too many failed sign-ins" held=account$' \
+	"$T/greenwichd.log"
 check "contact collisions logged" grep -q 'event=register-refused user=mallory@' "$T/greenwichd.log"
 check "greenwichd still runs" kill -0 "$GWD_PID"
 finish

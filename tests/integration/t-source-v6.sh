@@ -31,6 +31,9 @@ check "the refused connection is logged with its /64" \
 	grep -q "event=connection-refused source=2001:db8:5::/64 limit=2" "$T/greenwichd.log"
 check "the held-back guess is logged with its address" \
 	grep -qF "event=auth-throttled scheme=digest user=gina source=[2001:db8:5::13] " "$T/greenwichd.log"
+check "... and says its /64 is what is held back" \
+	grep -qF 'user=gina source=[2001:db8:5::13] retry-after=1800 reason="too many failed sign-ins" held=source:2001:db8:5::/64' \
+	"$T/greenwichd.log"
 check "the refused SUBSCRIBE is logged with its address and its /64" \
 	grep -qF 'source=[2001:db8:5::12] reason="too many subscriptions from this address" counted-as=2001:db8:5::/64' "$T/greenwichd.log"
 stop_gwd

@@ -107,6 +107,11 @@ test_source_ipv6(void **state)
 	}
 	assert_false(guard_allows("somebody", "[2001:db8:1:1::99]", T0 + 1, &retry));
 	assert_int_equal(retry, 59);
+	char held[72];
+	guard_held_source("[2001:db8:1:1::99]", T0 + 1, held, sizeof(held));
+	assert_string_equal(held, "2001:db8:1:1::/64");
+	guard_held_source("2001:db8:1:0::99", T0 + 1, held, sizeof(held));
+	assert_string_equal(held, "");
 	assert_true(guard_allows("somebody", "2001:db8:1:0::99", T0 + 1, &retry));
 	assert_int_equal(source_net_set(internal, 1, NULL), 0);
 	for (int i = 0; i < 5; i++) {
