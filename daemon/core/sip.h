@@ -39,6 +39,9 @@ int sip_url_aor(char *out, size_t len, const url_t *url);
 /* "host:port" of the sender as the transport saw it, and its transport name. */
 void sip_msg_source(struct worker *w, msg_t *msg, char *addr, size_t addrlen, char *proto,
 		    size_t protolen);
+/* "host:port" (as sip_msg_source writes it) -> host, in place; the brackets of an
+ * IPv6 address are kept. */
+void sip_source_host(char *hostport);
 /* The transport msg came over (a reference, or NULL), also for a request resumed
  * after waiting (w_resume_msg), when Sofia no longer knows it. */
 tport_t *sip_msg_tport(struct worker *w, msg_t *msg);

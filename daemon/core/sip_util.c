@@ -81,6 +81,15 @@ ipv4_source(char *addr, size_t addrlen, const unsigned char *a, unsigned port)
 }
 
 void
+sip_source_host(char *hostport)
+{
+	char *colon = hostport[0] == '[' ? strstr(hostport, "]:") : strrchr(hostport, ':');
+
+	if (colon)
+		colon[hostport[0] == '[' ? 1 : 0] = '\0';
+}
+
+void
 sip_msg_source(struct worker *w, msg_t *msg, char *addr, size_t addrlen, char *proto,
 	       size_t protolen)
 {

@@ -392,23 +392,14 @@ sub_create(struct pres_req *r, enum pres_event ev, const char *presentity, const
 	return s;
 }
 
-/* "host:port" or "[v6]:port" without its port, in host (len bytes). */
-static void
-hostport_host(const char *hostport, char *host, size_t len)
-{
-	snprintf(host, len, "%s", hostport);
-	char *colon = host[0] == '[' ? strstr(host, "]:") : strrchr(host, ':');
-	if (colon)
-		colon[host[0] == '[' ? 1 : 0] = '\0';
-}
-
 /* The source (source_net.h) of "host:port" or "[v6]:port". */
 static bool
 hostport_source(const char *hostport, unsigned char key[16])
 {
-	char host[64];
+	char host[80]; /* as long as room_for's src */
 
-	hostport_host(hostport, host, sizeof(host));
+	snprintf(host, sizeof(host), "%s", hostport);
+	sip_source_host(host);
 	return source_net_key_text(host, key);
 }
 
@@ -419,14 +410,15 @@ static bool
 room_for(struct pres_req *r, const char *watcher)
 {
 	const struct gw_conf *c = r->w->w_gwd->conf;
-	char src[80], proto[16], host[64], from[72];
+	char src[80], proto[16], host[80], from[80];
 	size_t all = 0, same_watcher = 0, same_source = 0;
 	const char *why = NULL;
 
 	sip_msg_source(r->w, r->msg, src, sizeof(src), proto, sizeof(proto));
 	unsigned char key[16];
 	bool keyed = hostport_source(src, key);
-	hostport_host(src, host, sizeof(host));
+	snprintf(host, sizeof(host), "%s", src);
+	sip_source_host(host);
 	source_net_text_of(host, from, sizeof(from));
 	for (struct pres_sub *s = r->ps->subs; s; s = s->next) {
 		if (s->dead || s->ending)

@@ -323,16 +323,6 @@ uri_is_request_uri(struct worker *w, su_home_t *home, const char *uri, const sip
 			     (!(u->url_user && u->url_user[0]) && sip_url_is_us(w, u)));
 }
 
-/* "host:port" -> host (brackets of an IPv6 address kept). */
-static void
-source_address(char *src)
-{
-	char *colon = src[0] == '[' ? strstr(src, "]:") : strrchr(src, ':');
-
-	if (colon)
-		colon[src[0] == '[' ? 1 : 0] = '\0';
-}
-
 static void
 throttled(struct worker *w, msg_t *msg, const char *user, const char *src, int retry)
 {
@@ -428,7 +418,7 @@ sip_auth_check(struct worker *w, msg_t *msg, sip_t *sip, bool is_register, char 
 	char src[80], proto[16];
 	int retry = 0;
 	sip_msg_source(w, msg, src, sizeof(src), proto, sizeof(proto));
-	source_address(src);
+	sip_source_host(src);
 	if (!guard_allows(ar.ar_username, src, time(NULL), &retry)) {
 		throttled(w, msg, ar.ar_username, src, retry);
 		goto done;

@@ -225,9 +225,7 @@ admitted(struct worker *w, msg_t *msg, enum sipae_scheme scheme, tport_t *tp, ch
 	char proto[16];
 
 	sip_msg_source(w, msg, src, srclen, proto, sizeof(proto));
-	char *colon = src[0] == '[' ? strstr(src, "]:") : strrchr(src, ':');
-	if (colon)
-		colon[src[0] == '[' ? 1 : 0] = '\0'; /* the address, without its port */
+	sip_source_host(src); /* the address, without its port */
 	int rc = sa_admit(w->w_gwd, tp, src);
 	if (rc == 0)
 		return true;

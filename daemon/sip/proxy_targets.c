@@ -48,9 +48,7 @@ contact_behind_nat(const struct loc_contact *c)
 	if (c->flow.addr[0] == '\0' || c->flow.addr[0] == '?' || u == NULL || u->url_host == NULL)
 		goto done;
 	snprintf(src, sizeof(src), "%s", c->flow.addr);
-	char *colon = src[0] == '[' ? strstr(src, "]:") : strrchr(src, ':');
-	if (colon)
-		colon[src[0] == '[' ? 1 : 0] = '\0';
+	sip_source_host(src);
 	nat = strcasecmp(src, u->url_host) != 0 ||
 	      (u->url_params && (url_has_param(u, "ob") || url_has_param(u, "reg-id")));
 done:
