@@ -11,7 +11,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -121,30 +120,21 @@ window_roll(struct guard_entry *e, time_t now)
 	}
 }
 
+/* Is e held back at now: limit failures or more within its current window? */
+static bool
+held_back(const struct guard_entry *e, int limit, time_t now)
+{
+	return now - e->start < window && e->failures >= (unsigned)limit;
+}
+
 /* src (an address, IPv6 in brackets or not) as 16 bytes; what does not
  * parse as an address (never seen: the callers pass the peer's) is kept as
  * its hash under a prefix no source address has (ff..: multicast). */
 static void
 addr_bin(unsigned char out[16], const char *src)
 {
-	char a[64];
-	size_t n = strlen(src);
-	struct in_addr v4;
-
-	if (n >= 2 && src[0] == '[' && src[n - 1] == ']' && n - 2 < sizeof(a)) {
-		memcpy(a, src + 1, n - 2);
-		a[n - 2] = '\0';
-	} else {
-		snprintf(a, sizeof(a), "%s", src);
-	}
-	if (inet_pton(AF_INET6, a, out) == 1)
+	if (source_net_addr_text(src, out))
 		return;
-	memset(out, 0, 16);
-	if (inet_pton(AF_INET, a, &v4) == 1) {
-		out[10] = out[11] = 0xff;
-		memcpy(out + 12, &v4, 4);
-		return;
-	}
 	uint32_t h = gw_hash_str(src);
 	memset(out, 0xff, 12);
 	memcpy(out + 12, &h, 4);
@@ -200,7 +190,7 @@ guard_held_source(const char *src, time_t now, char *out, size_t len)
 	source_net_text_of(src, from, sizeof(from));
 	pthread_mutex_lock(&lock);
 	struct guard_entry *s = source_limit > 0 ? entry(&sources, from, now, false) : NULL;
-	bool held = s && now - s->start < window && s->failures >= (unsigned)source_limit;
+	bool held = s && held_back(s, source_limit, now);
 	pthread_mutex_unlock(&lock);
 	snprintf(out, len, "%s", held ? from : "");
 }
@@ -258,7 +248,7 @@ held(const struct guard_table *t, int limit, time_t now)
 
 	for (size_t b = 0; limit > 0 && b < GUARD_BUCKETS; b++)
 		for (const struct guard_entry *e = t->b[b]; e; e = e->next)
-			n += now - e->start < window && e->failures >= (unsigned)limit;
+			n += held_back(e, limit, now);
 	return n;
 }
 

@@ -162,9 +162,8 @@ source_net_key(const struct sockaddr *sa, unsigned char key[16])
 	return true;
 }
 
-/* addr without the brackets of an IPv6 reference */
-static bool
-parse_text(const char *addr, unsigned char a[16])
+bool
+source_net_addr_text(const char *addr, unsigned char a[16])
 {
 	char buf[64];
 	size_t n = strlen(addr);
@@ -184,7 +183,7 @@ parse_text(const char *addr, unsigned char a[16])
 bool
 source_net_key_text(const char *addr, unsigned char key[16])
 {
-	if (!parse_text(addr, key))
+	if (!source_net_addr_text(addr, key))
 		return false;
 	group(key);
 	return true;
@@ -221,7 +220,7 @@ source_net_text_of(const char *addr, char *out, size_t len)
 {
 	unsigned char a[16];
 
-	if (!parse_text(addr, a)) {
+	if (!source_net_addr_text(addr, a)) {
 		snprintf(out, len, "%s", addr);
 		return;
 	}

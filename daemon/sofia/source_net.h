@@ -37,6 +37,9 @@ bool source_net_key(const struct sockaddr *sa, unsigned char key[16]);
  * "[2001:db8::1]"; no port).  False when it does not parse. */
 bool source_net_key_text(const char *addr, unsigned char key[16]);
 
+/* That address itself as 16 bytes (IPv4 mapped into IPv6), not its source. */
+bool source_net_addr_text(const char *addr, unsigned char a[16]);
+
 /* sa's source as text, for logs and per-source tables: "192.0.2.1",
  * "2001:db8::1" (internal) or "2001:db8:1:2::/64"; "?" when not an address. */
 void source_net_text(const struct sockaddr *sa, char *out, size_t len);
