@@ -65,15 +65,18 @@ gw_url(const char *s)
 	return URL_STRING_MAKE(s);
 }
 
-/* A next hop "sip:[2001:db8::1]:5060;..." (or sips:) names an IPv6 address: Sofia
- * may pick the first listener of the protocol whatever its address family, so a
- * request sent there names the IPv6 listeners (TPTAG_IDENT("v6"), worker.c). */
+/* A next hop "sip:[2001:db8::1]:5060;..." or "sips:user@[2001:db8::1]" names an
+ * IPv6 address: Sofia may pick the first listener of the protocol whatever its
+ * address family, so a request sent there names the IPv6 listeners
+ * (TPTAG_IDENT("v6"), worker.c). */
 static inline bool
 gw_hop_ip6(const char *hop)
 {
+	const char *at = hop ? strchr(hop, '@') : NULL;
 	const char *colon = hop ? strchr(hop, ':') : NULL;
+	const char *host = at ? at + 1 : colon ? colon + 1 : hop;
 
-	return colon && colon[1] == '[';
+	return host && host[0] == '[';
 }
 
 /* Longest user@host we route (the location store's key). */

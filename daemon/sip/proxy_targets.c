@@ -128,11 +128,9 @@ target_from_contact(struct worker *w, struct target *t, const struct loc_contact
 void
 proxy_target_pick_family(struct worker *w, struct target *t)
 {
-	const char *at = strchr(t->hop, '@');
-	const char *host = at ? at + 1 : strchr(t->hop, ':') ? strchr(t->hop, ':') + 1 : t->hop;
 	bool reliable = strcasecmp(t->proto, "udp") != 0;
 
-	if (t->tp || host[0] != '[')
+	if (t->tp || !gw_hop_ip6(t->hop))
 		return;
 	for (tport_t *tp = tport_primaries(nta_agent_tports(w->w_agent)); tp; tp = tport_next(tp))
 		if (tport_has_ip6(tp) &&

@@ -211,8 +211,9 @@ dlg_reserve(const struct sockaddr *src, unsigned limit, struct addr_entry **shar
 	*share = NULL;
 	pthread_mutex_lock(&dlg_lock);
 	ready_locked();
-	if (src && shares && (*share = addr_count_take(shares, src, limit, &over)) == NULL &&
-	    over) {
+	if (src && shares)
+		*share = addr_count_take(shares, src, limit, &over);
+	if (over) {
 		bool due = addr_count_due(shares, src, now, 60);
 		pthread_mutex_unlock(&dlg_lock);
 		if (due) {
